@@ -1,0 +1,51 @@
+import { Construct } from "constructs";
+import { renderAppServerUserData } from "../lib/user-data";
+import type { InstanceRole } from "./instance-role";
+import type { Network } from "./network";
+import type { ProxyServer } from "./proxy-server";
+import { Server } from "./server";
+
+/** Props of {@link AppServer}. */
+export interface AppServerProps {
+  /** The environment's name, for names. */
+  readonly environment: string;
+  /** The app VPC. */
+  readonly network: Network;
+  /** The proxy that the server's proxy setting points at. */
+  readonly proxy: ProxyServer;
+  /** Hosts reached without the proxy; keep 169.254.169.254 in it. */
+  readonly bypass: readonly string[];
+  /** The EC2 instance type. */
+  readonly instanceType: string;
+  /** The SSM parameter with the Windows Server AMI id. */
+  readonly amiParameter: string;
+  /** The root volume's size in GiB. @default the AMI's size */
+  readonly rootVolumeSizeGiB?: number;
+  /** The role for Session Manager. */
+  readonly role: InstanceRole;
+}
+
+/**
+ * A Windows app server as in the original experiment, with its proxy set machine-wide (WinINET
+ * per-machine policy and WinHTTP). It may send only to the proxy's port, and nothing may connect
+ * to it: administrators use Session Manager.
+ */
+export class AppServer extends Construct {
+  /** The server underneath. */
+  public readonly server: Server;
+
+  constructor(scope: Construct, id: string, props: AppServerProps) {
+    super(scope, id);
+    this.server = new Server(this, "Server", {
+      network: props.network,
+      name: `${props.network.name}-server`,
+      description: `Windows app server of ${props.environment} in ${props.network.name}: out to the proxy only`,
+      instanceType: props.instanceType,
+      amiParameter: props.amiParameter,
+      rootVolumeSizeGiB: props.rootVolumeSizeGiB,
+      role: props.role,
+      userData: renderAppServerUserData({ proxy: `${props.proxy.privateIp}:${props.proxy.port}`, bypass: props.bypass }),
+    });
+    this.server.securityGroup.allowTcpOut("ToProxy", { cidr: `${props.proxy.privateIp}/32` }, props.proxy.port, "HTTP(S) through the Squid proxy");
+  }
+}

@@ -1,0 +1,148 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { outermostBlocks } from "../lib/cidr";
+import { EnvironmentConfig, proxyPrivateIp } from "../lib/config-schema";
+import { AppServer } from "./app-server";
+import { InstanceRole } from "./instance-role";
+import { Network } from "./network";
+import { Peering } from "./peering";
+import { ProxyServer } from "./proxy-server";
+import { ServiceServer } from "./service-server";
+
+/** Configures where a stack keeps its state. */
+export type StateBackendFactory = (stack: TerraformStack, config: EnvironmentConfig) => void;
+
+/** Props of {@link EnvironmentStack}. */
+export interface EnvironmentStackProps {
+  /** The validated environment (see lib/config.ts). */
+  readonly config: EnvironmentConfig;
+  /**
+   * Where state lives. Tests pass a local backend so that `terraform init` needs no S3.
+   * @default S3 from `config.state`, encrypted, with S3-native locking
+   */
+  readonly stateBackend?: StateBackendFactory;
+}
+
+/** The state key of an environment: `<keyPrefix>/<environment>/terraform.tfstate`. */
+export function stateKey(config: EnvironmentConfig): string {
+  return `${config.state.keyPrefix}/${config.name}/terraform.tfstate`;
+}
+
+/** S3 state with encryption and S3-native locking (a lock file next to the state). */
+export const s3StateBackend: StateBackendFactory = (stack, config) => {
+  const backend = new S3Backend(stack, {
+    bucket: config.state.bucket,
+    key: stateKey(config),
+    region: config.state.region ?? config.region,
+    encrypt: true,
+  });
+  // cdktf 0.21's S3Backend has no property for it yet.
+  backend.addOverride("use_lockfile", true);
+};
+
+/**
+ * One environment: the proxy VPC with Squid, the app VPCs peered to it (with a Windows app server
+ * where configured) and the service side, with state in S3 and tags on every resource.
+ */
+export class EnvironmentStack extends TerraformStack {
+  /** The proxy VPC. */
+  public readonly proxyNetwork: Network;
+  /** The app VPCs, by name. */
+  public readonly appNetworks: ReadonlyMap<string, Network>;
+  /** The proxy. */
+  public readonly proxy: ProxyServer;
+
+  constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
+    super(scope, id);
+    const { config } = props;
+    (props.stateBackend ?? s3StateBackend)(this, config);
+
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      defaultTags: [{ tags: { Project: config.project, Environment: config.name, ManagedBy: "cdktf", ...config.tags } }],
+    });
+
+    const role = new InstanceRole(this, "InstanceRole", { name: `${config.name}-instance` });
+    // App servers run Windows and install nothing from Amazon Linux repositories: no S3 endpoint.
+    const networkProps = (name: string, vpc: EnvironmentConfig["proxyVpc"], enableS3Endpoint = true) => ({
+      name: `${config.name}-${name}`,
+      region: config.region,
+      cidr: vpc.cidr,
+      subnets: vpc.subnets,
+      enableSessionManagerEndpoints: vpc.sessionManagerEndpoints,
+      enableS3Endpoint,
+    });
+
+    this.proxyNetwork = new Network(this, "ProxyVpc", networkProps("proxy", config.proxyVpc));
+    const appNetworks = new Map<string, Network>();
+    for (const app of config.appVpcs) {
+      appNetworks.set(app.name, new Network(this, `AppVpc-${app.name}`, networkProps(app.name, app, false)));
+    }
+    this.appNetworks = appNetworks;
+
+    this.proxy = new ProxyServer(this, "Proxy", {
+      environment: config.name,
+      network: this.proxyNetwork,
+      clients: [...appNetworks.values()],
+      destinations: config.services,
+      port: config.proxy.port,
+      privateIp: proxyPrivateIp(config),
+      instanceType: config.proxy.instanceType,
+      amiParameter: config.proxy.amiParameter,
+      rootVolumeSizeGiB: config.proxy.rootVolumeSizeGiB,
+      role,
+    });
+
+    for (const app of config.appVpcs) {
+      const network = appNetworks.get(app.name)!;
+      const peering = new Peering(this, `AppPeering-${app.name}`, { requester: network, accepter: this.proxyNetwork });
+      new TerraformOutput(this, `peering_${app.name}_id`, {
+        value: peering.peeringConnectionId,
+        description: `Peering between app VPC ${app.name} and the proxy VPC`,
+      });
+      if (app.appServer) {
+        const server = new AppServer(this, `AppServer-${app.name}`, {
+          environment: config.name,
+          network,
+          proxy: this.proxy,
+          bypass: config.proxyBypass,
+          instanceType: app.appServer.instanceType,
+          amiParameter: app.appServer.amiParameter,
+          rootVolumeSizeGiB: app.appServer.rootVolumeSizeGiB,
+          role,
+        });
+        new TerraformOutput(this, `app_server_${app.name}_id`, {
+          value: server.server.instance.id,
+          description: `The Windows app server in ${app.name}; connect with Session Manager`,
+        });
+      }
+    }
+
+    const side = config.serviceSide;
+    const serviceNetwork = new Network(this, "ServiceVpc", networkProps("service", side.vpc));
+    const servicePeering = new Peering(this, "ServicePeering", {
+      requester: this.proxyNetwork,
+      accepter: serviceNetwork,
+      requesterDestinations: outermostBlocks(config.services.map((s) => s.cidr)),
+    });
+    const service = new ServiceServer(this, "Service", {
+      environment: config.name,
+      network: serviceNetwork,
+      allowedFrom: this.proxyNetwork,
+      ports: config.services.flatMap((s) => s.ports),
+      instanceType: side.server.instanceType,
+      amiParameter: side.server.amiParameter,
+      rootVolumeSizeGiB: side.server.rootVolumeSizeGiB,
+      role,
+    });
+
+    new TerraformOutput(this, "proxy_address", { value: this.proxy.privateIp, description: "The proxy's fixed private address" });
+    new TerraformOutput(this, "proxy_url", { value: this.proxy.proxyUrl, description: "The proxy setting for app servers" });
+    new TerraformOutput(this, "service_peering_id", { value: servicePeering.peeringConnectionId, description: "Peering between the proxy VPC and the service VPC" });
+    new TerraformOutput(this, "service_url", {
+      value: `http://${service.server.instance.privateIp}:${config.services[0].ports[0]}/`,
+      description: "The stand-in service, reachable only through the proxy",
+    });
+  }
+}

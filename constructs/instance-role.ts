@@ -1,0 +1,42 @@
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Construct } from "constructs";
+
+/** Props of {@link InstanceRole}. */
+export interface InstanceRoleProps {
+  /** The role's name, also the instance profile's. */
+  readonly name: string;
+}
+
+/**
+ * The role of the project's instances: Systems Manager's managed core policy and nothing else,
+ * so administrators use Session Manager instead of SSH or RDP.
+ */
+export class InstanceRole extends Construct {
+  /** The role. */
+  public readonly role: IamRole;
+  /** The instance profile's name, for `iam_instance_profile`. */
+  public readonly instanceProfileName: string;
+
+  constructor(scope: Construct, id: string, props: InstanceRoleProps) {
+    super(scope, id);
+    const partition = new DataAwsPartition(this, "Partition");
+    this.role = new IamRole(this, "Resource", {
+      name: props.name,
+      description: "EC2 instances of the proxy-over-peering project: Session Manager only",
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+      tags: { Name: props.name },
+    });
+    new IamRolePolicyAttachment(this, "SessionManager", {
+      role: this.role.name,
+      policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+    });
+    const profile = new IamInstanceProfile(this, "InstanceProfile", { name: props.name, role: this.role.name, tags: { Name: props.name } });
+    this.instanceProfileName = profile.name;
+  }
+}

@@ -1,0 +1,145 @@
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { Construct } from "constructs";
+import { cidrContains, cidrProblem } from "../lib/cidr";
+import { SecurityGroup } from "./security-group";
+
+/** A private subnet of a {@link Network}. */
+export interface SubnetSpec {
+  /** The subnet's availability zone; also its construct id, so one subnet per zone. */
+  readonly availabilityZone: string;
+  /** The subnet's block, inside the VPC's. */
+  readonly cidr: string;
+}
+
+/** Props of {@link Network}. */
+export interface NetworkProps {
+  /** The name of the VPC and the start of its resources' Name tags, such as verification-proxy. */
+  readonly name: string;
+  /** The AWS region, for endpoint service names. */
+  readonly region: string;
+  /** The VPC's IPv4 block. */
+  readonly cidr: string;
+  /** Private subnets, at most one per availability zone. */
+  readonly subnets: readonly SubnetSpec[];
+  /**
+   * Create a gateway endpoint for S3 on the VPC's route tables, so Amazon Linux can install
+   * packages (its repositories are served from S3) without internet access.
+   * @default true
+   */
+  readonly enableS3Endpoint?: boolean;
+  /**
+   * Create interface endpoints for ssm, ssmmessages and ec2messages, so Session Manager reaches
+   * the instances without internet access.
+   * @default false: instances need another way to reach Systems Manager
+   */
+  readonly enableSessionManagerEndpoints?: boolean;
+}
+
+const SESSION_MANAGER_SERVICES = ["ssm", "ssmmessages", "ec2messages"] as const;
+
+/**
+ * A VPC with private subnets only: no internet gateway and no public addresses. One route table
+ * serves every subnet; peerings add their routes to every table in {@link routeTables}. The VPC's
+ * default security group is emptied, so only the groups of this project allow anything.
+ */
+export class Network extends Construct {
+  /** The VPC. */
+  public readonly vpc: Vpc;
+  /** The VPC's id. */
+  public readonly vpcId: string;
+  /** The VPC's IPv4 block, as configured (never a token). */
+  public readonly cidr: string;
+  /** The VPC's name. */
+  public readonly name: string;
+  /** The subnets, in the order given. */
+  public readonly subnets: Subnet[];
+  /** Every route table of the VPC. */
+  public readonly routeTables: RouteTable[];
+  /** The S3 gateway endpoint's prefix list id, for egress rules; undefined without the endpoint. */
+  public readonly s3PrefixListId?: string;
+  /** True when Session Manager endpoints exist in this VPC (instances then need 443 to the VPC). */
+  public readonly hasSessionManagerEndpoints: boolean;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const problem = cidrProblem(props.cidr);
+    if (problem) throw new Error(`Network ${props.name}: cidr "${props.cidr}" ${problem}`);
+    if (props.subnets.length === 0) throw new Error(`Network ${props.name}: subnets is empty; give at least one subnet`);
+    for (const s of props.subnets) {
+      if (cidrProblem(s.cidr) || !cidrContains(props.cidr, s.cidr)) {
+        throw new Error(`Network ${props.name}: subnet "${s.cidr}" is not a block inside the VPC's ${props.cidr}; give a subnet within it`);
+      }
+    }
+    const zones = props.subnets.map((s) => s.availabilityZone);
+    const twice = zones.find((z, i) => zones.indexOf(z) !== i);
+    if (twice) throw new Error(`Network ${props.name}: two subnets in ${twice}; give at most one subnet per availability zone`);
+
+    this.name = props.name;
+    this.cidr = props.cidr;
+    this.vpc = new Vpc(this, "Resource", {
+      cidrBlock: props.cidr,
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+      tags: { Name: props.name },
+    });
+    this.vpcId = this.vpc.id;
+
+    new DefaultSecurityGroup(this, "DefaultSecurityGroup", {
+      vpcId: this.vpcId,
+      tags: { Name: `${props.name}-default-deny` },
+    });
+
+    const routeTable = new RouteTable(this, "RouteTable", { vpcId: this.vpcId, tags: { Name: `${props.name}-private` } });
+    this.routeTables = [routeTable];
+
+    this.subnets = props.subnets.map((spec) => {
+      const subnetScope = new Construct(this, spec.availabilityZone);
+      const subnet = new Subnet(subnetScope, "Subnet", {
+        vpcId: this.vpcId,
+        cidrBlock: spec.cidr,
+        availabilityZone: spec.availabilityZone,
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${props.name}-${spec.availabilityZone}` },
+      });
+      new RouteTableAssociation(subnetScope, "RouteTableAssociation", { subnetId: subnet.id, routeTableId: routeTable.id });
+      return subnet;
+    });
+
+    if (props.enableS3Endpoint ?? true) {
+      const s3 = new VpcEndpoint(this, "S3Endpoint", {
+        vpcId: this.vpcId,
+        serviceName: `com.amazonaws.${props.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: this.routeTables.map((t) => t.id),
+        tags: { Name: `${props.name}-s3` },
+      });
+      this.s3PrefixListId = s3.prefixListId;
+    }
+
+    this.hasSessionManagerEndpoints = props.enableSessionManagerEndpoints ?? false;
+    if (this.hasSessionManagerEndpoints) {
+      const endpointGroup = new SecurityGroup(this, "EndpointSecurityGroup", {
+        network: this,
+        name: `${props.name}-endpoints`,
+        description: `Interface endpoints of ${props.name}: HTTPS from inside the VPC`,
+      });
+      endpointGroup.allowTcpIn("HttpsFromVpc", { cidr: props.cidr }, 443, `HTTPS to the endpoints from ${props.name}`);
+      for (const service of SESSION_MANAGER_SERVICES) {
+        new VpcEndpoint(this, `${service}Endpoint`, {
+          vpcId: this.vpcId,
+          serviceName: `com.amazonaws.${props.region}.${service}`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          subnetIds: this.subnets.map((s) => s.id),
+          securityGroupIds: [endpointGroup.securityGroupId],
+          tags: { Name: `${props.name}-${service}` },
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { Construct } from "constructs";
+import { addressInCidr, isIpv4Address } from "../lib/cidr";
+import { renderSquidConf, SquidDestination } from "../lib/squid";
+import { renderProxyUserData } from "../lib/user-data";
+import type { InstanceRole } from "./instance-role";
+import type { Network } from "./network";
+import { Server } from "./server";
+
+/** Props of {@link ProxyServer}. */
+export interface ProxyServerProps {
+  /** The environment's name, for names and the squid.conf header. */
+  readonly environment: string;
+  /** The proxy VPC (the CIDR the Direct Connect provider dictates). */
+  readonly network: Network;
+  /** The app VPCs whose servers may use the proxy. */
+  readonly clients: readonly Network[];
+  /** Where the proxy may forward to, with ports. */
+  readonly destinations: readonly SquidDestination[];
+  /** The port Squid listens on. */
+  readonly port: number;
+  /** The proxy's fixed private address in the proxy VPC's first subnet. */
+  readonly privateIp: string;
+  /** The EC2 instance type. */
+  readonly instanceType: string;
+  /** The SSM parameter with the Amazon Linux 2023 AMI id. */
+  readonly amiParameter: string;
+  /** The root volume's size in GiB. @default the AMI's size */
+  readonly rootVolumeSizeGiB?: number;
+  /** The role for Session Manager. */
+  readonly role: InstanceRole;
+}
+
+/**
+ * The Squid forward proxy: it accepts its port only from the app VPCs and connects only to the
+ * allowed destinations, from its own address, the one the service accepts. Its address is fixed,
+ * so app servers keep a working setting when the proxy is replaced.
+ */
+export class ProxyServer extends Construct {
+  /** The server underneath. */
+  public readonly server: Server;
+  /** The squid.conf that the user data installs. */
+  public readonly squidConf: string;
+  /** The proxy's private address. */
+  public readonly privateIp: string;
+  /** The port Squid listens on. */
+  public readonly port: number;
+  /** `http://address:port`, for proxy settings. */
+  public readonly proxyUrl: string;
+
+  constructor(scope: Construct, id: string, props: ProxyServerProps) {
+    super(scope, id);
+    if (!isIpv4Address(props.privateIp) || !addressInCidr(props.privateIp, props.network.cidr)) {
+      throw new Error(`ProxyServer: privateIp ${props.privateIp} is outside the proxy VPC ${props.network.cidr}; pick an address in its first subnet`);
+    }
+    if (props.clients.length === 0) throw new Error("ProxyServer: clients is empty; give at least one app VPC");
+
+    this.port = props.port;
+    this.privateIp = props.privateIp;
+    this.proxyUrl = `http://${props.privateIp}:${props.port}`;
+    this.squidConf = renderSquidConf({
+      environment: props.environment,
+      port: props.port,
+      clients: props.clients.map((c) => ({ name: c.name, cidr: c.cidr })),
+      destinations: props.destinations,
+    });
+    this.server = new Server(this, "Server", {
+      network: props.network,
+      name: `${props.environment}-proxy`,
+      description: `Squid forward proxy of ${props.environment}: port ${props.port} from the app VPCs, out to the services only`,
+      instanceType: props.instanceType,
+      amiParameter: props.amiParameter,
+      rootVolumeSizeGiB: props.rootVolumeSizeGiB,
+      privateIp: props.privateIp,
+      role: props.role,
+      userData: renderProxyUserData(this.squidConf),
+    });
+    const group = this.server.securityGroup;
+    for (const client of props.clients) {
+      group.allowTcpIn(`ProxyFrom-${client.name}`, { cidr: client.cidr }, props.port, `Squid from app VPC ${client.name}`);
+    }
+    for (const destination of props.destinations) {
+      for (const port of destination.ports) {
+        group.allowTcpOut(`To-${destination.name}-${port}`, { cidr: destination.cidr }, port, `Relay to service ${destination.name} on ${port}`);
+      }
+    }
+  }
+}

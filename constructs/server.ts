@@ -1,0 +1,76 @@
+import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { Construct } from "constructs";
+import type { InstanceRole } from "./instance-role";
+import type { Network } from "./network";
+import { SecurityGroup } from "./security-group";
+
+/** Props of {@link Server}. */
+export interface ServerProps {
+  /** The VPC; the server goes into its first subnet. */
+  readonly network: Network;
+  /** The server's name: Name tag and security group name. */
+  readonly name: string;
+  /** What the server is, for the security group's description. */
+  readonly description: string;
+  /** The EC2 instance type. */
+  readonly instanceType: string;
+  /** The SSM parameter that holds the AMI id, such as a public /aws/service/... parameter. */
+  readonly amiParameter: string;
+  /** The root volume's size in GiB. @default the AMI's size */
+  readonly rootVolumeSizeGiB?: number;
+  /** The user data script, run at first boot. A change replaces the instance. */
+  readonly userData: string;
+  /** The role for Session Manager. */
+  readonly role: InstanceRole;
+  /** A fixed private address in the first subnet. @default one that AWS picks */
+  readonly privateIp?: string;
+}
+
+/**
+ * An EC2 instance as every server of the project has it: AMI from an SSM parameter, private
+ * subnet, no public address, IMDSv2 only, encrypted root volume, detailed monitoring, Session
+ * Manager role, and a security group of its own that starts empty.
+ *
+ * A newer AMI in the parameter does not replace a running server (`ami` is ignored after
+ * creation); roll it deliberately with `terraform apply -replace`.
+ */
+export class Server extends Construct {
+  /** The instance. */
+  public readonly instance: Instance;
+  /** The server's own security group. */
+  public readonly securityGroup: SecurityGroup;
+  /** The network the server is in. */
+  public readonly network: Network;
+  /** The private address (a token unless a fixed address was given). */
+  public readonly privateIp: string;
+
+  constructor(scope: Construct, id: string, props: ServerProps) {
+    super(scope, id);
+    this.network = props.network;
+    this.securityGroup = new SecurityGroup(this, "SecurityGroup", { network: props.network, name: props.name, description: props.description });
+    if (props.network.hasSessionManagerEndpoints) {
+      this.securityGroup.allowTcpOut("HttpsToEndpoints", { cidr: props.network.cidr }, 443, "HTTPS to the Session Manager endpoints in the VPC");
+    }
+    if (props.network.s3PrefixListId) {
+      this.securityGroup.allowTcpOut("HttpsToS3", { prefixListId: props.network.s3PrefixListId }, 443, "HTTPS to S3 (package repositories) through the gateway endpoint");
+    }
+    const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
+    this.instance = new Instance(this, "Resource", {
+      ami: ami.value,
+      instanceType: props.instanceType,
+      subnetId: props.network.subnets[0].id,
+      privateIp: props.privateIp,
+      vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
+      iamInstanceProfile: props.role.instanceProfileName,
+      monitoring: true,
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: props.rootVolumeSizeGiB },
+      userData: props.userData,
+      userDataReplaceOnChange: true,
+      tags: { Name: props.name },
+      lifecycle: { ignoreChanges: ["ami"] },
+    });
+    this.privateIp = props.privateIp ?? this.instance.privateIp;
+  }
+}

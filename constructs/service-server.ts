@@ -1,0 +1,52 @@
+import { Construct } from "constructs";
+import { renderServiceUserData } from "../lib/user-data";
+import type { InstanceRole } from "./instance-role";
+import type { Network } from "./network";
+import { Server } from "./server";
+
+/** Props of {@link ServiceServer}. */
+export interface ServiceServerProps {
+  /** The environment's name, for names and the page. */
+  readonly environment: string;
+  /** The service VPC that stands in for the Direct Connect side. */
+  readonly network: Network;
+  /** The only network allowed in: the proxy VPC, the range the provider dictates. */
+  readonly allowedFrom: Network;
+  /** The TCP ports httpd listens on. */
+  readonly ports: readonly number[];
+  /** The EC2 instance type. */
+  readonly instanceType: string;
+  /** The SSM parameter with the Amazon Linux 2023 AMI id. */
+  readonly amiParameter: string;
+  /** The root volume's size in GiB. @default the AMI's size */
+  readonly rootVolumeSizeGiB?: number;
+  /** The role for Session Manager. */
+  readonly role: InstanceRole;
+}
+
+/**
+ * httpd standing in for the external service. Like the real one, it accepts connections only from
+ * the dictated range: the proxy VPC.
+ */
+export class ServiceServer extends Construct {
+  /** The server underneath. */
+  public readonly server: Server;
+
+  constructor(scope: Construct, id: string, props: ServiceServerProps) {
+    super(scope, id);
+    if (props.ports.length === 0) throw new Error("ServiceServer: ports is empty; give at least one port");
+    this.server = new Server(this, "Server", {
+      network: props.network,
+      name: `${props.environment}-service`,
+      description: `Stand-in for the external service of ${props.environment}: its ports from the proxy VPC only`,
+      instanceType: props.instanceType,
+      amiParameter: props.amiParameter,
+      rootVolumeSizeGiB: props.rootVolumeSizeGiB,
+      role: props.role,
+      userData: renderServiceUserData(props.environment, props.ports),
+    });
+    for (const port of [...new Set(props.ports)]) {
+      this.server.securityGroup.allowTcpIn(`From-${props.allowedFrom.name}-${port}`, { cidr: props.allowedFrom.cidr }, port, `Port ${port} from the proxy VPC ${props.allowedFrom.name}`);
+    }
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The schema of an environment file (`config/<name>.json`). One zod schema gives the TypeScript
+ * type, the validation with messages that name the setting, and `config/schema.json` for editors.
+ */
+import { z } from "zod";
+import { cidrContains, cidrProblem, cidrSize, cidrsOverlap, isIpv4Address, subnetHostProblem, addressAt } from "./cidr";
+
+/** Amazon Linux 2023, x86_64, from the public SSM parameters. */
+export const AMAZON_LINUX_2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+/** Windows Server 2022, English, from the public SSM parameters. */
+export const WINDOWS_SERVER_2022_PARAMETER = "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base";
+/** Where the proxy's address sits in its subnet unless `proxy.privateIp` says otherwise. */
+export const DEFAULT_PROXY_HOST_OFFSET = 10;
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/, {
+    message: "must be 2 to 24 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+  })
+  .describe("A short name used in construct ids and Name tags.");
+
+const region = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: "is not an AWS region name; write one such as ap-northeast-1" })
+  .describe("An AWS region, such as ap-northeast-1.");
+
+const cidr = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = cidrProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .describe("An IPv4 CIDR block with no host bits set, such as 10.0.0.0/24.");
+
+/** AWS accepts VPC and subnet blocks from /16 to /28. */
+const awsBlock = cidr.superRefine((value, ctx) => {
+  if (cidrProblem(value)) return;
+  const prefix = Number(value.split("/")[1]);
+  if (prefix < 16 || prefix > 28) {
+    ctx.addIssue({ code: "custom", message: `has a /${prefix} prefix; AWS accepts VPC and subnet sizes from /16 to /28` });
+  }
+});
+
+const port = z
+  .number({ message: "must be a port number (a whole number from 1 to 65535)" })
+  .int({ message: "must be a whole number from 1 to 65535" })
+  .min(1, { message: "is out of range; ports go from 1 to 65535" })
+  .max(65535, { message: "is out of range; ports go from 1 to 65535" });
+
+const availabilityZone = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: "is not an availability zone name; write one such as ap-northeast-1a" });
+
+const subnet = z
+  .strictObject({
+    availabilityZone: availabilityZone.describe("The availability zone of the subnet; it must be in the environment's region."),
+    cidr: awsBlock.describe("The subnet's block, inside the VPC's block and disjoint from the VPC's other subnets."),
+  })
+  .describe("A private subnet. Instances are placed in the VPC's first subnet.");
+
+const vpcFields = {
+  cidr: awsBlock.describe("The VPC's IPv4 block (/16 to /28)."),
+  subnets: z.array(subnet).min(1, { message: "is empty; give at least one subnet" }).describe("The VPC's private subnets."),
+  sessionManagerEndpoints: z
+    .boolean()
+    .default(false)
+    .describe("Create interface endpoints for ssm, ssmmessages and ec2messages so Session Manager works without internet access."),
+};
+
+const vpc = z.strictObject(vpcFields);
+
+const ssmParameter = z
+  .string()
+  .regex(/^\/[A-Za-z0-9_.\-/]+$/, { message: "is not an SSM parameter name; it starts with / such as /aws/service/ami-amazon-linux-latest/..." });
+
+const instanceType = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: "is not an EC2 instance type; write one such as t3.micro" });
+
+function instance(defaults: { instanceType: string; amiParameter: string }, what: string) {
+  return z
+    .strictObject({
+      instanceType: instanceType.default(defaults.instanceType).describe(`The EC2 instance type of the ${what}.`),
+      amiParameter: ssmParameter
+        .default(defaults.amiParameter)
+        .describe(`The SSM parameter that holds the ${what}'s AMI id (public parameters are kept current by AWS).`),
+      rootVolumeSizeGiB: z.number().int().min(8).max(1024).optional().describe("Root volume size in GiB. Default: the AMI's size."),
+    })
+    .describe(`The ${what} instance.`);
+}
+
+const linuxServerDefaults = { instanceType: "t3.micro", amiParameter: AMAZON_LINUX_2023_PARAMETER };
+
+const proxy = instance(linuxServerDefaults, "proxy")
+  .extend({
+    port: port.default(3128).describe("The port Squid listens on."),
+    privateIp: z
+      .string()
+      .refine(isIpv4Address, { message: "is not an IPv4 address; write one such as 10.0.0.10" })
+      .optional()
+      .describe(`The proxy's fixed private address in the proxy VPC's first subnet, so app servers keep a working setting when the proxy is replaced. Default: the subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}.`),
+  })
+  .describe("The Squid forward proxy in the proxy VPC.");
+
+const appVpc = z
+  .strictObject({
+    name: name.describe("The app VPC's name, unique among app VPCs."),
+    ...vpcFields,
+    appServer: instance({ instanceType: "t3.medium", amiParameter: WINDOWS_SERVER_2022_PARAMETER }, "Windows app server")
+      .optional()
+      .describe("A Windows app server whose machine-wide proxy setting points at the proxy. Default: no app server."),
+  })
+  .describe("A VPC whose servers use the external service through the proxy; peered with the proxy VPC.");
+
+const service = z
+  .strictObject({
+    name: name.describe("The destination's name, unique among services."),
+    cidr: cidr.describe("The addresses of the external service."),
+    ports: z.array(port).min(1, { message: "is empty; give at least one port" }).describe("The TCP ports the proxy may reach there."),
+  })
+  .describe("A destination that the proxy may forward to.");
+
+const peeredServiceVpc = z
+  .strictObject({
+    type: z.literal("peeredVpc"),
+    vpc: vpc.describe("The VPC that stands in for the Direct Connect side."),
+    server: instance(linuxServerDefaults, "service (httpd)"),
+  })
+  .describe("Verification: a VPC peered with the proxy VPC, running httpd, stands in for the Direct Connect side.");
+
+const serviceSide = z
+  .discriminatedUnion("type", [peeredServiceVpc], {
+    message: 'has an unknown or missing `type`; the supported value is "peeredVpc"',
+  })
+  .describe("How the proxy VPC reaches the external service.");
+
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message: "is not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)",
+  })
+  .refine((v) => !v.includes("..") && !isIpv4Address(v), { message: "is not a valid S3 bucket name (no '..', not an IP address)" });
+
+const state = z
+  .strictObject({
+    bucket: bucketName.describe("The S3 bucket that holds Terraform state; it must exist before the first deploy."),
+    region: region.optional().describe("The bucket's region. Default: the environment's region."),
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { message: "is not a usable key prefix; use letters, digits, '_', '.', '-' and '/' with no leading or trailing '/'" })
+      .default("proxy-over-peering")
+      .describe("Each stack's state lives at <keyPrefix>/<environment>/terraform.tfstate."),
+  })
+  .describe("Where Terraform keeps this environment's state: S3 with encryption and S3-native locking.");
+
+const tags = z
+  .record(
+    z.string().regex(/^(?!aws:)(?!Name$)[\p{L}\p{N} _.:/=+\-@]{1,128}$/u, {
+      message: "is not a usable tag key (1 to 128 characters, not starting with aws:, and not Name, which the project sets)",
+    }),
+    z.string().max(256, { message: "is longer than the 256 characters AWS allows in a tag value" }),
+  )
+  .default({})
+  .describe("Tags added to every resource, after Project and Environment.");
+
+/** The schema of one environment file, without the checks that span several settings. */
+export const environmentShape = z
+  .strictObject({
+    $schema: z.string().optional().describe("The JSON Schema that editors use for this file."),
+    name: name.describe("The environment's name: the stack's name and the start of every Name tag."),
+    region,
+    project: name.default("proxy-over-peering").describe("The Project tag on every resource."),
+    tags,
+    state,
+    proxyVpc: vpc.describe("The VPC with the CIDR that the Direct Connect provider dictates."),
+    proxy,
+    appVpcs: z.array(appVpc).min(1, { message: "is empty; give at least one app VPC" }),
+    serviceSide,
+    services: z.array(service).min(1, { message: "is empty; give at least one service destination" }),
+    proxyBypass: z
+      .array(z.string().regex(/^[^;\s"']+$/, { message: "must be one host pattern with no spaces, quotes or ';'" }))
+      .default(["<local>", "169.254.169.254", "*.amazonaws.com"])
+      .describe("Hosts that Windows app servers reach without the proxy; keep the metadata address 169.254.169.254 in it."),
+  })
+  .describe("One environment: a proxy VPC, its app VPCs and the service side.");
+
+type Issue = { path: (string | number)[]; message: string };
+
+/** Every check that spans several settings; each problem names the setting it is about. */
+export function crossFieldIssues(env: z.infer<typeof environmentShape>): Issue[] {
+  const issues: Issue[] = [];
+  const vpcs: { path: (string | number)[]; cidr: string; subnets: { availabilityZone: string; cidr: string }[] }[] = [
+    { path: ["proxyVpc"], ...env.proxyVpc },
+    ...env.appVpcs.map((a, i) => ({ path: ["appVpcs", i], ...a })),
+    { path: ["serviceSide", "vpc"], ...env.serviceSide.vpc },
+  ];
+
+  for (const v of vpcs) {
+    v.subnets.forEach((s, i) => {
+      const at = [...v.path, "subnets", i];
+      if (!s.availabilityZone.startsWith(env.region)) {
+        issues.push({ path: [...at, "availabilityZone"], message: `is not in the environment's region ${env.region}; use a zone such as ${env.region}a` });
+      }
+      if (!cidrContains(v.cidr, s.cidr)) {
+        issues.push({ path: [...at, "cidr"], message: `is not inside the VPC's block ${v.cidr}; pick a subnet block within it` });
+      }
+      if (v.subnets.findIndex((o) => o.availabilityZone === s.availabilityZone) < i) {
+        issues.push({ path: [...at, "availabilityZone"], message: "is the zone of an earlier subnet of the same VPC; give at most one subnet per zone" });
+      }
+      for (let j = 0; j < i; j++) {
+        if (cidrsOverlap(v.subnets[j].cidr, s.cidr)) {
+          issues.push({ path: [...at, "cidr"], message: `overlaps subnet ${j} (${v.subnets[j].cidr}) of the same VPC; subnets need disjoint blocks` });
+        }
+      }
+    });
+  }
+
+  // Every VPC is peered with or routed through the proxy VPC, so all of them need disjoint blocks.
+  vpcs.forEach((v, i) => {
+    for (let j = 0; j < i; j++) {
+      if (cidrsOverlap(vpcs[j].cidr, v.cidr)) {
+        issues.push({
+          path: [...v.path, "cidr"],
+          message: `overlaps \`${pathText([...vpcs[j].path, "cidr"])}\` ${vpcs[j].cidr}; VPCs that are peered or routed together need disjoint blocks`,
+        });
+      }
+    }
+  });
+
+  duplicates(env.appVpcs.map((a) => a.name)).forEach((i) =>
+    issues.push({ path: ["appVpcs", i, "name"], message: "is used by another app VPC; names must be unique" }),
+  );
+  duplicates(env.services.map((s) => s.name)).forEach((i) =>
+    issues.push({ path: ["services", i, "name"], message: "is used by another service; names must be unique" }),
+  );
+
+  env.services.forEach((s, i) => {
+    duplicates(s.ports).forEach((p) => issues.push({ path: ["services", i, "ports", p], message: "is listed twice; list each port once" }));
+    for (const v of vpcs.slice(0, 1 + env.appVpcs.length)) {
+      if (cidrsOverlap(v.cidr, s.cidr)) {
+        issues.push({
+          path: ["services", i, "cidr"],
+          message: `overlaps \`${pathText([...v.path, "cidr"])}\` ${v.cidr}; the service must lie outside the proxy and app VPCs or its routes collide`,
+        });
+      }
+    }
+    if (!cidrContains(env.serviceSide.vpc.cidr, s.cidr)) {
+      issues.push({
+        path: ["services", i, "cidr"],
+        message: `is not inside \`serviceSide.vpc.cidr\` ${env.serviceSide.vpc.cidr}; with a peered service VPC every service lies in that VPC`,
+      });
+    }
+  });
+
+  const proxySubnet = env.proxyVpc.subnets[0].cidr;
+  if (env.proxy.privateIp !== undefined) {
+    const problem = subnetHostProblem(env.proxy.privateIp, proxySubnet);
+    if (problem) issues.push({ path: ["proxy", "privateIp"], message: `${problem}; the proxy sits in the proxy VPC's first subnet` });
+  } else if (cidrSize(proxySubnet) <= DEFAULT_PROXY_HOST_OFFSET + 1) {
+    issues.push({ path: ["proxy", "privateIp"], message: `is not set and ${proxySubnet} is too small for the default; set it` });
+  }
+
+  if (!env.proxyBypass.includes("169.254.169.254")) {
+    issues.push({
+      path: ["proxyBypass"],
+      message: "leaves out 169.254.169.254; Windows agents would send instance metadata requests to the proxy, which refuses them. Add it",
+    });
+  }
+  return issues;
+}
+
+/** The schema of one environment file, with every check. */
+export const environmentSchema = environmentShape.superRefine((env, ctx) => {
+  for (const issue of crossFieldIssues(env)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+});
+
+/** A validated environment, defaults filled in. */
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+/** An app VPC of an environment. */
+export type AppVpcConfig = EnvironmentConfig["appVpcs"][number];
+/** A VPC's settings. */
+export type VpcConfig = EnvironmentConfig["proxyVpc"];
+/** An instance's settings. */
+export type InstanceConfig = EnvironmentConfig["serviceSide"]["server"];
+/** A service destination. */
+export type ServiceConfig = EnvironmentConfig["services"][number];
+
+/** The proxy's private address: the configured one, or the default host of its subnet. */
+export function proxyPrivateIp(env: EnvironmentConfig): string {
+  return env.proxy.privateIp ?? addressAt(env.proxyVpc.subnets[0].cidr, DEFAULT_PROXY_HOST_OFFSET);
+}
+
+/** `appVpcs[0].cidr` style text for a path. */
+export function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "");
+}
+
+function duplicates<T>(values: readonly T[]): number[] {
+  return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));
+}

@@ -1,0 +1,142 @@
+/**
+ * Loading environment files: read, parse, validate, and explain every problem in terms of the
+ * setting, its value and the fix. Nothing here synthesizes anything.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { distance as editDistance } from "fastest-levenshtein";
+import { z } from "zod";
+import { EnvironmentConfig, environmentSchema, pathText } from "./config-schema";
+
+/** Thrown for any problem with environment files; the message lists every problem found. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** The file name of the JSON Schema inside the config folder; it is not an environment. */
+export const SCHEMA_FILE_NAME = "schema.json";
+
+/** Validates already parsed JSON; `source` names it in messages. */
+export function parseEnvironment(raw: unknown, source: string): EnvironmentConfig {
+  const result = environmentSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  - ${describeIssue(issue, raw)}`);
+  throw new ConfigError(`${source} has ${lines.length === 1 ? "a problem" : `${lines.length} problems`}:\n${lines.join("\n")}`);
+}
+
+/** Reads and validates one environment file. */
+export function loadEnvironmentFile(file: string): EnvironmentConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`Cannot read the environment file ${file}: ${(e as Error).message}. Check the path (PROXY_CONFIG or the config folder).`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}. Fix the syntax (an editor that uses config/schema.json shows where).`);
+  }
+  return parseEnvironment(raw, file);
+}
+
+/** The environment files of a folder: every `*.json` but the schema, sorted by name. */
+export function environmentFiles(dir: string): string[] {
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json") && f !== SCHEMA_FILE_NAME)
+    .sort()
+    .map((f) => path.join(dir, f));
+  if (files.length === 0) {
+    throw new ConfigError(`${dir} holds no environment files (*.json); add one, for example a copy of verification.json.`);
+  }
+  return files;
+}
+
+/**
+ * Loads several environment files and checks them together: every file is validated before any
+ * is returned, and environment names (which become stack names) must be unique.
+ */
+export function loadEnvironments(files: readonly string[]): EnvironmentConfig[] {
+  const problems: string[] = [];
+  const envs: EnvironmentConfig[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    try {
+      const env = loadEnvironmentFile(file);
+      const other = seen.get(env.name);
+      if (other) {
+        problems.push(`${file}: \`name\` = "${env.name}" is also the name of ${other}; each environment needs its own name (it becomes the stack name)`);
+      }
+      seen.set(env.name, file);
+      envs.push(env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(e.message);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  return envs;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const at = pathText(issue.path);
+  const value = valueAt(raw, issue.path);
+  if (issue.code === "unrecognized_keys") {
+    const where = at ? `\`${at}\`` : "the top level";
+    return issue.keys
+      .map((key) => {
+        const hint = closestKey(key);
+        return `${where} has the unknown setting "${key}"${hint ? `; did you mean "${hint}"?` : ""} Remove or rename it (config/schema.json lists the settings)`;
+      })
+      .join("\n  - ");
+  }
+  if (value.found === false) {
+    return `\`${at}\` is missing; add it (${issue.message.replace(/^Invalid input: /, "").replace(/, received undefined$/, "")})`;
+  }
+  const shown = JSON.stringify(value.value);
+  if (issue.code === "invalid_type") {
+    return `\`${at}\` = ${shown}: ${issue.message.replace(/^Invalid input: /, "")}; correct the value`;
+  }
+  return `\`${at || "(file)"}\` = ${abbreviate(shown)}: ${issue.message}`;
+}
+
+function valueAt(raw: unknown, keys: readonly PropertyKey[]): { found: true; value: unknown } | { found: false } {
+  let current: unknown = raw;
+  for (const key of keys) {
+    if (current === null || typeof current !== "object" || !(key in (current as object))) return { found: false };
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return { found: true, value: current };
+}
+
+function abbreviate(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+let knownKeys: string[] | undefined;
+
+/** The setting name closest to a misspelt one, if it is a plausible typo. */
+function closestKey(key: string): string | undefined {
+  knownKeys ??= collectKeys(z.toJSONSchema(environmentSchema, { io: "input", unrepresentable: "any" }));
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of knownKeys) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { key: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(key.length / 4)) ? best.key : undefined;
+}
+
+function collectKeys(schema: unknown, into = new Set<string>()): string[] {
+  if (schema && typeof schema === "object") {
+    for (const [k, v] of Object.entries(schema)) {
+      if (k === "properties" && v && typeof v === "object") Object.keys(v).forEach((p) => into.add(p));
+      collectKeys(v, into);
+    }
+  }
+  return [...into];
+}

@@ -1,0 +1,94 @@
+/**
+ * Renders the user data scripts of the three servers. Terraform reads `${` and `%{` in any string
+ * as template syntax, so every script is checked to hold neither.
+ */
+
+/** Throws when a rendered script holds Terraform template syntax. */
+export function assertNoTemplateSyntax(script: string, what: string): string {
+  const match = /[$%]\{/.exec(script);
+  if (match) {
+    throw new Error(`${what} holds "${match[0]}" at offset ${match.index}; Terraform would read it as template syntax. Write it without braces or escape it as "${match[0][0]}${match[0]}".`);
+  }
+  return script;
+}
+
+/** Amazon Linux 2023: install Squid, write its configuration, check it, start it. */
+export function renderProxyUserData(squidConf: string): string {
+  const marker = "END_OF_SQUID_CONF";
+  if (squidConf.split("\n").includes(marker)) throw new Error(`squid.conf holds the line ${marker}, which ends the here-document`);
+  return assertNoTemplateSyntax(
+    [
+      "#!/bin/bash",
+      "# Proxy: Squid with the squid.conf rendered from the environment file.",
+      "set -euo pipefail",
+      "dnf install -y squid",
+      `cat > /etc/squid/squid.conf <<'${marker}'`,
+      squidConf.trimEnd(),
+      marker,
+      "squid -k parse -f /etc/squid/squid.conf",
+      "systemctl enable squid",
+      "systemctl restart squid",
+      "",
+    ].join("\n"),
+    "The proxy's user data",
+  );
+}
+
+/** Amazon Linux 2023: httpd serving a small page on each port, standing in for the service. */
+export function renderServiceUserData(environment: string, ports: readonly number[]): string {
+  const extraPorts = [...new Set(ports)].filter((p) => p !== 80).sort((a, b) => a - b);
+  return assertNoTemplateSyntax(
+    [
+      "#!/bin/bash",
+      "# Service: httpd stands in for the external service; its access log shows who connected.",
+      "set -euo pipefail",
+      "dnf install -y httpd",
+      ...extraPorts.map((p) => `echo 'Listen ${p}' >> /etc/httpd/conf.d/service-ports.conf`),
+      `echo '<h1>service of environment ${environment}</h1>' > /var/www/html/index.html`,
+      "systemctl enable httpd",
+      "systemctl restart httpd",
+      "",
+    ].join("\n"),
+    "The service's user data",
+  );
+}
+
+/** Settings of the Windows app server's proxy configuration. */
+export interface WindowsProxySettings {
+  /** host:port of the proxy. */
+  readonly proxy: string;
+  /** Hosts reached without the proxy. */
+  readonly bypass: readonly string[];
+}
+
+/**
+ * Windows: a machine-wide proxy setting. User data runs as SYSTEM, so HKCU would be SYSTEM's own
+ * hive; instead WinINET is made per-machine by policy (ProxySettingsPerUser = 0) with its values
+ * in HKLM, and WinHTTP, which services and agents use, gets the same proxy and bypass list.
+ */
+export function renderAppServerUserData(settings: WindowsProxySettings): string {
+  for (const value of [settings.proxy, ...settings.bypass]) {
+    if (/['";\s`]/.test(value)) throw new Error(`Windows proxy setting "${value}" holds a quote, ';', '\`' or white space; remove it`);
+  }
+  return assertNoTemplateSyntax(
+    [
+      "<powershell>",
+      "# App server: every user and WinHTTP send web traffic through the proxy, machine-wide.",
+      "$ErrorActionPreference = 'Stop'",
+      `$proxy = '${settings.proxy}'`,
+      `$bypass = '${settings.bypass.join(";")}'`,
+      "$policy = 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\Internet Settings'",
+      "New-Item -Path $policy -Force | Out-Null",
+      "New-ItemProperty -Path $policy -Name ProxySettingsPerUser -PropertyType DWord -Value 0 -Force | Out-Null",
+      "$machine = 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings'",
+      "New-ItemProperty -Path $machine -Name ProxyEnable -PropertyType DWord -Value 1 -Force | Out-Null",
+      "New-ItemProperty -Path $machine -Name ProxyServer -PropertyType String -Value $proxy -Force | Out-Null",
+      "New-ItemProperty -Path $machine -Name ProxyOverride -PropertyType String -Value $bypass -Force | Out-Null",
+      'netsh winhttp set proxy "proxy-server=$proxy" "bypass-list=$bypass"',
+      "if ($LASTEXITCODE -ne 0) { throw \"netsh winhttp set proxy failed with exit code $LASTEXITCODE\" }",
+      "</powershell>",
+      "",
+    ].join("\n"),
+    "The app server's user data",
+  );
+}
