@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+  transform: { "^.+\\.ts$": "ts-jest" },
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
+  globalTeardown: "<rootDir>/__tests__/global-teardown.ts",
+  testPathIgnorePatterns: ["/node_modules/", "/__tests__/helpers/"],
 };

@@ -184,7 +184,8 @@ export const environmentShape = z
   })
   .describe("One environment: a proxy VPC, its app VPCs and the service side.");
 
-type Issue = { path: (string | number)[]; message: string };
+/** A problem found by the checks that span several settings. */
+export type Issue = { path: (string | number)[]; message: string };
 
 /** Every check that spans several settings; each problem names the setting it is about. */
 export function crossFieldIssues(env: z.infer<typeof environmentShape>): Issue[] {
@@ -269,13 +270,8 @@ export function crossFieldIssues(env: z.infer<typeof environmentShape>): Issue[]
   return issues;
 }
 
-/** The schema of one environment file, with every check. */
-export const environmentSchema = environmentShape.superRefine((env, ctx) => {
-  for (const issue of crossFieldIssues(env)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
-});
-
 /** A validated environment, defaults filled in. */
-export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type EnvironmentConfig = z.infer<typeof environmentShape>;
 /** An app VPC of an environment. */
 export type AppVpcConfig = EnvironmentConfig["appVpcs"][number];
 /** A VPC's settings. */

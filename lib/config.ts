@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { distance as editDistance } from "fastest-levenshtein";
 import { z } from "zod";
-import { EnvironmentConfig, environmentSchema, pathText } from "./config-schema";
+import { crossFieldIssues, EnvironmentConfig, environmentShape, pathText } from "./config-schema";
 
 /** Thrown for any problem with environment files; the message lists every problem found. */
 export class ConfigError extends Error {
@@ -21,9 +21,12 @@ export const SCHEMA_FILE_NAME = "schema.json";
 
 /** Validates already parsed JSON; `source` names it in messages. */
 export function parseEnvironment(raw: unknown, source: string): EnvironmentConfig {
-  const result = environmentSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  - ${describeIssue(issue, raw)}`);
+  // Settings one by one first; the checks across settings only run on values that passed those.
+  const result = environmentShape.safeParse(raw);
+  const lines = result.success
+    ? crossFieldIssues(result.data).map((issue) => `  - ${describeIssue({ code: "custom", input: undefined, ...issue }, raw)}`)
+    : result.error.issues.map((issue) => `  - ${describeIssue(issue, raw)}`);
+  if (result.success && lines.length === 0) return result.data;
   throw new ConfigError(`${source} has ${lines.length === 1 ? "a problem" : `${lines.length} problems`}:\n${lines.join("\n")}`);
 }
 
@@ -99,6 +102,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     return `\`${at}\` is missing; add it (${issue.message.replace(/^Invalid input: /, "").replace(/, received undefined$/, "")})`;
   }
   const shown = JSON.stringify(value.value);
+  if (issue.code === "invalid_key") {
+    return `\`${at}\` has a key that ${issue.issues[0]?.message ?? "is not allowed"}; rename or remove it`;
+  }
   if (issue.code === "invalid_type") {
     return `\`${at}\` = ${shown}: ${issue.message.replace(/^Invalid input: /, "")}; correct the value`;
   }
@@ -122,7 +128,7 @@ let knownKeys: string[] | undefined;
 
 /** The setting name closest to a misspelt one, if it is a plausible typo. */
 function closestKey(key: string): string | undefined {
-  knownKeys ??= collectKeys(z.toJSONSchema(environmentSchema, { io: "input", unrepresentable: "any" }));
+  knownKeys ??= collectKeys(z.toJSONSchema(environmentShape, { io: "input", unrepresentable: "any" }));
   let best: { key: string; distance: number } | undefined;
   for (const candidate of knownKeys) {
     const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());

@@ -1,0 +1,54 @@
+import { addressAt, cidrContains, cidrProblem, cidrsOverlap, outermostBlocks, subnetHostProblem } from "../lib/cidr";
+
+describe("cidrProblem", () => {
+  it("accepts a block with no host bits", () => {
+    expect(cidrProblem("10.0.0.0/24")).toBeUndefined();
+  });
+  it("names the corrected block when host bits are set", () => {
+    expect(cidrProblem("192.168.0.1/24")).toMatch(/host bits set; write 192\.168\.0\.0\/24/);
+  });
+  it.each(["10.0.0.0", "10.0.0.0/33", "300.0.0.0/8", "10.0.0/24", "::/0", " 10.0.0.0/24"])("refuses %p", (text) => {
+    expect(cidrProblem(text)).toMatch(/not an IPv4 CIDR block/);
+  });
+});
+
+describe("cidrContains and cidrsOverlap", () => {
+  it("sees containment in one direction only", () => {
+    expect(cidrContains("10.0.0.0/16", "10.0.3.0/24")).toBe(true);
+    expect(cidrContains("10.0.3.0/24", "10.0.0.0/16")).toBe(false);
+  });
+  it("finds overlap either way and none between neighbours", () => {
+    expect(cidrsOverlap("10.0.0.0/23", "10.0.1.0/24")).toBe(true);
+    expect(cidrsOverlap("10.0.1.0/24", "10.0.0.0/23")).toBe(true);
+    expect(cidrsOverlap("10.0.0.0/24", "10.0.1.0/24")).toBe(false);
+  });
+});
+
+describe("addressAt", () => {
+  it("counts from the network address across octets", () => {
+    expect(addressAt("10.0.0.0/24", 10)).toBe("10.0.0.10");
+    expect(addressAt("10.0.0.128/25", 127)).toBe("10.0.0.255");
+    expect(addressAt("192.168.0.0/16", 256 + 5)).toBe("192.168.1.5");
+  });
+  it("refuses offsets outside the block", () => {
+    expect(() => addressAt("10.0.0.0/28", 16)).toThrow(/outside 10\.0\.0\.0\/28/);
+  });
+});
+
+describe("subnetHostProblem", () => {
+  it("refuses the five addresses AWS reserves", () => {
+    for (const ip of ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.127"]) {
+      expect(subnetHostProblem(ip, "10.0.0.0/25")).toMatch(/reserves/);
+    }
+    expect(subnetHostProblem("10.0.0.4", "10.0.0.0/25")).toBeUndefined();
+  });
+  it("refuses addresses outside the subnet", () => {
+    expect(subnetHostProblem("10.0.0.200", "10.0.0.0/25")).toMatch(/outside the subnet/);
+  });
+});
+
+describe("outermostBlocks", () => {
+  it("drops repeats and blocks inside others, keeping order", () => {
+    expect(outermostBlocks(["172.16.0.10/32", "172.16.0.0/24", "172.16.0.0/24", "172.17.0.0/24"])).toEqual(["172.16.0.0/24", "172.17.0.0/24"]);
+  });
+});

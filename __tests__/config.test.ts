@@ -1,0 +1,170 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigError, environmentFiles, loadEnvironmentFile, loadEnvironments } from "../lib/config";
+import { proxyPrivateIp } from "../lib/config-schema";
+import { configFrom, CONFIG_DIR, verificationRaw } from "./helpers/stack";
+
+/** The error message for a raw environment edited by `edit`. */
+function problemsOf(edit: (raw: any) => void): string {
+  const raw = verificationRaw();
+  edit(raw);
+  try {
+    configFrom(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("the edited environment was accepted");
+}
+
+describe("the verification environment", () => {
+  const env = configFrom(verificationRaw());
+
+  it("reproduces the original experiment's addresses, region and port", () => {
+    expect(env.region).toBe("ap-northeast-1");
+    expect(env.appVpcs.map((a) => a.cidr)).toEqual(["192.168.0.0/24"]);
+    expect(env.proxyVpc.cidr).toBe("10.0.0.0/24");
+    expect(env.serviceSide.vpc.cidr).toBe("172.16.0.0/24");
+    expect(env.proxy.port).toBe(3128);
+    expect(env.appVpcs[0].appServer?.amiParameter).toMatch(/Windows_Server/);
+  });
+
+  it("fills in defaults a user need not write", () => {
+    expect(env.proxy.amiParameter).toMatch(/^\/aws\/service\/ami-amazon-linux-latest\/al2023/);
+    expect(env.proxyBypass).toContain("169.254.169.254");
+    expect(env.tags).toEqual({});
+  });
+
+  it("places the proxy at a fixed address in the proxy VPC's first subnet", () => {
+    expect(proxyPrivateIp(env)).toBe("10.0.0.10");
+    const raw = verificationRaw();
+    raw.proxy.privateIp = "10.0.0.20";
+    expect(proxyPrivateIp(configFrom(raw))).toBe("10.0.0.20");
+  });
+});
+
+describe("validation of an environment", () => {
+  // Each case: what a user gets wrong, the edit, and what the message must say (setting, value, fix).
+  const cases: [string, (raw: any) => void, RegExp][] = [
+    ["an unknown key, with a suggestion", (r) => (r.proxyVpc.cidrr = "x"), /`proxyVpc` has the unknown setting "cidrr"; did you mean "cidr"\?/],
+    ["an unknown top-level key", (r) => (r.colour = "blue"), /the top level has the unknown setting "colour"/],
+    ["a missing key", (r) => delete r.region, /`region` is missing; add it/],
+    ["a missing nested key", (r) => delete r.proxyVpc.cidr, /`proxyVpc.cidr` is missing; add it/],
+    ["a value of the wrong type", (r) => (r.proxy.port = "3128"), /`proxy.port` = "3128": must be a port number/],
+    ["an invalid CIDR", (r) => (r.appVpcs[0].cidr = "192.168.0/24"), /`appVpcs\[0\].cidr` = "192.168.0\/24": is not an IPv4 CIDR block/],
+    ["host bits set", (r) => (r.appVpcs[0].cidr = "192.168.0.1/24"), /`appVpcs\[0\].cidr` = "192.168.0.1\/24": has host bits set; write 192\.168\.0\.0\/24/],
+    ["a VPC larger than AWS allows", (r) => (r.proxyVpc.cidr = "10.0.0.0/8"), /`proxyVpc.cidr` = "10.0.0.0\/8": has a \/8 prefix; AWS accepts VPC and subnet sizes from \/16 to \/28/],
+    ["a VPC smaller than AWS allows", (r) => (r.appVpcs[0].subnets[0].cidr = "192.168.0.0/29"), /`appVpcs\[0\].subnets\[0\].cidr` = "192.168.0.0\/29": has a \/29 prefix/],
+    ["a port out of range", (r) => (r.services[0].ports = [70000]), /`services\[0\].ports\[0\]` = 70000: is out of range; ports go from 1 to 65535/],
+    ["port zero", (r) => (r.proxy.port = 0), /`proxy.port` = 0: is out of range/],
+    ["a fractional port", (r) => (r.proxy.port = 31.28), /`proxy.port` = 31.28: must be a whole number/],
+    ["a repeated port", (r) => (r.services[0].ports = [80, 80]), /`services\[0\].ports\[1\]` = 80: is listed twice/],
+    ["no app VPC", (r) => (r.appVpcs = []), /`appVpcs` = \[\]: is empty; give at least one app VPC/],
+    ["no service", (r) => (r.services = []), /`services` = \[\]: is empty/],
+    ["no subnet", (r) => (r.proxyVpc.subnets = []), /`proxyVpc.subnets` = \[\]: is empty; give at least one subnet/],
+    ["a bad environment name", (r) => (r.name = "Verification"), /`name` = "Verification": must be 2 to 24 characters of lowercase/],
+    ["a bad region", (r) => (r.region = "tokyo"), /`region` = "tokyo": is not an AWS region name/],
+    ["a zone outside the region", (r) => (r.proxyVpc.subnets[0].availabilityZone = "us-east-1a"), /`proxyVpc.subnets\[0\].availabilityZone` = "us-east-1a": is not in the environment's region ap-northeast-1/],
+    ["a bad zone name", (r) => (r.proxyVpc.subnets[0].availabilityZone = "ap-northeast-1"), /is not an availability zone name/],
+    ["two subnets in one zone", (r) => r.proxyVpc.subnets.push({ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }), /`proxyVpc.subnets\[1\].availabilityZone` = "ap-northeast-1a": is the zone of an earlier subnet/],
+    ["a subnet outside its VPC", (r) => (r.appVpcs[0].subnets[0].cidr = "192.168.1.0/25"), /`appVpcs\[0\].subnets\[0\].cidr` = "192.168.1.0\/25": is not inside the VPC's block 192\.168\.0\.0\/24/],
+    ["overlapping subnets", (r) => r.proxyVpc.subnets.push({ availabilityZone: "ap-northeast-1c", cidr: "10.0.0.64/26" }), /`proxyVpc.subnets\[1\].cidr` = "10.0.0.64\/26": overlaps subnet 0/],
+    [
+      "an app VPC overlapping the proxy VPC",
+      (r) => {
+        r.appVpcs[0].cidr = "10.0.0.0/23";
+        r.appVpcs[0].subnets[0].cidr = "10.0.1.0/25";
+      },
+      /`appVpcs\[0\].cidr` = "10.0.0.0\/23": overlaps `proxyVpc.cidr` 10\.0\.0\.0\/24; VPCs that are peered or routed together need disjoint blocks/,
+    ],
+    [
+      "two app VPCs overlapping each other",
+      (r) => r.appVpcs.push({ ...r.appVpcs[0], name: "app2", appServer: undefined }),
+      /`appVpcs\[1\].cidr` = "192.168.0.0\/24": overlaps `appVpcs\[0\].cidr`/,
+    ],
+    [
+      "the service VPC overlapping an app VPC",
+      (r) => {
+        r.serviceSide.vpc = { cidr: "192.168.0.0/24", subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.0.0/25" }] };
+        r.services[0].cidr = "192.168.0.0/24";
+      },
+      /`serviceSide.vpc.cidr` = "192.168.0.0\/24": overlaps `appVpcs\[0\].cidr`/,
+    ],
+    ["a service overlapping the proxy VPC", (r) => (r.services[0].cidr = "10.0.0.0/16"), /`services\[0\].cidr` = "10.0.0.0\/16": overlaps `proxyVpc.cidr` 10\.0\.0\.0\/24; the service must lie outside/],
+    ["a service outside the service VPC", (r) => (r.services[0].cidr = "172.17.0.0/24"), /`services\[0\].cidr` = "172.17.0.0\/24": is not inside `serviceSide.vpc.cidr` 172\.16\.0\.0\/24/],
+    ["duplicate app VPC names", (r) => r.appVpcs.push({ ...r.appVpcs[0], cidr: "192.168.1.0/24", subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/25" }] }), /`appVpcs\[1\].name` = "app": is used by another app VPC/],
+    ["duplicate service names", (r) => r.services.push({ ...r.services[0] }), /`services\[1\].name` = "service": is used by another service/],
+    ["a proxy address outside its subnet", (r) => (r.proxy.privateIp = "10.0.0.200"), /`proxy.privateIp` = "10.0.0.200": is outside the subnet 10\.0\.0\.0\/25/],
+    ["a reserved proxy address", (r) => (r.proxy.privateIp = "10.0.0.1"), /`proxy.privateIp` = "10.0.0.1": is one of the addresses AWS reserves/],
+    ["a proxy address that is no address", (r) => (r.proxy.privateIp = "ten"), /`proxy.privateIp` = "ten": is not an IPv4 address/],
+    ["an unknown service side", (r) => (r.serviceSide.type = "directConnect"), /`serviceSide.type` = "directConnect": has an unknown or missing `type`/],
+    ["a bad bucket name", (r) => (r.state.bucket = "My_Bucket"), /`state.bucket` = "My_Bucket": is not a valid S3 bucket name/],
+    ["a bad state key prefix", (r) => (r.state.keyPrefix = "/abs/"), /`state.keyPrefix` = "\/abs\/": is not a usable key prefix/],
+    ["a Name tag, which the project sets", (r) => (r.tags = { Name: "x" }), /`tags.Name` has a key that is not a usable tag key/],
+    ["a reserved aws: tag", (r) => (r.tags = { "aws:owner": "x" }), /is not a usable tag key/],
+    ["a bad instance type", (r) => (r.proxy.instanceType = "large"), /`proxy.instanceType` = "large": is not an EC2 instance type/],
+    ["a bad AMI parameter", (r) => (r.proxy.amiParameter = "ami-0123456789abcdef0"), /`proxy.amiParameter` = "ami-0123456789abcdef0": is not an SSM parameter name/],
+    ["a bypass list without the metadata address", (r) => (r.proxyBypass = ["<local>"]), /`proxyBypass` = \["<local>"\]: leaves out 169\.254\.169\.254/],
+    ["a bypass entry with a separator", (r) => (r.proxyBypass = ["<local>;evil", "169.254.169.254"]), /`proxyBypass\[0\]` = "<local>;evil": must be one host pattern/],
+  ];
+
+  it.each(cases)("explains %s", (_what, edit, expected) => {
+    expect(problemsOf(edit)).toMatch(expected);
+  });
+
+  it("names the file and counts the problems", () => {
+    const message = problemsOf((r) => {
+      r.proxy.port = 0;
+      r.services[0].ports = [0];
+    });
+    expect(message).toMatch(/^test\.json has 2 problems:\n  - /);
+  });
+});
+
+describe("loading environment files", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "envs-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const write = (name: string, value: unknown) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value));
+    return file;
+  };
+
+  it("lists every environment file of the repository but the schema", () => {
+    const files = environmentFiles(CONFIG_DIR).map((f) => path.basename(f));
+    expect(files).toContain("verification.json");
+    expect(files).not.toContain("schema.json");
+    expect(() => loadEnvironments(environmentFiles(CONFIG_DIR))).not.toThrow();
+  });
+
+  it("reports malformed JSON with the file and the parser's position", () => {
+    const file = write("broken.json", '{ "name": "x", }');
+    expect(() => loadEnvironmentFile(file)).toThrow(/broken\.json is not valid JSON: .*position/);
+  });
+
+  it("reports a file that cannot be read", () => {
+    expect(() => loadEnvironmentFile(path.join(dir, "absent.json"))).toThrow(/Cannot read the environment file .*absent\.json/);
+  });
+
+  it("refuses two environments with one name and names both files", () => {
+    const a = write("a.json", verificationRaw());
+    const b = write("b.json", verificationRaw());
+    expect(() => loadEnvironments([a, b])).toThrow(/b\.json: `name` = "verification" is also the name of .*a\.json/);
+  });
+
+  it("reports the problems of every file, not just the first", () => {
+    const a = write("a.json", "nope");
+    const b = write("b.json", { ...verificationRaw(), region: "mars" });
+    expect(() => loadEnvironments([a, b])).toThrow(/a\.json is not valid JSON[\s\S]*b\.json has a problem/);
+  });
+
+  it("refuses a folder with no environment files", () => {
+    write("schema.json", {});
+    expect(() => environmentFiles(dir)).toThrow(/holds no environment files/);
+  });
+});

@@ -1,0 +1,45 @@
+import * as path from "path";
+import { LocalBackend, Testing, TerraformStack } from "cdktf";
+import { EnvironmentStack } from "../../constructs/environment-stack";
+import { EnvironmentConfig } from "../../lib/config-schema";
+import { loadEnvironmentFile, parseEnvironment } from "../../lib/config";
+
+/** The repository's config folder. */
+export const CONFIG_DIR = path.join(__dirname, "..", "..", "config");
+
+/** The raw JSON of the verification environment, a fresh copy each call, to edit in tests. */
+export function verificationRaw(): any {
+  return JSON.parse(JSON.stringify(require(path.join(CONFIG_DIR, "verification.json"))));
+}
+
+/** The verification environment, validated. */
+export function verificationConfig(): EnvironmentConfig {
+  return loadEnvironmentFile(path.join(CONFIG_DIR, "verification.json"));
+}
+
+/** Validates edited raw JSON. */
+export function configFrom(raw: unknown): EnvironmentConfig {
+  return parseEnvironment(raw, "test.json");
+}
+
+/** A local backend, so that terraform init needs no S3. */
+export function localBackend(stack: TerraformStack): void {
+  new LocalBackend(stack, { path: "terraform.tfstate" });
+}
+
+/** Synthesizes an environment into a fresh app; returns the stack and its JSON text. */
+export function synthEnvironment(config: EnvironmentConfig = verificationConfig(), withS3 = false): { stack: EnvironmentStack; json: string } {
+  const app = Testing.app();
+  const stack = new EnvironmentStack(app, config.name, { config, stateBackend: withS3 ? undefined : localBackend });
+  return { stack, json: Testing.synth(stack) };
+}
+
+/** The resources of one type in synthesized JSON, by logical id. */
+export function resourcesOf(json: string, type: string): Record<string, any> {
+  return JSON.parse(json).resource?.[type] ?? {};
+}
+
+/** The reference text for an attribute of a resource, as it appears in synthesized JSON. */
+export function ref(type: string, logicalId: string, attribute = "id"): string {
+  return `\${${type}.${logicalId}.${attribute}}`;
+}

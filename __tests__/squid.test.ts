@@ -1,0 +1,94 @@
+import { renderSquidConf, SquidPolicy } from "../lib/squid";
+
+const policy: SquidPolicy = {
+  environment: "verification",
+  port: 3128,
+  clients: [
+    { name: "app", cidr: "192.168.0.0/24" },
+    { name: "batch", cidr: "100.64.0.0/24" },
+  ],
+  destinations: [
+    { name: "service", cidr: "172.16.0.0/24", ports: [80, 8443] },
+    { name: "api", cidr: "203.0.113.0/28", ports: [443] },
+  ],
+};
+
+/** The directive lines, without comments and blank lines. */
+function directives(conf: string): string[] {
+  return conf.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+}
+
+describe("renderSquidConf", () => {
+  const conf = renderSquidConf(policy);
+  const lines = directives(conf);
+
+  it("listens on the configured port", () => {
+    expect(lines).toContain("http_port 3128");
+  });
+
+  it("names every app VPC in localnet, including ranges outside RFC 1918", () => {
+    expect(lines).toContain("acl localnet src 192.168.0.0/24");
+    expect(lines).toContain("acl localnet src 100.64.0.0/24");
+    expect(lines.filter((l) => l.startsWith("acl localnet"))).toHaveLength(2);
+  });
+
+  it("allows each destination only on its own ports", () => {
+    expect(lines).toContain("acl service_dst dst 172.16.0.0/24");
+    expect(lines).toContain("acl service_ports port 80 8443");
+    expect(lines).toContain("http_access allow service_dst service_ports");
+    expect(lines).toContain("http_access allow api_dst api_ports");
+  });
+
+  it("denies unsafe ports, CONNECT off 443, link-local and outsiders before any allow, and everything last", () => {
+    const access = lines.filter((l) => l.startsWith("http_access"));
+    expect(access.slice(0, 4)).toEqual([
+      "http_access deny !Safe_ports",
+      "http_access deny CONNECT !SSL_ports",
+      "http_access deny link_local",
+      "http_access deny !localnet",
+    ]);
+    expect(access[access.length - 1]).toBe("http_access deny all");
+    expect(access.filter((l) => l.includes("allow"))).toHaveLength(2);
+  });
+
+  it("counts the services' ports among the safe ports", () => {
+    expect(lines).toContain("acl Safe_ports port 80 443 8443");
+  });
+
+  it("covers the metadata service on IPv4 and IPv6", () => {
+    const linkLocal = lines.find((l) => l.startsWith("acl link_local dst"));
+    expect(linkLocal).toContain("169.254.0.0/16");
+    expect(linkLocal).toContain("fd00:ec2::254");
+  });
+
+  it("caches nothing and hides the clients' addresses", () => {
+    expect(lines).toEqual(expect.arrayContaining(["cache deny all", "via off", "forwarded_for delete"]));
+  });
+
+  it("avoids ACL names that Squid 6 predefines", () => {
+    expect(conf).not.toMatch(/to_linklocal|to_localhost/);
+  });
+
+  it("puts comments on lines of their own", () => {
+    expect(lines.filter((l) => l.includes("#"))).toEqual([]);
+  });
+
+  it("writes host settings only where the host gives them", () => {
+    expect(lines).toContain("access_log daemon:/var/log/squid/access.log squid");
+    expect(conf).not.toMatch(/pid_filename|dns_nameservers/);
+    const test = directives(
+      renderSquidConf(policy, { accessLog: "/t/access.log", pidFile: "/t/squid.pid", dnsNameservers: ["127.0.0.1"], shutdownLifetimeSeconds: 1 }),
+    );
+    expect(test).toEqual(expect.arrayContaining(["pid_filename /t/squid.pid", "dns_nameservers 127.0.0.1", "shutdown_lifetime 1 seconds"]));
+  });
+
+  it("keeps the access policy identical across hosts", () => {
+    const policyLines = (conf: string) => directives(conf).filter((l) => /^(acl|http_access|http_port|cache |via|forwarded_for)/.test(l));
+    expect(policyLines(renderSquidConf(policy, { accessLog: "/elsewhere.log" }))).toEqual(policyLines(conf));
+  });
+
+  it("refuses a policy with no clients or no destinations", () => {
+    expect(() => renderSquidConf({ ...policy, clients: [] })).toThrow(/no clients/);
+    expect(() => renderSquidConf({ ...policy, destinations: [] })).toThrow(/no destinations/);
+  });
+});

@@ -1,0 +1,69 @@
+import { assertNoTemplateSyntax, renderAppServerUserData, renderProxyUserData, renderServiceUserData } from "../lib/user-data";
+
+describe("renderProxyUserData", () => {
+  const conf = "http_port 3128\nhttp_access deny all\n";
+  const script = renderProxyUserData(conf);
+
+  it("installs Squid, writes the configuration verbatim, checks it, then starts Squid", () => {
+    const lines = script.split("\n");
+    expect(lines[0]).toBe("#!/bin/bash");
+    expect(lines).toContain("set -euo pipefail");
+    const order = ["dnf install -y squid", "cat > /etc/squid/squid.conf <<'END_OF_SQUID_CONF'", "squid -k parse -f /etc/squid/squid.conf", "systemctl restart squid"].map((l) =>
+      lines.indexOf(l),
+    );
+    expect(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1]))).toBe(true);
+    expect(script).toContain(`<<'END_OF_SQUID_CONF'\n${conf}END_OF_SQUID_CONF\n`);
+  });
+
+  it("refuses a configuration that would end the here-document early", () => {
+    expect(() => renderProxyUserData("a\nEND_OF_SQUID_CONF\nb")).toThrow(/here-document/);
+  });
+});
+
+describe("renderServiceUserData", () => {
+  it("adds a Listen line for each port but 80, which httpd already has", () => {
+    const script = renderServiceUserData("verification", [80, 8080, 8080, 8443]);
+    expect(script).toContain("dnf install -y httpd");
+    expect(script.match(/Listen \d+/g)).toEqual(["Listen 8080", "Listen 8443"]);
+  });
+});
+
+describe("renderAppServerUserData", () => {
+  const script = renderAppServerUserData({ proxy: "10.0.0.10:3128", bypass: ["<local>", "169.254.169.254"] });
+
+  it("is a PowerShell block for EC2Launch", () => {
+    expect(script.startsWith("<powershell>\n")).toBe(true);
+    expect(script.trimEnd().endsWith("</powershell>")).toBe(true);
+  });
+
+  it("sets the proxy machine-wide, never in HKCU (user data runs as SYSTEM)", () => {
+    expect(script).not.toMatch(/HKCU|HKEY_CURRENT_USER/);
+    expect(script).toContain("HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\Internet Settings");
+    expect(script).toMatch(/-Name ProxySettingsPerUser -PropertyType DWord -Value 0/);
+    expect(script).toMatch(/-Name ProxyEnable -PropertyType DWord -Value 1/);
+    expect(script).toMatch(/-Name ProxyServer -PropertyType String -Value \$proxy/);
+  });
+
+  it("gives WinINET and WinHTTP the same proxy and bypass list, metadata address included", () => {
+    expect(script).toContain("$proxy = '10.0.0.10:3128'");
+    expect(script).toContain("$bypass = '<local>;169.254.169.254'");
+    expect(script).toMatch(/-Name ProxyOverride -PropertyType String -Value \$bypass/);
+    expect(script).toContain('netsh winhttp set proxy "proxy-server=$proxy" "bypass-list=$bypass"');
+  });
+
+  it("fails the script when netsh fails", () => {
+    expect(script).toMatch(/\$LASTEXITCODE -ne 0\) \{ throw/);
+  });
+
+  it("refuses values that would break out of the quoted strings", () => {
+    expect(() => renderAppServerUserData({ proxy: "10.0.0.10:3128'; rm", bypass: [] })).toThrow(/quote/);
+  });
+});
+
+describe("assertNoTemplateSyntax", () => {
+  it("refuses ${ and %{, which Terraform would interpolate", () => {
+    expect(() => assertNoTemplateSyntax("echo ${HOME}", "x")).toThrow(/template syntax/);
+    expect(() => assertNoTemplateSyntax("%{ if }", "x")).toThrow(/template syntax/);
+    expect(assertNoTemplateSyntax("echo $HOME", "x")).toBe("echo $HOME");
+  });
+});
