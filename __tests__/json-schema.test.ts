@@ -1,0 +1,26 @@
+import * as fs from "fs";
+import * as path from "path";
+import { environmentJsonSchema } from "../lib/json-schema";
+import { CONFIG_DIR } from "./helpers/stack";
+
+describe("config/schema.json", () => {
+  const committed = fs.readFileSync(path.join(CONFIG_DIR, "schema.json"), "utf8");
+
+  it("is what the zod schema generates (run `npm run schema` after changing lib/config-schema.ts)", () => {
+    expect(committed).toBe(environmentJsonSchema());
+  });
+
+  it("refuses unknown keys and requires what has no default, so editors flag typos", () => {
+    const schema = JSON.parse(committed);
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(expect.arrayContaining(["name", "region", "state", "proxyVpc", "appVpcs", "serviceSide", "services"]));
+    expect(schema.required).not.toContain("proxyBypass");
+    expect(schema.properties.proxyVpc.additionalProperties).toBe(false);
+  });
+
+  it("is the schema every environment file points at", () => {
+    for (const file of fs.readdirSync(CONFIG_DIR).filter((f) => f.endsWith(".json") && f !== "schema.json")) {
+      expect(JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, file), "utf8")).$schema).toBe("./schema.json");
+    }
+  });
+});

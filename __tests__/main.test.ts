@@ -1,0 +1,57 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { verificationRaw } from "./helpers/stack";
+
+const ROOT = path.join(__dirname, "..");
+
+/** Runs main.ts as `cdktf synth` does, with the given environment, into a fresh output folder. */
+function runMain(env: Record<string, string>) {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
+  const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  const stacks = fs.existsSync(path.join(outdir, "stacks")) ? fs.readdirSync(path.join(outdir, "stacks")) : [];
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { status: result.status, stderr: result.stderr, stacks };
+}
+
+describe("main.ts", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "main-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("synthesizes one stack per environment file of config/", () => {
+    const expected = fs.readdirSync(path.join(ROOT, "config")).filter((f) => f.endsWith(".json") && f !== "schema.json").length;
+    const { status, stacks } = runMain({ PROXY_CONFIG: "" });
+    expect(status).toBe(0);
+    expect(stacks).toHaveLength(expected);
+    expect(stacks).toContain("verification");
+  });
+
+  it("synthesizes only the file PROXY_CONFIG names, wherever it is", () => {
+    const file = path.join(dir, "elsewhere.json");
+    fs.writeFileSync(file, JSON.stringify({ ...verificationRaw(), name: "elsewhere" }));
+    const { status, stacks } = runMain({ PROXY_CONFIG: file });
+    expect(status).toBe(0);
+    expect(stacks).toEqual(["elsewhere"]);
+  });
+
+  it("fails on bad input with the setting, the value and the fix, and writes no stack", () => {
+    const file = path.join(dir, "bad.json");
+    const raw = verificationRaw();
+    raw.appVpcs[0].cidr = "10.0.0.0/24";
+    raw.appVpcs[0].subnets[0].cidr = "10.0.0.0/25";
+    fs.writeFileSync(file, JSON.stringify(raw));
+    const { status, stderr, stacks } = runMain({ PROXY_CONFIG: file });
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/`appVpcs\[0\].cidr` = "10.0.0.0\/24": overlaps `proxyVpc.cidr` 10\.0\.0\.0\/24/);
+    expect(stacks).toEqual([]);
+  });
+});
