@@ -37,6 +37,7 @@ function world(scope: Construct, proxyOverrides: Partial<ProxyServerProps> = {})
     privateIp: "10.0.0.10",
     instanceType: "t3.micro",
     amiParameter: AL2023,
+    rootVolumeSizeGiB: 8,
     role,
     ...proxyOverrides,
   });
@@ -103,8 +104,8 @@ describe("ProxyServer", () => {
 describe("every server", () => {
   const json = Testing.synthScope((scope) => {
     const { role, app, proxyNet, serviceNet, proxy } = world(scope);
-    new AppServer(scope, "AppServer", { environment: "test", network: app, proxy, bypass: ["<local>", "169.254.169.254"], instanceType: "t3.medium", amiParameter: "/aws/service/ami-windows-latest/x", role });
-    new ServiceServer(scope, "ServiceServer", { environment: "test", network: serviceNet, allowedFrom: proxyNet, ports: [80, 443], instanceType: "t3.micro", amiParameter: AL2023, role });
+    new AppServer(scope, "AppServer", { environment: "test", network: app, proxy, bypass: ["<local>", "169.254.169.254"], instanceType: "t3.medium", amiParameter: "/aws/service/ami-windows-latest/x", rootVolumeSizeGiB: 30, role });
+    new ServiceServer(scope, "ServiceServer", { environment: "test", network: serviceNet, allowedFrom: proxyNet, ports: [80, 443], instanceType: "t3.micro", amiParameter: AL2023, rootVolumeSizeGiB: 8, role });
   });
 
   it("requires IMDSv2, encrypts its root volume, has no public address and uses the Session Manager profile", () => {
@@ -112,7 +113,7 @@ describe("every server", () => {
     expect(instances).toHaveLength(3);
     for (const instance of instances) {
       expect(instance.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 });
-      expect(instance.root_block_device.encrypted).toBe(true);
+      expect(instance.root_block_device).toEqual({ encrypted: true, volume_type: "gp3", volume_size: expect.any(Number) });
       expect(instance.associate_public_ip_address).toBeUndefined();
       expect(instance.monitoring).toBe(true);
       expect(instance.iam_instance_profile).toMatch(/^\$\{aws_iam_instance_profile\.Role_InstanceProfile_\w+\.name\}$/);

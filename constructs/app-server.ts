@@ -1,12 +1,11 @@
 import { Construct } from "constructs";
 import { renderAppServerUserData } from "../lib/user-data";
-import type { InstanceRole } from "./instance-role";
 import type { Network } from "./network";
 import type { ProxyServer } from "./proxy-server";
-import { Server } from "./server";
+import { Server, serverSettings, ServerSettings } from "./server";
 
 /** Props of {@link AppServer}. */
-export interface AppServerProps {
+export interface AppServerProps extends ServerSettings {
   /** The environment's name, for names. */
   readonly environment: string;
   /** The app VPC. */
@@ -15,14 +14,6 @@ export interface AppServerProps {
   readonly proxy: ProxyServer;
   /** Hosts reached without the proxy; keep 169.254.169.254 in it. */
   readonly bypass: readonly string[];
-  /** The EC2 instance type. */
-  readonly instanceType: string;
-  /** The SSM parameter with the Windows Server AMI id. */
-  readonly amiParameter: string;
-  /** The root volume's size in GiB. @default the AMI's size */
-  readonly rootVolumeSizeGiB?: number;
-  /** The role for Session Manager. */
-  readonly role: InstanceRole;
 }
 
 /**
@@ -40,10 +31,7 @@ export class AppServer extends Construct {
       network: props.network,
       name: `${props.network.name}-server`,
       description: `Windows app server of ${props.environment} in ${props.network.name}: out to the proxy only`,
-      instanceType: props.instanceType,
-      amiParameter: props.amiParameter,
-      rootVolumeSizeGiB: props.rootVolumeSizeGiB,
-      role: props.role,
+      ...serverSettings(props),
       userData: renderAppServerUserData({ proxy: `${props.proxy.privateIp}:${props.proxy.port}`, bypass: props.bypass }),
     });
     this.server.securityGroup.allowTcpOut("ToProxy", { cidr: `${props.proxy.privateIp}/32` }, props.proxy.port, "HTTP(S) through the Squid proxy");

@@ -3,15 +3,17 @@ import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { outermostBlocks } from "../lib/cidr";
 import { EnvironmentConfig, proxyPrivateIp } from "../lib/config-schema";
+import { checkedEmulatorEndpoint, EMULATED_SERVICES } from "../lib/emulator";
 import { AppServer } from "./app-server";
 import { InstanceRole } from "./instance-role";
 import { Network } from "./network";
 import { Peering } from "./peering";
 import { ProxyServer } from "./proxy-server";
+import { serverSettings } from "./server";
 import { ServiceServer } from "./service-server";
 
-/** Configures where a stack keeps its state. */
-export type StateBackendFactory = (stack: TerraformStack, config: EnvironmentConfig) => void;
+/** Configures where a stack keeps its state; `emulatorEndpoint` is set in emulator mode only. */
+export type StateBackendFactory = (stack: TerraformStack, config: EnvironmentConfig, emulatorEndpoint?: string) => void;
 
 /** Props of {@link EnvironmentStack}. */
 export interface EnvironmentStackProps {
@@ -22,6 +24,12 @@ export interface EnvironmentStackProps {
    * @default S3 from `config.state`, encrypted, with S3-native locking
    */
   readonly stateBackend?: StateBackendFactory;
+  /**
+   * Send every AWS call, state included, to an AWS API emulator at this loopback origin, such as
+   * http://127.0.0.1:5000 (moto). For deploy rehearsals only: a non-loopback value is refused.
+   * @default real AWS
+   */
+  readonly emulatorEndpoint?: string;
 }
 
 /** The state key of an environment: `<keyPrefix>/<environment>/terraform.tfstate`. */
@@ -30,12 +38,19 @@ export function stateKey(config: EnvironmentConfig): string {
 }
 
 /** S3 state with encryption and S3-native locking (a lock file next to the state). */
-export const s3StateBackend: StateBackendFactory = (stack, config) => {
+export const s3StateBackend: StateBackendFactory = (stack, config, emulatorEndpoint) => {
   const backend = new S3Backend(stack, {
     bucket: config.state.bucket,
     key: stateKey(config),
     region: config.state.region ?? config.region,
     encrypt: true,
+    ...(emulatorEndpoint && {
+      endpoints: { s3: emulatorEndpoint, sts: emulatorEndpoint, iam: emulatorEndpoint },
+      usePathStyle: true,
+      skipCredentialsValidation: true,
+      skipRequestingAccountId: true,
+      skipMetadataApiCheck: true,
+    }),
   });
   // cdktf 0.21's S3Backend has no property for it yet.
   backend.addOverride("use_lockfile", true);
@@ -56,11 +71,19 @@ export class EnvironmentStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
     const { config } = props;
-    (props.stateBackend ?? s3StateBackend)(this, config);
+    const emulator = props.emulatorEndpoint === undefined ? undefined : checkedEmulatorEndpoint(props.emulatorEndpoint, "emulatorEndpoint");
+    (props.stateBackend ?? s3StateBackend)(this, config, emulator);
 
     new AwsProvider(this, "aws", {
       region: config.region,
       defaultTags: [{ tags: { Project: config.project, Environment: config.name, ManagedBy: "cdktf", ...config.tags } }],
+      ...(emulator && {
+        endpoints: [Object.fromEntries(EMULATED_SERVICES.map((service) => [service, emulator]))],
+        s3UsePathStyle: true,
+        skipCredentialsValidation: true,
+        skipRequestingAccountId: true,
+        skipMetadataApiCheck: "true",
+      }),
     });
 
     const role = new InstanceRole(this, "InstanceRole", { name: `${config.name}-instance` });
@@ -88,10 +111,7 @@ export class EnvironmentStack extends TerraformStack {
       destinations: config.services,
       port: config.proxy.port,
       privateIp: proxyPrivateIp(config),
-      instanceType: config.proxy.instanceType,
-      amiParameter: config.proxy.amiParameter,
-      rootVolumeSizeGiB: config.proxy.rootVolumeSizeGiB,
-      role,
+      ...serverSettings({ ...config.proxy, role }),
     });
 
     for (const app of config.appVpcs) {
@@ -107,10 +127,7 @@ export class EnvironmentStack extends TerraformStack {
           network,
           proxy: this.proxy,
           bypass: config.proxyBypass,
-          instanceType: app.appServer.instanceType,
-          amiParameter: app.appServer.amiParameter,
-          rootVolumeSizeGiB: app.appServer.rootVolumeSizeGiB,
-          role,
+          ...serverSettings({ ...app.appServer, role }),
         });
         new TerraformOutput(this, `app_server_${app.name}_id`, {
           value: server.server.instance.id,
@@ -131,10 +148,7 @@ export class EnvironmentStack extends TerraformStack {
       network: serviceNetwork,
       allowedFrom: this.proxyNetwork,
       ports: config.services.flatMap((s) => s.ports),
-      instanceType: side.server.instanceType,
-      amiParameter: side.server.amiParameter,
-      rootVolumeSizeGiB: side.server.rootVolumeSizeGiB,
-      role,
+      ...serverSettings({ ...side.server, role }),
     });
 
     new TerraformOutput(this, "proxy_address", { value: this.proxy.privateIp, description: "The proxy's fixed private address" });

@@ -2,12 +2,11 @@ import { Construct } from "constructs";
 import { addressInCidr, isIpv4Address } from "../lib/cidr";
 import { renderSquidConf, SquidDestination } from "../lib/squid";
 import { renderProxyUserData } from "../lib/user-data";
-import type { InstanceRole } from "./instance-role";
 import type { Network } from "./network";
-import { Server } from "./server";
+import { Server, serverSettings, ServerSettings } from "./server";
 
 /** Props of {@link ProxyServer}. */
-export interface ProxyServerProps {
+export interface ProxyServerProps extends ServerSettings {
   /** The environment's name, for names and the squid.conf header. */
   readonly environment: string;
   /** The proxy VPC (the CIDR the Direct Connect provider dictates). */
@@ -20,14 +19,6 @@ export interface ProxyServerProps {
   readonly port: number;
   /** The proxy's fixed private address in the proxy VPC's first subnet. */
   readonly privateIp: string;
-  /** The EC2 instance type. */
-  readonly instanceType: string;
-  /** The SSM parameter with the Amazon Linux 2023 AMI id. */
-  readonly amiParameter: string;
-  /** The root volume's size in GiB. @default the AMI's size */
-  readonly rootVolumeSizeGiB?: number;
-  /** The role for Session Manager. */
-  readonly role: InstanceRole;
 }
 
 /**
@@ -67,11 +58,8 @@ export class ProxyServer extends Construct {
       network: props.network,
       name: `${props.environment}-proxy`,
       description: `Squid forward proxy of ${props.environment}: port ${props.port} from the app VPCs, out to the services only`,
-      instanceType: props.instanceType,
-      amiParameter: props.amiParameter,
-      rootVolumeSizeGiB: props.rootVolumeSizeGiB,
+      ...serverSettings(props),
       privateIp: props.privateIp,
-      role: props.role,
       userData: renderProxyUserData(this.squidConf),
     });
     const group = this.server.securityGroup;

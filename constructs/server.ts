@@ -5,24 +5,33 @@ import type { InstanceRole } from "./instance-role";
 import type { Network } from "./network";
 import { SecurityGroup } from "./security-group";
 
+/** What every kind of server takes from its environment settings. */
+export interface ServerSettings {
+  /** The EC2 instance type. */
+  readonly instanceType: string;
+  /** The SSM parameter that holds the AMI id, such as a public /aws/service/... parameter. */
+  readonly amiParameter: string;
+  /** The root volume's size in GiB, at least the AMI's own size. */
+  readonly rootVolumeSizeGiB: number;
+  /** The role for Session Manager. */
+  readonly role: InstanceRole;
+}
+
+/** The {@link ServerSettings} part of a larger props object. */
+export function serverSettings(props: ServerSettings): ServerSettings {
+  return { instanceType: props.instanceType, amiParameter: props.amiParameter, rootVolumeSizeGiB: props.rootVolumeSizeGiB, role: props.role };
+}
+
 /** Props of {@link Server}. */
-export interface ServerProps {
+export interface ServerProps extends ServerSettings {
   /** The VPC; the server goes into its first subnet. */
   readonly network: Network;
   /** The server's name: Name tag and security group name. */
   readonly name: string;
   /** What the server is, for the security group's description. */
   readonly description: string;
-  /** The EC2 instance type. */
-  readonly instanceType: string;
-  /** The SSM parameter that holds the AMI id, such as a public /aws/service/... parameter. */
-  readonly amiParameter: string;
-  /** The root volume's size in GiB. @default the AMI's size */
-  readonly rootVolumeSizeGiB?: number;
   /** The user data script, run at first boot. A change replaces the instance. */
   readonly userData: string;
-  /** The role for Session Manager. */
-  readonly role: InstanceRole;
   /** A fixed private address in the first subnet. @default one that AWS picks */
   readonly privateIp?: string;
 }

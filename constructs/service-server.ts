@@ -1,11 +1,10 @@
 import { Construct } from "constructs";
 import { renderServiceUserData } from "../lib/user-data";
-import type { InstanceRole } from "./instance-role";
 import type { Network } from "./network";
-import { Server } from "./server";
+import { Server, serverSettings, ServerSettings } from "./server";
 
 /** Props of {@link ServiceServer}. */
-export interface ServiceServerProps {
+export interface ServiceServerProps extends ServerSettings {
   /** The environment's name, for names and the page. */
   readonly environment: string;
   /** The service VPC that stands in for the Direct Connect side. */
@@ -14,14 +13,6 @@ export interface ServiceServerProps {
   readonly allowedFrom: Network;
   /** The TCP ports httpd listens on. */
   readonly ports: readonly number[];
-  /** The EC2 instance type. */
-  readonly instanceType: string;
-  /** The SSM parameter with the Amazon Linux 2023 AMI id. */
-  readonly amiParameter: string;
-  /** The root volume's size in GiB. @default the AMI's size */
-  readonly rootVolumeSizeGiB?: number;
-  /** The role for Session Manager. */
-  readonly role: InstanceRole;
 }
 
 /**
@@ -39,10 +30,7 @@ export class ServiceServer extends Construct {
       network: props.network,
       name: `${props.environment}-service`,
       description: `Stand-in for the external service of ${props.environment}: its ports from the proxy VPC only`,
-      instanceType: props.instanceType,
-      amiParameter: props.amiParameter,
-      rootVolumeSizeGiB: props.rootVolumeSizeGiB,
-      role: props.role,
+      ...serverSettings(props),
       userData: renderServiceUserData(props.environment, props.ports),
     });
     for (const port of [...new Set(props.ports)]) {

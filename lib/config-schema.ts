@@ -77,19 +77,25 @@ const instanceType = z
   .string()
   .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: "is not an EC2 instance type; write one such as t3.micro" });
 
-function instance(defaults: { instanceType: string; amiParameter: string }, what: string) {
+function instance(defaults: { instanceType: string; amiParameter: string; rootVolumeSizeGiB: number }, what: string) {
   return z
     .strictObject({
       instanceType: instanceType.default(defaults.instanceType).describe(`The EC2 instance type of the ${what}.`),
       amiParameter: ssmParameter
         .default(defaults.amiParameter)
         .describe(`The SSM parameter that holds the ${what}'s AMI id (public parameters are kept current by AWS).`),
-      rootVolumeSizeGiB: z.number().int().min(8).max(1024).optional().describe("Root volume size in GiB. Default: the AMI's size."),
+      rootVolumeSizeGiB: z
+        .number()
+        .int({ message: "must be a whole number of GiB" })
+        .min(8, { message: "is below 8 GiB, smaller than any AMI this project uses" })
+        .max(16384, { message: "is above the 16384 GiB that gp3 allows" })
+        .default(defaults.rootVolumeSizeGiB)
+        .describe(`The root volume's size in GiB (gp3, encrypted); at least the AMI's own size.`),
     })
     .describe(`The ${what} instance.`);
 }
 
-const linuxServerDefaults = { instanceType: "t3.micro", amiParameter: AMAZON_LINUX_2023_PARAMETER };
+const linuxServerDefaults = { instanceType: "t3.micro", amiParameter: AMAZON_LINUX_2023_PARAMETER, rootVolumeSizeGiB: 8 };
 
 const proxy = instance(linuxServerDefaults, "proxy")
   .extend({
@@ -106,7 +112,7 @@ const appVpc = z
   .strictObject({
     name: name.describe("The app VPC's name, unique among app VPCs."),
     ...vpcFields,
-    appServer: instance({ instanceType: "t3.medium", amiParameter: WINDOWS_SERVER_2022_PARAMETER }, "Windows app server")
+    appServer: instance({ instanceType: "t3.medium", amiParameter: WINDOWS_SERVER_2022_PARAMETER, rootVolumeSizeGiB: 30 }, "Windows app server")
       .optional()
       .describe("A Windows app server whose machine-wide proxy setting points at the proxy. Default: no app server."),
   })

@@ -1,0 +1,33 @@
+/**
+ * Emulator mode: every AWS call of a stack, state included, goes to an AWS API emulator (moto) on
+ * this machine. Only loopback endpoints are accepted, so a rehearsal can never reach a real
+ * account, and nothing of it is written unless it is asked for explicitly.
+ */
+
+/** The AWS services a stack calls, each sent to the emulator. */
+export const EMULATED_SERVICES = ["ec2", "iam", "s3", "ssm", "sts"] as const;
+
+const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/;
+
+/** Why `endpoint` is not an acceptable emulator endpoint, or undefined when it is. */
+export function emulatorEndpointProblem(endpoint: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return "is not a URL; write one such as http://127.0.0.1:5000";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "must start with http:// or https://, such as http://127.0.0.1:5000";
+  if (!LOOPBACK_HOST.test(url.hostname)) {
+    return `points at ${url.hostname}; an emulator endpoint must be on loopback (127.0.0.1, localhost or [::1]) so a rehearsal never reaches a real account`;
+  }
+  if (url.pathname !== "/" || url.search || url.hash) return "must be a bare origin such as http://127.0.0.1:5000, with no path or query";
+  return undefined;
+}
+
+/** Throws unless `endpoint` is a loopback origin; returns it without a trailing slash. */
+export function checkedEmulatorEndpoint(endpoint: string, setting: string): string {
+  const problem = emulatorEndpointProblem(endpoint);
+  if (problem) throw new Error(`${setting} = "${endpoint}" ${problem}`);
+  return endpoint.replace(/\/$/, "");
+}

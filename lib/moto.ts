@@ -1,0 +1,108 @@
+/**
+ * A moto server on loopback for the tests and the rehearsal: a free port, a bounded wait for
+ * readiness, and a stop by PID that also runs when the process exits.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+
+/** A running moto server. */
+export interface MotoServer {
+  /** Its origin, such as http://127.0.0.1:43817. */
+  readonly endpoint: string;
+  /** Its process id. */
+  readonly pid: number;
+  /** Where its output goes. */
+  readonly logFile: string;
+  /** Stops it by its PID and waits (bounded) for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** The path of an executable found on PATH, or undefined. */
+export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
+    const file = path.join(dir, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+/** A TCP port that is free on 127.0.0.1 at the time of asking. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const READY_ATTEMPTS = 100;
+const READY_INTERVAL_MS = 150;
+
+/**
+ * Starts moto_server on 127.0.0.1, with AWS managed IAM policies loaded, and waits until it
+ * answers (at most READY_ATTEMPTS tries). Throws with install advice when moto is missing.
+ */
+export async function startMoto(logDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MotoServer> {
+  const binary = onPath("moto_server", env);
+  if (!binary) {
+    throw new Error("moto_server is not on PATH. Install the AWS emulator with: pip install 'moto[server]==5.2.1' (Python 3.9 or later), then run again.");
+  }
+  const port = await freePort();
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `moto-${port}.log`);
+  const log = fs.openSync(logFile, "w");
+  const child: ChildProcess = spawn(binary, ["-H", "127.0.0.1", "-p", String(port)], {
+    env: { ...env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
+    stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  const pid = child.pid!;
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
+  const killOnExit = () => {
+    if (!exited) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once("exit", killOnExit);
+
+  const stop = async () => {
+    process.removeListener("exit", killOnExit);
+    if (exited) return;
+    process.kill(pid, "SIGTERM");
+    const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 5000).unref());
+    if ((await Promise.race([exitedPromise, timer])) === "timeout") {
+      process.kill(pid, "SIGKILL");
+      await exitedPromise;
+    }
+  };
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < READY_ATTEMPTS; attempt++) {
+    if (exited) break;
+    try {
+      const response = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return { endpoint, pid, logFile, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, READY_INTERVAL_MS));
+  }
+  await stop();
+  const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
+  throw new Error(`moto_server did not answer on ${endpoint} within ${(READY_ATTEMPTS * READY_INTERVAL_MS) / 1000} s. Its log (${logFile}) ends with:\n${tail}`);
+}
