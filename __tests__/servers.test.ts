@@ -38,6 +38,7 @@ function world(scope: Construct, proxyOverrides: Partial<ProxyServerProps> = {})
     instanceType: "t3.micro",
     amiParameter: AL2023,
     rootVolumeSizeGiB: 8,
+    detailedMonitoring: true,
     role,
     ...proxyOverrides,
   });
@@ -104,8 +105,8 @@ describe("ProxyServer", () => {
 describe("every server", () => {
   const json = Testing.synthScope((scope) => {
     const { role, app, proxyNet, serviceNet, proxy } = world(scope);
-    new AppServer(scope, "AppServer", { environment: "test", network: app, proxy, bypass: ["<local>", "169.254.169.254"], instanceType: "t3.medium", amiParameter: "/aws/service/ami-windows-latest/x", rootVolumeSizeGiB: 30, role });
-    new ServiceServer(scope, "ServiceServer", { environment: "test", network: serviceNet, allowedFrom: proxyNet, ports: [80, 443], instanceType: "t3.micro", amiParameter: AL2023, rootVolumeSizeGiB: 8, role });
+    new AppServer(scope, "AppServer", { environment: "test", network: app, proxy, bypass: ["<local>", "169.254.169.254"], instanceType: "t3.medium", amiParameter: "/aws/service/ami-windows-latest/x", rootVolumeSizeGiB: 30, detailedMonitoring: true, role });
+    new ServiceServer(scope, "ServiceServer", { environment: "test", network: serviceNet, allowedFrom: proxyNet, ports: [80, 443], instanceType: "t3.micro", amiParameter: AL2023, rootVolumeSizeGiB: 8, detailedMonitoring: true, role });
   });
 
   it("requires IMDSv2, encrypts its root volume, has no public address and uses the Session Manager profile", () => {

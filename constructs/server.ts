@@ -13,13 +13,16 @@ export interface ServerSettings {
   readonly amiParameter: string;
   /** The root volume's size in GiB, at least the AMI's own size. */
   readonly rootVolumeSizeGiB: number;
+  /** One-minute CloudWatch metrics. */
+  readonly detailedMonitoring: boolean;
   /** The role for Session Manager. */
   readonly role: InstanceRole;
 }
 
 /** The {@link ServerSettings} part of a larger props object. */
 export function serverSettings(props: ServerSettings): ServerSettings {
-  return { instanceType: props.instanceType, amiParameter: props.amiParameter, rootVolumeSizeGiB: props.rootVolumeSizeGiB, role: props.role };
+  const { instanceType, amiParameter, rootVolumeSizeGiB, detailedMonitoring, role } = props;
+  return { instanceType, amiParameter, rootVolumeSizeGiB, detailedMonitoring, role };
 }
 
 /** Props of {@link Server}. */
@@ -72,7 +75,7 @@ export class Server extends Construct {
       privateIp: props.privateIp,
       vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
       iamInstanceProfile: props.role.instanceProfileName,
-      monitoring: true,
+      monitoring: props.detailedMonitoring,
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
       rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: props.rootVolumeSizeGiB },
       userData: props.userData,

@@ -91,6 +91,7 @@ function instance(defaults: { instanceType: string; amiParameter: string; rootVo
         .max(16384, { message: "is above the 16384 GiB that gp3 allows" })
         .default(defaults.rootVolumeSizeGiB)
         .describe(`The root volume's size in GiB (gp3, encrypted); at least the AMI's own size.`),
+      detailedMonitoring: z.boolean().default(true).describe("One-minute CloudWatch metrics for the instance."),
     })
     .describe(`The ${what} instance.`);
 }
