@@ -59,9 +59,18 @@ function rulesOf(json: string, name: string) {
 describe("ProxyServer", () => {
   const json = Testing.synthScope((scope) => void world(scope));
 
-  it("runs Squid on Amazon Linux at its fixed address, with the rendered squid.conf in its user data", () => {
+  it("keeps its fixed address on a network interface of its own, which outlives the instance", () => {
+    const [eniId, eni] = Object.entries(resourcesOf(json, "aws_network_interface"))[0];
+    expect(eni.private_ips).toEqual(["10.0.0.10"]);
+    expect(eni.security_groups).toEqual([expect.stringMatching(/^\$\{aws_security_group\.ProxyServer_Server_SecurityGroup_\w+\.id\}$/)]);
     const instance = Object.values(resourcesOf(json, "aws_instance"))[0];
-    expect(instance.private_ip).toBe("10.0.0.10");
+    expect(instance.network_interface).toEqual([{ device_index: 0, network_interface_id: `\${aws_network_interface.${eniId}.id}` }]);
+    expect(instance.vpc_security_group_ids).toBeUndefined();
+    expect(instance.subnet_id).toBeUndefined();
+  });
+
+  it("runs Squid on Amazon Linux with the rendered squid.conf in its user data", () => {
+    const instance = Object.values(resourcesOf(json, "aws_instance"))[0];
     expect(instance.user_data).toContain("dnf install -y squid");
     expect(instance.user_data).toContain("acl localnet src 192.168.0.0/24\n");
     expect(instance.user_data).toContain("acl localnet src 100.64.0.0/24\n");
