@@ -1,6 +1,5 @@
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
-import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import { Construct } from "constructs";
 import type { InstanceRole } from "./instance-role";
 import type { Network } from "./network";
@@ -37,9 +36,9 @@ export interface ServerProps extends ServerSettings {
   /** The user data script, run at first boot. A change replaces the instance. */
   readonly userData: string;
   /**
-   * A fixed private address in the first subnet. It lives on a network interface of its own, so
-   * it outlasts the instance: a replaced server comes back at the same address.
-   * @default an address that AWS picks, on the instance's own interface
+   * A fixed private address in the first subnet, so that a replaced server comes back at the same
+   * address and settings that point at it stay right.
+   * @default an address that AWS picks
    */
   readonly privateIp?: string;
 }
@@ -73,26 +72,12 @@ export class Server extends Construct {
       this.securityGroup.allowTcpOut("HttpsToS3", { prefixListId: props.network.s3PrefixListId }, 443, "HTTPS to S3 (package repositories) through the gateway endpoint");
     }
     const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
-    const placement = props.privateIp
-      ? {
-          networkInterface: [
-            {
-              deviceIndex: 0,
-              networkInterfaceId: new NetworkInterface(this, "NetworkInterface", {
-                description: `Fixed address of ${props.name}`,
-                subnetId: props.network.subnets[0].id,
-                privateIps: [props.privateIp],
-                securityGroups: [this.securityGroup.securityGroupId],
-                tags: { Name: props.name },
-              }).id,
-            },
-          ],
-        }
-      : { subnetId: props.network.subnets[0].id, vpcSecurityGroupIds: [this.securityGroup.securityGroupId] };
     this.instance = new Instance(this, "Resource", {
       ami: ami.value,
       instanceType: props.instanceType,
-      ...placement,
+      subnetId: props.network.subnets[0].id,
+      privateIp: props.privateIp,
+      vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
       iamInstanceProfile: props.role.instanceProfileName,
       monitoring: props.detailedMonitoring,
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },

@@ -1,0 +1,136 @@
+"""Reads and prepares the AWS API emulator for the deploy rehearsal (scripts/rehearse.ts).
+
+boto3 comes with moto, so wherever the emulator runs, this runs. Every call goes to the loopback
+endpoint given on the command line; the script refuses any other.
+
+  python3 scripts/emulator_api.py ENDPOINT REGION create-bucket NAME
+  python3 scripts/emulator_api.py ENDPOINT REGION inventory      # JSON of what is deployed
+  python3 scripts/emulator_api.py ENDPOINT REGION object-exists BUCKET KEY
+"""
+
+import base64
+import json
+import sys
+from urllib.parse import urlparse
+
+try:
+    import boto3
+except ImportError:  # pragma: no cover - depends on the machine
+    sys.exit("boto3 is missing: install the emulator with pip install 'moto[server]==5.2.1'")
+
+
+def clients(endpoint, region):
+    host = urlparse(endpoint).hostname or ""
+    if not (host.startswith("127.") or host in ("localhost", "::1")):
+        sys.exit(f"refusing endpoint {endpoint}: only loopback emulators are used")
+    kwargs = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
+    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam")}
+
+
+def tags(resource):
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
+
+
+def inventory(c):
+    ec2, iam = c["ec2"], c["iam"]
+    instances = []
+    for reservation in ec2.describe_instances()["Reservations"]:
+        for i in reservation["Instances"]:
+            if i["State"]["Name"] == "terminated":
+                continue
+            attribute = ec2.describe_instance_attribute(InstanceId=i["InstanceId"], Attribute="userData")
+            user_data = attribute.get("UserData", {}).get("Value")
+            instances.append(
+                {
+                    "id": i["InstanceId"],
+                    "name": tags(i).get("Name"),
+                    "state": i["State"]["Name"],
+                    "privateIp": i.get("PrivateIpAddress"),
+                    "publicIp": i.get("PublicIpAddress"),
+                    "httpTokens": i.get("MetadataOptions", {}).get("HttpTokens"),
+                    "userData": base64.b64decode(user_data).decode() if user_data else None,
+                    "securityGroups": sorted(
+                        {g["GroupId"] for n in i.get("NetworkInterfaces", []) for g in n.get("Groups", [])}
+                        | {g["GroupId"] for g in i.get("SecurityGroups", [])}
+                    ),
+                }
+            )
+    vpcs = [
+        {"id": v["VpcId"], "cidr": v["CidrBlock"], "name": tags(v).get("Name"), "project": tags(v).get("Project")}
+        for v in ec2.describe_vpcs()["Vpcs"]
+        if not v.get("IsDefault")
+    ]
+    peerings = [
+        {
+            "id": p["VpcPeeringConnectionId"],
+            "status": p["Status"]["Code"],
+            "requesterCidr": p["RequesterVpcInfo"].get("CidrBlock"),
+            "accepterCidr": p["AccepterVpcInfo"].get("CidrBlock"),
+        }
+        for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+        if p["Status"]["Code"] not in ("deleted", "rejected")
+    ]
+    routes = [
+        {"vpcId": t["VpcId"], "destination": r.get("DestinationCidrBlock"), "peering": r.get("VpcPeeringConnectionId")}
+        for t in ec2.describe_route_tables()["RouteTables"]
+        for r in t["Routes"]
+        if r.get("VpcPeeringConnectionId")
+    ]
+    groups = [
+        {"id": g["GroupId"], "name": g["GroupName"], "vpcId": g.get("VpcId")}
+        for g in ec2.describe_security_groups()["SecurityGroups"]
+        if g["GroupName"] != "default"
+    ]
+    endpoints = [e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]
+    terminated = {
+        i["InstanceId"]
+        for reservation in ec2.describe_instances()["Reservations"]
+        for i in reservation["Instances"]
+        if i["State"]["Name"] == "terminated"
+    }
+    interfaces = [
+        {
+            "id": n["NetworkInterfaceId"],
+            "status": n["Status"],
+            "attachedToTerminated": n.get("Attachment", {}).get("InstanceId") in terminated,
+        }
+        for n in ec2.describe_network_interfaces()["NetworkInterfaces"]
+    ]
+    roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")]
+    profiles = [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]]
+    return {
+        "instances": instances,
+        "vpcs": vpcs,
+        "peerings": peerings,
+        "routes": routes,
+        "securityGroups": groups,
+        "vpcEndpoints": endpoints,
+        "networkInterfaces": interfaces,
+        "iamRoles": roles,
+        "instanceProfiles": profiles,
+    }
+
+
+def main(argv):
+    if len(argv) < 4:
+        sys.exit(__doc__)
+    endpoint, region, command, *args = argv[1:]
+    c = clients(endpoint, region)
+    if command == "create-bucket":
+        (name,) = args
+        config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        c["s3"].create_bucket(Bucket=name, **config)
+        c["s3"].put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        print(json.dumps({"bucket": name}))
+    elif command == "inventory":
+        print(json.dumps(inventory(c)))
+    elif command == "object-exists":
+        bucket, key = args
+        found = c["s3"].list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
+        print(json.dumps({"exists": any(o["Key"] == key for o in found)}))
+    else:
+        sys.exit(f"unknown command {command}\n{__doc__}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,221 @@
+/**
+ * `npm run rehearse`: a full deploy rehearsal of the verification environment in the moto AWS
+ * emulator on 127.0.0.1, with no AWS account. Phases: start the emulator, create the state bucket,
+ * `cdktf deploy`, read the deployment back through the emulator's API, plan again (no changes),
+ * prove the state lock, `cdktf destroy`, check that nothing is left. One line per phase with its
+ * time, then the verdict; the exit code is non-zero on any failure.
+ *
+ * Settings (environment): PROXY_REHEARSAL_CONFIG, the environment file (default
+ * config/verification.json); PROXY_PROVIDER_MIRROR, see README.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { stateKey } from "../constructs/environment-stack";
+import { parseEnvironment } from "../lib/config";
+import { EnvironmentConfig } from "../lib/config-schema";
+import { MotoServer, onPath, startMoto } from "../lib/moto";
+import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, StackOutputs } from "../lib/rehearsal";
+import { terraformEnv } from "../lib/terraform";
+
+const ROOT = path.join(__dirname, "..");
+const STEP_TIMEOUT_MS = 10 * 60 * 1000;
+
+class PhaseFailure extends Error {}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Runs a command to its end (bounded by STEP_TIMEOUT_MS); output is kept in the run's log. */
+function run(command: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv; log: string; input?: string }): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    children.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdin.end(options.input ?? "");
+    const timer = setTimeout(() => child.kill("SIGTERM"), STEP_TIMEOUT_MS);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      fs.appendFileSync(options.log, `\n$ ${command} ${args.join(" ")}\n${stdout}\n${stderr}\nexit ${code}\n`);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function tail(text: string, lines = 25): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split("\n").filter((l) => l.trim()).slice(-lines).join("\n");
+}
+
+async function main(): Promise<number> {
+  const runId = `${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`;
+  const workDir = path.join(ROOT, ".tmp", "rehearsal", runId);
+  fs.mkdirSync(workDir, { recursive: true });
+  const log = path.join(workDir, "rehearsal.log");
+  const lines: string[] = [];
+  let failed = false;
+  let moto: MotoServer | undefined;
+
+  const phase = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      const result = await body();
+      const line = `phase ${name.padEnd(10)} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ok`;
+      console.log(line);
+      lines.push(line);
+      return result;
+    } catch (e) {
+      failed = true;
+      console.log(`phase ${name.padEnd(10)} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  FAILED\n${(e as Error).message}`);
+      throw e;
+    }
+  };
+
+  const stopAll = async () => {
+    for (const child of children) child.kill("SIGTERM");
+    if (moto) await moto.stop();
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.log(`\n${signal}: stopping the emulator (pid ${moto?.pid ?? "none"}) and every step`);
+      void stopAll().then(() => process.exit(130));
+    });
+  }
+
+  for (const tool of ["moto_server", "terraform", "python3"]) {
+    if (!onPath(tool)) {
+      console.error(
+        tool === "moto_server"
+          ? "moto_server is not on PATH. Install the AWS emulator with: pip install 'moto[server]==5.2.1', then run npm run rehearse again."
+          : `${tool} is not on PATH; install it (Terraform 1.10 or later for S3 lock files) and run again.`,
+      );
+      return 2;
+    }
+  }
+
+  const sourceFile = path.resolve(process.env.PROXY_REHEARSAL_CONFIG ?? path.join(ROOT, "config", "verification.json"));
+  const { raw, adjustments } = emulatorEnvironment(JSON.parse(fs.readFileSync(sourceFile, "utf8")));
+  const env: EnvironmentConfig = parseEnvironment(raw, sourceFile);
+  const envFile = path.join(workDir, "environment.json");
+  fs.writeFileSync(envFile, JSON.stringify(raw, null, 2));
+  console.log(`rehearsal of ${path.relative(ROOT, sourceFile)} (stack ${env.name}); log in ${path.relative(ROOT, log)}`);
+  for (const a of adjustments) console.log(`  emulator adjustment: ${a.setting} = ${JSON.stringify(a.value)} (${a.reason})`);
+
+  const outDir = path.join(workDir, "cdktf.out");
+  const stackDir = path.join(outDir, "stacks", env.name);
+  const region = env.state.region ?? env.region;
+  const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
+
+  try {
+    moto = await phase("emulator", () => startMoto(workDir));
+    const endpoint = moto.endpoint;
+    const { env: tfEnv, mirror } = terraformEnv(process.env, workDir);
+    console.log(`  emulator ${endpoint} (pid ${moto.pid}); provider ${mirror ? `from the mirror ${mirror}` : "from Terraform's own configuration"}`);
+    const childEnv: NodeJS.ProcessEnv = {
+      ...tfEnv,
+      PROXY_CONFIG: envFile,
+      PROXY_EMULATOR_ENDPOINT: endpoint,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_REGION: env.region,
+      AWS_PROFILE: "",
+      AWS_EC2_METADATA_DISABLED: "true",
+    };
+    delete childEnv.AWS_PROFILE;
+    delete childEnv.AWS_SESSION_TOKEN;
+    const api = async (...args: string[]) => {
+      const r = await run("python3", [path.join(ROOT, "scripts", "emulator_api.py"), endpoint, region, ...args], { env: childEnv, log });
+      if (r.code !== 0) throw new PhaseFailure(`emulator_api.py ${args[0]} failed:\n${tail(r.stderr)}`);
+      return JSON.parse(r.stdout);
+    };
+    const terraform = (args: string[], input?: string) => run("terraform", args, { cwd: stackDir, env: childEnv, log, input });
+
+    await phase("bucket", () => api("create-bucket", env.state.bucket));
+
+    const outputsFile = path.join(workDir, "outputs.json");
+    await phase("deploy", async () => {
+      const r = await run(cdktf, ["deploy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir, "--outputs-file", outputsFile], { env: childEnv, log });
+      if (r.code !== 0) throw new PhaseFailure(`cdktf deploy failed:\n${tail(r.stdout + r.stderr)}`);
+    });
+
+    await phase("readback", async () => {
+      const outputs: StackOutputs = JSON.parse(fs.readFileSync(outputsFile, "utf8"))[env.name];
+      const problems = deploymentProblems(env, outputs, (await api("inventory")) as EmulatorInventory);
+      if (problems.length > 0) throw new PhaseFailure(problems.map((p) => `  - ${p}`).join("\n"));
+    });
+
+    await phase("no-drift", async () => {
+      const plan = await terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=rehearsal.tfplan"]);
+      if (plan.code === 0) return;
+      if (plan.code !== 2) throw new PhaseFailure(`terraform plan failed:\n${tail(plan.stderr + plan.stdout)}`);
+      const show = await terraform(["show", "-json", "rehearsal.tfplan"]);
+      const { tolerated, drift } = classifyDrift(JSON.parse(show.stdout));
+      for (const t of tolerated) console.log(`  emulator artefact, not drift: ${t}`);
+      if (drift.length > 0) throw new PhaseFailure(`the plan of an unchanged stack shows changes (drift is a bug in the stack):\n${drift.map((d) => `  - ${d}`).join("\n")}\n${tail(plan.stdout, 60)}`);
+    });
+
+    await phase("lock", async () => {
+      const before = await terraform(["state", "list"]);
+      const lockKey = `${stateKey(env)}.tflock`;
+      // The holder: an interactive console keeps the state lock until it exits.
+      const holder = spawn("terraform", ["console"], { cwd: stackDir, env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
+      children.add(holder);
+      const holderExit = new Promise<number | null>((resolve) => holder.on("close", (code) => (children.delete(holder), resolve(code))));
+      try {
+        // Without a terminal the console reads its input to the end before it answers; it takes
+        // the lock at once, so the lock file in S3 is the sign that it holds it.
+        holder.stdin.write("1 + 41\n");
+        let held = false;
+        for (let attempt = 0; attempt < 60 && !held; attempt++) {
+          held = (await api("object-exists", env.state.bucket, lockKey)).exists;
+          if (!held) await new Promise((r) => setTimeout(r, 500));
+        }
+        if (!held) throw new PhaseFailure(`terraform console did not take the lock (no s3://${env.state.bucket}/${lockKey}) within 60 tries`);
+        const contender = await terraform(["plan", "-lock-timeout=0s", "-input=false", "-no-color"]);
+        if (contender.code === 0 || !/Error acquiring the state lock/.test(contender.stderr + contender.stdout)) {
+          throw new PhaseFailure(`a second terraform plan was not refused the lock (exit ${contender.code}):\n${tail(contender.stderr + contender.stdout)}`);
+        }
+        console.log(`  a second holder was refused: ${/StatusCode: (\d+)/.exec(contender.stderr + contender.stdout)?.[0] ?? "Error acquiring the state lock"}`);
+      } finally {
+        holder.stdin.end();
+        const timer = setTimeout(() => holder.kill("SIGTERM"), 30_000);
+        await holderExit;
+        clearTimeout(timer);
+      }
+      if ((await api("object-exists", env.state.bucket, lockKey)).exists) throw new PhaseFailure("the lock file is still there after the holder exited");
+      const after = await terraform(["state", "list"]);
+      if (before.code !== 0 || after.stdout !== before.stdout || before.stdout.trim() === "") {
+        throw new PhaseFailure("the state changed while it was locked, or cannot be listed");
+      }
+    });
+
+    await phase("destroy", async () => {
+      const r = await run(cdktf, ["destroy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir], { env: childEnv, log });
+      if (r.code !== 0) throw new PhaseFailure(`cdktf destroy failed:\n${tail(r.stdout + r.stderr)}`);
+    });
+
+    await phase("leftovers", async () => {
+      const { left, tolerated } = leftovers((await api("inventory")) as EmulatorInventory);
+      for (const t of tolerated) console.log(`  emulator artefact, not a leftover: ${t}`);
+      if (left.length > 0) throw new PhaseFailure(`the emulator still holds:\n${left.map((l) => `  - ${l}`).join("\n")}`);
+    });
+  } catch (e) {
+    failed = true;
+    if (!(e instanceof PhaseFailure)) console.log(`error: ${(e as Error).stack ?? e}`);
+  } finally {
+    await stopAll();
+  }
+  console.log(failed ? `verdict: FAILED (details in ${path.relative(ROOT, log)})` : `verdict: PASSED, ${lines.length} phases; the emulator is stopped`);
+  return failed ? 1 : 0;
+}
+
+main().then((code) => process.exit(code));
