@@ -54,4 +54,11 @@ describe("main.ts", () => {
     expect(stderr).toMatch(/`appVpcs\[0\].cidr` = "10.0.0.0\/24": overlaps `proxyVpc.cidr` 10\.0\.0\.0\/24/);
     expect(stacks).toEqual([]);
   });
+
+  it("refuses an emulator endpoint off loopback and writes no stack", () => {
+    const { status, stderr, stacks } = runMain({ PROXY_CONFIG: "", PROXY_EMULATOR_ENDPOINT: "http://203.0.113.10:5000" });
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/PROXY_EMULATOR_ENDPOINT = "http:\/\/203\.0\.113\.10:5000" points at 203\.0\.113\.10; an emulator endpoint must be on loopback/);
+    expect(stacks).toEqual([]);
+  });
 });

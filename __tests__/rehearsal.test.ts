@@ -1,0 +1,156 @@
+import { AMAZON_LINUX_2023_PARAMETER } from "../lib/config-schema";
+import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, PlannedChange } from "../lib/rehearsal";
+import { configFrom, verificationConfig, verificationRaw } from "./helpers/stack";
+
+/** The inventory of a correct deployment of the verification environment. */
+function goodInventory(): EmulatorInventory {
+  const squid = "dnf install -y squid\nacl localnet src 192.168.0.0/24\n";
+  const instance = (id: string, name: string, privateIp: string, userData: string) => ({ id, name, state: "running", privateIp, httpTokens: "required", userData, securityGroups: ["sg-1"] });
+  return {
+    vpcs: [
+      { id: "vpc-app", cidr: "192.168.0.0/24" },
+      { id: "vpc-proxy", cidr: "10.0.0.0/24" },
+      { id: "vpc-svc", cidr: "172.16.0.0/24" },
+    ],
+    peerings: [
+      { id: "pcx-app", status: "active", requesterCidr: "192.168.0.0/24", accepterCidr: "10.0.0.0/24" },
+      { id: "pcx-svc", status: "active", requesterCidr: "10.0.0.0/24", accepterCidr: "172.16.0.0/24" },
+    ],
+    routes: [
+      { vpcId: "vpc-app", destination: "10.0.0.0/24", peering: "pcx-app" },
+      { vpcId: "vpc-proxy", destination: "192.168.0.0/24", peering: "pcx-app" },
+      { vpcId: "vpc-proxy", destination: "172.16.0.0/24", peering: "pcx-svc" },
+      { vpcId: "vpc-svc", destination: "10.0.0.0/24", peering: "pcx-svc" },
+    ],
+    instances: [
+      instance("i-proxy", "verification-proxy", "10.0.0.10", squid),
+      instance("i-app", "verification-app-server", "192.168.0.4", "$proxy = '10.0.0.10:3128'"),
+      instance("i-svc", "verification-service", "172.16.0.4", "dnf install -y httpd"),
+    ],
+    securityGroups: [],
+    vpcEndpoints: [],
+    networkInterfaces: [],
+    iamRoles: [],
+    instanceProfiles: [],
+  };
+}
+
+const outputs = {
+  proxy_address: "10.0.0.10",
+  proxy_url: "http://10.0.0.10:3128",
+  service_url: "http://172.16.0.4:80/",
+  peering_app_id: "pcx-app",
+  service_peering_id: "pcx-svc",
+  app_server_app_id: "i-app",
+};
+
+describe("deploymentProblems", () => {
+  const env = verificationConfig();
+
+  it("finds nothing wrong with a deployment as designed", () => {
+    expect(deploymentProblems(env, outputs, goodInventory())).toEqual([]);
+  });
+
+  it("notices a missing direction of a peering's routes", () => {
+    const inv = goodInventory();
+    (inv.routes as any[]).splice(1, 1);
+    expect(deploymentProblems(env, outputs, inv)).toEqual(["no route in 10.0.0.0/24 to 192.168.0.0/24 via pcx-app"]);
+  });
+
+  it("notices a transitive route from the app VPC to the service side", () => {
+    const inv = goodInventory();
+    (inv.routes as any[]).push({ vpcId: "vpc-app", destination: "172.16.0.0/24", peering: "pcx-app" });
+    expect(deploymentProblems(env, outputs, inv)).toEqual([expect.stringMatching(/app VPC app has a route to the service side/)]);
+  });
+
+  it("notices a pending peering, IMDSv1, a public address and outputs that do not match", () => {
+    const inv = goodInventory();
+    (inv.peerings as any[])[1].status = "pending-acceptance";
+    (inv.instances as any[])[2].httpTokens = "optional";
+    (inv.instances as any[])[1].publicIp = "203.0.113.9";
+    const problems = deploymentProblems(env, { ...outputs, service_url: "http://172.16.0.99:80/" }, inv);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "peering pcx-svc between 10.0.0.0/24 and 172.16.0.0/24 is pending-acceptance, not active",
+        "instance verification-service allows IMDSv1 (http_tokens optional)",
+        "instance verification-app-server has a public address 203.0.113.9",
+        "output service_url is http://172.16.0.99:80/, but the service runs at 172.16.0.4",
+      ]),
+    );
+  });
+
+  it("notices a proxy that lacks an app VPC's ACL", () => {
+    const inv = goodInventory();
+    (inv.instances as any[])[0].userData = "dnf install -y squid\n";
+    expect(deploymentProblems(env, outputs, inv)).toEqual(["the proxy's user data lacks the ACL for 192.168.0.0/24"]);
+  });
+});
+
+describe("leftovers", () => {
+  const empty = { ...goodInventory(), vpcs: [], peerings: [], routes: [], instances: [] };
+
+  it("is empty for an emptied emulator", () => {
+    expect(leftovers(empty)).toEqual({ left: [], tolerated: [] });
+  });
+
+  it("names what remains, and tells the emulator's own artefacts apart", () => {
+    const result = leftovers({
+      ...empty,
+      vpcs: [{ id: "vpc-1", cidr: "10.0.0.0/24" }],
+      networkInterfaces: [
+        { id: "eni-old", status: "in-use", attachedToTerminated: true },
+        { id: "eni-loose", status: "available", attachedToTerminated: false },
+      ],
+    });
+    expect(result.left).toEqual([expect.stringMatching(/^1 VPCs/), '1 network interfaces: ["eni-loose"]']);
+    expect(result.tolerated).toEqual([expect.stringMatching(/eni-old.*moto 5\.2 keeps/)]);
+  });
+});
+
+describe("classifyDrift", () => {
+  const change = (type: string, before: any, after: any): PlannedChange => ({ address: `${type}.x`, type, change: { actions: ["update"], before, after } });
+
+  it("tolerates only the listed emulator quirks, each with its reason", () => {
+    const { tolerated, drift } = classifyDrift({
+      resource_changes: [
+        change("aws_vpc_security_group_egress_rule", { prefix_list_id: "pl-1", description: null }, { prefix_list_id: "pl-1", description: "HTTPS to S3" }),
+        change("aws_instance", { private_ip: "10.0.0.10", vpc_security_group_ids: [] }, { private_ip: "10.0.0.10", vpc_security_group_ids: ["sg-1"] }),
+        { address: "aws_vpc.a", type: "aws_vpc", change: { actions: ["no-op"], before: {}, after: {} } },
+      ],
+    });
+    expect(tolerated).toEqual([expect.stringMatching(/prefix-list-rule-description: moto/), expect.stringMatching(/fixed-address-instance-groups: moto/)]);
+    expect(drift).toEqual([]);
+  });
+
+  it("reports any other change as drift", () => {
+    const { drift } = classifyDrift({
+      resource_changes: [
+        change("aws_vpc_security_group_egress_rule", { cidr_ipv4: "10.0.0.0/24", description: null }, { cidr_ipv4: "10.0.0.0/24", description: "x" }),
+        change("aws_vpc_security_group_egress_rule", { prefix_list_id: "pl-1", description: null, to_port: 80 }, { prefix_list_id: "pl-1", description: "x", to_port: 443 }),
+        { address: "aws_instance.p", type: "aws_instance", change: { actions: ["delete", "create"], before: { ami: "a" }, after: { ami: "b" } } },
+      ],
+    });
+    expect(drift).toEqual([
+      "aws_vpc_security_group_egress_rule.x: update description",
+      "aws_vpc_security_group_egress_rule.x: update description, to_port",
+      "aws_instance.p: delete+create ami",
+    ]);
+  });
+});
+
+describe("emulatorEnvironment", () => {
+  it("swaps only what moto cannot run, says why, and still validates", () => {
+    const { raw, adjustments } = emulatorEnvironment(verificationRaw());
+    expect(raw.appVpcs[0].appServer.amiParameter).toBe(AMAZON_LINUX_2023_PARAMETER);
+    expect(raw.proxy.detailedMonitoring).toBe(false);
+    expect(adjustments.map((a) => a.setting)).toEqual([
+      "proxy.detailedMonitoring",
+      "appVpcs[0].appServer.amiParameter",
+      "appVpcs[0].appServer.detailedMonitoring",
+      "serviceSide.server.detailedMonitoring",
+    ]);
+    expect(adjustments.every((a) => a.reason.startsWith("moto"))).toBe(true);
+    const env = configFrom(raw);
+    expect({ ...env, proxy: { ...env.proxy, detailedMonitoring: true } }.proxy).toEqual(verificationConfig().proxy);
+  });
+});

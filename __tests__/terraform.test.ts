@@ -1,0 +1,108 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App, Testing } from "cdktf";
+import { EnvironmentStack } from "../constructs/environment-stack";
+import { environmentFiles, loadEnvironments, parseEnvironment } from "../lib/config";
+import { MotoServer, startMoto } from "../lib/moto";
+import { emulatorEnvironment } from "../lib/rehearsal";
+import { awsProviderTarget, cliConfigText, findProviderMirror, isProviderMirror, MIRROR_SETTING, terraformEnv, terraformPlatform } from "../lib/terraform";
+import { CONFIG_DIR, localBackend, verificationRaw } from "./helpers/stack";
+
+const TERRAFORM_TIMEOUT_MS = 120_000;
+
+/** A fake mirror folder in the unpacked layout. */
+function fakeMirror(): string {
+  const { source, version } = awsProviderTarget();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mirror-"));
+  const platformDir = path.join(dir, ...source.split("/"), version, terraformPlatform());
+  fs.mkdirSync(platformDir, { recursive: true });
+  fs.writeFileSync(path.join(platformDir, `terraform-provider-aws_v${version}_x5`), "");
+  return dir;
+}
+
+describe("the provider mirror", () => {
+  it("targets the provider version that @cdktf/provider-aws was generated for", () => {
+    expect(awsProviderTarget()).toEqual({ source: "registry.terraform.io/hashicorp/aws", version: "5.100.0" });
+  });
+
+  it("takes the folder that PROXY_PROVIDER_MIRROR names", () => {
+    const dir = fakeMirror();
+    expect(isProviderMirror(dir)).toBe(true);
+    expect(findProviderMirror({ [MIRROR_SETTING]: dir })).toBe(dir);
+  });
+
+  it("explains a setting that points at no mirror, naming the setting and the layout", () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "nomirror-"));
+    expect(() => findProviderMirror({ [MIRROR_SETTING]: empty })).toThrow(
+      new RegExp(`^${MIRROR_SETTING} = ".*nomirror-\\w+" does not hold registry\\.terraform\\.io/hashicorp/aws 5\\.100\\.0 .*Point it at the folder that holds registry\\.terraform\\.io`),
+    );
+  });
+
+  it("writes a CLI config that installs the AWS provider from the mirror only", () => {
+    const text = cliConfigText("/mirror");
+    expect(text).toMatch(/filesystem_mirror \{\n\s+path\s+= "\/mirror"\n\s+include = \["registry\.terraform\.io\/hashicorp\/aws"\]/);
+    expect(text).toMatch(/direct \{\n\s+exclude = \["registry\.terraform\.io\/hashicorp\/aws"\]/);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "tfenv-"));
+    const { env, mirror } = terraformEnv({ [MIRROR_SETTING]: fakeMirror() }, work);
+    expect(fs.readFileSync(env.TF_CLI_CONFIG_FILE!, "utf8")).toContain(`path    = ${JSON.stringify(mirror)}`);
+    expect(env.TF_INPUT).toBe("0");
+  });
+});
+
+/** Runs terraform in `dir`, failing the test with Terraform's own words. */
+function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): string {
+  const result = spawnSync("terraform", args, { cwd: dir, env, encoding: "utf8", timeout: TERRAFORM_TIMEOUT_MS });
+  if (result.error) throw new Error(`terraform ${args[0]} could not run: ${result.error.message}. Install Terraform 1.10 or later.`);
+  if (result.status !== 0 && args[0] !== "validate") throw new Error(`terraform ${args.join(" ")} exited ${result.status}:\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+describe("terraform validate", () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "validate-"));
+  const { env } = terraformEnv(process.env, path.join(work, "cli"));
+  const outdir = path.join(work, "out");
+  const app = new App({ outdir });
+  const environments = loadEnvironments(environmentFiles(CONFIG_DIR));
+  for (const config of environments) new EnvironmentStack(app, config.name, { config });
+  app.synth();
+
+  it.each(environments.map((e) => e.name))("accepts the stack %s exactly as synthesized (S3 backend included)", (name) => {
+    const dir = path.join(outdir, "stacks", name);
+    terraform(dir, env, ["init", "-backend=false", "-input=false", "-no-color"]);
+    const result = JSON.parse(terraform(dir, env, ["validate", "-json", "-no-color"]));
+    expect(result.diagnostics.map((d: any) => `${d.severity}: ${d.summary} ${d.detail ?? ""}`)).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+});
+
+describe("terraform plan against the emulator", () => {
+  let moto: MotoServer;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    moto = await startMoto(path.join(os.tmpdir(), "moto"));
+    const { env } = terraformEnv(process.env, fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-")));
+    // cdktf's matchers run Terraform with this process's environment.
+    Object.assign(process.env, { ...env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "ap-northeast-1", AWS_EC2_METADATA_DISABLED: "true" });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.stop();
+  });
+
+  it("plans the verification stack successfully", () => {
+    const config = parseEnvironment(emulatorEnvironment(verificationRaw()).raw, "verification (emulator)");
+    const app = Testing.app();
+    const stack = new EnvironmentStack(app, config.name, { config, stateBackend: localBackend, emulatorEndpoint: moto.endpoint });
+    expect(Testing.fullSynth(stack)).toPlanSuccessfully();
+  });
+
+  it("stops the emulator by its PID", async () => {
+    const other = await startMoto(path.join(os.tmpdir(), "moto"));
+    expect(() => process.kill(other.pid, 0)).not.toThrow();
+    await other.stop();
+    expect(() => process.kill(other.pid, 0)).toThrow();
+  });
+});
