@@ -1,4 +1,4 @@
-import { renderSquidConf, SquidPolicy } from "../lib/squid";
+import { HOST_SETTINGS_MARKER, renderSquidConf, SquidPolicy, withHostSettings } from "../lib/squid";
 
 const policy: SquidPolicy = {
   environment: "verification",
@@ -90,5 +90,14 @@ describe("renderSquidConf", () => {
   it("refuses a policy with no clients or no destinations", () => {
     expect(() => renderSquidConf({ ...policy, clients: [] })).toThrow(/no clients/);
     expect(() => renderSquidConf({ ...policy, destinations: [] })).toThrow(/no destinations/);
+  });
+
+  it("swaps host settings without touching a byte of the access policy", () => {
+    const swapped = withHostSettings(conf, { accessLog: "/lab/access.log", pidFile: "/lab/squid.pid" });
+    const policyOf = (c: string) => c.slice(0, c.indexOf(HOST_SETTINGS_MARKER));
+    expect(policyOf(swapped)).toBe(policyOf(conf));
+    expect(swapped).toContain("access_log daemon:/lab/access.log squid\npid_filename /lab/squid.pid\n");
+    expect(swapped).not.toContain("/var/log/squid");
+    expect(() => withHostSettings("http_port 3128\n", { accessLog: "/x" })).toThrow(/no "# Host settings\." section/);
   });
 });

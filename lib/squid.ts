@@ -101,7 +101,16 @@ export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = A
     "forwarded_for delete",
     "httpd_suppress_version_string on",
     "",
-    "# Host settings.",
+  ];
+  return `${lines.join("\n")}\n${renderHostSettings(host)}`;
+}
+
+/** The line that starts the host settings, the last section of every rendered squid.conf. */
+export const HOST_SETTINGS_MARKER = "# Host settings.";
+
+function renderHostSettings(host: SquidHostSettings): string {
+  const lines = [
+    HOST_SETTINGS_MARKER,
     `access_log daemon:${host.accessLog} squid`,
     ...(host.cacheLog ? [`cache_log ${host.cacheLog}`] : []),
     ...(host.pidFile ? [`pid_filename ${host.pidFile}`] : []),
@@ -111,4 +120,14 @@ export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = A
     ...(host.shutdownLifetimeSeconds !== undefined ? [`shutdown_lifetime ${host.shutdownLifetimeSeconds} seconds`] : []),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * A rendered squid.conf with its host settings swapped for `host`'s: everything above the
+ * marker, the access policy, stays byte for byte as it was.
+ */
+export function withHostSettings(conf: string, host: SquidHostSettings): string {
+  const at = conf.lastIndexOf(`\n${HOST_SETTINGS_MARKER}\n`);
+  if (at < 0) throw new Error(`withHostSettings: the configuration has no "${HOST_SETTINGS_MARKER}" section; render it with renderSquidConf`);
+  return `${conf.slice(0, at + 1)}${renderHostSettings(host)}`;
 }

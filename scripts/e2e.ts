@@ -1,0 +1,160 @@
+/**
+ * `npm run e2e`: the original experiment with real daemons, in network namespaces (see
+ * scripts/netns-lab.ts). Each check prints PASS or FAIL; the last line counts them. Needs root.
+ *
+ * Settings (environment): PROXY_E2E_CONFIG, the environment file (default config/verification.json).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { loadEnvironmentFile } from "../lib/config";
+import { Lab, labPrerequisites, sh, startLab } from "./netns-lab";
+
+const ROOT = path.join(__dirname, "..");
+const REQUEST_SECONDS = "4";
+
+interface Check {
+  readonly name: string;
+  readonly run: () => string | undefined; // a failure's explanation, or undefined
+}
+
+/** One HTTP request from a host, with curl: status, Squid's error header and curl's exit code. */
+function request(lab: Lab, from: "app" | "outsider", url: string, options: { proxy?: boolean; tunnel?: boolean } = {}) {
+  const proxy = `http://${lab.topology.hosts.proxy}:${lab.topology.proxyPort}`;
+  const args = ["curl", "-s", "-o", "/dev/null", "-D", "-", "--max-time", REQUEST_SECONDS, "-w", "\ncode=%{http_code} connect=%{http_connect}"];
+  if (options.proxy) args.push("-x", proxy);
+  if (options.tunnel) args.push("-p");
+  const r = lab.inHost(from, [...args, url], 10_000);
+  return {
+    curlExit: r.code,
+    status: Number(/code=(\d+)/.exec(r.stdout)?.[1] ?? 0),
+    connectStatus: Number(/connect=(\d+)/.exec(r.stdout)?.[1] ?? 0),
+    squidError: /^X-Squid-Error: (\S+)/im.exec(r.stdout)?.[1],
+  };
+}
+
+function checks(lab: Lab): Check[] {
+  const { hosts } = lab.topology;
+  const serviceUrl = `http://${hosts.service}:${lab.topology.servicePort}/`;
+  const refused = (r: ReturnType<typeof request>, status = "status") =>
+    (status === "connect" ? r.connectStatus : r.status) === 403 && (status === "connect" || r.squidError === "ERR_ACCESS_DENIED")
+      ? undefined
+      : `expected 403 ERR_ACCESS_DENIED from Squid, got ${JSON.stringify(r)}`;
+  return [
+    {
+      name: "squid.conf is the one the proxy's user data installs (host settings aside)",
+      run: () => {
+        const policy = (conf: string) => conf.slice(0, conf.lastIndexOf("# Host settings."));
+        return policy(lab.squidConf) === policy(lab.userDataSquidConf) ? undefined : "the access policy differs";
+      },
+    },
+    {
+      name: "squid -k parse accepts the configuration",
+      run: () => {
+        const r = sh(["squid", "-k", "parse", "-f", lab.squidConfFile]);
+        return r.code === 0 ? undefined : `exit ${r.code}: ${r.stderr.split("\n").filter((l) => /ERROR|FATAL|WARNING/.test(l)).join(" | ")}`;
+      },
+    },
+    {
+      name: `app ${hosts.app} -> proxy ${hosts.proxy} -> service ${hosts.service}: 200`,
+      run: () => {
+        const r = request(lab, "app", serviceUrl, { proxy: true });
+        return r.status === 200 ? undefined : `got ${JSON.stringify(r)}`;
+      },
+    },
+    {
+      name: `the service's access log shows the proxy's address ${hosts.proxy}, never the app's`,
+      run: () => {
+        const lines = fs.readFileSync(lab.serviceAccessLog, "utf8").trim().split("\n").filter(Boolean);
+        if (lines.length === 0) return "the service logged no request";
+        const clients = [...new Set(lines.map((l) => l.split(" ")[0]))];
+        return clients.length === 1 && clients[0] === hosts.proxy ? undefined : `clients in the log: ${clients.join(", ")}`;
+      },
+    },
+    {
+      name: "app -> service directly fails: the app VPC has no route to the service side",
+      run: () => {
+        const r = request(lab, "app", serviceUrl);
+        return r.status === 0 && r.curlExit !== 0 ? undefined : `the request went through: ${JSON.stringify(r)}`;
+      },
+    },
+    {
+      name: "app -> service directly still fails with a route through the peering: the proxy host forwards nothing",
+      run: () => {
+        const forward = lab.inHost("proxy", ["cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.trim();
+        if (forward !== "0") return `ip_forward in the proxy namespace is ${forward}`;
+        const device = lab.linkDevice("app", "proxy");
+        const added = lab.inHost("app", ["ip", "route", "add", lab.topology.links[1].aRoutes[0], "dev", device]);
+        if (added.code !== 0) return `could not add the route: ${added.stderr}`;
+        const r = request(lab, "app", serviceUrl);
+        lab.inHost("app", ["ip", "route", "del", lab.topology.links[1].aRoutes[0], "dev", device]);
+        return r.status === 0 && r.curlExit !== 0 ? undefined : `the request went through: ${JSON.stringify(r)}`;
+      },
+    },
+    {
+      name: `a client outside the app CIDRs (${hosts.outsider}) is refused: 403`,
+      run: () => refused(request(lab, "outsider", serviceUrl, { proxy: true })),
+    },
+    {
+      name: "a destination outside the allowlist is refused: 403",
+      run: () => refused(request(lab, "app", `http://${hosts.outsider}/`, { proxy: true })),
+    },
+    {
+      name: `CONNECT to port ${lab.topology.servicePort} (not 443) is refused: 403`,
+      run: () => refused(request(lab, "app", serviceUrl, { proxy: true, tunnel: true }), "connect"),
+    },
+    {
+      name: "a port outside Safe_ports is refused: 403",
+      run: () => refused(request(lab, "app", `http://${hosts.service}:8081/`, { proxy: true })),
+    },
+    {
+      name: "the instance metadata address is refused: 403",
+      run: () => refused(request(lab, "app", "http://169.254.169.254/latest/meta-data/", { proxy: true })),
+    },
+    {
+      name: "Squid's access log records the app as the client of the relayed request",
+      run: () => {
+        const log = fs.existsSync(lab.squidAccessLog) ? fs.readFileSync(lab.squidAccessLog, "utf8") : "";
+        return log.split("\n").some((l) => l.includes(` ${hosts.app} `) && l.includes("/200 ") && l.includes(` http://${hosts.service}`)) ? undefined : `no such line in:\n${log}`;
+      },
+    },
+  ];
+}
+
+async function main(): Promise<number> {
+  const missing = labPrerequisites();
+  if (missing.length > 0) {
+    console.error(`npm run e2e cannot run here: ${missing.join("; ")}.`);
+    return 2;
+  }
+  const file = path.resolve(process.env.PROXY_E2E_CONFIG ?? path.join(ROOT, "config", "verification.json"));
+  const env = loadEnvironmentFile(file);
+  const started = Date.now();
+  const lab = await startLab(env);
+  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  let passed = 0;
+  let failed = 0;
+  try {
+    console.log(`e2e of ${path.relative(ROOT, file)}: hosts ${JSON.stringify(lab.topology.hosts)}; lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const check of checks(lab)) {
+      let problem: string | undefined;
+      try {
+        problem = check.run();
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      if (problem === undefined) passed++;
+      else failed++;
+      console.log(`${problem === undefined ? "PASS" : "FAIL"} ${check.name}${problem === undefined ? "" : `\n     ${problem}`}`);
+    }
+  } finally {
+    await lab.stop();
+  }
+  if (failed === 0) fs.rmSync(lab.runDir, { recursive: true, force: true });
+  else console.log(`logs kept in ${lab.runDir}`);
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code));
