@@ -105,6 +105,8 @@ describe("validation of an environment", () => {
     ["a reserved aws: tag", (r) => (r.tags = { "aws:owner": "x" }), /is not a usable tag key/],
     ["a bad instance type", (r) => (r.proxy.instanceType = "large"), /`proxy.instanceType` = "large": is not an EC2 instance type/],
     ["a bad AMI parameter", (r) => (r.proxy.amiParameter = "ami-0123456789abcdef0"), /`proxy.amiParameter` = "ami-0123456789abcdef0": is not an SSM parameter name/],
+    ["an expected flow naming no server", (r) => (r.expectedFlows = [{ from: "web", to: "proxy", port: 3128, expect: "allowed" }]), /`expectedFlows\[0\].from` = "web": names no server; use one of "proxy", "service", "app"/],
+    ["an expected flow with an unknown verdict", (r) => (r.expectedFlows = [{ from: "app", to: "proxy", port: 3128, expect: "yes" }]), /`expectedFlows\[0\].expect` = "yes": must be "allowed" or "denied"/],
     ["a bypass list without the metadata address", (r) => (r.proxyBypass = ["<local>"]), /`proxyBypass` = \["<local>"\]: leaves out 169\.254\.169\.254/],
     ["a bypass entry with a separator", (r) => (r.proxyBypass = ["<local>;evil", "169.254.169.254"]), /`proxyBypass\[0\]` = "<local>;evil": must be one host pattern/],
   ];

@@ -184,6 +184,17 @@ export const environmentShape = z
     appVpcs: z.array(appVpc).min(1, { message: "is empty; give at least one app VPC" }),
     serviceSide,
     services: z.array(service).min(1, { message: "is empty; give at least one service destination" }),
+    expectedFlows: z
+      .array(
+        z.strictObject({
+          from: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
+          to: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
+          port: port,
+          expect: z.enum(["allowed", "denied"], { message: 'must be "allowed" or "denied"' }),
+        }),
+      )
+      .default([])
+      .describe("Flows that `npm run reachability` must find allowed or denied in the synthesized stack."),
     proxyBypass: z
       .array(z.string().regex(/^[^;\s"']+$/, { message: "must be one host pattern with no spaces, quotes or ';'" }))
       .default(["<local>", "169.254.169.254", "*.amazonaws.com"])
@@ -268,6 +279,15 @@ export function crossFieldIssues(env: z.infer<typeof environmentShape>): Issue[]
     issues.push({ path: ["proxy", "privateIp"], message: `is not set and ${proxySubnet} is too small for the default; set it` });
   }
 
+  const flowEnds = new Set(["proxy", "service", ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name)]);
+  env.expectedFlows.forEach((flow, i) => {
+    for (const end of ["from", "to"] as const) {
+      if (!flowEnds.has(flow[end])) {
+        issues.push({ path: ["expectedFlows", i, end], message: `names no server; use one of ${[...flowEnds].map((e) => `"${e}"`).join(", ")}` });
+      }
+    }
+  });
+
   if (!env.proxyBypass.includes("169.254.169.254")) {
     issues.push({
       path: ["proxyBypass"],
@@ -291,6 +311,11 @@ export type ServiceConfig = EnvironmentConfig["services"][number];
 /** The proxy's private address: the configured one, or the default host of its subnet. */
 export function proxyPrivateIp(env: EnvironmentConfig): string {
   return env.proxy.privateIp ?? addressAt(env.proxyVpc.subnets[0].cidr, DEFAULT_PROXY_HOST_OFFSET);
+}
+
+/** The Name tag of the server that an expected flow calls `end`. */
+export function flowEndName(env: EnvironmentConfig, end: string): string {
+  return end === "proxy" || end === "service" ? `${env.name}-${end}` : `${env.name}-${end}-server`;
 }
 
 /** `appVpcs[0].cidr` style text for a path. */

@@ -1,0 +1,180 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { analyzeReachability, flowMismatches, formatMatrix, Verdict } from "../lib/reachability";
+import { synthEnvironment } from "./helpers/stack";
+
+const APP = "verification-app-server";
+const PROXY = "verification-proxy";
+const SERVICE = "verification-service";
+
+/** A fresh copy of the verification stack's JSON. */
+function stack(): any {
+  return JSON.parse(synthEnvironment().json);
+}
+
+function verdict(json: any, from: string, to: string, port: number): Verdict {
+  const v = analyzeReachability(json).verdicts.find((x) => x.from === from && x.to === to && x.port === port);
+  if (!v) throw new Error(`no verdict for ${from} -> ${to}:${port}`);
+  return v;
+}
+
+/** The logical id of the single resource of `type` whose id contains `part`. */
+function idOf(json: any, type: string, part: string): string {
+  const ids = Object.keys(json.resource[type]).filter((k) => k.includes(part));
+  if (ids.length !== 1) throw new Error(`${ids.length} ${type} match ${part}`);
+  return ids[0];
+}
+
+describe("analyzeReachability on the verification stack", () => {
+  const json = stack();
+  const report = analyzeReachability(json);
+
+  it("finds the three instances and the ports their security groups mention", () => {
+    expect(report.endpoints.map((e) => e.name).sort()).toEqual([APP, PROXY, SERVICE]);
+    expect(report.ports).toEqual([80, 443, 3128]);
+    expect(report.endpoints.find((e) => e.name === PROXY)?.range).toBe("10.0.0.10/32");
+    expect(report.endpoints.find((e) => e.name === APP)?.range).toBe("192.168.0.0/25");
+  });
+
+  it("allows exactly the designed flows: app to proxy on 3128 and proxy to service on 80", () => {
+    const allowed = report.verdicts.filter((v) => v.allowed).map((v) => `${v.from}->${v.to}:${v.port}`);
+    expect(allowed).toEqual([`${APP}->${PROXY}:3128`, `${PROXY}->${SERVICE}:80`]);
+  });
+
+  it("explains an allowed flow with the rules and routes it uses, both ways", () => {
+    const v = verdict(json, APP, PROXY, 3128);
+    expect(v.reasons).toEqual([
+      expect.stringMatching(/^egress aws_vpc_security_group_egress_rule\.AppServer-app_Server_SecurityGroup_ToProxy/),
+      expect.stringMatching(/^aws_route\.AppPeering-app_RequesterRoutes_\S+: 10\.0\.0\.0\/24 via aws_vpc_peering_connection\.AppPeering-app/),
+      expect.stringMatching(/^ingress aws_vpc_security_group_ingress_rule\.Proxy_Server_SecurityGroup_ProxyFrom-verification-app/),
+      expect.stringMatching(/^replies: aws_route\.AppPeering-app_AccepterRoutes_\S+: 192\.168\.0\.0\/24/),
+    ]);
+  });
+
+  it("denies the app the service, for want of a route and of rules", () => {
+    const v = verdict(json, APP, SERVICE, 80);
+    expect(v.allowed).toBe(false);
+    expect(v.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^BLOCKED: no egress rule of verification-app-server allows tcp 80/), expect.stringMatching(/^BLOCKED: no route in .* to 172\.16\.0\.0\/25/)]));
+  });
+
+  it("prints a matrix with a row per pair and a column per port", () => {
+    const matrix = formatMatrix(report).split("\n");
+    expect(matrix[0]).toMatch(/^from -> to\s+\|\s+80 \|\s+443 \|\s+3128$/);
+    expect(matrix.find((l) => l.startsWith(`${APP} -> ${PROXY} `))).toMatch(/\|\s+-\s+\|\s+-\s+\|\s+yes$/);
+    expect(matrix).toHaveLength(2 + 6);
+  });
+});
+
+describe("analyzeReachability notices what AWS would", () => {
+  it("loses the app's connection to the proxy when one direction of the peering's routes is gone", () => {
+    const json = stack();
+    delete json.resource.aws_route[idOf(json, "aws_route", "AppPeering-app_AccepterRoutes")];
+    const v = verdict(json, APP, PROXY, 3128);
+    expect(v.allowed).toBe(false);
+    expect(v.reasons).toContain(`BLOCKED: replies: no route in aws_route_table.${idOf(json, "aws_route_table", "ProxyVpc")} from ${PROXY} to 192.168.0.0/25`);
+  });
+
+  it("loses it when the proxy's ingress rule is gone", () => {
+    const json = stack();
+    delete json.resource.aws_vpc_security_group_ingress_rule[idOf(json, "aws_vpc_security_group_ingress_rule", "ProxyFrom-verification-app")];
+    const v = verdict(json, APP, PROXY, 3128);
+    expect(v.allowed).toBe(false);
+    expect(v.reasons).toContain(`BLOCKED: no ingress rule of ${PROXY} allows tcp 3128 from 192.168.0.0/25`);
+  });
+
+  it("keeps the service out of the app's reach even with a route and open rules: peering is not transitive", () => {
+    const json = stack();
+    const appTable = idOf(json, "aws_route_table", "AppVpc-app");
+    const appPeering = idOf(json, "aws_vpc_peering_connection", "AppPeering-app");
+    json.resource.aws_route.Transitive = {
+      route_table_id: `\${aws_route_table.${appTable}.id}`,
+      destination_cidr_block: "172.16.0.0/24",
+      vpc_peering_connection_id: `\${aws_vpc_peering_connection.${appPeering}.id}`,
+    };
+    const appGroup = idOf(json, "aws_security_group", "AppServer-app");
+    const serviceGroup = idOf(json, "aws_security_group", "Service_Server");
+    json.resource.aws_vpc_security_group_egress_rule.Open = { security_group_id: `\${aws_security_group.${appGroup}.id}`, ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "172.16.0.0/24" };
+    json.resource.aws_vpc_security_group_ingress_rule.Open = { security_group_id: `\${aws_security_group.${serviceGroup}.id}`, ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "192.168.0.0/24" };
+    const v = verdict(json, APP, SERVICE, 80);
+    expect(v.allowed).toBe(false);
+    expect(v.reasons).toEqual([
+      expect.stringMatching(/^egress aws_vpc_security_group_egress_rule\.Open/),
+      expect.stringMatching(/^BLOCKED: aws_route\.Transitive sends 172\.16\.0\.0\/24 into aws_vpc_peering_connection\.AppPeering-app\S+, which joins 10\.0\.0\.0\/24, not 172\.16\.0\.0\/24: peering is not transitive$/),
+      expect.stringMatching(/^ingress aws_vpc_security_group_ingress_rule\.Open/),
+      expect.stringMatching(/^BLOCKED: replies: no route/),
+    ]);
+  });
+
+  it("applies a network ACL that denies the port, by rule number", () => {
+    const json = stack();
+    const proxySubnet = idOf(json, "aws_subnet", "ProxyVpc");
+    json.resource.aws_network_acl = {
+      Strict: {
+        vpc_id: "${aws_vpc.x.id}",
+        subnet_ids: [`\${aws_subnet.${proxySubnet}.id}`],
+        ingress: [
+          { rule_no: 100, protocol: "tcp", action: "deny", cidr_block: "192.168.0.0/24", from_port: 3128, to_port: 3128 },
+          { rule_no: 200, protocol: "-1", action: "allow", cidr_block: "0.0.0.0/0", from_port: 0, to_port: 0 },
+        ],
+        egress: [{ rule_no: 100, protocol: "-1", action: "allow", cidr_block: "0.0.0.0/0", from_port: 0, to_port: 0 }],
+      },
+    };
+    expect(verdict(json, APP, PROXY, 3128).reasons).toContain("BLOCKED: aws_network_acl.Strict rule 100 denies 192.168.0.0/25 port 3128");
+    expect(verdict(json, PROXY, SERVICE, 80).allowed).toBe(true);
+  });
+});
+
+describe("flowMismatches", () => {
+  const report = analyzeReachability(stack());
+
+  it("accepts expectations that hold", () => {
+    expect(flowMismatches(report, [{ from: APP, to: PROXY, port: 3128, allowed: true }, { from: APP, to: SERVICE, port: 80, allowed: false }])).toEqual([]);
+  });
+
+  it("explains one that does not, and one that names nothing", () => {
+    const [wrong, unknown] = flowMismatches(report, [
+      { from: APP, to: SERVICE, port: 80, allowed: true },
+      { from: "nobody", to: PROXY, port: 3128, allowed: true },
+    ]);
+    expect(wrong).toMatch(/^verification-app-server -> verification-service:80 is denied, expected allowed:\n\s+BLOCKED: no egress rule/);
+    expect(unknown).toMatch(/no such pair and port in the stack \(instances: .*verification-proxy/);
+  });
+});
+
+describe("npm run reachability", () => {
+  const script = path.join(__dirname, "..", "scripts", "reachability.ts");
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], { cwd: path.join(__dirname, ".."), encoding: "utf8", timeout: 60_000, env: { ...process.env, PROXY_CONFIG: "" } });
+
+  function writeStack(json: any): string {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-")), "verification");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(json));
+    return dir;
+  }
+
+  it("passes the verification stack against its expected flows", () => {
+    const r = run([writeStack(stack())]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/PASS expected verification-app-server -> verification-service:80 denied\n\s+because no egress rule/);
+    expect(r.stdout).toMatch(/^reachability: 5 passed, 0 failed$/m);
+  });
+
+  it("fails, with the reason, when the stack breaks an expected flow", () => {
+    const json = stack();
+    delete json.resource.aws_route[idOf(json, "aws_route", "ServicePeering_AccepterRoutes")];
+    const r = run([writeStack(json)]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/FAIL expected verification-proxy -> verification-service:80 allowed\n\s+verification-proxy -> verification-service:80 is denied, expected allowed:[\s\S]*BLOCKED: replies: no route/);
+  });
+
+  it("writes the same verdicts as JSON for machines", () => {
+    const r = run(["--json", writeStack(stack())]);
+    const [result] = JSON.parse(r.stdout);
+    expect(result.stack).toBe("verification");
+    expect(result.verdicts.filter((v: Verdict) => v.allowed)).toHaveLength(2);
+    expect(result.mismatches).toEqual([]);
+  });
+});
