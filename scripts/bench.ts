@@ -1,0 +1,174 @@
+/**
+ * `npm run bench [synth] [scale] [test] [rehearsal] [proxy]`: what synthesis, the tests, the
+ * rehearsal and the proxy path cost on this machine, as medians of BENCH_RUNS runs (default 5)
+ * with min and max, and as ratios against a baseline. Prints figures and targets; asserts nothing.
+ * The proxy path needs root (network namespaces); GNU time (Debian's `time`) measures memory.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { loadEnvironmentFile } from "../lib/config";
+import { labPrerequisites, startLab } from "./netns-lab";
+
+const ROOT = path.join(__dirname, "..");
+const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+const CDKTF = path.join(ROOT, "node_modules", ".bin", "cdktf");
+const TS_NODE = ["-r", "ts-node/register/transpile-only"];
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function stat(values: number[]): Stat {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return { median: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+const fmt = (s: Stat, unit: string, digits = 2) => `${s.median.toFixed(digits)} ${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
+
+function line(name: string, value: string, target?: string): void {
+  console.log(`${name.padEnd(44)} ${value}${target ? `   [${target}]` : ""}`);
+}
+
+/** Runs a command under GNU time; returns wall seconds and the peak RSS (MB) of its largest process. */
+function timed(args: string[], env: NodeJS.ProcessEnv = process.env): { seconds: number; peakMb: number } {
+  const out = path.join(TMP, "time.txt");
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", "-o", out, ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`${args.join(" ")} failed (${r.status}):\n${(r.stderr || r.stdout).slice(-2000)}`);
+  const [seconds, kb] = fs.readFileSync(out, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+  return { seconds, peakMb: kb / 1024 };
+}
+
+function repeat(args: string[], env?: NodeJS.ProcessEnv): { seconds: Stat; peakMb: Stat } {
+  const runs = Array.from({ length: RUNS }, () => timed(args, env));
+  return { seconds: stat(runs.map((r) => r.seconds)), peakMb: stat(runs.map((r) => r.peakMb)) };
+}
+
+function synthesis(): void {
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1", PROXY_CONFIG: "" };
+  const project = repeat([CDKTF, "synth", "--output", path.join(TMP, "project.out")], env);
+  const baseline = repeat([CDKTF, "synth", "--app", `node ${TS_NODE.join(" ")} scripts/bench-baseline.ts`, "--output", path.join(TMP, "baseline.out")], env);
+  line("cdktf synth, every environment: time", fmt(project.seconds, "s"));
+  line("cdktf synth, empty baseline stack: time", fmt(baseline.seconds, "s"));
+  line("cdktf synth: time ratio to the baseline", `${(project.seconds.median / baseline.seconds.median).toFixed(2)}x`, "target <= 1.3x");
+  line("cdktf synth, every environment: peak RSS", fmt(project.peakMb, "MB", 0), "target < 300 MB");
+  line("cdktf synth, empty baseline stack: peak RSS", fmt(baseline.peakMb, "MB", 0));
+  const appEnv = { ...env, CDKTF_OUTDIR: path.join(TMP, "app.out") };
+  const app = repeat(["node", ...TS_NODE, "main.ts"], appEnv);
+  const appBaseline = repeat(["node", ...TS_NODE, "scripts/bench-baseline.ts"], appEnv);
+  line("main.ts alone (no CLI): time", fmt(app.seconds, "s"));
+  line("baseline app alone (no CLI): time", fmt(appBaseline.seconds, "s"));
+  line("app alone: time ratio to the baseline", `${(app.seconds.median / appBaseline.seconds.median).toFixed(2)}x`);
+  line("main.ts alone: peak RSS", fmt(app.peakMb, "MB", 0));
+}
+
+/** An environment with `count` app VPCs (the first with an app server), from verification.json. */
+function generatedEnvironment(count: number): string {
+  const raw = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "verification.json"), "utf8"));
+  raw.name = `scale-${count}`;
+  raw.expectedFlows = [];
+  raw.appVpcs = Array.from({ length: count }, (_, i) => ({
+    name: `app${i}`,
+    cidr: `192.168.${i}.0/24`,
+    subnets: [{ availabilityZone: "ap-northeast-1a", cidr: `192.168.${i}.0/24` }],
+    ...(i === 0 ? { appServer: {} } : {}),
+  }));
+  const file = path.join(TMP, `scale-${count}.json`);
+  fs.writeFileSync(file, JSON.stringify(raw));
+  return file;
+}
+
+function scale(): void {
+  const counts = [1, 10, 50];
+  const medians = new Map<number, number>();
+  for (const count of counts) {
+    const env = { ...process.env, PROXY_CONFIG: generatedEnvironment(count), CDKTF_OUTDIR: path.join(TMP, `scale-${count}.out`) };
+    const r = repeat(["node", ...TS_NODE, "main.ts"], env);
+    medians.set(count, r.seconds.median);
+    line(`synthesis with ${count} app VPCs (main.ts)`, fmt(r.seconds, "s"));
+  }
+  const per = (a: number, b: number) => ((medians.get(b)! - medians.get(a)!) / (b - a)) * 1000;
+  line("cost per added app VPC, 1 -> 50", `${per(1, 50).toFixed(1)} ms`, "target < 30 ms");
+  line("cost per added app VPC, 1 -> 10 and 10 -> 50", `${per(1, 10).toFixed(1)} ms and ${per(10, 50).toFixed(1)} ms (equal when linear)`);
+}
+
+function tests(): void {
+  const r = repeat(["npm", "test", "--silent"], { ...process.env, CHECKPOINT_DISABLE: "1" });
+  line("npm test: wall time", fmt(r.seconds, "s", 1), "target < 30 s");
+}
+
+function rehearsal(): void {
+  const phases = new Map<string, number[]>();
+  for (let i = 0; i < RUNS; i++) {
+    const r = spawnSync("npm", ["run", "-s", "rehearse"], { cwd: ROOT, encoding: "utf8", timeout: 900_000 });
+    if (r.status !== 0) throw new Error(`npm run rehearse failed:\n${r.stdout.slice(-3000)}`);
+    for (const m of r.stdout.matchAll(/^phase (\S+)\s+([\d.]+) s\s+ok$/gm)) phases.set(m[1], [...(phases.get(m[1]) ?? []), Number(m[2])]);
+  }
+  for (const [name, values] of phases) line(`rehearsal phase ${name}`, fmt(stat(values), "s", 1));
+}
+
+async function proxyPath(): Promise<void> {
+  const missing = labPrerequisites();
+  if (missing.length > 0) {
+    line("proxy path", `not measured: ${missing.join("; ")}`);
+    return;
+  }
+  const env = loadEnvironmentFile(path.join(ROOT, "config", "verification.json"));
+  const lab = await startLab(env);
+  try {
+    const { hosts, servicePort, proxyPort } = lab.topology;
+    const client = path.join(ROOT, "scripts", "bench-http-client.js");
+    const serviceUrl = `http://${hosts.service}:${servicePort}/`;
+    const load = (via: "proxy" | "direct", requests: number, concurrency: number) => {
+      const [ns, host, port, url]: ["app" | "proxy", string, number, string] =
+        via === "proxy" ? ["app", hosts.proxy, proxyPort, serviceUrl] : ["proxy", hosts.service, servicePort, "/"];
+      const r = lab.inHost(ns, ["node", client, host, String(port), url, String(requests), String(concurrency), "10"], 30_000);
+      if (r.code !== 0) throw new Error(`load client failed: ${r.stderr}`);
+      const result = JSON.parse(r.stdout);
+      if (result.errors > 0) throw new Error(`${result.errors} requests failed ${via}`);
+      return result as { rps: number; p50Ms: number; p99Ms: number };
+    };
+    const rounds = Array.from({ length: RUNS }, () => ({
+      proxyThroughput: load("proxy", 2000, 8),
+      directThroughput: load("direct", 2000, 8),
+      proxyLatency: load("proxy", 500, 1),
+      directLatency: load("direct", 500, 1),
+    }));
+    const s = (f: (r: (typeof rounds)[number]) => number) => stat(rounds.map(f));
+    const proxyRps = s((r) => r.proxyThroughput.rps);
+    const directRps = s((r) => r.directThroughput.rps);
+    line("through Squid (app ns), 8 connections", fmt(proxyRps, "req/s", 0));
+    line("direct (proxy ns to service), 8 connections", fmt(directRps, "req/s", 0));
+    line("throughput ratio, through / direct", `${(proxyRps.median / directRps.median).toFixed(2)}`, "target >= 0.5");
+    const p50 = s((r) => r.proxyLatency.p50Ms);
+    const p50Direct = s((r) => r.directLatency.p50Ms);
+    line("p50 latency through Squid, one at a time", fmt(p50, "ms", 3));
+    line("p50 latency direct, one at a time", fmt(p50Direct, "ms", 3));
+    line("p50 overhead of the proxy", `${(p50.median - p50Direct.median).toFixed(3)} ms`, "target < 1 ms");
+    line("p99 latency through Squid / direct", `${s((r) => r.proxyLatency.p99Ms).median.toFixed(3)} ms / ${s((r) => r.directLatency.p99Ms).median.toFixed(3)} ms`);
+  } finally {
+    await lab.stop();
+    fs.rmSync(lab.runDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const sections: Record<string, () => void | Promise<void>> = { synth: synthesis, scale, test: tests, rehearsal, proxy: proxyPath };
+  const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(sections);
+  const unknown = chosen.filter((c) => !(c in sections));
+  if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(", ")}; choose from ${Object.keys(sections).join(", ")}`);
+  console.log(`bench: ${RUNS} runs per figure on ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+  for (const name of chosen) await sections[name]();
+}
+
+main()
+  .catch((e) => {
+    console.error(`npm run bench: ${(e as Error).message}`);
+    process.exitCode = 1;
+  })
+  .finally(() => fs.rmSync(TMP, { recursive: true, force: true }));
