@@ -146,7 +146,7 @@ describe("flowMismatches", () => {
 describe("npm run reachability", () => {
   const script = path.join(__dirname, "..", "scripts", "reachability.ts");
   const run = (args: string[]) =>
-    spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], { cwd: path.join(__dirname, ".."), encoding: "utf8", timeout: 60_000, env: { ...process.env, PROXY_CONFIG: "" } });
+    spawnSync(process.execPath, ["--require", "tsx/cjs", script, ...args], { cwd: path.join(__dirname, ".."), encoding: "utf8", timeout: 60_000, env: { ...process.env, PROXY_CONFIG: "" } });
 
   function writeStack(json: any): string {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-")), "verification");

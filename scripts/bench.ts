@@ -15,7 +15,7 @@ const ROOT = path.join(__dirname, "..");
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
 const CDKTF = path.join(ROOT, "node_modules", ".bin", "cdktf");
-const TS_NODE = ["-r", "ts-node/register/transpile-only"];
+const TSX = ["--require", "tsx/cjs"];
 
 interface Stat {
   median: number;
@@ -52,15 +52,15 @@ function repeat(args: string[], env?: NodeJS.ProcessEnv): { seconds: Stat; peakM
 function synthesis(): void {
   const env = { ...process.env, CHECKPOINT_DISABLE: "1", PROXY_CONFIG: "" };
   const project = repeat([CDKTF, "synth", "--output", path.join(TMP, "project.out")], env);
-  const baseline = repeat([CDKTF, "synth", "--app", `node ${TS_NODE.join(" ")} scripts/bench-baseline.ts`, "--output", path.join(TMP, "baseline.out")], env);
+  const baseline = repeat([CDKTF, "synth", "--app", `node ${TSX.join(" ")} scripts/bench-baseline.ts`, "--output", path.join(TMP, "baseline.out")], env);
   line("cdktf synth, every environment: time", fmt(project.seconds, "s"));
   line("cdktf synth, empty baseline stack: time", fmt(baseline.seconds, "s"));
   line("cdktf synth: time ratio to the baseline", `${(project.seconds.median / baseline.seconds.median).toFixed(2)}x`, "target <= 1.3x");
   line("cdktf synth, every environment: peak RSS", fmt(project.peakMb, "MB", 0), "target < 300 MB");
   line("cdktf synth, empty baseline stack: peak RSS", fmt(baseline.peakMb, "MB", 0));
   const appEnv = { ...env, CDKTF_OUTDIR: path.join(TMP, "app.out") };
-  const app = repeat(["node", ...TS_NODE, "main.ts"], appEnv);
-  const appBaseline = repeat(["node", ...TS_NODE, "scripts/bench-baseline.ts"], appEnv);
+  const app = repeat(["node", ...TSX, "main.ts"], appEnv);
+  const appBaseline = repeat(["node", ...TSX, "scripts/bench-baseline.ts"], appEnv);
   line("main.ts alone (no CLI): time", fmt(app.seconds, "s"));
   line("baseline app alone (no CLI): time", fmt(appBaseline.seconds, "s"));
   line("app alone: time ratio to the baseline", `${(app.seconds.median / appBaseline.seconds.median).toFixed(2)}x`);
@@ -88,7 +88,7 @@ function scale(): void {
   const medians = new Map<number, number>();
   for (const count of counts) {
     const env = { ...process.env, PROXY_CONFIG: generatedEnvironment(count), CDKTF_OUTDIR: path.join(TMP, `scale-${count}.out`) };
-    const r = repeat(["node", ...TS_NODE, "main.ts"], env);
+    const r = repeat(["node", ...TSX, "main.ts"], env);
     medians.set(count, r.seconds.median);
     line(`synthesis with ${count} app VPCs (main.ts)`, fmt(r.seconds, "s"));
   }
