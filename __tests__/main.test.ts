@@ -27,12 +27,24 @@ describe("main.ts", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("synthesizes one stack per environment file of config/", () => {
-    const expected = fs.readdirSync(path.join(ROOT, "config")).filter((f) => f.endsWith(".json") && f !== "schema.json").length;
+  it("synthesizes one stack per environment file of config/, and one bootstrap stack per state bucket", () => {
+    const files = fs.readdirSync(path.join(ROOT, "config")).filter((f) => f.endsWith(".json") && f !== "schema.json");
+    const names = files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, "config", f), "utf8")).name);
+    const buckets = new Set(files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, "config", f), "utf8")).state.bucket));
     const { status, stacks } = runMain({ PROXY_CONFIG: "" });
     expect(status).toBe(0);
-    expect(stacks).toHaveLength(expected);
-    expect(stacks).toContain("verification");
+    expect(stacks.sort()).toEqual([...names, ...[...buckets].map((b) => `state-${b.replace(/\./g, "-")}`)].sort());
+  });
+
+  it("fails on a policy violation, naming the rule, and writes no stack", () => {
+    const file = path.join(dir, "unmonitored.json");
+    const raw = verificationRaw();
+    raw.proxy.detailedMonitoring = false;
+    fs.writeFileSync(file, JSON.stringify(raw));
+    const { status, stderr, stacks } = runMain({ PROXY_CONFIG: file });
+    expect(status).not.toBe(0);
+    expect(stderr).toMatch(/PX-EC2-DETAILED-MONITORING verification\/Proxy\/Server\/Resource \(aws_instance\): monitoring is not true/);
+    expect(stacks).toEqual([]);
   });
 
   it("synthesizes only the file PROXY_CONFIG names, wherever it is", () => {
@@ -40,7 +52,7 @@ describe("main.ts", () => {
     fs.writeFileSync(file, JSON.stringify({ ...verificationRaw(), name: "elsewhere" }));
     const { status, stacks } = runMain({ PROXY_CONFIG: file });
     expect(status).toBe(0);
-    expect(stacks).toEqual(["elsewhere"]);
+    expect(stacks.sort()).toEqual(["elsewhere", "state-proxy-over-peering-tfstate-example"]);
   });
 
   it("fails on bad input with the setting, the value and the fix, and writes no stack", () => {

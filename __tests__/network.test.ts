@@ -1,13 +1,15 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Testing } from "cdktf";
 import { Network, NetworkProps } from "../constructs/network";
-import { resourcesOf } from "./helpers/stack";
+import { resourcesOf, testFlowLogs } from "./helpers/stack";
 
-const props: NetworkProps = {
+const props: Omit<NetworkProps, "flowLogs"> = {
   name: "test-proxy",
   region: "ap-northeast-1",
   cidr: "10.0.0.0/24",
@@ -17,7 +19,7 @@ const props: NetworkProps = {
   ],
 };
 
-const synth = (p: Partial<NetworkProps> = {}) => Testing.synthScope((scope) => void new Network(scope, "Net", { ...props, ...p }));
+const synth = (p: Partial<NetworkProps> = {}) => Testing.synthScope((scope) => void new Network(scope, "Net", { ...props, flowLogs: testFlowLogs(scope), ...p }));
 
 describe("Network", () => {
   it("creates the VPC with DNS on, as interface endpoints need", () => {
@@ -34,6 +36,18 @@ describe("Network", () => {
     expect(Object.keys(resourcesOf(json, "aws_route_table_association"))).toHaveLength(2);
     expect(json).toHaveResource(RouteTableAssociation);
     expect(resourcesOf(json, "aws_internet_gateway")).toEqual({});
+  });
+
+  it("records all traffic in a flow log to a log group of its own, with the given retention", () => {
+    const json = synth();
+    expect(json).toHaveResourceWithProperties(FlowLog, {
+      vpc_id: expect.stringMatching(/^\$\{aws_vpc\.Net_\w+\.id\}$/),
+      traffic_type: "ALL",
+      log_destination_type: "cloud-watch-logs",
+      log_destination: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.Net_FlowLogGroup_\w+\.arn\}$/),
+      iam_role_arn: expect.stringMatching(/^\$\{aws_iam_role\.FlowLogRole_\w+\.arn\}$/),
+    });
+    expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/vpc-flow-logs/test-proxy", retention_in_days: 7 });
   });
 
   it("empties the default security group", () => {

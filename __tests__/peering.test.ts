@@ -4,11 +4,11 @@ import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { Network } from "../constructs/network";
 import { Peering, PeeringProps } from "../constructs/peering";
-import { resourcesOf } from "./helpers/stack";
+import { resourcesOf, testFlowLogs } from "./helpers/stack";
 
 function networks(scope: Construct) {
   const net = (id: string, name: string, cidr: string) =>
-    new Network(scope, id, { name, region: "ap-northeast-1", cidr, subnets: [{ availabilityZone: "ap-northeast-1a", cidr }] });
+    new Network(scope, id, { name, region: "ap-northeast-1", cidr, subnets: [{ availabilityZone: "ap-northeast-1a", cidr }], flowLogs: testFlowLogs(scope) });
   return { app: net("App", "app", "192.168.0.0/24"), proxy: net("Proxy", "proxy", "10.0.0.0/24") };
 }
 
@@ -50,7 +50,7 @@ describe("Peering", () => {
     expect(() =>
       Testing.synthScope((scope) => {
         const { app } = networks(scope);
-        const twin = new Network(scope, "Twin", { name: "twin", region: "ap-northeast-1", cidr: "192.168.0.0/23", subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/24" }] });
+        const twin = new Network(scope, "Twin", { name: "twin", region: "ap-northeast-1", cidr: "192.168.0.0/23", subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/24" }], flowLogs: testFlowLogs(scope) });
         new Peering(scope, "Peering", { requester: app, accepter: twin });
       }),
     ).toThrow(/app 192\.168\.0\.0\/24 overlaps twin 192\.168\.0\.0\/23; peered VPCs need disjoint blocks/);

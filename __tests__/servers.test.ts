@@ -1,3 +1,5 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
@@ -9,7 +11,7 @@ import { InstanceRole } from "../constructs/instance-role";
 import { Network } from "../constructs/network";
 import { ProxyServer, ProxyServerProps } from "../constructs/proxy-server";
 import { ServiceServer } from "../constructs/service-server";
-import { resourcesOf } from "./helpers/stack";
+import { resourcesOf, testFlowLogs } from "./helpers/stack";
 
 const AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 
@@ -22,6 +24,7 @@ function world(scope: Construct, proxyOverrides: Partial<ProxyServerProps> = {})
       subnets: [{ availabilityZone: "ap-northeast-1a", cidr }],
       enableSessionManagerEndpoints: endpoints,
       enableS3Endpoint: s3,
+      flowLogs: testFlowLogs(scope),
     });
   const role = new InstanceRole(scope, "Role", { name: "test-instance" });
   const app = net("App", "192.168.0.0/24", false, false);
@@ -34,6 +37,7 @@ function world(scope: Construct, proxyOverrides: Partial<ProxyServerProps> = {})
     clients: [app, batch],
     destinations: [{ name: "service", cidr: "172.16.0.0/24", ports: [80, 443] }],
     port: 3128,
+    accessLogRetentionDays: 7,
     privateIp: "10.0.0.10",
     instanceType: "t3.micro",
     amiParameter: AL2023,
@@ -102,6 +106,19 @@ describe("ProxyServer", () => {
     expect(json).toHaveResource(VpcSecurityGroupEgressRule);
   });
 
+  it("ships Squid's access log to a log group with the given retention, and recovers itself on a failed status check", () => {
+    expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/proxy-over-peering/test/squid-access", retention_in_days: 7 });
+    const instance = Object.values(resourcesOf(json, "aws_instance"))[0];
+    expect(instance.user_data).toContain('"log_group_name": "/proxy-over-peering/test/squid-access"');
+    expect(instance.user_data).toContain('"file_path": "/var/log/squid/access.log"');
+    expect(json).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      metric_name: "StatusCheckFailed_System",
+      namespace: "AWS/EC2",
+      dimensions: { InstanceId: expect.stringMatching(/^\$\{aws_instance\.ProxyServer_\w+\.id\}$/) },
+      alarm_actions: [expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:automate:\$\{data\.aws_region\.\w+\.name\}:ec2:recover$/)],
+    });
+  });
+
   it("refuses an address outside the proxy VPC", () => {
     expect(() => Testing.synthScope((scope) => void world(scope, { privateIp: "10.0.1.10" }))).toThrow(/privateIp 10\.0\.1\.10 is outside the proxy VPC 10\.0\.0\.0\/24/);
   });
@@ -153,7 +170,8 @@ describe("every server", () => {
   it("gives the role only the Session Manager managed policy", () => {
     const attachments = Object.values(resourcesOf(json, "aws_iam_role_policy_attachment"));
     expect(attachments.map((a) => a.policy_arn)).toEqual([expect.stringMatching(/^arn:\$\{data\.aws_partition\.Role_Partition_\w+\.partition\}:iam::aws:policy\/AmazonSSMManagedInstanceCore$/)]);
-    const trust = JSON.parse(Object.values(resourcesOf(json, "aws_iam_role"))[0].assume_role_policy);
+    const roles = resourcesOf(json, "aws_iam_role");
+    const trust = JSON.parse(roles[Object.keys(roles).find((k) => k.startsWith("Role_"))!].assume_role_policy);
     expect(trust.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
   });
 });

@@ -2,7 +2,8 @@ import { assertNoTemplateSyntax, renderAppServerUserData, renderProxyUserData, r
 
 describe("renderProxyUserData", () => {
   const conf = "http_port 3128\nhttp_access deny all\n";
-  const script = renderProxyUserData(conf);
+  const shipping = { file: "/var/log/squid/access.log", logGroupName: "/proxy-over-peering/test/squid-access" };
+  const script = renderProxyUserData(conf, shipping);
 
   it("installs Squid, writes the configuration verbatim, checks it, then starts Squid", () => {
     const lines = script.split("\n");
@@ -16,7 +17,16 @@ describe("renderProxyUserData", () => {
   });
 
   it("refuses a configuration that would end the here-document early", () => {
-    expect(() => renderProxyUserData("a\nEND_OF_SQUID_CONF\nb")).toThrow(/here-document/);
+    expect(() => renderProxyUserData("a\nEND_OF_SQUID_CONF\nb", shipping)).toThrow(/here-document/);
+  });
+
+  it("ships the access log with the CloudWatch agent, one stream per instance", () => {
+    const agent = /<<'END_OF_AGENT_CONF'\n([\s\S]*?)\nEND_OF_AGENT_CONF/.exec(script)?.[1];
+    expect(JSON.parse(agent!)).toEqual({
+      logs: { logs_collected: { files: { collect_list: [{ file_path: "/var/log/squid/access.log", log_group_name: "/proxy-over-peering/test/squid-access", log_stream_name: "{instance_id}" }] } } },
+    });
+    expect(script).toMatch(/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:\S+proxy-access-log\.json\n$/);
+    expect(script.indexOf("dnf install -y amazon-cloudwatch-agent")).toBeGreaterThan(script.indexOf("systemctl restart squid"));
   });
 });
 

@@ -4,7 +4,9 @@ import { Construct } from "constructs";
 import { outermostBlocks } from "../lib/cidr";
 import { EnvironmentConfig, proxyPrivateIp } from "../lib/config-schema";
 import { checkedEmulatorEndpoint, EMULATED_SERVICES } from "../lib/emulator";
+import { suppressRule } from "../lib/policy/pack";
 import { AppServer } from "./app-server";
+import { FlowLogRole } from "./flow-log-role";
 import { InstanceRole } from "./instance-role";
 import { Network } from "./network";
 import { Peering } from "./peering";
@@ -87,6 +89,9 @@ export class EnvironmentStack extends TerraformStack {
     });
 
     const role = new InstanceRole(this, "InstanceRole", { name: `${config.name}-instance` });
+    // The proxy alone ships a log: it alone gets the CloudWatch agent's policy.
+    const proxyRole = new InstanceRole(this, "ProxyRole", { name: `${config.name}-proxy`, extraManagedPolicies: ["CloudWatchAgentServerPolicy"] });
+    const flowLogs = { role: new FlowLogRole(this, "FlowLogRole", { name: `${config.name}-flow-logs` }), retentionInDays: config.logRetentionDays };
     // App servers run Windows and install nothing from Amazon Linux repositories: no S3 endpoint.
     const networkProps = (name: string, vpc: EnvironmentConfig["proxyVpc"], enableS3Endpoint = true) => ({
       name: `${config.name}-${name}`,
@@ -94,7 +99,9 @@ export class EnvironmentStack extends TerraformStack {
       cidr: vpc.cidr,
       subnets: vpc.subnets,
       enableSessionManagerEndpoints: vpc.sessionManagerEndpoints,
+      extraInterfaceEndpoints: name === "proxy" && vpc.sessionManagerEndpoints ? ["logs"] : [],
       enableS3Endpoint,
+      flowLogs,
     });
 
     this.proxyNetwork = new Network(this, "ProxyVpc", networkProps("proxy", config.proxyVpc));
@@ -110,8 +117,9 @@ export class EnvironmentStack extends TerraformStack {
       clients: [...appNetworks.values()],
       destinations: config.services,
       port: config.proxy.port,
+      accessLogRetentionDays: config.logRetentionDays,
       privateIp: proxyPrivateIp(config),
-      ...serverSettings({ ...config.proxy, role }),
+      ...serverSettings({ ...config.proxy, role: proxyRole }),
     });
 
     for (const app of config.appVpcs) {
@@ -151,8 +159,19 @@ export class EnvironmentStack extends TerraformStack {
       ...serverSettings({ ...side.server, role }),
     });
 
+    config.policySuppressions.forEach((suppression, i) => {
+      const target = suppression.path.split("/").reduce<Construct | undefined>((node, id) => node?.node.tryFindChild(id) as Construct | undefined, this);
+      if (!target) {
+        throw new Error(
+          `\`policySuppressions[${i}].path\` = "${suppression.path}" names no construct of stack ${config.name}; use a path from cdk.tf.json's //.metadata.path without the leading "${config.name}/"`,
+        );
+      }
+      suppressRule(target, suppression.rule, suppression.reason);
+    });
+
     new TerraformOutput(this, "proxy_address", { value: this.proxy.privateIp, description: "The proxy's fixed private address" });
     new TerraformOutput(this, "proxy_url", { value: this.proxy.proxyUrl, description: "The proxy setting for app servers" });
+    new TerraformOutput(this, "proxy_access_log_group", { value: this.proxy.accessLogGroupName, description: "CloudWatch Logs group with Squid's access log" });
     new TerraformOutput(this, "service_peering_id", { value: servicePeering.peeringConnectionId, description: "Peering between the proxy VPC and the service VPC" });
     new TerraformOutput(this, "service_url", {
       value: `http://${service.server.instance.privateIp}:${config.services[0].ports[0]}/`,

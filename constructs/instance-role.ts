@@ -8,11 +8,16 @@ import { Construct } from "constructs";
 export interface InstanceRoleProps {
   /** The role's name, also the instance profile's. */
   readonly name: string;
+  /**
+   * AWS managed policies the role gets besides AmazonSSMManagedInstanceCore.
+   * @default none
+   */
+  readonly extraManagedPolicies?: readonly string[];
 }
 
 /**
- * The role of the project's instances: Systems Manager's managed core policy and nothing else,
- * so administrators use Session Manager instead of SSH or RDP.
+ * The role of the project's instances: Systems Manager's managed core policy, so administrators
+ * use Session Manager instead of SSH or RDP, and only the extra managed policies asked for.
  */
 export class InstanceRole extends Construct {
   /** The role. */
@@ -36,6 +41,9 @@ export class InstanceRole extends Construct {
       role: this.role.name,
       policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
     });
+    for (const policy of props.extraManagedPolicies ?? []) {
+      new IamRolePolicyAttachment(this, policy, { role: this.role.name, policyArn: `arn:${partition.partition}:iam::aws:policy/${policy}` });
+    }
     const profile = new IamInstanceProfile(this, "InstanceProfile", { name: props.name, role: this.role.name, tags: { Name: props.name } });
     this.instanceProfileName = profile.name;
   }

@@ -1,4 +1,6 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
@@ -6,6 +8,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Construct } from "constructs";
 import { cidrContains, cidrProblem } from "../lib/cidr";
+import type { FlowLogRole } from "./flow-log-role";
 import { SecurityGroup } from "./security-group";
 
 /** A private subnet of a {@link Network}. */
@@ -38,6 +41,19 @@ export interface NetworkProps {
    * @default false: instances need another way to reach Systems Manager
    */
   readonly enableSessionManagerEndpoints?: boolean;
+  /**
+   * More interface endpoints, by service name (such as "logs"), with the Session Manager ones'
+   * security group.
+   * @default none
+   */
+  readonly extraInterfaceEndpoints?: readonly string[];
+  /** Record all of the VPC's traffic in a CloudWatch Logs group of its own. */
+  readonly flowLogs: {
+    /** The role that Flow Logs assumes to deliver. */
+    readonly role: FlowLogRole;
+    /** How long the log group keeps events, in days. */
+    readonly retentionInDays: number;
+  };
 }
 
 const SESSION_MANAGER_SERVICES = ["ssm", "ssmmessages", "ec2messages"] as const;
@@ -45,7 +61,8 @@ const SESSION_MANAGER_SERVICES = ["ssm", "ssmmessages", "ec2messages"] as const;
 /**
  * A VPC with private subnets only: no internet gateway and no public addresses. One route table
  * serves every subnet; peerings add their routes to every table in {@link routeTables}. The VPC's
- * default security group is emptied, so only the groups of this project allow anything.
+ * default security group is emptied, so only the groups of this project allow anything, and a
+ * flow log records all of its traffic.
  */
 export class Network extends Construct {
   /** The VPC. */
@@ -89,6 +106,21 @@ export class Network extends Construct {
     });
     this.vpcId = this.vpc.id;
 
+    const flowLogGroup = new CloudwatchLogGroup(this, "FlowLogGroup", {
+      name: `/vpc-flow-logs/${props.name}`,
+      retentionInDays: props.flowLogs.retentionInDays,
+      tags: { Name: `${props.name}-flow-logs` },
+    });
+    new FlowLog(this, "FlowLog", {
+      vpcId: this.vpcId,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: flowLogGroup.arn,
+      iamRoleArn: props.flowLogs.role.roleArn,
+      maxAggregationInterval: 60,
+      tags: { Name: `${props.name}-flow-log` },
+    });
+
     new DefaultSecurityGroup(this, "DefaultSecurityGroup", {
       vpcId: this.vpcId,
       tags: { Name: `${props.name}-default-deny` },
@@ -122,14 +154,18 @@ export class Network extends Construct {
     }
 
     this.hasSessionManagerEndpoints = props.enableSessionManagerEndpoints ?? false;
-    if (this.hasSessionManagerEndpoints) {
+    const interfaceServices = [...(this.hasSessionManagerEndpoints ? SESSION_MANAGER_SERVICES : []), ...(props.extraInterfaceEndpoints ?? [])];
+    if (interfaceServices.length > 0 && !this.hasSessionManagerEndpoints) {
+      throw new Error(`Network ${props.name}: extraInterfaceEndpoints needs enableSessionManagerEndpoints, whose security group they share`);
+    }
+    if (interfaceServices.length > 0) {
       const endpointGroup = new SecurityGroup(this, "EndpointSecurityGroup", {
         network: this,
         name: `${props.name}-endpoints`,
         description: `Interface endpoints of ${props.name}: HTTPS from inside the VPC`,
       });
       endpointGroup.allowTcpIn("HttpsFromVpc", { cidr: props.cidr }, 443, `HTTPS to the endpoints from ${props.name}`);
-      for (const service of SESSION_MANAGER_SERVICES) {
+      for (const service of interfaceServices) {
         new VpcEndpoint(this, `${service}Endpoint`, {
           vpcId: this.vpcId,
           serviceName: `com.amazonaws.${props.region}.${service}`,

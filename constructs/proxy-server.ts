@@ -1,6 +1,10 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { Construct } from "constructs";
 import { addressInCidr, isIpv4Address } from "../lib/cidr";
-import { renderSquidConf, SquidDestination } from "../lib/squid";
+import { AMAZON_LINUX_SQUID, renderSquidConf, SquidDestination } from "../lib/squid";
 import { renderProxyUserData } from "../lib/user-data";
 import type { Network } from "./network";
 import { Server, serverSettings, ServerSettings } from "./server";
@@ -17,6 +21,8 @@ export interface ProxyServerProps extends ServerSettings {
   readonly destinations: readonly SquidDestination[];
   /** The port Squid listens on. */
   readonly port: number;
+  /** How long CloudWatch Logs keeps Squid's access log, in days. */
+  readonly accessLogRetentionDays: number;
   /** The proxy's fixed private address in the proxy VPC's first subnet. */
   readonly privateIp: string;
 }
@@ -37,6 +43,8 @@ export class ProxyServer extends Construct {
   public readonly port: number;
   /** `http://address:port`, for proxy settings. */
   public readonly proxyUrl: string;
+  /** The CloudWatch Logs group that receives Squid's access log. */
+  public readonly accessLogGroupName: string;
 
   constructor(scope: Construct, id: string, props: ProxyServerProps) {
     super(scope, id);
@@ -54,14 +62,37 @@ export class ProxyServer extends Construct {
       clients: props.clients.map((c) => ({ name: c.name, cidr: c.cidr })),
       destinations: props.destinations,
     });
+    const accessLogGroup = new CloudwatchLogGroup(this, "AccessLog", {
+      name: `/proxy-over-peering/${props.environment}/squid-access`,
+      retentionInDays: props.accessLogRetentionDays,
+      tags: { Name: `${props.environment}-squid-access` },
+    });
+    this.accessLogGroupName = accessLogGroup.name;
     this.server = new Server(this, "Server", {
       network: props.network,
       name: `${props.environment}-proxy`,
       description: `Squid forward proxy of ${props.environment}: port ${props.port} from the app VPCs, out to the services only`,
       ...serverSettings(props),
       privateIp: props.privateIp,
-      userData: renderProxyUserData(this.squidConf),
+      userData: renderProxyUserData(this.squidConf, { file: AMAZON_LINUX_SQUID.accessLog, logGroupName: `/proxy-over-peering/${props.environment}/squid-access` }),
     });
+    // A failed system status check moves the proxy to healthy hardware, same address and all.
+    const partition = new DataAwsPartition(this, "Partition");
+    const region = new DataAwsRegion(this, "Region");
+    new CloudwatchMetricAlarm(this, "AutoRecover", {
+      alarmName: `${props.environment}-proxy-auto-recover`,
+      alarmDescription: "Recover the proxy instance when its system status check fails",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed_System",
+      dimensions: { InstanceId: this.server.instance.id },
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 2,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      alarmActions: [`arn:${partition.partition}:automate:${region.name}:ec2:recover`],
+    });
+
     const group = this.server.securityGroup;
     for (const client of props.clients) {
       group.allowTcpIn(`ProxyFrom-${client.name}`, { cidr: client.cidr }, props.port, `Squid from app VPC ${client.name}`);

@@ -3,6 +3,7 @@
  * type, the validation with messages that name the setting, and `config/schema.json` for editors.
  */
 import { z } from "zod";
+import { POLICY_RULES } from "./policy/pack";
 import { cidrContains, cidrProblem, cidrSize, cidrsOverlap, isIpv4Address, subnetHostProblem, addressAt } from "./cidr";
 
 /** Amazon Linux 2023, x86_64, from the public SSM parameters. */
@@ -157,8 +158,17 @@ const state = z
       .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { message: "is not a usable key prefix; use letters, digits, '_', '.', '-' and '/' with no leading or trailing '/'" })
       .default("proxy-over-peering")
       .describe("Each stack's state lives at <keyPrefix>/<environment>/terraform.tfstate."),
+    noncurrentVersionExpirationDays: z
+      .number()
+      .int({ message: "must be a whole number of days" })
+      .min(1, { message: "must be at least 1 day" })
+      .default(90)
+      .describe("The bootstrap stack's bucket deletes replaced state versions after this many days."),
   })
   .describe("Where Terraform keeps this environment's state: S3 with encryption and S3-native locking.");
+
+/** The retention periods that CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 const tags = z
   .record(
@@ -179,6 +189,11 @@ export const environmentShape = z
     project: name.default("proxy-over-peering").describe("The Project tag on every resource."),
     tags,
     state,
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), { message: `is not a retention CloudWatch Logs accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}` })
+      .default(90)
+      .describe("How long VPC flow logs and Squid's access log are kept in CloudWatch Logs, in days."),
     proxyVpc: vpc.describe("The VPC with the CIDR that the Direct Connect provider dictates."),
     proxy,
     appVpcs: z.array(appVpc).min(1, { message: "is empty; give at least one app VPC" }),
@@ -195,6 +210,19 @@ export const environmentShape = z
       )
       .default([])
       .describe("Flows that `npm run reachability` must find allowed or denied in the synthesized stack."),
+    policySuppressions: z
+      .array(
+        z.strictObject({
+          rule: z.enum(POLICY_RULES.map((r) => r.id) as [string, ...string[]], { message: `is not a rule of the policy pack; the rules are ${POLICY_RULES.map((r) => r.id).join(", ")}` }),
+          path: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/, { message: "is not a construct path inside the stack, such as Proxy/Server/Resource" })
+            .describe("The construct (and everything in it) that the rule is switched off for, as in cdk.tf.json's //.metadata.path without the stack name."),
+          reason: z.string().min(10, { message: "is too short; say why the rule does not apply (at least 10 characters)" }),
+        }),
+      )
+      .default([])
+      .describe("Deliberate exceptions to the policy pack, each with its reason; printed with every synthesis."),
     proxyBypass: z
       .array(z.string().regex(/^[^;\s"']+$/, { message: "must be one host pattern with no spaces, quotes or ';'" }))
       .default(["<local>", "169.254.169.254", "*.amazonaws.com"])

@@ -146,3 +146,40 @@ function collectKeys(schema: unknown, into = new Set<string>()): string[] {
   }
   return [...into];
 }
+
+/** A state bucket that the bootstrap stacks create, and the environments that use it. */
+export interface StateBucketPlan {
+  readonly bucket: string;
+  readonly region: string;
+  readonly noncurrentVersionExpirationDays: number;
+  readonly project: string;
+  readonly environments: readonly string[];
+}
+
+/**
+ * The distinct state buckets of some environments. Environments that share a bucket must agree on
+ * its region and retention; otherwise this throws, naming both.
+ */
+export function stateBuckets(envs: readonly EnvironmentConfig[]): StateBucketPlan[] {
+  const plans = new Map<string, StateBucketPlan>();
+  const problems: string[] = [];
+  for (const env of envs) {
+    const wanted = { region: env.state.region ?? env.region, noncurrentVersionExpirationDays: env.state.noncurrentVersionExpirationDays };
+    const known = plans.get(env.state.bucket);
+    if (!known) {
+      plans.set(env.state.bucket, { bucket: env.state.bucket, ...wanted, project: env.project, environments: [env.name] });
+      continue;
+    }
+    for (const [setting, value] of Object.entries(wanted) as [keyof typeof wanted, string | number][]) {
+      if (known[setting] !== value) {
+        const name = setting === "region" ? "state.region" : `state.${setting}`;
+        problems.push(
+          `environment ${env.name}: \`${name}\` = ${JSON.stringify(value)} differs from ${JSON.stringify(known[setting])} of environment ${known.environments[0]}, which uses the same bucket ${env.state.bucket}; make them equal or use another bucket`,
+        );
+      }
+    }
+    plans.set(env.state.bucket, { ...known, environments: [...known.environments, env.name] });
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+  return [...plans.values()];
+}

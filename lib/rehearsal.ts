@@ -45,12 +45,13 @@ export interface EmulatorAdjustment {
 export function emulatorEnvironment(raw: any): { raw: any; adjustments: EmulatorAdjustment[] } {
   const copy = JSON.parse(JSON.stringify(raw));
   const adjustments: EmulatorAdjustment[] = [];
-  const servers: [string, any][] = [
-    ["proxy", copy.proxy],
-    ...(copy.appVpcs ?? []).map((a: any, i: number) => [`appVpcs[${i}].appServer`, a.appServer] as [string, any]),
-    ["serviceSide.server", copy.serviceSide?.server],
+  const servers: [string, any, string][] = [
+    ["proxy", copy.proxy, "Proxy"],
+    ...(copy.appVpcs ?? []).map((a: any, i: number) => [`appVpcs[${i}].appServer`, a.appServer, `AppServer-${a.name}`] as [string, any, string]),
+    ["serviceSide.server", copy.serviceSide?.server, "Service"],
   ];
-  for (const [path, server] of servers) {
+  copy.policySuppressions = [...(copy.policySuppressions ?? [])];
+  for (const [path, server, constructId] of servers) {
     if (!server) continue;
     if (path.startsWith("appVpcs")) {
       server.amiParameter = AMAZON_LINUX_2023_PARAMETER;
@@ -58,6 +59,7 @@ export function emulatorEnvironment(raw: any): { raw: any; adjustments: Emulator
     }
     server.detailedMonitoring = false;
     adjustments.push({ setting: `${path}.detailedMonitoring`, value: false, reason: "moto does not implement MonitorInstances" });
+    copy.policySuppressions.push({ rule: "PX-EC2-DETAILED-MONITORING", path: constructId, reason: "emulator rehearsal: moto does not implement MonitorInstances" });
   }
   return { raw: copy, adjustments };
 }

@@ -12,10 +12,29 @@ export function assertNoTemplateSyntax(script: string, what: string): string {
   return script;
 }
 
-/** Amazon Linux 2023: install Squid, write its configuration, check it, start it. */
-export function renderProxyUserData(squidConf: string): string {
+/** Where the CloudWatch agent keeps its configuration on Amazon Linux (the agent's own layout). */
+const CLOUDWATCH_AGENT_HOME = "/opt/aws/amazon-cloudwatch-agent";
+
+/** Squid's access log as the CloudWatch agent ships it: one stream per instance. */
+export interface AccessLogShipping {
+  /** The log file on the instance. */
+  readonly file: string;
+  /** The CloudWatch Logs group (it must exist: the stack creates it with its retention). */
+  readonly logGroupName: string;
+}
+
+/**
+ * Amazon Linux 2023: install Squid, write its configuration, check it, start it; then ship its
+ * access log to CloudWatch Logs with the CloudWatch agent.
+ */
+export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipping): string {
   const marker = "END_OF_SQUID_CONF";
   if (squidConf.split("\n").includes(marker)) throw new Error(`squid.conf holds the line ${marker}, which ends the here-document`);
+  const agentConfig = JSON.stringify(
+    { logs: { logs_collected: { files: { collect_list: [{ file_path: accessLog.file, log_group_name: accessLog.logGroupName, log_stream_name: "{instance_id}" }] } } } },
+    null,
+    2,
+  );
   return assertNoTemplateSyntax(
     [
       "#!/bin/bash",
@@ -28,6 +47,12 @@ export function renderProxyUserData(squidConf: string): string {
       "squid -k parse -f /etc/squid/squid.conf",
       "systemctl enable squid",
       "systemctl restart squid",
+      "# Squid's access log to CloudWatch Logs: who went where is a query, not a login.",
+      "dnf install -y amazon-cloudwatch-agent",
+      `cat > ${CLOUDWATCH_AGENT_HOME}/etc/proxy-access-log.json <<'END_OF_AGENT_CONF'`,
+      agentConfig,
+      "END_OF_AGENT_CONF",
+      `${CLOUDWATCH_AGENT_HOME}/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_HOME}/etc/proxy-access-log.json`,
       "",
     ].join("\n"),
     "The proxy's user data",

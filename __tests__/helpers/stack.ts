@@ -1,6 +1,8 @@
 import * as path from "path";
 import { LocalBackend, Testing, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
 import { EnvironmentStack } from "../../constructs/environment-stack";
+import { FlowLogRole } from "../../constructs/flow-log-role";
 import { EnvironmentConfig } from "../../lib/config-schema";
 import { loadEnvironmentFile, parseEnvironment } from "../../lib/config";
 
@@ -42,4 +44,10 @@ export function resourcesOf(json: string, type: string): Record<string, any> {
 /** The reference text for an attribute of a resource, as it appears in synthesized JSON. */
 export function ref(type: string, logicalId: string, attribute = "id"): string {
   return `\${${type}.${logicalId}.${attribute}}`;
+}
+
+/** Flow log settings for constructs tested on their own. */
+export function testFlowLogs(scope: Construct): { role: FlowLogRole; retentionInDays: number } {
+  const existing = scope.node.tryFindChild("FlowLogRole") as FlowLogRole | undefined;
+  return { role: existing ?? new FlowLogRole(scope, "FlowLogRole", { name: "test-flow-logs" }), retentionInDays: 7 };
 }

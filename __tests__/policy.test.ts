@@ -1,0 +1,179 @@
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { Instance, InstanceConfig } from "@cdktf/provider-aws/lib/instance";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { TerraformStack, Testing } from "cdktf";
+import { Construct } from "constructs";
+import { BootstrapStack } from "../constructs/bootstrap-stack";
+import { EnvironmentStack } from "../constructs/environment-stack";
+import { StateBucket } from "../constructs/state-bucket";
+import { enforcePolicy, POLICY_RULES, PolicyPack, suppressRule } from "../lib/policy/pack";
+import { PolicyRule } from "../lib/policy/rule";
+import { configFrom, localBackend, verificationConfig, verificationRaw } from "./helpers/stack";
+
+function rule(id: string): PolicyRule {
+  const found = POLICY_RULES.find((r) => r.id === id);
+  if (!found) throw new Error(`no rule ${id}`);
+  return found;
+}
+
+/** The problems that one rule finds in what `build` creates in a fresh stack. */
+function problems(id: string, build: (scope: Construct) => void): string[] {
+  const stack = new TerraformStack(Testing.app(), "s");
+  build(stack);
+  const pack = new PolicyPack([rule(id)]);
+  stack.node.findAll().forEach((n) => pack.visit(n));
+  return pack.violations.map((v) => v.problem);
+}
+
+const instance = (scope: Construct, extra: Partial<InstanceConfig> = {}) =>
+  new Instance(scope, "I", {
+    ami: "${data.aws_ssm_parameter.ami.value}",
+    instanceType: "t3.micro",
+    metadataOptions: { httpTokens: "required" },
+    rootBlockDevice: { encrypted: true },
+    monitoring: true,
+    ...extra,
+  });
+
+function vpcWith(scope: Construct, extras: { defaultGroup?: "closed" | "open" | "none"; flowLog?: "ALL" | "REJECT" | "none" }) {
+  const vpc = new Vpc(scope, "V", { cidrBlock: "10.0.0.0/24" });
+  if (extras.defaultGroup !== "none") {
+    new DefaultSecurityGroup(scope, "D", {
+      vpcId: vpc.id,
+      ingress: extras.defaultGroup === "open" ? [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.0.0.0/24"] }] : undefined,
+    });
+  }
+  if (extras.flowLog !== "none") new FlowLog(scope, "F", { vpcId: vpc.id, trafficType: extras.flowLog ?? "ALL", logDestination: "arn:aws:logs:x" });
+}
+
+describe("every rule has a compliant and a non-compliant case", () => {
+  const cases: [string, (s: Construct) => void, (s: Construct) => void, RegExp][] = [
+    ["PX-EC2-IMDSV2", (s) => void instance(s), (s) => void instance(s, { metadataOptions: { httpTokens: "optional" } }), /http_tokens is "optional"/],
+    ["PX-EC2-EBS-ENCRYPTED", (s) => void instance(s), (s) => void instance(s, { rootBlockDevice: { encrypted: false } }), /root_block_device not encrypted/],
+    ["PX-EC2-EBS-ENCRYPTED", (s) => void new EbsVolume(s, "E", { availabilityZone: "a", size: 8, encrypted: true }), (s) => void new EbsVolume(s, "E", { availabilityZone: "a", size: 8 }), /the volume is not encrypted/],
+    ["PX-EC2-NO-PUBLIC-IP", (s) => void instance(s), (s) => void instance(s, { associatePublicIpAddress: true }), /associate_public_ip_address is true/],
+    ["PX-EC2-NO-PUBLIC-IP", (s) => void new Subnet(s, "S", { vpcId: "v", cidrBlock: "10.0.0.0/24" }), (s) => void new Subnet(s, "S", { vpcId: "v", cidrBlock: "10.0.0.0/24", mapPublicIpOnLaunch: true }), /map_public_ip_on_launch is true/],
+    ["PX-EC2-DETAILED-MONITORING", (s) => void instance(s), (s) => void instance(s, { monitoring: false }), /monitoring is not true/],
+    ["PX-EC2-NO-HARDCODED-AMI", (s) => void instance(s), (s) => void instance(s, { ami: "ami-0123456789abcdef0" }), /AMI id ami-0123456789abcdef0 is written into the code/],
+    [
+      "PX-SG-NO-WORLD-INGRESS",
+      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 3128, toPort: 3128, cidrIpv4: "192.168.0.0/24", description: "x" }),
+      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 3128, toPort: 3128, cidrIpv4: "0.0.0.0/0", description: "x" }),
+      /ingress from 0\.0\.0\.0\/0/,
+    ],
+    [
+      "PX-SG-NO-WORLD-INGRESS",
+      (s) => void new SecurityGroupRule(s, "R", { type: "egress", securityGroupId: "sg", protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::/0"] }),
+      (s) => void new SecurityGroupRule(s, "R", { type: "ingress", securityGroupId: "sg", protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::/0"] }),
+      /ingress from ::\/0/,
+    ],
+    [
+      "PX-SG-NO-SSH-RDP",
+      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "10.0.0.0/24" }),
+      (s) => void new SecurityGroup(s, "G", { description: "x", ingress: [{ protocol: "tcp", fromPort: 20, toPort: 3400, cidrBlocks: ["10.0.0.0/24"], description: "y" }] }),
+      /admits SSH \(22\) and RDP \(3389\)/,
+    ],
+    ["PX-SG-DESCRIPTION", (s) => void new SecurityGroup(s, "G", { description: "Squid from the app VPC" }), (s) => void new SecurityGroup(s, "G", {}), /no description/],
+    [
+      "PX-SG-DESCRIPTION",
+      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "10.0.0.0/24", description: "HTTP from the proxy" }),
+      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "10.0.0.0/24" }),
+      /no description/,
+    ],
+    ["PX-VPC-DEFAULT-SG-CLOSED", (s) => vpcWith(s, {}), (s) => vpcWith(s, { defaultGroup: "none" }), /no aws_default_security_group/],
+    ["PX-VPC-DEFAULT-SG-CLOSED", (s) => vpcWith(s, {}), (s) => vpcWith(s, { defaultGroup: "open" }), /keeps 1 rule/],
+    ["PX-VPC-FLOW-LOGS", (s) => vpcWith(s, {}), (s) => vpcWith(s, { flowLog: "none" }), /no flow log/],
+    ["PX-VPC-FLOW-LOGS", (s) => vpcWith(s, {}), (s) => vpcWith(s, { flowLog: "REJECT" }), /records REJECT traffic only/],
+    ...(
+      [
+        ["PX-S3-VERSIONING", /versioning is not enabled/],
+        ["PX-S3-ENCRYPTION", /no default encryption/],
+        ["PX-S3-PUBLIC-ACCESS-BLOCK", /no public access block/],
+        ["PX-S3-TLS-ONLY", /no bucket policy denies requests without TLS/],
+        ["PX-S3-NONCURRENT-EXPIRY", /no enabled lifecycle rule/],
+        ["PX-S3-PREVENT-DESTROY", /prevent_destroy is not true/],
+      ] as const
+    ).map(
+      ([id, message]) =>
+        [
+          id,
+          (s: Construct) => void new StateBucket(s, "B", { bucketName: "state-bucket-example", noncurrentVersionExpirationDays: 30 }),
+          (s: Construct) => void new S3Bucket(s, "B", { bucket: "plain-bucket-example" }),
+          message,
+        ] as [string, (s: Construct) => void, (s: Construct) => void, RegExp],
+    ),
+  ];
+
+  it("covers every rule of the pack", () => {
+    expect(new Set(cases.map(([id]) => id))).toEqual(new Set(POLICY_RULES.map((r) => r.id)));
+  });
+
+  it.each(cases)("%s: compliant passes, non-compliant is named", (id, compliant, nonCompliant, message) => {
+    expect(problems(id, compliant)).toEqual([]);
+    expect(problems(id, nonCompliant)).toEqual([expect.stringMatching(message)]);
+  });
+});
+
+describe("the project's own stacks", () => {
+  it("comply with every rule, without suppressions", () => {
+    const app = Testing.app();
+    new EnvironmentStack(app, "verification", { config: verificationConfig(), stateBackend: localBackend });
+    new BootstrapStack(app, "state", { bucketName: "proxy-over-peering-tfstate-example", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "p" });
+    expect(enforcePolicy(app)).toEqual([]);
+  });
+});
+
+describe("violations and suppressions", () => {
+  const failing = () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "s");
+    instance(stack, { monitoring: false, metadataOptions: { httpTokens: "optional" } });
+    return { app, stack };
+  };
+
+  it("lists every violation with the rule, the resource and the fix", () => {
+    expect(() => enforcePolicy(failing().app)).toThrow(
+      /2 violation\(s\); nothing was synthesized:\n {2}- PX-EC2-IMDSV2 s\/I \(aws_instance\): .*Fix: set metadata_options \{ http_tokens = "required" \}\n {2}- PX-EC2-DETAILED-MONITORING s\/I/,
+    );
+  });
+
+  it("lets a construct suppress a rule with a reason, and reports the suppression", () => {
+    const { app, stack } = failing();
+    suppressRule(stack, "PX-EC2-IMDSV2", "a legacy agent needs IMDSv1 until it is upgraded");
+    suppressRule(stack.node.findChild("I"), "PX-EC2-DETAILED-MONITORING", "basic monitoring is enough here");
+    expect(enforcePolicy(app)).toEqual([
+      { rule: "PX-EC2-IMDSV2", reason: "a legacy agent needs IMDSv1 until it is upgraded", path: "s/I" },
+      { rule: "PX-EC2-DETAILED-MONITORING", reason: "basic monitoring is enough here", path: "s/I" },
+    ]);
+  });
+
+  it("refuses a suppression without a real reason or of an unknown rule", () => {
+    const { stack } = failing();
+    expect(() => suppressRule(stack, "PX-EC2-IMDSV2", "because")).toThrow(/write why \(at least 10 characters\)/);
+    expect(() => suppressRule(stack, "PX-NOPE", "a reason that is long")).toThrow(/unknown rule "PX-NOPE"/);
+  });
+
+  it("takes suppressions from the environment file, by construct path", () => {
+    const raw = verificationRaw();
+    raw.proxy.detailedMonitoring = false;
+    raw.policySuppressions = [{ rule: "PX-EC2-DETAILED-MONITORING", path: "Proxy", reason: "basic monitoring is enough for a test proxy" }];
+    const app = Testing.app();
+    new EnvironmentStack(app, "verification", { config: configFrom(raw), stateBackend: localBackend });
+    expect(enforcePolicy(app)).toEqual([{ rule: "PX-EC2-DETAILED-MONITORING", reason: "basic monitoring is enough for a test proxy", path: "verification/Proxy/Server/Resource" }]);
+  });
+
+  it("names a suppression path that matches no construct", () => {
+    const raw = verificationRaw();
+    raw.policySuppressions = [{ rule: "PX-EC2-DETAILED-MONITORING", path: "Proxi", reason: "basic monitoring is enough" }];
+    expect(() => new EnvironmentStack(Testing.app(), "verification", { config: configFrom(raw), stateBackend: localBackend })).toThrow(
+      /`policySuppressions\[0\].path` = "Proxi" names no construct of stack verification/,
+    );
+  });
+});
