@@ -51,14 +51,14 @@ describe("stateBuckets", () => {
   };
 
   it("plans one bucket for environments that share it", () => {
-    expect(stateBuckets([env("a"), env("b")])).toEqual([
-      { bucket: "proxy-over-peering-tfstate-example", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "proxy-over-peering", environments: ["a", "b"] },
+    expect(stateBuckets([env("env-a"), env("env-b")])).toEqual([
+      { bucket: "proxy-over-peering-tfstate-example", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "proxy-over-peering", environments: ["env-a", "env-b"] },
     ]);
   });
 
   it("refuses environments that want the same bucket in two ways", () => {
-    expect(() => stateBuckets([env("a"), env("b", (r) => (r.state.noncurrentVersionExpirationDays = 30))])).toThrow(
-      /environment b: `state.noncurrentVersionExpirationDays` = 30 differs from 90 of environment a, which uses the same bucket/,
+    expect(() => stateBuckets([env("env-a"), env("env-b", (r) => (r.state.noncurrentVersionExpirationDays = 30))])).toThrow(
+      /environment env-b: `state.noncurrentVersionExpirationDays` = 30 differs from 90 of environment env-a, which uses the same bucket/,
     );
   });
 });
