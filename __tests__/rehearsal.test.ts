@@ -32,6 +32,9 @@ function goodInventory(): EmulatorInventory {
     networkInterfaces: [],
     iamRoles: [],
     instanceProfiles: [],
+    logGroups: ["/vpc-flow-logs/verification-proxy", "/proxy-over-peering/verification/squid-access"],
+    alarms: ["verification-proxy-auto-recover"],
+    flowLogs: ["fl-1", "fl-2", "fl-3"],
   };
 }
 
@@ -79,6 +82,15 @@ describe("deploymentProblems", () => {
     );
   });
 
+  it("notices missing flow logs, access log group and recovery alarm", () => {
+    const problems = deploymentProblems(env, outputs, { ...goodInventory(), logGroups: [], alarms: [], flowLogs: ["fl-1"] });
+    expect(problems).toEqual([
+      "1 flow logs, expected one for each of the 3 VPCs",
+      "no log group /proxy-over-peering/verification/squid-access for Squid's access log",
+      "no alarm verification-proxy-auto-recover",
+    ]);
+  });
+
   it("notices a proxy that lacks an app VPC's ACL", () => {
     const inv = goodInventory();
     (inv.instances as any[])[0].userData = "dnf install -y squid\n";
@@ -87,7 +99,7 @@ describe("deploymentProblems", () => {
 });
 
 describe("leftovers", () => {
-  const empty = { ...goodInventory(), vpcs: [], peerings: [], routes: [], instances: [] };
+  const empty = { ...goodInventory(), vpcs: [], peerings: [], routes: [], instances: [], logGroups: [], alarms: [], flowLogs: [] };
 
   it("is empty for an emptied emulator", () => {
     expect(leftovers(empty)).toEqual({ left: [], tolerated: [] });

@@ -26,6 +26,9 @@ export interface EmulatorInventory {
   readonly networkInterfaces: readonly { id: string; status: string; attachedToTerminated: boolean }[];
   readonly iamRoles: readonly string[];
   readonly instanceProfiles: readonly string[];
+  readonly logGroups: readonly string[];
+  readonly alarms: readonly string[];
+  readonly flowLogs: readonly string[];
 }
 
 /** Stack outputs as `cdktf deploy --outputs-file` writes them. */
@@ -101,6 +104,12 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
     if (leak) problems.push(`app VPC ${app.name} has a route to the service side (${leak.destination}); peering must not be transitive`);
   }
 
+  const vpcIds = env.appVpcs.length + 2;
+  if (inv.flowLogs.length !== vpcIds) problems.push(`${inv.flowLogs.length} flow logs, expected one for each of the ${vpcIds} VPCs`);
+  const accessLog = `/proxy-over-peering/${env.name}/squid-access`;
+  if (!inv.logGroups.includes(accessLog)) problems.push(`no log group ${accessLog} for Squid's access log`);
+  if (!inv.alarms.includes(`${env.name}-proxy-auto-recover`)) problems.push(`no alarm ${env.name}-proxy-auto-recover`);
+
   const running = inv.instances.filter((i) => i.state === "running");
   const expectedServers = 2 + env.appVpcs.filter((a) => a.appServer).length;
   if (running.length !== expectedServers) problems.push(`${running.length} running instances, expected ${expectedServers}`);
@@ -153,6 +162,9 @@ export function leftovers(inv: EmulatorInventory): { left: string[]; tolerated: 
   add("network interfaces", interfaces.map((n) => n.id));
   add("IAM roles", inv.iamRoles);
   add("instance profiles", inv.instanceProfiles);
+  add("log groups", inv.logGroups);
+  add("alarms", inv.alarms);
+  add("flow logs", inv.flowLogs);
   if (artefacts.length > 0) {
     tolerated.push(
       `${artefacts.length} network interfaces of terminated instances (${artefacts.map((n) => n.id).join(", ")}): moto 5.2 keeps an instance's own interface after termination; AWS deletes it`,

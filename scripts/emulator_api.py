@@ -24,7 +24,7 @@ def clients(endpoint, region):
     if not (host.startswith("127.") or host in ("localhost", "::1")):
         sys.exit(f"refusing endpoint {endpoint}: only loopback emulators are used")
     kwargs = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
-    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam")}
+    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam", "logs", "cloudwatch")}
 
 
 def tags(resource):
@@ -98,7 +98,13 @@ def inventory(c):
     ]
     roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")]
     profiles = [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]]
+    log_groups = [g["logGroupName"] for g in c["logs"].describe_log_groups()["logGroups"]]
+    alarms = [a["AlarmName"] for a in c["cloudwatch"].describe_alarms()["MetricAlarms"]]
+    flow_logs = [f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]]
     return {
+        "logGroups": log_groups,
+        "alarms": alarms,
+        "flowLogs": flow_logs,
         "instances": instances,
         "vpcs": vpcs,
         "peerings": peerings,
