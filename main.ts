@@ -1,5 +1,5 @@
 /**
- * Wiring only: read the environment files, build one stack per environment, synthesize.
+ * Wiring only: read the environment files, build the stacks, synthesize.
  * PROXY_CONFIG=<file> synthesizes that one file instead of every file in config/.
  * PROXY_EMULATOR_ENDPOINT=<loopback URL> sends every AWS call to an emulator (deploy rehearsals).
  * Every file is validated before any stack is built, and the policy pack checks every resource
@@ -7,30 +7,17 @@
  */
 import { App } from "cdktf";
 import * as path from "path";
-import { BootstrapStack, bootstrapStackName } from "./constructs/bootstrap-stack";
-import { EnvironmentStack } from "./constructs/environment-stack";
-import { environmentFiles, loadEnvironments, stateBuckets } from "./lib/config";
+import { addProjectStacks } from "./constructs/project-stacks";
+import { environmentFiles, loadEnvironments } from "./lib/config";
 import { checkedEmulatorEndpoint } from "./lib/emulator";
 import { enforcePolicy } from "./lib/policy/pack";
 
 const files = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(__dirname, "config"));
 const environments = loadEnvironments(files);
-const buckets = stateBuckets(environments);
 const emulator = process.env.PROXY_EMULATOR_ENDPOINT ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT") : undefined;
 
 const app = new App();
-// Deployed once, before the environments: the buckets that hold their state.
-for (const bucket of buckets) {
-  new BootstrapStack(app, bootstrapStackName(bucket.bucket), {
-    bucketName: bucket.bucket,
-    region: bucket.region,
-    noncurrentVersionExpirationDays: bucket.noncurrentVersionExpirationDays,
-    project: bucket.project,
-  });
-}
-for (const config of environments) {
-  new EnvironmentStack(app, config.name, { config, emulatorEndpoint: emulator });
-}
+addProjectStacks(app, environments, { emulatorEndpoint: emulator });
 for (const s of enforcePolicy(app)) {
   console.error(`policy: ${s.rule} suppressed for ${s.path}: ${s.reason}`);
 }

@@ -25,7 +25,7 @@ describe("the verification environment", () => {
     expect(env.region).toBe("ap-northeast-1");
     expect(env.appVpcs.map((a) => a.cidr)).toEqual(["192.168.0.0/24"]);
     expect(env.proxyVpc.cidr).toBe("10.0.0.0/24");
-    expect(env.serviceSide.vpc.cidr).toBe("172.16.0.0/24");
+    expect(env.serviceSide.type === "peeredVpc" && env.serviceSide.vpc.cidr).toBe("172.16.0.0/24");
     expect(env.proxy.port).toBe(3128);
     expect(env.appVpcs[0].appServer?.amiParameter).toMatch(/Windows_Server/);
   });

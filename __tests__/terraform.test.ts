@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { App, Testing } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
+import { addProjectStacks } from "../constructs/project-stacks";
 import { environmentFiles, loadEnvironments, parseEnvironment } from "../lib/config";
 import { MotoServer, startMoto } from "../lib/moto";
 import { emulatorEnvironment } from "../lib/rehearsal";
@@ -64,11 +65,15 @@ describe("terraform validate", () => {
   const { env } = terraformEnv(process.env, path.join(work, "cli"));
   const outdir = path.join(work, "out");
   const app = new App({ outdir });
-  const environments = loadEnvironments(environmentFiles(CONFIG_DIR));
-  for (const config of environments) new EnvironmentStack(app, config.name, { config });
+  addProjectStacks(app, loadEnvironments(environmentFiles(CONFIG_DIR)));
   app.synth();
+  const stacks = fs.readdirSync(path.join(outdir, "stacks"));
 
-  it.each(environments.map((e) => e.name))("accepts the stack %s exactly as synthesized (S3 backend included)", (name) => {
+  it("covers the bootstrap stacks and every environment", () => {
+    expect(stacks).toEqual(expect.arrayContaining(["verification", "production", "state-proxy-over-peering-tfstate-example"]));
+  });
+
+  it.each(stacks)("accepts the stack %s exactly as synthesized (backend included)", (name) => {
     const dir = path.join(outdir, "stacks", name);
     terraform(dir, env, ["init", "-backend=false", "-input=false", "-no-color"]);
     const result = JSON.parse(terraform(dir, env, ["validate", "-json", "-no-color"]));

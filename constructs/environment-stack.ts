@@ -9,7 +9,9 @@ import { AppServer } from "./app-server";
 import { FlowLogRole } from "./flow-log-role";
 import { InstanceRole } from "./instance-role";
 import { Network } from "./network";
-import { Peering } from "./peering";
+import { DirectConnectAttachment } from "./direct-connect-attachment";
+import { ExistingNetwork } from "./existing-network";
+import { Peering, PeeringSide } from "./peering";
 import { ProxyServer } from "./proxy-server";
 import { serverSettings } from "./server";
 import { ServiceServer } from "./service-server";
@@ -59,14 +61,16 @@ export const s3StateBackend: StateBackendFactory = (stack, config, emulatorEndpo
 };
 
 /**
- * One environment: the proxy VPC with Squid, the app VPCs peered to it (with a Windows app server
- * where configured) and the service side, with state in S3 and tags on every resource.
+ * One environment: the proxy VPC with Squid, the app VPCs peered to it (created, with a Windows
+ * app server where configured, or existing, perhaps in another account) and the service side (a
+ * simulated service VPC, or the Direct Connect attachment), with state in S3 and tags on every
+ * resource.
  */
 export class EnvironmentStack extends TerraformStack {
   /** The proxy VPC. */
   public readonly proxyNetwork: Network;
-  /** The app VPCs, by name. */
-  public readonly appNetworks: ReadonlyMap<string, Network>;
+  /** The app VPCs, created or existing, by name. */
+  public readonly appNetworks: ReadonlyMap<string, PeeringSide>;
   /** The proxy. */
   public readonly proxy: ProxyServer;
 
@@ -78,7 +82,7 @@ export class EnvironmentStack extends TerraformStack {
 
     new AwsProvider(this, "aws", {
       region: config.region,
-      defaultTags: [{ tags: { Project: config.project, Environment: config.name, ManagedBy: "cdktf", ...config.tags } }],
+      defaultTags: this.defaultTags(config),
       ...(emulator && {
         endpoints: [Object.fromEntries(EMULATED_SERVICES.map((service) => [service, emulator]))],
         s3UsePathStyle: true,
@@ -105,16 +109,25 @@ export class EnvironmentStack extends TerraformStack {
     });
 
     this.proxyNetwork = new Network(this, "ProxyVpc", networkProps("proxy", config.proxyVpc));
-    const appNetworks = new Map<string, Network>();
+    const appSides = new Map<string, PeeringSide>();
     for (const app of config.appVpcs) {
-      appNetworks.set(app.name, new Network(this, `AppVpc-${app.name}`, networkProps(app.name, app, false)));
+      if (app.existing) {
+        const { vpcId, routeTableIds, accountId, roleArn } = app.existing;
+        // Another account's VPC is reached with a provider that assumes a role there.
+        const provider = roleArn
+          ? new AwsProvider(this, `aws-${app.name}`, { alias: `app_${app.name.replace(/-/g, "_")}`, region: config.region, assumeRole: [{ roleArn }], defaultTags: this.defaultTags(config) })
+          : undefined;
+        appSides.set(app.name, new ExistingNetwork(this, `AppVpc-${app.name}`, { name: `${config.name}-${app.name}`, vpcId, cidr: app.cidr, routeTableIds, accountId, provider }));
+      } else {
+        appSides.set(app.name, new Network(this, `AppVpc-${app.name}`, networkProps(app.name, { ...app, subnets: app.subnets ?? [] }, false)));
+      }
     }
-    this.appNetworks = appNetworks;
+    this.appNetworks = appSides;
 
     this.proxy = new ProxyServer(this, "Proxy", {
       environment: config.name,
       network: this.proxyNetwork,
-      clients: [...appNetworks.values()],
+      clients: [...appSides.values()],
       destinations: config.services,
       port: config.proxy.port,
       accessLogRetentionDays: config.logRetentionDays,
@@ -123,16 +136,20 @@ export class EnvironmentStack extends TerraformStack {
     });
 
     for (const app of config.appVpcs) {
-      const network = appNetworks.get(app.name)!;
-      const peering = new Peering(this, `AppPeering-${app.name}`, { requester: network, accepter: this.proxyNetwork });
+      const side = appSides.get(app.name)!;
+      // A VPC we create asks for the peering; an existing one, perhaps in another account, is asked.
+      const peering =
+        side instanceof Network
+          ? new Peering(this, `AppPeering-${app.name}`, { requester: side, accepter: this.proxyNetwork })
+          : new Peering(this, `AppPeering-${app.name}`, { requester: this.proxyNetwork, accepter: side });
       new TerraformOutput(this, `peering_${app.name}_id`, {
         value: peering.peeringConnectionId,
         description: `Peering between app VPC ${app.name} and the proxy VPC`,
       });
-      if (app.appServer) {
+      if (app.appServer && side instanceof Network) {
         const server = new AppServer(this, `AppServer-${app.name}`, {
           environment: config.name,
-          network,
+          network: side,
           proxy: this.proxy,
           bypass: config.proxyBypass,
           ...serverSettings({ ...app.appServer, role }),
@@ -144,20 +161,36 @@ export class EnvironmentStack extends TerraformStack {
       }
     }
 
+    const destinations = outermostBlocks(config.services.map((s) => s.cidr));
     const side = config.serviceSide;
-    const serviceNetwork = new Network(this, "ServiceVpc", networkProps("service", side.vpc));
-    const servicePeering = new Peering(this, "ServicePeering", {
-      requester: this.proxyNetwork,
-      accepter: serviceNetwork,
-      requesterDestinations: outermostBlocks(config.services.map((s) => s.cidr)),
-    });
-    const service = new ServiceServer(this, "Service", {
-      environment: config.name,
-      network: serviceNetwork,
-      allowedFrom: this.proxyNetwork,
-      ports: config.services.flatMap((s) => s.ports),
-      ...serverSettings({ ...side.server, role }),
-    });
+    if (side.type === "peeredVpc") {
+      const serviceNetwork = new Network(this, "ServiceVpc", networkProps("service", side.vpc));
+      const servicePeering = new Peering(this, "ServicePeering", { requester: this.proxyNetwork, accepter: serviceNetwork, requesterDestinations: destinations });
+      const service = new ServiceServer(this, "Service", {
+        environment: config.name,
+        network: serviceNetwork,
+        allowedFrom: this.proxyNetwork,
+        ports: config.services.flatMap((s) => s.ports),
+        ...serverSettings({ ...side.server, role }),
+      });
+      new TerraformOutput(this, "service_peering_id", { value: servicePeering.peeringConnectionId, description: "Peering between the proxy VPC and the service VPC" });
+      new TerraformOutput(this, "service_url", {
+        value: `http://${service.server.instance.privateIp}:${config.services[0].ports[0]}/`,
+        description: "The stand-in service, reachable only through the proxy",
+      });
+    } else {
+      const attachment = new DirectConnectAttachment(this, "DirectConnect", {
+        network: this.proxyNetwork,
+        destinations,
+        routing: side.routing,
+        amazonSideAsn: side.amazonSideAsn,
+        directConnectGatewayId: side.type === "directConnectGateway" ? side.directConnectGatewayId : undefined,
+      });
+      new TerraformOutput(this, "vpn_gateway_id", { value: attachment.gateway.id, description: "The proxy VPC's virtual private gateway, for the Direct Connect private VIF" });
+      if (attachment.association) {
+        new TerraformOutput(this, "dx_gateway_association_id", { value: attachment.association.id, description: "The association with the Direct Connect gateway" });
+      }
+    }
 
     config.policySuppressions.forEach((suppression, i) => {
       const target = suppression.path.split("/").reduce<Construct | undefined>((node, id) => node?.node.tryFindChild(id) as Construct | undefined, this);
@@ -172,10 +205,9 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "proxy_address", { value: this.proxy.privateIp, description: "The proxy's fixed private address" });
     new TerraformOutput(this, "proxy_url", { value: this.proxy.proxyUrl, description: "The proxy setting for app servers" });
     new TerraformOutput(this, "proxy_access_log_group", { value: this.proxy.accessLogGroupName, description: "CloudWatch Logs group with Squid's access log" });
-    new TerraformOutput(this, "service_peering_id", { value: servicePeering.peeringConnectionId, description: "Peering between the proxy VPC and the service VPC" });
-    new TerraformOutput(this, "service_url", {
-      value: `http://${service.server.instance.privateIp}:${config.services[0].ports[0]}/`,
-      description: "The stand-in service, reachable only through the proxy",
-    });
+  }
+
+  private defaultTags(config: EnvironmentConfig) {
+    return [{ tags: { Project: config.project, Environment: config.name, ManagedBy: "cdktf", ...config.tags } }];
   }
 }

@@ -9,6 +9,7 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Construct } from "constructs";
 import { cidrContains, cidrProblem } from "../lib/cidr";
 import type { FlowLogRole } from "./flow-log-role";
+import type { PeeringRouteTables, PeeringSide } from "./peering";
 import { SecurityGroup } from "./security-group";
 
 /** A private subnet of a {@link Network}. */
@@ -64,7 +65,7 @@ const SESSION_MANAGER_SERVICES = ["ssm", "ssmmessages", "ec2messages"] as const;
  * default security group is emptied, so only the groups of this project allow anything, and a
  * flow log records all of its traffic.
  */
-export class Network extends Construct {
+export class Network extends Construct implements PeeringSide {
   /** The VPC. */
   public readonly vpc: Vpc;
   /** The VPC's id. */
@@ -81,6 +82,8 @@ export class Network extends Construct {
   public readonly s3PrefixListId?: string;
   /** True when Session Manager endpoints exist in this VPC (instances then need 443 to the VPC). */
   public readonly hasSessionManagerEndpoints: boolean;
+  /** The route tables, for peerings. */
+  public readonly peeringRouteTables: PeeringRouteTables;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -128,6 +131,7 @@ export class Network extends Construct {
 
     const routeTable = new RouteTable(this, "RouteTable", { vpcId: this.vpcId, tags: { Name: `${props.name}-private` } });
     this.routeTables = [routeTable];
+    this.peeringRouteTables = { known: this.routeTables.map((t) => ({ key: t.node.id, id: t.id })) };
 
     this.subnets = props.subnets.map((spec) => {
       const subnetScope = new Construct(this, spec.availabilityZone);

@@ -1,15 +1,38 @@
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { VpcPeeringConnection } from "@cdktf/provider-aws/lib/vpc-peering-connection";
+import { VpcPeeringConnectionAccepterA } from "@cdktf/provider-aws/lib/vpc-peering-connection-accepter";
+import { TerraformIterator, TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { cidrsOverlap } from "../lib/cidr";
-import type { Network } from "./network";
+
+/** The route tables of a peering side: known ones by a stable key, or ids looked up when planning. */
+export type PeeringRouteTables = { readonly known: readonly { readonly key: string; readonly id: string }[] } | { readonly lookedUp: string[] };
+
+/** One side of a peering: a VPC we create ({@link Network}) or one that exists already. */
+export interface PeeringSide {
+  /** The VPC's name, for names and messages. */
+  readonly name: string;
+  /** The VPC's IPv4 block, as configured (never a token). */
+  readonly cidr: string;
+  /** The VPC's id. */
+  readonly vpcId: string;
+  /** The route tables that learn the other side's blocks. */
+  readonly peeringRouteTables: PeeringRouteTables;
+  /** The account that owns the VPC, when it is not the stack's. @default the stack's account */
+  readonly accountId?: string;
+  /** The provider for that account. @default the stack's provider */
+  readonly provider?: TerraformProvider;
+}
 
 /** Props of {@link Peering}. */
 export interface PeeringProps {
-  /** The VPC that requests the peering. */
-  readonly requester: Network;
-  /** The VPC that accepts it (same account and region: accepted automatically). */
-  readonly accepter: Network;
+  /** The VPC that requests the peering; it must be in the stack's account. */
+  readonly requester: PeeringSide;
+  /**
+   * The VPC that accepts it: in the same account the request is accepted at once; in another
+   * account (accountId and provider set) an accepter resource accepts it there.
+   */
+  readonly accepter: PeeringSide;
   /**
    * Destinations routed from every route table of the requester through the peering.
    * @default the accepter's whole block
@@ -53,28 +76,46 @@ export class Peering extends Construct {
       if (local) throw new Error(`Peering ${id}: ${side} holds ${local}, which overlaps ${own.name}'s own ${own.cidr}; route only the other side's blocks`);
     }
 
+    if (requester.accountId !== undefined) throw new Error(`Peering ${id}: the requester ${requester.name} must be in the stack's own account`);
+    if ((accepter.accountId === undefined) !== (accepter.provider === undefined)) {
+      throw new Error(`Peering ${id}: the accepter ${accepter.name} needs both accountId and provider, or neither`);
+    }
+    const crossAccount = accepter.accountId !== undefined;
+
     this.connection = new VpcPeeringConnection(this, "Resource", {
       vpcId: requester.vpcId,
       peerVpcId: accepter.vpcId,
-      autoAccept: true,
+      peerOwnerId: accepter.accountId,
+      autoAccept: !crossAccount,
       tags: { Name: `${requester.name}-to-${accepter.name}` },
     });
     this.peeringConnectionId = this.connection.id;
-    this.requesterRoutes = this.routes("RequesterRoutes", requester, requesterDestinations);
-    this.accepterRoutes = this.routes("AccepterRoutes", accepter, accepterDestinations);
+    // In another account the accepter's routes wait for the acceptance, by referring to it.
+    const acceptedId = crossAccount
+      ? new VpcPeeringConnectionAccepterA(this, "Accepter", {
+          provider: accepter.provider,
+          vpcPeeringConnectionId: this.connection.id,
+          autoAccept: true,
+          tags: { Name: `${requester.name}-to-${accepter.name}` },
+        }).id
+      : this.peeringConnectionId;
+    this.requesterRoutes = this.routes("RequesterRoutes", requester, requesterDestinations, this.peeringConnectionId);
+    this.accepterRoutes = this.routes("AccepterRoutes", accepter, accepterDestinations, acceptedId);
   }
 
-  private routes(id: string, side: Network, destinations: readonly string[]): Route[] {
+  private routes(id: string, side: PeeringSide, destinations: readonly string[], peeringId: string): Route[] {
     const scope = new Construct(this, id);
-    return side.routeTables.flatMap((table) =>
-      [...new Set(destinations)].map(
-        (destination) =>
-          new Route(scope, `${table.node.id}-${destination.replace(/[./]/g, "_")}`, {
-            routeTableId: table.id,
-            destinationCidrBlock: destination,
-            vpcPeeringConnectionId: this.peeringConnectionId,
-          }),
-      ),
+    const key = (destination: string) => destination.replace(/[./]/g, "_");
+    const common = (destination: string) => ({ destinationCidrBlock: destination, vpcPeeringConnectionId: peeringId, provider: side.provider });
+    const tables = side.peeringRouteTables;
+    if ("lookedUp" in tables) {
+      return [...new Set(destinations)].map((destination) => {
+        const each = TerraformIterator.fromList(tables.lookedUp);
+        return new Route(scope, `EachTable-${key(destination)}`, { forEach: each, routeTableId: each.value, ...common(destination) });
+      });
+    }
+    return tables.known.flatMap((table) =>
+      [...new Set(destinations)].map((destination) => new Route(scope, `${table.key}-${key(destination)}`, { routeTableId: table.id, ...common(destination) })),
     );
   }
 }

@@ -7,6 +7,7 @@ import { addressInCidr, isIpv4Address } from "../lib/cidr";
 import { AMAZON_LINUX_SQUID, renderSquidConf, SquidDestination } from "../lib/squid";
 import { renderProxyUserData } from "../lib/user-data";
 import type { Network } from "./network";
+import type { PeeringSide } from "./peering";
 import { Server, serverSettings, ServerSettings } from "./server";
 
 /** Props of {@link ProxyServer}. */
@@ -16,7 +17,7 @@ export interface ProxyServerProps extends ServerSettings {
   /** The proxy VPC (the CIDR the Direct Connect provider dictates). */
   readonly network: Network;
   /** The app VPCs whose servers may use the proxy. */
-  readonly clients: readonly Network[];
+  readonly clients: readonly PeeringSide[];
   /** Where the proxy may forward to, with ports. */
   readonly destinations: readonly SquidDestination[];
   /** The port Squid listens on. */

@@ -110,10 +110,30 @@ const proxy = instance(linuxServerDefaults, "proxy")
   })
   .describe("The Squid forward proxy in the proxy VPC.");
 
+const existingVpc = z
+  .strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: "is not a VPC id such as vpc-0123456789abcdef0" }).describe("The existing VPC's id."),
+    routeTableIds: z
+      .union([z.literal("all"), z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, { message: "is not a route table id such as rtb-0123456789abcdef0" })).min(1)], {
+        message: 'must be "all" or a list of route table ids such as ["rtb-0123456789abcdef0"]',
+      })
+      .describe('The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning).'),
+    accountId: z.string().regex(/^\d{12}$/, { message: "is not a 12-digit AWS account id" }).optional().describe("The VPC's account when it is not the proxy's (cross-account peering)."),
+    roleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: "is not an IAM role ARN such as arn:aws:iam::111122223333:role/name" })
+      .optional()
+      .describe("With accountId: a role in that account that accepts the peering and adds the routes there."),
+  })
+  .describe("An app VPC that already exists: only the peering, its routes and the proxy's rules are added.");
+
 const appVpc = z
   .strictObject({
     name: name.describe("The app VPC's name, unique among app VPCs."),
-    ...vpcFields,
+    cidr: vpcFields.cidr,
+    subnets: vpcFields.subnets.optional().describe("The VPC's private subnets; for a created VPC only."),
+    sessionManagerEndpoints: vpcFields.sessionManagerEndpoints,
+    existing: existingVpc.optional().describe("Set to use an existing VPC instead of creating one."),
     appServer: instance({ instanceType: "t3.medium", amiParameter: WINDOWS_SERVER_2022_PARAMETER, rootVolumeSizeGiB: 30 }, "Windows app server")
       .optional()
       .describe("A Windows app server whose machine-wide proxy setting points at the proxy. Default: no app server."),
@@ -136,9 +156,34 @@ const peeredServiceVpc = z
   })
   .describe("Verification: a VPC peered with the proxy VPC, running httpd, stands in for the Direct Connect side.");
 
+const gatewayFields = {
+  routing: z
+    .enum(["static", "propagation"], { message: 'must be "static" or "propagation"' })
+    .default("static")
+    .describe('"static": the proxy VPC\'s route tables send exactly the services\' blocks to the gateway; "propagation": they take whatever the provider advertises over BGP.'),
+  amazonSideAsn: z.number().int().min(64512).max(4294967294).optional().describe("The private ASN of the virtual private gateway. Default: Amazon's."),
+};
+
+const virtualPrivateGateway = z
+  .strictObject({ type: z.literal("virtualPrivateGateway"), ...gatewayFields })
+  .describe("Production: a virtual private gateway attached to the proxy VPC, for a Direct Connect private virtual interface.");
+
+const directConnectGateway = z
+  .strictObject({
+    type: z.literal("directConnectGateway"),
+    directConnectGatewayId: z
+      .string()
+      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: "is not a Direct Connect gateway id (a UUID)" })
+      .describe("The existing Direct Connect gateway to associate with."),
+    ...gatewayFields,
+  })
+  .describe("Production: a virtual private gateway on the proxy VPC, associated with an existing Direct Connect gateway.");
+
+const SERVICE_SIDE_TYPES = ["peeredVpc", "virtualPrivateGateway", "directConnectGateway"];
+
 const serviceSide = z
-  .discriminatedUnion("type", [peeredServiceVpc], {
-    message: 'has an unknown or missing `type`; the supported value is "peeredVpc"',
+  .discriminatedUnion("type", [peeredServiceVpc, virtualPrivateGateway, directConnectGateway], {
+    message: `has an unknown or missing \`type\`; use one of ${SERVICE_SIDE_TYPES.map((t) => `"${t}"`).join(", ")}`,
   })
   .describe("How the proxy VPC reaches the external service.");
 
@@ -236,11 +281,30 @@ export type Issue = { path: (string | number)[]; message: string };
 /** Every check that spans several settings; each problem names the setting it is about. */
 export function crossFieldIssues(env: z.infer<typeof environmentShape>): Issue[] {
   const issues: Issue[] = [];
+  const side = env.serviceSide;
+  const serviceVpc = side.type === "peeredVpc" ? side.vpc : undefined;
   const vpcs: { path: (string | number)[]; cidr: string; subnets: { availabilityZone: string; cidr: string }[] }[] = [
     { path: ["proxyVpc"], ...env.proxyVpc },
-    ...env.appVpcs.map((a, i) => ({ path: ["appVpcs", i], ...a })),
-    { path: ["serviceSide", "vpc"], ...env.serviceSide.vpc },
+    ...env.appVpcs.map((a, i) => ({ path: ["appVpcs", i], cidr: a.cidr, subnets: a.subnets ?? [] })),
+    ...(serviceVpc ? [{ path: ["serviceSide", "vpc"], ...serviceVpc }] : []),
   ];
+
+  env.appVpcs.forEach((a, i) => {
+    if (a.existing) {
+      for (const key of ["subnets", "appServer"] as const) {
+        if (a[key] !== undefined) issues.push({ path: ["appVpcs", i, key], message: "is set for an existing VPC; the project adds nothing to it but the peering and its routes. Remove it" });
+      }
+      if (a.sessionManagerEndpoints) issues.push({ path: ["appVpcs", i, "sessionManagerEndpoints"], message: "is true for an existing VPC; the project adds no endpoints to it. Remove it" });
+      if ((a.existing.accountId === undefined) !== (a.existing.roleArn === undefined)) {
+        issues.push({ path: ["appVpcs", i, "existing", a.existing.accountId ? "roleArn" : "accountId"], message: "is missing; cross-account peering needs both accountId and roleArn" });
+      }
+      if (a.existing.roleArn && a.existing.accountId && !a.existing.roleArn.includes(`::${a.existing.accountId}:`)) {
+        issues.push({ path: ["appVpcs", i, "existing", "roleArn"], message: `is not a role of account ${a.existing.accountId}; the role must live where the VPC does` });
+      }
+    } else if (!a.subnets) {
+      issues.push({ path: ["appVpcs", i, "subnets"], message: "is missing; a created VPC needs at least one subnet (or set existing to use a VPC that exists)" });
+    }
+  });
 
   for (const v of vpcs) {
     v.subnets.forEach((s, i) => {
@@ -291,10 +355,10 @@ export function crossFieldIssues(env: z.infer<typeof environmentShape>): Issue[]
         });
       }
     }
-    if (!cidrContains(env.serviceSide.vpc.cidr, s.cidr)) {
+    if (serviceVpc && !cidrContains(serviceVpc.cidr, s.cidr)) {
       issues.push({
         path: ["services", i, "cidr"],
-        message: `is not inside \`serviceSide.vpc.cidr\` ${env.serviceSide.vpc.cidr}; with a peered service VPC every service lies in that VPC`,
+        message: `is not inside \`serviceSide.vpc.cidr\` ${serviceVpc.cidr}; with a peered service VPC every service lies in that VPC`,
       });
     }
   });
@@ -307,7 +371,7 @@ export function crossFieldIssues(env: z.infer<typeof environmentShape>): Issue[]
     issues.push({ path: ["proxy", "privateIp"], message: `is not set and ${proxySubnet} is too small for the default; set it` });
   }
 
-  const flowEnds = new Set(["proxy", "service", ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name)]);
+  const flowEnds = new Set(["proxy", ...(serviceVpc ? ["service"] : []), ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name)]);
   env.expectedFlows.forEach((flow, i) => {
     for (const end of ["from", "to"] as const) {
       if (!flowEnds.has(flow[end])) {
@@ -331,10 +395,18 @@ export type EnvironmentConfig = z.infer<typeof environmentShape>;
 export type AppVpcConfig = EnvironmentConfig["appVpcs"][number];
 /** A VPC's settings. */
 export type VpcConfig = EnvironmentConfig["proxyVpc"];
-/** An instance's settings. */
-export type InstanceConfig = EnvironmentConfig["serviceSide"]["server"];
+/** The service side of an environment. */
+export type ServiceSideConfig = EnvironmentConfig["serviceSide"];
 /** A service destination. */
 export type ServiceConfig = EnvironmentConfig["services"][number];
+
+/** The peered service VPC of a verification environment; throws, naming `what`, for other shapes. */
+export function peeredServiceSide(env: EnvironmentConfig, what: string): Extract<ServiceSideConfig, { type: "peeredVpc" }> {
+  if (env.serviceSide.type !== "peeredVpc") {
+    throw new Error(`${what} needs a simulated service side: \`serviceSide.type\` is "${env.serviceSide.type}", use an environment with "peeredVpc" such as config/verification.json`);
+  }
+  return env.serviceSide;
+}
 
 /** The proxy's private address: the configured one, or the default host of its subnet. */
 export function proxyPrivateIp(env: EnvironmentConfig): string {

@@ -98,6 +98,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       })
       .join("\n  - ");
   }
+  if (value.found === false && issue.code === "custom") return `\`${at}\` ${issue.message}`;
   if (value.found === false) {
     return `\`${at}\` is missing; add it (${issue.message.replace(/^Invalid input: /, "").replace(/, received undefined$/, "")})`;
   }

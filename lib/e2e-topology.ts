@@ -4,7 +4,7 @@
  * point-to-point link with routes to the peer's block only, so nothing is transitive.
  */
 import { addressAt, addressInCidr, cidrsOverlap } from "./cidr";
-import { EnvironmentConfig, proxyPrivateIp } from "./config-schema";
+import { EnvironmentConfig, peeredServiceSide, proxyPrivateIp } from "./config-schema";
 
 /** One host of the experiment. */
 export interface E2eHost {
@@ -39,15 +39,17 @@ const OUTSIDER_BLOCKS = ["198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24"];
 
 /** Derives the experiment's hosts, links and Squid policy from an environment. */
 export function e2eTopology(env: EnvironmentConfig): E2eTopology {
-  const app = env.appVpcs[0];
-  const used = [env.proxyVpc.cidr, env.serviceSide.vpc.cidr, ...env.appVpcs.map((a) => a.cidr), ...env.services.map((s) => s.cidr)];
+  const side = peeredServiceSide(env, "the namespace experiment");
+  const app = env.appVpcs.find((a) => a.subnets);
+  if (!app?.subnets) throw new Error("the namespace experiment needs an app VPC that the project creates (with subnets)");
+  const used = [env.proxyVpc.cidr, side.vpc.cidr, ...env.appVpcs.map((a) => a.cidr), ...env.services.map((s) => s.cidr)];
   const outsiderBlock = OUTSIDER_BLOCKS.find((b) => !used.some((u) => cidrsOverlap(b, u)));
   if (!outsiderBlock) throw new Error(`e2e: every outsider block (${OUTSIDER_BLOCKS.join(", ")}) overlaps the environment; free one of them`);
   const service = env.services[0];
   const hosts = {
     app: addressAt(app.subnets[0].cidr, 4),
     proxy: proxyPrivateIp(env),
-    service: addressAt(env.serviceSide.vpc.subnets[0].cidr, 4),
+    service: addressAt(side.vpc.subnets[0].cidr, 4),
     outsider: addressAt(outsiderBlock, 4),
   };
   if (!addressInCidr(hosts.service, service.cidr)) {

@@ -4,7 +4,7 @@
  * must be gone after a destroy.
  */
 import { addressInCidr } from "./cidr";
-import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, proxyPrivateIp } from "./config-schema";
+import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, peeredServiceSide, proxyPrivateIp } from "./config-schema";
 
 /** What scripts/emulator_api.py reports of the emulator's contents. */
 export interface EmulatorInventory {
@@ -72,7 +72,7 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
   const problems: string[] = [];
   const vpcByCidr = new Map(inv.vpcs.map((v) => [v.cidr, v]));
   const proxyCidr = env.proxyVpc.cidr;
-  const serviceCidr = env.serviceSide.vpc.cidr;
+  const serviceCidr = peeredServiceSide(env, "the rehearsal's read-back").vpc.cidr;
   for (const cidr of [proxyCidr, serviceCidr, ...env.appVpcs.map((a) => a.cidr)]) {
     if (!vpcByCidr.has(cidr)) problems.push(`no VPC with ${cidr}`);
   }

@@ -1,0 +1,29 @@
+import { App } from "cdktf";
+import { stateBuckets } from "../lib/config";
+import { EnvironmentConfig } from "../lib/config-schema";
+import { BootstrapStack, bootstrapStackName } from "./bootstrap-stack";
+import { EnvironmentStack } from "./environment-stack";
+
+/** Options of {@link addProjectStacks}. */
+export interface ProjectStacksOptions {
+  /** Send every environment's AWS calls to this loopback emulator. @default real AWS */
+  readonly emulatorEndpoint?: string;
+}
+
+/**
+ * Every stack of the project: one bootstrap stack per state bucket (deployed first, once), then
+ * one stack per environment. main.ts and the tests build the app the same way through this.
+ */
+export function addProjectStacks(app: App, environments: readonly EnvironmentConfig[], options: ProjectStacksOptions = {}): void {
+  for (const bucket of stateBuckets(environments)) {
+    new BootstrapStack(app, bootstrapStackName(bucket.bucket), {
+      bucketName: bucket.bucket,
+      region: bucket.region,
+      noncurrentVersionExpirationDays: bucket.noncurrentVersionExpirationDays,
+      project: bucket.project,
+    });
+  }
+  for (const config of environments) {
+    new EnvironmentStack(app, config.name, { config, emulatorEndpoint: options.emulatorEndpoint });
+  }
+}
