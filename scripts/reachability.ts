@@ -51,9 +51,13 @@ function main(): number {
   } else {
     for (const r of results) {
       console.log(`\n== ${r.stack} (${path.relative(ROOT, r.file)})\n`);
-      console.log(formatMatrix(r.report));
-      console.log("\nwhy each allowed flow gets through:");
-      for (const v of r.report.verdicts.filter((x) => x.allowed)) console.log(`  ${v.from} -> ${v.to}:${v.port}\n      ${v.reasons.join("\n      ")}`);
+      if (r.report.endpoints.length < 2) {
+        console.log(`${r.report.endpoints.length} instance(s) in this stack: no pairs to analyse`);
+      } else {
+        console.log(formatMatrix(r.report));
+        console.log("\nwhy each allowed flow gets through:");
+        for (const v of r.report.verdicts.filter((x) => x.allowed)) console.log(`  ${v.from} -> ${v.to}:${v.port}\n      ${v.reasons.join("\n      ")}`);
+      }
       if (r.expectedFlows.length === 0) console.log("\nno expected flows declared for this stack");
       for (const flow of r.expectedFlows) {
         const mismatch = r.mismatches.find((m) => m.startsWith(`${flow.from} -> ${flow.to}:${flow.port} `));
