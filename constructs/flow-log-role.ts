@@ -1,6 +1,7 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import { trustPolicyFor } from "../lib/iam";
 
 /** Props of {@link FlowLogRole}. */
 export interface FlowLogRoleProps {
@@ -18,10 +19,7 @@ export class FlowLogRole extends Construct {
     const role = new IamRole(this, "Resource", {
       name: props.name,
       description: "VPC Flow Logs delivery to CloudWatch Logs",
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
+      assumeRolePolicy: trustPolicyFor("vpc-flow-logs.amazonaws.com"),
       tags: { Name: props.name },
     });
     new IamRolePolicy(this, "Delivery", {

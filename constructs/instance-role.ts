@@ -3,6 +3,7 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
+import { trustPolicyFor } from "../lib/iam";
 
 /** Props of {@link InstanceRole}. */
 export interface InstanceRoleProps {
@@ -31,10 +32,7 @@ export class InstanceRole extends Construct {
     this.role = new IamRole(this, "Resource", {
       name: props.name,
       description: "EC2 instances of the proxy-over-peering project: Session Manager only",
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
+      assumeRolePolicy: trustPolicyFor("ec2.amazonaws.com"),
       tags: { Name: props.name },
     });
     new IamRolePolicyAttachment(this, "SessionManager", {
