@@ -3,6 +3,9 @@ module.exports = {
   testEnvironment: "node",
   // Terraform and the emulator run inside some tests.
   testTimeout: 120000,
+  // Jest takes cores minus one by default: one worker on a two-core machine. Much of the work
+  // waits on Terraform and moto in other processes, so two workers pay off even there.
+  maxWorkers: 2,
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": "ts-jest" },

@@ -2,14 +2,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { App, Testing } from "cdktf";
-import { EnvironmentStack } from "../constructs/environment-stack";
+import { App } from "cdktf";
 import { addProjectStacks } from "../constructs/project-stacks";
-import { environmentFiles, loadEnvironments, parseEnvironment } from "../lib/config";
-import { MotoServer, startMoto } from "../lib/moto";
-import { emulatorEnvironment } from "../lib/rehearsal";
+import { environmentFiles, loadEnvironments } from "../lib/config";
 import { awsProviderTarget, cliConfigText, findProviderMirror, isProviderMirror, MIRROR_SETTING, terraformEnv, terraformPlatform } from "../lib/terraform";
-import { CONFIG_DIR, localBackend, verificationRaw } from "./helpers/stack";
+import { CONFIG_DIR } from "./helpers/stack";
 
 const TERRAFORM_TIMEOUT_MS = 120_000;
 
@@ -82,32 +79,3 @@ describe("terraform validate", () => {
   });
 });
 
-describe("terraform plan against the emulator", () => {
-  let moto: MotoServer;
-  const saved = { ...process.env };
-
-  beforeAll(async () => {
-    moto = await startMoto(path.join(os.tmpdir(), "moto"));
-    const { env } = terraformEnv(process.env, fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-")));
-    // cdktf's matchers run Terraform with this process's environment.
-    Object.assign(process.env, { ...env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "ap-northeast-1", AWS_EC2_METADATA_DISABLED: "true" });
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.stop();
-  });
-
-  it("plans the verification stack successfully", () => {
-    const config = parseEnvironment(emulatorEnvironment(verificationRaw()).raw, "verification (emulator)");
-    const app = Testing.app();
-    const stack = new EnvironmentStack(app, config.name, { config, stateBackend: localBackend, emulatorEndpoint: moto.endpoint });
-    expect(Testing.fullSynth(stack)).toPlanSuccessfully();
-  });
-
-  it("stops the emulator by its PID", async () => {
-    const other = await startMoto(path.join(os.tmpdir(), "moto"));
-    expect(() => process.kill(other.pid, 0)).not.toThrow();
-    await other.stop();
-    expect(() => process.kill(other.pid, 0)).toThrow();
-  });
-});
