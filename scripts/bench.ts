@@ -37,6 +37,7 @@ function line(name: string, value: string, target?: string): void {
 
 /** Runs a command under GNU time; returns wall seconds and the peak RSS (MB) of its largest process. */
 function timed(args: string[], env: NodeJS.ProcessEnv = process.env): { seconds: number; peakMb: number } {
+  if (!fs.existsSync("/usr/bin/time")) throw new Error("GNU time is not installed (/usr/bin/time); install it with apt-get install time, or run only the proxy section");
   const out = path.join(TMP, "time.txt");
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M", "-o", out, ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 600_000 });
   if (r.status !== 0) throw new Error(`${args.join(" ")} failed (${r.status}):\n${(r.stderr || r.stdout).slice(-2000)}`);
