@@ -45,7 +45,8 @@ export interface ServerProps extends ServerSettings {
 
 /**
  * An EC2 instance as every server of the project has it: AMI from an SSM parameter, private
- * subnet, no public address, IMDSv2 only, encrypted root volume, detailed monitoring, Session
+ * subnet, no public address, IMDSv2 only, encrypted root volume, detailed monitoring (unless
+ * switched off), Session
  * Manager role, and a security group of its own that starts empty.
  *
  * A newer AMI in the parameter does not replace a running server (`ami` is ignored after
@@ -66,7 +67,7 @@ export class Server extends Construct {
     this.network = props.network;
     this.securityGroup = new SecurityGroup(this, "SecurityGroup", { network: props.network, name: props.name, description: props.description });
     if (props.network.hasSessionManagerEndpoints) {
-      this.securityGroup.allowTcpOut("HttpsToEndpoints", { cidr: props.network.cidr }, 443, "HTTPS to the Session Manager endpoints in the VPC");
+      this.securityGroup.allowTcpOut("HttpsToEndpoints", { cidr: props.network.cidr }, 443, "HTTPS to the interface endpoints (Session Manager, CloudWatch Logs) in the VPC");
     }
     if (props.network.s3PrefixListId) {
       this.securityGroup.allowTcpOut("HttpsToS3", { prefixListId: props.network.s3PrefixListId }, 443, "HTTPS to S3 (package repositories) through the gateway endpoint");
