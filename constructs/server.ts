@@ -46,8 +46,7 @@ export interface ServerProps extends ServerSettings {
 /**
  * An EC2 instance as every server of the project has it: AMI from an SSM parameter, private
  * subnet, no public address, IMDSv2 only, encrypted root volume, detailed monitoring (unless
- * switched off), Session
- * Manager role, and a security group of its own that starts empty.
+ * switched off), Session Manager role, and a security group of its own that starts empty.
  *
  * A newer AMI in the parameter does not replace a running server (`ami` is ignored after
  * creation); roll it deliberately with `terraform apply -replace`.
