@@ -61,6 +61,13 @@ describe("renderAppServerUserData", () => {
     expect(script).toContain('netsh winhttp set proxy "proxy-server=$proxy" "bypass-list=$bypass"');
   });
 
+  it("writes the per-machine Connections blobs that WinINET reads, from the same proxy and bypass", () => {
+    expect(script).toContain("$connections = Join-Path $machine 'Connections'");
+    expect(script).toMatch(/\$blob = \[byte\[\]\]\(@\(0x46, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0\) \+ \[BitConverter\]::GetBytes\(\$p\.Length\) \+ \$p \+ \[BitConverter\]::GetBytes\(\$b\.Length\) \+ \$b/);
+    expect(script).toContain("foreach ($name in 'DefaultConnectionSettings', 'SavedLegacySettings')");
+    expect(script.indexOf("$p = $ascii.GetBytes($proxy)")).toBeGreaterThan(script.indexOf("$proxy = '10.0.0.10:3128'"));
+  });
+
   it("fails the script when netsh fails", () => {
     expect(script).toMatch(/\$LASTEXITCODE -ne 0\) \{ throw/);
   });

@@ -89,7 +89,8 @@ export interface WindowsProxySettings {
 /**
  * Windows: a machine-wide proxy setting. User data runs as SYSTEM, so HKCU would be SYSTEM's own
  * hive; instead WinINET is made per-machine by policy (ProxySettingsPerUser = 0) with its values
- * in HKLM, and WinHTTP, which services and agents use, gets the same proxy and bypass list.
+ * in HKLM (the string values and the Connections blobs that WinINET actually reads), and WinHTTP,
+ * which services and agents use, gets the same proxy and bypass list.
  */
 export function renderAppServerUserData(settings: WindowsProxySettings): string {
   for (const value of [settings.proxy, ...settings.bypass]) {
@@ -109,6 +110,15 @@ export function renderAppServerUserData(settings: WindowsProxySettings): string 
       "New-ItemProperty -Path $machine -Name ProxyEnable -PropertyType DWord -Value 1 -Force | Out-Null",
       "New-ItemProperty -Path $machine -Name ProxyServer -PropertyType String -Value $proxy -Force | Out-Null",
       "New-ItemProperty -Path $machine -Name ProxyOverride -PropertyType String -Value $bypass -Force | Out-Null",
+      "# WinINET reads the per-machine setting from the Connections blobs, not only from the values above:",
+      "# version 0x46, counter, flags 3 (direct + manual proxy), proxy, bypass, no auto-config script.",
+      "$ascii = [Text.Encoding]::ASCII",
+      "$p = $ascii.GetBytes($proxy)",
+      "$b = $ascii.GetBytes($bypass)",
+      "$blob = [byte[]](@(0x46, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0) + [BitConverter]::GetBytes($p.Length) + $p + [BitConverter]::GetBytes($b.Length) + $b + [byte[]]::new(36))",
+      "$connections = Join-Path $machine 'Connections'",
+      "New-Item -Path $connections -Force | Out-Null",
+      "foreach ($name in 'DefaultConnectionSettings', 'SavedLegacySettings') { New-ItemProperty -Path $connections -Name $name -PropertyType Binary -Value $blob -Force | Out-Null }",
       'netsh winhttp set proxy "proxy-server=$proxy" "bypass-list=$bypass"',
       "if ($LASTEXITCODE -ne 0) { throw \"netsh winhttp set proxy failed with exit code $LASTEXITCODE\" }",
       "</powershell>",
