@@ -127,9 +127,9 @@ async function main(): Promise<number> {
       AWS_ACCESS_KEY_ID: "test",
       AWS_SECRET_ACCESS_KEY: "test",
       AWS_REGION: env.region,
-      AWS_PROFILE: "",
       AWS_EC2_METADATA_DISABLED: "true",
     };
+    // A user's profile or session token must not steer a rehearsal: only the fake keys above count.
     delete childEnv.AWS_PROFILE;
     delete childEnv.AWS_SESSION_TOKEN;
     const api = async (...args: string[]) => {
