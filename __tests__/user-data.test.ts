@@ -25,7 +25,9 @@ describe("renderProxyUserData", () => {
     expect(JSON.parse(agent!)).toEqual({
       logs: { logs_collected: { files: { collect_list: [{ file_path: "/var/log/squid/access.log", log_group_name: "/proxy-over-peering/test/squid-access", log_stream_name: "{instance_id}" }] } } },
     });
-    expect(script).toMatch(/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:\S+proxy-access-log\.json\n$/);
+    expect(script).toContain("agent_ctl=$(rpm -ql amazon-cloudwatch-agent | grep '/bin/amazon-cloudwatch-agent-ctl$')");
+    expect(script).toMatch(/"\$agent_ctl" -a fetch-config -m ec2 -s -c file:(\S+)\n$/);
+    expect(script).toContain(`cat > ${/file:(\S+)\n$/.exec(script)![1]} <<'END_OF_AGENT_CONF'`);
     expect(script.indexOf("dnf install -y amazon-cloudwatch-agent")).toBeGreaterThan(script.indexOf("systemctl restart squid"));
   });
 });

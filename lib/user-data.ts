@@ -12,8 +12,8 @@ export function assertNoTemplateSyntax(script: string, what: string): string {
   return script;
 }
 
-/** Where the CloudWatch agent keeps its configuration on Amazon Linux (the agent's own layout). */
-const CLOUDWATCH_AGENT_HOME = "/opt/aws/amazon-cloudwatch-agent";
+/** Where the proxy's CloudWatch agent configuration is written on the instance. */
+const AGENT_CONFIG_FILE = "/etc/squid/cloudwatch-agent-access-log.json";
 
 /** Squid's access log as the CloudWatch agent ships it: one stream per instance. */
 export interface AccessLogShipping {
@@ -49,10 +49,12 @@ export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipp
       "systemctl restart squid",
       "# Squid's access log to CloudWatch Logs: who went where is a query, not a login.",
       "dnf install -y amazon-cloudwatch-agent",
-      `cat > ${CLOUDWATCH_AGENT_HOME}/etc/proxy-access-log.json <<'END_OF_AGENT_CONF'`,
+      "# The agent's control script, found through its package rather than assumed.",
+      "agent_ctl=$(rpm -ql amazon-cloudwatch-agent | grep '/bin/amazon-cloudwatch-agent-ctl$')",
+      `cat > ${AGENT_CONFIG_FILE} <<'END_OF_AGENT_CONF'`,
       agentConfig,
       "END_OF_AGENT_CONF",
-      `${CLOUDWATCH_AGENT_HOME}/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_HOME}/etc/proxy-access-log.json`,
+      `"$agent_ctl" -a fetch-config -m ec2 -s -c file:${AGENT_CONFIG_FILE}`,
       "",
     ].join("\n"),
     "The proxy's user data",
