@@ -3,7 +3,8 @@ import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucke
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Testing } from "cdktf";
-import { BootstrapStack, bootstrapStackName } from "../constructs/bootstrap-stack";
+import { BootstrapStack } from "../constructs/bootstrap-stack";
+import { bootstrapStackName } from "../lib/naming";
 import { StateBucket } from "../constructs/state-bucket";
 import { stateBuckets } from "../lib/config";
 import { configFrom, resourcesOf, verificationRaw } from "./helpers/stack";

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, environmentFiles, loadEnvironmentFile, loadEnvironments } from "../lib/config";
-import { proxyPrivateIp } from "../lib/config-schema";
+import { proxyPrivateIp } from "../lib/config";
 import { configFrom, CONFIG_DIR, verificationRaw } from "./helpers/stack";
 
 /** The error message for a raw environment edited by `edit`. */

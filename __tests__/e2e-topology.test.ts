@@ -1,4 +1,4 @@
-import { e2eTopology } from "../lib/e2e-topology";
+import { e2eTopology } from "../proof/e2e-topology";
 import { configFrom, verificationConfig, verificationRaw } from "./helpers/stack";
 
 describe("e2eTopology", () => {

@@ -52,9 +52,9 @@ describe("EnvironmentStack (verification)", () => {
     const outputs = JSON.parse(json).output;
     expect(outputs.proxy_address.value).toBe("10.0.0.10");
     expect(outputs.proxy_url.value).toBe("http://10.0.0.10:3128");
-    expect(outputs.service_url.value).toMatch(/^http:\/\/\$\{aws_instance\.Service_Server_\w+\.private_ip\}:80\/$/);
-    expect(outputs.peering_app_id.value).toMatch(/^\$\{aws_vpc_peering_connection\.AppPeering-app_\w+\.id\}$/);
-    expect(outputs.service_peering_id.value).toMatch(/^\$\{aws_vpc_peering_connection\.ServicePeering_\w+\.id\}$/);
+    expect(outputs.service_url.value).toMatch(/^http:\/\/\$\{aws_instance\.ServiceSide_Server_\w+\.private_ip\}:80\/$/);
+    expect(outputs.peering_app_id.value).toMatch(/^\$\{aws_vpc_peering_connection\.App-app_Peering_\w+\.id\}$/);
+    expect(outputs.service_peering_id.value).toMatch(/^\$\{aws_vpc_peering_connection\.ServiceSide_Peering_\w+\.id\}$/);
   });
 
   it("matches the reviewed snapshot", () => {

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { environmentJsonSchema } from "../lib/json-schema";
+import { environmentJsonSchema } from "../tools/json-schema";
 import { CONFIG_DIR } from "./helpers/stack";
 
 describe("config/schema.json", () => {

@@ -13,7 +13,8 @@ import { Construct } from "constructs";
 import { BootstrapStack } from "../constructs/bootstrap-stack";
 import { EnvironmentStack } from "../constructs/environment-stack";
 import { StateBucket } from "../constructs/state-bucket";
-import { enforcePolicy, POLICY_RULES, PolicyPack, suppressRule } from "../lib/policy/pack";
+import { checkStack, enforcePolicy, suppressRule } from "../lib/policy/pack";
+import { POLICY_RULES } from "../lib/policy/rules";
 import { PolicyRule } from "../lib/policy/rule";
 import { configFrom, localBackend, verificationConfig, verificationRaw } from "./helpers/stack";
 
@@ -27,9 +28,7 @@ function rule(id: string): PolicyRule {
 function problems(id: string, build: (scope: Construct) => void): string[] {
   const stack = new TerraformStack(Testing.app(), "s");
   build(stack);
-  const pack = new PolicyPack([rule(id)]);
-  stack.node.findAll().forEach((n) => pack.visit(n));
-  return pack.violations.map((v) => v.problem);
+  return checkStack(stack, [rule(id)]).violations.map((v) => v.problem);
 }
 
 const instance = (scope: Construct, extra: Partial<InstanceConfig> = {}) =>

@@ -50,7 +50,7 @@ describe("the production example", () => {
 
   it("asks another account's VPC for the peering and accepts it there, with that account's provider", () => {
     const peerings = Object.values(resourcesOf(json, "aws_vpc_peering_connection"));
-    const batch = peerings.find((p) => p.peer_vpc_id.includes("AppVpc-batch"));
+    const batch = peerings.find((p) => p.peer_vpc_id.includes("App-batch_Vpc"));
     expect(batch).toEqual(expect.objectContaining({ peer_owner_id: "111122223333", auto_accept: false }));
     expect(json).toHaveResourceWithProperties(VpcPeeringConnectionAccepterA, { provider: "aws.app_batch", auto_accept: true });
     const providers = parsed.provider.aws;

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { analyzeReachability, flowMismatches, formatMatrix, Verdict } from "../lib/reachability";
+import { analyzeReachability, describeMismatch, flowMismatches, formatMatrix, Verdict } from "../proof/reachability";
 import { synthEnvironment } from "./helpers/stack";
 
 const APP = "verification-app-server";
@@ -46,10 +46,10 @@ describe("analyzeReachability on the verification stack", () => {
   it("explains an allowed flow with the rules and routes it uses, both ways", () => {
     const v = verdict(json, APP, PROXY, 3128);
     expect(v.reasons).toEqual([
-      expect.stringMatching(/^egress aws_vpc_security_group_egress_rule\.AppServer-app_Server_SecurityGroup_ToProxy/),
-      expect.stringMatching(/^aws_route\.AppPeering-app_RequesterRoutes_\S+: 10\.0\.0\.0\/24 via aws_vpc_peering_connection\.AppPeering-app/),
-      expect.stringMatching(/^ingress aws_vpc_security_group_ingress_rule\.Proxy_Server_SecurityGroup_ProxyFrom-verification-app/),
-      expect.stringMatching(/^replies: aws_route\.AppPeering-app_AccepterRoutes_\S+: 192\.168\.0\.0\/24/),
+      expect.stringMatching(/^egress aws_vpc_security_group_egress_rule\.App-app_Server_SecurityGroup_Out-10_0_0_10_32-3128/),
+      expect.stringMatching(/^aws_route\.App-app_Peering_RequesterRoutes_\S+: 10\.0\.0\.0\/24 via aws_vpc_peering_connection\.App-app_Peering/),
+      expect.stringMatching(/^ingress aws_vpc_security_group_ingress_rule\.Proxy_Server_SecurityGroup_In-192_168_0_0_24-3128/),
+      expect.stringMatching(/^replies: aws_route\.App-app_Peering_AccepterRoutes_\S+: 192\.168\.0\.0\/24/),
     ]);
   });
 
@@ -70,7 +70,7 @@ describe("analyzeReachability on the verification stack", () => {
 describe("analyzeReachability notices what AWS would", () => {
   it("loses the app's connection to the proxy when one direction of the peering's routes is gone", () => {
     const json = stack();
-    delete json.resource.aws_route[idOf(json, "aws_route", "AppPeering-app_AccepterRoutes")];
+    delete json.resource.aws_route[idOf(json, "aws_route", "App-app_Peering_AccepterRoutes")];
     const v = verdict(json, APP, PROXY, 3128);
     expect(v.allowed).toBe(false);
     expect(v.reasons).toContain(`BLOCKED: replies: no route in aws_route_table.${idOf(json, "aws_route_table", "ProxyVpc")} from ${PROXY} to 192.168.0.0/25`);
@@ -78,7 +78,7 @@ describe("analyzeReachability notices what AWS would", () => {
 
   it("loses it when the proxy's ingress rule is gone", () => {
     const json = stack();
-    delete json.resource.aws_vpc_security_group_ingress_rule[idOf(json, "aws_vpc_security_group_ingress_rule", "ProxyFrom-verification-app")];
+    delete json.resource.aws_vpc_security_group_ingress_rule[idOf(json, "aws_vpc_security_group_ingress_rule", "In-192_168_0_0_24-3128")];
     const v = verdict(json, APP, PROXY, 3128);
     expect(v.allowed).toBe(false);
     expect(v.reasons).toContain(`BLOCKED: no ingress rule of ${PROXY} allows tcp 3128 from 192.168.0.0/25`);
@@ -86,22 +86,22 @@ describe("analyzeReachability notices what AWS would", () => {
 
   it("keeps the service out of the app's reach even with a route and open rules: peering is not transitive", () => {
     const json = stack();
-    const appTable = idOf(json, "aws_route_table", "AppVpc-app");
-    const appPeering = idOf(json, "aws_vpc_peering_connection", "AppPeering-app");
+    const appTable = idOf(json, "aws_route_table", "App-app_Vpc");
+    const appPeering = idOf(json, "aws_vpc_peering_connection", "App-app_Peering");
     json.resource.aws_route.Transitive = {
       route_table_id: `\${aws_route_table.${appTable}.id}`,
       destination_cidr_block: "172.16.0.0/24",
       vpc_peering_connection_id: `\${aws_vpc_peering_connection.${appPeering}.id}`,
     };
-    const appGroup = idOf(json, "aws_security_group", "AppServer-app");
-    const serviceGroup = idOf(json, "aws_security_group", "Service_Server");
+    const appGroup = idOf(json, "aws_security_group", "App-app_Server");
+    const serviceGroup = idOf(json, "aws_security_group", "ServiceSide_Server");
     json.resource.aws_vpc_security_group_egress_rule.Open = { security_group_id: `\${aws_security_group.${appGroup}.id}`, ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "172.16.0.0/24" };
     json.resource.aws_vpc_security_group_ingress_rule.Open = { security_group_id: `\${aws_security_group.${serviceGroup}.id}`, ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "192.168.0.0/24" };
     const v = verdict(json, APP, SERVICE, 80);
     expect(v.allowed).toBe(false);
     expect(v.reasons).toEqual([
       expect.stringMatching(/^egress aws_vpc_security_group_egress_rule\.Open/),
-      expect.stringMatching(/^BLOCKED: aws_route\.Transitive sends 172\.16\.0\.0\/24 into aws_vpc_peering_connection\.AppPeering-app\S+, which joins 10\.0\.0\.0\/24, not 172\.16\.0\.0\/24: peering is not transitive$/),
+      expect.stringMatching(/^BLOCKED: aws_route\.Transitive sends 172\.16\.0\.0\/24 into aws_vpc_peering_connection\.App-app_Peering\S+, which joins 10\.0\.0\.0\/24, not 172\.16\.0\.0\/24: peering is not transitive$/),
       expect.stringMatching(/^ingress aws_vpc_security_group_ingress_rule\.Open/),
       expect.stringMatching(/^BLOCKED: replies: no route/),
     ]);
@@ -138,8 +138,8 @@ describe("flowMismatches", () => {
       { from: APP, to: SERVICE, port: 80, allowed: true },
       { from: "nobody", to: PROXY, port: 3128, allowed: true },
     ]);
-    expect(wrong).toMatch(/^verification-app-server -> verification-service:80 is denied, expected allowed:\n\s+BLOCKED: no egress rule/);
-    expect(unknown).toMatch(/no such pair and port in the stack \(instances: .*verification-proxy/);
+    expect(describeMismatch(wrong)).toMatch(/^verification-app-server -> verification-service:80 is denied, expected allowed:\n\s+BLOCKED: no egress rule/);
+    expect(describeMismatch(unknown)).toMatch(/no such pair and port in the stack \(instances: .*verification-proxy/);
   });
 });
 
@@ -164,7 +164,7 @@ describe("npm run reachability", () => {
 
   it("fails, with the reason, when the stack breaks an expected flow", () => {
     const json = stack();
-    delete json.resource.aws_route[idOf(json, "aws_route", "ServicePeering_AccepterRoutes")];
+    delete json.resource.aws_route[idOf(json, "aws_route", "ServiceSide_Peering_AccepterRoutes")];
     const r = run([writeStack(json)]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/FAIL expected verification-proxy -> verification-service:80 allowed\n\s+verification-proxy -> verification-service:80 is denied, expected allowed:[\s\S]*BLOCKED: replies: no route/);

@@ -1,5 +1,5 @@
-import { AMAZON_LINUX_2023_PARAMETER } from "../lib/config-schema";
-import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, PlannedChange } from "../lib/rehearsal";
+import { AMAZON_LINUX_2023_PARAMETER } from "../lib/config";
+import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, PlannedChange } from "../proof/rehearsal";
 import { configFrom, verificationConfig, verificationRaw } from "./helpers/stack";
 
 /** The inventory of a correct deployment of the verification environment. */

@@ -79,9 +79,9 @@ describe("ProxyServer", () => {
 
   it("accepts the proxy port from each app VPC and nothing else", () => {
     const { ingress } = rulesOf(json, "test-proxy");
-    expect(ingress.map((r) => [r.cidr_ipv4, r.from_port, r.to_port, r.ip_protocol])).toEqual([
-      ["192.168.0.0/24", 3128, 3128, "tcp"],
+    expect(ingress.map((r) => [r.cidr_ipv4, r.from_port, r.to_port, r.ip_protocol]).sort()).toEqual([
       ["100.64.0.0/24", 3128, 3128, "tcp"],
+      ["192.168.0.0/24", 3128, 3128, "tcp"],
     ]);
   });
 
@@ -127,7 +127,7 @@ describe("ProxyServer", () => {
 describe("every server", () => {
   const json = Testing.synthScope((scope) => {
     const { role, app, proxyNet, serviceNet, proxy } = world(scope);
-    new AppServer(scope, "AppServer", { environment: "test", network: app, proxy, bypass: ["<local>", "169.254.169.254"], instanceType: "t3.medium", amiParameter: "/aws/service/ami-windows-latest/x", rootVolumeSizeGiB: 30, detailedMonitoring: true, role });
+    new AppServer(scope, "AppServer", { environment: "test", appName: "app", network: app, proxy, bypass: ["<local>", "169.254.169.254"], instanceType: "t3.medium", amiParameter: "/aws/service/ami-windows-latest/x", rootVolumeSizeGiB: 30, detailedMonitoring: true, role });
     new ServiceServer(scope, "ServiceServer", { environment: "test", network: serviceNet, allowedFrom: proxyNet, ports: [80, 443], instanceType: "t3.micro", amiParameter: AL2023, rootVolumeSizeGiB: 8, detailedMonitoring: true, role });
   });
 
@@ -152,7 +152,7 @@ describe("every server", () => {
   });
 
   it("lets the app server send only to the proxy's address and port", () => {
-    const { ingress, egress } = rulesOf(json, "app-server");
+    const { ingress, egress } = rulesOf(json, "test-app-server");
     expect(ingress).toEqual([]);
     expect(egress.map((r) => [r.cidr_ipv4, r.from_port])).toEqual([["10.0.0.10/32", 3128]]);
     const appInstance = Object.values(resourcesOf(json, "aws_instance")).find((i) => i.user_data.startsWith("<powershell>"));

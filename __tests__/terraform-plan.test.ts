@@ -4,9 +4,9 @@ import * as path from "path";
 import { Testing } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
 import { parseEnvironment } from "../lib/config";
-import { MotoServer, startMoto } from "../lib/moto";
-import { emulatorEnvironment } from "../lib/rehearsal";
-import { terraformEnv } from "../lib/terraform";
+import { MotoServer, startMoto } from "../proof/moto";
+import { emulatorEnvironment } from "../proof/rehearsal";
+import { terraformEnv } from "../proof/terraform";
 import { localBackend, verificationRaw } from "./helpers/stack";
 
 describe("terraform plan against the emulator", () => {

@@ -5,7 +5,7 @@ import * as path from "path";
 import { App } from "cdktf";
 import { addProjectStacks } from "../constructs/project-stacks";
 import { environmentFiles, loadEnvironments } from "../lib/config";
-import { awsProviderTarget, cliConfigText, findProviderMirror, isProviderMirror, MIRROR_SETTING, terraformEnv, terraformPlatform } from "../lib/terraform";
+import { awsProviderTarget, cliConfigText, findProviderMirror, isProviderMirror, MIRROR_SETTING, terraformEnv, terraformPlatform } from "../proof/terraform";
 import { CONFIG_DIR } from "./helpers/stack";
 
 const TERRAFORM_TIMEOUT_MS = 120_000;

@@ -1,17 +1,21 @@
 import { Construct } from "constructs";
+import { serverNames } from "../lib/naming";
 import { renderAppServerUserData } from "../lib/user-data";
-import type { Network } from "./network";
-import type { ProxyServer } from "./proxy-server";
+import type { INetwork } from "./network-ref";
+import type { IProxyEndpoint } from "./proxy-server";
+import { Peer } from "./security-group";
 import { Server, serverSettings, ServerSettings } from "./server";
 
 /** Props of {@link AppServer}. */
 export interface AppServerProps extends ServerSettings {
   /** The environment's name, for names. */
   readonly environment: string;
-  /** The app VPC. */
-  readonly network: Network;
+  /** The app VPC's name within the environment, for names. */
+  readonly appName: string;
+  /** The app VPC, one the project creates. */
+  readonly network: INetwork;
   /** The proxy that the server's proxy setting points at. */
-  readonly proxy: ProxyServer;
+  readonly proxy: IProxyEndpoint;
   /** Hosts reached without the proxy; keep 169.254.169.254 in it. */
   readonly bypass: readonly string[];
 }
@@ -29,11 +33,11 @@ export class AppServer extends Construct {
     super(scope, id);
     this.server = new Server(this, "Server", {
       network: props.network,
-      name: `${props.network.name}-server`,
+      name: serverNames.appServer(props.environment, props.appName),
       description: `Windows app server of ${props.environment} in ${props.network.name}: out to the proxy only`,
       ...serverSettings(props),
       userData: renderAppServerUserData({ proxy: `${props.proxy.privateIp}:${props.proxy.port}`, bypass: props.bypass }),
     });
-    this.server.securityGroup.allowTcpOut("ToProxy", { cidr: `${props.proxy.privateIp}/32` }, props.proxy.port, "HTTP(S) through the Squid proxy");
+    this.server.securityGroup.allowTcpOut(Peer.cidr(`${props.proxy.privateIp}/32`), props.proxy.port, "HTTP(S) through the Squid proxy");
   }
 }

@@ -1,6 +1,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { LocalBackend, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import { ProjectStack } from "./project-stack";
 import { StateBucket } from "./state-bucket";
 
 /** Props of {@link BootstrapStack}. */
@@ -15,17 +16,12 @@ export interface BootstrapStackProps {
   readonly project: string;
 }
 
-/** The stack name of the bootstrap stack for a bucket. */
-export function bootstrapStackName(bucketName: string): string {
-  return `state-${bucketName.replace(/\./g, "-")}`;
-}
-
 /**
  * The state bucket, deployed once before the environments. Its own state cannot live in the
  * bucket it creates, so it stays in a local file, terraform.<stack>.tfstate in the project folder
  * (git-ignored); README says how to keep it or move it into the bucket afterwards.
  */
-export class BootstrapStack extends TerraformStack {
+export class BootstrapStack extends ProjectStack {
   /** The bucket. */
   public readonly stateBucket: StateBucket;
 

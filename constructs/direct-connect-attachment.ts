@@ -4,12 +4,12 @@ import { VpnGateway } from "@cdktf/provider-aws/lib/vpn-gateway";
 import { VpnGatewayRoutePropagation } from "@cdktf/provider-aws/lib/vpn-gateway-route-propagation";
 import { Construct } from "constructs";
 import { cidrsOverlap } from "../lib/cidr";
-import type { Network } from "./network";
+import type { INetwork } from "./network-ref";
 
 /** Props of {@link DirectConnectAttachment}. */
 export interface DirectConnectAttachmentProps {
   /** The proxy VPC. */
-  readonly network: Network;
+  readonly network: INetwork;
   /** The services' blocks, which the proxy VPC's route tables send to the gateway. */
   readonly destinations: readonly string[];
   /**
@@ -39,19 +39,23 @@ export class DirectConnectAttachment extends Construct {
     const local = props.destinations.find((d) => cidrsOverlap(d, props.network.cidr));
     if (local) throw new Error(`DirectConnectAttachment: destination ${local} overlaps the proxy VPC ${props.network.cidr}; route only the services' blocks`);
     if (props.routing === "static" && props.destinations.length === 0) throw new Error("DirectConnectAttachment: static routing needs at least one destination");
+    const tables = props.network.routeTables;
+    if (!("known" in tables)) {
+      throw new Error(`DirectConnectAttachment: the route tables of ${props.network.name} are looked up when planning; attach the gateway to a VPC the project creates`);
+    }
 
     this.gateway = new VpnGateway(this, "Resource", {
       vpcId: props.network.vpcId,
       amazonSideAsn: props.amazonSideAsn === undefined ? undefined : String(props.amazonSideAsn),
       tags: { Name: `${props.network.name}-vgw` },
     });
-    for (const table of props.network.routeTables) {
+    for (const table of tables.known) {
       if (props.routing === "propagation") {
-        new VpnGatewayRoutePropagation(this, `Propagation-${table.node.id}`, { routeTableId: table.id, vpnGatewayId: this.gateway.id });
+        new VpnGatewayRoutePropagation(this, `Propagation-${table.key}`, { routeTableId: table.id, vpnGatewayId: this.gateway.id });
         continue;
       }
       for (const destination of [...new Set(props.destinations)]) {
-        new Route(this, `${table.node.id}-${destination.replace(/[./]/g, "_")}`, { routeTableId: table.id, destinationCidrBlock: destination, gatewayId: this.gateway.id });
+        new Route(this, `${table.key}-${destination.replace(/[./]/g, "_")}`, { routeTableId: table.id, destinationCidrBlock: destination, gatewayId: this.gateway.id });
       }
     }
     if (props.directConnectGatewayId) {

@@ -3,7 +3,7 @@ import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { cidrProblem } from "../lib/cidr";
-import type { PeeringRouteTables, PeeringSide } from "./peering";
+import type { INetwork, NetworkRouteTables } from "./network-ref";
 
 /** Props of {@link ExistingNetwork}. */
 export interface ExistingNetworkProps {
@@ -25,11 +25,14 @@ export interface ExistingNetworkProps {
  * An app VPC that exists already. Nothing is created in it here: it is read (its block checked
  * against the configuration when planning) and offered to a peering, which adds its routes.
  */
-export class ExistingNetwork extends Construct implements PeeringSide {
+export class ExistingNetwork extends Construct implements INetwork {
   public readonly name: string;
   public readonly cidr: string;
   public readonly vpcId: string;
-  public readonly peeringRouteTables: PeeringRouteTables;
+  public readonly routeTables: NetworkRouteTables;
+  /** None: the project places nothing in an existing VPC. */
+  public readonly subnetIds: readonly string[] = [];
+  public readonly hasInterfaceEndpoints = false;
   public readonly accountId?: string;
   public readonly provider?: TerraformProvider;
 
@@ -59,9 +62,9 @@ export class ExistingNetwork extends Construct implements PeeringSide {
     this.vpcId = vpc.id;
     if (props.routeTableIds === "all") {
       const tables = new DataAwsRouteTables(this, "RouteTables", { vpcId: vpc.id, provider: props.provider });
-      this.peeringRouteTables = { lookedUp: tables.ids };
+      this.routeTables = { lookedUp: tables.ids };
     } else {
-      this.peeringRouteTables = { known: props.routeTableIds.map((id) => ({ key: id, id })) };
+      this.routeTables = { known: props.routeTableIds.map((id) => ({ key: id, id })) };
     }
   }
 }

@@ -8,9 +8,10 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Construct } from "constructs";
 import { cidrContains, cidrProblem } from "../lib/cidr";
+import { flowLogGroupName } from "../lib/naming";
 import type { FlowLogRole } from "./flow-log-role";
-import type { PeeringRouteTables, PeeringSide } from "./peering";
-import { SecurityGroup } from "./security-group";
+import type { INetwork, NetworkRouteTables } from "./network-ref";
+import { Peer, SecurityGroup } from "./security-group";
 
 /** A private subnet of a {@link Network}. */
 export interface SubnetSpec {
@@ -65,7 +66,7 @@ const SESSION_MANAGER_SERVICES = ["ssm", "ssmmessages", "ec2messages"] as const;
  * default security group is emptied, so only the groups of this project allow anything, and a
  * flow log records all of its traffic.
  */
-export class Network extends Construct implements PeeringSide {
+export class Network extends Construct implements INetwork {
   /** The VPC. */
   public readonly vpc: Vpc;
   /** The VPC's id. */
@@ -76,14 +77,14 @@ export class Network extends Construct implements PeeringSide {
   public readonly name: string;
   /** The subnets, in the order given. */
   public readonly subnets: Subnet[];
-  /** Every route table of the VPC. */
-  public readonly routeTables: RouteTable[];
+  /** The subnets' ids, in the order given. */
+  public readonly subnetIds: string[];
+  /** Every route table of the VPC, by construct id. */
+  public readonly routeTables: NetworkRouteTables;
   /** The S3 gateway endpoint's prefix list id, for egress rules; undefined without the endpoint. */
   public readonly s3PrefixListId?: string;
-  /** True when Session Manager endpoints exist in this VPC (instances then need 443 to the VPC). */
-  public readonly hasSessionManagerEndpoints: boolean;
-  /** The route tables, for peerings. */
-  public readonly peeringRouteTables: PeeringRouteTables;
+  /** True when interface endpoints exist in this VPC (instances then need 443 to the VPC). */
+  public readonly hasInterfaceEndpoints: boolean;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -110,7 +111,7 @@ export class Network extends Construct implements PeeringSide {
     this.vpcId = this.vpc.id;
 
     const flowLogGroup = new CloudwatchLogGroup(this, "FlowLogGroup", {
-      name: `/vpc-flow-logs/${props.name}`,
+      name: flowLogGroupName(props.name),
       retentionInDays: props.flowLogs.retentionInDays,
       tags: { Name: `${props.name}-flow-logs` },
     });
@@ -130,8 +131,7 @@ export class Network extends Construct implements PeeringSide {
     });
 
     const routeTable = new RouteTable(this, "RouteTable", { vpcId: this.vpcId, tags: { Name: `${props.name}-private` } });
-    this.routeTables = [routeTable];
-    this.peeringRouteTables = { known: this.routeTables.map((t) => ({ key: t.node.id, id: t.id })) };
+    this.routeTables = { known: [{ key: routeTable.node.id, id: routeTable.id }] };
 
     this.subnets = props.subnets.map((spec) => {
       const subnetScope = new Construct(this, spec.availabilityZone);
@@ -145,21 +145,23 @@ export class Network extends Construct implements PeeringSide {
       new RouteTableAssociation(subnetScope, "RouteTableAssociation", { subnetId: subnet.id, routeTableId: routeTable.id });
       return subnet;
     });
+    this.subnetIds = this.subnets.map((s) => s.id);
 
     if (props.enableS3Endpoint ?? true) {
       const s3 = new VpcEndpoint(this, "S3Endpoint", {
         vpcId: this.vpcId,
         serviceName: `com.amazonaws.${props.region}.s3`,
         vpcEndpointType: "Gateway",
-        routeTableIds: this.routeTables.map((t) => t.id),
+        routeTableIds: [routeTable.id],
         tags: { Name: `${props.name}-s3` },
       });
       this.s3PrefixListId = s3.prefixListId;
     }
 
-    this.hasSessionManagerEndpoints = props.enableSessionManagerEndpoints ?? false;
-    const interfaceServices = [...(this.hasSessionManagerEndpoints ? SESSION_MANAGER_SERVICES : []), ...(props.extraInterfaceEndpoints ?? [])];
-    if (interfaceServices.length > 0 && !this.hasSessionManagerEndpoints) {
+    const sessionManager = props.enableSessionManagerEndpoints ?? false;
+    const interfaceServices = [...(sessionManager ? SESSION_MANAGER_SERVICES : []), ...(props.extraInterfaceEndpoints ?? [])];
+    this.hasInterfaceEndpoints = interfaceServices.length > 0;
+    if (interfaceServices.length > 0 && !sessionManager) {
       throw new Error(`Network ${props.name}: extraInterfaceEndpoints needs enableSessionManagerEndpoints, whose security group they share`);
     }
     if (interfaceServices.length > 0) {
@@ -168,14 +170,14 @@ export class Network extends Construct implements PeeringSide {
         name: `${props.name}-endpoints`,
         description: `Interface endpoints of ${props.name}: HTTPS from inside the VPC`,
       });
-      endpointGroup.allowTcpIn("HttpsFromVpc", { cidr: props.cidr }, 443, `HTTPS to the endpoints from ${props.name}`);
+      endpointGroup.allowTcpIn(Peer.cidr(props.cidr), 443, `HTTPS to the endpoints from ${props.name}`);
       for (const service of interfaceServices) {
         new VpcEndpoint(this, `${service}Endpoint`, {
           vpcId: this.vpcId,
           serviceName: `com.amazonaws.${props.region}.${service}`,
           vpcEndpointType: "Interface",
           privateDnsEnabled: true,
-          subnetIds: this.subnets.map((s) => s.id),
+          subnetIds: this.subnetIds,
           securityGroupIds: [endpointGroup.securityGroupId],
           tags: { Name: `${props.name}-${service}` },
         });

@@ -1,38 +1,20 @@
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { VpcPeeringConnection } from "@cdktf/provider-aws/lib/vpc-peering-connection";
 import { VpcPeeringConnectionAccepterA } from "@cdktf/provider-aws/lib/vpc-peering-connection-accepter";
-import { TerraformIterator, TerraformProvider } from "cdktf";
+import { TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { cidrsOverlap } from "../lib/cidr";
-
-/** The route tables of a peering side: known ones by a stable key, or ids looked up when planning. */
-export type PeeringRouteTables = { readonly known: readonly { readonly key: string; readonly id: string }[] } | { readonly lookedUp: string[] };
-
-/** One side of a peering: a VPC we create ({@link Network}) or one that exists already. */
-export interface PeeringSide {
-  /** The VPC's name, for names and messages. */
-  readonly name: string;
-  /** The VPC's IPv4 block, as configured (never a token). */
-  readonly cidr: string;
-  /** The VPC's id. */
-  readonly vpcId: string;
-  /** The route tables that learn the other side's blocks. */
-  readonly peeringRouteTables: PeeringRouteTables;
-  /** The account that owns the VPC, when it is not the stack's. @default the stack's account */
-  readonly accountId?: string;
-  /** The provider for that account. @default the stack's provider */
-  readonly provider?: TerraformProvider;
-}
+import type { INetwork } from "./network-ref";
 
 /** Props of {@link Peering}. */
 export interface PeeringProps {
   /** The VPC that requests the peering; it must be in the stack's account. */
-  readonly requester: PeeringSide;
+  readonly requester: INetwork;
   /**
    * The VPC that accepts it: in the same account the request is accepted at once; in another
    * account (accountId and provider set) an accepter resource accepts it there.
    */
-  readonly accepter: PeeringSide;
+  readonly accepter: INetwork;
   /**
    * Destinations routed from every route table of the requester through the peering.
    * @default the accepter's whole block
@@ -103,11 +85,11 @@ export class Peering extends Construct {
     this.accepterRoutes = this.routes("AccepterRoutes", accepter, accepterDestinations, acceptedId);
   }
 
-  private routes(id: string, side: PeeringSide, destinations: readonly string[], peeringId: string): Route[] {
+  private routes(id: string, side: INetwork, destinations: readonly string[], peeringId: string): Route[] {
     const scope = new Construct(this, id);
     const key = (destination: string) => destination.replace(/[./]/g, "_");
     const common = (destination: string) => ({ destinationCidrBlock: destination, vpcPeeringConnectionId: peeringId, provider: side.provider });
-    const tables = side.peeringRouteTables;
+    const tables = side.routeTables;
     if ("lookedUp" in tables) {
       return [...new Set(destinations)].map((destination) => {
         const each = TerraformIterator.fromList(tables.lookedUp);

@@ -1,7 +1,7 @@
 import { App } from "cdktf";
-import { stateBuckets } from "../lib/config";
-import { EnvironmentConfig } from "../lib/config-schema";
-import { BootstrapStack, bootstrapStackName } from "./bootstrap-stack";
+import { EnvironmentConfig, stateBuckets } from "../lib/config";
+import { bootstrapStackName } from "../lib/naming";
+import { BootstrapStack } from "./bootstrap-stack";
 import { EnvironmentStack } from "./environment-stack";
 
 /** Options of {@link addProjectStacks}. */

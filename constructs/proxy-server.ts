@@ -4,20 +4,29 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { Construct } from "constructs";
 import { addressInCidr, isIpv4Address } from "../lib/cidr";
-import { AMAZON_LINUX_SQUID, renderSquidConf, SquidDestination } from "../lib/squid";
+import { accessLogGroupName, recoveryAlarmName, serverNames } from "../lib/naming";
+import { AMAZON_LINUX_SQUID, renderSquidConf, SquidClient, SquidDestination } from "../lib/squid";
 import { renderProxyUserData } from "../lib/user-data";
-import type { Network } from "./network";
-import type { PeeringSide } from "./peering";
+import type { INetwork } from "./network-ref";
+import { Peer } from "./security-group";
 import { Server, serverSettings, ServerSettings } from "./server";
+
+/** Where app servers send their requests: the proxy's address and port. */
+export interface IProxyEndpoint {
+  /** The proxy's private address. */
+  readonly privateIp: string;
+  /** The port Squid listens on. */
+  readonly port: number;
+}
 
 /** Props of {@link ProxyServer}. */
 export interface ProxyServerProps extends ServerSettings {
   /** The environment's name, for names and the squid.conf header. */
   readonly environment: string;
   /** The proxy VPC (the CIDR the Direct Connect provider dictates). */
-  readonly network: Network;
-  /** The app VPCs whose servers may use the proxy. */
-  readonly clients: readonly PeeringSide[];
+  readonly network: INetwork;
+  /** The app VPCs whose servers may use the proxy: their names and blocks. */
+  readonly clients: readonly SquidClient[];
   /** Where the proxy may forward to, with ports. */
   readonly destinations: readonly SquidDestination[];
   /** The port Squid listens on. */
@@ -33,7 +42,7 @@ export interface ProxyServerProps extends ServerSettings {
  * allowed destinations, from its own address, the one the service accepts. Its address is fixed,
  * so app servers keep a working setting when the proxy is replaced.
  */
-export class ProxyServer extends Construct {
+export class ProxyServer extends Construct implements IProxyEndpoint {
   /** The server underneath. */
   public readonly server: Server;
   /** The squid.conf that the user data installs. */
@@ -63,25 +72,26 @@ export class ProxyServer extends Construct {
       clients: props.clients.map((c) => ({ name: c.name, cidr: c.cidr })),
       destinations: props.destinations,
     });
+    const logGroupName = accessLogGroupName(props.environment);
     const accessLogGroup = new CloudwatchLogGroup(this, "AccessLog", {
-      name: `/proxy-over-peering/${props.environment}/squid-access`,
+      name: logGroupName,
       retentionInDays: props.accessLogRetentionDays,
       tags: { Name: `${props.environment}-squid-access` },
     });
     this.accessLogGroupName = accessLogGroup.name;
     this.server = new Server(this, "Server", {
       network: props.network,
-      name: `${props.environment}-proxy`,
+      name: serverNames.proxy(props.environment),
       description: `Squid forward proxy of ${props.environment}: port ${props.port} from the app VPCs, out to the services only`,
       ...serverSettings(props),
       privateIp: props.privateIp,
-      userData: renderProxyUserData(this.squidConf, { file: AMAZON_LINUX_SQUID.accessLog, logGroupName: `/proxy-over-peering/${props.environment}/squid-access` }),
+      userData: renderProxyUserData(this.squidConf, { file: AMAZON_LINUX_SQUID.accessLog, logGroupName }),
     });
     // A failed system status check moves the proxy to healthy hardware, same address and all.
     const partition = new DataAwsPartition(this, "Partition");
     const region = new DataAwsRegion(this, "Region");
     new CloudwatchMetricAlarm(this, "AutoRecover", {
-      alarmName: `${props.environment}-proxy-auto-recover`,
+      alarmName: recoveryAlarmName(props.environment),
       alarmDescription: "Recover the proxy instance when its system status check fails",
       namespace: "AWS/EC2",
       metricName: "StatusCheckFailed_System",
@@ -96,12 +106,18 @@ export class ProxyServer extends Construct {
 
     const group = this.server.securityGroup;
     for (const client of props.clients) {
-      group.allowTcpIn(`ProxyFrom-${client.name}`, { cidr: client.cidr }, props.port, `Squid from app VPC ${client.name}`);
+      group.allowTcpIn(Peer.cidr(client.cidr), props.port, `Squid from app VPC ${client.name}`);
     }
+    // Services may share a block and a port: one rule each, naming every service it serves.
+    const relays = new Map<string, { cidr: string; port: number; names: string[] }>();
     for (const destination of props.destinations) {
       for (const port of destination.ports) {
-        group.allowTcpOut(`To-${destination.name}-${port}`, { cidr: destination.cidr }, port, `Relay to service ${destination.name} on ${port}`);
+        const key = `${destination.cidr} ${port}`;
+        relays.set(key, { cidr: destination.cidr, port, names: [...(relays.get(key)?.names ?? []), destination.name] });
       }
+    }
+    for (const relay of relays.values()) {
+      group.allowTcpOut(Peer.cidr(relay.cidr), relay.port, `Relay to service ${relay.names.join(", ")} on ${relay.port}`);
     }
   }
 }

@@ -2,34 +2,51 @@ import { SecurityGroup as AwsSecurityGroup } from "@cdktf/provider-aws/lib/secur
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
-import type { Network } from "./network";
+import type { INetwork } from "./network-ref";
 
 /** Props of {@link SecurityGroup}. */
 export interface SecurityGroupProps {
   /** The VPC the group belongs to. */
-  readonly network: Network;
+  readonly network: INetwork;
   /** The group's name, also its Name tag. */
   readonly name: string;
   /** What the group protects, shown in the console and in review. */
   readonly description: string;
 }
 
-/** Where a rule lets traffic go to or come from: a CIDR block or a managed prefix list. */
-export type RulePeer = { readonly cidr: string } | { readonly prefixListId: string };
+/** Where a rule lets traffic go to or come from, with a stable id for the rule's construct id. */
+export interface IPeer {
+  /** Stable text naming the peer; rule ids are derived from it. */
+  readonly uniqueId: string;
+  /** What the peer contributes to a rule. */
+  readonly ruleProps: { readonly cidrIpv4: string } | { readonly prefixListId: string };
+}
+
+/** Peers for security group rules, as aws-cdk's `Peer` makes them. */
+export const Peer = {
+  /** A CIDR block. */
+  cidr: (cidr: string): IPeer => ({ uniqueId: cidr, ruleProps: { cidrIpv4: cidr } }),
+  /** A managed prefix list, whose id is usually a token: `label` names it in rule ids. */
+  prefixList: (prefixListId: string, label: string): IPeer => ({ uniqueId: label, ruleProps: { prefixListId } }),
+};
 
 /**
  * A security group whose rules are separate resources, one per port and peer, each with a
  * description. It starts with no rules at all: Terraform removes the allow-all egress rule AWS
- * adds, so every permitted flow is one that a rule here names.
+ * adds, so every permitted flow is one that a rule here names. A rule's construct id follows from
+ * its direction, peer and port, and the same rule twice is refused.
  */
 export class SecurityGroup extends Construct {
   /** The security group. */
   public readonly resource: AwsSecurityGroup;
   /** The security group's id. */
   public readonly securityGroupId: string;
+  /** The group's name. */
+  public readonly name: string;
 
   constructor(scope: Construct, id: string, props: SecurityGroupProps) {
     super(scope, id);
+    this.name = props.name;
     this.resource = new AwsSecurityGroup(this, "Resource", {
       name: props.name,
       description: props.description,
@@ -40,24 +57,27 @@ export class SecurityGroup extends Construct {
     this.securityGroupId = this.resource.id;
   }
 
-  /** Allows TCP `port` in from `peer`. `id` is the rule's construct id, stable and unique here. */
-  public allowTcpIn(id: string, peer: RulePeer, port: number, description: string): VpcSecurityGroupIngressRule {
-    return new VpcSecurityGroupIngressRule(this, id, { ...this.ruleBase(peer, port, description) });
+  /** Allows TCP `port` in from `peer`. The construct id is derived from both unless `id` is given. */
+  public allowTcpIn(peer: IPeer, port: number, description: string, id?: string): VpcSecurityGroupIngressRule {
+    return new VpcSecurityGroupIngressRule(this, this.ruleId("In", peer, port, id), this.ruleBase(peer, port, description));
   }
 
-  /** Allows TCP `port` out to `peer`. `id` is the rule's construct id, stable and unique here. */
-  public allowTcpOut(id: string, peer: RulePeer, port: number, description: string): VpcSecurityGroupEgressRule {
-    return new VpcSecurityGroupEgressRule(this, id, { ...this.ruleBase(peer, port, description) });
+  /** Allows TCP `port` out to `peer`. The construct id is derived from both unless `id` is given. */
+  public allowTcpOut(peer: IPeer, port: number, description: string, id?: string): VpcSecurityGroupEgressRule {
+    return new VpcSecurityGroupEgressRule(this, this.ruleId("Out", peer, port, id), this.ruleBase(peer, port, description));
   }
 
-  private ruleBase(peer: RulePeer, port: number, description: string) {
-    return {
-      securityGroupId: this.securityGroupId,
-      ipProtocol: "tcp",
-      fromPort: port,
-      toPort: port,
-      description,
-      ...("cidr" in peer ? { cidrIpv4: peer.cidr } : { prefixListId: peer.prefixListId }),
-    };
+  private ruleId(direction: "In" | "Out", peer: IPeer, port: number, explicit?: string): string {
+    const id = explicit ?? `${direction}-${peer.uniqueId.replace(/[^A-Za-z0-9-]/g, "_")}-${port}`;
+    if (this.node.tryFindChild(id)) {
+      throw new Error(
+        `SecurityGroup ${this.name}: a rule ${id} exists already (tcp ${port} ${direction === "In" ? "from" : "to"} ${peer.uniqueId}); add each peer and port once`,
+      );
+    }
+    return id;
+  }
+
+  private ruleBase(peer: IPeer, port: number, description: string) {
+    return { securityGroupId: this.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description, ...peer.ruleProps };
   }
 }

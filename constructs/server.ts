@@ -2,8 +2,8 @@ import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parame
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Construct } from "constructs";
 import type { InstanceRole } from "./instance-role";
-import type { Network } from "./network";
-import { SecurityGroup } from "./security-group";
+import type { INetwork } from "./network-ref";
+import { Peer, SecurityGroup } from "./security-group";
 
 /** What every kind of server takes from its environment settings. */
 export interface ServerSettings {
@@ -28,7 +28,7 @@ export function serverSettings(props: ServerSettings): ServerSettings {
 /** Props of {@link Server}. */
 export interface ServerProps extends ServerSettings {
   /** The VPC; the server goes into its first subnet. */
-  readonly network: Network;
+  readonly network: INetwork;
   /** The server's name: Name tag and security group name. */
   readonly name: string;
   /** What the server is, for the security group's description. */
@@ -57,25 +57,29 @@ export class Server extends Construct {
   /** The server's own security group. */
   public readonly securityGroup: SecurityGroup;
   /** The network the server is in. */
-  public readonly network: Network;
+  public readonly network: INetwork;
   /** The private address (a token unless a fixed address was given). */
   public readonly privateIp: string;
 
   constructor(scope: Construct, id: string, props: ServerProps) {
     super(scope, id);
+    const subnetId = props.network.subnetIds[0];
+    if (subnetId === undefined) {
+      throw new Error(`Server ${props.name}: the network ${props.network.name} has no subnets; put servers in a VPC that the project creates, with at least one subnet`);
+    }
     this.network = props.network;
     this.securityGroup = new SecurityGroup(this, "SecurityGroup", { network: props.network, name: props.name, description: props.description });
-    if (props.network.hasSessionManagerEndpoints) {
-      this.securityGroup.allowTcpOut("HttpsToEndpoints", { cidr: props.network.cidr }, 443, "HTTPS to the interface endpoints (Session Manager, CloudWatch Logs) in the VPC");
+    if (props.network.hasInterfaceEndpoints) {
+      this.securityGroup.allowTcpOut(Peer.cidr(props.network.cidr), 443, "HTTPS to the interface endpoints (Session Manager, CloudWatch Logs) in the VPC");
     }
     if (props.network.s3PrefixListId) {
-      this.securityGroup.allowTcpOut("HttpsToS3", { prefixListId: props.network.s3PrefixListId }, 443, "HTTPS to S3 (package repositories) through the gateway endpoint");
+      this.securityGroup.allowTcpOut(Peer.prefixList(props.network.s3PrefixListId, "S3"), 443, "HTTPS to S3 (package repositories) through the gateway endpoint");
     }
     const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
     this.instance = new Instance(this, "Resource", {
       ami: ami.value,
       instanceType: props.instanceType,
-      subnetId: props.network.subnets[0].id,
+      subnetId,
       privateIp: props.privateIp,
       vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
       iamInstanceProfile: props.role.instanceProfileName,

@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
+import { serverNames } from "../lib/naming";
 import { renderServiceUserData } from "../lib/user-data";
-import type { Network } from "./network";
+import type { INetwork } from "./network-ref";
+import { Peer } from "./security-group";
 import { Server, serverSettings, ServerSettings } from "./server";
 
 /** Props of {@link ServiceServer}. */
@@ -8,9 +10,9 @@ export interface ServiceServerProps extends ServerSettings {
   /** The environment's name, for names and the page. */
   readonly environment: string;
   /** The service VPC that stands in for the Direct Connect side. */
-  readonly network: Network;
+  readonly network: INetwork;
   /** The only network allowed in: the proxy VPC, the range the provider dictates. */
-  readonly allowedFrom: Network;
+  readonly allowedFrom: INetwork;
   /** The TCP ports httpd listens on. */
   readonly ports: readonly number[];
 }
@@ -28,13 +30,13 @@ export class ServiceServer extends Construct {
     if (props.ports.length === 0) throw new Error("ServiceServer: ports is empty; give at least one port");
     this.server = new Server(this, "Server", {
       network: props.network,
-      name: `${props.environment}-service`,
+      name: serverNames.service(props.environment),
       description: `Stand-in for the external service of ${props.environment}: its ports from the proxy VPC only`,
       ...serverSettings(props),
       userData: renderServiceUserData(props.environment, props.ports),
     });
     for (const port of [...new Set(props.ports)]) {
-      this.server.securityGroup.allowTcpIn(`From-${props.allowedFrom.name}-${port}`, { cidr: props.allowedFrom.cidr }, port, `Port ${port} from the proxy VPC ${props.allowedFrom.name}`);
+      this.server.securityGroup.allowTcpIn(Peer.cidr(props.allowedFrom.cidr), port, `Port ${port} from the proxy VPC ${props.allowedFrom.name}`);
     }
   }
 }

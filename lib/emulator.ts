@@ -31,3 +31,35 @@ export function checkedEmulatorEndpoint(endpoint: string, setting: string): stri
   if (problem) throw new Error(`${setting} = "${endpoint}" ${problem}`);
   return endpoint.replace(/\/$/, "");
 }
+
+/** The services the S3 backend calls. */
+const BACKEND_SERVICES = ["s3", "sts", "iam"] as const;
+
+/** Settings that every client of the emulator needs: no real credentials, account or metadata. */
+const SKIP_AWS_CHECKS = { skipCredentialsValidation: true, skipRequestingAccountId: true } as const;
+
+/** What the AWS provider and the S3 backend take to talk to the emulator, built from one endpoint. */
+export interface EmulatorSettings {
+  /** Spread into `new AwsProvider(...)`. */
+  readonly provider: Record<string, unknown>;
+  /** Spread into `new S3Backend(...)`. */
+  readonly backend: Record<string, unknown>;
+}
+
+/** The provider's and the backend's emulator settings for a checked loopback `endpoint`. */
+export function emulatorSettings(endpoint: string): EmulatorSettings {
+  return {
+    provider: {
+      endpoints: [Object.fromEntries(EMULATED_SERVICES.map((service) => [service, endpoint]))],
+      s3UsePathStyle: true,
+      skipMetadataApiCheck: "true",
+      ...SKIP_AWS_CHECKS,
+    },
+    backend: {
+      endpoints: Object.fromEntries(BACKEND_SERVICES.map((service) => [service, endpoint])),
+      usePathStyle: true,
+      skipMetadataApiCheck: true,
+      ...SKIP_AWS_CHECKS,
+    },
+  };
+}

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadEnvironmentFile } from "../lib/config";
-import { labPrerequisites, startLab } from "./netns-lab";
+import { labPrerequisites, startLab } from "../proof/netns-lab";
 
 const ROOT = path.join(__dirname, "..");
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));

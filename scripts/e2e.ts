@@ -7,7 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { loadEnvironmentFile } from "../lib/config";
-import { Lab, labPrerequisites, sh, startLab } from "./netns-lab";
+import { HOST_SETTINGS_MARKER } from "../lib/squid";
+import { Lab, labPrerequisites, sh, startLab } from "../proof/netns-lab";
 
 const ROOT = path.join(__dirname, "..");
 const REQUEST_SECONDS = "4";
@@ -43,7 +44,7 @@ function checks(lab: Lab): Check[] {
     {
       name: "squid.conf is the one the proxy's user data installs (host settings aside)",
       run: () => {
-        const policy = (conf: string) => conf.slice(0, conf.lastIndexOf("# Host settings."));
+        const policy = (conf: string) => conf.slice(0, conf.lastIndexOf(HOST_SETTINGS_MARKER));
         return policy(lab.squidConf) === policy(lab.userDataSquidConf) ? undefined : "the access policy differs";
       },
     },

@@ -8,9 +8,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { environmentFiles, loadEnvironments } from "../lib/config";
-import { EnvironmentConfig, flowEndName } from "../lib/config-schema";
-import { analyzeReachability, ExpectedFlow, flowMismatches, formatMatrix } from "../lib/reachability";
+import { EnvironmentConfig, environmentFiles, flowEndName, loadEnvironments } from "../lib/config";
+import { analyzeReachability, describeMismatch, ExpectedFlow, flowMismatches, formatMatrix } from "../proof/reachability";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -47,7 +46,13 @@ function main(): number {
   });
 
   if (json) {
-    console.log(JSON.stringify(results.map(({ stack, report, expectedFlows, mismatches }) => ({ stack, ...report, expectedFlows, mismatches })), null, 2));
+    console.log(
+      JSON.stringify(
+        results.map(({ stack, report, expectedFlows, mismatches }) => ({ stack, ...report, expectedFlows, mismatches: mismatches.map(describeMismatch) })),
+        null,
+        2,
+      ),
+    );
   } else {
     for (const r of results) {
       console.log(`\n== ${r.stack} (${path.relative(ROOT, r.file)})\n`);
@@ -60,7 +65,8 @@ function main(): number {
       }
       if (r.expectedFlows.length === 0) console.log("\nno expected flows declared for this stack");
       for (const flow of r.expectedFlows) {
-        const mismatch = r.mismatches.find((m) => m.startsWith(`${flow.from} -> ${flow.to}:${flow.port} `));
+        const found = r.mismatches.find((m) => m.flow === flow);
+        const mismatch = found && describeMismatch(found);
         const verdict = r.report.verdicts.find((v) => v.from === flow.from && v.to === flow.to && v.port === flow.port);
         const blocked = verdict?.reasons.filter((reason) => reason.startsWith("BLOCKED: ")).map((reason) => reason.slice(9)) ?? [];
         const why = !mismatch && !flow.allowed && blocked.length > 0 ? `\n     because ${blocked.join("\n     and ")}` : "";

@@ -11,12 +11,10 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { stateKey } from "../constructs/environment-stack";
-import { parseEnvironment } from "../lib/config";
-import { EnvironmentConfig } from "../lib/config-schema";
-import { MotoServer, onPath, startMoto } from "../lib/moto";
-import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, StackOutputs } from "../lib/rehearsal";
-import { terraformEnv } from "../lib/terraform";
+import { EnvironmentConfig, parseEnvironment, stateKey } from "../lib/config";
+import { MotoServer, onPath, startMoto } from "../proof/moto";
+import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, StackOutputs } from "../proof/rehearsal";
+import { terraformEnv } from "../proof/terraform";
 
 const ROOT = path.join(__dirname, "..");
 const STEP_TIMEOUT_MS = 10 * 60 * 1000;

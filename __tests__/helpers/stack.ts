@@ -3,7 +3,7 @@ import { LocalBackend, Testing, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { EnvironmentStack } from "../../constructs/environment-stack";
 import { FlowLogRole } from "../../constructs/flow-log-role";
-import { EnvironmentConfig } from "../../lib/config-schema";
+import { EnvironmentConfig } from "../../lib/config";
 import { loadEnvironmentFile, parseEnvironment } from "../../lib/config";
 
 /** The repository's config folder. */

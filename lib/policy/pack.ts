@@ -1,48 +1,16 @@
 /**
- * The policy pack: every rule of lib/policy/rules, applied to every resource as an Aspect, with a
- * documented way to suppress a rule for one construct (and what it contains) with a reason.
- * `enforcePolicy` runs it over a whole app before anything is synthesized and throws one error
- * listing every violation, so a violating app writes nothing.
+ * The policy pack: every rule of lib/policy/rules checked against every resource of every stack as
+ * synthesized, with a documented way to suppress a rule for one construct (and what it contains)
+ * with a reason. `enforcePolicy` runs it over a whole app before anything is written and throws
+ * one error listing every violation, so a violating app writes nothing. It reads each stack's
+ * `toTerraform()` once; the project's stacks keep that result for app.synth() (see
+ * constructs/project-stack.ts), so checking costs no second resolution.
  */
-import { IAspect, TerraformResource, TerraformStack } from "cdktf";
+import { TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
-import { PolicyRule, ResourceView, StackView } from "./rule";
-import { amiFromParameter } from "./rules/ami-from-parameter";
-import { bucketEncryption } from "./rules/bucket-encryption";
-import { bucketNoncurrentExpiry } from "./rules/bucket-noncurrent-expiry";
-import { bucketPreventDestroy } from "./rules/bucket-prevent-destroy";
-import { bucketPublicAccessBlock } from "./rules/bucket-public-access-block";
-import { bucketTlsOnly } from "./rules/bucket-tls-only";
-import { bucketVersioning } from "./rules/bucket-versioning";
-import { defaultSecurityGroupClosed } from "./rules/default-security-group-closed";
-import { describedSecurityGroups } from "./rules/described-security-groups";
-import { detailedMonitoring } from "./rules/detailed-monitoring";
-import { ebsEncrypted } from "./rules/ebs-encrypted";
-import { imdsv2Required } from "./rules/imdsv2-required";
-import { noAdminPorts } from "./rules/no-admin-ports";
-import { noPublicIp } from "./rules/no-public-ip";
-import { noWorldIngress } from "./rules/no-world-ingress";
-import { vpcFlowLogs } from "./rules/vpc-flow-logs";
-
-/** Every rule of the pack. */
-export const POLICY_RULES: readonly PolicyRule[] = [
-  imdsv2Required,
-  ebsEncrypted,
-  noPublicIp,
-  detailedMonitoring,
-  amiFromParameter,
-  noWorldIngress,
-  noAdminPorts,
-  describedSecurityGroups,
-  defaultSecurityGroupClosed,
-  vpcFlowLogs,
-  bucketVersioning,
-  bucketEncryption,
-  bucketPublicAccessBlock,
-  bucketTlsOnly,
-  bucketNoncurrentExpiry,
-  bucketPreventDestroy,
-];
+import { ResourceView, resourceViews } from "../tf-json";
+import { PolicyRule, StackView } from "./rule";
+import { POLICY_RULE_IDS, POLICY_RULES } from "./rules";
 
 const SUPPRESSION = "proxy-over-peering:policy-suppression";
 const MIN_REASON = 10;
@@ -58,8 +26,8 @@ export interface Suppression {
  * printed with every synthesis, so suppressions stay visible in review.
  */
 export function suppressRule(scope: IConstruct, rule: string, reason: string): void {
-  if (!POLICY_RULES.some((r) => r.id === rule)) {
-    throw new Error(`suppressRule: unknown rule "${rule}" for ${scope.node.path}; the rules are ${POLICY_RULES.map((r) => r.id).join(", ")}`);
+  if (!POLICY_RULE_IDS.includes(rule)) {
+    throw new Error(`suppressRule: unknown rule "${rule}" for ${scope.node.path}; the rules are ${POLICY_RULE_IDS.join(", ")}`);
   }
   if (reason.trim().length < MIN_REASON) {
     throw new Error(`suppressRule: the reason for suppressing ${rule} on ${scope.node.path} is "${reason}"; write why (at least ${MIN_REASON} characters)`);
@@ -67,9 +35,31 @@ export function suppressRule(scope: IConstruct, rule: string, reason: string): v
   scope.node.addMetadata(SUPPRESSION, { rule, reason } satisfies Suppression);
 }
 
-/** The suppression of `rule` that applies to `node`, if any. */
+/** A suppression as an environment file gives it: a construct path inside the stack. */
+export interface PathSuppression extends Suppression {
+  /** The construct's path without the stack's name, such as Proxy/Server. */
+  readonly path: string;
+}
+
+/**
+ * Applies suppressions that name constructs by path (policySuppressions in an environment file).
+ * Throws, naming the setting, for a path that names no construct of the stack.
+ */
+export function suppressByPath(stack: TerraformStack, suppressions: readonly PathSuppression[], setting = "policySuppressions"): void {
+  suppressions.forEach((suppression, i) => {
+    const target = suppression.path.split("/").reduce<Construct | undefined>((node, id) => node?.node.tryFindChild(id) as Construct | undefined, stack);
+    if (!target) {
+      throw new Error(
+        `\`${setting}[${i}].path\` = "${suppression.path}" names no construct of stack ${stack.node.id}; use a path from cdk.tf.json's //.metadata.path without the leading "${stack.node.id}/"`,
+      );
+    }
+    suppressRule(target, suppression.rule, suppression.reason);
+  });
+}
+
+/** The suppression of `rule` that applies to `node`, if any (the nearest scope's wins). */
 function suppressionOf(node: IConstruct, rule: string): Suppression | undefined {
-  for (const scope of node.node.scopes.reverse()) {
+  for (const scope of [...node.node.scopes].reverse()) {
     const entry = scope.node.metadata.find((m) => m.type === SUPPRESSION && (m.data as Suppression).rule === rule);
     if (entry) return entry.data as Suppression;
   }
@@ -90,51 +80,32 @@ export interface AppliedSuppression extends Suppression {
   readonly path: string;
 }
 
-/** Every resource of a stack as synthesized (references resolved), by type and logical id. */
-function stackResources(stack: TerraformStack): ResourceView[] {
-  const json = stack.toTerraform() as { resource?: Record<string, Record<string, any>> };
-  return Object.entries(json.resource ?? {}).flatMap(([type, byId]) =>
-    Object.entries(byId).map(([logicalId, attrs]) => ({ type, logicalId, path: attrs["//"]?.metadata?.path ?? logicalId, attrs })),
-  );
+/** What checking found. */
+export interface PolicyReport {
+  readonly violations: readonly Violation[];
+  readonly suppressed: readonly AppliedSuppression[];
 }
 
-/** The pack as an Aspect: visiting collects violations and applied suppressions. */
-export class PolicyPack implements IAspect {
-  /** Violations found so far. */
-  public readonly violations: Violation[] = [];
-  /** Suppressions that took effect so far. */
-  public readonly suppressed: AppliedSuppression[] = [];
-  private readonly stacks = new Map<TerraformStack, StackView>();
-
-  /** Builds the pack; by default with every rule. */
-
-  constructor(private readonly rules: readonly PolicyRule[] = POLICY_RULES) {}
-
-  public visit(node: IConstruct): void {
-    if (!(node instanceof TerraformResource)) return;
-    const rules = this.rules.filter((r) => r.resourceTypes.includes(node.terraformResourceType));
-    if (rules.length === 0) return;
-    const stack = this.stackView(TerraformStack.of(node));
-    const resource = stack.resourcesOf(node.terraformResourceType).find((r) => r.logicalId === node.friendlyUniqueId);
-    if (!resource) return;
-    for (const rule of rules) {
-      const problem = rule.check(resource, stack);
+/** Checks one stack's resources as synthesized against `rules`. */
+export function checkStack(stack: TerraformStack, rules: readonly PolicyRule[] = POLICY_RULES): PolicyReport {
+  const resources = resourceViews(stack.toTerraform());
+  const byType = new Map<string, ResourceView[]>();
+  for (const r of resources) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+  const view: StackView = { resourcesOf: (type) => byType.get(type) ?? [] };
+  const constructs = new Map(stack.node.findAll().map((c) => [c.node.path, c]));
+  const violations: Violation[] = [];
+  const suppressed: AppliedSuppression[] = [];
+  for (const resource of resources) {
+    for (const rule of rules.filter((r) => r.resourceTypes.includes(resource.type))) {
+      const problem = rule.check(resource, view);
       if (problem === undefined) continue;
-      const suppression = suppressionOf(node, rule.id);
-      if (suppression) this.suppressed.push({ ...suppression, path: node.node.path });
-      else this.violations.push({ rule: rule.id, path: node.node.path, type: resource.type, problem, fix: rule.fix });
+      const construct = constructs.get(resource.path);
+      const suppression = construct && suppressionOf(construct, rule.id);
+      if (suppression) suppressed.push({ ...suppression, path: resource.path });
+      else violations.push({ rule: rule.id, path: resource.path, type: resource.type, problem, fix: rule.fix });
     }
   }
-
-  private stackView(stack: TerraformStack): StackView {
-    let cached = this.stacks.get(stack);
-    if (!cached) {
-      const resources = stackResources(stack);
-      cached = { resourcesOf: (type) => resources.filter((r) => r.type === type) };
-      this.stacks.set(stack, cached);
-    }
-    return cached;
-  }
+  return { violations, suppressed };
 }
 
 /** Thrown when an app breaks the policy; the message lists every violation with its fix. */
@@ -149,9 +120,11 @@ export class PolicyViolationError extends Error {
   }
 }
 
-/** Runs the pack over every construct of `scope`; throws on any violation, returns the suppressions. */
-export function enforcePolicy(scope: Construct, pack = new PolicyPack()): readonly AppliedSuppression[] {
-  for (const node of scope.node.findAll()) pack.visit(node);
-  if (pack.violations.length > 0) throw new PolicyViolationError(pack.violations);
-  return pack.suppressed;
+/** Checks every stack of `scope`; throws on any violation, returns the suppressions that applied. */
+export function enforcePolicy(scope: Construct, rules: readonly PolicyRule[] = POLICY_RULES): readonly AppliedSuppression[] {
+  const stacks = scope.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
+  const reports = stacks.map((stack) => checkStack(stack, rules));
+  const violations = reports.flatMap((r) => r.violations);
+  if (violations.length > 0) throw new PolicyViolationError(violations);
+  return reports.flatMap((r) => r.suppressed);
 }

@@ -1,0 +1,126 @@
+/**
+ * The checks that span several settings of an environment file. They run only on values that
+ * passed the field schema, and each problem names the setting it is about.
+ */
+import { cidrContains, cidrSize, cidrsOverlap, subnetHostProblem } from "../cidr";
+import { flowEnds } from "./derived";
+import { pathText } from "./path-text";
+import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig } from "./schema";
+
+/** A problem found by the checks that span several settings. */
+export type Issue = { path: (string | number)[]; message: string };
+
+/** Every check that spans several settings; each problem names the setting it is about. */
+export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
+  const issues: Issue[] = [];
+  const side = env.serviceSide;
+  const serviceVpc = side.type === "peeredVpc" ? side.vpc : undefined;
+  const vpcs: { path: (string | number)[]; cidr: string; subnets: { availabilityZone: string; cidr: string }[] }[] = [
+    { path: ["proxyVpc"], ...env.proxyVpc },
+    ...env.appVpcs.map((a, i) => ({ path: ["appVpcs", i], cidr: a.cidr, subnets: a.subnets ?? [] })),
+    ...(serviceVpc ? [{ path: ["serviceSide", "vpc"], ...serviceVpc }] : []),
+  ];
+
+  env.appVpcs.forEach((a, i) => {
+    if (a.existing) {
+      for (const key of ["subnets", "appServer"] as const) {
+        if (a[key] !== undefined) issues.push({ path: ["appVpcs", i, key], message: "is set for an existing VPC; the project adds nothing to it but the peering and its routes. Remove it" });
+      }
+      if (a.sessionManagerEndpoints) issues.push({ path: ["appVpcs", i, "sessionManagerEndpoints"], message: "is true for an existing VPC; the project adds no endpoints to it. Remove it" });
+      if ((a.existing.accountId === undefined) !== (a.existing.roleArn === undefined)) {
+        issues.push({ path: ["appVpcs", i, "existing", a.existing.accountId ? "roleArn" : "accountId"], message: "is missing; cross-account peering needs both accountId and roleArn" });
+      }
+      if (a.existing.roleArn && a.existing.accountId && !a.existing.roleArn.includes(`::${a.existing.accountId}:`)) {
+        issues.push({ path: ["appVpcs", i, "existing", "roleArn"], message: `is not a role of account ${a.existing.accountId}; the role must live where the VPC does` });
+      }
+    } else if (!a.subnets) {
+      issues.push({ path: ["appVpcs", i, "subnets"], message: "is missing; a created VPC needs at least one subnet (or set existing to use a VPC that exists)" });
+    }
+  });
+
+  for (const v of vpcs) {
+    v.subnets.forEach((s, i) => {
+      const at = [...v.path, "subnets", i];
+      if (!s.availabilityZone.startsWith(env.region)) {
+        issues.push({ path: [...at, "availabilityZone"], message: `is not in the environment's region ${env.region}; use a zone such as ${env.region}a` });
+      }
+      if (!cidrContains(v.cidr, s.cidr)) {
+        issues.push({ path: [...at, "cidr"], message: `is not inside the VPC's block ${v.cidr}; pick a subnet block within it` });
+      }
+      if (v.subnets.findIndex((o) => o.availabilityZone === s.availabilityZone) < i) {
+        issues.push({ path: [...at, "availabilityZone"], message: "is the zone of an earlier subnet of the same VPC; give at most one subnet per zone" });
+      }
+      for (let j = 0; j < i; j++) {
+        if (cidrsOverlap(v.subnets[j].cidr, s.cidr)) {
+          issues.push({ path: [...at, "cidr"], message: `overlaps subnet ${j} (${v.subnets[j].cidr}) of the same VPC; subnets need disjoint blocks` });
+        }
+      }
+    });
+  }
+
+  // Every VPC is peered with or routed through the proxy VPC, so all of them need disjoint blocks.
+  vpcs.forEach((v, i) => {
+    for (let j = 0; j < i; j++) {
+      if (cidrsOverlap(vpcs[j].cidr, v.cidr)) {
+        issues.push({
+          path: [...v.path, "cidr"],
+          message: `overlaps \`${pathText([...vpcs[j].path, "cidr"])}\` ${vpcs[j].cidr}; VPCs that are peered or routed together need disjoint blocks`,
+        });
+      }
+    }
+  });
+
+  duplicates(env.appVpcs.map((a) => a.name)).forEach((i) =>
+    issues.push({ path: ["appVpcs", i, "name"], message: "is used by another app VPC; names must be unique" }),
+  );
+  duplicates(env.services.map((s) => s.name)).forEach((i) =>
+    issues.push({ path: ["services", i, "name"], message: "is used by another service; names must be unique" }),
+  );
+
+  env.services.forEach((s, i) => {
+    duplicates(s.ports).forEach((p) => issues.push({ path: ["services", i, "ports", p], message: "is listed twice; list each port once" }));
+    for (const v of vpcs.slice(0, 1 + env.appVpcs.length)) {
+      if (cidrsOverlap(v.cidr, s.cidr)) {
+        issues.push({
+          path: ["services", i, "cidr"],
+          message: `overlaps \`${pathText([...v.path, "cidr"])}\` ${v.cidr}; the service must lie outside the proxy and app VPCs or its routes collide`,
+        });
+      }
+    }
+    if (serviceVpc && !cidrContains(serviceVpc.cidr, s.cidr)) {
+      issues.push({
+        path: ["services", i, "cidr"],
+        message: `is not inside \`serviceSide.vpc.cidr\` ${serviceVpc.cidr}; with a peered service VPC every service lies in that VPC`,
+      });
+    }
+  });
+
+  const proxySubnet = env.proxyVpc.subnets[0].cidr;
+  if (env.proxy.privateIp !== undefined) {
+    const problem = subnetHostProblem(env.proxy.privateIp, proxySubnet);
+    if (problem) issues.push({ path: ["proxy", "privateIp"], message: `${problem}; the proxy sits in the proxy VPC's first subnet` });
+  } else if (cidrSize(proxySubnet) <= DEFAULT_PROXY_HOST_OFFSET + 1) {
+    issues.push({ path: ["proxy", "privateIp"], message: `is not set and ${proxySubnet} is too small for the default; set it` });
+  }
+
+  const ends = new Set(flowEnds(env));
+  env.expectedFlows.forEach((flow, i) => {
+    for (const end of ["from", "to"] as const) {
+      if (!ends.has(flow[end])) {
+        issues.push({ path: ["expectedFlows", i, end], message: `names no server; use one of ${[...ends].map((e) => `"${e}"`).join(", ")}` });
+      }
+    }
+  });
+
+  if (!env.proxyBypass.includes("169.254.169.254")) {
+    issues.push({
+      path: ["proxyBypass"],
+      message: "leaves out 169.254.169.254; Windows agents would send instance metadata requests to the proxy, which refuses them. Add it",
+    });
+  }
+  return issues;
+}
+
+function duplicates<T>(values: readonly T[]): number[] {
+  return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));
+}

@@ -1,0 +1,6 @@
+/** Environment files: the schema, the checks across settings, loading, and derived values. */
+export * from "./schema";
+export * from "./checks";
+export * from "./derived";
+export * from "./load";
+export * from "./path-text";

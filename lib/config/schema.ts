@@ -1,0 +1,287 @@
+/**
+ * The schema of an environment file (`config/<name>.json`). One zod schema gives the TypeScript
+ * type, the validation with messages that name the setting, and `config/schema.json` for editors.
+ */
+import { z } from "zod";
+import { cidrProblem, isIpv4Address } from "../cidr";
+import { POLICY_RULE_IDS } from "../policy/rules";
+
+/** Amazon Linux 2023, x86_64, from the public SSM parameters. */
+export const AMAZON_LINUX_2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+/** Windows Server 2022, English, from the public SSM parameters. */
+export const WINDOWS_SERVER_2022_PARAMETER = "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base";
+/** Where the proxy's address sits in its subnet unless `proxy.privateIp` says otherwise. */
+export const DEFAULT_PROXY_HOST_OFFSET = 10;
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/, {
+    message: "must be 2 to 24 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+  })
+  .describe("A short name used in construct ids and Name tags.");
+
+const region = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: "is not an AWS region name; write one such as ap-northeast-1" })
+  .describe("An AWS region, such as ap-northeast-1.");
+
+const cidr = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = cidrProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .describe("An IPv4 CIDR block with no host bits set, such as 10.0.0.0/24.");
+
+/** AWS accepts VPC and subnet blocks from /16 to /28. */
+const awsBlock = cidr.superRefine((value, ctx) => {
+  if (cidrProblem(value)) return;
+  const prefix = Number(value.split("/")[1]);
+  if (prefix < 16 || prefix > 28) {
+    ctx.addIssue({ code: "custom", message: `has a /${prefix} prefix; AWS accepts VPC and subnet sizes from /16 to /28` });
+  }
+});
+
+const port = z
+  .number({ message: "must be a port number (a whole number from 1 to 65535)" })
+  .int({ message: "must be a whole number from 1 to 65535" })
+  .min(1, { message: "is out of range; ports go from 1 to 65535" })
+  .max(65535, { message: "is out of range; ports go from 1 to 65535" });
+
+const availabilityZone = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: "is not an availability zone name; write one such as ap-northeast-1a" });
+
+const subnet = z
+  .strictObject({
+    availabilityZone: availabilityZone.describe("The availability zone of the subnet; it must be in the environment's region."),
+    cidr: awsBlock.describe("The subnet's block, inside the VPC's block and disjoint from the VPC's other subnets."),
+  })
+  .describe("A private subnet. Instances are placed in the VPC's first subnet.");
+
+const vpcFields = {
+  cidr: awsBlock.describe("The VPC's IPv4 block (/16 to /28)."),
+  subnets: z.array(subnet).min(1, { message: "is empty; give at least one subnet" }).describe("The VPC's private subnets."),
+  sessionManagerEndpoints: z
+    .boolean()
+    .default(false)
+    .describe("Create interface endpoints for ssm, ssmmessages and ec2messages so Session Manager works without internet access."),
+};
+
+const vpc = z.strictObject(vpcFields);
+
+const ssmParameter = z
+  .string()
+  .regex(/^\/[A-Za-z0-9_.\-/]+$/, { message: "is not an SSM parameter name; it starts with / such as /aws/service/ami-amazon-linux-latest/..." });
+
+const instanceType = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: "is not an EC2 instance type; write one such as t3.micro" });
+
+function instance(defaults: { instanceType: string; amiParameter: string; rootVolumeSizeGiB: number }, what: string) {
+  return z
+    .strictObject({
+      instanceType: instanceType.default(defaults.instanceType).describe(`The EC2 instance type of the ${what}.`),
+      amiParameter: ssmParameter
+        .default(defaults.amiParameter)
+        .describe(`The SSM parameter that holds the ${what}'s AMI id (public parameters are kept current by AWS).`),
+      rootVolumeSizeGiB: z
+        .number()
+        .int({ message: "must be a whole number of GiB" })
+        .min(8, { message: "is below 8 GiB, smaller than any AMI this project uses" })
+        .max(16384, { message: "is above the 16384 GiB that gp3 allows" })
+        .default(defaults.rootVolumeSizeGiB)
+        .describe(`The root volume's size in GiB (gp3, encrypted); at least the AMI's own size.`),
+      detailedMonitoring: z.boolean().default(true).describe("One-minute CloudWatch metrics for the instance."),
+    })
+    .describe(`The ${what} instance.`);
+}
+
+const linuxServerDefaults = { instanceType: "t3.micro", amiParameter: AMAZON_LINUX_2023_PARAMETER, rootVolumeSizeGiB: 8 };
+
+const proxy = instance(linuxServerDefaults, "proxy")
+  .extend({
+    port: port.default(3128).describe("The port Squid listens on."),
+    privateIp: z
+      .string()
+      .refine(isIpv4Address, { message: "is not an IPv4 address; write one such as 10.0.0.10" })
+      .optional()
+      .describe(`The proxy's fixed private address in the proxy VPC's first subnet, so app servers keep a working setting when the proxy is replaced. Default: the subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}.`),
+  })
+  .describe("The Squid forward proxy in the proxy VPC.");
+
+const existingVpc = z
+  .strictObject({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: "is not a VPC id such as vpc-0123456789abcdef0" }).describe("The existing VPC's id."),
+    routeTableIds: z
+      .union([z.literal("all"), z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, { message: "is not a route table id such as rtb-0123456789abcdef0" })).min(1)], {
+        message: 'must be "all" or a list of route table ids such as ["rtb-0123456789abcdef0"]',
+      })
+      .describe('The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning).'),
+    accountId: z.string().regex(/^\d{12}$/, { message: "is not a 12-digit AWS account id" }).optional().describe("The VPC's account when it is not the proxy's (cross-account peering)."),
+    roleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: "is not an IAM role ARN such as arn:aws:iam::111122223333:role/name" })
+      .optional()
+      .describe("With accountId: a role in that account that accepts the peering and adds the routes there."),
+  })
+  .describe("An app VPC that already exists: only the peering, its routes and the proxy's rules are added.");
+
+const appVpc = z
+  .strictObject({
+    name: name.describe("The app VPC's name, unique among app VPCs."),
+    cidr: vpcFields.cidr,
+    subnets: vpcFields.subnets.optional().describe("The VPC's private subnets; for a created VPC only."),
+    sessionManagerEndpoints: vpcFields.sessionManagerEndpoints,
+    existing: existingVpc.optional().describe("Set to use an existing VPC instead of creating one."),
+    appServer: instance({ instanceType: "t3.medium", amiParameter: WINDOWS_SERVER_2022_PARAMETER, rootVolumeSizeGiB: 30 }, "Windows app server")
+      .optional()
+      .describe("A Windows app server whose machine-wide proxy setting points at the proxy. Default: no app server."),
+  })
+  .describe("A VPC whose servers use the external service through the proxy; peered with the proxy VPC.");
+
+const service = z
+  .strictObject({
+    name: name.describe("The destination's name, unique among services."),
+    cidr: cidr.describe("The addresses of the external service."),
+    ports: z.array(port).min(1, { message: "is empty; give at least one port" }).describe("The TCP ports the proxy may reach there."),
+  })
+  .describe("A destination that the proxy may forward to.");
+
+const peeredServiceVpc = z
+  .strictObject({
+    type: z.literal("peeredVpc"),
+    vpc: vpc.describe("The VPC that stands in for the Direct Connect side."),
+    server: instance(linuxServerDefaults, "service (httpd)"),
+  })
+  .describe("Verification: a VPC peered with the proxy VPC, running httpd, stands in for the Direct Connect side.");
+
+const gatewayFields = {
+  routing: z
+    .enum(["static", "propagation"], { message: 'must be "static" or "propagation"' })
+    .default("static")
+    .describe('"static": the proxy VPC\'s route tables send exactly the services\' blocks to the gateway; "propagation": they take whatever the provider advertises over BGP.'),
+  amazonSideAsn: z.number().int().min(64512).max(4294967294).optional().describe("The private ASN of the virtual private gateway. Default: Amazon's."),
+};
+
+const virtualPrivateGateway = z
+  .strictObject({ type: z.literal("virtualPrivateGateway"), ...gatewayFields })
+  .describe("Production: a virtual private gateway attached to the proxy VPC, for a Direct Connect private virtual interface.");
+
+const directConnectGateway = z
+  .strictObject({
+    type: z.literal("directConnectGateway"),
+    directConnectGatewayId: z
+      .string()
+      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: "is not a Direct Connect gateway id (a UUID)" })
+      .describe("The existing Direct Connect gateway to associate with."),
+    ...gatewayFields,
+  })
+  .describe("Production: a virtual private gateway on the proxy VPC, associated with an existing Direct Connect gateway.");
+
+const SERVICE_SIDE_TYPES = ["peeredVpc", "virtualPrivateGateway", "directConnectGateway"];
+
+const serviceSide = z
+  .discriminatedUnion("type", [peeredServiceVpc, virtualPrivateGateway, directConnectGateway], {
+    message: `has an unknown or missing \`type\`; use one of ${SERVICE_SIDE_TYPES.map((t) => `"${t}"`).join(", ")}`,
+  })
+  .describe("How the proxy VPC reaches the external service.");
+
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message: "is not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)",
+  })
+  .refine((v) => !v.includes("..") && !isIpv4Address(v), { message: "is not a valid S3 bucket name (no '..', not an IP address)" });
+
+const state = z
+  .strictObject({
+    bucket: bucketName.describe("The S3 bucket that holds Terraform state; it must exist before the first deploy."),
+    region: region.optional().describe("The bucket's region. Default: the environment's region."),
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { message: "is not a usable key prefix; use letters, digits, '_', '.', '-' and '/' with no leading or trailing '/'" })
+      .default("proxy-over-peering")
+      .describe("Each stack's state lives at <keyPrefix>/<environment>/terraform.tfstate."),
+    noncurrentVersionExpirationDays: z
+      .number()
+      .int({ message: "must be a whole number of days" })
+      .min(1, { message: "must be at least 1 day" })
+      .default(90)
+      .describe("The bootstrap stack's bucket deletes replaced state versions after this many days."),
+  })
+  .describe("Where Terraform keeps this environment's state: S3 with encryption and S3-native locking.");
+
+/** The retention periods that CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const tags = z
+  .record(
+    z.string().regex(/^(?!aws:)(?!Name$)[\p{L}\p{N} _.:/=+\-@]{1,128}$/u, {
+      message: "is not a usable tag key (1 to 128 characters, not starting with aws:, and not Name, which the project sets)",
+    }),
+    z.string().max(256, { message: "is longer than the 256 characters AWS allows in a tag value" }),
+  )
+  .default({})
+  .describe("Tags added to every resource, after Project and Environment.");
+
+/** The schema of one environment file, without the checks that span several settings. */
+export const environmentShape = z
+  .strictObject({
+    $schema: z.string().optional().describe("The JSON Schema that editors use for this file."),
+    name: name.describe("The environment's name: the stack's name and the start of every Name tag."),
+    region,
+    project: name.default("proxy-over-peering").describe("The Project tag on every resource."),
+    tags,
+    state,
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), { message: `is not a retention CloudWatch Logs accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}` })
+      .default(90)
+      .describe("How long VPC flow logs and Squid's access log are kept in CloudWatch Logs, in days."),
+    proxyVpc: vpc.describe("The VPC with the CIDR that the Direct Connect provider dictates."),
+    proxy,
+    appVpcs: z.array(appVpc).min(1, { message: "is empty; give at least one app VPC" }),
+    serviceSide,
+    services: z.array(service).min(1, { message: "is empty; give at least one service destination" }),
+    expectedFlows: z
+      .array(
+        z.strictObject({
+          from: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
+          to: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
+          port: port,
+          expect: z.enum(["allowed", "denied"], { message: 'must be "allowed" or "denied"' }),
+        }),
+      )
+      .default([])
+      .describe("Flows that `npm run reachability` must find allowed or denied in the synthesized stack."),
+    policySuppressions: z
+      .array(
+        z.strictObject({
+          rule: z.enum(POLICY_RULE_IDS as [string, ...string[]], { message: `is not a rule of the policy pack; the rules are ${POLICY_RULE_IDS.join(", ")}` }),
+          path: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/, { message: "is not a construct path inside the stack, such as Proxy/Server/Resource" })
+            .describe("The construct (and everything in it) that the rule is switched off for, as in cdk.tf.json's //.metadata.path without the stack name."),
+          reason: z.string().min(10, { message: "is too short; say why the rule does not apply (at least 10 characters)" }),
+        }),
+      )
+      .default([])
+      .describe("Deliberate exceptions to the policy pack, each with its reason; printed with every synthesis."),
+    proxyBypass: z
+      .array(z.string().regex(/^[^;\s"']+$/, { message: "must be one host pattern with no spaces, quotes or ';'" }))
+      .default(["<local>", "169.254.169.254", "*.amazonaws.com"])
+      .describe("Hosts that Windows app servers reach without the proxy; keep the metadata address 169.254.169.254 in it."),
+  })
+  .describe("One environment: a proxy VPC, its app VPCs and the service side.");
+
+/** A validated environment, defaults filled in. */
+export type EnvironmentConfig = z.infer<typeof environmentShape>;
+/** An app VPC of an environment. */
+export type AppVpcConfig = EnvironmentConfig["appVpcs"][number];
+/** A VPC's settings. */
+export type VpcConfig = EnvironmentConfig["proxyVpc"];
+/** The service side of an environment. */
+export type ServiceSideConfig = EnvironmentConfig["serviceSide"];
+/** A service destination. */
+export type ServiceConfig = EnvironmentConfig["services"][number];

@@ -1,0 +1,88 @@
+/**
+ * Every name that more than one file relies on, defined once: AWS resource names and Name tags,
+ * construct ids that the rehearsal and the policy suppressions address, stack output names and
+ * state locations. Constructs, the proof harness and the scripts all import them from here.
+ */
+
+/** The prefix of the project's own CloudWatch Logs groups. */
+export const LOG_GROUP_PREFIX = "/proxy-over-peering";
+
+/** The log group that receives Squid's access log. */
+export function accessLogGroupName(environment: string): string {
+  return `${LOG_GROUP_PREFIX}/${environment}/squid-access`;
+}
+
+/** The log group of a VPC's flow log. */
+export function flowLogGroupName(vpcName: string): string {
+  return `/vpc-flow-logs/${vpcName}`;
+}
+
+/** The alarm that recovers the single proxy instance. */
+export function recoveryAlarmName(environment: string): string {
+  return `${environment}-proxy-auto-recover`;
+}
+
+/** The Name of a VPC of an environment, such as verification-proxy or verification-app. */
+export function vpcName(environment: string, vpc: string): string {
+  return `${environment}-${vpc}`;
+}
+
+/** The VPC names of the proxy and service sides (app VPCs use their own names). */
+export const PROXY_VPC = "proxy";
+export const SERVICE_VPC = "service";
+
+/** The Name tags of the servers: the proxy, the stand-in service, and the app server of an app VPC. */
+export const serverNames = {
+  proxy: (environment: string) => `${environment}-proxy`,
+  service: (environment: string) => `${environment}-service`,
+  appServer: (environment: string, app: string) => `${vpcName(environment, app)}-server`,
+};
+
+/** Construct ids of an environment stack, which become Terraform addresses and suppression paths. */
+export const constructIds = {
+  proxy: "Proxy",
+  proxyVpc: "ProxyVpc",
+  appLink: (app: string) => `App-${app}`,
+  serviceSide: "ServiceSide",
+  /** Inside an app link: the VPC, the peering and the app server. */
+  linkVpc: "Vpc",
+  linkPeering: "Peering",
+  linkServer: "Server",
+};
+
+/** Construct paths, relative to the stack, of the servers whose settings the rehearsal adjusts. */
+export const serverPaths = {
+  proxy: constructIds.proxy,
+  appServer: (app: string) => `${constructIds.appLink(app)}/${constructIds.linkServer}`,
+  service: `${constructIds.serviceSide}/${constructIds.linkServer}`,
+};
+
+/** Stack outputs that the rehearsal and users read. */
+export const outputNames = {
+  proxyAddress: "proxy_address",
+  proxyUrl: "proxy_url",
+  proxyAccessLogGroup: "proxy_access_log_group",
+  serviceUrl: "service_url",
+  servicePeeringId: "service_peering_id",
+  appPeeringId: (app: string) => `peering_${app}_id`,
+  appServerId: (app: string) => `app_server_${app}_id`,
+  vpnGatewayId: "vpn_gateway_id",
+  dxGatewayAssociationId: "dx_gateway_association_id",
+};
+
+/** The state key of an environment: `<keyPrefix>/<environment>/terraform.tfstate`. */
+export function stateKey(keyPrefix: string, environment: string): string {
+  return `${keyPrefix}/${environment}/terraform.tfstate`;
+}
+
+/** The stack name of the bootstrap stack for a state bucket. */
+export function bootstrapStackName(bucketName: string): string {
+  return `state-${bucketName.replace(/\./g, "-")}`;
+}
+
+/** IAM role names of an environment. */
+export const roleNames = {
+  instance: (environment: string) => `${environment}-instance`,
+  proxy: (environment: string) => `${environment}-proxy`,
+  flowLogs: (environment: string) => `${environment}-flow-logs`,
+};

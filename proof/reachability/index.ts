@@ -1,0 +1,4 @@
+/** The reachability analysis: model, analysis and report. */
+export * from "./model";
+export * from "./analysis";
+export * from "./report";

@@ -1,0 +1,156 @@
+/**
+ * The model of the reachability analysis: the parts of a synthesized stack that decide who reaches
+ * whom (VPCs, subnets, route tables and routes, peerings, security groups and their rules in every
+ * Terraform shape, network ACLs, instances), keyed by Terraform address.
+ */
+import { addressOf, blocks, referencedAddress, TerraformJson } from "../../lib/tf-json";
+
+export interface Rule {
+  readonly address: string;
+  readonly description?: string;
+  readonly protocol: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+  readonly cidr?: string;
+  readonly groupRef?: string;
+  readonly prefixList?: string;
+}
+
+export interface NaclRule {
+  readonly number: number;
+  readonly egress: boolean;
+  readonly protocol: string;
+  readonly action: "allow" | "deny";
+  readonly cidr: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+}
+
+/** An instance as the analysis sees it. */
+export interface Endpoint {
+  /** The Name tag, or the Terraform address. */
+  readonly name: string;
+  readonly address: string;
+  readonly vpc: string;
+  readonly vpcCidr: string;
+  readonly subnet: string;
+  /** The instance's fixed address, or its subnet's block when AWS picks the address. */
+  readonly range: string;
+  readonly groups: readonly string[];
+}
+
+/** The parts of a stack the analysis uses, read from its synthesized JSON. */
+export class Model {
+  readonly vpcs = new Map<string, string>(); // vpc key -> cidr
+  readonly subnets = new Map<string, { vpc: string; cidr: string }>();
+  readonly routeTableOfSubnet = new Map<string, string>();
+  readonly routes = new Map<string, { destination: string; target: string; address: string }[]>(); // route table -> routes
+  readonly peerings = new Map<string, [string, string]>();
+  readonly groups = new Map<string, { vpc: string; ingress: Rule[]; egress: Rule[] }>();
+  readonly naclOfSubnet = new Map<string, { address: string; rules: NaclRule[] }>();
+  readonly endpoints: Endpoint[] = [];
+
+  constructor(stack: TerraformJson) {
+    const resources: Record<string, Record<string, any>> = stack.resource ?? {};
+    const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
+
+    each("aws_vpc", (n, r) => this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block));
+    each("aws_subnet", (n, r) => this.subnets.set(addressOf("aws_subnet", n), { vpc: referencedAddress(r.vpc_id) ?? "?", cidr: r.cidr_block }));
+    each("aws_route_table_association", (_n, r) => {
+      const subnet = referencedAddress(r.subnet_id);
+      const table = referencedAddress(r.route_table_id);
+      if (subnet && table) this.routeTableOfSubnet.set(subnet, table);
+    });
+    const addRoute = (table: string, destination: string, target: string, address: string) => {
+      if (!this.routes.has(table)) this.routes.set(table, []);
+      this.routes.get(table)!.push({ destination, target, address });
+    };
+    each("aws_route_table", (n, r) => {
+      if (!this.routes.has(addressOf("aws_route_table", n))) this.routes.set(addressOf("aws_route_table", n), []);
+      for (const inline of blocks(r.route)) {
+        const target = referencedAddress(inline.vpc_peering_connection_id) ?? referencedAddress(inline.gateway_id) ?? referencedAddress(inline.nat_gateway_id) ?? referencedAddress(inline.transit_gateway_id) ?? "other";
+        if (inline.cidr_block) addRoute(addressOf("aws_route_table", n), inline.cidr_block, target, `aws_route_table.${n} (inline route)`);
+      }
+    });
+    each("aws_route", (n, r) => {
+      const table = referencedAddress(r.route_table_id);
+      const target = referencedAddress(r.vpc_peering_connection_id) ?? referencedAddress(r.gateway_id) ?? referencedAddress(r.nat_gateway_id) ?? referencedAddress(r.transit_gateway_id) ?? "other";
+      if (table && r.destination_cidr_block) addRoute(table, r.destination_cidr_block, target, `aws_route.${n}`);
+    });
+    each("aws_vpc_peering_connection", (n, r) => this.peerings.set(addressOf("aws_vpc_peering_connection", n), [referencedAddress(r.vpc_id) ?? "?", referencedAddress(r.peer_vpc_id) ?? "?"]));
+
+    const rule = (address: string, r: any, protocolKey: string, cidr?: string, group?: string, prefixList?: string): Rule => ({
+      address,
+      description: r.description,
+      protocol: String(r[protocolKey]),
+      fromPort: Number(r.from_port ?? 0),
+      toPort: Number(r.to_port ?? 65535),
+      cidr,
+      groupRef: group,
+      prefixList,
+    });
+    each("aws_security_group", (n, r) => {
+      const group = { vpc: referencedAddress(r.vpc_id) ?? "?", ingress: [] as Rule[], egress: [] as Rule[] };
+      for (const direction of ["ingress", "egress"] as const) {
+        for (const inline of blocks(r[direction])) {
+          for (const c of inline.cidr_blocks ?? []) group[direction].push(rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", c));
+          for (const g of inline.security_groups ?? []) group[direction].push(rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", undefined, referencedAddress(g)));
+        }
+      }
+      this.groups.set(addressOf("aws_security_group", n), group);
+    });
+    const attach = (groupRef: string | undefined, direction: "ingress" | "egress", r: Rule) => {
+      const group = groupRef ? this.groups.get(groupRef) : undefined;
+      if (group) group[direction].push(r);
+    };
+    for (const [type, direction] of [
+      ["aws_vpc_security_group_ingress_rule", "ingress"],
+      ["aws_vpc_security_group_egress_rule", "egress"],
+    ] as const) {
+      each(type, (n, r) => attach(referencedAddress(r.security_group_id), direction, rule(`${type}.${n}`, r, "ip_protocol", r.cidr_ipv4, referencedAddress(r.referenced_security_group_id), r.prefix_list_id)));
+    }
+    each("aws_security_group_rule", (n, r) => {
+      const direction = r.type === "egress" ? "egress" : "ingress";
+      const address = `aws_security_group_rule.${n}`;
+      for (const c of r.cidr_blocks ?? []) attach(referencedAddress(r.security_group_id), direction, rule(address, r, "protocol", c));
+      if (r.source_security_group_id) attach(referencedAddress(r.security_group_id), direction, rule(address, r, "protocol", undefined, referencedAddress(r.source_security_group_id)));
+    });
+
+    each("aws_network_acl", (n, r) => {
+      const rules: NaclRule[] = [];
+      for (const egress of [false, true]) {
+        for (const e of blocks(r[egress ? "egress" : "ingress"])) {
+          rules.push({ number: e.rule_no, egress, protocol: String(e.protocol), action: e.action, cidr: e.cidr_block, fromPort: e.from_port, toPort: e.to_port });
+        }
+      }
+      const acl = { address: `aws_network_acl.${n}`, rules };
+      for (const s of r.subnet_ids ?? []) {
+        const subnet = referencedAddress(s);
+        if (subnet) this.naclOfSubnet.set(subnet, acl);
+      }
+    });
+    each("aws_network_acl_rule", (_n, r) => {
+      const aclKey = referencedAddress(r.network_acl_id);
+      for (const acl of this.naclOfSubnet.values()) {
+        if (acl.address === aclKey) {
+          acl.rules.push({ number: r.rule_number, egress: r.egress === true, protocol: String(r.protocol), action: r.rule_action, cidr: r.cidr_block, fromPort: r.from_port, toPort: r.to_port });
+        }
+      }
+    });
+
+    each("aws_instance", (n, r) => {
+      const subnet = referencedAddress(r.subnet_id);
+      const info = subnet ? this.subnets.get(subnet) : undefined;
+      if (!subnet || !info) return;
+      this.endpoints.push({
+        name: r.tags?.Name ?? `aws_instance.${n}`,
+        address: `aws_instance.${n}`,
+        vpc: info.vpc,
+        vpcCidr: this.vpcs.get(info.vpc) ?? "?",
+        subnet,
+        range: typeof r.private_ip === "string" && !r.private_ip.includes("${") ? `${r.private_ip}/32` : info.cidr,
+        groups: (r.vpc_security_group_ids ?? []).map(referencedAddress).filter(Boolean),
+      });
+    });
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The judgements of the deploy rehearsal, kept pure so that tests can feed them made-up input:
+ * what the emulator must hold after a deploy, which plan changes are emulator artefacts, and what
+ * must be gone after a destroy.
+ */
+import { addressInCidr } from "../lib/cidr";
+import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, peeredServiceSide, proxyPrivateIp } from "../lib/config";
+import { accessLogGroupName, outputNames, recoveryAlarmName, serverPaths } from "../lib/naming";
+
+/** What scripts/emulator_api.py reports of the emulator's contents. */
+export interface EmulatorInventory {
+  readonly instances: readonly {
+    id: string;
+    name?: string;
+    state: string;
+    privateIp?: string;
+    publicIp?: string;
+    httpTokens?: string;
+    userData?: string | null;
+    securityGroups: string[];
+  }[];
+  readonly vpcs: readonly { id: string; cidr: string; name?: string; project?: string }[];
+  readonly peerings: readonly { id: string; status: string; requesterCidr?: string; accepterCidr?: string }[];
+  readonly routes: readonly { vpcId: string; destination?: string; peering?: string }[];
+  readonly securityGroups: readonly { id: string; name: string; vpcId?: string }[];
+  readonly vpcEndpoints: readonly string[];
+  readonly networkInterfaces: readonly { id: string; status: string; attachedToTerminated: boolean }[];
+  readonly iamRoles: readonly string[];
+  readonly instanceProfiles: readonly string[];
+  readonly logGroups: readonly string[];
+  readonly alarms: readonly string[];
+  readonly flowLogs: readonly string[];
+}
+
+/** Stack outputs as `cdktf deploy --outputs-file` writes them. */
+export type StackOutputs = Record<string, string>;
+
+/** A change to the environment that the emulator needs, with the reason. */
+export interface EmulatorAdjustment {
+  readonly setting: string;
+  readonly value: unknown;
+  readonly reason: string;
+}
+
+/**
+ * The environment as the emulator can run it. moto 5.2 knows no Windows AMI parameters (they are
+ * reserved names it cannot create either) and does not implement MonitorInstances.
+ */
+export function emulatorEnvironment(raw: any): { raw: any; adjustments: EmulatorAdjustment[] } {
+  const copy = JSON.parse(JSON.stringify(raw));
+  const adjustments: EmulatorAdjustment[] = [];
+  const servers: [string, any, string][] = [
+    ["proxy", copy.proxy, serverPaths.proxy],
+    ...(copy.appVpcs ?? []).map((a: any, i: number) => [`appVpcs[${i}].appServer`, a.appServer, serverPaths.appServer(a.name)] as [string, any, string]),
+    ["serviceSide.server", copy.serviceSide?.server, serverPaths.service],
+  ];
+  copy.policySuppressions = [...(copy.policySuppressions ?? [])];
+  for (const [path, server, constructPath] of servers) {
+    if (!server) continue;
+    if (path.startsWith("appVpcs")) {
+      server.amiParameter = AMAZON_LINUX_2023_PARAMETER;
+      adjustments.push({ setting: `${path}.amiParameter`, value: AMAZON_LINUX_2023_PARAMETER, reason: "moto knows no Windows AMI parameters" });
+    }
+    server.detailedMonitoring = false;
+    adjustments.push({ setting: `${path}.detailedMonitoring`, value: false, reason: "moto does not implement MonitorInstances" });
+    copy.policySuppressions.push({ rule: "PX-EC2-DETAILED-MONITORING", path: constructPath, reason: "emulator rehearsal: moto does not implement MonitorInstances" });
+  }
+  return { raw: copy, adjustments };
+}
+
+/** Everything that contradicts the deployed environment; empty when the deploy is as designed. */
+export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
+  const problems: string[] = [];
+  const vpcByCidr = new Map(inv.vpcs.map((v) => [v.cidr, v]));
+  const proxyCidr = env.proxyVpc.cidr;
+  const serviceCidr = peeredServiceSide(env, "the rehearsal's read-back").vpc.cidr;
+  for (const cidr of [proxyCidr, serviceCidr, ...env.appVpcs.map((a) => a.cidr)]) {
+    if (!vpcByCidr.has(cidr)) problems.push(`no VPC with ${cidr}`);
+  }
+
+  const peeringBetween = (a: string, b: string) =>
+    inv.peerings.find((p) => (p.requesterCidr === a && p.accepterCidr === b) || (p.requesterCidr === b && p.accepterCidr === a));
+  const expectRoute = (fromCidr: string, destination: string, peeringId?: string) => {
+    const vpc = vpcByCidr.get(fromCidr);
+    if (!vpc || !peeringId) return;
+    if (!inv.routes.some((r) => r.vpcId === vpc.id && r.destination === destination && r.peering === peeringId)) {
+      problems.push(`no route in ${fromCidr} to ${destination} via ${peeringId}`);
+    }
+  };
+  const checkPeering = (a: string, b: string, output: string, aDestinations: string[], bDestinations: string[]) => {
+    const peering = peeringBetween(a, b);
+    if (!peering) return problems.push(`no peering between ${a} and ${b}`);
+    if (peering.status !== "active") problems.push(`peering ${peering.id} between ${a} and ${b} is ${peering.status}, not active`);
+    if (outputs[output] !== peering.id) problems.push(`output ${output} is ${outputs[output]}, but the peering between ${a} and ${b} is ${peering.id}`);
+    aDestinations.forEach((d) => expectRoute(a, d, peering.id));
+    bDestinations.forEach((d) => expectRoute(b, d, peering.id));
+    return undefined;
+  };
+  for (const app of env.appVpcs) checkPeering(app.cidr, proxyCidr, outputNames.appPeeringId(app.name), [proxyCidr], [app.cidr]);
+  checkPeering(proxyCidr, serviceCidr, outputNames.servicePeeringId, env.services.map((s) => s.cidr), [proxyCidr]);
+
+  for (const app of env.appVpcs) {
+    const vpc = vpcByCidr.get(app.cidr);
+    const leak = inv.routes.find((r) => r.vpcId === vpc?.id && env.services.some((s) => s.cidr === r.destination));
+    if (leak) problems.push(`app VPC ${app.name} has a route to the service side (${leak.destination}); peering must not be transitive`);
+  }
+
+  const vpcIds = env.appVpcs.length + 2;
+  if (inv.flowLogs.length !== vpcIds) problems.push(`${inv.flowLogs.length} flow logs, expected one for each of the ${vpcIds} VPCs`);
+  const accessLog = accessLogGroupName(env.name);
+  if (!inv.logGroups.includes(accessLog)) problems.push(`no log group ${accessLog} for Squid's access log`);
+  if (!inv.alarms.includes(recoveryAlarmName(env.name))) problems.push(`no alarm ${recoveryAlarmName(env.name)}`);
+
+  const running = inv.instances.filter((i) => i.state === "running");
+  const expectedServers = 2 + env.appVpcs.filter((a) => a.appServer).length;
+  if (running.length !== expectedServers) problems.push(`${running.length} running instances, expected ${expectedServers}`);
+  for (const instance of running) {
+    if (instance.httpTokens !== "required") problems.push(`instance ${instance.name} allows IMDSv1 (http_tokens ${instance.httpTokens})`);
+    if (instance.publicIp) problems.push(`instance ${instance.name} has a public address ${instance.publicIp}`);
+    if (instance.securityGroups.length === 0) problems.push(`instance ${instance.name} has no security group`);
+  }
+
+  const proxyIp = proxyPrivateIp(env);
+  const proxy = running.find((i) => i.privateIp === proxyIp);
+  if (!proxy) problems.push(`no running instance at the proxy address ${proxyIp}`);
+  else {
+    for (const app of env.appVpcs) {
+      if (!proxy.userData?.includes(`acl localnet src ${app.cidr}\n`)) problems.push(`the proxy's user data lacks the ACL for ${app.cidr}`);
+    }
+    if (!proxy.userData?.includes("dnf install -y squid")) problems.push("the proxy's user data does not install Squid");
+  }
+  if (outputs[outputNames.proxyAddress] !== proxyIp) problems.push(`output ${outputNames.proxyAddress} is ${outputs[outputNames.proxyAddress]}, expected ${proxyIp}`);
+  if (outputs[outputNames.proxyUrl] !== `http://${proxyIp}:${env.proxy.port}`) problems.push(`output ${outputNames.proxyUrl} is ${outputs[outputNames.proxyUrl]}, expected http://${proxyIp}:${env.proxy.port}`);
+
+  const service = running.find((i) => i.privateIp && addressInCidr(i.privateIp, serviceCidr));
+  if (!service) problems.push("no running service instance");
+  else if (outputs[outputNames.serviceUrl] !== `http://${service.privateIp}:${env.services[0].ports[0]}/`) {
+    problems.push(`output ${outputNames.serviceUrl} is ${outputs[outputNames.serviceUrl]}, but the service runs at ${service.privateIp}`);
+  }
+  for (const app of env.appVpcs.filter((a) => a.appServer)) {
+    const id = outputs[outputNames.appServerId(app.name)];
+    const server = running.find((i) => i.id === id);
+    if (!server) problems.push(`output ${outputNames.appServerId(app.name)} ${id} is no running instance`);
+    else if (!server.userData?.includes(`$proxy = '${proxyIp}:${env.proxy.port}'`)) problems.push(`app server ${app.name} is not set to use ${proxyIp}:${env.proxy.port}`);
+  }
+  return problems;
+}
+
+/**
+ * What remains in the emulator of the project after a destroy (`left`, empty when nothing does),
+ * and what remains only because of how the emulator works (`tolerated`, with the reason).
+ */
+export function leftovers(inv: EmulatorInventory): { left: string[]; tolerated: string[] } {
+  const left: string[] = [];
+  const tolerated: string[] = [];
+  const add = (what: string, items: readonly unknown[]) => items.length > 0 && left.push(`${items.length} ${what}: ${JSON.stringify(items)}`);
+  add("VPCs", inv.vpcs);
+  add("instances", inv.instances);
+  add("peering connections", inv.peerings);
+  add("security groups", inv.securityGroups);
+  add("VPC endpoints", inv.vpcEndpoints);
+  const [artefacts, interfaces] = [inv.networkInterfaces.filter((n) => n.attachedToTerminated), inv.networkInterfaces.filter((n) => !n.attachedToTerminated)];
+  add("network interfaces", interfaces.map((n) => n.id));
+  add("IAM roles", inv.iamRoles);
+  add("instance profiles", inv.instanceProfiles);
+  add("log groups", inv.logGroups);
+  add("alarms", inv.alarms);
+  add("flow logs", inv.flowLogs);
+  if (artefacts.length > 0) {
+    tolerated.push(
+      `${artefacts.length} network interfaces of terminated instances (${artefacts.map((n) => n.id).join(", ")}): moto 5.2 keeps an instance's own interface after termination; AWS deletes it`,
+    );
+  }
+  return { left, tolerated };
+}
+
+/** One resource change from `terraform show -json <plan>`. */
+export interface PlannedChange {
+  readonly address: string;
+  readonly type: string;
+  readonly change: { readonly actions: readonly string[]; readonly before?: any; readonly after?: any };
+}
+
+/** A difference that only the emulator produces, and why AWS does not. */
+interface EmulatorQuirk {
+  readonly id: string;
+  readonly reason: string;
+  matches(change: PlannedChange, changedAttributes: readonly string[]): boolean;
+}
+
+const EMULATOR_QUIRKS: readonly EmulatorQuirk[] = [
+  {
+    id: "fixed-address-instance-groups",
+    reason: "moto 5.2 lists no security groups on an instance launched with a fixed private address (its interface has them; AWS lists them on both)",
+    matches: (c, attrs) =>
+      c.type === "aws_instance" &&
+      c.change.actions.join() === "update" &&
+      typeof c.change.before?.private_ip === "string" &&
+      attrs.length === 1 &&
+      attrs[0] === "vpc_security_group_ids" &&
+      (c.change.before?.vpc_security_group_ids ?? []).length === 0,
+  },
+  {
+    id: "prefix-list-rule-description",
+    reason: "moto 5.2 stores no description on security group rules that name a prefix list (AWS keeps it)",
+    matches: (c, attrs) =>
+      ["aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"].includes(c.type) &&
+      c.change.actions.join() === "update" &&
+      typeof c.change.after?.prefix_list_id === "string" &&
+      attrs.length === 1 &&
+      attrs[0] === "description" &&
+      !c.change.before?.description,
+  },
+];
+
+/** The top-level attributes whose values differ between before and after. */
+export function changedAttributes(change: PlannedChange["change"]): string[] {
+  const keys = new Set([...Object.keys(change.before ?? {}), ...Object.keys(change.after ?? {})]);
+  return [...keys].filter((k) => JSON.stringify(change.before?.[k]) !== JSON.stringify(change.after?.[k])).sort();
+}
+
+/**
+ * Sorts the changes of a plan of an unchanged stack into emulator artefacts (each with its reason)
+ * and drift, which is a bug in the stack.
+ */
+export function classifyDrift(plan: { resource_changes?: PlannedChange[] }): { tolerated: string[]; drift: string[] } {
+  const tolerated: string[] = [];
+  const drift: string[] = [];
+  for (const change of plan.resource_changes ?? []) {
+    if (change.change.actions.join() === "no-op" || change.change.actions.join() === "read") continue;
+    const attrs = changedAttributes(change.change);
+    const quirk = EMULATOR_QUIRKS.find((q) => q.matches(change, attrs));
+    const line = `${change.address}: ${change.change.actions.join("+")} ${attrs.join(", ")}`;
+    if (quirk) tolerated.push(`${line} (${quirk.id}: ${quirk.reason})`);
+    else drift.push(line);
+  }
+  return { tolerated, drift };
+}
