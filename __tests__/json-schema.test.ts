@@ -1,12 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
+import { SETTINGS_END, SETTINGS_START, settingsTable, withSettingsTable } from "../tools/settings-table";
 import { CONFIG_DIR } from "./helpers/stack";
 
 describe("config/schema.json", () => {
   const committed = fs.readFileSync(path.join(CONFIG_DIR, "schema.json"), "utf8");
 
-  it("is what the zod schema generates (run `npm run schema` after changing lib/config-schema.ts)", () => {
+  it("is what the zod schema generates (run `npm run docs` after changing lib/config/schema.ts)", () => {
     expect(committed).toBe(environmentJsonSchema());
   });
 
@@ -22,5 +23,26 @@ describe("config/schema.json", () => {
     for (const file of fs.readdirSync(CONFIG_DIR).filter((f) => f.endsWith(".json") && f !== "schema.json")) {
       expect(JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, file), "utf8")).$schema).toBe("./schema.json");
     }
+  });
+});
+
+describe("the README's settings table", () => {
+  const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+
+  it("is what the schema generates (run `npm run docs` after changing lib/config/schema.ts)", () => {
+    expect(readme).toBe(withSettingsTable(readme));
+  });
+
+  it("has a row for every setting, with its default", () => {
+    const table = settingsTable();
+    expect(table).toContain("| `proxy.port` | integer | `3128` |");
+    expect(table).toContain("| `appVpcs[].existing.routeTableIds` |");
+    expect(table).toContain('| `serviceSide.type = "directConnectGateway"` |');
+  });
+
+  it("notices a stale copy", () => {
+    const stale = readme.replace("| `proxy.port` | integer | `3128` |", "| `proxy.port` | integer | `8080` |");
+    expect(withSettingsTable(stale)).not.toBe(stale);
+    expect(() => withSettingsTable(readme.replace(SETTINGS_START, "").replace(SETTINGS_END, ""))).toThrow(/README.md has no settings markers/);
   });
 });

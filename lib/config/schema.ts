@@ -249,8 +249,8 @@ export const environmentShape = z
         z.strictObject({
           from: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
           to: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
-          port: port,
-          expect: z.enum(["allowed", "denied"], { message: 'must be "allowed" or "denied"' }),
+          port: port.describe("The TCP port of the flow."),
+          expect: z.enum(["allowed", "denied"], { message: 'must be "allowed" or "denied"' }).describe("The verdict the analysis must reach."),
         }),
       )
       .default([])
@@ -258,12 +258,12 @@ export const environmentShape = z
     policySuppressions: z
       .array(
         z.strictObject({
-          rule: z.enum(POLICY_RULE_IDS as [string, ...string[]], { message: `is not a rule of the policy pack; the rules are ${POLICY_RULE_IDS.join(", ")}` }),
+          rule: z.enum(POLICY_RULE_IDS as [string, ...string[]], { message: `is not a rule of the policy pack; the rules are ${POLICY_RULE_IDS.join(", ")}` }).describe("The rule's id, such as PX-EC2-DETAILED-MONITORING."),
           path: z
             .string()
             .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/, { message: "is not a construct path inside the stack, such as Proxy/Server/Resource" })
             .describe("The construct (and everything in it) that the rule is switched off for, as in cdk.tf.json's //.metadata.path without the stack name."),
-          reason: z.string().min(10, { message: "is too short; say why the rule does not apply (at least 10 characters)" }),
+          reason: z.string().min(10, { message: "is too short; say why the rule does not apply (at least 10 characters)" }).describe("Why the rule does not apply here, at least 10 characters."),
         }),
       )
       .default([])

@@ -1,0 +1,104 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as ts from "typescript";
+
+const ROOT = path.join(__dirname, "..");
+const FOLDERS = ["constructs", "lib", "proof", "tools", "scripts"];
+
+/** Every TypeScript file of the project outside the tests, relative to the root. */
+function projectFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+  return ["main.ts", ...FOLDERS.flatMap(walk)];
+}
+
+/** The project files a file imports (type-only imports included), resolved like Node does. */
+function importsOf(file: string): string[] {
+  const { importedFiles } = ts.preProcessFile(fs.readFileSync(path.join(ROOT, file), "utf8"), true, true);
+  return importedFiles
+    .map((i) => i.fileName)
+    .filter((name) => name.startsWith("."))
+    .map((name) => {
+      const base = path.join(path.dirname(file), name);
+      const found = [`${base}.ts`, path.join(base, "index.ts")].find((candidate) => fs.existsSync(path.join(ROOT, candidate)));
+      if (!found) throw new Error(`${file} imports ${name}, which is no TypeScript file of the project`);
+      return found;
+    });
+}
+
+type Graph = ReadonlyMap<string, readonly string[]>;
+const wing = (file: string) => file.split(/[\\/]/)[0];
+
+/** Imports from a file in one of `from` to a file in one of `to`, as "a -> b". */
+function arrows(graph: Graph, from: readonly string[], to: readonly string[]): string[] {
+  return [...graph].flatMap(([file, imports]) => (from.includes(wing(file)) ? imports.filter((i) => to.includes(wing(i))).map((i) => `${file} -> ${i}`) : []));
+}
+
+/** Every import cycle found by a depth-first walk, as "a -> b -> a". */
+function cycles(graph: Graph): string[] {
+  const found: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    if (state.get(file) === "done") return;
+    if (state.get(file) === "open") {
+      found.push([...stack.slice(stack.indexOf(file)), file].join(" -> "));
+      return;
+    }
+    state.set(file, "open");
+    stack.push(file);
+    graph.get(file)?.forEach(visit);
+    stack.pop();
+    state.set(file, "done");
+  };
+  [...graph.keys()].forEach(visit);
+  return found;
+}
+
+/** The files of `wings` that no chain of imports from main.ts reaches. */
+function unreached(graph: Graph, wings: readonly string[]): string[] {
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    graph.get(file)?.forEach(visit);
+  };
+  visit("main.ts");
+  return [...graph.keys()].filter((f) => wings.includes(wing(f)) && !reached.has(f));
+}
+
+const graph: Graph = new Map(projectFiles().map((f) => [f, importsOf(f)]));
+
+describe("the project's layers", () => {
+  it("keeps what synthesis uses (main.ts, constructs/, lib/) apart from what proves it", () => {
+    expect(arrows(graph, ["main.ts", "constructs", "lib"], ["proof", "tools", "scripts"])).toEqual([]);
+  });
+
+  it("keeps lib/ below constructs/: pure helpers never reach for constructs", () => {
+    expect(arrows(graph, ["lib"], ["constructs"])).toEqual([]);
+  });
+
+  it("has scripts/ import no other script: entry points only", () => {
+    expect(arrows(graph, ["scripts"], ["scripts"])).toEqual([]);
+  });
+
+  it("holds in constructs/ and lib/ only what main.ts reaches when it synthesizes", () => {
+    expect(unreached(graph, ["constructs", "lib"])).toEqual([]);
+  });
+
+  it("has no import cycle", () => {
+    expect(cycles(graph)).toEqual([]);
+  });
+
+  it("would notice an arrow in the wrong direction, a cycle and a stray file", () => {
+    const bad: Graph = new Map([
+      ["main.ts", ["lib/a.ts"]],
+      ["lib/a.ts", ["proof/b.ts"]],
+      ["proof/b.ts", ["lib/a.ts"]],
+      ["lib/stray.ts", []],
+    ]);
+    expect(arrows(bad, ["lib"], ["proof"])).toEqual(["lib/a.ts -> proof/b.ts"]);
+    expect(cycles(bad)).toEqual(["lib/a.ts -> proof/b.ts -> lib/a.ts"]);
+    expect(unreached(bad, ["lib"])).toEqual(["lib/stray.ts"]);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Every `throw` in constructs/ has a case here that makes it throw, and the count is checked, so a
+ * new validation without a test fails this file.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Testing } from "cdktf";
+import { Construct } from "constructs";
+import { AppServer } from "../constructs/app-server";
+import { AppVpcLink, AppVpcLinkProps } from "../constructs/app-vpc-link";
+import { DirectConnectAttachment } from "../constructs/direct-connect-attachment";
+import { ExistingNetwork } from "../constructs/existing-network";
+import { InstanceRole } from "../constructs/instance-role";
+import { Network, NetworkProps } from "../constructs/network";
+import { Peering } from "../constructs/peering";
+import { ProxyServer, ProxyServerProps } from "../constructs/proxy-server";
+import { Peer, SecurityGroup } from "../constructs/security-group";
+import { ServiceServer } from "../constructs/service-server";
+import { ServiceSide } from "../constructs/service-side";
+import { StateBucket } from "../constructs/state-bucket";
+import { testFlowLogs } from "./helpers/stack";
+
+const AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+const server = (scope: Construct) => ({
+  instanceType: "t3.micro",
+  amiParameter: AL2023,
+  rootVolumeSizeGiB: 8,
+  detailedMonitoring: true,
+  role: (scope.node.tryFindChild("Role") as InstanceRole | undefined) ?? new InstanceRole(scope, "Role", { name: "test" }),
+});
+
+const network = (scope: Construct, id: string, cidr: string, extra: Partial<NetworkProps> = {}) =>
+  new Network(scope, id, { name: id.toLowerCase(), region: "ap-northeast-1", cidr, subnets: [{ availabilityZone: "ap-northeast-1a", cidr }], flowLogs: testFlowLogs(scope), ...extra });
+
+const existing = (scope: Construct, extra: Partial<ConstructorParameters<typeof ExistingNetwork>[2]> = {}) =>
+  new ExistingNetwork(scope, "Existing", { name: "existing", vpcId: "vpc-0123456789abcdef0", cidr: "192.168.0.0/24", routeTableIds: "all", ...extra });
+
+const proxyProps = (scope: Construct, extra: Partial<ProxyServerProps> = {}): ProxyServerProps => ({
+  environment: "test",
+  network: network(scope, "Proxy", "10.0.0.0/24"),
+  clients: [{ name: "app", cidr: "192.168.0.0/24" }],
+  destinations: [{ name: "svc", cidr: "172.16.0.0/24", ports: [80] }],
+  port: 3128,
+  accessLogRetentionDays: 7,
+  privateIp: "10.0.0.10",
+  ...server(scope),
+  ...extra,
+});
+
+const linkProps = (scope: Construct, app: AppVpcLinkProps["app"]): AppVpcLinkProps => ({
+  environment: "test",
+  app,
+  proxyNetwork: network(scope, "Proxy", "10.0.0.0/24"),
+  proxy: { privateIp: "10.0.0.10", port: 3128 },
+  networkDefaults: { region: "ap-northeast-1", flowLogs: testFlowLogs(scope) },
+  providerDefaults: { region: "ap-northeast-1" },
+  serverRole: server(scope).role,
+  bypass: ["169.254.169.254"],
+});
+
+/** [file, what is wrong, how to build it, the message]. */
+const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
+  ["app-vpc-link.ts", "an app server in an existing VPC", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" }, appServer: { instanceType: "t3.medium", amiParameter: AL2023, rootVolumeSizeGiB: 30, detailedMonitoring: true } })), /AppVpcLink app: an existing VPC gets no app server/],
+  ["app-vpc-link.ts", "a created VPC without subnets", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false })), /AppVpcLink app: a created VPC needs subnets/],
+  ["direct-connect-attachment.ts", "a destination inside the proxy VPC", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: ["10.0.0.0/25"], routing: "static" }), /destination 10\.0\.0\.0\/25 overlaps the proxy VPC 10\.0\.0\.0\/24/],
+  ["direct-connect-attachment.ts", "static routing without destinations", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: [], routing: "static" }), /static routing needs at least one destination/],
+  ["direct-connect-attachment.ts", "a VPC whose route tables are looked up", (s) => void new DirectConnectAttachment(s, "D", { network: existing(s), destinations: ["172.16.0.0/24"], routing: "static" }), /route tables of existing are looked up when planning/],
+  ["existing-network.ts", "a malformed block", (s) => void existing(s, { cidr: "192.168.0.1/24" }), /ExistingNetwork existing: cidr "192\.168\.0\.1\/24" has host bits set/],
+  ["existing-network.ts", "an empty route table list", (s) => void existing(s, { routeTableIds: [] }), /routeTableIds is empty; list the route tables or say "all"/],
+  ["network.ts", "a malformed block", (s) => void network(s, "N", "10.0.0/24"), /Network n: cidr "10\.0\.0\/24" is not an IPv4 CIDR block/],
+  ["network.ts", "no subnets", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [] }), /Network n: subnets is empty/],
+  ["network.ts", "a subnet outside the VPC", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.1.0/24" }] }), /subnet "10\.0\.1\.0\/24" is not a block inside the VPC's 10\.0\.0\.0\/24/],
+  ["network.ts", "two subnets in one zone", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }, { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }] }), /two subnets in ap-northeast-1a/],
+  ["network.ts", "extra endpoints without Session Manager's", (s) => void network(s, "N", "10.0.0.0/24", { extraInterfaceEndpoints: ["logs"] }), /extraInterfaceEndpoints needs enableSessionManagerEndpoints/],
+  ["peering.ts", "overlapping VPCs", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.0.0/24"), accepter: network(s, "B", "10.0.0.0/25") }), /Peering P: a 10\.0\.0\.0\/24 overlaps b 10\.0\.0\.0\/25/],
+  ["peering.ts", "a route to the side's own block", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.0.0/24"), accepter: network(s, "B", "10.0.1.0/24"), requesterDestinations: ["10.0.0.0/28"] }), /requesterDestinations holds 10\.0\.0\.0\/28, which overlaps a's own 10\.0\.0\.0\/24/],
+  ["peering.ts", "a requester in another account", (s) => void new Peering(s, "P", { requester: existing(s, { accountId: "111122223333", provider: new AwsProvider(s, "other", { region: "ap-northeast-1", alias: "other" }) }), accepter: network(s, "B", "10.0.1.0/24") }), /the requester existing must be in the stack's own account/],
+  ["peering.ts", "an accepter with an account but no provider", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.1.0/24"), accepter: existing(s, { accountId: "111122223333" }) }), /the accepter existing needs both accountId and provider, or neither/],
+  ["proxy-server.ts", "an address outside the proxy VPC", (s) => void new ProxyServer(s, "X", proxyProps(s, { privateIp: "10.9.0.10" })), /privateIp 10\.9\.0\.10 is outside the proxy VPC/],
+  ["proxy-server.ts", "no clients", (s) => void new ProxyServer(s, "X", proxyProps(s, { clients: [] })), /ProxyServer: clients is empty/],
+  ["security-group.ts", "the same rule twice", (s) => {
+    const group = new SecurityGroup(s, "G", { network: network(s, "N", "10.0.0.0/24"), name: "g", description: "test group" });
+    group.allowTcpIn(Peer.cidr("192.168.0.0/24"), 443, "first");
+    group.allowTcpIn(Peer.cidr("192.168.0.0/24"), 443, "again");
+  }, /SecurityGroup g: a rule In-192_168_0_0_24-443 exists already \(tcp 443 from 192\.168\.0\.0\/24\)/],
+  ["server.ts", "a network without subnets", (s) => void new AppServer(s, "A", { environment: "test", appName: "app", network: existing(s), proxy: { privateIp: "10.0.0.10", port: 3128 }, bypass: [], ...server(s) }), /Server test-app-server: the network existing has no subnets/],
+  ["service-server.ts", "no ports", (s) => void new ServiceServer(s, "S", { environment: "test", network: network(s, "Svc", "172.16.0.0/24"), allowedFrom: network(s, "Proxy", "10.0.0.0/24"), ports: [], ...server(s) }), /ServiceServer: ports is empty/],
+  ["service-side.ts", "no services", (s) => void new ServiceSide(s, "S", { environment: "test", side: { type: "virtualPrivateGateway", routing: "static" }, services: [], proxyNetwork: network(s, "Proxy", "10.0.0.0/24"), networkDefaults: { region: "ap-northeast-1", flowLogs: testFlowLogs(s) }, serverRole: server(s).role }), /ServiceSide: services is empty/],
+  ["state-bucket.ts", "a retention below one day", (s) => void new StateBucket(s, "B", { bucketName: "b-test", noncurrentVersionExpirationDays: 0 }), /noncurrentVersionExpirationDays is 0; give a whole number of days, at least 1/],
+];
+
+describe("every validation in constructs/ throws a message that names the fix", () => {
+  it.each(CASES)("%s refuses %s", (_file, _what, build, message) => {
+    expect(() => Testing.synthScope((scope) => build(scope))).toThrow(message);
+  });
+
+  it("has a case for every throw in constructs/", () => {
+    const dir = path.join(__dirname, "..", "constructs");
+    const throwsPerFile = Object.fromEntries(
+      fs
+        .readdirSync(dir)
+        .map((f) => [f, (fs.readFileSync(path.join(dir, f), "utf8").match(/\bthrow new /g) ?? []).length] as const)
+        .filter(([, n]) => n > 0),
+    );
+    const casesPerFile: Record<string, number> = {};
+    for (const [file] of CASES) casesPerFile[file] = (casesPerFile[file] ?? 0) + 1;
+    expect(casesPerFile).toEqual(throwsPerFile);
+  });
+});
