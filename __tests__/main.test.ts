@@ -9,7 +9,7 @@ const ROOT = path.join(__dirname, "..");
 /** Runs main.ts as `cdktf synth` does, with the given environment, into a fresh output folder. */
 function runMain(env: Record<string, string>) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
-  const result = spawnSync(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
+  const result = spawnSync(process.execPath, ["scripts/app.js", "main.ts"], {
     cwd: ROOT,
     env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
     encoding: "utf8",
