@@ -1,24 +1,46 @@
 /**
- * Wiring only: read the environment files, build the stacks, synthesize.
+ * Wiring only: read the environment files, build the stacks, check the policy, synthesize.
  * PROXY_CONFIG=<file> synthesizes that one file instead of every file in config/.
  * PROXY_EMULATOR_ENDPOINT=<loopback URL> sends every AWS call to an emulator (deploy rehearsals).
+ * PROXY_STATE_DIR=<folder> keeps the bootstrap stacks' local state there instead of state/.
  * Every file is validated before any stack is built, and the policy pack checks every resource
- * before anything is written, so bad input and policy violations write nothing.
+ * before anything is written, so bad input and policy violations write nothing; a failure also
+ * removes the stacks of earlier runs from the output, so no later command reads them. A failure
+ * prints its message alone and exits 1.
  */
-import { App } from "cdktf";
 import * as path from "path";
+import { App } from "cdktf";
 import { addProjectStacks } from "./constructs/project-stacks";
-import { environmentFiles, loadEnvironments } from "./lib/config";
+import { environmentFiles, environmentWarnings, loadEnvironments, stateBuckets } from "./lib/config";
 import { checkedEmulatorEndpoint } from "./lib/emulator";
+import { bootstrapStackName, bootstrapStateFile, LOCAL_STATE_FOLDER } from "./lib/naming";
 import { enforcePolicy } from "./lib/policy/pack";
+import { clearSynthesizedStacks, rescueLegacyState } from "./lib/synth-output";
 
-const files = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(__dirname, "config"));
-const environments = loadEnvironments(files);
-const emulator = process.env.PROXY_EMULATOR_ENDPOINT ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT") : undefined;
+const outdir = path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out");
 
-const app = new App();
-addProjectStacks(app, environments, { emulatorEndpoint: emulator });
-for (const s of enforcePolicy(app)) {
-  console.error(`policy: ${s.rule} suppressed for ${s.path}: ${s.reason}`);
+function synthesize(): void {
+  const files = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(__dirname, "config"));
+  const environments = loadEnvironments(files);
+  const emulator = process.env.PROXY_EMULATOR_ENDPOINT ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT") : undefined;
+  const localStateDir = path.resolve(process.env.PROXY_STATE_DIR || path.join(__dirname, LOCAL_STATE_FOLDER));
+  for (const warning of environments.flatMap(environmentWarnings)) console.error(`warning: ${warning}`);
+  for (const { bucket } of stateBuckets(environments)) {
+    const stack = bootstrapStackName(bucket);
+    const note = rescueLegacyState(outdir, stack, bootstrapStateFile(localStateDir, stack));
+    if (note) console.error(`state: ${note}`);
+  }
+
+  const app = new App({ outdir });
+  addProjectStacks(app, environments, { emulatorEndpoint: emulator, localStateDir });
+  for (const s of enforcePolicy(app)) console.error(`policy: ${s.rule} suppressed for ${s.path}: ${s.reason}`);
+  app.synth();
 }
-app.synth();
+
+try {
+  synthesize();
+} catch (e) {
+  clearSynthesizedStacks(outdir);
+  console.error((e as Error).message ?? String(e));
+  process.exit(1);
+}

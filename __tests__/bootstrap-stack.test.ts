@@ -11,12 +11,12 @@ import { configFrom, resourcesOf, verificationRaw } from "./helpers/stack";
 
 describe("BootstrapStack", () => {
   const app = Testing.app();
-  const stack = new BootstrapStack(app, bootstrapStackName("my.state.bucket"), { bucketName: "my.state.bucket", region: "ap-northeast-1", noncurrentVersionExpirationDays: 30, project: "p" });
+  const stack = new BootstrapStack(app, bootstrapStackName("my.state.bucket"), { bucketName: "my.state.bucket", region: "ap-northeast-1", noncurrentVersionExpirationDays: 30, project: "p", statePath: "/var/lib/proxy-state/state-my-state-bucket.tfstate" });
   const json = Testing.synth(stack);
 
   it("keeps its own state in a local file, since the bucket cannot hold the state that creates it", () => {
     expect(stack.node.id).toBe("state-my-state-bucket");
-    expect(JSON.parse(json).terraform.backend).toEqual({ local: { path: "terraform.state-my-state-bucket.tfstate" } });
+    expect(JSON.parse(json).terraform.backend).toEqual({ local: { path: "/var/lib/proxy-state/state-my-state-bucket.tfstate" } });
   });
 
   it("creates a versioned, closed bucket that survives a destroy", () => {

@@ -1,8 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, environmentFiles, loadEnvironmentFile, loadEnvironments } from "../lib/config";
-import { proxyPrivateIp } from "../lib/config";
+import { ConfigError, environmentFiles, environmentWarnings, loadEnvironmentFile, loadEnvironments, proxyPrivateIp } from "../lib/config";
 import { configFrom, CONFIG_DIR, verificationRaw } from "./helpers/stack";
 
 /** The error message for a raw environment edited by `edit`. */
@@ -17,6 +16,28 @@ function problemsOf(edit: (raw: any) => void): string {
   }
   throw new Error("the edited environment was accepted");
 }
+
+describe("warnings before a deploy", () => {
+  it("names a quota above its default and how to raise it, and stays quiet below", () => {
+    expect(environmentWarnings(configFrom(verificationRaw()))).toEqual([]);
+    const raw = verificationRaw();
+    raw.appVpcs.push(...Array.from({ length: 55 }, (_, i) => ({ name: `more${i}`, cidr: `100.64.${i}.0/24`, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" } })));
+    const warnings = environmentWarnings(configFrom(raw));
+    expect(warnings).toContainEqual(
+      expect.stringMatching(
+        /^environment verification: 57 peerings of the proxy VPC, over the default quota of 50 "Active VPC peering connections per VPC" \(L-7E9ECCDB\)\. Raise it before deploying: aws service-quotas request-service-quota-increase --service-code vpc --quota-code L-7E9ECCDB --desired-value 57 --region ap-northeast-1$/,
+      ),
+    );
+    expect(warnings).toContainEqual(expect.stringMatching(/over the default quota of 50 "Routes per route table" \(L-93826ACB\)/));
+  });
+
+  it("accepts a short retention when the file says why", () => {
+    const raw = verificationRaw();
+    raw.logRetentionDays = 30;
+    raw.policySuppressions = [{ rule: "PX-LOGS-RETENTION", path: "", reason: "a short-lived test environment" }];
+    expect(configFrom(raw).logRetentionDays).toBe(30);
+  });
+});
 
 describe("the verification environment", () => {
   const env = configFrom(verificationRaw());
@@ -64,7 +85,7 @@ describe("validation of an environment", () => {
     ["no service", (r) => (r.services = []), /`services` = \[\]: is empty/],
     ["no subnet", (r) => (r.proxyVpc.subnets = []), /`proxyVpc.subnets` = \[\]: is empty; give at least one subnet/],
     ["a bad environment name", (r) => (r.name = "Verification"), /`name` = "Verification": must be 2 to 24 characters of lowercase/],
-    ["a bad region", (r) => (r.region = "tokyo"), /`region` = "tokyo": is not an AWS region name/],
+    ["a bad region", (r) => (r.region = "tokyo"), /`region` = "tokyo": is not an AWS region; write one such as ap-northeast-1/],
     ["a zone outside the region", (r) => (r.proxyVpc.subnets[0].availabilityZone = "us-east-1a"), /`proxyVpc.subnets\[0\].availabilityZone` = "us-east-1a": is not in the environment's region ap-northeast-1/],
     ["a bad zone name", (r) => (r.proxyVpc.subnets[0].availabilityZone = "ap-northeast-1"), /is not an availability zone name/],
     ["two subnets in one zone", (r) => r.proxyVpc.subnets.push({ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }), /`proxyVpc.subnets\[1\].availabilityZone` = "ap-northeast-1a": is the zone of an earlier subnet/],
@@ -108,7 +129,21 @@ describe("validation of an environment", () => {
     ["an expected flow naming no server", (r) => (r.expectedFlows = [{ from: "web", to: "proxy", port: 3128, expect: "allowed" }]), /`expectedFlows\[0\].from` = "web": names no server; use one of "proxy", "service", "app"/],
     ["an expected flow with an unknown verdict", (r) => (r.expectedFlows = [{ from: "app", to: "proxy", port: 3128, expect: "yes" }]), /`expectedFlows\[0\].expect` = "yes": must be "allowed" or "denied"/],
     ["a bypass list without the metadata address", (r) => (r.proxyBypass = ["<local>"]), /`proxyBypass` = \["<local>"\]: leaves out 169\.254\.169\.254/],
-    ["a bypass entry with a separator", (r) => (r.proxyBypass = ["<local>;evil", "169.254.169.254"]), /`proxyBypass\[0\]` = "<local>;evil": must be one host pattern/],
+    [
+      "a misspelt region, by name and with the region it most likely means, without blaming the zones",
+      (r) => (r.region = "ap-northest-1"),
+      /^test\.json has a problem:\n  - `region` = "ap-northest-1": is not an AWS region; did you mean "ap-northeast-1"\?$/,
+    ],
+    ["a bypass entry that would run a command", (r) => (r.proxyBypass = ["$(Remove-Item C:\\ -Recurse)", "169.254.169.254"]), /`proxyBypass\[0\]` = .*: is not a host pattern/],
+    ["a bypass entry with a backtick", (r) => (r.proxyBypass = ["a`b.example.com", "169.254.169.254"]), /`proxyBypass\[0\]` = "a`b\.example\.com": is not a host pattern/],
+    ["a bypass entry with a line break", (r) => (r.proxyBypass = ["a.example.com\nnetsh", "169.254.169.254"]), /`proxyBypass\[0\]` = .*: is not a host pattern/],
+    ["a retention below a year without a reason", (r) => (r.logRetentionDays = 90), /`logRetentionDays` = 90: is below 365 days, and the access log is the record of who went where; use 365 or more, or say why in policySuppressions/],
+    [
+      "more app VPCs than a VPC may have peerings",
+      (r) => (r.appVpcs = Array.from({ length: 125 }, (_, i) => ({ name: `app${i}`, cidr: `100.${64 + Math.floor(i / 256)}.${i % 256}.0/24`, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" } }))),
+      /`appVpcs` = .*: makes 126 peerings of the proxy VPC, over AWS's hard limit of 125 \(Active VPC peering connections per VPC\); split it over several environments/,
+    ],
+    ["a bypass entry with a separator", (r) => (r.proxyBypass = ["<local>;evil", "169.254.169.254"]), /`proxyBypass\[0\]` = "<local>;evil": is not a host pattern/],
   ];
 
   it.each(cases)("explains %s", (_what, edit, expected) => {
@@ -144,9 +179,11 @@ describe("loading environment files", () => {
     expect(() => loadEnvironments(environmentFiles(CONFIG_DIR))).not.toThrow();
   });
 
-  it("reports malformed JSON with the file and the parser's position", () => {
-    const file = write("broken.json", '{ "name": "x", }');
-    expect(() => loadEnvironmentFile(file)).toThrow(/broken\.json is not valid JSON: .*position/);
+  it("reports malformed JSON with the file, line and column", () => {
+    const file = write("broken.json", '{\n  "name": "x",\n  "region": "ap-northeast-1"\n  "project": "p"\n}');
+    expect(() => loadEnvironmentFile(file)).toThrow(/broken\.json:4:3 is not valid JSON: Expected ',' or '}' after property value\. Fix the syntax there\./);
+    const cut = write("cut.json", '{\n  "name": ');
+    expect(() => loadEnvironmentFile(cut)).toThrow(/cut\.json:2:11 is not valid JSON: Unexpected end of JSON input/);
   });
 
   it("reports a file that cannot be read", () => {

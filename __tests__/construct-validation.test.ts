@@ -8,6 +8,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { AppServer } from "../constructs/app-server";
+import { BootstrapStack } from "../constructs/bootstrap-stack";
 import { AppVpcLink, AppVpcLinkProps } from "../constructs/app-vpc-link";
 import { DirectConnectAttachment } from "../constructs/direct-connect-attachment";
 import { ExistingNetwork } from "../constructs/existing-network";
@@ -63,6 +64,7 @@ const linkProps = (scope: Construct, app: AppVpcLinkProps["app"]): AppVpcLinkPro
 const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
   ["app-vpc-link.ts", "an app server in an existing VPC", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" }, appServer: { instanceType: "t3.medium", amiParameter: AL2023, rootVolumeSizeGiB: 30, detailedMonitoring: true } })), /AppVpcLink app: an existing VPC gets no app server/],
   ["app-vpc-link.ts", "a created VPC without subnets", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false })), /AppVpcLink app: a created VPC needs subnets/],
+  ["bootstrap-stack.ts", "a relative state path", () => void new BootstrapStack(Testing.app(), "state-b", { bucketName: "b-test", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "p", statePath: "state/state-b.tfstate" }), /statePath "state\/state-b\.tfstate" is relative, so Terraform would put the state in the stack's synthesis folder/],
   ["direct-connect-attachment.ts", "a destination inside the proxy VPC", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: ["10.0.0.0/25"], routing: "static" }), /destination 10\.0\.0\.0\/25 overlaps the proxy VPC 10\.0\.0\.0\/24/],
   ["direct-connect-attachment.ts", "static routing without destinations", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: [], routing: "static" }), /static routing needs at least one destination/],
   ["direct-connect-attachment.ts", "a VPC whose route tables are looked up", (s) => void new DirectConnectAttachment(s, "D", { network: existing(s), destinations: ["172.16.0.0/24"], routing: "static" }), /route tables of existing are looked up when planning/],

@@ -1,5 +1,9 @@
+import * as os from "os";
+import * as path from "path";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { Instance, InstanceConfig } from "@cdktf/provider-aws/lib/instance";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
@@ -90,6 +94,13 @@ describe("every rule has a compliant and a non-compliant case", () => {
     ["PX-VPC-DEFAULT-SG-CLOSED", (s) => vpcWith(s, {}), (s) => vpcWith(s, { defaultGroup: "open" }), /keeps 1 rule/],
     ["PX-VPC-FLOW-LOGS", (s) => vpcWith(s, {}), (s) => vpcWith(s, { flowLog: "none" }), /no flow log/],
     ["PX-VPC-FLOW-LOGS", (s) => vpcWith(s, {}), (s) => vpcWith(s, { flowLog: "REJECT" }), /records REJECT traffic only/],
+    [
+      "PX-IAM-NO-WILDCARD-WRITE",
+      (s) => void new IamRolePolicy(s, "P", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["logs:PutLogEvents"], Resource: "arn:aws:logs:*:*:log-group:/vpc-flow-logs/x-*" }, { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" }] }) }),
+      (s) => void new IamRolePolicy(s, "P", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["logs:PutLogEvents", "logs:DescribeLogGroups"], Resource: "*" }] }) }),
+      /allows logs:PutLogEvents on Resource "\*"/,
+    ],
+    ["PX-LOGS-RETENTION", (s) => void new CloudwatchLogGroup(s, "L", { name: "l", retentionInDays: 365 }), (s) => void new CloudwatchLogGroup(s, "L", { name: "l", retentionInDays: 90 }), /retention_in_days is 90/],
     ...(
       [
         ["PX-S3-VERSIONING", /versioning is not enabled/],
@@ -124,7 +135,7 @@ describe("the project's own stacks", () => {
   it("comply with every rule, without suppressions", () => {
     const app = Testing.app();
     new EnvironmentStack(app, "verification", { config: verificationConfig(), stateBackend: localBackend });
-    new BootstrapStack(app, "state", { bucketName: "proxy-over-peering-tfstate-example", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "p" });
+    new BootstrapStack(app, "state", { bucketName: "proxy-over-peering-tfstate-example", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "p", statePath: path.join(os.tmpdir(), "state.tfstate") });
     expect(enforcePolicy(app)).toEqual([]);
   });
 });

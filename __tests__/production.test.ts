@@ -109,6 +109,7 @@ describe("validation of existing app VPCs and the Direct Connect side", () => {
     ["an account without a role", (r: any) => delete r.appVpcs[1].existing.roleArn, /`appVpcs\[1\].existing.roleArn` is missing; cross-account peering needs both/],
     ["a role of another account", (r: any) => (r.appVpcs[1].existing.roleArn = "arn:aws:iam::444455556666:role/x"), /is not a role of account 111122223333/],
     ["a bad VPC id", (r: any) => (r.appVpcs[0].existing.vpcId = "vpc-xyz"), /`appVpcs\[0\].existing.vpcId` = "vpc-xyz": is not a VPC id/],
+    ["a route table listed twice", (r: any) => (r.appVpcs[0].existing.routeTableIds = ["rtb-0123456789abcdef0", "rtb-0123456789abcdef0"]), /`appVpcs\[0\].existing.routeTableIds\[1\]` = "rtb-0123456789abcdef0": repeats "rtb-0123456789abcdef0"; list each route table once/],
     ["a bad route table list", (r: any) => (r.appVpcs[0].existing.routeTableIds = "some"), /`appVpcs\[0\].existing.routeTableIds` = "some": must be "all" or a list of route table ids/],
     ["a created VPC without subnets", (r: any) => delete r.appVpcs[0].existing, /`appVpcs\[0\].subnets` is missing; a created VPC needs at least one subnet/],
     ["a bad Direct Connect gateway id", (r: any) => (r.serviceSide.directConnectGatewayId = "dxgw-1"), /is not a Direct Connect gateway id/],

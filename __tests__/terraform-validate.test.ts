@@ -62,7 +62,7 @@ describe("terraform validate", () => {
   const { env } = terraformEnv(process.env, path.join(work, "cli"));
   const outdir = path.join(work, "out");
   const app = new App({ outdir });
-  addProjectStacks(app, loadEnvironments(environmentFiles(CONFIG_DIR)));
+  addProjectStacks(app, loadEnvironments(environmentFiles(CONFIG_DIR)), { localStateDir: path.join(work, "state") });
   app.synth();
   const stacks = fs.readdirSync(path.join(outdir, "stacks"));
 

@@ -79,7 +79,7 @@ export class EnvironmentStack extends ProjectStack {
     const proxyRole = new InstanceRole(this, "ProxyRole", { name: roleNames.proxy(config.name), extraManagedPolicies: ["CloudWatchAgentServerPolicy"] });
     const networkDefaults: Pick<NetworkProps, "region" | "flowLogs"> = {
       region: config.region,
-      flowLogs: { role: new FlowLogRole(this, "FlowLogRole", { name: roleNames.flowLogs(config.name) }), retentionInDays: config.logRetentionDays },
+      flowLogs: { role: new FlowLogRole(this, "FlowLogRole", { name: roleNames.flowLogs(config.name), vpcNamePrefix: vpcName(config.name, "") }), retentionInDays: config.logRetentionDays },
     };
 
     const proxyVpc = config.proxyVpc;

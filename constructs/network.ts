@@ -5,10 +5,12 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Construct } from "constructs";
 import { cidrContains, cidrProblem } from "../lib/cidr";
 import { flowLogGroupName } from "../lib/naming";
+import { s3EndpointPolicy } from "../lib/s3-endpoint-policy";
 import type { FlowLogRole } from "./flow-log-role";
 import type { INetwork, NetworkRouteTables } from "./network-ref";
 import { Peer, SecurityGroup } from "./security-group";
@@ -33,7 +35,8 @@ export interface NetworkProps {
   readonly subnets: readonly SubnetSpec[];
   /**
    * Create a gateway endpoint for S3 on the VPC's route tables, so Amazon Linux can install
-   * packages (its repositories are served from S3) without internet access.
+   * packages (its repositories are served from S3) without internet access. Its policy allows
+   * reading those repositories and the SSM Agent's update buckets, nothing else.
    * @default true
    */
   readonly enableS3Endpoint?: boolean;
@@ -153,6 +156,7 @@ export class Network extends Construct implements INetwork {
         serviceName: `com.amazonaws.${props.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: [routeTable.id],
+        policy: s3EndpointPolicy(props.region, new DataAwsPartition(this, "Partition").partition),
         tags: { Name: `${props.name}-s3` },
       });
       this.s3PrefixListId = s3.prefixListId;

@@ -1,6 +1,6 @@
 import { App } from "cdktf";
 import { EnvironmentConfig, stateBuckets } from "../lib/config";
-import { bootstrapStackName } from "../lib/naming";
+import { bootstrapStackName, bootstrapStateFile } from "../lib/naming";
 import { BootstrapStack } from "./bootstrap-stack";
 import { EnvironmentStack } from "./environment-stack";
 
@@ -8,15 +8,22 @@ import { EnvironmentStack } from "./environment-stack";
 export interface ProjectStacksOptions {
   /** Send every environment's AWS calls to this loopback emulator. @default real AWS */
   readonly emulatorEndpoint?: string;
+  /**
+   * The absolute path of the folder where bootstrap stacks keep their local state: outside the
+   * synthesis output, which cdktf rewrites and prunes.
+   */
+  readonly localStateDir: string;
 }
 
 /**
  * Every stack of the project: one bootstrap stack per state bucket (deployed first, once), then
  * one stack per environment. main.ts and the tests build the app the same way through this.
  */
-export function addProjectStacks(app: App, environments: readonly EnvironmentConfig[], options: ProjectStacksOptions = {}): void {
+export function addProjectStacks(app: App, environments: readonly EnvironmentConfig[], options: ProjectStacksOptions): void {
   for (const bucket of stateBuckets(environments)) {
-    new BootstrapStack(app, bootstrapStackName(bucket.bucket), {
+    const stack = bootstrapStackName(bucket.bucket);
+    new BootstrapStack(app, stack, {
+      statePath: bootstrapStateFile(options.localStateDir, stack),
       bucketName: bucket.bucket,
       region: bucket.region,
       noncurrentVersionExpirationDays: bucket.noncurrentVersionExpirationDays,

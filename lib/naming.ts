@@ -86,3 +86,11 @@ export const roleNames = {
   proxy: (environment: string) => `${environment}-proxy`,
   flowLogs: (environment: string) => `${environment}-flow-logs`,
 };
+
+/** The folder of the project (beside main.ts) where bootstrap stacks keep their local state. */
+export const LOCAL_STATE_FOLDER = "state";
+
+/** The local state file of a bootstrap stack inside the local state folder. */
+export function bootstrapStateFile(stateDir: string, stack: string): string {
+  return `${stateDir.replace(/[\\/]+$/, "")}/${stack}.tfstate`;
+}

@@ -106,7 +106,8 @@ export function renderAppServerUserData(settings: WindowsProxySettings): string 
       `$proxy = '${settings.proxy}'`,
       `$bypass = '${settings.bypass.join(";")}'`,
       "$policy = 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\Internet Settings'",
-      "New-Item -Path $policy -Force | Out-Null",
+      // New-Item -Force on a key that exists empties it (Group Policy's values would vanish): create only what is missing.
+      "if (-not (Test-Path $policy)) { New-Item -Path $policy | Out-Null }",
       "New-ItemProperty -Path $policy -Name ProxySettingsPerUser -PropertyType DWord -Value 0 -Force | Out-Null",
       "$machine = 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings'",
       "New-ItemProperty -Path $machine -Name ProxyEnable -PropertyType DWord -Value 1 -Force | Out-Null",
@@ -119,7 +120,7 @@ export function renderAppServerUserData(settings: WindowsProxySettings): string 
       "$b = $ascii.GetBytes($bypass)",
       "$blob = [byte[]](@(0x46, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0) + [BitConverter]::GetBytes($p.Length) + $p + [BitConverter]::GetBytes($b.Length) + $b + [byte[]]::new(36))",
       "$connections = Join-Path $machine 'Connections'",
-      "New-Item -Path $connections -Force | Out-Null",
+      "if (-not (Test-Path $connections)) { New-Item -Path $connections | Out-Null }",
       "foreach ($name in 'DefaultConnectionSettings', 'SavedLegacySettings') { New-ItemProperty -Path $connections -Name $name -PropertyType Binary -Value $blob -Force | Out-Null }",
       'netsh winhttp set proxy "proxy-server=$proxy" "bypass-list=$bypass"',
       "if ($LASTEXITCODE -ne 0) { throw \"netsh winhttp set proxy failed with exit code $LASTEXITCODE\" }",

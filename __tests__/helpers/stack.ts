@@ -49,5 +49,5 @@ export function ref(type: string, logicalId: string, attribute = "id"): string {
 /** Flow log settings for constructs tested on their own. */
 export function testFlowLogs(scope: Construct): { role: FlowLogRole; retentionInDays: number } {
   const existing = scope.node.tryFindChild("FlowLogRole") as FlowLogRole | undefined;
-  return { role: existing ?? new FlowLogRole(scope, "FlowLogRole", { name: "test-flow-logs" }), retentionInDays: 7 };
+  return { role: existing ?? new FlowLogRole(scope, "FlowLogRole", { name: "test-flow-logs", vpcNamePrefix: "" }), retentionInDays: 7 };
 }

@@ -4,11 +4,15 @@
  */
 import { cidrContains, cidrSize, cidrsOverlap, subnetHostProblem } from "../cidr";
 import { flowEnds } from "./derived";
-import { pathText } from "./path-text";
+import { Issue, pathText } from "./path-text";
+
+export type { Issue };
+import { logRetentionMinimum, MIN_LOG_RETENTION_DAYS } from "../policy/rules/logs/retention-minimum";
+import { quotaIssues, quotaWarnings } from "./quotas";
 import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig } from "./schema";
 
-/** A problem found by the checks that span several settings. */
-export type Issue = { path: (string | number)[]; message: string };
+const LOG_RETENTION_RULE = logRetentionMinimum.id;
+
 
 /** Every check that spans several settings; each problem names the setting it is about. */
 export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
@@ -112,6 +116,15 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
     }
   });
 
+  issues.push(...quotaIssues(env));
+
+  if (env.logRetentionDays < MIN_LOG_RETENTION_DAYS && !env.policySuppressions.some((s) => s.rule === LOG_RETENTION_RULE)) {
+    issues.push({
+      path: ["logRetentionDays"],
+      message: `is below ${MIN_LOG_RETENTION_DAYS} days, and the access log is the record of who went where; use ${MIN_LOG_RETENTION_DAYS} or more, or say why in policySuppressions: { "rule": "${LOG_RETENTION_RULE}", "path": "", "reason": "..." }`,
+    });
+  }
+
   if (!env.proxyBypass.includes("169.254.169.254")) {
     issues.push({
       path: ["proxyBypass"],
@@ -123,4 +136,9 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
 
 function duplicates<T>(values: readonly T[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));
+}
+
+/** What is allowed but worth knowing before a deploy: AWS quotas above their defaults. */
+export function environmentWarnings(env: EnvironmentConfig): string[] {
+  return quotaWarnings(env);
 }

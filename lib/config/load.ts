@@ -18,6 +18,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** ":line:column" of a JSON.parse error that gives a character position, or "" when it gives none. */
+export function jsonErrorPlace(text: string, message: string): string {
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return /Unexpected end of JSON input/.test(message) ? `:${text.split("\n").length}:${(text.split("\n").pop() ?? "").length + 1}` : "";
+  const before = text.slice(0, Number(position[1])).split("\n");
+  return `:${before.length}:${before[before.length - 1].length + 1}`;
+}
+
 /** The file name of the JSON Schema inside the config folder; it is not an environment. */
 export const SCHEMA_FILE_NAME = "schema.json";
 
@@ -44,7 +52,7 @@ export function loadEnvironmentFile(file: string): EnvironmentConfig {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}. Fix the syntax (an editor that uses config/schema.json shows where).`);
+    throw new ConfigError(`${file}${jsonErrorPlace(text, (e as Error).message)} is not valid JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, "")}. Fix the syntax there.`);
   }
   return parseEnvironment(raw, file);
 }

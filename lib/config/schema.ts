@@ -2,8 +2,10 @@
  * The schema of an environment file (`config/<name>.json`). One zod schema gives the TypeScript
  * type, the validation with messages that name the setting, and `config/schema.json` for editors.
  */
+import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { cidrProblem, isIpv4Address } from "../cidr";
+import { AWS_REGIONS } from "./regions";
 import { POLICY_RULE_IDS } from "../policy/rules";
 
 /** Amazon Linux 2023, x86_64, from the public SSM parameters. */
@@ -22,7 +24,12 @@ const name = z
 
 const region = z
   .string()
-  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: "is not an AWS region name; write one such as ap-northeast-1" })
+  .superRefine((value, ctx) => {
+    if (AWS_REGIONS.includes(value)) return;
+    const near = closest(value, [...AWS_REGIONS]);
+    const hint = distance(value, near) <= 3 ? `did you mean "${near}"?` : "write one such as ap-northeast-1";
+    ctx.addIssue({ code: "custom", message: `is not an AWS region; ${hint}` });
+  })
   .describe("An AWS region, such as ap-northeast-1.");
 
 const cidr = z
@@ -110,11 +117,20 @@ const proxy = instance(linuxServerDefaults, "proxy")
   })
   .describe("The Squid forward proxy in the proxy VPC.");
 
+/** A list whose entries must differ; a repeat is named with its position. */
+function unique<T extends z.ZodArray<z.ZodType>>(list: T, what: string): T {
+  return list.superRefine((values, ctx) => {
+    (values as unknown[]).forEach((v, i) => {
+      if ((values as unknown[]).indexOf(v) < i) ctx.addIssue({ code: "custom", path: [i], message: `repeats ${JSON.stringify(v)}; list each ${what} once` });
+    });
+  }) as unknown as T;
+}
+
 const existingVpc = z
   .strictObject({
     vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: "is not a VPC id such as vpc-0123456789abcdef0" }).describe("The existing VPC's id."),
     routeTableIds: z
-      .union([z.literal("all"), z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, { message: "is not a route table id such as rtb-0123456789abcdef0" })).min(1)], {
+      .union([z.literal("all"), unique(z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, { message: "is not a route table id such as rtb-0123456789abcdef0" })).min(1), "route table")], {
         message: 'must be "all" or a list of route table ids such as ["rtb-0123456789abcdef0"]',
       })
       .describe('The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning).'),
@@ -237,8 +253,10 @@ export const environmentShape = z
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), { message: `is not a retention CloudWatch Logs accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}` })
-      .default(90)
-      .describe("How long VPC flow logs and Squid's access log are kept in CloudWatch Logs, in days."),
+      .default(365)
+      .describe(
+        "How long VPC flow logs and Squid's access log (the record of who went where) are kept in CloudWatch Logs, in days. Below 365 needs a policySuppressions entry for PX-LOGS-RETENTION that says why.",
+      ),
     proxyVpc: vpc.describe("The VPC with the CIDR that the Direct Connect provider dictates."),
     proxy,
     appVpcs: z.array(appVpc).min(1, { message: "is empty; give at least one app VPC" }),
@@ -261,15 +279,19 @@ export const environmentShape = z
           rule: z.enum(POLICY_RULE_IDS as [string, ...string[]], { message: `is not a rule of the policy pack; the rules are ${POLICY_RULE_IDS.join(", ")}` }).describe("The rule's id, such as PX-EC2-DETAILED-MONITORING."),
           path: z
             .string()
-            .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/, { message: "is not a construct path inside the stack, such as Proxy/Server/Resource" })
-            .describe("The construct (and everything in it) that the rule is switched off for, as in cdk.tf.json's //.metadata.path without the stack name."),
+            .regex(/^([A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*)?$/, { message: 'is not a construct path inside the stack, such as Proxy/Server/Resource (or "" for the whole stack)' })
+            .describe("The construct (and everything in it) that the rule is switched off for, as in cdk.tf.json's //.metadata.path without the stack name; \"\" for the whole stack."),
           reason: z.string().min(10, { message: "is too short; say why the rule does not apply (at least 10 characters)" }).describe("Why the rule does not apply here, at least 10 characters."),
         }),
       )
       .default([])
       .describe("Deliberate exceptions to the policy pack, each with its reason; printed with every synthesis."),
     proxyBypass: z
-      .array(z.string().regex(/^[^;\s"']+$/, { message: "must be one host pattern with no spaces, quotes or ';'" }))
+      .array(
+        z.string().regex(/^(<local>|[A-Za-z0-9*][A-Za-z0-9*.-]{0,252})$/, {
+          message: "is not a host pattern: use <local>, or letters, digits, '.', '-' and '*' (such as *.example.com or 10.0.0.5); it is written into the app server's PowerShell user data",
+        }),
+      )
       .default(["<local>", "169.254.169.254", "*.amazonaws.com"])
       .describe("Hosts that Windows app servers reach without the proxy; keep the metadata address 169.254.169.254 in it."),
   })

@@ -47,7 +47,8 @@ export interface PathSuppression extends Suppression {
  */
 export function suppressByPath(stack: TerraformStack, suppressions: readonly PathSuppression[], setting = "policySuppressions"): void {
   suppressions.forEach((suppression, i) => {
-    const target = suppression.path.split("/").reduce<Construct | undefined>((node, id) => node?.node.tryFindChild(id) as Construct | undefined, stack);
+    const ids = suppression.path === "" ? [] : suppression.path.split("/");
+    const target = ids.reduce<Construct | undefined>((node, id) => node?.node.tryFindChild(id) as Construct | undefined, stack);
     if (!target) {
       throw new Error(
         `\`${setting}[${i}].path\` = "${suppression.path}" names no construct of stack ${stack.node.id}; use a path from cdk.tf.json's //.metadata.path without the leading "${stack.node.id}/"`,

@@ -1,0 +1,64 @@
+/**
+ * AWS quotas that an environment file can exceed, checked before synthesis: over a hard limit the
+ * file is refused; over the default quota a warning names the quota and how to raise it. Figures
+ * from AWS's Amazon VPC quotas page (Amazon Virtual Private Cloud endpoints and quotas).
+ */
+import { outermostBlocks } from "../cidr";
+import type { Issue } from "./path-text";
+import type { EnvironmentConfig } from "./schema";
+
+/** One AWS quota. */
+export interface Quota {
+  readonly name: string;
+  readonly code: string;
+  readonly defaultValue: number;
+  readonly hardLimit: number;
+}
+
+export const QUOTAS = {
+  peeringsPerVpc: { name: "Active VPC peering connections per VPC", code: "L-7E9ECCDB", defaultValue: 50, hardLimit: 125 },
+  routesPerRouteTable: { name: "Routes per route table", code: "L-93826ACB", defaultValue: 50, hardLimit: 1000 },
+  rulesPerSecurityGroup: { name: "Inbound or outbound rules per security group", code: "L-0EA8095F", defaultValue: 60, hardLimit: 1000 },
+} satisfies Record<string, Quota>;
+
+/** A count of something that a quota limits, and the setting that drives it. */
+interface Usage {
+  readonly quota: Quota;
+  readonly count: number;
+  readonly path: (string | number)[];
+  readonly what: string;
+}
+
+function usages(env: EnvironmentConfig): Usage[] {
+  const peered = env.serviceSide.type === "peeredVpc";
+  const staticRoutes = env.serviceSide.type === "peeredVpc" || env.serviceSide.routing === "static";
+  const serviceBlocks = outermostBlocks(env.services.map((s) => s.cidr)).length;
+  const relays = new Set(env.services.flatMap((s) => s.ports.map((p) => `${s.cidr} ${p}`))).size;
+  return [
+    { quota: QUOTAS.peeringsPerVpc, count: env.appVpcs.length + (peered ? 1 : 0), path: ["appVpcs"], what: "peerings of the proxy VPC" },
+    { quota: QUOTAS.routesPerRouteTable, count: env.appVpcs.length + (staticRoutes ? serviceBlocks : 0), path: ["appVpcs"], what: "routes in each route table of the proxy VPC" },
+    { quota: QUOTAS.rulesPerSecurityGroup, count: env.appVpcs.length, path: ["appVpcs"], what: "inbound rules in the proxy's security group" },
+    { quota: QUOTAS.rulesPerSecurityGroup, count: relays + 2, path: ["services"], what: "outbound rules in the proxy's security group" },
+  ];
+}
+
+/** Counts over a hard limit, as problems of the settings that drive them. */
+export function quotaIssues(env: EnvironmentConfig): Issue[] {
+  return usages(env)
+    .filter((u) => u.count > u.quota.hardLimit)
+    .map((u) => ({
+      path: u.path,
+      message: `makes ${u.count} ${u.what}, over AWS's hard limit of ${u.quota.hardLimit} (${u.quota.name}); split it over several environments`,
+    }));
+}
+
+/** Counts over a default quota (but within the hard limit), each with how to raise the quota. */
+export function quotaWarnings(env: EnvironmentConfig): string[] {
+  return usages(env)
+    .filter((u) => u.count > u.quota.defaultValue && u.count <= u.quota.hardLimit)
+    .map(
+      (u) =>
+        `environment ${env.name}: ${u.count} ${u.what}, over the default quota of ${u.quota.defaultValue} "${u.quota.name}" (${u.quota.code}). ` +
+        `Raise it before deploying: aws service-quotas request-service-quota-increase --service-code vpc --quota-code ${u.quota.code} --desired-value ${u.count} --region ${env.region}`,
+    );
+}
