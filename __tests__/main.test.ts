@@ -6,19 +6,27 @@ import { verificationRaw } from "./helpers/stack";
 
 const ROOT = path.join(__dirname, "..");
 
-/** Runs main.ts as `cdktf synth` does, with the given environment, into a fresh output folder. */
-function runMain(env: Record<string, string>) {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
+/** The stacks with a synthesized cdk.tf.json in an output folder. */
+function stacksIn(outdir: string): string[] {
+  const dir = path.join(outdir, "stacks");
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((s) => fs.existsSync(path.join(dir, s, "cdk.tf.json"))) : [];
+}
+
+/** Runs main.ts as `cdktf synth` does, with the given environment, into a fresh (or the given) output folder. */
+function runMain(env: Record<string, string>, outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-")), keep = false) {
   const result = spawnSync(process.execPath, ["scripts/app.js", "main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
+    env: { ...process.env, CDKTF_OUTDIR: outdir, PROXY_STATE_DIR: path.join(outdir, "..", "state-of-test"), ...env },
     encoding: "utf8",
     timeout: 60_000,
   });
-  const stacks = fs.existsSync(path.join(outdir, "stacks")) ? fs.readdirSync(path.join(outdir, "stacks")) : [];
-  fs.rmSync(outdir, { recursive: true, force: true });
-  return { status: result.status, stderr: result.stderr, stacks };
+  const stacks = stacksIn(outdir);
+  if (!keep) fs.rmSync(outdir, { recursive: true, force: true });
+  return { status: result.status, stderr: result.stderr, stdout: result.stdout, stacks };
 }
+
+/** A JavaScript stack trace line, or Node's version footer under an uncaught exception. */
+const TRACE = /^\s+at .+:\d+:\d+\)?$|^Node\.js v\d+/m;
 
 describe("main.ts", () => {
   let dir: string;
@@ -72,5 +80,64 @@ describe("main.ts", () => {
     expect(status).not.toBe(0);
     expect(stderr).toMatch(/PROXY_EMULATOR_ENDPOINT = "http:\/\/203\.0\.113\.10:5000" points at 203\.0\.113\.10; an emulator endpoint must be on loopback/);
     expect(stacks).toEqual([]);
+  });
+
+  it("prints a failure as its message alone, one line, and exits 1", () => {
+    const { status, stderr, stdout } = runMain({ PROXY_CONFIG: path.join(dir, "absent.json") });
+    expect(status).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(`Cannot read the environment file ${path.join(dir, "absent.json")}: ENOENT: no such file or directory, open '${path.join(dir, "absent.json")}'. Check the path (PROXY_CONFIG or the config folder).\n`);
+    expect(stderr).not.toMatch(TRACE);
+  });
+
+  it("shows no stack trace under npx cdktf synth either", () => {
+    const file = path.join(dir, "typo.json");
+    fs.writeFileSync(file, JSON.stringify({ ...verificationRaw(), region: "ap-northest-1" }));
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
+    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "cdktf"), ["synth", "--output", outdir], {
+      cwd: ROOT,
+      env: { ...process.env, PROXY_CONFIG: file, CHECKPOINT_DISABLE: "1", PROXY_STATE_DIR: path.join(outdir, "state") },
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    fs.rmSync(outdir, { recursive: true, force: true });
+    expect(r.status).toBe(1);
+    expect(r.stdout + r.stderr).toContain('`region` = "ap-northest-1": is not an AWS region; did you mean "ap-northeast-1"?');
+    expect(r.stdout + r.stderr).not.toMatch(TRACE);
+  });
+
+  it("leaves no stack of an earlier run behind when a synthesis fails", () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "stale-"));
+    expect(runMain({ PROXY_CONFIG: "" }, outdir, true).stacks).toContain("verification");
+    const failed = runMain({ PROXY_CONFIG: path.join(dir, "absent.json") }, outdir, true);
+    expect(failed.status).toBe(1);
+    expect(failed.stacks).toEqual([]);
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it("keeps the bootstrap stack's state where a synthesis of other environments cannot delete it", () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "state-"));
+    const outdir = path.join(work, "cdktf.out");
+    const cdktf = (env: Record<string, string>) =>
+      spawnSync(path.join(ROOT, "node_modules", ".bin", "cdktf"), ["synth", "--output", outdir], {
+        cwd: ROOT,
+        env: { ...process.env, CHECKPOINT_DISABLE: "1", PROXY_STATE_DIR: path.join(work, "state"), ...env },
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+    expect(cdktf({ PROXY_CONFIG: "" }).status).toBe(0);
+    const bootstrap = "state-proxy-over-peering-tfstate-example";
+    const backend = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", bootstrap, "cdk.tf.json"), "utf8")).terraform.backend.local.path;
+    expect(path.isAbsolute(backend)).toBe(true);
+    expect(backend.startsWith(outdir)).toBe(false);
+    fs.mkdirSync(path.dirname(backend), { recursive: true });
+    fs.writeFileSync(backend, '{"version": 4, "serial": 7}');
+    // Another set of environments, with another bucket: cdktf removes the bootstrap stack's folder.
+    const other = path.join(work, "other.json");
+    fs.writeFileSync(other, JSON.stringify({ ...verificationRaw(), name: "other", state: { bucket: "another-state-bucket" } }));
+    expect(cdktf({ PROXY_CONFIG: other }).status).toBe(0);
+    expect(fs.existsSync(path.join(outdir, "stacks", bootstrap))).toBe(false);
+    expect(fs.readFileSync(backend, "utf8")).toBe('{"version": 4, "serial": 7}');
+    fs.rmSync(work, { recursive: true, force: true });
   });
 });

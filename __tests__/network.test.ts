@@ -67,6 +67,17 @@ describe("Network", () => {
     expect(Object.keys(resourcesOf(synth({ enableS3Endpoint: false }), "aws_vpc_endpoint"))).toHaveLength(0);
   });
 
+  it("lets the S3 endpoint read the Amazon Linux repositories and the SSM Agent's buckets, and nothing else", () => {
+    const endpoint = Object.values(resourcesOf(synth(), "aws_vpc_endpoint"))[0];
+    const statements = JSON.parse(endpoint.policy).Statement;
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toEqual(expect.objectContaining({ Effect: "Allow", Action: ["s3:GetObject"] }));
+    expect(statements[0].Resource).toHaveLength(4);
+    expect(statements[0].Resource.some((r: string) => r.endsWith(":s3:::al2023-repos-ap-northeast-1-de612dc2/*"))).toBe(true);
+    expect(statements[0].Resource.every((r: string) => /:s3:::(al2023-repos-ap-northeast-1-de612dc2|amazon-ssm-ap-northeast-1|amazon-ssm-packages-ap-northeast-1|aws-ssm-ap-northeast-1)\/\*$/.test(r))).toBe(true);
+    expect(JSON.stringify(statements)).not.toMatch(/s3:Put|s3:\*|"Resource":"\*"/);
+  });
+
   it("adds the three Session Manager endpoints, reachable on 443 from the VPC, only when asked", () => {
     const json = synth({ enableSessionManagerEndpoints: true });
     const interfaces = Object.values(resourcesOf(json, "aws_vpc_endpoint")).filter((e) => e.vpc_endpoint_type === "Interface");

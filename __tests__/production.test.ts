@@ -2,7 +2,9 @@ import { DxGatewayAssociation } from "@cdktf/provider-aws/lib/dx-gateway-associa
 import { VpcPeeringConnectionAccepterA } from "@cdktf/provider-aws/lib/vpc-peering-connection-accepter";
 import { VpnGateway } from "@cdktf/provider-aws/lib/vpn-gateway";
 import { VpnGatewayRoutePropagation } from "@cdktf/provider-aws/lib/vpn-gateway-route-propagation";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { configFrom, CONFIG_DIR, resourcesOf, synthEnvironment } from "./helpers/stack";
 
@@ -30,9 +32,23 @@ describe("the production example", () => {
 
   it("checks each existing VPC's block against the environment file when planning", () => {
     const app = Object.values(parsed.data.aws_vpc)[0] as any;
-    expect(app.lifecycle.postcondition).toEqual([
-      { condition: '${self.cidr_block == "192.168.0.0/24"}', error_message: expect.stringContaining("correct appVpcs[].cidr") },
-    ]);
+    expect(app.lifecycle.postcondition).toEqual([{ condition: expect.stringContaining('"192.168.0.0/24"'), error_message: expect.stringContaining("correct appVpcs[].cidr") }]);
+  });
+
+  it("accepts the block as the VPC's primary or any secondary block, and nothing else (evaluated by Terraform)", () => {
+    const condition: string = (Object.values(parsed.data.aws_vpc)[0] as any).lifecycle.postcondition[0].condition;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "condition-"));
+    const holds = (primary: string, associated: string[]) => {
+      const self = `{ cidr_block = "${primary}", cidr_block_associations = [${associated.map((c) => `{ cidr_block = "${c}" }`).join(", ")}] }`;
+      const expression = condition.replace(/^\$\{|\}$/g, "").replace(/\bself\b/g, self);
+      const r = spawnSync("terraform", ["console"], { cwd: work, input: `jsonencode({ ok = ${expression} })\n`, encoding: "utf8", env: { ...process.env, TF_CLI_CONFIG_FILE: "" }, timeout: 30_000 });
+      if (r.status !== 0) throw new Error(`terraform console failed: ${r.stderr}`);
+      return JSON.parse(JSON.parse(r.stdout.trim())).ok;
+    };
+    expect(holds("192.168.0.0/24", ["192.168.0.0/24"])).toBe(true);
+    expect(holds("10.50.0.0/16", ["10.50.0.0/16", "192.168.0.0/24"])).toBe(true);
+    expect(holds("10.50.0.0/16", ["10.50.0.0/16", "192.168.1.0/24"])).toBe(false);
+    fs.rmSync(work, { recursive: true, force: true });
   });
 
   it("routes every route table of an app VPC given as \"all\", looked up when planning", () => {

@@ -7,6 +7,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { AppServer } from "../constructs/app-server";
+import { FlowLogRole } from "../constructs/flow-log-role";
 import { InstanceRole } from "../constructs/instance-role";
 import { Network } from "../constructs/network";
 import { ProxyServer, ProxyServerProps } from "../constructs/proxy-server";
@@ -173,5 +174,27 @@ describe("every server", () => {
     const roles = resourcesOf(json, "aws_iam_role");
     const trust = JSON.parse(roles[Object.keys(roles).find((k) => k.startsWith("Role_"))!].assume_role_policy);
     expect(trust.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+  });
+});
+
+describe("FlowLogRole", () => {
+  const json = Testing.synthScope((scope) => void new FlowLogRole(scope, "FlowLogRole", { name: "test-flow-logs", vpcNamePrefix: "test-" }));
+  const role = Object.values(resourcesOf(json, "aws_iam_role"))[0];
+  const policy = JSON.parse(Object.values(resourcesOf(json, "aws_iam_role_policy"))[0].policy);
+
+  it("may be assumed by VPC Flow Logs only for flow logs of its own account", () => {
+    const trust = JSON.parse(role.assume_role_policy).Statement[0];
+    expect(trust.Principal).toEqual({ Service: "vpc-flow-logs.amazonaws.com" });
+    expect(trust.Condition.StringEquals["aws:SourceAccount"]).toMatch(/^\$\{data\.aws_caller_identity\.\w+\.account_id\}$/);
+    expect(trust.Condition.ArnLike["aws:SourceArn"]).toMatch(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:ec2:\$\{data\.aws_region\.\w+\.name\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:vpc-flow-log\/\*$/);
+  });
+
+  it("writes only to the environment's flow-log groups; only describing takes every resource", () => {
+    const write = policy.Statement.find((s: any) => s.Action.includes("logs:PutLogEvents"));
+    expect(write.Action.sort()).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    expect(write.Resource).toHaveLength(2);
+    for (const r of write.Resource) expect(r).toMatch(/:log-group:\/vpc-flow-logs\/test-\*(:\*)?$/);
+    const star = policy.Statement.filter((s: any) => [s.Resource].flat().includes("*"));
+    expect(star.flatMap((s: any) => s.Action).every((a: string) => /^logs:Describe/.test(a))).toBe(true);
   });
 });

@@ -43,6 +43,15 @@ describe("renderServiceUserData", () => {
 describe("renderAppServerUserData", () => {
   const script = renderAppServerUserData({ proxy: "10.0.0.10:3128", bypass: ["<local>", "169.254.169.254"] });
 
+  it("creates the policy and Connections keys only when missing, so values Group Policy set there survive", () => {
+    const lines = script.split("\n");
+    expect(lines.filter((l) => /New-Item\b/.test(l))).toEqual([
+      "if (-not (Test-Path $policy)) { New-Item -Path $policy | Out-Null }",
+      "if (-not (Test-Path $connections)) { New-Item -Path $connections | Out-Null }",
+    ]);
+    expect(script).not.toMatch(/New-Item [^\n]*-Force/);
+  });
+
   it("is a PowerShell block for EC2Launch", () => {
     expect(script.startsWith("<powershell>\n")).toBe(true);
     expect(script.trimEnd().endsWith("</powershell>")).toBe(true);

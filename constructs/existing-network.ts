@@ -53,8 +53,9 @@ export class ExistingNetwork extends Construct implements INetwork {
       lifecycle: {
         postcondition: [
           {
-            condition: `\${self.cidr_block == "${props.cidr}"}`,
-            errorMessage: `The VPC ${props.vpcId} (app VPC ${props.name}) does not have the block ${props.cidr} that the environment file gives; correct appVpcs[].cidr.`,
+            // The configured block may be the VPC's primary block or any secondary one associated with it.
+            condition: `\${self.cidr_block == "${props.cidr}" || contains([for a in self.cidr_block_associations : a.cidr_block], "${props.cidr}")}`,
+            errorMessage: `The VPC ${props.vpcId} (app VPC ${props.name}) has no block ${props.cidr}, the one the environment file gives (neither primary nor secondary); correct appVpcs[].cidr.`,
           },
         ],
       },
