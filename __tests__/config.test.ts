@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, environmentFiles, environmentWarnings, loadEnvironmentFile, loadEnvironments, proxyPrivateIp } from "../lib/config";
+import { ConfigError, environmentFiles, environmentWarnings, loadEnvironmentFile, loadEnvironments, proxyPrivateIp, servicePorts } from "../lib/config";
 import { configFrom, CONFIG_DIR, verificationRaw } from "./helpers/stack";
 
 /** The error message for a raw environment edited by `edit`. */
@@ -16,6 +16,19 @@ function problemsOf(edit: (raw: any) => void): string {
   }
   throw new Error("the edited environment was accepted");
 }
+
+describe("service ports", () => {
+  it("read a bare 443 as TLS, other bare ports as plain HTTP, and an object as it says", () => {
+    const raw = verificationRaw();
+    raw.services[0].ports = [80, 443, { port: 8443, carries: "tls" }, { port: 8080, carries: "http" }];
+    expect(servicePorts(configFrom(raw).services[0])).toEqual([
+      { port: 80, carries: "http" },
+      { port: 443, carries: "tls" },
+      { port: 8443, carries: "tls" },
+      { port: 8080, carries: "http" },
+    ]);
+  });
+});
 
 describe("warnings before a deploy", () => {
   it("names a quota above its default and how to raise it, and stays quiet below", () => {
@@ -143,6 +156,8 @@ describe("validation of an environment", () => {
       (r) => (r.appVpcs = Array.from({ length: 125 }, (_, i) => ({ name: `app${i}`, cidr: `100.${64 + Math.floor(i / 256)}.${i % 256}.0/24`, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" } }))),
       /`appVpcs` = .*: makes 126 peerings of the proxy VPC, over AWS's hard limit of 125 \(Active VPC peering connections per VPC\); split it over several environments/,
     ],
+    ["a port that says it carries something else", (r) => (r.services[0].ports = [{ port: 8443, carries: "ssh" }]), /`services\[0\].ports\[0\]` = .*/],
+    ["a port listed twice, once bare and once with what it carries", (r) => (r.services[0].ports = [8443, { port: 8443, carries: "tls" }]), /`services\[0\].ports\[1\]` = .*is listed twice; list each port once/],
     ["a bypass entry with a separator", (r) => (r.proxyBypass = ["<local>;evil", "169.254.169.254"]), /`proxyBypass\[0\]` = "<local>;evil": is not a host pattern/],
   ];
 

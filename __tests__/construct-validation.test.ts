@@ -41,7 +41,7 @@ const proxyProps = (scope: Construct, extra: Partial<ProxyServerProps> = {}): Pr
   environment: "test",
   network: network(scope, "Proxy", "10.0.0.0/24"),
   clients: [{ name: "app", cidr: "192.168.0.0/24" }],
-  destinations: [{ name: "svc", cidr: "172.16.0.0/24", ports: [80] }],
+  destinations: [{ name: "svc", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] }],
   port: 3128,
   accessLogRetentionDays: 7,
   privateIp: "10.0.0.10",

@@ -8,6 +8,7 @@ describe("e2eTopology", () => {
     expect(topology.hosts).toEqual({ app: "192.168.0.4", proxy: "10.0.0.10", service: "172.16.0.4", outsider: "198.51.100.4" });
     expect(topology.proxyPort).toBe(3128);
     expect(topology.servicePort).toBe(80);
+    expect(topology.tlsPort).toBe(8443);
   });
 
   it("routes each peering's ends to each other's blocks only, so nothing reaches the service from the app", () => {

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
 import { SETTINGS_END, SETTINGS_START, settingsTable, withSettingsTable } from "../tools/settings-table";
-import { CONFIG_DIR } from "./helpers/stack";
+import { CONFIG_DIR, EXAMPLES_DIR } from "./helpers/stack";
 
 describe("config/schema.json", () => {
   const committed = fs.readFileSync(path.join(CONFIG_DIR, "schema.json"), "utf8");
@@ -19,9 +19,12 @@ describe("config/schema.json", () => {
     expect(schema.properties.proxyVpc.additionalProperties).toBe(false);
   });
 
-  it("is the schema every environment file points at", () => {
+  it("is the schema every environment file and example points at", () => {
     for (const file of fs.readdirSync(CONFIG_DIR).filter((f) => f.endsWith(".json") && f !== "schema.json")) {
       expect(JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, file), "utf8")).$schema).toBe("./schema.json");
+    }
+    for (const file of fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith(".json"))) {
+      expect(JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), "utf8")).$schema).toBe("../config/schema.json");
     }
   });
 });

@@ -6,10 +6,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { configFrom, CONFIG_DIR, resourcesOf, synthEnvironment } from "./helpers/stack";
+import { configFrom, EXAMPLES_DIR, resourcesOf, synthEnvironment } from "./helpers/stack";
 
 function productionRaw(): any {
-  return JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "production.example.json"), "utf8"));
+  return JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "production.json"), "utf8"));
 }
 
 /** Routes of the stack whose route table is the proxy VPC's, by destination and target kind. */

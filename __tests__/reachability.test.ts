@@ -33,14 +33,14 @@ describe("analyzeReachability on the verification stack", () => {
 
   it("finds the three instances and the ports their security groups mention", () => {
     expect(report.endpoints.map((e) => e.name).sort()).toEqual([APP, PROXY, SERVICE]);
-    expect(report.ports).toEqual([80, 443, 3128]);
+    expect(report.ports).toEqual([80, 443, 3128, 8443]);
     expect(report.endpoints.find((e) => e.name === PROXY)?.range).toBe("10.0.0.10/32");
     expect(report.endpoints.find((e) => e.name === APP)?.range).toBe("192.168.0.0/25");
   });
 
-  it("allows exactly the designed flows: app to proxy on 3128 and proxy to service on 80", () => {
+  it("allows exactly the designed flows: app to proxy on 3128 and proxy to service on 80 and 8443", () => {
     const allowed = report.verdicts.filter((v) => v.allowed).map((v) => `${v.from}->${v.to}:${v.port}`);
-    expect(allowed).toEqual([`${APP}->${PROXY}:3128`, `${PROXY}->${SERVICE}:80`]);
+    expect(allowed).toEqual([`${APP}->${PROXY}:3128`, `${PROXY}->${SERVICE}:80`, `${PROXY}->${SERVICE}:8443`]);
   });
 
   it("explains an allowed flow with the rules and routes it uses, both ways", () => {
@@ -61,8 +61,8 @@ describe("analyzeReachability on the verification stack", () => {
 
   it("prints a matrix with a row per pair and a column per port", () => {
     const matrix = formatMatrix(report).split("\n");
-    expect(matrix[0]).toMatch(/^from -> to\s+\|\s+80 \|\s+443 \|\s+3128$/);
-    expect(matrix.find((l) => l.startsWith(`${APP} -> ${PROXY} `))).toMatch(/\|\s+-\s+\|\s+-\s+\|\s+yes$/);
+    expect(matrix[0]).toMatch(/^from -> to\s+\|\s+80 \|\s+443 \|\s+3128 \|\s+8443$/);
+    expect(matrix.find((l) => l.startsWith(`${APP} -> ${PROXY} `))).toMatch(/\|\s+-\s+\|\s+-\s+\|\s+yes \|\s+-$/);
     expect(matrix).toHaveLength(2 + 6);
   });
 });
@@ -145,8 +145,17 @@ describe("flowMismatches", () => {
 
 describe("npm run reachability", () => {
   const script = path.join(__dirname, "..", "scripts", "reachability.ts");
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, ["--require", "tsx/cjs", script, ...args], { cwd: path.join(__dirname, ".."), encoding: "utf8", timeout: 60_000, env: { ...process.env, PROXY_CONFIG: "" } });
+  const run = (args: string[], config = "") =>
+    spawnSync(process.execPath, ["--require", "tsx/cjs", script, ...args], { cwd: path.join(__dirname, ".."), encoding: "utf8", timeout: 60_000, env: { ...process.env, PROXY_CONFIG: config } });
+
+  /** An environment file elsewhere, under another file name, edited by `edit`. */
+  function envFile(edit: (raw: any) => void): string {
+    const raw = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "verification.json"), "utf8"));
+    edit(raw);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-env-")), "renamed-copy.json");
+    fs.writeFileSync(file, JSON.stringify(raw));
+    return file;
+  }
 
   function writeStack(json: any): string {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-")), "verification");
@@ -159,7 +168,7 @@ describe("npm run reachability", () => {
     const r = run([writeStack(stack())]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/PASS expected verification-app-server -> verification-service:80 denied\n\s+because no egress rule/);
-    expect(r.stdout).toMatch(/^reachability: 5 passed, 0 failed$/m);
+    expect(r.stdout).toMatch(/^reachability: 7 passed, 0 failed$/m);
   });
 
   it("fails, with the reason, when the stack breaks an expected flow", () => {
@@ -174,7 +183,34 @@ describe("npm run reachability", () => {
     const r = run(["--json", writeStack(stack())]);
     const [result] = JSON.parse(r.stdout);
     expect(result.stack).toBe("verification");
-    expect(result.verdicts.filter((v: Verdict) => v.allowed)).toHaveLength(2);
+    expect(result.verdicts.filter((v: Verdict) => v.allowed)).toHaveLength(3);
     expect(result.mismatches).toEqual([]);
+  });
+
+  it("checks a renamed copy of an environment against that copy's expectations when PROXY_CONFIG names it", () => {
+    const file = envFile((raw) => {
+      raw.expectedFlows = [{ from: "app", to: "service", port: 80, expect: "allowed" }];
+    });
+    const r = run([writeStack(stack())], file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/FAIL expected verification-app-server -> verification-service:80 allowed/);
+    expect(r.stdout).toMatch(/^reachability: 0 passed, 1 failed$/m);
+  });
+
+  it("fails a stack whose environment file it does not know, and one with no expected flows unless told", () => {
+    const unknown = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-")), "elsewhere");
+    fs.mkdirSync(unknown);
+    fs.writeFileSync(path.join(unknown, "cdk.tf.json"), JSON.stringify(stack()));
+    const r = run([unknown]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/FAIL stack elsewhere: no environment file of config\/ is named elsewhere; set PROXY_CONFIG to the file the stack was synthesized from/);
+
+    const bare = envFile((raw) => {
+      raw.expectedFlows = [];
+    });
+    const silent = run([writeStack(stack())], bare);
+    expect(silent.status).toBe(1);
+    expect(silent.stdout).toMatch(/FAIL stack verification: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations/);
+    expect(run(["--allow-no-expectations", writeStack(stack())], bare).status).toBe(0);
   });
 });

@@ -36,7 +36,7 @@ function world(scope: Construct, proxyOverrides: Partial<ProxyServerProps> = {})
     environment: "test",
     network: proxyNet,
     clients: [app, batch],
-    destinations: [{ name: "service", cidr: "172.16.0.0/24", ports: [80, 443] }],
+    destinations: [{ name: "service", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }, { port: 443, carries: "tls" }] }],
     port: 3128,
     accessLogRetentionDays: 7,
     privateIp: "10.0.0.10",
@@ -129,7 +129,7 @@ describe("every server", () => {
   const json = Testing.synthScope((scope) => {
     const { role, app, proxyNet, serviceNet, proxy } = world(scope);
     new AppServer(scope, "AppServer", { environment: "test", appName: "app", network: app, proxy, bypass: ["<local>", "169.254.169.254"], instanceType: "t3.medium", amiParameter: "/aws/service/ami-windows-latest/x", rootVolumeSizeGiB: 30, detailedMonitoring: true, role });
-    new ServiceServer(scope, "ServiceServer", { environment: "test", network: serviceNet, allowedFrom: proxyNet, ports: [80, 443], instanceType: "t3.micro", amiParameter: AL2023, rootVolumeSizeGiB: 8, detailedMonitoring: true, role });
+    new ServiceServer(scope, "ServiceServer", { environment: "test", network: serviceNet, allowedFrom: proxyNet, ports: [{ port: 80, carries: "http" }, { port: 443, carries: "tls" }], instanceType: "t3.micro", amiParameter: AL2023, rootVolumeSizeGiB: 8, detailedMonitoring: true, role });
   });
 
   it("requires IMDSv2, encrypts its root volume, has no public address and uses the Session Manager profile", () => {

@@ -8,8 +8,8 @@ const policy: SquidPolicy = {
     { name: "batch", cidr: "100.64.0.0/24" },
   ],
   destinations: [
-    { name: "service", cidr: "172.16.0.0/24", ports: [80, 8443] },
-    { name: "api", cidr: "203.0.113.0/28", ports: [443] },
+    { name: "service", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }, { port: 8443, carries: "tls" }] },
+    { name: "api", cidr: "203.0.113.0/28", ports: [{ port: 443, carries: "tls" }] },
   ],
 };
 
@@ -32,14 +32,24 @@ describe("renderSquidConf", () => {
     expect(lines.filter((l) => l.startsWith("acl localnet"))).toHaveLength(2);
   });
 
-  it("allows each destination only on its own ports", () => {
+  it("allows each destination only on its own ports: plain requests to its HTTP ports, CONNECT to its TLS ports", () => {
     expect(lines).toContain("acl service_dst dst 172.16.0.0/24");
-    expect(lines).toContain("acl service_ports port 80 8443");
-    expect(lines).toContain("http_access allow service_dst service_ports");
-    expect(lines).toContain("http_access allow api_dst api_ports");
+    expect(lines).toContain("acl service_http port 80");
+    expect(lines).toContain("acl service_tls port 8443");
+    expect(lines).toContain("http_access allow !CONNECT service_dst service_http");
+    expect(lines).toContain("http_access allow CONNECT service_dst service_tls");
+    expect(lines).toContain("http_access allow CONNECT api_dst api_tls");
+    expect(lines.some((l) => l.startsWith("acl api_http"))).toBe(false);
   });
 
-  it("denies unsafe ports, CONNECT off 443, link-local and outsiders before any allow, and everything last", () => {
+  it("allows CONNECT exactly to the services' TLS ports, and to none when no service carries TLS", () => {
+    expect(lines).toContain("acl SSL_ports port 443 8443");
+    const plainOnly = directives(renderSquidConf({ ...policy, destinations: [{ name: "web", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] }] }));
+    expect(plainOnly.some((l) => l.startsWith("acl SSL_ports"))).toBe(false);
+    expect(plainOnly).toContain("http_access deny CONNECT");
+  });
+
+  it("denies unsafe ports, CONNECT off the TLS ports, link-local and outsiders before any allow, and everything last", () => {
     const access = lines.filter((l) => l.startsWith("http_access"));
     expect(access.slice(0, 4)).toEqual([
       "http_access deny !Safe_ports",
@@ -48,7 +58,7 @@ describe("renderSquidConf", () => {
       "http_access deny !localnet",
     ]);
     expect(access[access.length - 1]).toBe("http_access deny all");
-    expect(access.filter((l) => l.includes("allow"))).toHaveLength(2);
+    expect(access.filter((l) => l.includes("allow"))).toHaveLength(3);
   });
 
   it("counts the services' ports among the safe ports", () => {

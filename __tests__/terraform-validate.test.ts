@@ -6,7 +6,8 @@ import { App } from "cdktf";
 import { addProjectStacks } from "../constructs/project-stacks";
 import { environmentFiles, loadEnvironments } from "../lib/config";
 import { awsProviderTarget, cliConfigText, findProviderMirror, isProviderMirror, MIRROR_SETTING, terraformEnv, terraformPlatform } from "../proof/terraform";
-import { CONFIG_DIR } from "./helpers/stack";
+import { enforcePolicy } from "../lib/policy/pack";
+import { CONFIG_DIR, EXAMPLES_DIR } from "./helpers/stack";
 
 const TERRAFORM_TIMEOUT_MS = 120_000;
 
@@ -62,9 +63,15 @@ describe("terraform validate", () => {
   const { env } = terraformEnv(process.env, path.join(work, "cli"));
   const outdir = path.join(work, "out");
   const app = new App({ outdir });
-  addProjectStacks(app, loadEnvironments(environmentFiles(CONFIG_DIR)), { localStateDir: path.join(work, "state") });
+  // The examples are templates that `npx cdktf synth` leaves alone; they are validated here all the same.
+  addProjectStacks(app, loadEnvironments([...environmentFiles(CONFIG_DIR), ...environmentFiles(EXAMPLES_DIR)]), { localStateDir: path.join(work, "state") });
+  const suppressions = enforcePolicy(app);
   app.synth();
   const stacks = fs.readdirSync(path.join(outdir, "stacks"));
+
+  it("finds every environment and example within the policy pack, without suppressions", () => {
+    expect(suppressions).toEqual([]);
+  });
 
   it("covers the bootstrap stacks and every environment", () => {
     expect(stacks).toEqual(expect.arrayContaining(["verification", "production", "state-proxy-over-peering-tfstate-example"]));

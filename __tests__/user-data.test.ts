@@ -33,10 +33,23 @@ describe("renderProxyUserData", () => {
 });
 
 describe("renderServiceUserData", () => {
-  it("adds a Listen line for each port but 80, which httpd already has", () => {
-    const script = renderServiceUserData("verification", [80, 8080, 8080, 8443]);
-    expect(script).toContain("dnf install -y httpd");
-    expect(script.match(/Listen \d+/g)).toEqual(["Listen 8080", "Listen 8443"]);
+  it("adds a Listen line for each plain port but 80, which httpd already has", () => {
+    const script = renderServiceUserData("verification", [80, 8080, 8080, 8081].map((port) => ({ port, carries: "http" as const })));
+    expect(script).toContain("dnf install -y httpd\n");
+    expect(script.match(/Listen \d+/g)).toEqual(["Listen 8080", "Listen 8081"]);
+    expect(script).not.toMatch(/SSLEngine|openssl/);
+  });
+
+  it("serves TLS on each TLS port with mod_ssl and a certificate made at boot; 443 is mod_ssl's own", () => {
+    const script = renderServiceUserData("verification", [
+      { port: 80, carries: "http" },
+      { port: 8443, carries: "tls" },
+      { port: 443, carries: "tls" },
+    ]);
+    expect(script).toContain("dnf install -y httpd mod_ssl\n");
+    expect(script).toMatch(/^openssl req -x509 .*-subj '\/CN=service\.verification' .*-out \/etc\/pki\/tls\/certs\/service\.crt$/m);
+    expect(script.match(/Listen [^\n]+/g)).toEqual(["Listen 8443 https"]);
+    expect(script).toContain("<VirtualHost *:8443>\n  SSLEngine on\n");
   });
 });
 

@@ -1,7 +1,7 @@
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { EnvironmentConfig, proxyPrivateIp, stateKey } from "../lib/config";
+import { EnvironmentConfig, firstServicePort, proxyPrivateIp, servicePorts, stateKey } from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
@@ -95,7 +95,7 @@ export class EnvironmentStack extends ProjectStack {
       environment: config.name,
       network: this.proxyNetwork,
       clients: config.appVpcs.map((a) => ({ name: vpcName(config.name, a.name), cidr: a.cidr })),
-      destinations: config.services,
+      destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s) })),
       port: config.proxy.port,
       accessLogRetentionDays: config.logRetentionDays,
       privateIp: proxyPrivateIp(config),
@@ -146,10 +146,9 @@ export class EnvironmentStack extends ProjectStack {
     const { peering, service, attachment } = this.serviceSide;
     if (peering && service) {
       new TerraformOutput(this, outputNames.servicePeeringId, { value: peering.peeringConnectionId, description: "Peering between the proxy VPC and the service VPC" });
-      new TerraformOutput(this, outputNames.serviceUrl, {
-        value: `http://${service.server.instance.privateIp}:${config.services[0].ports[0]}/`,
-        description: "The stand-in service, reachable only through the proxy",
-      });
+      const http = firstServicePort(config, "http");
+      const url = http !== undefined ? `http://${service.server.instance.privateIp}:${http}/` : `https://${service.server.instance.privateIp}:${firstServicePort(config, "tls")}/`;
+      new TerraformOutput(this, outputNames.serviceUrl, { value: url, description: "The stand-in service, reachable only through the proxy" });
     }
     if (attachment) {
       new TerraformOutput(this, outputNames.vpnGatewayId, { value: attachment.gateway.id, description: "The proxy VPC's virtual private gateway, for the Direct Connect private VIF" });

@@ -111,7 +111,7 @@ export class ProxyServer extends Construct implements IProxyEndpoint {
     // Services may share a block and a port: one rule each, naming every service it serves.
     const relays = new Map<string, { cidr: string; port: number; names: string[] }>();
     for (const destination of props.destinations) {
-      for (const port of destination.ports) {
+      for (const { port } of destination.ports) {
         const key = `${destination.cidr} ${port}`;
         relays.set(key, { cidr: destination.cidr, port, names: [...(relays.get(key)?.names ?? []), destination.name] });
       }

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { serverNames } from "../lib/naming";
+import type { ServicePort } from "../lib/squid";
 import { renderServiceUserData } from "../lib/user-data";
 import type { INetwork } from "./network-ref";
 import { Peer } from "./security-group";
@@ -13,8 +14,8 @@ export interface ServiceServerProps extends ServerSettings {
   readonly network: INetwork;
   /** The only network allowed in: the proxy VPC, the range the provider dictates. */
   readonly allowedFrom: INetwork;
-  /** The TCP ports httpd listens on. */
-  readonly ports: readonly number[];
+  /** The TCP ports httpd listens on, plain HTTP or TLS. */
+  readonly ports: readonly ServicePort[];
 }
 
 /**
@@ -35,7 +36,7 @@ export class ServiceServer extends Construct {
       ...serverSettings(props),
       userData: renderServiceUserData(props.environment, props.ports),
     });
-    for (const port of [...new Set(props.ports)]) {
+    for (const port of [...new Set(props.ports.map((p) => p.port))]) {
       this.server.securityGroup.allowTcpIn(Peer.cidr(props.allowedFrom.cidr), port, `Port ${port} from the proxy VPC ${props.allowedFrom.name}`);
     }
   }

@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { outermostBlocks } from "../lib/cidr";
-import type { ServiceConfig, ServiceSideConfig } from "../lib/config";
+import { ServiceConfig, ServiceSideConfig, servicePorts } from "../lib/config";
 import { constructIds, SERVICE_VPC, vpcName } from "../lib/naming";
 import { DirectConnectAttachment } from "./direct-connect-attachment";
 import type { InstanceRole } from "./instance-role";
@@ -57,7 +57,7 @@ export class ServiceSide extends Construct {
         environment: props.environment,
         network,
         allowedFrom: props.proxyNetwork,
-        ports: props.services.flatMap((s) => s.ports),
+        ports: props.services.flatMap(servicePorts),
         ...serverSettings({ ...side.server, role: props.serverRole }),
       });
     } else {

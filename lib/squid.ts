@@ -13,14 +13,25 @@ export interface SquidClient {
   readonly cidr: string;
 }
 
+/** A port of a service and what it carries through the proxy. */
+export interface ServicePort {
+  /** The TCP port. */
+  readonly port: number;
+  /**
+   * "http": plain HTTP requests that Squid relays; "tls": TLS that the client tunnels through
+   * Squid with CONNECT (HTTPS), which Squid allows to this port only.
+   */
+  readonly carries: "http" | "tls";
+}
+
 /** A destination the proxy may forward to. */
 export interface SquidDestination {
   /** The destination's name; it names the ACLs, so lowercase letters, digits and hyphens. */
   readonly name: string;
   /** The destination's CIDR block. */
   readonly cidr: string;
-  /** The TCP ports allowed there. */
-  readonly ports: readonly number[];
+  /** The TCP ports allowed there, each with what it carries. */
+  readonly ports: readonly ServicePort[];
 }
 
 /** What the proxy allows: the part of squid.conf that must be identical everywhere. */
@@ -62,6 +73,8 @@ export const AMAZON_LINUX_SQUID: SquidHostSettings = {
 /** Ports that web traffic may use, besides the services' own. */
 const SAFE_PORTS = [80, 443];
 
+const portsOf = (d: SquidDestination, carries: ServicePort["carries"]) => d.ports.filter((p) => p.carries === carries).map((p) => p.port);
+
 /** The link-local range, which holds the instance metadata service, and its IPv6 address. */
 const LINK_LOCAL = ["169.254.0.0/16", "fe80::/10", "fd00:ec2::254"];
 
@@ -69,7 +82,8 @@ const LINK_LOCAL = ["169.254.0.0/16", "fe80::/10", "fd00:ec2::254"];
 export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = AMAZON_LINUX_SQUID): string {
   if (policy.clients.length === 0) throw new Error("renderSquidConf: no clients; give at least one client network");
   if (policy.destinations.length === 0) throw new Error("renderSquidConf: no destinations; give at least one destination");
-  const safePorts = [...new Set([...SAFE_PORTS, ...policy.destinations.flatMap((d) => d.ports)])].sort((a, b) => a - b);
+  const safePorts = [...new Set([...SAFE_PORTS, ...policy.destinations.flatMap((d) => d.ports.map((p) => p.port))])].sort((a, b) => a - b);
+  const tlsPorts = [...new Set(policy.destinations.flatMap((d) => portsOf(d, "tls")))].sort((a, b) => a - b);
   const lines = [
     `# squid.conf for environment "${policy.environment}", rendered from its environment file.`,
     "# Edit the environment file and redeploy; changes made here are lost when the proxy is replaced.",
@@ -79,20 +93,28 @@ export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = A
     "# Clients: the app VPCs. Listed one by one: a provider-dictated range may lie outside RFC 1918.",
     ...policy.clients.flatMap((c) => [`# app VPC ${c.name}`, `acl localnet src ${c.cidr}`]),
     "",
-    "acl SSL_ports port 443",
+    "# CONNECT (tunnelled TLS) only to the ports the services carry TLS on.",
+    ...(tlsPorts.length > 0 ? [`acl SSL_ports port ${tlsPorts.join(" ")}`] : []),
     `acl Safe_ports port ${safePorts.join(" ")}`,
     "acl CONNECT method CONNECT",
     "# Instance metadata and the rest of link-local: never through the proxy.",
     `acl link_local dst ${LINK_LOCAL.join(" ")}`,
     "",
-    "# Destinations: the services, each with its ports.",
-    ...policy.destinations.flatMap((d) => [`acl ${d.name}_dst dst ${d.cidr}`, `acl ${d.name}_ports port ${d.ports.join(" ")}`]),
+    "# Destinations: the services, each with its plain HTTP ports and its TLS ports.",
+    ...policy.destinations.flatMap((d) => [
+      `acl ${d.name}_dst dst ${d.cidr}`,
+      ...(portsOf(d, "http").length > 0 ? [`acl ${d.name}_http port ${portsOf(d, "http").join(" ")}`] : []),
+      ...(portsOf(d, "tls").length > 0 ? [`acl ${d.name}_tls port ${portsOf(d, "tls").join(" ")}`] : []),
+    ]),
     "",
     "http_access deny !Safe_ports",
-    "http_access deny CONNECT !SSL_ports",
+    tlsPorts.length > 0 ? "http_access deny CONNECT !SSL_ports" : "http_access deny CONNECT",
     "http_access deny link_local",
     "http_access deny !localnet",
-    ...policy.destinations.map((d) => `http_access allow ${d.name}_dst ${d.name}_ports`),
+    ...policy.destinations.flatMap((d) => [
+      ...(portsOf(d, "http").length > 0 ? [`http_access allow !CONNECT ${d.name}_dst ${d.name}_http`] : []),
+      ...(portsOf(d, "tls").length > 0 ? [`http_access allow CONNECT ${d.name}_dst ${d.name}_tls`] : []),
+    ]),
     "http_access deny all",
     "",
     "# A relay, not a cache: every request reaches the service, from this host's address.",

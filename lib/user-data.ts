@@ -2,6 +2,7 @@
  * Renders the user data scripts of the three servers. Terraform reads `${` and `%{` in any string
  * as template syntax, so every script is checked to hold neither.
  */
+import type { ServicePort } from "./squid";
 
 /** Throws when a rendered script holds Terraform template syntax. */
 export function assertNoTemplateSyntax(script: string, what: string): string {
@@ -61,16 +62,38 @@ export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipp
   );
 }
 
-/** Amazon Linux 2023: httpd serving a small page on each port, standing in for the service. */
-export function renderServiceUserData(environment: string, ports: readonly number[]): string {
-  const extraPorts = [...new Set(ports)].filter((p) => p !== 80).sort((a, b) => a - b);
+/**
+ * Amazon Linux 2023: httpd serving a small page on each port, standing in for the service: plain
+ * HTTP on the "http" ports, TLS (mod_ssl, a self-signed certificate made at boot) on the "tls"
+ * ones. Port 443 is mod_ssl's own virtual host.
+ */
+export function renderServiceUserData(environment: string, ports: readonly ServicePort[]): string {
+  const byPort = new Map(ports.map((p) => [p.port, p.carries]));
+  const plain = [...byPort].filter(([p, c]) => c === "http" && p !== 80).map(([p]) => p).sort((a, b) => a - b);
+  const tls = [...byPort].filter(([p, c]) => c === "tls" && p !== 443).map(([p]) => p).sort((a, b) => a - b);
+  const anyTls = [...byPort.values()].includes("tls");
   return assertNoTemplateSyntax(
     [
       "#!/bin/bash",
       "# Service: httpd stands in for the external service; its access log shows who connected.",
       "set -euo pipefail",
-      "dnf install -y httpd",
-      ...extraPorts.map((p) => `echo 'Listen ${p}' >> /etc/httpd/conf.d/service-ports.conf`),
+      `dnf install -y httpd${anyTls ? " mod_ssl" : ""}`,
+      ...plain.map((p) => `echo 'Listen ${p}' >> /etc/httpd/conf.d/service-ports.conf`),
+      ...(tls.length > 0
+        ? [
+            `openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj '/CN=service.${environment}' -keyout /etc/pki/tls/private/service.key -out /etc/pki/tls/certs/service.crt`,
+            ...tls.flatMap((p) => [
+              `cat >> /etc/httpd/conf.d/service-tls.conf <<'END_OF_TLS_${p}'`,
+              `Listen ${p} https`,
+              `<VirtualHost *:${p}>`,
+              "  SSLEngine on",
+              "  SSLCertificateFile /etc/pki/tls/certs/service.crt",
+              "  SSLCertificateKeyFile /etc/pki/tls/private/service.key",
+              "</VirtualHost>",
+              `END_OF_TLS_${p}`,
+            ]),
+          ]
+        : []),
       `echo '<h1>service of environment ${environment}</h1>' > /var/www/html/index.html`,
       "systemctl enable httpd",
       "systemctl restart httpd",

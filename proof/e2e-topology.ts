@@ -4,7 +4,7 @@
  * point-to-point link with routes to the peer's block only, so nothing is transitive.
  */
 import { addressAt, addressInCidr, cidrsOverlap } from "../lib/cidr";
-import { EnvironmentConfig, peeredServiceSide, proxyPrivateIp } from "../lib/config";
+import { EnvironmentConfig, firstServicePort, peeredServiceSide, proxyPrivateIp } from "../lib/config";
 
 /** One host of the experiment. */
 export interface E2eHost {
@@ -28,8 +28,10 @@ export interface E2eLink {
 export interface E2eTopology {
   readonly hosts: Readonly<Record<E2eHost["role"], string>>;
   readonly links: readonly E2eLink[];
-  /** The port of the first service, where the HTTP server listens. */
+  /** The first plain HTTP port of the first service, where the HTTP server listens. */
   readonly servicePort: number;
+  /** The first TLS port of the first service, where the HTTP server listens with TLS, if it has one. */
+  readonly tlsPort?: number;
   /** The port Squid listens on. */
   readonly proxyPort: number;
 }
@@ -46,6 +48,8 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
   const outsiderBlock = OUTSIDER_BLOCKS.find((b) => !used.some((u) => cidrsOverlap(b, u)));
   if (!outsiderBlock) throw new Error(`e2e: every outsider block (${OUTSIDER_BLOCKS.join(", ")}) overlaps the environment; free one of them`);
   const service = env.services[0];
+  const servicePort = firstServicePort(env, "http");
+  if (servicePort === undefined) throw new Error("e2e: services[0] has no plain HTTP port; the experiment needs one (such as 80)");
   const hosts = {
     app: addressAt(app.subnets[0].cidr, 4),
     proxy: proxyPrivateIp(env),
@@ -62,7 +66,8 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
       { a: "proxy", b: "service", aRoutes: env.services.map((s) => s.cidr), bRoutes: [env.proxyVpc.cidr] },
       { a: "outsider", b: "proxy", aRoutes: [env.proxyVpc.cidr], bRoutes: [`${hosts.outsider}/32`] },
     ],
-    servicePort: service.ports[0],
+    servicePort,
+    tlsPort: firstServicePort(env, "tls"),
     proxyPort: env.proxy.port,
   };
 }

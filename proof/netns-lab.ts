@@ -153,6 +153,12 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
     fs.writeFileSync(path.join(www, "index.html"), `<h1>service of environment ${env.name}</h1>\n`);
     const serviceAccessLog = path.join(runDir, "service-access.log");
     const modules = "/usr/lib/apache2/modules";
+    // A TLS port of the service gets a virtual host with a certificate made for this run.
+    const tls = topology.tlsPort;
+    if (tls !== undefined) {
+      must(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=service.lab", "-keyout", path.join(runDir, "service.key"), "-out", path.join(runDir, "service.crt")]);
+      fs.chmodSync(path.join(runDir, "service.key"), 0o644);
+    }
     const apacheConf = path.join(runDir, "apache2.conf");
     fs.writeFileSync(
       apacheConf,
@@ -161,7 +167,7 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
         `DefaultRuntimeDir ${runDir}`,
         `PidFile ${runDir}/apache2.pid`,
         `Listen ${topology.hosts.service}:${topology.servicePort}`,
-        ...["mpm_event", "authz_core", "dir"].map((m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`),
+        ...["mpm_event", "authz_core", "dir", ...(tls !== undefined ? ["ssl"] : [])].map((m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`),
         "User www-data",
         "Group www-data",
         "ServerName service.lab",
@@ -172,6 +178,16 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
         `<Directory ${www}>`,
         "  Require all granted",
         "</Directory>",
+        ...(tls !== undefined
+          ? [
+              `Listen ${topology.hosts.service}:${tls} https`,
+              `<VirtualHost ${topology.hosts.service}:${tls}>`,
+              "  SSLEngine on",
+              `  SSLCertificateFile ${runDir}/service.crt`,
+              `  SSLCertificateKeyFile ${runDir}/service.key`,
+              "</VirtualHost>",
+            ]
+          : []),
         "",
       ].join("\n"),
     );

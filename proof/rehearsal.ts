@@ -4,7 +4,7 @@
  * must be gone after a destroy.
  */
 import { addressInCidr } from "../lib/cidr";
-import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, peeredServiceSide, proxyPrivateIp } from "../lib/config";
+import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, peeredServiceSide, proxyPrivateIp } from "../lib/config";
 import { accessLogGroupName, outputNames, recoveryAlarmName, serverPaths } from "../lib/naming";
 
 /** What scripts/emulator_api.py reports of the emulator's contents. */
@@ -134,7 +134,7 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
 
   const service = running.find((i) => i.privateIp && addressInCidr(i.privateIp, serviceCidr));
   if (!service) problems.push("no running service instance");
-  else if (outputs[outputNames.serviceUrl] !== `http://${service.privateIp}:${env.services[0].ports[0]}/`) {
+  else if (outputs[outputNames.serviceUrl] !== `http://${service.privateIp}:${firstServicePort(env, "http")}/`) {
     problems.push(`output ${outputNames.serviceUrl} is ${outputs[outputNames.serviceUrl]}, but the service runs at ${service.privateIp}`);
   }
   for (const app of env.appVpcs.filter((a) => a.appServer)) {

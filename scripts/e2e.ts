@@ -2,7 +2,8 @@
  * `npm run e2e`: the original experiment with real daemons, in network namespaces (see
  * scripts/netns-lab.ts). Each check prints PASS or FAIL; the last line counts them. Needs root.
  *
- * Settings (environment): PROXY_E2E_CONFIG, the environment file (default config/verification.json).
+ * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth` (default
+ * config/verification.json).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -21,7 +22,8 @@ interface Check {
 /** One HTTP request from a host, with curl: status, Squid's error header and curl's exit code. */
 function request(lab: Lab, from: "app" | "outsider", url: string, options: { proxy?: boolean; tunnel?: boolean } = {}) {
   const proxy = `http://${lab.topology.hosts.proxy}:${lab.topology.proxyPort}`;
-  const args = ["curl", "-s", "-o", "/dev/null", "-D", "-", "--max-time", REQUEST_SECONDS, "-w", "\ncode=%{http_code} connect=%{http_connect}"];
+  // -k: the lab's service presents a certificate made for the run.
+  const args = ["curl", "-s", "-k", "-o", "/dev/null", "-D", "-", "--max-time", REQUEST_SECONDS, "-w", "\ncode=%{http_code} connect=%{http_connect}"];
   if (options.proxy) args.push("-x", proxy);
   if (options.tunnel) args.push("-p");
   const r = lab.inHost(from, [...args, url], 10_000);
@@ -100,9 +102,24 @@ function checks(lab: Lab): Check[] {
       run: () => refused(request(lab, "app", `http://${hosts.outsider}/`, { proxy: true })),
     },
     {
-      name: `CONNECT to port ${lab.topology.servicePort} (not 443) is refused: 403`,
+      name: `CONNECT to the plain HTTP port ${lab.topology.servicePort} is refused: 403`,
       run: () => refused(request(lab, "app", serviceUrl, { proxy: true, tunnel: true }), "connect"),
     },
+    ...(lab.topology.tlsPort === undefined
+      ? []
+      : [
+          {
+            name: `HTTPS through CONNECT to the service's TLS port ${lab.topology.tlsPort}: 200 over the tunnel`,
+            run: () => {
+              const r = request(lab, "app", `https://${hosts.service}:${lab.topology.tlsPort}/`, { proxy: true });
+              return r.connectStatus === 200 && r.status === 200 ? undefined : `got ${JSON.stringify(r)}`;
+            },
+          },
+          {
+            name: `a plain HTTP request to the TLS port ${lab.topology.tlsPort} is refused: 403`,
+            run: () => refused(request(lab, "app", `http://${hosts.service}:${lab.topology.tlsPort}/`, { proxy: true })),
+          },
+        ]),
     {
       name: "a port outside Safe_ports is refused: 403",
       run: () => refused(request(lab, "app", `http://${hosts.service}:8081/`, { proxy: true })),
@@ -127,7 +144,7 @@ async function main(): Promise<number> {
     console.error(`npm run e2e cannot run here: ${missing.join("; ")}.`);
     return 2;
   }
-  const file = path.resolve(process.env.PROXY_E2E_CONFIG ?? path.join(ROOT, "config", "verification.json"));
+  const file = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "config", "verification.json"));
   const env = loadEnvironmentFile(file);
   const started = Date.now();
   const lab = await startLab(env);

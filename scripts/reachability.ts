@@ -1,10 +1,12 @@
 /**
- * `npm run reachability [--json] [stack dir or cdk.tf.json ...]`: who can reach whom on which port
- * in synthesized stacks (every stack in cdktf.out without arguments), with the reason for each
- * verdict, checked against the flows each environment expects. Exits non-zero on any mismatch.
+ * `npm run reachability [--json] [--allow-no-expectations] [stack dir or cdk.tf.json ...]`: who
+ * can reach whom on which port in synthesized stacks (every stack in cdktf.out without arguments),
+ * with the reason for each verdict, checked against the flows each environment expects. Exits
+ * non-zero on any mismatch, on a stack whose environment file is unknown, and on an environment
+ * that declares no expected flows (unless --allow-no-expectations says that is intended).
  *
- * Settings (environment): PROXY_CONFIG, an environment file to take expected flows from, besides
- * those in config/.
+ * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth`: that one
+ * file instead of every file in config/.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -16,24 +18,38 @@ const ROOT = path.join(__dirname, "..");
 function stackFiles(args: string[]): string[] {
   if (args.length === 0) {
     const stacks = path.join(ROOT, "cdktf.out", "stacks");
-    if (!fs.existsSync(stacks)) throw new Error(`${path.relative(ROOT, stacks)} does not exist; run npx cdktf synth first, or name a stack`);
-    return fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json"));
+    const files = fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json")).filter((f) => fs.existsSync(f)) : [];
+    if (files.length === 0) throw new Error(`${path.relative(ROOT, stacks)} holds no synthesized stack; run npx cdktf synth first (with the same PROXY_CONFIG), or name a stack`);
+    return files;
   }
   return args.map((a) => (fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a));
 }
 
 function main(): number {
   const args = process.argv.slice(2);
+  const flags = ["--json", "--allow-no-expectations"];
+  const unknown = args.find((a) => a.startsWith("--") && !flags.includes(a));
+  if (unknown) throw new Error(`unknown option ${unknown}; the options are ${flags.join(", ")}`);
   const json = args.includes("--json");
-  const files = stackFiles(args.filter((a) => a !== "--json"));
-  const configFiles = [...environmentFiles(path.join(ROOT, "config")), ...(process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : [])];
-  const environments = new Map<string, EnvironmentConfig>(loadEnvironments([...new Set(configFiles)]).map((e) => [e.name, e]));
+  const allowNoExpectations = args.includes("--allow-no-expectations");
+  const configFiles = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(ROOT, "config"));
+  const environments = new Map<string, EnvironmentConfig>(loadEnvironments(configFiles).map((e) => [e.name, e]));
+  const files = stackFiles(args.filter((a) => !flags.includes(a)));
 
   let failures = 0;
-  const results = files.map((file) => {
+  const problems: string[] = [];
+  const results = files.flatMap((file) => {
     const stackName = path.basename(path.dirname(file));
-    const report = analyzeReachability(JSON.parse(fs.readFileSync(file, "utf8")));
+    const stack = JSON.parse(fs.readFileSync(file, "utf8"));
+    // Bootstrap stacks (a state bucket) have no network to analyse.
+    if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) return [];
+    const report = analyzeReachability(stack);
     const env = environments.get(stackName);
+    if (!env) {
+      problems.push(`stack ${stackName}: no environment file of ${process.env.PROXY_CONFIG ? configFiles[0] : "config/"} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`);
+    } else if (env.expectedFlows.length === 0 && !allowNoExpectations) {
+      problems.push(`stack ${stackName}: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations`);
+    }
     const flows: ExpectedFlow[] = (env?.expectedFlows ?? []).map((f) => ({
       from: flowEndName(env!, f.from),
       to: flowEndName(env!, f.to),
@@ -42,8 +58,9 @@ function main(): number {
     }));
     const mismatches = flowMismatches(report, flows);
     failures += mismatches.length;
-    return { stack: stackName, file, report, expectedFlows: flows, mismatches };
+    return [{ stack: stackName, file, report, expectedFlows: flows, mismatches }];
   });
+  failures += problems.length;
 
   if (json) {
     console.log(
@@ -53,6 +70,7 @@ function main(): number {
         2,
       ),
     );
+    for (const p of problems) console.error(`FAIL ${p}`);
   } else {
     for (const r of results) {
       console.log(`\n== ${r.stack} (${path.relative(ROOT, r.file)})\n`);
@@ -73,7 +91,9 @@ function main(): number {
         console.log(`${mismatch ? "FAIL" : "PASS"} expected ${flow.from} -> ${flow.to}:${flow.port} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`);
       }
     }
-    console.log(`\nreachability: ${results.reduce((n, r) => n + r.expectedFlows.length, 0) - failures} passed, ${failures} failed`);
+    for (const p of problems) console.log(`FAIL ${p}`);
+    const checked = results.reduce((n, r) => n + r.expectedFlows.length, 0);
+    console.log(`\nreachability: ${checked - (failures - problems.length)} passed, ${failures} failed`);
   }
   return failures === 0 ? 0 : 1;
 }

@@ -5,7 +5,7 @@
  * prove the state lock, `cdktf destroy`, check that nothing is left. One line per phase with its
  * time, then the verdict; the exit code is non-zero on any failure.
  *
- * Settings (environment): PROXY_REHEARSAL_CONFIG, the environment file (default
+ * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth` (default
  * config/verification.json); PROXY_PROVIDER_MIRROR, see README.
  */
 import { ChildProcess, spawn } from "child_process";
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
     }
   }
 
-  const sourceFile = path.resolve(process.env.PROXY_REHEARSAL_CONFIG ?? path.join(ROOT, "config", "verification.json"));
+  const sourceFile = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "config", "verification.json"));
   const { raw, adjustments } = emulatorEnvironment(JSON.parse(fs.readFileSync(sourceFile, "utf8")));
   const env: EnvironmentConfig = parseEnvironment(raw, sourceFile);
   const envFile = path.join(workDir, "environment.json");

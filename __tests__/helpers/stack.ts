@@ -9,6 +9,9 @@ import { loadEnvironmentFile, parseEnvironment } from "../../lib/config";
 /** The repository's config folder. */
 export const CONFIG_DIR = path.join(__dirname, "..", "..", "config");
 
+/** The repository's examples folder: templates, validated and synthesized in the tests, never by `npx cdktf synth`. */
+export const EXAMPLES_DIR = path.join(__dirname, "..", "..", "examples");
+
 /** The raw JSON of the verification environment, a fresh copy each call, to edit in tests. */
 export function verificationRaw(): any {
   return JSON.parse(JSON.stringify(require(path.join(CONFIG_DIR, "verification.json"))));

@@ -3,7 +3,7 @@
  * passed the field schema, and each problem names the setting it is about.
  */
 import { cidrContains, cidrSize, cidrsOverlap, subnetHostProblem } from "../cidr";
-import { flowEnds } from "./derived";
+import { flowEnds, portNumbers } from "./derived";
 import { Issue, pathText } from "./path-text";
 
 export type { Issue };
@@ -82,7 +82,7 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
   );
 
   env.services.forEach((s, i) => {
-    duplicates(s.ports).forEach((p) => issues.push({ path: ["services", i, "ports", p], message: "is listed twice; list each port once" }));
+    duplicates(portNumbers(s)).forEach((p) => issues.push({ path: ["services", i, "ports", p], message: "is listed twice; list each port once" }));
     for (const v of vpcs.slice(0, 1 + env.appVpcs.length)) {
       if (cidrsOverlap(v.cidr, s.cidr)) {
         issues.push({

@@ -1,7 +1,26 @@
 /** Values derived from a validated environment, shared by the constructs and the proof harness. */
 import { addressAt } from "../cidr";
 import { serverNames, stateKey as stateKeyOf } from "../naming";
-import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig, ServiceSideConfig } from "./schema";
+import type { ServicePort } from "../squid";
+import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig, ServiceConfig, ServiceSideConfig } from "./schema";
+
+/** The port that carries TLS when a service lists it as a bare number. */
+export const DEFAULT_TLS_PORT = 443;
+
+/** A service's ports, each with what it carries: a bare number is TLS on 443, plain HTTP elsewhere. */
+export function servicePorts(service: Pick<ServiceConfig, "ports">): ServicePort[] {
+  return service.ports.map((p) => (typeof p === "number" ? { port: p, carries: p === DEFAULT_TLS_PORT ? "tls" : "http" } : p));
+}
+
+/** A service's port numbers. */
+export function portNumbers(service: Pick<ServiceConfig, "ports">): number[] {
+  return servicePorts(service).map((p) => p.port);
+}
+
+/** The first port of the first service that carries `carries`, if any: what the stand-in serves and the lab probes. */
+export function firstServicePort(env: EnvironmentConfig, carries: ServicePort["carries"]): number | undefined {
+  return servicePorts(env.services[0]).find((p) => p.carries === carries)?.port;
+}
 
 /** The peered service VPC of a verification environment; throws, naming `what`, for other shapes. */
 export function peeredServiceSide(env: EnvironmentConfig, what: string): Extract<ServiceSideConfig, { type: "peeredVpc" }> {

@@ -4,6 +4,7 @@
  * from AWS's Amazon VPC quotas page (Amazon Virtual Private Cloud endpoints and quotas).
  */
 import { outermostBlocks } from "../cidr";
+import { portNumbers } from "./derived";
 import type { Issue } from "./path-text";
 import type { EnvironmentConfig } from "./schema";
 
@@ -33,7 +34,7 @@ function usages(env: EnvironmentConfig): Usage[] {
   const peered = env.serviceSide.type === "peeredVpc";
   const staticRoutes = env.serviceSide.type === "peeredVpc" || env.serviceSide.routing === "static";
   const serviceBlocks = outermostBlocks(env.services.map((s) => s.cidr)).length;
-  const relays = new Set(env.services.flatMap((s) => s.ports.map((p) => `${s.cidr} ${p}`))).size;
+  const relays = new Set(env.services.flatMap((s) => portNumbers(s).map((p) => `${s.cidr} ${p}`))).size;
   return [
     { quota: QUOTAS.peeringsPerVpc, count: env.appVpcs.length + (peered ? 1 : 0), path: ["appVpcs"], what: "peerings of the proxy VPC" },
     { quota: QUOTAS.routesPerRouteTable, count: env.appVpcs.length + (staticRoutes ? serviceBlocks : 0), path: ["appVpcs"], what: "routes in each route table of the proxy VPC" },

@@ -160,7 +160,20 @@ const service = z
   .strictObject({
     name: name.describe("The destination's name, unique among services."),
     cidr: cidr.describe("The addresses of the external service."),
-    ports: z.array(port).min(1, { message: "is empty; give at least one port" }).describe("The TCP ports the proxy may reach there."),
+    ports: z
+      .array(
+        z.union([
+          port,
+          z.strictObject({
+            port: port.describe("The TCP port."),
+            carries: z
+              .enum(["http", "tls"], { message: 'must be "http" or "tls"' })
+              .describe('"http": plain HTTP requests that Squid relays; "tls": TLS tunnelled through Squid with CONNECT (HTTPS).'),
+          }),
+        ]),
+      )
+      .min(1, { message: "is empty; give at least one port" })
+      .describe('The TCP ports the proxy may reach there: a number (443 carries TLS, any other plain HTTP), or { "port": 8443, "carries": "tls" } to say what it carries.'),
   })
   .describe("A destination that the proxy may forward to.");
 
