@@ -1,7 +1,9 @@
-/** `npm run docs`: writes config/schema.json and the README's settings table from the zod schema. */
+/** `npm run docs`: writes config/schema.json and the README's generated sections (settings, costs). */
 import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
+import { withCostSection } from "../tools/costs";
+import { projectCostSection } from "../tools/readme-costs";
 import { withSettingsTable } from "../tools/settings-table";
 
 const ROOT = path.join(__dirname, "..");
@@ -9,5 +11,5 @@ const schemaFile = path.join(ROOT, "config", "schema.json");
 fs.writeFileSync(schemaFile, environmentJsonSchema());
 console.log(`wrote ${path.relative(process.cwd(), schemaFile)}`);
 const readme = path.join(ROOT, "README.md");
-fs.writeFileSync(readme, withSettingsTable(fs.readFileSync(readme, "utf8")));
-console.log(`wrote the settings table in ${path.relative(process.cwd(), readme)}`);
+fs.writeFileSync(readme, withCostSection(withSettingsTable(fs.readFileSync(readme, "utf8")), projectCostSection()));
+console.log(`wrote the settings table and the cost estimates in ${path.relative(process.cwd(), readme)}`);
