@@ -8,6 +8,7 @@
  * removes the stacks of earlier runs from the output, so no later command reads them. A failure
  * prints its message alone and exits 1.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
 import { addProjectStacks } from "./constructs/project-stacks";
@@ -31,6 +32,7 @@ function synthesize(): void {
     if (note) console.error(`state: ${note}`);
   }
 
+  fs.mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir });
   addProjectStacks(app, environments, { emulatorEndpoint: emulator, localStateDir });
   for (const s of enforcePolicy(app)) console.error(`policy: ${s.rule} suppressed for ${s.path}: ${s.reason}`);
