@@ -4,6 +4,14 @@ import * as path from "path";
 import { ConfigError, environmentFiles, environmentWarnings, loadEnvironmentFile, loadEnvironments, proxyPrivateIp, servicePorts } from "../lib/config";
 import { configFrom, CONFIG_DIR, verificationRaw } from "./helpers/stack";
 
+/** Splits the proxy VPC of a raw environment into two subnets in two zones, as a fleet needs. */
+function twoProxySubnets(raw: any): void {
+  raw.proxyVpc.subnets = [
+    { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
+    { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
+  ];
+}
+
 /** The error message for a raw environment edited by `edit`. */
 function problemsOf(edit: (raw: any) => void): string {
   const raw = verificationRaw();
@@ -158,6 +166,15 @@ describe("validation of an environment", () => {
     ],
     ["a port that says it carries something else", (r) => (r.services[0].ports = [{ port: 8443, carries: "ssh" }]), /`services\[0\].ports\[0\]` = .*/],
     ["a port listed twice, once bare and once with what it carries", (r) => (r.services[0].ports = [8443, { port: 8443, carries: "tls" }]), /`services\[0\].ports\[1\]` = .*is listed twice; list each port once/],
+    ["a fleet in one subnet", (r) => (r.proxy.fleet = { size: 2 }), /`proxyVpc.subnets` = .*: has 1 subnet; a fleet spreads over at least two subnets in two zones, so add one in another zone of ap-northeast-1/],
+    ["a fleet of one", (r) => (twoProxySubnets(r), (r.proxy.fleet = { size: 1 })), /`proxy.fleet.size` = 1: is below 2; a fleet needs at least two proxies \(for one, leave fleet out\)/],
+    ["a fleet with two subnets in one zone", (r) => (twoProxySubnets(r), (r.proxyVpc.subnets[1].availabilityZone = "ap-northeast-1a"), (r.proxy.fleet = {})), /`proxyVpc.subnets\[1\].availabilityZone` = "ap-northeast-1a": is the zone of an earlier subnet/],
+    ["a load balancer address outside its subnet", (r) => (twoProxySubnets(r), (r.proxy.fleet = { loadBalancerAddresses: ["10.0.0.10", "10.0.0.20"] })), /`proxy.fleet.loadBalancerAddresses\[1\]` = "10.0.0.20": is outside the subnet 10\.0\.0\.128\/25; address 1 belongs in the proxy VPC's subnet 1/],
+    ["a load balancer address AWS reserves", (r) => (twoProxySubnets(r), (r.proxy.fleet = { loadBalancerAddresses: ["10.0.0.1", "10.0.0.138"] })), /`proxy.fleet.loadBalancerAddresses\[0\]` = "10.0.0.1": is one of the addresses AWS reserves in 10\.0\.0\.0\/25/],
+    ["a deregistration delay AWS does not accept", (r) => (twoProxySubnets(r), (r.proxy.fleet = { deregistrationDelaySeconds: 4000 })), /`proxy.fleet.deregistrationDelaySeconds` = 4000: is above 3600; AWS accepts 0 to 3600 seconds/],
+    ["a health check interval AWS does not accept", (r) => (twoProxySubnets(r), (r.proxy.fleet = { healthCheckIntervalSeconds: 1 })), /`proxy.fleet.healthCheckIntervalSeconds` = 1: is below 5; AWS accepts 5 to 300 seconds/],
+    ["a health check threshold AWS does not accept", (r) => (twoProxySubnets(r), (r.proxy.fleet = { unhealthyThreshold: 11 })), /`proxy.fleet.unhealthyThreshold` = 11: is above 10; AWS accepts 2 to 10 checks/],
+    ["a fixed proxy address with a fleet", (r) => (twoProxySubnets(r), (r.proxy.privateIp = "10.0.0.10"), (r.proxy.fleet = {})), /`proxy.privateIp` = "10.0.0.10": is set for a fleet, whose address is the load balancer's; remove it/],
     ["a bypass entry with a separator", (r) => (r.proxyBypass = ["<local>;evil", "169.254.169.254"]), /`proxyBypass\[0\]` = "<local>;evil": is not a host pattern/],
   ];
 

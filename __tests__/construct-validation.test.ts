@@ -15,6 +15,7 @@ import { ExistingNetwork } from "../constructs/existing-network";
 import { InstanceRole } from "../constructs/instance-role";
 import { Network, NetworkProps } from "../constructs/network";
 import { Peering } from "../constructs/peering";
+import { ProxyFleet, ProxyFleetProps } from "../constructs/proxy-fleet";
 import { ProxyServer, ProxyServerProps } from "../constructs/proxy-server";
 import { Peer, SecurityGroup } from "../constructs/security-group";
 import { ServiceServer } from "../constructs/service-server";
@@ -49,11 +50,39 @@ const proxyProps = (scope: Construct, extra: Partial<ProxyServerProps> = {}): Pr
   ...extra,
 });
 
+const twoZones = (scope: Construct) =>
+  network(scope, "Proxy", "10.0.0.0/24", {
+    subnets: [
+      { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
+      { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
+    ],
+  });
+
+const fleetProps = (scope: Construct, extra: Partial<ProxyFleetProps> = {}): ProxyFleetProps => {
+  return {
+    environment: "test",
+    network: twoZones(scope),
+    clients: [{ name: "app", cidr: "192.168.0.0/24" }],
+    destinations: [{ name: "svc", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] }],
+    port: 3128,
+    accessLogRetentionDays: 365,
+    ...server(scope),
+    size: 2,
+    loadBalancerAddresses: ["10.0.0.10", "10.0.0.138"],
+    deregistrationDelaySeconds: 300,
+    healthCheckIntervalSeconds: 10,
+    healthyThreshold: 2,
+    unhealthyThreshold: 2,
+    healthCheckGracePeriodSeconds: 300,
+    ...extra,
+  };
+};
+
 const linkProps = (scope: Construct, app: AppVpcLinkProps["app"]): AppVpcLinkProps => ({
   environment: "test",
   app,
   proxyNetwork: network(scope, "Proxy", "10.0.0.0/24"),
-  proxy: { privateIp: "10.0.0.10", port: 3128 },
+  proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 },
   networkDefaults: { region: "ap-northeast-1", flowLogs: testFlowLogs(scope) },
   providerDefaults: { region: "ap-northeast-1" },
   serverRole: server(scope).role,
@@ -79,6 +108,11 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
   ["peering.ts", "a route to the side's own block", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.0.0/24"), accepter: network(s, "B", "10.0.1.0/24"), requesterDestinations: ["10.0.0.0/28"] }), /requesterDestinations holds 10\.0\.0\.0\/28, which overlaps a's own 10\.0\.0\.0\/24/],
   ["peering.ts", "a requester in another account", (s) => void new Peering(s, "P", { requester: existing(s, { accountId: "111122223333", provider: new AwsProvider(s, "other", { region: "ap-northeast-1", alias: "other" }) }), accepter: network(s, "B", "10.0.1.0/24") }), /the requester existing must be in the stack's own account/],
   ["peering.ts", "an accepter with an account but no provider", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.1.0/24"), accepter: existing(s, { accountId: "111122223333" }) }), /the accepter existing needs both accountId and provider, or neither/],
+  ["proxy-fleet.ts", "a network with one subnet", (s) => void new ProxyFleet(s, "F", fleetProps(s, { network: network(s, "One", "10.1.0.0/24") })), /ProxyFleet: the network one has 1 subnet\(s\); a fleet needs subnets in at least two zones/],
+  ["proxy-fleet.ts", "a fleet of one", (s) => void new ProxyFleet(s, "F", fleetProps(s, { size: 1 })), /ProxyFleet: size 1 is below 2; run at least two proxies and one per subnet/],
+  ["proxy-fleet.ts", "fewer addresses than subnets", (s) => void new ProxyFleet(s, "F", fleetProps(s, { loadBalancerAddresses: ["10.0.0.10"] })), /1 load balancer addresses for 2 subnets/],
+  ["proxy-fleet.ts", "an address outside the proxy VPC", (s) => void new ProxyFleet(s, "F", fleetProps(s, { loadBalancerAddresses: ["10.0.0.10", "10.9.0.10"] })), /load balancer address 10\.9\.0\.10 is outside the proxy VPC 10\.0\.0\.0\/24/],
+  ["proxy-fleet.ts", "no clients", (s) => void new ProxyFleet(s, "F", fleetProps(s, { clients: [] })), /ProxyFleet: clients is empty/],
   ["proxy-server.ts", "an address outside the proxy VPC", (s) => void new ProxyServer(s, "X", proxyProps(s, { privateIp: "10.9.0.10" })), /privateIp 10\.9\.0\.10 is outside the proxy VPC/],
   ["proxy-server.ts", "no clients", (s) => void new ProxyServer(s, "X", proxyProps(s, { clients: [] })), /ProxyServer: clients is empty/],
   ["security-group.ts", "the same rule twice", (s) => {
@@ -86,7 +120,7 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
     group.allowTcpIn(Peer.cidr("192.168.0.0/24"), 443, "first");
     group.allowTcpIn(Peer.cidr("192.168.0.0/24"), 443, "again");
   }, /SecurityGroup g: a rule In-192_168_0_0_24-443 exists already \(tcp 443 from 192\.168\.0\.0\/24\)/],
-  ["server.ts", "a network without subnets", (s) => void new AppServer(s, "A", { environment: "test", appName: "app", network: existing(s), proxy: { privateIp: "10.0.0.10", port: 3128 }, bypass: [], ...server(s) }), /Server test-app-server: the network existing has no subnets/],
+  ["server.ts", "a network without subnets", (s) => void new AppServer(s, "A", { environment: "test", appName: "app", network: existing(s), proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 }, bypass: [], ...server(s) }), /Server test-app-server: the network existing has no subnets/],
   ["service-server.ts", "no ports", (s) => void new ServiceServer(s, "S", { environment: "test", network: network(s, "Svc", "172.16.0.0/24"), allowedFrom: network(s, "Proxy", "10.0.0.0/24"), ports: [], ...server(s) }), /ServiceServer: ports is empty/],
   ["service-side.ts", "no services", (s) => void new ServiceSide(s, "S", { environment: "test", side: { type: "virtualPrivateGateway", routing: "static" }, services: [], proxyNetwork: network(s, "Proxy", "10.0.0.0/24"), networkDefaults: { region: "ap-northeast-1", flowLogs: testFlowLogs(s) }, serverRole: server(s).role }), /ServiceSide: services is empty/],
   ["state-bucket.ts", "a retention below one day", (s) => void new StateBucket(s, "B", { bucketName: "b-test", noncurrentVersionExpirationDays: 0 }), /noncurrentVersionExpirationDays is 0; give a whole number of days, at least 1/],

@@ -3,7 +3,11 @@ import * as path from "path";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LaunchTemplate, LaunchTemplateConfig } from "@cdktf/provider-aws/lib/launch-template";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { Instance, InstanceConfig } from "@cdktf/provider-aws/lib/instance";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
@@ -42,6 +46,15 @@ const instance = (scope: Construct, extra: Partial<InstanceConfig> = {}) =>
     metadataOptions: { httpTokens: "required" },
     rootBlockDevice: { encrypted: true },
     monitoring: true,
+    ...extra,
+  });
+
+const template = (scope: Construct, extra: Partial<LaunchTemplateConfig> = {}) =>
+  new LaunchTemplate(scope, "T", {
+    imageId: "${data.aws_ssm_parameter.ami.value}",
+    metadataOptions: { httpTokens: "required" },
+    blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3" } }],
+    monitoring: { enabled: true },
     ...extra,
   });
 
@@ -101,6 +114,30 @@ describe("every rule has a compliant and a non-compliant case", () => {
       /allows logs:PutLogEvents on Resource "\*"/,
     ],
     ["PX-LOGS-RETENTION", (s) => void new CloudwatchLogGroup(s, "L", { name: "l", retentionInDays: 365 }), (s) => void new CloudwatchLogGroup(s, "L", { name: "l", retentionInDays: 90 }), /retention_in_days is 90/],
+    ["PX-EC2-IMDSV2", (s) => void template(s), (s) => void template(s, { metadataOptions: { httpTokens: "optional" } }), /http_tokens is "optional"/],
+    ["PX-EC2-EBS-ENCRYPTED", (s) => void template(s), (s) => void template(s, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] }), /ebs volume that is not encrypted/],
+    ["PX-EC2-EBS-ENCRYPTED", (s) => void template(s), (s) => void template(s, { blockDeviceMappings: undefined }), /no block_device_mappings/],
+    ["PX-EC2-DETAILED-MONITORING", (s) => void template(s), (s) => void template(s, { monitoring: { enabled: false } }), /monitoring\.enabled is not true/],
+    ["PX-EC2-NO-PUBLIC-IP", (s) => void template(s), (s) => void template(s, { networkInterfaces: [{ associatePublicIpAddress: "true", deviceIndex: 0 }] }), /associate_public_ip_address true/],
+    ["PX-ELB-INTERNAL", (s) => void new Lb(s, "L", { internal: true, loadBalancerType: "network" }), (s) => void new Lb(s, "L", { loadBalancerType: "network" }), /internal is not true/],
+    [
+      "PX-ELB-HEALTH-CHECK",
+      (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: true, protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 } }),
+      (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP" }),
+      /no health_check block/,
+    ],
+    [
+      "PX-ELB-HEALTH-CHECK",
+      (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: true, protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 } }),
+      (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: false } }),
+      /health_check\.enabled is false/,
+    ],
+    [
+      "PX-ASG-MULTI-AZ",
+      (s) => void new AutoscalingGroup(s, "A", { minSize: 2, maxSize: 2, vpcZoneIdentifier: ["subnet-a", "subnet-c"] }),
+      (s) => void new AutoscalingGroup(s, "A", { minSize: 2, maxSize: 2, vpcZoneIdentifier: ["subnet-a"] }),
+      /vpc_zone_identifier lists 1 subnet/,
+    ],
     ...(
       [
         ["PX-S3-VERSIONING", /versioning is not enabled/],

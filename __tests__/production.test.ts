@@ -24,9 +24,10 @@ describe("the production example", () => {
   const { json } = synthEnvironment(configFrom(productionRaw()));
   const parsed = JSON.parse(json);
 
-  it("creates only the proxy VPC and the proxy: the app VPCs exist already", () => {
+  it("creates only the proxy VPC and the proxy fleet: the app VPCs exist already", () => {
     expect(Object.values(resourcesOf(json, "aws_vpc")).map((v) => v.cidr_block)).toEqual(["10.0.0.0/24"]);
-    expect(Object.values(resourcesOf(json, "aws_instance")).map((i) => i.tags.Name)).toEqual(["production-proxy"]);
+    expect(Object.values(resourcesOf(json, "aws_instance"))).toEqual([]);
+    expect(Object.values(resourcesOf(json, "aws_autoscaling_group")).map((g) => [g.name, g.desired_capacity, g.vpc_zone_identifier.length])).toEqual([["production-proxy", 2, 2]]);
     expect(Object.values(parsed.data.aws_vpc).map((v: any) => v.id)).toEqual(["vpc-0123456789abcdef0", "vpc-0fedcba9876543210"]);
   });
 
@@ -87,9 +88,10 @@ describe("the production example", () => {
   });
 
   it("lets both app VPCs use the proxy, and the proxy reach the service on 443 only", () => {
-    const proxy = Object.values(resourcesOf(json, "aws_instance"))[0];
-    expect(proxy.user_data).toContain("acl localnet src 192.168.0.0/24\n");
-    expect(proxy.user_data).toContain("acl localnet src 192.168.10.0/24\n");
+    const template = Object.values(resourcesOf(json, "aws_launch_template"))[0];
+    const userData = Buffer.from(template.user_data, "base64").toString("utf8");
+    expect(userData).toContain("acl localnet src 192.168.0.0/24\n");
+    expect(userData).toContain("acl localnet src 192.168.10.0/24\n");
     const egress = Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule")).filter((r) => r.cidr_ipv4 === "172.31.100.0/24");
     expect(egress.map((r) => r.from_port)).toEqual([443]);
   });

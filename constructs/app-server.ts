@@ -36,8 +36,10 @@ export class AppServer extends Construct {
       name: serverNames.appServer(props.environment, props.appName),
       description: `Windows app server of ${props.environment} in ${props.network.name}: out to the proxy only`,
       ...serverSettings(props),
-      userData: renderAppServerUserData({ proxy: `${props.proxy.privateIp}:${props.proxy.port}`, bypass: props.bypass }),
+      userData: renderAppServerUserData({ proxy: `${props.proxy.host}:${props.proxy.port}`, bypass: props.bypass }),
     });
-    this.server.securityGroup.allowTcpOut(Peer.cidr(`${props.proxy.privateIp}/32`), props.proxy.port, "HTTP(S) through the Squid proxy");
+    for (const address of props.proxy.addresses) {
+      this.server.securityGroup.allowTcpOut(Peer.cidr(`${address}/32`), props.proxy.port, "HTTP(S) through the Squid proxy");
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { EnvironmentConfig, firstServicePort, proxyPrivateIp, servicePorts, stateKey } from "../lib/config";
+import { EnvironmentConfig, firstServicePort, loadBalancerAddresses, proxyPrivateIp, servicePorts, stateKey } from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
@@ -10,7 +10,8 @@ import { FlowLogRole } from "./flow-log-role";
 import { InstanceRole } from "./instance-role";
 import { Network, NetworkProps } from "./network";
 import { ProjectStack } from "./project-stack";
-import { ProxyServer } from "./proxy-server";
+import { ProxyFleet } from "./proxy-fleet";
+import { IProxy, ProxyServer } from "./proxy-server";
 import { serverSettings } from "./server";
 import { ServiceSide } from "./service-side";
 
@@ -57,8 +58,8 @@ export class EnvironmentStack extends ProjectStack {
   public readonly proxyNetwork: Network;
   /** The app VPCs' links, by app VPC name. */
   public readonly appLinks: ReadonlyMap<string, AppVpcLink>;
-  /** The proxy. */
-  public readonly proxy: ProxyServer;
+  /** The proxy: one instance, or a fleet behind a load balancer. */
+  public readonly proxy: IProxy;
   /** The service side. */
   public readonly serviceSide: ServiceSide;
 
@@ -91,16 +92,24 @@ export class EnvironmentStack extends ProjectStack {
       enableSessionManagerEndpoints: proxyVpc.sessionManagerEndpoints,
       extraInterfaceEndpoints: proxyVpc.sessionManagerEndpoints ? ["logs"] : [],
     });
-    this.proxy = new ProxyServer(this, constructIds.proxy, {
+    const proxyProps = {
       environment: config.name,
       network: this.proxyNetwork,
       clients: config.appVpcs.map((a) => ({ name: vpcName(config.name, a.name), cidr: a.cidr })),
       destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s) })),
       port: config.proxy.port,
       accessLogRetentionDays: config.logRetentionDays,
-      privateIp: proxyPrivateIp(config),
       ...serverSettings({ ...config.proxy, role: proxyRole }),
-    });
+    };
+    const fleet = config.proxy.fleet;
+    this.proxy = fleet
+      ? new ProxyFleet(this, constructIds.proxy, {
+          ...proxyProps,
+          ...fleet,
+          size: fleet.size ?? Math.max(2, config.proxyVpc.subnets.length),
+          loadBalancerAddresses: loadBalancerAddresses(config),
+        })
+      : new ProxyServer(this, constructIds.proxy, { ...proxyProps, privateIp: proxyPrivateIp(config) });
 
     const links = new Map<string, AppVpcLink>();
     for (const app of config.appVpcs) {
@@ -137,7 +146,13 @@ export class EnvironmentStack extends ProjectStack {
 
     suppressByPath(this, config.policySuppressions);
 
-    new TerraformOutput(this, outputNames.proxyAddress, { value: this.proxy.privateIp, description: "The proxy's fixed private address" });
+    new TerraformOutput(this, outputNames.proxyAddress, {
+      value: this.proxy.host,
+      description: fleet ? "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)" : "The proxy's fixed private address",
+    });
+    if (fleet) {
+      new TerraformOutput(this, outputNames.proxyLoadBalancerAddresses, { value: this.proxy.addresses, description: "The load balancer's fixed address in each proxy subnet" });
+    }
     new TerraformOutput(this, outputNames.proxyUrl, { value: this.proxy.proxyUrl, description: "The proxy setting for app servers" });
     new TerraformOutput(this, outputNames.proxyAccessLogGroup, { value: this.proxy.accessLogGroupName, description: "CloudWatch Logs group with Squid's access log" });
   }

@@ -11,12 +11,24 @@ import type { INetwork } from "./network-ref";
 import { Peer } from "./security-group";
 import { Server, serverSettings, ServerSettings } from "./server";
 
-/** Where app servers send their requests: the proxy's address and port. */
+/** Where app servers send their requests, whatever stands in front of Squid. */
 export interface IProxyEndpoint {
-  /** The proxy's private address. */
-  readonly privateIp: string;
+  /** The host of the app servers' proxy setting: an address, or a DNS name that no single zone carries. */
+  readonly host: string;
+  /** The addresses app servers connect to, for their security group rules. */
+  readonly addresses: readonly string[];
   /** The port Squid listens on. */
   readonly port: number;
+}
+
+/** A proxy of an environment: one instance ({@link ProxyServer}) or a fleet ({@link ProxyFleet}). */
+export interface IProxy extends IProxyEndpoint {
+  /** `http://host:port`, for proxy settings. */
+  readonly proxyUrl: string;
+  /** The squid.conf that every proxy's user data installs. */
+  readonly squidConf: string;
+  /** The CloudWatch Logs group that receives Squid's access log. */
+  readonly accessLogGroupName: string;
 }
 
 /** Props of {@link ProxyServer}. */
@@ -42,13 +54,17 @@ export interface ProxyServerProps extends ServerSettings {
  * allowed destinations, from its own address, the one the service accepts. Its address is fixed,
  * so app servers keep a working setting when the proxy is replaced.
  */
-export class ProxyServer extends Construct implements IProxyEndpoint {
+export class ProxyServer extends Construct implements IProxy {
   /** The server underneath. */
   public readonly server: Server;
   /** The squid.conf that the user data installs. */
   public readonly squidConf: string;
   /** The proxy's private address. */
   public readonly privateIp: string;
+  /** The proxy's private address, as app servers' proxy setting names it. */
+  public readonly host: string;
+  /** The proxy's private address, the one app servers connect to. */
+  public readonly addresses: readonly string[];
   /** The port Squid listens on. */
   public readonly port: number;
   /** `http://address:port`, for proxy settings. */
@@ -65,6 +81,8 @@ export class ProxyServer extends Construct implements IProxyEndpoint {
 
     this.port = props.port;
     this.privateIp = props.privateIp;
+    this.host = props.privateIp;
+    this.addresses = [props.privateIp];
     this.proxyUrl = `http://${props.privateIp}:${props.port}`;
     this.squidConf = renderSquidConf({
       environment: props.environment,

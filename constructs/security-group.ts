@@ -19,7 +19,7 @@ export interface IPeer {
   /** Stable text naming the peer; rule ids are derived from it. */
   readonly uniqueId: string;
   /** What the peer contributes to a rule. */
-  readonly ruleProps: { readonly cidrIpv4: string } | { readonly prefixListId: string };
+  readonly ruleProps: { readonly cidrIpv4: string } | { readonly prefixListId: string } | { readonly referencedSecurityGroupId: string };
 }
 
 /** Peers for security group rules, as aws-cdk's `Peer` makes them. */
@@ -28,6 +28,8 @@ export const Peer = {
   cidr: (cidr: string): IPeer => ({ uniqueId: cidr, ruleProps: { cidrIpv4: cidr } }),
   /** A managed prefix list, whose id is usually a token: `label` names it in rule ids. */
   prefixList: (prefixListId: string, label: string): IPeer => ({ uniqueId: label, ruleProps: { prefixListId } }),
+  /** The members of another security group, named by that group's name in rule ids. */
+  securityGroup: (group: { readonly securityGroupId: string; readonly name: string }): IPeer => ({ uniqueId: group.name, ruleProps: { referencedSecurityGroupId: group.securityGroupId } }),
 };
 
 /**

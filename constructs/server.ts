@@ -25,6 +25,19 @@ export function serverSettings(props: ServerSettings): ServerSettings {
   return { instanceType, amiParameter, rootVolumeSizeGiB, detailedMonitoring, role };
 }
 
+/**
+ * What every instance of the project sends besides its purpose: HTTPS to the VPC's interface
+ * endpoints (Session Manager, CloudWatch Logs) and to S3 through the gateway endpoint (packages).
+ */
+export function allowInstanceEssentials(group: SecurityGroup, network: INetwork): void {
+  if (network.hasInterfaceEndpoints) {
+    group.allowTcpOut(Peer.cidr(network.cidr), 443, "HTTPS to the interface endpoints (Session Manager, CloudWatch Logs) in the VPC");
+  }
+  if (network.s3PrefixListId) {
+    group.allowTcpOut(Peer.prefixList(network.s3PrefixListId, "S3"), 443, "HTTPS to S3 (package repositories) through the gateway endpoint");
+  }
+}
+
 /** Props of {@link Server}. */
 export interface ServerProps extends ServerSettings {
   /** The VPC; the server goes into its first subnet. */
@@ -69,12 +82,7 @@ export class Server extends Construct {
     }
     this.network = props.network;
     this.securityGroup = new SecurityGroup(this, "SecurityGroup", { network: props.network, name: props.name, description: props.description });
-    if (props.network.hasInterfaceEndpoints) {
-      this.securityGroup.allowTcpOut(Peer.cidr(props.network.cidr), 443, "HTTPS to the interface endpoints (Session Manager, CloudWatch Logs) in the VPC");
-    }
-    if (props.network.s3PrefixListId) {
-      this.securityGroup.allowTcpOut(Peer.prefixList(props.network.s3PrefixListId, "S3"), 443, "HTTPS to S3 (package repositories) through the gateway endpoint");
-    }
+    allowInstanceEssentials(this.securityGroup, props.network);
     const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
     this.instance = new Instance(this, "Resource", {
       ami: ami.value,

@@ -62,6 +62,7 @@ export const outputNames = {
   proxyAddress: "proxy_address",
   proxyUrl: "proxy_url",
   proxyAccessLogGroup: "proxy_access_log_group",
+  proxyLoadBalancerAddresses: "proxy_load_balancer_addresses",
   serviceUrl: "service_url",
   servicePeeringId: "service_peering_id",
   appPeeringId: (app: string) => `peering_${app}_id`,
@@ -94,3 +95,12 @@ export const LOCAL_STATE_FOLDER = "state";
 export function bootstrapStateFile(stateDir: string, stack: string): string {
   return `${stateDir.replace(/[\\/]+$/, "")}/${stack}.tfstate`;
 }
+
+/** Names of a proxy fleet's resources (load balancer and target group names take at most 32 characters). */
+export const fleetNames = {
+  loadBalancer: (environment: string) => `${environment}-proxy`,
+  targetGroup: (environment: string) => `${environment}-squid`,
+  autoScalingGroup: (environment: string) => `${environment}-proxy`,
+  loadBalancerSecurityGroup: (environment: string) => `${environment}-proxy-lb`,
+  unhealthyAlarm: (environment: string) => `${environment}-proxy-unhealthy-hosts`,
+};

@@ -4,9 +4,13 @@
  */
 import type { ServicePort } from "./squid";
 
-/** Throws when a rendered script holds Terraform template syntax. */
+/** A cdktf token in a string, which synthesis replaces with a Terraform reference. */
+const CDKTF_TOKEN = /\$\{TfToken\[TOKEN\.\d+\]\}/g;
+
+/** Throws when a rendered script holds Terraform template syntax other than cdktf's tokens. */
 export function assertNoTemplateSyntax(script: string, what: string): string {
-  const match = /[$%]\{/.exec(script);
+  // cdktf's own tokens (such as a load balancer's DNS name) become Terraform references on purpose.
+  const match = /[$%]\{/.exec(script.replace(CDKTF_TOKEN, ""));
   if (match) {
     throw new Error(`${what} holds "${match[0]}" at offset ${match.index}; Terraform would read it as template syntax. Write it without braces or escape it as "${match[0][0]}${match[0]}".`);
   }

@@ -99,13 +99,7 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
     }
   });
 
-  const proxySubnet = env.proxyVpc.subnets[0].cidr;
-  if (env.proxy.privateIp !== undefined) {
-    const problem = subnetHostProblem(env.proxy.privateIp, proxySubnet);
-    if (problem) issues.push({ path: ["proxy", "privateIp"], message: `${problem}; the proxy sits in the proxy VPC's first subnet` });
-  } else if (cidrSize(proxySubnet) <= DEFAULT_PROXY_HOST_OFFSET + 1) {
-    issues.push({ path: ["proxy", "privateIp"], message: `is not set and ${proxySubnet} is too small for the default; set it` });
-  }
+  issues.push(...(env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)));
 
   const ends = new Set(flowEnds(env));
   env.expectedFlows.forEach((flow, i) => {
@@ -141,4 +135,44 @@ function duplicates<T>(values: readonly T[]): number[] {
 /** What is allowed but worth knowing before a deploy: AWS quotas above their defaults. */
 export function environmentWarnings(env: EnvironmentConfig): string[] {
   return quotaWarnings(env);
+}
+
+function singleProxyIssues(env: EnvironmentConfig): Issue[] {
+  const proxySubnet = env.proxyVpc.subnets[0].cidr;
+  if (env.proxy.privateIp !== undefined) {
+    const problem = subnetHostProblem(env.proxy.privateIp, proxySubnet);
+    return problem ? [{ path: ["proxy", "privateIp"], message: `${problem}; the proxy sits in the proxy VPC's first subnet` }] : [];
+  }
+  return cidrSize(proxySubnet) <= DEFAULT_PROXY_HOST_OFFSET + 1 ? [{ path: ["proxy", "privateIp"], message: `is not set and ${proxySubnet} is too small for the default; set it` }] : [];
+}
+
+function fleetIssues(env: EnvironmentConfig, fleet: NonNullable<EnvironmentConfig["proxy"]["fleet"]>): Issue[] {
+  const issues: Issue[] = [];
+  const subnets = env.proxyVpc.subnets;
+  if (env.proxy.privateIp !== undefined) {
+    issues.push({ path: ["proxy", "privateIp"], message: "is set for a fleet, whose address is the load balancer's; remove it (fleet.loadBalancerAddresses sets those)" });
+  }
+  if (subnets.length < 2) {
+    issues.push({ path: ["proxyVpc", "subnets"], message: `has ${subnets.length} subnet; a fleet spreads over at least two subnets in two zones, so add one in another zone of ${env.region}` });
+  }
+  if (fleet.size !== undefined && fleet.size < subnets.length) {
+    issues.push({ path: ["proxy", "fleet", "size"], message: `is below the ${subnets.length} proxy subnets; give at least one proxy per subnet (zone), or leave size out` });
+  }
+  if (fleet.loadBalancerAddresses !== undefined) {
+    if (fleet.loadBalancerAddresses.length !== subnets.length) {
+      issues.push({ path: ["proxy", "fleet", "loadBalancerAddresses"], message: `lists ${fleet.loadBalancerAddresses.length} addresses for ${subnets.length} proxy subnets; give one per subnet, in the subnets' order` });
+    }
+    fleet.loadBalancerAddresses.forEach((address, i) => {
+      const subnet = subnets[i]?.cidr;
+      const problem = subnet && subnetHostProblem(address, subnet);
+      if (problem) issues.push({ path: ["proxy", "fleet", "loadBalancerAddresses", i], message: `${problem}; address ${i} belongs in the proxy VPC's subnet ${i}` });
+    });
+  } else {
+    subnets.forEach((s, i) => {
+      if (cidrSize(s.cidr) <= DEFAULT_PROXY_HOST_OFFSET + 1) {
+        issues.push({ path: ["proxyVpc", "subnets", i, "cidr"], message: `is too small for the load balancer's default address; set proxy.fleet.loadBalancerAddresses` });
+      }
+    });
+  }
+  return issues;
 }

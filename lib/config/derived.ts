@@ -40,6 +40,11 @@ export function flowEnds(env: EnvironmentConfig): string[] {
   return ["proxy", ...(env.serviceSide.type === "peeredVpc" ? ["service"] : []), ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name)];
 }
 
+/** The load balancer's fixed address in each proxy subnet of a fleet: the configured ones, or each subnet's default host. */
+export function loadBalancerAddresses(env: EnvironmentConfig): string[] {
+  return env.proxy.fleet?.loadBalancerAddresses ?? env.proxyVpc.subnets.map((s) => addressAt(s.cidr, DEFAULT_PROXY_HOST_OFFSET));
+}
+
 /** The Name tag of the server that an expected flow calls `end`. */
 export function flowEndName(env: EnvironmentConfig, end: string): string {
   if (end === "proxy") return serverNames.proxy(env.name);

@@ -106,6 +106,37 @@ function instance(defaults: { instanceType: string; amiParameter: string; rootVo
 
 const linuxServerDefaults = { instanceType: "t3.micro", amiParameter: AMAZON_LINUX_2023_PARAMETER, rootVolumeSizeGiB: 8 };
 
+/** A whole number setting within the bounds AWS accepts. */
+function bounded(what: string, min: number, max: number) {
+  return z
+    .number({ message: `must be a whole number of ${what} from ${min} to ${max}` })
+    .int({ message: `must be a whole number of ${what} from ${min} to ${max}` })
+    .min(min, { message: `is below ${min}; AWS accepts ${min} to ${max} ${what}` })
+    .max(max, { message: `is above ${max}; AWS accepts ${min} to ${max} ${what}` });
+}
+
+const fleet = z
+  .strictObject({
+    size: z
+      .number({ message: "must be a whole number of proxies, at least 2" })
+      .int({ message: "must be a whole number of proxies, at least 2" })
+      .min(2, { message: "is below 2; a fleet needs at least two proxies (for one, leave fleet out)" })
+      .optional()
+      .describe("How many proxies run, spread over the proxy VPC's subnets. Default: one per proxy subnet."),
+    loadBalancerAddresses: z
+      .array(z.string().refine(isIpv4Address, { message: "is not an IPv4 address; write one such as 10.0.0.10" }))
+      .optional()
+      .describe(`The load balancer's fixed private address in each proxy subnet, in the subnets' order. Default: each subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}.`),
+    deregistrationDelaySeconds: bounded("seconds", 0, 3600)
+      .default(300)
+      .describe("How long a proxy that leaves the fleet keeps serving its open connections (CONNECT tunnels) before it is stopped."),
+    healthCheckIntervalSeconds: bounded("seconds", 5, 300).default(10).describe("Seconds between the load balancer's TCP health checks of the proxy port."),
+    healthyThreshold: bounded("checks", 2, 10).default(2).describe("Consecutive passed health checks before a proxy takes traffic."),
+    unhealthyThreshold: bounded("checks", 2, 10).default(2).describe("Consecutive failed health checks before a proxy gets no new connections (detection time: this times the interval)."),
+    healthCheckGracePeriodSeconds: bounded("seconds", 0, 7200).default(300).describe("Seconds after launch before the Auto Scaling group acts on a failed health check (time for dnf install squid)."),
+  })
+  .describe("A fleet of proxies: an Auto Scaling group over the proxy VPC's subnets behind an internal Network Load Balancer with a fixed address per subnet.");
+
 const proxy = instance(linuxServerDefaults, "proxy")
   .extend({
     port: port.default(3128).describe("The port Squid listens on."),
@@ -113,7 +144,8 @@ const proxy = instance(linuxServerDefaults, "proxy")
       .string()
       .refine(isIpv4Address, { message: "is not an IPv4 address; write one such as 10.0.0.10" })
       .optional()
-      .describe(`The proxy's fixed private address in the proxy VPC's first subnet, so app servers keep a working setting when the proxy is replaced. Default: the subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}.`),
+      .describe(`The single proxy's fixed private address in the proxy VPC's first subnet, so app servers keep a working setting when the proxy is replaced. Default: the subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}. Not with fleet.`),
+    fleet: fleet.optional().describe("Run a fleet of proxies behind an internal Network Load Balancer instead of one instance. Default: one instance (no load balancer)."),
   })
   .describe("The Squid forward proxy in the proxy VPC.");
 

@@ -1,5 +1,5 @@
 /**
- * The rules of the policy pack, grouped by service (ec2, vpc, iam, logs, s3) as cdk-nag groups them. Pure: nothing here
+ * The rules of the policy pack, grouped by service (ec2, vpc, iam, logs, elb, autoscaling, s3) as cdk-nag groups them. Pure: nothing here
  * loads cdktf, so the environment schema can list the rule ids.
  */
 import { PolicyRule } from "../rule";
@@ -11,6 +11,9 @@ import { imdsv2Required } from "./ec2/imdsv2-required";
 import { noAdminPorts } from "./ec2/no-admin-ports";
 import { noPublicIp } from "./ec2/no-public-ip";
 import { noWorldIngress } from "./ec2/no-world-ingress";
+import { multiZoneGroups } from "./autoscaling/multi-zone-groups";
+import { internalLoadBalancers } from "./elb/internal-load-balancers";
+import { targetGroupHealthChecks } from "./elb/target-group-health-checks";
 import { iamNoWildcardWrite } from "./iam/no-wildcard-write";
 import { logRetentionMinimum } from "./logs/retention-minimum";
 import { bucketEncryption } from "./s3/bucket-encryption";
@@ -36,6 +39,9 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   vpcFlowLogs,
   iamNoWildcardWrite,
   logRetentionMinimum,
+  internalLoadBalancers,
+  targetGroupHealthChecks,
+  multiZoneGroups,
   bucketVersioning,
   bucketEncryption,
   bucketPublicAccessBlock,

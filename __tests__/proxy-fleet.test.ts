@@ -1,0 +1,112 @@
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { Testing } from "cdktf";
+import { EnvironmentStack } from "../constructs/environment-stack";
+import { enforcePolicy } from "../lib/policy/pack";
+import { configFrom, localBackend, resourcesOf, synthEnvironment, verificationRaw } from "./helpers/stack";
+
+/** The verification environment with a second proxy subnet and a fleet of two. */
+export function fleetRaw(fleet: Record<string, unknown> = {}): any {
+  const raw = verificationRaw();
+  raw.proxyVpc.subnets = [
+    { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
+    { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
+  ];
+  raw.proxy.fleet = { size: 2, ...fleet };
+  return raw;
+}
+
+describe("a proxy fleet", () => {
+  const { json } = synthEnvironment(configFrom(fleetRaw({ deregistrationDelaySeconds: 120 })));
+  const parsed = JSON.parse(json);
+  const one = (type: string) => {
+    const all = Object.values(resourcesOf(json, type));
+    expect(all).toHaveLength(1);
+    return all[0];
+  };
+  const rulesOf = (groupName: string) => {
+    const [id] = Object.entries(resourcesOf(json, "aws_security_group")).find(([, g]) => g.name === groupName) ?? [];
+    const ref = `\${aws_security_group.${id}.id}`;
+    return {
+      ingress: Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule")).filter((r) => r.security_group_id === ref),
+      egress: Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule")).filter((r) => r.security_group_id === ref),
+      ref,
+    };
+  };
+
+  it("puts an internal Network Load Balancer in front, with a fixed address in each proxy subnet and cross-zone balancing", () => {
+    expect(json).toHaveResourceWithProperties(Lb, { internal: true, load_balancer_type: "network", enable_cross_zone_load_balancing: true });
+    expect(one("aws_lb").subnet_mapping.map((m: any) => m.private_ipv4_address)).toEqual(["10.0.0.10", "10.0.0.138"]);
+  });
+
+  it("forwards the proxy port over TCP to a target group that keeps client addresses, checks health and drains", () => {
+    expect(json).toHaveResourceWithProperties(LbListener, { port: 3128, protocol: "TCP", default_action: [expect.objectContaining({ type: "forward" })] });
+    expect(json).toHaveResourceWithProperties(LbTargetGroup, {
+      protocol: "TCP",
+      port: 3128,
+      target_type: "instance",
+      preserve_client_ip: "true",
+      deregistration_delay: "120",
+      health_check: expect.objectContaining({ enabled: true, protocol: "TCP", port: "traffic-port", interval: 10, healthy_threshold: 2, unhealthy_threshold: 2 }),
+    });
+  });
+
+  it("runs the proxies in an Auto Scaling group over both zones, healthy by the load balancer, refreshed from the template's latest version", () => {
+    expect(json).toHaveResourceWithProperties(AutoscalingGroup, { min_size: 2, max_size: 2, desired_capacity: 2, health_check_type: "ELB", health_check_grace_period: 300 });
+    const group = one("aws_autoscaling_group");
+    expect(group.vpc_zone_identifier).toHaveLength(2);
+    expect(group.launch_template.version).toMatch(/^\$\{aws_launch_template\.\w+\.latest_version\}$/);
+    expect(group.launch_template.version).not.toBe("$Latest");
+    expect(group.instance_refresh).toEqual({ strategy: "Rolling", preferences: { min_healthy_percentage: 100, max_healthy_percentage: 200 } });
+    expect(group.target_group_arns).toEqual([expect.stringMatching(/^\$\{aws_lb_target_group\.\w+\.arn\}$/)]);
+  });
+
+  it("launches proxies with IMDSv2, an encrypted gp3 root volume, the proxy role and the same squid.conf as the single proxy", () => {
+    const template = one("aws_launch_template");
+    expect(template.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 });
+    expect(template.block_device_mappings[0].ebs).toEqual(expect.objectContaining({ encrypted: "true", volume_type: "gp3" }));
+    expect(template.iam_instance_profile.name).toMatch(/aws_iam_instance_profile\.ProxyRole/);
+    const userData = Buffer.from(template.user_data, "base64").toString("utf8");
+    expect(userData).toContain("acl localnet src 192.168.0.0/24\n");
+    expect(userData).toContain("dnf install -y squid");
+    expect(userData).toContain('"log_group_name": "/proxy-over-peering/verification/squid-access"');
+  });
+
+  it("lets the load balancer take the proxy port from the app VPCs only, and the proxies take it only from the load balancer", () => {
+    const lb = rulesOf("verification-proxy-lb");
+    expect(lb.ingress.map((r) => [r.cidr_ipv4, r.from_port])).toEqual([["192.168.0.0/24", 3128]]);
+    const proxies = rulesOf("verification-proxy");
+    expect(proxies.ingress).toHaveLength(1);
+    // Client addresses are preserved, so a rule by CIDR would also admit app servers that skip the
+    // load balancer; the rule names the load balancer's group instead.
+    expect(proxies.ingress[0]).toEqual(expect.objectContaining({ referenced_security_group_id: lb.ref, from_port: 3128 }));
+    expect(proxies.ingress[0].cidr_ipv4).toBeUndefined();
+    expect(proxies.egress.map((r) => [r.cidr_ipv4, r.from_port]).filter(([c]) => c === "172.16.0.0/24")).toEqual([
+      ["172.16.0.0/24", 80],
+      ["172.16.0.0/24", 8443],
+    ]);
+  });
+
+  it("gives app servers the load balancer's DNS name, which no single zone carries, and lets them reach each of its addresses", () => {
+    const appInstance = Object.values(resourcesOf(json, "aws_instance")).find((i) => i.user_data.startsWith("<powershell>"));
+    expect(appInstance.user_data).toMatch(/\$proxy = '\$\{aws_lb\.\w+\.dns_name\}:3128'/);
+    const app = rulesOf("verification-app-server");
+    expect(app.egress.filter((r) => r.from_port === 3128).map((r) => r.cidr_ipv4).sort()).toEqual(["10.0.0.10/32", "10.0.0.138/32"]);
+    expect(parsed.output.proxy_url.value).toMatch(/^http:\/\/\$\{aws_lb\.\w+\.dns_name\}:3128$/);
+    expect(parsed.output.proxy_load_balancer_addresses.value).toEqual(["10.0.0.10", "10.0.0.138"]);
+  });
+
+  it("alarms on unhealthy proxies instead of recovering one instance", () => {
+    const alarms = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm"));
+    expect(alarms.map((a) => [a.alarm_name, a.namespace, a.metric_name])).toEqual([["verification-proxy-unhealthy-hosts", "AWS/NetworkELB", "UnHealthyHostCount"]]);
+    expect(Object.values(resourcesOf(json, "aws_instance"))).toHaveLength(2);
+  });
+
+  it("complies with the policy pack without suppressions", () => {
+    const app = Testing.app();
+    new EnvironmentStack(app, "verification", { config: configFrom(fleetRaw()), stateBackend: localBackend });
+    expect(enforcePolicy(app)).toEqual([]);
+  });
+});

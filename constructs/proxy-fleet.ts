@@ -1,0 +1,231 @@
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { Token } from "cdktf";
+import { Construct } from "constructs";
+import { addressInCidr, isIpv4Address } from "../lib/cidr";
+import { accessLogGroupName, fleetNames, serverNames } from "../lib/naming";
+import { AMAZON_LINUX_SQUID, renderSquidConf, SquidClient, SquidDestination } from "../lib/squid";
+import { renderProxyUserData } from "../lib/user-data";
+import type { INetwork } from "./network-ref";
+import type { IProxy } from "./proxy-server";
+import { Peer, SecurityGroup } from "./security-group";
+import { allowInstanceEssentials, ServerSettings } from "./server";
+
+/** How the load balancer checks and drains the proxies. */
+export interface FleetHealthSettings {
+  /** Seconds between TCP health checks of the proxy port (5 to 300). */
+  readonly healthCheckIntervalSeconds: number;
+  /** Passed checks in a row before a proxy takes traffic (2 to 10). */
+  readonly healthyThreshold: number;
+  /** Failed checks in a row before a proxy gets no new connections (2 to 10). */
+  readonly unhealthyThreshold: number;
+  /** Seconds a leaving proxy keeps serving open connections, such as CONNECT tunnels (0 to 3600). */
+  readonly deregistrationDelaySeconds: number;
+  /** Seconds after launch before a failed health check replaces an instance (0 to 7200). */
+  readonly healthCheckGracePeriodSeconds: number;
+}
+
+/** Props of {@link ProxyFleet}. */
+export interface ProxyFleetProps extends ServerSettings, FleetHealthSettings {
+  /** The environment's name, for names and the squid.conf header. */
+  readonly environment: string;
+  /** The proxy VPC; the fleet spreads over all its subnets, one zone each. */
+  readonly network: INetwork;
+  /** The app VPCs whose servers may use the proxy: their names and blocks. */
+  readonly clients: readonly SquidClient[];
+  /** Where the proxies may forward to, with ports. */
+  readonly destinations: readonly SquidDestination[];
+  /** The port Squid listens on, and the load balancer's listener port. */
+  readonly port: number;
+  /** How long CloudWatch Logs keeps Squid's access log, in days. */
+  readonly accessLogRetentionDays: number;
+  /** The load balancer's fixed private address in each subnet of the network, in the same order. */
+  readonly loadBalancerAddresses: readonly string[];
+  /** How many proxies run: at least two, and at least one per subnet. */
+  readonly size: number;
+}
+
+/**
+ * A fleet of Squid proxies that survives the loss of a proxy or a zone: an Auto Scaling group over
+ * the proxy VPC's subnets, launched from a template with the same squid.conf and user data as the
+ * single proxy, behind an internal Network Load Balancer with a fixed address in each subnet.
+ *
+ * The load balancer keeps the client's address (client IP preservation, on for instance targets),
+ * so Squid's `localnet` ACLs and its access log still see the app servers. App servers use the load
+ * balancer's DNS name, which answers with the addresses of the zones that are up. A change of the
+ * launch template starts an instance refresh that keeps 100% of the fleet healthy: new proxies
+ * pass their health checks before old ones are drained for the deregistration delay and stopped.
+ */
+export class ProxyFleet extends Construct implements IProxy {
+  public readonly host: string;
+  public readonly addresses: readonly string[];
+  public readonly port: number;
+  public readonly proxyUrl: string;
+  public readonly squidConf: string;
+  public readonly accessLogGroupName: string;
+  /** The load balancer. */
+  public readonly loadBalancer: Lb;
+  /** The target group the proxies register with. */
+  public readonly targetGroup: LbTargetGroup;
+  /** The launch template of the proxies. */
+  public readonly launchTemplate: LaunchTemplate;
+  /** The Auto Scaling group. */
+  public readonly group: AutoscalingGroup;
+  /** The load balancer's security group. */
+  public readonly loadBalancerSecurityGroup: SecurityGroup;
+  /** The proxies' security group. */
+  public readonly securityGroup: SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ProxyFleetProps) {
+    super(scope, id);
+    const subnets = props.network.subnetIds;
+    if (subnets.length < 2) throw new Error(`ProxyFleet: the network ${props.network.name} has ${subnets.length} subnet(s); a fleet needs subnets in at least two zones`);
+    if (!Number.isInteger(props.size) || props.size < Math.max(2, subnets.length)) {
+      throw new Error(`ProxyFleet: size ${props.size} is below ${Math.max(2, subnets.length)}; run at least two proxies and one per subnet`);
+    }
+    if (props.loadBalancerAddresses.length !== subnets.length) {
+      throw new Error(`ProxyFleet: ${props.loadBalancerAddresses.length} load balancer addresses for ${subnets.length} subnets; give one per subnet`);
+    }
+    const outside = props.loadBalancerAddresses.find((a) => !isIpv4Address(a) || !addressInCidr(a, props.network.cidr));
+    if (outside) throw new Error(`ProxyFleet: load balancer address ${outside} is outside the proxy VPC ${props.network.cidr}; pick one in each subnet`);
+    if (props.clients.length === 0) throw new Error("ProxyFleet: clients is empty; give at least one app VPC");
+
+    const name = serverNames.proxy(props.environment);
+    this.port = props.port;
+    this.addresses = props.loadBalancerAddresses;
+    this.squidConf = renderSquidConf({ environment: props.environment, port: props.port, clients: props.clients, destinations: props.destinations });
+    const logGroupName = accessLogGroupName(props.environment);
+    this.accessLogGroupName = new CloudwatchLogGroup(this, "AccessLog", {
+      name: logGroupName,
+      retentionInDays: props.accessLogRetentionDays,
+      tags: { Name: `${props.environment}-squid-access` },
+    }).name;
+
+    // The load balancer takes the proxy port from the app VPCs only, and sends it (and its health
+    // checks) to the proxies in the proxy VPC.
+    this.loadBalancerSecurityGroup = new SecurityGroup(this, "LoadBalancerSecurityGroup", {
+      network: props.network,
+      name: fleetNames.loadBalancerSecurityGroup(props.environment),
+      description: `Load balancer of the proxy fleet of ${props.environment}: port ${props.port} from the app VPCs, to the proxies`,
+    });
+    for (const client of props.clients) {
+      this.loadBalancerSecurityGroup.allowTcpIn(Peer.cidr(client.cidr), props.port, `Squid from app VPC ${client.name}, through the load balancer`);
+    }
+    this.loadBalancerSecurityGroup.allowTcpOut(Peer.cidr(props.network.cidr), props.port, "To the proxies in the proxy VPC: traffic and health checks");
+
+    // The proxies take the proxy port only as the load balancer delivers it. With client IP
+    // preservation the packets carry the app servers' addresses, not the load balancer's; a rule
+    // that names the load balancer's security group still admits them (AWS matches such traffic by
+    // the load balancer's group, not by source address), while an app server that tries to reach a
+    // proxy directly is refused. A rule naming the app VPCs' blocks would admit those direct
+    // connections too.
+    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+      network: props.network,
+      name,
+      description: `Squid proxy fleet of ${props.environment}: port ${props.port} from the load balancer only, out to the services only`,
+    });
+    this.securityGroup.allowTcpIn(Peer.securityGroup(this.loadBalancerSecurityGroup), props.port, "Squid, as the load balancer delivers it (client addresses preserved)");
+    allowInstanceEssentials(this.securityGroup, props.network);
+    const relays = new Map<string, { cidr: string; port: number; names: string[] }>();
+    for (const destination of props.destinations) {
+      for (const { port } of destination.ports) {
+        const key = `${destination.cidr} ${port}`;
+        relays.set(key, { cidr: destination.cidr, port, names: [...(relays.get(key)?.names ?? []), destination.name] });
+      }
+    }
+    for (const relay of relays.values()) {
+      this.securityGroup.allowTcpOut(Peer.cidr(relay.cidr), relay.port, `Relay to service ${relay.names.join(", ")} on ${relay.port}`);
+    }
+
+    this.loadBalancer = new Lb(this, "LoadBalancer", {
+      name: fleetNames.loadBalancer(props.environment),
+      internal: true,
+      loadBalancerType: "network",
+      securityGroups: [this.loadBalancerSecurityGroup.securityGroupId],
+      subnetMapping: subnets.map((subnetId, i) => ({ subnetId, privateIpv4Address: props.loadBalancerAddresses[i] })),
+      enableCrossZoneLoadBalancing: true,
+      tags: { Name: fleetNames.loadBalancer(props.environment) },
+    });
+    this.host = this.loadBalancer.dnsName;
+    this.proxyUrl = `http://${this.host}:${props.port}`;
+    this.targetGroup = new LbTargetGroup(this, "TargetGroup", {
+      name: fleetNames.targetGroup(props.environment),
+      port: props.port,
+      protocol: "TCP",
+      vpcId: props.network.vpcId,
+      targetType: "instance",
+      preserveClientIp: "true",
+      deregistrationDelay: String(props.deregistrationDelaySeconds),
+      healthCheck: {
+        enabled: true,
+        protocol: "TCP",
+        port: "traffic-port",
+        interval: props.healthCheckIntervalSeconds,
+        healthyThreshold: props.healthyThreshold,
+        unhealthyThreshold: props.unhealthyThreshold,
+      },
+      tags: { Name: fleetNames.targetGroup(props.environment) },
+    });
+    new LbListener(this, "Listener", {
+      loadBalancerArn: this.loadBalancer.arn,
+      port: props.port,
+      protocol: "TCP",
+      defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+      tags: { Name: `${name}-${props.port}` },
+    });
+
+    const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
+    const userData = renderProxyUserData(this.squidConf, { file: AMAZON_LINUX_SQUID.accessLog, logGroupName });
+    this.launchTemplate = new LaunchTemplate(this, "LaunchTemplate", {
+      name,
+      description: `Squid proxies of ${props.environment}`,
+      imageId: ami.value,
+      instanceType: props.instanceType,
+      iamInstanceProfile: { name: props.role.instanceProfileName },
+      vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: props.rootVolumeSizeGiB, deleteOnTermination: "true" } }],
+      monitoring: { enabled: props.detailedMonitoring },
+      // Launch templates take user data base64-encoded.
+      userData: Buffer.from(userData, "utf8").toString("base64"),
+      updateDefaultVersion: true,
+      tagSpecifications: [{ resourceType: "instance", tags: { Name: name } }],
+      tags: { Name: name },
+    });
+    this.group = new AutoscalingGroup(this, "Group", {
+      name: fleetNames.autoScalingGroup(props.environment),
+      minSize: props.size,
+      maxSize: props.size,
+      desiredCapacity: props.size,
+      vpcZoneIdentifier: [...subnets],
+      // The template's version number, not "$Latest": a new version is a change Terraform sees,
+      // and that change starts the instance refresh below.
+      launchTemplate: { id: this.launchTemplate.id, version: Token.asString(this.launchTemplate.latestVersion) },
+      targetGroupArns: [this.targetGroup.arn],
+      healthCheckType: "ELB",
+      healthCheckGracePeriod: props.healthCheckGracePeriodSeconds,
+      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200 } },
+      tag: [{ key: "Name", value: name, propagateAtLaunch: true }],
+    });
+    // Any proxy that fails its health checks shows here; it replaces the single proxy's recovery alarm.
+    new CloudwatchMetricAlarm(this, "UnhealthyHosts", {
+      alarmName: fleetNames.unhealthyAlarm(props.environment),
+      alarmDescription: "A proxy of the fleet fails the load balancer's health checks",
+      namespace: "AWS/NetworkELB",
+      metricName: "UnHealthyHostCount",
+      dimensions: { TargetGroup: this.targetGroup.arnSuffix, LoadBalancer: this.loadBalancer.arnSuffix },
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 2,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+    });
+  }
+}
