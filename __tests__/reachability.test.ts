@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { analyzeReachability, describeMismatch, flowMismatches, formatMatrix, Verdict } from "../proof/reachability";
-import { synthEnvironment } from "./helpers/stack";
+import { configFrom, synthEnvironment } from "./helpers/stack";
 
 const APP = "verification-app-server";
 const PROXY = "verification-proxy";
@@ -214,3 +214,64 @@ describe("npm run reachability", () => {
     expect(run(["--allow-no-expectations", writeStack(stack())], bare).status).toBe(0);
   });
 });
+
+describe("analyzeReachability of a proxy fleet behind a Network Load Balancer", () => {
+  const fleetStack = () => {
+    const raw = verificationRawForFleet();
+    return JSON.parse(synthEnvironment(configFrom(raw)).json);
+  };
+  const json = fleetStack();
+
+  it("follows app -> listener -> target group -> fleet, with the client's address kept, and names the fleet `proxy` as before", () => {
+    const v = verdict(json, APP, PROXY, 3128);
+    expect(v.allowed).toBe(true);
+    expect(v.reasons[0]).toMatch(/^through aws_lb\.Proxy_LoadBalancer_\w+ \(aws_lb_listener\.\w+ on 3128 to aws_lb_target_group\.\w+ on 3128, client addresses kept\)$/);
+    expect(v.reasons).toContainEqual(expect.stringMatching(/^ingress aws_vpc_security_group_ingress_rule\.Proxy_LoadBalancerSecurityGroup_In-192_168_0_0_24-3128/));
+    expect(v.reasons).toContainEqual(expect.stringMatching(/^ingress aws_vpc_security_group_ingress_rule\.Proxy_SecurityGroup_In-verification-proxy-lb-3128/));
+    expect(v.reasons).toContainEqual("for all 4 pairs of subnets, such as 10.0.0.10/32 to 10.0.0.0/25:");
+  });
+
+  it("lets every proxy of the fleet, in either zone, reach the service, and nothing else", () => {
+    const allowed = analyzeReachability(json).verdicts.filter((x) => x.allowed).map((x) => `${x.from}->${x.to}:${x.port}`);
+    expect(allowed).toEqual([`${APP}->${PROXY}:3128`, `${PROXY}->${SERVICE}:80`, `${PROXY}->${SERVICE}:8443`]);
+    expect(verdict(json, PROXY, SERVICE, 80).reasons[0]).toBe("for all 2 pairs of subnets, such as 10.0.0.0/25 to 172.16.0.0/25:");
+  });
+
+  it("catches a fleet whose security group refuses what the load balancer delivers", () => {
+    const broken = fleetStack();
+    delete broken.resource.aws_vpc_security_group_ingress_rule[idOf(broken, "aws_vpc_security_group_ingress_rule", "Proxy_SecurityGroup_In-verification-proxy-lb")];
+    const v = verdict(broken, APP, PROXY, 3128);
+    expect(v.allowed).toBe(false);
+    expect(v.reasons).toContainEqual(
+      "BLOCKED: no ingress rule of verification-proxy allows tcp 3128 from 192.168.0.0/25 (the client's address, which the load balancer keeps) or from the load balancer's group",
+    );
+  });
+
+  it("accepts a fleet rule by the client's block instead, as client address preservation requires when no group is named", () => {
+    const byBlock = fleetStack();
+    const id = idOf(byBlock, "aws_vpc_security_group_ingress_rule", "Proxy_SecurityGroup_In-verification-proxy-lb");
+    const rule = byBlock.resource.aws_vpc_security_group_ingress_rule[id];
+    delete rule.referenced_security_group_id;
+    rule.cidr_ipv4 = "192.168.0.0/24";
+    expect(verdict(byBlock, APP, PROXY, 3128).allowed).toBe(true);
+    rule.cidr_ipv4 = "10.0.0.0/24"; // the load balancer's own block: what a rule would name without client address preservation
+    expect(verdict(byBlock, APP, PROXY, 3128).allowed).toBe(false);
+  });
+
+  it("denies the app when the load balancer takes the port from elsewhere only", () => {
+    const closed = fleetStack();
+    const id = idOf(closed, "aws_vpc_security_group_ingress_rule", "Proxy_LoadBalancerSecurityGroup_In-192_168_0_0_24");
+    closed.resource.aws_vpc_security_group_ingress_rule[id].cidr_ipv4 = "100.64.0.0/24";
+    expect(verdict(closed, APP, PROXY, 3128).reasons).toContainEqual(expect.stringMatching(/^BLOCKED: no ingress rule of aws_lb\.Proxy_LoadBalancer_\w+ allows tcp 3128 from 192\.168\.0\.0\/25$/));
+  });
+});
+
+function verificationRawForFleet(): any {
+  const raw = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "verification.json"), "utf8"));
+  raw.proxyVpc.subnets = [
+    { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
+    { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
+  ];
+  raw.proxy.fleet = { size: 2 };
+  return raw;
+}

@@ -8,7 +8,7 @@
  */
 import { addressInCidr, cidrContains } from "../../lib/cidr";
 import { isAllTraffic, protocolCarries, TerraformJson } from "../../lib/tf-json";
-import { Endpoint, Model, Rule } from "./model";
+import { Endpoint, Frontend, Model, Place, Rule } from "./model";
 
 /** One verdict. */
 export interface Verdict {
@@ -30,8 +30,8 @@ export interface ReachabilityReport {
 const protocolMatches = (protocol: string) => protocolCarries(protocol, "tcp");
 const portIn = (port: number, from: number, to: number, protocol: string) => isAllTraffic(protocol) || (port >= from && port <= to);
 
-/** The rule of `rules` that admits `port` to or from `peer`, if any. */
-function admitting(rules: readonly Rule[], port: number, peer: Endpoint): Rule | undefined {
+/** The rule of `rules` that admits `port` to or from `peer` (its range, or one of its groups), if any. */
+function admitting(rules: readonly Rule[], port: number, peer: Pick<Place, "range" | "groups">): Rule | undefined {
   return rules.find(
     (r) =>
       protocolMatches(r.protocol) &&
@@ -41,7 +41,7 @@ function admitting(rules: readonly Rule[], port: number, peer: Endpoint): Rule |
 }
 
 /** How `from` routes to `to`'s range, or why it cannot. */
-function route(model: Model, from: Endpoint, to: Endpoint): { ok: boolean; reason: string } {
+function route(model: Model, from: Place, to: Place): { ok: boolean; reason: string } {
   if (from.vpc === to.vpc) return { ok: true, reason: `local route in ${from.vpcCidr}` };
   const table = model.routeTableOfSubnet.get(from.subnet);
   if (!table) return { ok: false, reason: `${from.name}'s subnet has no route table of ours (the VPC's main table has the local route only)` };
@@ -76,6 +76,77 @@ function nacl(model: Model, subnet: string, egress: boolean, peerRange: string, 
   return first.action === "allow" ? { ok: true } : { ok: false, reason: `${acl.address} rule ${first.number} denies ${peerRange} port ${port}` };
 }
 
+/** A verdict in the making: reasons in order, blocked when any step is. */
+class Steps {
+  readonly reasons: string[] = [];
+  allowed = true;
+
+  step(ok: boolean, reason: string | undefined): void {
+    if (reason) this.reasons.push(`${ok ? "" : "BLOCKED: "}${reason}`);
+    if (!ok) this.allowed = false;
+  }
+}
+
+/**
+ * One connection from `from` to `to` on `port`: egress, route, both NACLs, ingress, and the route
+ * and NACLs back. `source` is who the destination sees: `from` itself, or, behind a load balancer
+ * that keeps client addresses, the client's range with the load balancer's groups.
+ */
+function connection(model: Model, steps: Steps, from: Place, to: Place, port: number, source: Pick<Place, "range" | "groups"> = from): void {
+  const egress = from.groups.map((g) => admitting(model.groups.get(g)?.egress ?? [], port, to)).find(Boolean);
+  steps.step(!!egress, egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows tcp ${port} to ${to.range}`);
+  const there = route(model, from, to);
+  steps.step(there.ok, there.reason);
+  steps.step(...naclStep(nacl(model, from.subnet, true, to.range, port)));
+  steps.step(...naclStep(nacl(model, to.subnet, false, source.range, port)));
+  const ingress = to.groups.map((g) => admitting(model.groups.get(g)?.ingress ?? [], port, source)).find(Boolean);
+  steps.step(!!ingress, ingress ? `ingress ${ingress.address}` : `no ingress rule of ${to.name} allows tcp ${port} from ${source.range}${source === from ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`);
+  const back = route(model, to, from);
+  steps.step(back.ok, `replies: ${back.reason}`);
+  steps.step(...naclStep(nacl(model, to.subnet, true, source.range, "ephemeral")));
+  steps.step(...naclStep(nacl(model, from.subnet, false, to.range, "ephemeral")));
+}
+
+/** A verdict that holds only when it holds for every pair of places (a fleet may run in any of its subnets). */
+function everywhere(pairs: readonly [Place, Place][], analyse: (from: Place, to: Place) => Steps): Steps {
+  const results = pairs.map(([from, to]) => ({ from, to, steps: analyse(from, to) }));
+  const failed = results.find((r) => !r.steps.allowed);
+  const shown = failed ?? results[0];
+  if (results.length === 1) return shown.steps;
+  const steps = new Steps();
+  steps.allowed = !failed;
+  steps.reasons.push(failed ? `from ${failed.from.range} to ${failed.to.range} (of ${results.length} pairs of subnets):` : `for all ${results.length} pairs of subnets, such as ${shown.from.range} to ${shown.to.range}:`, ...shown.steps.reasons);
+  return steps;
+}
+
+/** Through a Network Load Balancer to the fleet behind it: client to every node, every node to every target. */
+function throughLoadBalancer(model: Model, from: Place, to: Endpoint, front: Frontend, port: number): Steps {
+  const listener = front.listeners.get(port)!;
+  const steps = new Steps();
+  steps.reasons.push(`through ${front.address} (${listener.listener} on ${port} to ${listener.targetGroup} on ${listener.targetPort}, client addresses kept)`);
+  const toNodes = everywhere(
+    front.nodes.map((node) => [from, node]),
+    (f, node) => {
+      const s = new Steps();
+      connection(model, s, f, node, port);
+      return s;
+    },
+  );
+  const toTargets = everywhere(
+    front.nodes.flatMap((node) => to.placements.map((target) => [node, target] as [Place, Place])),
+    (node, target) => {
+      const s = new Steps();
+      connection(model, s, node, target, listener.targetPort, { range: from.range, groups: node.groups });
+      return s;
+    },
+  );
+  for (const part of [toNodes, toTargets]) {
+    part.reasons.forEach((r) => steps.reasons.push(r));
+    if (!part.allowed) steps.allowed = false;
+  }
+  return steps;
+}
+
 /** Analyses a synthesized stack (the parsed cdk.tf.json). */
 export function analyzeReachability(stack: TerraformJson): ReachabilityReport {
   const model = new Model(stack);
@@ -89,25 +160,17 @@ export function analyzeReachability(stack: TerraformJson): ReachabilityReport {
     for (const to of model.endpoints) {
       if (from === to) continue;
       for (const port of ports) {
-        const reasons: string[] = [];
-        let allowed = true;
-        const step = (ok: boolean, reason: string | undefined) => {
-          if (reason) reasons.push(`${ok ? "" : "BLOCKED: "}${reason}`);
-          if (!ok) allowed = false;
-        };
-        const egress = from.groups.map((g) => admitting(model.groups.get(g)?.egress ?? [], port, to)).find(Boolean);
-        step(!!egress, egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows tcp ${port} to ${to.range}`);
-        const there = route(model, from, to);
-        step(there.ok, there.reason);
-        step(...naclStep(nacl(model, from.subnet, true, to.range, port)));
-        step(...naclStep(nacl(model, to.subnet, false, from.range, port)));
-        const ingress = to.groups.map((g) => admitting(model.groups.get(g)?.ingress ?? [], port, from)).find(Boolean);
-        step(!!ingress, ingress ? `ingress ${ingress.address}` : `no ingress rule of ${to.name} allows tcp ${port} from ${from.range}`);
-        const back = route(model, to, from);
-        step(back.ok, `replies: ${back.reason}`);
-        step(...naclStep(nacl(model, to.subnet, true, from.range, "ephemeral")));
-        step(...naclStep(nacl(model, from.subnet, false, to.range, "ephemeral")));
-        verdicts.push({ from: from.name, to: to.name, port, allowed, reasons });
+        const front = model.frontends.get(to.address);
+        const steps = everywhere(
+          from.placements.flatMap((f) => (front?.listeners.has(port) ? [[f, f] as [Place, Place]] : to.placements.map((t) => [f, t] as [Place, Place]))),
+          (f, t) => {
+            if (front?.listeners.has(port)) return throughLoadBalancer(model, f, to, front, port);
+            const s = new Steps();
+            connection(model, s, f, t, port);
+            return s;
+          },
+        );
+        verdicts.push({ from: from.name, to: to.name, port, allowed: steps.allowed, reasons: steps.reasons });
       }
     }
   }

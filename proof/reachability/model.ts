@@ -26,17 +26,35 @@ export interface NaclRule {
   readonly toPort: number;
 }
 
-/** An instance as the analysis sees it. */
-export interface Endpoint {
-  /** The Name tag, or the Terraform address. */
+/** Where traffic starts or ends: a subnet, the addresses used there, and the security groups. */
+export interface Place {
+  /** The Name tag, or the Terraform address, of what sits there. */
   readonly name: string;
-  readonly address: string;
   readonly vpc: string;
   readonly vpcCidr: string;
   readonly subnet: string;
-  /** The instance's fixed address, or its subnet's block when AWS picks the address. */
+  /** A fixed address as a /32, or the subnet's block when AWS picks the address. */
   readonly range: string;
   readonly groups: readonly string[];
+}
+
+/**
+ * A server as the analysis sees it: an instance (one place), or the instances of an Auto Scaling
+ * group (a place per subnet it spreads over); its first place's fields stand for it in reports.
+ */
+export interface Endpoint extends Place {
+  readonly address: string;
+  /** Every place the server can run in. */
+  readonly placements: readonly Place[];
+}
+
+/** A Network Load Balancer in front of an Auto Scaling group: its nodes, groups and listeners. */
+export interface Frontend {
+  readonly address: string;
+  /** A node per subnet mapping, at its fixed address (or the subnet's block). */
+  readonly nodes: readonly Place[];
+  /** Listener port -> the target group's address and port. */
+  readonly listeners: ReadonlyMap<number, { readonly targetGroup: string; readonly targetPort: number; readonly listener: string }>;
 }
 
 /** The parts of a stack the analysis uses, read from its synthesized JSON. */
@@ -49,6 +67,8 @@ export class Model {
   readonly groups = new Map<string, { vpc: string; ingress: Rule[]; egress: Rule[] }>();
   readonly naclOfSubnet = new Map<string, { address: string; rules: NaclRule[] }>();
   readonly endpoints: Endpoint[] = [];
+  /** The load balancer in front of an endpoint (by the endpoint's address), where one is. */
+  readonly frontends = new Map<string, Frontend>();
 
   constructor(stack: TerraformJson) {
     const resources: Record<string, Record<string, any>> = stack.resource ?? {};
@@ -138,19 +158,54 @@ export class Model {
       }
     });
 
-    each("aws_instance", (n, r) => {
-      const subnet = referencedAddress(r.subnet_id);
+    const place = (name: string, subnet: string | undefined, ip: unknown, groups: unknown): Place | undefined => {
       const info = subnet ? this.subnets.get(subnet) : undefined;
-      if (!subnet || !info) return;
-      this.endpoints.push({
-        name: r.tags?.Name ?? `aws_instance.${n}`,
-        address: `aws_instance.${n}`,
+      if (!subnet || !info) return undefined;
+      const fixed = typeof ip === "string" && !ip.includes("${");
+      return {
+        name,
         vpc: info.vpc,
         vpcCidr: this.vpcs.get(info.vpc) ?? "?",
         subnet,
-        range: typeof r.private_ip === "string" && !r.private_ip.includes("${") ? `${r.private_ip}/32` : info.cidr,
-        groups: (r.vpc_security_group_ids ?? []).map(referencedAddress).filter(Boolean),
-      });
+        range: fixed ? `${ip}/32` : info.cidr,
+        groups: (Array.isArray(groups) ? groups : []).map(referencedAddress).filter((g): g is string => g !== undefined),
+      };
+    };
+    each("aws_instance", (n, r) => {
+      const at = place(r.tags?.Name ?? `aws_instance.${n}`, referencedAddress(r.subnet_id), r.private_ip, r.vpc_security_group_ids);
+      if (at) this.endpoints.push({ ...at, address: `aws_instance.${n}`, placements: [at] });
+    });
+
+    // Auto Scaling groups: their instances take the launch template's groups and Name tag, in any of the group's subnets.
+    const templates = resources.aws_launch_template ?? {};
+    const listeners = Object.entries(resources.aws_lb_listener ?? {});
+    each("aws_autoscaling_group", (n, r) => {
+      const template = templates[referencedAddress(r.launch_template?.id)?.split(".")[1] ?? ""];
+      if (!template) return;
+      const tagged = blocks(template.tag_specifications).find((t) => t.resource_type === "instance")?.tags?.Name;
+      const name = tagged ?? blocks(r.tag).find((t) => t.key === "Name")?.value ?? `aws_autoscaling_group.${n}`;
+      const placements = (r.vpc_zone_identifier ?? []).map((s: unknown) => place(name, referencedAddress(s), undefined, template.vpc_security_group_ids)).filter(Boolean) as Place[];
+      if (placements.length === 0) return;
+      const address = `aws_autoscaling_group.${n}`;
+      this.endpoints.push({ ...placements[0], address, placements });
+      const targetGroups: string[] = (r.target_group_arns ?? []).map(referencedAddress).filter(Boolean);
+      for (const [lbName, lb] of Object.entries(resources.aws_lb ?? {})) {
+        const forwarded = new Map<number, { targetGroup: string; targetPort: number; listener: string }>();
+        for (const [listenerName, listener] of listeners) {
+          if (referencedAddress(listener.load_balancer_arn) !== `aws_lb.${lbName}`) continue;
+          for (const action of blocks(listener.default_action)) {
+            const tg = referencedAddress(action.target_group_arn);
+            if (action.type === "forward" && tg && targetGroups.includes(tg)) {
+              forwarded.set(Number(listener.port), { targetGroup: tg, targetPort: Number(resources.aws_lb_target_group?.[tg.split(".")[1]]?.port), listener: `aws_lb_listener.${listenerName}` });
+            }
+          }
+        }
+        if (forwarded.size === 0) continue;
+        const nodes = blocks(lb.subnet_mapping)
+          .map((m) => place(`aws_lb.${lbName}`, referencedAddress(m.subnet_id), m.private_ipv4_address, lb.security_groups))
+          .filter(Boolean) as Place[];
+        this.frontends.set(address, { address: `aws_lb.${lbName}`, nodes, listeners: forwarded });
+      }
     });
   }
 }
