@@ -30,6 +30,19 @@ describe("the monthly estimate", () => {
     expect(line(/Logs ingested/)?.monthly).toBeUndefined();
   });
 
+  it("counts a fleet's instances from its group and template, and prices its load balancer", () => {
+    const raw = verificationRaw();
+    raw.proxyVpc.subnets = [
+      { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
+      { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
+    ];
+    raw.proxy.fleet = { size: 3 };
+    const fleet = costLines(stackOf(raw));
+    expect(fleet.find((l) => /t3\.micro \(Linux\)/.test(l.item))?.quantity).toBe("4");
+    expect(fleet.find((l) => l.item === "Network Load Balancer")).toEqual(expect.objectContaining({ quantity: "1", monthly: expect.closeTo(0.0243 * 730, 5) }));
+    expect(line(/Network Load Balancer/)).toBeUndefined();
+  });
+
   it("refuses an instance type it has no price for, naming where to add it", () => {
     const raw = verificationRaw();
     raw.proxy.instanceType = "m7i.48xlarge";

@@ -49,8 +49,13 @@ describe("a proxy fleet", () => {
       target_type: "instance",
       preserve_client_ip: "true",
       deregistration_delay: "120",
-      health_check: expect.objectContaining({ enabled: true, protocol: "TCP", port: "traffic-port", interval: 10, healthy_threshold: 2, unhealthy_threshold: 2 }),
+      health_check: expect.objectContaining({ enabled: true, protocol: "TCP", port: "traffic-port", interval: 10, timeout: 10, healthy_threshold: 2, unhealthy_threshold: 2 }),
     });
+  });
+
+  it("keeps the health check's timeout within a short interval, as AWS requires", () => {
+    const short = JSON.parse(synthEnvironment(configFrom(fleetRaw({ healthCheckIntervalSeconds: 5 }))).json);
+    expect((Object.values(short.resource.aws_lb_target_group)[0] as any).health_check).toEqual(expect.objectContaining({ interval: 5, timeout: 5 }));
   });
 
   it("runs the proxies in an Auto Scaling group over both zones, healthy by the load balancer, refreshed from the template's latest version", () => {

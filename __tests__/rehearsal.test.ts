@@ -94,7 +94,7 @@ describe("deploymentProblems", () => {
   it("notices a proxy that lacks an app VPC's ACL", () => {
     const inv = goodInventory();
     (inv.instances as any[])[0].userData = "dnf install -y squid\n";
-    expect(deploymentProblems(env, outputs, inv)).toEqual(["the proxy's user data lacks the ACL for 192.168.0.0/24"]);
+    expect(deploymentProblems(env, outputs, inv)).toEqual(["the user data of proxy i-proxy lacks the ACL for 192.168.0.0/24"]);
   });
 });
 
@@ -164,5 +164,57 @@ describe("emulatorEnvironment", () => {
     expect(adjustments.every((a) => a.reason.startsWith("moto"))).toBe(true);
     const env = configFrom(raw);
     expect({ ...env, proxy: { ...env.proxy, detailedMonitoring: true } }.proxy).toEqual(verificationConfig().proxy);
+  });
+});
+
+describe("deploymentProblems of a fleet", () => {
+  const env = configFrom(JSON.parse(require("fs").readFileSync(require("path").join(__dirname, "..", "config", "verification-fleet.json"), "utf8")));
+  const dns = "verification-fleet-proxy-1.ap-northeast-1.elb.amazonaws.com";
+  const squid = "dnf install -y squid\nacl localnet src 192.168.0.0/24\n";
+  function fleetInventory(): EmulatorInventory {
+    const base = goodInventory();
+    const proxy = (id: string, ip: string) => ({ id, name: "verification-fleet-proxy", state: "running", privateIp: ip, httpTokens: "optional", userData: squid, securityGroups: ["sg-1"] });
+    return {
+      ...base,
+      instances: [proxy("i-a", "10.0.0.37"), proxy("i-c", "10.0.0.166"), { ...base.instances[1], userData: `$proxy = '${dns}:3128'` }, base.instances[2]],
+      logGroups: ["/proxy-over-peering/verification-fleet/squid-access"],
+      alarms: ["verification-fleet-proxy-unhealthy-hosts"],
+      loadBalancers: [
+        { arn: "arn:lb", name: "verification-fleet-proxy", dnsName: dns, scheme: "internal", type: "network", addresses: [], listeners: [{ port: 3128, protocol: "TCP", targetGroups: ["arn:tg"] }] },
+      ],
+      targetGroups: [{ arn: "arn:tg", name: "verification-fleet-squid", protocol: "TCP", port: 3128, preserveClientIp: "true", deregistrationDelaySeconds: "60" }],
+      autoScalingGroups: [
+        { name: "verification-fleet-proxy", desired: 2, instances: ["i-a", "i-c"], launchTemplate: { LaunchTemplateId: "lt-1", Version: "1" }, targetGroups: ["arn:tg"], healthCheckType: "ELB", zones: 2 },
+      ],
+      launchTemplates: [{ id: "lt-1", name: "verification-fleet-proxy", latestVersion: 1, httpTokens: "required", encrypted: ["true"], userData: squid }],
+    };
+  }
+  const fleetOutputs = { ...outputs, proxy_address: dns, proxy_url: `http://${dns}:3128` };
+
+  it("finds nothing wrong with a fleet as designed (the group's instances judged by their template)", () => {
+    expect(deploymentProblems(env, fleetOutputs, fleetInventory())).toEqual([]);
+  });
+
+  it("notices a group on another version than the template's latest, a target group that hides clients, and a public load balancer", () => {
+    const inv = fleetInventory() as any;
+    inv.autoScalingGroups[0].launchTemplate.Version = "$Latest";
+    inv.launchTemplates[0].latestVersion = 2;
+    inv.targetGroups[0].preserveClientIp = "false";
+    inv.loadBalancers[0].scheme = "internet-facing";
+    expect(deploymentProblems(env, fleetOutputs, inv)).toEqual([
+      "load balancer verification-fleet-proxy is internet-facing network, expected an internal network load balancer",
+      "target group verification-fleet-squid does not keep client addresses (preserve_client_ip false)",
+      'group verification-fleet-proxy uses version $Latest of verification-fleet-proxy, not its latest 2 (a "$Latest" reference never starts an instance refresh)',
+    ]);
+  });
+
+  it("notices a group smaller than the fleet and a template that allows IMDSv1", () => {
+    const inv = fleetInventory() as any;
+    inv.autoScalingGroups[0].desired = 1;
+    inv.autoScalingGroups[0].instances = ["i-a"];
+    inv.launchTemplates[0].httpTokens = "optional";
+    expect(deploymentProblems(env, fleetOutputs, inv)).toEqual(
+      expect.arrayContaining(["group verification-fleet-proxy wants 1 and has 1 instances, expected 2", "launch template verification-fleet-proxy allows IMDSv1 (http_tokens optional)"]),
+    );
   });
 });

@@ -167,6 +167,8 @@ export class ProxyFleet extends Construct implements IProxy {
         protocol: "TCP",
         port: "traffic-port",
         interval: props.healthCheckIntervalSeconds,
+        // AWS wants the timeout within the interval; its default (10 s) is not, below 10 s.
+        timeout: Math.max(2, Math.min(10, props.healthCheckIntervalSeconds)),
         healthyThreshold: props.healthyThreshold,
         unhealthyThreshold: props.unhealthyThreshold,
       },

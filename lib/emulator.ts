@@ -5,7 +5,7 @@
  */
 
 /** The AWS services a stack calls, each sent to the emulator. */
-export const EMULATED_SERVICES = ["cloudwatch", "ec2", "iam", "logs", "s3", "ssm", "sts"] as const;
+export const EMULATED_SERVICES = ["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "logs", "s3", "ssm", "sts"] as const;
 
 const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/;
 

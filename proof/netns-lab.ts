@@ -50,6 +50,7 @@ export function labPrerequisites(): string[] {
     ["squid", "apt-get install squid"],
     ["apache2", "apt-get install apache2"],
     ["curl", "apt-get install curl"],
+    ["nft", "apt-get install nftables"],
   ]) {
     if (sh(["sh", "-c", `command -v ${tool}`]).code !== 0) missing.push(`${tool} is not installed (${hint})`);
   }
@@ -82,8 +83,88 @@ export function proxySquidConf(env: EnvironmentConfig): string {
   return stack.proxy.squidConf;
 }
 
+
+/** Starts a process in a namespace with its output in `out`; the caller keeps the child to stop it by PID. */
+export type Launcher = (args: readonly string[], out: number) => ChildProcess;
+
+/**
+ * The stand-in service: Debian's apache2 with a small configuration of its own, plain HTTP on
+ * `httpPort` and, with `tlsPort`, TLS with a certificate made for the run. Its access log shows
+ * the address of whoever connected.
+ */
+export function startService(runDir: string, environment: string, address: string, httpPort: number, tlsPort: number | undefined, launch: Launcher): { process: ChildProcess; accessLog: string } {
+  const www = path.join(runDir, "www");
+  fs.mkdirSync(www, { recursive: true });
+  fs.writeFileSync(path.join(www, "index.html"), `<h1>service of environment ${environment}</h1>\n`);
+  const accessLog = path.join(runDir, "service-access.log");
+  const modules = "/usr/lib/apache2/modules";
+  if (tlsPort !== undefined) {
+    must(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=service.lab", "-keyout", path.join(runDir, "service.key"), "-out", path.join(runDir, "service.crt")]);
+    fs.chmodSync(path.join(runDir, "service.key"), 0o644);
+  }
+  const conf = path.join(runDir, "apache2.conf");
+  fs.writeFileSync(
+    conf,
+    [
+      `ServerRoot ${runDir}`,
+      `DefaultRuntimeDir ${runDir}`,
+      `PidFile ${runDir}/apache2.pid`,
+      `Listen ${address}:${httpPort}`,
+      ...["mpm_event", "authz_core", "dir", ...(tlsPort !== undefined ? ["ssl"] : [])].map((m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`),
+      "User www-data",
+      "Group www-data",
+      "ServerName service.lab",
+      `ErrorLog ${runDir}/apache2-error.log`,
+      'LogFormat "%a \\"%r\\" %>s" lab',
+      `CustomLog ${accessLog} lab`,
+      `DocumentRoot ${www}`,
+      `<Directory ${www}>`,
+      "  Require all granted",
+      "</Directory>",
+      ...(tlsPort !== undefined
+        ? [
+            `Listen ${address}:${tlsPort} https`,
+            `<VirtualHost ${address}:${tlsPort}>`,
+            "  SSLEngine on",
+            `  SSLCertificateFile ${runDir}/service.crt`,
+            `  SSLCertificateKeyFile ${runDir}/service.key`,
+            "</VirtualHost>",
+          ]
+        : []),
+      "",
+    ].join("\n"),
+  );
+  const out = fs.openSync(path.join(runDir, "apache2.out"), "w");
+  return { process: launch(["apache2", "-f", conf, "-DFOREGROUND"], out), accessLog };
+}
+
+/**
+ * Squid in a namespace with `userDataConf`, the squid.conf the proxy's user data installs, its
+ * host settings swapped for a folder of its own under `runDir`. `squidName` keeps its shared
+ * memory apart from other Squids on the machine.
+ */
+export function startSquid(runDir: string, label: string, squidName: string, userDataConf: string, launch: Launcher): { process: ChildProcess; host: SquidHostSettings; conf: string; confFile: string } {
+  const dir = path.join(runDir, `squid-${label}`);
+  fs.mkdirSync(dir);
+  must(["chown", "proxy:proxy", dir]);
+  const host: SquidHostSettings = {
+    accessLog: path.join(dir, "access.log"),
+    cacheLog: path.join(dir, "cache.log"),
+    pidFile: path.join(dir, "squid.pid"),
+    coredumpDir: dir,
+    dnsNameservers: ["127.0.0.1"],
+    visibleHostname: `${label}.lab`,
+    shutdownLifetimeSeconds: 1,
+  };
+  const conf = withHostSettings(userDataConf, host);
+  const confFile = path.join(runDir, `squid-${label}.conf`);
+  fs.writeFileSync(confFile, conf);
+  const out = fs.openSync(path.join(runDir, `squid-${label}.out`), "w");
+  return { process: launch(["squid", "-N", "-f", confFile, "-n", squidName], out), host, conf, confFile };
+}
+
 /** Waits (bounded) until `check` returns true; gives up at once if `process` has exited. */
-async function waitFor(what: string, process: ChildProcess, check: () => boolean, attempts = 50, intervalMs = 200): Promise<void> {
+export async function waitFor(what: string, process: ChildProcess, check: () => boolean, attempts = 50, intervalMs = 200): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (check()) return;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
@@ -148,75 +229,19 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
     }
 
     // The service: apache2 with a small configuration of its own.
-    const www = path.join(runDir, "www");
-    fs.mkdirSync(www);
-    fs.writeFileSync(path.join(www, "index.html"), `<h1>service of environment ${env.name}</h1>\n`);
-    const serviceAccessLog = path.join(runDir, "service-access.log");
-    const modules = "/usr/lib/apache2/modules";
-    // A TLS port of the service gets a virtual host with a certificate made for this run.
-    const tls = topology.tlsPort;
-    if (tls !== undefined) {
-      must(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=service.lab", "-keyout", path.join(runDir, "service.key"), "-out", path.join(runDir, "service.crt")]);
-      fs.chmodSync(path.join(runDir, "service.key"), 0o644);
-    }
-    const apacheConf = path.join(runDir, "apache2.conf");
-    fs.writeFileSync(
-      apacheConf,
-      [
-        `ServerRoot ${runDir}`,
-        `DefaultRuntimeDir ${runDir}`,
-        `PidFile ${runDir}/apache2.pid`,
-        `Listen ${topology.hosts.service}:${topology.servicePort}`,
-        ...["mpm_event", "authz_core", "dir", ...(tls !== undefined ? ["ssl"] : [])].map((m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`),
-        "User www-data",
-        "Group www-data",
-        "ServerName service.lab",
-        `ErrorLog ${runDir}/apache2-error.log`,
-        'LogFormat "%a \\"%r\\" %>s" lab',
-        `CustomLog ${serviceAccessLog} lab`,
-        `DocumentRoot ${www}`,
-        `<Directory ${www}>`,
-        "  Require all granted",
-        "</Directory>",
-        ...(tls !== undefined
-          ? [
-              `Listen ${topology.hosts.service}:${tls} https`,
-              `<VirtualHost ${topology.hosts.service}:${tls}>`,
-              "  SSLEngine on",
-              `  SSLCertificateFile ${runDir}/service.crt`,
-              `  SSLCertificateKeyFile ${runDir}/service.key`,
-              "</VirtualHost>",
-            ]
-          : []),
-        "",
-      ].join("\n"),
+    const { process: apache, accessLog: serviceAccessLog } = startService(runDir, env.name, topology.hosts.service, topology.servicePort, topology.tlsPort, (args, out) =>
+      spawn("ip", ["netns", "exec", ns("service"), ...args], { stdio: ["ignore", out, out] }),
     );
-    const apacheLog = fs.openSync(path.join(runDir, "apache2.out"), "w");
-    const apache = spawn("ip", ["netns", "exec", ns("service"), "apache2", "-f", apacheConf, "-DFOREGROUND"], { stdio: ["ignore", apacheLog, apacheLog] });
     children.push(apache);
     const serviceUrl = `http://${topology.hosts.service}:${topology.servicePort}/`;
     await waitFor("apache2 answering", apache, () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", serviceUrl]).code === 0);
     fs.truncateSync(serviceAccessLog, 0);
 
     // The proxy: Squid with the user data's squid.conf, host settings for this machine.
-    const squidDir = path.join(runDir, "squid");
-    fs.mkdirSync(squidDir);
-    must(["chown", "proxy:proxy", squidDir]);
-    const host: SquidHostSettings = {
-      accessLog: path.join(squidDir, "access.log"),
-      cacheLog: path.join(squidDir, "cache.log"),
-      pidFile: path.join(squidDir, "squid.pid"),
-      coredumpDir: squidDir,
-      dnsNameservers: ["127.0.0.1"],
-      visibleHostname: "proxy.lab",
-      shutdownLifetimeSeconds: 1,
-    };
     const userDataSquidConf = proxySquidConf(env);
-    const squidConf = withHostSettings(userDataSquidConf, host);
-    const squidConfFile = path.join(runDir, "squid.conf");
-    fs.writeFileSync(squidConfFile, squidConf);
-    const squidLog = fs.openSync(path.join(runDir, "squid.out"), "w");
-    const squid = spawn("ip", ["netns", "exec", ns("proxy"), "squid", "-N", "-f", squidConfFile, "-n", squidName], { stdio: ["ignore", squidLog, squidLog] });
+    const { process: squid, host, conf: squidConf, confFile: squidConfFile } = startSquid(runDir, "proxy", squidName, userDataSquidConf, (args, out) =>
+      spawn("ip", ["netns", "exec", ns("proxy"), ...args], { stdio: ["ignore", out, out] }),
+    );
     children.push(squid);
     const proxyUrl = `http://${topology.hosts.proxy}:${env.proxy.port}`;
     await waitFor("Squid answering", squid, () => inHost("app", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", proxyUrl]).code === 0, 100);

@@ -1,6 +1,7 @@
 /**
- * `npm run bench [synth] [scale] [test] [rehearsal] [proxy]`: what synthesis, the tests, the
- * rehearsal and the proxy path cost on this machine, as medians of BENCH_RUNS runs (default 5)
+ * `npm run bench [synth] [scale] [test] [rehearsal] [proxy] [failover]`: what synthesis, the tests,
+ * the rehearsal and the proxy path cost on this machine, how the proxy fleet weathers a loss and a
+ * rolling change, as medians of BENCH_RUNS runs (default 5)
  * with min and max, and as ratios against a baseline. Prints figures and targets; asserts nothing.
  * The proxy path needs root (network namespaces); GNU time (Debian's `time`) measures memory.
  */
@@ -9,6 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadEnvironmentFile } from "../lib/config";
+import { FleetFigures, fleetChecks } from "../proof/fleet-checks";
+import { startFleetLab } from "../proof/fleet-lab";
 import { labPrerequisites, startLab } from "../proof/netns-lab";
 
 const ROOT = path.join(__dirname, "..");
@@ -167,8 +170,38 @@ async function proxyPath(): Promise<void> {
   }
 }
 
+/** The fleet's failover figures: the fleet lab's abrupt loss and rolling change, RUNS times. */
+async function failover(): Promise<void> {
+  const missing = labPrerequisites();
+  if (missing.length > 0) {
+    line("failover", `not measured: ${missing.join("; ")}`);
+    return;
+  }
+  const env = loadEnvironmentFile(path.join(ROOT, "config", "verification-fleet.json"));
+  const runs: FleetFigures[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const lab = await startFleetLab(env);
+    const figures: FleetFigures = {};
+    try {
+      for (const check of fleetChecks(lab, env, figures)) {
+        const problem = await check.run();
+        if (problem) throw new Error(`${check.name}: ${problem}`);
+      }
+    } finally {
+      await lab.stop();
+      fs.rmSync(lab.runDir, { recursive: true, force: true });
+    }
+    runs.push(figures);
+  }
+  const detection = runs[0].abruptLoss?.detectionSeconds ?? 0;
+  line("abrupt loss of one proxy: failed requests", fmt(stat(runs.map((r) => r.abruptLoss?.failed ?? 0)), "", 0));
+  line("abrupt loss: seconds of errors", fmt(stat(runs.map((r) => r.abruptLoss?.errorSeconds ?? 0)), "s", 1), `target <= ${detection} s (detection time)`);
+  line("rolling change of the allowlist: failed requests", fmt(stat(runs.map((r) => r.rollingChange?.failed ?? 0)), "", 0), "target 0");
+  line("rolling change: requests sent", fmt(stat(runs.map((r) => r.rollingChange?.requests ?? 0)), "", 0));
+}
+
 async function main(): Promise<void> {
-  const sections: Record<string, () => void | Promise<void>> = { synth: synthesis, scale, test: tests, rehearsal, proxy: proxyPath };
+  const sections: Record<string, () => void | Promise<void>> = { synth: synthesis, scale, test: tests, rehearsal, proxy: proxyPath, failover };
   const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(sections);
   const unknown = chosen.filter((c) => !(c in sections));
   if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(", ")}; choose from ${Object.keys(sections).join(", ")}`);

@@ -7,7 +7,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { loadEnvironmentFile } from "../lib/config";
+import { EnvironmentConfig, loadEnvironmentFile } from "../lib/config";
+import { fleetChecks } from "../proof/fleet-checks";
+import { startFleetLab } from "../proof/fleet-lab";
 import { HOST_SETTINGS_MARKER } from "../lib/squid";
 import { Lab, labPrerequisites, sh, startLab } from "../proof/netns-lab";
 
@@ -138,6 +140,37 @@ function checks(lab: Lab): Check[] {
   ];
 }
 
+/** The fleet's experiment: a load-balancer stand-in with real Squids behind it (proof/fleet-lab.ts). */
+async function fleet(env: EnvironmentConfig, file: string): Promise<number> {
+  const started = Date.now();
+  const lab = await startFleetLab(env);
+  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+  let passed = 0;
+  let failed = 0;
+  try {
+    console.log(`e2e of ${path.relative(ROOT, file)} (a fleet): load balancer ${lab.hosts.loadBalancer.join(", ")}, proxies ${JSON.stringify(lab.proxyAddress)}; lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const check of fleetChecks(lab, env)) {
+      let problem: string | undefined;
+      try {
+        problem = await check.run();
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      if (problem === undefined) passed++;
+      else failed++;
+      console.log(`${problem === undefined ? "PASS" : "FAIL"} ${check.name}${problem === undefined ? "" : `\n     ${problem}`}`);
+    }
+  } finally {
+    await lab.stop();
+  }
+  if (failed === 0) fs.rmSync(lab.runDir, { recursive: true, force: true });
+  else console.log(`logs kept in ${lab.runDir}`);
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
 async function main(): Promise<number> {
   const missing = labPrerequisites();
   if (missing.length > 0) {
@@ -146,6 +179,7 @@ async function main(): Promise<number> {
   }
   const file = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "config", "verification.json"));
   const env = loadEnvironmentFile(file);
+  if (env.proxy.fleet) return fleet(env, file);
   const started = Date.now();
   const lab = await startLab(env);
   const stopOnSignal = () => void lab.stop().then(() => process.exit(130));

@@ -24,7 +24,7 @@ def clients(endpoint, region):
     if not (host.startswith("127.") or host in ("localhost", "::1")):
         sys.exit(f"refusing endpoint {endpoint}: only loopback emulators are used")
     kwargs = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
-    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam", "logs", "cloudwatch")}
+    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam", "logs", "cloudwatch", "elbv2", "autoscaling")}
 
 
 def tags(resource):
@@ -101,7 +101,71 @@ def inventory(c):
     log_groups = [g["logGroupName"] for g in c["logs"].describe_log_groups()["logGroups"]]
     alarms = [a["AlarmName"] for a in c["cloudwatch"].describe_alarms()["MetricAlarms"]]
     flow_logs = [f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]]
+    elbv2, autoscaling = c["elbv2"], c["autoscaling"]
+    load_balancers = [
+        {
+            "arn": lb["LoadBalancerArn"],
+            "name": lb["LoadBalancerName"],
+            "dnsName": lb.get("DNSName"),
+            "scheme": lb.get("Scheme"),
+            "type": lb.get("Type"),
+            "addresses": sorted(a.get("PrivateIPv4Address") for z in lb.get("AvailabilityZones", []) for a in z.get("LoadBalancerAddresses", []) if a.get("PrivateIPv4Address")),
+            "zones": len(lb.get("AvailabilityZones", [])),
+            "listeners": [
+                {"port": l["Port"], "protocol": l["Protocol"], "targetGroups": [a.get("TargetGroupArn") for a in l.get("DefaultActions", [])]}
+                for l in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+            ],
+        }
+        for lb in elbv2.describe_load_balancers()["LoadBalancers"]
+    ]
+    target_groups = []
+    for tg in elbv2.describe_target_groups()["TargetGroups"]:
+        attributes = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"])["Attributes"]}
+        target_groups.append(
+            {
+                "arn": tg["TargetGroupArn"],
+                "name": tg["TargetGroupName"],
+                "protocol": tg.get("Protocol"),
+                "port": tg.get("Port"),
+                "healthCheckProtocol": tg.get("HealthCheckProtocol"),
+                "healthCheckIntervalSeconds": tg.get("HealthCheckIntervalSeconds"),
+                "preserveClientIp": attributes.get("preserve_client_ip.enabled"),
+                "deregistrationDelaySeconds": attributes.get("deregistration_delay.timeout_seconds"),
+            }
+        )
+    groups_asg = [
+        {
+            "name": g["AutoScalingGroupName"],
+            "desired": g["DesiredCapacity"],
+            "min": g["MinSize"],
+            "max": g["MaxSize"],
+            "instances": [i["InstanceId"] for i in g.get("Instances", [])],
+            "launchTemplate": g.get("LaunchTemplate", {}),
+            "targetGroups": g.get("TargetGroupARNs", []),
+            "healthCheckType": g.get("HealthCheckType"),
+            "zones": len(g.get("VPCZoneIdentifier", "").split(",")) if g.get("VPCZoneIdentifier") else 0,
+        }
+        for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
+    ]
+    templates = []
+    for t in ec2.describe_launch_templates()["LaunchTemplates"]:
+        latest = ec2.describe_launch_template_versions(LaunchTemplateId=t["LaunchTemplateId"], Versions=["$Latest"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+        templates.append(
+            {
+                "id": t["LaunchTemplateId"],
+                "name": t["LaunchTemplateName"],
+                "latestVersion": t["LatestVersionNumber"],
+                "defaultVersion": t["DefaultVersionNumber"],
+                "httpTokens": latest.get("MetadataOptions", {}).get("HttpTokens"),
+                "encrypted": [str(m.get("Ebs", {}).get("Encrypted")).lower() for m in latest.get("BlockDeviceMappings", [])],
+                "userData": base64.b64decode(latest["UserData"]).decode() if latest.get("UserData") else None,
+            }
+        )
     return {
+        "loadBalancers": load_balancers,
+        "targetGroups": target_groups,
+        "autoScalingGroups": groups_asg,
+        "launchTemplates": templates,
         "logGroups": log_groups,
         "alarms": alarms,
         "flowLogs": flow_logs,

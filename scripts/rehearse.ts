@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, parseEnvironment, stateKey } from "../lib/config";
 import { MotoServer, onPath, startMoto } from "../proof/moto";
-import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, StackOutputs } from "../proof/rehearsal";
+import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, emulatorNotes, leftovers, StackOutputs } from "../proof/rehearsal";
 import { terraformEnv } from "../proof/terraform";
 
 const ROOT = path.join(__dirname, "..");
@@ -107,6 +107,7 @@ async function main(): Promise<number> {
   fs.writeFileSync(envFile, JSON.stringify(raw, null, 2));
   console.log(`rehearsal of ${path.relative(ROOT, sourceFile)} (stack ${env.name}); log in ${path.relative(ROOT, log)}`);
   for (const a of adjustments) console.log(`  emulator adjustment: ${a.setting} = ${JSON.stringify(a.value)} (${a.reason})`);
+  for (const note of emulatorNotes(env)) console.log(`  emulator difference: ${note}`);
 
   const outDir = path.join(workDir, "cdktf.out");
   const stackDir = path.join(outDir, "stacks", env.name);

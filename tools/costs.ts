@@ -15,6 +15,9 @@ export const PRICES = {
     linux: { "t3.micro": 0.0136, "t3.small": 0.0272, "t3.medium": 0.0544, "t3.large": 0.1088 },
     windows: { "t3.micro": 0.0228, "t3.small": 0.0364, "t3.medium": 0.0728, "t3.large": 0.1384 },
   } as Record<"linux" | "windows", Record<string, number>>,
+  /** Network Load Balancer, per hour; and per NLCU-hour (a light proxy load stays near one NLCU). */
+  networkLoadBalancerHour: 0.0243,
+  nlcuHour: 0.006,
   /** EBS gp3, per GiB-month. */
   gp3GiBMonth: 0.096,
   /** Interface VPC endpoint, per endpoint and zone, per hour; and per GB processed. */
@@ -46,7 +49,22 @@ export function costLines(stack: TerraformJson): CostLine[] {
   const resources = resourceViews(stack);
   const amiNames = new Map(Object.entries(stack.data?.aws_ssm_parameter ?? {}).map(([id, d]) => [`\${data.aws_ssm_parameter.${id}.value}`, String(d.name)]));
   const lines: CostLine[] = [];
-  const instances = resources.filter((r) => r.type === "aws_instance");
+  // Instances, and the instances an Auto Scaling group keeps running from its launch template.
+  const templates = new Map(resources.filter((r) => r.type === "aws_launch_template").map((t) => [`\${aws_launch_template.${t.logicalId}.id}`, t]));
+  const launched = resources
+    .filter((r) => r.type === "aws_autoscaling_group")
+    .flatMap((g) => {
+      const template = templates.get(blocks(g.attrs.launch_template)[0]?.id);
+      if (!template) return [];
+      const attrs = {
+        ami: template.attrs.image_id,
+        instance_type: template.attrs.instance_type,
+        monitoring: blocks(template.attrs.monitoring)[0]?.enabled === true,
+        root_block_device: blocks(template.attrs.block_device_mappings).map((m) => ({ volume_size: blocks(m.ebs)[0]?.volume_size })),
+      };
+      return Array.from({ length: Number(g.attrs.desired_capacity ?? g.attrs.min_size ?? 0) }, () => ({ attrs }));
+    });
+  const instances = [...resources.filter((r) => r.type === "aws_instance"), ...launched];
   const byKind = new Map<string, number>();
   for (const i of instances) {
     const os = /windows/i.test(amiNames.get(i.attrs.ami) ?? "") ? "windows" : "linux";
@@ -68,6 +86,11 @@ export function costLines(stack: TerraformJson): CostLine[] {
     .reduce((n, r) => n + (Array.isArray(r.attrs.subnet_ids) ? r.attrs.subnet_ids.length : 1), 0);
   if (endpointZones > 0) {
     lines.push({ item: "Interface endpoints (endpoint x zone, billed hourly)", quantity: String(endpointZones), unitPrice: `$${PRICES.interfaceEndpointHour}/h`, monthly: endpointZones * PRICES.interfaceEndpointHour * PRICES.hoursPerMonth });
+  }
+  const nlbs = resources.filter((r) => r.type === "aws_lb" && r.attrs.load_balancer_type === "network").length;
+  if (nlbs > 0) {
+    lines.push({ item: "Network Load Balancer", quantity: String(nlbs), unitPrice: `$${PRICES.networkLoadBalancerHour}/h`, monthly: nlbs * PRICES.networkLoadBalancerHour * PRICES.hoursPerMonth });
+    lines.push({ item: "Network Load Balancer capacity units (about one NLCU at light load)", quantity: String(nlbs), unitPrice: `$${PRICES.nlcuHour}/NLCU-h`, monthly: nlbs * PRICES.nlcuHour * PRICES.hoursPerMonth });
   }
   const alarms = resources.filter((r) => r.type === "aws_cloudwatch_metric_alarm").length;
   if (alarms > 0) lines.push({ item: "CloudWatch alarms", quantity: String(alarms), unitPrice: `${usd(PRICES.alarmMonth)}/month`, monthly: alarms * PRICES.alarmMonth });

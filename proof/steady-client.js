@@ -1,0 +1,47 @@
+// A bounded, steady HTTP client for the fleet lab, run inside the app namespace:
+//   node steady-client.js <proxy host> <proxy port> <url> <max requests> <seconds> <pause ms>
+// It sends GET <url> through the proxy one request after another, each on a new connection (as a
+// browser's next page would), pausing <pause ms> between them, and stops after <max requests> or
+// <seconds>, whichever comes first. It prints one JSON line: how many requests, how many failed,
+// and when (milliseconds from the start) the first and last failure and the last success happened.
+"use strict";
+const http = require("http");
+
+const [host, port, url, maxRequests, seconds, pauseMs] = process.argv.slice(2);
+const started = Date.now();
+const deadline = started + Number(seconds) * 1000;
+const failures = [];
+let requests = 0;
+let lastSuccessMs = null;
+
+function one() {
+  return new Promise((resolve) => {
+    const req = http.request({ host, port: Number(port), path: url, agent: false, timeout: 2000, headers: { Connection: "close" } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode === 200));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => resolve(false));
+    req.end();
+  });
+}
+
+(async () => {
+  while (requests < Number(maxRequests) && Date.now() < deadline) {
+    const at = Date.now() - started;
+    requests++;
+    if (await one()) lastSuccessMs = at;
+    else failures.push(at);
+    await new Promise((resolve) => setTimeout(resolve, Number(pauseMs)));
+  }
+  console.log(
+    JSON.stringify({
+      requests,
+      failed: failures.length,
+      firstFailureMs: failures.length ? failures[0] : null,
+      lastFailureMs: failures.length ? failures[failures.length - 1] : null,
+      lastSuccessMs,
+      seconds: (Date.now() - started) / 1000,
+    }),
+  );
+})();
