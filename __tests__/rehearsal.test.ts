@@ -218,3 +218,31 @@ describe("deploymentProblems of a fleet", () => {
     );
   });
 });
+
+describe("classifyDrift of a fleet in moto", () => {
+  const plan = JSON.parse(require("fs").readFileSync(require("path").join(__dirname, "fixtures", "moto-fleet-second-plan.json"), "utf8"));
+
+  it("explains every change of the recorded second plan by a listed emulator quirk", () => {
+    const { tolerated, drift } = classifyDrift(plan);
+    expect(drift).toEqual([]);
+    expect(tolerated.map((t) => /\((\S+):/.exec(t)?.[1]).sort()).toEqual([
+      "group-follows-template-version",
+      "group-reference-owner",
+      "launch-template-tag-specification",
+      "lb-subnet-mapping-address",
+      "prefix-list-rule-description",
+      "prefix-list-rule-description",
+    ]);
+  });
+
+  it("calls the group's change drift when no template change explains it", () => {
+    const alone = { resource_changes: plan.resource_changes.filter((c: PlannedChange) => c.type !== "aws_launch_template") };
+    expect(classifyDrift(alone).drift).toEqual([expect.stringMatching(/^aws_autoscaling_group\.Proxy_Group_\w+: update capacity_reservation_specification, launch_template$/)]);
+  });
+
+  it("calls a load balancer's change drift when the addresses themselves change", () => {
+    const lb = JSON.parse(JSON.stringify(plan.resource_changes.find((c: PlannedChange) => c.type === "aws_lb")));
+    lb.change.before.subnet_mapping[0].private_ipv4_address = "10.0.0.11";
+    expect(classifyDrift({ resource_changes: [lb] }).drift).toHaveLength(1);
+  });
+});

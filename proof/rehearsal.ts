@@ -276,10 +276,53 @@ export function emulatorNotes(env: EnvironmentConfig): string[] {
 interface EmulatorQuirk {
   readonly id: string;
   readonly reason: string;
+  /** Another quirk that must have explained a change in the same plan, for a consequence of it. */
+  readonly follows?: string;
   matches(change: PlannedChange, changedAttributes: readonly string[]): boolean;
 }
 
+const only = (attrs: readonly string[], allowed: readonly string[]) => attrs.length > 0 && attrs.every((a) => allowed.includes(a));
+
 const EMULATOR_QUIRKS: readonly EmulatorQuirk[] = [
+  {
+    id: "lb-subnet-mapping-address",
+    reason: "moto 5.2 keeps no private address of a network load balancer's subnet mapping, so the plan adds the mappings again (AWS keeps them)",
+    matches: (c, attrs) =>
+      c.type === "aws_lb" &&
+      c.change.actions.join() === "update" &&
+      only(attrs, ["subnet_mapping", "subnets"]) &&
+      (c.change.before?.subnet_mapping ?? []).every((m: any) => !m.private_ipv4_address) &&
+      (c.change.after?.subnet_mapping ?? []).some((m: any) => m.private_ipv4_address),
+  },
+  {
+    id: "launch-template-tag-specification",
+    reason: "moto 5.2 returns the tags of the launch template itself as a tag specification of its data, so the plan removes it and makes a new version (AWS does not)",
+    matches: (c, attrs) =>
+      c.type === "aws_launch_template" &&
+      c.change.actions.join() === "update" &&
+      only(attrs, ["tag_specifications", "default_version", "latest_version"]) &&
+      (c.change.before?.tag_specifications ?? []).some((t: any) => t.resource_type === "launch-template") &&
+      !(c.change.after?.tag_specifications ?? []).some((t: any) => t.resource_type === "launch-template"),
+  },
+  {
+    id: "group-follows-template-version",
+    reason: "follows the launch template's new version above (an emulator artefact); with AWS there is no new version and no change here",
+    follows: "launch-template-tag-specification",
+    matches: (c, attrs) =>
+      c.type === "aws_autoscaling_group" &&
+      c.change.actions.join() === "update" &&
+      only(attrs, ["launch_template", "capacity_reservation_specification"]) &&
+      c.change.after?.launch_template?.[0]?.version === undefined,
+  },
+  {
+    id: "group-reference-owner",
+    reason: "moto 5.2 returns a rule's referenced group as <account>/<group id> and drops its description (AWS returns the group id and keeps it)",
+    matches: (c, attrs) =>
+      ["aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"].includes(c.type) &&
+      c.change.actions.join() === "update" &&
+      only(attrs, ["description", "referenced_security_group_id"]) &&
+      String(c.change.before?.referenced_security_group_id ?? "").endsWith(`/${c.change.after?.referenced_security_group_id}`),
+  },
   {
     id: "fixed-address-instance-groups",
     reason: "moto 5.2 lists no security groups on an instance launched with a fixed private address (its interface has them; AWS lists them on both)",
@@ -315,13 +358,14 @@ export function changedAttributes(change: PlannedChange["change"]): string[] {
  * and drift, which is a bug in the stack.
  */
 export function classifyDrift(plan: { resource_changes?: PlannedChange[] }): { tolerated: string[]; drift: string[] } {
+  const changes = (plan.resource_changes ?? []).filter((c) => !["no-op", "read"].includes(c.change.actions.join()));
+  const matched = changes.map((change) => ({ change, attrs: changedAttributes(change.change), quirk: EMULATOR_QUIRKS.find((q) => !q.follows && q.matches(change, changedAttributes(change.change))) }));
+  const explained = new Set(matched.flatMap((m) => (m.quirk ? [m.quirk.id] : [])));
   const tolerated: string[] = [];
   const drift: string[] = [];
-  for (const change of plan.resource_changes ?? []) {
-    if (change.change.actions.join() === "no-op" || change.change.actions.join() === "read") continue;
-    const attrs = changedAttributes(change.change);
-    const quirk = EMULATOR_QUIRKS.find((q) => q.matches(change, attrs));
-    const line = `${change.address}: ${change.change.actions.join("+")} ${attrs.join(", ")}`;
+  for (const m of matched) {
+    const quirk = m.quirk ?? EMULATOR_QUIRKS.find((q) => q.follows && explained.has(q.follows) && q.matches(m.change, m.attrs));
+    const line = `${m.change.address}: ${m.change.change.actions.join("+")} ${m.attrs.join(", ")}`;
     if (quirk) tolerated.push(`${line} (${quirk.id}: ${quirk.reason})`);
     else drift.push(line);
   }
