@@ -10,12 +10,11 @@ import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { addressInCidr, isIpv4Address } from "../lib/cidr";
 import { accessLogGroupName, fleetNames, serverNames } from "../lib/naming";
-import { AMAZON_LINUX_SQUID, renderSquidConf, SquidClient, SquidDestination } from "../lib/squid";
+import { AMAZON_LINUX_SQUID, renderSquidConf } from "../lib/squid";
 import { renderProxyUserData } from "../lib/user-data";
-import type { INetwork } from "./network-ref";
-import type { IProxy } from "./proxy-server";
+import { allowRelays, IProxy, ProxyCommonProps } from "./proxy-server";
 import { Peer, SecurityGroup } from "./security-group";
-import { allowInstanceEssentials, ServerSettings } from "./server";
+import { allowInstanceEssentials } from "./server";
 
 /** How the load balancer checks and drains the proxies. */
 export interface FleetHealthSettings {
@@ -32,19 +31,7 @@ export interface FleetHealthSettings {
 }
 
 /** Props of {@link ProxyFleet}. */
-export interface ProxyFleetProps extends ServerSettings, FleetHealthSettings {
-  /** The environment's name, for names and the squid.conf header. */
-  readonly environment: string;
-  /** The proxy VPC; the fleet spreads over all its subnets, one zone each. */
-  readonly network: INetwork;
-  /** The app VPCs whose servers may use the proxy: their names and blocks. */
-  readonly clients: readonly SquidClient[];
-  /** Where the proxies may forward to, with ports. */
-  readonly destinations: readonly SquidDestination[];
-  /** The port Squid listens on, and the load balancer's listener port. */
-  readonly port: number;
-  /** How long CloudWatch Logs keeps Squid's access log, in days. */
-  readonly accessLogRetentionDays: number;
+export interface ProxyFleetProps extends ProxyCommonProps, FleetHealthSettings {
   /** The load balancer's fixed private address in each subnet of the network, in the same order. */
   readonly loadBalancerAddresses: readonly string[];
   /** How many proxies run: at least two, and at least one per subnet. */
@@ -132,16 +119,7 @@ export class ProxyFleet extends Construct implements IProxy {
     });
     this.securityGroup.allowTcpIn(Peer.securityGroup(this.loadBalancerSecurityGroup), props.port, "Squid, as the load balancer delivers it (client addresses preserved)");
     allowInstanceEssentials(this.securityGroup, props.network);
-    const relays = new Map<string, { cidr: string; port: number; names: string[] }>();
-    for (const destination of props.destinations) {
-      for (const { port } of destination.ports) {
-        const key = `${destination.cidr} ${port}`;
-        relays.set(key, { cidr: destination.cidr, port, names: [...(relays.get(key)?.names ?? []), destination.name] });
-      }
-    }
-    for (const relay of relays.values()) {
-      this.securityGroup.allowTcpOut(Peer.cidr(relay.cidr), relay.port, `Relay to service ${relay.names.join(", ")} on ${relay.port}`);
-    }
+    allowRelays(this.securityGroup, props.destinations);
 
     this.loadBalancer = new Lb(this, "LoadBalancer", {
       name: fleetNames.loadBalancer(props.environment),

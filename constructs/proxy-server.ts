@@ -8,7 +8,7 @@ import { accessLogGroupName, recoveryAlarmName, serverNames } from "../lib/namin
 import { AMAZON_LINUX_SQUID, renderSquidConf, SquidClient, SquidDestination } from "../lib/squid";
 import { renderProxyUserData } from "../lib/user-data";
 import type { INetwork } from "./network-ref";
-import { Peer } from "./security-group";
+import { Peer, SecurityGroup } from "./security-group";
 import { Server, serverSettings, ServerSettings } from "./server";
 
 /** Where app servers send their requests, whatever stands in front of Squid. */
@@ -31,8 +31,8 @@ export interface IProxy extends IProxyEndpoint {
   readonly accessLogGroupName: string;
 }
 
-/** Props of {@link ProxyServer}. */
-export interface ProxyServerProps extends ServerSettings {
+/** What every kind of proxy takes: where it runs, whom it serves, where it may go. */
+export interface ProxyCommonProps extends ServerSettings {
   /** The environment's name, for names and the squid.conf header. */
   readonly environment: string;
   /** The proxy VPC (the CIDR the Direct Connect provider dictates). */
@@ -45,8 +45,29 @@ export interface ProxyServerProps extends ServerSettings {
   readonly port: number;
   /** How long CloudWatch Logs keeps Squid's access log, in days. */
   readonly accessLogRetentionDays: number;
+}
+
+/** Props of {@link ProxyServer}. */
+export interface ProxyServerProps extends ProxyCommonProps {
   /** The proxy's fixed private address in the proxy VPC's first subnet. */
   readonly privateIp: string;
+}
+
+/**
+ * Lets a proxy's group send to every destination's block on its ports: one rule per block and
+ * port, naming every service it serves (services may share a block and a port).
+ */
+export function allowRelays(group: SecurityGroup, destinations: readonly SquidDestination[]): void {
+  const relays = new Map<string, { cidr: string; port: number; names: string[] }>();
+  for (const destination of destinations) {
+    for (const { port } of destination.ports) {
+      const key = `${destination.cidr} ${port}`;
+      relays.set(key, { cidr: destination.cidr, port, names: [...(relays.get(key)?.names ?? []), destination.name] });
+    }
+  }
+  for (const relay of relays.values()) {
+    group.allowTcpOut(Peer.cidr(relay.cidr), relay.port, `Relay to service ${relay.names.join(", ")} on ${relay.port}`);
+  }
 }
 
 /**
@@ -126,16 +147,6 @@ export class ProxyServer extends Construct implements IProxy {
     for (const client of props.clients) {
       group.allowTcpIn(Peer.cidr(client.cidr), props.port, `Squid from app VPC ${client.name}`);
     }
-    // Services may share a block and a port: one rule each, naming every service it serves.
-    const relays = new Map<string, { cidr: string; port: number; names: string[] }>();
-    for (const destination of props.destinations) {
-      for (const { port } of destination.ports) {
-        const key = `${destination.cidr} ${port}`;
-        relays.set(key, { cidr: destination.cidr, port, names: [...(relays.get(key)?.names ?? []), destination.name] });
-      }
-    }
-    for (const relay of relays.values()) {
-      group.allowTcpOut(Peer.cidr(relay.cidr), relay.port, `Relay to service ${relay.names.join(", ")} on ${relay.port}`);
-    }
+    allowRelays(group, props.destinations);
   }
 }

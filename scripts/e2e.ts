@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EnvironmentConfig, loadEnvironmentFile } from "../lib/config";
+import { loadEnvironmentFile } from "../lib/config";
 import { fleetChecks } from "../proof/fleet-checks";
 import { startFleetLab } from "../proof/fleet-lab";
 import { HOST_SETTINGS_MARKER } from "../lib/squid";
@@ -140,18 +140,19 @@ function checks(lab: Lab): Check[] {
   ];
 }
 
-/** The fleet's experiment: a load-balancer stand-in with real Squids behind it (proof/fleet-lab.ts). */
-async function fleet(env: EnvironmentConfig, file: string): Promise<number> {
-  const started = Date.now();
-  const lab = await startFleetLab(env);
+/** A check of either lab: its name, and a failure's explanation or undefined. */
+type AnyCheck = { readonly name: string; readonly run: () => string | undefined | Promise<string | undefined> };
+
+/** Runs `checks` in order against a started lab, prints PASS or FAIL for each, stops the lab. */
+async function runChecks(lab: { readonly runDir: string; stop(): Promise<void> }, heading: string, checks: readonly AnyCheck[]): Promise<number> {
   const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
   let passed = 0;
   let failed = 0;
   try {
-    console.log(`e2e of ${path.relative(ROOT, file)} (a fleet): load balancer ${lab.hosts.loadBalancer.join(", ")}, proxies ${JSON.stringify(lab.proxyAddress)}; lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    for (const check of fleetChecks(lab, env)) {
+    console.log(heading);
+    for (const check of checks) {
       let problem: string | undefined;
       try {
         problem = await check.run();
@@ -179,34 +180,16 @@ async function main(): Promise<number> {
   }
   const file = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "config", "verification.json"));
   const env = loadEnvironmentFile(file);
-  if (env.proxy.fleet) return fleet(env, file);
   const started = Date.now();
-  const lab = await startLab(env);
-  const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
-  process.once("SIGINT", stopOnSignal);
-  process.once("SIGTERM", stopOnSignal);
-  let passed = 0;
-  let failed = 0;
-  try {
-    console.log(`e2e of ${path.relative(ROOT, file)}: hosts ${JSON.stringify(lab.topology.hosts)}; lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    for (const check of checks(lab)) {
-      let problem: string | undefined;
-      try {
-        problem = check.run();
-      } catch (e) {
-        problem = (e as Error).message;
-      }
-      if (problem === undefined) passed++;
-      else failed++;
-      console.log(`${problem === undefined ? "PASS" : "FAIL"} ${check.name}${problem === undefined ? "" : `\n     ${problem}`}`);
-    }
-  } finally {
-    await lab.stop();
+  const ready = () => `lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  if (env.proxy.fleet) {
+    // The fleet: real Squids behind a load-balancer stand-in (proof/fleet-lab.ts).
+    const lab = await startFleetLab(env);
+    const heading = `e2e of ${path.relative(ROOT, file)} (a fleet): load balancer ${lab.hosts.loadBalancer.join(", ")}, proxies ${JSON.stringify(lab.proxyAddress)}; ${ready()}`;
+    return runChecks(lab, heading, fleetChecks(lab, env));
   }
-  if (failed === 0) fs.rmSync(lab.runDir, { recursive: true, force: true });
-  else console.log(`logs kept in ${lab.runDir}`);
-  console.log(`e2e: ${passed} passed, ${failed} failed`);
-  return failed === 0 ? 0 : 1;
+  const lab = await startLab(env);
+  return runChecks(lab, `e2e of ${path.relative(ROOT, file)}: hosts ${JSON.stringify(lab.topology.hosts)}; ${ready()}`, checks(lab));
 }
 
 main().then((code) => process.exit(code));
