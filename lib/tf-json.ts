@@ -40,12 +40,12 @@ export function referenceTo(resource: Pick<ResourceView, "type" | "logicalId">, 
 }
 
 /**
- * The address (type.name) that a reference such as ${aws_vpc.ProxyVpc_1234.id} points at;
- * undefined for a literal or any other expression.
+ * The address (type.name, or data.type.name for a data source) that a reference such as
+ * ${aws_vpc.ProxyVpc_1234.id} points at; undefined for a literal or any other expression.
  */
 export function referencedAddress(value: unknown): string | undefined {
-  const m = typeof value === "string" ? /^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.[a-z_]+\}$/.exec(value) : null;
-  return m ? addressOf(m[1], m[2]) : undefined;
+  const m = typeof value === "string" ? /^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.[a-z_]+\}$/.exec(value) : null;
+  return m ? `${m[1] ?? ""}${addressOf(m[2], m[3])}` : undefined;
 }
 
 /** A Terraform list or single block as an array (nested blocks synthesize either way). */

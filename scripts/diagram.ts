@@ -1,0 +1,45 @@
+/**
+ * `npm run diagram [stack dir or cdk.tf.json ...]`: one picture per synthesized stack (every stack
+ * in cdktf.out without arguments, bootstrap stacks aside), drawn from its cdk.tf.json: an SVG, and
+ * the Graphviz and Mermaid texts beside it, written into the stack's folder as diagram.svg,
+ * diagram.dot and diagram.mmd. Expected flows come from the environment files, as for
+ * `npm run reachability` (PROXY_CONFIG, or every file in config/).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { environmentFiles, flowEndName, loadEnvironments } from "../lib/config";
+import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
+
+const ROOT = path.join(__dirname, "..");
+
+function stackFiles(args: string[]): string[] {
+  if (args.length > 0) return args.map((a) => (fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a));
+  const stacks = path.join(ROOT, "cdktf.out", "stacks");
+  const files = fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json")).filter((f) => fs.existsSync(f)) : [];
+  if (files.length === 0) throw new Error(`${path.relative(ROOT, stacks)} holds no synthesized stack; run npx cdktf synth first (with the same PROXY_CONFIG), or name a stack`);
+  return files;
+}
+
+async function main(): Promise<void> {
+  const configFiles = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(ROOT, "config"));
+  const environments = new Map(loadEnvironments(configFiles).map((e) => [e.name, e]));
+  for (const file of stackFiles(process.argv.slice(2))) {
+    const stackName = path.basename(path.dirname(file));
+    const stack = JSON.parse(fs.readFileSync(file, "utf8"));
+    if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) continue; // a bootstrap stack: a bucket, no network
+    const env = environments.get(stackName);
+    const expected = (env?.expectedFlows ?? []).map((f) => ({ from: flowEndName(env!, f.from), to: flowEndName(env!, f.to), port: f.port, allowed: f.expect === "allowed" }));
+    const p = picture(stack, expected);
+    const dot = toDot(stackName, p);
+    const dir = path.dirname(file);
+    fs.writeFileSync(path.join(dir, "diagram.dot"), dot);
+    fs.writeFileSync(path.join(dir, "diagram.mmd"), toMermaid(p));
+    fs.writeFileSync(path.join(dir, "diagram.svg"), await toSvg(dot));
+    console.log(`${stackName}: ${path.relative(process.cwd(), path.join(dir, "diagram.svg"))} (and diagram.dot, diagram.mmd)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(`npm run diagram: ${(e as Error).message}`);
+  process.exit(2);
+});

@@ -1,0 +1,26 @@
+/** The README's picture of the verification stack, synthesized in memory from config/verification.json. */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App } from "cdktf";
+import { EnvironmentStack } from "../constructs/environment-stack";
+import { flowEndName, loadEnvironmentFile } from "../lib/config";
+import { picture, toDot, toSvg } from "./diagram";
+
+const ROOT = path.join(__dirname, "..");
+
+/** Where the README's picture lives. */
+export const README_DIAGRAM = path.join(ROOT, "docs", "verification.svg");
+
+/** The SVG of the verification stack, as `npm run diagram` draws it. */
+export async function verificationDiagram(): Promise<string> {
+  const env = loadEnvironmentFile(path.join(ROOT, "config", "verification.json"));
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "diagram-"));
+  try {
+    const stack = new EnvironmentStack(new App({ outdir }), env.name, { config: env });
+    const expected = env.expectedFlows.map((f) => ({ from: flowEndName(env, f.from), to: flowEndName(env, f.to), port: f.port, allowed: f.expect === "allowed" }));
+    return await toSvg(toDot(env.name, picture(stack.toTerraform(), expected)));
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
