@@ -72,6 +72,7 @@ export class Model {
 
   constructor(stack: TerraformJson) {
     const resources: Record<string, Record<string, any>> = stack.resource ?? {};
+    refuseUnreadShapes(resources);
     const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
 
     each("aws_vpc", (n, r) => this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block));
@@ -151,7 +152,7 @@ export class Model {
     });
     each("aws_network_acl_rule", (_n, r) => {
       const aclKey = referencedAddress(r.network_acl_id);
-      for (const acl of this.naclOfSubnet.values()) {
+      for (const acl of new Set(this.naclOfSubnet.values())) {
         if (acl.address === aclKey) {
           acl.rules.push({ number: r.rule_number, egress: r.egress === true, protocol: String(r.protocol), action: r.rule_action, cidr: r.cidr_block, fromPort: r.from_port, toPort: r.to_port });
         }
@@ -207,5 +208,38 @@ export class Model {
         this.frontends.set(address, { address: `aws_lb.${lbName}`, nodes, listeners: forwarded });
       }
     });
+  }
+}
+
+/**
+ * Resource types that change who reaches whom but that the analysis does not read. A stack with
+ * any of them is refused: a verdict that ignores them could say "allowed" where AWS says no, or
+ * the other way round.
+ */
+export const UNREAD_TYPES: Readonly<Record<string, string>> = {
+  aws_network_acl_association: "associates a network ACL with a subnet",
+  aws_default_network_acl: "sets the rules of the VPC's default network ACL",
+  aws_default_route_table: "sets the routes of the VPC's main route table",
+  aws_main_route_table_association: "changes which route table a VPC's unassociated subnets use",
+  aws_network_interface_sg_attachment: "adds a security group to an instance's interface",
+  aws_ec2_transit_gateway_vpc_attachment: "attaches a VPC to a transit gateway",
+  aws_ec2_transit_gateway_route: "routes inside a transit gateway",
+};
+
+function refuseUnreadShapes(resources: Record<string, Record<string, any>>): void {
+  const problems: string[] = [];
+  for (const [type, what] of Object.entries(UNREAD_TYPES)) {
+    const names = Object.keys(resources[type] ?? {});
+    if (names.length > 0) problems.push(`${names.map((n) => `${type}.${n}`).join(", ")} (${what})`);
+  }
+  const selfRules = [
+    ...Object.entries(resources.aws_security_group_rule ?? {}).filter(([, r]) => r.self === true).map(([n]) => `aws_security_group_rule.${n}`),
+    ...Object.entries(resources.aws_security_group ?? {}).flatMap(([n, g]) =>
+      ["ingress", "egress"].some((d) => blocks(g[d]).some((r) => r.self === true)) ? [`aws_security_group.${n}`] : [],
+    ),
+  ];
+  if (selfRules.length > 0) problems.push(`${selfRules.join(", ")} (a rule with self = true)`);
+  if (problems.length > 0) {
+    throw new Error(`the reachability analysis does not read ${problems.join("; ")}; its verdicts for this stack could be wrong, so it gives none`);
   }
 }
