@@ -1,11 +1,13 @@
 /** Reading an analysis: the reviewer's matrix, and expected flows compared with the verdicts. */
 import { ReachabilityReport, Verdict } from "./analysis";
 
+const HEADER = "from -> to";
+
 /** A reviewer's matrix: one row per source and destination, one column per port. */
 export function formatMatrix(report: ReachabilityReport): string {
   const pairs = [...new Set(report.verdicts.map((v) => `${v.from} -> ${v.to}`))];
-  const width = Math.max(...pairs.map((p) => p.length), 4);
-  const header = `${"from -> to".padEnd(width)} | ${report.ports.map((p) => String(p).padStart(5)).join(" | ")}`;
+  const width = Math.max(...pairs.map((p) => p.length), HEADER.length);
+  const header = `${HEADER.padEnd(width)} | ${report.ports.map((p) => String(p).padStart(5)).join(" | ")}`;
   const rows = pairs.map((pair) => {
     const cells = report.ports.map((port) => {
       const v = report.verdicts.find((x) => `${x.from} -> ${x.to}` === pair && x.port === port);
