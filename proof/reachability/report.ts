@@ -26,14 +26,13 @@ export interface ExpectedFlow {
   readonly allowed: boolean;
 }
 
-/** An expected flow that the report contradicts, as data; `describeMismatch` words it. */
-export interface FlowMismatch {
-  readonly flow: ExpectedFlow;
-  /** The verdict for the flow's pair and port; undefined when the stack has no such pair or port. */
-  readonly verdict?: Verdict;
-  /** The instances and ports the stack has, for a flow that names none of them. */
-  readonly known?: { readonly instances: readonly string[]; readonly ports: readonly number[] };
-}
+/**
+ * An expected flow that the report contradicts, as data: the verdict that went the other way, or,
+ * for a flow that names no pair or port of the stack, the servers and ports it has.
+ */
+export type FlowMismatch =
+  | { readonly flow: ExpectedFlow; readonly verdict: Verdict }
+  | { readonly flow: ExpectedFlow; readonly known: { readonly instances: readonly string[]; readonly ports: readonly number[] } };
 
 /** The expectations that the report contradicts. */
 export function flowMismatches(report: ReachabilityReport, flows: readonly ExpectedFlow[]): FlowMismatch[] {
@@ -47,8 +46,8 @@ export function flowMismatches(report: ReachabilityReport, flows: readonly Expec
 /** A mismatch in words, with the verdict's reasons. */
 export function describeMismatch(m: FlowMismatch): string {
   const { flow } = m;
-  if (!m.verdict) {
-    return `${flow.from} -> ${flow.to}:${flow.port}: no such pair and port in the stack (instances: ${m.known?.instances.join(", ")}; ports: ${m.known?.ports.join(", ")})`;
+  if ("known" in m) {
+    return `${flow.from} -> ${flow.to}:${flow.port}: no such pair and port in the stack (instances: ${m.known.instances.join(", ")}; ports: ${m.known.ports.join(", ")})`;
   }
   return `${flow.from} -> ${flow.to}:${flow.port} is ${m.verdict.allowed ? "allowed" : "denied"}, expected ${flow.allowed ? "allowed" : "denied"}:\n      ${m.verdict.reasons.join("\n      ")}`;
 }
