@@ -2,14 +2,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, environmentFiles, environmentWarnings, loadEnvironmentFile, loadEnvironments, proxyPrivateIp, servicePorts } from "../lib/config";
-import { configFrom, CONFIG_DIR, verificationRaw } from "./helpers/stack";
+import { configFrom, CONFIG_DIR, fleetRaw, verificationRaw } from "./helpers/stack";
 
 /** Splits the proxy VPC of a raw environment into two subnets in two zones, as a fleet needs. */
 function twoProxySubnets(raw: any): void {
-  raw.proxyVpc.subnets = [
-    { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
-    { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
-  ];
+  raw.proxyVpc.subnets = fleetRaw(undefined).proxyVpc.subnets;
 }
 
 /** The error message for a raw environment edited by `edit`. */

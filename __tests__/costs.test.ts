@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { costLines, costTable, withCostSection } from "../tools/costs";
 import { projectCostSection } from "../tools/readme-costs";
-import { synthEnvironment, verificationRaw, configFrom } from "./helpers/stack";
+import { configFrom, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
 
 const stackOf = (raw: any) => JSON.parse(synthEnvironment(configFrom(raw)).json);
 
@@ -31,13 +31,7 @@ describe("the monthly estimate", () => {
   });
 
   it("counts a fleet's instances from its group and template, and prices its load balancer", () => {
-    const raw = verificationRaw();
-    raw.proxyVpc.subnets = [
-      { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
-      { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
-    ];
-    raw.proxy.fleet = { size: 3 };
-    const fleet = costLines(stackOf(raw));
+    const fleet = costLines(stackOf(fleetRaw({ size: 3 })));
     expect(fleet.find((l) => /t3\.micro \(Linux\)/.test(l.item))?.quantity).toBe("4");
     expect(fleet.find((l) => l.item === "Network Load Balancer")).toEqual(expect.objectContaining({ quantity: "1", monthly: expect.closeTo(0.0243 * 730, 5) }));
     expect(line(/Network Load Balancer/)).toBeUndefined();

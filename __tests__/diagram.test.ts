@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
 import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
-import { configFrom, EXAMPLES_DIR, synthEnvironment, verificationRaw } from "./helpers/stack";
+import { configFrom, EXAMPLES_DIR, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
 
 const APP = "verification-app-server";
 const PROXY = "verification-proxy";
@@ -54,13 +54,7 @@ describe("the picture of a stack", () => {
   });
 
   it("draws a fleet behind its load balancer, and a production side with existing VPCs and gateways", () => {
-    const fleetRaw = verificationRaw();
-    fleetRaw.proxyVpc.subnets = [
-      { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
-      { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
-    ];
-    fleetRaw.proxy.fleet = { size: 2 };
-    const fleet = picture(stackOf(fleetRaw));
+    const fleet = picture(stackOf(fleetRaw()));
     const lb = fleet.servers.find((s) => s.label.includes("internal NLB"));
     expect(lb?.label).toContain("10.0.0.10, 10.0.0.138");
     expect(fleet.flows).toContainEqual(expect.objectContaining({ to: lb?.id, label: "tcp 3128" }));

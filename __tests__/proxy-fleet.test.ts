@@ -5,21 +5,13 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Testing } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
 import { enforcePolicy } from "../lib/policy/pack";
-import { configFrom, localBackend, resourcesOf, synthEnvironment, verificationRaw } from "./helpers/stack";
+import { configFrom, fleetRaw, localBackend, resourcesOf, synthEnvironment } from "./helpers/stack";
 
-/** The verification environment with a second proxy subnet and a fleet of two. */
-export function fleetRaw(fleet: Record<string, unknown> = {}): any {
-  const raw = verificationRaw();
-  raw.proxyVpc.subnets = [
-    { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
-    { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
-  ];
-  raw.proxy.fleet = { size: 2, ...fleet };
-  return raw;
-}
+/** The verification environment with a fleet of two, and `fleet`'s settings. */
+const fleetOf = (fleet: Record<string, unknown> = {}) => fleetRaw({ size: 2, ...fleet });
 
 describe("a proxy fleet", () => {
-  const { json } = synthEnvironment(configFrom(fleetRaw({ deregistrationDelaySeconds: 120 })));
+  const { json } = synthEnvironment(configFrom(fleetOf({ deregistrationDelaySeconds: 120 })));
   const parsed = JSON.parse(json);
   const one = (type: string) => {
     const all = Object.values(resourcesOf(json, type));
@@ -54,7 +46,7 @@ describe("a proxy fleet", () => {
   });
 
   it("keeps the health check's timeout within a short interval, as AWS requires", () => {
-    const short = JSON.parse(synthEnvironment(configFrom(fleetRaw({ healthCheckIntervalSeconds: 5 }))).json);
+    const short = JSON.parse(synthEnvironment(configFrom(fleetOf({ healthCheckIntervalSeconds: 5 }))).json);
     expect((Object.values(short.resource.aws_lb_target_group)[0] as any).health_check).toEqual(expect.objectContaining({ interval: 5, timeout: 5 }));
   });
 
@@ -111,7 +103,7 @@ describe("a proxy fleet", () => {
 
   it("complies with the policy pack without suppressions", () => {
     const app = Testing.app();
-    new EnvironmentStack(app, "verification", { config: configFrom(fleetRaw()), stateBackend: localBackend });
+    new EnvironmentStack(app, "verification", { config: configFrom(fleetOf()), stateBackend: localBackend });
     expect(enforcePolicy(app)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { analyzeReachability, describeMismatch, flowMismatches, formatMatrix, Verdict } from "../proof/reachability";
-import { configFrom, synthEnvironment } from "./helpers/stack";
+import { configFrom, fleetRaw, synthEnvironment } from "./helpers/stack";
 
 const APP = "verification-app-server";
 const PROXY = "verification-proxy";
@@ -217,8 +217,7 @@ describe("npm run reachability", () => {
 
 describe("analyzeReachability of a proxy fleet behind a Network Load Balancer", () => {
   const fleetStack = () => {
-    const raw = verificationRawForFleet();
-    return JSON.parse(synthEnvironment(configFrom(raw)).json);
+    return JSON.parse(synthEnvironment(configFrom(fleetRaw())).json);
   };
   const json = fleetStack();
 
@@ -265,13 +264,3 @@ describe("analyzeReachability of a proxy fleet behind a Network Load Balancer", 
     expect(verdict(closed, APP, PROXY, 3128).reasons).toContainEqual(expect.stringMatching(/^BLOCKED: no ingress rule of aws_lb\.Proxy_LoadBalancer_\w+ allows tcp 3128 from 192\.168\.0\.0\/25$/));
   });
 });
-
-function verificationRawForFleet(): any {
-  const raw = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "verification.json"), "utf8"));
-  raw.proxyVpc.subnets = [
-    { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
-    { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
-  ];
-  raw.proxy.fleet = { size: 2 };
-  return raw;
-}
