@@ -1,0 +1,81 @@
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { lockTimeoutProblem } from "../tools/deploy-options";
+
+const ROOT = path.join(__dirname, "..");
+
+/** A stand-in for terraform on PATH: init succeeds; apply records its arguments, runs for up to 30 s (FAKE_APPLY_TICKS tenths), and on SIGINT saves "state" and exits 1. */
+function fakeTerraform(dir: string): { env: NodeJS.ProcessEnv; marks: string } {
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(bin);
+  const marks = path.join(dir, "marks");
+  fs.writeFileSync(
+    path.join(bin, "terraform"),
+    [
+      "#!/bin/bash",
+      'case "$1" in',
+      "  init) exit 0 ;;",
+      `  apply) echo "$*" > "${marks}.args"`,
+      `    trap 'echo interrupted >> "${marks}"; sleep 1; echo state-saved >> "${marks}"; exit 1' INT`,
+      `    echo started >> "${marks}"`,
+      '    for i in $(seq 1 "${FAKE_APPLY_TICKS:-300}"); do sleep 0.1; done',
+      `    echo finished >> "${marks}"; exit 0 ;;`,
+      "esac",
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  return { env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, CDKTF_OUTDIR: path.join(dir, "out"), PROXY_STATE_DIR: path.join(dir, "state"), PROXY_CONFIG: "", CHECKPOINT_DISABLE: "1" }, marks };
+}
+
+const deploy = (args: string[], env: NodeJS.ProcessEnv) => spawn(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
+
+describe("npm run deploy", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("passes a SIGTERM on to Terraform as its interrupt, waits until it has saved the state, and exits non-zero", async () => {
+    const { env, marks } = fakeTerraform(dir);
+    const child = deploy(["verification", "-auto-approve"], env);
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    for (let i = 0; i < 150 && !(fs.existsSync(marks) && fs.readFileSync(marks, "utf8").includes("started")); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).not.toBe(0);
+    expect(fs.readFileSync(marks, "utf8").split("\n")).toEqual(["started", "interrupted", "state-saved", ""]);
+    expect(stderr).toMatch(/SIGTERM: Terraform is stopping after the resources in progress; waiting for it to save the state and release the lock/);
+    expect(stderr).toMatch(/Terraform has stopped \(exit 1\)/);
+    expect(fs.readFileSync(`${marks}.args`, "utf8").trim()).toBe("apply -lock-timeout=5m -auto-approve");
+  });
+
+  it("waits for a held lock as long as --lock-timeout says", async () => {
+    const { env, marks } = fakeTerraform(dir);
+    const child = deploy(["verification", "--lock-timeout", "90s"], { ...env, FAKE_APPLY_TICKS: "5" });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(fs.readFileSync(`${marks}.args`, "utf8").trim()).toBe("apply -lock-timeout=90s");
+  });
+
+  it("refuses a lock timeout that is not a duration, and an unknown stack, before Terraform runs", () => {
+    const { env, marks } = fakeTerraform(dir);
+    const run = (args: string[]) => spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
+    const badTimeout = run(["verification", "--lock-timeout", "5 minutes"]);
+    expect(badTimeout.status).toBe(1);
+    expect(badTimeout.stderr.trim()).toBe('--lock-timeout = "5 minutes" is not a duration; write it as Terraform does, such as 30s, 5m or 1h30m');
+    const unknown = run(["staging"]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/stack "staging" is not among the synthesized stacks \(.*verification.*\); name one of them, or set PROXY_CONFIG to its environment file/);
+    expect(fs.existsSync(`${marks}.args`)).toBe(false);
+  });
+});
+
+describe("lockTimeoutProblem", () => {
+  it.each(["0s", "30s", "5m", "1h30m", "1.5h"])("accepts %s", (value) => expect(lockTimeoutProblem(value)).toBeUndefined());
+  it.each(["", "5", "5 minutes", "-5m", "5M"])("refuses %p", (value) => expect(lockTimeoutProblem(value)).toMatch(/is not a duration/));
+});

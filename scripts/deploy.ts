@@ -1,0 +1,70 @@
+/**
+ * `npm run deploy -- <stack> [--lock-timeout 5m] [terraform apply options]`: synthesizes, then runs
+ * `terraform init` and `terraform apply` in the stack's folder, in a way that survives Ctrl-C.
+ *
+ * `cdktf deploy` quits within a fraction of a second on Ctrl-C and takes Terraform with it before
+ * it has saved the state and released the S3 lock. Here Terraform runs in the foreground: Ctrl-C
+ * in a terminal reaches it directly (it then stops after the resources in progress, saves the
+ * state and releases the lock), and a SIGTERM sent to this script (a cancelled CI job) is passed on
+ * to Terraform as its interrupt. Either way this script waits for Terraform to finish, says so, and
+ * exits non-zero. Applies wait for a held lock for `--lock-timeout` (default 5m) instead of failing
+ * at once.
+ */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { lockTimeoutProblem } from "../tools/deploy-options";
+
+const ROOT = path.join(__dirname, "..");
+const OUT = path.resolve(process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"));
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const stack = args.find((a) => !a.startsWith("-"));
+  if (!stack) fail("npm run deploy needs a stack: npm run deploy -- <stack>, such as npm run deploy -- verification");
+  const at = args.indexOf("--lock-timeout");
+  const lockTimeout = at >= 0 ? args[at + 1] ?? "" : "5m";
+  const problem = lockTimeoutProblem(lockTimeout);
+  if (problem) fail(`--lock-timeout = "${lockTimeout}" ${problem}`);
+  const passThrough = args.filter((a, i) => a !== stack && i !== at && i !== at + 1);
+
+  const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: OUT } });
+  if (synth.status !== 0) return 1;
+  const dir = path.join(OUT, "stacks", stack);
+  if (!fs.existsSync(path.join(dir, "cdk.tf.json"))) {
+    const known = fs.readdirSync(path.join(OUT, "stacks")).join(", ");
+    fail(`stack "${stack}" is not among the synthesized stacks (${known}); name one of them, or set PROXY_CONFIG to its environment file`);
+  }
+
+  const init = spawnSync("terraform", ["init", "-input=false"], { cwd: dir, stdio: "inherit" });
+  if (init.error) fail(`terraform could not run (${init.error.message}); install Terraform 1.10 or later`);
+  if (init.status !== 0) return init.status ?? 1;
+
+  const apply = spawn("terraform", ["apply", `-lock-timeout=${lockTimeout}`, ...passThrough], { cwd: dir, stdio: "inherit" });
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!interrupted) {
+      console.error(`\n${signal}: Terraform is stopping after the resources in progress; waiting for it to save the state and release the lock. Do not kill it: a killed apply leaves a stale lock and resources the state does not know.`);
+    }
+    // A terminal's Ctrl-C reaches Terraform itself; anything else (SIGTERM) is passed on once.
+    if (signal !== "SIGINT" && !interrupted && apply.pid) apply.kill("SIGINT");
+    interrupted = signal;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const code = await new Promise<number>((resolve) => apply.on("exit", (c, s) => resolve(c ?? (s ? 128 : 1))));
+  if (interrupted) {
+    console.error(
+      `Terraform has stopped (exit ${code}). Unless it reported an error saving the state or releasing the lock, both are done: run npm run deploy -- ${stack} again to finish. Otherwise see "When a deploy is interrupted" in the README.`,
+    );
+    return code === 0 ? 130 : code;
+  }
+  return code;
+}
+
+main().then((code) => process.exit(code));
