@@ -111,3 +111,65 @@ describe("renderSquidConf", () => {
     expect(() => withHostSettings("http_port 3128\n", { accessLog: "/x" })).toThrow(/no "# Host settings\." section/);
   });
 });
+
+describe("the whole squid.conf, as reviewed", () => {
+  // The file under fixtures/ is the rendered configuration as a reviewer approved it; any change to
+  // the policy's text shows up here first.
+  const fs = require("fs") as typeof import("fs");
+  const path = require("path") as typeof import("path");
+
+  it("renders exactly the reviewed configuration for two clients, a plain and TLS service and a TLS-only one", () => {
+    expect(renderSquidConf(policy)).toBe(fs.readFileSync(path.join(__dirname, "fixtures", "squid-verification.conf"), "utf8"));
+  });
+
+  it("denies CONNECT outright, and names no TLS ACL, when no service carries TLS", () => {
+    const plain = renderSquidConf({ ...policy, destinations: [{ name: "web", cidr: "172.16.0.0/24", ports: [{ port: 8080, carries: "http" }] }] });
+    const policyPart = plain.slice(plain.indexOf("acl CONNECT"), plain.indexOf("# A relay"));
+    expect(policyPart.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual([
+      "acl CONNECT method CONNECT",
+      "acl link_local dst 169.254.0.0/16 fe80::/10 fd00:ec2::254",
+      "acl web_dst dst 172.16.0.0/24",
+      "acl web_http port 8080",
+      "http_access deny !Safe_ports",
+      "http_access deny CONNECT",
+      "http_access deny link_local",
+      "http_access deny !localnet",
+      "http_access allow !CONNECT web_dst web_http",
+      "http_access deny all",
+    ]);
+    const beforeConnect = plain.slice(plain.lastIndexOf("acl localnet"), plain.indexOf("acl CONNECT")).split("\n").slice(1);
+    expect(beforeConnect.filter((l) => l && !l.startsWith("#"))).toEqual(["acl Safe_ports port 80 443 8080"]);
+  });
+
+  it("lists several ports of a kind in one ACL, and the safe ports in ascending order", () => {
+    const many = renderSquidConf({
+      ...policy,
+      destinations: [{ name: "x", cidr: "172.16.0.0/24", ports: [{ port: 8444, carries: "tls" }, { port: 82, carries: "http" }, { port: 8443, carries: "tls" }, { port: 81, carries: "http" }] }],
+    });
+    expect(many).toContain("\nacl x_http port 82 81\n");
+    expect(many).toContain("\nacl x_tls port 8444 8443\n");
+    expect(many).toContain("\nacl SSL_ports port 8443 8444\n");
+    expect(many).toContain("\nacl Safe_ports port 80 81 82 443 8443 8444\n");
+  });
+
+  it("writes every host setting given, in order, and only those", () => {
+    const conf = withHostSettings(renderSquidConf(policy), {
+      accessLog: "/l/a.log",
+      cacheLog: "/l/c.log",
+      pidFile: "/l/p",
+      coredumpDir: "/l",
+      dnsNameservers: ["127.0.0.1", "10.0.0.2"],
+      visibleHostname: "p.lab",
+      shutdownLifetimeSeconds: 1,
+    });
+    expect(conf.slice(conf.lastIndexOf(HOST_SETTINGS_MARKER))).toBe(
+      [HOST_SETTINGS_MARKER, "access_log daemon:/l/a.log squid", "cache_log /l/c.log", "pid_filename /l/p", "coredump_dir /l", "dns_nameservers 127.0.0.1 10.0.0.2", "visible_hostname p.lab", "shutdown_lifetime 1 seconds", ""].join("\n"),
+    );
+    const bare = withHostSettings(renderSquidConf(policy), { accessLog: "/l/a.log" });
+    expect(bare.slice(bare.lastIndexOf(HOST_SETTINGS_MARKER))).toBe(`${HOST_SETTINGS_MARKER}\naccess_log daemon:/l/a.log squid\n`);
+  });
+
+  it("finds the host settings even when they are all there is", () => {
+    expect(withHostSettings(`\n${HOST_SETTINGS_MARKER}\nold\n`, { accessLog: "/a" })).toBe(`\n${HOST_SETTINGS_MARKER}\naccess_log daemon:/a squid\n`);
+  });
+});
