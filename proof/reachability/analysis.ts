@@ -107,16 +107,26 @@ function connection(model: Model, steps: Steps, from: Place, to: Place, port: nu
   steps.step(...naclStep(nacl(model, from.subnet, false, to.range, "ephemeral")));
 }
 
-/** A verdict that holds only when it holds for every pair of places (a fleet may run in any of its subnets). */
-function everywhere(pairs: readonly [Place, Place][], analyse: (from: Place, to: Place) => Steps): Steps {
-  const results = pairs.map(([from, to]) => ({ from, to, steps: analyse(from, to) }));
-  const failed = results.find((r) => !r.steps.allowed);
-  const shown = failed ?? results[0];
-  if (results.length === 1) return shown.steps;
+/** A verdict that holds only when it holds in every case (a fleet may run in any of its subnets). */
+function allOf(cases: readonly { from: string; to: string; steps: Steps }[]): Steps {
+  const failed = cases.find((c) => !c.steps.allowed);
+  const shown = failed ?? cases[0];
+  if (cases.length === 1) return shown.steps;
   const steps = new Steps();
   steps.allowed = !failed;
-  steps.reasons.push(failed ? `from ${failed.from.range} to ${failed.to.range} (of ${results.length} pairs of subnets):` : `for all ${results.length} pairs of subnets, such as ${shown.from.range} to ${shown.to.range}:`, ...shown.steps.reasons);
+  steps.reasons.push(failed ? `from ${failed.from} to ${failed.to} (of ${cases.length} pairs of subnets):` : `for all ${cases.length} pairs of subnets, such as ${shown.from} to ${shown.to}:`, ...shown.steps.reasons);
   return steps;
+}
+
+/** Connections between every pair of places, judged together. */
+function everywhere(model: Model, pairs: readonly [Place, Place][], port: number, source?: Pick<Place, "range">): Steps {
+  return allOf(
+    pairs.map(([from, to]) => {
+      const steps = new Steps();
+      connection(model, steps, from, to, port, source && { range: source.range, groups: from.groups });
+      return { from: from.range, to: to.range, steps };
+    }),
+  );
 }
 
 /** Through a Network Load Balancer to the fleet behind it: client to every node, every node to every target. */
@@ -125,20 +135,16 @@ function throughLoadBalancer(model: Model, from: Place, to: Endpoint, front: Fro
   const steps = new Steps();
   steps.reasons.push(`through ${front.address} (${listener.listener} on ${port} to ${listener.targetGroup} on ${listener.targetPort}, client addresses kept)`);
   const toNodes = everywhere(
+    model,
     front.nodes.map((node) => [from, node]),
-    (f, node) => {
-      const s = new Steps();
-      connection(model, s, f, node, port);
-      return s;
-    },
+    port,
   );
+  // Behind the load balancer the targets see the client's address, arriving from the node's groups.
   const toTargets = everywhere(
+    model,
     front.nodes.flatMap((node) => to.placements.map((target) => [node, target] as [Place, Place])),
-    (node, target) => {
-      const s = new Steps();
-      connection(model, s, node, target, listener.targetPort, { range: from.range, groups: node.groups });
-      return s;
-    },
+    listener.targetPort,
+    from,
   );
   for (const part of [toNodes, toTargets]) {
     part.reasons.forEach((r) => steps.reasons.push(r));
@@ -161,15 +167,13 @@ export function analyzeReachability(stack: TerraformJson): ReachabilityReport {
       if (from === to) continue;
       for (const port of ports) {
         const front = model.frontends.get(to.address);
-        const steps = everywhere(
-          from.placements.flatMap((f) => (front?.listeners.has(port) ? [[f, f] as [Place, Place]] : to.placements.map((t) => [f, t] as [Place, Place]))),
-          (f, t) => {
-            if (front?.listeners.has(port)) return throughLoadBalancer(model, f, to, front, port);
-            const s = new Steps();
-            connection(model, s, f, t, port);
-            return s;
-          },
-        );
+        const steps = front?.listeners.has(port)
+          ? allOf(from.placements.map((f) => ({ from: f.range, to: front.address, steps: throughLoadBalancer(model, f, to, front, port) })))
+          : everywhere(
+              model,
+              from.placements.flatMap((f) => to.placements.map((t) => [f, t] as [Place, Place])),
+              port,
+            );
         verdicts.push({ from: from.name, to: to.name, port, allowed: steps.allowed, reasons: steps.reasons });
       }
     }
