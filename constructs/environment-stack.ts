@@ -3,7 +3,7 @@ import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { EnvironmentConfig, firstServicePort, loadBalancerAddresses, proxyPrivateIp, servicePorts, stateKey } from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
-import { constructIds, outputNames, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
+import { constructIds, outputNames, ownerTags, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
 import { AppVpcLink } from "./app-vpc-link";
 import { FlowLogRole } from "./flow-log-role";
@@ -70,7 +70,7 @@ export class EnvironmentStack extends ProjectStack {
     (props.stateBackend ?? s3StateBackend)(this, config, emulator);
     const providerDefaults: AwsProviderConfig = {
       region: config.region,
-      defaultTags: [{ tags: { Project: config.project, Environment: config.name, ManagedBy: "cdktf", ...config.tags } }],
+      defaultTags: [{ tags: ownerTags(config.project, config.name, config.tags) }],
       ...emulator?.provider,
     };
     new AwsProvider(this, "aws", providerDefaults);
@@ -108,6 +108,7 @@ export class EnvironmentStack extends ProjectStack {
           ...fleet,
           size: fleet.size ?? Math.max(2, config.proxyVpc.subnets.length),
           loadBalancerAddresses: loadBalancerAddresses(config),
+          groupTags: ownerTags(config.project, config.name, config.tags),
         })
       : new ProxyServer(this, constructIds.proxy, { ...proxyProps, privateIp: proxyPrivateIp(config) });
 

@@ -36,6 +36,11 @@ export interface ProxyFleetProps extends ProxyCommonProps, FleetHealthSettings {
   readonly loadBalancerAddresses: readonly string[];
   /** How many proxies run: at least two, and at least one per subnet. */
   readonly size: number;
+  /**
+   * Tags of the Auto Scaling group, also given to the proxies it launches. The provider's default
+   * tags do not reach a group: pass the stack's here so that the group can be found by them.
+   */
+  readonly groupTags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -191,7 +196,7 @@ export class ProxyFleet extends Construct implements IProxy {
       healthCheckType: "ELB",
       healthCheckGracePeriod: props.healthCheckGracePeriodSeconds,
       instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200 } },
-      tag: [{ key: "Name", value: name, propagateAtLaunch: true }],
+      tag: Object.entries({ ...props.groupTags, Name: name }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
     });
     // Any proxy that fails its health checks shows here; it replaces the single proxy's recovery alarm.
     new CloudwatchMetricAlarm(this, "UnhealthyHosts", {

@@ -4,6 +4,18 @@
  * state locations. Constructs, the proof harness and the scripts all import them from here.
  */
 
+/**
+ * The tags every resource of an environment carries (the provider's default tags, and the Auto
+ * Scaling group's own tags, which default tags do not reach). The orphan sweep finds an
+ * environment's resources by the first two.
+ */
+export const OWNER_TAGS = { project: "Project", environment: "Environment", managedBy: "ManagedBy" } as const;
+
+/** The owner tags of an environment, then the user's own tags. */
+export function ownerTags(project: string, environment: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { [OWNER_TAGS.project]: project, [OWNER_TAGS.environment]: environment, [OWNER_TAGS.managedBy]: "cdktf", ...extra };
+}
+
 /** The prefix of the project's own CloudWatch Logs groups. */
 export const LOG_GROUP_PREFIX = "/proxy-over-peering";
 
@@ -90,6 +102,11 @@ export const roleNames = {
 
 /** The folder of the project (beside main.ts) where bootstrap stacks keep their local state. */
 export const LOCAL_STATE_FOLDER = "state";
+
+/** Where the orphan sweep writes the import blocks for an environment's orphans. */
+export function orphanImportsFile(stateDir: string, environment: string): string {
+  return `${stateDir.replace(/[\\/]+$/, "")}/${environment}.orphans.tf.json`;
+}
 
 /** The local state file of a bootstrap stack inside the local state folder. */
 export function bootstrapStateFile(stateDir: string, stack: string): string {

@@ -6,6 +6,7 @@
 import { addressInCidr } from "../lib/cidr";
 import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp } from "../lib/config";
 import { accessLogGroupName, fleetNames, outputNames, recoveryAlarmName, serverPaths } from "../lib/naming";
+import { stateKeys, TerraformState } from "../tools/orphans";
 
 /** What scripts/emulator_api.py reports of the emulator's contents. */
 export interface EmulatorInventory {
@@ -370,4 +371,31 @@ export function classifyDrift(plan: { resource_changes?: PlannedChange[] }): { t
     else drift.push(line);
   }
   return { tolerated, drift };
+}
+
+/** What the emulator holds, by Terraform type, as import ids (scripts/emulator_api.py import-ids). */
+export type EmulatorImportIds = Readonly<Record<string, readonly string[]>>;
+
+/** How the orphan sweep did against the emulator's own inventory. */
+export interface SweepCoverage {
+  /** The true orphans: created in the emulator, unknown to the state ("type id"). */
+  readonly orphans: readonly string[];
+  /** True orphans the sweep did not report. */
+  readonly missed: readonly string[];
+  /** Resources the sweep reported that are not true orphans (in the state, or not in the emulator). */
+  readonly extra: readonly string[];
+}
+
+/**
+ * Compares the sweep's orphans with the truth: everything the emulator holds that the state does
+ * not (by the same keys the state is read by).
+ */
+export function sweepCoverage(emulator: EmulatorImportIds, state: TerraformState, swept: readonly { type: string; importId: string }[]): SweepCoverage {
+  const known = stateKeys(state);
+  const orphans = Object.entries(emulator)
+    .flatMap(([type, ids]) => ids.filter((id) => !known.has(`${type}|${id}`)).map((id) => `${type} ${id}`))
+    .sort();
+  const reported = new Set(swept.map((s) => `${s.type} ${s.importId}`));
+  const truth = new Set(orphans);
+  return { orphans, missed: orphans.filter((o) => !reported.has(o)), extra: [...reported].filter((r) => !truth.has(r)).sort() };
 }

@@ -1,6 +1,8 @@
 /**
- * `npm run deploy -- <stack> [--lock-timeout 5m] [terraform apply options]`: synthesizes, then runs
- * `terraform init` and `terraform apply` in the stack's folder, in a way that survives Ctrl-C.
+ * `npm run deploy -- <stack> [--lock-timeout 5m] [--imports <file>] [terraform apply options]`:
+ * synthesizes, then runs `terraform init` and `terraform apply` in the stack's folder, in a way that
+ * survives Ctrl-C. `--imports` adds the import blocks that `npm run orphans` wrote, so that the
+ * apply adopts what an interrupted apply left behind instead of creating it again.
  *
  * `cdktf deploy` quits within a fraction of a second on Ctrl-C and takes Terraform with it before
  * it has saved the state and released the S3 lock. Here Terraform runs in the foreground: Ctrl-C
@@ -13,9 +15,11 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { lockTimeoutProblem } from "../tools/deploy-options";
+import { importsFileProblem, lockTimeoutProblem } from "../tools/deploy-options";
 
 const ROOT = path.join(__dirname, "..");
+/** The name the import blocks of --imports take in the stack's folder. */
+const ORPHAN_IMPORTS_IN_STACK = "orphan-imports.tf.json";
 const OUT = path.resolve(process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"));
 
 function fail(message: string): never {
@@ -31,7 +35,14 @@ async function main(): Promise<number> {
   const lockTimeout = at >= 0 ? args[at + 1] ?? "" : "5m";
   const problem = lockTimeoutProblem(lockTimeout);
   if (problem) fail(`--lock-timeout = "${lockTimeout}" ${problem}`);
-  const passThrough = args.filter((a, i) => a !== stack && i !== at && i !== at + 1);
+  const importsAt = args.indexOf("--imports");
+  const importsFile = importsAt >= 0 ? args[importsAt + 1] ?? "" : undefined;
+  if (importsFile !== undefined) {
+    const importsProblem = importsFileProblem(importsFile);
+    if (importsProblem) fail(`--imports = "${importsFile}" ${importsProblem}`);
+  }
+  const options = new Set([at, at + 1, importsAt, importsAt + 1].filter((i) => i >= 0));
+  const passThrough = args.filter((a, i) => a !== stack && !options.has(i));
 
   const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: OUT } });
   if (synth.status !== 0) return 1;
@@ -39,6 +50,14 @@ async function main(): Promise<number> {
   if (!fs.existsSync(path.join(dir, "cdk.tf.json"))) {
     const known = fs.readdirSync(path.join(OUT, "stacks")).join(", ");
     fail(`stack "${stack}" is not among the synthesized stacks (${known}); name one of them, or set PROXY_CONFIG to its environment file`);
+  }
+
+  // Import blocks are added for this apply only: an earlier run's copy is removed first.
+  const imports = path.join(dir, ORPHAN_IMPORTS_IN_STACK);
+  fs.rmSync(imports, { force: true });
+  if (importsFile !== undefined) {
+    fs.copyFileSync(importsFile, imports);
+    console.error(`adding the import blocks of ${importsFile} to this apply`);
   }
 
   const init = spawnSync("terraform", ["init", "-input=false"], { cwd: dir, stdio: "inherit" });

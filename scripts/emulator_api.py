@@ -6,6 +6,8 @@ endpoint given on the command line; the script refuses any other.
   python3 scripts/emulator_api.py ENDPOINT REGION create-bucket NAME
   python3 scripts/emulator_api.py ENDPOINT REGION inventory      # JSON of what is deployed
   python3 scripts/emulator_api.py ENDPOINT REGION object-exists BUCKET KEY
+  python3 scripts/emulator_api.py ENDPOINT REGION get-object BUCKET KEY  # {"body": text or null}
+  python3 scripts/emulator_api.py ENDPOINT REGION import-ids     # what was created, as Terraform import ids
 """
 
 import base64
@@ -181,6 +183,96 @@ def inventory(c):
     }
 
 
+def import_ids(c):
+    """Every resource in the emulator that a Terraform apply created, by Terraform type, as the id
+    `terraform import` takes. Independent of the orphan sweep: no tag filters, only what the
+    emulator holds minus the region's defaults and what AWS makes by itself (a VPC's main route
+    table and local routes, a default security group until Terraform adopts and tags it, the
+    network interfaces of instances, the instances of Auto Scaling groups)."""
+    ec2, iam, elbv2 = c["ec2"], c["iam"], c["elbv2"]
+    ids = {}
+
+    def add(kind, value):
+        ids.setdefault(kind, []).append(value)
+
+    vpcs = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")}
+    for v in sorted(vpcs):
+        add("aws_vpc", v)
+    for s in ec2.describe_subnets()["Subnets"]:
+        if s["VpcId"] in vpcs:
+            add("aws_subnet", s["SubnetId"])
+    groups = {}
+    for g in ec2.describe_security_groups()["SecurityGroups"]:
+        if g.get("VpcId") not in vpcs:
+            continue
+        groups[g["GroupId"]] = g
+        if g["GroupName"] != "default":
+            add("aws_security_group", g["GroupId"])
+        elif g.get("Tags"):
+            add("aws_default_security_group", g["GroupId"])
+    for r in ec2.describe_security_group_rules()["SecurityGroupRules"]:
+        # Rules that AWS adds (a new group's egress, a default group's own) carry no tags.
+        if r["GroupId"] in groups and r.get("Tags"):
+            add("aws_vpc_security_group_egress_rule" if r["IsEgress"] else "aws_vpc_security_group_ingress_rule", r["SecurityGroupRuleId"])
+    for t in ec2.describe_route_tables()["RouteTables"]:
+        if t["VpcId"] not in vpcs or any(a.get("Main") for a in t.get("Associations", [])):
+            continue
+        add("aws_route_table", t["RouteTableId"])
+        for r in t["Routes"]:
+            destination = r.get("DestinationCidrBlock") or r.get("DestinationPrefixListId")
+            if r.get("Origin") == "CreateRoute" and not str(r.get("GatewayId", "")).startswith("vpce-") and r.get("GatewayId") != "local" and destination:
+                add("aws_route", f"{t['RouteTableId']}_{destination}")
+        for a in t.get("Associations", []):
+            if a.get("SubnetId") and not a.get("Main"):
+                add("aws_route_table_association", f"{a['SubnetId']}/{t['RouteTableId']}")
+    for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]:
+        if p["Status"]["Code"] not in ("deleted", "rejected", "failed", "expired"):
+            add("aws_vpc_peering_connection", p["VpcPeeringConnectionId"])
+    for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]:
+        if e["State"].lower() not in ("deleted", "deleting"):
+            add("aws_vpc_endpoint", e["VpcEndpointId"])
+    for f in ec2.describe_flow_logs()["FlowLogs"]:
+        add("aws_flow_log", f["FlowLogId"])
+    for n in ec2.describe_nat_gateways()["NatGateways"]:
+        if n["State"] not in ("deleted", "deleting", "failed"):
+            add("aws_nat_gateway", n["NatGatewayId"])
+    for g in ec2.describe_internet_gateways()["InternetGateways"]:
+        if any(a.get("VpcId") in vpcs for a in g.get("Attachments", [])) or not g.get("Attachments"):
+            add("aws_internet_gateway", g["InternetGatewayId"])
+    for t in ec2.describe_launch_templates()["LaunchTemplates"]:
+        add("aws_launch_template", t["LaunchTemplateId"])
+    scaled = set()
+    for g in c["autoscaling"].describe_auto_scaling_groups()["AutoScalingGroups"]:
+        add("aws_autoscaling_group", g["AutoScalingGroupName"])
+        scaled |= {i["InstanceId"] for i in g.get("Instances", [])}
+    for reservation in ec2.describe_instances()["Reservations"]:
+        for i in reservation["Instances"]:
+            if i["State"]["Name"] not in ("terminated", "shutting-down") and i["InstanceId"] not in scaled:
+                add("aws_instance", i["InstanceId"])
+    for role in iam.list_roles()["Roles"]:
+        if role["Path"].startswith("/aws-service-role/"):
+            continue
+        name = role["RoleName"]
+        add("aws_iam_role", name)
+        for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+            add("aws_iam_role_policy_attachment", f"{name}/{p['PolicyArn']}")
+        for p in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            add("aws_iam_role_policy", f"{name}:{p}")
+    for p in iam.list_instance_profiles()["InstanceProfiles"]:
+        add("aws_iam_instance_profile", p["InstanceProfileName"])
+    for g in c["logs"].describe_log_groups()["logGroups"]:
+        add("aws_cloudwatch_log_group", g["logGroupName"])
+    for a in c["cloudwatch"].describe_alarms()["MetricAlarms"]:
+        add("aws_cloudwatch_metric_alarm", a["AlarmName"])
+    for lb in elbv2.describe_load_balancers()["LoadBalancers"]:
+        add("aws_lb", lb["LoadBalancerArn"])
+        for listener in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            add("aws_lb_listener", listener["ListenerArn"])
+    for tg in elbv2.describe_target_groups()["TargetGroups"]:
+        add("aws_lb_target_group", tg["TargetGroupArn"])
+    return ids
+
+
 def main(argv):
     if len(argv) < 4:
         sys.exit(__doc__)
@@ -194,6 +286,15 @@ def main(argv):
         print(json.dumps({"bucket": name}))
     elif command == "inventory":
         print(json.dumps(inventory(c)))
+    elif command == "get-object":
+        bucket, key = args
+        try:
+            body = c["s3"].get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        except c["s3"].exceptions.NoSuchKey:
+            body = None
+        print(json.dumps({"body": body}))
+    elif command == "import-ids":
+        print(json.dumps(import_ids(c)))
     elif command == "object-exists":
         bucket, key = args
         found = c["s3"].list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])

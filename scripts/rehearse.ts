@@ -1,9 +1,14 @@
 /**
  * `npm run rehearse`: a full deploy rehearsal of the verification environment in the moto AWS
  * emulator on 127.0.0.1, with no AWS account. Phases: start the emulator, create the state bucket,
- * `cdktf deploy`, read the deployment back through the emulator's API, plan again (no changes),
- * prove the state lock, `cdktf destroy`, check that nothing is left. One line per phase with its
- * time, then the verdict; the exit code is non-zero on any failure.
+ * interrupt a deploy with Ctrl-C (`npm run deploy`, SIGINT to its process group as a terminal
+ * sends it: the lock must be released, the state must hold everything created, the orphan sweep
+ * must find nothing), `cdktf deploy` to the end, read the deployment back through the emulator's
+ * API, plan again (no changes), prove the state lock, `cdktf destroy`, check that nothing is left;
+ * then kill a deploy (SIGKILL to its process group: no chance to save state), sweep for orphans
+ * (every one the emulator holds must be found), unlock, adopt them with the generated import blocks,
+ * destroy, and check again that nothing is left. One line per phase with its time, then the
+ * verdict; the exit code is non-zero on any failure.
  *
  * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth` (default
  * config/verification.json); PROXY_PROVIDER_MIRROR, see README.
@@ -13,11 +18,26 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, parseEnvironment, stateKey } from "../lib/config";
 import { MotoServer, onPath, startMoto } from "../proof/moto";
-import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, emulatorNotes, leftovers, StackOutputs } from "../proof/rehearsal";
+import {
+  classifyDrift,
+  deploymentProblems,
+  EmulatorImportIds,
+  EmulatorInventory,
+  emulatorEnvironment,
+  emulatorNotes,
+  leftovers,
+  StackOutputs,
+  sweepCoverage,
+} from "../proof/rehearsal";
 import { terraformEnv } from "../proof/terraform";
+import { orphanImportsFile } from "../lib/naming";
+import { TerraformState } from "../tools/orphans";
 
 const ROOT = path.join(__dirname, "..");
 const STEP_TIMEOUT_MS = 10 * 60 * 1000;
+/** Completed creations before Ctrl-C, and before the kill: early enough that much is still to do. */
+const INTERRUPT_AFTER = 20;
+const KILL_AFTER = 30;
 
 class PhaseFailure extends Error {}
 
@@ -45,6 +65,55 @@ function run(command: string, args: string[], options: { cwd?: string; env: Node
       children.delete(child);
       fs.appendFileSync(options.log, `\n$ ${command} ${args.join(" ")}\n${stdout}\n${stderr}\nexit ${code}\n`);
       resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** How an interrupted run went. */
+interface InterruptedRun extends RunResult {
+  /** Resources created before the signal was sent. */
+  created: number;
+  /** Milliseconds from the signal to the exit; undefined when the run ended before the signal. */
+  stoppedInMs?: number;
+}
+
+/**
+ * Runs a command in a process group of its own and sends `signal` to the whole group once its
+ * output has reported `after` completed creations, as a terminal's Ctrl-C (SIGINT) or a kill of
+ * everything (SIGKILL) would. Bounded by STEP_TIMEOUT_MS.
+ */
+function runInterrupted(command: string, args: string[], options: { env: NodeJS.ProcessEnv; log: string; after: number; signal: NodeJS.Signals }): Promise<InterruptedRun> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    children.add(child);
+    let stdout = "";
+    let stderr = "";
+    let created = 0;
+    let signalledAt: number | undefined;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // the group has already gone
+      }
+    };
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      if (signalledAt === undefined) {
+        created = (stdout.match(/Creation complete after/g) ?? []).length;
+        if (created >= options.after) {
+          signalledAt = Date.now();
+          signalGroup(options.signal);
+        }
+      }
+    });
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => signalGroup("SIGKILL"), STEP_TIMEOUT_MS);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      fs.appendFileSync(options.log, `\n$ ${command} ${args.join(" ")} (${options.signal} after ${options.after} creations)\n${stdout}\n${stderr}\nexit ${code ?? signal}\n`);
+      resolve({ code: code ?? 128, stdout, stderr, created, stoppedInMs: signalledAt === undefined ? undefined : Date.now() - signalledAt });
     });
   });
 }
@@ -140,10 +209,49 @@ async function main(): Promise<number> {
 
     await phase("bucket", () => api("create-bucket", env.state.bucket));
 
+    const stateDir = path.join(workDir, "state");
+    const lockKey = `${stateKey(env)}.tflock`;
+    const node = (script: string, ...args: string[]) => [process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", script), ...args]] as const;
+    const deployEnv = { ...childEnv, CDKTF_OUTDIR: outDir, PROXY_STATE_DIR: stateDir };
+    const readState = async (): Promise<TerraformState> => {
+      const { body } = await api("get-object", env.state.bucket, stateKey(env));
+      return body ? JSON.parse(body) : {};
+    };
+    /** Runs the orphan sweep and compares it with the emulator's own inventory. */
+    const sweep = async () => {
+      const jsonFile = path.join(workDir, `orphans-${Date.now()}.json`);
+      const [command, args] = node("orphans.ts", env.name, "--json", jsonFile);
+      const r = await run(command, [...args], { env: deployEnv, log });
+      if (r.code !== 0 && r.code !== 2) throw new PhaseFailure(`npm run orphans failed (exit ${r.code}):\n${tail(r.stderr + r.stdout)}`);
+      const report = JSON.parse(fs.readFileSync(jsonFile, "utf8"));
+      const swept = report.orphans.map((o: { resource: { type: string; importId: string } }) => o.resource);
+      const coverage = sweepCoverage((await api("import-ids")) as EmulatorImportIds, await readState(), swept);
+      const unplaced = report.orphans.filter((o: { address?: string }) => !o.address).length;
+      return { ...coverage, unknownKinds: report.unknownKinds.length as number, unplaced, exit: r.code };
+    };
+    const resourceCount = (state: TerraformState) => (state.resources ?? []).filter((r) => r.mode === "managed").reduce((n, r) => n + r.instances.length, 0);
+
+    await phase("interrupt", async () => {
+      const [command, args] = node("deploy.ts", env.name, "-auto-approve", "-no-color");
+      const r = await runInterrupted(command, [...args], { env: deployEnv, log, after: INTERRUPT_AFTER, signal: "SIGINT" });
+      if (r.stoppedInMs === undefined) throw new PhaseFailure(`the deploy ended before ${INTERRUPT_AFTER} creations (exit ${r.code}):\n${tail(r.stdout + r.stderr)}`);
+      if (r.code === 0) throw new PhaseFailure("the interrupted deploy exited 0; it must say it was interrupted with a non-zero exit");
+      if ((await api("object-exists", env.state.bucket, lockKey)).exists) throw new PhaseFailure(`the lock s3://${env.state.bucket}/${lockKey} is still held after the interrupted deploy exited`);
+      const held = resourceCount(await readState());
+      const s = await sweep();
+      console.log(`  Ctrl-C after ${r.created} creations: Terraform stopped in ${(r.stoppedInMs / 1000).toFixed(1)} s, lock released, state holds ${held} resources, ${s.orphans.length} orphans (target 0)`);
+      if (s.orphans.length > 0 || s.extra.length > 0 || s.unknownKinds > 0) {
+        throw new PhaseFailure(`after Ctrl-C the account holds what the state does not:\n${[...s.orphans, ...s.extra].map((o) => `  - ${o}`).join("\n")}`);
+      }
+    });
+
     const outputsFile = path.join(workDir, "outputs.json");
     await phase("deploy", async () => {
       const r = await run(cdktf, ["deploy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir, "--outputs-file", outputsFile], { env: childEnv, log });
       if (r.code !== 0) throw new PhaseFailure(`cdktf deploy failed:\n${tail(r.stdout + r.stderr)}`);
+      const s = await sweep();
+      if (s.orphans.length > 0 || s.extra.length > 0) throw new PhaseFailure(`the deploy after Ctrl-C left orphans:\n${[...s.orphans, ...s.extra].map((o) => `  - ${o}`).join("\n")}`);
+      console.log(`  the deploy after the interruption converged: ${resourceCount(await readState())} resources in the state, 0 orphans`);
     });
 
     await phase("readback", async () => {
@@ -164,7 +272,6 @@ async function main(): Promise<number> {
 
     await phase("lock", async () => {
       const before = await terraform(["state", "list"]);
-      const lockKey = `${stateKey(env)}.tflock`;
       // The holder: an interactive console keeps the state lock until it exits.
       const holder = spawn("terraform", ["console"], { cwd: stackDir, env: childEnv, stdio: ["pipe", "pipe", "pipe"] });
       children.add(holder);
@@ -205,6 +312,54 @@ async function main(): Promise<number> {
     await phase("leftovers", async () => {
       const { left, tolerated } = leftovers((await api("inventory")) as EmulatorInventory);
       for (const t of tolerated) console.log(`  emulator artefact, not a leftover: ${t}`);
+      if (left.length > 0) throw new PhaseFailure(`the emulator still holds:\n${left.map((l) => `  - ${l}`).join("\n")}`);
+    });
+
+    let stale: string | undefined;
+    await phase("kill", async () => {
+      const [command, args] = node("deploy.ts", env.name, "-auto-approve", "-no-color");
+      const r = await runInterrupted(command, [...args], { env: deployEnv, log, after: KILL_AFTER, signal: "SIGKILL" });
+      if (r.stoppedInMs === undefined) throw new PhaseFailure(`the deploy ended before ${KILL_AFTER} creations (exit ${r.code}):\n${tail(r.stdout + r.stderr)}`);
+      const { body } = await api("get-object", env.state.bucket, lockKey);
+      if (!body) throw new PhaseFailure("a killed apply left no lock: it cannot have held one");
+      stale = JSON.parse(body).ID;
+      console.log(`  killed after ${r.created} creations: a stale lock (ID ${stale}) and ${resourceCount(await readState())} resources in the state`);
+    });
+
+    await phase("sweep", async () => {
+      const s = await sweep();
+      const found = s.orphans.length - s.missed.length;
+      console.log(
+        `  the sweep found ${found} of ${s.orphans.length} orphans (${s.orphans.length === 0 ? "-" : ((100 * found) / s.orphans.length).toFixed(0)}%, target 100%), ${s.extra.length} reported wrongly, ${s.unplaced} without an address, ${s.unknownKinds} of unknown kinds`,
+      );
+      if (s.orphans.length === 0) throw new PhaseFailure("the killed apply left no orphans: the kill came too late to prove the sweep");
+      const problems = [...s.missed.map((m) => `missed ${m}`), ...s.extra.map((e) => `reported but not an orphan: ${e}`)];
+      if (s.unplaced > 0) problems.push(`${s.unplaced} orphans got no address, so the import blocks cannot adopt them`);
+      if (s.unknownKinds > 0) problems.push(`${s.unknownKinds} tagged resources of kinds the sweep does not map`);
+      if (problems.length > 0) throw new PhaseFailure(problems.map((p) => `  - ${p}`).join("\n"));
+    });
+
+    await phase("adopt", async () => {
+      // The runbook: the lock's ID comes from Lock Info; nothing runs any more, so unlock.
+      const unlock = await terraform(["force-unlock", "-force", stale!]);
+      if (unlock.code !== 0) throw new PhaseFailure(`terraform force-unlock failed:\n${tail(unlock.stderr + unlock.stdout)}`);
+      const imports = orphanImportsFile(stateDir, env.name);
+      const [command, args] = node("deploy.ts", env.name, "--imports", imports, "-auto-approve", "-no-color", "-input=false");
+      const r = await run(command, [...args], { env: deployEnv, log });
+      if (r.code !== 0) throw new PhaseFailure(`the deploy with the sweep's import blocks failed:\n${tail(r.stdout + r.stderr)}`);
+      const imported = /(\d+) imported/.exec(r.stdout)?.[1] ?? "0";
+      const s = await sweep();
+      if (s.orphans.length > 0 || s.extra.length > 0) throw new PhaseFailure(`orphans remain after the adoption:\n${[...s.orphans, ...s.extra].map((o) => `  - ${o}`).join("\n")}`);
+      console.log(`  ${imported} imported, the rest created: ${resourceCount(await readState())} resources in the state, 0 orphans`);
+    });
+
+    await phase("teardown", async () => {
+      const r = await terraform(["destroy", "-auto-approve", "-input=false", "-no-color"]);
+      if (r.code !== 0) throw new PhaseFailure(`terraform destroy failed:\n${tail(r.stdout + r.stderr)}`);
+    });
+
+    await phase("none-left", async () => {
+      const { left } = leftovers((await api("inventory")) as EmulatorInventory);
       if (left.length > 0) throw new PhaseFailure(`the emulator still holds:\n${left.map((l) => `  - ${l}`).join("\n")}`);
     });
   } catch (e) {

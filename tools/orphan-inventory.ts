@@ -1,0 +1,375 @@
+/**
+ * What an environment owns in an AWS account, read-only, in Terraform's terms (FoundResource), for
+ * the orphan sweep. Resources are found by the environment's owner tags: through the Resource
+ * Groups Tagging API, and through each service's own describe calls for the kinds that API does not
+ * return (IAM roles and instance profiles, Auto Scaling groups) or that an emulator may leave out.
+ * Parts that carry no tags of their own are found through their parents: the routes and subnet
+ * associations of the environment's route tables, the policies of its roles, the listeners of its
+ * load balancers.
+ */
+import { DescribeAutoScalingGroupsCommand, AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import {
+  DescribeFlowLogsCommand,
+  DescribeInstancesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcPeeringConnectionsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  Filter,
+  Tag,
+} from "@aws-sdk/client-ec2";
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesCommand,
+  ListInstanceProfileTagsCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
+  ListRoleTagsCommand,
+} from "@aws-sdk/client-iam";
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { OWNER_TAGS } from "../lib/naming";
+import { FoundResource } from "./orphans";
+
+/** Where to look: the account's region, the owner tags' values, and an emulator's endpoint if any. */
+export interface InventoryTarget {
+  readonly region: string;
+  readonly project: string;
+  readonly environment: string;
+  readonly endpoint?: string;
+}
+
+/** A resource found by its tags whose kind the sweep does not know: listed, never dropped. */
+export interface UnknownKind {
+  readonly arn: string;
+}
+
+/** The inventory: resources in Terraform's terms, and tagged resources of kinds the sweep does not map. */
+export interface Inventory {
+  readonly found: FoundResource[];
+  readonly unknownKinds: UnknownKind[];
+}
+
+const PAGE_LIMIT = 1000;
+
+/** Collects every page of a paginated call, bounded by PAGE_LIMIT pages. */
+async function pages<T>(fetch: (token?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < PAGE_LIMIT; page++) {
+    const { items, next } = await fetch(token);
+    all.push(...items);
+    if (!next) return all;
+    token = next;
+  }
+  throw new Error(`more than ${PAGE_LIMIT} pages in one listing; narrow the account down`);
+}
+
+function tagMap(tags: readonly (Tag | { Key?: string; Value?: string })[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? ""]));
+}
+
+function owned(tags: Record<string, string>, target: InventoryTarget): boolean {
+  return tags[OWNER_TAGS.project] === target.project && tags[OWNER_TAGS.environment] === target.environment;
+}
+
+function withName(attributes: Record<string, string | undefined>, tags: Record<string, string>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attributes)) if (v !== undefined && v !== "") result[k] = v;
+  if (tags.Name !== undefined) result["tags.Name"] = tags.Name;
+  return result;
+}
+
+/** Reads the inventory of an environment. Read-only: only Describe, List and Get calls. */
+export async function readInventory(target: InventoryTarget): Promise<Inventory> {
+  const common = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}), maxAttempts: 5 };
+  const ec2 = new EC2Client(common);
+  const iam = new IAMClient(common);
+  const tagging = new ResourceGroupsTaggingAPIClient(common);
+  const autoscaling = new AutoScalingClient(common);
+  const elb = new ElasticLoadBalancingV2Client(common);
+  const byTag: Filter[] = [
+    { Name: `tag:${OWNER_TAGS.project}`, Values: [target.project] },
+    { Name: `tag:${OWNER_TAGS.environment}`, Values: [target.environment] },
+  ];
+  const found: FoundResource[] = [];
+  const add = (r: FoundResource) => found.push(r);
+  // Ids looked at and left out on purpose (gone, or another resource's), so not "unknown kinds".
+  const ignored = new Set<string>();
+
+  // Auto Scaling groups first: the instances they launch carry the owner tags but are the group's.
+  const groups = (
+    await pages(async (token) => {
+      const r = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ NextToken: token, Filters: byTag.map((f) => ({ Name: f.Name, Values: f.Values })) }));
+      return { items: r.AutoScalingGroups ?? [], next: r.NextToken };
+    })
+  ).filter((g) => owned(tagMap(g.Tags), target));
+  const groupInstances = new Set(groups.flatMap((g) => (g.Instances ?? []).map((i) => i.InstanceId!)));
+  for (const g of groups) add({ type: "aws_autoscaling_group", importId: g.AutoScalingGroupName!, aliases: g.AutoScalingGroupARN ? [g.AutoScalingGroupARN] : [], attributes: { name: g.AutoScalingGroupName!, arn: g.AutoScalingGroupARN ?? "" } });
+
+  const instances = await pages(async (token) => {
+    const r = await ec2.send(new DescribeInstancesCommand({ Filters: byTag, NextToken: token }));
+    return { items: (r.Reservations ?? []).flatMap((x) => x.Instances ?? []), next: r.NextToken };
+  });
+  for (const i of instances) {
+    const tags = tagMap(i.Tags);
+    if (groupInstances.has(i.InstanceId!) || tags["aws:autoscaling:groupName"] || ["terminated", "shutting-down"].includes(i.State?.Name ?? "")) {
+      ignored.add(i.InstanceId!);
+      continue;
+    }
+    if (!owned(tags, target)) continue;
+    add({ type: "aws_instance", importId: i.InstanceId!, attributes: withName({ id: i.InstanceId, private_ip: i.PrivateIpAddress, subnet_id: i.SubnetId }, tags) });
+  }
+
+  for (const v of (await ec2.send(new DescribeVpcsCommand({ Filters: byTag }))).Vpcs ?? []) {
+    const tags = tagMap(v.Tags);
+    if (owned(tags, target)) add({ type: "aws_vpc", importId: v.VpcId!, attributes: withName({ id: v.VpcId, cidr_block: v.CidrBlock }, tags) });
+  }
+  const subnets = await pages(async (token) => {
+    const r = await ec2.send(new DescribeSubnetsCommand({ Filters: byTag, NextToken: token }));
+    return { items: r.Subnets ?? [], next: r.NextToken };
+  });
+  for (const s of subnets) {
+    const tags = tagMap(s.Tags);
+    if (owned(tags, target)) add({ type: "aws_subnet", importId: s.SubnetId!, attributes: withName({ id: s.SubnetId, vpc_id: s.VpcId, cidr_block: s.CidrBlock }, tags) });
+  }
+  const groupsOfSecurity = await pages(async (token) => {
+    const r = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: byTag, NextToken: token }));
+    return { items: r.SecurityGroups ?? [], next: r.NextToken };
+  });
+  for (const g of groupsOfSecurity) {
+    const tags = tagMap(g.Tags);
+    if (!owned(tags, target)) continue;
+    const type = g.GroupName === "default" ? "aws_default_security_group" : "aws_security_group";
+    add({ type, importId: g.GroupId!, attributes: withName({ id: g.GroupId, vpc_id: g.VpcId, name: g.GroupName }, tags) });
+  }
+  const rules = await pages(async (token) => {
+    const r = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: byTag, NextToken: token }));
+    return { items: r.SecurityGroupRules ?? [], next: r.NextToken };
+  });
+  for (const rule of rules) {
+    const tags = tagMap(rule.Tags);
+    if (!owned(tags, target)) continue;
+    add({
+      type: rule.IsEgress ? "aws_vpc_security_group_egress_rule" : "aws_vpc_security_group_ingress_rule",
+      importId: rule.SecurityGroupRuleId!,
+      attributes: withName(
+        {
+          id: rule.SecurityGroupRuleId,
+          security_group_id: rule.GroupId,
+          ip_protocol: rule.IpProtocol,
+          from_port: rule.FromPort === undefined ? undefined : String(rule.FromPort),
+          to_port: rule.ToPort === undefined ? undefined : String(rule.ToPort),
+          cidr_ipv4: rule.CidrIpv4,
+          referenced_security_group_id: rule.ReferencedGroupInfo?.GroupId,
+          prefix_list_id: rule.PrefixListId,
+        },
+        tags,
+      ),
+    });
+  }
+  const tables = await pages(async (token) => {
+    const r = await ec2.send(new DescribeRouteTablesCommand({ Filters: byTag, NextToken: token }));
+    return { items: r.RouteTables ?? [], next: r.NextToken };
+  });
+  for (const t of tables) {
+    const tags = tagMap(t.Tags);
+    if (!owned(tags, target)) continue;
+    add({ type: "aws_route_table", importId: t.RouteTableId!, attributes: withName({ id: t.RouteTableId, vpc_id: t.VpcId }, tags) });
+    for (const route of t.Routes ?? []) {
+      // Routes the table came with, and those a gateway endpoint adds, are not Terraform's aws_route.
+      if (route.Origin !== "CreateRoute" || route.GatewayId?.startsWith("vpce-") || route.GatewayId === "local") continue;
+      const destination = route.DestinationCidrBlock ?? route.DestinationIpv6CidrBlock ?? route.DestinationPrefixListId;
+      if (!destination) continue;
+      add({
+        type: "aws_route",
+        importId: `${t.RouteTableId}_${destination}`,
+        attributes: {
+          route_table_id: t.RouteTableId!,
+          ...(route.DestinationCidrBlock ? { destination_cidr_block: route.DestinationCidrBlock } : {}),
+          ...(route.DestinationPrefixListId ? { destination_prefix_list_id: route.DestinationPrefixListId } : {}),
+        },
+      });
+    }
+    for (const association of t.Associations ?? []) {
+      if (association.Main || !association.SubnetId || association.AssociationState?.State === "disassociated") continue;
+      add({
+        type: "aws_route_table_association",
+        importId: `${association.SubnetId}/${t.RouteTableId}`,
+        aliases: association.RouteTableAssociationId ? [association.RouteTableAssociationId] : [],
+        attributes: { id: association.RouteTableAssociationId ?? "", route_table_id: t.RouteTableId!, subnet_id: association.SubnetId },
+      });
+    }
+  }
+  const peerings = await pages(async (token) => {
+    const r = await ec2.send(new DescribeVpcPeeringConnectionsCommand({ Filters: byTag, NextToken: token }));
+    return { items: r.VpcPeeringConnections ?? [], next: r.NextToken };
+  });
+  for (const p of peerings) {
+    const tags = tagMap(p.Tags);
+    if (["deleted", "rejected", "failed", "expired"].includes(p.Status?.Code ?? "")) ignored.add(p.VpcPeeringConnectionId!);
+    else if (!owned(tags, target)) continue;
+    else
+      add({
+      type: "aws_vpc_peering_connection",
+      importId: p.VpcPeeringConnectionId!,
+      attributes: withName({ id: p.VpcPeeringConnectionId, vpc_id: p.RequesterVpcInfo?.VpcId, peer_vpc_id: p.AccepterVpcInfo?.VpcId }, tags),
+    });
+  }
+  const endpoints = await pages(async (token) => {
+    const r = await ec2.send(new DescribeVpcEndpointsCommand({ Filters: byTag, NextToken: token }));
+    return { items: r.VpcEndpoints ?? [], next: r.NextToken };
+  });
+  for (const e of endpoints) {
+    const tags = tagMap(e.Tags);
+    if (["deleted", "deleting"].includes(String(e.State ?? "").toLowerCase())) ignored.add(e.VpcEndpointId!);
+    else if (owned(tags, target)) add({ type: "aws_vpc_endpoint", importId: e.VpcEndpointId!, attributes: withName({ id: e.VpcEndpointId, vpc_id: e.VpcId, service_name: e.ServiceName }, tags) });
+  }
+  const flowLogs = await pages(async (token) => {
+    const r = await ec2.send(new DescribeFlowLogsCommand({ Filter: byTag, NextToken: token }));
+    return { items: r.FlowLogs ?? [], next: r.NextToken };
+  });
+  for (const f of flowLogs) {
+    const tags = tagMap(f.Tags);
+    if (owned(tags, target)) add({ type: "aws_flow_log", importId: f.FlowLogId!, attributes: withName({ id: f.FlowLogId, vpc_id: f.ResourceId }, tags) });
+  }
+  const natGateways = await pages(async (token) => {
+    const r = await ec2.send(new DescribeNatGatewaysCommand({ Filter: byTag, NextToken: token }));
+    return { items: r.NatGateways ?? [], next: r.NextToken };
+  });
+  for (const n of natGateways) {
+    const tags = tagMap(n.Tags);
+    if (["deleted", "deleting", "failed"].includes(n.State ?? "")) ignored.add(n.NatGatewayId!);
+    else if (owned(tags, target)) add({ type: "aws_nat_gateway", importId: n.NatGatewayId!, attributes: withName({ id: n.NatGatewayId, subnet_id: n.SubnetId }, tags) });
+  }
+  for (const g of (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: byTag }))).InternetGateways ?? []) {
+    const tags = tagMap(g.Tags);
+    if (owned(tags, target)) add({ type: "aws_internet_gateway", importId: g.InternetGatewayId!, attributes: withName({ id: g.InternetGatewayId, vpc_id: g.Attachments?.[0]?.VpcId }, tags) });
+  }
+  const templates = await pages(async (token) => {
+    const r = await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: byTag, NextToken: token }));
+    return { items: r.LaunchTemplates ?? [], next: r.NextToken };
+  });
+  for (const t of templates) {
+    const tags = tagMap(t.Tags);
+    if (owned(tags, target)) add({ type: "aws_launch_template", importId: t.LaunchTemplateId!, attributes: withName({ id: t.LaunchTemplateId, name: t.LaunchTemplateName }, tags) });
+  }
+
+  // Load balancers, target groups and their listeners: tags come from DescribeTags, 20 ARNs at a time.
+  const tagsOf = async (arns: string[]): Promise<Map<string, Record<string, string>>> => {
+    const result = new Map<string, Record<string, string>>();
+    for (let i = 0; i < arns.length; i += 20) {
+      const r = await elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+      for (const d of r.TagDescriptions ?? []) result.set(d.ResourceArn!, tagMap(d.Tags));
+    }
+    return result;
+  };
+  const loadBalancers = await pages(async (token) => {
+    const r = await elb.send(new DescribeLoadBalancersCommand({ Marker: token }));
+    return { items: r.LoadBalancers ?? [], next: r.NextMarker };
+  });
+  const lbTags = await tagsOf(loadBalancers.map((l) => l.LoadBalancerArn!));
+  for (const l of loadBalancers.filter((x) => owned(lbTags.get(x.LoadBalancerArn!) ?? {}, target))) {
+    add({ type: "aws_lb", importId: l.LoadBalancerArn!, attributes: withName({ id: l.LoadBalancerArn, arn: l.LoadBalancerArn, name: l.LoadBalancerName }, lbTags.get(l.LoadBalancerArn!)!) });
+    const listeners = await pages(async (token) => {
+      const r = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: l.LoadBalancerArn, Marker: token }));
+      return { items: r.Listeners ?? [], next: r.NextMarker };
+    });
+    for (const listener of listeners) {
+      add({ type: "aws_lb_listener", importId: listener.ListenerArn!, attributes: { id: listener.ListenerArn!, arn: listener.ListenerArn!, load_balancer_arn: l.LoadBalancerArn!, port: String(listener.Port) } });
+    }
+  }
+  const targetGroups = await pages(async (token) => {
+    const r = await elb.send(new DescribeTargetGroupsCommand({ Marker: token }));
+    return { items: r.TargetGroups ?? [], next: r.NextMarker };
+  });
+  const tgTags = await tagsOf(targetGroups.map((t) => t.TargetGroupArn!));
+  for (const t of targetGroups.filter((x) => owned(tgTags.get(x.TargetGroupArn!) ?? {}, target))) {
+    add({ type: "aws_lb_target_group", importId: t.TargetGroupArn!, attributes: withName({ id: t.TargetGroupArn, arn: t.TargetGroupArn, name: t.TargetGroupName }, tgTags.get(t.TargetGroupArn!)!) });
+  }
+
+  // IAM: the Tagging API does not return roles; list them and read each one's tags.
+  const roles = await pages(async (token) => {
+    const r = await iam.send(new ListRolesCommand({ Marker: token }));
+    return { items: r.Roles ?? [], next: r.IsTruncated ? r.Marker : undefined };
+  });
+  for (const role of roles) {
+    const tags = tagMap((await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName }))).Tags);
+    if (!owned(tags, target)) continue;
+    add({ type: "aws_iam_role", importId: role.RoleName!, aliases: [role.Arn!], attributes: withName({ id: role.RoleName, name: role.RoleName, arn: role.Arn }, tags) });
+    for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role.RoleName }))).AttachedPolicies ?? []) {
+      add({ type: "aws_iam_role_policy_attachment", importId: `${role.RoleName}/${p.PolicyArn}`, attributes: { role: role.RoleName!, policy_arn: p.PolicyArn! } });
+    }
+    for (const name of (await iam.send(new ListRolePoliciesCommand({ RoleName: role.RoleName }))).PolicyNames ?? []) {
+      add({ type: "aws_iam_role_policy", importId: `${role.RoleName}:${name}`, attributes: { role: role.RoleName!, name } });
+    }
+  }
+  const profiles = await pages(async (token) => {
+    const r = await iam.send(new ListInstanceProfilesCommand({ Marker: token }));
+    return { items: r.InstanceProfiles ?? [], next: r.IsTruncated ? r.Marker : undefined };
+  });
+  const ownedRoles = new Set(found.filter((f) => f.type === "aws_iam_role").map((f) => f.importId));
+  for (const p of profiles) {
+    // A profile is the environment's by its own tags, or (where the tags cannot be read, as in
+    // the emulator, which lacks ListInstanceProfileTags) by holding one of the environment's roles.
+    let mine = (p.Roles ?? []).some((r) => ownedRoles.has(r.RoleName!));
+    let tags: Record<string, string> = {};
+    try {
+      tags = tagMap((await iam.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: p.InstanceProfileName }))).Tags);
+      mine = owned(tags, target);
+    } catch (e) {
+      const unimplemented = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || /Deserialization error/.test((e as Error).message);
+      if (!unimplemented) throw e;
+    }
+    if (mine) add({ type: "aws_iam_instance_profile", importId: p.InstanceProfileName!, aliases: [p.Arn!], attributes: withName({ id: p.InstanceProfileName, name: p.InstanceProfileName, arn: p.Arn }, tags) });
+  }
+
+  // Everything else the Tagging API knows by the owner tags: log groups and alarms, and any kind
+  // the calls above missed, which is listed as unknown rather than dropped.
+  const tagged = await pages(async (token) => {
+    const r = await tagging.send(
+      new GetResourcesCommand({
+        PaginationToken: token || undefined,
+        TagFilters: [
+          { Key: OWNER_TAGS.project, Values: [target.project] },
+          { Key: OWNER_TAGS.environment, Values: [target.environment] },
+        ],
+      }),
+    );
+    return { items: r.ResourceTagMappingList ?? [], next: r.PaginationToken || undefined };
+  });
+  const seen = new Set(found.flatMap((f) => [f.importId, ...(f.aliases ?? []), f.attributes.id, f.attributes.arn].filter(Boolean)));
+  const unknownKinds: UnknownKind[] = [];
+  for (const mapping of tagged) {
+    const arn = mapping.ResourceARN!;
+    const tags = tagMap(mapping.Tags);
+    const [, , service, , , ...rest] = arn.split(":");
+    const resource = rest.join(":");
+    if (service === "logs" && resource.startsWith("log-group:")) {
+      const name = resource.slice("log-group:".length).replace(/:\*$/, "");
+      add({ type: "aws_cloudwatch_log_group", importId: name, aliases: [arn], attributes: withName({ id: name, name, arn }, tags) });
+    } else if (service === "cloudwatch" && resource.startsWith("alarm:")) {
+      const name = resource.slice("alarm:".length);
+      add({ type: "aws_cloudwatch_metric_alarm", importId: name, aliases: [arn], attributes: withName({ id: name, alarm_name: name, arn }, tags) });
+    } else {
+      const id = resource.split("/").pop() ?? resource;
+      // Network interfaces belong to the instances, endpoints and load balancers that made them.
+      if (!seen.has(arn) && !seen.has(id) && !ignored.has(id) && !resource.startsWith("network-interface/")) unknownKinds.push({ arn });
+    }
+  }
+  return { found, unknownKinds };
+}
