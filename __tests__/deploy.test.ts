@@ -17,7 +17,7 @@ function fakeTerraform(dir: string): { env: NodeJS.ProcessEnv; marks: string } {
       "#!/bin/bash",
       'case "$1" in',
       "  init) exit 0 ;;",
-      `  apply) echo "$*" > "${marks}.args"`,
+      `  apply) echo "$*" > "${marks}.args"; cat orphan-imports.tf.json > "${marks}.imports" 2>/dev/null || echo none > "${marks}.imports"`,
       `    trap 'echo interrupted >> "${marks}"; sleep 1; echo state-saved >> "${marks}"; exit 1' INT`,
       `    echo started >> "${marks}"`,
       '    for i in $(seq 1 "${FAKE_APPLY_TICKS:-300}"); do sleep 0.1; done',
@@ -71,6 +71,39 @@ describe("npm run deploy", () => {
     const unknown = run(["staging"]);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/stack "staging" is not among the synthesized stacks \(.*verification.*\); name one of them, or set PROXY_CONFIG to its environment file/);
+    expect(fs.existsSync(`${marks}.args`)).toBe(false);
+  });
+});
+
+describe("npm run deploy --imports", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
+
+  it("adds the sweep's import blocks to that apply only, and passes the other options on", () => {
+    const { env, marks } = fakeTerraform(dir);
+    const blocks = { import: [{ to: "aws_vpc.ProxyVpc_5F460B27", id: "vpc-1" }] };
+    const file = path.join(dir, "verification.orphans.tf.json");
+    fs.writeFileSync(file, JSON.stringify(blocks));
+    const adopt = run(["verification", "--imports", file, "-auto-approve"], { ...env, FAKE_APPLY_TICKS: "1" });
+    expect(adopt.status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(`${marks}.imports`, "utf8"))).toEqual(blocks);
+    expect(fs.readFileSync(`${marks}.args`, "utf8").trim()).toBe("apply -lock-timeout=5m -auto-approve");
+    const next = run(["verification"], { ...env, FAKE_APPLY_TICKS: "1" });
+    expect(next.status).toBe(0);
+    expect(fs.readFileSync(`${marks}.imports`, "utf8").trim()).toBe("none");
+  });
+
+  it("refuses a file that is not import blocks before Terraform runs", () => {
+    const { env, marks } = fakeTerraform(dir);
+    const file = path.join(dir, "notes.json");
+    fs.writeFileSync(file, JSON.stringify({ resource: {} }));
+    const r = run(["verification", "--imports", file], env);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`--imports = "${file}" holds something other than import blocks ({"import": [{"to": ..., "id": ...}]}); give the file npm run orphans wrote`);
     expect(fs.existsSync(`${marks}.args`)).toBe(false);
   });
 });

@@ -60,6 +60,17 @@ describe("a proxy fleet", () => {
     expect(group.target_group_arns).toEqual([expect.stringMatching(/^\$\{aws_lb_target_group\.\w+\.arn\}$/)]);
   });
 
+  it("tags the group with the environment's owner tags (default tags do not reach a group), given to its proxies too", () => {
+    const tags = Object.fromEntries(one("aws_autoscaling_group").tag.map((t: any) => [t.key, [t.value, t.propagate_at_launch]]));
+    expect(tags).toEqual({
+      Project: ["proxy-over-peering", true],
+      Environment: ["verification", true],
+      ManagedBy: ["cdktf", true],
+      Name: ["verification-proxy", true],
+    });
+    expect(parsed.provider.aws[0].default_tags[0].tags).toEqual({ Project: "proxy-over-peering", Environment: "verification", ManagedBy: "cdktf" });
+  });
+
   it("launches proxies with IMDSv2, an encrypted gp3 root volume, the proxy role and the same squid.conf as the single proxy", () => {
     const template = one("aws_launch_template");
     expect(template.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 });

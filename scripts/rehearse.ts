@@ -35,9 +35,10 @@ import { TerraformState } from "../tools/orphans";
 
 const ROOT = path.join(__dirname, "..");
 const STEP_TIMEOUT_MS = 10 * 60 * 1000;
-/** Completed creations before Ctrl-C, and before the kill: early enough that much is still to do. */
+/** Completed creations before Ctrl-C: early, so that much is still to do. */
 const INTERRUPT_AFTER = 20;
-const KILL_AFTER = 30;
+/** The share of the stack's resources created before the kill: late, so that the slow kinds (load balancers, groups) are among the orphans. */
+const KILL_AT_SHARE = 0.75;
 
 class PhaseFailure extends Error {}
 
@@ -317,9 +318,11 @@ async function main(): Promise<number> {
 
     let stale: string | undefined;
     await phase("kill", async () => {
+      const stack = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+      const killAfter = Math.floor(KILL_AT_SHARE * Object.values(stack.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0));
       const [command, args] = node("deploy.ts", env.name, "-auto-approve", "-no-color");
-      const r = await runInterrupted(command, [...args], { env: deployEnv, log, after: KILL_AFTER, signal: "SIGKILL" });
-      if (r.stoppedInMs === undefined) throw new PhaseFailure(`the deploy ended before ${KILL_AFTER} creations (exit ${r.code}):\n${tail(r.stdout + r.stderr)}`);
+      const r = await runInterrupted(command, [...args], { env: deployEnv, log, after: killAfter, signal: "SIGKILL" });
+      if (r.stoppedInMs === undefined) throw new PhaseFailure(`the deploy ended before ${killAfter} creations (exit ${r.code}):\n${tail(r.stdout + r.stderr)}`);
       const { body } = await api("get-object", env.state.bucket, lockKey);
       if (!body) throw new PhaseFailure("a killed apply left no lock: it cannot have held one");
       stale = JSON.parse(body).ID;
@@ -332,6 +335,9 @@ async function main(): Promise<number> {
       console.log(
         `  the sweep found ${found} of ${s.orphans.length} orphans (${s.orphans.length === 0 ? "-" : ((100 * found) / s.orphans.length).toFixed(0)}%, target 100%), ${s.extra.length} reported wrongly, ${s.unplaced} without an address, ${s.unknownKinds} of unknown kinds`,
       );
+      const kinds = new Map<string, number>();
+      for (const o of s.orphans) kinds.set(o.split(" ")[0], (kinds.get(o.split(" ")[0]) ?? 0) + 1);
+      console.log(`  orphans by kind: ${[...kinds].map(([k, n]) => `${k.replace(/^aws_/, "")} ${n}`).join(", ")}`);
       if (s.orphans.length === 0) throw new PhaseFailure("the killed apply left no orphans: the kill came too late to prove the sweep");
       const problems = [...s.missed.map((m) => `missed ${m}`), ...s.extra.map((e) => `reported but not an orphan: ${e}`)];
       if (s.unplaced > 0) problems.push(`${s.unplaced} orphans got no address, so the import blocks cannot adopt them`);

@@ -1,0 +1,225 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { sweepCoverage } from "../proof/rehearsal";
+import { importsFileProblem } from "../tools/deploy-options";
+import { FoundResource, importBlocks, placeOrphans, stateKeys, SynthesizedStack, TerraformState, unknownToState } from "../tools/orphans";
+
+const ROOT = path.join(__dirname, "..");
+
+/** A state holding the proxy VPC and its route table, and one route of the table. */
+const STATE: TerraformState = {
+  resources: [
+    { mode: "managed", type: "aws_vpc", name: "ProxyVpc", instances: [{ attributes: { id: "vpc-p", cidr_block: "10.0.0.0/24", tags: { Name: "v-proxy" } } }] },
+    { mode: "managed", type: "aws_route_table", name: "ProxyTable", instances: [{ attributes: { id: "rtb-p", vpc_id: "vpc-p" } }] },
+    {
+      mode: "managed",
+      type: "aws_route",
+      name: "ToApp",
+      instances: [{ attributes: { id: "r-rtb-p1080289494", route_table_id: "rtb-p", destination_cidr_block: "192.168.0.0/24" } }],
+    },
+    { mode: "managed", type: "aws_iam_role_policy_attachment", name: "Ssm", instances: [{ attributes: { id: "role-2024", role: "v-proxy", policy_arn: "arn:aws:iam::aws:policy/A" } }] },
+    { mode: "managed", type: "aws_route_table_association", name: "Assoc", instances: [{ attributes: { id: "rtbassoc-1", subnet_id: "subnet-p", route_table_id: "rtb-p" } }] },
+    { mode: "data", type: "aws_partition", name: "Partition", instances: [{ attributes: { id: "aws", partition: "aws" } }] },
+  ],
+};
+
+/** The synthesized stack: two VPCs with a table each, routes between them, and two policy attachments of one role. */
+const STACK: SynthesizedStack = {
+  resource: {
+    aws_vpc: {
+      ProxyVpc: { cidr_block: "10.0.0.0/24", tags: { Name: "v-proxy" } },
+      AppVpc: { cidr_block: "192.168.0.0/24", tags: { Name: "v-app" } },
+      ServiceVpc: { cidr_block: "172.16.0.0/24", tags: { Name: "v-service" } },
+    },
+    aws_route_table: {
+      ProxyTable: { vpc_id: "${aws_vpc.ProxyVpc.id}" },
+      AppTable: { vpc_id: "${aws_vpc.AppVpc.id}" },
+      ServiceTable: { vpc_id: "${aws_vpc.ServiceVpc.id}" },
+    },
+    aws_route: {
+      ToApp: { route_table_id: "${aws_route_table.ProxyTable.id}", destination_cidr_block: "192.168.0.0/24" },
+      AppToProxy: { route_table_id: "${aws_route_table.AppTable.id}", destination_cidr_block: "10.0.0.0/24" },
+      ServiceToProxy: { route_table_id: "${aws_route_table.ServiceTable.id}", destination_cidr_block: "10.0.0.0/24" },
+    },
+    aws_iam_role_policy_attachment: {
+      Ssm: { role: "${aws_iam_role.Proxy.name}", policy_arn: "arn:${data.aws_partition.Partition.partition}:iam::aws:policy/A" },
+      Agent: { role: "${aws_iam_role.Proxy.name}", policy_arn: "arn:${data.aws_partition.Partition.partition}:iam::aws:policy/B" },
+    },
+    aws_instance: {
+      Twins: { count: 2, tags: { Name: "twin" } },
+    },
+  },
+};
+
+const found = (type: string, importId: string, attributes: Record<string, string>, aliases?: string[]): FoundResource => ({ type, importId, attributes, aliases });
+
+describe("unknownToState", () => {
+  it("keeps what the state does not hold, by id, ARN, alias or the composite key a type's import takes", () => {
+    const all = [
+      found("aws_vpc", "vpc-p", {}),
+      found("aws_vpc", "vpc-a", {}),
+      found("aws_route", "rtb-p_192.168.0.0/24", {}),
+      found("aws_route", "rtb-p_172.16.0.0/24", {}),
+      found("aws_iam_role_policy_attachment", "v-proxy/arn:aws:iam::aws:policy/A", {}),
+      found("aws_iam_role_policy_attachment", "v-proxy/arn:aws:iam::aws:policy/B", {}),
+      found("aws_route_table_association", "subnet-x/rtb-p", {}, ["rtbassoc-1"]),
+      found("aws_route_table_association", "subnet-y/rtb-p", {}, ["rtbassoc-2"]),
+      // The same id under another type is not the same resource.
+      found("aws_route_table", "vpc-p", {}),
+    ];
+    expect(unknownToState(all, STATE).map((f) => f.importId)).toEqual(["vpc-a", "rtb-p_172.16.0.0/24", "v-proxy/arn:aws:iam::aws:policy/B", "subnet-y/rtb-p", "vpc-p"]);
+  });
+
+  it("counts only managed resources of the state, not data sources", () => {
+    expect(stateKeys(STATE).has("aws_partition|aws")).toBe(false);
+    expect(stateKeys(STATE).has("aws_vpc|vpc-p")).toBe(true);
+  });
+
+  it("treats a missing state as empty: everything found is an orphan", () => {
+    expect(unknownToState([found("aws_vpc", "vpc-p", {})], {})).toHaveLength(1);
+  });
+});
+
+describe("placeOrphans", () => {
+  it("places a resource by its identifying settings, and its children once it is placed", () => {
+    const orphans = [
+      // The route comes first: its table is placed only in the first pass, the route in the second.
+      found("aws_route", "rtb-a_10.0.0.0/24", { route_table_id: "rtb-a", destination_cidr_block: "10.0.0.0/24" }),
+      found("aws_route_table", "rtb-a", { vpc_id: "vpc-a" }),
+      found("aws_vpc", "vpc-a", { cidr_block: "192.168.0.0/24", "tags.Name": "v-app" }),
+    ];
+    expect(placeOrphans(orphans, STACK, STATE).map((o) => o.address)).toEqual(["aws_route.AppToProxy", "aws_route_table.AppTable", "aws_vpc.AppVpc"]);
+  });
+
+  it("reads references to data sources from the state, and treats unknown references as wildcards", () => {
+    const attachment = found("aws_iam_role_policy_attachment", "v-proxy/arn:aws:iam::aws:policy/B", { role: "v-proxy", policy_arn: "arn:aws:iam::aws:policy/B" });
+    expect(placeOrphans([attachment], STACK, STATE)[0].address).toBe("aws_iam_role_policy_attachment.Agent");
+    // Without the partition in the state, the policy's own name still tells the two apart.
+    expect(placeOrphans([attachment], STACK, {})[0].address).toBe("aws_iam_role_policy_attachment.Agent");
+  });
+
+  it("leaves an orphan without an address when a setting differs, when two candidates tie, or when only counted resources fit", () => {
+    const strange = found("aws_vpc", "vpc-x", { cidr_block: "10.9.0.0/16", "tags.Name": "v-app" });
+    // Two routes to 10.0.0.0/24 from tables whose ids are unknown: a tie.
+    const tied = found("aws_route", "rtb-q_10.0.0.0/24", { route_table_id: "rtb-q", destination_cidr_block: "10.0.0.0/24" });
+    const twin = found("aws_instance", "i-1", { "tags.Name": "twin" });
+    expect(placeOrphans([strange, tied, twin], STACK, STATE).map((o) => o.address)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("never places two orphans on one address, nor on one the state already holds", () => {
+    const a = found("aws_vpc", "vpc-1", { cidr_block: "192.168.0.0/24", "tags.Name": "v-app" });
+    const b = found("aws_vpc", "vpc-2", { cidr_block: "192.168.0.0/24", "tags.Name": "v-app" });
+    const again = found("aws_vpc", "vpc-3", { cidr_block: "10.0.0.0/24", "tags.Name": "v-proxy" });
+    expect(placeOrphans([a, b, again], STACK, STATE).map((o) => o.address)).toEqual(["aws_vpc.AppVpc", undefined, undefined]);
+  });
+
+  it("needs at least one agreeing setting: a resource that says nothing is not placed", () => {
+    expect(placeOrphans([found("aws_vpc", "vpc-1", {})], STACK, STATE)[0].address).toBeUndefined();
+  });
+});
+
+describe("importBlocks", () => {
+  it("writes one block per placed orphan, sorted by address, and none for the others", () => {
+    const blocks = importBlocks([
+      { resource: found("aws_vpc", "vpc-a", {}), address: "aws_vpc.AppVpc" },
+      { resource: found("aws_vpc", "vpc-x", {}) },
+      { resource: found("aws_route", "rtb-a_10.0.0.0/24", {}), address: "aws_route.AppToProxy" },
+    ]);
+    expect(blocks).toEqual({
+      import: [
+        { to: "aws_route.AppToProxy", id: "rtb-a_10.0.0.0/24" },
+        { to: "aws_vpc.AppVpc", id: "vpc-a" },
+      ],
+    });
+    expect(importsFileProblem(writeTemp(JSON.stringify(blocks)))).toBeUndefined();
+  });
+});
+
+function writeTemp(text: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "imports-")), "imports.tf.json");
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe("importsFileProblem", () => {
+  it.each([
+    ["a missing file", undefined, /cannot be read \(ENOENT\)/],
+    ["text that is not JSON", "import {", /is not JSON/],
+    ["JSON of another shape", JSON.stringify({ resource: {} }), /holds something other than import blocks/],
+    ["blocks without an id", JSON.stringify({ import: [{ to: "aws_vpc.a" }] }), /holds something other than import blocks/],
+  ])("refuses %s", (_what, text, message) => {
+    const file = text === undefined ? path.join(os.tmpdir(), "no-such-imports.tf.json") : writeTemp(text);
+    expect(importsFileProblem(file)).toMatch(message);
+  });
+});
+
+describe("sweepCoverage", () => {
+  const emulator = {
+    aws_vpc: ["vpc-p", "vpc-a"],
+    aws_route: ["rtb-p_192.168.0.0/24", "rtb-a_10.0.0.0/24"],
+    aws_iam_role_policy_attachment: ["v-proxy/arn:aws:iam::aws:policy/A"],
+  };
+
+  it("takes the true orphans from the emulator minus the state, and finds none missed when the sweep reports them all", () => {
+    const swept = [
+      { type: "aws_vpc", importId: "vpc-a" },
+      { type: "aws_route", importId: "rtb-a_10.0.0.0/24" },
+    ];
+    expect(sweepCoverage(emulator, STATE, swept)).toEqual({ orphans: ["aws_route rtb-a_10.0.0.0/24", "aws_vpc vpc-a"], missed: [], extra: [] });
+  });
+
+  it("names the orphans the sweep missed and what it reported wrongly", () => {
+    const swept = [
+      { type: "aws_vpc", importId: "vpc-a" },
+      { type: "aws_vpc", importId: "vpc-p" },
+    ];
+    expect(sweepCoverage(emulator, STATE, swept)).toEqual({ orphans: ["aws_route rtb-a_10.0.0.0/24", "aws_vpc vpc-a"], missed: ["aws_route rtb-a_10.0.0.0/24"], extra: ["aws_vpc vpc-p"] });
+  });
+});
+
+describe("npm run orphans: bad input, before any AWS call", () => {
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "orphans.ts"), ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        HOME: fs.mkdtempSync(path.join(os.tmpdir(), "home-")),
+        AWS_CONFIG_FILE: "/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+        AWS_EC2_METADATA_DISABLED: "true",
+        ...env,
+      },
+    });
+
+  it("refuses an unknown environment, naming the known ones", () => {
+    const r = run(["staging"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^environment = "staging" is not one of the environments \(verification-fleet, verification\) in config\/; name one of them, or set PROXY_CONFIG to its file$/);
+  });
+
+  it("asks for an environment when none is given", () => {
+    const r = run([]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe("npm run orphans needs an environment: npm run orphans -- <environment>, one of verification-fleet, verification");
+  });
+
+  it("says how to provide credentials when there are none, with no stack trace", () => {
+    const r = run(["verification"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^AWS credentials: none found while reading the state s3:\/\/proxy-over-peering-tfstate-example\/proxy-over-peering\/verification\/terraform\.tfstate\. Set AWS_PROFILE/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("refuses an environment file without a region, naming the setting", () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "verification.json"), "utf8"));
+    delete raw.region;
+    const file = writeTemp(JSON.stringify(raw));
+    const r = run(["verification"], { PROXY_CONFIG: file });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/`region`/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
