@@ -27,7 +27,7 @@ function fakeTerraform(dir: string): { env: NodeJS.ProcessEnv; marks: string } {
     ].join("\n"),
     { mode: 0o755 },
   );
-  return { env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, CDKTF_OUTDIR: path.join(dir, "out"), PROXY_STATE_DIR: path.join(dir, "state"), PROXY_CONFIG: "", CHECKPOINT_DISABLE: "1" }, marks };
+  return { env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, CDKTF_OUTDIR: path.join(dir, "out"), PROXY_STATE_DIR: path.join(dir, "state"), PROXY_CONFIG: "", CHECKPOINT_DISABLE: "1", AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: path.join(dir, "none"), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "none"), AWS_PROFILE: "", AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "" }, marks };
 }
 
 const deploy = (args: string[], env: NodeJS.ProcessEnv) => spawn(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
@@ -51,6 +51,9 @@ describe("npm run deploy", () => {
     expect(fs.readFileSync(marks, "utf8").split("\n")).toEqual(["started", "interrupted", "state-saved", ""]);
     expect(stderr).toMatch(/SIGTERM: Terraform is stopping after the resources in progress; waiting for it to save the state and release the lock/);
     expect(stderr).toMatch(/Terraform has stopped \(exit 1\)/);
+    // Then the orphan sweep looks for creates that were cut off; here it has no credentials and says so.
+    expect(stderr).toMatch(/Looking for resources whose creation was under way when Terraform stopped/);
+    expect(stderr).toMatch(/AWS credentials: none found[\s\S]*The sweep could not run; run npm run orphans -- verification before you deploy again\./);
     expect(fs.readFileSync(`${marks}.args`, "utf8").trim()).toBe("apply -lock-timeout=5m -auto-approve");
   });
 

@@ -15,6 +15,7 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { environmentFiles, loadEnvironments } from "../lib/config";
 import { importsFileProblem, lockTimeoutProblem } from "../tools/deploy-options";
 
 const ROOT = path.join(__dirname, "..");
@@ -79,11 +80,31 @@ async function main(): Promise<number> {
   const code = await new Promise<number>((resolve) => apply.on("exit", (c, s) => resolve(c ?? (s ? 128 : 1))));
   if (interrupted) {
     console.error(
-      `Terraform has stopped (exit ${code}). Unless it reported an error saving the state or releasing the lock, both are done: run npm run deploy -- ${stack} again to finish. Otherwise see "When a deploy is interrupted" in the README.`,
+      `Terraform has stopped (exit ${code}). Unless it reported an error saving the state or releasing the lock, both are done. Otherwise see "When a deploy is interrupted" in the README.`,
     );
+    sweepAfterInterrupt(stack!);
     return code === 0 ? 130 : code;
   }
   return code;
+}
+
+/**
+ * An interrupt cancels the API calls in flight: a create that AWS carried out but whose answer
+ * never arrived leaves a resource the state does not know ("Error: creating ...: context
+ * canceled"). So after an interrupt the orphan sweep runs (read-only) and says how to adopt what it
+ * finds. Bootstrap stacks are not swept: they hold one bucket whose name says whose it is.
+ */
+function sweepAfterInterrupt(stack: string): void {
+  const files = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(ROOT, "config"));
+  if (!loadEnvironments(files).some((e) => e.name === stack)) {
+    console.error(`Run npm run deploy -- ${stack} again to finish.`);
+    return;
+  }
+  console.error("Looking for resources whose creation was under way when Terraform stopped (npm run orphans, read-only):");
+  const sweep = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "orphans.ts"), stack], { stdio: ["ignore", "inherit", "inherit"] });
+  if (sweep.status === 0) console.error(`None: run npm run deploy -- ${stack} again to finish.`);
+  else if (sweep.status === 2) console.error(`Finish with the import blocks above, so that they are adopted, not created twice.`);
+  else console.error(`The sweep could not run; run npm run orphans -- ${stack} before you deploy again.`);
 }
 
 main().then((code) => process.exit(code));
