@@ -21,6 +21,8 @@ import { Peer, SecurityGroup } from "../constructs/security-group";
 import { ServiceServer } from "../constructs/service-server";
 import { ServiceSide } from "../constructs/service-side";
 import { StateBucket } from "../constructs/state-bucket";
+import { PrivateNatEgress } from "../constructs/private-nat-egress";
+import { TransitGatewayHub } from "../constructs/transit-gateway-hub";
 import { testFlowLogs } from "./helpers/stack";
 
 const AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
@@ -89,10 +91,31 @@ const linkProps = (scope: Construct, app: AppVpcLinkProps["app"]): AppVpcLinkPro
   bypass: ["169.254.169.254"],
 });
 
+const hub = (scope: Construct) => new TransitGatewayHub(scope, "Hub", { environment: "test" });
+const tgwLink = (scope: Construct, existingVpc: NonNullable<AppVpcLinkProps["app"]["existing"]>): AppVpcLinkProps => {
+  const props = linkProps(scope, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false, existing: existingVpc });
+  const h = hub(scope);
+  return { ...props, connect: { kind: "transitGateway", hub: h, proxyAttachment: h.attachProxyVpc(props.proxyNetwork, ["subnet-p"], ["172.16.0.0/24"]), destinations: ["172.16.0.0/24"] } };
+};
+
 /** [file, what is wrong, how to build it, the message]. */
 const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
   ["app-vpc-link.ts", "an app server in an existing VPC", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" }, appServer: { instanceType: "t3.medium", amiParameter: AL2023, rootVolumeSizeGiB: 30, detailedMonitoring: true } })), /AppVpcLink app: an existing VPC gets no app server/],
   ["app-vpc-link.ts", "a created VPC without subnets", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false })), /AppVpcLink app: a created VPC needs subnets/],
+  ["app-vpc-link.ts", "a VPC of another account on a Transit Gateway", (s) => void new AppVpcLink(s, "L", tgwLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", accountId: "111122223333", attachmentSubnetIds: ["subnet-0123456789abcdef0"] })), /AppVpcLink app: a VPC of another account attaches to a Transit Gateway only through a resource share/],
+  ["app-vpc-link.ts", "an existing VPC on a Transit Gateway without attachment subnets", (s) => void new AppVpcLink(s, "L", tgwLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" })), /AppVpcLink app: an existing VPC needs attachmentSubnetIds/],
+  ["app-server.ts", "a proxy and direct destinations at once", (s) => void new AppServer(s, "A", { environment: "test", appName: "app", network: network(s, "App", "192.168.0.0/24"), proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 }, direct: [{ name: "svc", cidr: "172.16.0.0/24", ports: [80] }], bypass: [], ...server(s) }), /AppServer A: give a proxy or direct destinations, not both/],
+  ["transit-gateway-hub.ts", "an ASN for an existing gateway", (s) => void new TransitGatewayHub(s, "Hub", { environment: "test", existingId: "tgw-0123456789abcdef0", amazonSideAsn: 64600 }), /amazonSideAsn is for a new Transit Gateway; an existing one \(tgw-0123456789abcdef0\) keeps its own/],
+  ["transit-gateway-hub.ts", "the proxy VPC attached twice", (s) => {
+    const h = hub(s);
+    const proxy = network(s, "Proxy", "10.0.0.0/24");
+    h.attachProxyVpc(proxy, proxy.subnetIds, ["172.16.0.0/24"]);
+    h.attachProxyVpc(proxy, proxy.subnetIds, ["172.16.0.0/24"]);
+  }, /TransitGatewayHub Hub: the proxy VPC is attached already/],
+  ["transit-gateway-hub.ts", "a malformed destination", (s) => void hub(s).attachProxyVpc(network(s, "Proxy", "10.0.0.0/24"), ["subnet-p"], ["172.16.0.1/24"]), /TransitGatewayHub Hub: destination "172\.16\.0\.1\/24" has host bits set/],
+  ["transit-gateway-hub.ts", "an attachment without subnets", (s) => void hub(s).attachAppVpc("App", network(s, "App", "192.168.0.0/24"), []), /TransitGatewayHub Hub: app needs at least one subnet for its attachment/],
+  ["private-nat-egress.ts", "an attachment subnet in a zone without a NAT gateway", (s) => void new PrivateNatEgress(s, "N", { environment: "test", network: network(s, "Proxy", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }] }), attachmentSubnets: [{ availabilityZone: "ap-northeast-1c", cidr: "10.0.0.240/28" }], destinations: ["172.16.0.0/24"] }), /PrivateNatEgress N: no NAT gateway in ap-northeast-1c for the attachment subnet 10\.0\.0\.240\/28; give proxy a subnet in that zone/],
+  ["private-nat-egress.ts", "an attachment subnet inside a NAT subnet", (s) => void new PrivateNatEgress(s, "N", { environment: "test", network: network(s, "Proxy", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }] }), attachmentSubnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/28" }], destinations: ["172.16.0.0/24"] }), /attachment subnet 10\.0\.0\.0\/28 must lie in 10\.0\.0\.0\/24 apart from the NAT gateways' subnets/],
   ["bootstrap-stack.ts", "a relative state path", () => void new BootstrapStack(Testing.app(), "state-b", { bucketName: "b-test", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "p", statePath: "state/state-b.tfstate" }), /statePath "state\/state-b\.tfstate" is relative, so Terraform would put the state in the stack's synthesis folder/],
   ["direct-connect-attachment.ts", "a destination inside the proxy VPC", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: ["10.0.0.0/25"], routing: "static" }), /destination 10\.0\.0\.0\/25 overlaps the proxy VPC 10\.0\.0\.0\/24/],
   ["direct-connect-attachment.ts", "static routing without destinations", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: [], routing: "static" }), /static routing needs at least one destination/],

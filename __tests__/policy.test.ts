@@ -3,6 +3,8 @@ import * as path from "path";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { Ec2TransitGateway } from "@cdktf/provider-aws/lib/ec2-transit-gateway";
+import { Ec2TransitGatewayVpcAttachment } from "@cdktf/provider-aws/lib/ec2-transit-gateway-vpc-attachment";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate, LaunchTemplateConfig } from "@cdktf/provider-aws/lib/launch-template";
@@ -131,6 +133,31 @@ describe("every rule has a compliant and a non-compliant case", () => {
       (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: true, protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 } }),
       (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: false } }),
       /health_check\.enabled is false/,
+    ],
+    [
+      "PX-TGW-NO-DEFAULT-ROUTE-TABLE",
+      (s) => void new Ec2TransitGateway(s, "T", { defaultRouteTableAssociation: "disable", defaultRouteTablePropagation: "disable" }),
+      (s) => void new Ec2TransitGateway(s, "T", { defaultRouteTableAssociation: "disable" }),
+      /default_route_table_propagation is not off \(AWS's default is on\)/,
+    ],
+    [
+      "PX-TGW-NO-DEFAULT-ROUTE-TABLE",
+      (s) =>
+        void new Ec2TransitGatewayVpcAttachment(s, "A", {
+          transitGatewayId: "tgw-1",
+          vpcId: "vpc-1",
+          subnetIds: ["subnet-1"],
+          transitGatewayDefaultRouteTableAssociation: false,
+          transitGatewayDefaultRouteTablePropagation: false,
+        }),
+      (s) => void new Ec2TransitGatewayVpcAttachment(s, "A", { transitGatewayId: "tgw-1", vpcId: "vpc-1", subnetIds: ["subnet-1"] }),
+      /transit_gateway_default_route_table_association and transit_gateway_default_route_table_propagation are not off/,
+    ],
+    [
+      "PX-TGW-NO-AUTO-ACCEPT",
+      (s) => void new Ec2TransitGateway(s, "T", { autoAcceptSharedAttachments: "disable" }),
+      (s) => void new Ec2TransitGateway(s, "T", { autoAcceptSharedAttachments: "enable" }),
+      /auto_accept_shared_attachments is enable/,
     ],
     [
       "PX-ASG-MULTI-AZ",

@@ -1,3 +1,4 @@
+import type { Ec2TransitGatewayVpcAttachment } from "@cdktf/provider-aws/lib/ec2-transit-gateway-vpc-attachment";
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
 import type { AppVpcConfig } from "../lib/config";
@@ -8,8 +9,22 @@ import type { InstanceRole } from "./instance-role";
 import { Network, NetworkProps } from "./network";
 import type { INetwork } from "./network-ref";
 import { Peering } from "./peering";
+import { routesTo } from "./routes";
+import type { TransitGatewayHub } from "./transit-gateway-hub";
 import type { IProxyEndpoint } from "./proxy-server";
 import { serverSettings } from "./server";
+
+/** An app VPC's way to the proxy VPC: a peering, or an attachment to a Transit Gateway hub. */
+export type AppVpcConnection =
+  | { readonly kind: "peering" }
+  | {
+      readonly kind: "transitGateway";
+      readonly hub: TransitGatewayHub;
+      /** The proxy VPC's attachment, which the proxy VPC's routes to the hub wait for. */
+      readonly proxyAttachment: Ec2TransitGatewayVpcAttachment;
+      /** What the app VPC sends to the hub: the services' blocks, or the proxy's addresses. */
+      readonly destinations: readonly string[];
+    };
 
 /** Props of {@link AppVpcLink}. */
 export interface AppVpcLinkProps {
@@ -19,8 +34,15 @@ export interface AppVpcLinkProps {
   readonly app: AppVpcConfig;
   /** The proxy VPC, the other side of the peering. */
   readonly proxyNetwork: INetwork;
-  /** The proxy that an app server's setting points at. */
-  readonly proxy: IProxyEndpoint;
+  /** The proxy that an app server's setting points at. @default none: the app server reaches the services directly (private NAT egress) */
+  readonly proxy?: IProxyEndpoint;
+  /**
+   * How the app VPC reaches the proxy VPC.
+   * @default a peering, as in the original
+   */
+  readonly connect?: AppVpcConnection;
+  /** The services, which an app server without a proxy reaches directly. */
+  readonly services?: readonly { readonly name: string; readonly cidr: string; readonly ports: readonly number[] }[];
   /** What a created VPC shares with the environment's other VPCs: region and flow logs. */
   readonly networkDefaults: Pick<NetworkProps, "region" | "flowLogs">;
   /** The provider settings of the stack (region, tags, emulator), for another account's provider. */
@@ -33,20 +55,24 @@ export interface AppVpcLinkProps {
 
 /**
  * One app VPC's link to the proxy: the VPC (created, or an existing one, perhaps in another
- * account with a provider that assumes a role there), its peering with the proxy VPC and both
- * directions of routes, and the Windows app server where one is configured.
+ * account with a provider that assumes a role there), its peering with the proxy VPC or its
+ * attachment to a Transit Gateway hub, both directions of routes, and the Windows app server
+ * where one is configured.
  */
 export class AppVpcLink extends Construct {
   /** The app VPC. */
   public readonly network: INetwork;
-  /** The peering with the proxy VPC. */
-  public readonly peering: Peering;
+  /** The peering with the proxy VPC, when connected by peering. */
+  public readonly peering?: Peering;
+  /** The Transit Gateway attachment, when connected through the hub. */
+  public readonly attachment?: Ec2TransitGatewayVpcAttachment;
   /** The app server, where one is configured. */
   public readonly appServer?: AppServer;
 
   constructor(scope: Construct, id: string, props: AppVpcLinkProps) {
     super(scope, id);
     const { app } = props;
+    const connect = props.connect ?? { kind: "peering" };
     const name = vpcName(props.environment, app.name);
     if (app.existing && app.appServer) {
       throw new Error(`AppVpcLink ${app.name}: an existing VPC gets no app server; remove appServer or let the project create the VPC`);
@@ -62,8 +88,14 @@ export class AppVpcLink extends Construct {
         ? new AwsProvider(this, "Provider", { ...props.providerDefaults, alias: `app_${app.name.replace(/-/g, "_")}`, assumeRole: [{ roleArn }] })
         : undefined;
       this.network = new ExistingNetwork(this, constructIds.linkVpc, { name, vpcId, cidr: app.cidr, routeTableIds, accountId, provider });
-      // An existing VPC, perhaps in another account, is asked by the proxy VPC.
-      this.peering = new Peering(this, constructIds.linkPeering, { requester: props.proxyNetwork, accepter: this.network });
+      if (connect.kind === "peering") {
+        // An existing VPC, perhaps in another account, is asked by the proxy VPC.
+        this.peering = new Peering(this, constructIds.linkPeering, { requester: props.proxyNetwork, accepter: this.network });
+      } else {
+        if (accountId !== undefined) throw new Error(`AppVpcLink ${app.name}: a VPC of another account attaches to a Transit Gateway only through a resource share, which this project does not build`);
+        if (!app.existing.attachmentSubnetIds?.length) throw new Error(`AppVpcLink ${app.name}: an existing VPC needs attachmentSubnetIds for its Transit Gateway attachment`);
+        this.attachment = this.attach(connect, app.existing.attachmentSubnetIds, props.proxyNetwork);
+      }
     } else {
       // App servers run Windows and install nothing from Amazon Linux repositories: no S3 endpoint.
       this.network = new Network(this, constructIds.linkVpc, {
@@ -74,18 +106,35 @@ export class AppVpcLink extends Construct {
         enableSessionManagerEndpoints: app.sessionManagerEndpoints,
         enableS3Endpoint: false,
       });
-      // A VPC we create asks for the peering.
-      this.peering = new Peering(this, constructIds.linkPeering, { requester: this.network, accepter: props.proxyNetwork });
+      if (connect.kind === "peering") {
+        // A VPC we create asks for the peering.
+        this.peering = new Peering(this, constructIds.linkPeering, { requester: this.network, accepter: props.proxyNetwork });
+      } else {
+        this.attachment = this.attach(connect, this.network.subnetIds, props.proxyNetwork);
+      }
       if (app.appServer) {
         this.appServer = new AppServer(this, constructIds.linkServer, {
           environment: props.environment,
           appName: app.name,
           network: this.network,
           proxy: props.proxy,
+          direct: props.proxy ? undefined : props.services,
           bypass: props.bypass,
           ...serverSettings({ ...app.appServer, role: props.serverRole }),
         });
       }
     }
+  }
+
+  /**
+   * Attaches the app VPC to the hub and routes both ways through it: the app VPC's tables send the
+   * destinations to the Transit Gateway, the proxy VPC's tables send the app VPC's block back.
+   */
+  private attach(connect: Extract<AppVpcConnection, { kind: "transitGateway" }>, subnetIds: readonly string[], proxyNetwork: INetwork): Ec2TransitGatewayVpcAttachment {
+    const attachment = connect.hub.attachAppVpc(this.node.id, this.network, subnetIds);
+    const target = { transitGatewayId: connect.hub.transitGatewayId };
+    routesTo(this, "TransitGatewayRoutes", this.network, connect.destinations, target, [attachment]);
+    routesTo(this, "ProxyVpcRoutes", proxyNetwork, [this.network.cidr], target, [connect.proxyAttachment]);
+    return attachment;
   }
 }

@@ -1,19 +1,22 @@
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { EnvironmentConfig, firstServicePort, loadBalancerAddresses, proxyPrivateIp, servicePorts, stateKey } from "../lib/config";
+import { outermostBlocks } from "../lib/cidr";
+import { EnvironmentConfig, firstServicePort, loadBalancerAddresses, portNumbers, proxyPrivateIp, runsProxy, servicePorts, stateKey } from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, ownerTags, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
-import { AppVpcLink } from "./app-vpc-link";
+import { AppVpcConnection, AppVpcLink } from "./app-vpc-link";
 import { FlowLogRole } from "./flow-log-role";
 import { InstanceRole } from "./instance-role";
 import { Network, NetworkProps } from "./network";
+import { PrivateNatEgress } from "./private-nat-egress";
 import { ProjectStack } from "./project-stack";
 import { ProxyFleet } from "./proxy-fleet";
 import { IProxy, ProxyServer } from "./proxy-server";
 import { serverSettings } from "./server";
 import { ServiceSide } from "./service-side";
+import { TransitGatewayHub } from "./transit-gateway-hub";
 
 /** Configures where a stack keeps its state; `emulator` is set in emulator mode only. */
 export type StateBackendFactory = (stack: TerraformStack, config: EnvironmentConfig, emulator?: EmulatorSettings) => void;
@@ -58,8 +61,12 @@ export class EnvironmentStack extends ProjectStack {
   public readonly proxyNetwork: Network;
   /** The app VPCs' links, by app VPC name. */
   public readonly appLinks: ReadonlyMap<string, AppVpcLink>;
-  /** The proxy: one instance, or a fleet behind a load balancer. */
-  public readonly proxy: IProxy;
+  /** The proxy: one instance, or a fleet behind a load balancer; none with private NAT egress. */
+  public readonly proxy?: IProxy;
+  /** The Transit Gateway hub, when app VPCs connect through one. */
+  public hub?: TransitGatewayHub;
+  /** The private NAT gateways, with privateNat egress. */
+  public privateNat?: PrivateNatEgress;
   /** The service side. */
   public readonly serviceSide: ServiceSide;
 
@@ -77,7 +84,8 @@ export class EnvironmentStack extends ProjectStack {
 
     const serverRole = new InstanceRole(this, "InstanceRole", { name: roleNames.instance(config.name) });
     // The proxy alone ships a log: it alone gets the CloudWatch agent's policy.
-    const proxyRole = new InstanceRole(this, "ProxyRole", { name: roleNames.proxy(config.name), extraManagedPolicies: ["CloudWatchAgentServerPolicy"] });
+    // Only a proxy needs the CloudWatch agent's policy; with private NAT egress none runs.
+    const proxyRole = runsProxy(config) ? new InstanceRole(this, "ProxyRole", { name: roleNames.proxy(config.name), extraManagedPolicies: ["CloudWatchAgentServerPolicy"] }) : undefined;
     const networkDefaults: Pick<NetworkProps, "region" | "flowLogs"> = {
       region: config.region,
       flowLogs: { role: new FlowLogRole(this, "FlowLogRole", { name: roleNames.flowLogs(config.name), vpcNamePrefix: vpcName(config.name, "") }), retentionInDays: config.logRetentionDays },
@@ -90,7 +98,9 @@ export class EnvironmentStack extends ProjectStack {
       cidr: proxyVpc.cidr,
       subnets: proxyVpc.subnets,
       enableSessionManagerEndpoints: proxyVpc.sessionManagerEndpoints,
-      extraInterfaceEndpoints: proxyVpc.sessionManagerEndpoints ? ["logs"] : [],
+      // The proxy installs Squid from S3 and ships its log; NAT gateways need neither.
+      enableS3Endpoint: runsProxy(config),
+      extraInterfaceEndpoints: proxyVpc.sessionManagerEndpoints && runsProxy(config) ? ["logs"] : [],
     });
     const proxyProps = {
       environment: config.name,
@@ -99,19 +109,23 @@ export class EnvironmentStack extends ProjectStack {
       destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s) })),
       port: config.proxy.port,
       accessLogRetentionDays: config.logRetentionDays,
-      ...serverSettings({ ...config.proxy, role: proxyRole }),
+      ...serverSettings({ ...config.proxy, role: proxyRole! }),
     };
     const fleet = config.proxy.fleet;
-    this.proxy = fleet
-      ? new ProxyFleet(this, constructIds.proxy, {
-          ...proxyProps,
-          ...fleet,
-          size: fleet.size ?? Math.max(2, config.proxyVpc.subnets.length),
-          loadBalancerAddresses: loadBalancerAddresses(config),
-          groupTags: ownerTags(config.project, config.name, config.tags),
-        })
-      : new ProxyServer(this, constructIds.proxy, { ...proxyProps, privateIp: proxyPrivateIp(config) });
+    if (runsProxy(config)) {
+      this.proxy = fleet
+        ? new ProxyFleet(this, constructIds.proxy, {
+            ...proxyProps,
+            ...fleet,
+            size: fleet.size ?? Math.max(2, config.proxyVpc.subnets.length),
+            loadBalancerAddresses: loadBalancerAddresses(config),
+            groupTags: ownerTags(config.project, config.name, config.tags),
+          })
+        : new ProxyServer(this, constructIds.proxy, { ...proxyProps, privateIp: proxyPrivateIp(config) });
+    }
+    const connect = this.connectTransitGateway(config);
 
+    const services = config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: portNumbers(s) }));
     const links = new Map<string, AppVpcLink>();
     for (const app of config.appVpcs) {
       const link = new AppVpcLink(this, constructIds.appLink(app.name), {
@@ -119,13 +133,17 @@ export class EnvironmentStack extends ProjectStack {
         app,
         proxyNetwork: this.proxyNetwork,
         proxy: this.proxy,
+        connect,
+        services,
         networkDefaults,
         providerDefaults,
         serverRole,
         bypass: config.proxyBypass,
       });
       links.set(app.name, link);
-      new TerraformOutput(this, outputNames.appPeeringId(app.name), { value: link.peering.peeringConnectionId, description: `Peering between app VPC ${app.name} and the proxy VPC` });
+      if (link.peering) {
+        new TerraformOutput(this, outputNames.appPeeringId(app.name), { value: link.peering.peeringConnectionId, description: `Peering between app VPC ${app.name} and the proxy VPC` });
+      }
       if (link.appServer) {
         new TerraformOutput(this, outputNames.appServerId(app.name), {
           value: link.appServer.server.instance.id,
@@ -147,6 +165,16 @@ export class EnvironmentStack extends ProjectStack {
 
     suppressByPath(this, config.policySuppressions);
 
+    if (this.hub) {
+      new TerraformOutput(this, outputNames.transitGatewayId, { value: this.hub.transitGatewayId, description: "The Transit Gateway that the app VPCs and the proxy VPC attach to" });
+    }
+    if (this.privateNat) {
+      new TerraformOutput(this, outputNames.natGatewayAddresses, {
+        value: [...this.privateNat.natGateways.values()].map((n) => n.privateIp),
+        description: "The private NAT gateways' addresses: the sources the service sees",
+      });
+    }
+    if (!this.proxy) return;
     new TerraformOutput(this, outputNames.proxyAddress, {
       value: this.proxy.host,
       description: fleet ? "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)" : "The proxy's fixed private address",
@@ -156,6 +184,30 @@ export class EnvironmentStack extends ProjectStack {
     }
     new TerraformOutput(this, outputNames.proxyUrl, { value: this.proxy.proxyUrl, description: "The proxy setting for app servers" });
     new TerraformOutput(this, outputNames.proxyAccessLogGroup, { value: this.proxy.accessLogGroupName, description: "CloudWatch Logs group with Squid's access log" });
+  }
+
+  /**
+   * With a Transit Gateway: the hub, the proxy VPC's attachment (in the proxy subnets for Squid;
+   * in subnets of their own, with a private NAT gateway per zone, for privateNat) and how the app
+   * VPCs connect. Undefined with peering.
+   */
+  private connectTransitGateway(config: EnvironmentConfig): AppVpcConnection | undefined {
+    const c = config.connectivity;
+    if (c.type !== "transitGateway") return undefined;
+    this.hub = new TransitGatewayHub(this, constructIds.transitGateway, { environment: config.name, existingId: c.transitGatewayId, amazonSideAsn: c.amazonSideAsn });
+    let destinations: string[];
+    let attachmentSubnetIds: string[];
+    if (this.proxy) {
+      // App VPCs reach the proxy's addresses only; the proxy relays from there.
+      destinations = this.proxy.addresses.map((a) => `${a}/32`);
+      attachmentSubnetIds = this.proxyNetwork.subnetIds;
+    } else {
+      destinations = outermostBlocks(config.services.map((s) => s.cidr));
+      this.privateNat = new PrivateNatEgress(this, constructIds.privateNat, { environment: config.name, network: this.proxyNetwork, attachmentSubnets: c.attachmentSubnets ?? [], destinations });
+      attachmentSubnetIds = this.privateNat.attachmentSubnetIds;
+    }
+    const proxyAttachment = this.hub.attachProxyVpc(this.proxyNetwork, attachmentSubnetIds, destinations);
+    return { kind: "transitGateway", hub: this.hub, proxyAttachment, destinations };
   }
 
   private addServiceSideOutputs(config: EnvironmentConfig): void {

@@ -1,10 +1,10 @@
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { VpcPeeringConnection } from "@cdktf/provider-aws/lib/vpc-peering-connection";
 import { VpcPeeringConnectionAccepterA } from "@cdktf/provider-aws/lib/vpc-peering-connection-accepter";
-import { TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { cidrsOverlap } from "../lib/cidr";
 import type { INetwork } from "./network-ref";
+import { routesTo } from "./routes";
 
 /** Props of {@link Peering}. */
 export interface PeeringProps {
@@ -81,23 +81,7 @@ export class Peering extends Construct {
           tags: { Name: `${requester.name}-to-${accepter.name}` },
         }).id
       : this.peeringConnectionId;
-    this.requesterRoutes = this.routes("RequesterRoutes", requester, requesterDestinations, this.peeringConnectionId);
-    this.accepterRoutes = this.routes("AccepterRoutes", accepter, accepterDestinations, acceptedId);
-  }
-
-  private routes(id: string, side: INetwork, destinations: readonly string[], peeringId: string): Route[] {
-    const scope = new Construct(this, id);
-    const key = (destination: string) => destination.replace(/[./]/g, "_");
-    const common = (destination: string) => ({ destinationCidrBlock: destination, vpcPeeringConnectionId: peeringId, provider: side.provider });
-    const tables = side.routeTables;
-    if ("lookedUp" in tables) {
-      return [...new Set(destinations)].map((destination) => {
-        const each = TerraformIterator.fromList(tables.lookedUp);
-        return new Route(scope, `EachTable-${key(destination)}`, { forEach: each, routeTableId: each.value, ...common(destination) });
-      });
-    }
-    return tables.known.flatMap((table) =>
-      [...new Set(destinations)].map((destination) => new Route(scope, `${table.key}-${key(destination)}`, { routeTableId: table.id, ...common(destination) })),
-    );
+    this.requesterRoutes = routesTo(this, "RequesterRoutes", requester, requesterDestinations, { vpcPeeringConnectionId: this.peeringConnectionId });
+    this.accepterRoutes = routesTo(this, "AccepterRoutes", accepter, accepterDestinations, { vpcPeeringConnectionId: acceptedId });
   }
 }

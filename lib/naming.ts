@@ -56,6 +56,8 @@ export const constructIds = {
   proxyVpc: "ProxyVpc",
   appLink: (app: string) => `App-${app}`,
   serviceSide: "ServiceSide",
+  transitGateway: "TransitGateway",
+  privateNat: "PrivateNat",
   /** Inside an app link: the VPC, the peering and the app server. */
   linkVpc: "Vpc",
   linkPeering: "Peering",
@@ -81,6 +83,8 @@ export const outputNames = {
   appServerId: (app: string) => `app_server_${app}_id`,
   vpnGatewayId: "vpn_gateway_id",
   dxGatewayAssociationId: "dx_gateway_association_id",
+  transitGatewayId: "transit_gateway_id",
+  natGatewayAddresses: "nat_gateway_addresses",
 };
 
 /** The state key of an environment: `<keyPrefix>/<environment>/terraform.tfstate`. */
@@ -111,6 +115,18 @@ export function orphanImportsFile(stateDir: string, environment: string): string
 /** The local state file of a bootstrap stack inside the local state folder. */
 export function bootstrapStateFile(stateDir: string, stack: string): string {
   return `${stateDir.replace(/[\\/]+$/, "")}/${stack}.tfstate`;
+}
+
+/** Names of the Transit Gateway variant's resources: the hub, its tables and attachments, and the private NAT egress. */
+export function transitGatewayNames(environment: string) {
+  return {
+    gateway: `${environment}-hub`,
+    appsTable: `${environment}-hub-apps`,
+    proxyTable: `${environment}-hub-proxy`,
+    attachment: (vpcName: string) => `${vpcName}-attachment`,
+    natGateway: (zone: string) => `${environment}-proxy-nat-${zone}`,
+    attachmentSubnet: (zone: string) => `${environment}-proxy-attachment-${zone}`,
+  };
 }
 
 /** Names of a proxy fleet's resources (load balancer and target group names take at most 32 characters). */

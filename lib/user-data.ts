@@ -157,3 +157,11 @@ export function renderAppServerUserData(settings: WindowsProxySettings): string 
     "The app server's user data",
   );
 }
+
+/**
+ * Windows without a proxy (private NAT egress): the services are reached by address, so the user
+ * data only says so, which keeps the instance's user data explicit in review.
+ */
+export function renderDirectAppServerUserData(): string {
+  return ["<powershell>", "# App server: the services are reached directly; a private NAT gateway in the proxy VPC relays. No proxy setting.", "</powershell>", ""].join("\n");
+}

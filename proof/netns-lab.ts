@@ -80,6 +80,7 @@ export interface Lab {
 export function proxySquidConf(env: EnvironmentConfig): string {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), "e2e-synth-")) });
   const stack = new EnvironmentStack(app, env.name, { config: env, stateBackend: (s) => void new LocalBackend(s, {}) });
+  if (!stack.proxy) throw new Error(`${env.name} runs no Squid proxy (connectivity.egress is privateNat); the Squid lab needs one`);
   return stack.proxy.squidConf;
 }
 

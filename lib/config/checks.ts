@@ -99,7 +99,8 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
     }
   });
 
-  issues.push(...(env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)));
+  issues.push(...connectivityIssues(env));
+  if (env.connectivity.egress !== "privateNat") issues.push(...(env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)));
 
   const ends = new Set(flowEnds(env));
   env.expectedFlows.forEach((flow, i) => {
@@ -124,6 +125,92 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
       path: ["proxyBypass"],
       message: "leaves out 169.254.169.254; Windows agents would send instance metadata requests to the proxy, which refuses them. Add it",
     });
+  }
+  return issues;
+}
+
+/** How app VPCs reach the proxy VPC: settings that fit the chosen way, and zones a NAT gateway serves. */
+function connectivityIssues(env: EnvironmentConfig): Issue[] {
+  const issues: Issue[] = [];
+  const c = env.connectivity;
+  const at = (...path: (string | number)[]) => ["connectivity", ...path];
+  if (c.type === "peering") {
+    if (c.egress === "privateNat") {
+      issues.push({
+        path: at("egress"),
+        message:
+          'is "privateNat" with peering, which cannot work: peering is not transitive, so a NAT gateway in the proxy VPC never sees the app VPCs\' traffic to the services (AWS drops it at the peering). Use "squid", or set connectivity.type to "transitGateway"',
+      });
+    }
+    for (const key of ["transitGatewayId", "amazonSideAsn", "attachmentSubnets"] as const) {
+      if (c[key] !== undefined) issues.push({ path: at(key), message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it, or set connectivity.type to "transitGateway"' });
+    }
+    env.appVpcs.forEach((a, i) => {
+      if (a.existing?.attachmentSubnetIds) issues.push({ path: ["appVpcs", i, "existing", "attachmentSubnetIds"], message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it' });
+    });
+    return issues;
+  }
+
+  if (c.transitGatewayId !== undefined && c.amazonSideAsn !== undefined) {
+    issues.push({ path: at("amazonSideAsn"), message: "is set for an existing Transit Gateway (transitGatewayId), whose ASN is its own; remove it" });
+  }
+  env.appVpcs.forEach((a, i) => {
+    if (!a.existing) return;
+    if (a.existing.accountId !== undefined) {
+      issues.push({
+        path: ["appVpcs", i, "existing", "accountId"],
+        message:
+          "is another account, which a Transit Gateway reaches only through a resource share (AWS RAM) and an accepted attachment there; the project does not build those yet. Attach that VPC by hand and leave it out, or use connectivity.type \"peering\"",
+      });
+    }
+    if (!a.existing.attachmentSubnetIds) {
+      issues.push({ path: ["appVpcs", i, "existing", "attachmentSubnetIds"], message: "is missing; the Transit Gateway attachment needs the VPC's subnets, one per zone, such as [\"subnet-0123456789abcdef0\"]" });
+    }
+  });
+
+  if (c.egress === "squid") {
+    if (c.attachmentSubnets !== undefined) {
+      issues.push({ path: at("attachmentSubnets"), message: 'is for privateNat egress; with "squid" the Transit Gateway attaches to the proxy subnets (proxyVpc.subnets). Remove it' });
+    }
+    return issues;
+  }
+
+  // privateNat: no proxy runs.
+  if (env.proxy.fleet) issues.push({ path: ["proxy", "fleet"], message: 'is set, but with egress "privateNat" no proxy runs (the NAT gateways relay); remove it, or use egress "squid"' });
+  if (!c.attachmentSubnets) {
+    issues.push({
+      path: at("attachmentSubnets"),
+      message:
+        'is missing; with "privateNat" the Transit Gateway attaches to subnets of their own, one per zone (a /28 each), whose route table sends the services to the NAT gateway of the same zone, such as [{ "availabilityZone": "' +
+        `${env.proxyVpc.subnets[0].availabilityZone}", "cidr": "..." }]`,
+    });
+    return issues;
+  }
+  const natZones = new Set(env.proxyVpc.subnets.map((s) => s.availabilityZone));
+  c.attachmentSubnets.forEach((s, i) => {
+    const path = at("attachmentSubnets", i);
+    if (!s.availabilityZone.startsWith(env.region)) issues.push({ path: [...path, "availabilityZone"], message: `is not in the environment's region ${env.region}; use a zone such as ${env.region}a` });
+    if (!cidrContains(env.proxyVpc.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `is not inside the proxy VPC's block ${env.proxyVpc.cidr}; the attachment subnets are part of the proxy VPC` });
+    env.proxyVpc.subnets.forEach((p, j) => {
+      if (cidrsOverlap(p.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `overlaps \`proxyVpc.subnets[${j}].cidr\` ${p.cidr}; the attachment subnets need blocks of their own` });
+    });
+    c.attachmentSubnets!.slice(0, i).forEach((o, j) => {
+      if (o.availabilityZone === s.availabilityZone) issues.push({ path: [...path, "availabilityZone"], message: `is the zone of attachmentSubnets[${j}]; give one attachment subnet per zone` });
+      if (cidrsOverlap(o.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `overlaps attachmentSubnets[${j}] (${o.cidr}); subnets need disjoint blocks` });
+    });
+  });
+  // Each zone an attachment uses needs a NAT gateway there, so that a flow stays in its zone.
+  const attachmentZones: { path: (string | number)[]; zone: string }[] = [
+    ...c.attachmentSubnets.map((s, i) => ({ path: at("attachmentSubnets", i, "availabilityZone"), zone: s.availabilityZone })),
+    ...env.appVpcs.flatMap((a, i) => (a.subnets ?? []).map((s, j) => ({ path: ["appVpcs", i, "subnets", j, "availabilityZone"], zone: s.availabilityZone }))),
+  ];
+  for (const { path, zone } of attachmentZones) {
+    if (!natZones.has(zone)) {
+      issues.push({
+        path,
+        message: `is ${zone}, where a Transit Gateway attachment sits but proxyVpc.subnets has no subnet for a NAT gateway (it has ${[...natZones].join(", ")}); add a proxy subnet in ${zone}`,
+      });
+    }
   }
   return issues;
 }

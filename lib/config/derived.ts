@@ -37,7 +37,12 @@ export function proxyPrivateIp(env: EnvironmentConfig): string {
 
 /** The ends an expected flow may name: the proxy, the stand-in service, and app VPCs with a server. */
 export function flowEnds(env: EnvironmentConfig): string[] {
-  return ["proxy", ...(env.serviceSide.type === "peeredVpc" ? ["service"] : []), ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name)];
+  return [...(runsProxy(env) ? ["proxy"] : []), ...(env.serviceSide.type === "peeredVpc" ? ["service"] : []), ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name)];
+}
+
+/** True when a Squid proxy runs: always but with privateNat egress, where NAT gateways relay instead. */
+export function runsProxy(env: EnvironmentConfig): boolean {
+  return env.connectivity.egress !== "privateNat";
 }
 
 /** The load balancer's fixed address in each proxy subnet of a fleet: the configured ones, or each subnet's default host. */

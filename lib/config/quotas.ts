@@ -36,7 +36,8 @@ function usages(env: EnvironmentConfig): Usage[] {
   const serviceBlocks = outermostBlocks(env.services.map((s) => s.cidr)).length;
   const relays = new Set(env.services.flatMap((s) => portNumbers(s).map((p) => `${s.cidr} ${p}`))).size;
   return [
-    { quota: QUOTAS.peeringsPerVpc, count: env.appVpcs.length + (peered ? 1 : 0), path: ["appVpcs"], what: "peerings of the proxy VPC" },
+    // Over a Transit Gateway the app VPCs need no peering (an attachment each, of 5,000 per gateway).
+    { quota: QUOTAS.peeringsPerVpc, count: (env.connectivity.type === "peering" ? env.appVpcs.length : 0) + (peered ? 1 : 0), path: ["appVpcs"], what: "peerings of the proxy VPC" },
     { quota: QUOTAS.routesPerRouteTable, count: env.appVpcs.length + (staticRoutes ? serviceBlocks : 0), path: ["appVpcs"], what: "routes in each route table of the proxy VPC" },
     { quota: QUOTAS.rulesPerSecurityGroup, count: env.appVpcs.length, path: ["appVpcs"], what: "inbound rules in the proxy's security group" },
     { quota: QUOTAS.rulesPerSecurityGroup, count: relays + 2, path: ["services"], what: "outbound rules in the proxy's security group" },

@@ -172,6 +172,9 @@ const existingVpc = z
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: "is not an IAM role ARN such as arn:aws:iam::111122223333:role/name" })
       .optional()
       .describe("With accountId: a role in that account that accepts the peering and adds the routes there."),
+    attachmentSubnetIds: unique(z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: "is not a subnet id such as subnet-0123456789abcdef0" })).min(1), "subnet")
+      .optional()
+      .describe("With a Transit Gateway: the VPC's subnets (one per zone) that its attachment uses."),
   })
   .describe("An app VPC that already exists: only the peering, its routes and the proxy's rules are added.");
 
@@ -248,6 +251,32 @@ const serviceSide = z
   })
   .describe("How the proxy VPC reaches the external service.");
 
+const connectivity = z
+  .strictObject({
+    type: z
+      .enum(["peering", "transitGateway"], { message: 'must be "peering" or "transitGateway"' })
+      .describe('"peering": each app VPC is peered with the proxy VPC; "transitGateway": app VPCs and the proxy VPC attach to a Transit Gateway.'),
+    egress: z
+      .enum(["squid", "privateNat"], { message: 'must be "squid" or "privateNat"' })
+      .default("squid")
+      .describe(
+        '"squid": the Squid proxy relays (domain and address allowlist, access log); "privateNat": a private NAT gateway in each proxy subnet\'s zone translates app traffic to its own address (layer 4 only; Transit Gateway only).',
+      ),
+    transitGatewayId: z
+      .string()
+      .regex(/^tgw-[0-9a-f]{8,17}$/, { message: "is not a Transit Gateway id such as tgw-0123456789abcdef0" })
+      .optional()
+      .describe("An existing Transit Gateway to attach to. Default: the project creates one, with its default route table association and propagation off."),
+    amazonSideAsn: z.number().int().min(64512).max(4294967294).optional().describe("The private ASN of a Transit Gateway the project creates. Default: Amazon's."),
+    attachmentSubnets: z
+      .array(subnet)
+      .min(1, { message: "is empty; give one subnet per zone for the Transit Gateway's attachment" })
+      .optional()
+      .describe("With privateNat: the proxy VPC's subnets for the Transit Gateway attachment, one per zone (a /28 is enough), apart from the NAT gateways' subnets (proxyVpc.subnets)."),
+  })
+  .default({ type: "peering", egress: "squid" })
+  .describe("How app VPCs reach the proxy VPC. Default: peering with the Squid proxy, as in the original.");
+
 const bucketName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
@@ -302,8 +331,9 @@ export const environmentShape = z
       .describe(
         "How long VPC flow logs and Squid's access log (the record of who went where) are kept in CloudWatch Logs, in days. Below 365 needs a policySuppressions entry for PX-LOGS-RETENTION that says why.",
       ),
+    connectivity,
     proxyVpc: vpc.describe("The VPC with the CIDR that the Direct Connect provider dictates."),
-    proxy,
+    proxy: proxy.prefault({}).describe("The Squid forward proxy in the proxy VPC (all settings have defaults; unused with privateNat egress)."),
     appVpcs: z.array(appVpc).min(1, { message: "is empty; give at least one app VPC" }),
     serviceSide,
     services: z.array(service).min(1, { message: "is empty; give at least one service destination" }),
@@ -352,3 +382,5 @@ export type VpcConfig = EnvironmentConfig["proxyVpc"];
 export type ServiceSideConfig = EnvironmentConfig["serviceSide"];
 /** A service destination. */
 export type ServiceConfig = EnvironmentConfig["services"][number];
+/** How app VPCs reach the proxy VPC. */
+export type ConnectivityConfig = EnvironmentConfig["connectivity"];

@@ -1,5 +1,5 @@
 /**
- * The rules of the policy pack, grouped by service (ec2, vpc, iam, logs, elb, autoscaling, s3) as cdk-nag groups them. Pure: nothing here
+ * The rules of the policy pack, grouped by service (ec2, vpc, tgw, iam, logs, elb, autoscaling, s3) as cdk-nag groups them. Pure: nothing here
  * loads cdktf, so the environment schema can list the rule ids.
  */
 import { PolicyRule } from "../rule";
@@ -22,6 +22,8 @@ import { bucketPreventDestroy } from "./s3/bucket-prevent-destroy";
 import { bucketPublicAccessBlock } from "./s3/bucket-public-access-block";
 import { bucketTlsOnly } from "./s3/bucket-tls-only";
 import { bucketVersioning } from "./s3/bucket-versioning";
+import { transitGatewayNoAutoAccept } from "./tgw/no-auto-accept";
+import { transitGatewayNoDefaultRouteTable } from "./tgw/no-default-route-table";
 import { defaultSecurityGroupClosed } from "./vpc/default-security-group-closed";
 import { vpcFlowLogs } from "./vpc/vpc-flow-logs";
 
@@ -37,6 +39,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   describedSecurityGroups,
   defaultSecurityGroupClosed,
   vpcFlowLogs,
+  transitGatewayNoDefaultRouteTable,
+  transitGatewayNoAutoAccept,
   iamNoWildcardWrite,
   logRetentionMinimum,
   internalLoadBalancers,
