@@ -18,6 +18,7 @@ import {
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVolumesCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
   DescribeVpcsCommand,
@@ -353,6 +354,13 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     return { items: r.ResourceTagMappingList ?? [], next: r.PaginationToken || undefined };
   });
   const seen = new Set(found.flatMap((f) => [f.importId, ...(f.aliases ?? []), f.attributes.id, f.attributes.arn].filter(Boolean)));
+  // Volumes carry the default tags too, but an attached one is its instance's root or data volume.
+  const volumeIds = tagged.map((m) => /:volume\/(vol-[0-9a-f]+)$/.exec(m.ResourceARN ?? "")?.[1]).filter((v): v is string => v !== undefined);
+  for (let i = 0; i < volumeIds.length; i += 200) {
+    for (const v of (await ec2.send(new DescribeVolumesCommand({ VolumeIds: volumeIds.slice(i, i + 200) }))).Volumes ?? []) {
+      if ((v.Attachments ?? []).length > 0) ignored.add(v.VolumeId!);
+    }
+  }
   const unknownKinds: UnknownKind[] = [];
   for (const mapping of tagged) {
     const arn = mapping.ResourceARN!;
