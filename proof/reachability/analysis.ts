@@ -1,9 +1,10 @@
 /**
  * Static reachability of a synthesized stack: for each pair of instances and each TCP port that a
  * security group mentions, does a connection get through? It follows what AWS evaluates: the
- * source's security group egress, the route table of the source subnet (local route, or a peering
- * that joins exactly the two VPCs: peering is not transitive), the network ACLs of both subnets,
- * the destination's security group ingress, and the route back for the replies. Every verdict
+ * source's security group egress, the routes hop by hop (local route; a peering that joins exactly
+ * the two VPCs, since peering is not transitive; a Transit Gateway's attachments and route tables;
+ * a NAT gateway, after which the destination sees the gateway's address), the network ACLs of
+ * both subnets, the destination's security group ingress, and the route back for the replies. Every verdict
  * carries its reasons. Pure: it reads Terraform JSON and nothing else.
  */
 import { addressInCidr, cidrContains } from "../../lib/cidr";
@@ -40,26 +41,93 @@ function admitting(rules: readonly Rule[], port: number, peer: Pick<Place, "rang
   );
 }
 
-/** How `from` routes to `to`'s range, or why it cannot. */
-function route(model: Model, from: Place, to: Place): { ok: boolean; reason: string } {
-  if (from.vpc === to.vpc) return { ok: true, reason: `local route in ${from.vpcCidr}` };
-  const table = model.routeTableOfSubnet.get(from.subnet);
-  if (!table) return { ok: false, reason: `${from.name}'s subnet has no route table of ours (the VPC's main table has the local route only)` };
-  const candidates = (model.routes.get(table) ?? []).filter((r) => cidrContains(r.destination, to.range));
-  if (candidates.length === 0) return { ok: false, reason: `no route in ${table} from ${from.name} to ${to.range}` };
-  const best = candidates.sort((a, b) => Number(b.destination.split("/")[1]) - Number(a.destination.split("/")[1]))[0];
+/** Where a packet is on its way: a subnet of a VPC (where it entered, or where it started). */
+interface Hop {
+  readonly name: string;
+  readonly vpc: string;
+  readonly vpcCidr: string;
+  readonly subnet: string;
+}
+
+/** The result of following the routes from a place towards a destination. */
+interface Forwarded {
+  readonly ok: boolean;
+  /** Each hop's reason, the blocking one last when not ok. */
+  readonly reasons: readonly string[];
+  /** The NAT gateway that re-originated the connection on the way, if one did. */
+  readonly nat?: Place;
+}
+
+/** Hops a path may take before the analysis calls it a loop. */
+const MAX_HOPS = 8;
+
+/** The most specific of `routes` whose destination holds `range`. */
+function longestMatch<T extends { destination: string }>(routes: readonly T[], range: string): T | undefined {
+  return routes.filter((r) => cidrContains(r.destination, range)).sort((a, b) => Number(b.destination.split("/")[1]) - Number(a.destination.split("/")[1]))[0];
+}
+
+/**
+ * Follows the routes from `at` to `to`'s range, as AWS forwards a packet: the subnet's route table
+ * picks the most specific route; a peering delivers only into the VPC it joins (peering is not
+ * transitive: a packet for a third network is dropped at it); a Transit Gateway takes it from the
+ * VPC's attachment through the table that attachment is associated with (static routes, blackholes
+ * and propagated blocks) to another attachment, where it enters that VPC in the attachment's
+ * subnets and their route tables decide again; a NAT gateway re-originates it from its own address
+ * and forwards it by its own subnet's table.
+ */
+function forward(model: Model, at: Hop, to: Place, hops = 0, nat?: Place): Forwarded {
+  if (at.vpc === to.vpc) return { ok: true, reasons: [`local route in ${at.vpcCidr}`], nat };
+  if (hops >= MAX_HOPS) return { ok: false, reasons: [`more than ${MAX_HOPS} hops from ${at.name} towards ${to.range}: a routing loop`] };
+  const table = model.routeTableOfSubnet.get(at.subnet);
+  if (!table) return { ok: false, reasons: [`${at.name}'s subnet has no route table of ours (the VPC's main table has the local route only)`] };
+  const best = longestMatch(model.routes.get(table) ?? [], to.range);
+  if (!best) return { ok: false, reasons: [`no route in ${table} from ${at.name} to ${to.range}`] };
+
   const peering = model.peerings.get(best.target);
-  if (!peering) return { ok: false, reason: `${best.address} sends ${best.destination} to ${best.target}, which is not a peering of this stack` };
-  const [a, b] = peering;
-  const joins = (a === from.vpc && b === to.vpc) || (b === from.vpc && a === to.vpc);
-  if (!joins) {
-    const other = a === from.vpc ? b : a;
-    return {
-      ok: false,
-      reason: `${best.address} sends ${best.destination} into ${best.target}, which joins ${model.vpcs.get(other) ?? other}, not ${to.vpcCidr}: peering is not transitive`,
-    };
+  if (peering) {
+    const [a, b] = peering;
+    if ((a === at.vpc && b === to.vpc) || (b === at.vpc && a === to.vpc)) return { ok: true, reasons: [`${best.address}: ${best.destination} via ${best.target}`], nat };
+    const other = a === at.vpc ? b : a;
+    return { ok: false, reasons: [`${best.address} sends ${best.destination} into ${best.target}, which joins ${model.vpcs.get(other) ?? other}, not ${to.vpcCidr}: peering is not transitive`] };
   }
-  return { ok: true, reason: `${best.address}: ${best.destination} via ${best.target}` };
+
+  const gateway = model.natGateways.get(best.target);
+  if (gateway) {
+    if (nat) return { ok: false, reasons: [`${best.address} sends ${best.destination} to a second NAT gateway, ${gateway.address}`] };
+    const info = model.subnets.get(gateway.subnet)!;
+    const translated: Place = { name: gateway.name, vpc: info.vpc, vpcCidr: model.vpcs.get(info.vpc) ?? "?", subnet: gateway.subnet, range: gateway.range, groups: [] };
+    const onward = forward(model, translated, to, hops + 1, translated);
+    return { ...onward, reasons: [`${best.address}: ${best.destination} to ${gateway.address}, which re-originates the connection from its own address in ${gateway.range}`, ...onward.reasons] };
+  }
+
+  const attachments = [...model.tgwAttachments.values()];
+  if (attachments.some((x) => x.gateway === best.target)) {
+    const entry = attachments.find((x) => x.gateway === best.target && x.vpc === at.vpc);
+    const via = `${best.address}: ${best.destination} to ${best.target}`;
+    if (!entry) return { ok: false, reasons: [`${via}, but ${at.vpcCidr} has no attachment to it`] };
+    const tgwTable = model.tgwTableOf.get(entry.address);
+    if (!tgwTable) return { ok: false, reasons: [`${via}; ${entry.address} is associated with no route table of the gateway`] };
+    const tgwRoute = longestMatch(model.tgwRoutes.get(tgwTable) ?? [], to.range);
+    if (!tgwRoute) return { ok: false, reasons: [`${via}; ${tgwTable} (of ${entry.address}) has no route to ${to.range}`] };
+    if (!tgwRoute.attachment) return { ok: false, reasons: [`${via}; ${tgwTable} drops ${tgwRoute.destination} (${tgwRoute.address})`] };
+    const exit = model.tgwAttachments.get(tgwRoute.attachment);
+    if (!exit) return { ok: false, reasons: [`${via}; ${tgwRoute.address} sends it to ${tgwRoute.attachment}, which is not an attachment of this stack`] };
+    const through = `${via}, then ${tgwTable} (${tgwRoute.address}: ${tgwRoute.destination}) to ${exit.address} in ${model.vpcs.get(exit.vpc) ?? exit.vpc}`;
+    if (exit.vpc === to.vpc) return { ok: true, reasons: [through], nat };
+    // Into another VPC: each subnet of its attachment may take the packet; every one must forward it.
+    for (const subnet of exit.subnets) {
+      const onward = forward(model, { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.vpcs.get(exit.vpc) ?? "?", subnet }, to, hops + 1, nat);
+      if (!onward.ok || subnet === exit.subnets[exit.subnets.length - 1]) return { ...onward, reasons: [through, ...onward.reasons] };
+    }
+    return { ok: false, reasons: [`${through}, which sits in no subnet`] };
+  }
+  return { ok: false, reasons: [`${best.address} sends ${best.destination} to ${best.target}, which is not a peering, Transit Gateway or NAT gateway of this stack`] };
+}
+
+/** Whether `from` reaches `to`'s range by routes alone, as one reason. */
+function route(model: Model, from: Place, to: Place): { ok: boolean; reason: string; nat?: Place } {
+  const result = forward(model, from, to);
+  return { ok: result.ok, reason: result.reasons.join("; "), nat: result.nat };
 }
 
 /** What a subnet's network ACL decides for traffic, by rule number; the default ACL allows all. */
@@ -92,17 +160,33 @@ class Steps {
  * and NACLs back. `source` is who the destination sees: `from` itself, or, behind a load balancer
  * that keeps client addresses, the client's range with the load balancer's groups.
  */
-function connection(model: Model, steps: Steps, from: Place, to: Place, port: number, source: Pick<Place, "range" | "groups"> = from): void {
+function connection(model: Model, steps: Steps, from: Place, to: Place, port: number, client: Pick<Place, "range" | "groups"> = from): void {
   const egress = from.groups.map((g) => admitting(model.groups.get(g)?.egress ?? [], port, to)).find(Boolean);
   steps.step(!!egress, egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows tcp ${port} to ${to.range}`);
   const there = route(model, from, to);
   steps.step(there.ok, there.reason);
+  // Behind a NAT gateway the destination sees the gateway's address, never the client's.
+  const source = there.nat ?? client;
+  if (there.nat) steps.step(true, `${to.name} sees the source ${there.nat.range} (${there.nat.name}), not ${from.range}`);
   steps.step(...naclStep(nacl(model, from.subnet, true, to.range, port)));
   steps.step(...naclStep(nacl(model, to.subnet, false, source.range, port)));
   const ingress = to.groups.map((g) => admitting(model.groups.get(g)?.ingress ?? [], port, source)).find(Boolean);
-  steps.step(!!ingress, ingress ? `ingress ${ingress.address}` : `no ingress rule of ${to.name} allows tcp ${port} from ${source.range}${source === from ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`);
-  const back = route(model, to, from);
-  steps.step(back.ok, `replies: ${back.reason}`);
+  steps.step(
+    !!ingress,
+    ingress
+      ? `ingress ${ingress.address}`
+      : `no ingress rule of ${to.name} allows tcp ${port} from ${source.range}${source === from || there.nat ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`,
+  );
+  if (there.nat) {
+    // Replies go to the NAT gateway, which sends them on to the client by its own subnet's routes.
+    const toNat = route(model, to, there.nat);
+    steps.step(toNat.ok, `replies to ${there.nat.name}: ${toNat.reason}`);
+    const toClient = route(model, there.nat, from);
+    steps.step(toClient.ok, `replies from ${there.nat.name}: ${toClient.reason}`);
+  } else {
+    const back = route(model, to, from);
+    steps.step(back.ok, `replies: ${back.reason}`);
+  }
   steps.step(...naclStep(nacl(model, to.subnet, true, source.range, "ephemeral")));
   steps.step(...naclStep(nacl(model, from.subnet, false, to.range, "ephemeral")));
 }

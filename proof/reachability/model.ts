@@ -1,7 +1,8 @@
 /**
  * The model of the reachability analysis: the parts of a synthesized stack that decide who reaches
- * whom (VPCs, subnets, route tables and routes, peerings, security groups and their rules in every
- * Terraform shape, network ACLs, instances), keyed by Terraform address.
+ * whom (VPCs, subnets, route tables and routes, peerings, Transit Gateways with their attachments,
+ * route tables, associations, propagations and routes, NAT gateways, security groups and their
+ * rules in every Terraform shape, network ACLs, instances), keyed by Terraform address.
  */
 import { addressOf, blocks, referencedAddress, TerraformJson } from "../../lib/tf-json";
 
@@ -57,6 +58,32 @@ export interface Frontend {
   readonly listeners: ReadonlyMap<number, { readonly targetGroup: string; readonly targetPort: number; readonly listener: string }>;
 }
 
+/** A Transit Gateway's VPC attachment: the gateway, the VPC, the subnets it sits in. */
+export interface TgwAttachment {
+  readonly address: string;
+  readonly gateway: string;
+  readonly vpc: string;
+  readonly subnets: readonly string[];
+}
+
+/** A route of a Transit Gateway route table: static (to an attachment, or a blackhole) or propagated. */
+export interface TgwRoute {
+  readonly destination: string;
+  /** The attachment it sends to; undefined for a blackhole. */
+  readonly attachment?: string;
+  readonly address: string;
+}
+
+/** A NAT gateway: where it sits and the address it gives the connections it re-originates. */
+export interface NatGatewayInfo {
+  readonly address: string;
+  readonly name: string;
+  readonly subnet: string;
+  /** Its fixed address as a /32, or its subnet's block when AWS picks one. */
+  readonly range: string;
+  readonly connectivity: "public" | "private";
+}
+
 /** The parts of a stack the analysis uses, read from its synthesized JSON. */
 export class Model {
   readonly vpcs = new Map<string, string>(); // vpc key -> cidr
@@ -69,6 +96,12 @@ export class Model {
   readonly endpoints: Endpoint[] = [];
   /** The load balancer in front of an endpoint (by the endpoint's address), where one is. */
   readonly frontends = new Map<string, Frontend>();
+  readonly tgwAttachments = new Map<string, TgwAttachment>();
+  /** Attachment -> the Transit Gateway route table it is associated with. */
+  readonly tgwTableOf = new Map<string, string>();
+  /** Transit Gateway route table -> its static routes and the routes its propagations bring. */
+  readonly tgwRoutes = new Map<string, TgwRoute[]>();
+  readonly natGateways = new Map<string, NatGatewayInfo>();
 
   constructor(stack: TerraformJson) {
     const resources: Record<string, Record<string, any>> = stack.resource ?? {};
@@ -99,6 +132,21 @@ export class Model {
       if (table && r.destination_cidr_block) addRoute(table, r.destination_cidr_block, target, `aws_route.${n}`);
     });
     each("aws_vpc_peering_connection", (n, r) => this.peerings.set(addressOf("aws_vpc_peering_connection", n), [referencedAddress(r.vpc_id) ?? "?", referencedAddress(r.peer_vpc_id) ?? "?"]));
+
+    this.readTransitGateways(resources);
+    each("aws_nat_gateway", (n, r) => {
+      const subnet = referencedAddress(r.subnet_id);
+      const info = subnet ? this.subnets.get(subnet) : undefined;
+      if (!subnet || !info) return;
+      const fixed = typeof r.private_ip === "string" && !r.private_ip.includes("${");
+      this.natGateways.set(addressOf("aws_nat_gateway", n), {
+        address: addressOf("aws_nat_gateway", n),
+        name: r.tags?.Name ?? addressOf("aws_nat_gateway", n),
+        subnet,
+        range: fixed ? `${r.private_ip}/32` : info.cidr,
+        connectivity: r.connectivity_type === "private" ? "private" : "public",
+      });
+    });
 
     const rule = (address: string, r: any, protocolKey: string, cidr?: string, group?: string, prefixList?: string): Rule => ({
       address,
@@ -209,6 +257,63 @@ export class Model {
       }
     });
   }
+
+  /**
+   * Transit Gateways: VPC attachments, the table each is associated with, static routes (to an
+   * attachment, or blackholes) and propagations, which add the attached VPC's block to a table.
+   * A gateway whose default route table association or propagation is on is refused: attachments
+   * would then join a table that is not in the stack.
+   */
+  private readTransitGateways(resources: Record<string, Record<string, any>>): void {
+    const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
+    const defaultsOn = [
+      ...Object.entries(resources.aws_ec2_transit_gateway ?? {})
+        .filter(([, r]) => r.default_route_table_association !== "disable" || r.default_route_table_propagation !== "disable")
+        .map(([n]) => `aws_ec2_transit_gateway.${n}`),
+      ...Object.entries(resources.aws_ec2_transit_gateway_vpc_attachment ?? {})
+        .filter(([, r]) => r.transit_gateway_default_route_table_association !== false || r.transit_gateway_default_route_table_propagation !== false)
+        .map(([n]) => `aws_ec2_transit_gateway_vpc_attachment.${n}`),
+    ];
+    if (defaultsOn.length > 0) {
+      throw new Error(
+        `the reachability analysis does not read a Transit Gateway's default route table, which ${defaultsOn.join(", ")} use(s) (its association or propagation is not off); its verdicts could be wrong, so it gives none`,
+      );
+    }
+    const table = (key: string) => {
+      if (!this.tgwRoutes.has(key)) this.tgwRoutes.set(key, []);
+      return this.tgwRoutes.get(key)!;
+    };
+    each("aws_ec2_transit_gateway_route_table", (n) => table(addressOf("aws_ec2_transit_gateway_route_table", n)));
+    each("aws_ec2_transit_gateway_vpc_attachment", (n, r) => {
+      const address = addressOf("aws_ec2_transit_gateway_vpc_attachment", n);
+      this.tgwAttachments.set(address, {
+        address,
+        gateway: referencedAddress(r.transit_gateway_id) ?? String(r.transit_gateway_id),
+        vpc: referencedAddress(r.vpc_id) ?? "?",
+        subnets: (r.subnet_ids ?? []).map(referencedAddress).filter((x: string | undefined): x is string => x !== undefined),
+      });
+    });
+    each("aws_ec2_transit_gateway_route_table_association", (_n, r) => {
+      const attachment = referencedAddress(r.transit_gateway_attachment_id);
+      const key = referencedAddress(r.transit_gateway_route_table_id);
+      if (attachment && key) this.tgwTableOf.set(attachment, key);
+    });
+    each("aws_ec2_transit_gateway_route_table_propagation", (n, r) => {
+      const attachment = this.tgwAttachments.get(referencedAddress(r.transit_gateway_attachment_id) ?? "");
+      const key = referencedAddress(r.transit_gateway_route_table_id);
+      const cidr = attachment ? this.vpcs.get(attachment.vpc) : undefined;
+      if (attachment && key && cidr) table(key).push({ destination: cidr, attachment: attachment.address, address: `aws_ec2_transit_gateway_route_table_propagation.${n} (propagated)` });
+    });
+    each("aws_ec2_transit_gateway_route", (n, r) => {
+      const key = referencedAddress(r.transit_gateway_route_table_id);
+      if (!key || !r.destination_cidr_block) return;
+      table(key).push({
+        destination: r.destination_cidr_block,
+        attachment: r.blackhole === true ? undefined : referencedAddress(r.transit_gateway_attachment_id),
+        address: `aws_ec2_transit_gateway_route.${n}${r.blackhole === true ? " (blackhole)" : ""}`,
+      });
+    });
+  }
 }
 
 /**
@@ -222,8 +327,10 @@ export const UNREAD_TYPES: Readonly<Record<string, string>> = {
   aws_default_route_table: "sets the routes of the VPC's main route table",
   aws_main_route_table_association: "changes which route table a VPC's unassociated subnets use",
   aws_network_interface_sg_attachment: "adds a security group to an instance's interface",
-  aws_ec2_transit_gateway_vpc_attachment: "attaches a VPC to a transit gateway",
-  aws_ec2_transit_gateway_route: "routes inside a transit gateway",
+  aws_ec2_transit_gateway_peering_attachment: "joins two transit gateways",
+  aws_ec2_transit_gateway_connect: "attaches an appliance to a transit gateway",
+  aws_vpn_connection: "joins a network over VPN, which may route anywhere",
+  aws_ec2_transit_gateway_prefix_list_reference: "routes a prefix list inside a transit gateway",
 };
 
 function refuseUnreadShapes(resources: Record<string, Record<string, any>>): void {
