@@ -171,10 +171,19 @@ describe("the reachability analysis refuses what it does not read", () => {
     ["aws_default_route_table", { D: { default_route_table_id: "rtb-1" } }],
     ["aws_main_route_table_association", { M: { vpc_id: ref("aws_vpc.A"), route_table_id: ref("aws_route_table.ta") } }],
     ["aws_network_interface_sg_attachment", { S: { security_group_id: ref("aws_security_group.sb"), network_interface_id: "eni-1" } }],
-    ["aws_ec2_transit_gateway_vpc_attachment", { T: { vpc_id: ref("aws_vpc.A") } }],
-    ["aws_ec2_transit_gateway_route", { R: { destination_cidr_block: "10.2.0.0/24" } }],
+    ["aws_ec2_transit_gateway_peering_attachment", { P: { transit_gateway_id: "tgw-1", peer_transit_gateway_id: "tgw-2" } }],
+    ["aws_ec2_transit_gateway_connect", { C: { transit_gateway_id: "tgw-1" } }],
+    ["aws_vpn_connection", { V: { transit_gateway_id: "tgw-1" } }],
+    ["aws_ec2_transit_gateway_prefix_list_reference", { L: { prefix_list_id: "pl-1" } }],
   ])("%s, with a message that names it", (type, resources) => {
     expect(() => analyzeReachability(world((r) => (r[type] = resources)))).toThrow(new RegExp(`does not read ${type}\\.\\w+ \\(`));
+  });
+
+  it("a Transit Gateway on its default route table, or an attachment that joins it", () => {
+    const gateway = world((r) => (r.aws_ec2_transit_gateway = { T: { default_route_table_association: "disable" } }));
+    expect(() => analyzeReachability(gateway)).toThrow(/does not read a Transit Gateway's default route table, which aws_ec2_transit_gateway\.T use\(s\)/);
+    const attachment = hubWorld((r) => delete r.aws_ec2_transit_gateway_vpc_attachment.xb.transit_gateway_default_route_table_propagation);
+    expect(() => analyzeReachability(attachment)).toThrow(/which aws_ec2_transit_gateway_vpc_attachment\.xb use\(s\)/);
   });
 
   it("a rule with self = true", () => {
@@ -182,5 +191,138 @@ describe("the reachability analysis refuses what it does not read", () => {
       r.aws_security_group_rule = { S: { type: "ingress", security_group_id: ref("aws_security_group.sb"), protocol: "tcp", from_port: 80, to_port: 80, self: true } };
     });
     expect(() => analyzeReachability(stack)).toThrow(/does not read aws_security_group_rule\.S \(a rule with self = true\); its verdicts for this stack could be wrong, so it gives none/);
+  });
+});
+
+/**
+ * The small world joined by a Transit Gateway instead of the peering: A and B attach, A's table
+ * (the spokes') sends B's block to B's attachment by a static route, B's table learns A by
+ * propagation, and each VPC routes the other's block to the gateway.
+ */
+function hubWorld(edit: (r: Record<string, Record<string, any>>) => void = () => undefined): any {
+  return world((r) => {
+    delete r.aws_vpc_peering_connection;
+    const noDefaults = { transit_gateway_default_route_table_association: false, transit_gateway_default_route_table_propagation: false };
+    r.aws_ec2_transit_gateway = { T: { default_route_table_association: "disable", default_route_table_propagation: "disable" } };
+    r.aws_ec2_transit_gateway_vpc_attachment = {
+      xa: { transit_gateway_id: ref("aws_ec2_transit_gateway.T"), vpc_id: ref("aws_vpc.A"), subnet_ids: [ref("aws_subnet.a")], ...noDefaults },
+      xb: { transit_gateway_id: ref("aws_ec2_transit_gateway.T"), vpc_id: ref("aws_vpc.B"), subnet_ids: [ref("aws_subnet.b")], ...noDefaults },
+    };
+    r.aws_ec2_transit_gateway_route_table = { spokes: { transit_gateway_id: ref("aws_ec2_transit_gateway.T") }, hub: { transit_gateway_id: ref("aws_ec2_transit_gateway.T") } };
+    r.aws_ec2_transit_gateway_route_table_association = {
+      xa: { transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xa"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") },
+      xb: { transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xb"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.hub") },
+    };
+    r.aws_ec2_transit_gateway_route_table_propagation = {
+      xa: { transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xa"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.hub") },
+    };
+    r.aws_ec2_transit_gateway_route = {
+      toB: { destination_cidr_block: "10.2.0.0/24", transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xb"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") },
+    };
+    r.aws_route = {
+      toB: { route_table_id: ref("aws_route_table.ta"), destination_cidr_block: "10.2.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
+      toA: { route_table_id: ref("aws_route_table.tb"), destination_cidr_block: "10.1.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
+    };
+    edit(r);
+  });
+}
+
+describe("the reachability analysis reads Transit Gateways", () => {
+  it("a static route to an attachment one way and a propagated block back: allowed, and the reasons name both", () => {
+    expect(allowed(hubWorld(), "a", "b")).toBe(true);
+    const why = reasons(hubWorld(), "a", "b").join("\n");
+    expect(why).toMatch(/aws_ec2_transit_gateway_route\.toB: 10\.2\.0\.0\/24\) to aws_ec2_transit_gateway_vpc_attachment\.xb/);
+    expect(why).toMatch(/replies: .*aws_ec2_transit_gateway_route_table_propagation\.xa \(propagated\): 10\.1\.0\.0\/24/);
+  });
+
+  it("a VPC route to the gateway is not enough: the table of the VPC's attachment decides", () => {
+    const noStatic = hubWorld((r) => delete r.aws_ec2_transit_gateway_route);
+    expect(allowed(noStatic, "a", "b")).toBe(false);
+    expect(reasons(noStatic, "a", "b")).toContainEqual(expect.stringMatching(/aws_ec2_transit_gateway_route_table\.spokes \(of aws_ec2_transit_gateway_vpc_attachment\.xa\) has no route to 10\.2\.0\.10\/32/));
+    const unassociated = hubWorld((r) => delete r.aws_ec2_transit_gateway_route_table_association.xa);
+    expect(reasons(unassociated, "a", "b")).toContainEqual(expect.stringMatching(/xa is associated with no route table of the gateway/));
+    const unattached = hubWorld((r) => delete r.aws_ec2_transit_gateway_vpc_attachment.xa);
+    expect(reasons(unattached, "a", "b")).toContainEqual(expect.stringMatching(/but 10\.1\.0\.0\/24 has no attachment to it/));
+  });
+
+  it("a blackhole route drops the traffic even where a wider route would deliver it", () => {
+    const blackhole = hubWorld((r) => (r.aws_ec2_transit_gateway_route.hole = { destination_cidr_block: "10.2.0.0/25", blackhole: true, transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") }));
+    expect(allowed(blackhole, "a", "b")).toBe(false);
+    expect(reasons(blackhole, "a", "b")).toContainEqual(expect.stringMatching(/drops 10\.2\.0\.0\/25 \(aws_ec2_transit_gateway_route\.hole \(blackhole\)\)/));
+  });
+
+  it("the most specific route wins, in the VPC's table and in the gateway's", () => {
+    // A more specific static route to A's own attachment sends B's traffic back where it came from: A, not B.
+    const back = hubWorld((r) => (r.aws_ec2_transit_gateway_route.loop = { destination_cidr_block: "10.2.0.0/25", transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xa"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") }));
+    expect(allowed(back, "a", "b")).toBe(false);
+  });
+});
+
+describe("the reachability analysis reads NAT gateways", () => {
+  /**
+   * A third VPC C behind B: A reaches C through the gateway into B, where B's attachment subnet
+   * sends C to a NAT gateway in b2, whose table sends it to C over a peering. C admits only B's block.
+   */
+  function natWorld(edit: (r: Record<string, Record<string, any>>) => void = () => undefined): any {
+    return hubWorld((r) => {
+      r.aws_vpc.B.cidr_block = "10.2.0.0/24";
+      r.aws_vpc.C = { cidr_block: "10.3.0.0/24" };
+      r.aws_subnet.b2 = { vpc_id: ref("aws_vpc.B"), cidr_block: "10.2.0.128/25" };
+      r.aws_subnet.c = { vpc_id: ref("aws_vpc.C"), cidr_block: "10.3.0.0/25" };
+      r.aws_route_table.tb2 = { vpc_id: ref("aws_vpc.B") };
+      r.aws_route_table.tc = { vpc_id: ref("aws_vpc.C") };
+      r.aws_route_table_association.b2 = { subnet_id: ref("aws_subnet.b2"), route_table_id: ref("aws_route_table.tb2") };
+      r.aws_route_table_association.c = { subnet_id: ref("aws_subnet.c"), route_table_id: ref("aws_route_table.tc") };
+      r.aws_nat_gateway = { N: { connectivity_type: "private", subnet_id: ref("aws_subnet.b2"), private_ip: "10.2.0.200", tags: { Name: "nat" } } };
+      r.aws_vpc_peering_connection = { BC: { vpc_id: ref("aws_vpc.B"), peer_vpc_id: ref("aws_vpc.C") } };
+      r.aws_ec2_transit_gateway_route.toC = { destination_cidr_block: "10.3.0.0/24", transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xb"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") };
+      Object.assign(r.aws_route, {
+        aToC: { route_table_id: ref("aws_route_table.ta"), destination_cidr_block: "10.3.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
+        bToNat: { route_table_id: ref("aws_route_table.tb"), destination_cidr_block: "10.3.0.0/24", nat_gateway_id: ref("aws_nat_gateway.N") },
+        b2ToC: { route_table_id: ref("aws_route_table.tb2"), destination_cidr_block: "10.3.0.0/24", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") },
+        b2ToA: { route_table_id: ref("aws_route_table.tb2"), destination_cidr_block: "10.1.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
+        cToB: { route_table_id: ref("aws_route_table.tc"), destination_cidr_block: "10.2.0.0/24", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") },
+      });
+      r.aws_security_group.sc = { vpc_id: ref("aws_vpc.C") };
+      r.aws_vpc_security_group_ingress_rule.cIn = { security_group_id: ref("aws_security_group.sc"), ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "10.2.0.0/24" };
+      r.aws_instance.c = { subnet_id: ref("aws_subnet.c"), private_ip: "10.3.0.10", vpc_security_group_ids: [ref("aws_security_group.sc")], tags: { Name: "c" } };
+      edit(r);
+    });
+  }
+
+  it("through the Transit Gateway and the NAT gateway: allowed, and the destination sees the NAT's address, never the client's", () => {
+    expect(allowed(natWorld(), "a", "c")).toBe(true);
+    const why = reasons(natWorld(), "a", "c");
+    expect(why).toContainEqual("c sees the source 10.2.0.200/32 (nat), not 10.1.0.10/32");
+    expect(why.join("\n")).toMatch(/replies from nat: aws_route\.b2ToA: 10\.1\.0\.0\/24 to aws_ec2_transit_gateway\.T/);
+    // C admits only B's block: without the NAT gateway A's own address would be refused.
+    expect(allowed(natWorld((r) => (r.aws_vpc_security_group_ingress_rule.cIn.cidr_ipv4 = "10.2.0.128/26")), "a", "c")).toBe(false);
+  });
+
+  it("without the route to the NAT gateway, app -> service is denied", () => {
+    const stack = natWorld((r) => delete r.aws_route.bToNat);
+    expect(allowed(stack, "a", "c")).toBe(false);
+    expect(reasons(stack, "a", "c")).toContainEqual(expect.stringMatching(/BLOCKED: .*no route in aws_route_table\.tb from aws_ec2_transit_gateway_vpc_attachment\.xb in aws_subnet\.b to 10\.3\.0\.10\/32/));
+  });
+
+  it("without the NAT gateway's way back to the client, the replies are lost", () => {
+    const stack = natWorld((r) => delete r.aws_route.b2ToA);
+    expect(allowed(stack, "a", "c")).toBe(false);
+    expect(reasons(stack, "a", "c")).toContainEqual(expect.stringMatching(/BLOCKED: replies from nat: no route in aws_route_table\.tb2/));
+  });
+
+  it("a NAT gateway behind a peering is denied: peering is not transitive (the original's finding)", () => {
+    // A peers with B and sends C's block into the peering, hoping B's NAT gateway relays it.
+    const stack = natWorld((r) => {
+      delete r.aws_ec2_transit_gateway_vpc_attachment;
+      delete r.aws_ec2_transit_gateway_route_table_association;
+      delete r.aws_ec2_transit_gateway_route_table_propagation;
+      delete r.aws_ec2_transit_gateway_route;
+      r.aws_vpc_peering_connection.AB = { vpc_id: ref("aws_vpc.A"), peer_vpc_id: ref("aws_vpc.B") };
+      r.aws_route.aToC.transit_gateway_id = undefined;
+      r.aws_route.aToC.vpc_peering_connection_id = ref("aws_vpc_peering_connection.AB");
+    });
+    expect(allowed(stack, "a", "c")).toBe(false);
+    expect(reasons(stack, "a", "c")).toContainEqual(expect.stringMatching(/BLOCKED: aws_route\.aToC sends 10\.3\.0\.0\/24 into aws_vpc_peering_connection\.AB, which joins 10\.2\.0\.0\/24, not 10\.3\.0\.0\/24: peering is not transitive/));
   });
 });

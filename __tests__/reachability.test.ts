@@ -126,6 +126,57 @@ describe("analyzeReachability notices what AWS would", () => {
   });
 });
 
+describe("analyzeReachability on the Transit Gateway environment (private NAT egress)", () => {
+  const raw = () => JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "transit-gateway.json"), "utf8"));
+  const tgwStack = () => JSON.parse(synthEnvironment(configFrom(raw())).json);
+  const APP1 = "transit-gateway-app-server";
+  const APP2 = "transit-gateway-app2-server";
+
+  it("lets each app VPC reach the service through the gateway and the NAT gateway, which the service sees instead of the app", () => {
+    const json = tgwStack();
+    for (const app of [APP1, APP2]) {
+      const v = verdict(json, app, "transit-gateway-service", 80);
+      expect(v.allowed).toBe(true);
+      expect(v.reasons).toContainEqual(expect.stringMatching(/^transit-gateway-service sees the source 10\.0\.0\.0\/25 \(transit-gateway-proxy-nat-ap-northeast-1a\), not 192\.168\.[01]\.0\/25$/));
+    }
+  });
+
+  it("catches a route between two app VPCs through the gateway: app2's block propagated into the apps table", () => {
+    const json = tgwStack();
+    const r = json.resource;
+    const attachment = idOf(json, "aws_ec2_transit_gateway_vpc_attachment", "App-app2Attachment");
+    const apps = idOf(json, "aws_ec2_transit_gateway_route_table", "AppsTable");
+    const app1Table = idOf(json, "aws_route_table", "App-app_Vpc");
+    const tgw = Object.keys(r.aws_ec2_transit_gateway)[0];
+    // Open the servers' rules for the pair, so that only routing decides.
+    const group = (part: string) => `\${aws_security_group.${idOf(json, "aws_security_group", part)}.id}`;
+    r.aws_vpc_security_group_egress_rule.x = { security_group_id: group("App-app_Server"), ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "192.168.1.0/24" };
+    r.aws_vpc_security_group_ingress_rule.x = { security_group_id: group("App-app2_Server"), ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "192.168.0.0/24" };
+    r.aws_route.x = { route_table_id: `\${aws_route_table.${app1Table}.id}`, destination_cidr_block: "192.168.1.0/24", transit_gateway_id: `\${aws_ec2_transit_gateway.${tgw}.id}` };
+    const denied = verdict(json, APP1, APP2, 80);
+    expect(denied.allowed).toBe(false);
+    expect(denied.reasons).toContainEqual(expect.stringMatching(/AppsTable\w* \(of aws_ec2_transit_gateway_vpc_attachment\.TransitGateway_App-appAttachment\w*\) has no route to 192\.168\.1\.0\/25/));
+    r.aws_ec2_transit_gateway_route_table_propagation.leak = {
+      transit_gateway_attachment_id: `\${aws_ec2_transit_gateway_vpc_attachment.${attachment}.id}`,
+      transit_gateway_route_table_id: `\${aws_ec2_transit_gateway_route_table.${apps}.id}`,
+    };
+    // App1's replies come back through the proxy table, which knows app1: with the leak the pair is open.
+    r.aws_ec2_transit_gateway_route_table_propagation.leakBack = { ...r.aws_ec2_transit_gateway_route_table_propagation.leak, transit_gateway_attachment_id: `\${aws_ec2_transit_gateway_vpc_attachment.${idOf(json, "aws_ec2_transit_gateway_vpc_attachment", "App-appAttachment")}.id}` };
+    r.aws_route.y = { route_table_id: `\${aws_route_table.${idOf(json, "aws_route_table", "App-app2_Vpc")}.id}`, destination_cidr_block: "192.168.0.0/24", transit_gateway_id: `\${aws_ec2_transit_gateway.${tgw}.id}` };
+    expect(verdict(json, APP1, APP2, 80).allowed).toBe(true);
+    const mismatches = flowMismatches(analyzeReachability(json), [{ from: APP1, to: APP2, port: 80, expect: "denied" }]);
+    expect(mismatches).toHaveLength(1);
+  });
+
+  it("denies app -> service once the attachment subnet's route to the NAT gateway is gone", () => {
+    const json = tgwStack();
+    delete json.resource.aws_route[idOf(json, "aws_route", "ToNat")];
+    const v = verdict(json, APP1, "transit-gateway-service", 80);
+    expect(v.allowed).toBe(false);
+    expect(v.reasons).toContainEqual(expect.stringMatching(/BLOCKED: .*no route in aws_route_table\.PrivateNat_Attachment-ap-northeast-1a_RouteTable\w+ from .* to 172\.16\.0\.0\/25/));
+  });
+});
+
 describe("flowMismatches", () => {
   const report = analyzeReachability(stack());
 
