@@ -9,9 +9,14 @@ function twoProxySubnets(raw: any): void {
   raw.proxyVpc.subnets = fleetRaw(undefined).proxyVpc.subnets;
 }
 
+/** The transit-gateway environment file, raw. */
+function transitGatewayRaw(): any {
+  return JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "transit-gateway.json"), "utf8"));
+}
+
 /** The error message for a raw environment edited by `edit`. */
-function problemsOf(edit: (raw: any) => void): string {
-  const raw = verificationRaw();
+function problemsOf(edit: (raw: any) => void, base: () => any = verificationRaw): string {
+  const raw = base();
   edit(raw);
   try {
     configFrom(raw);
@@ -21,6 +26,51 @@ function problemsOf(edit: (raw: any) => void): string {
   }
   throw new Error("the edited environment was accepted");
 }
+
+describe("connectivity", () => {
+  const tgw = (edit: (raw: any) => void) => problemsOf(edit, transitGatewayRaw);
+  it.each<[string, () => string, RegExp]>([
+    [
+      "Transit Gateway settings with peering",
+      () => problemsOf((r) => (r.connectivity = { type: "peering", transitGatewayId: "tgw-0123456789abcdef0" })),
+      /`connectivity.transitGatewayId` = "tgw-0123456789abcdef0": is a Transit Gateway setting, but connectivity.type is "peering"; remove it, or set connectivity.type to "transitGateway"/,
+    ],
+    [
+      "private NAT egress with peering",
+      () => problemsOf((r) => (r.connectivity = { type: "peering", egress: "privateNat" })),
+      /`connectivity.egress` = "privateNat": is "privateNat" with peering, which cannot work: peering is not transitive, so a NAT gateway in the proxy VPC never sees the app VPCs' traffic .* Use "squid", or set connectivity.type to "transitGateway"/,
+    ],
+    ["a malformed Transit Gateway id", () => tgw((r) => (r.connectivity.transitGatewayId = "tgw-XYZ")), /`connectivity.transitGatewayId` = "tgw-XYZ": is not a Transit Gateway id such as tgw-0123456789abcdef0/],
+    [
+      "NAT egress without a NAT subnet in a zone an attachment uses",
+      () => tgw((r) => r.appVpcs[1].subnets.push({ availabilityZone: "ap-northeast-1c", cidr: "192.168.1.128/25" })),
+      /`appVpcs\[1\].subnets\[1\].availabilityZone` = "ap-northeast-1c": is ap-northeast-1c, where a Transit Gateway attachment sits but proxyVpc.subnets has no subnet for a NAT gateway \(it has ap-northeast-1a\); add a proxy subnet in ap-northeast-1c/,
+    ],
+    ["NAT egress without attachment subnets", () => tgw((r) => delete r.connectivity.attachmentSubnets), /`connectivity.attachmentSubnets` is missing; with "privateNat" the Transit Gateway attaches to subnets of their own/],
+    ["an attachment subnet over a NAT subnet", () => tgw((r) => (r.connectivity.attachmentSubnets[0].cidr = "10.0.0.0/28")), /`connectivity.attachmentSubnets\[0\].cidr` = "10.0.0.0\/28": overlaps `proxyVpc.subnets\[0\].cidr` 10.0.0.0\/25/],
+    ["attachment subnets with Squid egress", () => tgw((r) => (r.connectivity.egress = "squid")), /`connectivity.attachmentSubnets` = .*: is for privateNat egress; with "squid" the Transit Gateway attaches to the proxy subnets/],
+    ["a proxy fleet with NAT egress", () => tgw((r) => (r.proxy = { fleet: { size: 2 } })), /`proxy.fleet` = .*: is set, but with egress "privateNat" no proxy runs/],
+    ["an expected flow to the proxy with NAT egress", () => tgw((r) => r.expectedFlows.push({ from: "app", to: "proxy", port: 3128, expect: "denied" })), /`expectedFlows\[6\].to` = "proxy": names no server; use one of "service", "app", "app2"/],
+    [
+      "an existing VPC of another account on a Transit Gateway",
+      () => tgw((r) => (r.appVpcs[1] = { name: "app2", cidr: "192.168.1.0/24", existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", accountId: "111122223333", roleArn: "arn:aws:iam::111122223333:role/peer", attachmentSubnetIds: ["subnet-0123456789abcdef0"] } })),
+      /`appVpcs\[1\].existing.accountId` = "111122223333": is another account, which a Transit Gateway reaches only through a resource share \(AWS RAM\)/,
+    ],
+    [
+      "an existing VPC on a Transit Gateway without attachment subnets",
+      () => tgw((r) => (r.appVpcs[1] = { name: "app2", cidr: "192.168.1.0/24", existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" } })),
+      /`appVpcs\[1\].existing.attachmentSubnetIds` is missing; the Transit Gateway attachment needs the VPC's subnets/,
+    ],
+  ])("refuses %s, naming the setting and the fix", (_what, problems, expected) => {
+    expect(problems()).toMatch(expected);
+  });
+
+  it("accepts the transit-gateway environment and counts no peering for its app VPCs", () => {
+    const env = configFrom(transitGatewayRaw());
+    expect(env.connectivity).toEqual(expect.objectContaining({ type: "transitGateway", egress: "privateNat" }));
+    expect(configFrom(verificationRaw()).connectivity).toEqual({ type: "peering", egress: "squid" });
+  });
+});
 
 describe("service ports", () => {
   it("read a bare 443 as TLS, other bare ports as plain HTTP, and an object as it says", () => {
