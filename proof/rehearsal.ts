@@ -4,8 +4,8 @@
  * must be gone after a destroy.
  */
 import { addressInCidr } from "../lib/cidr";
-import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp } from "../lib/config";
-import { accessLogGroupName, fleetNames, outputNames, recoveryAlarmName, serverPaths } from "../lib/naming";
+import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp, runsProxy } from "../lib/config";
+import { accessLogGroupName, fleetNames, outputNames, recoveryAlarmName, serverPaths, transitGatewayNames } from "../lib/naming";
 import { stateKeys, TerraformState } from "../tools/orphans";
 
 /** What scripts/emulator_api.py reports of the emulator's contents. */
@@ -22,7 +22,19 @@ export interface EmulatorInventory {
   }[];
   readonly vpcs: readonly { id: string; cidr: string; name?: string; project?: string }[];
   readonly peerings: readonly { id: string; status: string; requesterCidr?: string; accepterCidr?: string }[];
-  readonly routes: readonly { vpcId: string; destination?: string; peering?: string }[];
+  readonly routes: readonly { vpcId: string; routeTableId?: string; destination?: string; peering?: string; transitGateway?: string; natGateway?: string }[];
+  readonly subnets?: readonly { id: string; vpcId: string; cidr: string; zone: string }[];
+  readonly transitGateways?: readonly { id: string; state: string; defaultAssociation?: string; defaultPropagation?: string; autoAccept?: string }[];
+  readonly tgwAttachments?: readonly { id: string; transitGatewayId: string; vpcId: string; subnetIds: string[]; state: string; applianceMode?: string }[];
+  readonly tgwRouteTables?: readonly {
+    id: string;
+    transitGatewayId: string;
+    name?: string;
+    associations: string[];
+    propagations: string[];
+    routes: { destination?: string; type?: string; state?: string; attachments: string[] }[];
+  }[];
+  readonly natGateways?: readonly { id: string; subnetId: string; connectivity?: string; state: string; privateIp?: string | null }[];
   readonly securityGroups: readonly { id: string; name: string; vpcId?: string }[];
   readonly vpcEndpoints: readonly string[];
   readonly networkInterfaces: readonly { id: string; status: string; attachedToTerminated: boolean }[];
@@ -117,23 +129,30 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
     bDestinations.forEach((d) => expectRoute(b, d, peering.id));
     return undefined;
   };
-  for (const app of env.appVpcs) checkPeering(app.cidr, proxyCidr, outputNames.appPeeringId(app.name), [proxyCidr], [app.cidr]);
   checkPeering(proxyCidr, serviceCidr, outputNames.servicePeeringId, env.services.map((s) => s.cidr), [proxyCidr]);
-
-  for (const app of env.appVpcs) {
-    const vpc = vpcByCidr.get(app.cidr);
-    const leak = inv.routes.find((r) => r.vpcId === vpc?.id && env.services.some((s) => s.cidr === r.destination));
-    if (leak) problems.push(`app VPC ${app.name} has a route to the service side (${leak.destination}); peering must not be transitive`);
+  if (env.connectivity.type === "peering") {
+    for (const app of env.appVpcs) checkPeering(app.cidr, proxyCidr, outputNames.appPeeringId(app.name), [proxyCidr], [app.cidr]);
+    for (const app of env.appVpcs) {
+      const vpc = vpcByCidr.get(app.cidr);
+      const leak = inv.routes.find((r) => r.vpcId === vpc?.id && env.services.some((s) => s.cidr === r.destination));
+      if (leak) problems.push(`app VPC ${app.name} has a route to the service side (${leak.destination}); peering must not be transitive`);
+    }
+  } else {
+    problems.push(...transitGatewayProblems(env, outputs, inv));
   }
 
   const vpcIds = env.appVpcs.length + 2;
   if (inv.flowLogs.length !== vpcIds) problems.push(`${inv.flowLogs.length} flow logs, expected one for each of the ${vpcIds} VPCs`);
+  const running = inv.instances.filter((i) => i.state === "running");
+  if (!runsProxy(env)) {
+    problems.push(...directAppServerProblems(env, outputs, running));
+    return problems.concat(serviceProblems(env, outputs, running));
+  }
   const accessLog = accessLogGroupName(env.name);
   if (!inv.logGroups.includes(accessLog)) problems.push(`no log group ${accessLog} for Squid's access log`);
   const alarm = env.proxy.fleet ? fleetNames.unhealthyAlarm(env.name) : recoveryAlarmName(env.name);
   if (!inv.alarms.includes(alarm)) problems.push(`no alarm ${alarm}`);
 
-  const running = inv.instances.filter((i) => i.state === "running");
   const proxies = env.proxy.fleet ? fleetSize(env) : 1;
   const expectedServers = proxies + 1 + env.appVpcs.filter((a) => a.appServer).length;
   if (running.length !== expectedServers) problems.push(`${running.length} running instances, expected ${expectedServers}`);
@@ -158,17 +177,124 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
   if (outputs[outputNames.proxyAddress] !== proxyHost) problems.push(`output ${outputNames.proxyAddress} is ${outputs[outputNames.proxyAddress]}, expected ${proxyHost}`);
   if (outputs[outputNames.proxyUrl] !== `http://${proxyHost}:${env.proxy.port}`) problems.push(`output ${outputNames.proxyUrl} is ${outputs[outputNames.proxyUrl]}, expected http://${proxyHost}:${env.proxy.port}`);
 
-  const service = running.find((i) => i.privateIp && addressInCidr(i.privateIp, serviceCidr));
-  if (!service) problems.push("no running service instance");
-  else if (outputs[outputNames.serviceUrl] !== `http://${service.privateIp}:${firstServicePort(env, "http")}/`) {
-    problems.push(`output ${outputNames.serviceUrl} is ${outputs[outputNames.serviceUrl]}, but the service runs at ${service.privateIp}`);
-  }
+  problems.push(...serviceProblems(env, outputs, running));
   for (const app of env.appVpcs.filter((a) => a.appServer)) {
     const id = outputs[outputNames.appServerId(app.name)];
     const server = running.find((i) => i.id === id);
     if (!server) problems.push(`output ${outputNames.appServerId(app.name)} ${id} is no running instance`);
     else if (!server.userData?.includes(`$proxy = '${proxyHost}:${env.proxy.port}'`)) problems.push(`app server ${app.name} is not set to use ${proxyHost}:${env.proxy.port}`);
   }
+  return problems;
+}
+
+type RunningInstance = EmulatorInventory["instances"][number];
+
+/** The stand-in service runs, and the output points at it. */
+function serviceProblems(env: EnvironmentConfig, outputs: StackOutputs, running: readonly RunningInstance[]): string[] {
+  const serviceCidr = peeredServiceSide(env, "the rehearsal's read-back").vpc.cidr;
+  const service = running.find((i) => i.privateIp && addressInCidr(i.privateIp, serviceCidr));
+  if (!service) return ["no running service instance"];
+  return outputs[outputNames.serviceUrl] === `http://${service.privateIp}:${firstServicePort(env, "http")}/`
+    ? []
+    : [`output ${outputNames.serviceUrl} is ${outputs[outputNames.serviceUrl]}, but the service runs at ${service.privateIp}`];
+}
+
+/** With private NAT egress: no proxy runs, and the app servers have no proxy setting. */
+function directAppServerProblems(env: EnvironmentConfig, outputs: StackOutputs, running: readonly RunningInstance[]): string[] {
+  const problems: string[] = [];
+  const expected = 1 + env.appVpcs.filter((a) => a.appServer).length;
+  if (running.length !== expected) problems.push(`${running.length} running instances, expected ${expected} (the service and the app servers; no proxy with privateNat)`);
+  for (const instance of running) {
+    if (instance.httpTokens !== "required") problems.push(`instance ${instance.name} allows IMDSv1 (http_tokens ${instance.httpTokens})`);
+    if (instance.publicIp) problems.push(`instance ${instance.name} has a public address ${instance.publicIp}`);
+  }
+  for (const app of env.appVpcs.filter((a) => a.appServer)) {
+    const server = running.find((i) => i.id === outputs[outputNames.appServerId(app.name)]);
+    if (!server) problems.push(`output ${outputNames.appServerId(app.name)} is no running instance`);
+    else if (server.userData?.includes("$proxy")) problems.push(`app server ${app.name} has a proxy setting, but no proxy runs with privateNat`);
+  }
+  if (outputs[outputNames.proxyAddress] !== undefined) problems.push(`output ${outputNames.proxyAddress} exists, but no proxy runs with privateNat`);
+  return problems;
+}
+
+/**
+ * What contradicts the Transit Gateway design: the gateway with its defaults off, an available
+ * attachment per VPC (appliance mode on the proxy VPC's), the apps table holding only routes to the
+ * proxy attachment and associated with the app attachments, the proxy table learning every app
+ * block and associated with the proxy attachment, the VPC routes both ways, and with privateNat a
+ * private NAT gateway per proxy subnet with the attachment subnets routed to it.
+ */
+export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
+  const problems: string[] = [];
+  const c = env.connectivity;
+  const names = transitGatewayNames(env.name);
+  const vpcByCidr = new Map(inv.vpcs.map((v) => [v.cidr, v]));
+  const gateways = inv.transitGateways ?? [];
+  const tgw = c.transitGatewayId ? gateways.find((g) => g.id === c.transitGatewayId) : gateways[0];
+  if (!tgw) return ["no Transit Gateway"];
+  if (!c.transitGatewayId) {
+    if (gateways.length !== 1) problems.push(`${gateways.length} Transit Gateways, expected one`);
+    if (tgw.defaultAssociation !== "disable" || tgw.defaultPropagation !== "disable") {
+      problems.push(`Transit Gateway ${tgw.id} has default route table association ${tgw.defaultAssociation} and propagation ${tgw.defaultPropagation}, expected both disable`);
+    }
+    if (tgw.autoAccept === "enable") problems.push(`Transit Gateway ${tgw.id} accepts shared attachments by itself`);
+  }
+  if (outputs[outputNames.transitGatewayId] !== tgw.id) problems.push(`output ${outputNames.transitGatewayId} is ${outputs[outputNames.transitGatewayId]}, expected ${tgw.id}`);
+  const attachmentOf = (cidr: string) => (inv.tgwAttachments ?? []).find((a) => a.transitGatewayId === tgw.id && a.vpcId === vpcByCidr.get(cidr)?.id);
+  const proxy = attachmentOf(env.proxyVpc.cidr);
+  const apps = env.appVpcs.map((a) => ({ app: a, attachment: attachmentOf(a.cidr) }));
+  if (!proxy) problems.push(`no attachment of the proxy VPC ${env.proxyVpc.cidr}`);
+  else if (proxy.applianceMode !== "enable") problems.push(`the proxy VPC's attachment ${proxy.id} has appliance mode ${proxy.applianceMode}, expected enable`);
+  for (const { app, attachment } of apps) if (!attachment) problems.push(`no attachment of app VPC ${app.name}`);
+  for (const a of [proxy, ...apps.map((x) => x.attachment)]) if (a && a.state !== "available") problems.push(`attachment ${a.id} is ${a.state}, not available`);
+
+  const tables = inv.tgwRouteTables ?? [];
+  const appsTable = tables.find((t) => t.name === names.appsTable);
+  const proxyTable = tables.find((t) => t.name === names.proxyTable);
+  const destinations = runsProxy(env) ? [] : env.services.map((s) => s.cidr);
+  if (!appsTable) problems.push(`no Transit Gateway route table ${names.appsTable}`);
+  else {
+    for (const { app, attachment } of apps) if (attachment && !appsTable.associations.includes(attachment.id)) problems.push(`app VPC ${app.name}'s attachment is not associated with ${names.appsTable}`);
+    for (const route of appsTable.routes) {
+      if (!proxy || route.attachments.some((a) => a !== proxy.id)) problems.push(`${names.appsTable} sends ${route.destination} elsewhere than the proxy VPC's attachment; app VPCs must not reach each other`);
+    }
+    for (const d of destinations) if (!appsTable.routes.some((r) => r.destination === d && r.type === "static")) problems.push(`${names.appsTable} has no static route to ${d}`);
+  }
+  if (!proxyTable) problems.push(`no Transit Gateway route table ${names.proxyTable}`);
+  else {
+    if (proxy && !proxyTable.associations.includes(proxy.id)) problems.push(`the proxy VPC's attachment is not associated with ${names.proxyTable}`);
+    for (const { app, attachment } of apps) if (attachment && !proxyTable.propagations.includes(attachment.id)) problems.push(`app VPC ${app.name} does not propagate into ${names.proxyTable}`);
+  }
+
+  const hasRoute = (cidr: string, destination: string, target: (r: EmulatorInventory["routes"][number]) => boolean) =>
+    inv.routes.some((r) => r.vpcId === vpcByCidr.get(cidr)?.id && r.destination === destination && target(r));
+  for (const app of env.appVpcs) {
+    for (const d of destinations) if (!hasRoute(app.cidr, d, (r) => r.transitGateway === tgw.id)) problems.push(`app VPC ${app.name} has no route to ${d} via the Transit Gateway`);
+    if (!hasRoute(env.proxyVpc.cidr, app.cidr, (r) => r.transitGateway === tgw.id)) problems.push(`the proxy VPC has no route back to ${app.cidr} via the Transit Gateway`);
+  }
+  if (runsProxy(env)) return problems;
+
+  const subnets = inv.subnets ?? [];
+  const nats = inv.natGateways ?? [];
+  for (const s of env.proxyVpc.subnets) {
+    const subnet = subnets.find((x) => x.cidr === s.cidr);
+    const nat = nats.find((n) => n.subnetId === subnet?.id);
+    if (!nat) problems.push(`no NAT gateway in the proxy subnet ${s.cidr}`);
+    else if (nat.connectivity !== "private") problems.push(`NAT gateway ${nat.id} is ${nat.connectivity}, expected private`);
+  }
+  for (const s of c.attachmentSubnets ?? []) {
+    const subnet = subnets.find((x) => x.cidr === s.cidr);
+    if (!subnet) problems.push(`no attachment subnet ${s.cidr}`);
+    else if (proxy && !proxy.subnetIds.includes(subnet.id)) problems.push(`the proxy VPC's attachment is not in the attachment subnet ${s.cidr}`);
+    const zoneNat = nats.find((n) => subnets.find((x) => x.id === n.subnetId)?.zone === s.availabilityZone);
+    for (const d of destinations) {
+      if (!inv.routes.some((r) => r.destination === d && r.natGateway !== undefined && r.natGateway === zoneNat?.id && r.routeTableId !== undefined)) {
+        problems.push(`no route from the attachment subnet ${s.cidr} to ${d} via the NAT gateway of ${s.availabilityZone}`);
+      }
+    }
+  }
+  const addresses = outputs[outputNames.natGatewayAddresses] as unknown as string[] | undefined;
+  if (!Array.isArray(addresses) || addresses.length !== env.proxyVpc.subnets.length) problems.push(`output ${outputNames.natGatewayAddresses} is ${JSON.stringify(addresses)}, expected one address per proxy subnet`);
   return problems;
 }
 
@@ -247,6 +373,10 @@ export function leftovers(inv: EmulatorInventory): { left: string[]; tolerated: 
   add("target groups", (inv.targetGroups ?? []).map((t) => t.name));
   add("Auto Scaling groups", (inv.autoScalingGroups ?? []).map((g) => g.name));
   add("launch templates", (inv.launchTemplates ?? []).map((t) => t.name));
+  add("Transit Gateways", (inv.transitGateways ?? []).map((t) => t.id));
+  add("Transit Gateway attachments", (inv.tgwAttachments ?? []).map((a) => a.id));
+  add("Transit Gateway route tables", (inv.tgwRouteTables ?? []).map((t) => t.id));
+  add("NAT gateways", (inv.natGateways ?? []).map((n) => n.id));
   if (artefacts.length > 0) {
     tolerated.push(
       `${artefacts.length} network interfaces of terminated instances (${artefacts.map((n) => n.id).join(", ")}): moto 5.2 keeps an instance's own interface after termination; AWS deletes it`,

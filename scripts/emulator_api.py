@@ -73,11 +73,19 @@ def inventory(c):
         if p["Status"]["Code"] not in ("deleted", "rejected")
     ]
     routes = [
-        {"vpcId": t["VpcId"], "destination": r.get("DestinationCidrBlock"), "peering": r.get("VpcPeeringConnectionId")}
+        {
+            "vpcId": t["VpcId"],
+            "routeTableId": t["RouteTableId"],
+            "destination": r.get("DestinationCidrBlock"),
+            "peering": r.get("VpcPeeringConnectionId"),
+            "transitGateway": r.get("TransitGatewayId"),
+            "natGateway": r.get("NatGatewayId"),
+        }
         for t in ec2.describe_route_tables()["RouteTables"]
         for r in t["Routes"]
-        if r.get("VpcPeeringConnectionId")
+        if r.get("VpcPeeringConnectionId") or r.get("TransitGatewayId") or r.get("NatGatewayId")
     ]
+    subnets = [{"id": s["SubnetId"], "vpcId": s["VpcId"], "cidr": s["CidrBlock"], "zone": s["AvailabilityZone"]} for s in ec2.describe_subnets()["Subnets"] if not s.get("DefaultForAz")]
     groups = [
         {"id": g["GroupId"], "name": g["GroupName"], "vpcId": g.get("VpcId")}
         for g in ec2.describe_security_groups()["SecurityGroups"]
@@ -163,7 +171,58 @@ def inventory(c):
                 "userData": base64.b64decode(latest["UserData"]).decode() if latest.get("UserData") else None,
             }
         )
+    transit_gateways = [
+        {
+            "id": t["TransitGatewayId"],
+            "state": t["State"],
+            "defaultAssociation": t.get("Options", {}).get("DefaultRouteTableAssociation"),
+            "defaultPropagation": t.get("Options", {}).get("DefaultRouteTablePropagation"),
+            "autoAccept": t.get("Options", {}).get("AutoAcceptSharedAttachments"),
+        }
+        for t in ec2.describe_transit_gateways()["TransitGateways"]
+        if t["State"] not in ("deleted", "deleting")
+    ]
+    tgw_attachments = [
+        {
+            "id": a["TransitGatewayAttachmentId"],
+            "transitGatewayId": a["TransitGatewayId"],
+            "vpcId": a["VpcId"],
+            "subnetIds": a.get("SubnetIds", []),
+            "state": a["State"],
+            "applianceMode": a.get("Options", {}).get("ApplianceModeSupport"),
+        }
+        for a in ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]
+        if a["State"] not in ("deleted", "deleting")
+    ]
+    tgw_tables = []
+    for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]:
+        if t["State"] in ("deleted", "deleting"):
+            continue
+        table_id = t["TransitGatewayRouteTableId"]
+        routes = ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table_id, Filters=[{"Name": "state", "Values": ["active", "blackhole"]}])["Routes"]
+        tgw_tables.append(
+            {
+                "id": table_id,
+                "transitGatewayId": t["TransitGatewayId"],
+                "name": tags(t).get("Name"),
+                "associations": [a["TransitGatewayAttachmentId"] for a in ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table_id)["Associations"]],
+                "propagations": [p["TransitGatewayAttachmentId"] for p in ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=table_id)["TransitGatewayRouteTablePropagations"]],
+                "routes": [
+                    {"destination": r.get("DestinationCidrBlock"), "type": r.get("Type"), "state": r.get("State"), "attachments": [a.get("TransitGatewayAttachmentId") for a in r.get("TransitGatewayAttachments", [])]}
+                    for r in routes
+                ],
+            }
+        )
+    nat_gateways = [
+        {"id": n["NatGatewayId"], "subnetId": n["SubnetId"], "connectivity": n.get("ConnectivityType"), "state": n["State"], "privateIp": next((a.get("PrivateIp") for a in n.get("NatGatewayAddresses", [])), None)}
+        for n in ec2.describe_nat_gateways()["NatGateways"]
+        if n["State"] not in ("deleted", "deleting")
+    ]
     return {
+        "transitGateways": transit_gateways,
+        "tgwAttachments": tgw_attachments,
+        "tgwRouteTables": tgw_tables,
+        "natGateways": nat_gateways,
         "loadBalancers": load_balancers,
         "targetGroups": target_groups,
         "autoScalingGroups": groups_asg,
@@ -175,6 +234,7 @@ def inventory(c):
         "vpcs": vpcs,
         "peerings": peerings,
         "routes": routes,
+        "subnets": subnets,
         "securityGroups": groups,
         "vpcEndpoints": endpoints,
         "networkInterfaces": interfaces,
@@ -241,6 +301,23 @@ def import_ids(c):
             add("aws_internet_gateway", g["InternetGatewayId"])
     for t in ec2.describe_launch_templates()["LaunchTemplates"]:
         add("aws_launch_template", t["LaunchTemplateId"])
+    for t in ec2.describe_transit_gateways()["TransitGateways"]:
+        if t["State"] not in ("deleted", "deleting"):
+            add("aws_ec2_transit_gateway", t["TransitGatewayId"])
+    for a in ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]:
+        if a["State"] not in ("deleted", "deleting"):
+            add("aws_ec2_transit_gateway_vpc_attachment", a["TransitGatewayAttachmentId"])
+    for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]:
+        if t["State"] in ("deleted", "deleting") or t.get("DefaultAssociationRouteTable"):
+            continue
+        table_id = t["TransitGatewayRouteTableId"]
+        add("aws_ec2_transit_gateway_route_table", table_id)
+        for a in ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table_id)["Associations"]:
+            add("aws_ec2_transit_gateway_route_table_association", f"{table_id}_{a['TransitGatewayAttachmentId']}")
+        for p in ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=table_id)["TransitGatewayRouteTablePropagations"]:
+            add("aws_ec2_transit_gateway_route_table_propagation", f"{table_id}_{p['TransitGatewayAttachmentId']}")
+        for r in ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table_id, Filters=[{"Name": "type", "Values": ["static"]}])["Routes"]:
+            add("aws_ec2_transit_gateway_route", f"{table_id}_{r['DestinationCidrBlock']}")
     scaled = set()
     for g in c["autoscaling"].describe_auto_scaling_groups()["AutoScalingGroups"]:
         add("aws_autoscaling_group", g["AutoScalingGroupName"])

@@ -18,6 +18,12 @@ import {
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeTransitGatewayRouteTablesCommand,
+  DescribeTransitGatewaysCommand,
+  DescribeTransitGatewayVpcAttachmentsCommand,
+  GetTransitGatewayRouteTableAssociationsCommand,
+  GetTransitGatewayRouteTablePropagationsCommand,
+  SearchTransitGatewayRoutesCommand,
   DescribeVolumesCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
@@ -268,6 +274,44 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
   for (const t of templates) {
     const tags = tagMap(t.Tags);
     if (owned(tags, target)) add({ type: "aws_launch_template", importId: t.LaunchTemplateId!, attributes: withName({ id: t.LaunchTemplateId, name: t.LaunchTemplateName }, tags) });
+  }
+
+  // Transit Gateways, their attachments and route tables by tags; a table's associations,
+  // propagations and static routes through the table.
+  for (const g of (await ec2.send(new DescribeTransitGatewaysCommand({ Filters: byTag }))).TransitGateways ?? []) {
+    const tags = tagMap(g.Tags);
+    if (["deleted", "deleting"].includes(g.State ?? "")) ignored.add(g.TransitGatewayId!);
+    else if (owned(tags, target)) add({ type: "aws_ec2_transit_gateway", importId: g.TransitGatewayId!, attributes: withName({ id: g.TransitGatewayId }, tags) });
+  }
+  for (const a of (await ec2.send(new DescribeTransitGatewayVpcAttachmentsCommand({ Filters: byTag }))).TransitGatewayVpcAttachments ?? []) {
+    const tags = tagMap(a.Tags);
+    if (["deleted", "deleting"].includes(a.State ?? "")) ignored.add(a.TransitGatewayAttachmentId!);
+    else if (owned(tags, target)) {
+      add({ type: "aws_ec2_transit_gateway_vpc_attachment", importId: a.TransitGatewayAttachmentId!, attributes: withName({ id: a.TransitGatewayAttachmentId, vpc_id: a.VpcId, transit_gateway_id: a.TransitGatewayId }, tags) });
+    }
+  }
+  for (const t of (await ec2.send(new DescribeTransitGatewayRouteTablesCommand({ Filters: byTag }))).TransitGatewayRouteTables ?? []) {
+    const tags = tagMap(t.Tags);
+    const table = t.TransitGatewayRouteTableId!;
+    if (["deleted", "deleting"].includes(t.State ?? "")) {
+      ignored.add(table);
+      continue;
+    }
+    if (!owned(tags, target)) continue;
+    add({ type: "aws_ec2_transit_gateway_route_table", importId: table, attributes: withName({ id: table, transit_gateway_id: t.TransitGatewayId }, tags) });
+    for (const a of (await ec2.send(new GetTransitGatewayRouteTableAssociationsCommand({ TransitGatewayRouteTableId: table }))).Associations ?? []) {
+      const id = `${table}_${a.TransitGatewayAttachmentId}`;
+      add({ type: "aws_ec2_transit_gateway_route_table_association", importId: id, attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: a.TransitGatewayAttachmentId! } });
+    }
+    for (const p of (await ec2.send(new GetTransitGatewayRouteTablePropagationsCommand({ TransitGatewayRouteTableId: table }))).TransitGatewayRouteTablePropagations ?? []) {
+      const id = `${table}_${p.TransitGatewayAttachmentId}`;
+      add({ type: "aws_ec2_transit_gateway_route_table_propagation", importId: id, attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: p.TransitGatewayAttachmentId! } });
+    }
+    const statics = await ec2.send(new SearchTransitGatewayRoutesCommand({ TransitGatewayRouteTableId: table, Filters: [{ Name: "type", Values: ["static"] }] }));
+    for (const r of statics.Routes ?? []) {
+      const id = `${table}_${r.DestinationCidrBlock}`;
+      add({ type: "aws_ec2_transit_gateway_route", importId: id, attributes: { id, transit_gateway_route_table_id: table, destination_cidr_block: r.DestinationCidrBlock! } });
+    }
   }
 
   // Load balancers, target groups and their listeners: tags come from DescribeTags, 20 ARNs at a time.

@@ -85,6 +85,12 @@ export const IDENTITY: Readonly<Record<string, readonly string[]>> = {
   aws_autoscaling_group: ["name"],
   aws_nat_gateway: ["subnet_id", "tags.Name"],
   aws_internet_gateway: ["vpc_id", "tags.Name"],
+  aws_ec2_transit_gateway: ["tags.Name"],
+  aws_ec2_transit_gateway_vpc_attachment: ["vpc_id", "tags.Name"],
+  aws_ec2_transit_gateway_route_table: ["tags.Name"],
+  aws_ec2_transit_gateway_route_table_association: ["transit_gateway_route_table_id", "transit_gateway_attachment_id"],
+  aws_ec2_transit_gateway_route_table_propagation: ["transit_gateway_route_table_id", "transit_gateway_attachment_id"],
+  aws_ec2_transit_gateway_route: ["transit_gateway_route_table_id", "destination_cidr_block"],
 };
 
 /** Every key the state holds a managed resource instance by, as "type|key". */
