@@ -197,13 +197,13 @@ describe("npm run orphans: bad input, before any AWS call", () => {
   it("refuses an unknown environment, naming the known ones", () => {
     const r = run(["staging"]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^environment = "staging" is not one of the environments \(verification-fleet, verification\) in config\/; name one of them, or set PROXY_CONFIG to its file$/);
+    expect(r.stderr.trim()).toMatch(/^environment = "staging" is not one of the environments \(transit-gateway, verification-fleet, verification\) in config\/; name one of them, or set PROXY_CONFIG to its file$/);
   });
 
   it("asks for an environment when none is given", () => {
     const r = run([]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe("npm run orphans needs an environment: npm run orphans -- <environment>, one of verification-fleet, verification");
+    expect(r.stderr.trim()).toBe("npm run orphans needs an environment: npm run orphans -- <environment>, one of transit-gateway, verification-fleet, verification");
   });
 
   it("says how to provide credentials when there are none, with no stack trace", () => {
