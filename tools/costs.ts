@@ -31,6 +31,12 @@ export const PRICES = {
   logStorageGbMonth: 0.033,
   /** Data between availability zones (peering included), per GB in each direction. */
   crossZoneGb: 0.01,
+  /** Transit Gateway: per VPC attachment-hour; per GB sent into the gateway (between zones no extra charge). */
+  transitGatewayAttachmentHour: 0.07,
+  transitGatewayGb: 0.02,
+  /** NAT gateway (public or private): per gateway-hour; per GB processed. */
+  natGatewayHour: 0.062,
+  natGatewayGb: 0.062,
 };
 
 /** One line of an estimate. */
@@ -92,9 +98,17 @@ export function costLines(stack: TerraformJson): CostLine[] {
     lines.push({ item: "Network Load Balancer", quantity: String(nlbs), unitPrice: `$${PRICES.networkLoadBalancerHour}/h`, monthly: nlbs * PRICES.networkLoadBalancerHour * PRICES.hoursPerMonth });
     lines.push({ item: "Network Load Balancer capacity units (about one NLCU at light load)", quantity: String(nlbs), unitPrice: `$${PRICES.nlcuHour}/NLCU-h`, monthly: nlbs * PRICES.nlcuHour * PRICES.hoursPerMonth });
   }
+  const attachments = resources.filter((r) => r.type === "aws_ec2_transit_gateway_vpc_attachment").length;
+  if (attachments > 0) {
+    lines.push({ item: "Transit Gateway VPC attachments", quantity: String(attachments), unitPrice: `$${PRICES.transitGatewayAttachmentHour}/h`, monthly: attachments * PRICES.transitGatewayAttachmentHour * PRICES.hoursPerMonth });
+  }
+  const nats = resources.filter((r) => r.type === "aws_nat_gateway").length;
+  if (nats > 0) lines.push({ item: "NAT gateways (private)", quantity: String(nats), unitPrice: `$${PRICES.natGatewayHour}/h`, monthly: nats * PRICES.natGatewayHour * PRICES.hoursPerMonth });
   const alarms = resources.filter((r) => r.type === "aws_cloudwatch_metric_alarm").length;
   if (alarms > 0) lines.push({ item: "CloudWatch alarms", quantity: String(alarms), unitPrice: `${usd(PRICES.alarmMonth)}/month`, monthly: alarms * PRICES.alarmMonth });
   if (endpointZones > 0) lines.push({ item: "Data through interface endpoints", quantity: "per GB", unitPrice: `$${PRICES.interfaceEndpointGb}/GB` });
+  if (attachments > 0) lines.push({ item: "Data sent into the Transit Gateway (both directions)", quantity: "per GB", unitPrice: `$${PRICES.transitGatewayGb}/GB` });
+  if (nats > 0) lines.push({ item: "Data through the NAT gateways", quantity: "per GB", unitPrice: `$${PRICES.natGatewayGb}/GB` });
   lines.push({ item: "Logs ingested (flow logs, Squid's access log)", quantity: "per GB", unitPrice: `$${PRICES.logIngestionGb}/GB` });
   lines.push({ item: "Logs stored", quantity: "per GB-month", unitPrice: `$${PRICES.logStorageGbMonth}/GB-month` });
   lines.push({ item: "Traffic between zones (peering included)", quantity: "per GB each way", unitPrice: `$${PRICES.crossZoneGb}/GB` });
@@ -121,7 +135,23 @@ export const COSTS_END = "<!-- costs:end -->";
 export function costSection(stacks: readonly { readonly name: string; readonly source: string; readonly json: TerraformJson }[]): string {
   return [
     `Prices: AWS on-demand list prices for ${PRICES.region} in USD as of ${PRICES.asOf}, ${PRICES.hoursPerMonth} hours a month, before tax, free tier and discounts; check the AWS Pricing Calculator before budgeting. Counts come from the synthesized stacks.`,
+    "",
+    "What the way between the app VPCs and the proxy VPC adds, besides instances and endpoints:",
+    "",
+    connectivityPriceTable(),
     ...stacks.flatMap((s) => ["", `**${s.name}** (\`${s.source}\`)`, "", costTable(s.json)]),
+  ].join("\n");
+}
+
+/** What each way of connecting app VPCs costs by the hour and by the GB, from PRICES. */
+export function connectivityPriceTable(): string {
+  const p = PRICES;
+  return [
+    "| way | per hour | per GB from an app VPC to the service |",
+    "| --- | --- | --- |",
+    `| peering + Squid | nothing (peering has no hourly charge) | nothing within a zone; $${p.crossZoneGb} each way between zones |`,
+    `| Transit Gateway + Squid | $${p.transitGatewayAttachmentHour} per attachment (each app VPC and the proxy VPC) | $${p.transitGatewayGb} into the gateway |`,
+    `| Transit Gateway + private NAT | $${p.transitGatewayAttachmentHour} per attachment, plus $${p.natGatewayHour} per NAT gateway (one per zone); no proxy instance | $${p.transitGatewayGb} into the gateway + $${p.natGatewayGb} through the NAT gateway |`,
   ].join("\n");
 }
 
