@@ -12,6 +12,7 @@ import { fleetChecks } from "../proof/fleet-checks";
 import { startFleetLab } from "../proof/fleet-lab";
 import { HOST_SETTINGS_MARKER } from "../lib/squid";
 import { Lab, labPrerequisites, sh, startLab } from "../proof/netns-lab";
+import { startTransitGatewayLab, transitGatewayChecks } from "../proof/tgw-lab";
 
 const ROOT = path.join(__dirname, "..");
 const REQUEST_SECONDS = "4";
@@ -182,6 +183,11 @@ async function main(): Promise<number> {
   const env = loadEnvironmentFile(file);
   const started = Date.now();
   const ready = () => `lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  if (env.connectivity.type === "transitGateway" && env.connectivity.egress === "privateNat") {
+    // The addendum: a Transit Gateway stand-in and a NAT host instead of Squid (proof/tgw-lab.ts).
+    const lab = await startTransitGatewayLab(env);
+    return runChecks(lab, `e2e of ${path.relative(ROOT, file)} (Transit Gateway, private NAT): hosts ${JSON.stringify(lab.hosts)}; ${ready()}`, transitGatewayChecks(lab));
+  }
   if (env.proxy.fleet) {
     // The fleet: real Squids behind a load-balancer stand-in (proof/fleet-lab.ts).
     const lab = await startFleetLab(env);
