@@ -45,6 +45,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** moto's server with the rehearsal's emulator fixes (scripts/moto_server.py). */
+const MOTO_SERVER_SCRIPT = path.join(__dirname, "..", "scripts", "moto_server.py");
+
 const READY_ATTEMPTS = 100;
 const READY_INTERVAL_MS = 150;
 
@@ -61,7 +64,8 @@ export async function startMoto(logDir: string, env: NodeJS.ProcessEnv = process
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `moto-${port}.log`);
   const log = fs.openSync(logFile, "w");
-  const child: ChildProcess = spawn(binary, ["-H", "127.0.0.1", "-p", String(port)], {
+  // moto's server, with the one emulator fix the Transit Gateway variant needs (see the script).
+  const child: ChildProcess = spawn("python3", [MOTO_SERVER_SCRIPT, "-H", "127.0.0.1", "-p", String(port)], {
     env: { ...env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
     stdio: ["ignore", log, log],
   });
