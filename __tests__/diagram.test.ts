@@ -66,6 +66,16 @@ describe("the picture of a stack", () => {
     expect(production.gateways.map((g) => g.label.split("\n")[0])).toEqual(["virtual private gateway", "Direct Connect gateway"]);
   });
 
+  it("draws a Transit Gateway as a hub with an attachment per VPC, the NAT gateway in its subnet, and what the service sees", () => {
+    const tgw = picture(stackOf(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "transit-gateway.json"), "utf8"))));
+    expect(tgw.gateways.map((g) => g.label)).toEqual(["Transit Gateway\ntransit-gateway-hub\n2 route tables, defaults off"]);
+    expect(tgw.links.filter((l) => l.to === tgw.gateways[0].id).map((l) => l.label).sort()).toEqual(["attachment", "attachment", "attachment (appliance mode)"]);
+    const nat = tgw.servers.find((s) => s.label.includes("private NAT gateway"));
+    expect(tgw.vpcs.flatMap((v) => v.subnets).find((s) => s.id === nat?.parent)?.label).toBe("ap-northeast-1a\n10.0.0.0/25");
+    expect(tgw.flows.filter((f) => f.kind === "allowed").map((f) => f.label)).toEqual(expect.arrayContaining(["tcp 80 via NAT (seen as 10.0.0.0/25)"]));
+    expect(tgw.flows.filter((f) => f.kind === "allowed").every((f) => f.label.includes("via NAT"))).toBe(true);
+  });
+
   it("writes a Mermaid text with the same VPCs and flows", () => {
     const text = toMermaid(picture(stackOf(verificationRaw()), expected));
     expect(text.startsWith("flowchart LR\n")).toBe(true);

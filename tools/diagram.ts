@@ -1,7 +1,8 @@
 /**
  * A picture of a synthesized stack, drawn from its cdk.tf.json (not from the environment file), so
- * it shows what will be deployed: VPCs with their blocks, subnets and zones; peerings and gateways
- * as links; the proxy (an instance, or a load balancer and its fleet) and the servers; and the
+ * it shows what will be deployed: VPCs with their blocks, subnets and zones; peerings, Transit
+ * Gateway attachments and gateways as links; the proxy (an instance, or a load balancer and its
+ * fleet), NAT gateways and the servers; and the
  * flows that the reachability analysis allows, labelled with their ports, with expected-denied and
  * broken flows drawn apart. Graphviz (a WebAssembly build, @viz-js/viz) lays it out as SVG; a
  * Mermaid text of the same graph renders on GitHub.
@@ -62,7 +63,28 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     links.push({ from: idOf(referencedAddress(a.associated_gateway_id) ?? "?"), to: idOf(`aws_dx_gateway_association.${n}`), label: "associated", kind: "gateway" });
   }
 
+  // A Transit Gateway is a hub: each attachment links its VPC to it.
+  const hubs = [
+    ...Object.entries(resources.aws_ec2_transit_gateway ?? {}).map(([n, g]) => [`aws_ec2_transit_gateway.${n}`, `Transit Gateway\n${g.tags?.Name ?? n}`] as const),
+    ...Object.entries(data.aws_ec2_transit_gateway ?? {}).map(([n, g]) => [`data.aws_ec2_transit_gateway.${n}`, `existing Transit Gateway\n${g.id}`] as const),
+  ];
+  for (const [address, label] of hubs) {
+    const tables = Object.values(resources.aws_ec2_transit_gateway_route_table ?? {}).filter((t: any) => referencedAddress(t.transit_gateway_id) === address);
+    gateways.push({ id: idOf(address), label: `${label}\n${tables.length} route tables, defaults off` });
+  }
+  for (const [, a] of Object.entries(resources.aws_ec2_transit_gateway_vpc_attachment ?? {})) {
+    links.push({
+      from: idOf(referencedAddress(a.vpc_id) ?? "?"),
+      to: idOf(referencedAddress(a.transit_gateway_id) ?? "?"),
+      label: a.appliance_mode_support === "enable" ? "attachment (appliance mode)" : "attachment",
+      kind: "gateway",
+    });
+  }
+
   const servers: StackPicture["servers"] = [];
+  for (const [n, g] of Object.entries(resources.aws_nat_gateway ?? {})) {
+    servers.push({ id: idOf(`aws_nat_gateway.${n}`), label: `${g.tags?.Name ?? n}\n${g.connectivity_type === "private" ? "private NAT gateway" : "NAT gateway"}`, parent: idOf(referencedAddress(g.subnet_id) ?? "?") });
+  }
   const nodeOf = new Map<string, string>();
   for (const e of report.endpoints) {
     const fleet = e.placements.length > 1 || e.address.startsWith("aws_autoscaling_group");
@@ -89,7 +111,9 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
       flows.push({ from: nodeOf.get(v.from)!, to: frontOf.get(front)!, label: `tcp ${v.port}`, kind: "allowed" });
       flows.push({ from: frontOf.get(front)!, to, label: `tcp ${v.port}, client address kept`, kind: "allowed" });
     } else {
-      flows.push({ from: nodeOf.get(v.from)!, to, label: `tcp ${v.port}`, kind: "allowed" });
+      // Behind a NAT gateway the destination sees the gateway's address: the label says so.
+      const seen = v.reasons.map((r) => /sees the source (\S+) \(/.exec(r)?.[1]).find(Boolean);
+      flows.push({ from: nodeOf.get(v.from)!, to, label: seen ? `tcp ${v.port} via NAT (seen as ${seen})` : `tcp ${v.port}`, kind: "allowed" });
     }
   }
   for (const f of expected) {
