@@ -196,7 +196,9 @@ def inventory(c):
     ]
     tgw_tables = []
     for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]:
-        if t["State"] in ("deleted", "deleting"):
+        # moto invents a default table for every gateway (and keeps it after the gateway is gone);
+        # AWS creates none when default association and propagation are disabled.
+        if t["State"] in ("deleted", "deleting") or t.get("DefaultAssociationRouteTable"):
             continue
         table_id = t["TransitGatewayRouteTableId"]
         routes = ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table_id, Filters=[{"Name": "state", "Values": ["active", "blackhole"]}])["Routes"]

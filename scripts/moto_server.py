@@ -1,24 +1,62 @@
-"""The AWS emulator for the tests and the rehearsal: moto's own server, with the one change the
-Transit Gateway variant needs.
+"""The AWS emulator for the tests and the rehearsal: moto's own server, with the changes the
+Transit Gateway variant needs to behave as AWS does. Everything else is moto as installed.
 
-moto 5.2.1 gives every Transit Gateway a default route table, even one created with default
-route table association and propagation disabled (AWS creates none then). The AWS provider sees
-that table and, for an attachment with transit_gateway_default_route_table_association = false,
-asks to disassociate the attachment from it; moto never associated it, fails with a KeyError
-(HTTP 500), and the provider retries for minutes. Here disassociating (or disabling propagation of)
-an attachment that is not associated (or propagating) answers as AWS's absent call would leave it:
-nothing to undo. Everything else is moto as installed.
+moto 5.2.1 gives every Transit Gateway a default route table, even one created with default route
+table association and propagation disabled, reports it in the gateway's options, and associates
+every new attachment with it; an explicit association then never shows on the attachment. AWS
+creates no default table in that case and associates nothing by itself. The AWS provider reads
+the attachment's association to know when an explicit one is done, and (for an attachment with
+transit_gateway_default_route_table_association = false) asks to disassociate from the reported
+default table, which moto answers with HTTP 500. So here:
+  - a gateway created with default association (propagation) disabled reports no default table;
+  - an attachment to such a gateway is associated with nothing until it is associated explicitly;
+  - an explicit association or disassociation shows on the attachment;
+  - undoing an association or propagation that does not exist answers instead of failing.
 
   python3 scripts/moto_server.py -H 127.0.0.1 -p PORT
 """
 
 import sys
 
+from moto.ec2.models.transit_gateway import TransitGateway
+from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachmentBackend
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations, TransitGatewayRouteTableBackend
 from moto.server import main
 
+_gateway_init = TransitGateway.__init__
+_create_vpc_attachment = TransitGatewayAttachmentBackend.create_transit_gateway_vpc_attachment
+_set_association = TransitGatewayAttachmentBackend.set_attachment_association
+_unset_association = TransitGatewayAttachmentBackend.unset_attachment_association
 _disassociate = TransitGatewayRouteTableBackend.disassociate_transit_gateway_route_table
 _disable = TransitGatewayRouteTableBackend.disable_transit_gateway_route_table_propagation
+
+
+def _gateway(self, backend, description, options=None):
+    _gateway_init(self, backend, description, options)
+    if self.options.get("DefaultRouteTableAssociation") == "disable":
+        self.options.pop("AssociationDefaultRouteTableId", None)
+    if self.options.get("DefaultRouteTablePropagation") == "disable":
+        self.options.pop("PropagationDefaultRouteTableId", None)
+
+
+def _vpc_attachment(self, transit_gateway_id, vpc_id, subnet_ids, tags=None, options=None):
+    attachment = _create_vpc_attachment(self, transit_gateway_id, vpc_id, subnet_ids, tags, options)
+    gateway = self.transit_gateways[transit_gateway_id]
+    if gateway.options.get("DefaultRouteTableAssociation") == "disable":
+        self.unset_route_table_association(gateway.default_route_table.id, tgw_attach_id=attachment.id)
+        attachment.transit_gateway_route_table = None
+    return attachment
+
+
+def _associated(self, transit_gateway_attachment_id, transit_gateway_route_table_id):
+    _set_association(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
+    table = self.transit_gateways_route_tables.get(transit_gateway_route_table_id)
+    self.transit_gateway_attachments[transit_gateway_attachment_id].transit_gateway_route_table = table
+
+
+def _unassociated(self, tgw_attach_id):
+    _unset_association(self, tgw_attach_id)
+    self.transit_gateway_attachments[tgw_attach_id].transit_gateway_route_table = None
 
 
 def _tolerant_disassociate(self, tgw_attach_id, tgw_rt_id):
@@ -33,6 +71,10 @@ def _tolerant_disable(self, transit_gateway_attachment_id, transit_gateway_route
     return _disable(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
 
 
+TransitGateway.__init__ = _gateway
+TransitGatewayAttachmentBackend.create_transit_gateway_vpc_attachment = _vpc_attachment
+TransitGatewayAttachmentBackend.set_attachment_association = _associated
+TransitGatewayAttachmentBackend.unset_attachment_association = _unassociated
 TransitGatewayRouteTableBackend.disassociate_transit_gateway_route_table = _tolerant_disassociate
 TransitGatewayRouteTableBackend.disable_transit_gateway_route_table_propagation = _tolerant_disable
 
