@@ -394,6 +394,13 @@ export interface PlannedChange {
 
 /** What the emulator does differently for an environment, said before the read-back. */
 export function emulatorNotes(env: EnvironmentConfig): string[] {
+  if (env.connectivity.type === "transitGateway") {
+    return [
+      "moto 5.2 runs with scripts/moto_server.py's Transit Gateway fixes: no invented default route table for a gateway with defaults disabled, and explicit associations shown on the attachment, as in AWS",
+      "moto 5.2 gives a private NAT gateway an address outside its subnet, so the read-back counts the NAT gateways and their outputs; the address the service sees is proven by npm run reachability and the e2e lab",
+      "moto 5.2 forwards no packets: routing through the gateway's tables is proven by npm run reachability and the e2e lab, not here",
+    ];
+  }
   return env.proxy.fleet
     ? [
         "moto 5.2 launches an Auto Scaling group's instances without the launch template's metadata options (IMDSv2 shows as optional on them); the read-back checks the template instead",
