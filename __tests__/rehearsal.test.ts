@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { AMAZON_LINUX_2023_PARAMETER } from "../lib/config";
 import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, PlannedChange } from "../proof/rehearsal";
 import { configFrom, verificationConfig, verificationRaw } from "./helpers/stack";
@@ -244,5 +246,88 @@ describe("classifyDrift of a fleet in moto", () => {
     const lb = JSON.parse(JSON.stringify(plan.resource_changes.find((c: PlannedChange) => c.type === "aws_lb")));
     lb.change.before.subnet_mapping[0].private_ipv4_address = "10.0.0.11";
     expect(classifyDrift({ resource_changes: [lb] }).drift).toHaveLength(1);
+  });
+});
+
+describe("deploymentProblems of the Transit Gateway environment", () => {
+  const env = configFrom(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "transit-gateway.json"), "utf8")));
+  const tgwOutputs = {
+    service_url: "http://172.16.0.4:80/",
+    service_peering_id: "pcx-svc",
+    app_server_app_id: "i-app",
+    app_server_app2_id: "i-app2",
+    transit_gateway_id: "tgw-1",
+    nat_gateway_addresses: ["10.0.0.30"] as unknown as string,
+  };
+  /** The inventory of a correct deployment of config/transit-gateway.json. */
+  function tgwInventory(): EmulatorInventory {
+    const server = (id: string, privateIp: string) => ({ id, name: id, state: "running", privateIp, httpTokens: "required", userData: "<powershell># no proxy</powershell>", securityGroups: ["sg-1"] });
+    return {
+      ...goodInventory(),
+      vpcs: [
+        { id: "vpc-app", cidr: "192.168.0.0/24" },
+        { id: "vpc-app2", cidr: "192.168.1.0/24" },
+        { id: "vpc-proxy", cidr: "10.0.0.0/24" },
+        { id: "vpc-svc", cidr: "172.16.0.0/24" },
+      ],
+      peerings: [{ id: "pcx-svc", status: "active", requesterCidr: "10.0.0.0/24", accepterCidr: "172.16.0.0/24" }],
+      routes: [
+        { vpcId: "vpc-proxy", destination: "172.16.0.0/24", peering: "pcx-svc" },
+        { vpcId: "vpc-svc", destination: "10.0.0.0/24", peering: "pcx-svc" },
+        { vpcId: "vpc-app", destination: "172.16.0.0/24", transitGateway: "tgw-1" },
+        { vpcId: "vpc-app2", destination: "172.16.0.0/24", transitGateway: "tgw-1" },
+        { vpcId: "vpc-proxy", destination: "192.168.0.0/24", transitGateway: "tgw-1" },
+        { vpcId: "vpc-proxy", destination: "192.168.1.0/24", transitGateway: "tgw-1" },
+        { vpcId: "vpc-proxy", routeTableId: "rtb-attach", destination: "172.16.0.0/24", natGateway: "nat-a" },
+      ],
+      subnets: [
+        { id: "subnet-nat", vpcId: "vpc-proxy", cidr: "10.0.0.0/25", zone: "ap-northeast-1a" },
+        { id: "subnet-attach", vpcId: "vpc-proxy", cidr: "10.0.0.240/28", zone: "ap-northeast-1a" },
+      ],
+      instances: [server("i-app", "192.168.0.4"), server("i-app2", "192.168.1.4"), server("i-svc", "172.16.0.4")],
+      flowLogs: ["fl-1", "fl-2", "fl-3", "fl-4"],
+      transitGateways: [{ id: "tgw-1", state: "available", defaultAssociation: "disable", defaultPropagation: "disable", autoAccept: "disable" }],
+      tgwAttachments: [
+        { id: "att-proxy", transitGatewayId: "tgw-1", vpcId: "vpc-proxy", subnetIds: ["subnet-attach"], state: "available", applianceMode: "enable" },
+        { id: "att-app", transitGatewayId: "tgw-1", vpcId: "vpc-app", subnetIds: ["s"], state: "available", applianceMode: "disable" },
+        { id: "att-app2", transitGatewayId: "tgw-1", vpcId: "vpc-app2", subnetIds: ["s"], state: "available", applianceMode: "disable" },
+      ],
+      tgwRouteTables: [
+        { id: "rt-apps", transitGatewayId: "tgw-1", name: "transit-gateway-hub-apps", associations: ["att-app", "att-app2"], propagations: [], routes: [{ destination: "172.16.0.0/24", type: "static", state: "active", attachments: ["att-proxy"] }] },
+        { id: "rt-proxy", transitGatewayId: "tgw-1", name: "transit-gateway-hub-proxy", associations: ["att-proxy"], propagations: ["att-app", "att-app2"], routes: [] },
+      ],
+      natGateways: [{ id: "nat-a", subnetId: "subnet-nat", connectivity: "private", state: "available", privateIp: "10.0.0.30" }],
+    };
+  }
+
+  it("finds nothing wrong with the design as deployed", () => {
+    expect(deploymentProblems(env, tgwOutputs, tgwInventory())).toEqual([]);
+  });
+
+  it("notices default tables on, a route between app VPCs, a missing propagation, appliance mode off and a public NAT gateway", () => {
+    const inv = tgwInventory() as any;
+    inv.transitGateways[0].defaultAssociation = "enable";
+    inv.tgwRouteTables[0].routes.push({ destination: "192.168.1.0/24", type: "propagated", state: "active", attachments: ["att-app2"] });
+    inv.tgwRouteTables[1].propagations = ["att-app"];
+    inv.tgwAttachments[0].applianceMode = "disable";
+    inv.natGateways[0].connectivity = "public";
+    expect(deploymentProblems(env, tgwOutputs, inv)).toEqual([
+      "Transit Gateway tgw-1 has default route table association enable and propagation disable, expected both disable",
+      "the proxy VPC's attachment att-proxy has appliance mode disable, expected enable",
+      "transit-gateway-hub-apps sends 192.168.1.0/24 elsewhere than the proxy VPC's attachment; app VPCs must not reach each other",
+      "app VPC app2 does not propagate into transit-gateway-hub-proxy",
+      "NAT gateway nat-a is public, expected private",
+    ]);
+  });
+
+  it("notices a missing NAT route, a route back, and a proxy setting on an app server", () => {
+    const inv = tgwInventory() as any;
+    inv.routes = inv.routes.filter((r: any) => !r.natGateway && r.destination !== "192.168.1.0/24");
+    inv.instances[0].userData = "$proxy = '10.0.0.10:3128'";
+    expect(deploymentProblems(env, tgwOutputs, inv)).toEqual([
+      "the proxy VPC has no route back to 192.168.1.0/24 via the Transit Gateway",
+      "no route from the attachment subnet 10.0.0.240/28 to 172.16.0.0/24 via the NAT gateway of ap-northeast-1a",
+      "app server app has a proxy setting, but no proxy runs with privateNat",
+    ]);
   });
 });
