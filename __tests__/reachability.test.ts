@@ -177,6 +177,34 @@ describe("analyzeReachability on the Transit Gateway environment (private NAT eg
   });
 });
 
+describe("analyzeReachability with a Transit Gateway and the Squid proxy", () => {
+  const raw = verificationRawForTgw();
+  const json = JSON.parse(synthEnvironment(configFrom(raw)).json);
+
+  function verificationRawForTgw(): any {
+    const r = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "verification.json"), "utf8"));
+    r.connectivity = { type: "transitGateway", egress: "squid" };
+    return r;
+  }
+
+  it("routes only the proxy's address through the gateway, in the app VPC and in the apps table", () => {
+    const destinations = (type: string) => Object.values(json.resource[type] as Record<string, any>).map((r) => r.destination_cidr_block);
+    expect(destinations("aws_ec2_transit_gateway_route")).toEqual(["10.0.0.10/32"]);
+    const viaTgw = Object.values(json.resource.aws_route as Record<string, any>).filter((r) => r.transit_gateway_id).map((r) => r.destination_cidr_block).sort();
+    expect(viaTgw).toEqual(["10.0.0.10/32", "192.168.0.0/24"]);
+    expect(json.resource.aws_nat_gateway).toBeUndefined();
+    // The service side keeps its peering; the app VPC has none.
+    expect(Object.keys(json.resource.aws_vpc_peering_connection)).toEqual([expect.stringMatching(/^ServiceSide_Peering/)]);
+  });
+
+  it("lets the app reach the proxy through the gateway, the proxy the service, and not the app the service", () => {
+    expect(verdict(json, APP, PROXY, 3128).allowed).toBe(true);
+    expect(verdict(json, APP, PROXY, 3128).reasons.join("\n")).toMatch(/aws_ec2_transit_gateway_route\.TransitGateway_ToProxy-10_0_0_10_32\w*: 10\.0\.0\.10\/32\) to aws_ec2_transit_gateway_vpc_attachment\.TransitGateway_ProxyAttachment/);
+    expect(verdict(json, PROXY, SERVICE, 80).allowed).toBe(true);
+    expect(verdict(json, APP, SERVICE, 80).allowed).toBe(false);
+  });
+});
+
 describe("flowMismatches", () => {
   const report = analyzeReachability(stack());
 
