@@ -201,7 +201,7 @@ def inventory(c):
         if t["State"] in ("deleted", "deleting") or t.get("DefaultAssociationRouteTable"):
             continue
         table_id = t["TransitGatewayRouteTableId"]
-        routes = ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table_id, Filters=[{"Name": "state", "Values": ["active", "blackhole"]}])["Routes"]
+        table_routes = ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table_id, Filters=[{"Name": "state", "Values": ["active", "blackhole"]}])["Routes"]
         tgw_tables.append(
             {
                 "id": table_id,
@@ -211,7 +211,7 @@ def inventory(c):
                 "propagations": [p["TransitGatewayAttachmentId"] for p in ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=table_id)["TransitGatewayRouteTablePropagations"]],
                 "routes": [
                     {"destination": r.get("DestinationCidrBlock"), "type": r.get("Type"), "state": r.get("State"), "attachments": [a.get("TransitGatewayAttachmentId") for a in r.get("TransitGatewayAttachments", [])]}
-                    for r in routes
+                    for r in table_routes
                 ],
             }
         )
