@@ -1,6 +1,14 @@
 """The AWS emulator for the tests and the rehearsal: moto's own server, with the changes the
-Transit Gateway variant needs to behave as AWS does. Everything else is moto as installed.
+Transit Gateway variant and the adoption of orphans need to behave as AWS does. Everything else is
+moto as installed.
 
+Launch templates: moto 5.2.1 keeps the user data of a version made by CreateLaunchTemplateVersion
+as plain text where CreateLaunchTemplate keeps it as a Base64EncodedString, and then fails an
+assertion (HTTP 500, retried for minutes) when an Auto Scaling group launches from that version.
+Adopting an orphaned template updates it to a new version, so here a version's user data is read
+as the base64 text it is.
+
+Transit Gateways:
 moto 5.2.1 gives every Transit Gateway a default route table, even one created with default route
 table association and propagation disabled, reports it in the gateway's options, and associates
 every new attachment with it; an explicit association then never shows on the attachment. AWS
@@ -18,6 +26,8 @@ default table, which moto answers with HTTP 500. So here:
 
 import sys
 
+from moto.core.types import Base64EncodedString
+from moto.ec2.models.launch_templates import LaunchTemplateVersion
 from moto.ec2.models.transit_gateway import TransitGateway
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachmentBackend
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations, TransitGatewayRouteTableBackend
@@ -71,6 +81,14 @@ def _tolerant_disable(self, transit_gateway_attachment_id, transit_gateway_route
     return _disable(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
 
 
+def _version_user_data(self):
+    user_data = self.data.get("UserData")
+    if isinstance(user_data, str):
+        user_data = self.data["UserData"] = Base64EncodedString(user_data)
+    return user_data
+
+
+LaunchTemplateVersion.user_data = property(_version_user_data)
 TransitGateway.__init__ = _gateway
 TransitGatewayAttachmentBackend.create_transit_gateway_vpc_attachment = _vpc_attachment
 TransitGatewayAttachmentBackend.set_attachment_association = _associated
