@@ -396,9 +396,9 @@ export interface PlannedChange {
 export function emulatorNotes(env: EnvironmentConfig): string[] {
   if (env.connectivity.type === "transitGateway") {
     return [
-      "moto 5.2 runs with scripts/moto_server.py's Transit Gateway fixes: no invented default route table for a gateway with defaults disabled, and explicit associations shown on the attachment, as in AWS",
+      "moto 5.2 runs with scripts/moto_server.py's Transit Gateway fixes, as in AWS: no invented default route table for a gateway with defaults disabled, explicit associations shown on the attachment, attachments tagged at creation, static routes naming their attachment",
       "moto 5.2 gives a private NAT gateway an address outside its subnet, so the read-back counts the NAT gateways and their outputs; the address the service sees is proven by npm run reachability and the e2e lab",
-      "moto 5.2 forwards no packets and does not say which attachment a static route of a gateway's table goes to: the read-back checks the tables' destinations, associations and propagations; the targets and the routing are proven by the construct tests, npm run reachability and the e2e lab",
+      "moto 5.2 forwards no packets: routing through the gateway's tables is proven by npm run reachability and the e2e lab, not here",
     ];
   }
   return env.proxy.fleet

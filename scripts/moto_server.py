@@ -19,7 +19,12 @@ default table, which moto answers with HTTP 500. So here:
   - a gateway created with default association (propagation) disabled reports no default table;
   - an attachment to such a gateway is associated with nothing until it is associated explicitly;
   - an explicit association or disassociation shows on the attachment;
-  - undoing an association or propagation that does not exist answers instead of failing.
+  - undoing an association or propagation that does not exist answers instead of failing;
+  - the tags given when an attachment is created are kept (moto reads them from the route table
+    entry of the request, so an attachment starts untagged, the plan after a deploy wants to tag
+    it, and the orphan sweep cannot find it by its tags);
+  - a static route names the attachment it goes to (moto keeps it in a shape it never returns,
+    so the provider reads every static route as a blackhole and wants to replace it).
 
   python3 scripts/moto_server.py -H 127.0.0.1 -p PORT
 """
@@ -31,6 +36,7 @@ from moto.ec2.models.launch_templates import LaunchTemplateVersion
 from moto.ec2.models.transit_gateway import TransitGateway
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachmentBackend
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations, TransitGatewayRouteTableBackend
+from moto.ec2.responses.transit_gateway_attachments import TransitGatewayAttachment as AttachmentResponses
 from moto.server import main
 
 _gateway_init = TransitGateway.__init__
@@ -81,6 +87,25 @@ def _tolerant_disable(self, transit_gateway_attachment_id, transit_gateway_route
     return _disable(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
 
 
+_parse_tags = AttachmentResponses._parse_tag_specification
+_create_route = TransitGatewayRouteTableBackend.create_transit_gateway_route
+
+
+def _attachment_tags(self, *args, **kwargs):
+    parsed = _parse_tags(self, *args, **kwargs)
+    if "transit-gateway-attachment" in parsed:
+        parsed = {**parsed, "transit-gateway-route-table": parsed["transit-gateway-attachment"]}
+    return parsed
+
+
+def _static_route(self, transit_gateway_route_table_id, destination_cidr_block, transit_gateway_attachment_id=None, blackhole=False):
+    route = _create_route(self, transit_gateway_route_table_id, destination_cidr_block, transit_gateway_attachment_id, blackhole)
+    attachment = route.get("transitGatewayAttachments")
+    if isinstance(attachment, dict):
+        route["transitGatewayAttachments"] = [attachment]
+    return route
+
+
 def _version_user_data(self):
     user_data = self.data.get("UserData")
     if isinstance(user_data, str):
@@ -89,6 +114,8 @@ def _version_user_data(self):
 
 
 LaunchTemplateVersion.user_data = property(_version_user_data)
+AttachmentResponses._parse_tag_specification = _attachment_tags
+TransitGatewayRouteTableBackend.create_transit_gateway_route = _static_route
 TransitGateway.__init__ = _gateway
 TransitGatewayAttachmentBackend.create_transit_gateway_vpc_attachment = _vpc_attachment
 TransitGatewayAttachmentBackend.set_attachment_association = _associated
