@@ -318,7 +318,7 @@ function fleetProblems(env: EnvironmentConfig, inv: EmulatorInventory, problems:
   else {
     if (lb.scheme !== "internal" || lb.type !== "network") problems.push(`load balancer ${lb.name} is ${lb.scheme} ${lb.type}, expected an internal network load balancer`);
     const wanted = [...loadBalancerAddresses(env)].sort();
-    // moto 5.2 reports no per-zone addresses (see emulatorNotes); AWS does, and then they must match.
+    // AWS reports each zone's address (moto through scripts/moto_server.py too); when it does, they must match.
     if (lb.addresses.length > 0 && JSON.stringify(lb.addresses) !== JSON.stringify(wanted)) problems.push(`load balancer ${lb.name} has the addresses ${lb.addresses.join(", ")}, expected ${wanted.join(", ")}`);
     const listener = lb.listeners.find((l) => l.port === env.proxy.port);
     if (!listener || listener.protocol !== "TCP" || !tg || !listener.targetGroups.includes(tg.arn)) problems.push(`load balancer ${lb.name} has no TCP listener on ${env.proxy.port} forwarding to its target group`);
@@ -404,7 +404,7 @@ export function emulatorNotes(env: EnvironmentConfig): string[] {
   return env.proxy.fleet
     ? [
         "moto 5.2 launches an Auto Scaling group's instances without the launch template's metadata options (IMDSv2 shows as optional on them); the read-back checks the template instead",
-        "moto 5.2 reports no per-zone addresses of a network load balancer, so the fixed addresses are checked in the synthesized stack (tests), not read back",
+        "moto 5.2 forgets a network load balancer's fixed addresses; scripts/moto_server.py keeps them, so they are read back as in AWS",
         "moto 5.2 runs no health checks and no instance refresh: the fleet's behaviour under failure and change is proven by npm run e2e (the fleet lab), not here",
       ]
     : [];

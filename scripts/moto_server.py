@@ -8,6 +8,11 @@ assertion (HTTP 500, retried for minutes) when an Auto Scaling group launches fr
 Adopting an orphaned template updates it to a new version, so here a version's user data is read
 as the base64 text it is.
 
+Network load balancers: moto 5.2.1 forgets the fixed private address of each subnet mapping, so
+the plan after a deploy wants to set the mappings again, and applying that (adopting an orphaned
+load balancer does) fails in moto's SetSubnets. Here the addresses given at creation are kept and
+shown as each zone's load balancer address, as AWS does.
+
 Transit Gateways:
 moto 5.2.1 gives every Transit Gateway a default route table, even one created with default route
 table association and propagation disabled, reports it in the gateway's options, and associates
@@ -37,6 +42,7 @@ from moto.ec2.models.transit_gateway import TransitGateway
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachmentBackend
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations, TransitGatewayRouteTableBackend
 from moto.ec2.responses.transit_gateway_attachments import TransitGatewayAttachment as AttachmentResponses
+from moto.elbv2.models import AvailabilityZone, ELBv2Backend, FakeLoadBalancer
 from moto.server import main
 
 _gateway_init = TransitGateway.__init__
@@ -106,6 +112,27 @@ def _static_route(self, transit_gateway_route_table_id, destination_cidr_block, 
     return route
 
 
+_create_load_balancer = ELBv2Backend.create_load_balancer
+
+
+def _load_balancer(self, *args, **kwargs):
+    balancer = _create_load_balancer(self, *args, **kwargs)
+    mappings = kwargs.get("subnet_mappings") if "subnet_mappings" in kwargs else (args[3] if len(args) > 3 else None)
+    balancer.fixed_addresses = {m["SubnetId"]: m["PrivateIPv4Address"] for m in mappings or [] if m.get("PrivateIPv4Address")}
+    return balancer
+
+
+def _zones(self):
+    zones = []
+    for subnet in self.subnets:
+        zone = AvailabilityZone(subnet)
+        address = getattr(self, "fixed_addresses", {}).get(subnet.id)
+        if address:
+            zone.load_balancer_addresses = [{"PrivateIPv4Address": address}]
+        zones.append(zone)
+    return zones
+
+
 def _version_user_data(self):
     user_data = self.data.get("UserData")
     if isinstance(user_data, str):
@@ -114,6 +141,8 @@ def _version_user_data(self):
 
 
 LaunchTemplateVersion.user_data = property(_version_user_data)
+ELBv2Backend.create_load_balancer = _load_balancer
+FakeLoadBalancer.availability_zones = property(_zones)
 AttachmentResponses._parse_tag_specification = _attachment_tags
 TransitGatewayRouteTableBackend.create_transit_gateway_route = _static_route
 TransitGateway.__init__ = _gateway
