@@ -29,7 +29,10 @@ default table, which moto answers with HTTP 500. So here:
     entry of the request, so an attachment starts untagged, the plan after a deploy wants to tag
     it, and the orphan sweep cannot find it by its tags);
   - a static route names the attachment it goes to (moto keeps it in a shape it never returns,
-    so the provider reads every static route as a blackhole and wants to replace it).
+    so the provider reads every static route as a blackhole and wants to replace it);
+  - a deleted gateway or attachment is still described, by its id, with the state "deleted", as
+    AWS does for a while (moto forgets it at once, and the provider's wait for the deletion then
+    gives up with "couldn't find resource").
 
   python3 scripts/moto_server.py -H 127.0.0.1 -p PORT
 """
@@ -38,7 +41,7 @@ import sys
 
 from moto.core.types import Base64EncodedString
 from moto.ec2.models.launch_templates import LaunchTemplateVersion
-from moto.ec2.models.transit_gateway import TransitGateway
+from moto.ec2.models.transit_gateway import TransitGateway, TransitGatewayBackend
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachmentBackend
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations, TransitGatewayRouteTableBackend
 from moto.ec2.responses.transit_gateway_attachments import TransitGatewayAttachment as AttachmentResponses
@@ -93,6 +96,46 @@ def _tolerant_disable(self, transit_gateway_attachment_id, transit_gateway_route
     return _disable(self, transit_gateway_attachment_id, transit_gateway_route_table_id)
 
 
+_delete_attachment = TransitGatewayAttachmentBackend.delete_transit_gateway_vpc_attachment
+_describe_attachments = TransitGatewayAttachmentBackend.describe_transit_gateway_vpc_attachments
+_delete_gateway = TransitGatewayBackend.delete_transit_gateway
+_describe_gateways = TransitGatewayBackend.describe_transit_gateways
+
+
+def _remember(self, kind, item):
+    gone = self.__dict__.setdefault("_deleted_" + kind, {})
+    item.state = "deleted"
+    gone[item.id] = item
+    return item
+
+
+def _asked_for(ids, filters, key):
+    values = set(ids or [])
+    if isinstance(filters, dict):
+        values |= set(filters.get(key, []))
+    return values
+
+
+def _attachment_deleted(self, transit_gateway_attachment_id):
+    return _remember(self, "attachments", _delete_attachment(self, transit_gateway_attachment_id))
+
+
+def _attachments_described(self, transit_gateways_attachment_ids=None, filters=None):
+    found = _describe_attachments(self, transit_gateways_attachment_ids, filters)
+    wanted = _asked_for(transit_gateways_attachment_ids, filters, "transit-gateway-attachment-id")
+    return found + [a for i, a in self.__dict__.get("_deleted_attachments", {}).items() if i in wanted]
+
+
+def _gateway_deleted(self, transit_gateway_id):
+    return _remember(self, "gateways", _delete_gateway(self, transit_gateway_id))
+
+
+def _gateways_described(self, filters, transit_gateway_ids):
+    found = _describe_gateways(self, filters, transit_gateway_ids)
+    wanted = _asked_for(transit_gateway_ids, filters, "transit-gateway-id")
+    return found + [g for i, g in self.__dict__.get("_deleted_gateways", {}).items() if i in wanted]
+
+
 _parse_tags = AttachmentResponses._parse_tag_specification
 _create_route = TransitGatewayRouteTableBackend.create_transit_gateway_route
 
@@ -142,6 +185,10 @@ def _version_user_data(self):
 
 LaunchTemplateVersion.user_data = property(_version_user_data)
 ELBv2Backend.create_load_balancer = _load_balancer
+TransitGatewayAttachmentBackend.delete_transit_gateway_vpc_attachment = _attachment_deleted
+TransitGatewayAttachmentBackend.describe_transit_gateway_vpc_attachments = _attachments_described
+TransitGatewayBackend.delete_transit_gateway = _gateway_deleted
+TransitGatewayBackend.describe_transit_gateways = _gateways_described
 FakeLoadBalancer.availability_zones = property(_zones)
 AttachmentResponses._parse_tag_specification = _attachment_tags
 TransitGatewayRouteTableBackend.create_transit_gateway_route = _static_route
