@@ -113,11 +113,14 @@ describe("leftovers", () => {
       vpcs: [{ id: "vpc-1", cidr: "10.0.0.0/24" }],
       networkInterfaces: [
         { id: "eni-old", status: "in-use", attachedToTerminated: true },
+        { id: "eni-nat", status: "in-use", attachedToTerminated: false, ofDeletedNatGateway: true },
         { id: "eni-loose", status: "available", attachedToTerminated: false },
       ],
+      transitGateways: [{ id: "tgw-1", state: "available" }],
+      natGateways: [{ id: "nat-1", subnetId: "subnet-1", state: "available" }],
     });
-    expect(result.left).toEqual([expect.stringMatching(/^1 VPCs/), '1 network interfaces: ["eni-loose"]']);
-    expect(result.tolerated).toEqual([expect.stringMatching(/eni-old.*moto 5\.2 keeps/)]);
+    expect(result.left).toEqual([expect.stringMatching(/^1 VPCs/), '1 network interfaces: ["eni-loose"]', '1 Transit Gateways: ["tgw-1"]', '1 NAT gateways: ["nat-1"]']);
+    expect(result.tolerated).toEqual([expect.stringMatching(/eni-nat.*moto 5\.2 keeps a NAT gateway's interface/), expect.stringMatching(/eni-old.*moto 5\.2 keeps/)]);
   });
 });
 

@@ -37,7 +37,7 @@ export interface EmulatorInventory {
   readonly natGateways?: readonly { id: string; subnetId: string; connectivity?: string; state: string; privateIp?: string | null }[];
   readonly securityGroups: readonly { id: string; name: string; vpcId?: string }[];
   readonly vpcEndpoints: readonly string[];
-  readonly networkInterfaces: readonly { id: string; status: string; attachedToTerminated: boolean }[];
+  readonly networkInterfaces: readonly { id: string; status: string; attachedToTerminated: boolean; ofDeletedNatGateway?: boolean }[];
   readonly iamRoles: readonly string[];
   readonly instanceProfiles: readonly string[];
   readonly logGroups: readonly string[];
@@ -362,7 +362,8 @@ export function leftovers(inv: EmulatorInventory): { left: string[]; tolerated: 
   add("peering connections", inv.peerings);
   add("security groups", inv.securityGroups);
   add("VPC endpoints", inv.vpcEndpoints);
-  const [artefacts, interfaces] = [inv.networkInterfaces.filter((n) => n.attachedToTerminated), inv.networkInterfaces.filter((n) => !n.attachedToTerminated)];
+  const [artefacts, interfaces] = [inv.networkInterfaces.filter((n) => n.attachedToTerminated), inv.networkInterfaces.filter((n) => !n.attachedToTerminated && !n.ofDeletedNatGateway)];
+  const natArtefacts = inv.networkInterfaces.filter((n) => n.ofDeletedNatGateway);
   add("network interfaces", interfaces.map((n) => n.id));
   add("IAM roles", inv.iamRoles);
   add("instance profiles", inv.instanceProfiles);
@@ -377,6 +378,9 @@ export function leftovers(inv: EmulatorInventory): { left: string[]; tolerated: 
   add("Transit Gateway attachments", (inv.tgwAttachments ?? []).map((a) => a.id));
   add("Transit Gateway route tables", (inv.tgwRouteTables ?? []).map((t) => t.id));
   add("NAT gateways", (inv.natGateways ?? []).map((n) => n.id));
+  if (natArtefacts.length > 0) {
+    tolerated.push(`${natArtefacts.length} network interfaces of deleted NAT gateways (${natArtefacts.map((n) => n.id).join(", ")}): moto 5.2 keeps a NAT gateway's interface after deleting it; AWS deletes it`);
+  }
   if (artefacts.length > 0) {
     tolerated.push(
       `${artefacts.length} network interfaces of terminated instances (${artefacts.map((n) => n.id).join(", ")}): moto 5.2 keeps an instance's own interface after termination; AWS deletes it`,

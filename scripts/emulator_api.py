@@ -98,11 +98,19 @@ def inventory(c):
         for i in reservation["Instances"]
         if i["State"]["Name"] == "terminated"
     }
+    # moto keeps the interface of a deleted NAT gateway; AWS deletes it with the gateway.
+    nat_interfaces = {
+        a.get("NetworkInterfaceId")
+        for n in ec2.describe_nat_gateways()["NatGateways"]
+        if n["State"] in ("deleted", "deleting")
+        for a in n.get("NatGatewayAddresses", [])
+    }
     interfaces = [
         {
             "id": n["NetworkInterfaceId"],
             "status": n["Status"],
             "attachedToTerminated": n.get("Attachment", {}).get("InstanceId") in terminated,
+            "ofDeletedNatGateway": n["NetworkInterfaceId"] in nat_interfaces,
         }
         for n in ec2.describe_network_interfaces()["NetworkInterfaces"]
     ]
