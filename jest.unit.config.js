@@ -10,6 +10,7 @@ module.exports = {
   testMatch: [
     "**/__tests__/cidr.test.ts",
     "**/__tests__/config.test.ts",
+    "**/__tests__/quotas.test.ts",
     "**/__tests__/squid.test.ts",
     "**/__tests__/user-data.test.ts",
     "**/__tests__/reachability-shapes.test.ts",

@@ -52,3 +52,30 @@ describe("outermostBlocks", () => {
     expect(outermostBlocks(["172.16.0.10/32", "172.16.0.0/24", "172.16.0.0/24", "172.17.0.0/24"])).toEqual(["172.16.0.0/24", "172.17.0.0/24"]);
   });
 });
+
+describe("the edges of the CIDR helpers", () => {
+  it("refuses hexadecimal octets and a three-digit prefix that the parser alone would take", () => {
+    expect(cidrProblem("0x0a.0.0.0/24")).toMatch(/not an IPv4 CIDR block/);
+    expect(cidrProblem("10.0.0.0/024")).toMatch(/not an IPv4 CIDR block/);
+  });
+
+  it("does not let a smaller block contain a larger one that starts at the same address", () => {
+    expect(cidrContains("10.0.0.0/25", "10.0.0.0/24")).toBe(false);
+    expect(cidrContains("10.0.0.0/24", "10.0.0.0/25")).toBe(true);
+  });
+
+  it("counts an offset across octets, and refuses one outside the block, negative or fractional", () => {
+    expect(addressAt("10.0.0.0/22", 300)).toBe("10.0.1.44");
+    expect(addressAt("10.0.0.0/16", 65534)).toBe("10.0.255.254");
+    expect(() => addressAt("10.0.0.0/24", 256)).toThrow("offset 256 is outside 10.0.0.0/24 (256 addresses)");
+    expect(() => addressAt("10.0.0.0/24", -1)).toThrow(RangeError);
+    expect(() => addressAt("10.0.0.0/24", 1.5)).toThrow(RangeError);
+    expect(addressAt("10.0.0.0/24", 255)).toBe("10.0.0.255");
+  });
+
+  it("names the reserved addresses of the subnet", () => {
+    expect(subnetHostProblem("10.0.0.255", "10.0.0.0/24")).toBe(
+      "is one of the addresses AWS reserves in 10.0.0.0/24 (10.0.0.0, 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.255); pick another host address",
+    );
+  });
+});

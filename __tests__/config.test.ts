@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, environmentFiles, environmentWarnings, loadEnvironmentFile, loadEnvironments, proxyPrivateIp, servicePorts } from "../lib/config";
+import { ConfigError, environmentFiles, environmentWarnings, firstServicePort, flowEndName, flowEnds, loadBalancerAddresses, loadEnvironmentFile, loadEnvironments, peeredServiceSide, proxyPrivateIp, runsProxy, servicePorts, stateKey } from "../lib/config";
 import { configFrom, CONFIG_DIR, fleetRaw, verificationRaw } from "./helpers/stack";
 
 /** Splits the proxy VPC of a raw environment into two subnets in two zones, as a fleet needs. */
@@ -63,6 +63,45 @@ describe("connectivity", () => {
     ],
   ])("refuses %s, naming the setting and the fix", (_what, problems, expected) => {
     expect(problems()).toMatch(expected);
+  });
+
+  it.each<[string, (raw: any) => void, RegExp]>([
+    ["an ASN for an existing gateway", (r) => Object.assign(r.connectivity, { transitGatewayId: "tgw-0123456789abcdef0", amazonSideAsn: 64600 }), /`connectivity.amazonSideAsn` = 64600: is set for an existing Transit Gateway \(transitGatewayId\), whose ASN is its own; remove it/],
+    ["an attachment subnet in another region", (r) => (r.connectivity.attachmentSubnets[0].availabilityZone = "us-east-1a"), /`connectivity.attachmentSubnets\[0\].availabilityZone` = "us-east-1a": is not in the environment's region ap-northeast-1/],
+    ["an attachment subnet outside the proxy VPC", (r) => (r.connectivity.attachmentSubnets[0].cidr = "10.9.0.0/28"), /`connectivity.attachmentSubnets\[0\].cidr` = "10.9.0.0\/28": is not inside the proxy VPC's block 10.0.0.0\/24/],
+    [
+      "two attachment subnets in one zone, overlapping",
+      (r) => r.connectivity.attachmentSubnets.push({ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.240/28" }),
+      /`connectivity.attachmentSubnets\[1\].availabilityZone` = "ap-northeast-1a": is the zone of attachmentSubnets\[0\]; give one attachment subnet per zone\n.*`connectivity.attachmentSubnets\[1\].cidr` = "10.0.0.240\/28": overlaps attachmentSubnets\[0\] \(10.0.0.240\/28\)/,
+    ],
+    ["an attachment subnet in a zone without a NAT subnet", (r) => (r.connectivity.attachmentSubnets[0].availabilityZone = "ap-northeast-1c"), /`connectivity.attachmentSubnets\[0\].availabilityZone` = "ap-northeast-1c": is ap-northeast-1c, where a Transit Gateway attachment sits but proxyVpc.subnets has no subnet for a NAT gateway \(it has ap-northeast-1a\)/],
+  ])("refuses %s with a Transit Gateway", (_what, edit, expected) => {
+    expect(problemsOf(edit, transitGatewayRaw)).toMatch(expected);
+  });
+
+  it("refuses attachment subnet ids on an existing VPC with peering", () => {
+    expect(problemsOf((r) => (r.appVpcs[0] = { name: "app", cidr: "192.168.0.0/24", existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", attachmentSubnetIds: ["subnet-0123456789abcdef0"] } }))).toMatch(
+      /`appVpcs\[0\].existing.attachmentSubnetIds` = \["subnet-0123456789abcdef0"\]: is a Transit Gateway setting, but connectivity.type is "peering"; remove it/,
+    );
+  });
+
+  it("refuses each Transit Gateway setting with peering, by name", () => {
+    const message = problemsOf((r) => (r.connectivity = { type: "peering", amazonSideAsn: 64600, attachmentSubnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.240/28" }] }));
+    expect(message).toMatch(/`connectivity.amazonSideAsn` = 64600: is a Transit Gateway setting/);
+    expect(message).toMatch(/`connectivity.attachmentSubnets` = .*: is a Transit Gateway setting/);
+  });
+
+  it("accepts an existing app VPC with attachment subnets, and a Squid proxy fleet, behind a Transit Gateway", () => {
+    const raw = transitGatewayRaw();
+    raw.connectivity = { type: "transitGateway", egress: "squid" };
+    raw.proxyVpc.subnets = [
+      { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
+      { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
+    ];
+    raw.proxy = { fleet: { size: 2 } };
+    raw.appVpcs[1] = { name: "app2", cidr: "192.168.1.0/24", existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", attachmentSubnetIds: ["subnet-0123456789abcdef0"] } };
+    raw.expectedFlows = [];
+    expect(configFrom(raw).connectivity).toEqual({ type: "transitGateway", egress: "squid" });
   });
 
   it("accepts the transit-gateway environment and counts no peering for its app VPCs", () => {
@@ -222,6 +261,13 @@ describe("validation of an environment", () => {
     ["a health check interval AWS does not accept", (r) => (twoProxySubnets(r), (r.proxy.fleet = { healthCheckIntervalSeconds: 1 })), /`proxy.fleet.healthCheckIntervalSeconds` = 1: is below 5; AWS accepts 5 to 300 seconds/],
     ["a health check threshold AWS does not accept", (r) => (twoProxySubnets(r), (r.proxy.fleet = { unhealthyThreshold: 11 })), /`proxy.fleet.unhealthyThreshold` = 11: is above 10; AWS accepts 2 to 10 checks/],
     ["a fixed proxy address with a fleet", (r) => (twoProxySubnets(r), (r.proxy.privateIp = "10.0.0.10"), (r.proxy.fleet = {})), /`proxy.privateIp` = "10.0.0.10": is set for a fleet, whose address is the load balancer's; remove it/],
+    ["settings an existing VPC does not take", (r) => (r.appVpcs[0].existing = { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" }), /`appVpcs\[0\].subnets` = .*: is set for an existing VPC; the project adds nothing to it but the peering and its routes\. Remove it\n.*`appVpcs\[0\].appServer` = .*: is set for an existing VPC[\s\S]*`appVpcs\[0\].sessionManagerEndpoints` = true: is true for an existing VPC; the project adds no endpoints to it/],
+    ["an account without its role", (r) => (r.appVpcs[0] = { name: "app", cidr: "192.168.0.0/24", existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", accountId: "111122223333" } }), /`appVpcs\[0\].existing.roleArn` is missing; cross-account peering needs both accountId and roleArn/],
+    ["a role without its account", (r) => (r.appVpcs[0] = { name: "app", cidr: "192.168.0.0/24", existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", roleArn: "arn:aws:iam::111122223333:role/peer" } }), /`appVpcs\[0\].existing.accountId` is missing; cross-account peering needs both/],
+    ["a role of another account", (r) => (r.appVpcs[0] = { name: "app", cidr: "192.168.0.0/24", existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", accountId: "111122223333", roleArn: "arn:aws:iam::444455556666:role/peer" } }), /`appVpcs\[0\].existing.roleArn` = .*: is not a role of account 111122223333; the role must live where the VPC does/],
+    ["a created VPC without subnets", (r) => delete r.appVpcs[0].subnets, /`appVpcs\[0\].subnets` is missing; a created VPC needs at least one subnet/],
+    ["a fleet smaller than its subnets", (r) => (twoProxySubnets(r), (r.proxy.fleet = { size: 2 }), r.proxyVpc.subnets.push({ availabilityZone: "ap-northeast-1d", cidr: "10.0.1.0/28" }), (r.proxyVpc.cidr = "10.0.0.0/23")), /`proxy.fleet.size` = 2: is below the 3 proxy subnets; give at least one proxy per subnet/],
+    ["fewer load balancer addresses than subnets", (r) => (twoProxySubnets(r), (r.proxy.fleet = { loadBalancerAddresses: ["10.0.0.10"] })), /`proxy.fleet.loadBalancerAddresses` = \["10.0.0.10"\]: lists 1 addresses for 2 proxy subnets; give one per subnet, in the subnets' order/],
     ["a bypass entry with a separator", (r) => (r.proxyBypass = ["<local>;evil", "169.254.169.254"]), /`proxyBypass\[0\]` = "<local>;evil": is not a host pattern/],
   ];
 
@@ -284,5 +330,38 @@ describe("loading environment files", () => {
   it("refuses a folder with no environment files", () => {
     write("schema.json", {});
     expect(() => environmentFiles(dir)).toThrow(/holds no environment files/);
+  });
+});
+
+describe("values derived from an environment", () => {
+  const verification = () => configFrom(verificationRaw());
+  it("give the first port of a kind, the ends a flow may name, and the names of those ends", () => {
+    const env = verification();
+    expect(firstServicePort(env, "http")).toBe(80);
+    expect(firstServicePort(env, "tls")).toBe(8443);
+    expect(flowEnds(env)).toEqual(["proxy", "service", "app"]);
+    expect(["proxy", "service", "app"].map((e) => flowEndName(env, e))).toEqual(["verification-proxy", "verification-service", "verification-app-server"]);
+    expect(stateKey(env)).toBe("proxy-over-peering/verification/terraform.tfstate");
+    const tgw = configFrom(transitGatewayRaw());
+    expect(flowEnds(tgw)).toEqual(["service", "app", "app2"]);
+    expect(runsProxy(tgw)).toBe(false);
+    expect(runsProxy(env)).toBe(true);
+  });
+
+  it("give the load balancer's addresses: the configured ones, or address 10 of each proxy subnet", () => {
+    const raw = verificationRaw();
+    twoProxySubnets(raw);
+    raw.proxy.fleet = {};
+    expect(loadBalancerAddresses(configFrom(raw))).toEqual(["10.0.0.10", "10.0.0.138"]);
+    raw.proxy.fleet = { loadBalancerAddresses: ["10.0.0.20", "10.0.0.140"] };
+    expect(loadBalancerAddresses(configFrom(raw))).toEqual(["10.0.0.20", "10.0.0.140"]);
+  });
+
+  it("refuse a simulated service side where the environment has a gateway, naming what needs it", () => {
+    const raw = verificationRaw();
+    raw.serviceSide = { type: "virtualPrivateGateway" };
+    raw.expectedFlows = [];
+    expect(() => peeredServiceSide(configFrom(raw), "the lab")).toThrow('the lab needs a simulated service side: `serviceSide.type` is "virtualPrivateGateway"');
+    expect(peeredServiceSide(verification(), "the lab").vpc.cidr).toBe("172.16.0.0/24");
   });
 });

@@ -2,14 +2,14 @@
  * The checks that span several settings of an environment file. They run only on values that
  * passed the field schema, and each problem names the setting it is about.
  */
-import { cidrContains, cidrSize, cidrsOverlap, subnetHostProblem } from "../cidr";
+import { cidrContains, cidrsOverlap, subnetHostProblem } from "../cidr";
 import { flowEnds, portNumbers } from "./derived";
 import { Issue, pathText } from "./path-text";
 
 export type { Issue };
 import { logRetentionMinimum, MIN_LOG_RETENTION_DAYS } from "../policy/rules/logs/retention-minimum";
 import { quotaIssues, quotaWarnings } from "./quotas";
-import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig } from "./schema";
+import { EnvironmentConfig } from "./schema";
 
 const LOG_RETENTION_RULE = logRetentionMinimum.id;
 
@@ -230,7 +230,8 @@ function singleProxyIssues(env: EnvironmentConfig): Issue[] {
     const problem = subnetHostProblem(env.proxy.privateIp, proxySubnet);
     return problem ? [{ path: ["proxy", "privateIp"], message: `${problem}; the proxy sits in the proxy VPC's first subnet` }] : [];
   }
-  return cidrSize(proxySubnet) <= DEFAULT_PROXY_HOST_OFFSET + 1 ? [{ path: ["proxy", "privateIp"], message: `is not set and ${proxySubnet} is too small for the default; set it` }] : [];
+  // The default address (number 10 of the subnet) fits every subnet AWS allows (/28 at least).
+  return [];
 }
 
 function fleetIssues(env: EnvironmentConfig, fleet: NonNullable<EnvironmentConfig["proxy"]["fleet"]>): Issue[] {
@@ -253,12 +254,6 @@ function fleetIssues(env: EnvironmentConfig, fleet: NonNullable<EnvironmentConfi
       const subnet = subnets[i]?.cidr;
       const problem = subnet && subnetHostProblem(address, subnet);
       if (problem) issues.push({ path: ["proxy", "fleet", "loadBalancerAddresses", i], message: `${problem}; address ${i} belongs in the proxy VPC's subnet ${i}` });
-    });
-  } else {
-    subnets.forEach((s, i) => {
-      if (cidrSize(s.cidr) <= DEFAULT_PROXY_HOST_OFFSET + 1) {
-        issues.push({ path: ["proxyVpc", "subnets", i, "cidr"], message: `is too small for the load balancer's default address; set proxy.fleet.loadBalancerAddresses` });
-      }
     });
   }
   return issues;
