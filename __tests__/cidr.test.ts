@@ -79,3 +79,10 @@ describe("the edges of the CIDR helpers", () => {
     );
   });
 });
+
+describe("addressAt from a block that does not start at x.y.0.0", () => {
+  it("keeps the block's third octet", () => {
+    expect(addressAt("10.0.4.0/22", 1)).toBe("10.0.4.1");
+    expect(addressAt("10.0.4.0/22", 260)).toBe("10.0.5.4");
+  });
+});

@@ -365,3 +365,35 @@ describe("values derived from an environment", () => {
     expect(peeredServiceSide(verification(), "the lab").vpc.cidr).toBe("172.16.0.0/24");
   });
 });
+
+describe("derived values and checks at their edges", () => {
+  it("has no first port of a kind the first service does not carry, and lists only app VPCs with a server", () => {
+    const raw = verificationRaw();
+    raw.services[0].ports = [80];
+    raw.serviceSide = { type: "virtualPrivateGateway" };
+    raw.appVpcs.push({ name: "quiet", cidr: "192.168.9.0/24", subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.9.0/25" }] });
+    raw.expectedFlows = [];
+    const env = configFrom(raw);
+    expect(firstServicePort(env, "tls")).toBeUndefined();
+    expect(flowEnds(env)).toEqual(["proxy", "app"]);
+    expect(loadBalancerAddresses(env)).toEqual(["10.0.0.10"]);
+  });
+
+  it("accepts an ASN for a gateway the project creates, attachment subnets in two zones, and a fleet larger than its subnets", () => {
+    const raw = transitGatewayRaw();
+    raw.connectivity.amazonSideAsn = 64600;
+    raw.proxyVpc.subnets = [
+      { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/26" },
+      { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.64/26" },
+    ];
+    raw.connectivity.attachmentSubnets = [
+      { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.224/28" },
+      { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.240/28" },
+    ];
+    expect(configFrom(raw).connectivity.attachmentSubnets).toHaveLength(2);
+    const fleet = verificationRaw();
+    twoProxySubnets(fleet);
+    fleet.proxy.fleet = { size: 3 };
+    expect(configFrom(fleet).proxy.fleet?.size).toBe(3);
+  });
+});

@@ -63,3 +63,20 @@ describe("quotas", () => {
     expect(quotaWarnings(twice).filter((w) => w.includes("outbound rules"))).toEqual([]);
   });
 });
+
+describe("quotas at their edges", () => {
+  it("count the service side's peering only when it is a peered VPC", () => {
+    const gateway = sized(50, 1, (r) => (r.serviceSide = { type: "virtualPrivateGateway", routing: "static" }));
+    expect(quotaWarnings(gateway).filter((w) => w.includes("peerings"))).toEqual([]);
+  });
+
+  it("give no warning over a hard limit, only the problem, for each usage with its setting", () => {
+    const huge = sized(1001, 1, () => undefined, false);
+    expect(quotaWarnings(huge)).toEqual([]);
+    expect(quotaIssues(huge)).toEqual([
+      { path: ["appVpcs"], message: "makes 1002 peerings of the proxy VPC, over AWS's hard limit of 125 (Active VPC peering connections per VPC); split it over several environments" },
+      { path: ["appVpcs"], message: "makes 1002 routes in each route table of the proxy VPC, over AWS's hard limit of 1000 (Routes per route table); split it over several environments" },
+      { path: ["appVpcs"], message: "makes 1001 inbound rules in the proxy's security group, over AWS's hard limit of 1000 (Inbound or outbound rules per security group); split it over several environments" },
+    ]);
+  });
+});
