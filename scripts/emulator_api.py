@@ -33,6 +33,24 @@ def tags(resource):
     return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
 
 
+def transit_gateway_tables(ec2, states=None, static_only=False):
+    """Each Transit Gateway route table that a stack made, with the attachment ids associated with
+    it, those propagating into it, and its routes (in `states` and static only, where asked). moto
+    invents a default table for every gateway (and keeps it after the gateway is gone); AWS creates
+    none when default association and propagation are disabled, so it is left out."""
+    for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]:
+        if t["State"] in ("deleted", "deleting") or t.get("DefaultAssociationRouteTable"):
+            continue
+        table_id = t["TransitGatewayRouteTableId"]
+        filters = ([{"Name": "state", "Values": states}] if states else []) + ([{"Name": "type", "Values": ["static"]}] if static_only else [])
+        yield (
+            t,
+            [a["TransitGatewayAttachmentId"] for a in ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table_id)["Associations"]],
+            [p["TransitGatewayAttachmentId"] for p in ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=table_id)["TransitGatewayRouteTablePropagations"]],
+            ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table_id, Filters=filters)["Routes"],
+        )
+
+
 def inventory(c):
     ec2, iam = c["ec2"], c["iam"]
     instances = []
@@ -202,27 +220,20 @@ def inventory(c):
         for a in ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]
         if a["State"] not in ("deleted", "deleting")
     ]
-    tgw_tables = []
-    for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]:
-        # moto invents a default table for every gateway (and keeps it after the gateway is gone);
-        # AWS creates none when default association and propagation are disabled.
-        if t["State"] in ("deleted", "deleting") or t.get("DefaultAssociationRouteTable"):
-            continue
-        table_id = t["TransitGatewayRouteTableId"]
-        table_routes = ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table_id, Filters=[{"Name": "state", "Values": ["active", "blackhole"]}])["Routes"]
-        tgw_tables.append(
-            {
-                "id": table_id,
-                "transitGatewayId": t["TransitGatewayId"],
-                "name": tags(t).get("Name"),
-                "associations": [a["TransitGatewayAttachmentId"] for a in ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table_id)["Associations"]],
-                "propagations": [p["TransitGatewayAttachmentId"] for p in ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=table_id)["TransitGatewayRouteTablePropagations"]],
-                "routes": [
-                    {"destination": r.get("DestinationCidrBlock"), "type": r.get("Type"), "state": r.get("State"), "attachments": [a.get("TransitGatewayAttachmentId") for a in r.get("TransitGatewayAttachments", [])]}
-                    for r in table_routes
-                ],
-            }
-        )
+    tgw_tables = [
+        {
+            "id": t["TransitGatewayRouteTableId"],
+            "transitGatewayId": t["TransitGatewayId"],
+            "name": tags(t).get("Name"),
+            "associations": associations,
+            "propagations": propagations,
+            "routes": [
+                {"destination": r.get("DestinationCidrBlock"), "type": r.get("Type"), "state": r.get("State"), "attachments": [a.get("TransitGatewayAttachmentId") for a in r.get("TransitGatewayAttachments", [])]}
+                for r in routes
+            ],
+        }
+        for t, associations, propagations, routes in transit_gateway_tables(ec2, ["active", "blackhole"])
+    ]
     nat_gateways = [
         {"id": n["NatGatewayId"], "subnetId": n["SubnetId"], "connectivity": n.get("ConnectivityType"), "state": n["State"], "privateIp": next((a.get("PrivateIp") for a in n.get("NatGatewayAddresses", [])), None)}
         for n in ec2.describe_nat_gateways()["NatGateways"]
@@ -317,16 +328,14 @@ def import_ids(c):
     for a in ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]:
         if a["State"] not in ("deleted", "deleting"):
             add("aws_ec2_transit_gateway_vpc_attachment", a["TransitGatewayAttachmentId"])
-    for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]:
-        if t["State"] in ("deleted", "deleting") or t.get("DefaultAssociationRouteTable"):
-            continue
+    for t, associations, propagations, routes in transit_gateway_tables(ec2, static_only=True):
         table_id = t["TransitGatewayRouteTableId"]
         add("aws_ec2_transit_gateway_route_table", table_id)
-        for a in ec2.get_transit_gateway_route_table_associations(TransitGatewayRouteTableId=table_id)["Associations"]:
-            add("aws_ec2_transit_gateway_route_table_association", f"{table_id}_{a['TransitGatewayAttachmentId']}")
-        for p in ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=table_id)["TransitGatewayRouteTablePropagations"]:
-            add("aws_ec2_transit_gateway_route_table_propagation", f"{table_id}_{p['TransitGatewayAttachmentId']}")
-        for r in ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=table_id, Filters=[{"Name": "type", "Values": ["static"]}])["Routes"]:
+        for attachment in associations:
+            add("aws_ec2_transit_gateway_route_table_association", f"{table_id}_{attachment}")
+        for attachment in propagations:
+            add("aws_ec2_transit_gateway_route_table_propagation", f"{table_id}_{attachment}")
+        for r in routes:
             add("aws_ec2_transit_gateway_route", f"{table_id}_{r['DestinationCidrBlock']}")
     scaled = set()
     for g in c["autoscaling"].describe_auto_scaling_groups()["AutoScalingGroups"]:
