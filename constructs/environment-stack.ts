@@ -2,11 +2,12 @@ import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { outermostBlocks } from "../lib/cidr";
-import { EnvironmentConfig, firstServicePort, loadBalancerAddresses, portNumbers, proxyPrivateIp, runsProxy, servicePorts, stateKey } from "../lib/config";
+import { EnvironmentConfig, firstServicePort, loadBalancerAddresses, portNumbers, proxyPrivateIp, runsProxy, serviceServerIp, servicePorts, stateKey } from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, ownerTags, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
 import { AppVpcConnection, AppVpcLink } from "./app-vpc-link";
+import { DnsForwarding } from "./dns-forwarding";
 import { FlowLogRole } from "./flow-log-role";
 import { InstanceRole } from "./instance-role";
 import { Network, NetworkProps } from "./network";
@@ -69,6 +70,8 @@ export class EnvironmentStack extends ProjectStack {
   public privateNat?: PrivateNatEgress;
   /** The service side. */
   public readonly serviceSide: ServiceSide;
+  /** The DNS forwarding to the provider's servers, when the environment has dns. */
+  public readonly dnsForwarding?: DnsForwarding;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -106,7 +109,7 @@ export class EnvironmentStack extends ProjectStack {
       environment: config.name,
       network: this.proxyNetwork,
       clients: config.appVpcs.map((a) => ({ name: vpcName(config.name, a.name), cidr: a.cidr })),
-      destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s) })),
+      destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s), domains: s.domains })),
       port: config.proxy.port,
       accessLogRetentionDays: config.logRetentionDays,
       ...serverSettings({ ...config.proxy, role: proxyRole! }),
@@ -160,8 +163,18 @@ export class EnvironmentStack extends ProjectStack {
       proxyNetwork: this.proxyNetwork,
       networkDefaults,
       serverRole,
+      ...(config.serviceSide.type === "peeredVpc" ? { serverPrivateIp: serviceServerIp(config), dnsDomains: config.dns?.forward.map((r) => r.domain) } : {}),
     });
     this.addServiceSideOutputs(config);
+    if (config.dns) {
+      this.dnsForwarding = new DnsForwarding(this, constructIds.dnsForwarding, {
+        environment: config.name,
+        network: this.proxyNetwork,
+        endpointSubnets: config.dns.endpointSubnets,
+        rules: config.dns.forward,
+      });
+      new TerraformOutput(this, outputNames.resolverEndpointId, { value: this.dnsForwarding.endpoint.id, description: "The Route 53 Resolver outbound endpoint that forwards the provider's domains" });
+    }
 
     suppressByPath(this, config.policySuppressions);
 

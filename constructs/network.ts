@@ -88,6 +88,8 @@ export class Network extends Construct implements INetwork {
   public readonly s3PrefixListId?: string;
   /** True when interface endpoints exist in this VPC (instances then need 443 to the VPC). */
   public readonly hasInterfaceEndpoints: boolean;
+  /** The route table every subnet of the VPC uses. */
+  private readonly routeTableId: string;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -135,6 +137,7 @@ export class Network extends Construct implements INetwork {
 
     const routeTable = new RouteTable(this, "RouteTable", { vpcId: this.vpcId, tags: { Name: `${props.name}-private` } });
     this.routeTables = { known: [{ key: routeTable.node.id, id: routeTable.id }] };
+    this.routeTableId = routeTable.id;
 
     this.subnets = props.subnets.map((spec) => {
       const subnetScope = new Construct(this, spec.availabilityZone);
@@ -187,5 +190,19 @@ export class Network extends Construct implements INetwork {
         });
       }
     }
+  }
+
+  /**
+   * A subnet for something other than servers (such as a resolver endpoint's addresses), with the
+   * VPC's route table, so it learns every route the other subnets do; it is not in {@link subnets}.
+   */
+  public addSubnet(scope: Construct, id: string, spec: SubnetSpec, name: string): Subnet {
+    if (cidrProblem(spec.cidr) || !cidrContains(this.cidr, spec.cidr)) {
+      throw new Error(`Network ${this.name}: subnet "${spec.cidr}" is not a block inside the VPC's ${this.cidr}; give a subnet within it`);
+    }
+    const subnetScope = new Construct(scope, id);
+    const subnet = new Subnet(subnetScope, "Subnet", { vpcId: this.vpcId, cidrBlock: spec.cidr, availabilityZone: spec.availabilityZone, mapPublicIpOnLaunch: false, tags: { Name: name } });
+    new RouteTableAssociation(subnetScope, "RouteTableAssociation", { subnetId: subnet.id, routeTableId: this.routeTableId });
+    return subnet;
   }
 }

@@ -61,25 +61,36 @@ export class SecurityGroup extends Construct {
 
   /** Allows TCP `port` in from `peer`. The construct id is derived from both unless `id` is given. */
   public allowTcpIn(peer: IPeer, port: number, description: string, id?: string): VpcSecurityGroupIngressRule {
-    return new VpcSecurityGroupIngressRule(this, this.ruleId("In", peer, port, id), this.ruleBase(peer, port, description));
+    return new VpcSecurityGroupIngressRule(this, this.ruleId("In", "tcp", peer, port, id), this.ruleBase("tcp", peer, port, description));
   }
 
   /** Allows TCP `port` out to `peer`. The construct id is derived from both unless `id` is given. */
   public allowTcpOut(peer: IPeer, port: number, description: string, id?: string): VpcSecurityGroupEgressRule {
-    return new VpcSecurityGroupEgressRule(this, this.ruleId("Out", peer, port, id), this.ruleBase(peer, port, description));
+    return new VpcSecurityGroupEgressRule(this, this.ruleId("Out", "tcp", peer, port, id), this.ruleBase("tcp", peer, port, description));
   }
 
-  private ruleId(direction: "In" | "Out", peer: IPeer, port: number, explicit?: string): string {
-    const id = explicit ?? `${direction}-${peer.uniqueId.replace(/[^A-Za-z0-9-]/g, "_")}-${port}`;
+  /** Allows UDP `port` in from `peer` (such as DNS). The construct id is derived from both. */
+  public allowUdpIn(peer: IPeer, port: number, description: string): VpcSecurityGroupIngressRule {
+    return new VpcSecurityGroupIngressRule(this, this.ruleId("In", "udp", peer, port), this.ruleBase("udp", peer, port, description));
+  }
+
+  /** Allows UDP `port` out to `peer` (such as DNS). The construct id is derived from both. */
+  public allowUdpOut(peer: IPeer, port: number, description: string): VpcSecurityGroupEgressRule {
+    return new VpcSecurityGroupEgressRule(this, this.ruleId("Out", "udp", peer, port), this.ruleBase("udp", peer, port, description));
+  }
+
+  // TCP rules keep ids without the protocol (as before UDP rules existed); UDP rules name it.
+  private ruleId(direction: "In" | "Out", protocol: "tcp" | "udp", peer: IPeer, port: number, explicit?: string): string {
+    const id = explicit ?? `${direction}-${peer.uniqueId.replace(/[^A-Za-z0-9-]/g, "_")}-${protocol === "udp" ? "udp-" : ""}${port}`;
     if (this.node.tryFindChild(id)) {
       throw new Error(
-        `SecurityGroup ${this.name}: a rule ${id} exists already (tcp ${port} ${direction === "In" ? "from" : "to"} ${peer.uniqueId}); add each peer and port once`,
+        `SecurityGroup ${this.name}: a rule ${id} exists already (${protocol} ${port} ${direction === "In" ? "from" : "to"} ${peer.uniqueId}); add each peer and port once`,
       );
     }
     return id;
   }
 
-  private ruleBase(peer: IPeer, port: number, description: string) {
-    return { securityGroupId: this.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description, ...peer.ruleProps };
+  private ruleBase(protocol: "tcp" | "udp", peer: IPeer, port: number, description: string) {
+    return { securityGroupId: this.securityGroupId, ipProtocol: protocol, fromPort: port, toPort: port, description, ...peer.ruleProps };
   }
 }

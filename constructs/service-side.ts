@@ -24,6 +24,10 @@ export interface ServiceSideProps {
   readonly networkDefaults: Pick<NetworkProps, "region" | "flowLogs">;
   /** The role of the stand-in service's server. */
   readonly serverRole: InstanceRole;
+  /** The stand-in service's fixed address (verification). @default one AWS picks */
+  readonly serverPrivateIp?: string;
+  /** Domains the stand-in answers as the provider's DNS (verification, with DNS forwarding). @default no DNS */
+  readonly dnsDomains?: readonly string[];
 }
 
 /**
@@ -58,6 +62,8 @@ export class ServiceSide extends Construct {
         network,
         allowedFrom: props.proxyNetwork,
         ports: props.services.flatMap(servicePorts),
+        privateIp: props.serverPrivateIp,
+        dnsDomains: props.dnsDomains,
         ...serverSettings({ ...side.server, role: props.serverRole }),
       });
     } else {

@@ -58,6 +58,7 @@ export const constructIds = {
   serviceSide: "ServiceSide",
   transitGateway: "TransitGateway",
   privateNat: "PrivateNat",
+  dnsForwarding: "DnsForwarding",
   /** Inside an app link: the VPC, the peering and the app server. */
   linkVpc: "Vpc",
   linkPeering: "Peering",
@@ -85,6 +86,7 @@ export const outputNames = {
   dxGatewayAssociationId: "dx_gateway_association_id",
   transitGatewayId: "transit_gateway_id",
   natGatewayAddresses: "nat_gateway_addresses",
+  resolverEndpointId: "resolver_endpoint_id",
 };
 
 /** The state key of an environment: `<keyPrefix>/<environment>/terraform.tfstate`. */
@@ -128,6 +130,13 @@ export function transitGatewayNames(environment: string) {
     attachmentSubnet: (zone: string) => `${environment}-proxy-attachment-${zone}`,
   };
 }
+
+/** Names of the DNS forwarding's resources: the resolver endpoint (also its group's and subnets' names) and its rules. */
+export const resolverNames = {
+  endpoint: (environment: string) => `${environment}-proxy-resolver`,
+  subnet: (environment: string, zone: string) => `${environment}-proxy-resolver-${zone}`,
+  rule: (environment: string, domain: string) => `${environment}-${domain.replace(/\./g, "-")}`.slice(0, 64),
+};
 
 /** Names of a proxy fleet's resources (load balancer and target group names take at most 32 characters). */
 export const fleetNames = {

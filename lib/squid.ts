@@ -32,6 +32,12 @@ export interface SquidDestination {
   readonly cidr: string;
   /** The TCP ports allowed there, each with what it carries. */
   readonly ports: readonly ServicePort[];
+  /**
+   * Names allowed there (host names, or ".domain" for a domain and every name under it). With
+   * names, a request must name one of them and the name must resolve into `cidr`, both.
+   * @default any name or address in `cidr`
+   */
+  readonly domains?: readonly string[];
 }
 
 /** What the proxy allows: the part of squid.conf that must be identical everywhere. */
@@ -100,9 +106,12 @@ export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = A
     "# Instance metadata and the rest of link-local: never through the proxy.",
     `acl link_local dst ${LINK_LOCAL.join(" ")}`,
     "",
-    "# Destinations: the services, each with its plain HTTP ports and its TLS ports.",
+    "# Destinations: the services, each with its plain HTTP ports and its TLS ports. A service with names",
+    "# also needs one of them in the request (-n: no reverse lookups, so a bare address never matches),",
+    "# and the name must resolve into its block: dst looks the name up.",
     ...policy.destinations.flatMap((d) => [
       `acl ${d.name}_dst dst ${d.cidr}`,
+      ...(d.domains ? [`acl ${d.name}_names dstdomain -n ${d.domains.join(" ")}`] : []),
       ...(portsOf(d, "http").length > 0 ? [`acl ${d.name}_http port ${portsOf(d, "http").join(" ")}`] : []),
       ...(portsOf(d, "tls").length > 0 ? [`acl ${d.name}_tls port ${portsOf(d, "tls").join(" ")}`] : []),
     ]),
@@ -111,10 +120,13 @@ export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = A
     tlsPorts.length > 0 ? "http_access deny CONNECT !SSL_ports" : "http_access deny CONNECT",
     "http_access deny link_local",
     "http_access deny !localnet",
-    ...policy.destinations.flatMap((d) => [
-      ...(portsOf(d, "http").length > 0 ? [`http_access allow !CONNECT ${d.name}_dst ${d.name}_http`] : []),
-      ...(portsOf(d, "tls").length > 0 ? [`http_access allow CONNECT ${d.name}_dst ${d.name}_tls`] : []),
-    ]),
+    ...policy.destinations.flatMap((d) => {
+      const names = d.domains ? ` ${d.name}_names` : "";
+      return [
+        ...(portsOf(d, "http").length > 0 ? [`http_access allow !CONNECT${names} ${d.name}_dst ${d.name}_http`] : []),
+        ...(portsOf(d, "tls").length > 0 ? [`http_access allow CONNECT${names} ${d.name}_dst ${d.name}_tls`] : []),
+      ];
+    }),
     "http_access deny all",
     "",
     "# A relay, not a cache: every request reaches the service, from this host's address.",

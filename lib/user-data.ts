@@ -67,11 +67,30 @@ export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipp
 }
 
 /**
+ * dnsmasq's configuration for the stand-in of the provider's DNS servers: it listens on `address`
+ * only, forwards nothing, and answers every name under each of `domains` with `address` (the
+ * stand-in service). The namespace experiment runs the same lines.
+ */
+export function standInDnsConf(domains: readonly string[], address: string): string {
+  if (domains.length === 0) throw new Error("standInDnsConf: no domains; give the forwarded domains");
+  return [`listen-address=${address}`, "bind-interfaces", "no-resolv", "no-hosts", ...domains.map((d) => `address=/${d}/${address}`), ""].join("\n");
+}
+
+/** The DNS the stand-in service answers, when an environment forwards domains to it. */
+export interface StandInDns {
+  /** The forwarded domains. */
+  readonly domains: readonly string[];
+  /** The stand-in's address, where dnsmasq listens and what it answers. */
+  readonly address: string;
+}
+
+/**
  * Amazon Linux 2023: httpd serving a small page on each port, standing in for the service: plain
  * HTTP on the "http" ports, TLS (mod_ssl, a self-signed certificate made at boot) on the "tls"
  * ones. Port 443 is mod_ssl's own virtual host.
+ * With `dns`, dnsmasq also answers the forwarded domains (see {@link standInDnsConf}).
  */
-export function renderServiceUserData(environment: string, ports: readonly ServicePort[]): string {
+export function renderServiceUserData(environment: string, ports: readonly ServicePort[], dns?: StandInDns): string {
   const byPort = new Map(ports.map((p) => [p.port, p.carries]));
   const plain = [...byPort].filter(([p, c]) => c === "http" && p !== 80).map(([p]) => p).sort((a, b) => a - b);
   const tls = [...byPort].filter(([p, c]) => c === "tls" && p !== 443).map(([p]) => p).sort((a, b) => a - b);
@@ -101,6 +120,17 @@ export function renderServiceUserData(environment: string, ports: readonly Servi
       `echo '<h1>service of environment ${environment}</h1>' > /var/www/html/index.html`,
       "systemctl enable httpd",
       "systemctl restart httpd",
+      ...(dns
+        ? [
+            "# DNS: dnsmasq stands in for the provider's DNS servers, answering the forwarded domains.",
+            "dnf install -y dnsmasq",
+            "cat > /etc/dnsmasq.conf <<'END_OF_DNSMASQ'",
+            standInDnsConf(dns.domains, dns.address).trimEnd(),
+            "END_OF_DNSMASQ",
+            "systemctl enable dnsmasq",
+            "systemctl restart dnsmasq",
+          ]
+        : []),
       "",
     ].join("\n"),
     "The service's user data",

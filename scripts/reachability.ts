@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, environmentFiles, flowEndName, loadEnvironments } from "../lib/config";
-import { analyzeReachability, describeMismatch, ExpectedFlow, flowMismatches, formatMatrix } from "../proof/reachability";
+import { analyzeReachability, describeMismatch, ExpectedFlow, flowMismatches, formatMatrix, portLabel } from "../proof/reachability";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -54,6 +54,7 @@ function main(): number {
       from: flowEndName(env!, f.from),
       to: flowEndName(env!, f.to),
       port: f.port,
+      protocol: f.protocol,
       allowed: f.expect === "allowed",
     }));
     const mismatches = flowMismatches(report, flows);
@@ -79,16 +80,16 @@ function main(): number {
       } else {
         console.log(formatMatrix(r.report));
         console.log("\nwhy each allowed flow gets through:");
-        for (const v of r.report.verdicts.filter((x) => x.allowed)) console.log(`  ${v.from} -> ${v.to}:${v.port}\n      ${v.reasons.join("\n      ")}`);
+        for (const v of r.report.verdicts.filter((x) => x.allowed)) console.log(`  ${v.from} -> ${v.to}:${portLabel(v.protocol, v.port)}\n      ${v.reasons.join("\n      ")}`);
       }
       if (r.expectedFlows.length === 0) console.log("\nno expected flows declared for this stack");
       for (const flow of r.expectedFlows) {
         const found = r.mismatches.find((m) => m.flow === flow);
         const mismatch = found && describeMismatch(found);
-        const verdict = r.report.verdicts.find((v) => v.from === flow.from && v.to === flow.to && v.port === flow.port);
+        const verdict = r.report.verdicts.find((v) => v.from === flow.from && v.to === flow.to && v.port === flow.port && v.protocol === (flow.protocol ?? "tcp"));
         const blocked = verdict?.reasons.filter((reason) => reason.startsWith("BLOCKED: ")).map((reason) => reason.slice(9)) ?? [];
         const why = !mismatch && !flow.allowed && blocked.length > 0 ? `\n     because ${blocked.join("\n     and ")}` : "";
-        console.log(`${mismatch ? "FAIL" : "PASS"} expected ${flow.from} -> ${flow.to}:${flow.port} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`);
+        console.log(`${mismatch ? "FAIL" : "PASS"} expected ${flow.from} -> ${flow.to}:${portLabel(flow.protocol ?? "tcp", flow.port)} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`);
       }
     }
     for (const p of problems) console.log(`FAIL ${p}`);

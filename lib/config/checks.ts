@@ -2,8 +2,8 @@
  * The checks that span several settings of an environment file. They run only on values that
  * passed the field schema, and each problem names the setting it is about.
  */
-import { cidrContains, cidrsOverlap, subnetHostProblem } from "../cidr";
-import { flowEnds, portNumbers } from "./derived";
+import { addressInCidr, cidrContains, cidrsOverlap, subnetHostProblem } from "../cidr";
+import { flowEnds, portNumbers, resolverEndpointSubnets, runsProxy, serviceServerIp, servicePorts } from "./derived";
 import { Issue, pathText } from "./path-text";
 
 export type { Issue };
@@ -99,6 +99,7 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
     }
   });
 
+  issues.push(...domainIssues(env), ...dnsIssues(env));
   issues.push(...connectivityIssues(env));
   if (env.connectivity.egress !== "privateNat") issues.push(...(env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)));
 
@@ -212,6 +213,100 @@ function connectivityIssues(env: EnvironmentConfig): Issue[] {
       });
     }
   }
+  return issues;
+}
+
+/** Does Squid's dstdomain entry `pattern` (a leading dot: the domain and every name under it) match `name`? */
+export function domainCovers(pattern: string, name: string): boolean {
+  const bare = (n: string) => n.replace(/^\./, "");
+  if (!pattern.startsWith(".")) return pattern === name;
+  return bare(name) === bare(pattern) || bare(name).endsWith(pattern);
+}
+
+/**
+ * Names in the services' allowlists: none that another entry of the same list already covers
+ * (Squid warns and drops one), none with privateNat (NAT sees no names), and no address-only
+ * service whose rule would let any name into a named service's block on the same port.
+ */
+function domainIssues(env: EnvironmentConfig): Issue[] {
+  const issues: Issue[] = [];
+  env.services.forEach((s, i) => {
+    if (!s.domains) return;
+    if (!runsProxy(env)) {
+      issues.push({ path: ["services", i, "domains"], message: 'is set, but with egress "privateNat" no proxy reads names (a NAT gateway works on addresses); remove it, or use egress "squid"' });
+      return;
+    }
+    s.domains.forEach((d, j) => {
+      const earlier = s.domains!.findIndex((o, k) => k !== j && domainCovers(o, d) && (!domainCovers(d, o) || k < j));
+      if (earlier >= 0) {
+        issues.push({ path: ["services", i, "domains", j], message: `is already allowed by "${s.domains![earlier]}" (domains[${earlier}]); remove it` });
+      }
+    });
+    const ports = servicePorts(s);
+    env.services.forEach((other, k) => {
+      if (other.domains || !cidrsOverlap(s.cidr, other.cidr)) return;
+      const shared = servicePorts(other).filter((p) => ports.some((q) => q.port === p.port && q.carries === p.carries));
+      if (shared.length === 0) return;
+      issues.push({
+        path: ["services", i, "domains"],
+        message: `would be bypassed: services[${k}] ("${other.name}", address only) allows ${shared.map((p) => p.port).join(", ")} into ${other.cidr}, which overlaps this service's ${s.cidr}, for any name. Give that service a block apart from ${s.cidr}, other ports, or domains of its own`,
+      });
+    });
+  });
+  return issues;
+}
+
+/** DNS forwarding: the rules' servers in a service block, one rule per domain, the endpoint's subnets in two zones of the proxy VPC. */
+function dnsIssues(env: EnvironmentConfig): Issue[] {
+  const dns = env.dns;
+  if (!dns) return [];
+  const issues: Issue[] = [];
+  if (!runsProxy(env)) {
+    return [{ path: ["dns"], message: 'is set, but with egress "privateNat" nothing in the proxy VPC resolves names (app servers use their own VPC\'s resolver); remove it, or use egress "squid"' }];
+  }
+  const standIn = env.serviceSide.type === "peeredVpc" ? serviceServerIp(env) : undefined;
+  dns.forward.forEach((rule, i) => {
+    const at = ["dns", "forward", i];
+    const earlier = dns.forward.findIndex((o) => o.domain === rule.domain);
+    if (earlier < i) issues.push({ path: [...at, "domain"], message: `is forwarded by dns.forward[${earlier}] already; give each domain one rule (list all its servers there)` });
+    rule.servers.forEach((server, j) => {
+      if (rule.servers.indexOf(server) < j) issues.push({ path: [...at, "servers", j], message: "is listed twice; list each server once" });
+      if (!env.services.some((s) => addressInCidr(server, s.cidr))) {
+        issues.push({
+          path: [...at, "servers", j],
+          message: `is outside every service block (${env.services.map((s) => s.cidr).join(", ")}); the proxy VPC routes only those to the provider. Use the provider's DNS server address, or add its block as a service`,
+        });
+      } else if (standIn !== undefined && server !== standIn) {
+        issues.push({ path: [...at, "servers", j], message: `is not the stand-in service's address ${standIn}, which answers DNS in a verification environment (serviceSide.type "peeredVpc"); use ${standIn}` });
+      }
+    });
+  });
+  const subnets = resolverEndpointSubnets(env);
+  const own = dns.endpointSubnets !== undefined;
+  const where = own ? ["dns", "endpointSubnets"] : ["dns"];
+  if (new Set(subnets.map((s) => s.availabilityZone)).size < 2) {
+    issues.push({
+      path: own ? where : [...where, "endpointSubnets"],
+      message: own
+        ? `has all its subnets in ${subnets[0].availabilityZone}; a Route 53 Resolver endpoint needs subnets in at least two zones. Put one in another zone of ${env.region}`
+        : `is missing, and proxyVpc.subnets are all in ${subnets[0].availabilityZone}; a Route 53 Resolver endpoint needs two subnets in two zones. Add endpointSubnets, such as two /28 blocks of ${env.proxyVpc.cidr} in ${env.region}a and ${env.region}c`,
+    });
+  }
+  if (!own) return issues;
+  const others = [...env.proxyVpc.subnets.map((s, j) => ({ name: `proxyVpc.subnets[${j}]`, cidr: s.cidr })), ...(env.connectivity.attachmentSubnets ?? []).map((s, j) => ({ name: `connectivity.attachmentSubnets[${j}]`, cidr: s.cidr }))];
+  subnets.forEach((s, i) => {
+    const path = [...where, i];
+    if (!s.availabilityZone.startsWith(env.region)) issues.push({ path: [...path, "availabilityZone"], message: `is not in the environment's region ${env.region}; use a zone such as ${env.region}a` });
+    if (!cidrContains(env.proxyVpc.cidr, s.cidr)) {
+      issues.push({ path: [...path, "cidr"], message: `is not inside the proxy VPC's block ${env.proxyVpc.cidr}; the endpoint's addresses must lie in the dictated range, the only one the provider's DNS accepts` });
+    }
+    for (const o of others) {
+      if (cidrsOverlap(o.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `overlaps \`${o.name}\` ${o.cidr}; the endpoint's subnets need blocks of their own` });
+    }
+    subnets.slice(0, i).forEach((o, j) => {
+      if (cidrsOverlap(o.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `overlaps endpointSubnets[${j}] (${o.cidr}); subnets need disjoint blocks` });
+    });
+  });
   return issues;
 }
 

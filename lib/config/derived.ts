@@ -1,8 +1,8 @@
 /** Values derived from a validated environment, shared by the constructs and the proof harness. */
 import { addressAt } from "../cidr";
-import { serverNames, stateKey as stateKeyOf } from "../naming";
+import { resolverNames, serverNames, stateKey as stateKeyOf } from "../naming";
 import type { ServicePort } from "../squid";
-import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig, ServiceConfig, ServiceSideConfig } from "./schema";
+import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig, ServiceConfig, ServiceSideConfig, VpcConfig } from "./schema";
 
 /** The port that carries TLS when a service lists it as a bare number. */
 export const DEFAULT_TLS_PORT = 443;
@@ -35,9 +35,25 @@ export function proxyPrivateIp(env: EnvironmentConfig): string {
   return env.proxy.privateIp ?? addressAt(env.proxyVpc.subnets[0].cidr, DEFAULT_PROXY_HOST_OFFSET);
 }
 
-/** The ends an expected flow may name: the proxy, the stand-in service, and app VPCs with a server. */
+/** The stand-in service's fixed private address (verification): address 10 of the service VPC's first subnet. */
+export function serviceServerIp(env: EnvironmentConfig): string {
+  return addressAt(peeredServiceSide(env, "the stand-in service's address").vpc.subnets[0].cidr, DEFAULT_PROXY_HOST_OFFSET);
+}
+
+/** The subnets of the DNS resolver endpoint: dns.endpointSubnets, or the proxy subnets. Empty without dns. */
+export function resolverEndpointSubnets(env: EnvironmentConfig): VpcConfig["subnets"] {
+  if (!env.dns) return [];
+  return env.dns.endpointSubnets ?? env.proxyVpc.subnets;
+}
+
+/** The ends an expected flow may name: the proxy, the stand-in service, the DNS resolver endpoint, and app VPCs with a server. */
 export function flowEnds(env: EnvironmentConfig): string[] {
-  return [...(runsProxy(env) ? ["proxy"] : []), ...(env.serviceSide.type === "peeredVpc" ? ["service"] : []), ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name)];
+  return [
+    ...(runsProxy(env) ? ["proxy"] : []),
+    ...(env.serviceSide.type === "peeredVpc" ? ["service"] : []),
+    ...(env.dns ? ["resolver"] : []),
+    ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name),
+  ];
 }
 
 /** True when a Squid proxy runs: always but with privateNat egress, where NAT gateways relay instead. */
@@ -54,6 +70,7 @@ export function loadBalancerAddresses(env: EnvironmentConfig): string[] {
 export function flowEndName(env: EnvironmentConfig, end: string): string {
   if (end === "proxy") return serverNames.proxy(env.name);
   if (end === "service") return serverNames.service(env.name);
+  if (end === "resolver") return resolverNames.endpoint(env.name);
   return serverNames.appServer(env.name, end);
 }
 

@@ -191,10 +191,51 @@ const appVpc = z
   })
   .describe("A VPC whose servers use the external service through the proxy; peered with the proxy VPC.");
 
+/** A DNS name as AWS and Squid take it: labels of letters, digits and hyphens, at least two, lowercase. */
+const dnsName = (what: NameKind) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = dnsNameProblem(value, what);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+const hostname = z.hostname();
+
+/** A host name or a Squid domain (leading dot) in a service's allowlist; a plain domain in a forwarding rule. */
+type NameKind = "host name or .domain" | "domain";
+
+/** Why `value` is not a usable name (`what` says which kind), or undefined when it is. */
+export function dnsNameProblem(value: string, what: NameKind): string | undefined {
+  if (/^\*\.?$/.test(value)) return what === "domain" ? "is '*'; forward the provider's own domain, such as service.example" : "is '*', which would allow every name; list the service's own names";
+  if (/^.+\*|\*[^.]/.test(value)) return "has '*' inside it; neither Squid nor Route 53 Resolver reads that as a wildcard. List the names one by one";
+  if (value.includes("*")) {
+    const suggestion = value.replace(/^\*+\.?/, ".");
+    return what === "domain"
+      ? `uses '*'; a forwarding rule for a domain covers every name under it already, so write "${value.replace(/^\*+\.?/, "")}"`
+      : `uses '*', which Squid does not read as a wildcard (it would match no name). Write "${suggestion}": Squid's form for ${suggestion.slice(1)} itself and every name under it`;
+  }
+  if (value !== value.toLowerCase()) return `has capital letters; names are case-insensitive, so write "${value.toLowerCase()}"`;
+  if (value.endsWith(".")) return `ends with a dot; leave it out ("${value.replace(/\.+$/, "")}")`;
+  const bare = what === "domain" ? value : value.replace(/^\./, "");
+  if (isIpv4Address(bare)) return "is an IP address; list names here, the service's cidr covers addresses";
+  if (value.startsWith(".") && what === "domain") return `starts with a dot; write the domain itself ("${value.slice(1)}"): a rule covers every name under it`;
+  if (!bare.includes(".")) return `is a single label; write a full name such as ${bare}.example.com`;
+  if (bare.length > 253 || !hostname.safeParse(bare).success || bare.split(".").some((l) => !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
+    return "is not a valid DNS name: labels of 1 to 63 letters, digits and hyphens (not at a label's start or end), separated by dots";
+  }
+  return undefined;
+}
+
 const service = z
   .strictObject({
     name: name.describe("The destination's name, unique among services."),
     cidr: cidr.describe("The addresses of the external service."),
+    domains: z
+      .array(dnsName("host name or .domain"))
+      .min(1, { message: "is empty; list at least one name, or leave domains out for an address-only service" })
+      .optional()
+      .describe(
+        'Names the proxy allows for this service: a host name (api.example.com) or a domain with a leading dot (.example.com: example.com and every name under it, as Squid reads it). A request must use an allowed name AND the name must resolve into cidr. Default: address only (any name, or an address, in cidr).',
+      ),
     ports: z
       .array(
         z.union([
@@ -250,6 +291,32 @@ const serviceSide = z
     message: `has an unknown or missing \`type\`; use one of ${SERVICE_SIDE_TYPES.map((t) => `"${t}"`).join(", ")}`,
   })
   .describe("How the proxy VPC reaches the external service.");
+
+const ipv4 = z.string().refine(isIpv4Address, { message: "is not an IPv4 address; write one such as 172.16.0.53" });
+
+const dns = z
+  .strictObject({
+    forward: z
+      .array(
+        z.strictObject({
+          domain: dnsName("domain").describe("The domain whose names the provider's DNS servers answer (the rule covers every name under it), such as service.example."),
+          servers: z
+            .array(ipv4)
+            .min(1, { message: "is empty; give the provider's DNS servers" })
+            .max(6, { message: "lists more than 6 servers; a Route 53 Resolver rule takes at most 6 target addresses" })
+            .describe("The provider's DNS servers (port 53, UDP and TCP), inside a service's block."),
+        }),
+      )
+      .min(1, { message: "is empty; give at least one domain to forward, or leave dns out" })
+      .describe("Forwarding rules: the proxy VPC's resolver sends queries for each domain to the provider's DNS servers."),
+    endpointSubnets: z
+      .array(subnet)
+      .min(2, { message: "has fewer than 2 subnets; a Route 53 Resolver endpoint needs two subnets in two zones" })
+      .max(6, { message: "has more than 6 subnets; a Route 53 Resolver endpoint takes at most 6 addresses" })
+      .optional()
+      .describe("Subnets of the proxy VPC (a /28 each) for the resolver endpoint's addresses, in at least two zones, apart from proxyVpc.subnets. Default: proxyVpc.subnets, when they span two zones."),
+  })
+  .describe("Names from the provider's side: a Route 53 Resolver outbound endpoint in the proxy VPC, whose addresses lie in the dictated range, and forwarding rules associated with the proxy VPC. Squid resolves with the VPC's resolver; app servers need nothing.");
 
 const connectivity = z
   .strictObject({
@@ -337,12 +404,14 @@ export const environmentShape = z
     appVpcs: z.array(appVpc).min(1, { message: "is empty; give at least one app VPC" }),
     serviceSide,
     services: z.array(service).min(1, { message: "is empty; give at least one service destination" }),
+    dns: dns.optional().describe("Forward the provider's domains to its DNS servers. Default: the VPC's resolver answers alone."),
     expectedFlows: z
       .array(
         z.strictObject({
-          from: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
+          from: z.string().describe('"proxy", "service", "resolver" (the DNS endpoint, with dns), or the name of an app VPC that has an app server.'),
           to: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
-          port: port.describe("The TCP port of the flow."),
+          port: port.describe("The port of the flow."),
+          protocol: z.enum(["tcp", "udp"], { message: 'must be "tcp" or "udp"' }).default("tcp").describe("The flow's protocol."),
           expect: z.enum(["allowed", "denied"], { message: 'must be "allowed" or "denied"' }).describe("The verdict the analysis must reach."),
         }),
       )
@@ -382,5 +451,7 @@ export type VpcConfig = EnvironmentConfig["proxyVpc"];
 export type ServiceSideConfig = EnvironmentConfig["serviceSide"];
 /** A service destination. */
 export type ServiceConfig = EnvironmentConfig["services"][number];
+/** The DNS forwarding settings. */
+export type DnsConfig = NonNullable<EnvironmentConfig["dns"]>;
 /** How app VPCs reach the proxy VPC. */
 export type ConnectivityConfig = EnvironmentConfig["connectivity"];

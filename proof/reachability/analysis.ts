@@ -8,7 +8,7 @@
  * carries its reasons. Pure: it reads Terraform JSON and nothing else.
  */
 import { addressInCidr, cidrContains } from "../../lib/cidr";
-import { isAllTraffic, protocolCarries, TerraformJson } from "../../lib/tf-json";
+import { isAllTraffic, protocolCarries, TerraformJson, Transport } from "../../lib/tf-json";
 import { Endpoint, Frontend, Model, Place, Rule } from "./model";
 
 /** One verdict. */
@@ -16,6 +16,8 @@ export interface Verdict {
   readonly from: string;
   readonly to: string;
   readonly port: number;
+  /** TCP, or UDP (DNS). */
+  readonly protocol: Transport;
   readonly allowed: boolean;
   /** Why: the route, rules or missing piece at each step. */
   readonly reasons: readonly string[];
@@ -24,18 +26,20 @@ export interface Verdict {
 /** The result of an analysis. */
 export interface ReachabilityReport {
   readonly endpoints: readonly Endpoint[];
+  /** The TCP ports that some security group rule names. */
   readonly ports: readonly number[];
+  /** The UDP ports that some security group rule names. */
+  readonly udpPorts: readonly number[];
   readonly verdicts: readonly Verdict[];
 }
 
-const protocolMatches = (protocol: string) => protocolCarries(protocol, "tcp");
 const portIn = (port: number, from: number, to: number, protocol: string) => isAllTraffic(protocol) || (port >= from && port <= to);
 
-/** The rule of `rules` that admits `port` to or from `peer` (its range, or one of its groups), if any. */
-function admitting(rules: readonly Rule[], port: number, peer: Pick<Place, "range" | "groups">): Rule | undefined {
+/** The rule of `rules` that admits `protocol` `port` to or from `peer` (its range, or one of its groups), if any. */
+function admitting(rules: readonly Rule[], protocol: Transport, port: number, peer: Pick<Place, "range" | "groups">): Rule | undefined {
   return rules.find(
     (r) =>
-      protocolMatches(r.protocol) &&
+      protocolCarries(r.protocol, protocol) &&
       portIn(port, r.fromPort, r.toPort, r.protocol) &&
       ((r.cidr !== undefined && cidrContains(r.cidr, peer.range)) || (r.groupRef !== undefined && peer.groups.includes(r.groupRef))),
   );
@@ -131,17 +135,17 @@ function route(model: Model, from: Place, to: Place): { ok: boolean; reason: str
 }
 
 /** What a subnet's network ACL decides for traffic, by rule number; the default ACL allows all. */
-function nacl(model: Model, subnet: string, egress: boolean, peerRange: string, port: number | "ephemeral"): { ok: boolean; reason?: string } {
+function nacl(model: Model, subnet: string, egress: boolean, peerRange: string, protocol: Transport, port: number | "ephemeral"): { ok: boolean; reason?: string } {
   const acl = model.naclOfSubnet.get(subnet);
   if (!acl) return { ok: true };
   const matching = acl.rules
-    .filter((r) => r.egress === egress && (r.protocol === "-1" || protocolMatches(r.protocol)))
+    .filter((r) => r.egress === egress && protocolCarries(r.protocol, protocol))
     .filter((r) => cidrContains(r.cidr, peerRange) || (peerRange.endsWith("/32") && addressInCidr(peerRange.split("/")[0], r.cidr)))
     .filter((r) => r.protocol === "-1" || (port === "ephemeral" ? r.fromPort <= 1024 && r.toPort >= 65535 : port >= r.fromPort && port <= r.toPort))
     .sort((x, y) => x.number - y.number);
   const first = matching[0];
-  if (!first) return { ok: false, reason: `${acl.address} has no ${egress ? "egress" : "ingress"} rule for ${peerRange} port ${port} (implicit deny)` };
-  return first.action === "allow" ? { ok: true } : { ok: false, reason: `${acl.address} rule ${first.number} denies ${peerRange} port ${port}` };
+  if (!first) return { ok: false, reason: `${acl.address} has no ${egress ? "egress" : "ingress"} rule for ${peerRange} ${protocol} port ${port} (implicit deny)` };
+  return first.action === "allow" ? { ok: true } : { ok: false, reason: `${acl.address} rule ${first.number} denies ${peerRange} ${protocol} port ${port}` };
 }
 
 /** A verdict in the making: reasons in order, blocked when any step is. */
@@ -160,22 +164,22 @@ class Steps {
  * and NACLs back. `source` is who the destination sees: `from` itself, or, behind a load balancer
  * that keeps client addresses, the client's range with the load balancer's groups.
  */
-function connection(model: Model, steps: Steps, from: Place, to: Place, port: number, client: Pick<Place, "range" | "groups"> = from): void {
-  const egress = from.groups.map((g) => admitting(model.groups.get(g)?.egress ?? [], port, to)).find(Boolean);
-  steps.step(!!egress, egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows tcp ${port} to ${to.range}`);
+function connection(model: Model, steps: Steps, from: Place, to: Place, protocol: Transport, port: number, client: Pick<Place, "range" | "groups"> = from): void {
+  const egress = from.groups.map((g) => admitting(model.groups.get(g)?.egress ?? [], protocol, port, to)).find(Boolean);
+  steps.step(!!egress, egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows ${protocol} ${port} to ${to.range}`);
   const there = route(model, from, to);
   steps.step(there.ok, there.reason);
   // Behind a NAT gateway the destination sees the gateway's address, never the client's.
   const source = there.nat ?? client;
   if (there.nat) steps.step(true, `${to.name} sees the source ${there.nat.range} (${there.nat.name}), not ${from.range}`);
-  steps.step(...naclStep(nacl(model, from.subnet, true, to.range, port)));
-  steps.step(...naclStep(nacl(model, to.subnet, false, source.range, port)));
-  const ingress = to.groups.map((g) => admitting(model.groups.get(g)?.ingress ?? [], port, source)).find(Boolean);
+  steps.step(...naclStep(nacl(model, from.subnet, true, to.range, protocol, port)));
+  steps.step(...naclStep(nacl(model, to.subnet, false, source.range, protocol, port)));
+  const ingress = to.groups.map((g) => admitting(model.groups.get(g)?.ingress ?? [], protocol, port, source)).find(Boolean);
   steps.step(
     !!ingress,
     ingress
       ? `ingress ${ingress.address}`
-      : `no ingress rule of ${to.name} allows tcp ${port} from ${source.range}${source === from || there.nat ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`,
+      : `no ingress rule of ${to.name} allows ${protocol} ${port} from ${source.range}${source === from || there.nat ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`,
   );
   if (there.nat) {
     // Replies go to the NAT gateway, which sends them on to the client by its own subnet's routes.
@@ -187,8 +191,8 @@ function connection(model: Model, steps: Steps, from: Place, to: Place, port: nu
     const back = route(model, to, from);
     steps.step(back.ok, `replies: ${back.reason}`);
   }
-  steps.step(...naclStep(nacl(model, to.subnet, true, source.range, "ephemeral")));
-  steps.step(...naclStep(nacl(model, from.subnet, false, to.range, "ephemeral")));
+  steps.step(...naclStep(nacl(model, to.subnet, true, source.range, protocol, "ephemeral")));
+  steps.step(...naclStep(nacl(model, from.subnet, false, to.range, protocol, "ephemeral")));
 }
 
 /** A verdict that holds only when it holds in every case (a fleet may run in any of its subnets). */
@@ -203,11 +207,11 @@ function allOf(cases: readonly { from: string; to: string; steps: Steps }[]): St
 }
 
 /** Connections between every pair of places, judged together. */
-function everywhere(model: Model, pairs: readonly [Place, Place][], port: number, source?: Pick<Place, "range">): Steps {
+function everywhere(model: Model, pairs: readonly [Place, Place][], protocol: Transport, port: number, source?: Pick<Place, "range">): Steps {
   return allOf(
     pairs.map(([from, to]) => {
       const steps = new Steps();
-      connection(model, steps, from, to, port, source && { range: source.range, groups: from.groups });
+      connection(model, steps, from, to, protocol, port, source && { range: source.range, groups: from.groups });
       return { from: from.range, to: to.range, steps };
     }),
   );
@@ -221,12 +225,14 @@ function throughLoadBalancer(model: Model, from: Place, to: Endpoint, front: Fro
   const toNodes = everywhere(
     model,
     front.nodes.map((node) => [from, node]),
+    "tcp",
     port,
   );
   // Behind the load balancer the targets see the client's address, arriving from the node's groups.
   const toTargets = everywhere(
     model,
     front.nodes.flatMap((node) => to.placements.map((target) => [node, target] as [Place, Place])),
+    "tcp",
     listener.targetPort,
     from,
   );
@@ -237,32 +243,38 @@ function throughLoadBalancer(model: Model, from: Place, to: Endpoint, front: Fro
   return steps;
 }
 
+/** The ports of `protocol` that some security group rule names (its first port; all-traffic rules name none). */
+function portsNamed(model: Model, protocol: Transport): number[] {
+  const rules = [...model.groups.values()].flatMap((g) => [...g.ingress, ...g.egress]);
+  return [...new Set(rules.filter((r) => !isAllTraffic(r.protocol) && protocolCarries(r.protocol, protocol)).map((r) => r.fromPort))].sort((a, b) => a - b);
+}
+
 /** Analyses a synthesized stack (the parsed cdk.tf.json). */
 export function analyzeReachability(stack: TerraformJson): ReachabilityReport {
   const model = new Model(stack);
-  const ports = [
-    ...new Set(
-      [...model.groups.values()].flatMap((g) => [...g.ingress, ...g.egress]).filter((r) => protocolMatches(r.protocol) && r.protocol !== "-1").map((r) => r.fromPort),
-    ),
-  ].sort((a, b) => a - b);
+  const ports = portsNamed(model, "tcp");
+  const udpPorts = portsNamed(model, "udp");
+  const flows: { protocol: Transport; port: number }[] = [...ports.map((port) => ({ protocol: "tcp" as const, port })), ...udpPorts.map((port) => ({ protocol: "udp" as const, port }))];
   const verdicts: Verdict[] = [];
   for (const from of model.endpoints) {
     for (const to of model.endpoints) {
       if (from === to) continue;
-      for (const port of ports) {
-        const front = model.frontends.get(to.address);
+      for (const { protocol, port } of flows) {
+        // A Network Load Balancer's listeners here carry TCP.
+        const front = protocol === "tcp" ? model.frontends.get(to.address) : undefined;
         const steps = front?.listeners.has(port)
           ? allOf(from.placements.map((f) => ({ from: f.range, to: front.address, steps: throughLoadBalancer(model, f, to, front, port) })))
           : everywhere(
               model,
               from.placements.flatMap((f) => to.placements.map((t) => [f, t] as [Place, Place])),
+              protocol,
               port,
             );
-        verdicts.push({ from: from.name, to: to.name, port, allowed: steps.allowed, reasons: steps.reasons });
+        verdicts.push({ from: from.name, to: to.name, port, protocol, allowed: steps.allowed, reasons: steps.reasons });
       }
     }
   }
-  return { endpoints: model.endpoints, ports, verdicts };
+  return { endpoints: model.endpoints, ports, udpPorts, verdicts };
 }
 
 function naclStep(result: { ok: boolean; reason?: string }): [boolean, string | undefined] {

@@ -1,17 +1,25 @@
 /** Reading an analysis: the reviewer's matrix, and expected flows compared with the verdicts. */
+import type { Transport } from "../../lib/tf-json";
 import { ReachabilityReport, Verdict } from "./analysis";
 
 const HEADER = "from -> to";
 
-/** A reviewer's matrix: one row per source and destination, one column per port. */
+/** A port as the matrix and messages show it: TCP ports bare, UDP ports as 53/udp. */
+export function portLabel(protocol: Transport, port: number): string {
+  return protocol === "udp" ? `${port}/udp` : String(port);
+}
+
+/** A reviewer's matrix: one row per source and destination, one column per TCP port, then per UDP port. */
 export function formatMatrix(report: ReachabilityReport): string {
   const pairs = [...new Set(report.verdicts.map((v) => `${v.from} -> ${v.to}`))];
+  const columns = [...report.ports.map((port) => ({ protocol: "tcp" as const, port })), ...report.udpPorts.map((port) => ({ protocol: "udp" as const, port }))];
   const width = Math.max(...pairs.map((p) => p.length), HEADER.length);
-  const header = `${HEADER.padEnd(width)} | ${report.ports.map((p) => String(p).padStart(5)).join(" | ")}`;
+  const labels = columns.map((c) => portLabel(c.protocol, c.port).padStart(5));
+  const header = `${HEADER.padEnd(width)} | ${labels.join(" | ")}`;
   const rows = pairs.map((pair) => {
-    const cells = report.ports.map((port) => {
-      const v = report.verdicts.find((x) => `${x.from} -> ${x.to}` === pair && x.port === port);
-      return (v?.allowed ? "yes" : "-").padStart(5);
+    const cells = columns.map(({ protocol, port }, i) => {
+      const v = report.verdicts.find((x) => `${x.from} -> ${x.to}` === pair && x.port === port && x.protocol === protocol);
+      return (v?.allowed ? "yes" : "-").padStart(labels[i].length);
     });
     return `${pair.padEnd(width)} | ${cells.join(" | ")}`;
   });
@@ -23,6 +31,8 @@ export interface ExpectedFlow {
   readonly from: string;
   readonly to: string;
   readonly port: number;
+  /** @default "tcp" */
+  readonly protocol?: Transport;
   readonly allowed: boolean;
 }
 
@@ -32,13 +42,17 @@ export interface ExpectedFlow {
  */
 export type FlowMismatch =
   | { readonly flow: ExpectedFlow; readonly verdict: Verdict }
-  | { readonly flow: ExpectedFlow; readonly known: { readonly instances: readonly string[]; readonly ports: readonly number[] } };
+  | { readonly flow: ExpectedFlow; readonly known: { readonly instances: readonly string[]; readonly ports: readonly string[] } };
 
 /** The expectations that the report contradicts. */
 export function flowMismatches(report: ReachabilityReport, flows: readonly ExpectedFlow[]): FlowMismatch[] {
   return flows.flatMap((flow): FlowMismatch[] => {
-    const verdict = report.verdicts.find((v) => v.from === flow.from && v.to === flow.to && v.port === flow.port);
-    if (!verdict) return [{ flow, known: { instances: report.endpoints.map((e) => e.name), ports: report.ports } }];
+    const protocol = flow.protocol ?? "tcp";
+    const verdict = report.verdicts.find((v) => v.from === flow.from && v.to === flow.to && v.port === flow.port && v.protocol === protocol);
+    if (!verdict) {
+      const ports = [...report.ports.map((p) => portLabel("tcp", p)), ...report.udpPorts.map((p) => portLabel("udp", p))];
+      return [{ flow, known: { instances: report.endpoints.map((e) => e.name), ports } }];
+    }
     return verdict.allowed === flow.allowed ? [] : [{ flow, verdict }];
   });
 }
@@ -46,8 +60,9 @@ export function flowMismatches(report: ReachabilityReport, flows: readonly Expec
 /** A mismatch in words, with the verdict's reasons. */
 export function describeMismatch(m: FlowMismatch): string {
   const { flow } = m;
+  const port = portLabel(flow.protocol ?? "tcp", flow.port);
   if ("known" in m) {
-    return `${flow.from} -> ${flow.to}:${flow.port}: no such pair and port in the stack (instances: ${m.known.instances.join(", ")}; ports: ${m.known.ports.join(", ")})`;
+    return `${flow.from} -> ${flow.to}:${port}: no such pair and port in the stack (instances: ${m.known.instances.join(", ")}; ports: ${m.known.ports.join(", ")})`;
   }
-  return `${flow.from} -> ${flow.to}:${flow.port} is ${m.verdict.allowed ? "allowed" : "denied"}, expected ${flow.allowed ? "allowed" : "denied"}:\n      ${m.verdict.reasons.join("\n      ")}`;
+  return `${flow.from} -> ${flow.to}:${port} is ${m.verdict.allowed ? "allowed" : "denied"}, expected ${flow.allowed ? "allowed" : "denied"}:\n      ${m.verdict.reasons.join("\n      ")}`;
 }
