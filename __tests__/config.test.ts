@@ -6,7 +6,9 @@ import { configFrom, CONFIG_DIR, fleetRaw, verificationRaw } from "./helpers/sta
 
 /** Splits the proxy VPC of a raw environment into two subnets in two zones, as a fleet needs. */
 function twoProxySubnets(raw: any): void {
-  raw.proxyVpc.subnets = fleetRaw(undefined).proxyVpc.subnets;
+  const fleet = fleetRaw(undefined);
+  raw.proxyVpc.subnets = fleet.proxyVpc.subnets;
+  raw.dns = fleet.dns;
 }
 
 /** The transit-gateway environment file, raw. */
@@ -114,12 +116,12 @@ describe("connectivity", () => {
 describe("service ports", () => {
   it("read a bare 443 as TLS, other bare ports as plain HTTP, and an object as it says", () => {
     const raw = verificationRaw();
-    raw.services[0].ports = [80, 443, { port: 8443, carries: "tls" }, { port: 8080, carries: "http" }];
+    raw.services[0].ports = [80, 443, { port: 8443, carries: "tls" }, { port: 8090, carries: "http" }];
     expect(servicePorts(configFrom(raw).services[0])).toEqual([
       { port: 80, carries: "http" },
       { port: 443, carries: "tls" },
       { port: 8443, carries: "tls" },
-      { port: 8080, carries: "http" },
+      { port: 8090, carries: "http" },
     ]);
   });
 });
@@ -222,7 +224,7 @@ describe("validation of an environment", () => {
     ["a service overlapping the proxy VPC", (r) => (r.services[0].cidr = "10.0.0.0/16"), /`services\[0\].cidr` = "10.0.0.0\/16": overlaps `proxyVpc.cidr` 10\.0\.0\.0\/24; the service must lie outside/],
     ["a service outside the service VPC", (r) => (r.services[0].cidr = "172.17.0.0/24"), /`services\[0\].cidr` = "172.17.0.0\/24": is not inside `serviceSide.vpc.cidr` 172\.16\.0\.0\/24/],
     ["duplicate app VPC names", (r) => r.appVpcs.push({ ...r.appVpcs[0], cidr: "192.168.1.0/24", subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/25" }] }), /`appVpcs\[1\].name` = "app": is used by another app VPC/],
-    ["duplicate service names", (r) => r.services.push({ ...r.services[0] }), /`services\[1\].name` = "service": is used by another service/],
+    ["duplicate service names", (r) => r.services.push({ ...r.services[0] }), /`services\[2\].name` = "service": is used by another service/],
     ["a proxy address outside its subnet", (r) => (r.proxy.privateIp = "10.0.0.200"), /`proxy.privateIp` = "10.0.0.200": is outside the subnet 10\.0\.0\.0\/25/],
     ["a reserved proxy address", (r) => (r.proxy.privateIp = "10.0.0.1"), /`proxy.privateIp` = "10.0.0.1": is one of the addresses AWS reserves/],
     ["a proxy address that is no address", (r) => (r.proxy.privateIp = "ten"), /`proxy.privateIp` = "ten": is not an IPv4 address/],
@@ -233,7 +235,7 @@ describe("validation of an environment", () => {
     ["a reserved aws: tag", (r) => (r.tags = { "aws:owner": "x" }), /is not a usable tag key/],
     ["a bad instance type", (r) => (r.proxy.instanceType = "large"), /`proxy.instanceType` = "large": is not an EC2 instance type/],
     ["a bad AMI parameter", (r) => (r.proxy.amiParameter = "ami-0123456789abcdef0"), /`proxy.amiParameter` = "ami-0123456789abcdef0": is not an SSM parameter name/],
-    ["an expected flow naming no server", (r) => (r.expectedFlows = [{ from: "web", to: "proxy", port: 3128, expect: "allowed" }]), /`expectedFlows\[0\].from` = "web": names no server; use one of "proxy", "service", "app"/],
+    ["an expected flow naming no server", (r) => (r.expectedFlows = [{ from: "web", to: "proxy", port: 3128, expect: "allowed" }]), /`expectedFlows\[0\].from` = "web": names no server; use one of "proxy", "service", "resolver", "app"/],
     ["an expected flow with an unknown verdict", (r) => (r.expectedFlows = [{ from: "app", to: "proxy", port: 3128, expect: "yes" }]), /`expectedFlows\[0\].expect` = "yes": must be "allowed" or "denied"/],
     ["a bypass list without the metadata address", (r) => (r.proxyBypass = ["<local>"]), /`proxyBypass` = \["<local>"\]: leaves out 169\.254\.169\.254/],
     [
@@ -339,8 +341,8 @@ describe("values derived from an environment", () => {
     const env = verification();
     expect(firstServicePort(env, "http")).toBe(80);
     expect(firstServicePort(env, "tls")).toBe(8443);
-    expect(flowEnds(env)).toEqual(["proxy", "service", "app"]);
-    expect(["proxy", "service", "app"].map((e) => flowEndName(env, e))).toEqual(["verification-proxy", "verification-service", "verification-app-server"]);
+    expect(flowEnds(env)).toEqual(["proxy", "service", "resolver", "app"]);
+    expect(["proxy", "service", "resolver", "app"].map((e) => flowEndName(env, e))).toEqual(["verification-proxy", "verification-service", "verification-proxy-resolver", "verification-app-server"]);
     expect(stateKey(env)).toBe("proxy-over-peering/verification/terraform.tfstate");
     const tgw = configFrom(transitGatewayRaw());
     expect(flowEnds(tgw)).toEqual(["service", "app", "app2"]);
@@ -375,7 +377,7 @@ describe("derived values and checks at their edges", () => {
     raw.expectedFlows = [];
     const env = configFrom(raw);
     expect(firstServicePort(env, "tls")).toBeUndefined();
-    expect(flowEnds(env)).toEqual(["proxy", "app"]);
+    expect(flowEnds(env)).toEqual(["proxy", "resolver", "app"]);
     expect(loadBalancerAddresses(env)).toEqual(["10.0.0.10"]);
   });
 

@@ -11,6 +11,7 @@ import { AppServer } from "../constructs/app-server";
 import { BootstrapStack } from "../constructs/bootstrap-stack";
 import { AppVpcLink, AppVpcLinkProps } from "../constructs/app-vpc-link";
 import { DirectConnectAttachment } from "../constructs/direct-connect-attachment";
+import { DnsForwarding, DnsForwardingProps } from "../constructs/dns-forwarding";
 import { ExistingNetwork } from "../constructs/existing-network";
 import { InstanceRole } from "../constructs/instance-role";
 import { Network, NetworkProps } from "../constructs/network";
@@ -98,6 +99,13 @@ const tgwLink = (scope: Construct, existingVpc: NonNullable<AppVpcLinkProps["app
   return { ...props, connect: { kind: "transitGateway", hub: h, proxyAttachment: h.attachProxyVpc(props.proxyNetwork, ["subnet-p"], ["172.16.0.0/24"]), destinations: ["172.16.0.0/24"] } };
 };
 
+const dnsProps = (scope: Construct, extra: Partial<DnsForwardingProps> = {}): DnsForwardingProps => ({
+  environment: "test",
+  rules: [{ domain: "service.example", servers: ["172.16.0.10"] }],
+  ...extra,
+  network: extra.network ?? twoZones(scope),
+});
+
 /** [file, what is wrong, how to build it, the message]. */
 const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
   ["app-vpc-link.ts", "an app server in an existing VPC", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" }, appServer: { instanceType: "t3.medium", amiParameter: AL2023, rootVolumeSizeGiB: 30, detailedMonitoring: true } })), /AppVpcLink app: an existing VPC gets no app server/],
@@ -120,12 +128,17 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
   ["direct-connect-attachment.ts", "a destination inside the proxy VPC", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: ["10.0.0.0/25"], routing: "static" }), /destination 10\.0\.0\.0\/25 overlaps the proxy VPC 10\.0\.0\.0\/24/],
   ["direct-connect-attachment.ts", "static routing without destinations", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: [], routing: "static" }), /static routing needs at least one destination/],
   ["direct-connect-attachment.ts", "a VPC whose route tables are looked up", (s) => void new DirectConnectAttachment(s, "D", { network: existing(s), destinations: ["172.16.0.0/24"], routing: "static" }), /route tables of existing are looked up when planning/],
+  ["dns-forwarding.ts", "no rules", (s) => void new DnsForwarding(s, "D", dnsProps(s, { rules: [] })), /DnsForwarding D: rules is empty; give at least one domain to forward/],
+  ["dns-forwarding.ts", "two rules for one domain", (s) => void new DnsForwarding(s, "D", dnsProps(s, { rules: [{ domain: "a.example", servers: ["172.16.0.10"] }, { domain: "a.example", servers: ["172.16.0.11"] }] })), /DnsForwarding D: two rules for a\.example; give each domain one rule with all its servers/],
+  ["dns-forwarding.ts", "a server that is not an address", (s) => void new DnsForwarding(s, "D", dnsProps(s, { rules: [{ domain: "a.example", servers: ["ns1.a.example"] }] })), /DnsForwarding D: server "ns1\.a\.example" is not an IPv4 address/],
+  ["dns-forwarding.ts", "an endpoint in one zone", (s) => void new DnsForwarding(s, "D", dnsProps(s, { network: network(s, "Proxy", "10.0.0.0/24") })), /DnsForwarding D: the endpoint's subnets are all in ap-northeast-1a; a resolver endpoint needs subnets in two zones/],
   ["existing-network.ts", "a malformed block", (s) => void existing(s, { cidr: "192.168.0.1/24" }), /ExistingNetwork existing: cidr "192\.168\.0\.1\/24" has host bits set/],
   ["existing-network.ts", "an empty route table list", (s) => void existing(s, { routeTableIds: [] }), /routeTableIds is empty; list the route tables or say "all"/],
   ["network.ts", "a malformed block", (s) => void network(s, "N", "10.0.0/24"), /Network n: cidr "10\.0\.0\/24" is not an IPv4 CIDR block/],
   ["network.ts", "no subnets", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [] }), /Network n: subnets is empty/],
   ["network.ts", "a subnet outside the VPC", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.1.0/24" }] }), /subnet "10\.0\.1\.0\/24" is not a block inside the VPC's 10\.0\.0\.0\/24/],
   ["network.ts", "two subnets in one zone", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }, { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }] }), /two subnets in ap-northeast-1a/],
+  ["network.ts", "an added subnet outside the VPC", (s) => void network(s, "N", "10.0.0.0/24").addSubnet(s, "Extra", { availabilityZone: "ap-northeast-1c", cidr: "10.0.1.0/28" }, "extra"), /Network n: subnet "10\.0\.1\.0\/28" is not a block inside the VPC's 10\.0\.0\.0\/24/],
   ["network.ts", "extra endpoints without Session Manager's", (s) => void network(s, "N", "10.0.0.0/24", { extraInterfaceEndpoints: ["logs"] }), /extraInterfaceEndpoints needs enableSessionManagerEndpoints/],
   ["peering.ts", "overlapping VPCs", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.0.0/24"), accepter: network(s, "B", "10.0.0.0/25") }), /Peering P: a 10\.0\.0\.0\/24 overlaps b 10\.0\.0\.0\/25/],
   ["peering.ts", "a route to the side's own block", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.0.0/24"), accepter: network(s, "B", "10.0.1.0/24"), requesterDestinations: ["10.0.0.0/28"] }), /requesterDestinations holds 10\.0\.0\.0\/28, which overlaps a's own 10\.0\.0\.0\/24/],
@@ -145,6 +158,7 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
   }, /SecurityGroup g: a rule In-192_168_0_0_24-443 exists already \(tcp 443 from 192\.168\.0\.0\/24\)/],
   ["server.ts", "a network without subnets", (s) => void new AppServer(s, "A", { environment: "test", appName: "app", network: existing(s), proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 }, bypass: [], ...server(s) }), /Server test-app-server: the network existing has no subnets/],
   ["service-server.ts", "no ports", (s) => void new ServiceServer(s, "S", { environment: "test", network: network(s, "Svc", "172.16.0.0/24"), allowedFrom: network(s, "Proxy", "10.0.0.0/24"), ports: [], ...server(s) }), /ServiceServer: ports is empty/],
+  ["service-server.ts", "DNS without a fixed address", (s) => void new ServiceServer(s, "S", { environment: "test", network: network(s, "Svc", "172.16.0.0/24"), allowedFrom: network(s, "Proxy", "10.0.0.0/24"), ports: [{ port: 80, carries: "http" }], dnsDomains: ["service.example"], ...server(s) }), /ServiceServer: dnsDomains needs privateIp/],
   ["service-side.ts", "no services", (s) => void new ServiceSide(s, "S", { environment: "test", side: { type: "virtualPrivateGateway", routing: "static" }, services: [], proxyNetwork: network(s, "Proxy", "10.0.0.0/24"), networkDefaults: { region: "ap-northeast-1", flowLogs: testFlowLogs(s) }, serverRole: server(s).role }), /ServiceSide: services is empty/],
   ["state-bucket.ts", "a retention below one day", (s) => void new StateBucket(s, "B", { bucketName: "b-test", noncurrentVersionExpirationDays: 0 }), /noncurrentVersionExpirationDays is 0; give a whole number of days, at least 1/],
 ];

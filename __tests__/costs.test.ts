@@ -30,6 +30,15 @@ describe("the monthly estimate", () => {
     expect(line(/Logs ingested/)?.monthly).toBeUndefined();
   });
 
+  it("prices the resolver endpoint per address, two in the verification stack, and its queries by use; none without dns", () => {
+    expect(line(/Resolver endpoint addresses/)).toEqual(expect.objectContaining({ quantity: "2", monthly: expect.closeTo(2 * 0.125 * 730, 5) }));
+    expect(line(/DNS queries forwarded/)?.monthly).toBeUndefined();
+    const raw = verificationRaw();
+    delete raw.dns;
+    raw.expectedFlows = raw.expectedFlows.filter((f: any) => f.from !== "resolver");
+    expect(costLines(stackOf(raw)).some((l) => /Resolver|DNS queries/.test(l.item))).toBe(false);
+  });
+
   it("counts a fleet's instances from its group and template, and prices its load balancer", () => {
     const fleet = costLines(stackOf(fleetRaw({ size: 3 })));
     expect(fleet.find((l) => /t3\.micro \(Linux\)/.test(l.item))?.quantity).toBe("4");

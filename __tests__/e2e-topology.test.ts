@@ -4,8 +4,8 @@ import { configFrom, verificationConfig, verificationRaw } from "./helpers/stack
 describe("e2eTopology", () => {
   const topology = e2eTopology(verificationConfig());
 
-  it("places each host where AWS would: the proxy at its fixed address, the others at their subnet's first host", () => {
-    expect(topology.hosts).toEqual({ app: "192.168.0.4", proxy: "10.0.0.10", service: "172.16.0.4", outsider: "198.51.100.4" });
+  it("places each host where AWS would: the proxy and the service at their fixed addresses, the others at their subnet's first host", () => {
+    expect(topology.hosts).toEqual({ app: "192.168.0.4", proxy: "10.0.0.10", service: "172.16.0.10", outsider: "198.51.100.4" });
     expect(topology.proxyPort).toBe(3128);
     expect(topology.servicePort).toBe(80);
     expect(topology.tlsPort).toBe(8443);
@@ -28,6 +28,6 @@ describe("e2eTopology", () => {
   it("refuses an environment whose first service does not hold the service host", () => {
     const raw = verificationRaw();
     raw.services[0].cidr = "172.16.0.128/25";
-    expect(() => e2eTopology(configFrom(raw))).toThrow(/service host 172\.16\.0\.4 .* is outside services\[0\]\.cidr 172\.16\.0\.128\/25/);
+    expect(() => e2eTopology(configFrom(raw))).toThrow(/service host 172\.16\.0\.10 .* is outside services\[0\]\.cidr 172\.16\.0\.128\/25/);
   });
 });

@@ -113,7 +113,7 @@ describe("EnvironmentStack with several app VPCs", () => {
 
   it("routes the proxy VPC to the outermost service blocks only", () => {
     const more = verificationRaw();
-    more.services.push({ name: "one-host", cidr: "172.16.0.10/32", ports: [8080] });
+    more.services.push({ name: "one-host", cidr: "172.16.0.10/32", ports: [8090] });
     expect(routesFrom(synthEnvironment(configFrom(more)).json, "verification-proxy")).toEqual(["172.16.0.0/24", "192.168.0.0/24"]);
   });
 });

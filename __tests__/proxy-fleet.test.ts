@@ -92,6 +92,7 @@ describe("a proxy fleet", () => {
     expect(proxies.ingress[0]).toEqual(expect.objectContaining({ referenced_security_group_id: lb.ref, from_port: 3128 }));
     expect(proxies.ingress[0].cidr_ipv4).toBeUndefined();
     expect(proxies.egress.map((r) => [r.cidr_ipv4, r.from_port]).filter(([c]) => c === "172.16.0.0/24")).toEqual([
+      ["172.16.0.0/24", 8080],
       ["172.16.0.0/24", 80],
       ["172.16.0.0/24", 8443],
     ]);

@@ -133,7 +133,7 @@ describe("the reachability analysis reads", () => {
     expect(allowed(world(acl([all], [all])), "a", "b")).toBe(true);
     const denyFirst = { rule_no: 100, protocol: "tcp", action: "deny", cidr_block: "10.1.0.0/24", from_port: 80, to_port: 80 };
     expect(allowed(world(acl([denyFirst, all], [all])), "a", "b")).toBe(false);
-    expect(reasons(world(acl([denyFirst, all], [all])), "a", "b")).toContain("BLOCKED: aws_network_acl.N rule 100 denies 10.1.0.10/32 port 80");
+    expect(reasons(world(acl([denyFirst, all], [all])), "a", "b")).toContain("BLOCKED: aws_network_acl.N rule 100 denies 10.1.0.10/32 tcp port 80");
     // A lower number wins, whatever the order in the file.
     expect(allowed(world(acl([{ ...denyFirst, rule_no: 300 }, all], [all])), "a", "b")).toBe(true);
   });
@@ -145,7 +145,7 @@ describe("the reachability analysis reads", () => {
       r.aws_network_acl = { N: { vpc_id: ref("aws_vpc.B"), subnet_ids: [ref("aws_subnet.b")], ingress: [only80], egress } };
     };
     expect(allowed(world(acl([only80])), "a", "b")).toBe(false);
-    expect(reasons(world(acl([only80])), "a", "b")).toContain("BLOCKED: aws_network_acl.N has no egress rule for 10.1.0.10/32 port ephemeral (implicit deny)");
+    expect(reasons(world(acl([only80])), "a", "b")).toContain("BLOCKED: aws_network_acl.N has no egress rule for 10.1.0.10/32 tcp port ephemeral (implicit deny)");
     expect(allowed(world(acl([ephemeral])), "a", "b")).toBe(true);
     const asResource = (r: Record<string, Record<string, any>>) => {
       acl([])(r);

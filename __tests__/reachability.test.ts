@@ -2,20 +2,21 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { analyzeReachability, describeMismatch, flowMismatches, formatMatrix, Verdict } from "../proof/reachability";
+import { analyzeReachability, describeMismatch, flowMismatches, formatMatrix, portLabel, Verdict } from "../proof/reachability";
 import { configFrom, fleetRaw, synthEnvironment } from "./helpers/stack";
 
 const APP = "verification-app-server";
 const PROXY = "verification-proxy";
 const SERVICE = "verification-service";
+const RESOLVER = "verification-proxy-resolver";
 
 /** A fresh copy of the verification stack's JSON. */
 function stack(): any {
   return JSON.parse(synthEnvironment().json);
 }
 
-function verdict(json: any, from: string, to: string, port: number): Verdict {
-  const v = analyzeReachability(json).verdicts.find((x) => x.from === from && x.to === to && x.port === port);
+function verdict(json: any, from: string, to: string, port: number, protocol: "tcp" | "udp" = "tcp"): Verdict {
+  const v = analyzeReachability(json).verdicts.find((x) => x.from === from && x.to === to && x.port === port && x.protocol === protocol);
   if (!v) throw new Error(`no verdict for ${from} -> ${to}:${port}`);
   return v;
 }
@@ -31,16 +32,36 @@ describe("analyzeReachability on the verification stack", () => {
   const json = stack();
   const report = analyzeReachability(json);
 
-  it("finds the three instances and the ports their security groups mention", () => {
-    expect(report.endpoints.map((e) => e.name).sort()).toEqual([APP, PROXY, SERVICE]);
-    expect(report.ports).toEqual([80, 443, 3128, 8443]);
+  it("finds the three instances, the resolver endpoint, and the TCP and UDP ports their security groups mention", () => {
+    expect(report.endpoints.map((e) => e.name).sort()).toEqual([APP, PROXY, RESOLVER, SERVICE]);
+    expect(report.ports).toEqual([53, 80, 443, 3128, 8080, 8443]);
+    expect(report.udpPorts).toEqual([53]);
     expect(report.endpoints.find((e) => e.name === PROXY)?.range).toBe("10.0.0.10/32");
+    expect(report.endpoints.find((e) => e.name === SERVICE)?.range).toBe("172.16.0.10/32");
     expect(report.endpoints.find((e) => e.name === APP)?.range).toBe("192.168.0.0/25");
+    // The endpoint has an address in each of its two subnets, in two zones.
+    expect(report.endpoints.find((e) => e.name === RESOLVER)?.placements.map((p) => p.range)).toEqual(["10.0.0.128/28", "10.0.0.144/28"]);
   });
 
-  it("allows exactly the designed flows: app to proxy on 3128 and proxy to service on 80 and 8443", () => {
-    const allowed = report.verdicts.filter((v) => v.allowed).map((v) => `${v.from}->${v.to}:${v.port}`);
-    expect(allowed).toEqual([`${APP}->${PROXY}:3128`, `${PROXY}->${SERVICE}:80`, `${PROXY}->${SERVICE}:8443`]);
+  it("allows exactly the designed flows: app to proxy on 3128, proxy to service on 80, 8080 and 8443, resolver to service on DNS", () => {
+    const allowed = report.verdicts.filter((v) => v.allowed).map((v) => `${v.from}->${v.to}:${portLabel(v.protocol, v.port)}`);
+    expect(allowed).toEqual([`${APP}->${PROXY}:3128`, `${PROXY}->${SERVICE}:80`, `${PROXY}->${SERVICE}:8080`, `${PROXY}->${SERVICE}:8443`, `${RESOLVER}->${SERVICE}:53`, `${RESOLVER}->${SERVICE}:53/udp`]);
+  });
+
+  it("lets DNS through over UDP from both of the endpoint's subnets, and not from the proxy or the app", () => {
+    const dns = verdict(json, RESOLVER, SERVICE, 53, "udp");
+    expect(dns.reasons[0]).toBe("for all 2 pairs of subnets, such as 10.0.0.128/28 to 172.16.0.10/32:");
+    expect(dns.reasons).toContainEqual(expect.stringMatching(/^egress aws_vpc_security_group_egress_rule\.DnsForwarding_SecurityGroup_Out-172_16_0_10_32-udp-53/));
+    expect(dns.reasons).toContainEqual(expect.stringMatching(/^ingress aws_vpc_security_group_ingress_rule\.ServiceSide_Server_SecurityGroup_In-10_0_0_0_24-udp-53/));
+    expect(verdict(json, PROXY, SERVICE, 53, "udp").reasons).toContain(`BLOCKED: no egress rule of ${PROXY} allows udp 53 to 172.16.0.10/32`);
+    expect(verdict(json, APP, SERVICE, 53, "udp").allowed).toBe(false);
+  });
+
+  it("loses DNS over UDP, and keeps it over TCP, when the endpoint's UDP rule is gone", () => {
+    const edited = stack();
+    delete edited.resource.aws_vpc_security_group_egress_rule[idOf(edited, "aws_vpc_security_group_egress_rule", "DnsForwarding_SecurityGroup_Out-172_16_0_10_32-udp-53")];
+    expect(verdict(edited, RESOLVER, SERVICE, 53, "udp").reasons).toContain(`BLOCKED: no egress rule of ${RESOLVER} allows udp 53 to 172.16.0.10/32`);
+    expect(verdict(edited, RESOLVER, SERVICE, 53, "tcp").allowed).toBe(true);
   });
 
   it("explains an allowed flow with the rules and routes it uses, both ways", () => {
@@ -56,14 +77,15 @@ describe("analyzeReachability on the verification stack", () => {
   it("denies the app the service, for want of a route and of rules", () => {
     const v = verdict(json, APP, SERVICE, 80);
     expect(v.allowed).toBe(false);
-    expect(v.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^BLOCKED: no egress rule of verification-app-server allows tcp 80/), expect.stringMatching(/^BLOCKED: no route in .* to 172\.16\.0\.0\/25/)]));
+    expect(v.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^BLOCKED: no egress rule of verification-app-server allows tcp 80/), expect.stringMatching(/^BLOCKED: no route in .* to 172\.16\.0\.10\/32/)]));
   });
 
-  it("prints a matrix with a row per pair and a column per port", () => {
+  it("prints a matrix with a row per pair and a column per port, UDP last", () => {
     const matrix = formatMatrix(report).split("\n");
-    expect(matrix[0]).toMatch(/^from -> to\s+\|\s+80 \|\s+443 \|\s+3128 \|\s+8443$/);
-    expect(matrix.find((l) => l.startsWith(`${APP} -> ${PROXY} `))).toMatch(/\|\s+-\s+\|\s+-\s+\|\s+yes \|\s+-$/);
-    expect(matrix).toHaveLength(2 + 6);
+    expect(matrix[0]).toMatch(/^from -> to\s+\|\s+53 \|\s+80 \|\s+443 \|\s+3128 \|\s+8080 \|\s+8443 \| 53\/udp$/);
+    expect(matrix.find((l) => l.startsWith(`${APP} -> ${PROXY} `))).toMatch(/\|\s+-\s+\|\s+-\s+\|\s+-\s+\|\s+yes \|\s+-\s+\|\s+-\s+\|\s+-$/);
+    expect(matrix.find((l) => l.startsWith(`${RESOLVER} -> ${SERVICE} `))).toMatch(/\|\s+yes \|(\s+-\s+\|){5}\s+yes$/);
+    expect(matrix).toHaveLength(2 + 12);
   });
 });
 
@@ -121,7 +143,7 @@ describe("analyzeReachability notices what AWS would", () => {
         egress: [{ rule_no: 100, protocol: "-1", action: "allow", cidr_block: "0.0.0.0/0", from_port: 0, to_port: 0 }],
       },
     };
-    expect(verdict(json, APP, PROXY, 3128).reasons).toContain("BLOCKED: aws_network_acl.Strict rule 100 denies 192.168.0.0/25 port 3128");
+    expect(verdict(json, APP, PROXY, 3128).reasons).toContain("BLOCKED: aws_network_acl.Strict rule 100 denies 192.168.0.0/25 tcp port 3128");
     expect(verdict(json, PROXY, SERVICE, 80).allowed).toBe(true);
   });
 });
@@ -173,7 +195,7 @@ describe("analyzeReachability on the Transit Gateway environment (private NAT eg
     delete json.resource.aws_route[idOf(json, "aws_route", "ToNat")];
     const v = verdict(json, APP1, "transit-gateway-service", 80);
     expect(v.allowed).toBe(false);
-    expect(v.reasons).toContainEqual(expect.stringMatching(/BLOCKED: .*no route in aws_route_table\.PrivateNat_Attachment-ap-northeast-1a_RouteTable\w+ from .* to 172\.16\.0\.0\/25/));
+    expect(v.reasons).toContainEqual(expect.stringMatching(/BLOCKED: .*no route in aws_route_table\.PrivateNat_Attachment-ap-northeast-1a_RouteTable\w+ from .* to 172\.16\.0\.10\/32/));
   });
 });
 
@@ -247,7 +269,7 @@ describe("npm run reachability", () => {
     const r = run([writeStack(stack())]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/PASS expected verification-app-server -> verification-service:80 denied\n\s+because no egress rule/);
-    expect(r.stdout).toMatch(/^reachability: 7 passed, 0 failed$/m);
+    expect(r.stdout).toMatch(/^reachability: 13 passed, 0 failed$/m);
   });
 
   it("fails, with the reason, when the stack breaks an expected flow", () => {
@@ -262,7 +284,8 @@ describe("npm run reachability", () => {
     const r = run(["--json", writeStack(stack())]);
     const [result] = JSON.parse(r.stdout);
     expect(result.stack).toBe("verification");
-    expect(result.verdicts.filter((v: Verdict) => v.allowed)).toHaveLength(3);
+    expect(result.verdicts.filter((v: Verdict) => v.allowed)).toHaveLength(6);
+    expect(result.verdicts.filter((v: Verdict) => v.allowed && v.protocol === "udp")).toEqual([expect.objectContaining({ from: "verification-proxy-resolver", to: "verification-service", port: 53 })]);
     expect(result.mismatches).toEqual([]);
   });
 
@@ -310,9 +333,9 @@ describe("analyzeReachability of a proxy fleet behind a Network Load Balancer", 
   });
 
   it("lets every proxy of the fleet, in either zone, reach the service, and nothing else", () => {
-    const allowed = analyzeReachability(json).verdicts.filter((x) => x.allowed).map((x) => `${x.from}->${x.to}:${x.port}`);
-    expect(allowed).toEqual([`${APP}->${PROXY}:3128`, `${PROXY}->${SERVICE}:80`, `${PROXY}->${SERVICE}:8443`]);
-    expect(verdict(json, PROXY, SERVICE, 80).reasons[0]).toBe("for all 2 pairs of subnets, such as 10.0.0.0/25 to 172.16.0.0/25:");
+    const allowed = analyzeReachability(json).verdicts.filter((x) => x.allowed).map((x) => `${x.from}->${x.to}:${portLabel(x.protocol, x.port)}`);
+    expect(allowed).toEqual([`${APP}->${PROXY}:3128`, `${PROXY}->${SERVICE}:80`, `${PROXY}->${SERVICE}:8080`, `${PROXY}->${SERVICE}:8443`, `${RESOLVER}->${SERVICE}:53`, `${RESOLVER}->${SERVICE}:53/udp`]);
+    expect(verdict(json, PROXY, SERVICE, 80).reasons[0]).toBe("for all 2 pairs of subnets, such as 10.0.0.0/25 to 172.16.0.10/32:");
   });
 
   it("catches a fleet whose security group refuses what the load balancer delivers", () => {

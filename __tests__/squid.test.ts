@@ -42,6 +42,26 @@ describe("renderSquidConf", () => {
     expect(lines.some((l) => l.startsWith("acl api_http"))).toBe(false);
   });
 
+  it("asks a named service for one of its names AND an address in its block, on each kind of port; an address-only service for the address alone", () => {
+    const named = directives(
+      renderSquidConf({
+        ...policy,
+        destinations: [
+          ...policy.destinations,
+          { name: "portal", cidr: "198.51.100.0/28", domains: ["portal.partner.example", ".files.partner.example"], ports: [{ port: 8080, carries: "http" }, { port: 443, carries: "tls" }] },
+        ],
+      }),
+    );
+    expect(named).toContain("acl portal_names dstdomain -n portal.partner.example .files.partner.example");
+    expect(named).toContain("acl portal_dst dst 198.51.100.0/28");
+    // The name first: a cheap string match before dst's DNS lookup.
+    expect(named).toContain("http_access allow !CONNECT portal_names portal_dst portal_http");
+    expect(named).toContain("http_access allow CONNECT portal_names portal_dst portal_tls");
+    expect(named).toContain("http_access allow !CONNECT service_dst service_http");
+    expect(named.filter((l) => l.includes("_names"))).toHaveLength(3);
+    expect(lines.some((l) => l.includes("_names"))).toBe(false);
+  });
+
   it("allows CONNECT exactly to the services' TLS ports, and to none when no service carries TLS", () => {
     expect(lines).toContain("acl SSL_ports port 443 8443");
     const plainOnly = directives(renderSquidConf({ ...policy, destinations: [{ name: "web", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] }] }));

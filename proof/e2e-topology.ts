@@ -1,10 +1,11 @@
 /**
  * The hosts of the namespace experiment (scripts/e2e.ts), derived from an environment: each host
- * sits at the address AWS would give it in its VPC's first subnet, and each peering becomes a
+ * sits at the address AWS would give it in its VPC's first subnet (the proxy and the stand-in
+ * service at their fixed addresses), and each peering becomes a
  * point-to-point link with routes to the peer's block only, so nothing is transitive.
  */
-import { addressAt, addressInCidr, cidrsOverlap } from "../lib/cidr";
-import { EnvironmentConfig, firstServicePort, peeredServiceSide, proxyPrivateIp } from "../lib/config";
+import { addressAt, addressInCidr, cidrsOverlap, outermostBlocks } from "../lib/cidr";
+import { EnvironmentConfig, firstServicePort, peeredServiceSide, proxyPrivateIp, serviceServerIp } from "../lib/config";
 
 /** One host of the experiment. */
 export interface E2eHost {
@@ -53,7 +54,7 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
   const hosts = {
     app: addressAt(app.subnets[0].cidr, 4),
     proxy: proxyPrivateIp(env),
-    service: addressAt(side.vpc.subnets[0].cidr, 4),
+    service: serviceServerIp(env),
     outsider: addressAt(outsiderBlock, 4),
   };
   if (!addressInCidr(hosts.service, service.cidr)) {
@@ -63,7 +64,7 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
     hosts,
     links: [
       { a: "app", b: "proxy", aRoutes: [env.proxyVpc.cidr], bRoutes: [app.cidr] },
-      { a: "proxy", b: "service", aRoutes: env.services.map((s) => s.cidr), bRoutes: [env.proxyVpc.cidr] },
+      { a: "proxy", b: "service", aRoutes: outermostBlocks(env.services.map((s) => s.cidr)), bRoutes: [env.proxyVpc.cidr] },
       { a: "outsider", b: "proxy", aRoutes: [env.proxyVpc.cidr], bRoutes: [`${hosts.outsider}/32`] },
     ],
     servicePort,

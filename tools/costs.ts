@@ -37,6 +37,9 @@ export const PRICES = {
   /** NAT gateway (public or private): per gateway-hour; per GB processed. */
   natGatewayHour: 0.062,
   natGatewayGb: 0.062,
+  /** Route 53 Resolver endpoint, per address (ENI) per hour; per million queries through it. */
+  resolverEndpointAddressHour: 0.125,
+  resolverQueriesMillion: 0.4,
 };
 
 /** One line of an estimate. */
@@ -104,11 +107,16 @@ export function costLines(stack: TerraformJson): CostLine[] {
   }
   const nats = resources.filter((r) => r.type === "aws_nat_gateway").length;
   if (nats > 0) lines.push({ item: "NAT gateways (private)", quantity: String(nats), unitPrice: `$${PRICES.natGatewayHour}/h`, monthly: nats * PRICES.natGatewayHour * PRICES.hoursPerMonth });
+  const resolverAddresses = resources.filter((r) => r.type === "aws_route53_resolver_endpoint").reduce((n, r) => n + blocks(r.attrs.ip_address).length, 0);
+  if (resolverAddresses > 0) {
+    lines.push({ item: "Route 53 Resolver endpoint addresses", quantity: String(resolverAddresses), unitPrice: `$${PRICES.resolverEndpointAddressHour}/h`, monthly: resolverAddresses * PRICES.resolverEndpointAddressHour * PRICES.hoursPerMonth });
+  }
   const alarms = resources.filter((r) => r.type === "aws_cloudwatch_metric_alarm").length;
   if (alarms > 0) lines.push({ item: "CloudWatch alarms", quantity: String(alarms), unitPrice: `${usd(PRICES.alarmMonth)}/month`, monthly: alarms * PRICES.alarmMonth });
   if (endpointZones > 0) lines.push({ item: "Data through interface endpoints", quantity: "per GB", unitPrice: `$${PRICES.interfaceEndpointGb}/GB` });
   if (attachments > 0) lines.push({ item: "Data sent into the Transit Gateway (both directions)", quantity: "per GB", unitPrice: `$${PRICES.transitGatewayGb}/GB` });
   if (nats > 0) lines.push({ item: "Data through the NAT gateways", quantity: "per GB", unitPrice: `$${PRICES.natGatewayGb}/GB` });
+  if (resolverAddresses > 0) lines.push({ item: "DNS queries forwarded through the resolver endpoint", quantity: "per million", unitPrice: `$${PRICES.resolverQueriesMillion}/million` });
   lines.push({ item: "Logs ingested (flow logs, Squid's access log)", quantity: "per GB", unitPrice: `$${PRICES.logIngestionGb}/GB` });
   lines.push({ item: "Logs stored", quantity: "per GB-month", unitPrice: `$${PRICES.logStorageGbMonth}/GB-month` });
   lines.push({ item: "Traffic between zones (peering included)", quantity: "per GB each way", unitPrice: `$${PRICES.crossZoneGb}/GB` });

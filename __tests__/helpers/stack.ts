@@ -55,13 +55,15 @@ export function testFlowLogs(scope: Construct): { role: FlowLogRole; retentionIn
   return { role: existing ?? new FlowLogRole(scope, "FlowLogRole", { name: "test-flow-logs", vpcNamePrefix: "" }), retentionInDays: 7 };
 }
 
-/** The verification environment's raw JSON with a second proxy subnet and, unless `fleet` is undefined, a proxy fleet. */
+/** The verification environment's raw JSON with a second proxy subnet (the resolver endpoint's subnets then) and, unless `fleet` is undefined, a proxy fleet. */
 export function fleetRaw(fleet: Record<string, unknown> | undefined = { size: 2 }): any {
   const raw = verificationRaw();
   raw.proxyVpc.subnets = [
     { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
     { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
   ];
+  // The second subnet takes the rest of the block: the resolver endpoint uses the two proxy subnets instead.
+  if (raw.dns) delete raw.dns.endpointSubnets;
   if (fleet) raw.proxy.fleet = fleet;
   return raw;
 }

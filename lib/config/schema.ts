@@ -310,7 +310,7 @@ const dns = z
       .min(1, { message: "is empty; give at least one domain to forward, or leave dns out" })
       .describe("Forwarding rules: the proxy VPC's resolver sends queries for each domain to the provider's DNS servers."),
     endpointSubnets: z
-      .array(subnet)
+      .array(subnet.describe("A subnet of the proxy VPC for one of the resolver endpoint's addresses."))
       .min(2, { message: "has fewer than 2 subnets; a Route 53 Resolver endpoint needs two subnets in two zones" })
       .max(6, { message: "has more than 6 subnets; a Route 53 Resolver endpoint takes at most 6 addresses" })
       .optional()

@@ -220,14 +220,6 @@ export class Model {
         groups: (Array.isArray(groups) ? groups : []).map(referencedAddress).filter((g): g is string => g !== undefined),
       };
     };
-    // Route 53 Resolver endpoints: an address in each of their subnets, with their security groups.
-    each("aws_route53_resolver_endpoint", (n, r) => {
-      const address = `aws_route53_resolver_endpoint.${n}`;
-      const placements = blocks(r.ip_address)
-        .map((ip) => place(r.tags?.Name ?? address, referencedAddress(ip.subnet_id), ip.ip, r.security_group_ids))
-        .filter((p): p is Place => p !== undefined);
-      if (placements.length > 0) this.endpoints.push({ ...placements[0], address, placements });
-    });
     each("aws_instance", (n, r) => {
       const at = place(r.tags?.Name ?? `aws_instance.${n}`, referencedAddress(r.subnet_id), r.private_ip, r.vpc_security_group_ids);
       if (at) this.endpoints.push({ ...at, address: `aws_instance.${n}`, placements: [at] });
@@ -263,6 +255,15 @@ export class Model {
           .filter(Boolean) as Place[];
         this.frontends.set(address, { address: `aws_lb.${lbName}`, nodes, listeners: forwarded });
       }
+    });
+
+    // Route 53 Resolver endpoints: an address in each of their subnets, with their security groups.
+    each("aws_route53_resolver_endpoint", (n, r) => {
+      const address = `aws_route53_resolver_endpoint.${n}`;
+      const placements = blocks(r.ip_address)
+        .map((ip) => place(r.tags?.Name ?? address, referencedAddress(ip.subnet_id), ip.ip, r.security_group_ids))
+        .filter((p): p is Place => p !== undefined);
+      if (placements.length > 0) this.endpoints.push({ ...placements[0], address, placements });
     });
   }
 
