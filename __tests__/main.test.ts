@@ -75,6 +75,24 @@ describe("main.ts", () => {
     expect(stacks).toEqual([]);
   });
 
+  it.each<[string, (raw: any) => void, RegExp]>([
+    ["an invalid domain", (r) => (r.services[1].domains = ["api_v2.service.example"]), /`services\[1\].domains\[0\]` = "api_v2.service.example": is not a valid DNS name/],
+    ["a wildcard Squid would read differently", (r) => (r.services[1].domains = ["*.service.example"]), /`services\[1\].domains\[0\]` = "\*.service.example": uses '\*', which Squid does not read as a wildcard.*Write ".service.example"/],
+    ["a DNS server outside every service block", (r) => (r.dns.forward[0].servers = ["10.9.0.2"]), /`dns.forward\[0\].servers\[0\]` = "10.9.0.2": is outside every service block/],
+    ["duplicate forwarding rules", (r) => r.dns.forward.push({ domain: "service.example", servers: ["172.16.0.10"] }), /`dns.forward\[1\].domain` = "service.example": is forwarded by dns.forward\[0\] already/],
+    ["a resolver endpoint in one zone", (r) => (r.dns.endpointSubnets[1].availabilityZone = "ap-northeast-1a"), /`dns.endpointSubnets` = .*: has all its subnets in ap-northeast-1a; a Route 53 Resolver endpoint needs subnets in at least two zones/],
+  ])("refuses %s with the setting, the value and the fix, and writes no stack", (_what, edit, message) => {
+    const file = path.join(dir, "bad-dns.json");
+    const raw = verificationRaw();
+    edit(raw);
+    fs.writeFileSync(file, JSON.stringify(raw));
+    const { status, stderr, stacks } = runMain({ PROXY_CONFIG: file });
+    expect(status).toBe(1);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stacks).toEqual([]);
+  });
+
   it("refuses an emulator endpoint off loopback and writes no stack", () => {
     const { status, stderr, stacks } = runMain({ PROXY_CONFIG: "", PROXY_EMULATOR_ENDPOINT: "http://203.0.113.10:5000" });
     expect(status).not.toBe(0);

@@ -51,7 +51,7 @@ export function flowEnds(env: EnvironmentConfig): string[] {
   return [
     ...(runsProxy(env) ? ["proxy"] : []),
     ...(env.serviceSide.type === "peeredVpc" ? ["service"] : []),
-    ...(env.dns ? ["resolver"] : []),
+    ...(env.dns && runsProxy(env) ? ["resolver"] : []),
     ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name),
   ];
 }
