@@ -30,4 +30,42 @@ describe("e2eTopology", () => {
     raw.services[0].cidr = "172.16.0.128/25";
     expect(() => e2eTopology(configFrom(raw))).toThrow(/service host 172\.16\.0\.10 .* is outside services\[0\]\.cidr 172\.16\.0\.128\/25/);
   });
+
+  it("derives the names to try from the named service and the forwarded domain", () => {
+    expect(topology.names).toEqual({
+      dnsServer: "172.16.0.10",
+      domains: ["service.example"],
+      port: 8080,
+      allowed: "api.service.example",
+      unlisted: "unlisted.service.example",
+      outside: "outside.internal.service.example",
+    });
+  });
+
+  it("tries no names without DNS forwarding or without a named service", () => {
+    const raw = verificationRaw();
+    delete raw.dns;
+    raw.expectedFlows = raw.expectedFlows.filter((f: any) => f.from !== "resolver");
+    expect(e2eTopology(configFrom(raw)).names).toBeUndefined();
+    const unnamed = verificationRaw();
+    delete unnamed.services[1].domains;
+    unnamed.services[1].cidr = "172.16.0.0/25";
+    expect(e2eTopology(configFrom(unnamed)).names).toBeUndefined();
+  });
+
+  it("makes up a host name under the domain when the service lists domains only, and refuses a service without one", () => {
+    const raw = verificationRaw();
+    raw.services[1].domains = [".internal.service.example"];
+    expect(e2eTopology(configFrom(raw)).names?.allowed).toBe("probe.internal.service.example");
+    raw.services[1].domains = ["api.service.example"];
+    expect(() => e2eTopology(configFrom(raw))).toThrow(/services "api" lists no "\.domain" entry/);
+  });
+
+  it("refuses names the stand-in DNS would not answer, and an unlisted name the service allows", () => {
+    const raw = verificationRaw();
+    raw.services[1].domains = ["api.elsewhere.example", ".internal.service.example"];
+    expect(() => e2eTopology(configFrom(raw))).toThrow(/api\.elsewhere\.example is in no forwarded domain \(service\.example\)/);
+    raw.services[1].domains = [".service.example"];
+    expect(() => e2eTopology(configFrom(raw))).toThrow(/unlisted\.service\.example is allowed by services "api"/);
+  });
 });

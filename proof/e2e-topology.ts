@@ -5,7 +5,7 @@
  * point-to-point link with routes to the peer's block only, so nothing is transitive.
  */
 import { addressAt, addressInCidr, cidrsOverlap, outermostBlocks } from "../lib/cidr";
-import { EnvironmentConfig, firstServicePort, peeredServiceSide, proxyPrivateIp, serviceServerIp } from "../lib/config";
+import { domainCovers, EnvironmentConfig, firstServicePort, peeredServiceSide, proxyPrivateIp, serviceServerIp, servicePorts } from "../lib/config";
 
 /** One host of the experiment. */
 export interface E2eHost {
@@ -35,6 +35,24 @@ export interface E2eTopology {
   readonly tlsPort?: number;
   /** The port Squid listens on. */
   readonly proxyPort: number;
+  /** Names to try, when the environment has a named service and DNS forwarding to the stand-in. */
+  readonly names?: E2eNames;
+}
+
+/** The names the experiment asks for through the proxy, and where the stand-in DNS answers. */
+export interface E2eNames {
+  /** The stand-in DNS server (the service host), which Squid asks. */
+  readonly dnsServer: string;
+  /** The forwarded domains, which the stand-in answers with its own address. */
+  readonly domains: readonly string[];
+  /** The named service's first plain HTTP port. */
+  readonly port: number;
+  /** A name the named service allows, which resolves into its block. */
+  readonly allowed: string;
+  /** A name in a forwarded domain that the named service does not allow (it resolves into the block too). */
+  readonly unlisted: string;
+  /** A name the named service allows that the lab's DNS answers with the outsider's address. */
+  readonly outside: string;
 }
 
 /** Blocks used for the outsider, the first one that overlaps nothing of the environment. */
@@ -62,6 +80,7 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
   }
   return {
     hosts,
+    names: e2eNames(env, hosts.service),
     links: [
       { a: "app", b: "proxy", aRoutes: [env.proxyVpc.cidr], bRoutes: [app.cidr] },
       { a: "proxy", b: "service", aRoutes: outermostBlocks(env.services.map((s) => s.cidr)), bRoutes: [env.proxyVpc.cidr] },
@@ -70,5 +89,33 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
     servicePort,
     tlsPort: firstServicePort(env, "tls"),
     proxyPort: env.proxy.port,
+  };
+}
+
+/**
+ * The names to try: from the first service with names and a plain HTTP port, when the environment
+ * forwards a domain to the stand-in. `outside` needs a ".domain" entry (a name under it is allowed
+ * whatever it is, so the lab can make one resolve elsewhere).
+ */
+function e2eNames(env: EnvironmentConfig, service: string): E2eNames | undefined {
+  const dnsServer = env.dns?.forward.flatMap((r) => r.servers).find((s) => s === service);
+  const named = env.services.find((s) => s.domains && servicePorts(s).some((p) => p.carries === "http"));
+  if (!env.dns || !dnsServer || !named?.domains) return undefined;
+  const domains = env.dns.forward.map((r) => r.domain);
+  const wildcard = named.domains.find((d) => d.startsWith("."));
+  if (!wildcard) throw new Error(`e2e: services "${named.name}" lists no ".domain" entry; the experiment needs one to make an allowed name resolve outside the block`);
+  const host = named.domains.find((d) => !d.startsWith(".")) ?? `probe${wildcard}`;
+  const unlisted = `unlisted.${domains[0]}`;
+  if (named.domains.some((d) => domainCovers(d, unlisted))) throw new Error(`e2e: ${unlisted} is allowed by services "${named.name}"; the experiment needs a forwarded name that is not`);
+  for (const name of [host, `outside${wildcard}`]) {
+    if (!domains.some((d) => domainCovers(`.${d}`, name))) throw new Error(`e2e: ${name} is in no forwarded domain (${domains.join(", ")}); the stand-in DNS would not answer it`);
+  }
+  return {
+    dnsServer,
+    domains,
+    port: servicePorts(named).find((p) => p.carries === "http")!.port,
+    allowed: host,
+    unlisted,
+    outside: `outside${wildcard}`,
   };
 }

@@ -16,6 +16,7 @@ import { EnvironmentStack } from "../constructs/environment-stack";
 import { EnvironmentConfig } from "../lib/config";
 import { E2eHost, e2eTopology, E2eTopology } from "./e2e-topology";
 import { SquidHostSettings, withHostSettings } from "../lib/squid";
+import { standInDnsConf } from "../lib/user-data";
 
 type Role = E2eHost["role"];
 
@@ -51,6 +52,7 @@ export function labPrerequisites(): string[] {
     ["apache2", "apt-get install apache2"],
     ["curl", "apt-get install curl"],
     ["nft", "apt-get install nftables"],
+    ["dnsmasq", "apt-get install dnsmasq-base"],
   ]) {
     if (sh(["sh", "-c", `command -v ${tool}`]).code !== 0) missing.push(`${tool} is not installed (${hint})`);
   }
@@ -67,6 +69,8 @@ export interface Lab {
   readonly squidConfFile: string;
   readonly squidAccessLog: string;
   readonly serviceAccessLog: string;
+  /** The stand-in DNS server's query log, when the environment forwards names to it. */
+  readonly dnsLog?: string;
   readonly runDir: string;
   /** Runs a command in a host's namespace. */
   inHost(role: Role, args: readonly string[], timeoutMs?: number): Ran;
@@ -93,7 +97,15 @@ export type Launcher = (args: readonly string[], out: number) => ChildProcess;
  * `httpPort` and, with `tlsPort`, TLS with a certificate made for the run. Its access log shows
  * the address of whoever connected.
  */
-export function startService(runDir: string, environment: string, address: string, httpPort: number, tlsPort: number | undefined, launch: Launcher): { process: ChildProcess; accessLog: string } {
+export function startService(
+  runDir: string,
+  environment: string,
+  address: string,
+  httpPort: number,
+  tlsPort: number | undefined,
+  launch: Launcher,
+  moreHttpPorts: readonly number[] = [],
+): { process: ChildProcess; accessLog: string } {
   const www = path.join(runDir, "www");
   fs.mkdirSync(www, { recursive: true });
   fs.writeFileSync(path.join(www, "index.html"), `<h1>service of environment ${environment}</h1>\n`);
@@ -110,7 +122,7 @@ export function startService(runDir: string, environment: string, address: strin
       `ServerRoot ${runDir}`,
       `DefaultRuntimeDir ${runDir}`,
       `PidFile ${runDir}/apache2.pid`,
-      `Listen ${address}:${httpPort}`,
+      ...[...new Set([httpPort, ...moreHttpPorts])].map((p) => `Listen ${address}:${p}`),
       ...["mpm_event", "authz_core", "dir", ...(tlsPort !== undefined ? ["ssl"] : [])].map((m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`),
       "User www-data",
       "Group www-data",
@@ -144,7 +156,14 @@ export function startService(runDir: string, environment: string, address: strin
  * host settings swapped for a folder of its own under `runDir`. `squidName` keeps its shared
  * memory apart from other Squids on the machine.
  */
-export function startSquid(runDir: string, label: string, squidName: string, userDataConf: string, launch: Launcher): { process: ChildProcess; host: SquidHostSettings; conf: string; confFile: string } {
+export function startSquid(
+  runDir: string,
+  label: string,
+  squidName: string,
+  userDataConf: string,
+  launch: Launcher,
+  dnsNameservers: readonly string[] = ["127.0.0.1"],
+): { process: ChildProcess; host: SquidHostSettings; conf: string; confFile: string } {
   const dir = path.join(runDir, `squid-${label}`);
   fs.mkdirSync(dir);
   must(["chown", "proxy:proxy", dir]);
@@ -153,7 +172,7 @@ export function startSquid(runDir: string, label: string, squidName: string, use
     cacheLog: path.join(dir, "cache.log"),
     pidFile: path.join(dir, "squid.pid"),
     coredumpDir: dir,
-    dnsNameservers: ["127.0.0.1"],
+    dnsNameservers,
     visibleHostname: `${label}.lab`,
     shutdownLifetimeSeconds: 1,
   };
@@ -162,6 +181,20 @@ export function startSquid(runDir: string, label: string, squidName: string, use
   fs.writeFileSync(confFile, conf);
   const out = fs.openSync(path.join(runDir, `squid-${label}.out`), "w");
   return { process: launch(["squid", "-N", "-f", confFile, "-n", squidName], out), host, conf, confFile };
+}
+
+/**
+ * The stand-in for the provider's DNS servers: dnsmasq in the foreground (so the PID held is its
+ * own) with the lines the stand-in service's user data installs, then `extraLines`; it logs every
+ * query to `log`.
+ */
+export function startStandInDns(runDir: string, domains: readonly string[], address: string, extraLines: readonly string[], launch: Launcher): { process: ChildProcess; log: string } {
+  const conf = path.join(runDir, "dnsmasq.conf");
+  fs.writeFileSync(conf, `${standInDnsConf(domains, address)}${extraLines.map((l) => `${l}\n`).join("")}log-queries\n`);
+  const log = path.join(runDir, "dnsmasq.log");
+  const out = fs.openSync(log, "w");
+  const child = launch(["dnsmasq", "--keep-in-foreground", "--log-facility=-", `--conf-file=${conf}`, `--pid-file=${path.join(runDir, "dnsmasq.pid")}`, "--user=root"], out);
+  return { process: child, log };
 }
 
 /** Waits (bounded) until `check` returns true; gives up at once if `process` has exited. */
@@ -230,18 +263,35 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
     }
 
     // The service: apache2 with a small configuration of its own.
-    const { process: apache, accessLog: serviceAccessLog } = startService(runDir, env.name, topology.hosts.service, topology.servicePort, topology.tlsPort, (args, out) =>
-      spawn("ip", ["netns", "exec", ns("service"), ...args], { stdio: ["ignore", out, out] }),
-    );
+    const inService: Launcher = (args, out) => spawn("ip", ["netns", "exec", ns("service"), ...args], { stdio: ["ignore", out, out] });
+    const names = topology.names;
+    const { process: apache, accessLog: serviceAccessLog } = startService(runDir, env.name, topology.hosts.service, topology.servicePort, topology.tlsPort, inService, names ? [names.port] : []);
     children.push(apache);
     const serviceUrl = `http://${topology.hosts.service}:${topology.servicePort}/`;
     await waitFor("apache2 answering", apache, () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", serviceUrl]).code === 0);
     fs.truncateSync(serviceAccessLog, 0);
 
+    // The provider's DNS: dnsmasq with the stand-in's own lines, and one name of the lab's that
+    // answers with the outsider's address (an allowed name that resolves outside the block).
+    let dnsLog: string | undefined;
+    if (names) {
+      const dns = startStandInDns(runDir, names.domains, names.dnsServer, [`address=/${names.outside}/${topology.hosts.outsider}`], inService);
+      children.push(dns.process);
+      dnsLog = dns.log;
+      await waitFor("dnsmasq started", dns.process, () => fs.readFileSync(dns.log, "utf8").includes("started"));
+    }
+
     // The proxy: Squid with the user data's squid.conf, host settings for this machine.
     const userDataSquidConf = proxySquidConf(env);
-    const { process: squid, host, conf: squidConf, confFile: squidConfFile } = startSquid(runDir, "proxy", squidName, userDataSquidConf, (args, out) =>
-      spawn("ip", ["netns", "exec", ns("proxy"), ...args], { stdio: ["ignore", out, out] }),
+    // With names, Squid asks the provider's DNS stand-in; in AWS it asks the VPC's resolver, which
+    // forwards the domain through the resolver endpoint to the same server.
+    const { process: squid, host, conf: squidConf, confFile: squidConfFile } = startSquid(
+      runDir,
+      "proxy",
+      squidName,
+      userDataSquidConf,
+      (args, out) => spawn("ip", ["netns", "exec", ns("proxy"), ...args], { stdio: ["ignore", out, out] }),
+      names ? [names.dnsServer] : undefined,
     );
     children.push(squid);
     const proxyUrl = `http://${topology.hosts.proxy}:${env.proxy.port}`;
@@ -254,6 +304,7 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
       squidConfFile,
       squidAccessLog: host.accessLog,
       serviceAccessLog,
+      dnsLog,
       runDir,
       inHost,
       linkDevice: device,

@@ -131,11 +131,60 @@ function checks(lab: Lab): Check[] {
       name: "the instance metadata address is refused: 403",
       run: () => refused(request(lab, "app", "http://169.254.169.254/latest/meta-data/", { proxy: true })),
     },
+    ...nameChecks(lab, refused),
     {
       name: "Squid's access log records the app as the client of the relayed request",
       run: () => {
         const log = fs.existsSync(lab.squidAccessLog) ? fs.readFileSync(lab.squidAccessLog, "utf8") : "";
         return log.split("\n").some((l) => l.includes(` ${hosts.app} `) && l.includes("/200 ") && l.includes(` http://${hosts.service}`)) ? undefined : `no such line in:\n${log}`;
+      },
+    },
+  ];
+}
+
+/**
+ * Services by name (when the environment has a named service and forwards its domain to the
+ * stand-in): Squid allows a request only when the name is on the service's list AND it resolves
+ * into the service's block.
+ */
+function nameChecks(lab: Lab, refused: (r: ReturnType<typeof request>) => string | undefined): Check[] {
+  const names = lab.topology.names;
+  if (!names) return [];
+  const { hosts } = lab.topology;
+  const at = (name: string, port = names.port) => `http://${name}:${port}/`;
+  const logLines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n") : []);
+  return [
+    {
+      name: `an allowed name, ${names.allowed}:${names.port}, resolved by the provider's DNS into the service's block: 200`,
+      run: () => {
+        const r = request(lab, "app", at(names.allowed), { proxy: true });
+        return r.status === 200 ? undefined : `got ${JSON.stringify(r)}`;
+      },
+    },
+    {
+      name: `Squid asked the provider's DNS stand-in (${names.dnsServer}) for ${names.allowed}, from the proxy's address`,
+      run: () => {
+        const asked = logLines(lab.dnsLog!).filter((l) => l.includes(`query[A] ${names.allowed} from ${hosts.proxy}`));
+        return asked.length > 0 ? undefined : `no such query in:\n${logLines(lab.dnsLog!).slice(-10).join("\n")}`;
+      },
+    },
+    {
+      name: `a name outside the allowlist, ${names.unlisted}, refused although it resolves into the block: 403`,
+      run: () => refused(request(lab, "app", at(names.unlisted), { proxy: true })),
+    },
+    {
+      name: `an allowed name that resolves outside the block, ${names.outside} -> ${hosts.outsider}, refused: 403`,
+      run: () => refused(request(lab, "app", at(names.outside), { proxy: true })),
+    },
+    {
+      name: `the named service by address alone, ${hosts.service}:${names.port}, refused: 403`,
+      run: () => refused(request(lab, "app", at(hosts.service), { proxy: true })),
+    },
+    {
+      name: `the address-only service takes any name that resolves into its block: ${names.unlisted}:${lab.topology.servicePort} gives 200`,
+      run: () => {
+        const r = request(lab, "app", at(names.unlisted, lab.topology.servicePort), { proxy: true });
+        return r.status === 200 ? undefined : `got ${JSON.stringify(r)}`;
       },
     },
   ];
