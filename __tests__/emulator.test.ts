@@ -27,7 +27,7 @@ describe("EnvironmentStack in emulator mode", () => {
     const stack = new EnvironmentStack(app, "verification", { config: verificationConfig(), emulatorEndpoint: "http://127.0.0.1:5000" });
     const json = JSON.parse(Testing.synth(stack));
     const provider = json.provider.aws[0];
-    expect(provider.endpoints).toEqual([Object.fromEntries(["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "logs", "s3", "ssm", "sts"].map((s) => [s, "http://127.0.0.1:5000"]))]);
+    expect(provider.endpoints).toEqual([Object.fromEntries(["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "logs", "route53resolver", "s3", "ssm", "sts"].map((s) => [s, "http://127.0.0.1:5000"]))]);
     expect(provider.skip_credentials_validation).toBe(true);
     expect(json.terraform.backend.s3).toEqual(
       expect.objectContaining({ endpoints: { s3: "http://127.0.0.1:5000", sts: "http://127.0.0.1:5000", iam: "http://127.0.0.1:5000" }, use_path_style: true, use_lockfile: true }),

@@ -27,9 +27,27 @@ function goodInventory(): EmulatorInventory {
     instances: [
       instance("i-proxy", "verification-proxy", "10.0.0.10", squid),
       instance("i-app", "verification-app-server", "192.168.0.4", "$proxy = '10.0.0.10:3128'"),
-      instance("i-svc", "verification-service", "172.16.0.4", "dnf install -y httpd"),
+      instance("i-svc", "verification-service", "172.16.0.10", "dnf install -y httpd"),
     ],
-    securityGroups: [],
+    subnets: [
+      { id: "subnet-r1", vpcId: "vpc-proxy", cidr: "10.0.0.128/28", zone: "ap-northeast-1a" },
+      { id: "subnet-r2", vpcId: "vpc-proxy", cidr: "10.0.0.144/28", zone: "ap-northeast-1c" },
+    ],
+    resolverEndpoints: [
+      {
+        id: "rslvr-out-1",
+        direction: "OUTBOUND",
+        status: "OPERATIONAL",
+        securityGroups: ["sg-resolver"],
+        addresses: [
+          { subnetId: "subnet-r1", ip: "10.0.0.132" },
+          { subnetId: "subnet-r2", ip: "10.0.0.148" },
+        ],
+      },
+    ],
+    resolverRules: [{ id: "rslvr-rr-1", domain: "service.example", type: "FORWARD", endpointId: "rslvr-out-1", targets: [{ ip: "172.16.0.10", port: 53 }] }],
+    resolverRuleAssociations: [{ id: "rslvr-rrassoc-1", ruleId: "rslvr-rr-1", vpcId: "vpc-proxy" }],
+    securityGroups: [{ id: "sg-resolver", name: "verification-proxy-resolver", vpcId: "vpc-proxy" }],
     vpcEndpoints: [],
     networkInterfaces: [],
     iamRoles: [],
@@ -40,10 +58,14 @@ function goodInventory(): EmulatorInventory {
   };
 }
 
+/** What an environment without DNS forwarding leaves of goodInventory's resolver parts: nothing. */
+const NO_DNS = { resolverEndpoints: [], resolverRules: [], resolverRuleAssociations: [], securityGroups: [] };
+
 const outputs = {
   proxy_address: "10.0.0.10",
   proxy_url: "http://10.0.0.10:3128",
-  service_url: "http://172.16.0.4:80/",
+  service_url: "http://172.16.0.10:80/",
+  resolver_endpoint_id: "rslvr-out-1",
   peering_app_id: "pcx-app",
   service_peering_id: "pcx-svc",
   app_server_app_id: "i-app",
@@ -54,6 +76,23 @@ describe("deploymentProblems", () => {
 
   it("finds nothing wrong with a deployment as designed", () => {
     expect(deploymentProblems(env, outputs, goodInventory())).toEqual([]);
+  });
+
+  it("notices DNS forwarding that differs from the design: a rule to another server, no association, an endpoint in one zone, one too many rules", () => {
+    const inv = goodInventory();
+    inv.resolverRules![0].targets[0].ip = "172.16.0.53";
+    expect(deploymentProblems(env, outputs, inv)).toEqual(["resolver rule for service.example forwards to 172.16.0.53:53, expected 172.16.0.10:53"]);
+    const unassociated = { ...goodInventory(), resolverRuleAssociations: [] };
+    expect(deploymentProblems(env, outputs, unassociated)).toEqual(["resolver rule for service.example is associated with no VPC, expected the proxy VPC vpc-proxy alone"]);
+    const oneZone = goodInventory();
+    (oneZone.subnets as unknown as { zone: string }[])[1].zone = "ap-northeast-1a";
+    expect(deploymentProblems(env, outputs, oneZone)).toEqual(["resolver endpoint rslvr-out-1 sits in fewer than two zones"]);
+    const extra = goodInventory();
+    (extra.resolverRules as unknown[]).push({ id: "rslvr-rr-2", domain: "other.example", type: "FORWARD", endpointId: "rslvr-out-1", targets: [] });
+    expect(deploymentProblems(env, outputs, extra)).toEqual(["2 resolver rules, expected 1"]);
+    expect(deploymentProblems(env, { ...outputs, resolver_endpoint_id: "rslvr-out-9" }, goodInventory())).toEqual([
+      "output resolver_endpoint_id is rslvr-out-9, which is no resolver endpoint (there are rslvr-out-1)",
+    ]);
   });
 
   it("notices a missing direction of a peering's routes", () => {
@@ -79,7 +118,7 @@ describe("deploymentProblems", () => {
         "peering pcx-svc between 10.0.0.0/24 and 172.16.0.0/24 is pending-acceptance, not active",
         "instance verification-service allows IMDSv1 (http_tokens optional)",
         "instance verification-app-server has a public address 203.0.113.9",
-        "output service_url is http://172.16.0.99:80/, but the service runs at 172.16.0.4",
+        "output service_url is http://172.16.0.99:80/, but the service runs at 172.16.0.10",
       ]),
     );
   });
@@ -101,7 +140,7 @@ describe("deploymentProblems", () => {
 });
 
 describe("leftovers", () => {
-  const empty = { ...goodInventory(), vpcs: [], peerings: [], routes: [], instances: [], logGroups: [], alarms: [], flowLogs: [] };
+  const empty = { ...goodInventory(), ...NO_DNS, vpcs: [], peerings: [], routes: [], instances: [], logGroups: [], alarms: [], flowLogs: [] };
 
   it("is empty for an emptied emulator", () => {
     expect(leftovers(empty)).toEqual({ left: [], tolerated: [] });
@@ -121,6 +160,12 @@ describe("leftovers", () => {
     });
     expect(result.left).toEqual([expect.stringMatching(/^1 VPCs/), '1 network interfaces: ["eni-loose"]', '1 Transit Gateways: ["tgw-1"]', '1 NAT gateways: ["nat-1"]']);
     expect(result.tolerated).toEqual([expect.stringMatching(/eni-nat.*moto 5\.2 keeps a NAT gateway's interface/), expect.stringMatching(/eni-old.*moto 5\.2 keeps/)]);
+  });
+
+  it("names resolver endpoints, rules and associations that remain", () => {
+    const inv = goodInventory();
+    const result = leftovers({ ...empty, resolverEndpoints: inv.resolverEndpoints, resolverRules: inv.resolverRules, resolverRuleAssociations: inv.resolverRuleAssociations });
+    expect(result.left).toEqual(['1 resolver endpoints: ["rslvr-out-1"]', '1 resolver rules: ["rslvr-rr-1"]', '1 resolver rule associations: ["rslvr-rrassoc-1"]']);
   });
 });
 
@@ -181,6 +226,7 @@ describe("deploymentProblems of a fleet", () => {
     const proxy = (id: string, ip: string) => ({ id, name: "verification-fleet-proxy", state: "running", privateIp: ip, httpTokens: "optional", userData: squid, securityGroups: ["sg-1"] });
     return {
       ...base,
+      ...NO_DNS,
       instances: [proxy("i-a", "10.0.0.37"), proxy("i-c", "10.0.0.166"), { ...base.instances[1], userData: `$proxy = '${dns}:3128'` }, base.instances[2]],
       logGroups: ["/proxy-over-peering/verification-fleet/squid-access"],
       alarms: ["verification-fleet-proxy-unhealthy-hosts"],
@@ -255,7 +301,7 @@ describe("classifyDrift of a fleet in moto", () => {
 describe("deploymentProblems of the Transit Gateway environment", () => {
   const env = configFrom(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "transit-gateway.json"), "utf8")));
   const tgwOutputs = {
-    service_url: "http://172.16.0.4:80/",
+    service_url: "http://172.16.0.10:80/",
     service_peering_id: "pcx-svc",
     app_server_app_id: "i-app",
     app_server_app2_id: "i-app2",
@@ -267,6 +313,7 @@ describe("deploymentProblems of the Transit Gateway environment", () => {
     const server = (id: string, privateIp: string) => ({ id, name: id, state: "running", privateIp, httpTokens: "required", userData: "<powershell># no proxy</powershell>", securityGroups: ["sg-1"] });
     return {
       ...goodInventory(),
+      ...NO_DNS,
       vpcs: [
         { id: "vpc-app", cidr: "192.168.0.0/24" },
         { id: "vpc-app2", cidr: "192.168.1.0/24" },
@@ -287,7 +334,7 @@ describe("deploymentProblems of the Transit Gateway environment", () => {
         { id: "subnet-nat", vpcId: "vpc-proxy", cidr: "10.0.0.0/25", zone: "ap-northeast-1a" },
         { id: "subnet-attach", vpcId: "vpc-proxy", cidr: "10.0.0.240/28", zone: "ap-northeast-1a" },
       ],
-      instances: [server("i-app", "192.168.0.4"), server("i-app2", "192.168.1.4"), server("i-svc", "172.16.0.4")],
+      instances: [server("i-app", "192.168.0.4"), server("i-app2", "192.168.1.4"), server("i-svc", "172.16.0.10")],
       flowLogs: ["fl-1", "fl-2", "fl-3", "fl-4"],
       transitGateways: [{ id: "tgw-1", state: "available", defaultAssociation: "disable", defaultPropagation: "disable", autoAccept: "disable" }],
       tgwAttachments: [

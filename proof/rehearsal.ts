@@ -4,8 +4,8 @@
  * must be gone after a destroy.
  */
 import { addressInCidr } from "../lib/cidr";
-import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp, runsProxy } from "../lib/config";
-import { accessLogGroupName, fleetNames, outputNames, recoveryAlarmName, serverPaths, transitGatewayNames } from "../lib/naming";
+import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp, resolverEndpointSubnets, runsProxy } from "../lib/config";
+import { accessLogGroupName, fleetNames, outputNames, recoveryAlarmName, resolverNames, serverPaths, transitGatewayNames } from "../lib/naming";
 import { stateKeys, TerraformState } from "../tools/orphans";
 
 /** What scripts/emulator_api.py reports of the emulator's contents. */
@@ -35,6 +35,9 @@ export interface EmulatorInventory {
     routes: { destination?: string; type?: string; state?: string; attachments: string[] }[];
   }[];
   readonly natGateways?: readonly { id: string; subnetId: string; connectivity?: string; state: string; privateIp?: string | null }[];
+  readonly resolverEndpoints?: readonly { id: string; name?: string; direction: string; status: string; vpcId?: string; securityGroups: string[]; addresses: { subnetId: string; ip?: string }[] }[];
+  readonly resolverRules?: readonly { id: string; name?: string; domain: string; type: string; endpointId?: string; targets: { ip?: string; port?: number }[] }[];
+  readonly resolverRuleAssociations?: readonly { id: string; ruleId: string; vpcId: string; status?: string }[];
   readonly securityGroups: readonly { id: string; name: string; vpcId?: string }[];
   readonly vpcEndpoints: readonly string[];
   readonly networkInterfaces: readonly { id: string; status: string; attachedToTerminated: boolean; ofDeletedNatGateway?: boolean }[];
@@ -177,7 +180,7 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
   if (outputs[outputNames.proxyAddress] !== proxyHost) problems.push(`output ${outputNames.proxyAddress} is ${outputs[outputNames.proxyAddress]}, expected ${proxyHost}`);
   if (outputs[outputNames.proxyUrl] !== `http://${proxyHost}:${env.proxy.port}`) problems.push(`output ${outputNames.proxyUrl} is ${outputs[outputNames.proxyUrl]}, expected http://${proxyHost}:${env.proxy.port}`);
 
-  problems.push(...serviceProblems(env, outputs, running));
+  problems.push(...serviceProblems(env, outputs, running), ...dnsProblems(env, outputs, inv));
   for (const app of env.appVpcs.filter((a) => a.appServer)) {
     const id = outputs[outputNames.appServerId(app.name)];
     const server = running.find((i) => i.id === id);
@@ -188,6 +191,51 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
 }
 
 type RunningInstance = EmulatorInventory["instances"][number];
+
+/**
+ * DNS forwarding as designed: one outbound endpoint in the proxy VPC with an address in each of its
+ * subnets (two zones at least) and its own security group, a FORWARD rule per domain to the
+ * configured servers on port 53 through that endpoint, each associated with the proxy VPC.
+ */
+export function dnsProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
+  const endpoints = inv.resolverEndpoints ?? [];
+  if (!env.dns) return endpoints.length > 0 ? [`${endpoints.length} resolver endpoint(s), but the environment forwards no domain`] : [];
+  const problems: string[] = [];
+  const proxyVpc = inv.vpcs.find((v) => v.cidr === env.proxyVpc.cidr);
+  const endpoint = endpoints.find((e) => e.id === outputs[outputNames.resolverEndpointId]);
+  if (!endpoint) return [`output ${outputNames.resolverEndpointId} is ${outputs[outputNames.resolverEndpointId]}, which is no resolver endpoint (there are ${endpoints.map((e) => e.id).join(", ") || "none"})`];
+  if (endpoint.direction !== "OUTBOUND") problems.push(`resolver endpoint ${endpoint.id} is ${endpoint.direction}, expected OUTBOUND`);
+  const subnets = endpoint.addresses.map((a) => inv.subnets?.find((s) => s.id === a.subnetId));
+  const expected = resolverEndpointSubnets(env);
+  const got = subnets.map((s) => s?.cidr ?? "?").sort();
+  const want = expected.map((s) => s.cidr).sort();
+  if (got.join() !== want.join()) problems.push(`resolver endpoint ${endpoint.id} has addresses in ${got.join(", ")}, expected one in each of ${want.join(", ")}`);
+  if (new Set(subnets.map((s) => s?.zone)).size < 2) problems.push(`resolver endpoint ${endpoint.id} sits in fewer than two zones`);
+  if (subnets.some((s) => s && s.vpcId !== proxyVpc?.id)) problems.push(`resolver endpoint ${endpoint.id} has an address outside the proxy VPC`);
+  const group = inv.securityGroups.find((g) => endpoint.securityGroups.includes(g.id));
+  if (endpoint.securityGroups.length !== 1 || group?.name !== resolverNames.endpoint(env.name)) {
+    problems.push(`resolver endpoint ${endpoint.id} has groups ${endpoint.securityGroups.join(", ")}, expected only ${resolverNames.endpoint(env.name)}`);
+  }
+  const rules = inv.resolverRules ?? [];
+  for (const forward of env.dns.forward) {
+    const rule = rules.find((r) => r.domain === forward.domain);
+    if (!rule) {
+      problems.push(`no resolver rule for ${forward.domain}`);
+      continue;
+    }
+    if (rule.type !== "FORWARD") problems.push(`resolver rule for ${forward.domain} is ${rule.type}, expected FORWARD`);
+    if (rule.endpointId !== endpoint.id) problems.push(`resolver rule for ${forward.domain} goes through ${rule.endpointId}, expected ${endpoint.id}`);
+    const targets = rule.targets.map((t) => `${t.ip}:${t.port}`).sort();
+    const wanted = forward.servers.map((ip) => `${ip}:53`).sort();
+    if (targets.join() !== wanted.join()) problems.push(`resolver rule for ${forward.domain} forwards to ${targets.join(", ")}, expected ${wanted.join(", ")}`);
+    const associations = (inv.resolverRuleAssociations ?? []).filter((a) => a.ruleId === rule.id);
+    if (associations.length !== 1 || associations[0].vpcId !== proxyVpc?.id) {
+      problems.push(`resolver rule for ${forward.domain} is associated with ${associations.map((a) => a.vpcId).join(", ") || "no VPC"}, expected the proxy VPC ${proxyVpc?.id} alone`);
+    }
+  }
+  if (rules.length !== env.dns.forward.length) problems.push(`${rules.length} resolver rules, expected ${env.dns.forward.length}`);
+  return problems;
+}
 
 /** The stand-in service runs, and the output points at it. */
 function serviceProblems(env: EnvironmentConfig, outputs: StackOutputs, running: readonly RunningInstance[]): string[] {
@@ -378,6 +426,9 @@ export function leftovers(inv: EmulatorInventory): { left: string[]; tolerated: 
   add("Transit Gateway attachments", (inv.tgwAttachments ?? []).map((a) => a.id));
   add("Transit Gateway route tables", (inv.tgwRouteTables ?? []).map((t) => t.id));
   add("NAT gateways", (inv.natGateways ?? []).map((n) => n.id));
+  add("resolver endpoints", (inv.resolverEndpoints ?? []).map((e) => e.id));
+  add("resolver rules", (inv.resolverRules ?? []).map((r) => r.id));
+  add("resolver rule associations", (inv.resolverRuleAssociations ?? []).map((a) => a.id));
   if (natArtefacts.length > 0) {
     tolerated.push(`${natArtefacts.length} network interfaces of deleted NAT gateways (${natArtefacts.map((n) => n.id).join(", ")}): moto 5.2 keeps a NAT gateway's interface after deleting it; AWS deletes it`);
   }

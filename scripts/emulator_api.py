@@ -26,7 +26,7 @@ def clients(endpoint, region):
     if not (host.startswith("127.") or host in ("localhost", "::1")):
         sys.exit(f"refusing endpoint {endpoint}: only loopback emulators are used")
     kwargs = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
-    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam", "logs", "cloudwatch", "elbv2", "autoscaling")}
+    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam", "logs", "cloudwatch", "elbv2", "autoscaling", "route53resolver")}
 
 
 def tags(resource):
@@ -239,7 +239,43 @@ def inventory(c):
         for n in ec2.describe_nat_gateways()["NatGateways"]
         if n["State"] not in ("deleted", "deleting")
     ]
+    resolver = c["route53resolver"]
+    resolver_endpoints = [
+        {
+            "id": e["Id"],
+            "name": e.get("Name"),
+            "direction": e["Direction"],
+            "status": e["Status"],
+            "vpcId": e.get("HostVPCId"),
+            "securityGroups": sorted(e.get("SecurityGroupIds", [])),
+            "addresses": sorted(
+                ({"subnetId": a["SubnetId"], "ip": a.get("Ip")} for a in resolver.list_resolver_endpoint_ip_addresses(ResolverEndpointId=e["Id"])["IpAddresses"]),
+                key=lambda a: a["subnetId"],
+            ),
+        }
+        for e in resolver.list_resolver_endpoints()["ResolverEndpoints"]
+    ]
+    resolver_rules = [
+        {
+            "id": r["Id"],
+            "name": r.get("Name"),
+            "domain": r["DomainName"].rstrip("."),
+            "type": r["RuleType"],
+            "endpointId": r.get("ResolverEndpointId"),
+            "targets": [{"ip": t.get("Ip"), "port": t.get("Port")} for t in r.get("TargetIps", [])],
+        }
+        for r in resolver.list_resolver_rules()["ResolverRules"]
+        if r.get("OwnerId") != "Route 53 Resolver"
+    ]
+    resolver_associations = [
+        {"id": a["Id"], "ruleId": a["ResolverRuleId"], "vpcId": a["VPCId"], "status": a.get("Status")}
+        for a in resolver.list_resolver_rule_associations()["ResolverRuleAssociations"]
+        if a["ResolverRuleId"] in {r["id"] for r in resolver_rules}
+    ]
     return {
+        "resolverEndpoints": resolver_endpoints,
+        "resolverRules": resolver_rules,
+        "resolverRuleAssociations": resolver_associations,
         "transitGateways": transit_gateways,
         "tgwAttachments": tgw_attachments,
         "tgwRouteTables": tgw_tables,
@@ -337,6 +373,17 @@ def import_ids(c):
             add("aws_ec2_transit_gateway_route_table_propagation", f"{table_id}_{attachment}")
         for r in routes:
             add("aws_ec2_transit_gateway_route", f"{table_id}_{r['DestinationCidrBlock']}")
+    resolver = c["route53resolver"]
+    for e in resolver.list_resolver_endpoints()["ResolverEndpoints"]:
+        add("aws_route53_resolver_endpoint", e["Id"])
+    owned_rules = set()
+    for r in resolver.list_resolver_rules()["ResolverRules"]:
+        if r.get("OwnerId") != "Route 53 Resolver":  # the built-in rule for internet names
+            owned_rules.add(r["Id"])
+            add("aws_route53_resolver_rule", r["Id"])
+    for a in resolver.list_resolver_rule_associations()["ResolverRuleAssociations"]:
+        if a["ResolverRuleId"] in owned_rules:
+            add("aws_route53_resolver_rule_association", a["Id"])
     scaled = set()
     for g in c["autoscaling"].describe_auto_scaling_groups()["AutoScalingGroups"]:
         add("aws_autoscaling_group", g["AutoScalingGroupName"])

@@ -49,6 +49,13 @@ import {
   ListRoleTagsCommand,
 } from "@aws-sdk/client-iam";
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import {
+  ListResolverEndpointsCommand,
+  ListResolverRuleAssociationsCommand,
+  ListResolverRulesCommand,
+  ListTagsForResourceCommand,
+  Route53ResolverClient,
+} from "@aws-sdk/client-route53resolver";
 import { OWNER_TAGS } from "../lib/naming";
 import { FoundResource } from "./orphans";
 
@@ -109,6 +116,7 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
   const tagging = new ResourceGroupsTaggingAPIClient(common);
   const autoscaling = new AutoScalingClient(common);
   const elb = new ElasticLoadBalancingV2Client(common);
+  const resolver = new Route53ResolverClient(common);
   const byTag: Filter[] = [
     { Name: `tag:${OWNER_TAGS.project}`, Values: [target.project] },
     { Name: `tag:${OWNER_TAGS.environment}`, Values: [target.environment] },
@@ -311,6 +319,54 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     for (const r of statics.Routes ?? []) {
       const id = `${table}_${r.DestinationCidrBlock}`;
       add({ type: "aws_ec2_transit_gateway_route", importId: id, attributes: { id, transit_gateway_route_table_id: table, destination_cidr_block: r.DestinationCidrBlock! } });
+    }
+  }
+
+  // Route 53 Resolver endpoints and rules by their tags (one call each); a rule's VPC associations,
+  // which take no tags, through the rule. The built-in rule for internet names is AWS's.
+  const resolverTags = async (arn: string) => tagMap((await resolver.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags);
+  const resolverEndpoints = await pages(async (token) => {
+    const r = await resolver.send(new ListResolverEndpointsCommand({ NextToken: token }));
+    return { items: r.ResolverEndpoints ?? [], next: r.NextToken };
+  });
+  for (const e of resolverEndpoints) {
+    if (e.Status === "DELETING") {
+      ignored.add(e.Id!);
+      continue;
+    }
+    const tags = await resolverTags(e.Arn!);
+    if (owned(tags, target)) add({ type: "aws_route53_resolver_endpoint", importId: e.Id!, aliases: [e.Arn!], attributes: withName({ id: e.Id, arn: e.Arn, name: e.Name, direction: e.Direction }, tags) });
+  }
+  const resolverRules = await pages(async (token) => {
+    const r = await resolver.send(new ListResolverRulesCommand({ NextToken: token }));
+    return { items: r.ResolverRules ?? [], next: r.NextToken };
+  });
+  const ownedRules = new Set<string>();
+  for (const rule of resolverRules) {
+    if (rule.OwnerId === "Route 53 Resolver") continue;
+    if (rule.Status === "DELETING") {
+      ignored.add(rule.Id!);
+      continue;
+    }
+    const tags = await resolverTags(rule.Arn!);
+    if (!owned(tags, target)) continue;
+    ownedRules.add(rule.Id!);
+    add({
+      type: "aws_route53_resolver_rule",
+      importId: rule.Id!,
+      aliases: [rule.Arn!],
+      attributes: withName({ id: rule.Id, arn: rule.Arn, name: rule.Name, domain_name: rule.DomainName?.replace(/\.$/, ""), rule_type: rule.RuleType, resolver_endpoint_id: rule.ResolverEndpointId }, tags),
+    });
+  }
+  if (ownedRules.size > 0) {
+    const associations = await pages(async (token) => {
+      const r = await resolver.send(new ListResolverRuleAssociationsCommand({ NextToken: token }));
+      return { items: r.ResolverRuleAssociations ?? [], next: r.NextToken };
+    });
+    for (const a of associations) {
+      if (ownedRules.has(a.ResolverRuleId!) && a.Status !== "DELETING") {
+        add({ type: "aws_route53_resolver_rule_association", importId: a.Id!, attributes: { id: a.Id!, resolver_rule_id: a.ResolverRuleId!, vpc_id: a.VPCId! } });
+      }
     }
   }
 

@@ -91,6 +91,9 @@ export const IDENTITY: Readonly<Record<string, readonly string[]>> = {
   aws_ec2_transit_gateway_route_table_association: ["transit_gateway_route_table_id", "transit_gateway_attachment_id"],
   aws_ec2_transit_gateway_route_table_propagation: ["transit_gateway_route_table_id", "transit_gateway_attachment_id"],
   aws_ec2_transit_gateway_route: ["transit_gateway_route_table_id", "destination_cidr_block"],
+  aws_route53_resolver_endpoint: ["name", "direction", "tags.Name"],
+  aws_route53_resolver_rule: ["domain_name", "rule_type", "name", "tags.Name"],
+  aws_route53_resolver_rule_association: ["resolver_rule_id", "vpc_id"],
 };
 
 /** Every key the state holds a managed resource instance by, as "type|key". */
