@@ -43,6 +43,14 @@ describe("the picture of a stack", () => {
     expect(shown).toEqual(expect.arrayContaining(["tcp 3128", "tcp 80", "tcp 8443", "80 denied (expected)"]));
   });
 
+  it("draws the resolver endpoint across its subnets, and labels each flow with its protocol: DNS over TCP and UDP, a denied UDP flow", () => {
+    const p = picture(stackOf(verificationRaw()), [...expected, { from: APP, to: SERVICE, port: 53, protocol: "udp", allowed: false }]);
+    expect(p.servers.find((s) => s.label.startsWith("verification-proxy-resolver"))?.label).toBe("verification-proxy-resolver\nresolver endpoint in 10.0.0.128/28, 10.0.0.144/28");
+    const resolverFlows = p.flows.filter((f) => f.kind === "allowed" && f.label.endsWith(" 53")).map((f) => f.label);
+    expect(resolverFlows.sort()).toEqual(["tcp 53", "udp 53"]);
+    expect(p.flows.filter((f) => f.kind === "denied").map((f) => f.label)).toEqual(["80 denied (expected)", "53/udp denied (expected)"]);
+  });
+
   it("draws a flow whose route is gone as blocked, in its own style", () => {
     const raw = stackOf(verificationRaw());
     const route = Object.keys(raw.resource.aws_route).find((k) => k.includes("App-app_Peering_AccepterRoutes"))!;

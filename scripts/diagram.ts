@@ -7,7 +7,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { environmentFiles, flowEndName, loadEnvironments } from "../lib/config";
+import { environmentFiles, loadEnvironments } from "../lib/config";
+import { expectedFlowsOf } from "../proof/reachability";
 import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
 
 const ROOT = path.join(__dirname, "..");
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     const stack = JSON.parse(fs.readFileSync(file, "utf8"));
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) continue; // a bootstrap stack: a bucket, no network
     const env = environments.get(stackName);
-    const expected = (env?.expectedFlows ?? []).map((f) => ({ from: flowEndName(env!, f.from), to: flowEndName(env!, f.to), port: f.port, allowed: f.expect === "allowed" }));
+    const expected = env ? expectedFlowsOf(env) : [];
     const p = picture(stack, expected);
     const dot = toDot(stackName, p);
     const dir = path.dirname(file);

@@ -10,8 +10,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EnvironmentConfig, environmentFiles, flowEndName, loadEnvironments } from "../lib/config";
-import { analyzeReachability, describeMismatch, ExpectedFlow, flowMismatches, formatMatrix, portLabel } from "../proof/reachability";
+import { EnvironmentConfig, environmentFiles, loadEnvironments } from "../lib/config";
+import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowMismatches, formatMatrix, portLabel } from "../proof/reachability";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -50,13 +50,7 @@ function main(): number {
     } else if (env.expectedFlows.length === 0 && !allowNoExpectations) {
       problems.push(`stack ${stackName}: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations`);
     }
-    const flows: ExpectedFlow[] = (env?.expectedFlows ?? []).map((f) => ({
-      from: flowEndName(env!, f.from),
-      to: flowEndName(env!, f.to),
-      port: f.port,
-      protocol: f.protocol,
-      allowed: f.expect === "allowed",
-    }));
+    const flows: ExpectedFlow[] = env ? expectedFlowsOf(env) : [];
     const mismatches = flowMismatches(report, flows);
     failures += mismatches.length;
     return [{ stack: stackName, file, report, expectedFlows: flows, mismatches }];

@@ -9,7 +9,7 @@
  */
 import { instance } from "@viz-js/viz";
 import { blocks, referencedAddress, TerraformJson } from "../lib/tf-json";
-import { analyzeReachability, ExpectedFlow } from "../proof/reachability";
+import { analyzeReachability, ExpectedFlow, portLabel } from "../proof/reachability";
 
 /** What the picture shows, read from the stack. */
 export interface StackPicture {
@@ -87,10 +87,11 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
   }
   const nodeOf = new Map<string, string>();
   for (const e of report.endpoints) {
-    const fleet = e.placements.length > 1 || e.address.startsWith("aws_autoscaling_group");
+    const spread = e.placements.length > 1 || e.address.startsWith("aws_autoscaling_group");
     const id = idOf(e.address);
     const addresses = e.placements.map((p) => p.range).join(", ");
-    servers.push({ id, label: `${e.name}\n${fleet ? `fleet in ${addresses}` : e.range.replace(/\/32$/, "")}`, parent: fleet ? idOf(e.vpc) : idOf(e.subnet) });
+    const kind = e.address.startsWith("aws_route53_resolver_endpoint") ? "resolver endpoint" : "fleet";
+    servers.push({ id, label: `${e.name}\n${spread ? `${kind} in ${addresses}` : e.range.replace(/\/32$/, "")}`, parent: spread ? idOf(e.vpc) : idOf(e.subnet) });
     nodeOf.set(e.name, id);
   }
   const frontOf = new Map<string, string>();
@@ -103,7 +104,7 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
   }
 
   const flows: StackPicture["flows"] = [];
-  const verdict = (f: ExpectedFlow) => report.verdicts.find((v) => v.from === f.from && v.to === f.to && v.port === f.port);
+  const verdict = (f: ExpectedFlow) => report.verdicts.find((v) => v.from === f.from && v.to === f.to && v.port === f.port && v.protocol === (f.protocol ?? "tcp"));
   for (const v of report.verdicts.filter((x) => x.allowed)) {
     const front = /^through (aws_lb\.\S+)/.exec(v.reasons[0] ?? "")?.[1];
     const to = nodeOf.get(v.to)!;
@@ -113,14 +114,14 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     } else {
       // Behind a NAT gateway the destination sees the gateway's address: the label says so.
       const seen = v.reasons.map((r) => /sees the source (\S+) \(/.exec(r)?.[1]).find(Boolean);
-      flows.push({ from: nodeOf.get(v.from)!, to, label: seen ? `tcp ${v.port} via NAT (seen as ${seen})` : `tcp ${v.port}`, kind: "allowed" });
+      flows.push({ from: nodeOf.get(v.from)!, to, label: seen ? `${v.protocol} ${v.port} via NAT (seen as ${seen})` : `${v.protocol} ${v.port}`, kind: "allowed" });
     }
   }
   for (const f of expected) {
     const v = verdict(f);
     if (!v || !nodeOf.has(f.from) || !nodeOf.has(f.to)) continue;
-    if (!f.allowed && !v.allowed) flows.push({ from: nodeOf.get(f.from)!, to: nodeOf.get(f.to)!, label: `${f.port} denied (expected)`, kind: "denied" });
-    if (f.allowed && !v.allowed) flows.push({ from: nodeOf.get(f.from)!, to: nodeOf.get(f.to)!, label: `${f.port} BLOCKED (expected allowed)`, kind: "broken" });
+    if (!f.allowed && !v.allowed) flows.push({ from: nodeOf.get(f.from)!, to: nodeOf.get(f.to)!, label: `${portLabel(f.protocol ?? "tcp", f.port)} denied (expected)`, kind: "denied" });
+    if (f.allowed && !v.allowed) flows.push({ from: nodeOf.get(f.from)!, to: nodeOf.get(f.to)!, label: `${portLabel(f.protocol ?? "tcp", f.port)} BLOCKED (expected allowed)`, kind: "broken" });
   }
   return { vpcs, servers, links, gateways, flows };
 }

@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { App } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
-import { flowEndName, loadEnvironmentFile } from "../lib/config";
+import { loadEnvironmentFile } from "../lib/config";
+import { expectedFlowsOf } from "../proof/reachability";
 import { picture, toDot, toSvg } from "./diagram";
 
 const ROOT = path.join(__dirname, "..");
@@ -18,7 +19,7 @@ export async function verificationDiagram(): Promise<string> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "diagram-"));
   try {
     const stack = new EnvironmentStack(new App({ outdir }), env.name, { config: env });
-    const expected = env.expectedFlows.map((f) => ({ from: flowEndName(env, f.from), to: flowEndName(env, f.to), port: f.port, allowed: f.expect === "allowed" }));
+    const expected = expectedFlowsOf(env);
     return await toSvg(toDot(env.name, picture(stack.toTerraform(), expected)));
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 /** Reading an analysis: the reviewer's matrix, and expected flows compared with the verdicts. */
+import { EnvironmentConfig, flowEndName } from "../../lib/config";
 import type { Transport } from "../../lib/tf-json";
 import { ReachabilityReport, Verdict } from "./analysis";
 
@@ -34,6 +35,11 @@ export interface ExpectedFlow {
   /** @default "tcp" */
   readonly protocol?: Transport;
   readonly allowed: boolean;
+}
+
+/** An environment's expected flows, with the ends named as the stack names its servers. */
+export function expectedFlowsOf(env: EnvironmentConfig): ExpectedFlow[] {
+  return env.expectedFlows.map((f) => ({ from: flowEndName(env, f.from), to: flowEndName(env, f.to), port: f.port, protocol: f.protocol, allowed: f.expect === "allowed" }));
 }
 
 /**
