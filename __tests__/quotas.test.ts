@@ -21,6 +21,24 @@ describe("quotas", () => {
     expect(QUOTAS.rulesPerSecurityGroup).toEqual({ name: "Inbound or outbound rules per security group", code: "L-0EA8095F", defaultValue: 60, hardLimit: 1000 });
   });
 
+  it("warn about a resolver endpoint of more than 6 addresses and a rule of more than 6 servers, with Route 53 Resolver's quota codes, and refuse neither", () => {
+    const raw = verificationRaw();
+    raw.proxyVpc.cidr = "10.0.0.0/23";
+    raw.dns.endpointSubnets = Array.from({ length: 7 }, (_, i) => ({ availabilityZone: i % 2 ? "ap-northeast-1c" : "ap-northeast-1a", cidr: `10.0.1.${i * 16}/28` }));
+    raw.dns.forward[0].servers = Array.from({ length: 7 }, (_, i) => `172.16.0.${10 + i}`);
+    raw.serviceSide = { type: "virtualPrivateGateway" };
+    raw.expectedFlows = [];
+    const env = configFrom(raw);
+    expect(quotaIssues(env)).toEqual([]);
+    expect(quotaWarnings(env)).toEqual([
+      expect.stringContaining('7 addresses of the resolver endpoint (one per subnet), over the default quota of 6 "IP addresses per resolver endpoint" (L-D2FE9758). Raise it before deploying: aws service-quotas request-service-quota-increase --service-code route53resolver --quota-code L-D2FE9758 --desired-value 7'),
+      expect.stringContaining('7 target addresses of the rule for service.example, over the default quota of 6 "Target IP addresses per resolver rule" (L-D74B6237)'),
+    ]);
+    raw.dns.endpointSubnets = raw.dns.endpointSubnets.slice(0, 6);
+    raw.dns.forward[0].servers = raw.dns.forward[0].servers.slice(0, 6);
+    expect(quotaWarnings(configFrom(raw))).toEqual([]);
+  });
+
   it("warn above the default and not at it: 49 app VPCs and the service make 50 peerings", () => {
     expect(quotaWarnings(sized(49)).filter((w) => w.includes("peerings"))).toEqual([]);
     expect(quotaWarnings(sized(50)).filter((w) => w.includes("peerings"))).toEqual([expect.stringContaining("51 peerings of the proxy VPC, over the default quota of 50")]);

@@ -1,10 +1,10 @@
 /**
  * AWS quotas that an environment file can exceed, checked before synthesis: over a hard limit the
  * file is refused; over the default quota a warning names the quota and how to raise it. Figures
- * from AWS's Amazon VPC quotas page (Amazon Virtual Private Cloud endpoints and quotas).
+ * from AWS's quota pages (Amazon VPC; Route 53 VPC Resolver, whose quotas can all be raised).
  */
 import { outermostBlocks } from "../cidr";
-import { portNumbers } from "./derived";
+import { portNumbers, resolverEndpointSubnets } from "./derived";
 import type { Issue } from "./path-text";
 import type { EnvironmentConfig } from "./schema";
 
@@ -14,12 +14,16 @@ export interface Quota {
   readonly code: string;
   readonly defaultValue: number;
   readonly hardLimit: number;
+  /** The Service Quotas service code. @default "vpc" */
+  readonly serviceCode?: string;
 }
 
 export const QUOTAS = {
   peeringsPerVpc: { name: "Active VPC peering connections per VPC", code: "L-7E9ECCDB", defaultValue: 50, hardLimit: 125 },
   routesPerRouteTable: { name: "Routes per route table", code: "L-93826ACB", defaultValue: 50, hardLimit: 1000 },
   rulesPerSecurityGroup: { name: "Inbound or outbound rules per security group", code: "L-0EA8095F", defaultValue: 60, hardLimit: 1000 },
+  addressesPerResolverEndpoint: { name: "IP addresses per resolver endpoint", code: "L-D2FE9758", defaultValue: 6, hardLimit: Infinity, serviceCode: "route53resolver" },
+  targetsPerResolverRule: { name: "Target IP addresses per resolver rule", code: "L-D74B6237", defaultValue: 6, hardLimit: Infinity, serviceCode: "route53resolver" },
 } satisfies Record<string, Quota>;
 
 /** A count of something that a quota limits, and the setting that drives it. */
@@ -41,6 +45,8 @@ function usages(env: EnvironmentConfig): Usage[] {
     { quota: QUOTAS.routesPerRouteTable, count: env.appVpcs.length + (staticRoutes ? serviceBlocks : 0), path: ["appVpcs"], what: "routes in each route table of the proxy VPC" },
     { quota: QUOTAS.rulesPerSecurityGroup, count: env.appVpcs.length, path: ["appVpcs"], what: "inbound rules in the proxy's security group" },
     { quota: QUOTAS.rulesPerSecurityGroup, count: relays + 2, path: ["services"], what: "outbound rules in the proxy's security group" },
+    { quota: QUOTAS.addressesPerResolverEndpoint, count: resolverEndpointSubnets(env).length, path: ["dns", "endpointSubnets"], what: "addresses of the resolver endpoint (one per subnet)" },
+    ...(env.dns?.forward ?? []).map((rule, i) => ({ quota: QUOTAS.targetsPerResolverRule, count: rule.servers.length, path: ["dns", "forward", i, "servers"], what: `target addresses of the rule for ${rule.domain}` })),
   ];
 }
 
@@ -61,6 +67,6 @@ export function quotaWarnings(env: EnvironmentConfig): string[] {
     .map(
       (u) =>
         `environment ${env.name}: ${u.count} ${u.what}, over the default quota of ${u.quota.defaultValue} "${u.quota.name}" (${u.quota.code}). ` +
-        `Raise it before deploying: aws service-quotas request-service-quota-increase --service-code vpc --quota-code ${u.quota.code} --desired-value ${u.count} --region ${env.region}`,
+        `Raise it before deploying: aws service-quotas request-service-quota-increase --service-code ${u.quota.serviceCode ?? "vpc"} --quota-code ${u.quota.code} --desired-value ${u.count} --region ${env.region}`,
     );
 }

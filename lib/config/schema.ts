@@ -303,7 +303,6 @@ const dns = z
           servers: z
             .array(ipv4)
             .min(1, { message: "is empty; give the provider's DNS servers" })
-            .max(6, { message: "lists more than 6 servers; a Route 53 Resolver rule takes at most 6 target addresses" })
             .describe("The provider's DNS servers (port 53, UDP and TCP), inside a service's block."),
         }),
       )
@@ -312,7 +311,6 @@ const dns = z
     endpointSubnets: z
       .array(subnet.describe("A subnet of the proxy VPC for one of the resolver endpoint's addresses."))
       .min(2, { message: "has fewer than 2 subnets; a Route 53 Resolver endpoint needs two subnets in two zones" })
-      .max(6, { message: "has more than 6 subnets; a Route 53 Resolver endpoint takes at most 6 addresses" })
       .optional()
       .describe("Subnets of the proxy VPC (a /28 each) for the resolver endpoint's addresses, in at least two zones, apart from proxyVpc.subnets. Default: proxyVpc.subnets, when they span two zones."),
   })
