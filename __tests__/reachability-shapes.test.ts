@@ -326,3 +326,79 @@ describe("the reachability analysis reads NAT gateways", () => {
     expect(reasons(stack, "a", "c")).toContainEqual(expect.stringMatching(/BLOCKED: aws_route\.aToC sends 10\.3\.0\.0\/24 into aws_vpc_peering_connection\.AB, which joins 10\.2\.0\.0\/24, not 10\.3\.0\.0\/24: peering is not transitive/));
   });
 });
+
+describe("the reachability analysis reads UDP and resolver endpoints", () => {
+  const verdictOf = (stack: any, from: string, to: string, port: number, protocol: "tcp" | "udp") => analyzeReachability(stack).verdicts.find((x) => x.from === from && x.to === to && x.port === port && x.protocol === protocol);
+  /** DNS from a to b: UDP and TCP 53 out of sa, into sb; `udp` is the UDP rules' protocol field. */
+  const dns = (udp = "udp") => (r: Record<string, Record<string, any>>) => {
+    r.aws_vpc_security_group_egress_rule.aDnsU = { security_group_id: ref("aws_security_group.sa"), ip_protocol: udp, from_port: 53, to_port: 53, cidr_ipv4: "10.2.0.10/32" };
+    r.aws_vpc_security_group_egress_rule.aDnsT = { security_group_id: ref("aws_security_group.sa"), ip_protocol: "tcp", from_port: 53, to_port: 53, cidr_ipv4: "10.2.0.10/32" };
+    r.aws_vpc_security_group_ingress_rule.bDnsU = { security_group_id: ref("aws_security_group.sb"), ip_protocol: udp, from_port: 53, to_port: 53, cidr_ipv4: "10.1.0.0/24" };
+  };
+
+  it("UDP rules, by name or number, apart from TCP: UDP 53 allowed where only UDP comes in, TCP 53 denied there", () => {
+    for (const udp of ["udp", "17"]) {
+      const report = analyzeReachability(world(dns(udp)));
+      expect(report.udpPorts).toEqual([53]);
+      expect(report.ports).toEqual([53, 80]);
+      expect(verdictOf(world(dns(udp)), "a", "b", 53, "udp")?.allowed).toBe(true);
+      const tcp = verdictOf(world(dns(udp)), "a", "b", 53, "tcp")!;
+      expect(tcp.allowed).toBe(false);
+      expect(tcp.reasons).toContain("BLOCKED: no ingress rule of b allows tcp 53 from 10.1.0.10/32");
+    }
+  });
+
+  it("a TCP rule does not open UDP, and an all-traffic rule opens both without naming a port", () => {
+    const tcpOnly = world((r) => {
+      dns()(r);
+      r.aws_vpc_security_group_egress_rule.aDnsU.ip_protocol = "tcp";
+    });
+    expect(verdictOf(tcpOnly, "a", "b", 53, "udp")?.reasons).toContain("BLOCKED: no egress rule of a allows udp 53 to 10.2.0.10/32");
+    const all = world((r) => {
+      dns()(r);
+      r.aws_vpc_security_group_egress_rule.aDnsU.ip_protocol = "-1";
+    });
+    expect(verdictOf(all, "a", "b", 53, "udp")?.allowed).toBe(true);
+    expect(analyzeReachability(all).udpPorts).toEqual([53]);
+  });
+
+  it("network ACLs by protocol: a UDP rule admits UDP and not TCP", () => {
+    const acl = world((r) => {
+      dns()(r);
+      r.aws_vpc_security_group_ingress_rule.bDnsT = { security_group_id: ref("aws_security_group.sb"), ip_protocol: "tcp", from_port: 53, to_port: 53, cidr_ipv4: "10.1.0.0/24" };
+      const rule = (protocol: string, from: number, to: number) => ({ rule_no: 100, protocol, action: "allow", cidr_block: "0.0.0.0/0", from_port: from, to_port: to });
+      r.aws_network_acl = {
+        N: { subnet_ids: [ref("aws_subnet.b")], ingress: [rule("17", 53, 53)], egress: [rule("udp", 1024, 65535)] },
+      };
+    });
+    expect(verdictOf(acl, "a", "b", 53, "udp")?.allowed).toBe(true);
+    expect(verdictOf(acl, "a", "b", 53, "tcp")?.reasons).toContain("BLOCKED: aws_network_acl.N has no ingress rule for 10.1.0.10/32 tcp port 53 (implicit deny)");
+  });
+
+  it("a resolver endpoint as a place in each of its subnets, at a fixed address where one is given, with its groups", () => {
+    const endpoint = (ips: Record<string, unknown>[]) =>
+      world((r) => {
+        dns()(r);
+        delete r.aws_instance.a;
+        r.aws_route53_resolver_endpoint = { R: { direction: "OUTBOUND", ip_address: ips, security_group_ids: [ref("aws_security_group.sa")], tags: { Name: "resolver" } } };
+      });
+    const both = endpoint([{ subnet_id: ref("aws_subnet.a"), ip: "10.1.0.53" }, { subnet_id: ref("aws_subnet.a2") }]);
+    const found = analyzeReachability(both).endpoints.find((e) => e.name === "resolver")!;
+    expect(found.address).toBe("aws_route53_resolver_endpoint.R");
+    expect(found.placements.map((p) => p.range)).toEqual(["10.1.0.53/32", "10.1.0.128/25"]);
+    expect(found.groups).toEqual(["aws_security_group.sa"]);
+    expect(verdictOf(both, "resolver", "b", 53, "udp")?.allowed).toBe(true);
+    // An address in a subnet that the ingress rule leaves out: denied for that subnet, so denied.
+    const narrow = world((r) => {
+      dns()(r);
+      delete r.aws_instance.a;
+      r.aws_vpc_security_group_ingress_rule.bDnsU.cidr_ipv4 = "10.1.0.0/25";
+      r.aws_route53_resolver_endpoint = { R: { ip_address: [{ subnet_id: ref("aws_subnet.a") }, { subnet_id: ref("aws_subnet.a2") }], security_group_ids: [ref("aws_security_group.sa")] } };
+    });
+    const v = verdictOf(narrow, "aws_route53_resolver_endpoint.R", "b", 53, "udp")!;
+    expect(v.allowed).toBe(false);
+    expect(v.reasons[0]).toBe("from 10.1.0.128/25 to 10.2.0.10/32 (of 2 pairs of subnets):");
+    // An endpoint in no known subnet is no place at all.
+    expect(analyzeReachability(endpoint([{ subnet_id: "subnet-elsewhere" }])).endpoints.map((e) => e.name)).not.toContain("resolver");
+  });
+});
