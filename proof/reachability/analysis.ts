@@ -7,7 +7,7 @@
  * both subnets, the destination's security group ingress, and the route back for the replies. Every verdict
  * carries its reasons. Pure: it reads Terraform JSON and nothing else.
  */
-import { addressInCidr, cidrContains } from "../../lib/cidr";
+import { cidrContains } from "../../lib/cidr";
 import { isAllTraffic, protocolCarries, TerraformJson, Transport } from "../../lib/tf-json";
 import { Endpoint, Frontend, Model, Place, Rule } from "./model";
 
@@ -73,13 +73,16 @@ function longestMatch<T extends { destination: string }>(routes: readonly T[], r
 /**
  * Follows the routes from `at` to `to`'s range, as AWS forwards a packet: the subnet's route table
  * picks the most specific route; a peering delivers only into the VPC it joins (peering is not
- * transitive: a packet for a third network is dropped at it); a Transit Gateway takes it from the
+ * transitive: a packet for a third network is dropped at it), and only a packet whose source lies
+ * in the VPC that sends it (no edge-to-edge routing: what entered from a Transit Gateway, or any
+ * other way, does not go on over a peering unless a NAT gateway there re-originated it; `origin`
+ * is the VPC of the packet's source); a Transit Gateway takes it from the
  * VPC's attachment through the table that attachment is associated with (static routes, blackholes
  * and propagated blocks) to another attachment, where it enters that VPC in the attachment's
  * subnets and their route tables decide again; a NAT gateway re-originates it from its own address
  * and forwards it by its own subnet's table.
  */
-function forward(model: Model, at: Hop, to: Place, hops = 0, nat?: Place): Forwarded {
+function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat?: Place): Forwarded {
   if (at.vpc === to.vpc) return { ok: true, reasons: [`local route in ${at.vpcCidr}`], nat };
   if (hops >= MAX_HOPS) return { ok: false, reasons: [`more than ${MAX_HOPS} hops from ${at.name} towards ${to.range}: a routing loop`] };
   const table = model.routeTableOfSubnet.get(at.subnet);
@@ -90,9 +93,17 @@ function forward(model: Model, at: Hop, to: Place, hops = 0, nat?: Place): Forwa
   const peering = model.peerings.get(best.target);
   if (peering) {
     const [a, b] = peering;
-    if ((a === at.vpc && b === to.vpc) || (b === at.vpc && a === to.vpc)) return { ok: true, reasons: [`${best.address}: ${best.destination} via ${best.target}`], nat };
-    const other = a === at.vpc ? b : a;
-    return { ok: false, reasons: [`${best.address} sends ${best.destination} into ${best.target}, which joins ${model.vpcs.get(other) ?? other}, not ${to.vpcCidr}: peering is not transitive`] };
+    if (!((a === at.vpc && b === to.vpc) || (b === at.vpc && a === to.vpc))) {
+      const other = a === at.vpc ? b : a;
+      return { ok: false, reasons: [`${best.address} sends ${best.destination} into ${best.target}, which joins ${model.vpcs.get(other) ?? other}, not ${to.vpcCidr}: peering is not transitive`] };
+    }
+    if (origin !== at.vpc) {
+      return {
+        ok: false,
+        reasons: [`${best.address} sends ${best.destination} into ${best.target}, but the packet's source lies in ${model.vpcs.get(origin) ?? origin}, not ${at.vpcCidr}: a peering carries no traffic that entered its VPC from elsewhere (no edge-to-edge routing)`],
+      };
+    }
+    return { ok: true, reasons: [`${best.address}: ${best.destination} via ${best.target}`], nat };
   }
 
   const gateway = model.natGateways.get(best.target);
@@ -100,7 +111,7 @@ function forward(model: Model, at: Hop, to: Place, hops = 0, nat?: Place): Forwa
     if (nat) return { ok: false, reasons: [`${best.address} sends ${best.destination} to a second NAT gateway, ${gateway.address}`] };
     const info = model.subnets.get(gateway.subnet)!;
     const translated: Place = { name: gateway.name, vpc: info.vpc, vpcCidr: model.vpcs.get(info.vpc) ?? "?", subnet: gateway.subnet, range: gateway.range, groups: [] };
-    const onward = forward(model, translated, to, hops + 1, translated);
+    const onward = forward(model, translated, to, translated.vpc, hops + 1, translated);
     return { ...onward, reasons: [`${best.address}: ${best.destination} to ${gateway.address}, which re-originates the connection from its own address in ${gateway.range}`, ...onward.reasons] };
   }
 
@@ -120,7 +131,7 @@ function forward(model: Model, at: Hop, to: Place, hops = 0, nat?: Place): Forwa
     if (exit.vpc === to.vpc) return { ok: true, reasons: [through], nat };
     // Into another VPC: each subnet of its attachment may take the packet; every one must forward it.
     for (const subnet of exit.subnets) {
-      const onward = forward(model, { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.vpcs.get(exit.vpc) ?? "?", subnet }, to, hops + 1, nat);
+      const onward = forward(model, { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.vpcs.get(exit.vpc) ?? "?", subnet }, to, origin, hops + 1, nat);
       if (!onward.ok || subnet === exit.subnets[exit.subnets.length - 1]) return { ...onward, reasons: [through, ...onward.reasons] };
     }
     return { ok: false, reasons: [`${through}, which sits in no subnet`] };
@@ -128,9 +139,9 @@ function forward(model: Model, at: Hop, to: Place, hops = 0, nat?: Place): Forwa
   return { ok: false, reasons: [`${best.address} sends ${best.destination} to ${best.target}, which is not a peering, Transit Gateway or NAT gateway of this stack`] };
 }
 
-/** Whether `from` reaches `to`'s range by routes alone, as one reason. */
-function route(model: Model, from: Place, to: Place): { ok: boolean; reason: string; nat?: Place } {
-  const result = forward(model, from, to);
+/** Whether `from` reaches `to`'s range by routes alone, as one reason; `origin` is the VPC of the packets' source. */
+function route(model: Model, from: Place, to: Place, origin = from.vpc): { ok: boolean; reason: string; nat?: Place } {
+  const result = forward(model, from, to, origin);
   return { ok: result.ok, reason: result.reasons.join("; "), nat: result.nat };
 }
 
@@ -140,7 +151,7 @@ function nacl(model: Model, subnet: string, egress: boolean, peerRange: string, 
   if (!acl) return { ok: true };
   const matching = acl.rules
     .filter((r) => r.egress === egress && protocolCarries(r.protocol, protocol))
-    .filter((r) => cidrContains(r.cidr, peerRange) || (peerRange.endsWith("/32") && addressInCidr(peerRange.split("/")[0], r.cidr)))
+    .filter((r) => cidrContains(r.cidr, peerRange))
     .filter((r) => r.protocol === "-1" || (port === "ephemeral" ? r.fromPort <= 1024 && r.toPort >= 65535 : port >= r.fromPort && port <= r.toPort))
     .sort((x, y) => x.number - y.number);
   const first = matching[0];
@@ -185,7 +196,8 @@ function connection(model: Model, steps: Steps, from: Place, to: Place, protocol
     // Replies go to the NAT gateway, which sends them on to the client by its own subnet's routes.
     const toNat = route(model, to, there.nat);
     steps.step(toNat.ok, `replies to ${there.nat.name}: ${toNat.reason}`);
-    const toClient = route(model, there.nat, from);
+    // The NAT gateway sends the replies on with the destination's address as their source.
+    const toClient = route(model, there.nat, from, to.vpc);
     steps.step(toClient.ok, `replies from ${there.nat.name}: ${toClient.reason}`);
   } else {
     const back = route(model, to, from);
