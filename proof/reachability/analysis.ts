@@ -93,14 +93,17 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
   const peering = model.peerings.get(best.target);
   if (peering) {
     const [a, b] = peering;
-    if (!((a === at.vpc && b === to.vpc) || (b === at.vpc && a === to.vpc))) {
-      const other = a === at.vpc ? b : a;
-      return { ok: false, reasons: [`${best.address} sends ${best.destination} into ${best.target}, which joins ${model.vpcs.get(other) ?? other}, not ${to.vpcCidr}: peering is not transitive`] };
+    if (a !== at.vpc && b !== at.vpc) {
+      return { ok: false, reasons: [`${best.address} sends ${best.destination} into ${best.target}, which joins ${model.cidrOf(a)} and ${model.cidrOf(b)}, not ${at.vpcCidr}`] };
+    }
+    const other = a === at.vpc ? b : a;
+    if (other !== to.vpc) {
+      return { ok: false, reasons: [`${best.address} sends ${best.destination} into ${best.target}, which joins ${model.cidrOf(other)}, not ${to.vpcCidr}: peering is not transitive`] };
     }
     if (origin !== at.vpc) {
       return {
         ok: false,
-        reasons: [`${best.address} sends ${best.destination} into ${best.target}, but the packet's source lies in ${model.vpcs.get(origin) ?? origin}, not ${at.vpcCidr}: a peering carries no traffic that entered its VPC from elsewhere (no edge-to-edge routing)`],
+        reasons: [`${best.address} sends ${best.destination} into ${best.target}, but the packet's source lies in ${model.cidrOf(origin)}, not ${at.vpcCidr}: a peering carries no traffic that entered its VPC from elsewhere (no edge-to-edge routing)`],
       };
     }
     return { ok: true, reasons: [`${best.address}: ${best.destination} via ${best.target}`], nat };
@@ -110,7 +113,7 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
   if (gateway) {
     if (nat) return { ok: false, reasons: [`${best.address} sends ${best.destination} to a second NAT gateway, ${gateway.address}`] };
     const info = model.subnets.get(gateway.subnet)!;
-    const translated: Place = { name: gateway.name, vpc: info.vpc, vpcCidr: model.vpcs.get(info.vpc) ?? "?", subnet: gateway.subnet, range: gateway.range, groups: [] };
+    const translated: Place = { name: gateway.name, vpc: info.vpc, vpcCidr: model.cidrOf(info.vpc), subnet: gateway.subnet, range: gateway.range, groups: [] };
     const onward = forward(model, translated, to, translated.vpc, hops + 1, translated);
     return { ...onward, reasons: [`${best.address}: ${best.destination} to ${gateway.address}, which re-originates the connection from its own address in ${gateway.range}`, ...onward.reasons] };
   }
@@ -127,11 +130,11 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
     if (!tgwRoute.attachment) return { ok: false, reasons: [`${via}; ${tgwTable} drops ${tgwRoute.destination} (${tgwRoute.address})`] };
     const exit = model.tgwAttachments.get(tgwRoute.attachment);
     if (!exit) return { ok: false, reasons: [`${via}; ${tgwRoute.address} sends it to ${tgwRoute.attachment}, which is not an attachment of this stack`] };
-    const through = `${via}, then ${tgwTable} (${tgwRoute.address}: ${tgwRoute.destination}) to ${exit.address} in ${model.vpcs.get(exit.vpc) ?? exit.vpc}`;
+    const through = `${via}, then ${tgwTable} (${tgwRoute.address}: ${tgwRoute.destination}) to ${exit.address} in ${model.cidrOf(exit.vpc)}`;
     if (exit.vpc === to.vpc) return { ok: true, reasons: [through], nat };
     // Into another VPC: each subnet of its attachment may take the packet; every one must forward it.
     for (const subnet of exit.subnets) {
-      const onward = forward(model, { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.vpcs.get(exit.vpc) ?? "?", subnet }, to, origin, hops + 1, nat);
+      const onward = forward(model, { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.cidrOf(exit.vpc), subnet }, to, origin, hops + 1, nat);
       if (!onward.ok || subnet === exit.subnets[exit.subnets.length - 1]) return { ...onward, reasons: [through, ...onward.reasons] };
     }
     return { ok: false, reasons: [`${through}, which sits in no subnet`] };

@@ -103,13 +103,18 @@ export class Model {
   readonly tgwRoutes = new Map<string, TgwRoute[]>();
   readonly natGateways = new Map<string, NatGatewayInfo>();
 
+  /** A VPC's block, or its key when the stack does not hold it (an existing VPC given by id). */
+  cidrOf(vpc: string): string {
+    return this.vpcs.get(vpc) ?? vpc;
+  }
+
   constructor(stack: TerraformJson) {
     const resources: Record<string, Record<string, any>> = stack.resource ?? {};
     refuseUnreadShapes(resources);
     const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
 
     each("aws_vpc", (n, r) => this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block));
-    each("aws_subnet", (n, r) => this.subnets.set(addressOf("aws_subnet", n), { vpc: referencedAddress(r.vpc_id) ?? "?", cidr: r.cidr_block }));
+    each("aws_subnet", (n, r) => this.subnets.set(addressOf("aws_subnet", n), { vpc: keyOf(r.vpc_id), cidr: r.cidr_block }));
     each("aws_route_table_association", (_n, r) => {
       const subnet = referencedAddress(r.subnet_id);
       const table = referencedAddress(r.route_table_id);
@@ -120,7 +125,7 @@ export class Model {
       this.routes.get(table)!.push({ destination, target, address });
     };
     each("aws_route_table", (n, r) => {
-      if (!this.routes.has(addressOf("aws_route_table", n))) this.routes.set(addressOf("aws_route_table", n), []);
+      this.routes.set(addressOf("aws_route_table", n), []);
       for (const inline of blocks(r.route)) {
         const target = referencedAddress(inline.vpc_peering_connection_id) ?? referencedAddress(inline.gateway_id) ?? referencedAddress(inline.nat_gateway_id) ?? referencedAddress(inline.transit_gateway_id) ?? "other";
         if (inline.cidr_block) addRoute(addressOf("aws_route_table", n), inline.cidr_block, target, `aws_route_table.${n} (inline route)`);
@@ -131,7 +136,7 @@ export class Model {
       const target = referencedAddress(r.vpc_peering_connection_id) ?? referencedAddress(r.gateway_id) ?? referencedAddress(r.nat_gateway_id) ?? referencedAddress(r.transit_gateway_id) ?? "other";
       if (table && r.destination_cidr_block) addRoute(table, r.destination_cidr_block, target, `aws_route.${n}`);
     });
-    each("aws_vpc_peering_connection", (n, r) => this.peerings.set(addressOf("aws_vpc_peering_connection", n), [referencedAddress(r.vpc_id) ?? "?", referencedAddress(r.peer_vpc_id) ?? "?"]));
+    each("aws_vpc_peering_connection", (n, r) => this.peerings.set(addressOf("aws_vpc_peering_connection", n), [keyOf(r.vpc_id), keyOf(r.peer_vpc_id)]));
 
     this.readTransitGateways(resources);
     each("aws_nat_gateway", (n, r) => {
@@ -159,7 +164,7 @@ export class Model {
       prefixList,
     });
     each("aws_security_group", (n, r) => {
-      const group = { vpc: referencedAddress(r.vpc_id) ?? "?", ingress: [] as Rule[], egress: [] as Rule[] };
+      const group = { vpc: keyOf(r.vpc_id), ingress: [] as Rule[], egress: [] as Rule[] };
       for (const direction of ["ingress", "egress"] as const) {
         for (const inline of blocks(r[direction])) {
           for (const c of inline.cidr_blocks ?? []) group[direction].push(rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", c));
@@ -214,10 +219,10 @@ export class Model {
       return {
         name,
         vpc: info.vpc,
-        vpcCidr: this.vpcs.get(info.vpc) ?? "?",
+        vpcCidr: this.cidrOf(info.vpc),
         subnet,
         range: fixed ? `${ip}/32` : info.cidr,
-        groups: (Array.isArray(groups) ? groups : []).map(referencedAddress).filter((g): g is string => g !== undefined),
+        groups: blocks(groups).map(referencedAddress).filter((g): g is string => g !== undefined),
       };
     };
     each("aws_instance", (n, r) => {
@@ -229,7 +234,7 @@ export class Model {
     const templates = resources.aws_launch_template ?? {};
     const listeners = Object.entries(resources.aws_lb_listener ?? {});
     each("aws_autoscaling_group", (n, r) => {
-      const template = templates[referencedAddress(r.launch_template?.id)?.split(".")[1] ?? ""];
+      const template = templates[keyOf(r.launch_template?.id).split(".")[1]];
       if (!template) return;
       const tagged = blocks(template.tag_specifications).find((t) => t.resource_type === "instance")?.tags?.Name;
       const name = tagged ?? blocks(r.tag).find((t) => t.key === "Name")?.value ?? `aws_autoscaling_group.${n}`;
@@ -237,7 +242,7 @@ export class Model {
       if (placements.length === 0) return;
       const address = `aws_autoscaling_group.${n}`;
       this.endpoints.push({ ...placements[0], address, placements });
-      const targetGroups: string[] = (r.target_group_arns ?? []).map(referencedAddress).filter(Boolean);
+      const targetGroups = blocks(r.target_group_arns).map(referencedAddress);
       for (const [lbName, lb] of Object.entries(resources.aws_lb ?? {})) {
         const forwarded = new Map<number, { targetGroup: string; targetPort: number; listener: string }>();
         for (const [listenerName, listener] of listeners) {
@@ -298,7 +303,7 @@ export class Model {
       this.tgwAttachments.set(address, {
         address,
         gateway: referencedAddress(r.transit_gateway_id) ?? String(r.transit_gateway_id),
-        vpc: referencedAddress(r.vpc_id) ?? "?",
+        vpc: keyOf(r.vpc_id),
         subnets: (r.subnet_ids ?? []).map(referencedAddress).filter((x: string | undefined): x is string => x !== undefined),
       });
     });
@@ -308,10 +313,11 @@ export class Model {
       if (attachment && key) this.tgwTableOf.set(attachment, key);
     });
     each("aws_ec2_transit_gateway_route_table_propagation", (n, r) => {
-      const attachment = this.tgwAttachments.get(referencedAddress(r.transit_gateway_attachment_id) ?? "");
+      const attachment = this.tgwAttachments.get(keyOf(r.transit_gateway_attachment_id));
       const key = referencedAddress(r.transit_gateway_route_table_id);
-      const cidr = attachment ? this.vpcs.get(attachment.vpc) : undefined;
-      if (attachment && key && cidr) table(key).push({ destination: cidr, attachment: attachment.address, address: `aws_ec2_transit_gateway_route_table_propagation.${n} (propagated)` });
+      if (!attachment || !key) return;
+      const cidr = this.vpcs.get(attachment.vpc);
+      if (cidr) table(key).push({ destination: cidr, attachment: attachment.address, address: `aws_ec2_transit_gateway_route_table_propagation.${n} (propagated)` });
     });
     each("aws_ec2_transit_gateway_route", (n, r) => {
       const key = referencedAddress(r.transit_gateway_route_table_id);
@@ -323,6 +329,11 @@ export class Model {
       });
     });
   }
+}
+
+/** The address a setting refers to, or the setting itself as text (an id given literally). */
+function keyOf(value: unknown): string {
+  return referencedAddress(value) ?? String(value);
 }
 
 /**
