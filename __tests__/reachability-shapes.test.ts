@@ -479,6 +479,9 @@ describe("the reachability analysis reads a fleet behind a Network Load Balancer
       }),
     );
     expect(gone.frontends.get("aws_autoscaling_group.F")!.listeners.get(3128)!.targetPort).toBeNaN();
+    const otherName = new Model(fleetWorld((r) => (r.aws_lb_target_group = { Else: { port: 1 } })));
+    expect(otherName.frontends.get("aws_autoscaling_group.F")!.listeners.get(3128)!.targetPort).toBeNaN();
+    expect(new Model(world((r) => (r.aws_network_acl = { N: {} }))).naclOfSubnet.size).toBe(0);
   });
 
   it("skips a group without its template or without a known subnet, and a load balancer whose listeners forward elsewhere", () => {
@@ -606,6 +609,14 @@ describe("the reachability analysis, at the edges of its model", () => {
     const rule = (rule_no: number, action: string) => ({ rule_no, protocol: "tcp", action, cidr_block: "0.0.0.0/0", from_port: 80, to_port: 80 });
     expect(allowed(acl([rule(300, "deny"), rule(100, "allow")]), "a", "b")).toBe(true);
     expect(verdictOf(acl([rule(300, "allow"), rule(100, "deny")]), "a", "b").reasons).toContain("BLOCKED: aws_network_acl.N rule 100 denies 10.1.0.10/32 tcp port 80");
+  });
+
+  it("applies only the ACL rules whose block holds the peer: a lower-numbered deny for another block does not count", () => {
+    const stack = world((r) => {
+      const rule = (rule_no: number, action: string, cidr_block: string) => ({ rule_no, protocol: "tcp", action, cidr_block, from_port: 0, to_port: 65535 });
+      r.aws_network_acl = { N: { subnet_ids: [ref("aws_subnet.b")], ingress: [rule(100, "deny", "10.9.0.0/24"), rule(200, "allow", "10.1.0.0/24")], egress: [rule(100, "allow", "10.1.0.0/24")] } };
+    });
+    expect(allowed(stack, "a", "b")).toBe(true);
   });
 
   it("reads routes of a table the stack does not hold, and an ACL or instance in a subnet it does not hold is skipped", () => {
@@ -763,6 +774,14 @@ describe("the reachability analysis, at the edges of Transit Gateways and NAT ga
       { destination: "10.2.0.0/24", attachment: "aws_ec2_transit_gateway_vpc_attachment.xb", address: "aws_ec2_transit_gateway_route.toB" },
       { destination: "10.6.0.0/24", attachment: undefined, address: "aws_ec2_transit_gateway_route.hole (blackhole)" },
     ]);
+  });
+
+  it("denies through an attachment associated with a table the stack does not hold, and learns no block from an attachment of a VPC it does not hold", () => {
+    const gone = hubWorld((r) => (r.aws_ec2_transit_gateway_route_table_association.xa.transit_gateway_route_table_id = ref("aws_ec2_transit_gateway_route_table.gone")));
+    expect(reasons(gone, "a", "b")).toContainEqual(expect.stringMatching(/^BLOCKED: .*aws_ec2_transit_gateway_route_table\.gone \(of aws_ec2_transit_gateway_vpc_attachment\.xa\) has no route to 10\.2\.0\.10\/32$/));
+    const byId = new Model(hubWorld((r) => (r.aws_ec2_transit_gateway_vpc_attachment.xa.vpc_id = "vpc-0123456789abcdef0")));
+    expect(byId.tgwRoutes.get("aws_ec2_transit_gateway_route_table.hub")).toStrictEqual([]);
+    expect(new Model(hubWorld((r) => delete r.aws_ec2_transit_gateway_vpc_attachment.xb.subnet_ids)).tgwAttachments.get("aws_ec2_transit_gateway_vpc_attachment.xb")!.subnets).toStrictEqual([]);
   });
 
   it("names a gateway given by id (an existing one) as it is given", () => {

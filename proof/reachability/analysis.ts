@@ -67,7 +67,8 @@ const MAX_HOPS = 8;
 
 /** The most specific of `routes` whose destination holds `range`. */
 function longestMatch<T extends { destination: string }>(routes: readonly T[], range: string): T | undefined {
-  return routes.filter((r) => cidrContains(r.destination, range)).sort((a, b) => Number(b.destination.split("/")[1]) - Number(a.destination.split("/")[1]))[0];
+  const prefix = (r: T) => Number(r.destination.split("/")[1]);
+  return routes.filter((r) => cidrContains(r.destination, range)).sort((a, b) => prefix(b) - prefix(a))[0];
 }
 
 /**

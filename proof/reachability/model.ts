@@ -198,7 +198,7 @@ export class Model {
         }
       }
       const acl = { address: `aws_network_acl.${n}`, rules };
-      for (const s of r.subnet_ids ?? []) {
+      for (const s of blocks(r.subnet_ids)) {
         const subnet = referencedAddress(s);
         if (subnet) this.naclOfSubnet.set(subnet, acl);
       }
@@ -304,7 +304,7 @@ export class Model {
         address,
         gateway: referencedAddress(r.transit_gateway_id) ?? String(r.transit_gateway_id),
         vpc: keyOf(r.vpc_id),
-        subnets: (r.subnet_ids ?? []).map(referencedAddress).filter((x: string | undefined): x is string => x !== undefined),
+        subnets: blocks(r.subnet_ids).map(referencedAddress).filter((x: string | undefined): x is string => x !== undefined),
       });
     });
     each("aws_ec2_transit_gateway_route_table_association", (_n, r) => {
