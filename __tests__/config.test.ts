@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, environmentFiles, environmentWarnings, firstServicePort, flowEndName, flowEnds, loadBalancerAddresses, loadEnvironmentFile, loadEnvironments, peeredServiceSide, proxyPrivateIp, runsProxy, servicePorts, stateKey } from "../lib/config";
+import { ConfigError, domainCovers, environmentFiles, environmentWarnings, firstServicePort, flowEndName, flowEnds, loadBalancerAddresses, loadEnvironmentFile, loadEnvironments, peeredServiceSide, proxyPrivateIp, runsProxy, servicePorts, stateKey } from "../lib/config";
 import { configFrom, CONFIG_DIR, fleetRaw, verificationRaw } from "./helpers/stack";
 
 /** Splits the proxy VPC of a raw environment into two subnets in two zones, as a fleet needs. */
@@ -422,5 +422,47 @@ describe("derived values and checks at their edges", () => {
     twoProxySubnets(fleet);
     fleet.proxy.fleet = { size: 3 };
     expect(configFrom(fleet).proxy.fleet?.size).toBe(3);
+  });
+});
+
+describe("domainCovers: what a dstdomain entry allows, as Squid reads it", () => {
+  it.each<[string, string, boolean]>([
+    ["api.example.com", "api.example.com", true],
+    ["api.example.com", "www.example.com", false],
+    ["api.example.com", "x.api.example.com", false],
+    [".example.com", "example.com", true],
+    [".example.com", "api.example.com", true],
+    [".example.com", "a.b.example.com", true],
+    [".example.com", ".api.example.com", true],
+    [".example.com", "badexample.com", false],
+    [".example.com", "example.org", false],
+    [".api.example.com", ".example.com", false],
+  ])("%s allows %s: %s", (pattern, name, expected) => {
+    expect(domainCovers(pattern, name)).toBe(expected);
+  });
+
+  it("refuses a name covered by a later entry, and of two equal entries the second", () => {
+    const problems = (domains: string[]) => {
+      const raw = verificationRaw();
+      raw.services[1].domains = domains;
+      try {
+        configFrom(raw);
+        return "";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(problems(["api.service.example", ".service.example"])).toMatch(/`services\[1\].domains\[0\]` = "api.service.example": is already allowed by ".service.example" \(domains\[1\]\)/);
+    const twice = problems([".service.example", ".service.example"]);
+    expect(twice).toMatch(/`services\[1\].domains\[1\]` = ".service.example": is already allowed by ".service.example" \(domains\[0\]\)/);
+    expect(twice).not.toMatch(/domains\[0\]` = /);
+    expect(problems(["api.service.example", "www.service.example"])).toBe("");
+  });
+
+  it("lets a named service share a block with an address-only one on another kind of the same port number", () => {
+    const raw = verificationRaw();
+    raw.services[1].ports = [{ port: 8443, carries: "http" }];
+    raw.services[0].ports = [80, { port: 8443, carries: "tls" }];
+    expect(configFrom(raw).services[1].domains).toHaveLength(2);
   });
 });

@@ -1,4 +1,4 @@
-import { assertNoTemplateSyntax, renderAppServerUserData, renderProxyUserData, renderServiceUserData } from "../lib/user-data";
+import { assertNoTemplateSyntax, renderAppServerUserData, renderDirectAppServerUserData, renderProxyUserData, renderServiceUserData, standInDnsConf } from "../lib/user-data";
 
 describe("renderProxyUserData", () => {
   const conf = "http_port 3128\nhttp_access deny all\n";
@@ -106,5 +106,40 @@ describe("assertNoTemplateSyntax", () => {
     expect(() => assertNoTemplateSyntax("echo ${HOME}", "x")).toThrow(/template syntax/);
     expect(() => assertNoTemplateSyntax("%{ if }", "x")).toThrow(/template syntax/);
     expect(assertNoTemplateSyntax("echo $HOME", "x")).toBe("echo $HOME");
+  });
+});
+
+describe("the stand-in's DNS", () => {
+  it("listens on its own address only, forwards nothing, and answers every forwarded domain with that address", () => {
+    expect(standInDnsConf(["service.example", "other.example"], "172.16.0.10")).toBe(
+      ["listen-address=172.16.0.10", "bind-interfaces", "no-resolv", "no-hosts", "address=/service.example/172.16.0.10", "address=/other.example/172.16.0.10", ""].join("\n"),
+    );
+    expect(() => standInDnsConf([], "172.16.0.10")).toThrow("standInDnsConf: no domains; give the forwarded domains");
+  });
+
+  it("is installed by the service's user data after httpd, as dnsmasq's whole configuration, and only when asked", () => {
+    const withDns = renderServiceUserData("verification", [{ port: 80, carries: "http" }], { domains: ["service.example"], address: "172.16.0.10" });
+    const tail = withDns.slice(withDns.indexOf("systemctl restart httpd\n") + "systemctl restart httpd\n".length);
+    expect(tail).toBe(
+      [
+        "# DNS: dnsmasq stands in for the provider's DNS servers, answering the forwarded domains.",
+        "dnf install -y dnsmasq",
+        "cat > /etc/dnsmasq.conf <<'END_OF_DNSMASQ'",
+        "listen-address=172.16.0.10",
+        "bind-interfaces",
+        "no-resolv",
+        "no-hosts",
+        "address=/service.example/172.16.0.10",
+        "END_OF_DNSMASQ",
+        "systemctl enable dnsmasq",
+        "systemctl restart dnsmasq",
+        "",
+      ].join("\n"),
+    );
+    expect(renderServiceUserData("verification", [{ port: 80, carries: "http" }])).not.toContain("dnsmasq");
+  });
+
+  it("gives a Windows app server without a proxy a user data that says so and sets nothing", () => {
+    expect(renderDirectAppServerUserData()).toBe("<powershell>\n# App server: the services are reached directly; a private NAT gateway in the proxy VPC relays. No proxy setting.\n</powershell>\n");
   });
 });
