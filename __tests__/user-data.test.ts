@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { assertNoTemplateSyntax, renderAppServerUserData, renderDirectAppServerUserData, renderProxyUserData, renderServiceUserData, standInDnsConf } from "../lib/user-data";
 
 describe("renderProxyUserData", () => {
@@ -141,5 +143,31 @@ describe("the stand-in's DNS", () => {
 
   it("gives a Windows app server without a proxy a user data that says so and sets nothing", () => {
     expect(renderDirectAppServerUserData()).toBe("<powershell>\n# App server: the services are reached directly; a private NAT gateway in the proxy VPC relays. No proxy setting.\n</powershell>\n");
+  });
+});
+
+/**
+ * Each user data as a whole, as reviewed (`__tests__/fixtures/user-data-*.txt`): a change to any
+ * line an instance runs shows in review. Regenerate a fixture only after reading the difference.
+ */
+describe("every user data, as reviewed", () => {
+  const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", `user-data-${name}.txt`), "utf8");
+  it("the proxy's", () => {
+    expect(renderProxyUserData("http_port 3128\n", { file: "/var/log/squid/access.log", logGroupName: "/proxy-over-peering/verification/squid-access" })).toBe(fixture("proxy"));
+  });
+  it("the stand-in service's, with plain HTTP, TLS and DNS", () => {
+    // Given out of order: the listeners come sorted.
+    const ports = [
+      { port: 80, carries: "http" as const },
+      { port: 8090, carries: "http" as const },
+      { port: 8080, carries: "http" as const },
+      { port: 443, carries: "tls" as const },
+      { port: 9443, carries: "tls" as const },
+      { port: 8443, carries: "tls" as const },
+    ];
+    expect(renderServiceUserData("verification", ports, { domains: ["service.example"], address: "172.16.0.10" })).toBe(fixture("service"));
+  });
+  it("the Windows app server's", () => {
+    expect(renderAppServerUserData({ proxy: "10.0.0.10:3128", bypass: ["<local>", "169.254.169.254", "*.amazonaws.com"] })).toBe(fixture("app-server"));
   });
 });
