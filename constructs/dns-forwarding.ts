@@ -59,16 +59,15 @@ export class DnsForwarding extends Construct {
     const notAddress = servers.find((s) => !isIpv4Address(s));
     if (notAddress) throw new Error(`DnsForwarding ${id}: server "${notAddress}" is not an IPv4 address`);
 
-    const names = resolverNames;
     const subnetIds = props.endpointSubnets
-      ? props.endpointSubnets.map((spec) => network.addSubnet(this, `Subnet-${spec.availabilityZone}`, spec, names.subnet(props.environment, spec.availabilityZone)).id)
+      ? props.endpointSubnets.map((spec) => network.addSubnet(this, `Subnet-${spec.availabilityZone}`, spec, resolverNames.subnet(props.environment, spec.availabilityZone)).id)
       : network.subnetIds;
     const zones = props.endpointSubnets?.map((s) => s.availabilityZone) ?? network.subnets.map((s) => s.availabilityZoneInput);
     if (new Set(zones).size < 2) throw new Error(`DnsForwarding ${id}: the endpoint's subnets are all in ${zones[0]}; a resolver endpoint needs subnets in two zones`);
 
     this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
       network,
-      name: names.endpoint(props.environment),
+      name: resolverNames.endpoint(props.environment),
       description: `Route 53 Resolver outbound endpoint of ${props.environment}: DNS to the provider's servers only`,
     });
     for (const server of servers) {
@@ -76,24 +75,24 @@ export class DnsForwarding extends Construct {
       this.securityGroup.allowTcpOut(Peer.cidr(`${server}/32`), DNS_PORT, `DNS (TCP, large answers) to the provider's server ${server}`);
     }
     this.endpoint = new Route53ResolverEndpoint(this, "Endpoint", {
-      name: names.endpoint(props.environment),
+      name: resolverNames.endpoint(props.environment),
       direction: "OUTBOUND",
       securityGroupIds: [this.securityGroup.securityGroupId],
       ipAddress: subnetIds.map((subnetId) => ({ subnetId })),
-      tags: { Name: names.endpoint(props.environment) },
+      tags: { Name: resolverNames.endpoint(props.environment) },
     });
     const rules = new Map<string, Route53ResolverRule>();
     for (const rule of props.rules) {
       const ruleScope = new Construct(this, `Rule-${rule.domain.replace(/\./g, "_")}`);
       const resource = new Route53ResolverRule(ruleScope, "Rule", {
-        name: names.rule(props.environment, rule.domain),
+        name: resolverNames.rule(props.environment, rule.domain),
         domainName: rule.domain,
         ruleType: "FORWARD",
         resolverEndpointId: this.endpoint.id,
         targetIp: rule.servers.map((ip) => ({ ip, port: DNS_PORT })),
-        tags: { Name: names.rule(props.environment, rule.domain) },
+        tags: { Name: resolverNames.rule(props.environment, rule.domain) },
       });
-      new Route53ResolverRuleAssociation(ruleScope, "Association", { resolverRuleId: resource.id, vpcId: network.vpcId, name: names.rule(props.environment, rule.domain) });
+      new Route53ResolverRuleAssociation(ruleScope, "Association", { resolverRuleId: resource.id, vpcId: network.vpcId, name: resolverNames.rule(props.environment, rule.domain) });
       rules.set(rule.domain, resource);
     }
     this.rules = rules;

@@ -139,18 +139,7 @@ export class Network extends Construct implements INetwork {
     this.routeTables = { known: [{ key: routeTable.node.id, id: routeTable.id }] };
     this.routeTableId = routeTable.id;
 
-    this.subnets = props.subnets.map((spec) => {
-      const subnetScope = new Construct(this, spec.availabilityZone);
-      const subnet = new Subnet(subnetScope, "Subnet", {
-        vpcId: this.vpcId,
-        cidrBlock: spec.cidr,
-        availabilityZone: spec.availabilityZone,
-        mapPublicIpOnLaunch: false,
-        tags: { Name: `${props.name}-${spec.availabilityZone}` },
-      });
-      new RouteTableAssociation(subnetScope, "RouteTableAssociation", { subnetId: subnet.id, routeTableId: routeTable.id });
-      return subnet;
-    });
+    this.subnets = props.subnets.map((spec) => this.subnetWithTable(this, spec.availabilityZone, spec, `${props.name}-${spec.availabilityZone}`));
     this.subnetIds = this.subnets.map((s) => s.id);
 
     if (props.enableS3Endpoint ?? true) {
@@ -200,6 +189,11 @@ export class Network extends Construct implements INetwork {
     if (cidrProblem(spec.cidr) || !cidrContains(this.cidr, spec.cidr)) {
       throw new Error(`Network ${this.name}: subnet "${spec.cidr}" is not a block inside the VPC's ${this.cidr}; give a subnet within it`);
     }
+    return this.subnetWithTable(scope, id, spec, name);
+  }
+
+  /** A private subnet in a scope of its own under `scope`, associated with the VPC's route table. */
+  private subnetWithTable(scope: Construct, id: string, spec: SubnetSpec, name: string): Subnet {
     const subnetScope = new Construct(scope, id);
     const subnet = new Subnet(subnetScope, "Subnet", { vpcId: this.vpcId, cidrBlock: spec.cidr, availabilityZone: spec.availabilityZone, mapPublicIpOnLaunch: false, tags: { Name: name } });
     new RouteTableAssociation(subnetScope, "RouteTableAssociation", { subnetId: subnet.id, routeTableId: this.routeTableId });
