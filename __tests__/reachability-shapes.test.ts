@@ -227,6 +227,26 @@ function hubWorld(edit: (r: Record<string, Record<string, any>>) => void = () =>
   });
 }
 
+/**
+ * A third VPC C (10.3.0.0/24) with instance c (10.3.0.10), which A's table and the spokes' table
+ * send through the gateway into B. Unless `peered` is false, B and C are peered, C's own table sends
+ * `back` to B over that peering, and C admits `admit` on port 80.
+ */
+function thirdVpc(r: Record<string, Record<string, any>>, { peered = true, back = "10.2.0.0/24", admit = "10.2.0.0/24" } = {}): void {
+  r.aws_vpc.C = { cidr_block: "10.3.0.0/24" };
+  r.aws_subnet.c = { vpc_id: ref("aws_vpc.C"), cidr_block: "10.3.0.0/25" };
+  r.aws_security_group.sc = { vpc_id: ref("aws_vpc.C") };
+  r.aws_instance.c = { subnet_id: ref("aws_subnet.c"), private_ip: "10.3.0.10", vpc_security_group_ids: [ref("aws_security_group.sc")], tags: { Name: "c" } };
+  r.aws_ec2_transit_gateway_route.toC = { destination_cidr_block: "10.3.0.0/24", transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xb"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") };
+  r.aws_route.aToC = { route_table_id: ref("aws_route_table.ta"), destination_cidr_block: "10.3.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") };
+  if (!peered) return;
+  r.aws_route_table.tc = { vpc_id: ref("aws_vpc.C") };
+  r.aws_route_table_association.c = { subnet_id: ref("aws_subnet.c"), route_table_id: ref("aws_route_table.tc") };
+  r.aws_vpc_peering_connection = { BC: { vpc_id: ref("aws_vpc.B"), peer_vpc_id: ref("aws_vpc.C") } };
+  r.aws_route.cToB = { route_table_id: ref("aws_route_table.tc"), destination_cidr_block: back, vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") };
+  r.aws_vpc_security_group_ingress_rule.cIn = { security_group_id: ref("aws_security_group.sc"), ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: admit };
+}
+
 describe("the reachability analysis reads Transit Gateways", () => {
   it("a static route to an attachment one way and a propagated block back: allowed, and the reasons name both", () => {
     expect(allowed(hubWorld(), "a", "b")).toBe(true);
@@ -279,26 +299,16 @@ describe("the reachability analysis reads NAT gateways", () => {
   function natWorld(edit: (r: Record<string, Record<string, any>>) => void = () => undefined): any {
     return hubWorld((r) => {
       r.aws_vpc.B.cidr_block = "10.2.0.0/24";
-      r.aws_vpc.C = { cidr_block: "10.3.0.0/24" };
+      thirdVpc(r);
       r.aws_subnet.b2 = { vpc_id: ref("aws_vpc.B"), cidr_block: "10.2.0.128/25" };
-      r.aws_subnet.c = { vpc_id: ref("aws_vpc.C"), cidr_block: "10.3.0.0/25" };
       r.aws_route_table.tb2 = { vpc_id: ref("aws_vpc.B") };
-      r.aws_route_table.tc = { vpc_id: ref("aws_vpc.C") };
       r.aws_route_table_association.b2 = { subnet_id: ref("aws_subnet.b2"), route_table_id: ref("aws_route_table.tb2") };
-      r.aws_route_table_association.c = { subnet_id: ref("aws_subnet.c"), route_table_id: ref("aws_route_table.tc") };
       r.aws_nat_gateway = { N: { connectivity_type: "private", subnet_id: ref("aws_subnet.b2"), private_ip: "10.2.0.200", tags: { Name: "nat" } } };
-      r.aws_vpc_peering_connection = { BC: { vpc_id: ref("aws_vpc.B"), peer_vpc_id: ref("aws_vpc.C") } };
-      r.aws_ec2_transit_gateway_route.toC = { destination_cidr_block: "10.3.0.0/24", transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xb"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") };
       Object.assign(r.aws_route, {
-        aToC: { route_table_id: ref("aws_route_table.ta"), destination_cidr_block: "10.3.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
         bToNat: { route_table_id: ref("aws_route_table.tb"), destination_cidr_block: "10.3.0.0/24", nat_gateway_id: ref("aws_nat_gateway.N") },
         b2ToC: { route_table_id: ref("aws_route_table.tb2"), destination_cidr_block: "10.3.0.0/24", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") },
         b2ToA: { route_table_id: ref("aws_route_table.tb2"), destination_cidr_block: "10.1.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
-        cToB: { route_table_id: ref("aws_route_table.tc"), destination_cidr_block: "10.2.0.0/24", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") },
       });
-      r.aws_security_group.sc = { vpc_id: ref("aws_vpc.C") };
-      r.aws_vpc_security_group_ingress_rule.cIn = { security_group_id: ref("aws_security_group.sc"), ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "10.2.0.0/24" };
-      r.aws_instance.c = { subnet_id: ref("aws_subnet.c"), private_ip: "10.3.0.10", vpc_security_group_ids: [ref("aws_security_group.sc")], tags: { Name: "c" } };
       edit(r);
     });
   }
@@ -794,12 +804,7 @@ describe("the reachability analysis, at the edges of Transit Gateways and NAT ga
     expect(verdictOf(ghost, "a", "b").reasons).toContainEqual(expect.stringMatching(/^BLOCKED: .*aws_ec2_transit_gateway_route\.toB sends it to aws_ec2_transit_gateway_vpc_attachment\.ghost, which is not an attachment of this stack$/));
     // Into a third VPC through B: B's attachment sits in no subnet, so nothing forwards it on.
     const nowhere = hubWorld((r) => {
-      r.aws_vpc.C = { cidr_block: "10.3.0.0/24" };
-      r.aws_subnet.c = { vpc_id: ref("aws_vpc.C"), cidr_block: "10.3.0.0/25" };
-      r.aws_security_group.sc = { vpc_id: ref("aws_vpc.C") };
-      r.aws_instance.c = { subnet_id: ref("aws_subnet.c"), private_ip: "10.3.0.10", vpc_security_group_ids: [ref("aws_security_group.sc")], tags: { Name: "c" } };
-      r.aws_ec2_transit_gateway_route.toC = { destination_cidr_block: "10.3.0.0/24", transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xb"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") };
-      r.aws_route.aToC = { route_table_id: ref("aws_route_table.ta"), destination_cidr_block: "10.3.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") };
+      thirdVpc(r, { peered: false });
       r.aws_ec2_transit_gateway_vpc_attachment.xb.subnet_ids = [];
     });
     expect(verdictOf(nowhere, "a", "c").reasons).toContainEqual(expect.stringMatching(/^BLOCKED: .*to aws_ec2_transit_gateway_vpc_attachment\.xb in 10\.2\.0\.0\/24, which sits in no subnet$/));
@@ -807,21 +812,9 @@ describe("the reachability analysis, at the edges of Transit Gateways and NAT ga
 
   it("no edge-to-edge routing: what entered a VPC from the gateway does not go on over its peering", () => {
     const stack = hubWorld((r) => {
-      r.aws_vpc.C = { cidr_block: "10.3.0.0/24" };
-      r.aws_subnet.c = { vpc_id: ref("aws_vpc.C"), cidr_block: "10.3.0.0/25" };
-      r.aws_route_table.tc = { vpc_id: ref("aws_vpc.C") };
-      r.aws_route_table_association.c = { subnet_id: ref("aws_subnet.c"), route_table_id: ref("aws_route_table.tc") };
-      r.aws_vpc_peering_connection = { BC: { vpc_id: ref("aws_vpc.B"), peer_vpc_id: ref("aws_vpc.C") } };
-      r.aws_security_group.sc = { vpc_id: ref("aws_vpc.C") };
-      r.aws_vpc_security_group_ingress_rule.cIn = { security_group_id: ref("aws_security_group.sc"), ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "10.0.0.0/8" };
+      thirdVpc(r, { back: "10.0.0.0/8", admit: "10.0.0.0/8" });
       r.aws_vpc_security_group_egress_rule.bOut = { security_group_id: ref("aws_security_group.sb"), ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "10.3.0.0/24" };
-      r.aws_instance.c = { subnet_id: ref("aws_subnet.c"), private_ip: "10.3.0.10", vpc_security_group_ids: [ref("aws_security_group.sc")], tags: { Name: "c" } };
-      r.aws_ec2_transit_gateway_route.toC = { destination_cidr_block: "10.3.0.0/24", transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xb"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") };
-      Object.assign(r.aws_route, {
-        aToC: { route_table_id: ref("aws_route_table.ta"), destination_cidr_block: "10.3.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
-        bToC: { route_table_id: ref("aws_route_table.tb"), destination_cidr_block: "10.3.0.0/24", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") },
-        cToB: { route_table_id: ref("aws_route_table.tc"), destination_cidr_block: "10.0.0.0/8", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") },
-      });
+      r.aws_route.bToC = { route_table_id: ref("aws_route_table.tb"), destination_cidr_block: "10.3.0.0/24", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") };
     });
     const v = verdictOf(stack, "a", "c");
     expect(v.allowed).toBe(false);
@@ -839,30 +832,20 @@ describe("the reachability analysis, at the edges of Transit Gateways and NAT ga
     // C sits behind a NAT gateway of B, which re-originates A's connection: each attachment subnet must send C to it.
     const two = (edit: (r: Record<string, Record<string, any>>) => void) =>
       hubWorld((r) => {
-        r.aws_vpc.C = { cidr_block: "10.3.0.0/24" };
-        r.aws_subnet.c = { vpc_id: ref("aws_vpc.C"), cidr_block: "10.3.0.0/25" };
+        thirdVpc(r);
         r.aws_subnet.b2 = { vpc_id: ref("aws_vpc.B"), cidr_block: "10.2.0.128/26" };
         r.aws_subnet.bn = { vpc_id: ref("aws_vpc.B"), cidr_block: "10.2.0.192/26" };
-        r.aws_route_table.tc = { vpc_id: ref("aws_vpc.C") };
         r.aws_route_table.tb2 = { vpc_id: ref("aws_vpc.B") };
         r.aws_route_table.tbn = { vpc_id: ref("aws_vpc.B") };
-        r.aws_route_table_association.c = { subnet_id: ref("aws_subnet.c"), route_table_id: ref("aws_route_table.tc") };
         r.aws_route_table_association.b2 = { subnet_id: ref("aws_subnet.b2"), route_table_id: ref("aws_route_table.tb2") };
         r.aws_route_table_association.bn = { subnet_id: ref("aws_subnet.bn"), route_table_id: ref("aws_route_table.tbn") };
         r.aws_nat_gateway = { N: { connectivity_type: "private", subnet_id: ref("aws_subnet.bn"), private_ip: "10.2.0.200", tags: { Name: "nat" } } };
-        r.aws_vpc_peering_connection = { BC: { vpc_id: ref("aws_vpc.B"), peer_vpc_id: ref("aws_vpc.C") } };
-        r.aws_security_group.sc = { vpc_id: ref("aws_vpc.C") };
-        r.aws_vpc_security_group_ingress_rule.cIn = { security_group_id: ref("aws_security_group.sc"), ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv4: "10.2.0.0/24" };
-        r.aws_instance.c = { subnet_id: ref("aws_subnet.c"), private_ip: "10.3.0.10", vpc_security_group_ids: [ref("aws_security_group.sc")], tags: { Name: "c" } };
         r.aws_ec2_transit_gateway_vpc_attachment.xb.subnet_ids = [ref("aws_subnet.b"), ref("aws_subnet.b2")];
-        r.aws_ec2_transit_gateway_route.toC = { destination_cidr_block: "10.3.0.0/24", transit_gateway_attachment_id: ref("aws_ec2_transit_gateway_vpc_attachment.xb"), transit_gateway_route_table_id: ref("aws_ec2_transit_gateway_route_table.spokes") };
         Object.assign(r.aws_route, {
-          aToC: { route_table_id: ref("aws_route_table.ta"), destination_cidr_block: "10.3.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
           bToNat: { route_table_id: ref("aws_route_table.tb"), destination_cidr_block: "10.3.0.0/24", nat_gateway_id: ref("aws_nat_gateway.N") },
           b2ToNat: { route_table_id: ref("aws_route_table.tb2"), destination_cidr_block: "10.3.0.0/24", nat_gateway_id: ref("aws_nat_gateway.N") },
           natToC: { route_table_id: ref("aws_route_table.tbn"), destination_cidr_block: "10.3.0.0/24", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") },
           natToA: { route_table_id: ref("aws_route_table.tbn"), destination_cidr_block: "10.1.0.0/24", transit_gateway_id: ref("aws_ec2_transit_gateway.T") },
-          cToB: { route_table_id: ref("aws_route_table.tc"), destination_cidr_block: "10.2.0.0/24", vpc_peering_connection_id: ref("aws_vpc_peering_connection.BC") },
         });
         edit(r);
       });
