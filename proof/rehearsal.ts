@@ -64,8 +64,10 @@ export interface EmulatorInventory {
     targetGroups: string[];
     healthCheckType?: string;
     zones: number;
+    /** The group's instance refreshes, newest first. */
+    refreshes?: { status: string; minHealthyPercentage?: number | null; maxHealthyPercentage?: number | null }[];
   }[];
-  readonly launchTemplates?: readonly { id: string; name: string; latestVersion: number; httpTokens?: string; encrypted: string[]; userData?: string | null }[];
+  readonly launchTemplates?: readonly { id: string; name: string; latestVersion: number; instanceType?: string; httpTokens?: string; encrypted: string[]; userData?: string | null }[];
 }
 
 /** Stack outputs as `cdktf deploy --outputs-file` writes them. */
@@ -347,7 +349,7 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
 }
 
 /** How many proxies a fleet runs. */
-function fleetSize(env: EnvironmentConfig): number {
+export function fleetSize(env: EnvironmentConfig): number {
   return env.proxy.fleet?.size ?? Math.max(2, env.proxyVpc.subnets.length);
 }
 
@@ -460,53 +462,66 @@ export function emulatorNotes(env: EnvironmentConfig): string[] {
     ? [
         "moto 5.2 launches an Auto Scaling group's instances without the launch template's metadata options (IMDSv2 shows as optional on them); the read-back checks the template instead",
         "moto 5.2 forgets a network load balancer's fixed addresses; scripts/moto_server.py keeps them, so they are read back as in AWS",
-        "moto 5.2 runs no health checks and no instance refresh: the fleet's behaviour under failure and change is proven by npm run e2e (the fleet lab), not here",
+        "moto 5.2 runs no health checks and no instance refresh; scripts/moto_server.py answers a refresh by replacing the group's instances at once: the fleet's behaviour under failure and change is proven by npm run e2e (the fleet lab), not here",
       ]
     : [];
+}
+
+/** What the rehearsal's rolling change of a fleet sets, and what the synthesized group asks of a refresh. */
+export interface FleetChange {
+  readonly instanceType: string;
+  readonly minHealthyPercentage: number;
+  readonly maxHealthyPercentage: number;
+}
+
+/** Another instance type for the fleet's proxies: the change the rehearsal deploys to a running fleet. */
+export function otherInstanceType(current: string): string {
+  return current === "t3.small" ? "t3.micro" : "t3.small";
+}
+
+/**
+ * Judges a change deployed to a running fleet: one new version of the launch template with the new
+ * setting, the group on it, an instance refresh that ended with the preferences the stack gives,
+ * and a whole fleet of new instances.
+ */
+export function rollingChangeProblems(env: EnvironmentConfig, before: EmulatorInventory, after: EmulatorInventory, change: FleetChange): string[] {
+  const name = fleetNames.autoScalingGroup(env.name);
+  const groupBefore = before.autoScalingGroups?.find((g) => g.name === name);
+  const group = after.autoScalingGroups?.find((g) => g.name === name);
+  if (!groupBefore || !group) return [`no Auto Scaling group ${name} ${groupBefore ? "after" : "before"} the change`];
+  const templateBefore = before.launchTemplates?.find((t) => t.id === groupBefore.launchTemplate.LaunchTemplateId);
+  const template = after.launchTemplates?.find((t) => t.id === group.launchTemplate.LaunchTemplateId);
+  if (!templateBefore || !template || template.id !== templateBefore.id) return [`group ${name} does not keep its launch template through the change`];
+  const problems: string[] = [];
+  if (template.latestVersion !== templateBefore.latestVersion + 1) problems.push(`launch template ${template.name} went from version ${templateBefore.latestVersion} to ${template.latestVersion}, expected one new version`);
+  if (template.instanceType !== change.instanceType) problems.push(`launch template ${template.name} launches ${template.instanceType}, expected ${change.instanceType}`);
+  if (group.launchTemplate.Version !== String(template.latestVersion)) problems.push(`group ${name} stays on version ${group.launchTemplate.Version} of ${template.name}, not the new ${template.latestVersion}`);
+  const refreshes = group.refreshes ?? [];
+  const started = refreshes.length - (groupBefore.refreshes ?? []).length;
+  if (started !== 1) problems.push(`the change started ${started} instance refreshes of group ${name}, expected 1`);
+  else {
+    const refresh = refreshes[0];
+    if (refresh.status !== "Successful") problems.push(`the instance refresh of group ${name} ended ${refresh.status}, expected Successful`);
+    if (refresh.minHealthyPercentage !== change.minHealthyPercentage || refresh.maxHealthyPercentage !== change.maxHealthyPercentage) {
+      problems.push(`the instance refresh of group ${name} kept ${refresh.minHealthyPercentage}% to ${refresh.maxHealthyPercentage}% healthy, the stack asks ${change.minHealthyPercentage}% to ${change.maxHealthyPercentage}%`);
+    }
+  }
+  const kept = group.instances.filter((i) => groupBefore.instances.includes(i));
+  if (kept.length > 0) problems.push(`group ${name} still runs ${kept.join(", ")} from before the change`);
+  if (group.instances.length !== fleetSize(env)) problems.push(`group ${name} has ${group.instances.length} instances after the change, expected ${fleetSize(env)}`);
+  return problems;
 }
 
 /** A difference that only the emulator produces, and why AWS does not. */
 interface EmulatorQuirk {
   readonly id: string;
   readonly reason: string;
-  /** Another quirk that must have explained a change in the same plan, for a consequence of it. */
-  readonly follows?: string;
   matches(change: PlannedChange, changedAttributes: readonly string[]): boolean;
 }
 
 const only = (attrs: readonly string[], allowed: readonly string[]) => attrs.length > 0 && attrs.every((a) => allowed.includes(a));
 
 const EMULATOR_QUIRKS: readonly EmulatorQuirk[] = [
-  {
-    id: "lb-subnet-mapping-address",
-    reason: "moto 5.2 keeps no private address of a network load balancer's subnet mapping, so the plan adds the mappings again (AWS keeps them)",
-    matches: (c, attrs) =>
-      c.type === "aws_lb" &&
-      c.change.actions.join() === "update" &&
-      only(attrs, ["subnet_mapping", "subnets"]) &&
-      (c.change.before?.subnet_mapping ?? []).every((m: any) => !m.private_ipv4_address) &&
-      (c.change.after?.subnet_mapping ?? []).some((m: any) => m.private_ipv4_address),
-  },
-  {
-    id: "launch-template-tag-specification",
-    reason: "moto 5.2 returns the tags of the launch template itself as a tag specification of its data, so the plan removes it and makes a new version (AWS does not)",
-    matches: (c, attrs) =>
-      c.type === "aws_launch_template" &&
-      c.change.actions.join() === "update" &&
-      only(attrs, ["tag_specifications", "default_version", "latest_version"]) &&
-      (c.change.before?.tag_specifications ?? []).some((t: any) => t.resource_type === "launch-template") &&
-      !(c.change.after?.tag_specifications ?? []).some((t: any) => t.resource_type === "launch-template"),
-  },
-  {
-    id: "group-follows-template-version",
-    reason: "follows the launch template's new version above (an emulator artefact); with AWS there is no new version and no change here",
-    follows: "launch-template-tag-specification",
-    matches: (c, attrs) =>
-      c.type === "aws_autoscaling_group" &&
-      c.change.actions.join() === "update" &&
-      only(attrs, ["launch_template", "capacity_reservation_specification"]) &&
-      c.change.after?.launch_template?.[0]?.version === undefined,
-  },
   {
     id: "group-reference-owner",
     reason: "moto 5.2 returns a rule's referenced group as <account>/<group id> and drops its description (AWS returns the group id and keeps it)",
@@ -552,13 +567,12 @@ export function changedAttributes(change: PlannedChange["change"]): string[] {
  */
 export function classifyDrift(plan: { resource_changes?: PlannedChange[] }): { tolerated: string[]; drift: string[] } {
   const changes = (plan.resource_changes ?? []).filter((c) => !["no-op", "read"].includes(c.change.actions.join()));
-  const matched = changes.map((change) => ({ change, attrs: changedAttributes(change.change), quirk: EMULATOR_QUIRKS.find((q) => !q.follows && q.matches(change, changedAttributes(change.change))) }));
-  const explained = new Set(matched.flatMap((m) => (m.quirk ? [m.quirk.id] : [])));
   const tolerated: string[] = [];
   const drift: string[] = [];
-  for (const m of matched) {
-    const quirk = m.quirk ?? EMULATOR_QUIRKS.find((q) => q.follows && explained.has(q.follows) && q.matches(m.change, m.attrs));
-    const line = `${m.change.address}: ${m.change.change.actions.join("+")} ${m.attrs.join(", ")}`;
+  for (const change of changes) {
+    const attrs = changedAttributes(change.change);
+    const quirk = EMULATOR_QUIRKS.find((q) => q.matches(change, attrs));
+    const line = `${change.address}: ${change.change.actions.join("+")} ${attrs.join(", ")}`;
     if (quirk) tolerated.push(`${line} (${quirk.id}: ${quirk.reason})`);
     else drift.push(line);
   }

@@ -180,6 +180,10 @@ def inventory(c):
             "targetGroups": g.get("TargetGroupARNs", []),
             "healthCheckType": g.get("HealthCheckType"),
             "zones": len(g.get("VPCZoneIdentifier", "").split(",")) if g.get("VPCZoneIdentifier") else 0,
+            "refreshes": [
+                {"status": r["Status"], "minHealthyPercentage": r.get("Preferences", {}).get("MinHealthyPercentage"), "maxHealthyPercentage": r.get("Preferences", {}).get("MaxHealthyPercentage")}
+                for r in autoscaling.describe_instance_refreshes(AutoScalingGroupName=g["AutoScalingGroupName"])["InstanceRefreshes"]
+            ],
         }
         for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
     ]
@@ -192,6 +196,7 @@ def inventory(c):
                 "name": t["LaunchTemplateName"],
                 "latestVersion": t["LatestVersionNumber"],
                 "defaultVersion": t["DefaultVersionNumber"],
+                "instanceType": latest.get("InstanceType"),
                 "httpTokens": latest.get("MetadataOptions", {}).get("HttpTokens"),
                 "encrypted": [str(m.get("Ebs", {}).get("Encrypted")).lower() for m in latest.get("BlockDeviceMappings", [])],
                 "userData": base64.b64decode(latest["UserData"]).decode() if latest.get("UserData") else None,

@@ -8,6 +8,19 @@ assertion (HTTP 500, retried for minutes) when an Auto Scaling group launches fr
 Adopting an orphaned template updates it to a new version, so here a version's user data is read
 as the base64 text it is.
 
+Launch templates, tags: moto 5.2.1 copies the tags of CreateLaunchTemplate (those of the template
+itself, resource type "launch-template") into the tag specifications of version 1's data, where AWS
+keeps only the tags for what the template launches. The provider then sees a change on every plan
+after a deploy, makes version 2, and the Auto Scaling group follows it into an instance refresh.
+Here a version's data keeps no "launch-template" tag specification (AWS refuses one there).
+
+Instance refresh: moto 5.2.1 implements none of StartInstanceRefresh, DescribeInstanceRefreshes
+and CancelInstanceRefresh (each answers HTTP 500, which the provider retries for minutes, so an
+apply that changes a group's launch template hangs). Here a refresh replaces every instance of the
+group at once, from the group's current launch template, and is reported as Successful; cancelling
+with no refresh under way answers ActiveInstanceRefreshNotFound, as AWS does. How a rolling change
+behaves under load is proven by the fleet lab (npm run e2e), not by the emulator.
+
 Network load balancers: moto 5.2.1 forgets the fixed private address of each subnet mapping, so
 the plan after a deploy wants to set the mappings again, and applying that (adopting an orphaned
 load balancer does) fails in moto's SetSubnets. Here the addresses given at creation are kept and
@@ -38,7 +51,12 @@ default table, which moto answers with HTTP 500. So here:
 """
 
 import sys
+import uuid
+from datetime import datetime, timezone
 
+from moto.autoscaling.exceptions import AutoscalingClientError
+from moto.autoscaling.responses import AutoScalingResponse
+from moto.core.responses import ActionResult
 from moto.core.types import Base64EncodedString
 from moto.ec2.models.launch_templates import LaunchTemplateVersion
 from moto.ec2.models.transit_gateway import TransitGateway, TransitGatewayBackend
@@ -183,6 +201,71 @@ def _version_user_data(self):
     return user_data
 
 
+_version_init = LaunchTemplateVersion.__init__
+
+
+def _version(self, template, number, data, description):
+    specs = data.get("TagSpecifications")
+    if specs:
+        data = {**data, "TagSpecifications": [t for t in specs if t.get("ResourceType") != "launch-template"]}
+        if not data["TagSpecifications"]:
+            del data["TagSpecifications"]
+    _version_init(self, template, number, data, description)
+
+
+def _refreshes(backend):
+    return backend.__dict__.setdefault("_instance_refreshes", {})
+
+
+def _start_instance_refresh(self):
+    backend = self.autoscaling_backend
+    name = self._get_param("AutoScalingGroupName")
+    group = backend.autoscaling_groups.get(name)
+    if group is None:
+        raise AutoscalingClientError("ValidationError", f"AutoScalingGroup name not found - {name}")
+    started = datetime.now(timezone.utc)
+    replaced = [state.instance.id for state in list(group.instance_states)]
+    for instance_id in replaced:
+        # Terminating without lowering the desired capacity launches a replacement from the
+        # group's current launch template, which is what a rolling refresh ends with.
+        backend.terminate_instance(instance_id, should_decrement=False)
+    refresh = {
+        "InstanceRefreshId": str(uuid.uuid4()),
+        "AutoScalingGroupName": name,
+        "Status": "Successful",
+        "StatusReason": f"emulated: {len(replaced)} instances replaced at once",
+        "StartTime": started,
+        "EndTime": datetime.now(timezone.utc),
+        "PercentageComplete": 100,
+        "InstancesToUpdate": 0,
+    }
+    strategy = self._get_param("Strategy")
+    if strategy:
+        refresh["Strategy"] = strategy
+    preferences = self._get_param("Preferences")
+    if preferences:
+        refresh["Preferences"] = preferences
+    _refreshes(backend).setdefault(name, []).insert(0, refresh)
+    return ActionResult({"InstanceRefreshId": refresh["InstanceRefreshId"]})
+
+
+def _describe_instance_refreshes(self):
+    name = self._get_param("AutoScalingGroupName")
+    wanted = set(self._get_param("InstanceRefreshIds", []) or [])
+    found = [r for r in _refreshes(self.autoscaling_backend).get(name, []) if not wanted or r["InstanceRefreshId"] in wanted]
+    return ActionResult({"InstanceRefreshes": found})
+
+
+def _cancel_instance_refresh(self):
+    # Every emulated refresh has ended by the time it is answered, so none is ever under way.
+    name = self._get_param("AutoScalingGroupName")
+    raise AutoscalingClientError("ActiveInstanceRefreshNotFound", f"No in progress or pending Instance Refresh found for Auto Scaling group {name}")
+
+
+LaunchTemplateVersion.__init__ = _version
+AutoScalingResponse.start_instance_refresh = _start_instance_refresh
+AutoScalingResponse.describe_instance_refreshes = _describe_instance_refreshes
+AutoScalingResponse.cancel_instance_refresh = _cancel_instance_refresh
 LaunchTemplateVersion.user_data = property(_version_user_data)
 ELBv2Backend.create_load_balancer = _load_balancer
 TransitGatewayAttachmentBackend.delete_transit_gateway_vpc_attachment = _attachment_deleted

@@ -4,7 +4,9 @@
  * interrupt a deploy with Ctrl-C (`npm run deploy`, SIGINT to its process group as a terminal
  * sends it: the lock must be released, and the only orphans allowed are creates that Terraform
  * reports as cut off in flight, each found by the sweep and adopted), `cdktf deploy` to the end, read the deployment back through the emulator's
- * API, plan again (no changes), prove the state lock, `cdktf destroy`, check that nothing is left;
+ * API, plan again (no changes), for a proxy fleet deploy a change (another instance type: a new
+ * template version, an instance refresh, every proxy replaced, no drift after), prove the state
+ * lock, `cdktf destroy`, check that nothing is left;
  * then kill a deploy (SIGKILL to its process group: no chance to save state), sweep for orphans
  * (every one the emulator holds must be found), unlock, adopt them with the generated import blocks,
  * destroy, and check again that nothing is left. One line per phase with its time, then the
@@ -25,7 +27,10 @@ import {
   EmulatorInventory,
   emulatorEnvironment,
   emulatorNotes,
+  fleetSize,
   leftovers,
+  otherInstanceType,
+  rollingChangeProblems,
   StackOutputs,
   sweepCoverage,
 } from "../proof/rehearsal";
@@ -287,15 +292,38 @@ async function main(): Promise<number> {
       if (problems.length > 0) throw new PhaseFailure(problems.map((p) => `  - ${p}`).join("\n"));
     });
 
-    await phase("no-drift", async () => {
+    /** A plan of the deployed stack must change nothing but the emulator's known artefacts. */
+    const noDrift = async (quiet = false) => {
       const plan = await terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=rehearsal.tfplan"]);
       if (plan.code === 0) return;
       if (plan.code !== 2) throw new PhaseFailure(`terraform plan failed:\n${tail(plan.stderr + plan.stdout)}`);
       const show = await terraform(["show", "-json", "rehearsal.tfplan"]);
       const { tolerated, drift } = classifyDrift(JSON.parse(show.stdout));
-      for (const t of tolerated) console.log(`  emulator artefact, not drift: ${t}`);
+      if (!quiet) for (const t of tolerated) console.log(`  emulator artefact, not drift: ${t}`);
       if (drift.length > 0) throw new PhaseFailure(`the plan of an unchanged stack shows changes (drift is a bug in the stack):\n${drift.map((d) => `  - ${d}`).join("\n")}\n${tail(plan.stdout, 60)}`);
-    });
+    };
+    await phase("no-drift", () => noDrift());
+
+    if (env.proxy.fleet) {
+      // A change to a running fleet: the template gets a new version, the group follows it, and
+      // the provider starts an instance refresh. The rest of the rehearsal runs with the change.
+      await phase("change", async () => {
+        const before = (await api("inventory")) as EmulatorInventory;
+        const instanceType = otherInstanceType(env.proxy.instanceType);
+        fs.writeFileSync(envFile, JSON.stringify({ ...raw, proxy: { ...raw.proxy, instanceType } }, null, 2));
+        const r = await run(cdktf, ["deploy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir], { env: childEnv, log });
+        if (r.code !== 0) throw new PhaseFailure(`cdktf deploy of the change failed:\n${tail(r.stdout + r.stderr)}`);
+        const stack = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+        const asked = (Object.values(stack.resource.aws_autoscaling_group)[0] as { instance_refresh: { preferences: Record<string, number> } }).instance_refresh.preferences;
+        const change = { instanceType, minHealthyPercentage: asked.min_healthy_percentage, maxHealthyPercentage: asked.max_healthy_percentage };
+        const problems = rollingChangeProblems(env, before, (await api("inventory")) as EmulatorInventory, change);
+        if (problems.length > 0) throw new PhaseFailure(problems.map((p) => `  - ${p}`).join("\n"));
+        await noDrift(true);
+        console.log(
+          `  proxy.instanceType ${env.proxy.instanceType} -> ${instanceType}: a new template version, an instance refresh keeping ${change.minHealthyPercentage}% to ${change.maxHealthyPercentage}% healthy, ${fleetSize(env)} of ${fleetSize(env)} instances replaced; the plan after it is clean`,
+        );
+      });
+    }
 
     await phase("lock", async () => {
       const before = await terraform(["state", "list"]);
