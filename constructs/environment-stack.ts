@@ -65,9 +65,9 @@ export class EnvironmentStack extends ProjectStack {
   /** The proxy: one instance, or a fleet behind a load balancer; none with private NAT egress. */
   public readonly proxy?: IProxy;
   /** The Transit Gateway hub, when app VPCs connect through one. */
-  public hub?: TransitGatewayHub;
+  public readonly hub?: TransitGatewayHub;
   /** The private NAT gateways, with privateNat egress. */
-  public privateNat?: PrivateNatEgress;
+  public readonly privateNat?: PrivateNatEgress;
   /** The service side. */
   public readonly serviceSide: ServiceSide;
   /** The DNS forwarding to the provider's servers, when the environment has dns. */
@@ -86,8 +86,8 @@ export class EnvironmentStack extends ProjectStack {
     new AwsProvider(this, "aws", providerDefaults);
 
     const serverRole = new InstanceRole(this, "InstanceRole", { name: roleNames.instance(config.name) });
-    // The proxy alone ships a log: it alone gets the CloudWatch agent's policy.
-    // Only a proxy needs the CloudWatch agent's policy; with private NAT egress none runs.
+    // The proxy alone ships a log, so it alone gets the CloudWatch agent's policy; with private
+    // NAT egress no proxy runs.
     const proxyRole = runsProxy(config) ? new InstanceRole(this, "ProxyRole", { name: roleNames.proxy(config.name), extraManagedPolicies: ["CloudWatchAgentServerPolicy"] }) : undefined;
     const networkDefaults: Pick<NetworkProps, "region" | "flowLogs"> = {
       region: config.region,
@@ -105,28 +105,12 @@ export class EnvironmentStack extends ProjectStack {
       enableS3Endpoint: runsProxy(config),
       extraInterfaceEndpoints: proxyVpc.sessionManagerEndpoints && runsProxy(config) ? ["logs"] : [],
     });
-    const proxyProps = {
-      environment: config.name,
-      network: this.proxyNetwork,
-      clients: config.appVpcs.map((a) => ({ name: vpcName(config.name, a.name), cidr: a.cidr })),
-      destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s), domains: s.domains })),
-      port: config.proxy.port,
-      accessLogRetentionDays: config.logRetentionDays,
-      ...serverSettings({ ...config.proxy, role: proxyRole! }),
-    };
     const fleet = config.proxy.fleet;
-    if (runsProxy(config)) {
-      this.proxy = fleet
-        ? new ProxyFleet(this, constructIds.proxy, {
-            ...proxyProps,
-            ...fleet,
-            size: fleet.size ?? Math.max(2, config.proxyVpc.subnets.length),
-            loadBalancerAddresses: loadBalancerAddresses(config),
-            groupTags: ownerTags(config.project, config.name, config.tags),
-          })
-        : new ProxyServer(this, constructIds.proxy, { ...proxyProps, privateIp: proxyPrivateIp(config) });
-    }
-    const connect = this.connectTransitGateway(config);
+    this.proxy = proxyRole && this.addProxy(config, proxyRole);
+    const transit = this.connectTransitGateway(config);
+    this.hub = transit?.hub;
+    this.privateNat = transit?.privateNat;
+    const connect = transit?.connection;
 
     const services = config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: portNumbers(s) }));
     const links = new Map<string, AppVpcLink>();
@@ -199,28 +183,45 @@ export class EnvironmentStack extends ProjectStack {
     new TerraformOutput(this, outputNames.proxyAccessLogGroup, { value: this.proxy.accessLogGroupName, description: "CloudWatch Logs group with Squid's access log" });
   }
 
+  /** The proxy in the proxy VPC: one instance, or a fleet behind a load balancer. */
+  private addProxy(config: EnvironmentConfig, role: InstanceRole): IProxy {
+    const props = {
+      environment: config.name,
+      network: this.proxyNetwork,
+      clients: config.appVpcs.map((a) => ({ name: vpcName(config.name, a.name), cidr: a.cidr })),
+      destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s), domains: s.domains })),
+      port: config.proxy.port,
+      accessLogRetentionDays: config.logRetentionDays,
+      ...serverSettings({ ...config.proxy, role }),
+    };
+    const fleet = config.proxy.fleet;
+    if (!fleet) return new ProxyServer(this, constructIds.proxy, { ...props, privateIp: proxyPrivateIp(config) });
+    return new ProxyFleet(this, constructIds.proxy, {
+      ...props,
+      ...fleet,
+      size: fleet.size ?? Math.max(2, config.proxyVpc.subnets.length),
+      loadBalancerAddresses: loadBalancerAddresses(config),
+      groupTags: ownerTags(config.project, config.name, config.tags),
+    });
+  }
+
   /**
    * With a Transit Gateway: the hub, the proxy VPC's attachment (in the proxy subnets for Squid;
    * in subnets of their own, with a private NAT gateway per zone, for privateNat) and how the app
    * VPCs connect. Undefined with peering.
    */
-  private connectTransitGateway(config: EnvironmentConfig): AppVpcConnection | undefined {
+  private connectTransitGateway(config: EnvironmentConfig): { hub: TransitGatewayHub; privateNat?: PrivateNatEgress; connection: AppVpcConnection } | undefined {
     const c = config.connectivity;
     if (c.type !== "transitGateway") return undefined;
-    this.hub = new TransitGatewayHub(this, constructIds.transitGateway, { environment: config.name, existingId: c.transitGatewayId, amazonSideAsn: c.amazonSideAsn });
-    let destinations: string[];
-    let attachmentSubnetIds: string[];
-    if (this.proxy) {
-      // App VPCs reach the proxy's addresses only; the proxy relays from there.
-      destinations = this.proxy.addresses.map((a) => `${a}/32`);
-      attachmentSubnetIds = this.proxyNetwork.subnetIds;
-    } else {
-      destinations = outermostBlocks(config.services.map((s) => s.cidr));
-      this.privateNat = new PrivateNatEgress(this, constructIds.privateNat, { environment: config.name, network: this.proxyNetwork, attachmentSubnets: c.attachmentSubnets ?? [], destinations });
-      attachmentSubnetIds = this.privateNat.attachmentSubnetIds;
-    }
-    const proxyAttachment = this.hub.attachProxyVpc(this.proxyNetwork, attachmentSubnetIds, destinations);
-    return { kind: "transitGateway", hub: this.hub, proxyAttachment, destinations };
+    const hub = new TransitGatewayHub(this, constructIds.transitGateway, { environment: config.name, existingId: c.transitGatewayId, amazonSideAsn: c.amazonSideAsn });
+    // App VPCs reach the proxy's addresses only, and the proxy relays from there; without a proxy,
+    // they reach the services' blocks through the private NAT gateways.
+    const destinations = this.proxy ? this.proxy.addresses.map((a) => `${a}/32`) : outermostBlocks(config.services.map((s) => s.cidr));
+    const privateNat = this.proxy
+      ? undefined
+      : new PrivateNatEgress(this, constructIds.privateNat, { environment: config.name, network: this.proxyNetwork, attachmentSubnets: c.attachmentSubnets ?? [], destinations });
+    const proxyAttachment = hub.attachProxyVpc(this.proxyNetwork, privateNat?.attachmentSubnetIds ?? this.proxyNetwork.subnetIds, destinations);
+    return { hub, privateNat, connection: { kind: "transitGateway", hub, proxyAttachment, destinations } };
   }
 
   private addServiceSideOutputs(config: EnvironmentConfig): void {
