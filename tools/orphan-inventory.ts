@@ -7,55 +7,37 @@
  * associations of the environment's route tables, the policies of its roles, the listeners of its
  * load balancers.
  */
-import { DescribeAutoScalingGroupsCommand, AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { AutoScalingClient, paginateDescribeAutoScalingGroups } from "@aws-sdk/client-auto-scaling";
 import {
-  DescribeFlowLogsCommand,
-  DescribeInstancesCommand,
-  DescribeInternetGatewaysCommand,
-  DescribeLaunchTemplatesCommand,
-  DescribeNatGatewaysCommand,
-  DescribeRouteTablesCommand,
-  DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeTransitGatewayRouteTablesCommand,
-  DescribeTransitGatewaysCommand,
-  DescribeTransitGatewayVpcAttachmentsCommand,
-  GetTransitGatewayRouteTableAssociationsCommand,
-  GetTransitGatewayRouteTablePropagationsCommand,
-  SearchTransitGatewayRoutesCommand,
   DescribeVolumesCommand,
-  DescribeVpcEndpointsCommand,
-  DescribeVpcPeeringConnectionsCommand,
-  DescribeVpcsCommand,
   EC2Client,
   Filter,
+  GetTransitGatewayRouteTableAssociationsCommand,
+  GetTransitGatewayRouteTablePropagationsCommand,
+  Instance,
+  paginateDescribeFlowLogs,
+  paginateDescribeInstances,
+  paginateDescribeInternetGateways,
+  paginateDescribeLaunchTemplates,
+  paginateDescribeNatGateways,
+  paginateDescribeRouteTables,
+  paginateDescribeSecurityGroupRules,
+  paginateDescribeSecurityGroups,
+  paginateDescribeSubnets,
+  paginateDescribeTransitGatewayRouteTables,
+  paginateDescribeTransitGateways,
+  paginateDescribeTransitGatewayVpcAttachments,
+  paginateDescribeVpcEndpoints,
+  paginateDescribeVpcPeeringConnections,
+  paginateDescribeVpcs,
+  SearchTransitGatewayRoutesCommand,
   Tag,
+  VpcPeeringConnection,
 } from "@aws-sdk/client-ec2";
-import {
-  DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
-  DescribeTagsCommand,
-  DescribeTargetGroupsCommand,
-  ElasticLoadBalancingV2Client,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
-import {
-  IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListInstanceProfilesCommand,
-  ListInstanceProfileTagsCommand,
-  ListRolePoliciesCommand,
-  ListRolesCommand,
-  ListRoleTagsCommand,
-} from "@aws-sdk/client-iam";
-import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
-import {
-  ListResolverEndpointsCommand,
-  ListResolverRuleAssociationsCommand,
-  ListResolverRulesCommand,
-  ListTagsForResourceCommand,
-  Route53ResolverClient,
-} from "@aws-sdk/client-route53resolver";
+import { DescribeTagsCommand, ElasticLoadBalancingV2Client, paginateDescribeListeners, paginateDescribeLoadBalancers, paginateDescribeTargetGroups } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { IAMClient, ListAttachedRolePoliciesCommand, ListInstanceProfileTagsCommand, ListRolePoliciesCommand, ListRoleTagsCommand, paginateListInstanceProfiles, paginateListRoles } from "@aws-sdk/client-iam";
+import { paginateGetResources, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { ListTagsForResourceCommand, paginateListResolverEndpoints, paginateListResolverRuleAssociations, paginateListResolverRules, Route53ResolverClient } from "@aws-sdk/client-route53resolver";
 import { OWNER_TAGS } from "../lib/naming";
 import { FoundResource } from "./orphans";
 
@@ -80,17 +62,15 @@ export interface Inventory {
 
 const PAGE_LIMIT = 1000;
 
-/** Collects every page of a paginated call, bounded by PAGE_LIMIT pages. */
-async function pages<T>(fetch: (token?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
+/** The items of every page of a listing (an SDK paginator), bounded by PAGE_LIMIT pages. */
+async function collect<P, T>(paginator: AsyncIterable<P>, items: (page: P) => readonly T[] | undefined): Promise<T[]> {
   const all: T[] = [];
-  let token: string | undefined;
-  for (let page = 0; page < PAGE_LIMIT; page++) {
-    const { items, next } = await fetch(token);
-    all.push(...items);
-    if (!next) return all;
-    token = next;
+  let count = 0;
+  for await (const page of paginator) {
+    if (++count > PAGE_LIMIT) throw new Error(`more than ${PAGE_LIMIT} pages in one listing; narrow the account down`);
+    all.push(...(items(page) ?? []));
   }
-  throw new Error(`more than ${PAGE_LIMIT} pages in one listing; narrow the account down`);
+  return all;
 }
 
 function tagMap(tags: readonly (Tag | { Key?: string; Value?: string })[] | undefined): Record<string, string> {
@@ -126,59 +106,47 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
   // Ids looked at and left out on purpose (gone, or another resource's), so not "unknown kinds".
   const ignored = new Set<string>();
 
+  /**
+   * The items that carry the owner tags, each with its tags. An item that is `gone` (deleted, on
+   * its way out, or another resource's) is looked at and left out, so it is never called unknown.
+   */
+  const ownedItems = <T>(items: readonly T[], read: (item: T) => { id: string; tags?: readonly Tag[]; gone?: boolean }): [T, Record<string, string>][] => {
+    const kept: [T, Record<string, string>][] = [];
+    for (const item of items) {
+      const { id, tags, gone } = read(item);
+      const map = tagMap(tags);
+      if (gone) ignored.add(id);
+      else if (owned(map, target)) kept.push([item, map]);
+    }
+    return kept;
+  };
+  const ec2Client = { client: ec2 };
+
   // Auto Scaling groups first: the instances they launch carry the owner tags but are the group's.
-  const groups = (
-    await pages(async (token) => {
-      const r = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ NextToken: token, Filters: byTag.map((f) => ({ Name: f.Name, Values: f.Values })) }));
-      return { items: r.AutoScalingGroups ?? [], next: r.NextToken };
-    })
-  ).filter((g) => owned(tagMap(g.Tags), target));
+  const groups = ownedItems(
+    await collect(paginateDescribeAutoScalingGroups({ client: autoscaling }, { Filters: byTag.map((f) => ({ Name: f.Name, Values: f.Values })) }), (p) => p.AutoScalingGroups),
+    (g) => ({ id: g.AutoScalingGroupName!, tags: g.Tags }),
+  ).map(([g]) => g);
   const groupInstances = new Set(groups.flatMap((g) => (g.Instances ?? []).map((i) => i.InstanceId!)));
   for (const g of groups) add({ type: "aws_autoscaling_group", importId: g.AutoScalingGroupName!, aliases: g.AutoScalingGroupARN ? [g.AutoScalingGroupARN] : [], attributes: { name: g.AutoScalingGroupName!, arn: g.AutoScalingGroupARN ?? "" } });
 
-  const instances = await pages(async (token) => {
-    const r = await ec2.send(new DescribeInstancesCommand({ Filters: byTag, NextToken: token }));
-    return { items: (r.Reservations ?? []).flatMap((x) => x.Instances ?? []), next: r.NextToken };
-  });
-  for (const i of instances) {
-    const tags = tagMap(i.Tags);
-    if (groupInstances.has(i.InstanceId!) || tags["aws:autoscaling:groupName"] || ["terminated", "shutting-down"].includes(i.State?.Name ?? "")) {
-      ignored.add(i.InstanceId!);
-      continue;
-    }
-    if (!owned(tags, target)) continue;
+  const instances = await collect(paginateDescribeInstances(ec2Client, { Filters: byTag }), (p) => (p.Reservations ?? []).flatMap((x) => x.Instances ?? []));
+  const instanceGone = (i: Instance) => groupInstances.has(i.InstanceId!) || tagMap(i.Tags)["aws:autoscaling:groupName"] !== undefined || ["terminated", "shutting-down"].includes(i.State?.Name ?? "");
+  for (const [i, tags] of ownedItems(instances, (i) => ({ id: i.InstanceId!, tags: i.Tags, gone: instanceGone(i) }))) {
     add({ type: "aws_instance", importId: i.InstanceId!, attributes: withName({ id: i.InstanceId, private_ip: i.PrivateIpAddress, subnet_id: i.SubnetId }, tags) });
   }
-
-  for (const v of (await ec2.send(new DescribeVpcsCommand({ Filters: byTag }))).Vpcs ?? []) {
-    const tags = tagMap(v.Tags);
-    if (owned(tags, target)) add({ type: "aws_vpc", importId: v.VpcId!, attributes: withName({ id: v.VpcId, cidr_block: v.CidrBlock }, tags) });
+  for (const [v, tags] of ownedItems(await collect(paginateDescribeVpcs(ec2Client, { Filters: byTag }), (p) => p.Vpcs), (v) => ({ id: v.VpcId!, tags: v.Tags }))) {
+    add({ type: "aws_vpc", importId: v.VpcId!, attributes: withName({ id: v.VpcId, cidr_block: v.CidrBlock }, tags) });
   }
-  const subnets = await pages(async (token) => {
-    const r = await ec2.send(new DescribeSubnetsCommand({ Filters: byTag, NextToken: token }));
-    return { items: r.Subnets ?? [], next: r.NextToken };
-  });
-  for (const s of subnets) {
-    const tags = tagMap(s.Tags);
-    if (owned(tags, target)) add({ type: "aws_subnet", importId: s.SubnetId!, attributes: withName({ id: s.SubnetId, vpc_id: s.VpcId, cidr_block: s.CidrBlock }, tags) });
+  for (const [s, tags] of ownedItems(await collect(paginateDescribeSubnets(ec2Client, { Filters: byTag }), (p) => p.Subnets), (s) => ({ id: s.SubnetId!, tags: s.Tags }))) {
+    add({ type: "aws_subnet", importId: s.SubnetId!, attributes: withName({ id: s.SubnetId, vpc_id: s.VpcId, cidr_block: s.CidrBlock }, tags) });
   }
-  const groupsOfSecurity = await pages(async (token) => {
-    const r = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: byTag, NextToken: token }));
-    return { items: r.SecurityGroups ?? [], next: r.NextToken };
-  });
-  for (const g of groupsOfSecurity) {
-    const tags = tagMap(g.Tags);
-    if (!owned(tags, target)) continue;
+  for (const [g, tags] of ownedItems(await collect(paginateDescribeSecurityGroups(ec2Client, { Filters: byTag }), (p) => p.SecurityGroups), (g) => ({ id: g.GroupId!, tags: g.Tags }))) {
     const type = g.GroupName === "default" ? "aws_default_security_group" : "aws_security_group";
     add({ type, importId: g.GroupId!, attributes: withName({ id: g.GroupId, vpc_id: g.VpcId, name: g.GroupName }, tags) });
   }
-  const rules = await pages(async (token) => {
-    const r = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: byTag, NextToken: token }));
-    return { items: r.SecurityGroupRules ?? [], next: r.NextToken };
-  });
-  for (const rule of rules) {
-    const tags = tagMap(rule.Tags);
-    if (!owned(tags, target)) continue;
+  const rules = await collect(paginateDescribeSecurityGroupRules(ec2Client, { Filters: byTag }), (p) => p.SecurityGroupRules);
+  for (const [rule, tags] of ownedItems(rules, (r) => ({ id: r.SecurityGroupRuleId!, tags: r.Tags }))) {
     add({
       type: rule.IsEgress ? "aws_vpc_security_group_egress_rule" : "aws_vpc_security_group_ingress_rule",
       importId: rule.SecurityGroupRuleId!,
@@ -197,13 +165,7 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       ),
     });
   }
-  const tables = await pages(async (token) => {
-    const r = await ec2.send(new DescribeRouteTablesCommand({ Filters: byTag, NextToken: token }));
-    return { items: r.RouteTables ?? [], next: r.NextToken };
-  });
-  for (const t of tables) {
-    const tags = tagMap(t.Tags);
-    if (!owned(tags, target)) continue;
+  for (const [t, tags] of ownedItems(await collect(paginateDescribeRouteTables(ec2Client, { Filters: byTag }), (p) => p.RouteTables), (t) => ({ id: t.RouteTableId!, tags: t.Tags }))) {
     add({ type: "aws_route_table", importId: t.RouteTableId!, attributes: withName({ id: t.RouteTableId, vpc_id: t.VpcId }, tags) });
     for (const route of t.Routes ?? []) {
       // Routes the table came with, and those a gateway endpoint adds, are not Terraform's aws_route.
@@ -230,82 +192,49 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       });
     }
   }
-  const peerings = await pages(async (token) => {
-    const r = await ec2.send(new DescribeVpcPeeringConnectionsCommand({ Filters: byTag, NextToken: token }));
-    return { items: r.VpcPeeringConnections ?? [], next: r.NextToken };
-  });
-  for (const p of peerings) {
-    const tags = tagMap(p.Tags);
-    if (["deleted", "rejected", "failed", "expired"].includes(p.Status?.Code ?? "")) ignored.add(p.VpcPeeringConnectionId!);
-    else if (!owned(tags, target)) continue;
-    else
-      add({
+  const peerings = await collect(paginateDescribeVpcPeeringConnections(ec2Client, { Filters: byTag }), (p) => p.VpcPeeringConnections);
+  const peeringGone = (p: VpcPeeringConnection) => ["deleted", "rejected", "failed", "expired"].includes(p.Status?.Code ?? "");
+  for (const [p, tags] of ownedItems(peerings, (p) => ({ id: p.VpcPeeringConnectionId!, tags: p.Tags, gone: peeringGone(p) }))) {
+    add({
       type: "aws_vpc_peering_connection",
       importId: p.VpcPeeringConnectionId!,
       attributes: withName({ id: p.VpcPeeringConnectionId, vpc_id: p.RequesterVpcInfo?.VpcId, peer_vpc_id: p.AccepterVpcInfo?.VpcId }, tags),
     });
   }
-  const endpoints = await pages(async (token) => {
-    const r = await ec2.send(new DescribeVpcEndpointsCommand({ Filters: byTag, NextToken: token }));
-    return { items: r.VpcEndpoints ?? [], next: r.NextToken };
-  });
-  for (const e of endpoints) {
-    const tags = tagMap(e.Tags);
-    if (["deleted", "deleting"].includes(String(e.State ?? "").toLowerCase())) ignored.add(e.VpcEndpointId!);
-    else if (owned(tags, target)) add({ type: "aws_vpc_endpoint", importId: e.VpcEndpointId!, attributes: withName({ id: e.VpcEndpointId, vpc_id: e.VpcId, service_name: e.ServiceName }, tags) });
+  const endpoints = await collect(paginateDescribeVpcEndpoints(ec2Client, { Filters: byTag }), (p) => p.VpcEndpoints);
+  for (const [e, tags] of ownedItems(endpoints, (e) => ({ id: e.VpcEndpointId!, tags: e.Tags, gone: ["deleted", "deleting"].includes(String(e.State ?? "").toLowerCase()) }))) {
+    add({ type: "aws_vpc_endpoint", importId: e.VpcEndpointId!, attributes: withName({ id: e.VpcEndpointId, vpc_id: e.VpcId, service_name: e.ServiceName }, tags) });
   }
-  const flowLogs = await pages(async (token) => {
-    const r = await ec2.send(new DescribeFlowLogsCommand({ Filter: byTag, NextToken: token }));
-    return { items: r.FlowLogs ?? [], next: r.NextToken };
-  });
-  for (const f of flowLogs) {
-    const tags = tagMap(f.Tags);
-    if (owned(tags, target)) add({ type: "aws_flow_log", importId: f.FlowLogId!, attributes: withName({ id: f.FlowLogId, vpc_id: f.ResourceId }, tags) });
+  for (const [f, tags] of ownedItems(await collect(paginateDescribeFlowLogs(ec2Client, { Filter: byTag }), (p) => p.FlowLogs), (f) => ({ id: f.FlowLogId!, tags: f.Tags }))) {
+    add({ type: "aws_flow_log", importId: f.FlowLogId!, attributes: withName({ id: f.FlowLogId, vpc_id: f.ResourceId }, tags) });
   }
-  const natGateways = await pages(async (token) => {
-    const r = await ec2.send(new DescribeNatGatewaysCommand({ Filter: byTag, NextToken: token }));
-    return { items: r.NatGateways ?? [], next: r.NextToken };
-  });
-  for (const n of natGateways) {
-    const tags = tagMap(n.Tags);
-    if (["deleted", "deleting", "failed"].includes(n.State ?? "")) ignored.add(n.NatGatewayId!);
-    else if (owned(tags, target)) add({ type: "aws_nat_gateway", importId: n.NatGatewayId!, attributes: withName({ id: n.NatGatewayId, subnet_id: n.SubnetId }, tags) });
+  const natGateways = await collect(paginateDescribeNatGateways(ec2Client, { Filter: byTag }), (p) => p.NatGateways);
+  for (const [n, tags] of ownedItems(natGateways, (n) => ({ id: n.NatGatewayId!, tags: n.Tags, gone: ["deleted", "deleting", "failed"].includes(n.State ?? "") }))) {
+    add({ type: "aws_nat_gateway", importId: n.NatGatewayId!, attributes: withName({ id: n.NatGatewayId, subnet_id: n.SubnetId }, tags) });
   }
-  for (const g of (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: byTag }))).InternetGateways ?? []) {
-    const tags = tagMap(g.Tags);
-    if (owned(tags, target)) add({ type: "aws_internet_gateway", importId: g.InternetGatewayId!, attributes: withName({ id: g.InternetGatewayId, vpc_id: g.Attachments?.[0]?.VpcId }, tags) });
+  const internetGateways = await collect(paginateDescribeInternetGateways(ec2Client, { Filters: byTag }), (p) => p.InternetGateways);
+  for (const [g, tags] of ownedItems(internetGateways, (g) => ({ id: g.InternetGatewayId!, tags: g.Tags }))) {
+    add({ type: "aws_internet_gateway", importId: g.InternetGatewayId!, attributes: withName({ id: g.InternetGatewayId, vpc_id: g.Attachments?.[0]?.VpcId }, tags) });
   }
-  const templates = await pages(async (token) => {
-    const r = await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: byTag, NextToken: token }));
-    return { items: r.LaunchTemplates ?? [], next: r.NextToken };
-  });
-  for (const t of templates) {
-    const tags = tagMap(t.Tags);
-    if (owned(tags, target)) add({ type: "aws_launch_template", importId: t.LaunchTemplateId!, attributes: withName({ id: t.LaunchTemplateId, name: t.LaunchTemplateName }, tags) });
+  const templates = await collect(paginateDescribeLaunchTemplates(ec2Client, { Filters: byTag }), (p) => p.LaunchTemplates);
+  for (const [t, tags] of ownedItems(templates, (t) => ({ id: t.LaunchTemplateId!, tags: t.Tags }))) {
+    add({ type: "aws_launch_template", importId: t.LaunchTemplateId!, attributes: withName({ id: t.LaunchTemplateId, name: t.LaunchTemplateName }, tags) });
   }
 
   // Transit Gateways, their attachments and route tables by tags; a table's associations,
   // propagations and static routes through the table.
-  for (const g of (await ec2.send(new DescribeTransitGatewaysCommand({ Filters: byTag }))).TransitGateways ?? []) {
-    const tags = tagMap(g.Tags);
-    if (["deleted", "deleting"].includes(g.State ?? "")) ignored.add(g.TransitGatewayId!);
-    else if (owned(tags, target)) add({ type: "aws_ec2_transit_gateway", importId: g.TransitGatewayId!, attributes: withName({ id: g.TransitGatewayId }, tags) });
+  const leaving = (state: string | undefined) => ["deleted", "deleting"].includes(state ?? "");
+  const gateways = await collect(paginateDescribeTransitGateways(ec2Client, { Filters: byTag }), (p) => p.TransitGateways);
+  for (const [g, tags] of ownedItems(gateways, (g) => ({ id: g.TransitGatewayId!, tags: g.Tags, gone: leaving(g.State) }))) {
+    add({ type: "aws_ec2_transit_gateway", importId: g.TransitGatewayId!, attributes: withName({ id: g.TransitGatewayId }, tags) });
   }
-  for (const a of (await ec2.send(new DescribeTransitGatewayVpcAttachmentsCommand({ Filters: byTag }))).TransitGatewayVpcAttachments ?? []) {
-    const tags = tagMap(a.Tags);
-    if (["deleted", "deleting"].includes(a.State ?? "")) ignored.add(a.TransitGatewayAttachmentId!);
-    else if (owned(tags, target)) {
-      add({ type: "aws_ec2_transit_gateway_vpc_attachment", importId: a.TransitGatewayAttachmentId!, attributes: withName({ id: a.TransitGatewayAttachmentId, vpc_id: a.VpcId, transit_gateway_id: a.TransitGatewayId }, tags) });
-    }
+  const attachments = await collect(paginateDescribeTransitGatewayVpcAttachments(ec2Client, { Filters: byTag }), (p) => p.TransitGatewayVpcAttachments);
+  for (const [a, tags] of ownedItems(attachments, (a) => ({ id: a.TransitGatewayAttachmentId!, tags: a.Tags, gone: leaving(a.State) }))) {
+    add({ type: "aws_ec2_transit_gateway_vpc_attachment", importId: a.TransitGatewayAttachmentId!, attributes: withName({ id: a.TransitGatewayAttachmentId, vpc_id: a.VpcId, transit_gateway_id: a.TransitGatewayId }, tags) });
   }
-  for (const t of (await ec2.send(new DescribeTransitGatewayRouteTablesCommand({ Filters: byTag }))).TransitGatewayRouteTables ?? []) {
-    const tags = tagMap(t.Tags);
+  const gatewayTables = await collect(paginateDescribeTransitGatewayRouteTables(ec2Client, { Filters: byTag }), (p) => p.TransitGatewayRouteTables);
+  for (const [t, tags] of ownedItems(gatewayTables, (t) => ({ id: t.TransitGatewayRouteTableId!, tags: t.Tags, gone: leaving(t.State) }))) {
     const table = t.TransitGatewayRouteTableId!;
-    if (["deleted", "deleting"].includes(t.State ?? "")) {
-      ignored.add(table);
-      continue;
-    }
-    if (!owned(tags, target)) continue;
     add({ type: "aws_ec2_transit_gateway_route_table", importId: table, attributes: withName({ id: table, transit_gateway_id: t.TransitGatewayId }, tags) });
     for (const a of (await ec2.send(new GetTransitGatewayRouteTableAssociationsCommand({ TransitGatewayRouteTableId: table }))).Associations ?? []) {
       const id = `${table}_${a.TransitGatewayAttachmentId}`;
@@ -325,10 +254,7 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
   // Route 53 Resolver endpoints and rules by their tags (one call each); a rule's VPC associations,
   // which take no tags, through the rule. The built-in rule for internet names is AWS's.
   const resolverTags = async (arn: string) => tagMap((await resolver.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags);
-  const resolverEndpoints = await pages(async (token) => {
-    const r = await resolver.send(new ListResolverEndpointsCommand({ NextToken: token }));
-    return { items: r.ResolverEndpoints ?? [], next: r.NextToken };
-  });
+  const resolverEndpoints = await collect(paginateListResolverEndpoints({ client: resolver }, {}), (p) => p.ResolverEndpoints);
   for (const e of resolverEndpoints) {
     if (e.Status === "DELETING") {
       ignored.add(e.Id!);
@@ -337,10 +263,7 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     const tags = await resolverTags(e.Arn!);
     if (owned(tags, target)) add({ type: "aws_route53_resolver_endpoint", importId: e.Id!, aliases: [e.Arn!], attributes: withName({ id: e.Id, arn: e.Arn, name: e.Name, direction: e.Direction }, tags) });
   }
-  const resolverRules = await pages(async (token) => {
-    const r = await resolver.send(new ListResolverRulesCommand({ NextToken: token }));
-    return { items: r.ResolverRules ?? [], next: r.NextToken };
-  });
+  const resolverRules = await collect(paginateListResolverRules({ client: resolver }, {}), (p) => p.ResolverRules);
   const ownedRules = new Set<string>();
   for (const rule of resolverRules) {
     if (rule.OwnerId === "Route 53 Resolver") continue;
@@ -359,10 +282,7 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     });
   }
   if (ownedRules.size > 0) {
-    const associations = await pages(async (token) => {
-      const r = await resolver.send(new ListResolverRuleAssociationsCommand({ NextToken: token }));
-      return { items: r.ResolverRuleAssociations ?? [], next: r.NextToken };
-    });
+    const associations = await collect(paginateListResolverRuleAssociations({ client: resolver }, {}), (p) => p.ResolverRuleAssociations);
     for (const a of associations) {
       if (ownedRules.has(a.ResolverRuleId!) && a.Status !== "DELETING") {
         add({ type: "aws_route53_resolver_rule_association", importId: a.Id!, attributes: { id: a.Id!, resolver_rule_id: a.ResolverRuleId!, vpc_id: a.VPCId! } });
@@ -379,35 +299,23 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     }
     return result;
   };
-  const loadBalancers = await pages(async (token) => {
-    const r = await elb.send(new DescribeLoadBalancersCommand({ Marker: token }));
-    return { items: r.LoadBalancers ?? [], next: r.NextMarker };
-  });
+  const loadBalancers = await collect(paginateDescribeLoadBalancers({ client: elb }, {}), (p) => p.LoadBalancers);
   const lbTags = await tagsOf(loadBalancers.map((l) => l.LoadBalancerArn!));
   for (const l of loadBalancers.filter((x) => owned(lbTags.get(x.LoadBalancerArn!) ?? {}, target))) {
     add({ type: "aws_lb", importId: l.LoadBalancerArn!, attributes: withName({ id: l.LoadBalancerArn, arn: l.LoadBalancerArn, name: l.LoadBalancerName }, lbTags.get(l.LoadBalancerArn!)!) });
-    const listeners = await pages(async (token) => {
-      const r = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: l.LoadBalancerArn, Marker: token }));
-      return { items: r.Listeners ?? [], next: r.NextMarker };
-    });
+    const listeners = await collect(paginateDescribeListeners({ client: elb }, { LoadBalancerArn: l.LoadBalancerArn }), (p) => p.Listeners);
     for (const listener of listeners) {
       add({ type: "aws_lb_listener", importId: listener.ListenerArn!, attributes: { id: listener.ListenerArn!, arn: listener.ListenerArn!, load_balancer_arn: l.LoadBalancerArn!, port: String(listener.Port) } });
     }
   }
-  const targetGroups = await pages(async (token) => {
-    const r = await elb.send(new DescribeTargetGroupsCommand({ Marker: token }));
-    return { items: r.TargetGroups ?? [], next: r.NextMarker };
-  });
+  const targetGroups = await collect(paginateDescribeTargetGroups({ client: elb }, {}), (p) => p.TargetGroups);
   const tgTags = await tagsOf(targetGroups.map((t) => t.TargetGroupArn!));
   for (const t of targetGroups.filter((x) => owned(tgTags.get(x.TargetGroupArn!) ?? {}, target))) {
     add({ type: "aws_lb_target_group", importId: t.TargetGroupArn!, attributes: withName({ id: t.TargetGroupArn, arn: t.TargetGroupArn, name: t.TargetGroupName }, tgTags.get(t.TargetGroupArn!)!) });
   }
 
   // IAM: the Tagging API does not return roles; list them and read each one's tags.
-  const roles = await pages(async (token) => {
-    const r = await iam.send(new ListRolesCommand({ Marker: token }));
-    return { items: r.Roles ?? [], next: r.IsTruncated ? r.Marker : undefined };
-  });
+  const roles = await collect(paginateListRoles({ client: iam }, {}), (p) => p.Roles);
   for (const role of roles) {
     const tags = tagMap((await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName }))).Tags);
     if (!owned(tags, target)) continue;
@@ -419,10 +327,7 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       add({ type: "aws_iam_role_policy", importId: `${role.RoleName}:${name}`, attributes: { role: role.RoleName!, name } });
     }
   }
-  const profiles = await pages(async (token) => {
-    const r = await iam.send(new ListInstanceProfilesCommand({ Marker: token }));
-    return { items: r.InstanceProfiles ?? [], next: r.IsTruncated ? r.Marker : undefined };
-  });
+  const profiles = await collect(paginateListInstanceProfiles({ client: iam }, {}), (p) => p.InstanceProfiles);
   const ownedRoles = new Set(found.filter((f) => f.type === "aws_iam_role").map((f) => f.importId));
   for (const p of profiles) {
     // A profile is the environment's by its own tags, or (where the tags cannot be read, as in
@@ -441,18 +346,11 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
 
   // Everything else the Tagging API knows by the owner tags: log groups and alarms, and any kind
   // the calls above missed, which is listed as unknown rather than dropped.
-  const tagged = await pages(async (token) => {
-    const r = await tagging.send(
-      new GetResourcesCommand({
-        PaginationToken: token || undefined,
-        TagFilters: [
-          { Key: OWNER_TAGS.project, Values: [target.project] },
-          { Key: OWNER_TAGS.environment, Values: [target.environment] },
-        ],
-      }),
-    );
-    return { items: r.ResourceTagMappingList ?? [], next: r.PaginationToken || undefined };
-  });
+  const ownerTagFilters = [
+    { Key: OWNER_TAGS.project, Values: [target.project] },
+    { Key: OWNER_TAGS.environment, Values: [target.environment] },
+  ];
+  const tagged = await collect(paginateGetResources({ client: tagging }, { TagFilters: ownerTagFilters }), (p) => p.ResourceTagMappingList);
   const seen = new Set(found.flatMap((f) => [f.importId, ...(f.aliases ?? []), f.attributes.id, f.attributes.arn].filter(Boolean)));
   // Volumes carry the default tags too, but an attached one is its instance's root or data volume.
   const volumeIds = tagged.map((m) => /:volume\/(vol-[0-9a-f]+)$/.exec(m.ResourceARN ?? "")?.[1]).filter((v): v is string => v !== undefined);
