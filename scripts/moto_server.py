@@ -17,7 +17,8 @@ Here a version's data keeps no "launch-template" tag specification (AWS refuses 
 Instance refresh: moto 5.2.1 implements none of StartInstanceRefresh, DescribeInstanceRefreshes
 and CancelInstanceRefresh (each answers HTTP 500, which the provider retries for minutes, so an
 apply that changes a group's launch template hangs). Here a refresh replaces every instance of the
-group at once, from the group's current launch template, and is reported as Successful; cancelling
+group at once (moto launches them from the template's default version, which the stack keeps at
+the latest) and is reported as Successful; cancelling
 with no refresh under way answers ActiveInstanceRefreshNotFound, as AWS does. How a rolling change
 behaves under load is proven by the fleet lab (npm run e2e), not by the emulator.
 
@@ -227,7 +228,7 @@ def _start_instance_refresh(self):
     replaced = [state.instance.id for state in list(group.instance_states)]
     for instance_id in replaced:
         # Terminating without lowering the desired capacity launches a replacement from the
-        # group's current launch template, which is what a rolling refresh ends with.
+        # group's launch template, which is what a rolling refresh ends with.
         backend.terminate_instance(instance_id, should_decrement=False)
     refresh = {
         "InstanceRefreshId": str(uuid.uuid4()),
