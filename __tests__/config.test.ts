@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, domainCovers, environmentFiles, environmentWarnings, firstServicePort, flowEndName, flowEnds, loadBalancerAddresses, loadEnvironmentFile, loadEnvironments, peeredServiceSide, proxyPrivateIp, runsProxy, servicePorts, stateKey } from "../lib/config";
+import { ConfigError, domainCovers, environmentFiles, environmentWarnings, firstServicePort, fleetSize, flowEndName, flowEnds, loadBalancerAddresses, loadEnvironmentFile, loadEnvironments, peeredServiceSide, proxyPrivateIp, runsProxy, servicePorts, stateKey } from "../lib/config";
 import { configFrom, CONFIG_DIR, fleetRaw, verificationRaw } from "./helpers/stack";
 
 /** Splits the proxy VPC of a raw environment into two subnets in two zones, as a fleet needs. */
@@ -382,6 +382,19 @@ describe("values derived from an environment", () => {
     expect(loadBalancerAddresses(configFrom(raw))).toEqual(["10.0.0.10", "10.0.0.138"]);
     raw.proxy.fleet = { loadBalancerAddresses: ["10.0.0.20", "10.0.0.140"] };
     expect(loadBalancerAddresses(configFrom(raw))).toEqual(["10.0.0.20", "10.0.0.140"]);
+  });
+
+  it("give a fleet's size: the configured one, or one proxy per subnet and at least two", () => {
+    const raw = verificationRaw();
+    twoProxySubnets(raw);
+    raw.proxy.fleet = {};
+    const env = configFrom(raw);
+    expect(fleetSize(env)).toBe(2);
+    const subnets = env.proxyVpc.subnets;
+    expect(fleetSize({ ...env, proxyVpc: { ...env.proxyVpc, subnets: [...subnets, { ...subnets[0], cidr: "10.0.0.192/26" }] } })).toBe(3);
+    expect(fleetSize({ ...env, proxyVpc: { ...env.proxyVpc, subnets: [subnets[0]] } })).toBe(2);
+    raw.proxy.fleet = { size: 4 };
+    expect(fleetSize(configFrom(raw))).toBe(4);
   });
 
   it("refuse a simulated service side where the environment has a gateway, naming what needs it", () => {

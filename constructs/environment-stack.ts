@@ -2,7 +2,7 @@ import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { outermostBlocks } from "../lib/cidr";
-import { EnvironmentConfig, firstServicePort, loadBalancerAddresses, portNumbers, proxyPrivateIp, runsProxy, serviceServerIp, servicePorts, stateKey } from "../lib/config";
+import { EnvironmentConfig, firstServicePort, fleetSize, loadBalancerAddresses, portNumbers, proxyPrivateIp, runsProxy, serviceServerIp, servicePorts, stateKey } from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, ownerTags, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
@@ -199,7 +199,7 @@ export class EnvironmentStack extends ProjectStack {
     return new ProxyFleet(this, constructIds.proxy, {
       ...props,
       ...fleet,
-      size: fleet.size ?? Math.max(2, config.proxyVpc.subnets.length),
+      size: fleetSize(config),
       loadBalancerAddresses: loadBalancerAddresses(config),
       groupTags: ownerTags(config.project, config.name, config.tags),
     });

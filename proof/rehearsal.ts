@@ -4,7 +4,7 @@
  * must be gone after a destroy.
  */
 import { addressInCidr } from "../lib/cidr";
-import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp, resolverEndpointSubnets, runsProxy } from "../lib/config";
+import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, fleetSize, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp, resolverEndpointSubnets, runsProxy } from "../lib/config";
 import { accessLogGroupName, fleetNames, outputNames, recoveryAlarmName, resolverNames, serverPaths, transitGatewayNames } from "../lib/naming";
 import { stateKeys, TerraformState } from "../tools/orphans";
 
@@ -346,11 +346,6 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
   const addresses = outputs[outputNames.natGatewayAddresses] as unknown as string[] | undefined;
   if (!Array.isArray(addresses) || addresses.length !== env.proxyVpc.subnets.length) problems.push(`output ${outputNames.natGatewayAddresses} is ${JSON.stringify(addresses)}, expected one address per proxy subnet`);
   return problems;
-}
-
-/** How many proxies a fleet runs. */
-export function fleetSize(env: EnvironmentConfig): number {
-  return env.proxy.fleet?.size ?? Math.max(2, env.proxyVpc.subnets.length);
 }
 
 /**

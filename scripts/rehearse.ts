@@ -18,7 +18,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { EnvironmentConfig, parseEnvironment, stateKey } from "../lib/config";
+import { EnvironmentConfig, fleetSize, parseEnvironment, stateKey } from "../lib/config";
 import { MotoServer, onPath, startMoto } from "../proof/moto";
 import {
   classifyDrift,
@@ -27,7 +27,6 @@ import {
   EmulatorInventory,
   emulatorEnvironment,
   emulatorNotes,
-  fleetSize,
   leftovers,
   otherInstanceType,
   rollingChangeProblems,
@@ -219,6 +218,8 @@ async function main(): Promise<number> {
     const lockKey = `${stateKey(env)}.tflock`;
     const node = (script: string, ...args: string[]) => [process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", script), ...args]] as const;
     const deployEnv = { ...childEnv, CDKTF_OUTDIR: outDir, PROXY_STATE_DIR: stateDir };
+    /** The stack as the last synthesis wrote it. */
+    const readStack = () => JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
     const readState = async (): Promise<TerraformState> => {
       const { body } = await api("get-object", env.state.bucket, stateKey(env));
       return body ? JSON.parse(body) : {};
@@ -313,7 +314,7 @@ async function main(): Promise<number> {
         fs.writeFileSync(envFile, JSON.stringify({ ...raw, proxy: { ...raw.proxy, instanceType } }, null, 2));
         const r = await run(cdktf, ["deploy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir], { env: childEnv, log });
         if (r.code !== 0) throw new PhaseFailure(`cdktf deploy of the change failed:\n${tail(r.stdout + r.stderr)}`);
-        const stack = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+        const stack = readStack();
         const asked = (Object.values(stack.resource.aws_autoscaling_group)[0] as { instance_refresh: { preferences: Record<string, number> } }).instance_refresh.preferences;
         const change = { instanceType, minHealthyPercentage: asked.min_healthy_percentage, maxHealthyPercentage: asked.max_healthy_percentage };
         const problems = rollingChangeProblems(env, before, (await api("inventory")) as EmulatorInventory, change);
@@ -372,7 +373,7 @@ async function main(): Promise<number> {
 
     let stale: string | undefined;
     await phase("kill", async () => {
-      const stack = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+      const stack = readStack();
       const killAfter = Math.floor(KILL_AT_SHARE * Object.values(stack.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0));
       const [command, args] = node("deploy.ts", env.name, "-auto-approve", "-no-color");
       const r = await runInterrupted(command, [...args], { env: deployEnv, log, after: killAfter, signal: "SIGKILL" });

@@ -61,6 +61,11 @@ export function runsProxy(env: EnvironmentConfig): boolean {
   return env.connectivity.egress !== "privateNat";
 }
 
+/** How many proxies a fleet runs: the configured size, or one per proxy subnet and at least two. */
+export function fleetSize(env: EnvironmentConfig): number {
+  return env.proxy.fleet?.size ?? Math.max(2, env.proxyVpc.subnets.length);
+}
+
 /** The load balancer's fixed address in each proxy subnet of a fleet: the configured ones, or each subnet's default host. */
 export function loadBalancerAddresses(env: EnvironmentConfig): string[] {
   return env.proxy.fleet?.loadBalancerAddresses ?? env.proxyVpc.subnets.map((s) => addressAt(s.cidr, DEFAULT_PROXY_HOST_OFFSET));

@@ -127,14 +127,12 @@ export class Model {
     each("aws_route_table", (n, r) => {
       this.routes.set(addressOf("aws_route_table", n), []);
       for (const inline of blocks(r.route)) {
-        const target = referencedAddress(inline.vpc_peering_connection_id) ?? referencedAddress(inline.gateway_id) ?? referencedAddress(inline.nat_gateway_id) ?? referencedAddress(inline.transit_gateway_id) ?? "other";
-        if (inline.cidr_block) addRoute(addressOf("aws_route_table", n), inline.cidr_block, target, `aws_route_table.${n} (inline route)`);
+        if (inline.cidr_block) addRoute(addressOf("aws_route_table", n), inline.cidr_block, routeTarget(inline), `aws_route_table.${n} (inline route)`);
       }
     });
     each("aws_route", (n, r) => {
       const table = referencedAddress(r.route_table_id);
-      const target = referencedAddress(r.vpc_peering_connection_id) ?? referencedAddress(r.gateway_id) ?? referencedAddress(r.nat_gateway_id) ?? referencedAddress(r.transit_gateway_id) ?? "other";
-      if (table && r.destination_cidr_block) addRoute(table, r.destination_cidr_block, target, `aws_route.${n}`);
+      if (table && r.destination_cidr_block) addRoute(table, r.destination_cidr_block, routeTarget(r), `aws_route.${n}`);
     });
     each("aws_vpc_peering_connection", (n, r) => this.peerings.set(addressOf("aws_vpc_peering_connection", n), [keyOf(r.vpc_id), keyOf(r.peer_vpc_id)]));
 
@@ -302,7 +300,7 @@ export class Model {
       const address = addressOf("aws_ec2_transit_gateway_vpc_attachment", n);
       this.tgwAttachments.set(address, {
         address,
-        gateway: referencedAddress(r.transit_gateway_id) ?? String(r.transit_gateway_id),
+        gateway: keyOf(r.transit_gateway_id),
         vpc: keyOf(r.vpc_id),
         subnets: blocks(r.subnet_ids).map(referencedAddress).filter((x: string | undefined): x is string => x !== undefined),
       });
@@ -329,6 +327,11 @@ export class Model {
       });
     });
   }
+}
+
+/** Where a route (an aws_route or an inline route) sends its block: a peering, gateway, NAT gateway or Transit Gateway, or "other". */
+function routeTarget(r: any): string {
+  return referencedAddress(r.vpc_peering_connection_id) ?? referencedAddress(r.gateway_id) ?? referencedAddress(r.nat_gateway_id) ?? referencedAddress(r.transit_gateway_id) ?? "other";
 }
 
 /** The address a setting refers to, or the setting itself as text (an id given literally). */
