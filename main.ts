@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
 import { addProjectStacks } from "./constructs/project-stacks";
-import { environmentFiles, environmentWarnings, loadEnvironments, stateBuckets } from "./lib/config";
+import { environmentWarnings, loadEnvironments, stateBuckets, selectEnvironmentFiles, selectionSettings } from "./lib/config";
 import { checkedEmulatorEndpoint } from "./lib/emulator";
 import { bootstrapStackName, bootstrapStateFile, LOCAL_STATE_FOLDER } from "./lib/naming";
 import { enforcePolicy } from "./lib/policy/pack";
@@ -21,7 +21,7 @@ import { clearSynthesizedStacks, rescueLegacyState } from "./lib/synth-output";
 const outdir = path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out");
 
 function synthesize(): void {
-  const files = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(__dirname, "config"));
+  const files = selectEnvironmentFiles(__dirname, selectionSettings(process.env)).files;
   const environments = loadEnvironments(files);
   const emulator = process.env.PROXY_EMULATOR_ENDPOINT ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT") : undefined;
   const localStateDir = path.resolve(process.env.PROXY_STATE_DIR || path.join(__dirname, LOCAL_STATE_FOLDER));

@@ -75,7 +75,7 @@ describe("the picture of a stack", () => {
   });
 
   it("draws a Transit Gateway as a hub with an attachment per VPC, the NAT gateway in its subnet, and what the service sees", () => {
-    const tgw = picture(stackOf(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "transit-gateway.json"), "utf8"))));
+    const tgw = picture(stackOf(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "demos", "transit-gateway.json"), "utf8"))));
     expect(tgw.gateways.map((g) => g.label)).toEqual(["Transit Gateway\ntransit-gateway-hub\n2 route tables, defaults off"]);
     expect(tgw.links.filter((l) => l.to === tgw.gateways[0].id).map((l) => l.label).sort()).toEqual(["attachment", "attachment", "attachment (appliance mode)"]);
     const nat = tgw.servers.find((s) => s.label.includes("private NAT gateway"));

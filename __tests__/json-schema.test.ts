@@ -4,7 +4,7 @@ import { environmentJsonSchema } from "../tools/json-schema";
 import { SETTINGS_END, SETTINGS_START, settingsTable, withSettingsTable } from "../tools/settings-table";
 import { CONFIG_DIR, EXAMPLES_DIR } from "./helpers/stack";
 
-describe("config/schema.json", () => {
+describe("environments/schema.json", () => {
   const committed = fs.readFileSync(path.join(CONFIG_DIR, "schema.json"), "utf8");
 
   it("is what the zod schema generates (run `npm run docs` after changing lib/config/schema.ts)", () => {
@@ -24,7 +24,7 @@ describe("config/schema.json", () => {
       expect(JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, file), "utf8")).$schema).toBe("./schema.json");
     }
     for (const file of fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith(".json"))) {
-      expect(JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), "utf8")).$schema).toBe("../config/schema.json");
+      expect(JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), "utf8")).$schema).toBe("../environments/schema.json");
     }
   });
 });

@@ -36,9 +36,9 @@ describe("main.ts", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("synthesizes one stack per environment file of config/, and one bootstrap stack per state bucket", () => {
-    const files = fs.readdirSync(path.join(ROOT, "config")).filter((f) => f.endsWith(".json") && f !== "schema.json");
-    const names = files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, "config", f), "utf8")).name);
-    const buckets = new Set(files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, "config", f), "utf8")).state.bucket));
+    const files = fs.readdirSync(path.join(ROOT, "demos")).filter((f) => f.endsWith(".json") && f !== "schema.json");
+    const names = files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, "demos", f), "utf8")).name);
+    const buckets = new Set(files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, "demos", f), "utf8")).state.bucket));
     const { status, stacks } = runMain({ PROXY_CONFIG: "" });
     expect(status).toBe(0);
     expect(stacks.sort()).toEqual([...names, ...[...buckets].map((b) => `state-${b.replace(/\./g, "-")}`)].sort());

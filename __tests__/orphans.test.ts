@@ -214,7 +214,7 @@ describe("npm run orphans: bad input, before any AWS call", () => {
   });
 
   it("refuses an environment file without a region, naming the setting", () => {
-    const raw = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "verification.json"), "utf8"));
+    const raw = JSON.parse(fs.readFileSync(path.join(ROOT, "demos", "verification.json"), "utf8"));
     delete raw.region;
     const file = writeTemp(JSON.stringify(raw));
     const r = run(["verification"], { PROXY_CONFIG: file });

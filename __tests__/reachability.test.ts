@@ -149,7 +149,7 @@ describe("analyzeReachability notices what AWS would", () => {
 });
 
 describe("analyzeReachability on the Transit Gateway environment (private NAT egress)", () => {
-  const raw = () => JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "transit-gateway.json"), "utf8"));
+  const raw = () => JSON.parse(fs.readFileSync(path.join(__dirname, "..", "demos", "transit-gateway.json"), "utf8"));
   const tgwStack = () => JSON.parse(synthEnvironment(configFrom(raw())).json);
   const APP1 = "transit-gateway-app-server";
   const APP2 = "transit-gateway-app2-server";
@@ -204,7 +204,7 @@ describe("analyzeReachability with a Transit Gateway and the Squid proxy", () =>
   const json = JSON.parse(synthEnvironment(configFrom(raw)).json);
 
   function verificationRawForTgw(): any {
-    const r = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "verification.json"), "utf8"));
+    const r = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "demos", "verification.json"), "utf8"));
     r.connectivity = { type: "transitGateway", egress: "squid" };
     return r;
   }
@@ -251,7 +251,7 @@ describe("npm run reachability", () => {
 
   /** An environment file elsewhere, under another file name, edited by `edit`. */
   function envFile(edit: (raw: any) => void): string {
-    const raw = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "verification.json"), "utf8"));
+    const raw = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "demos", "verification.json"), "utf8"));
     edit(raw);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-env-")), "renamed-copy.json");
     fs.writeFileSync(file, JSON.stringify(raw));

@@ -218,7 +218,7 @@ describe("emulatorEnvironment", () => {
 });
 
 describe("deploymentProblems of a fleet", () => {
-  const env = configFrom(JSON.parse(require("fs").readFileSync(require("path").join(__dirname, "..", "config", "verification-fleet.json"), "utf8")));
+  const env = configFrom(JSON.parse(require("fs").readFileSync(require("path").join(__dirname, "..", "demos", "verification-fleet.json"), "utf8")));
   const dns = "verification-fleet-proxy-1.ap-northeast-1.elb.amazonaws.com";
   const squid = "dnf install -y squid\nacl localnet src 192.168.0.0/24\n";
   function fleetInventory(): EmulatorInventory {
@@ -351,7 +351,7 @@ describe("classifyDrift of a fleet in moto", () => {
 });
 
 describe("deploymentProblems of the Transit Gateway environment", () => {
-  const env = configFrom(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "config", "transit-gateway.json"), "utf8")));
+  const env = configFrom(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "demos", "transit-gateway.json"), "utf8")));
   const tgwOutputs = {
     service_url: "http://172.16.0.10:80/",
     service_peering_id: "pcx-svc",
@@ -360,7 +360,7 @@ describe("deploymentProblems of the Transit Gateway environment", () => {
     transit_gateway_id: "tgw-1",
     nat_gateway_addresses: ["10.0.0.30"] as unknown as string,
   };
-  /** The inventory of a correct deployment of config/transit-gateway.json. */
+  /** The inventory of a correct deployment of demos/transit-gateway.json. */
   function tgwInventory(): EmulatorInventory {
     const server = (id: string, privateIp: string) => ({ id, name: id, state: "running", privateIp, httpTokens: "required", userData: "<powershell># no proxy</powershell>", securityGroups: ["sg-1"] });
     return {

@@ -65,7 +65,7 @@ export interface FleetLab {
 /** Starts the fleet lab for an environment with a fleet. */
 export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
   const fleet = env.proxy.fleet;
-  if (!fleet) throw new Error("the fleet lab needs an environment with proxy.fleet, such as config/verification-fleet.json");
+  if (!fleet) throw new Error("the fleet lab needs an environment with proxy.fleet, such as demos/verification-fleet.json");
   const side = peeredServiceSide(env, "the fleet lab");
   const appVpc = env.appVpcs.find((a) => a.subnets);
   if (!appVpc?.subnets) throw new Error("the fleet lab needs an app VPC that the project creates (with subnets)");

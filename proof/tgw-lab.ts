@@ -48,7 +48,7 @@ export interface TransitGatewayLab {
 /** Starts the lab for an environment with a Transit Gateway and private NAT egress. */
 export async function startTransitGatewayLab(env: EnvironmentConfig): Promise<TransitGatewayLab> {
   if (env.connectivity.type !== "transitGateway" || env.connectivity.egress !== "privateNat") {
-    throw new Error("the Transit Gateway lab needs connectivity.type transitGateway with egress privateNat, such as config/transit-gateway.json");
+    throw new Error("the Transit Gateway lab needs connectivity.type transitGateway with egress privateNat, such as demos/transit-gateway.json");
   }
   const side = peeredServiceSide(env, "the Transit Gateway lab");
   const apps = env.appVpcs.filter((a) => a.subnets);

@@ -82,7 +82,7 @@ function synthesis(): void {
 
 /** An environment with `count` app VPCs (the first with an app server), from verification.json. */
 function generatedEnvironment(count: number): string {
-  const raw = JSON.parse(fs.readFileSync(path.join(ROOT, "config", "verification.json"), "utf8"));
+  const raw = JSON.parse(fs.readFileSync(path.join(ROOT, "demos", "verification.json"), "utf8"));
   raw.name = `scale-${count}`;
   raw.expectedFlows = [];
   raw.appVpcs = Array.from({ length: count }, (_, i) => ({
@@ -131,7 +131,7 @@ async function proxyPath(): Promise<void> {
     line("proxy path", `not measured: ${missing.join("; ")}`);
     return;
   }
-  const env = loadEnvironmentFile(path.join(ROOT, "config", "verification.json"));
+  const env = loadEnvironmentFile(path.join(ROOT, "demos", "verification.json"));
   const lab = await startLab(env);
   try {
     const { hosts, servicePort, proxyPort } = lab.topology;
@@ -177,7 +177,7 @@ async function failover(): Promise<void> {
     line("failover", `not measured: ${missing.join("; ")}`);
     return;
   }
-  const env = loadEnvironmentFile(path.join(ROOT, "config", "verification-fleet.json"));
+  const env = loadEnvironmentFile(path.join(ROOT, "demos", "verification-fleet.json"));
   const runs: FleetFigures[] = [];
   for (let i = 0; i < RUNS; i++) {
     const lab = await startFleetLab(env);

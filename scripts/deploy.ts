@@ -15,7 +15,7 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { environmentFiles, loadEnvironments } from "../lib/config";
+import { loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { importsFileProblem, lockTimeoutProblem } from "../tools/deploy-options";
 
 const ROOT = path.join(__dirname, "..");
@@ -95,7 +95,7 @@ async function main(): Promise<number> {
  * finds. Bootstrap stacks are not swept: they hold one bucket whose name says whose it is.
  */
 function sweepAfterInterrupt(stack: string): void {
-  const files = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(ROOT, "config"));
+  const files = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
   if (!loadEnvironments(files).some((e) => e.name === stack)) {
     console.error(`Run npm run deploy -- ${stack} again to finish.`);
     return;

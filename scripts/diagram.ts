@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { environmentFiles, loadEnvironments } from "../lib/config";
+import { loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { expectedFlowsOf } from "../proof/reachability";
 import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
 
@@ -22,7 +22,7 @@ function stackFiles(args: string[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const configFiles = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(ROOT, "config"));
+  const configFiles = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
   const environments = new Map(loadEnvironments(configFiles).map((e) => [e.name, e]));
   for (const file of stackFiles(process.argv.slice(2))) {
     const stackName = path.basename(path.dirname(file));

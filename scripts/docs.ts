@@ -1,4 +1,4 @@
-/** `npm run docs`: writes config/schema.json, the README's generated sections (settings, costs) and its picture. */
+/** `npm run docs`: writes environments/schema.json, the README's generated sections (settings, costs) and its picture. */
 import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
@@ -8,7 +8,7 @@ import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
 import { withSettingsTable } from "../tools/settings-table";
 
 const ROOT = path.join(__dirname, "..");
-const schemaFile = path.join(ROOT, "config", "schema.json");
+const schemaFile = path.join(ROOT, "demos", "schema.json");
 fs.writeFileSync(schemaFile, environmentJsonSchema());
 console.log(`wrote ${path.relative(process.cwd(), schemaFile)}`);
 const readme = path.join(ROOT, "README.md");

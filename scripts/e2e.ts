@@ -3,7 +3,7 @@
  * scripts/netns-lab.ts). Each check prints PASS or FAIL; the last line counts them. Needs root.
  *
  * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth` (default
- * config/verification.json).
+ * demos/verification.json).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -228,7 +228,7 @@ async function main(): Promise<number> {
     console.error(`npm run e2e cannot run here: ${missing.join("; ")}.`);
     return 2;
   }
-  const file = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "config", "verification.json"));
+  const file = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "demos", "verification.json"));
   const env = loadEnvironmentFile(file);
   const started = Date.now();
   const ready = () => `lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`;

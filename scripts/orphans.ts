@@ -16,7 +16,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, EnvironmentConfig, environmentFiles, loadEnvironments, stateKey } from "../lib/config";
+import { ConfigError, EnvironmentConfig, loadEnvironments, stateKey, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { checkedEmulatorEndpoint } from "../lib/emulator";
 import { LOCAL_STATE_FOLDER, orphanImportsFile } from "../lib/naming";
 import { readInventory } from "../tools/orphan-inventory";
@@ -29,7 +29,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 class SweepError extends Error {}
 
 function environmentNamed(name: string | undefined): { env: EnvironmentConfig; file: string } {
-  const files = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(ROOT, "config"));
+  const files = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
   const envs = loadEnvironments(files);
   const names = envs.map((e) => e.name);
   if (!name) throw new SweepError(`npm run orphans needs an environment: npm run orphans -- <environment>, one of ${names.join(", ")}`);

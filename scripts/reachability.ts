@@ -10,7 +10,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EnvironmentConfig, environmentFiles, loadEnvironments } from "../lib/config";
+import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowMismatches, formatMatrix, portLabel } from "../proof/reachability";
 
 const ROOT = path.join(__dirname, "..");
@@ -32,7 +32,7 @@ function main(): number {
   if (unknown) throw new Error(`unknown option ${unknown}; the options are ${flags.join(", ")}`);
   const json = args.includes("--json");
   const allowNoExpectations = args.includes("--allow-no-expectations");
-  const configFiles = process.env.PROXY_CONFIG ? [path.resolve(process.env.PROXY_CONFIG)] : environmentFiles(path.join(ROOT, "config"));
+  const configFiles = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
   const environments = new Map<string, EnvironmentConfig>(loadEnvironments(configFiles).map((e) => [e.name, e]));
   const files = stackFiles(args.filter((a) => !flags.includes(a)));
 

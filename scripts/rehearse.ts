@@ -13,7 +13,7 @@
  * verdict; the exit code is non-zero on any failure.
  *
  * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth` (default
- * config/verification.json); PROXY_PROVIDER_MIRROR, see README.
+ * demos/verification.json); PROXY_PROVIDER_MIRROR, see README.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -174,7 +174,7 @@ async function main(): Promise<number> {
     }
   }
 
-  const sourceFile = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "config", "verification.json"));
+  const sourceFile = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "demos", "verification.json"));
   const { raw, adjustments } = emulatorEnvironment(JSON.parse(fs.readFileSync(sourceFile, "utf8")));
   const env: EnvironmentConfig = parseEnvironment(raw, sourceFile);
   const envFile = path.join(workDir, "environment.json");

@@ -11,7 +11,7 @@ const ROOT = path.join(__dirname, "..");
 
 /** The cost section for the project's environment files and examples. */
 export function projectCostSection(): string {
-  const files = [...environmentFiles(path.join(ROOT, "config")), ...environmentFiles(path.join(ROOT, "examples"))];
+  const files = [...environmentFiles(path.join(ROOT, "demos")), ...environmentFiles(path.join(ROOT, "examples"))];
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "costs-"));
   try {
     const app = new App({ outdir });

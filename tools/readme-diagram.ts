@@ -1,4 +1,4 @@
-/** The README's picture of the verification stack, synthesized in memory from config/verification.json. */
+/** The README's picture of the verification stack, synthesized in memory from demos/verification.json. */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,7 +15,7 @@ export const README_DIAGRAM = path.join(ROOT, "docs", "verification.svg");
 
 /** The SVG of the verification stack, as `npm run diagram` draws it. */
 export async function verificationDiagram(): Promise<string> {
-  const env = loadEnvironmentFile(path.join(ROOT, "config", "verification.json"));
+  const env = loadEnvironmentFile(path.join(ROOT, "demos", "verification.json"));
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "diagram-"));
   try {
     const stack = new EnvironmentStack(new App({ outdir }), env.name, { config: env });

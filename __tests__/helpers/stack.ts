@@ -7,7 +7,7 @@ import { EnvironmentConfig } from "../../lib/config";
 import { loadEnvironmentFile, parseEnvironment } from "../../lib/config";
 
 /** The repository's config folder. */
-export const CONFIG_DIR = path.join(__dirname, "..", "..", "config");
+export const CONFIG_DIR = path.join(__dirname, "..", "..", "demos");
 
 /** The repository's examples folder: templates, validated and synthesized in the tests, never by `npx cdktf synth`. */
 export const EXAMPLES_DIR = path.join(__dirname, "..", "..", "examples");

@@ -4,3 +4,4 @@ export * from "./checks";
 export * from "./derived";
 export * from "./load";
 export * from "./path-text";
+export * from "./sources";

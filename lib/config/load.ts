@@ -46,7 +46,7 @@ export function loadEnvironmentFile(file: string): EnvironmentConfig {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new ConfigError(`Cannot read the environment file ${file}: ${(e as Error).message}. Check the path (PROXY_CONFIG or the config folder).`);
+    throw new ConfigError(`Cannot read the environment file ${file}: ${(e as Error).message}. Check the path (PROXY_CONFIG or the environments folder).`);
   }
   let raw: unknown;
   try {
@@ -57,13 +57,19 @@ export function loadEnvironmentFile(file: string): EnvironmentConfig {
   return parseEnvironment(raw, file);
 }
 
-/** The environment files of a folder: every `*.json` but the schema, sorted by name. */
-export function environmentFiles(dir: string): string[] {
-  const files = fs
+/** The `*.json` files of a folder but the schema, sorted by name; none when the folder is missing. */
+export function jsonFilesOf(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith(".json") && f !== SCHEMA_FILE_NAME)
     .sort()
     .map((f) => path.join(dir, f));
+}
+
+/** The environment files of a folder: every `*.json` but the schema, sorted by name; throws when there is none. */
+export function environmentFiles(dir: string): string[] {
+  const files = jsonFilesOf(dir);
   if (files.length === 0) {
     throw new ConfigError(`${dir} holds no environment files (*.json); add one, for example a copy of verification.json.`);
   }
@@ -104,7 +110,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     return issue.keys
       .map((key) => {
         const hint = closestKey(key);
-        return `${where} has the unknown setting "${key}"${hint ? `; did you mean "${hint}"?` : ""} Remove or rename it (config/schema.json lists the settings)`;
+        return `${where} has the unknown setting "${key}"${hint ? `; did you mean "${hint}"?` : ""} Remove or rename it (environments/schema.json lists the settings)`;
       })
       .join("\n  - ");
   }

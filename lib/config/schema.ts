@@ -1,6 +1,6 @@
 /**
- * The schema of an environment file (`config/<name>.json`). One zod schema gives the TypeScript
- * type, the validation with messages that name the setting, and `config/schema.json` for editors.
+ * The schema of an environment file (`demos/<name>.json`). One zod schema gives the TypeScript
+ * type, the validation with messages that name the setting, and `environments/schema.json` for editors.
  */
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
