@@ -1,6 +1,8 @@
 /**
  * Wiring only: read the environment files, build the stacks, check the policy, synthesize.
- * PROXY_CONFIG=<file> synthesizes that one file instead of every file in config/.
+ * Environment files: every file of environments/ (PROXY_ENVIRONMENTS_DIR=<folder> names another),
+ * or the demos of demos/ when it holds none; PROXY_CONFIG=<file> synthesizes that one file instead.
+ * Each synthesized stack records the files it came from and their SHA-256, for deploy to check.
  * PROXY_EMULATOR_ENDPOINT=<loopback URL> sends every AWS call to an emulator (deploy rehearsals).
  * PROXY_STATE_DIR=<folder> keeps the bootstrap stacks' local state there instead of state/.
  * Every file is validated before any stack is built, and the policy pack checks every resource
@@ -16,13 +18,14 @@ import { environmentWarnings, loadEnvironments, stateBuckets, selectEnvironmentF
 import { checkedEmulatorEndpoint } from "./lib/emulator";
 import { bootstrapStackName, bootstrapStateFile, LOCAL_STATE_FOLDER } from "./lib/naming";
 import { enforcePolicy } from "./lib/policy/pack";
-import { clearSynthesizedStacks, rescueLegacyState } from "./lib/synth-output";
+import { clearSynthesizedStacks, recordSources, rescueLegacyState, sourceOf } from "./lib/synth-output";
 
 const outdir = path.resolve(process.env.CDKTF_OUTDIR ?? "cdktf.out");
 
 function synthesize(): void {
   const files = selectEnvironmentFiles(__dirname, selectionSettings(process.env)).files;
   const environments = loadEnvironments(files);
+  const sources = files.map((file) => sourceOf(__dirname, file));
   const emulator = process.env.PROXY_EMULATOR_ENDPOINT ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT") : undefined;
   const localStateDir = path.resolve(process.env.PROXY_STATE_DIR || path.join(__dirname, LOCAL_STATE_FOLDER));
   for (const warning of environments.flatMap(environmentWarnings)) console.error(`warning: ${warning}`);
@@ -37,6 +40,11 @@ function synthesize(): void {
   addProjectStacks(app, environments, { emulatorEndpoint: emulator, localStateDir });
   for (const s of enforcePolicy(app)) console.error(`policy: ${s.rule} suppressed for ${s.path}: ${s.reason}`);
   app.synth();
+  // Each stack records the environment files it came from, so that deploy refuses a stale one.
+  environments.forEach((env, i) => recordSources(outdir, env.name, [sources[i]]));
+  for (const { bucket, environments: users } of stateBuckets(environments)) {
+    recordSources(outdir, bootstrapStackName(bucket), environments.flatMap((env, i) => (users.includes(env.name) ? [sources[i]] : [])));
+  }
 }
 
 try {

@@ -146,3 +146,9 @@ export const fleetNames = {
   loadBalancerSecurityGroup: (environment: string) => `${environment}-proxy-lb`,
   unhealthyAlarm: (environment: string) => `${environment}-proxy-unhealthy-hosts`,
 };
+
+/**
+ * The state bucket name the demos ship with. S3 bucket names are global, so it is nobody's: deploy
+ * refuses it (outside the emulator) and asks for a bucket name of the user's own.
+ */
+export const PLACEHOLDER_STATE_BUCKET = "proxy-over-peering-tfstate-example";

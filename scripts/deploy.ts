@@ -15,8 +15,41 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
+import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
+import { bootstrapStackName, PLACEHOLDER_STATE_BUCKET } from "../lib/naming";
+import { staleSourceProblem } from "../lib/synth-output";
+import { MIRROR_SETTING, terraformEnv } from "../proof/terraform";
+import { answerHelp } from "../tools/cli";
 import { importsFileProblem, lockTimeoutProblem } from "../tools/deploy-options";
+
+const USAGE = `
+Usage: npm run deploy -- <stack> [--lock-timeout <duration>] [--imports <file>] [terraform apply options]
+
+Synthesizes the environment files (environments/, or the demos when it holds none, or
+PROXY_CONFIG=<file>), checks that <stack> came from one of them as it is now, then runs
+terraform init and terraform apply in the stack's folder. Ctrl-C or SIGTERM lets Terraform stop
+cleanly, save the state and release the lock; the orphan sweep then says what to adopt.
+
+Options:
+  --lock-timeout <duration>  wait this long for a held state lock (default 5m; 30s, 5m, 1h30m)
+  --imports <file>           add the import blocks npm run orphans wrote, to adopt what an
+                             interrupted apply left behind
+  --help                     print this and do nothing else
+  Anything else (such as -auto-approve) goes to terraform apply.
+
+Settings (environment):
+  PROXY_CONFIG=<file>             deploy from that environment file
+  PROXY_ENVIRONMENTS_DIR=<folder> your environment files, if not in environments/
+  ${MIRROR_SETTING}=<folder>       install the AWS provider from this local mirror
+
+Refused before anything runs: a stack not synthesized from the files above, a stack whose file
+changed since, and the shipped placeholder state bucket (${PLACEHOLDER_STATE_BUCKET}).
+
+Example:
+  cp demos/verification.json environments/my-env.json   # set name, state.bucket, CIDRs
+  npm run deploy -- state-<your bucket>                  # once per state bucket
+  npm run deploy -- my-env
+`;
 
 const ROOT = path.join(__dirname, "..");
 /** The name the import blocks of --imports take in the stack's folder. */
@@ -28,8 +61,17 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** Why `stack` may not be deployed with the bucket its environment names, or undefined. */
+function placeholderProblem(stack: string, environments: readonly EnvironmentConfig[], files: readonly string[]): string | undefined {
+  if (process.env.PROXY_EMULATOR_ENDPOINT) return undefined; // the emulator's buckets are nobody else's
+  const at = environments.findIndex((e) => e.state.bucket === PLACEHOLDER_STATE_BUCKET && (e.name === stack || bootstrapStackName(e.state.bucket) === stack));
+  if (at < 0) return undefined;
+  return `${path.relative(process.cwd(), files[at]) || files[at]}: \`state.bucket\` = "${PLACEHOLDER_STATE_BUCKET}" is the placeholder the demos ship with; S3 bucket names are global, so it is not yours to use. Set \`state.bucket\` to a name of your own (such as <account id>-proxy-over-peering-tfstate), deploy its state stack (npm run deploy -- state-<bucket>), then this one`;
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
+  answerHelp(USAGE, args);
   const stack = args.find((a) => !a.startsWith("-"));
   if (!stack) fail("npm run deploy needs a stack: npm run deploy -- <stack>, such as npm run deploy -- verification");
   const at = args.indexOf("--lock-timeout");
@@ -45,13 +87,21 @@ async function main(): Promise<number> {
   const options = new Set([at, at + 1, importsAt, importsAt + 1].filter((i) => i >= 0));
   const passThrough = args.filter((a, i) => a !== stack && !options.has(i));
 
+  // Always synthesize first: what is applied is what the environment files say now.
+  const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
+  const environments = loadEnvironments(selection.files);
+  const placeholder = placeholderProblem(stack!, environments, selection.files);
+  if (placeholder) fail(placeholder);
+  const { env: tfEnv } = process.env[MIRROR_SETTING] ? terraformEnv(process.env, OUT) : { env: process.env };
   const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: OUT } });
   if (synth.status !== 0) return 1;
-  const dir = path.join(OUT, "stacks", stack);
+  const dir = path.join(OUT, "stacks", stack!);
   if (!fs.existsSync(path.join(dir, "cdk.tf.json"))) {
     const known = fs.readdirSync(path.join(OUT, "stacks")).join(", ");
-    fail(`stack "${stack}" is not among the synthesized stacks (${known}); name one of them, or set PROXY_CONFIG to its environment file`);
+    fail(`stack "${stack}" is not among the synthesized stacks (${known}) of ${selection.description}; name one of them, or set PROXY_CONFIG to its environment file`);
   }
+  const stale = staleSourceProblem(ROOT, dir, selection.files, (file) => `PROXY_CONFIG=${file} npm run deploy -- ${stack}`);
+  if (stale) fail(stale);
 
   // Import blocks are added for this apply only: an earlier run's copy is removed first.
   const imports = path.join(dir, ORPHAN_IMPORTS_IN_STACK);
@@ -61,11 +111,11 @@ async function main(): Promise<number> {
     console.error(`adding the import blocks of ${importsFile} to this apply`);
   }
 
-  const init = spawnSync("terraform", ["init", "-input=false"], { cwd: dir, stdio: "inherit" });
+  const init = spawnSync("terraform", ["init", "-input=false"], { cwd: dir, stdio: "inherit", env: tfEnv });
   if (init.error) fail(`terraform could not run (${init.error.message}); install Terraform 1.10 or later`);
   if (init.status !== 0) return init.status ?? 1;
 
-  const apply = spawn("terraform", ["apply", `-lock-timeout=${lockTimeout}`, ...passThrough], { cwd: dir, stdio: "inherit" });
+  const apply = spawn("terraform", ["apply", `-lock-timeout=${lockTimeout}`, ...passThrough], { cwd: dir, stdio: "inherit", env: tfEnv });
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (!interrupted) {
@@ -82,7 +132,7 @@ async function main(): Promise<number> {
     console.error(
       `Terraform has stopped (exit ${code}). Unless it reported an error saving the state or releasing the lock, both are done. Otherwise see "When a deploy is interrupted" in the README.`,
     );
-    sweepAfterInterrupt(stack!);
+    sweepAfterInterrupt(stack!, environments);
     return code === 0 ? 130 : code;
   }
   return code;
@@ -94,9 +144,8 @@ async function main(): Promise<number> {
  * canceled"). So after an interrupt the orphan sweep runs (read-only) and says how to adopt what it
  * finds. Bootstrap stacks are not swept: they hold one bucket whose name says whose it is.
  */
-function sweepAfterInterrupt(stack: string): void {
-  const files = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
-  if (!loadEnvironments(files).some((e) => e.name === stack)) {
+function sweepAfterInterrupt(stack: string, environments: readonly EnvironmentConfig[]): void {
+  if (!environments.some((e) => e.name === stack)) {
     console.error(`Run npm run deploy -- ${stack} again to finish.`);
     return;
   }
@@ -107,4 +156,7 @@ function sweepAfterInterrupt(stack: string): void {
   else console.error(`The sweep could not run; run npm run orphans -- ${stack} before you deploy again.`);
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (e) => fail((e as Error).message ?? String(e)),
+);
