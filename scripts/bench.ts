@@ -13,6 +13,23 @@ import { loadEnvironmentFile } from "../lib/config";
 import { FleetFigures, fleetChecks } from "../proof/fleet-checks";
 import { startFleetLab } from "../proof/fleet-lab";
 import { labPrerequisites, startLab } from "../proof/netns-lab";
+import { answerHelp } from "../tools/cli";
+
+const USAGE = `
+Usage: npm run bench -- [synth] [scale] [test] [rehearsal] [proxy] [failover]
+
+What synthesis, the tests, the rehearsal and the proxy path cost on this machine, and how the
+proxy fleet weathers a loss and a rolling change: medians of BENCH_RUNS runs (default 5) with min
+and max, and ratios against a baseline. Prints figures and targets; asserts nothing. Without a
+section name every section runs. The proxy path needs root.
+
+Options:
+  --help  print this and do nothing else
+
+Example:
+  npm run bench -- synth
+`;
+answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));

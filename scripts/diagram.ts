@@ -10,6 +10,25 @@ import * as path from "path";
 import { loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { expectedFlowsOf } from "../proof/reachability";
 import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
+import { answerHelp } from "../tools/cli";
+
+const USAGE = `
+Usage: npm run diagram -- [stack dir or cdk.tf.json ...]
+
+One picture per synthesized stack (every stack in cdktf.out without arguments, bootstrap stacks
+aside): diagram.svg, diagram.dot and diagram.mmd in the stack's folder, with the flows the
+environment expects.
+
+Options:
+  --help  print this and do nothing else
+
+Settings (environment): the environment files as for npx cdktf synth (environments/, the demos
+when it holds none, PROXY_CONFIG=<file>, PROXY_ENVIRONMENTS_DIR=<folder>).
+
+Example:
+  npx cdktf synth && npm run diagram
+`;
+answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 

@@ -6,9 +6,25 @@ import { withCostSection } from "../tools/costs";
 import { projectCostSection } from "../tools/readme-costs";
 import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
 import { withSettingsTable } from "../tools/settings-table";
+import { answerHelp } from "../tools/cli";
+
+const USAGE = `
+Usage: npm run docs
+
+Regenerates what is generated from the code: environments/schema.json (the JSON Schema of
+environment files), the README's settings table, outputs table and cost section (from the demos
+and examples only: nothing of environments/ is written), and docs/verification.svg.
+
+Options:
+  --help  print this and do nothing else
+
+Example:
+  npm run docs && git diff --stat
+`;
+answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
-const schemaFile = path.join(ROOT, "demos", "schema.json");
+const schemaFile = path.join(ROOT, "environments", "schema.json");
 fs.writeFileSync(schemaFile, environmentJsonSchema());
 console.log(`wrote ${path.relative(process.cwd(), schemaFile)}`);
 const readme = path.join(ROOT, "README.md");

@@ -13,6 +13,27 @@ import { startFleetLab } from "../proof/fleet-lab";
 import { HOST_SETTINGS_MARKER } from "../lib/squid";
 import { Lab, labPrerequisites, sh, startLab } from "../proof/netns-lab";
 import { startTransitGatewayLab, transitGatewayChecks } from "../proof/tgw-lab";
+import { answerHelp } from "../tools/cli";
+
+const USAGE = `
+Usage: npm run e2e
+
+The original experiment with real daemons (Squid, apache2, dnsmasq, nftables) in network
+namespaces built from the environment's settings: through the proxy works and the service logs the
+proxy's address, direct fails, outsiders are refused. Each check prints PASS or FAIL; the last line
+counts them. Needs root and the Debian packages of .ci/install-daemons.
+
+Options:
+  --help  print this and do nothing else
+
+Settings (environment):
+  PROXY_CONFIG=<file>  the environment (default demos/verification.json; a fleet or a Transit
+                       Gateway with private NAT runs its own lab)
+
+Example:
+  sudo npm run e2e
+`;
+answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 const REQUEST_SECONDS = "4";

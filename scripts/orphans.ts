@@ -21,6 +21,27 @@ import { checkedEmulatorEndpoint } from "../lib/emulator";
 import { LOCAL_STATE_FOLDER, orphanImportsFile } from "../lib/naming";
 import { readInventory } from "../tools/orphan-inventory";
 import { importBlocks, placeOrphans, SynthesizedStack, TerraformState, unknownToState } from "../tools/orphans";
+import { answerHelp } from "../tools/cli";
+
+const USAGE = `
+Usage: npm run orphans -- <environment> [--json <file>]
+
+A read-only sweep for what an interrupted or killed apply left behind: every resource that carries
+the environment's Project and Environment tags but that its state in S3 does not know, with the
+Terraform address it most likely belongs to, written as import blocks to
+state/<environment>.orphans.tf.json. Exit 0 none, 2 orphans found, 1 the sweep could not run.
+
+Options:
+  --json <file>  also write the findings as JSON
+  --help         print this and do nothing else
+
+Settings (environment): the environment files as for npx cdktf synth; AWS credentials as for
+Terraform; PROXY_STATE_DIR; PROXY_EMULATOR_ENDPOINT for the emulator.
+
+Example:
+  npm run orphans -- my-env && npm run deploy -- my-env --imports state/my-env.orphans.tf.json
+`;
+answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 // The SDK warns on Node 20 about its releases from 2027 on; the versions pinned here support it.

@@ -12,6 +12,28 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowMismatches, formatMatrix, portLabel } from "../proof/reachability";
+import { answerHelp } from "../tools/cli";
+
+const USAGE = `
+Usage: npm run reachability -- [--json] [--allow-no-expectations] [stack dir or cdk.tf.json ...]
+
+Who can reach whom on which port in synthesized stacks (every stack in cdktf.out without
+arguments), with the reason for each verdict, checked against the flows each environment expects.
+Exits non-zero on any mismatch, on a stack whose environment file is unknown, and on an
+environment that declares no expected flows.
+
+Options:
+  --json                   print the verdicts as JSON
+  --allow-no-expectations  accept an environment that declares no expectedFlows
+  --help                   print this and do nothing else
+
+Settings (environment): the environment files as for npx cdktf synth (environments/, the demos
+when it holds none, PROXY_CONFIG=<file>, PROXY_ENVIRONMENTS_DIR=<folder>).
+
+Example:
+  npx cdktf synth && npm run reachability
+`;
+answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 

@@ -36,6 +36,27 @@ import {
 import { terraformEnv } from "../proof/terraform";
 import { orphanImportsFile } from "../lib/naming";
 import { TerraformState } from "../tools/orphans";
+import { answerHelp } from "../tools/cli";
+
+const USAGE = `
+Usage: npm run rehearse
+
+A full deploy rehearsal in the moto AWS emulator on 127.0.0.1, no AWS account needed: deploy
+(npm run deploy, interrupted with Ctrl-C, then to the end), read back, plan again (no changes),
+a fleet's change, the state lock, destroy, then a killed deploy, the orphan sweep, adoption and
+destroy again. One line per phase; exits non-zero on any failure. Needs moto_server and terraform.
+
+Options:
+  --help  print this and do nothing else
+
+Settings (environment):
+  PROXY_CONFIG=<file>            the environment to rehearse (default demos/verification.json)
+  PROXY_PROVIDER_MIRROR=<folder> install the AWS provider from this local mirror
+
+Example:
+  PROXY_CONFIG=demos/verification-fleet.json npm run rehearse
+`;
+answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 const STEP_TIMEOUT_MS = 10 * 60 * 1000;
