@@ -28,17 +28,18 @@ function synthesize(): void {
   const sources = files.map((file) => sourceOf(__dirname, file));
   const emulator = process.env.PROXY_EMULATOR_ENDPOINT ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT") : undefined;
   const localStateDir = path.resolve(process.env.PROXY_STATE_DIR || path.join(__dirname, LOCAL_STATE_FOLDER));
-  for (const warning of environments.flatMap(environmentWarnings)) console.error(`warning: ${warning}`);
+  // Warnings go to standard output: the cdktf CLI shows whatever the app writes to standard error as an error.
+  for (const warning of environments.flatMap(environmentWarnings)) console.log(`warning: ${warning}`);
   for (const { bucket } of stateBuckets(environments)) {
     const stack = bootstrapStackName(bucket);
     const note = rescueLegacyState(outdir, stack, bootstrapStateFile(localStateDir, stack));
-    if (note) console.error(`state: ${note}`);
+    if (note) console.log(`state: ${note}`);
   }
 
   fs.mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir });
   addProjectStacks(app, environments, { emulatorEndpoint: emulator, localStateDir });
-  for (const s of enforcePolicy(app)) console.error(`policy: ${s.rule} suppressed for ${s.path}: ${s.reason}`);
+  for (const s of enforcePolicy(app)) console.log(`policy: ${s.rule} suppressed for ${s.path}: ${s.reason}`);
   app.synth();
   // Each stack records the environment files it came from, so that deploy refuses a stale one.
   environments.forEach((env, i) => recordSources(outdir, env.name, [sources[i]]));

@@ -12,11 +12,15 @@ function stacksIn(outdir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((s) => fs.existsSync(path.join(dir, s, "cdk.tf.json"))) : [];
 }
 
+/** An empty folder of user environments, so that a developer's own files in environments/ do not change what these tests see. */
+const NO_ENVIRONMENTS = fs.mkdtempSync(path.join(os.tmpdir(), "no-environments-"));
+afterAll(() => fs.rmSync(NO_ENVIRONMENTS, { recursive: true, force: true }));
+
 /** Runs main.ts as `cdktf synth` does, with the given environment, into a fresh (or the given) output folder. */
 function runMain(env: Record<string, string>, outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-")), keep = false) {
   const result = spawnSync(process.execPath, ["scripts/app.js", "main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, CDKTF_OUTDIR: outdir, PROXY_STATE_DIR: path.join(outdir, "..", "state-of-test"), ...env },
+    env: { ...process.env, CDKTF_OUTDIR: outdir, PROXY_STATE_DIR: path.join(outdir, "..", "state-of-test"), PROXY_ENVIRONMENTS_DIR: NO_ENVIRONMENTS, ...env },
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -35,7 +39,36 @@ describe("main.ts", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("synthesizes one stack per environment file of config/, and one bootstrap stack per state bucket", () => {
+  it("synthesizes the user's environments alone when their folder holds any: no demo, and each stack records its file and content", () => {
+    const users = path.join(dir, "users");
+    fs.mkdirSync(users);
+    const file = path.join(users, "team.json");
+    fs.writeFileSync(file, JSON.stringify({ ...verificationRaw(), name: "team", state: { bucket: "team-own-state-bucket" } }));
+    fs.writeFileSync(path.join(users, "schema.json"), "{}");
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
+    const { status, stacks } = runMain({ PROXY_CONFIG: "", PROXY_ENVIRONMENTS_DIR: users }, outdir, true);
+    expect(status).toBe(0);
+    expect(stacks.sort()).toEqual(["state-team-own-state-bucket", "team"]);
+    const sha256 = require("crypto").createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+    for (const stack of stacks) {
+      const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
+      expect(json["//"].environmentSources).toEqual([{ file, sha256 }]);
+    }
+    fs.rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it("prints quota warnings on standard output, where the cdktf CLI does not show them as errors", () => {
+    const file = path.join(dir, "many-targets.json");
+    const raw = JSON.parse(fs.readFileSync(path.join(ROOT, "examples", "production.json"), "utf8"));
+    raw.dns.forward[0].servers = Array.from({ length: 7 }, (_, i) => `172.31.100.${10 + i}`);
+    fs.writeFileSync(file, JSON.stringify(raw));
+    const { status, stdout, stderr } = runMain({ PROXY_CONFIG: file });
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^warning: environment production: 7 target addresses of the rule for provider\.example, over the default quota of 6/m);
+    expect(stderr).not.toMatch(/warning/);
+  });
+
+  it("synthesizes the demos, one stack per file of demos/ and one bootstrap stack per state bucket, when the user's folder holds no environment", () => {
     const files = fs.readdirSync(path.join(ROOT, "demos")).filter((f) => f.endsWith(".json") && f !== "schema.json");
     const names = files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, "demos", f), "utf8")).name);
     const buckets = new Set(files.map((f) => JSON.parse(fs.readFileSync(path.join(ROOT, "demos", f), "utf8")).state.bucket));
@@ -104,7 +137,7 @@ describe("main.ts", () => {
     const { status, stderr, stdout } = runMain({ PROXY_CONFIG: path.join(dir, "absent.json") });
     expect(status).toBe(1);
     expect(stdout).toBe("");
-    expect(stderr).toBe(`Cannot read the environment file ${path.join(dir, "absent.json")}: ENOENT: no such file or directory, open '${path.join(dir, "absent.json")}'. Check the path (PROXY_CONFIG or the config folder).\n`);
+    expect(stderr).toBe(`Cannot read the environment file ${path.join(dir, "absent.json")}: ENOENT: no such file or directory, open '${path.join(dir, "absent.json")}'. Check the path (PROXY_CONFIG or the environments folder).\n`);
     expect(stderr).not.toMatch(TRACE);
   });
 
