@@ -3,7 +3,7 @@
  * in cdktf.out without arguments, bootstrap stacks aside), drawn from its cdk.tf.json: an SVG, and
  * the Graphviz and Mermaid texts beside it, written into the stack's folder as diagram.svg,
  * diagram.dot and diagram.mmd. Expected flows come from the environment files, as for
- * `npm run reachability` (PROXY_CONFIG, or every file in config/).
+ * `npm run reachability` (PROXY_CONFIG, or the files of environments/, or the demos).
  */
 import * as fs from "fs";
 import * as path from "path";

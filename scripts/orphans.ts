@@ -57,7 +57,7 @@ function environmentNamed(name: string | undefined): { env: EnvironmentConfig; f
   const at = names.indexOf(name);
   if (at < 0) {
     throw new SweepError(
-      `environment = "${name}" is not one of the environments (${names.join(", ")}) ${process.env.PROXY_CONFIG ? `of PROXY_CONFIG=${process.env.PROXY_CONFIG}` : "in config/"}; name one of them, or set PROXY_CONFIG to its file`,
+      `environment = "${name}" is not one of the environments (${names.join(", ")}) ${process.env.PROXY_CONFIG ? `of PROXY_CONFIG=${process.env.PROXY_CONFIG}` : "selected (environments/, or the demos when it holds none)"}; name one of them, or set PROXY_CONFIG to its file`,
     );
   }
   return { env: envs[at], file: files[at] };

@@ -6,7 +6,7 @@
  * that declares no expected flows (unless --allow-no-expectations says that is intended).
  *
  * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth`: that one
- * file instead of every file in config/.
+ * file instead of the files of environments/ (or the demos when it holds none).
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -1,4 +1,4 @@
-/** The README's cost section: every environment of config/ and examples/, synthesized in memory. */
+/** The README's cost section: every demo of demos/ and template of examples/ (never the user's environments/), synthesized in memory. */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

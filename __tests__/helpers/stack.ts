@@ -6,7 +6,7 @@ import { FlowLogRole } from "../../constructs/flow-log-role";
 import { EnvironmentConfig } from "../../lib/config";
 import { loadEnvironmentFile, parseEnvironment } from "../../lib/config";
 
-/** The repository's config folder. */
+/** The demo environments that the tests prove (demos/). */
 export const CONFIG_DIR = path.join(__dirname, "..", "..", "demos");
 
 /** The repository's examples folder: templates, validated and synthesized in the tests, never by `npx cdktf synth`. */
