@@ -190,6 +190,7 @@ describe("npm run orphans: bad input, before any AWS call", () => {
         AWS_CONFIG_FILE: "/nonexistent",
         AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
         AWS_EC2_METADATA_DISABLED: "true",
+        PROXY_ENVIRONMENTS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "no-environments-")),
         ...env,
       },
     });
@@ -197,7 +198,7 @@ describe("npm run orphans: bad input, before any AWS call", () => {
   it("refuses an unknown environment, naming the known ones", () => {
     const r = run(["staging"]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^environment = "staging" is not one of the environments \(transit-gateway, verification-fleet, verification\) in config\/; name one of them, or set PROXY_CONFIG to its file$/);
+    expect(r.stderr.trim()).toMatch(/^environment = "staging" is not one of the environments \(transit-gateway, verification-fleet, verification\) of the demos of demos\/ \(.*no-environments-\w+\/ holds no environment file\); name one of them, or set PROXY_CONFIG to its file$/);
   });
 
   it("asks for an environment when none is given", () => {

@@ -50,14 +50,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 class SweepError extends Error {}
 
 function environmentNamed(name: string | undefined): { env: EnvironmentConfig; file: string } {
-  const files = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
+  const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
+  const files = selection.files;
   const envs = loadEnvironments(files);
   const names = envs.map((e) => e.name);
   if (!name) throw new SweepError(`npm run orphans needs an environment: npm run orphans -- <environment>, one of ${names.join(", ")}`);
   const at = names.indexOf(name);
   if (at < 0) {
     throw new SweepError(
-      `environment = "${name}" is not one of the environments (${names.join(", ")}) ${process.env.PROXY_CONFIG ? `of PROXY_CONFIG=${process.env.PROXY_CONFIG}` : "selected (environments/, or the demos when it holds none)"}; name one of them, or set PROXY_CONFIG to its file`,
+      `environment = "${name}" is not one of the environments (${names.join(", ")}) of ${selection.description}; name one of them, or set PROXY_CONFIG to its file`,
     );
   }
   return { env: envs[at], file: files[at] };
