@@ -126,6 +126,65 @@ describe("service ports", () => {
   });
 });
 
+describe("mistakes in services[].ports, each naming the entry, its value and what an entry may be", () => {
+  const FORMS = 'an entry is a port number from 1 to 65535 (443 carries TLS, any other plain HTTP), or { "port": <number>, "carries": "http" or "tls" }';
+  const cases: [string, unknown, string][] = [
+    ["a port written as text", "80", '`services[0].ports[1]` = "80": is text; write the number without quotes (80); ' + FORMS],
+    ["a fractional port", 80.5, "`services[0].ports[1]` = 80.5: is not a whole number; " + FORMS],
+    [
+      "HTTPS where the entry says what it carries",
+      { port: 8443, carries: "https" },
+      '`services[0].ports[1]` = {"port":8443,"carries":"https"}: its "carries" is "https", which is neither "http" (plain HTTP requests) nor "tls" (HTTPS through CONNECT); write "tls"; ' + FORMS,
+    ],
+    ["an object without carries", { port: 8443 }, '`services[0].ports[1]` = {"port":8443}: has no "carries"; ' + FORMS],
+    ["an object whose port is text", { port: "8443", carries: "tls" }, '`services[0].ports[1]` = {"port":"8443","carries":"tls"}: its "port" is text; write the number without quotes (8443); ' + FORMS],
+    ["an object with a misspelt key", { port: 8443, carry: "tls" }, '`services[0].ports[1]` = {"port":8443,"carry":"tls"}: has the unknown setting "carry" (did you mean "carries"?), has no "carries"; ' + FORMS],
+    ["an empty object", {}, '`services[0].ports[1]` = {}: has no "port", has no "carries"; ' + FORMS],
+    ["a name instead of a port", "http", '`services[0].ports[1]` = "http": is text, not a port number; ' + FORMS],
+    ["null", null, "`services[0].ports[1]` = null: is null, not a port number; " + FORMS],
+    ["a list inside the list", [443], "`services[0].ports[1]` = [443]: is a list, not a port number; " + FORMS],
+  ];
+
+  it.each(cases)("explains %s", (_what, entry, expected) => {
+    expect(problemsOf((r) => (r.services[0].ports = [80, entry]))).toBe(`test.json has a problem:\n  - ${expected}`);
+  });
+
+  it("keeps the range message for a whole number out of range, bare or in an object", () => {
+    expect(problemsOf((r) => (r.services[0].ports = [80, 70000]))).toBe("test.json has a problem:\n  - `services[0].ports[1]` = 70000: is out of range; ports go from 1 to 65535");
+    expect(problemsOf((r) => (r.services[0].ports = [{ port: 0, carries: "tls" }]))).toBe("test.json has a problem:\n  - `services[0].ports[0].port` = 0: is out of range; ports go from 1 to 65535");
+  });
+
+  it("names each wrong entry of a list", () => {
+    expect(problemsOf((r) => (r.services[1].ports = ["443", 443.5]))).toBe(
+      ["test.json has 2 problems:", '  - `services[1].ports[0]` = "443": is text; write the number without quotes (443); ' + FORMS, "  - `services[1].ports[1]` = 443.5: is not a whole number; " + FORMS].join("\n"),
+    );
+  });
+});
+
+describe("unknown settings: a did-you-mean offers only settings valid where the key is", () => {
+  const unknown = (where: string, key: string, hint?: string) =>
+    `test.json has a problem:\n  - ${where} has the unknown setting "${key}"${hint ? `; did you mean "${hint}"?` : "."} Remove or rename it (environments/schema.json lists the settings)`;
+
+  it("suggests the service's own ports for port inside a service, never the unknown key itself", () => {
+    expect(problemsOf((r) => (r.services[0].port = 80))).toBe(unknown("`services[0]`", "port", "ports"));
+  });
+
+  it("suggests a setting of the object the key is in", () => {
+    expect(problemsOf((r) => (r.proxyVpc.cidrr = "x"))).toBe(unknown("`proxyVpc`", "cidrr", "cidr"));
+    expect(problemsOf((r) => (r.services[0].Name = "x"))).toBe(unknown("`services[0]`", "Name", "name"));
+    expect(problemsOf((r) => (r.appVpcs[0].existing = { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", vpcid: "x" }))).toBe(unknown("`appVpcs[0].existing`", "vpcid", "vpcId"));
+  });
+
+  it("suggests nothing from elsewhere in the schema: port at the top level is not proxy.port, zone in a subnet is not a setting anywhere near", () => {
+    expect(problemsOf((r) => (r.port = 3128))).toBe(unknown("the top level", "port"));
+    expect(problemsOf((r) => (r.appVpcs[0].subnets[0].zone = "x"))).toBe(unknown("`appVpcs[0].subnets[0]`", "zone"));
+  });
+
+  it("reads settings of either form of a union where the key sits", () => {
+    expect(problemsOf((r) => (r.serviceSide.vpc.cidrs = "x"))).toBe(unknown("`serviceSide.vpc`", "cidrs", "cidr"));
+  });
+});
+
 describe("warnings before a deploy", () => {
   it("names a quota above its default and how to raise it, and stays quiet below", () => {
     expect(environmentWarnings(configFrom(verificationRaw()))).toEqual([]);

@@ -109,8 +109,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     const where = at ? `\`${at}\`` : "the top level";
     return issue.keys
       .map((key) => {
-        const hint = closestKey(key);
-        return `${where} has the unknown setting "${key}"${hint ? `; did you mean "${hint}"?` : ""} Remove or rename it (environments/schema.json lists the settings)`;
+        const hint = closestKey(key, issue.path);
+        return `${where} has the unknown setting "${key}"${hint ? `; did you mean "${hint}"?` : "."} Remove or rename it (environments/schema.json lists the settings)`;
       })
       .join("\n  - ");
   }
@@ -141,27 +141,47 @@ function abbreviate(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-let knownKeys: string[] | undefined;
+let jsonSchema: JsonSchema | undefined;
 
-/** The setting name closest to a misspelt one, if it is a plausible typo. */
-function closestKey(key: string): string | undefined {
-  knownKeys ??= collectKeys(z.toJSONSchema(environmentShape, { io: "input", unrepresentable: "any" }));
+/** A node of the environment's JSON Schema, as far as the key suggestions read it. */
+type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema | JsonSchema[]; additionalProperties?: JsonSchema | boolean; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; allOf?: JsonSchema[]; $ref?: string; $defs?: Record<string, JsonSchema>; definitions?: Record<string, JsonSchema> };
+
+/** The schema nodes that a path leads to in the environment's JSON Schema (several where a union has several forms). */
+function schemasAt(path: readonly PropertyKey[]): JsonSchema[] {
+  const root = (jsonSchema ??= z.toJSONSchema(environmentShape, { io: "input", unrepresentable: "any" }) as JsonSchema);
+  const resolve = (node: JsonSchema, seen = new Set<JsonSchema>()): JsonSchema[] => {
+    if (seen.has(node)) return [];
+    seen.add(node);
+    if (node.$ref) {
+      const target = node.$ref.replace(/^#\//, "").split("/").reduce<any>((at, part) => at?.[part], root);
+      return target ? resolve(target, seen) : [];
+    }
+    const forms = [...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])];
+    return [node, ...forms.flatMap((form) => resolve(form, seen))];
+  };
+  let nodes = resolve(root);
+  for (const key of path) {
+    nodes = nodes.flatMap((node) => {
+      const next =
+        typeof key === "number"
+          ? Array.isArray(node.items) ? node.items[key] : node.items
+          : node.properties?.[String(key)] ?? (typeof node.additionalProperties === "object" ? node.additionalProperties : undefined);
+      return next ? resolve(next) : [];
+    });
+  }
+  return nodes;
+}
+
+/** The setting valid at `path` closest to a misspelt one, if it is a plausible typo; never the key itself. */
+function closestKey(key: string, path: readonly PropertyKey[]): string | undefined {
+  const candidates = new Set(schemasAt(path).flatMap((node) => Object.keys(node.properties ?? {})));
+  candidates.delete(key);
   let best: { key: string; distance: number } | undefined;
-  for (const candidate of knownKeys) {
+  for (const candidate of candidates) {
     const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
     if (!best || distance < best.distance) best = { key: candidate, distance };
   }
   return best && best.distance <= Math.max(2, Math.floor(key.length / 4)) ? best.key : undefined;
-}
-
-function collectKeys(schema: unknown, into = new Set<string>()): string[] {
-  if (schema && typeof schema === "object") {
-    for (const [k, v] of Object.entries(schema)) {
-      if (k === "properties" && v && typeof v === "object") Object.keys(v).forEach((p) => into.add(p));
-      collectKeys(v, into);
-    }
-  }
-  return [...into];
 }
 
 /** A state bucket that the bootstrap stacks create, and the environments that use it. */

@@ -5,6 +5,7 @@
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { cidrProblem, isIpv4Address } from "../cidr";
+import { PORT_CARRIES, portEntryProblem } from "./port-entries";
 import { AWS_REGIONS } from "./regions";
 import { POLICY_RULE_IDS } from "../policy/rules";
 
@@ -238,15 +239,18 @@ const service = z
       ),
     ports: z
       .array(
-        z.union([
-          port,
-          z.strictObject({
-            port: port.describe("The TCP port."),
-            carries: z
-              .enum(["http", "tls"], { message: 'must be "http" or "tls"' })
-              .describe('"http": plain HTTP requests that Squid relays; "tls": TLS tunnelled through Squid with CONNECT (HTTPS).'),
-          }),
-        ]),
+        z.union(
+          [
+            port,
+            z.strictObject({
+              port: port.describe("The TCP port."),
+              carries: z
+                .enum(PORT_CARRIES, { message: 'must be "http" or "tls"' })
+                .describe('"http": plain HTTP requests that Squid relays; "tls": TLS tunnelled through Squid with CONNECT (HTTPS).'),
+            }),
+          ],
+          { error: (issue) => portEntryProblem(issue.input) },
+        ),
       )
       .min(1, { message: "is empty; give at least one port" })
       .describe('The TCP ports the proxy may reach there: a number (443 carries TLS, any other plain HTTP), or { "port": 8443, "carries": "tls" } to say what it carries.'),
