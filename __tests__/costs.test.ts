@@ -1,10 +1,18 @@
 import * as fs from "fs";
 import * as path from "path";
-import { costLines, costTable, withCostSection } from "../tools/costs";
+import { costEstimate, costLines, costSection, costTable, withCostSection } from "../tools/costs";
+import { PRICE_SOURCES, PriceItem, PRICES_TAKEN, REGION_PRICES, RegionPrices } from "../tools/prices";
 import { projectCostSection } from "../tools/readme-costs";
-import { configFrom, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
+import { environmentFiles, loadEnvironmentFile } from "../lib/config";
+import { CONFIG_DIR, configFrom, EXAMPLES_DIR, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
 
 const stackOf = (raw: any) => JSON.parse(synthEnvironment(configFrom(raw)).json);
+
+/** An environment moved to another region: its region and every zone name. */
+const inRegion = (raw: any, region: string) => JSON.parse(JSON.stringify(raw).replace(/ap-northeast-1/g, region));
+
+/** Every demo and example, synthesized once. */
+const projectStacks = () => [...environmentFiles(CONFIG_DIR), ...environmentFiles(EXAMPLES_DIR)].map((file) => ({ file, json: JSON.parse(synthEnvironment(loadEnvironmentFile(file)).json) }));
 
 describe("the monthly estimate", () => {
   const lines = costLines(stackOf(verificationRaw()));
@@ -28,6 +36,7 @@ describe("the monthly estimate", () => {
     const fixed = lines.reduce((n, l) => n + (l.monthly ?? 0), 0);
     expect(costTable(stackOf(verificationRaw()))).toContain(`| **fixed per month** | | | **$${fixed.toFixed(2)}** |`);
     expect(line(/Logs ingested/)?.monthly).toBeUndefined();
+    expect(line(/Logs ingested/)?.byUse).toBe(true);
   });
 
   it("prices the resolver endpoint per address, two in the verification stack, and its queries by use; none without dns", () => {
@@ -46,14 +55,110 @@ describe("the monthly estimate", () => {
     expect(line(/Network Load Balancer/)).toBeUndefined();
   });
 
-  it("refuses an instance type it has no price for, naming where to add it", () => {
+  it("says an instance type its region has no price for is not known, on its line and in the total, and guesses nothing", () => {
     const raw = verificationRaw();
     raw.proxy.instanceType = "m7i.48xlarge";
-    expect(() => costLines(stackOf(raw))).toThrow(/tools\/costs\.ts has no linux price for m7i\.48xlarge; add it to PRICES\.instanceHour/);
+    const stack = stackOf(raw);
+    const estimate = costEstimate(stack);
+    expect(estimate.lines.find((l) => /m7i/.test(l.item))).toEqual({ item: "EC2 m7i.48xlarge (Linux)", quantity: "1", unitPrice: "not known" });
+    expect(estimate.notKnown).toEqual(["EC2 m7i.48xlarge (Linux) in ap-northeast-1"]);
+    const rest = estimate.lines.reduce((n, l) => n + (l.monthly ?? 0), 0);
+    expect(costTable(stack)).toContain("| EC2 m7i.48xlarge (Linux) | 1 | not known | not known |");
+    expect(costTable(stack)).toContain(`| **fixed per month** | | | **not known**: no price for EC2 m7i.48xlarge (Linux) in ap-northeast-1; the rest comes to $${rest.toFixed(2)} |`);
   });
 
   it("is what the README shows (run `npm run docs` after changing an environment or a price)", () => {
     const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
     expect(readme).toBe(withCostSection(readme, projectCostSection()));
+  });
+});
+
+describe("prices by region", () => {
+  const tokyo = REGION_PRICES["ap-northeast-1"];
+  const virginia = REGION_PRICES["us-east-1"];
+
+  it("prices a us-east-1 environment from the us-east-1 row, not Tokyo's", () => {
+    const estimate = costEstimate(stackOf(inRegion(verificationRaw(), "us-east-1")));
+    expect(estimate.region).toBe("us-east-1");
+    expect(estimate.notKnown).toEqual([]);
+    const unit = (item: RegExp) => estimate.lines.find((l) => item.test(l.item))?.unitPrice;
+    expect(unit(/t3\.micro \(Linux\)/)).toBe("$0.0104/h");
+    expect(unit(/t3\.medium \(Windows\)/)).toBe("$0.06/h");
+    expect(unit(/EBS gp3/)).toBe("$0.08/GiB-month");
+    expect(unit(/Interface endpoints/)).toBe("$0.01/h");
+    expect(unit(/Logs ingested/)).toBe("$0.5/GB");
+    expect(estimate.lines.find((l) => /t3\.micro \(Linux\)/.test(l.item))?.monthly).toBeCloseTo(2 * 0.0104 * 730, 5);
+    // The same stack priced at Tokyo's row would cost more: the figures differ.
+    const fixed = (e: ReturnType<typeof costEstimate>) => e.lines.reduce((n, l) => n + (l.monthly ?? 0), 0);
+    expect(fixed(estimate)).toBeLessThan(fixed(costEstimate(stackOf(verificationRaw()))));
+    expect(virginia.instanceHour.linux["t3.micro"]).not.toBe(tokyo.instanceHour.linux["t3.micro"]);
+  });
+
+  it("prices the Transit Gateway and its NAT gateway of a us-east-1 environment from that row too", () => {
+    const raw = inRegion(JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "transit-gateway.json"), "utf8")), "us-east-1");
+    const lines = costEstimate(stackOf(raw)).lines;
+    expect(lines.find((l) => l.item === "Transit Gateway VPC attachments")?.unitPrice).toBe("$0.05/h");
+    expect(lines.find((l) => l.item === "NAT gateways (private)")?.unitPrice).toBe("$0.045/h");
+    expect(lines.find((l) => /Data through the NAT/.test(l.item))?.unitPrice).toBe("$0.045/GB");
+  });
+
+  it("reads every item of a row: changing any one figure changes the estimate of some demo or example", () => {
+    const stacks = projectStacks().map((s) => s.json);
+    const render = (row: RegionPrices) => stacks.map((s) => costTable(s, costEstimate(s, row))).join("\n");
+    const base = render(tokyo);
+    const items = Object.keys(PRICE_SOURCES) as PriceItem[];
+    for (const item of items) {
+      const changed: RegionPrices =
+        item === "instanceHour"
+          ? { ...tokyo, instanceHour: { linux: Object.fromEntries(Object.entries(tokyo.instanceHour.linux).map(([t, v]) => [t, v + 1])), windows: tokyo.instanceHour.windows } }
+          : { ...tokyo, [item]: (tokyo[item] as number) + 1 };
+      expect({ item, changed: render(changed) !== base }).toEqual({ item, changed: true });
+    }
+  });
+
+  it("has, for every region it lists, a positive price for every item and every instance type the demos, examples and defaults use", () => {
+    const items = Object.keys(PRICE_SOURCES) as PriceItem[];
+    const stacks = projectStacks();
+    for (const [region, row] of Object.entries(REGION_PRICES)) {
+      for (const item of items.filter((i) => i !== "instanceHour")) expect({ region, item, price: row[item] }).toEqual({ region, item, price: expect.any(Number) });
+      for (const item of items.filter((i) => i !== "instanceHour")) expect(row[item] as number).toBeGreaterThan(0);
+      for (const [type, os] of [["t3.micro", "linux"], ["t3.medium", "windows"]] as const) expect({ region, type, price: row.instanceHour[os][type] }).toEqual({ region, type, price: expect.any(Number) });
+      for (const { file, json } of stacks) {
+        expect({ region, file: path.basename(file), notKnown: costEstimate(json, row).notKnown }).toEqual({ region, file: path.basename(file), notKnown: [] });
+      }
+    }
+  });
+
+  it("covers at least the large regions it was asked for that are known for certain, each with its price list name", () => {
+    expect(Object.keys(REGION_PRICES)).toEqual(expect.arrayContaining(["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-northeast-1", "ap-southeast-1", "ap-southeast-2"]));
+    for (const row of Object.values(REGION_PRICES)) expect(row.location).toMatch(/^(US|EU|Asia Pacific)[A-Za-z ]* \([^)]+\)$/);
+    expect(PRICES_TAKEN).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it("charges Windows as Linux plus the license fee AWS adds in every region (t3: 0.0092, 0.0092, 0.0184, 0.0276 an hour)", () => {
+    const fee: Record<string, number> = { "t3.micro": 0.0092, "t3.small": 0.0092, "t3.medium": 0.0184, "t3.large": 0.0276 };
+    for (const [region, row] of Object.entries(REGION_PRICES)) {
+      for (const [type, windows] of Object.entries(row.instanceHour.windows)) {
+        expect({ region, type, fee: Math.round((windows - row.instanceHour.linux[type]) * 1e4) / 1e4 }).toEqual({ region, type, fee: fee[type] });
+      }
+    }
+  });
+
+  it("says clearly that prices of a region it does not list are not known, with the quantities and no figure of another region", () => {
+    const stack = stackOf(inRegion(verificationRaw(), "eu-north-1"));
+    const estimate = costEstimate(stack);
+    expect(estimate.prices).toBeUndefined();
+    expect(estimate.notKnown).toEqual(["prices for eu-north-1"]);
+    const table = costTable(stack);
+    expect(table.split("\n")[0]).toBe(
+      "Prices for eu-north-1 are not known to this project: tools/prices.ts has AWS's list prices for us-east-1, us-east-2, us-west-2, eu-west-1, ap-northeast-1, ap-southeast-1, ap-southeast-2 only, and the estimate does not borrow another region's. The quantities below are what the stack runs; price them for eu-north-1 with the AWS Pricing Calculator.",
+    );
+    expect(table).toContain("| EC2 t3.micro (Linux) | 2 | not known | not known |");
+    expect(table).toContain("| Logs ingested (flow logs, Squid's access log) | per GB | not known | by use |");
+    expect(table).toContain("| **fixed per month** | | | **not known** |");
+    expect(table).not.toMatch(/\$\d/);
+    const section = costSection([{ name: "north", source: "environments/north.json", json: stack }]);
+    expect(section).toContain("**north** (`environments/north.json`, eu-north-1)");
+    expect(section).not.toMatch(/adds in eu-north-1/);
   });
 });

@@ -1,63 +1,67 @@
 /**
  * What each environment costs per month, counted from its synthesized stack (the instances, their
- * volumes and monitoring, interface endpoints per zone, alarms) and priced from one table. The
- * README's cost section is generated from it by `npm run docs`, and a test fails when it is stale.
+ * volumes and monitoring, interface endpoints per zone, alarms, load balancers, Transit Gateway
+ * attachments, NAT gateways, resolver addresses) and priced from its own region's row of
+ * tools/prices.ts. A region without a row, or an instance type its row lacks, is said to have no
+ * known price: the estimate never shows another region's figures. The README's cost section is
+ * generated from it by `npm run docs`, and a test fails when it is stale.
  */
 import { blocks, resourceViews, TerraformJson } from "../lib/tf-json";
-
-/** On-demand prices in USD for Asia Pacific (Tokyo), ap-northeast-1, from AWS's price pages. */
-export const PRICES = {
-  region: "ap-northeast-1",
-  asOf: "2026-11",
-  hoursPerMonth: 730,
-  /** EC2 On-Demand, per instance-hour, by operating system and type. */
-  instanceHour: {
-    linux: { "t3.micro": 0.0136, "t3.small": 0.0272, "t3.medium": 0.0544, "t3.large": 0.1088 },
-    windows: { "t3.micro": 0.0228, "t3.small": 0.0364, "t3.medium": 0.0728, "t3.large": 0.1384 },
-  } as Record<"linux" | "windows", Record<string, number>>,
-  /** Network Load Balancer, per hour; and per NLCU-hour (a light proxy load stays near one NLCU). */
-  networkLoadBalancerHour: 0.0243,
-  nlcuHour: 0.006,
-  /** EBS gp3, per GiB-month. */
-  gp3GiBMonth: 0.096,
-  /** Interface VPC endpoint, per endpoint and zone, per hour; and per GB processed. */
-  interfaceEndpointHour: 0.014,
-  interfaceEndpointGb: 0.01,
-  /** CloudWatch: detailed monitoring (seven metrics at $0.30) per instance-month; a standard alarm per month. */
-  detailedMonitoringMonth: 2.1,
-  alarmMonth: 0.1,
-  /** CloudWatch Logs: ingestion (standard and vended, such as flow logs) per GB; storage per GB-month. */
-  logIngestionGb: 0.76,
-  logStorageGbMonth: 0.033,
-  /** Data between availability zones (peering included), per GB in each direction. */
-  crossZoneGb: 0.01,
-  /** Transit Gateway: per VPC attachment-hour; per GB sent into the gateway (between zones no extra charge). */
-  transitGatewayAttachmentHour: 0.07,
-  transitGatewayGb: 0.02,
-  /** NAT gateway (public or private): per gateway-hour; per GB processed. */
-  natGatewayHour: 0.062,
-  natGatewayGb: 0.062,
-  /** Route 53 Resolver endpoint, per address (ENI) per hour; per million queries through it. */
-  resolverEndpointAddressHour: 0.125,
-  resolverQueriesMillion: 0.4,
-};
+import { DETAILED_MONITORING_METRICS, HOURS_PER_MONTH, PRICES_TAKEN, pricesFor, REGION_PRICES, RegionPrices } from "./prices";
 
 /** One line of an estimate. */
 export interface CostLine {
   readonly item: string;
   readonly quantity: string;
+  /** Such as "$0.0104/h"; "not known" where the region's row has no price for it. */
   readonly unitPrice: string;
-  /** USD per month; undefined for what is charged by use (per GB). */
+  /** USD per month for what is billed by the hour or the month; undefined for what is charged by use or has no known price. */
   readonly monthly?: number;
+  /** Charged by use (per GB, per query), so without a monthly figure. */
+  readonly byUse?: boolean;
+}
+
+/** The estimate of one stack: its region, the prices used (none when the region has no row), its lines, and what has no known price. */
+export interface CostEstimate {
+  readonly region: string;
+  readonly prices?: RegionPrices;
+  readonly lines: readonly CostLine[];
+  /** What could not be priced (the region, or instance types in it); the fixed total is not known when this is not empty. */
+  readonly notKnown: readonly string[];
 }
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
-/** The monthly lines of one synthesized stack. */
-export function costLines(stack: TerraformJson): CostLine[] {
+/** The region of a synthesized stack: its AWS provider's (the one without an alias). */
+export function stackRegion(stack: TerraformJson): string {
+  const providers = blocks((stack as { provider?: Record<string, unknown> }).provider?.aws);
+  const region = (providers.find((p) => p.alias === undefined) ?? providers[0])?.region;
+  if (typeof region !== "string") throw new Error("the stack has no AWS provider with a region; the estimate prices a region's resources");
+  return region;
+}
+
+/** A counted item before pricing: how many, and how its price is read from a region's row. */
+interface Counted {
+  readonly item: string;
+  readonly quantity: string;
+  /** How many units are billed by the hour or month; undefined for what is charged by use. */
+  readonly count?: number;
+  readonly price: (p: RegionPrices) => number | undefined;
+  /** How the unit price is written, from the price. */
+  readonly unit: (price: number) => string;
+  /** Per month for one unit, from the price (hourly prices times the hours of a month). */
+  readonly perMonth?: (price: number) => number;
+}
+
+const hourly = (price: number) => `$${price}/h`;
+const monthOfHours = (price: number) => price * HOURS_PER_MONTH;
+const perGb = (price: number) => `$${price}/GB`;
+
+/** What one synthesized stack runs, counted, in the order the estimate lists it. */
+function countedItems(stack: TerraformJson): Counted[] {
   const resources = resourceViews(stack);
   const amiNames = new Map(Object.entries(stack.data?.aws_ssm_parameter ?? {}).map(([id, d]) => [`\${data.aws_ssm_parameter.${id}.value}`, String(d.name)]));
-  const lines: CostLine[] = [];
+  const items: Counted[] = [];
   // Instances, and the instances an Auto Scaling group keeps running from its launch template.
   const templates = new Map(resources.filter((r) => r.type === "aws_launch_template").map((t) => [`\${aws_launch_template.${t.logicalId}.id}`, t]));
   const launched = resources
@@ -82,56 +86,106 @@ export function costLines(stack: TerraformJson): CostLine[] {
   }
   for (const [key, count] of [...byKind].sort()) {
     const [os, type] = key.split(" ") as ["linux" | "windows", string];
-    const hourly = PRICES.instanceHour[os][type];
-    if (hourly === undefined) throw new Error(`tools/costs.ts has no ${os} price for ${type}; add it to PRICES.instanceHour`);
-    lines.push({ item: `EC2 ${type} (${os === "windows" ? "Windows" : "Linux"})`, quantity: String(count), unitPrice: `$${hourly}/h`, monthly: count * hourly * PRICES.hoursPerMonth });
+    items.push({
+      item: `EC2 ${type} (${os === "windows" ? "Windows" : "Linux"})`,
+      quantity: String(count),
+      count,
+      price: (p) => (Object.prototype.hasOwnProperty.call(p.instanceHour[os], type) ? p.instanceHour[os][type] : undefined),
+      unit: hourly,
+      perMonth: monthOfHours,
+    });
   }
   const gib = instances.reduce((n, i) => n + blocks(i.attrs.root_block_device).reduce((m, d) => m + Number(d.volume_size ?? 0), 0), 0);
-  if (gib > 0) lines.push({ item: "EBS gp3 root volumes", quantity: `${gib} GiB`, unitPrice: `$${PRICES.gp3GiBMonth}/GiB-month`, monthly: gib * PRICES.gp3GiBMonth });
+  if (gib > 0) items.push({ item: "EBS gp3 root volumes", quantity: `${gib} GiB`, count: gib, price: (p) => p.gp3GiBMonth, unit: (price) => `$${price}/GiB-month`, perMonth: (price) => price });
   const monitored = instances.filter((i) => i.attrs.monitoring === true).length;
-  if (monitored > 0) lines.push({ item: "EC2 detailed monitoring", quantity: `${monitored} instance${monitored === 1 ? "" : "s"}`, unitPrice: `${usd(PRICES.detailedMonitoringMonth)}/month`, monthly: monitored * PRICES.detailedMonitoringMonth });
+  if (monitored > 0) {
+    items.push({
+      item: "EC2 detailed monitoring",
+      quantity: `${monitored} instance${monitored === 1 ? "" : "s"}`,
+      count: monitored,
+      price: (p) => p.metricMonth * DETAILED_MONITORING_METRICS,
+      unit: (price) => `${usd(price)}/month`,
+      perMonth: (price) => price,
+    });
+  }
   const endpointZones = resources
     .filter((r) => r.type === "aws_vpc_endpoint" && r.attrs.vpc_endpoint_type === "Interface")
     .reduce((n, r) => n + (Array.isArray(r.attrs.subnet_ids) ? r.attrs.subnet_ids.length : 1), 0);
   if (endpointZones > 0) {
-    lines.push({ item: "Interface endpoints (endpoint x zone, billed hourly)", quantity: String(endpointZones), unitPrice: `$${PRICES.interfaceEndpointHour}/h`, monthly: endpointZones * PRICES.interfaceEndpointHour * PRICES.hoursPerMonth });
+    items.push({ item: "Interface endpoints (endpoint x zone, billed hourly)", quantity: String(endpointZones), count: endpointZones, price: (p) => p.interfaceEndpointHour, unit: hourly, perMonth: monthOfHours });
   }
   const nlbs = resources.filter((r) => r.type === "aws_lb" && r.attrs.load_balancer_type === "network").length;
   if (nlbs > 0) {
-    lines.push({ item: "Network Load Balancer", quantity: String(nlbs), unitPrice: `$${PRICES.networkLoadBalancerHour}/h`, monthly: nlbs * PRICES.networkLoadBalancerHour * PRICES.hoursPerMonth });
-    lines.push({ item: "Network Load Balancer capacity units (about one NLCU at light load)", quantity: String(nlbs), unitPrice: `$${PRICES.nlcuHour}/NLCU-h`, monthly: nlbs * PRICES.nlcuHour * PRICES.hoursPerMonth });
+    items.push({ item: "Network Load Balancer", quantity: String(nlbs), count: nlbs, price: (p) => p.networkLoadBalancerHour, unit: hourly, perMonth: monthOfHours });
+    items.push({ item: "Network Load Balancer capacity units (about one NLCU at light load)", quantity: String(nlbs), count: nlbs, price: (p) => p.nlcuHour, unit: (price) => `$${price}/NLCU-h`, perMonth: monthOfHours });
   }
   const attachments = resources.filter((r) => r.type === "aws_ec2_transit_gateway_vpc_attachment").length;
   if (attachments > 0) {
-    lines.push({ item: "Transit Gateway VPC attachments", quantity: String(attachments), unitPrice: `$${PRICES.transitGatewayAttachmentHour}/h`, monthly: attachments * PRICES.transitGatewayAttachmentHour * PRICES.hoursPerMonth });
+    items.push({ item: "Transit Gateway VPC attachments", quantity: String(attachments), count: attachments, price: (p) => p.transitGatewayAttachmentHour, unit: hourly, perMonth: monthOfHours });
   }
   const nats = resources.filter((r) => r.type === "aws_nat_gateway").length;
-  if (nats > 0) lines.push({ item: "NAT gateways (private)", quantity: String(nats), unitPrice: `$${PRICES.natGatewayHour}/h`, monthly: nats * PRICES.natGatewayHour * PRICES.hoursPerMonth });
+  if (nats > 0) items.push({ item: "NAT gateways (private)", quantity: String(nats), count: nats, price: (p) => p.natGatewayHour, unit: hourly, perMonth: monthOfHours });
   const resolverAddresses = resources.filter((r) => r.type === "aws_route53_resolver_endpoint").reduce((n, r) => n + blocks(r.attrs.ip_address).length, 0);
   if (resolverAddresses > 0) {
-    lines.push({ item: "Route 53 Resolver endpoint addresses", quantity: String(resolverAddresses), unitPrice: `$${PRICES.resolverEndpointAddressHour}/h`, monthly: resolverAddresses * PRICES.resolverEndpointAddressHour * PRICES.hoursPerMonth });
+    items.push({ item: "Route 53 Resolver endpoint addresses", quantity: String(resolverAddresses), count: resolverAddresses, price: (p) => p.resolverEndpointAddressHour, unit: hourly, perMonth: monthOfHours });
   }
   const alarms = resources.filter((r) => r.type === "aws_cloudwatch_metric_alarm").length;
-  if (alarms > 0) lines.push({ item: "CloudWatch alarms", quantity: String(alarms), unitPrice: `${usd(PRICES.alarmMonth)}/month`, monthly: alarms * PRICES.alarmMonth });
-  if (endpointZones > 0) lines.push({ item: "Data through interface endpoints", quantity: "per GB", unitPrice: `$${PRICES.interfaceEndpointGb}/GB` });
-  if (attachments > 0) lines.push({ item: "Data sent into the Transit Gateway (both directions)", quantity: "per GB", unitPrice: `$${PRICES.transitGatewayGb}/GB` });
-  if (nats > 0) lines.push({ item: "Data through the NAT gateways", quantity: "per GB", unitPrice: `$${PRICES.natGatewayGb}/GB` });
-  if (resolverAddresses > 0) lines.push({ item: "DNS queries forwarded through the resolver endpoint", quantity: "per million", unitPrice: `$${PRICES.resolverQueriesMillion}/million` });
-  lines.push({ item: "Logs ingested (flow logs, Squid's access log)", quantity: "per GB", unitPrice: `$${PRICES.logIngestionGb}/GB` });
-  lines.push({ item: "Logs stored", quantity: "per GB-month", unitPrice: `$${PRICES.logStorageGbMonth}/GB-month` });
-  lines.push({ item: "Traffic between zones (peering included)", quantity: "per GB each way", unitPrice: `$${PRICES.crossZoneGb}/GB` });
-  return lines;
+  if (alarms > 0) items.push({ item: "CloudWatch alarms", quantity: String(alarms), count: alarms, price: (p) => p.alarmMonth, unit: (price) => `${usd(price)}/month`, perMonth: (price) => price });
+  if (endpointZones > 0) items.push({ item: "Data through interface endpoints", quantity: "per GB", price: (p) => p.interfaceEndpointGb, unit: perGb });
+  if (attachments > 0) items.push({ item: "Data sent into the Transit Gateway (both directions)", quantity: "per GB", price: (p) => p.transitGatewayGb, unit: perGb });
+  if (nats > 0) items.push({ item: "Data through the NAT gateways", quantity: "per GB", price: (p) => p.natGatewayGb, unit: perGb });
+  if (resolverAddresses > 0) items.push({ item: "DNS queries forwarded through the resolver endpoint", quantity: "per million", price: (p) => p.resolverQueriesMillion, unit: (price) => `$${price}/million` });
+  items.push({ item: "Logs ingested (flow logs, Squid's access log)", quantity: "per GB", price: (p) => p.logIngestionGb, unit: perGb });
+  items.push({ item: "Logs stored", quantity: "per GB-month", price: (p) => p.logStorageGbMonth, unit: (price) => `$${price}/GB-month` });
+  items.push({ item: "Traffic between zones (peering included)", quantity: "per GB each way", price: (p) => p.crossZoneGb, unit: perGb });
+  return items;
 }
 
-/** The Markdown table of one stack's estimate, with its fixed monthly total. */
-export function costTable(stack: TerraformJson): string {
-  const lines = costLines(stack);
+/**
+ * The estimate of one synthesized stack, priced from `prices` (by default its region's row of
+ * tools/prices.ts). Without prices every line says "not known"; an instance type the row lacks is
+ * "not known" on its own line and listed in notKnown.
+ */
+export function costEstimate(stack: TerraformJson, prices: RegionPrices | undefined = pricesFor(stackRegion(stack))): CostEstimate {
+  const region = stackRegion(stack);
+  const notKnown: string[] = prices ? [] : [`prices for ${region}`];
+  const lines = countedItems(stack).map((c): CostLine => {
+    const byUse = c.count === undefined ? { byUse: true } : {};
+    const price = prices ? c.price(prices) : undefined;
+    if (price === undefined) {
+      if (prices) notKnown.push(`${c.item} in ${region}`);
+      return { item: c.item, quantity: c.quantity, unitPrice: "not known", ...byUse };
+    }
+    const monthly = c.count !== undefined && c.perMonth ? c.count * c.perMonth(price) : undefined;
+    return { item: c.item, quantity: c.quantity, unitPrice: c.unit(price), ...(monthly === undefined ? byUse : { monthly }) };
+  });
+  return { region, prices, lines, notKnown };
+}
+
+/** The monthly lines of one synthesized stack, priced for its own region. */
+export function costLines(stack: TerraformJson): readonly CostLine[] {
+  return costEstimate(stack).lines;
+}
+
+/** The regions the price table has. */
+export const PRICED_REGIONS: readonly string[] = Object.keys(REGION_PRICES);
+
+/** The Markdown of one stack's estimate: a table with its fixed monthly total, after a sentence when its region's prices are not known. */
+export function costTable(stack: TerraformJson, estimate: CostEstimate = costEstimate(stack)): string {
+  const { region, prices, lines, notKnown } = estimate;
   const fixed = lines.reduce((n, l) => n + (l.monthly ?? 0), 0);
+  const total = notKnown.length === 0 ? `**${usd(fixed)}**` : prices ? `**not known**: no price for ${notKnown.join(", ")}; the rest comes to ${usd(fixed)}` : "**not known**";
   return [
+    ...(prices
+      ? []
+      : [
+          `Prices for ${region} are not known to this project: tools/prices.ts has AWS's list prices for ${PRICED_REGIONS.join(", ")} only, and the estimate does not borrow another region's. The quantities below are what the stack runs; price them for ${region} with the AWS Pricing Calculator.`,
+          "",
+        ]),
     "| item | quantity | unit price | per month |",
     "| --- | --- | --- | --- |",
-    ...lines.map((l) => `| ${l.item} | ${l.quantity} | ${l.unitPrice} | ${l.monthly === undefined ? "by use" : usd(l.monthly)} |`),
-    `| **fixed per month** | | | **${usd(fixed)}** |`,
+    ...lines.map((l) => `| ${l.item} | ${l.quantity} | ${l.unitPrice} | ${l.monthly !== undefined ? usd(l.monthly) : l.byUse ? "by use" : "not known"} |`),
+    `| **fixed per month** | | | ${total} |`,
   ].join("\n");
 }
 
@@ -139,21 +193,36 @@ export function costTable(stack: TerraformJson): string {
 export const COSTS_START = "<!-- costs:start (generated by npm run docs from tools/costs.ts) -->";
 export const COSTS_END = "<!-- costs:end -->";
 
-/** The README's cost section for named stacks. */
+/** The README's cost section for named stacks: the prices by region, what each way of connecting adds, then each stack's estimate. */
 export function costSection(stacks: readonly { readonly name: string; readonly source: string; readonly json: TerraformJson }[]): string {
+  const regions = [...new Set(stacks.map((s) => stackRegion(s.json)))].sort();
   return [
-    `Prices: AWS on-demand list prices for ${PRICES.region} in USD as of ${PRICES.asOf}, ${PRICES.hoursPerMonth} hours a month, before tax, free tier and discounts; check the AWS Pricing Calculator before budgeting. Counts come from the synthesized stacks.`,
+    `Prices: AWS on-demand list prices in USD for each environment's own region, from \`tools/prices.ts\` (figures taken ${PRICES_TAKEN}; its header names the price list offer file of each item), ${HOURS_PER_MONTH} hours a month, before tax, free tier and discounts; check the AWS Pricing Calculator before budgeting. Counts come from the synthesized stacks. The table has the regions below; for any other region the estimate lists the quantities and says that prices there are not known, rather than showing another region's.`,
     "",
-    "What the way between the app VPCs and the proxy VPC adds, besides instances and endpoints:",
-    "",
-    connectivityPriceTable(),
-    ...stacks.flatMap((s) => ["", `**${s.name}** (\`${s.source}\`)`, "", costTable(s.json)]),
+    regionPriceTable(),
+    ...regions.flatMap((region) => {
+      const prices = pricesFor(region);
+      return prices ? ["", `What the way between the app VPCs and the proxy VPC adds in ${region}, besides instances and endpoints:`, "", connectivityPriceTable(prices)] : [];
+    }),
+    ...stacks.flatMap((s) => ["", `**${s.name}** (\`${s.source}\`, ${stackRegion(s.json)})`, "", costTable(s.json)]),
   ].join("\n");
 }
 
-/** What each way of connecting app VPCs costs by the hour and by the GB, from PRICES. */
-export function connectivityPriceTable(): string {
-  const p = PRICES;
+/** The main hourly and per-GB prices of every region the table has, one row each. */
+export function regionPriceTable(): string {
+  const figure = (n: number | undefined) => (n === undefined ? "not known" : `$${n}`);
+  return [
+    "| region | t3.micro Linux /h | t3.medium Windows /h | gp3 /GiB-month | interface endpoint /h per zone | NLB /h | Transit Gateway attachment /h | NAT gateway /h and /GB | resolver address /h | logs ingested /GB |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...Object.entries(REGION_PRICES).map(
+      ([region, p]) =>
+        `| ${region} (${p.location}) | ${figure(p.instanceHour.linux["t3.micro"])} | ${figure(p.instanceHour.windows["t3.medium"])} | $${p.gp3GiBMonth} | $${p.interfaceEndpointHour} | $${p.networkLoadBalancerHour} | $${p.transitGatewayAttachmentHour} | $${p.natGatewayHour} / $${p.natGatewayGb} | $${p.resolverEndpointAddressHour} | $${p.logIngestionGb} |`,
+    ),
+  ].join("\n");
+}
+
+/** What each way of connecting app VPCs costs by the hour and by the GB, from one region's prices. */
+export function connectivityPriceTable(p: RegionPrices): string {
   return [
     "| way | per hour | per GB from an app VPC to the service |",
     "| --- | --- | --- |",
