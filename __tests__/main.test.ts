@@ -114,6 +114,8 @@ describe("main.ts", () => {
     ["a DNS server outside every service block", (r) => (r.dns.forward[0].servers = ["10.9.0.2"]), /`dns.forward\[0\].servers\[0\]` = "10.9.0.2": is outside every service block/],
     ["duplicate forwarding rules", (r) => r.dns.forward.push({ domain: "service.example", servers: ["172.16.0.10"] }), /`dns.forward\[1\].domain` = "service.example": is forwarded by dns.forward\[0\] already/],
     ["a resolver endpoint in one zone", (r) => (r.dns.endpointSubnets[1].availabilityZone = "ap-northeast-1a"), /`dns.endpointSubnets` = .*: has all its subnets in ap-northeast-1a; a Route 53 Resolver endpoint needs subnets in at least two zones/],
+    ["a misspelt instance type", (r) => (r.proxy.instanceType = "t3.mirco"), /`proxy.instanceType` = "t3.mirco": is not an EC2 instance type; did you mean "t3.micro"\?/],
+    ["a Windows app server under 1 GiB", (r) => (r.appVpcs[0].appServer.instanceType = "t3.nano"), /`appVpcs\[0\].appServer.instanceType` = "t3.nano": has 0.5 GiB of memory, and Windows Server needs at least 1 GiB/],
   ])("refuses %s with the setting, the value and the fix, and writes no stack", (_what, edit, message) => {
     const file = path.join(dir, "bad-dns.json");
     const raw = verificationRaw();

@@ -123,6 +123,12 @@ describe("every rule has a compliant and a non-compliant case", () => {
     ["PX-EC2-NO-PUBLIC-IP", (s) => void template(s), (s) => void template(s, { networkInterfaces: [{ associatePublicIpAddress: "true", deviceIndex: 0 }] }), /associate_public_ip_address true/],
     ["PX-ELB-INTERNAL", (s) => void new Lb(s, "L", { internal: true, loadBalancerType: "network" }), (s) => void new Lb(s, "L", { loadBalancerType: "network" }), /internal is not true/],
     [
+      "PX-ELB-DELETION-PROTECTION",
+      (s) => void new Lb(s, "L", { internal: true, loadBalancerType: "network", enableDeletionProtection: true }),
+      (s) => void new Lb(s, "L", { internal: true, loadBalancerType: "network" }),
+      /enable_deletion_protection is not true, so a destroy or a replacement deletes the load balancer/,
+    ],
+    [
       "PX-ELB-HEALTH-CHECK",
       (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: true, protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 } }),
       (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP" }),

@@ -1,11 +1,13 @@
+import * as path from "path";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Testing } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
+import { loadEnvironmentFile } from "../lib/config";
 import { enforcePolicy } from "../lib/policy/pack";
-import { configFrom, fleetRaw, localBackend, resourcesOf, synthEnvironment } from "./helpers/stack";
+import { CONFIG_DIR, configFrom, EXAMPLES_DIR, fleetRaw, localBackend, resourcesOf, synthEnvironment } from "./helpers/stack";
 
 /** The verification environment with a fleet of two, and `fleet`'s settings. */
 const fleetOf = (fleet: Record<string, unknown> = {}) => fleetRaw({ size: 2, ...fleet });
@@ -117,5 +119,36 @@ describe("a proxy fleet", () => {
     const app = Testing.app();
     new EnvironmentStack(app, "verification", { config: configFrom(fleetOf()), stateBackend: localBackend });
     expect(enforcePolicy(app)).toEqual([]);
+  });
+});
+
+describe("deletion protection of the fleet's load balancer", () => {
+  const reason = "a test environment that is torn down after each run";
+  const unprotected = () => ({ ...fleetOf({ deletionProtection: false }), policySuppressions: [{ rule: "PX-ELB-DELETION-PROTECTION", path: "Proxy", reason }] });
+
+  it("is on by default", () => {
+    const { json } = synthEnvironment(configFrom(fleetOf()));
+    expect(json).toHaveResourceWithProperties(Lb, { internal: true, enable_deletion_protection: true });
+  });
+
+  it("is off when the setting says so and the file says why, and the policy pack reports that reason", () => {
+    const config = configFrom(unprotected());
+    expect(synthEnvironment(config).json).toHaveResourceWithProperties(Lb, { internal: true, enable_deletion_protection: false });
+    const app = Testing.app();
+    new EnvironmentStack(app, "verification", { config, stateBackend: localBackend });
+    expect(enforcePolicy(app)).toEqual([{ rule: "PX-ELB-DELETION-PROTECTION", reason, path: "verification/Proxy/LoadBalancer" }]);
+  });
+
+  it("refuses to turn it off without a reason, naming the setting and the suppression to add", () => {
+    expect(() => configFrom(fleetOf({ deletionProtection: false }))).toThrow(
+      /^ {2}- `proxy\.fleet\.deletionProtection` = false: is false, so a destroy or a replacement deletes the load balancer that every app server goes through; leave it out \(on\), or say why in policySuppressions: \{ "rule": "PX-ELB-DELETION-PROTECTION", "path": "Proxy", "reason": "\.\.\." \}$/m,
+    );
+  });
+
+  it("is off in the verification demo, which the rehearsal destroys, and on in the production example", () => {
+    const demo = loadEnvironmentFile(path.join(CONFIG_DIR, "verification-fleet.json"));
+    expect(demo.proxy.fleet?.deletionProtection).toBe(false);
+    expect(demo.policySuppressions.map((s) => s.rule)).toEqual(["PX-ELB-DELETION-PROTECTION"]);
+    expect(loadEnvironmentFile(path.join(EXAMPLES_DIR, "production.json")).proxy.fleet?.deletionProtection).toBe(true);
   });
 });

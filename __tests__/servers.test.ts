@@ -189,12 +189,19 @@ describe("FlowLogRole", () => {
     expect(trust.Condition.ArnLike["aws:SourceArn"]).toMatch(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:ec2:\$\{data\.aws_region\.\w+\.name\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:vpc-flow-log\/\*$/);
   });
 
-  it("writes only to the environment's flow-log groups; only describing takes every resource", () => {
-    const write = policy.Statement.find((s: any) => s.Action.includes("logs:PutLogEvents"));
-    expect(write.Action.sort()).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
-    expect(write.Resource).toHaveLength(2);
-    for (const r of write.Resource) expect(r).toMatch(/:log-group:\/vpc-flow-logs\/test-\*(:\*)?$/);
+  it("writes to and lists the streams of the environment's flow-log groups only; only listing the groups takes every resource", () => {
+    const actions = (s: any): string[] => [s.Action].flat();
+    const own = (s: any) => {
+      expect(s.Resource).toHaveLength(2);
+      for (const r of s.Resource) expect(r).toMatch(/:log-group:\/vpc-flow-logs\/test-\*(:\*)?$/);
+    };
+    const write = policy.Statement.find((s: any) => actions(s).includes("logs:PutLogEvents"));
+    expect(actions(write).sort()).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    own(write);
+    const streams = policy.Statement.filter((s: any) => actions(s).includes("logs:DescribeLogStreams"));
+    expect(streams).toHaveLength(1);
+    own(streams[0]);
     const star = policy.Statement.filter((s: any) => [s.Resource].flat().includes("*"));
-    expect(star.flatMap((s: any) => s.Action).every((a: string) => /^logs:Describe/.test(a))).toBe(true);
+    expect(star.flatMap(actions)).toEqual(["logs:DescribeLogGroups"]);
   });
 });

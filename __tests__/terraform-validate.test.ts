@@ -69,8 +69,9 @@ describe("terraform validate", () => {
   app.synth();
   const stacks = fs.readdirSync(path.join(outdir, "stacks"));
 
-  it("finds every environment and example within the policy pack, without suppressions", () => {
-    expect(suppressions).toEqual([]);
+  it("finds every environment and example within the policy pack, with no suppression but the fleet demo's stated one", () => {
+    // verification-fleet is deployed to be destroyed again (the rehearsal does), so its load balancer has no deletion protection.
+    expect(suppressions).toEqual([{ rule: "PX-ELB-DELETION-PROTECTION", path: "verification-fleet/Proxy/LoadBalancer", reason: expect.stringMatching(/torn down/) }]);
   });
 
   it("covers the bootstrap stacks and every environment", () => {

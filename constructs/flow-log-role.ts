@@ -17,8 +17,8 @@ export interface FlowLogRoleProps {
 
 /**
  * The role that VPC Flow Logs assumes to write into CloudWatch Logs; shared by a stack's VPCs. It
- * may write only to the flow-log groups of those VPCs, and only flow logs of this account may make
- * the service assume it.
+ * may write to and list the streams of only the flow-log groups of those VPCs (listing groups alone
+ * takes every group), and only flow logs of this account may make the service assume it.
  */
 export class FlowLogRole extends Construct {
   /** The role's ARN, for `iam_role_arn`. */
@@ -43,8 +43,10 @@ export class FlowLogRole extends Construct {
         Version: "2012-10-17",
         Statement: [
           { Sid: "WriteOwnFlowLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [groups, `${groups}:*`] },
-          // Listing takes no resource narrower than the account's groups.
-          { Sid: "DescribeGroups", Effect: "Allow", Action: ["logs:DescribeLogGroups", "logs:DescribeLogStreams"], Resource: "*" },
+          // Listing a group's streams takes the group's ARN: only the environment's own groups.
+          { Sid: "DescribeOwnFlowLogStreams", Effect: "Allow", Action: "logs:DescribeLogStreams", Resource: [groups, `${groups}:*`] },
+          // Listing groups takes no resource narrower than the account's.
+          { Sid: "DescribeGroups", Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
         ],
       }),
     });

@@ -37,6 +37,13 @@ export interface ProxyFleetProps extends ProxyCommonProps, FleetHealthSettings {
   /** How many proxies run: at least two, and at least one per subnet. */
   readonly size: number;
   /**
+   * AWS refuses to delete the load balancer (a destroy, or a change that replaces it) while this is
+   * on, so that an accidental destroy does not cut every app server off; turn it off (and apply)
+   * before tearing the fleet down.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
    * Tags of the Auto Scaling group, also given to the proxies it launches. The provider's default
    * tags do not reach a group: pass the stack's here so that the group can be found by them.
    */
@@ -133,6 +140,7 @@ export class ProxyFleet extends Construct implements IProxy {
       securityGroups: [this.loadBalancerSecurityGroup.securityGroupId],
       subnetMapping: subnets.map((subnetId, i) => ({ subnetId, privateIpv4Address: props.loadBalancerAddresses[i] })),
       enableCrossZoneLoadBalancing: true,
+      enableDeletionProtection: props.deletionProtection ?? true,
       tags: { Name: fleetNames.loadBalancer(props.environment) },
     });
     this.host = this.loadBalancer.dnsName;

@@ -7,11 +7,15 @@ import { flowEnds, portNumbers, resolverEndpointSubnets, runsProxy, serviceServe
 import { Issue, pathText } from "./path-text";
 
 export type { Issue };
+import { constructIds } from "../naming";
+import { loadBalancerDeletionProtection } from "../policy/rules/elb/deletion-protection";
 import { logRetentionMinimum, MIN_LOG_RETENTION_DAYS } from "../policy/rules/logs/retention-minimum";
+import { architectureOf, isMacInstanceType, memoryBelowOneGiB, parameterArchitecture } from "./instance-types";
 import { quotaIssues, quotaWarnings } from "./quotas";
-import { EnvironmentConfig } from "./schema";
+import { amazonLinux2023Parameter, EnvironmentConfig } from "./schema";
 
 const LOG_RETENTION_RULE = logRetentionMinimum.id;
+const DELETION_PROTECTION_RULE = loadBalancerDeletionProtection.id;
 
 
 /** Every check that spans several settings; each problem names the setting it is about. */
@@ -99,6 +103,7 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
     }
   });
 
+  issues.push(...imageIssues(env));
   issues.push(...domainIssues(env), ...dnsIssues(env));
   issues.push(...connectivityIssues(env));
   if (env.connectivity.egress !== "privateNat") issues.push(...(env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)));
@@ -126,6 +131,52 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
       path: ["proxyBypass"],
       message: "leaves out 169.254.169.254; Windows agents would send instance metadata requests to the proxy, which refuses them. Add it",
     });
+  }
+  return issues;
+}
+
+/**
+ * Whether each server's instance type can run its image: the architectures of both (a Graviton
+ * type runs arm64 images only, every other type x86_64 ones), no Mac types (macOS only), and for
+ * Windows no arm64 and at least 1 GiB of memory.
+ */
+function imageIssues(env: EnvironmentConfig): Issue[] {
+  const servers: { path: (string | number)[]; server: { instanceType: string; amiParameter: string }; windows: boolean }[] = [
+    ...(runsProxy(env) ? [{ path: ["proxy"], server: env.proxy, windows: false }] : []),
+    ...env.appVpcs.flatMap((a, i) => (a.appServer ? [{ path: ["appVpcs", i, "appServer"], server: a.appServer, windows: true }] : [])),
+    ...(env.serviceSide.type === "peeredVpc" ? [{ path: ["serviceSide", "server"], server: env.serviceSide.server, windows: false }] : []),
+  ];
+  const issues: Issue[] = [];
+  for (const { path, server, windows } of servers) {
+    const type = server.instanceType;
+    const at = (key: string) => [...path, key];
+    const x86Example = windows ? "t3.medium" : "t3.micro";
+    if (isMacInstanceType(type)) {
+      issues.push({ path: at("instanceType"), message: `is a Mac instance type, which runs only macOS, on a Dedicated Host; use a type such as ${x86Example}` });
+      continue;
+    }
+    const arch = architectureOf(type);
+    if (windows && arch === "arm64") {
+      issues.push({ path: at("instanceType"), message: `is a Graviton (arm64) type, and Windows Server has no arm64 AMI on EC2; use an x86_64 type such as ${x86Example}` });
+      continue;
+    }
+    const memory = memoryBelowOneGiB(type);
+    if (windows && memory !== undefined) {
+      issues.push({
+        path: at("instanceType"),
+        message: `has ${memory} GiB of memory, and Windows Server needs at least 1 GiB (the nano sizes and t1.micro have less); use t3.micro or larger, such as ${x86Example}`,
+      });
+    }
+    const imageArch = parameterArchitecture(server.amiParameter);
+    if (imageArch && imageArch !== arch) {
+      const kind = arch === "arm64" ? "a Graviton (arm64)" : "an x86_64";
+      const defaultImage = windows ? "Windows Server, x86_64" : `Amazon Linux 2023 for ${arch}: ${amazonLinux2023Parameter(type)}`;
+      const otherType = imageArch === "arm64" ? "t4g.micro" : x86Example;
+      issues.push({
+        path: at("amiParameter"),
+        message: `names an ${imageArch} image, which \`${pathText(at("instanceType"))}\` ${type} cannot run: it is ${kind} type. Leave amiParameter out (${defaultImage}), name an ${arch} image, or choose an ${imageArch} instance type such as ${otherType}`,
+      });
+    }
   }
   return issues;
 }
@@ -337,6 +388,12 @@ function fleetIssues(env: EnvironmentConfig, fleet: NonNullable<EnvironmentConfi
   }
   if (subnets.length < 2) {
     issues.push({ path: ["proxyVpc", "subnets"], message: `has ${subnets.length} subnet; a fleet spreads over at least two subnets in two zones, so add one in another zone of ${env.region}` });
+  }
+  if (!fleet.deletionProtection && !env.policySuppressions.some((s) => s.rule === DELETION_PROTECTION_RULE)) {
+    issues.push({
+      path: ["proxy", "fleet", "deletionProtection"],
+      message: `is false, so a destroy or a replacement deletes the load balancer that every app server goes through; leave it out (on), or say why in policySuppressions: { "rule": "${DELETION_PROTECTION_RULE}", "path": "${constructIds.proxy}", "reason": "..." }`,
+    });
   }
   if (fleet.size !== undefined && fleet.size < subnets.length) {
     issues.push({ path: ["proxy", "fleet", "size"], message: `is below the ${subnets.length} proxy subnets; give at least one proxy per subnet (zone), or leave size out` });

@@ -5,12 +5,18 @@
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { cidrProblem, isIpv4Address } from "../cidr";
+import { architectureOf, instanceTypeProblem } from "./instance-types";
 import { PORT_CARRIES, portEntryProblem } from "./port-entries";
 import { AWS_REGIONS } from "./regions";
 import { POLICY_RULE_IDS } from "../policy/rules";
+import { loadBalancerDeletionProtection } from "../policy/rules/elb/deletion-protection";
+
+const DELETION_PROTECTION_RULE = loadBalancerDeletionProtection.id;
 
 /** Amazon Linux 2023, x86_64, from the public SSM parameters. */
 export const AMAZON_LINUX_2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+/** Amazon Linux 2023, arm64 (Graviton), from the public SSM parameters. */
+export const AMAZON_LINUX_2023_ARM64_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
 /** Windows Server 2022, English, from the public SSM parameters. */
 export const WINDOWS_SERVER_2022_PARAMETER = "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base";
 /** Where the proxy's address sits in its subnet unless `proxy.privateIp` says otherwise. */
@@ -82,30 +88,54 @@ const ssmParameter = z
   .string()
   .regex(/^\/[A-Za-z0-9_.\-/]+$/, { message: "is not an SSM parameter name; it starts with / such as /aws/service/ami-amazon-linux-latest/..." });
 
+/**
+ * An instance type from the EC2 API's own list (the AWS SDK's), with the one most likely meant.
+ * Editors get the shape of a type from the JSON Schema's pattern; loading checks the list.
+ */
 const instanceType = z
   .string()
-  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: "is not an EC2 instance type; write one such as t3.micro" });
+  .superRefine((value, ctx) => {
+    const problem = instanceTypeProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .meta({ pattern: "^[a-z][a-z0-9-]*\\.[a-z0-9-]+$" });
 
-function instance(defaults: { instanceType: string; amiParameter: string; rootVolumeSizeGiB: number }, what: string) {
-  return z
-    .strictObject({
-      instanceType: instanceType.default(defaults.instanceType).describe(`The EC2 instance type of the ${what}.`),
-      amiParameter: ssmParameter
-        .default(defaults.amiParameter)
-        .describe(`The SSM parameter that holds the ${what}'s AMI id (public parameters are kept current by AWS).`),
-      rootVolumeSizeGiB: z
-        .number()
-        .int({ message: "must be a whole number of GiB" })
-        .min(8, { message: "is below 8 GiB, smaller than any AMI this project uses" })
-        .max(16384, { message: "is above the 16384 GiB that gp3 allows" })
-        .default(defaults.rootVolumeSizeGiB)
-        .describe(`The root volume's size in GiB (gp3, encrypted); at least the AMI's own size.`),
-      detailedMonitoring: z.boolean().default(true).describe("One-minute CloudWatch metrics for the instance."),
-    })
-    .describe(`The ${what} instance.`);
+/** What `amiParameter` holds, for the server `what`. */
+const amiParameterText = (what: string) => `The SSM parameter that holds the ${what}'s AMI id (public parameters are kept current by AWS).`;
+
+/** A Linux server's image: by default Amazon Linux 2023 for its instance type's architecture (see withLinuxImage). */
+const linuxAmiParameter = (what: string) =>
+  ssmParameter
+    .optional()
+    .describe(`${amiParameterText(what)} Default: Amazon Linux 2023 for the instance type's architecture, ${AMAZON_LINUX_2023_PARAMETER}, or ${AMAZON_LINUX_2023_ARM64_PARAMETER} for a Graviton type (t4g, m7g, c7gn, ...).`);
+
+/** The settings every server has, with its own kind of image setting. */
+function instanceFields<A extends z.ZodType>(defaults: { instanceType: string; rootVolumeSizeGiB: number }, what: string, amiParameter: A) {
+  return {
+    instanceType: instanceType.default(defaults.instanceType).describe(`The EC2 instance type of the ${what}.`),
+    amiParameter,
+    rootVolumeSizeGiB: z
+      .number()
+      .int({ message: "must be a whole number of GiB" })
+      .min(8, { message: "is below 8 GiB, smaller than any AMI this project uses" })
+      .max(16384, { message: "is above the 16384 GiB that gp3 allows" })
+      .default(defaults.rootVolumeSizeGiB)
+      .describe(`The root volume's size in GiB (gp3, encrypted); at least the AMI's own size.`),
+    detailedMonitoring: z.boolean().default(true).describe("One-minute CloudWatch metrics for the instance."),
+  };
 }
 
-const linuxServerDefaults = { instanceType: "t3.micro", amiParameter: AMAZON_LINUX_2023_PARAMETER, rootVolumeSizeGiB: 8 };
+/** Amazon Linux 2023 for an instance type's architecture. */
+export function amazonLinux2023Parameter(instanceType: string): string {
+  return architectureOf(instanceType) === "arm64" ? AMAZON_LINUX_2023_ARM64_PARAMETER : AMAZON_LINUX_2023_PARAMETER;
+}
+
+/** A Linux server with its image filled in: the file's, or Amazon Linux 2023 for its type's architecture. */
+function withLinuxImage<T extends { instanceType: string; amiParameter?: string }>(server: T): T & { amiParameter: string } {
+  return { ...server, amiParameter: server.amiParameter ?? amazonLinux2023Parameter(server.instanceType) };
+}
+
+const linuxServerDefaults = { instanceType: "t3.micro", rootVolumeSizeGiB: 8 };
 
 /** A whole number setting within the bounds AWS accepts. */
 function bounded(what: string, min: number, max: number) {
@@ -135,11 +165,18 @@ const fleet = z
     healthyThreshold: bounded("checks", 2, 10).default(2).describe("Consecutive passed health checks before a proxy takes traffic."),
     unhealthyThreshold: bounded("checks", 2, 10).default(2).describe("Consecutive failed health checks before a proxy gets no new connections (detection time: this times the interval)."),
     healthCheckGracePeriodSeconds: bounded("seconds", 0, 7200).default(300).describe("Seconds after launch before the Auto Scaling group acts on a failed health check (time for dnf install squid)."),
+    deletionProtection: z
+      .boolean()
+      .default(true)
+      .describe(
+        `Deletion protection of the load balancer: AWS refuses to delete it (a destroy, or a change that replaces it, fails) until this is false and applied, so that no accidental destroy cuts every app server off. false needs a policySuppressions entry for ${DELETION_PROTECTION_RULE} that says why, such as a test environment that is torn down.`,
+      ),
   })
   .describe("A fleet of proxies: an Auto Scaling group over the proxy VPC's subnets behind an internal Network Load Balancer with a fixed address per subnet.");
 
-const proxy = instance(linuxServerDefaults, "proxy")
-  .extend({
+const proxy = z
+  .strictObject({
+    ...instanceFields(linuxServerDefaults, "proxy", linuxAmiParameter("proxy")),
     port: port.default(3128).describe("The port Squid listens on."),
     privateIp: z
       .string()
@@ -148,6 +185,7 @@ const proxy = instance(linuxServerDefaults, "proxy")
       .describe(`The single proxy's fixed private address in the proxy VPC's first subnet, so app servers keep a working setting when the proxy is replaced. Default: the subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}. Not with fleet.`),
     fleet: fleet.optional().describe("Run a fleet of proxies behind an internal Network Load Balancer instead of one instance. Default: one instance (no load balancer)."),
   })
+  .transform(withLinuxImage)
   .describe("The Squid forward proxy in the proxy VPC.");
 
 /** A list whose entries must differ; a repeat is named with its position. */
@@ -186,7 +224,11 @@ const appVpc = z
     subnets: vpcFields.subnets.optional().describe("The VPC's private subnets; for a created VPC only."),
     sessionManagerEndpoints: vpcFields.sessionManagerEndpoints,
     existing: existingVpc.optional().describe("Set to use an existing VPC instead of creating one."),
-    appServer: instance({ instanceType: "t3.medium", amiParameter: WINDOWS_SERVER_2022_PARAMETER, rootVolumeSizeGiB: 30 }, "Windows app server")
+    appServer: z
+      .strictObject(
+        instanceFields({ instanceType: "t3.medium", rootVolumeSizeGiB: 30 }, "Windows app server", ssmParameter.default(WINDOWS_SERVER_2022_PARAMETER).describe(amiParameterText("Windows app server"))),
+      )
+      .describe("The Windows app server instance.")
       .optional()
       .describe("A Windows app server whose machine-wide proxy setting points at the proxy. Default: no app server."),
   })
@@ -261,7 +303,10 @@ const peeredServiceVpc = z
   .strictObject({
     type: z.literal("peeredVpc"),
     vpc: vpc.describe("The VPC that stands in for the Direct Connect side."),
-    server: instance(linuxServerDefaults, "service (httpd)"),
+    server: z
+      .strictObject(instanceFields(linuxServerDefaults, "service (httpd)", linuxAmiParameter("service (httpd)")))
+      .transform(withLinuxImage)
+      .describe("The service (httpd) instance."),
   })
   .describe("Verification: a VPC peered with the proxy VPC, running httpd, stands in for the Direct Connect side.");
 

@@ -12,6 +12,7 @@ import { noAdminPorts } from "./ec2/no-admin-ports";
 import { noPublicIp } from "./ec2/no-public-ip";
 import { noWorldIngress } from "./ec2/no-world-ingress";
 import { multiZoneGroups } from "./autoscaling/multi-zone-groups";
+import { loadBalancerDeletionProtection } from "./elb/deletion-protection";
 import { internalLoadBalancers } from "./elb/internal-load-balancers";
 import { targetGroupHealthChecks } from "./elb/target-group-health-checks";
 import { iamNoWildcardWrite } from "./iam/no-wildcard-write";
@@ -44,6 +45,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   iamNoWildcardWrite,
   logRetentionMinimum,
   internalLoadBalancers,
+  loadBalancerDeletionProtection,
   targetGroupHealthChecks,
   multiZoneGroups,
   bucketVersioning,
