@@ -13,7 +13,7 @@ const ours = Object.entries(scripts).flatMap(([name, command]) => {
 
 describe("every npm script of ours answers --help", () => {
   it("covers the project's own scripts", () => {
-    expect(ours.map(([name]) => name).sort()).toEqual(["bench", "deploy", "diagram", "docs", "e2e", "orphans", "reachability", "rehearse"]);
+    expect(ours.map(([name]) => name).sort()).toEqual(["bench", "costs", "deploy", "diagram", "docs", "e2e", "orphans", "reachability", "rehearse"]);
   });
 
   it.each(ours)("npm run %s -- --help prints its usage, options and an example, exits 0 and writes nothing", (name, file) => {
@@ -26,6 +26,33 @@ describe("every npm script of ours answers --help", () => {
     expect(r.stdout).toMatch(/\nExample:\n {2}\S/);
     expect(fs.statSync(path.join(ROOT, "README.md")).mtimeMs).toBe(readme);
     expect(fs.existsSync(path.join(ROOT, ".tmp", "help-out"))).toBe(false);
+  });
+});
+
+describe("npm run costs", () => {
+  it("estimates a synthesized stack for its own region, and says when the region's prices are not known", () => {
+    const work = fs.mkdtempSync(path.join(require("os").tmpdir(), "costs-"));
+    try {
+      const estimate = (region: string) => {
+        const file = path.join(work, `${region}.json`);
+        const text = fs.readFileSync(path.join(ROOT, "demos", "verification.json"), "utf8");
+        fs.writeFileSync(file, text.replace(/ap-northeast-1/g, region));
+        const out = path.join(work, `out-${region}`);
+        const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, PROXY_CONFIG: file, CDKTF_OUTDIR: out, PROXY_STATE_DIR: path.join(work, "state") } });
+        expect(synth.stderr).toBe("");
+        return spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "costs.ts")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: out } });
+      };
+      const virginia = estimate("us-east-1");
+      expect(virginia.status).toBe(0);
+      expect(virginia.stdout).toMatch(/^## verification \(us-east-1\)\n/);
+      expect(virginia.stdout).toMatch(/\| EC2 t3\.micro \(Linux\) \| 2 \| \$0\.0104\/h \| \$15\.18 \|/);
+      const stockholm = estimate("eu-north-1");
+      expect(stockholm.status).toBe(0);
+      expect(stockholm.stdout).toMatch(/Prices for eu-north-1 are not known to this project/);
+      expect(stockholm.stdout).not.toMatch(/\$\d/);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
 });
 
