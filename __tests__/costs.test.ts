@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { costEstimate, costLines, costSection, costTable, withCostSection } from "../tools/costs";
 import { PRICE_SOURCES, PriceItem, PRICES_TAKEN, REGION_PRICES, RegionPrices } from "../tools/prices";
-import { projectCostSection } from "../tools/readme-costs";
+import { COST_PAGE, projectCostPage, projectCostSection } from "../tools/readme-costs";
 import { environmentFiles, loadEnvironmentFile } from "../lib/config";
 import { CONFIG_DIR, configFrom, EXAMPLES_DIR, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
 
@@ -70,6 +70,13 @@ describe("the monthly estimate", () => {
   it("is what the README shows (run `npm run docs` after changing an environment or a price)", () => {
     const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
     expect(readme).toBe(withCostSection(readme, projectCostSection()));
+  });
+
+  it("writes the full estimates to docs/costs.md, which the README links (run `npm run docs`)", () => {
+    const page = fs.readFileSync(path.join(__dirname, "..", COST_PAGE), "utf8");
+    expect(page).toBe(projectCostPage());
+    expect(page).toMatch(/\| \*\*fixed per month\*\* \| \| \| \*\*\$\d+\.\d\d\*\* \|/);
+    expect(fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8")).toContain(`](${COST_PAGE})`);
   });
 });
 

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
 import { withCostSection } from "../tools/costs";
-import { projectCostSection } from "../tools/readme-costs";
+import { COST_PAGE, projectCostPage, projectCostSection } from "../tools/readme-costs";
 import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
 import { projectOutputsTable, withOutputsTable } from "../tools/outputs-table";
 import { withSettingsTable } from "../tools/settings-table";
@@ -13,7 +13,7 @@ const USAGE = `
 Usage: npm run docs
 
 Regenerates what is generated from the code: environments/schema.json (the JSON Schema of
-environment files), the README's settings table, outputs table and cost section (from the demos
+environment files), the README's settings table, outputs table and cost summary, docs/costs.md (from the demos
 and examples only: nothing of environments/ is written), and docs/verification.svg.
 
 Options:
@@ -31,7 +31,9 @@ console.log(`wrote ${path.relative(process.cwd(), schemaFile)}`);
 const readme = path.join(ROOT, "README.md");
 const text = withSettingsTable(fs.readFileSync(readme, "utf8"));
 fs.writeFileSync(readme, withCostSection(withOutputsTable(text, projectOutputsTable()), projectCostSection()));
-console.log(`wrote the settings table, the outputs table and the cost estimates in ${path.relative(process.cwd(), readme)}`);
+console.log(`wrote the settings table, the outputs table and the cost summary in ${path.relative(process.cwd(), readme)}`);
+fs.writeFileSync(path.join(ROOT, COST_PAGE), projectCostPage());
+console.log(`wrote ${COST_PAGE}`);
 
 void verificationDiagram().then((svg) => {
   fs.mkdirSync(path.dirname(README_DIAGRAM), { recursive: true });

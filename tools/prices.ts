@@ -11,7 +11,8 @@
  * was at hand they were checked against it: EC2 us-east-1 Linux against the Karpenter project's table
  * generated from the EC2 price list (2026-07); EC2 t3 and the NAT gateway in ap-southeast-1 against a
  * published bill; Tokyo's CloudWatch Logs and load balancer, and us-east-1's NAT gateway, endpoint and
- * logs prices against pages quoting them. Regions whose every figure was not certain are left out
+ * logs prices against pages quoting them. Graviton t4g outside us-east-1 is AWS's t3 price less 20 %
+ * (its launch pricing, rounded as AWS lists it), unchecked against a stored copy. Regions whose every figure was not certain are left out
  * rather than filled in: eu-central-1, eu-west-2, ap-south-1,
  * ap-northeast-2, ca-central-1 and sa-east-1 are among the large regions still missing. To add one,
  * copy a row and replace every figure from the offer files below; the tests check that a row
@@ -123,7 +124,7 @@ export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
     location: "EU (Ireland)",
     ...ALIKE,
     instanceHour: {
-      linux: { "t3.micro": 0.0114, "t3.small": 0.0228, "t3.medium": 0.0456, "t3.large": 0.0912 },
+      linux: { "t3.micro": 0.0114, "t3.small": 0.0228, "t3.medium": 0.0456, "t3.large": 0.0912, "t4g.micro": 0.0092, "t4g.small": 0.0184, "t4g.medium": 0.0368, "t4g.large": 0.0736 },
       windows: { "t3.micro": 0.0206, "t3.small": 0.032, "t3.medium": 0.064, "t3.large": 0.1188 },
     },
     gp3GiBMonth: 0.088,
@@ -140,7 +141,7 @@ export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
     location: "Asia Pacific (Tokyo)",
     ...ALIKE,
     instanceHour: {
-      linux: { "t3.micro": 0.0136, "t3.small": 0.0272, "t3.medium": 0.0544, "t3.large": 0.1088 },
+      linux: { "t3.micro": 0.0136, "t3.small": 0.0272, "t3.medium": 0.0544, "t3.large": 0.1088, "t4g.micro": 0.0108, "t4g.small": 0.0216, "t4g.medium": 0.0432, "t4g.large": 0.0864 },
       windows: { "t3.micro": 0.0228, "t3.small": 0.0364, "t3.medium": 0.0728, "t3.large": 0.1364 },
     },
     gp3GiBMonth: 0.096,
@@ -157,7 +158,7 @@ export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
     location: "Asia Pacific (Singapore)",
     ...ALIKE,
     instanceHour: {
-      linux: { "t3.micro": 0.0132, "t3.small": 0.0264, "t3.medium": 0.0528, "t3.large": 0.1056 },
+      linux: { "t3.micro": 0.0132, "t3.small": 0.0264, "t3.medium": 0.0528, "t3.large": 0.1056, "t4g.micro": 0.0106, "t4g.small": 0.0212, "t4g.medium": 0.0424, "t4g.large": 0.0848 },
       windows: { "t3.micro": 0.0224, "t3.small": 0.0356, "t3.medium": 0.0712, "t3.large": 0.1332 },
     },
     gp3GiBMonth: 0.096,
@@ -174,7 +175,7 @@ export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
     location: "Asia Pacific (Sydney)",
     ...ALIKE,
     instanceHour: {
-      linux: { "t3.micro": 0.0132, "t3.small": 0.0264, "t3.medium": 0.0528, "t3.large": 0.1056 },
+      linux: { "t3.micro": 0.0132, "t3.small": 0.0264, "t3.medium": 0.0528, "t3.large": 0.1056, "t4g.micro": 0.0106, "t4g.small": 0.0212, "t4g.medium": 0.0424, "t4g.large": 0.0848 },
       windows: { "t3.micro": 0.0224, "t3.small": 0.0356, "t3.medium": 0.0712, "t3.large": 0.1332 },
     },
     gp3GiBMonth: 0.096,

@@ -5,12 +5,25 @@ import * as path from "path";
 import { App } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
 import { environmentFiles, loadEnvironmentFile } from "../lib/config";
-import { costSection, EstimatedStack } from "./costs";
+import { costPage, costSummary, EstimatedStack } from "./costs";
 
 const ROOT = path.join(__dirname, "..");
 
-/** The cost section for the project's environment files and examples. */
+/** Where the full estimates of the demos and examples are written, relative to the README. */
+export const COST_PAGE = "docs/costs.md";
+
+/** The README's short cost section for the project's demos and examples. */
 export function projectCostSection(): string {
+  return costSummary(projectCostStacks(), COST_PAGE);
+}
+
+/** The full page of estimates (docs/costs.md) for the project's demos and examples. */
+export function projectCostPage(): string {
+  return costPage(projectCostStacks());
+}
+
+/** The demos and examples, synthesized in memory, for the estimates. */
+function projectCostStacks(): EstimatedStack[] {
   const files = [...environmentFiles(path.join(ROOT, "demos")), ...environmentFiles(path.join(ROOT, "examples"))];
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "costs-"));
   try {
@@ -20,7 +33,7 @@ export function projectCostSection(): string {
       const stack = new EnvironmentStack(app, config.name, { config });
       return { name: config.name, source: path.relative(ROOT, file), json: stack.toTerraform() };
     });
-    return costSection(stacks);
+    return stacks;
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
