@@ -52,7 +52,7 @@ describe("connectivity", () => {
     ["an attachment subnet over a NAT subnet", () => tgw((r) => (r.connectivity.attachmentSubnets[0].cidr = "10.0.0.0/28")), /`connectivity.attachmentSubnets\[0\].cidr` = "10.0.0.0\/28": overlaps `proxyVpc.subnets\[0\].cidr` 10.0.0.0\/25/],
     ["attachment subnets with Squid egress", () => tgw((r) => (r.connectivity.egress = "squid")), /`connectivity.attachmentSubnets` = .*: is for privateNat egress; with "squid" the Transit Gateway attaches to the proxy subnets/],
     ["a proxy fleet with NAT egress", () => tgw((r) => (r.proxy = { fleet: { size: 2 } })), /`proxy.fleet` = .*: is set, but with egress "privateNat" no proxy runs/],
-    ["an expected flow to the proxy with NAT egress", () => tgw((r) => r.expectedFlows.push({ from: "app", to: "proxy", port: 3128, expect: "denied" })), /`expectedFlows\[6\].to` = "proxy": names no server; use one of "service", "app", "app2"/],
+    ["an expected flow to the proxy with NAT egress", () => tgw((r) => r.expectedFlows.push({ from: "app", to: "proxy", port: 3128, expect: "denied" })), /`expectedFlows\[6\].to` = "proxy": names no end of a flow; use one of "service", "app", "app2"/],
     [
       "an existing VPC of another account on a Transit Gateway",
       () => tgw((r) => (r.appVpcs[1] = { name: "app2", cidr: "192.168.1.0/24", existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", accountId: "111122223333", roleArn: "arn:aws:iam::111122223333:role/peer", attachmentSubnetIds: ["subnet-0123456789abcdef0"] } })),
@@ -294,7 +294,7 @@ describe("validation of an environment", () => {
     ["a reserved aws: tag", (r) => (r.tags = { "aws:owner": "x" }), /is not a usable tag key/],
     ["a bad instance type", (r) => (r.proxy.instanceType = "large"), /`proxy.instanceType` = "large": is not an EC2 instance type/],
     ["a bad AMI parameter", (r) => (r.proxy.amiParameter = "ami-0123456789abcdef0"), /`proxy.amiParameter` = "ami-0123456789abcdef0": is not an SSM parameter name/],
-    ["an expected flow naming no server", (r) => (r.expectedFlows = [{ from: "web", to: "proxy", port: 3128, expect: "allowed" }]), /`expectedFlows\[0\].from` = "web": names no server; use one of "proxy", "service", "resolver", "app"/],
+    ["an expected flow naming no end", (r) => (r.expectedFlows = [{ from: "web", to: "proxy", port: 3128, expect: "allowed" }]), /`expectedFlows\[0\].from` = "web": names no end of a flow; use one of "proxy", "service", "resolver", "app"/],
     ["an expected flow with an unknown verdict", (r) => (r.expectedFlows = [{ from: "app", to: "proxy", port: 3128, expect: "yes" }]), /`expectedFlows\[0\].expect` = "yes": must be "allowed" or "denied"/],
     ["a bypass list without the metadata address", (r) => (r.proxyBypass = ["<local>"]), /`proxyBypass` = \["<local>"\]: leaves out 169\.254\.169\.254/],
     [
@@ -466,7 +466,7 @@ describe("values derived from an environment", () => {
 });
 
 describe("derived values and checks at their edges", () => {
-  it("has no first port of a kind the first service does not carry, and lists only app VPCs with a server", () => {
+  it("has no first port of a kind the first service does not carry, and lists services beyond a gateway and every app VPC as ends", () => {
     const raw = verificationRaw();
     raw.services[0].ports = [80];
     raw.serviceSide = { type: "virtualPrivateGateway" };
@@ -474,7 +474,7 @@ describe("derived values and checks at their edges", () => {
     raw.expectedFlows = [];
     const env = configFrom(raw);
     expect(firstServicePort(env, "tls")).toBeUndefined();
-    expect(flowEnds(env)).toEqual(["proxy", "resolver", "app"]);
+    expect(flowEnds(env)).toEqual(["proxy", ...env.services.map((s) => s.name), "resolver", "app", "quiet"]);
     expect(loadBalancerAddresses(env)).toEqual(["10.0.0.10"]);
   });
 

@@ -132,7 +132,7 @@ describe("validation of existing app VPCs and the Direct Connect side", () => {
     ["a created VPC without subnets", (r: any) => delete r.appVpcs[0].existing, /`appVpcs\[0\].subnets` is missing; a created VPC needs at least one subnet/],
     ["a bad Direct Connect gateway id", (r: any) => (r.serviceSide.directConnectGatewayId = "dxgw-1"), /is not a Direct Connect gateway id/],
     ["an unknown service side", (r: any) => (r.serviceSide.type = "transitGateway"), /`serviceSide.type` = "transitGateway": has an unknown or missing `type`; use one of "peeredVpc", "virtualPrivateGateway", "directConnectGateway"/],
-    ["an expected flow to a service server that does not exist", (r: any) => (r.expectedFlows = [{ from: "proxy", to: "service", port: 443, expect: "allowed" }]), /`expectedFlows\[0\].to` = "service": names no server; use one of "proxy"/],
+    ["an expected flow to a service server that does not exist", (r: any) => (r.expectedFlows = [{ from: "proxy", to: "service", port: 443, expect: "allowed" }]), /`expectedFlows\[0\].to` = "service": names no end of a flow; use one of "proxy", "dx-service", "resolver", "app", "batch"/],
   ])("explains %s", (_what, edit, message) => {
     expect(problemsOf(edit)).toMatch(message);
   });

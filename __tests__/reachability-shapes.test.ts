@@ -275,7 +275,7 @@ describe("the reachability analysis reads Transit Gateways", () => {
     expect(reasons(other, "a", "b")).toContain("BLOCKED: aws_route.toB: 10.2.0.0/24 to aws_ec2_transit_gateway.T2, but 10.1.0.0/24 has no attachment to it");
     // A target that is no gateway of the stack, in a stack that has one.
     const endpoint = hubWorld((r) => ((r.aws_route.toB.transit_gateway_id = undefined), (r.aws_route.toB.vpc_endpoint_id = "vpce-1")));
-    expect(reasons(endpoint, "a", "b")).toContain("BLOCKED: aws_route.toB sends 10.2.0.0/24 to other, which is not a peering, Transit Gateway or NAT gateway of this stack");
+    expect(reasons(endpoint, "a", "b")).toContain("BLOCKED: aws_route.toB sends 10.2.0.0/24 to other, which is not a peering, Transit Gateway, NAT gateway or virtual private gateway of this stack");
   });
 
   it("a blackhole route drops the traffic even where a wider route would deliver it", () => {
@@ -603,7 +603,7 @@ describe("the reachability analysis, at the edges of its model", () => {
       { destination: "10.2.0.0/24", target: "aws_vpc_peering_connection.P", address: "aws_route.toB" },
     ]);
     const toEndpoint = world((r) => (r.aws_route.toB.vpc_peering_connection_id = undefined, (r.aws_route.toB.vpc_endpoint_id = "vpce-1")));
-    expect(verdictOf(toEndpoint, "a", "b").reasons).toContain("BLOCKED: aws_route.toB sends 10.2.0.0/24 to other, which is not a peering, Transit Gateway or NAT gateway of this stack");
+    expect(verdictOf(toEndpoint, "a", "b").reasons).toContain("BLOCKED: aws_route.toB sends 10.2.0.0/24 to other, which is not a peering, Transit Gateway, NAT gateway or virtual private gateway of this stack");
   });
 
   it("keeps a route table without routes, and reads an association only when both ends are known", () => {

@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
-import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowMismatches, formatMatrix, portLabel } from "../proof/reachability";
+import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowLabel, flowMismatches, formatMatrix, portLabel, surroundingsOf, verdictFor } from "../proof/reachability";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
@@ -65,8 +65,8 @@ function main(): number {
     const stack = JSON.parse(fs.readFileSync(file, "utf8"));
     // Bootstrap stacks (a state bucket) have no network to analyse.
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) return [];
-    const report = analyzeReachability(stack);
     const env = environments.get(stackName);
+    const report = analyzeReachability(stack, env && surroundingsOf(env));
     if (!env) {
       problems.push(`stack ${stackName}: no environment file of ${process.env.PROXY_CONFIG ? configFiles[0] : "config/"} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`);
     } else if (env.expectedFlows.length === 0 && !allowNoExpectations) {
@@ -102,10 +102,10 @@ function main(): number {
       for (const flow of r.expectedFlows) {
         const found = r.mismatches.find((m) => m.flow === flow);
         const mismatch = found && describeMismatch(found);
-        const verdict = r.report.verdicts.find((v) => v.from === flow.from && v.to === flow.to && v.port === flow.port && v.protocol === (flow.protocol ?? "tcp"));
+        const verdict = verdictFor(r.report, flow);
         const blocked = verdict?.reasons.filter((reason) => reason.startsWith("BLOCKED: ")).map((reason) => reason.slice(9)) ?? [];
         const why = !mismatch && !flow.allowed && blocked.length > 0 ? `\n     because ${blocked.join("\n     and ")}` : "";
-        console.log(`${mismatch ? "FAIL" : "PASS"} expected ${flow.from} -> ${flow.to}:${portLabel(flow.protocol ?? "tcp", flow.port)} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`);
+        console.log(`${mismatch ? "FAIL" : "PASS"} expected ${flowLabel(flow)} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`);
       }
     }
     for (const p of problems) console.log(`FAIL ${p}`);

@@ -108,14 +108,7 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
   issues.push(...connectivityIssues(env));
   if (env.connectivity.egress !== "privateNat") issues.push(...(env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)));
 
-  const ends = new Set(flowEnds(env));
-  env.expectedFlows.forEach((flow, i) => {
-    for (const end of ["from", "to"] as const) {
-      if (!ends.has(flow[end])) {
-        issues.push({ path: ["expectedFlows", i, end], message: `names no server; use one of ${[...ends].map((e) => `"${e}"`).join(", ")}` });
-      }
-    }
-  });
+  issues.push(...flowIssues(env));
 
   issues.push(...quotaIssues(env));
 
@@ -132,6 +125,32 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
       message: "leaves out 169.254.169.254; Windows agents would send instance metadata requests to the proxy, which refuses them. Add it",
     });
   }
+  return issues;
+}
+
+/**
+ * Expected flows name ends the analysis knows (flowEnds), each naming one end only; a flow
+ * through the proxy needs a proxy, starts and ends elsewhere, and is TCP, which Squid relays.
+ */
+function flowIssues(env: EnvironmentConfig): Issue[] {
+  const ends = flowEnds(env);
+  const known = [...new Set(ends)].map((e) => `"${e}"`).join(", ");
+  const issues: Issue[] = [];
+  env.expectedFlows.forEach((flow, i) => {
+    for (const end of ["from", "to"] as const) {
+      const count = ends.filter((e) => e === flow[end]).length;
+      if (count === 0) issues.push({ path: ["expectedFlows", i, end], message: `names no end of a flow; use one of ${known}` });
+      if (count > 1) issues.push({ path: ["expectedFlows", i, end], message: "names two ends (a service, an app VPC, the proxy or the resolver share the name); rename one so that flows can tell them apart" });
+    }
+    if (flow.via === undefined) return;
+    if (!runsProxy(env)) {
+      issues.push({ path: ["expectedFlows", i, "via"], message: 'names the proxy, and with privateNat egress none runs; leave via out (the NAT gateways relay a direct flow)' });
+    } else if (flow.from === "proxy" || flow.to === "proxy") {
+      issues.push({ path: ["expectedFlows", i, "via"], message: 'is "proxy", and the flow already starts or ends at the proxy; leave via out' });
+    } else if (flow.protocol !== "tcp") {
+      issues.push({ path: ["expectedFlows", i, "protocol"], message: 'is "udp", and the proxy relays TCP only (HTTP and CONNECT); use "tcp" or leave via out' });
+    }
+  });
   return issues;
 }
 

@@ -1,6 +1,6 @@
 /** Values derived from a validated environment, shared by the constructs and the proof harness. */
 import { addressAt } from "../cidr";
-import { resolverNames, serverNames, stateKey as stateKeyOf } from "../naming";
+import { resolverNames, serverNames, stateKey as stateKeyOf, vpcName } from "../naming";
 import type { ServicePort } from "../squid";
 import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig, ServiceConfig, ServiceSideConfig, VpcConfig } from "./schema";
 
@@ -46,13 +46,18 @@ export function resolverEndpointSubnets(env: EnvironmentConfig): VpcConfig["subn
   return env.dns.endpointSubnets ?? env.proxyVpc.subnets;
 }
 
-/** The ends an expected flow may name: the proxy, the stand-in service, the DNS resolver endpoint, and app VPCs with a server. */
+/**
+ * The ends an expected flow may name: the proxy; the service side ("service", the stand-in server
+ * of a peered service VPC, or each service beyond a gateway by its name); the DNS resolver
+ * endpoint; and every app VPC (its app server, or without one the user's servers in it). A name
+ * listed twice (a service named as an app VPC) names two ends.
+ */
 export function flowEnds(env: EnvironmentConfig): string[] {
   return [
     ...(runsProxy(env) ? ["proxy"] : []),
-    ...(env.serviceSide.type === "peeredVpc" ? ["service"] : []),
+    ...(env.serviceSide.type === "peeredVpc" ? ["service"] : env.services.map((s) => s.name)),
     ...(env.dns && runsProxy(env) ? ["resolver"] : []),
-    ...env.appVpcs.filter((a) => a.appServer).map((a) => a.name),
+    ...env.appVpcs.map((a) => a.name),
   ];
 }
 
@@ -71,12 +76,29 @@ export function loadBalancerAddresses(env: EnvironmentConfig): string[] {
   return env.proxy.fleet?.loadBalancerAddresses ?? env.proxyVpc.subnets.map((s) => addressAt(s.cidr, DEFAULT_PROXY_HOST_OFFSET));
 }
 
-/** The Name tag of the server that an expected flow calls `end`. */
+/**
+ * What the analysis calls the end that an expected flow calls `end`: a server's Name tag, or for
+ * a place the stack does not build, a name and its block (a service beyond a gateway, such as
+ * "dx-service (172.31.100.0/24)"; an app VPC without an app server, such as
+ * "production-app (192.168.0.0/24)").
+ */
 export function flowEndName(env: EnvironmentConfig, end: string): string {
   if (end === "proxy") return serverNames.proxy(env.name);
-  if (end === "service") return serverNames.service(env.name);
   if (end === "resolver") return resolverNames.endpoint(env.name);
+  if (env.serviceSide.type === "peeredVpc") {
+    if (end === "service") return serverNames.service(env.name);
+  } else {
+    const service = env.services.find((s) => s.name === end);
+    if (service) return blockEndName(service.name, service.cidr);
+  }
+  const app = env.appVpcs.find((a) => a.name === end);
+  if (app && !app.appServer) return blockEndName(vpcName(env.name, app.name), app.cidr);
   return serverNames.appServer(env.name, end);
+}
+
+/** The name of an end that is a block rather than a server. */
+function blockEndName(name: string, cidr: string): string {
+  return `${name} (${cidr})`;
 }
 
 /** Where this environment's state lives in its bucket. */

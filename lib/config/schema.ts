@@ -429,6 +429,10 @@ const tags = z
   .default({})
   .describe("Tags added to every resource, after Project and Environment.");
 
+/** What an end of an expected flow may be. */
+const FLOW_END_TEXT =
+  '"proxy"; the service side: "service" (the stand-in server of a peered service VPC), or with a virtual private gateway or Direct Connect gateway a service\'s name (its block, on the provider\'s side); "resolver" (the DNS endpoint, with dns); or an app VPC\'s name (its app server, or without one any server in its block, which are the user\'s).';
+
 /** The schema of one environment file, without the checks that span several settings. */
 export const environmentShape = z
   .strictObject({
@@ -455,10 +459,16 @@ export const environmentShape = z
     expectedFlows: z
       .array(
         z.strictObject({
-          from: z.string().describe('"proxy", "service", "resolver" (the DNS endpoint, with dns), or the name of an app VPC that has an app server.'),
-          to: z.string().describe('"proxy", "service", or the name of an app VPC that has an app server.'),
+          from: z.string().describe(FLOW_END_TEXT),
+          to: z.string().describe(FLOW_END_TEXT),
           port: port.describe("The port of the flow."),
           protocol: z.enum(["tcp", "udp"], { message: 'must be "tcp" or "udp"' }).default("tcp").describe("The flow's protocol."),
+          via: z
+            .enum(["proxy"], { message: 'must be "proxy", or left out for a direct flow' })
+            .optional()
+            .describe(
+              '"proxy": the flow goes through the proxy, as an app server\'s requests do: `from` reaches the proxy on its port, and the proxy opens its own connection to `to` on `port`; it is allowed only when both are, and the analysis says which source address `to` sees. Default: a direct flow.',
+            ),
           expect: z.enum(["allowed", "denied"], { message: 'must be "allowed" or "denied"' }).describe("The verdict the analysis must reach."),
         }),
       )

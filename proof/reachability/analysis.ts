@@ -3,13 +3,16 @@
  * security group mentions, does a connection get through? It follows what AWS evaluates: the
  * source's security group egress, the routes hop by hop (local route; a peering that joins exactly
  * the two VPCs, since peering is not transitive; a Transit Gateway's attachments and route tables;
- * a NAT gateway, after which the destination sees the gateway's address), the network ACLs of
- * both subnets, the destination's security group ingress, and the route back for the replies. Every verdict
- * carries its reasons. Pure: it reads Terraform JSON and nothing else.
+ * a NAT gateway, after which the destination sees the gateway's address; a virtual private gateway
+ * into the provider's network, which reaches back only the prefixes it learns through the gateway),
+ * the network ACLs of both subnets, the destination's security group ingress, and the route back for
+ * the replies. Places outside the stack (the services beyond the gateway, the user's servers in an
+ * app VPC) come from the environment; their own filtering is named, not judged. Every verdict
+ * carries its reasons. Pure: it reads Terraform JSON and the environment's surroundings, nothing else.
  */
 import { cidrContains } from "../../lib/cidr";
 import { isAllTraffic, protocolCarries, TerraformJson, Transport } from "../../lib/tf-json";
-import { Endpoint, Frontend, Model, Place, Rule } from "./model";
+import { Endpoint, Frontend, Model, Place, Rule, Surroundings, VpnGatewayInfo } from "./model";
 
 /** One verdict. */
 export interface Verdict {
@@ -86,10 +89,12 @@ function longestMatch<T extends { destination: string }>(routes: readonly T[], r
 function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat?: Place): Forwarded {
   if (at.vpc === to.vpc) return { ok: true, reasons: [`local route in ${at.vpcCidr}`], nat };
   if (hops >= MAX_HOPS) return { ok: false, reasons: [`more than ${MAX_HOPS} hops from ${at.name} towards ${to.range}: a routing loop`] };
+  const provider = model.gatewayBeyond(at.vpc);
+  if (provider) return { ...fromProvider(model, provider, to), nat };
   const table = model.routeTableOfSubnet.get(at.subnet);
   if (!table) return { ok: false, reasons: [`${at.name}'s subnet has no route table of ours (the VPC's main table has the local route only)`] };
   const best = longestMatch(model.routes.get(table) ?? [], to.range);
-  if (!best) return { ok: false, reasons: [`no route in ${table} from ${at.name} to ${to.range}`] };
+  if (!best) return { ok: false, reasons: [`no route in ${table} from ${at.name} to ${to.range}${table.startsWith("aws_route_table.") ? "" : " (of this stack; the table's other routes are its VPC owner's)"}`] };
 
   const peering = model.peerings.get(best.target);
   if (peering) {
@@ -119,6 +124,14 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
     return { ...onward, reasons: [`${best.address}: ${best.destination} to ${gateway.address}, which re-originates the connection from its own address in ${gateway.range}`, ...onward.reasons] };
   }
 
+  const vgw = model.vpnGateways.get(best.target);
+  if (vgw) {
+    const via = `${best.address}: ${best.destination} to ${vgw.address} (${vgw.name})`;
+    if (vgw.vpc !== at.vpc) return { ok: false, reasons: [`${via}, which is attached to ${vgw.vpc === undefined ? "no VPC" : model.cidrOf(vgw.vpc)}, not ${at.vpcCidr}`] };
+    if (to.vpc !== vgw.beyond) return { ok: false, reasons: [`${via}, into the provider's network, where ${to.range} is not`] };
+    return { ok: true, reasons: [`${via}, over Direct Connect into the provider's network`], nat };
+  }
+
   const attachments = [...model.tgwAttachments.values()];
   if (attachments.some((x) => x.gateway === best.target)) {
     const entry = attachments.find((x) => x.gateway === best.target && x.vpc === at.vpc);
@@ -140,7 +153,25 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
     }
     return { ok: false, reasons: [`${through}, which sits in no subnet`] };
   }
-  return { ok: false, reasons: [`${best.address} sends ${best.destination} to ${best.target}, which is not a peering, Transit Gateway or NAT gateway of this stack`] };
+  return { ok: false, reasons: [`${best.address} sends ${best.destination} to ${best.target}, which is not a peering, Transit Gateway, NAT gateway or virtual private gateway of this stack`] };
+}
+
+/**
+ * From the provider's side of a virtual private gateway: the provider's network reaches only the
+ * prefixes it learns through the gateway (a Direct Connect gateway association's allowed prefixes,
+ * or the block of the VPC the gateway is attached to), and the gateway delivers into that VPC by its
+ * local route; the analysis follows such a packet no further (the stack has no gateway route table).
+ */
+function fromProvider(model: Model, gateway: VpnGatewayInfo, to: Place): Forwarded {
+  const learned = gateway.advertised.prefixes.find((p) => cidrContains(p, to.range));
+  if (!learned) {
+    const prefixes = gateway.advertised.prefixes.length > 0 ? gateway.advertised.prefixes.join(", ") : "nothing";
+    return { ok: false, reasons: [`the provider's network learns only ${prefixes} through ${gateway.address} (${gateway.advertised.by}); ${to.range} is not advertised`] };
+  }
+  if (gateway.vpc !== to.vpc) {
+    return { ok: false, reasons: [`the provider's network sends ${learned} to ${gateway.address}, which delivers into ${gateway.vpc === undefined ? "no VPC" : model.cidrOf(gateway.vpc)}, not ${to.vpcCidr}`] };
+  }
+  return { ok: true, reasons: [`the provider's network sends ${learned} to ${gateway.address} (${gateway.advertised.by}), then the local route in ${to.vpcCidr}`] };
 }
 
 /** Whether `from` reaches `to`'s range by routes alone, as one reason; `origin` is the VPC of the packets' source. */
@@ -180,22 +211,31 @@ class Steps {
  * that keeps client addresses, the client's range with the load balancer's groups.
  */
 function connection(model: Model, steps: Steps, from: Place, to: Place, protocol: Transport, port: number, client: Pick<Place, "range" | "groups"> = from): void {
-  const egress = from.groups.map((g) => admitting(model.groups.get(g)?.egress ?? [], protocol, port, to)).find(Boolean);
-  steps.step(!!egress, egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows ${protocol} ${port} to ${to.range}`);
+  if (from.outside) {
+    steps.step(true, `egress of ${from.name}: ${from.outside} (not judged)`);
+  } else {
+    const egress = from.groups.map((g) => admitting(model.groups.get(g)?.egress ?? [], protocol, port, to)).find(Boolean);
+    steps.step(!!egress, egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows ${protocol} ${port} to ${to.range}`);
+  }
   const there = route(model, from, to);
   steps.step(there.ok, there.reason);
   // Behind a NAT gateway the destination sees the gateway's address, never the client's.
   const source = there.nat ?? client;
   if (there.nat) steps.step(true, `${to.name} sees the source ${there.nat.range} (${there.nat.name}), not ${from.range}`);
+  else if (model.gatewayBeyond(to.vpc)) steps.step(true, `${to.name} sees the source ${source.range} (${from.name})`);
   steps.step(...naclStep(nacl(model, from.subnet, true, to.range, protocol, port)));
   steps.step(...naclStep(nacl(model, to.subnet, false, source.range, protocol, port)));
-  const ingress = to.groups.map((g) => admitting(model.groups.get(g)?.ingress ?? [], protocol, port, source)).find(Boolean);
-  steps.step(
-    !!ingress,
-    ingress
-      ? `ingress ${ingress.address}`
-      : `no ingress rule of ${to.name} allows ${protocol} ${port} from ${source.range}${source === from || there.nat ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`,
-  );
+  if (to.outside) {
+    steps.step(true, `ingress of ${to.name}: ${to.outside} (not judged)`);
+  } else {
+    const ingress = to.groups.map((g) => admitting(model.groups.get(g)?.ingress ?? [], protocol, port, source)).find(Boolean);
+    steps.step(
+      !!ingress,
+      ingress
+        ? `ingress ${ingress.address}`
+        : `no ingress rule of ${to.name} allows ${protocol} ${port} from ${source.range}${source === from || there.nat ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`,
+    );
+  }
   if (there.nat) {
     // Replies go to the NAT gateway, which sends them on to the client by its own subnet's routes.
     const toNat = route(model, to, there.nat);
@@ -265,9 +305,13 @@ function portsNamed(model: Model, protocol: Transport): number[] {
   return [...new Set(rules.filter((r) => !isAllTraffic(r.protocol) && protocolCarries(r.protocol, protocol)).map((r) => r.fromPort))].sort((a, b) => a - b);
 }
 
-/** Analyses a synthesized stack (the parsed cdk.tf.json). */
-export function analyzeReachability(stack: TerraformJson): ReachabilityReport {
-  const model = new Model(stack);
+/**
+ * Analyses a synthesized stack (the parsed cdk.tf.json), with the places its environment names
+ * outside it (the services beyond its virtual private gateway, app VPCs whose servers are the
+ * user's) as ends too.
+ */
+export function analyzeReachability(stack: TerraformJson, surroundings?: Surroundings): ReachabilityReport {
+  const model = new Model(stack, surroundings);
   const ports = portsNamed(model, "tcp");
   const udpPorts = portsNamed(model, "udp");
   const flows: { protocol: Transport; port: number }[] = [...ports.map((port) => ({ protocol: "tcp" as const, port })), ...udpPorts.map((port) => ({ protocol: "udp" as const, port }))];

@@ -2,7 +2,10 @@
  * The model of the reachability analysis: the parts of a synthesized stack that decide who reaches
  * whom (VPCs, subnets, route tables and routes, peerings, Transit Gateways with their attachments,
  * route tables, associations, propagations and routes, NAT gateways, security groups and their
- * rules in every Terraform shape, network ACLs, instances), keyed by Terraform address.
+ * rules in every Terraform shape, network ACLs, instances, virtual private gateways with their
+ * routes, propagations and what they advertise), keyed by Terraform address; and the places the
+ * environment names but the stack does not build (the services beyond a virtual private gateway,
+ * app VPCs whose servers are the user's), from {@link Surroundings}.
  */
 import { addressOf, blocks, referencedAddress, TerraformJson } from "../../lib/tf-json";
 
@@ -37,6 +40,52 @@ export interface Place {
   /** A fixed address as a /32, or the subnet's block when AWS picks the address. */
   readonly range: string;
   readonly groups: readonly string[];
+  /**
+   * Set for a place whose security groups and network ACLs are not in the stack (the user's servers
+   * in an app VPC, the provider's network): who filters there, which the analysis does not judge.
+   */
+  readonly outside?: string;
+}
+
+/** A block the environment names but the stack does not build, as an end of flows named `name`. */
+export interface OutsideBlock {
+  readonly name: string;
+  readonly cidr: string;
+}
+
+/** An app VPC without a server of the stack's: its servers, anywhere in `cidr`, are the user's. */
+export interface OutsideVpc extends OutsideBlock {
+  /** An existing VPC: its id, and the route tables the stack routes (their ids, or "all" of them, looked up when planning). @default a VPC the stack creates (found by its block) */
+  readonly existing?: { readonly vpcId: string; readonly routeTableIds: readonly string[] | "all" };
+}
+
+/**
+ * What the environment says about places the stack does not build, which its JSON cannot tell:
+ * the blocks beyond its virtual private gateway (the services, on the provider's side of Direct
+ * Connect), and app VPCs whose servers are the user's (an existing VPC's block and route tables,
+ * or a created VPC without an app server).
+ */
+export interface Surroundings {
+  /** The services beyond the stack's virtual private gateway. @default none */
+  readonly beyondGateway?: readonly OutsideBlock[];
+  /** App VPCs without a server of the stack's. @default none */
+  readonly appVpcs?: readonly OutsideVpc[];
+}
+
+/**
+ * A virtual private gateway: the VPC it is attached to, and the prefixes the provider's network
+ * learns through it (a Direct Connect gateway association's allowed prefixes, or else the block of
+ * the VPC), which are the only addresses traffic from the provider's side can reach.
+ */
+export interface VpnGatewayInfo {
+  readonly address: string;
+  readonly name: string;
+  /** The VPC it is attached to; undefined when it is attached to none. */
+  readonly vpc?: string;
+  /** The prefixes, and where they come from (an association's allowed prefixes, or the VPC's block). */
+  readonly advertised: { readonly prefixes: readonly string[]; readonly by: string };
+  /** The key of the provider's network beyond it, the `vpc` of the places there. */
+  readonly beyond: string;
 }
 
 /**
@@ -102,27 +151,44 @@ export class Model {
   /** Transit Gateway route table -> its static routes and the routes its propagations bring. */
   readonly tgwRoutes = new Map<string, TgwRoute[]>();
   readonly natGateways = new Map<string, NatGatewayInfo>();
+  readonly vpnGateways = new Map<string, VpnGatewayInfo>();
+  /** Route tables looked up when planning (data.aws_route_tables, an existing VPC's "all") -> their VPC. */
+  readonly lookedUpTablesOf = new Map<string, string>();
 
   /** A VPC's block, or its key when the stack does not hold it (an existing VPC given by id). */
   cidrOf(vpc: string): string {
     return this.vpcs.get(vpc) ?? vpc;
   }
 
-  constructor(stack: TerraformJson) {
+  /** The virtual private gateway whose provider's network `vpc` is, if it is one. */
+  gatewayBeyond(vpc: string): VpnGatewayInfo | undefined {
+    return [...this.vpnGateways.values()].find((g) => g.beyond === vpc);
+  }
+
+  constructor(stack: TerraformJson, surroundings: Surroundings = {}) {
     const resources: Record<string, Record<string, any>> = stack.resource ?? {};
     refuseUnreadShapes(resources);
     const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
 
     each("aws_vpc", (n, r) => this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block));
+    const existingVpcs = existingVpcKeys(stack, surroundings.appVpcs ?? []);
+    for (const [key, app] of existingVpcs) this.vpcs.set(key, app.cidr);
+    for (const [n, r] of Object.entries(stack.data?.aws_route_tables ?? {})) this.lookedUpTablesOf.set(`data.aws_route_tables.${n}`, keyOf(r.vpc_id));
     each("aws_subnet", (n, r) => this.subnets.set(addressOf("aws_subnet", n), { vpc: keyOf(r.vpc_id), cidr: r.cidr_block }));
     each("aws_route_table_association", (_n, r) => {
       const subnet = referencedAddress(r.subnet_id);
       const table = referencedAddress(r.route_table_id);
       if (subnet && table) this.routeTableOfSubnet.set(subnet, table);
     });
+    // A cross-account peering's routes on the accepter's side name its accepter, which stands for the peering.
+    const accepted = new Map<string, string>();
+    each("aws_vpc_peering_connection_accepter", (n, r) => {
+      const peering = referencedAddress(r.vpc_peering_connection_id);
+      if (peering) accepted.set(addressOf("aws_vpc_peering_connection_accepter", n), peering);
+    });
     const addRoute = (table: string, destination: string, target: string, address: string) => {
       if (!this.routes.has(table)) this.routes.set(table, []);
-      this.routes.get(table)!.push({ destination, target, address });
+      this.routes.get(table)!.push({ destination, target: accepted.get(target) ?? target, address });
     };
     each("aws_route_table", (n, r) => {
       this.routes.set(addressOf("aws_route_table", n), []);
@@ -131,9 +197,10 @@ export class Model {
       }
     });
     each("aws_route", (n, r) => {
-      const table = referencedAddress(r.route_table_id);
+      const table = routeTableKey(r);
       if (table && r.destination_cidr_block) addRoute(table, r.destination_cidr_block, routeTarget(r), `aws_route.${n}`);
     });
+    this.readVpnGateways(resources, surroundings.beyondGateway ?? [], addRoute);
     each("aws_vpc_peering_connection", (n, r) => this.peerings.set(addressOf("aws_vpc_peering_connection", n), [keyOf(r.vpc_id), keyOf(r.peer_vpc_id)]));
 
     this.readTransitGateways(resources);
@@ -268,6 +335,111 @@ export class Model {
         .filter((p): p is Place => p !== undefined);
       if (placements.length > 0) this.endpoints.push({ ...placements[0], address, placements });
     });
+
+    this.addOutsidePlaces(surroundings, existingVpcs);
+  }
+
+  /**
+   * Virtual private gateways: the VPC each is attached to, what the provider's network learns
+   * through it (a Direct Connect gateway association's allowed prefixes, or the VPC's block), and
+   * route propagation, which gives a route table a route to the gateway for each block beyond it
+   * (what the provider advertises over BGP, as the environment names it) after the static routes,
+   * so that a static route of the same prefix wins, as in AWS.
+   */
+  private readVpnGateways(resources: Record<string, Record<string, any>>, beyond: readonly OutsideBlock[], addRoute: (table: string, destination: string, target: string, address: string) => void): void {
+    const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
+    const attachedTo = new Map<string, string>();
+    each("aws_vpn_gateway_attachment", (_n, r) => {
+      const gateway = referencedAddress(r.vpn_gateway_id);
+      if (gateway && r.vpc_id) attachedTo.set(gateway, keyOf(r.vpc_id));
+    });
+    const associations = Object.entries(resources.aws_dx_gateway_association ?? {});
+    each("aws_vpn_gateway", (n, r) => {
+      const address = addressOf("aws_vpn_gateway", n);
+      const vpc = r.vpc_id ? keyOf(r.vpc_id) : attachedTo.get(address);
+      const association = associations.find(([, a]) => referencedAddress(a.associated_gateway_id) === address);
+      const allowed = association ? blocks(association[1].allowed_prefixes).map(String) : [];
+      this.vpnGateways.set(address, {
+        address,
+        name: r.tags?.Name ?? address,
+        vpc,
+        advertised:
+          association && allowed.length > 0
+            ? { prefixes: allowed, by: `aws_dx_gateway_association.${association[0]} (allowed_prefixes)` }
+            : { prefixes: vpc && this.vpcs.has(vpc) ? [this.vpcs.get(vpc)!] : [], by: "the block of the VPC it is attached to" },
+        beyond: `${address} (the provider's network)`,
+      });
+    });
+    const propagations: { table: string; gateway: string; address: string }[] = [];
+    each("aws_vpn_gateway_route_propagation", (n, r) => {
+      const table = referencedAddress(r.route_table_id);
+      const gateway = referencedAddress(r.vpn_gateway_id);
+      if (table && gateway) propagations.push({ table, gateway, address: `aws_vpn_gateway_route_propagation.${n}` });
+    });
+    each("aws_route_table", (n, r) => {
+      for (const gateway of blocks(r.propagating_vgws).map(referencedAddress)) {
+        if (gateway) propagations.push({ table: addressOf("aws_route_table", n), gateway, address: `aws_route_table.${n} (propagating_vgws)` });
+      }
+    });
+    for (const { table, gateway, address } of propagations) {
+      if (!this.vpnGateways.has(gateway)) continue;
+      for (const block of beyond) addRoute(table, block.cidr, gateway, `${address} (propagated, assuming the provider advertises ${block.cidr} over BGP)`);
+    }
+  }
+
+  /**
+   * The places the environment names but the stack does not build: each service beyond the stack's
+   * one virtual private gateway, and each app VPC without a server of the stack's (a place per
+   * subnet of a created VPC; per route table the stack routes in an existing one, a stand-in
+   * subnet with the VPC's block that uses that table).
+   */
+  private addOutsidePlaces(surroundings: Surroundings, existingVpcs: ReadonlyMap<string, OutsideVpc>): void {
+    const beyond = surroundings.beyondGateway ?? [];
+    if (beyond.length > 0) {
+      const gateways = [...this.vpnGateways.values()];
+      if (gateways.length !== 1) {
+        throw new Error(`the environment puts ${beyond.map((b) => b.name).join(", ")} beyond a virtual private gateway, and the stack has ${gateways.length === 0 ? "none" : `${gateways.length} (${gateways.map((g) => g.address).join(", ")})`}; the analysis needs exactly one`);
+      }
+      const [gateway] = gateways;
+      for (const block of beyond) {
+        const at: Place = {
+          name: block.name,
+          vpc: gateway.beyond,
+          vpcCidr: `the provider's network beyond ${gateway.name}`,
+          subnet: gateway.beyond,
+          range: block.cidr,
+          groups: [],
+          outside: "the provider's own filtering, outside this stack",
+        };
+        this.endpoints.push({ ...at, address: `${gateway.beyond}: ${block.cidr}`, placements: [at] });
+      }
+    }
+    const users = "the servers' own security groups and network ACLs, outside this stack";
+    for (const app of surroundings.appVpcs ?? []) {
+      const existing = [...existingVpcs].find(([, a]) => a === app)?.[0];
+      const vpc = existing ?? [...this.vpcs].find(([key, cidr]) => cidr === app.cidr && key.startsWith("aws_vpc."))?.[0];
+      if (!vpc) continue;
+      const subnets = existing ? this.standInSubnets(existing, app) : [...this.subnets].filter(([, s]) => s.vpc === vpc).map(([key]) => key);
+      const placements: Place[] = subnets.map((subnet) => ({ name: app.name, vpc, vpcCidr: this.cidrOf(vpc), subnet, range: this.subnets.get(subnet)!.cidr, groups: [], outside: users }));
+      if (placements.length > 0) this.endpoints.push({ ...placements[0], address: vpc, placements });
+    }
+  }
+
+  /**
+   * Stand-in subnets of an existing VPC, one per route table the stack routes there: the listed
+   * tables, or the looked-up tables ("all"); each has the VPC's block, since its real subnets are
+   * not in the stack.
+   */
+  private standInSubnets(vpc: string, app: OutsideVpc): string[] {
+    const listed = app.existing!.routeTableIds;
+    const tables = listed === "all" ? [...this.lookedUpTablesOf].filter(([, of]) => of === vpc).map(([table]) => table) : listed;
+    const subnets = (tables.length > 0 ? tables : [undefined]).map((table) => {
+      const subnet = `${app.existing!.vpcId}'s subnets${table ? ` that use ${table}` : ""}`;
+      this.subnets.set(subnet, { vpc, cidr: app.cidr });
+      if (table) this.routeTableOfSubnet.set(subnet, table);
+      return subnet;
+    });
+    return subnets;
   }
 
   /**
@@ -332,6 +504,28 @@ export class Model {
 /** Where a route (an aws_route or an inline route) sends its block: a peering, gateway, NAT gateway or Transit Gateway, or "other". */
 function routeTarget(r: any): string {
   return referencedAddress(r.vpc_peering_connection_id) ?? referencedAddress(r.gateway_id) ?? referencedAddress(r.nat_gateway_id) ?? referencedAddress(r.transit_gateway_id) ?? "other";
+}
+
+/**
+ * The route table a route is in: a reference to a table of the stack, a table of an existing VPC
+ * given by id (rtb-...), or each of the tables a data source looks up (for_each over its ids).
+ */
+function routeTableKey(r: any): string | undefined {
+  const table = r.route_table_id;
+  if (typeof table !== "string") return undefined;
+  const each = typeof r.for_each === "string" ? /^\$\{toset\((data\.aws_route_tables\.[A-Za-z0-9_-]+)\.ids\)\}$/.exec(r.for_each) : null;
+  if (each && table === "${each.value}") return each[1];
+  return referencedAddress(table) ?? (/^rtb-[0-9a-f]+$/.test(table) ? table : undefined);
+}
+
+/** The data sources (data.aws_vpc) by which the stack reads the existing VPCs of `apps`, matched by id. */
+function existingVpcKeys(stack: TerraformJson, apps: readonly OutsideVpc[]): Map<string, OutsideVpc> {
+  const keys = new Map<string, OutsideVpc>();
+  for (const [n, r] of Object.entries(stack.data?.aws_vpc ?? {})) {
+    const app = apps.find((a) => a.existing?.vpcId === r.id);
+    if (app) keys.set(`data.aws_vpc.${n}`, app);
+  }
+  return keys;
 }
 
 /** The address a setting refers to, or the setting itself as text (an id given literally). */

@@ -1,7 +1,11 @@
-/** Reading an analysis: the reviewer's matrix, and expected flows compared with the verdicts. */
+/**
+ * Reading an analysis: the reviewer's matrix, expected flows compared with the verdicts, and what
+ * an environment says lies outside its stack.
+ */
 import { EnvironmentConfig, flowEndName } from "../../lib/config";
 import type { Transport } from "../../lib/tf-json";
 import { ReachabilityReport, Verdict } from "./analysis";
+import type { Surroundings } from "./model";
 
 const HEADER = "from -> to";
 
@@ -35,11 +39,70 @@ export interface ExpectedFlow {
   /** @default "tcp" */
   readonly protocol?: Transport;
   readonly allowed: boolean;
+  /**
+   * Through the proxy: `from` reaches the proxy (`name`) on its `port`, and the proxy opens its own
+   * connection to `to` on the flow's port; allowed only when both are.
+   * @default a direct flow
+   */
+  readonly via?: { readonly name: string; readonly port: number };
 }
 
-/** An environment's expected flows, with the ends named as the stack names its servers. */
+/** An environment's expected flows, with the ends named as the analysis names them. */
 export function expectedFlowsOf(env: EnvironmentConfig): ExpectedFlow[] {
-  return env.expectedFlows.map((f) => ({ from: flowEndName(env, f.from), to: flowEndName(env, f.to), port: f.port, protocol: f.protocol, allowed: f.expect === "allowed" }));
+  return env.expectedFlows.map((f) => ({
+    from: flowEndName(env, f.from),
+    to: flowEndName(env, f.to),
+    port: f.port,
+    protocol: f.protocol,
+    allowed: f.expect === "allowed",
+    ...(f.via ? { via: { name: flowEndName(env, f.via), port: env.proxy.port } } : {}),
+  }));
+}
+
+/**
+ * What an environment says lies outside its stack, for the analysis: the services beyond a virtual
+ * private gateway or Direct Connect gateway, and the app VPCs without an app server (their servers
+ * are the user's), named as expected flows name them.
+ */
+export function surroundingsOf(env: EnvironmentConfig): Surroundings {
+  return {
+    beyondGateway: env.serviceSide.type === "peeredVpc" ? [] : env.services.map((s) => ({ name: flowEndName(env, s.name), cidr: s.cidr })),
+    appVpcs: env.appVpcs
+      .filter((a) => !a.appServer)
+      .map((a) => ({ name: flowEndName(env, a.name), cidr: a.cidr, ...(a.existing ? { existing: { vpcId: a.existing.vpcId, routeTableIds: a.existing.routeTableIds } } : {}) })),
+  };
+}
+
+/** A flow in words: its ends, port, and the proxy it goes through. */
+export function flowLabel(flow: ExpectedFlow): string {
+  return `${flow.from} -> ${flow.to}:${portLabel(flow.protocol ?? "tcp", flow.port)}${flow.via ? ` via ${flow.via.name}` : ""}`;
+}
+
+/**
+ * The verdict an expected flow is judged by: the report's own for a direct flow; for a flow through
+ * the proxy, one made of both connections (to the proxy on its port, then the proxy's own to the
+ * destination), allowed only when both are. Undefined when the report has no such pair and port.
+ */
+export function verdictFor(report: ReachabilityReport, flow: ExpectedFlow): Verdict | undefined {
+  const protocol = flow.protocol ?? "tcp";
+  const find = (from: string, to: string, port: number, p: Transport) => report.verdicts.find((v) => v.from === from && v.to === to && v.port === port && v.protocol === p);
+  if (!flow.via) return find(flow.from, flow.to, flow.port, protocol);
+  const toProxy = find(flow.from, flow.via.name, flow.via.port, "tcp");
+  const onward = find(flow.via.name, flow.to, flow.port, protocol);
+  if (!toProxy || !onward) return undefined;
+  return {
+    from: flow.from,
+    to: flow.to,
+    port: flow.port,
+    protocol,
+    allowed: toProxy.allowed && onward.allowed,
+    reasons: [
+      `to ${flow.via.name} on ${flow.via.port}:`,
+      ...toProxy.reasons,
+      `then ${flow.via.name}'s own connection to ${flow.to} on ${portLabel(protocol, flow.port)}:`,
+      ...onward.reasons,
+    ],
+  };
 }
 
 /**
@@ -53,8 +116,7 @@ export type FlowMismatch =
 /** The expectations that the report contradicts. */
 export function flowMismatches(report: ReachabilityReport, flows: readonly ExpectedFlow[]): FlowMismatch[] {
   return flows.flatMap((flow): FlowMismatch[] => {
-    const protocol = flow.protocol ?? "tcp";
-    const verdict = report.verdicts.find((v) => v.from === flow.from && v.to === flow.to && v.port === flow.port && v.protocol === protocol);
+    const verdict = verdictFor(report, flow);
     if (!verdict) {
       const ports = [...report.ports.map((p) => portLabel("tcp", p)), ...report.udpPorts.map((p) => portLabel("udp", p))];
       return [{ flow, known: { instances: report.endpoints.map((e) => e.name), ports } }];
@@ -66,9 +128,8 @@ export function flowMismatches(report: ReachabilityReport, flows: readonly Expec
 /** A mismatch in words, with the verdict's reasons. */
 export function describeMismatch(m: FlowMismatch): string {
   const { flow } = m;
-  const port = portLabel(flow.protocol ?? "tcp", flow.port);
   if ("known" in m) {
-    return `${flow.from} -> ${flow.to}:${port}: no such pair and port in the stack (instances: ${m.known.instances.join(", ")}; ports: ${m.known.ports.join(", ")})`;
+    return `${flowLabel(flow)}: no such pair and port in the stack (instances: ${m.known.instances.join(", ")}; ports: ${m.known.ports.join(", ")})`;
   }
-  return `${flow.from} -> ${flow.to}:${port} is ${m.verdict.allowed ? "allowed" : "denied"}, expected ${flow.allowed ? "allowed" : "denied"}:\n      ${m.verdict.reasons.join("\n      ")}`;
+  return `${flowLabel(flow)} is ${m.verdict.allowed ? "allowed" : "denied"}, expected ${flow.allowed ? "allowed" : "denied"}:\n      ${m.verdict.reasons.join("\n      ")}`;
 }
