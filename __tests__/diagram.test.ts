@@ -2,14 +2,18 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
+import { FONT, picture, toDot, toMermaid, toSvg } from "../tools/diagram";
+import { expectedFlowsOf } from "../proof/reachability";
 import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
-import { configFrom, EXAMPLES_DIR, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
+import { textProblems } from "./helpers/rendered-text";
+import { configFrom, CONFIG_DIR, EXAMPLES_DIR, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
 
 const APP = "verification-app-server";
 const PROXY = "verification-proxy";
 const SERVICE = "verification-service";
 const stackOf = (raw: any) => JSON.parse(synthEnvironment(configFrom(raw)).json);
+const productionRaw = () => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "production.json"), "utf8"));
+const transitGatewayRaw = () => JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "transit-gateway.json"), "utf8"));
 
 /** Every element and its attributes, parsed strictly enough to fail on malformed markup. */
 function wellFormed(svg: string): void {
@@ -40,15 +44,24 @@ describe("the picture of a stack", () => {
     for (const block of ["192.168.0.0/24", "10.0.0.0/24", "172.16.0.0/24", "192.168.0.0/25", "10.0.0.0/25", "172.16.0.0/25"]) expect(shown).toContain(block);
     expect(shown.filter((t) => t === "peering")).toHaveLength(2);
     expect(shown).toContain("10.0.0.10");
-    expect(shown).toEqual(expect.arrayContaining(["tcp 3128", "tcp 80", "tcp 8443", "80 denied (expected)"]));
+    expect(shown).toEqual(expect.arrayContaining(["tcp 3128", "tcp 80, 8080, 8443", "80 denied (expected)"]));
   });
 
-  it("draws the resolver endpoint across its subnets, and labels each flow with its protocol: DNS over TCP and UDP, a denied UDP flow", () => {
-    const p = picture(stackOf(verificationRaw()), [...expected, { from: APP, to: SERVICE, port: 53, protocol: "udp", allowed: false }]);
-    expect(p.servers.find((s) => s.label.startsWith("verification-proxy-resolver"))?.label).toBe("verification-proxy-resolver\nresolver endpoint in 10.0.0.128/28, 10.0.0.144/28");
-    const resolverFlows = p.flows.filter((f) => f.kind === "allowed" && f.label.endsWith(" 53")).map((f) => f.label);
-    expect(resolverFlows.sort()).toEqual(["tcp 53", "udp 53"]);
-    expect(p.flows.filter((f) => f.kind === "denied").map((f) => f.label)).toEqual(["80 denied (expected)", "53/udp denied (expected)"]);
+  it("draws one edge per pair of ends, with every port that takes it", () => {
+    const p = picture(stackOf(verificationRaw()), [...expected, { from: APP, to: SERVICE, port: 8443, allowed: false }, { from: APP, to: SERVICE, port: 53, protocol: "udp", allowed: false }]);
+    const between = (from: string, to: string) => p.flows.filter((f) => f.from === p.servers.find((s) => s.label.startsWith(`${from}\n`))?.id && f.to === p.servers.find((s) => s.label.startsWith(`${to}\n`))?.id);
+    expect(between(PROXY, SERVICE).map((f) => f.label)).toEqual(["tcp 80, 8080, 8443"]);
+    expect(between(APP, SERVICE).map((f) => f.label)).toEqual(["80, 8443, 53/udp denied (expected)"]);
+  });
+
+  it("draws the resolver endpoint in each of its subnets, and labels each flow with its protocol: DNS over TCP and UDP, a denied UDP flow", () => {
+    const p = picture(stackOf(verificationRaw()), [...expected, { from: APP, to: PROXY, port: 53, protocol: "udp", allowed: false }]);
+    const subnetOf = (id: string) => p.vpcs.flatMap((v) => v.subnets).find((s) => s.id === p.servers.find((x) => x.id === id)?.parent)?.label;
+    const resolver = p.servers.filter((s) => s.label.startsWith("verification-proxy-resolver"));
+    expect(resolver.map((s) => s.label)).toEqual(["verification-proxy-resolver\nresolver endpoint", "verification-proxy-resolver\nresolver endpoint"]);
+    expect(resolver.map((s) => subnetOf(s.id)).sort()).toEqual(["ap-northeast-1a\n10.0.0.128/28", "ap-northeast-1c\n10.0.0.144/28"]);
+    for (const s of resolver) expect(p.flows.filter((f) => f.from === s.id).map((f) => f.label)).toEqual(["tcp 53; udp 53"]);
+    expect(p.flows.filter((f) => f.kind === "denied").map((f) => f.label).sort()).toEqual(["53/udp denied (expected)", "80 denied (expected)"]);
   });
 
   it("draws a flow whose route is gone as blocked, in its own style", () => {
@@ -61,27 +74,75 @@ describe("the picture of a stack", () => {
     expect(toDot("x", p)).toMatch(/label="3128 BLOCKED \(expected allowed\)", color="#c62828"/);
   });
 
-  it("draws a fleet behind its load balancer, and a production side with existing VPCs and gateways", () => {
+  it("draws a fleet and its load balancer in each of their subnets, the flows through the load balancer node of each zone", () => {
     const fleet = picture(stackOf(fleetRaw()));
-    const lb = fleet.servers.find((s) => s.label.includes("internal NLB"));
-    expect(lb?.label).toContain("10.0.0.10, 10.0.0.138");
-    expect(fleet.flows).toContainEqual(expect.objectContaining({ to: lb?.id, label: "tcp 3128" }));
-    expect(fleet.flows).toContainEqual(expect.objectContaining({ from: lb?.id, label: "tcp 3128, client address kept" }));
-
-    const production = picture(stackOf(JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "production.json"), "utf8"))));
-    expect(production.vpcs.map((v) => v.label)).toEqual(expect.arrayContaining(["existing vpc-0123456789abcdef0\n192.168.0.0/24", "existing vpc-0fedcba9876543210\n192.168.10.0/24"]));
-    expect(production.links.map((l) => l.label)).toEqual(expect.arrayContaining(["peering", "peering (account 111122223333)", "attached", "associated"]));
-    expect(production.gateways.map((g) => g.label.split("\n")[0])).toEqual(["virtual private gateway", "Direct Connect gateway"]);
+    const subnets = new Map(fleet.vpcs.flatMap((v) => v.subnets).map((s) => [s.id, s.label.split("\n")[0]]));
+    const lbs = fleet.servers.filter((s) => s.label.includes("internal NLB"));
+    const groups = fleet.servers.filter((s) => s.label.endsWith("fleet (Auto Scaling group)"));
+    expect(lbs.map((s) => [subnets.get(s.parent), s.label]).sort()).toEqual([
+      ["ap-northeast-1a", "verification-proxy (internal NLB)\n10.0.0.10"],
+      ["ap-northeast-1c", "verification-proxy (internal NLB)\n10.0.0.138"],
+    ]);
+    expect(groups.map((s) => subnets.get(s.parent)).sort()).toEqual(["ap-northeast-1a", "ap-northeast-1c"]);
+    const app = fleet.servers.find((s) => s.label.startsWith(`${APP}\n`))!;
+    for (const lb of lbs) {
+      expect(fleet.flows).toContainEqual({ from: app.id, to: lb.id, label: "tcp 3128", kind: "allowed" });
+      // Each load balancer node forwards to the fleet's instances in its own zone.
+      const behind = fleet.flows.filter((f) => f.from === lb.id);
+      expect(behind.map((f) => [f.label, subnets.get(groups.find((g) => g.id === f.to)!.parent)])).toEqual([["tcp 3128\nclient address kept", subnets.get(lb.parent)]]);
+    }
   });
 
-  it("draws a Transit Gateway as a hub with an attachment per VPC, the NAT gateway in its subnet, and what the service sees", () => {
-    const tgw = picture(stackOf(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "demos", "transit-gateway.json"), "utf8"))));
+  it("draws the production shapes: existing VPCs by name and id, the gateways, and the services' network beyond Direct Connect by name", () => {
+    const raw = productionRaw();
+    const production = picture(stackOf(raw), [], configFrom(raw).services);
+    expect(production.vpcs.map((v) => v.label)).toEqual(
+      expect.arrayContaining(["app\nexisting vpc-0123456789abcdef0\n192.168.0.0/24", "batch\nexisting vpc-0fedcba9876543210\n192.168.10.0/24"]),
+    );
+    expect(production.links.map((l) => l.label)).toEqual(expect.arrayContaining(["peering", "peering (account 111122223333)", "attached", "associated", "private virtual interface"]));
+    expect(production.gateways.map((g) => g.label.split("\n")[0])).toEqual(["virtual private gateway", "Direct Connect gateway"]);
+    expect(production.networks.map((n) => n.label)).toEqual(["the provider's network (Direct Connect)\ndx-service 172.31.100.0/24"]);
+    const dx = production.gateways[1].id;
+    expect(production.links).toContainEqual({ from: dx, to: production.networks[0].id, label: "private virtual interface", kind: "gateway" });
+    // Nothing of the proxy VPC is drawn outside a subnet.
+    const proxyVpc = production.vpcs.find((v) => v.label.startsWith("production-proxy\n"))!;
+    expect(production.servers.filter((s) => s.parent === proxyVpc.id)).toEqual([]);
+    expect(production.servers.filter((s) => proxyVpc.subnets.some((n) => n.id === s.parent))).toHaveLength(6);
+  });
+
+  it("names the blocks beyond a gateway by the services they hold, and a block no service names by itself", () => {
+    const raw = productionRaw();
+    raw.services.push({ name: "dx-backup", cidr: "172.31.200.0/24", ports: [443] });
+    const named = picture(stackOf(raw), [], [{ name: "dx-service", cidr: "172.31.100.0/24" }]);
+    expect(named.networks[0].label).toBe("the provider's network (Direct Connect)\ndx-service 172.31.100.0/24\n172.31.200.0/24");
+    raw.serviceSide = { type: "virtualPrivateGateway", routing: "propagation" };
+    const propagated = picture(stackOf(raw), [], configFrom(raw).services);
+    expect(propagated.networks[0].label).toBe("the provider's network (private virtual interface)\ndx-service 172.31.100.0/24\ndx-backup 172.31.200.0/24\nroutes learned over BGP");
+    expect(propagated.links).toContainEqual({ from: propagated.gateways[0].id, to: propagated.networks[0].id, label: "private virtual interface", kind: "gateway" });
+  });
+
+  it("draws a Transit Gateway as a hub with an attachment per VPC, and flows through the hub and the NAT gateway in its subnet, with what the service sees", () => {
+    const tgw = picture(stackOf(transitGatewayRaw()));
+    const hub = tgw.gateways[0];
     expect(tgw.gateways.map((g) => g.label)).toEqual(["Transit Gateway\ntransit-gateway-hub\n2 route tables, defaults off"]);
-    expect(tgw.links.filter((l) => l.to === tgw.gateways[0].id).map((l) => l.label).sort()).toEqual(["attachment", "attachment", "attachment (appliance mode)"]);
-    const nat = tgw.servers.find((s) => s.label.includes("private NAT gateway"));
-    expect(tgw.vpcs.flatMap((v) => v.subnets).find((s) => s.id === nat?.parent)?.label).toBe("ap-northeast-1a\n10.0.0.0/25");
-    expect(tgw.flows.filter((f) => f.kind === "allowed").map((f) => f.label)).toEqual(expect.arrayContaining(["tcp 80 via NAT (seen as 10.0.0.0/25)"]));
-    expect(tgw.flows.filter((f) => f.kind === "allowed").every((f) => f.label.includes("via NAT"))).toBe(true);
+    expect(tgw.links.filter((l) => l.to === hub.id).map((l) => l.label).sort()).toEqual(["attachment", "attachment", "attachment (appliance mode)"]);
+    const nat = tgw.servers.find((s) => s.label.includes("private NAT gateway"))!;
+    expect(tgw.vpcs.flatMap((v) => v.subnets).find((s) => s.id === nat.parent)?.label).toBe("ap-northeast-1a\n10.0.0.0/25");
+    const service = tgw.servers.find((s) => s.label.startsWith("transit-gateway-service\n"))!;
+    const apps = tgw.servers.filter((s) => /-app2?-server\n/.test(s.label));
+    expect(apps).toHaveLength(2);
+    const allowed = tgw.flows.filter((f) => f.kind === "allowed");
+    expect(allowed).toEqual(
+      expect.arrayContaining([
+        ...apps.map((a) => ({ from: a.id, to: hub.id, label: "tcp 80, 8443", kind: "allowed" })),
+        { from: hub.id, to: nat.id, label: "tcp 80, 8443", kind: "allowed" },
+        { from: nat.id, to: service.id, label: "tcp 80, 8443\nseen as 10.0.0.0/25", kind: "allowed" },
+      ]),
+    );
+    expect(allowed).toHaveLength(4);
+    // Laid out as the flows go: the apps, the hub, then the proxy VPC that the hub hands them to.
+    const proxyVpc = tgw.vpcs.find((v) => v.label.startsWith("transit-gateway-proxy\n"))!;
+    expect(toDot("transit-gateway", tgw)).toContain(`${hub.id} -> ${proxyVpc.id} [label="attachment (appliance mode)"`);
   });
 
   it("writes a Mermaid text with the same VPCs and flows", () => {
@@ -110,6 +171,56 @@ describe("the picture of a stack", () => {
     expect(spawnSync("rsvg-convert", ["-o", path.join(dir, "blank.png"), blank]).status).toBe(0);
     expect(png.length).toBeGreaterThan(5 * fs.statSync(path.join(dir, "blank.png")).size);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("as a renderer draws it", () => {
+    const svgOf = async (raw: any) => {
+      const config = configFrom(raw);
+      return toSvg(toDot(config.name, picture(stackOf(raw), expectedFlowsOf(config), config.services)));
+    };
+
+    beforeAll(() => {
+      // Graphviz measured the texts with its table of this font; measuring them in another would judge another picture.
+      const r = spawnSync("fc-match", [FONT], { encoding: "utf8" });
+      if (r.error) throw new Error(`fc-match could not run (${r.error.message}); install fontconfig`);
+      expect(r.stdout).toMatch(new RegExp(FONT));
+    });
+
+    it.each([
+      ["verification", verificationRaw],
+      ["verification-fleet", fleetRaw],
+      ["transit-gateway", transitGatewayRaw],
+      ["production", productionRaw],
+    ])("keeps every text of %s inside its box, its cluster and the canvas, off every other text and clear of the edges", async (_name, raw) => {
+      expect(textProblems(await svgOf(raw()))).toEqual([]);
+    });
+
+    it("catches a text laid out for one font and drawn in another: out of its box, and cut at the canvas's edge", async () => {
+      const laidOut = (font: string, graph: string) => toSvg(`digraph { graph [pad=0]; node [shape=box, fontname="${font}", fontsize=10, margin=0.05]; edge [fontname="${font}"]; ${graph} }`);
+      const drawnIn = (svg: string) => svg.replace(/font-family="[^"]*"/g, `font-family="${FONT}"`);
+      const node = 'a [label="5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f"];';
+      expect(textProblems(drawnIn(await laidOut(FONT, node)))).toEqual([]);
+      expect(textProblems(drawnIn(await laidOut("Times", node)))).toEqual([expect.stringMatching(/^"5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f" \(node a\) is drawn at .* outside its node's box /)]);
+      const edge = 'a -> b [label="5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f"];';
+      expect(textProblems(drawnIn(await laidOut(FONT, edge)))).toEqual([]);
+      expect(textProblems(drawnIn(await laidOut("Times", edge)))).toEqual([expect.stringMatching(/^"5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f" \(edge a->b\) is drawn at .* outside the canvas /)]);
+    });
+
+    it("catches an edge drawn across a node's text", async () => {
+      const svg = await toSvg(`digraph { rankdir=LR; node [shape=box, fontname="${FONT}"]; a [label="left"]; b [label="right"]; a -> b; }`);
+      const [, x, y] = /<text[^>]*x="([-\d.]+)" y="([-\d.]+)"[^>]*>left/.exec(svg)!;
+      const [cx, cy] = [Number(x), Number(y) - 3];
+      const across = svg.replace(/(<g id="edge1" class="edge">[\s\S]*?<path[^>]*\sd=")[^"]*"/, `$1M${cx - 30},${cy} C${cx - 10},${cy} ${cx + 10},${cy} ${cx + 30},${cy}"`);
+      expect(textProblems(svg)).toEqual([]);
+      expect(textProblems(across)).toEqual(['"left" (node a) is crossed by the edge a->b']);
+    });
+
+    it("catches two texts drawn on each other", async () => {
+      const svg = await toSvg(`digraph { node [shape=box, fontname="${FONT}"]; a [label="left"]; b [label="right"]; }`);
+      const [, x, y] = /<text[^>]*x="([-\d.]+)" y="([-\d.]+)"[^>]*>left/.exec(svg)!;
+      const moved = svg.replace(/(<text[^>]*)x="[-\d.]+" y="[-\d.]+"([^>]*>right)/, `$1x="${x}" y="${y}"$2`);
+      expect(textProblems(moved)).toEqual(expect.arrayContaining([expect.stringMatching(/^"left" \(node a\) and "right" \(node b\) overlap/)]));
+    });
   });
 
   it("is what the README shows (run `npm run docs` after changing the verification environment)", async () => {

@@ -1,41 +1,98 @@
 /**
  * A picture of a synthesized stack, drawn from its cdk.tf.json (not from the environment file), so
  * it shows what will be deployed: VPCs with their blocks, subnets and zones; peerings, Transit
- * Gateway attachments and gateways as links; the proxy (an instance, or a load balancer and its
- * fleet), NAT gateways and the servers; and the
- * flows that the reachability analysis allows, labelled with their ports, with expected-denied and
- * broken flows drawn apart. Graphviz (a WebAssembly build, @viz-js/viz) lays it out as SVG; a
- * Mermaid text of the same graph renders on GitHub.
+ * Gateway attachments and gateways as links, and the services' network beyond a virtual private
+ * gateway or Direct Connect gateway; the proxy (an instance, or a load balancer and its fleet),
+ * NAT gateways, resolver endpoints and the servers, each drawn in every subnet it sits in; and the
+ * flows that the reachability analysis allows, labelled with their ports and drawn through the
+ * load balancer, Transit Gateway, NAT gateway or virtual private gateway they pass, with
+ * expected-denied and broken flows drawn apart. Graphviz (a WebAssembly build, @viz-js/viz) lays it
+ * out as SVG, measuring text with the metrics of the font the SVG names; a Mermaid text of the same
+ * graph renders on GitHub.
  */
 import { instance } from "@viz-js/viz";
-import { blocks, referencedAddress, TerraformJson } from "../lib/tf-json";
-import { analyzeReachability, ExpectedFlow, portLabel } from "../proof/reachability";
+import { cidrContains } from "../lib/cidr";
+import { constructIds } from "../lib/naming";
+import { blocks, referencedAddress, TerraformJson, Transport } from "../lib/tf-json";
+import { analyzeReachability, Endpoint, ExpectedFlow, Model, portLabel, Verdict } from "../proof/reachability";
 
 /** What the picture shows, read from the stack. */
 export interface StackPicture {
   readonly vpcs: { id: string; label: string; subnets: { id: string; label: string }[] }[];
+  /** Servers, load balancer nodes, NAT gateways and resolver endpoints, each in a VPC's or subnet's cluster. */
   readonly servers: { id: string; label: string; parent: string }[];
   readonly links: { from: string; to: string; label: string; kind: "peering" | "gateway" }[];
   readonly gateways: { id: string; label: string }[];
+  /** The networks beyond a gateway (the services' blocks behind Direct Connect), outside every VPC. */
+  readonly networks: { id: string; label: string }[];
   readonly flows: { from: string; to: string; label: string; kind: "allowed" | "denied" | "broken" }[];
 }
 
+/** A service of the environment: names the blocks the stack routes beyond a gateway. */
+export interface NamedBlock {
+  readonly name: string;
+  readonly cidr: string;
+}
+
+/** The font the picture is laid out with and drawn in (Graphviz has its metrics); wider than the fallbacks. */
+export const FONT = "DejaVu Sans";
+/** What the SVG asks for: the font it was measured with, then one as wide, then any sans-serif. */
+const FONT_FAMILY = `${FONT},Verdana,sans-serif`;
+
 const idOf = (address: string) => address.replace(/[^A-Za-z0-9_]/g, "_");
 const escape = (text: string) => text.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+const bare = (range: string) => range.replace(/\/32$/, "");
 
-/** Reads what the picture shows from a synthesized stack and the flows its environment expects. */
-export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] = []): StackPicture {
+/** A node of the picture, with the subnet it sits in when it has one. */
+interface At {
+  readonly id: string;
+  readonly subnet?: string;
+}
+
+type PortOf = { readonly protocol: Transport; readonly port: number };
+
+/** Ports without repeats, TCP before UDP, each in ascending order. */
+function sortedPorts(ports: readonly PortOf[]): PortOf[] {
+  const unique = [...new Map(ports.map((p) => [`${p.protocol} ${p.port}`, p])).values()];
+  return unique.sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
+}
+
+/** The ports of a set of flows, as a label: "tcp 80, 8443; udp 53". */
+function portsLabel(ports: readonly PortOf[]): string {
+  const sorted = sortedPorts(ports);
+  return [...new Set(sorted.map((p) => p.protocol))].map((protocol) => `${protocol} ${sorted.filter((p) => p.protocol === protocol).map((p) => p.port).join(", ")}`).join("; ");
+}
+
+/**
+ * The name the environment gives an existing app VPC (appVpcs[].name), read from the data source's
+ * construct path (<stack>/App-<name>/Vpc/...) or, where synthesis left no path, from its logical id
+ * (App-<name>_Vpc_<hash>): the data source carries the name nowhere else.
+ */
+function existingVpcName(logicalId: string, source: Record<string, any>): string | undefined {
+  const link = constructIds.appLink("");
+  const [, fromPath, vpc] = String(source["//"]?.metadata?.path ?? "").split("/");
+  if (fromPath?.startsWith(link) && vpc === constructIds.linkVpc) return fromPath.slice(link.length);
+  const fromId = new RegExp(`^${link}([a-z0-9-]+)_${constructIds.linkVpc}_[0-9A-F]{8}$`).exec(logicalId);
+  return fromId?.[1];
+}
+
+/**
+ * Reads what the picture shows from a synthesized stack, the flows its environment expects and
+ * the services it names (which name the blocks routed beyond a gateway).
+ */
+export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] = [], services: readonly NamedBlock[] = []): StackPicture {
   const resources = stack.resource ?? {};
   const data = stack.data ?? {};
   const report = analyzeReachability(stack);
+  const model = new Model(stack);
   const vpcs: StackPicture["vpcs"] = [];
-  const blockOf = new Map<string, string>();
+  const subnetIds = new Set<string>();
   for (const [n, v] of Object.entries(resources.aws_vpc ?? {})) {
     const address = `aws_vpc.${n}`;
-    blockOf.set(address, v.cidr_block);
     const subnets = Object.entries(resources.aws_subnet ?? {})
       .filter(([, s]) => referencedAddress(s.vpc_id) === address)
       .map(([sn, s]) => ({ id: idOf(`aws_subnet.${sn}`), label: `${s.availability_zone}\n${s.cidr_block}` }));
+    subnets.forEach((s) => subnetIds.add(s.id));
     vpcs.push({ id: idOf(address), label: `${v.tags?.Name ?? n}\n${v.cidr_block}`, subnets });
   }
   // An existing VPC's block is what the routes of the VPC it is peered with send to it.
@@ -45,22 +102,50 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     const peering = peerings.find(([, p]) => referencedAddress(p.peer_vpc_id) === address || referencedAddress(p.vpc_id) === address);
     const route = peering && Object.values(resources.aws_route ?? {}).find((r: any) => referencedAddress(r.vpc_peering_connection_id) === `aws_vpc_peering_connection.${peering[0]}` && !String(r.route_table_id).includes("each.value"));
     const block = route?.destination_cidr_block ?? "block checked when planning";
-    vpcs.push({ id: idOf(address), label: `existing ${v.id}\n${block}`, subnets: [] });
+    const name = existingVpcName(n, v);
+    vpcs.push({ id: idOf(address), label: `${name ? `${name}\n` : ""}existing ${v.id}\n${block}`, subnets: [] });
   }
+  const vpcIds = new Set(vpcs.map((v) => v.id));
   const links: StackPicture["links"] = peerings.map(([, p]) => ({
     from: idOf(referencedAddress(p.vpc_id) ?? "?"),
     to: idOf(referencedAddress(p.peer_vpc_id) ?? "?"),
     label: p.peer_owner_id ? `peering (account ${p.peer_owner_id})` : "peering",
     kind: "peering" as const,
   }));
+
+  // Direct Connect: the virtual private gateway, the Direct Connect gateway it is associated with,
+  // and beyond them the services' network: the blocks the proxy VPC's route tables send to the
+  // gateway (or, with propagated routes, the services' blocks the provider is to advertise).
   const gateways: StackPicture["gateways"] = [];
+  const networks: StackPicture["networks"] = [];
+  const beyond = new Map<string, { id: string; blocks: string[] }>(); // virtual private gateway -> the network beyond it
+  const nextOf = new Map<string, string>(); // a gateway -> the gateway or network a flow goes on to
   for (const [n, g] of Object.entries(resources.aws_vpn_gateway ?? {})) {
-    gateways.push({ id: idOf(`aws_vpn_gateway.${n}`), label: "virtual private gateway\n(Direct Connect private VIF)" });
-    links.push({ from: idOf(referencedAddress(g.vpc_id) ?? "?"), to: idOf(`aws_vpn_gateway.${n}`), label: "attached", kind: "gateway" });
-  }
-  for (const [n, a] of Object.entries(resources.aws_dx_gateway_association ?? {})) {
-    gateways.push({ id: idOf(`aws_dx_gateway_association.${n}`), label: `Direct Connect gateway\n${a.dx_gateway_id}\nadvertises ${blocks(a.allowed_prefixes).join(", ") || a.allowed_prefixes}` });
-    links.push({ from: idOf(referencedAddress(a.associated_gateway_id) ?? "?"), to: idOf(`aws_dx_gateway_association.${n}`), label: "associated", kind: "gateway" });
+    const address = `aws_vpn_gateway.${n}`;
+    gateways.push({ id: idOf(address), label: `virtual private gateway\n${g.tags?.Name ?? n}` });
+    links.push({ from: idOf(referencedAddress(g.vpc_id) ?? "?"), to: idOf(address), label: "attached", kind: "gateway" });
+    const association = Object.entries(resources.aws_dx_gateway_association ?? {}).find(([, a]) => referencedAddress(a.associated_gateway_id) === address);
+    const routed = [...new Set(Object.values(resources.aws_route ?? {}).filter((r: any) => referencedAddress(r.gateway_id) === address).map((r: any) => String(r.destination_cidr_block)))];
+    const propagated = Object.values(resources.aws_vpn_gateway_route_propagation ?? {}).some((p: any) => referencedAddress(p.vpn_gateway_id) === address);
+    const shown = routed.length > 0 ? routed : services.map((s) => s.cidr);
+    const lines = shown.map((block) => {
+      const names = services.filter((s) => cidrContains(block, s.cidr)).map((s) => s.name);
+      return names.length > 0 ? `${names.join(", ")} ${block}` : block;
+    });
+    const network = { id: `${idOf(address)}_beyond`, blocks: shown };
+    const title = association ? "the provider's network (Direct Connect)" : "the provider's network (private virtual interface)";
+    networks.push({ id: network.id, label: [title, ...lines, ...(propagated ? ["routes learned over BGP"] : [])].join("\n") });
+    beyond.set(address, network);
+    if (association) {
+      const [an, a] = association;
+      const dx = idOf(`aws_dx_gateway_association.${an}`);
+      gateways.push({ id: dx, label: `Direct Connect gateway\n${a.dx_gateway_id}\nadvertises ${blocks(a.allowed_prefixes).join(", ") || a.allowed_prefixes}` });
+      links.push({ from: idOf(address), to: dx, label: "associated", kind: "gateway" });
+      links.push({ from: dx, to: network.id, label: "private virtual interface", kind: "gateway" });
+      nextOf.set(idOf(address), dx);
+    } else {
+      links.push({ from: idOf(address), to: network.id, label: "private virtual interface", kind: "gateway" });
+    }
   }
 
   // A Transit Gateway is a hub: each attachment links its VPC to it.
@@ -81,74 +166,130 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     });
   }
 
+  // What sits in the VPCs, in each subnet it sits in: a thing spread over subnets (a fleet, a load
+  // balancer's nodes, a resolver endpoint's addresses) is drawn once per subnet.
   const servers: StackPicture["servers"] = [];
+  const placed = new Map<string, At[]>(); // Terraform address -> its nodes
+  type Where = { readonly subnet: string; readonly vpc: string; readonly range: string };
+  const parentOf = (p: Where): string => {
+    if (subnetIds.has(idOf(p.subnet))) return idOf(p.subnet);
+    if (vpcIds.has(idOf(p.vpc))) return idOf(p.vpc);
+    return [...beyond.values()].find((b) => b.blocks.some((block) => cidrContains(block, p.range)))?.id ?? "";
+  };
+  const place = <W extends Where>(address: string, where: readonly W[], label: (p: W) => string) => {
+    const nodes = where.map((p) => {
+      const at = { id: where.length > 1 ? idOf(`${address}_${p.subnet}`) : idOf(address), subnet: p.subnet };
+      const parent = parentOf(p);
+      // An end beyond a gateway is that network's node itself.
+      if (networks.some((n) => n.id === parent)) return { id: parent };
+      servers.push({ id: at.id, label: label(p), parent });
+      return at;
+    });
+    placed.set(address, nodes);
+  };
   for (const [n, g] of Object.entries(resources.aws_nat_gateway ?? {})) {
-    servers.push({ id: idOf(`aws_nat_gateway.${n}`), label: `${g.tags?.Name ?? n}\n${g.connectivity_type === "private" ? "private NAT gateway" : "NAT gateway"}`, parent: idOf(referencedAddress(g.subnet_id) ?? "?") });
+    const address = `aws_nat_gateway.${n}`;
+    const nat = model.natGateways.get(address);
+    const where = nat ? [{ subnet: nat.subnet, vpc: model.subnets.get(nat.subnet)?.vpc ?? "", range: nat.range }] : [];
+    place(address, where, () => `${g.tags?.Name ?? n}\n${g.connectivity_type === "private" ? "private NAT gateway" : "NAT gateway"}`);
   }
-  const nodeOf = new Map<string, string>();
+  const kindOf = (e: Endpoint) =>
+    e.address.startsWith("aws_route53_resolver_endpoint") ? "resolver endpoint" : e.address.startsWith("aws_autoscaling_group") ? "fleet (Auto Scaling group)" : undefined;
+  const endpointNodes = new Map<string, At[]>(); // endpoint name -> its nodes
   for (const e of report.endpoints) {
-    const spread = e.placements.length > 1 || e.address.startsWith("aws_autoscaling_group");
-    const id = idOf(e.address);
-    const addresses = e.placements.map((p) => p.range).join(", ");
-    const kind = e.address.startsWith("aws_route53_resolver_endpoint") ? "resolver endpoint" : "fleet";
-    servers.push({ id, label: `${e.name}\n${spread ? `${kind} in ${addresses}` : e.range.replace(/\/32$/, "")}`, parent: spread ? idOf(e.vpc) : idOf(e.subnet) });
-    nodeOf.set(e.name, id);
+    const kind = kindOf(e);
+    place(e.address, e.placements, (p) => [e.name, kind, !kind || p.range.endsWith("/32") ? bare(p.range) : undefined].filter(Boolean).join("\n"));
+    endpointNodes.set(e.name, placed.get(e.address)!);
   }
-  const frontOf = new Map<string, string>();
-  for (const [n, lb] of Object.entries(resources.aws_lb ?? {})) {
-    const id = idOf(`aws_lb.${n}`);
-    const subnet = referencedAddress(blocks(lb.subnet_mapping)[0]?.subnet_id);
-    const vpc = subnet ? referencedAddress(resources.aws_subnet?.[subnet.split(".")[1]]?.vpc_id) : undefined;
-    servers.push({ id, label: `${lb.name ?? n} (internal NLB)\n${blocks(lb.subnet_mapping).map((m) => m.private_ipv4_address).filter(Boolean).join(", ")}`, parent: idOf(vpc ?? "?") });
-    frontOf.set(`aws_lb.${n}`, id);
+  for (const front of model.frontends.values()) {
+    const lb = resources.aws_lb?.[front.address.split(".")[1]] ?? {};
+    place(front.address, front.nodes, (p) => `${lb.name ?? front.address} (internal NLB)\n${bare(p.range)}`);
   }
 
-  const flows: StackPicture["flows"] = [];
-  const verdict = (f: ExpectedFlow) => report.verdicts.find((v) => v.from === f.from && v.to === f.to && v.port === f.port && v.protocol === (f.protocol ?? "tcp"));
+  // Allowed flows, through what they pass: a load balancer, a Transit Gateway, a NAT gateway, a
+  // virtual private gateway (and the Direct Connect gateway beyond it). One edge per pair of nodes
+  // and kind, with every port that takes it.
+  type Kind = StackPicture["flows"][number]["kind"];
+  const edges = new Map<string, { from: string; to: string; kind: Kind; ports: PortOf[]; suffix: string }>();
+  const addEdge = (from: string, to: string, kind: Kind, protocol: Transport, port: number, suffix = "") => {
+    if (from === to) return;
+    const key = `${from} ${to} ${kind} ${suffix}`;
+    if (!edges.has(key)) edges.set(key, { from, to, kind, ports: [], suffix });
+    edges.get(key)!.ports.push({ protocol, port });
+  };
+  const pairs = (a: readonly At[], b: readonly At[]): [At, At][] => {
+    const all = a.flatMap((x) => b.map((y) => [x, y] as [At, At]));
+    const sameSubnet = all.filter(([x, y]) => x.subnet !== undefined && x.subnet === y.subnet);
+    return a.length > 1 && b.length > 1 && sameSubnet.length > 0 ? sameSubnet : all;
+  };
+  const HOP = /(?<![\w.-])(?:data\.)?(?:aws_lb|aws_ec2_transit_gateway|aws_nat_gateway|aws_vpn_gateway)\.[A-Za-z0-9_-]+/g;
+  const hopsOf = (v: Verdict): { address: string; nodes: At[] }[] => {
+    const addresses = [...new Set(v.reasons.filter((r) => !r.startsWith("replies")).flatMap((r) => r.match(HOP) ?? []))];
+    return addresses.flatMap((address) => {
+      const nodes = placed.get(address) ?? (gateways.some((g) => g.id === idOf(address)) ? [{ id: idOf(address) }] : []);
+      const next = nextOf.get(idOf(address));
+      return nodes.length === 0 ? [] : [{ address, nodes }, ...(next ? [{ address: next, nodes: [{ id: next }] }] : [])];
+    });
+  };
   for (const v of report.verdicts.filter((x) => x.allowed)) {
-    const front = /^through (aws_lb\.\S+)/.exec(v.reasons[0] ?? "")?.[1];
-    const to = nodeOf.get(v.to)!;
-    if (front && frontOf.has(front)) {
-      flows.push({ from: nodeOf.get(v.from)!, to: frontOf.get(front)!, label: `tcp ${v.port}`, kind: "allowed" });
-      flows.push({ from: frontOf.get(front)!, to, label: `tcp ${v.port}, client address kept`, kind: "allowed" });
-    } else {
-      // Behind a NAT gateway the destination sees the gateway's address: the label says so.
-      const seen = v.reasons.map((r) => /sees the source (\S+) \(/.exec(r)?.[1]).find(Boolean);
-      flows.push({ from: nodeOf.get(v.from)!, to, label: seen ? `${v.protocol} ${v.port} via NAT (seen as ${seen})` : `${v.protocol} ${v.port}`, kind: "allowed" });
+    const hops = hopsOf(v);
+    const path = [{ address: "", nodes: endpointNodes.get(v.from)! }, ...hops, { address: "", nodes: endpointNodes.get(v.to)! }];
+    // Behind a NAT gateway the destination sees the gateway's address: the last edge says so.
+    const seen = v.reasons.map((r) => /sees the source (\S+) \(/.exec(r)?.[1]).find(Boolean);
+    for (let i = 1; i < path.length; i++) {
+      const after = path[i - 1].address;
+      const suffix = after.startsWith("aws_lb.") ? "client address kept" : after.startsWith("aws_nat_gateway.") && seen ? `seen as ${seen}` : "";
+      for (const [x, y] of pairs(path[i - 1].nodes, path[i].nodes)) addEdge(x.id, y.id, "allowed", v.protocol, v.port, suffix);
     }
   }
+  // Expected flows the analysis contradicts or confirms as denied: no path to follow, so one edge
+  // straight from one end to the other (a thing in several subnets: from or to its first).
+  const verdict = (f: ExpectedFlow) => report.verdicts.find((v) => v.from === f.from && v.to === f.to && v.port === f.port && v.protocol === (f.protocol ?? "tcp"));
   for (const f of expected) {
     const v = verdict(f);
-    if (!v || !nodeOf.has(f.from) || !nodeOf.has(f.to)) continue;
-    if (!f.allowed && !v.allowed) flows.push({ from: nodeOf.get(f.from)!, to: nodeOf.get(f.to)!, label: `${portLabel(f.protocol ?? "tcp", f.port)} denied (expected)`, kind: "denied" });
-    if (f.allowed && !v.allowed) flows.push({ from: nodeOf.get(f.from)!, to: nodeOf.get(f.to)!, label: `${portLabel(f.protocol ?? "tcp", f.port)} BLOCKED (expected allowed)`, kind: "broken" });
+    const [from, to] = [endpointNodes.get(f.from)?.[0], endpointNodes.get(f.to)?.[0]];
+    if (!v || v.allowed || !from || !to) continue;
+    addEdge(from.id, to.id, f.allowed ? "broken" : "denied", f.protocol ?? "tcp", f.port);
   }
-  return { vpcs, servers, links, gateways, flows };
+  const flows: StackPicture["flows"] = [...edges.values()].map((e) => {
+    if (e.kind === "allowed") return { from: e.from, to: e.to, kind: e.kind, label: [portsLabel(e.ports), e.suffix].filter(Boolean).join("\n") };
+    const ports = [...sortedPorts(e.ports).map((p) => portLabel(p.protocol, p.port))].join(", ");
+    return { from: e.from, to: e.to, kind: e.kind, label: e.kind === "denied" ? `${ports} denied (expected)` : `${ports} BLOCKED (expected allowed)` };
+  });
+  return { vpcs, servers, links, gateways, networks, flows };
 }
 
 /** The Graphviz text of a picture. */
 export function toDot(title: string, p: StackPicture): string {
+  const font = `fontname="${FONT}"`;
   const lines = [
     "digraph stack {",
-    `  graph [rankdir=LR, compound=true, fontname="Helvetica", fontsize=12, label="${escape(title)}", labelloc=t, nodesep=0.4, ranksep=0.9];`,
-    '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica", fontsize=10];',
-    '  edge [fontname="Helvetica", fontsize=9];',
+    `  graph [rankdir=LR, compound=true, ${font}, fontsize=12, label="${escape(title)}", labelloc=t, nodesep=0.4, ranksep=0.9, pad=0.2];`,
+    `  node [shape=box, style="rounded,filled", fillcolor="#ffffff", ${font}, fontsize=10, margin="0.15,0.08"];`,
+    `  edge [${font}, fontsize=9];`,
   ];
-  const inside = (parent: string) => p.servers.filter((s) => s.parent === parent).map((s) => `      ${s.id} [label="${escape(s.label)}", fillcolor="#fff4d6"];`);
+  const inside = (parent: string, indent: string) => p.servers.filter((s) => s.parent === parent).map((s) => `${indent}${s.id} [label="${escape(s.label)}", fillcolor="#fff4d6"];`);
+  const vpcIds = new Set(p.vpcs.map((v) => v.id));
   for (const vpc of p.vpcs) {
-    lines.push(`  subgraph cluster_${vpc.id} {`, `    label="${escape(vpc.label)}"; style="rounded"; color="#4a6fa5"; bgcolor="#eef3fb";`);
-    lines.push(`    ${vpc.id} [shape=point, style=invis, width=0.01];`);
-    lines.push(...inside(vpc.id).map((l) => l.slice(2)));
+    lines.push(`  subgraph cluster_${vpc.id} {`, `    label="${escape(vpc.label)}"; style="rounded"; color="#4a6fa5"; bgcolor="#eef3fb"; margin=12;`);
+    lines.push(`    ${vpc.id} [shape=point, style=invis, width=0.01];`, ...inside(vpc.id, "    "));
     for (const subnet of vpc.subnets) {
-      lines.push(`    subgraph cluster_${subnet.id} {`, `      label="${escape(subnet.label)}"; style="dashed"; color="#8899aa"; bgcolor="#f8fafc";`);
-      lines.push(`      ${subnet.id} [shape=point, style=invis, width=0.01];`, ...inside(subnet.id), "    }");
+      lines.push(`    subgraph cluster_${subnet.id} {`, `      label="${escape(subnet.label)}"; style="dashed"; color="#8899aa"; bgcolor="#f8fafc"; margin=10;`);
+      lines.push(`      ${subnet.id} [shape=point, style=invis, width=0.01];`, ...inside(subnet.id, "      "), "    }");
     }
     lines.push("  }");
   }
+  lines.push(...inside("", "  "));
   for (const g of p.gateways) lines.push(`  ${g.id} [label="${escape(g.label)}", shape=component, fillcolor="#e8f5e9"];`);
+  for (const n of p.networks) lines.push(`  ${n.id} [label="${escape(n.label)}", style="rounded,filled,dashed", color="#4a6fa5", fillcolor="#eceff1"];`);
+  // A link has no direction, but Graphviz ranks by it: a link to a gateway that flows leave towards
+  // the VPC (a Transit Gateway to the proxy VPC's NAT gateway) is laid out from the gateway.
+  const insideOf = (vpc: string) => new Set([vpc, ...(p.vpcs.find((v) => v.id === vpc)?.subnets.map((s) => s.id) ?? [])]);
+  const entered = (gateway: string, vpc: string) => p.flows.some((f) => f.kind === "allowed" && f.from === gateway && insideOf(vpc).has(p.servers.find((s) => s.id === f.to)?.parent ?? ""));
   for (const l of p.links) {
-    const lhead = p.vpcs.some((v) => v.id === l.to) ? `, lhead=cluster_${l.to}` : "";
-    lines.push(`  ${l.from} -> ${l.to} [label="${escape(l.label)}", dir=both, arrowhead=none, arrowtail=none, color="#4a6fa5", penwidth=2, ltail=cluster_${l.from}${lhead}];`);
+    const [from, to] = entered(l.to, l.from) ? [l.to, l.from] : [l.from, l.to];
+    const ends = [vpcIds.has(from) ? `ltail=cluster_${from}` : "", vpcIds.has(to) ? `lhead=cluster_${to}` : ""].filter(Boolean).map((e) => `, ${e}`).join("");
+    lines.push(`  ${from} -> ${to} [label="${escape(l.label)}", dir=both, arrowhead=none, arrowtail=none, color="#4a6fa5", penwidth=2${ends}];`);
   }
   const styles = { allowed: 'color="#2e7d32", fontcolor="#2e7d32"', denied: 'color="#9e9e9e", fontcolor="#757575", style=dashed', broken: 'color="#c62828", fontcolor="#c62828", style=dashed, penwidth=2' };
   for (const f of p.flows) lines.push(`  ${f.from} -> ${f.to} [label="${escape(f.label)}", ${styles[f.kind]}];`);
@@ -160,25 +301,29 @@ export function toDot(title: string, p: StackPicture): string {
 export function toMermaid(p: StackPicture): string {
   const text = (s: string) => `"${s.replace(/"/g, "'").replace(/\n/g, "<br/>")}"`;
   const lines = ["flowchart LR"];
+  const inside = (parent: string, indent: string) => p.servers.filter((s) => s.parent === parent).map((s) => `${indent}${s.id}[${text(s.label)}]`);
   for (const vpc of p.vpcs) {
-    lines.push(`  subgraph ${vpc.id}[${text(vpc.label)}]`);
-    for (const s of p.servers.filter((x) => x.parent === vpc.id)) lines.push(`    ${s.id}[${text(s.label)}]`);
+    lines.push(`  subgraph ${vpc.id}[${text(vpc.label)}]`, ...inside(vpc.id, "    "));
     for (const subnet of vpc.subnets) {
-      lines.push(`    subgraph ${subnet.id}[${text(subnet.label)}]`);
-      const members = p.servers.filter((x) => x.parent === subnet.id);
-      lines.push(...(members.length > 0 ? members.map((s) => `      ${s.id}[${text(s.label)}]`) : [`      ${subnet.id}_empty[" "]`]));
-      lines.push("    end");
+      const members = inside(subnet.id, "      ");
+      lines.push(`    subgraph ${subnet.id}[${text(subnet.label)}]`, ...(members.length > 0 ? members : [`      ${subnet.id}_empty[" "]`]), "    end");
     }
     lines.push("  end");
   }
+  lines.push(...inside("", "  "));
   for (const g of p.gateways) lines.push(`  ${g.id}[${text(g.label)}]`);
+  for (const n of p.networks) lines.push(`  ${n.id}([${text(n.label)}])`);
   for (const l of p.links) lines.push(`  ${l.from} ---|${text(l.label)}| ${l.to}`);
   for (const f of p.flows) lines.push(`  ${f.from} ${f.kind === "allowed" ? "-->" : "-.->"}|${text(f.label)}| ${f.to}`);
   return `${lines.join("\n")}\n`;
 }
 
-/** SVG of a Graphviz text, laid out by Graphviz's dot. */
+/**
+ * SVG of a Graphviz text, laid out by Graphviz's dot. Graphviz measures text with its own tables
+ * for the font the picture names (it reads no font files), so the SVG asks for that font first
+ * and for fallbacks as wide or narrower after it.
+ */
 export async function toSvg(dot: string): Promise<string> {
   const viz = await instance();
-  return viz.renderString(dot, { format: "svg", engine: "dot" });
+  return viz.renderString(dot, { format: "svg", engine: "dot" }).replaceAll(`font-family="${FONT}"`, `font-family="${FONT_FAMILY}"`);
 }
