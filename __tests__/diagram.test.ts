@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { FONT, picture, toDot, toMermaid, toSvg } from "../tools/diagram";
-import { expectedFlowsOf } from "../proof/reachability";
+import { expectedFlowsOf, surroundingsOf } from "../proof/reachability";
 import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
 import { textProblems } from "./helpers/rendered-text";
 import { configFrom, CONFIG_DIR, EXAMPLES_DIR, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
@@ -13,6 +13,11 @@ const PROXY = "verification-proxy";
 const SERVICE = "verification-service";
 const stackOf = (raw: any) => JSON.parse(synthEnvironment(configFrom(raw)).json);
 const productionRaw = () => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "production.json"), "utf8"));
+const crossAccountRaw = () => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "cross-account.json"), "utf8"));
+const productionPicture = () => {
+  const config = configFrom(productionRaw());
+  return picture(stackOf(productionRaw()), expectedFlowsOf(config), surroundingsOf(config));
+};
 const transitGatewayRaw = () => JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "transit-gateway.json"), "utf8"));
 
 /** Every element and its attributes, parsed strictly enough to fail on malformed markup. */
@@ -93,15 +98,19 @@ describe("the picture of a stack", () => {
     }
   });
 
-  it("draws the production shapes: existing VPCs by name and id, the gateways, and the services' network beyond Direct Connect by name", () => {
-    const raw = productionRaw();
-    const production = picture(stackOf(raw), [], configFrom(raw).services);
+  it("draws the production shapes: existing VPCs by name and id with the user's servers, the gateways, and the services' network beyond Direct Connect by name", () => {
+    const production = productionPicture();
     expect(production.vpcs.map((v) => v.label)).toEqual(
       expect.arrayContaining(["app\nexisting vpc-0123456789abcdef0\n192.168.0.0/24", "batch\nexisting vpc-0fedcba9876543210\n192.168.10.0/24"]),
     );
+    // The batch VPC's servers stand behind two route tables: one node all the same.
+    expect(production.servers.filter((s) => s.label.endsWith("\nthe user's servers")).map((s) => [production.vpcs.find((v) => v.id === s.parent)?.label.split("\n")[0], s.label])).toEqual([
+      ["app", "production-app (192.168.0.0/24)\nthe user's servers"],
+      ["batch", "production-batch (192.168.10.0/24)\nthe user's servers"],
+    ]);
     expect(production.links.map((l) => l.label)).toEqual(expect.arrayContaining(["peering", "peering (account 111122223333)", "attached", "associated", "private virtual interface"]));
     expect(production.gateways.map((g) => g.label.split("\n")[0])).toEqual(["virtual private gateway", "Direct Connect gateway"]);
-    expect(production.networks.map((n) => n.label)).toEqual(["the provider's network (Direct Connect)\ndx-service 172.31.100.0/24"]);
+    expect(production.networks.map((n) => n.label)).toEqual(["the provider's network (Direct Connect)\ndx-service (172.31.100.0/24)"]);
     const dx = production.gateways[1].id;
     expect(production.links).toContainEqual({ from: dx, to: production.networks[0].id, label: "private virtual interface", kind: "gateway" });
     // Nothing of the proxy VPC is drawn outside a subnet.
@@ -110,14 +119,58 @@ describe("the picture of a stack", () => {
     expect(production.servers.filter((s) => proxyVpc.subnets.some((n) => n.id === s.parent))).toHaveLength(6);
   });
 
+  it("draws the production flows: app VPCs -> the load balancer -> the fleet -> the virtual private gateway -> the Direct Connect gateway -> the service, and the denied ones", () => {
+    const p = productionPicture();
+    const [vgw, dx] = p.gateways.map((g) => g.id);
+    const network = p.networks[0].id;
+    const ids = (test: (label: string) => boolean) => p.servers.filter((s) => test(s.label)).map((s) => s.id);
+    const [app, batch] = [ids((l) => l.startsWith("production-app ")), ids((l) => l.startsWith("production-batch "))].map((x) => x[0]);
+    const lbs = ids((l) => l.includes("internal NLB"));
+    const fleet = ids((l) => l.endsWith("fleet (Auto Scaling group)"));
+    const allowed = p.flows.filter((f) => f.kind === "allowed").map((f) => [f.from, f.to, f.label]);
+    expect(allowed).toEqual(
+      expect.arrayContaining([
+        ...[app, batch].flatMap((from) => lbs.map((lb) => [from, lb, "tcp 3128"])),
+        ...fleet.map((f) => [f, vgw, "tcp 443"]),
+        [vgw, dx, "tcp 443"],
+        [dx, network, "tcp 443"],
+      ]),
+    );
+    expect(allowed).toHaveLength(4 + 2 + 2 + 2);
+    const denied = p.flows.filter((f) => f.kind === "denied").map((f) => [f.from, f.to, f.label]);
+    expect(denied).toEqual(
+      expect.arrayContaining([
+        [app, network, "443 denied (expected)"],
+        [network, batch, "443 denied (expected)"],
+        [network, fleet[0], "3128 denied (expected)"],
+        [app, batch, "443 denied (expected)"],
+      ]),
+    );
+    expect(p.flows.filter((f) => f.kind === "broken")).toEqual([]);
+  });
+
+  it("draws app -> service through the proxy as blocked when the proxy VPC's route to the gateway is gone", () => {
+    const raw = productionRaw();
+    const stack = stackOf(raw);
+    for (const [key, route] of Object.entries<any>(stack.resource.aws_route)) if (String(route.gateway_id).includes("aws_vpn_gateway.")) delete stack.resource.aws_route[key];
+    const config = configFrom(raw);
+    const p = picture(stack, expectedFlowsOf(config), surroundingsOf(config));
+    const network = p.networks[0].id;
+    expect(p.flows.filter((f) => f.kind === "broken").map((f) => [p.servers.find((s) => s.id === f.from)?.label.split("\n")[0], f.to, f.label])).toEqual([
+      ["production-app (192.168.0.0/24)", network, "443 BLOCKED (expected allowed)"],
+      ["production-batch (192.168.10.0/24)", network, "443 BLOCKED (expected allowed)"],
+    ]);
+    expect(p.flows.some((f) => f.kind === "allowed" && f.to === network)).toBe(false);
+  });
+
   it("names the blocks beyond a gateway by the services they hold, and a block no service names by itself", () => {
     const raw = productionRaw();
     raw.services.push({ name: "dx-backup", cidr: "172.31.200.0/24", ports: [443] });
-    const named = picture(stackOf(raw), [], [{ name: "dx-service", cidr: "172.31.100.0/24" }]);
-    expect(named.networks[0].label).toBe("the provider's network (Direct Connect)\ndx-service 172.31.100.0/24\n172.31.200.0/24");
+    const named = picture(stackOf(raw), [], { beyondGateway: [{ name: "dx-service (172.31.100.0/24)", cidr: "172.31.100.0/24" }] });
+    expect(named.networks[0].label).toBe("the provider's network (Direct Connect)\ndx-service (172.31.100.0/24)\n172.31.200.0/24");
     raw.serviceSide = { type: "virtualPrivateGateway", routing: "propagation" };
-    const propagated = picture(stackOf(raw), [], configFrom(raw).services);
-    expect(propagated.networks[0].label).toBe("the provider's network (private virtual interface)\ndx-service 172.31.100.0/24\ndx-backup 172.31.200.0/24\nroutes learned over BGP");
+    const propagated = picture(stackOf(raw), [], surroundingsOf(configFrom(raw)));
+    expect(propagated.networks[0].label).toBe("the provider's network (private virtual interface)\ndx-service (172.31.100.0/24)\ndx-backup (172.31.200.0/24)\nroutes learned over BGP");
     expect(propagated.links).toContainEqual({ from: propagated.gateways[0].id, to: propagated.networks[0].id, label: "private virtual interface", kind: "gateway" });
   });
 
@@ -176,7 +229,7 @@ describe("the picture of a stack", () => {
   describe("as a renderer draws it", () => {
     const svgOf = async (raw: any) => {
       const config = configFrom(raw);
-      return toSvg(toDot(config.name, picture(stackOf(raw), expectedFlowsOf(config), config.services)));
+      return toSvg(toDot(config.name, picture(stackOf(raw), expectedFlowsOf(config), surroundingsOf(config))));
     };
 
     beforeAll(() => {
@@ -191,6 +244,7 @@ describe("the picture of a stack", () => {
       ["verification-fleet", fleetRaw],
       ["transit-gateway", transitGatewayRaw],
       ["production", productionRaw],
+      ["cross-account", crossAccountRaw],
     ])("keeps every text of %s inside its box, its cluster and the canvas, off every other text and clear of the edges", async (_name, raw) => {
       expect(textProblems(await svgOf(raw()))).toEqual([]);
     });
@@ -213,6 +267,15 @@ describe("the picture of a stack", () => {
       const across = svg.replace(/(<g id="edge1" class="edge">[\s\S]*?<path[^>]*\sd=")[^"]*"/, `$1M${cx - 30},${cy} C${cx - 10},${cy} ${cx + 10},${cy} ${cx + 30},${cy}"`);
       expect(textProblems(svg)).toEqual([]);
       expect(textProblems(across)).toEqual(['"left" (node a) is crossed by the edge a->b']);
+    });
+
+    it("catches a text drawn across the border of a cluster it is not in", async () => {
+      const svg = await toSvg(`digraph { node [shape=box, fontname="${FONT}"]; subgraph cluster_zone { label="zone"; a [label="inside"]; } b [label="outside"]; }`);
+      const frame = /<g id="clust1" class="cluster">[\s\S]*?points="([^"]+)"/.exec(svg)![1].split(" ").map((p) => p.split(",").map(Number));
+      const right = Math.max(...frame.map(([x]) => x));
+      const across = svg.replace(/(<text[^>]*)x="[-\d.]+"([^>]*>outside)/, `$1x="${right}"$2`);
+      expect(textProblems(svg)).toEqual([]);
+      expect(textProblems(across)).toEqual(expect.arrayContaining(['"outside" (node b) is drawn across the border of cluster cluster_zone']));
     });
 
     it("catches two texts drawn on each other", async () => {

@@ -2,14 +2,14 @@
  * `npm run diagram [stack dir or cdk.tf.json ...]`: one picture per synthesized stack (every stack
  * in cdktf.out without arguments, bootstrap stacks aside), drawn from its cdk.tf.json: an SVG, and
  * the Graphviz and Mermaid texts beside it, written into the stack's folder as diagram.svg,
- * diagram.dot and diagram.mmd. Expected flows, and the services' names for the blocks beyond a
- * gateway, come from the environment files, as for `npm run reachability` (PROXY_CONFIG, or the
- * files of environments/, or the demos).
+ * diagram.dot and diagram.mmd. Expected flows, and what lies around the stack (the services beyond
+ * a gateway, app VPCs whose servers are the user's), come from the environment files, as for
+ * `npm run reachability` (PROXY_CONFIG, or the files of environments/, or the demos).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
-import { expectedFlowsOf } from "../proof/reachability";
+import { expectedFlowsOf, surroundingsOf } from "../proof/reachability";
 import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
 import { answerHelp } from "../tools/cli";
 
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) continue; // a bootstrap stack: a bucket, no network
     const env = environments.get(stackName);
     const expected = env ? expectedFlowsOf(env) : [];
-    const p = picture(stack, expected, env?.services ?? []);
+    const p = picture(stack, expected, env ? surroundingsOf(env) : {});
     const dot = toDot(stackName, p);
     const dir = path.dirname(file);
     fs.writeFileSync(path.join(dir, "diagram.dot"), dot);

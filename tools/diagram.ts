@@ -14,7 +14,7 @@ import { instance } from "@viz-js/viz";
 import { cidrContains } from "../lib/cidr";
 import { constructIds } from "../lib/naming";
 import { blocks, referencedAddress, TerraformJson, Transport } from "../lib/tf-json";
-import { analyzeReachability, Endpoint, ExpectedFlow, Model, portLabel, Verdict } from "../proof/reachability";
+import { analyzeReachability, Endpoint, ExpectedFlow, Model, portLabel, Surroundings, Verdict, verdictFor } from "../proof/reachability";
 
 /** What the picture shows, read from the stack. */
 export interface StackPicture {
@@ -26,12 +26,6 @@ export interface StackPicture {
   /** The networks beyond a gateway (the services' blocks behind Direct Connect), outside every VPC. */
   readonly networks: { id: string; label: string }[];
   readonly flows: { from: string; to: string; label: string; kind: "allowed" | "denied" | "broken" }[];
-}
-
-/** A service of the environment: names the blocks the stack routes beyond a gateway. */
-export interface NamedBlock {
-  readonly name: string;
-  readonly cidr: string;
 }
 
 /** The font the picture is laid out with and drawn in (Graphviz has its metrics); wider than the fallbacks. */
@@ -78,13 +72,16 @@ function existingVpcName(logicalId: string, source: Record<string, any>): string
 
 /**
  * Reads what the picture shows from a synthesized stack, the flows its environment expects and
- * the services it names (which name the blocks routed beyond a gateway).
+ * what the environment says lies around the stack (surroundingsOf: the services beyond a gateway,
+ * which are ends of flows and name the blocks routed there, and the app VPCs whose servers are the
+ * user's).
  */
-export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] = [], services: readonly NamedBlock[] = []): StackPicture {
+export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] = [], surroundings: Surroundings = {}): StackPicture {
   const resources = stack.resource ?? {};
   const data = stack.data ?? {};
-  const report = analyzeReachability(stack);
-  const model = new Model(stack);
+  const report = analyzeReachability(stack, surroundings);
+  const model = new Model(stack, surroundings);
+  const services = surroundings.beyondGateway ?? [];
   const vpcs: StackPicture["vpcs"] = [];
   const subnetIds = new Set<string>();
   for (const [n, v] of Object.entries(resources.aws_vpc ?? {})) {
@@ -128,10 +125,8 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     const routed = [...new Set(Object.values(resources.aws_route ?? {}).filter((r: any) => referencedAddress(r.gateway_id) === address).map((r: any) => String(r.destination_cidr_block)))];
     const propagated = Object.values(resources.aws_vpn_gateway_route_propagation ?? {}).some((p: any) => referencedAddress(p.vpn_gateway_id) === address);
     const shown = routed.length > 0 ? routed : services.map((s) => s.cidr);
-    const lines = shown.map((block) => {
-      const names = services.filter((s) => cidrContains(block, s.cidr)).map((s) => s.name);
-      return names.length > 0 ? `${names.join(", ")} ${block}` : block;
-    });
+    // A service's end name carries its block ("dx-service (172.31.100.0/24)").
+    const lines = shown.map((block) => services.filter((s) => cidrContains(block, s.cidr)).map((s) => s.name).join(", ") || block);
     const network = { id: `${idOf(address)}_beyond`, blocks: shown };
     const title = association ? "the provider's network (Direct Connect)" : "the provider's network (private virtual interface)";
     networks.push({ id: network.id, label: [title, ...lines, ...(propagated ? ["routes learned over BGP"] : [])].join("\n") });
@@ -176,12 +171,17 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     if (vpcIds.has(idOf(p.vpc))) return idOf(p.vpc);
     return [...beyond.values()].find((b) => b.blocks.some((block) => cidrContains(block, p.range)))?.id ?? "";
   };
+  // Places with the same parent are one node: the picture cannot tell them apart (an existing VPC's
+  // servers behind each of its route tables).
   const place = <W extends Where>(address: string, where: readonly W[], label: (p: W) => string) => {
-    const nodes = where.map((p) => {
-      const at = { id: where.length > 1 ? idOf(`${address}_${p.subnet}`) : idOf(address), subnet: p.subnet };
-      const parent = parentOf(p);
+    const byParent = new Map<string, W>();
+    for (const p of where) if (!byParent.has(parentOf(p))) byParent.set(parentOf(p), p);
+    const nodes = [...byParent].map(([parent, p]): At => {
       // An end beyond a gateway is that network's node itself.
       if (networks.some((n) => n.id === parent)) return { id: parent };
+      const id = byParent.size > 1 ? idOf(`${address}_${p.subnet}`) : idOf(address);
+      // An end that is a VPC's servers is keyed by the VPC's address, which names its cluster already.
+      const at = { id: vpcIds.has(id) || subnetIds.has(id) ? `${id}_servers` : id, subnet: p.subnet };
       servers.push({ id: at.id, label: label(p), parent });
       return at;
     });
@@ -194,7 +194,13 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     place(address, where, () => `${g.tags?.Name ?? n}\n${g.connectivity_type === "private" ? "private NAT gateway" : "NAT gateway"}`);
   }
   const kindOf = (e: Endpoint) =>
-    e.address.startsWith("aws_route53_resolver_endpoint") ? "resolver endpoint" : e.address.startsWith("aws_autoscaling_group") ? "fleet (Auto Scaling group)" : undefined;
+    e.address.startsWith("aws_route53_resolver_endpoint")
+      ? "resolver endpoint"
+      : e.address.startsWith("aws_autoscaling_group")
+        ? "fleet (Auto Scaling group)"
+        : e.outside
+          ? "the user's servers"
+          : undefined;
   const endpointNodes = new Map<string, At[]>(); // endpoint name -> its nodes
   for (const e of report.endpoints) {
     const kind = kindOf(e);
@@ -244,9 +250,8 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
   }
   // Expected flows the analysis contradicts or confirms as denied: no path to follow, so one edge
   // straight from one end to the other (a thing in several subnets: from or to its first).
-  const verdict = (f: ExpectedFlow) => report.verdicts.find((v) => v.from === f.from && v.to === f.to && v.port === f.port && v.protocol === (f.protocol ?? "tcp"));
   for (const f of expected) {
-    const v = verdict(f);
+    const v = verdictFor(report, f);
     const [from, to] = [endpointNodes.get(f.from)?.[0], endpointNodes.get(f.to)?.[0]];
     if (!v || v.allowed || !from || !to) continue;
     addEdge(from.id, to.id, f.allowed ? "broken" : "denied", f.protocol ?? "tcp", f.port);
@@ -271,10 +276,10 @@ export function toDot(title: string, p: StackPicture): string {
   const inside = (parent: string, indent: string) => p.servers.filter((s) => s.parent === parent).map((s) => `${indent}${s.id} [label="${escape(s.label)}", fillcolor="#fff4d6"];`);
   const vpcIds = new Set(p.vpcs.map((v) => v.id));
   for (const vpc of p.vpcs) {
-    lines.push(`  subgraph cluster_${vpc.id} {`, `    label="${escape(vpc.label)}"; style="rounded"; color="#4a6fa5"; bgcolor="#eef3fb"; margin=12;`);
+    lines.push(`  subgraph cluster_${vpc.id} {`, `    label="${escape(vpc.label)}"; style="rounded"; color="#4a6fa5"; bgcolor="#eef3fb";`);
     lines.push(`    ${vpc.id} [shape=point, style=invis, width=0.01];`, ...inside(vpc.id, "    "));
     for (const subnet of vpc.subnets) {
-      lines.push(`    subgraph cluster_${subnet.id} {`, `      label="${escape(subnet.label)}"; style="dashed"; color="#8899aa"; bgcolor="#f8fafc"; margin=10;`);
+      lines.push(`    subgraph cluster_${subnet.id} {`, `      label="${escape(subnet.label)}"; style="dashed"; color="#8899aa"; bgcolor="#f8fafc";`);
       lines.push(`      ${subnet.id} [shape=point, style=invis, width=0.01];`, ...inside(subnet.id, "      "), "    }");
     }
     lines.push("  }");
@@ -291,7 +296,12 @@ export function toDot(title: string, p: StackPicture): string {
     const ends = [vpcIds.has(from) ? `ltail=cluster_${from}` : "", vpcIds.has(to) ? `lhead=cluster_${to}` : ""].filter(Boolean).map((e) => `, ${e}`).join("");
     lines.push(`  ${from} -> ${to} [label="${escape(l.label)}", dir=both, arrowhead=none, arrowtail=none, color="#4a6fa5", penwidth=2${ends}];`);
   }
-  const styles = { allowed: 'color="#2e7d32", fontcolor="#2e7d32"', denied: 'color="#9e9e9e", fontcolor="#757575", style=dashed', broken: 'color="#c62828", fontcolor="#c62828", style=dashed, penwidth=2' };
+  // Denied and blocked flows take no path: they annotate the picture and leave its layout to the links and allowed flows.
+  const styles = {
+    allowed: 'color="#2e7d32", fontcolor="#2e7d32"',
+    denied: 'color="#9e9e9e", fontcolor="#757575", style=dashed, constraint=false',
+    broken: 'color="#c62828", fontcolor="#c62828", style=dashed, penwidth=2, constraint=false',
+  };
   for (const f of p.flows) lines.push(`  ${f.from} -> ${f.to} [label="${escape(f.label)}", ${styles[f.kind]}];`);
   lines.push("}");
   return `${lines.join("\n")}\n`;

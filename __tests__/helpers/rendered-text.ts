@@ -110,24 +110,32 @@ export function pngAlpha(png: Buffer): { width: number; height: number; alpha: (
   return { width, height, alpha: (x, y) => pixels[y * stride + x * 4 + 3] };
 }
 
-/** Every text of a Graphviz SVG with the ink rsvg-convert gives it, in the canvas's units. */
-export function placedTexts(svg: string): PlacedText[] {
+/** The graph's translation (Graphviz draws in a translated group) and its canvas. */
+function frameOf(svg: string): { dx: number; dy: number; canvas: Rect } {
   const viewBox = (attr(/<svg[^>]*>/.exec(svg)![0], "viewBox") ?? "").split(/\s+/).map(Number);
-  const [width, height] = [viewBox[2], viewBox[3]];
   const translate = /translate\(([-\d.]+)[ ,]([-\d.]+)\)/.exec(/<g id="graph0"[^>]*>/.exec(svg)![0])!;
-  const [dx, dy] = [Number(translate[1]), Number(translate[2])];
-  const canvas: Rect = { left: 0, top: 0, right: width, bottom: height };
+  return { dx: Number(translate[1]), dy: Number(translate[2]), canvas: { left: 0, top: 0, right: viewBox[2], bottom: viewBox[3] } };
+}
 
-  // The elements: the graph's own (title) before its first group, then each node, cluster and edge.
+/** The graph (its title, before the first group), then each node, cluster and edge, with its title and the bounds of its shapes. */
+function elements(svg: string): { kind: PlacedText["kind"]; owner: string; body: string; box: Rect }[] {
+  const { dx, dy, canvas } = frameOf(svg);
   const groups = [...svg.matchAll(/<g id="[^"]*" class="(node|cluster|edge)">([\s\S]*?)<\/g>/g)].map((m) => ({ kind: m[1] as PlacedText["kind"], body: m[2] }));
   const graphBody = svg.slice(0, svg.search(/<g id="[^"]*" class="(node|cluster|edge)">/));
-  const found: { kind: PlacedText["kind"]; owner: string; tag: string; text: string; box: Rect }[] = [];
-  for (const { kind, body } of [{ kind: "graph" as const, body: graphBody }, ...groups]) {
-    const owner = decode(/<title>([^<]*)<\/title>/.exec(body)?.[1] ?? "");
+  return [{ kind: "graph" as const, body: graphBody }, ...groups].map(({ kind, body }) => {
     const shapes = [...body.matchAll(/<(?:polygon|path)\b[^>]*>/g)].map((m) => shapeBounds(m[0])).filter((r): r is Rect => r !== undefined);
     const box = (kind === "node" || kind === "cluster") && shapes.length > 0 ? shifted(union(shapes), dx, dy) : canvas;
-    for (const m of body.matchAll(/(<text\b[^>]*>)([^<]*)<\/text>/g)) found.push({ kind, owner, tag: m[1], text: decode(m[2]), box });
-  }
+    return { kind, owner: decode(/<title>([^<]*)<\/title>/.exec(body)?.[1] ?? ""), body, box };
+  });
+}
+
+/** Every text of a Graphviz SVG with the ink rsvg-convert gives it, in the canvas's units. */
+export function placedTexts(svg: string): PlacedText[] {
+  const { dx, dy, canvas } = frameOf(svg);
+  const width = canvas.right;
+  const found = elements(svg).flatMap(({ kind, owner, body, box }) =>
+    [...body.matchAll(/(<text\b[^>]*>)([^<]*)<\/text>/g)].map((m) => ({ kind, owner, tag: m[1], text: decode(m[2]), box })),
+  );
 
   // Each text alone in a row, at its own x: the ink found in the row is that text's.
   const rows = found.map((f) => Math.ceil(2 * Number(attr(f.tag, "font-size") ?? 14)) + 4);
@@ -201,18 +209,25 @@ function edgeLines(svg: string, dx: number, dy: number): { owner: string; points
 
 /**
  * What a person would see as broken in the rendered SVG: a text whose ink leaves its node's box,
- * its cluster's frame or the canvas; two texts whose ink overlaps; and an edge drawn across a
- * node's or a cluster's text (edges may cross one another's labels: Graphviz places those freely).
+ * its cluster's frame or the canvas; a text drawn across another node's or cluster's border; two
+ * texts whose ink overlaps; and an edge drawn across a node's or a cluster's text (edges may cross
+ * one another's labels: Graphviz places those freely).
  */
 export function textProblems(svg: string): string[] {
   const texts = placedTexts(svg);
-  const translate = /translate\(([-\d.]+)[ ,]([-\d.]+)\)/.exec(/<g id="graph0"[^>]*>/.exec(svg)![0])!;
-  const lines = edgeLines(svg, Number(translate[1]), Number(translate[2]));
+  const { dx, dy } = frameOf(svg);
+  const lines = edgeLines(svg, dx, dy);
+  const frames = elements(svg).filter((e) => e.kind === "node" || e.kind === "cluster");
   const problems: string[] = [];
   for (const t of texts) {
     // A box's border is a line about one unit wide: ink must stay off it.
     if (!inside(t.ink, t.box, t.kind === "node" || t.kind === "cluster" ? 1 : 0)) {
       problems.push(`"${t.text}" (${t.kind} ${t.owner}) is drawn at ${show(t.ink)}, outside ${t.kind === "node" || t.kind === "cluster" ? `its ${t.kind}'s box` : "the canvas"} ${show(t.box)}`);
+    }
+  }
+  for (const t of texts) {
+    for (const f of frames.filter((x) => x.owner !== t.owner && overlap(t.ink, x.box) && !inside(t.ink, x.box, 0))) {
+      problems.push(`"${t.text}" (${t.kind} ${t.owner}) is drawn across the border of ${f.kind} ${f.owner}`);
     }
   }
   for (const t of texts.filter((x) => x.kind === "node" || x.kind === "cluster")) {
