@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { answerHelp } from "../tools/cli";
+import { answerHelp, synthesizedStackFiles } from "../tools/cli";
 import { costTable, PRICED_REGIONS, stackRegion } from "../tools/costs";
 import { PRICES_TAKEN } from "../tools/prices";
 
@@ -28,17 +28,9 @@ answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 
-function stackFiles(args: string[]): string[] {
-  if (args.length > 0) return args.map((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a));
-  const stacks = path.join(process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"), "stacks");
-  const files = fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json")).filter((f) => fs.existsSync(f)) : [];
-  if (files.length === 0) throw new Error(`${path.relative(process.cwd(), stacks) || stacks} holds no synthesized stack; run npx cdktf synth first, or name a stack folder`);
-  return files;
-}
-
 function main(): void {
   const sections: string[] = [];
-  for (const file of stackFiles(process.argv.slice(2))) {
+  for (const file of synthesizedStackFiles(process.argv.slice(2), process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"))) {
     if (!fs.existsSync(file)) throw new Error(`${file} does not exist; name a stack folder of cdktf.out/stacks or its cdk.tf.json`);
     const stack = JSON.parse(fs.readFileSync(file, "utf8"));
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) continue; // a bootstrap stack: a bucket, no network

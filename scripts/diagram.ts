@@ -11,7 +11,7 @@ import * as path from "path";
 import { loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { expectedFlowsOf, surroundingsOf } from "../proof/reachability";
 import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
-import { answerHelp } from "../tools/cli";
+import { answerHelp, synthesizedStackFiles } from "../tools/cli";
 
 const USAGE = `
 Usage: npm run diagram -- [stack dir or cdk.tf.json ...]
@@ -33,18 +33,10 @@ answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 
-function stackFiles(args: string[]): string[] {
-  if (args.length > 0) return args.map((a) => (fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a));
-  const stacks = path.join(ROOT, "cdktf.out", "stacks");
-  const files = fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json")).filter((f) => fs.existsSync(f)) : [];
-  if (files.length === 0) throw new Error(`${path.relative(ROOT, stacks)} holds no synthesized stack; run npx cdktf synth first (with the same PROXY_CONFIG), or name a stack`);
-  return files;
-}
-
 async function main(): Promise<void> {
   const configFiles = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
   const environments = new Map(loadEnvironments(configFiles).map((e) => [e.name, e]));
-  for (const file of stackFiles(process.argv.slice(2))) {
+  for (const file of synthesizedStackFiles(process.argv.slice(2), path.join(ROOT, "cdktf.out"))) {
     const stackName = path.basename(path.dirname(file));
     const stack = JSON.parse(fs.readFileSync(file, "utf8"));
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) continue; // a bootstrap stack: a bucket, no network

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowLabel, flowMismatches, formatMatrix, portLabel, surroundingsOf, verdictFor } from "../proof/reachability";
-import { answerHelp } from "../tools/cli";
+import { answerHelp, synthesizedStackFiles } from "../tools/cli";
 
 const USAGE = `
 Usage: npm run reachability -- [--json] [--allow-no-expectations] [stack dir or cdk.tf.json ...]
@@ -37,16 +37,6 @@ answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 
-function stackFiles(args: string[]): string[] {
-  if (args.length === 0) {
-    const stacks = path.join(ROOT, "cdktf.out", "stacks");
-    const files = fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json")).filter((f) => fs.existsSync(f)) : [];
-    if (files.length === 0) throw new Error(`${path.relative(ROOT, stacks)} holds no synthesized stack; run npx cdktf synth first (with the same PROXY_CONFIG), or name a stack`);
-    return files;
-  }
-  return args.map((a) => (fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a));
-}
-
 function main(): number {
   const args = process.argv.slice(2);
   const flags = ["--json", "--allow-no-expectations"];
@@ -56,7 +46,7 @@ function main(): number {
   const allowNoExpectations = args.includes("--allow-no-expectations");
   const configFiles = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
   const environments = new Map<string, EnvironmentConfig>(loadEnvironments(configFiles).map((e) => [e.name, e]));
-  const files = stackFiles(args.filter((a) => !flags.includes(a)));
+  const files = synthesizedStackFiles(args.filter((a) => !flags.includes(a)), path.join(ROOT, "cdktf.out"));
 
   let failures = 0;
   const problems: string[] = [];

@@ -1,4 +1,7 @@
-/** What every command of the project does alike: `--help` prints its usage and does nothing else. */
+/** What the project's commands do alike: `--help` prints the usage and does nothing else; stacks are found in one way. */
+import * as fs from "fs";
+import * as path from "path";
+
 
 /** True when the arguments ask for help (`--help` or `-h`, before any `--`). */
 export function wantsHelp(args: readonly string[]): boolean {
@@ -14,4 +17,17 @@ export function answerHelp(usage: string, args: readonly string[] = process.argv
   if (!wantsHelp(args)) return;
   process.stdout.write(`${usage.trim()}\n`);
   process.exit(0);
+}
+
+/**
+ * The synthesized stacks a command works on: the cdk.tf.json of each folder or file named in
+ * `args`, or, without arguments, every stack in `outdir`'s stacks folder. Throws a message saying
+ * what to run when there is none.
+ */
+export function synthesizedStackFiles(args: readonly string[], outdir: string): string[] {
+  if (args.length > 0) return args.map((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a));
+  const stacks = path.join(outdir, "stacks");
+  const files = fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json")).filter((f) => fs.existsSync(f)) : [];
+  if (files.length === 0) throw new Error(`${path.relative(process.cwd(), stacks) || stacks} holds no synthesized stack; run npx cdktf synth first (with the same PROXY_CONFIG), or name a stack`);
+  return files;
 }

@@ -115,6 +115,25 @@ const US_EAST_1_PRICES: Omit<RegionPrices, "location"> = {
   natGatewayGb: 0.045,
 };
 
+/** Singapore and Sydney list the same prices for every item counted here. */
+const AP_SOUTHEAST: Omit<RegionPrices, "location"> = {
+  ...ALIKE,
+  instanceHour: {
+    linux: { "t3.micro": 0.0132, "t3.small": 0.0264, "t3.medium": 0.0528, "t3.large": 0.1056, "t4g.micro": 0.0106, "t4g.small": 0.0212, "t4g.medium": 0.0424, "t4g.large": 0.0848 },
+    windows: { "t3.micro": 0.0224, "t3.small": 0.0356, "t3.medium": 0.0712, "t3.large": 0.1332 },
+  },
+  gp3GiBMonth: 0.096,
+  logIngestionGb: 0.7,
+  logStorageGbMonth: 0.03,
+  interfaceEndpointHour: 0.013,
+  networkLoadBalancerHour: 0.0252,
+  nlcuHour: 0.006,
+  transitGatewayAttachmentHour: 0.07,
+  natGatewayHour: 0.059,
+  natGatewayGb: 0.059,
+
+};
+
 /** The table: one row per region whose every figure is known. */
 export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
   "us-east-1": { location: "US East (N. Virginia)", ...US_EAST_1_PRICES },
@@ -154,40 +173,8 @@ export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
     natGatewayHour: 0.062,
     natGatewayGb: 0.062,
   },
-  "ap-southeast-1": {
-    location: "Asia Pacific (Singapore)",
-    ...ALIKE,
-    instanceHour: {
-      linux: { "t3.micro": 0.0132, "t3.small": 0.0264, "t3.medium": 0.0528, "t3.large": 0.1056, "t4g.micro": 0.0106, "t4g.small": 0.0212, "t4g.medium": 0.0424, "t4g.large": 0.0848 },
-      windows: { "t3.micro": 0.0224, "t3.small": 0.0356, "t3.medium": 0.0712, "t3.large": 0.1332 },
-    },
-    gp3GiBMonth: 0.096,
-    logIngestionGb: 0.7,
-    logStorageGbMonth: 0.03,
-    interfaceEndpointHour: 0.013,
-    networkLoadBalancerHour: 0.0252,
-    nlcuHour: 0.006,
-    transitGatewayAttachmentHour: 0.07,
-    natGatewayHour: 0.059,
-    natGatewayGb: 0.059,
-  },
-  "ap-southeast-2": {
-    location: "Asia Pacific (Sydney)",
-    ...ALIKE,
-    instanceHour: {
-      linux: { "t3.micro": 0.0132, "t3.small": 0.0264, "t3.medium": 0.0528, "t3.large": 0.1056, "t4g.micro": 0.0106, "t4g.small": 0.0212, "t4g.medium": 0.0424, "t4g.large": 0.0848 },
-      windows: { "t3.micro": 0.0224, "t3.small": 0.0356, "t3.medium": 0.0712, "t3.large": 0.1332 },
-    },
-    gp3GiBMonth: 0.096,
-    logIngestionGb: 0.7,
-    logStorageGbMonth: 0.03,
-    interfaceEndpointHour: 0.013,
-    networkLoadBalancerHour: 0.0252,
-    nlcuHour: 0.006,
-    transitGatewayAttachmentHour: 0.07,
-    natGatewayHour: 0.059,
-    natGatewayGb: 0.059,
-  },
+  "ap-southeast-1": { location: "Asia Pacific (Singapore)", ...AP_SOUTHEAST },
+  "ap-southeast-2": { location: "Asia Pacific (Sydney)", ...AP_SOUTHEAST },
 };
 
 /** The prices of a region, or undefined when the table has no row for it. */
