@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, domainCovers, environmentFiles, environmentWarnings, firstServicePort, fleetSize, flowEndName, flowEnds, loadBalancerAddresses, loadEnvironmentFile, loadEnvironments, peeredServiceSide, proxyPrivateIp, runsProxy, servicePorts, stateKey } from "../lib/config";
+import { ConfigError, domainCovers, environmentFiles, environmentWarnings, firstServicePort, fleetSize, flowEndName, flowEnds, loadBalancerAddresses, loadEnvironmentFile, loadEnvironments, peeredServiceSide, proxyPrivateIp, runsProxy, selectEnvironmentFiles, servicePorts, stateKey } from "../lib/config";
 import { configFrom, CONFIG_DIR, fleetRaw, verificationRaw } from "./helpers/stack";
 
 /** Splits the proxy VPC of a raw environment into two subnets in two zones, as a fleet needs. */
@@ -536,5 +536,37 @@ describe("domainCovers: what a dstdomain entry allows, as Squid reads it", () =>
     raw.services[1].ports = [{ port: 8443, carries: "http" }];
     raw.services[0].ports = [80, { port: 8443, carries: "tls" }];
     expect(configFrom(raw).services[1].domains).toHaveLength(2);
+  });
+});
+
+describe("selectEnvironmentFiles", () => {
+  const root = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "root-"));
+    fs.mkdirSync(path.join(dir, "demos"));
+    fs.writeFileSync(path.join(dir, "demos", "demo.json"), "{}");
+    return dir;
+  };
+
+  it("takes the user's folder when it holds an environment, else the demos, and PROXY_CONFIG over both", () => {
+    const dir = root();
+    fs.mkdirSync(path.join(dir, "environments"));
+    fs.writeFileSync(path.join(dir, "environments", "schema.json"), "{}");
+    expect(selectEnvironmentFiles(dir)).toEqual({ files: [path.join(dir, "demos", "demo.json")], origin: "demos", description: "the demos of demos/ (environments/ holds no environment file)" });
+    fs.writeFileSync(path.join(dir, "environments", "mine.json"), "{}");
+    expect(selectEnvironmentFiles(dir)).toEqual({ files: [path.join(dir, "environments", "mine.json")], origin: "environments", description: "the files of environments/" });
+    expect(selectEnvironmentFiles(dir, { proxyConfig: path.join(dir, "x.json") }).files).toEqual([path.join(dir, "x.json")]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses environment files left in the old config/ folder, naming them and the move", () => {
+    const dir = root();
+    fs.mkdirSync(path.join(dir, "config"));
+    fs.writeFileSync(path.join(dir, "config", "schema.json"), "{}");
+    expect(selectEnvironmentFiles(dir).origin).toBe("demos");
+    fs.writeFileSync(path.join(dir, "config", "mine.json"), "{}");
+    expect(() => selectEnvironmentFiles(dir)).toThrow(
+      "config/ is no longer read, and it holds config/mine.json: move your environment files to environments/ (git mv config/<file> environments/) and delete copies of the demos, which now live in demos/; then config/ can go.",
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

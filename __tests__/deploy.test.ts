@@ -33,7 +33,7 @@ function fakeTerraform(dir: string): { env: NodeJS.ProcessEnv; marks: string } {
       "#!/bin/bash",
       'case "$1" in',
       `  init) cat "\${TF_CLI_CONFIG_FILE:-/dev/null}" > "${marks}.cliconfig"; exit 0 ;;`,
-      `  apply) echo "$*" > "${marks}.args"; cp cdk.tf.json "${marks}.stack.json"; cat orphan-imports.tf.json > "${marks}.imports" 2>/dev/null || echo none > "${marks}.imports"`,
+      `  apply) echo "$*" > "${marks}.args"; echo "TF_INPUT=\${TF_INPUT-unset}" > "${marks}.input"; cp cdk.tf.json "${marks}.stack.json"; cat orphan-imports.tf.json > "${marks}.imports" 2>/dev/null || echo none > "${marks}.imports"`,
       `    trap 'echo interrupted >> "${marks}"; sleep 1; echo state-saved >> "${marks}"; exit 1' INT`,
       `    echo started >> "${marks}"`,
       '    for i in $(seq 1 "${FAKE_APPLY_TICKS:-300}"); do sleep 0.1; done',
@@ -45,7 +45,7 @@ function fakeTerraform(dir: string): { env: NodeJS.ProcessEnv; marks: string } {
   );
   const config = ownEnvironment(path.join(dir, "verification.json"));
   fs.mkdirSync(path.join(dir, "no-environments"));
-  return { env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, CDKTF_OUTDIR: path.join(dir, "out"), PROXY_STATE_DIR: path.join(dir, "state"), PROXY_CONFIG: config, PROXY_ENVIRONMENTS_DIR: path.join(dir, "no-environments"), PROXY_PROVIDER_MIRROR: "", PROXY_EMULATOR_ENDPOINT: "", CHECKPOINT_DISABLE: "1", AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: path.join(dir, "none"), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "none"), AWS_PROFILE: "", AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", TF_CLI_CONFIG_FILE: "" }, marks };
+  return { env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, CDKTF_OUTDIR: path.join(dir, "out"), PROXY_STATE_DIR: path.join(dir, "state"), PROXY_CONFIG: config, PROXY_ENVIRONMENTS_DIR: path.join(dir, "no-environments"), PROXY_PROVIDER_MIRROR: "", PROXY_EMULATOR_ENDPOINT: "", CHECKPOINT_DISABLE: "1", AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: path.join(dir, "none"), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "none"), AWS_PROFILE: "", AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", TF_CLI_CONFIG_FILE: "", TF_INPUT: undefined, TF_IN_AUTOMATION: undefined }, marks };
 }
 
 const deploy = (args: string[], env: NodeJS.ProcessEnv) => spawn(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
@@ -75,9 +75,9 @@ describe("npm run deploy", () => {
     expect(fs.readFileSync(`${marks}.args`, "utf8").trim()).toBe("apply -lock-timeout=5m -auto-approve");
   });
 
-  it("waits for a held lock as long as --lock-timeout says", async () => {
+  it("waits for a held lock as long as --lock-timeout says, given before or after the stack", async () => {
     const { env, marks } = fakeTerraform(dir);
-    const child = deploy(["verification", "--lock-timeout", "90s"], { ...env, FAKE_APPLY_TICKS: "5" });
+    const child = deploy(["--lock-timeout", "90s", "verification"], { ...env, FAKE_APPLY_TICKS: "5" });
     const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
     expect(code).toBe(0);
     expect(fs.readFileSync(`${marks}.args`, "utf8").trim()).toBe("apply -lock-timeout=90s");
@@ -145,7 +145,7 @@ describe("npm run deploy applies what the environment file says now", () => {
       const r = run([stack], { ...env, PROXY_CONFIG: demo });
       expect(r.status).toBe(1);
       expect(r.stderr.trim()).toBe(
-        'demos/verification.json: `state.bucket` = "proxy-over-peering-tfstate-example" is the placeholder the demos ship with; S3 bucket names are global, so it is not yours to use. Set `state.bucket` to a name of your own (such as <account id>-proxy-over-peering-tfstate), deploy its state stack (npm run deploy -- state-<bucket>), then this one',
+        'demos/verification.json: `state.bucket` = "proxy-over-peering-tfstate-example" is a placeholder the demos and examples ship with; S3 bucket names are global, so it is not yours to use. Set `state.bucket` to a name of your own (such as <account id>-proxy-over-peering-tfstate), deploy its state stack (npm run deploy -- state-<bucket>), then this one',
       );
     }
     expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
@@ -163,8 +163,10 @@ describe("npm run deploy applies what the environment file says now", () => {
     const providerDir = path.join(mirror, "registry.terraform.io", "hashicorp", "aws", "5.100.0", platform);
     fs.mkdirSync(providerDir, { recursive: true });
     fs.writeFileSync(path.join(providerDir, "terraform-provider-aws_v5.100.0_x5"), "");
-    const good = run(["verification", "-auto-approve"], { ...env, PROXY_PROVIDER_MIRROR: mirror, FAKE_APPLY_TICKS: "1" });
+    const good = run(["verification"], { ...env, PROXY_PROVIDER_MIRROR: mirror, FAKE_APPLY_TICKS: "1" });
     expect(good.status).toBe(0);
+    // Only where the provider comes from changes: Terraform may still ask before it applies.
+    expect(fs.readFileSync(`${marks}.input`, "utf8").trim()).toBe("TF_INPUT=unset");
     expect(fs.readFileSync(`${marks}.cliconfig`, "utf8")).toContain(`filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}`);
   });
 

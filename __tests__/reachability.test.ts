@@ -299,13 +299,24 @@ describe("npm run reachability", () => {
     expect(r.stdout).toMatch(/^reachability: 0 passed, 1 failed$/m);
   });
 
+  it("fails a stack whose environment file changed after it was synthesized, saying to synthesize again", () => {
+    const file = envFile(() => undefined);
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-")), "verification");
+    fs.mkdirSync(dir);
+    const json = { ...stack(), "//": { environmentSources: [{ file, sha256: "0".repeat(64) }] } };
+    fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(json));
+    const r = run([dir], file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`FAIL stack verification: ${file} changed after this stack was synthesized from it, so the analysis would judge an old stack against new expectations; run npx cdktf synth first`);
+  });
+
   it("fails a stack whose environment file it does not know, and one with no expected flows unless told", () => {
     const unknown = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-")), "elsewhere");
     fs.mkdirSync(unknown);
     fs.writeFileSync(path.join(unknown, "cdk.tf.json"), JSON.stringify(stack()));
     const r = run([unknown]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/FAIL stack elsewhere: no environment file of config\/ is named elsewhere; set PROXY_CONFIG to the file the stack was synthesized from/);
+    expect(r.stdout).toMatch(/FAIL stack elsewhere: no environment of the demos of demos\/ \(.*\/ holds no environment file\) is named elsewhere; set PROXY_CONFIG to the file the stack was synthesized from/);
 
     const bare = envFile((raw) => {
       raw.expectedFlows = [];

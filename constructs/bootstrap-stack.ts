@@ -2,6 +2,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { isAbsolute } from "path";
 import { LocalBackend, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import { PLACEHOLDER_STATE_BUCKETS } from "../lib/naming";
 import { ProjectStack } from "./project-stack";
 import { StateBucket } from "./state-bucket";
 
@@ -41,7 +42,7 @@ export class BootstrapStack extends ProjectStack {
       region: props.region,
       defaultTags: [{ tags: { Project: props.project, Purpose: "terraform-state", ManagedBy: "cdktf" } }],
     });
-    this.stateBucket = new StateBucket(this, "StateBucket", { bucketName: props.bucketName, noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays });
+    this.stateBucket = new StateBucket(this, "StateBucket", { bucketName: props.bucketName, noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays, refusedNames: PLACEHOLDER_STATE_BUCKETS });
     new TerraformOutput(this, "state_bucket", { value: this.stateBucket.bucket.bucket, description: "The bucket that holds the environments' state" });
   }
 }

@@ -5,6 +5,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 
 /** Props of {@link StateBucket}. */
@@ -13,6 +14,12 @@ export interface StateBucketProps {
   readonly bucketName: string;
   /** Days after which a replaced state version is deleted. */
   readonly noncurrentVersionExpirationDays: number;
+  /**
+   * Bucket names that no plan may create, such as the placeholders that templates ship with: a plan
+   * with one of them fails (a precondition), whichever command runs it (cdktf deploy included).
+   * @default no name is refused
+   */
+  readonly refusedNames?: readonly string[];
 }
 
 /**
@@ -28,10 +35,24 @@ export class StateBucket extends Construct {
     if (!Number.isInteger(props.noncurrentVersionExpirationDays) || props.noncurrentVersionExpirationDays < 1) {
       throw new Error(`StateBucket ${props.bucketName}: noncurrentVersionExpirationDays is ${props.noncurrentVersionExpirationDays}; give a whole number of days, at least 1`);
     }
+    const refused = props.refusedNames ?? [];
+    // Terraform wants a precondition to refer to something of the configuration: the name, as a local.
+    const name = new TerraformLocal(this, "Name", props.bucketName);
+    name.overrideLogicalId("state_bucket_name");
     this.bucket = new S3Bucket(this, "Resource", {
       bucket: props.bucketName,
       tags: { Name: props.bucketName },
-      lifecycle: { preventDestroy: true },
+      lifecycle: {
+        preventDestroy: true,
+        ...(refused.length > 0 && {
+          precondition: [
+            {
+              condition: `\${!contains(${JSON.stringify(refused)}, local.state_bucket_name)}`,
+              errorMessage: `The state bucket name "${props.bucketName}" is a placeholder that the demos and examples ship with. S3 bucket names are global, so it is not yours: set state.bucket in your environment file to a name of your own, synthesize again and deploy with npm run deploy.`,
+            },
+          ],
+        }),
+      },
     });
     const bucket = this.bucket.id;
     new S3BucketOwnershipControls(this, "Ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });

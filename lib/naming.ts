@@ -148,7 +148,7 @@ export const fleetNames = {
 };
 
 /**
- * The state bucket name the demos ship with. S3 bucket names are global, so it is nobody's: deploy
- * refuses it (outside the emulator) and asks for a bucket name of the user's own.
+ * The state bucket names the demos and the examples ship with. S3 bucket names are global, so they
+ * are nobody's: deploy refuses them (outside the emulator) and asks for a bucket name of the user's own.
  */
-export const PLACEHOLDER_STATE_BUCKET = "proxy-over-peering-tfstate-example";
+export const PLACEHOLDER_STATE_BUCKETS: readonly string[] = ["proxy-over-peering-tfstate-example", "example-corp-proxy-over-peering-tfstate"];

@@ -31,7 +31,6 @@ const ROOT = path.join(__dirname, "..");
 function main(): void {
   const sections: string[] = [];
   for (const file of synthesizedStackFiles(process.argv.slice(2), process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"))) {
-    if (!fs.existsSync(file)) throw new Error(`${file} does not exist; name a stack folder of cdktf.out/stacks or its cdk.tf.json`);
     const stack = JSON.parse(fs.readFileSync(file, "utf8"));
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) continue; // a bootstrap stack: a bucket, no network
     sections.push(`## ${path.basename(path.dirname(file))} (${stackRegion(stack)})\n\n${costTable(stack)}`);

@@ -16,7 +16,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
-import { bootstrapStackName, PLACEHOLDER_STATE_BUCKET } from "../lib/naming";
+import { bootstrapStackName, PLACEHOLDER_STATE_BUCKETS } from "../lib/naming";
 import { staleSourceProblem } from "../lib/synth-output";
 import { MIRROR_SETTING, terraformEnv } from "../proof/terraform";
 import { answerHelp } from "../tools/cli";
@@ -40,10 +40,11 @@ Options:
 Settings (environment):
   PROXY_CONFIG=<file>             deploy from that environment file
   PROXY_ENVIRONMENTS_DIR=<folder> your environment files, if not in environments/
-  ${MIRROR_SETTING}=<folder>       install the AWS provider from this local mirror
+  ${MIRROR_SETTING}=<folder>  install the AWS provider from this local mirror
 
 Refused before anything runs: a stack not synthesized from the files above, a stack whose file
-changed since, and the shipped placeholder state bucket (${PLACEHOLDER_STATE_BUCKET}).
+changed since, and the state buckets the demos and examples ship with
+(${PLACEHOLDER_STATE_BUCKETS.join(", ")}).
 
 Example:
   cp demos/verification.json environments/my-env.json   # set name, state.bucket, CIDRs
@@ -64,35 +65,38 @@ function fail(message: string): never {
 /** Why `stack` may not be deployed with the bucket its environment names, or undefined. */
 function placeholderProblem(stack: string, environments: readonly EnvironmentConfig[], files: readonly string[]): string | undefined {
   if (process.env.PROXY_EMULATOR_ENDPOINT) return undefined; // the emulator's buckets are nobody else's
-  const at = environments.findIndex((e) => e.state.bucket === PLACEHOLDER_STATE_BUCKET && (e.name === stack || bootstrapStackName(e.state.bucket) === stack));
+  const at = environments.findIndex((e) => PLACEHOLDER_STATE_BUCKETS.includes(e.state.bucket) && (e.name === stack || bootstrapStackName(e.state.bucket) === stack));
   if (at < 0) return undefined;
-  return `${path.relative(process.cwd(), files[at]) || files[at]}: \`state.bucket\` = "${PLACEHOLDER_STATE_BUCKET}" is the placeholder the demos ship with; S3 bucket names are global, so it is not yours to use. Set \`state.bucket\` to a name of your own (such as <account id>-proxy-over-peering-tfstate), deploy its state stack (npm run deploy -- state-<bucket>), then this one`;
+  return `${path.relative(process.cwd(), files[at]) || files[at]}: \`state.bucket\` = "${environments[at].state.bucket}" is a placeholder the demos and examples ship with; S3 bucket names are global, so it is not yours to use. Set \`state.bucket\` to a name of your own (such as <account id>-proxy-over-peering-tfstate), deploy its state stack (npm run deploy -- state-<bucket>), then this one`;
 }
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   answerHelp(USAGE, args);
-  const stack = args.find((a) => !a.startsWith("-"));
-  if (!stack) fail("npm run deploy needs a stack: npm run deploy -- <stack>, such as npm run deploy -- verification");
   const at = args.indexOf("--lock-timeout");
+  const importsAt = args.indexOf("--imports");
+  const options = new Set([at, importsAt].filter((i) => i >= 0).flatMap((i) => [i, i + 1]));
+  // The stack is the first argument that is neither an option nor an option's value.
+  const stackAt = args.findIndex((a, i) => !a.startsWith("-") && !options.has(i));
+  const stack = stackAt >= 0 ? args[stackAt] : undefined;
+  if (!stack) fail("npm run deploy needs a stack: npm run deploy -- <stack>, such as npm run deploy -- verification");
   const lockTimeout = at >= 0 ? args[at + 1] ?? "" : "5m";
   const problem = lockTimeoutProblem(lockTimeout);
   if (problem) fail(`--lock-timeout = "${lockTimeout}" ${problem}`);
-  const importsAt = args.indexOf("--imports");
   const importsFile = importsAt >= 0 ? args[importsAt + 1] ?? "" : undefined;
   if (importsFile !== undefined) {
     const importsProblem = importsFileProblem(importsFile);
     if (importsProblem) fail(`--imports = "${importsFile}" ${importsProblem}`);
   }
-  const options = new Set([at, at + 1, importsAt, importsAt + 1].filter((i) => i >= 0));
-  const passThrough = args.filter((a, i) => a !== stack && !options.has(i));
+  const passThrough = args.filter((_, i) => i !== stackAt && !options.has(i));
 
   // Always synthesize first: what is applied is what the environment files say now.
   const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
   const environments = loadEnvironments(selection.files);
   const placeholder = placeholderProblem(stack!, environments, selection.files);
   if (placeholder) fail(placeholder);
-  const { env: tfEnv } = process.env[MIRROR_SETTING] ? terraformEnv(process.env, OUT) : { env: process.env };
+  // The mirror changes where the provider comes from, nothing else: apply still asks before it changes anything.
+  const tfEnv = process.env[MIRROR_SETTING] ? { ...process.env, TF_CLI_CONFIG_FILE: terraformEnv(process.env, OUT).env.TF_CLI_CONFIG_FILE } : process.env;
   const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: OUT } });
   if (synth.status !== 0) return 1;
   const dir = path.join(OUT, "stacks", stack!);
@@ -130,7 +134,7 @@ async function main(): Promise<number> {
   const code = await new Promise<number>((resolve) => apply.on("exit", (c, s) => resolve(c ?? (s ? 128 : 1))));
   if (interrupted) {
     console.error(
-      `Terraform has stopped (exit ${code}). Unless it reported an error saving the state or releasing the lock, both are done. Otherwise see "When a deploy is interrupted" in the README.`,
+      `Terraform has stopped (exit ${code}). Unless it reported an error saving the state or releasing the lock, both are done. Otherwise see docs/operations.md#when-a-deploy-is-interrupted.`,
     );
     sweepAfterInterrupt(stack!, environments);
     return code === 0 ? 130 : code;

@@ -36,7 +36,7 @@ const ROOT = path.join(__dirname, "..");
 async function main(): Promise<void> {
   const configFiles = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
   const environments = new Map(loadEnvironments(configFiles).map((e) => [e.name, e]));
-  for (const file of synthesizedStackFiles(process.argv.slice(2), path.join(ROOT, "cdktf.out"))) {
+  for (const file of synthesizedStackFiles(process.argv.slice(2), process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"))) {
     const stackName = path.basename(path.dirname(file));
     const stack = JSON.parse(fs.readFileSync(file, "utf8"));
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) continue; // a bootstrap stack: a bucket, no network

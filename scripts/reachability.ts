@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowLabel, flowMismatches, formatMatrix, portLabel, surroundingsOf, verdictFor } from "../proof/reachability";
+import { contentHash, recordedSources } from "../lib/synth-output";
 import { answerHelp, synthesizedStackFiles } from "../tools/cli";
 
 const USAGE = `
@@ -37,6 +38,12 @@ answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 
+/** Why a synthesized stack no longer matches the environment file it records, or undefined (also for a stack that records none). */
+function changedSource(file: string): string | undefined {
+  const changed = (recordedSources(path.dirname(file)) ?? []).find((s) => fs.existsSync(path.resolve(ROOT, s.file)) && contentHash(path.resolve(ROOT, s.file)) !== s.sha256);
+  return changed && `${changed.file} changed after this stack was synthesized from it, so the analysis would judge an old stack against new expectations; run npx cdktf synth first`;
+}
+
 function main(): number {
   const args = process.argv.slice(2);
   const flags = ["--json", "--allow-no-expectations"];
@@ -44,9 +51,9 @@ function main(): number {
   if (unknown) throw new Error(`unknown option ${unknown}; the options are ${flags.join(", ")}`);
   const json = args.includes("--json");
   const allowNoExpectations = args.includes("--allow-no-expectations");
-  const configFiles = selectEnvironmentFiles(ROOT, selectionSettings(process.env)).files;
-  const environments = new Map<string, EnvironmentConfig>(loadEnvironments(configFiles).map((e) => [e.name, e]));
-  const files = synthesizedStackFiles(args.filter((a) => !flags.includes(a)), path.join(ROOT, "cdktf.out"));
+  const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
+  const environments = new Map<string, EnvironmentConfig>(loadEnvironments(selection.files).map((e) => [e.name, e]));
+  const files = synthesizedStackFiles(args.filter((a) => !flags.includes(a)), process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"));
 
   let failures = 0;
   const problems: string[] = [];
@@ -58,7 +65,9 @@ function main(): number {
     const env = environments.get(stackName);
     const report = analyzeReachability(stack, env && surroundingsOf(env));
     if (!env) {
-      problems.push(`stack ${stackName}: no environment file of ${process.env.PROXY_CONFIG ? configFiles[0] : "config/"} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`);
+      problems.push(`stack ${stackName}: no environment of ${selection.description} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`);
+    } else if (changedSource(file)) {
+      problems.push(`stack ${stackName}: ${changedSource(file)}`);
     } else if (env.expectedFlows.length === 0 && !allowNoExpectations) {
       problems.push(`stack ${stackName}: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations`);
     }

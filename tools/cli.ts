@@ -25,7 +25,13 @@ export function answerHelp(usage: string, args: readonly string[] = process.argv
  * what to run when there is none.
  */
 export function synthesizedStackFiles(args: readonly string[], outdir: string): string[] {
-  if (args.length > 0) return args.map((a) => (fs.existsSync(a) && fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a));
+  if (args.length > 0) {
+    return args.map((a) => {
+      const file = fs.existsSync(a) && fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a;
+      if (!fs.existsSync(file)) throw new Error(`${a}: no such stack; name a folder of cdktf.out/stacks or its cdk.tf.json (npx cdktf synth writes them)`);
+      return file;
+    });
+  }
   const stacks = path.join(outdir, "stacks");
   const files = fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json")).filter((f) => fs.existsSync(f)) : [];
   if (files.length === 0) throw new Error(`${path.relative(process.cwd(), stacks) || stacks} holds no synthesized stack; run npx cdktf synth first (with the same PROXY_CONFIG), or name a stack`);

@@ -11,6 +11,9 @@ export const ENVIRONMENTS_FOLDER = "environments";
 /** The folder of the demo environments that the project's proof uses, relative to the project root. */
 export const DEMOS_FOLDER = "demos";
 
+/** Where environment files lived before environments/ and demos/: files left there are refused, not silently ignored. */
+const LEGACY_FOLDER = "config";
+
 /** Where a selection of environment files came from. */
 export type EnvironmentOrigin = "PROXY_CONFIG" | "environments" | "demos";
 
@@ -42,6 +45,11 @@ export function selectEnvironmentFiles(root: string, settings: SelectionSettings
   if (settings.proxyConfig) {
     const file = path.resolve(settings.proxyConfig);
     return { files: [file], origin: "PROXY_CONFIG", description: `PROXY_CONFIG=${settings.proxyConfig}` };
+  }
+  const legacy = jsonFilesOf(path.join(root, LEGACY_FOLDER));
+  if (legacy.length > 0) {
+    const names = legacy.map((f) => `${LEGACY_FOLDER}/${path.basename(f)}`).join(", ");
+    throw new ConfigError(`${LEGACY_FOLDER}/ is no longer read, and it holds ${names}: move your environment files to ${ENVIRONMENTS_FOLDER}/ (git mv ${LEGACY_FOLDER}/<file> ${ENVIRONMENTS_FOLDER}/) and delete copies of the demos, which now live in ${DEMOS_FOLDER}/; then ${LEGACY_FOLDER}/ can go.`);
   }
   const userDir = path.resolve(settings.environmentsDir || path.join(root, ENVIRONMENTS_FOLDER));
   const userFiles = jsonFilesOf(userDir);
