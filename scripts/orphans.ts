@@ -39,7 +39,8 @@ Settings (environment): the environment files as for npx cdktf synth; AWS creden
 Terraform; PROXY_STATE_DIR; PROXY_EMULATOR_ENDPOINT for the emulator.
 
 Example:
-  npm run orphans -- my-env && npm run deploy -- my-env --imports state/my-env.orphans.tf.json
+  npm run orphans -- my-env        # exit 2: orphans found, import blocks written
+  npm run deploy -- my-env --imports state/my-env.orphans.tf.json
 `;
 answerHelp(USAGE);
 
