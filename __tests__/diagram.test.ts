@@ -286,7 +286,7 @@ describe("the picture of a stack", () => {
     });
   });
 
-  it("is what the README shows (run `npm run docs` after changing the verification environment)", async () => {
+  it("is what docs/proof.md shows (run `npm run docs` after changing the verification environment)", async () => {
     expect(fs.readFileSync(README_DIAGRAM, "utf8")).toBe(await verificationDiagram());
   });
 });

@@ -5,8 +5,8 @@
  * external and load from node_modules as usual) and Node runs it under the entry's own path, so
  * `__dirname` is the project folder. Compared with a per-file TypeScript loader this skips one
  * transform per file and Node's source-map handling of every stack trace cdktf captures; see the
- * README's bench table. Stack traces then point into the bundle: set NODE_OPTIONS=--enable-source-maps
- * to map them back to the TypeScript sources.
+ * bench table in docs/benchmarks.md. Stack traces then point into the bundle: set
+ * NODE_OPTIONS=--enable-source-maps to map them back to the TypeScript sources.
  */
 "use strict";
 const Module = require("module");

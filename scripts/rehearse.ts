@@ -13,7 +13,7 @@
  * verdict; the exit code is non-zero on any failure.
  *
  * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth` (default
- * demos/verification.json); PROXY_PROVIDER_MIRROR, see README.
+ * demos/verification.json); PROXY_PROVIDER_MIRROR, see docs/proof.md.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";

@@ -1,4 +1,4 @@
-/** The README's picture of the verification stack, synthesized in memory from demos/verification.json. */
+/** The picture of the verification stack in docs/proof.md, synthesized in memory from demos/verification.json. */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -10,7 +10,7 @@ import { picture, toDot, toSvg } from "./diagram";
 
 const ROOT = path.join(__dirname, "..");
 
-/** Where the README's picture lives. */
+/** Where the picture that docs/proof.md shows lives. */
 export const README_DIAGRAM = path.join(ROOT, "docs", "verification.svg");
 
 /** The SVG of the verification stack, as `npm run diagram` draws it. */

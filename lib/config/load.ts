@@ -71,7 +71,7 @@ export function jsonFilesOf(dir: string): string[] {
 export function environmentFiles(dir: string): string[] {
   const files = jsonFilesOf(dir);
   if (files.length === 0) {
-    throw new ConfigError(`${dir} holds no environment files (*.json); add one, for example a copy of verification.json.`);
+    throw new ConfigError(`${dir} holds no environment files (*.json); add one, for example a copy of demos/verification.json.`);
   }
   return files;
 }

@@ -1,5 +1,5 @@
 /**
- * The schema of an environment file (`demos/<name>.json`). One zod schema gives the TypeScript
+ * The schema of an environment file (`environments/<name>.json`). One zod schema gives the TypeScript
  * type, the validation with messages that name the setting, and `environments/schema.json` for editors.
  */
 import { closest, distance } from "fastest-levenshtein";
