@@ -3,7 +3,15 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.join(__dirname, "..");
-const FOLDERS = ["constructs", "lib", "proof", "tools", "scripts"];
+/**
+ * The folders and what each may import:
+ * - main.ts, constructs/, lib/: what synthesis uses; never what proves or operates it.
+ * - lib/: pure helpers, below constructs/.
+ * - operations/: operators' tools (deploy options, the orphan sweep): lib/ only.
+ * - tools/: generators (schema, tables, costs, diagrams); proof/: what proves the stacks, the
+ *   emulator (Python) included; scripts/: entry points only, importing no other script.
+ */
+const FOLDERS = ["constructs", "lib", "operations", "proof", "tools", "scripts"];
 
 /** Every TypeScript file of the project outside the tests, relative to the root. */
 function projectFiles(): string[] {
@@ -67,11 +75,30 @@ function unreached(graph: Graph, wings: readonly string[]): string[] {
   return [...graph.keys()].filter((f) => wings.includes(wing(f)) && !reached.has(f));
 }
 
+/** Python files of the project outside proof/ (the emulator is part of the proof). */
+function pythonOutsideProof(root: string): string[] {
+  const skip = new Set(["node_modules", ".git", ".tmp", "cdktf.out", "cdktf.examples.out", "cdktf.user.out", ".stryker-tmp", "proof"]);
+  const walk = (dir: string): string[] =>
+    fs
+      .readdirSync(path.join(root, dir), { withFileTypes: true })
+      .filter((e) => !skip.has(e.name))
+      .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".py") ? [path.join(dir, e.name)] : []));
+  return walk("");
+}
+
 const graph: Graph = new Map(projectFiles().map((f) => [f, importsOf(f)]));
 
 describe("the project's layers", () => {
-  it("keeps what synthesis uses (main.ts, constructs/, lib/) apart from what proves it", () => {
-    expect(arrows(graph, ["main.ts", "constructs", "lib"], ["proof", "tools", "scripts"])).toEqual([]);
+  it("keeps what synthesis uses (main.ts, constructs/, lib/) apart from what proves or operates it", () => {
+    expect(arrows(graph, ["main.ts", "constructs", "lib"], ["proof", "tools", "scripts", "operations"])).toEqual([]);
+  });
+
+  it("has operations/ rely on lib/ alone: an operator's tool needs neither the proof nor the generators", () => {
+    expect(arrows(graph, ["operations"], ["constructs", "proof", "tools", "scripts"])).toEqual([]);
+  });
+
+  it("keeps Python, the emulator's patches and reader, under proof/", () => {
+    expect(pythonOutsideProof(ROOT)).toEqual([]);
   });
 
   it("keeps lib/ below constructs/: pure helpers never reach for constructs", () => {
@@ -100,5 +127,17 @@ describe("the project's layers", () => {
     expect(arrows(bad, ["lib"], ["proof"])).toEqual(["lib/a.ts -> proof/b.ts"]);
     expect(cycles(bad)).toEqual(["lib/a.ts -> proof/b.ts -> lib/a.ts"]);
     expect(unreached(bad, ["lib"])).toEqual(["lib/stray.ts"]);
+    const operating: Graph = new Map([["operations/sweep.ts", ["proof/moto.ts", "lib/naming.ts"]]]);
+    expect(arrows(operating, ["operations"], ["constructs", "proof", "tools", "scripts"])).toEqual(["operations/sweep.ts -> proof/moto.ts"]);
+  });
+
+  it("would notice Python outside proof/", () => {
+    const root = fs.mkdtempSync(path.join(require("os").tmpdir(), "arch-"));
+    fs.mkdirSync(path.join(root, "scripts"));
+    fs.mkdirSync(path.join(root, "proof", "emulator"), { recursive: true });
+    fs.writeFileSync(path.join(root, "scripts", "stray.py"), "");
+    fs.writeFileSync(path.join(root, "proof", "emulator", "kept.py"), "");
+    expect(pythonOutsideProof(root)).toEqual([path.join("scripts", "stray.py")]);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });

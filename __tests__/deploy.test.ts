@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EnvironmentSource, sourceOf, staleSourceProblem } from "../lib/synth-output";
-import { lockTimeoutProblem } from "../tools/deploy-options";
+import { lockTimeoutProblem } from "../operations/deploy-options";
 
 const ROOT = path.join(__dirname, "..");
 

@@ -12,7 +12,7 @@ import { CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, Create
 import { MotoServer, startMoto } from "../proof/moto";
 
 /**
- * scripts/moto_server.py's fixes for the proxy fleet, against the emulator itself. Without them an
+ * proof/emulator/moto_server.py's fixes for the proxy fleet, against the emulator itself. Without them an
  * apply that follows a deploy (the rehearsal's after an adoption) changed the group's launch
  * template and then hung for ten minutes in an instance refresh that moto answers with HTTP 500.
  */

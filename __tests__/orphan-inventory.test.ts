@@ -3,8 +3,8 @@ import * as path from "path";
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { AssociateResolverRuleCommand, CreateResolverEndpointCommand, CreateResolverRuleCommand, Route53ResolverClient } from "@aws-sdk/client-route53resolver";
 import { MotoServer, startMoto } from "../proof/moto";
-import { readInventory } from "../tools/orphan-inventory";
-import { placeOrphans } from "../tools/orphans";
+import { readInventory } from "../operations/orphan-inventory";
+import { placeOrphans } from "../operations/orphans";
 import { synthEnvironment } from "./helpers/stack";
 
 /**

@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { sweepCoverage } from "../proof/rehearsal";
-import { importsFileProblem } from "../tools/deploy-options";
-import { FoundResource, importBlocks, placeOrphans, stateKeys, SynthesizedStack, TerraformState, unknownToState } from "../tools/orphans";
+import { importsFileProblem } from "../operations/deploy-options";
+import { FoundResource, importBlocks, placeOrphans, stateKeys, SynthesizedStack, TerraformState, unknownToState } from "../operations/orphans";
 
 const ROOT = path.join(__dirname, "..");
 

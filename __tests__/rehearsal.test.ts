@@ -328,7 +328,7 @@ describe("classifyDrift of a fleet in moto", () => {
     expect(tolerated.map((t) => /\((\S+):/.exec(t)?.[1]).sort()).toEqual(["fixed-address-instance-groups", "group-reference-owner", "prefix-list-rule-description", "prefix-list-rule-description"]);
   });
 
-  // scripts/moto_server.py keeps these as AWS does, so each is drift now; tolerating them let the
+  // proof/emulator/moto_server.py keeps these as AWS does, so each is drift now; tolerating them let the
   // next apply change the fleet's template and hang in an instance refresh.
   it("calls a new launch template version, the group that follows it, and a change of the load balancer's mappings drift", () => {
     const change = (address: string, before: object, after: object): PlannedChange => ({ address, type: address.split(".")[0], change: { actions: ["update"], before, after } });

@@ -6,9 +6,9 @@
 import { addressInCidr } from "../lib/cidr";
 import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, fleetSize, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp, resolverEndpointSubnets, runsProxy } from "../lib/config";
 import { accessLogGroupName, fleetNames, outputNames, recoveryAlarmName, resolverNames, serverPaths, transitGatewayNames } from "../lib/naming";
-import { stateKeys, TerraformState } from "../tools/orphans";
+import { stateKeys, TerraformState } from "../operations/orphans";
 
-/** What scripts/emulator_api.py reports of the emulator's contents. */
+/** What proof/emulator/emulator_api.py reports of the emulator's contents. */
 export interface EmulatorInventory {
   readonly instances: readonly {
     id: string;
@@ -363,7 +363,7 @@ function fleetProblems(env: EnvironmentConfig, inv: EmulatorInventory, problems:
   else {
     if (lb.scheme !== "internal" || lb.type !== "network") problems.push(`load balancer ${lb.name} is ${lb.scheme} ${lb.type}, expected an internal network load balancer`);
     const wanted = [...loadBalancerAddresses(env)].sort();
-    // AWS reports each zone's address (moto through scripts/moto_server.py too); when it does, they must match.
+    // AWS reports each zone's address (moto through proof/emulator/moto_server.py too); when it does, they must match.
     if (lb.addresses.length > 0 && JSON.stringify(lb.addresses) !== JSON.stringify(wanted)) problems.push(`load balancer ${lb.name} has the addresses ${lb.addresses.join(", ")}, expected ${wanted.join(", ")}`);
     const listener = lb.listeners.find((l) => l.port === env.proxy.port);
     if (!listener || listener.protocol !== "TCP" || !tg || !listener.targetGroups.includes(tg.arn)) problems.push(`load balancer ${lb.name} has no TCP listener on ${env.proxy.port} forwarding to its target group`);
@@ -448,7 +448,7 @@ export interface PlannedChange {
 export function emulatorNotes(env: EnvironmentConfig): string[] {
   if (env.connectivity.type === "transitGateway") {
     return [
-      "moto 5.2 runs with scripts/moto_server.py's Transit Gateway fixes, as in AWS: no invented default route table for a gateway with defaults disabled, explicit associations shown on the attachment, attachments tagged at creation, static routes naming their attachment",
+      "moto 5.2 runs with proof/emulator/moto_server.py's Transit Gateway fixes, as in AWS: no invented default route table for a gateway with defaults disabled, explicit associations shown on the attachment, attachments tagged at creation, static routes naming their attachment",
       "moto 5.2 gives a private NAT gateway an address outside its subnet, so the read-back counts the NAT gateways and their outputs; the address the service sees is proven by npm run reachability and the e2e lab",
       "moto 5.2 forwards no packets: routing through the gateway's tables is proven by npm run reachability and the e2e lab, not here",
     ];
@@ -456,8 +456,8 @@ export function emulatorNotes(env: EnvironmentConfig): string[] {
   return env.proxy.fleet
     ? [
         "moto 5.2 launches an Auto Scaling group's instances without the launch template's metadata options (IMDSv2 shows as optional on them); the read-back checks the template instead",
-        "moto 5.2 forgets a network load balancer's fixed addresses; scripts/moto_server.py keeps them, so they are read back as in AWS",
-        "moto 5.2 runs no health checks and no instance refresh; scripts/moto_server.py answers a refresh by replacing the group's instances at once: the fleet's behaviour under failure and change is proven by npm run e2e (the fleet lab), not here",
+        "moto 5.2 forgets a network load balancer's fixed addresses; proof/emulator/moto_server.py keeps them, so they are read back as in AWS",
+        "moto 5.2 runs no health checks and no instance refresh; proof/emulator/moto_server.py answers a refresh by replacing the group's instances at once: the fleet's behaviour under failure and change is proven by npm run e2e (the fleet lab), not here",
       ]
     : [];
 }
@@ -574,7 +574,7 @@ export function classifyDrift(plan: { resource_changes?: PlannedChange[] }): { t
   return { tolerated, drift };
 }
 
-/** What the emulator holds, by Terraform type, as import ids (scripts/emulator_api.py import-ids). */
+/** What the emulator holds, by Terraform type, as import ids (proof/emulator/emulator_api.py import-ids). */
 export type EmulatorImportIds = Readonly<Record<string, readonly string[]>>;
 
 /** How the orphan sweep did against the emulator's own inventory. */

@@ -16,11 +16,11 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
-import { bootstrapStackName, PLACEHOLDER_STATE_BUCKETS } from "../lib/naming";
+import { PLACEHOLDER_STATE_BUCKETS } from "../lib/naming";
 import { staleSourceProblem } from "../lib/synth-output";
 import { MIRROR_SETTING, terraformEnv } from "../proof/terraform";
 import { answerHelp } from "../tools/cli";
-import { importsFileProblem, lockTimeoutProblem } from "../tools/deploy-options";
+import { importsFileProblem, lockTimeoutProblem, placeholderProblem } from "../operations/deploy-options";
 
 const USAGE = `
 Usage: npm run deploy -- <stack> [--lock-timeout <duration>] [--imports <file>] [terraform apply options]
@@ -62,14 +62,6 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** Why `stack` may not be deployed with the bucket its environment names, or undefined. */
-function placeholderProblem(stack: string, environments: readonly EnvironmentConfig[], files: readonly string[]): string | undefined {
-  if (process.env.PROXY_EMULATOR_ENDPOINT) return undefined; // the emulator's buckets are nobody else's
-  const at = environments.findIndex((e) => PLACEHOLDER_STATE_BUCKETS.includes(e.state.bucket) && (e.name === stack || bootstrapStackName(e.state.bucket) === stack));
-  if (at < 0) return undefined;
-  return `${path.relative(process.cwd(), files[at]) || files[at]}: \`state.bucket\` = "${environments[at].state.bucket}" is a placeholder the demos and examples ship with; S3 bucket names are global, so it is not yours to use. Set \`state.bucket\` to a name of your own (such as <account id>-proxy-over-peering-tfstate), deploy its state stack (npm run deploy -- state-<bucket>), then this one`;
-}
-
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   answerHelp(USAGE, args);
@@ -93,7 +85,8 @@ async function main(): Promise<number> {
   // Always synthesize first: what is applied is what the environment files say now.
   const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
   const environments = loadEnvironments(selection.files);
-  const placeholder = placeholderProblem(stack!, environments, selection.files);
+  // The emulator's buckets are nobody else's: the placeholders are refused only for real AWS.
+  const placeholder = process.env.PROXY_EMULATOR_ENDPOINT ? undefined : placeholderProblem(stack!, environments, selection.files, process.cwd());
   if (placeholder) fail(placeholder);
   // The mirror changes where the provider comes from, nothing else: apply still asks before it changes anything.
   const tfEnv = process.env[MIRROR_SETTING] ? { ...process.env, TF_CLI_CONFIG_FILE: terraformEnv(process.env, OUT).env.TF_CLI_CONFIG_FILE } : process.env;

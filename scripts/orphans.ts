@@ -19,8 +19,8 @@ import * as path from "path";
 import { ConfigError, EnvironmentConfig, loadEnvironments, stateKey, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { checkedEmulatorEndpoint } from "../lib/emulator";
 import { LOCAL_STATE_FOLDER, orphanImportsFile } from "../lib/naming";
-import { readInventory } from "../tools/orphan-inventory";
-import { importBlocks, placeOrphans, SynthesizedStack, TerraformState, unknownToState } from "../tools/orphans";
+import { readInventory } from "../operations/orphan-inventory";
+import { importBlocks, placeOrphans, SynthesizedStack, TerraformState, unknownToState } from "../operations/orphans";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `

@@ -35,7 +35,7 @@ import {
 } from "../proof/rehearsal";
 import { terraformEnv } from "../proof/terraform";
 import { orphanImportsFile } from "../lib/naming";
-import { TerraformState } from "../tools/orphans";
+import { TerraformState } from "../operations/orphans";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
@@ -227,7 +227,7 @@ async function main(): Promise<number> {
     delete childEnv.AWS_PROFILE;
     delete childEnv.AWS_SESSION_TOKEN;
     const api = async (...args: string[]) => {
-      const r = await run("python3", [path.join(ROOT, "scripts", "emulator_api.py"), endpoint, region, ...args], { env: childEnv, log });
+      const r = await run("python3", [path.join(ROOT, "proof", "emulator", "emulator_api.py"), endpoint, region, ...args], { env: childEnv, log });
       if (r.code !== 0) throw new PhaseFailure(`emulator_api.py ${args[0]} failed:\n${tail(r.stderr)}`);
       return JSON.parse(r.stdout);
     };

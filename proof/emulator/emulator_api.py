@@ -3,11 +3,11 @@
 boto3 comes with moto, so wherever the emulator runs, this runs. Every call goes to the loopback
 endpoint given on the command line; the script refuses any other.
 
-  python3 scripts/emulator_api.py ENDPOINT REGION create-bucket NAME
-  python3 scripts/emulator_api.py ENDPOINT REGION inventory      # JSON of what is deployed
-  python3 scripts/emulator_api.py ENDPOINT REGION object-exists BUCKET KEY
-  python3 scripts/emulator_api.py ENDPOINT REGION get-object BUCKET KEY  # {"body": text or null}
-  python3 scripts/emulator_api.py ENDPOINT REGION import-ids     # what was created, as Terraform import ids
+  python3 proof/emulator/emulator_api.py ENDPOINT REGION create-bucket NAME
+  python3 proof/emulator/emulator_api.py ENDPOINT REGION inventory      # JSON of what is deployed
+  python3 proof/emulator/emulator_api.py ENDPOINT REGION object-exists BUCKET KEY
+  python3 proof/emulator/emulator_api.py ENDPOINT REGION get-object BUCKET KEY  # {"body": text or null}
+  python3 proof/emulator/emulator_api.py ENDPOINT REGION import-ids     # what was created, as Terraform import ids
 """
 
 import base64

@@ -1,4 +1,7 @@
 import * as fs from "fs";
+import * as path from "path";
+import type { EnvironmentConfig } from "../lib/config";
+import { bootstrapStackName, PLACEHOLDER_STATE_BUCKETS } from "../lib/naming";
 
 /** Settings of `npm run deploy`, checked before anything runs. */
 
@@ -24,4 +27,11 @@ export function importsFileProblem(file: string): string | undefined {
   const blocks = (parsed as { import?: unknown })?.import;
   const valid = Array.isArray(blocks) && blocks.every((b) => typeof b?.to === "string" && typeof b?.id === "string");
   return valid && Object.keys(parsed as object).length === 1 ? undefined : 'holds something other than import blocks ({"import": [{"to": ..., "id": ...}]}); give the file npm run orphans wrote';
+}
+
+/** Why `stack` may not be deployed with the state bucket its environment names (one of the shipped placeholders), or undefined; `cwd` shortens the file name shown. */
+export function placeholderProblem(stack: string, environments: readonly EnvironmentConfig[], files: readonly string[], cwd: string): string | undefined {
+  const at = environments.findIndex((e) => PLACEHOLDER_STATE_BUCKETS.includes(e.state.bucket) && (e.name === stack || bootstrapStackName(e.state.bucket) === stack));
+  if (at < 0) return undefined;
+  return `${path.relative(cwd, files[at]) || files[at]}: \`state.bucket\` = "${environments[at].state.bucket}" is a placeholder the demos and examples ship with; S3 bucket names are global, so it is not yours to use. Set \`state.bucket\` to a name of your own (such as <account id>-proxy-over-peering-tfstate), deploy its state stack (npm run deploy -- state-<bucket>), then this one`;
 }

@@ -48,7 +48,7 @@ default table, which moto answers with HTTP 500. So here:
     AWS does for a while (moto forgets it at once, and the provider's wait for the deletion then
     gives up with "couldn't find resource").
 
-  python3 scripts/moto_server.py -H 127.0.0.1 -p PORT
+  python3 proof/emulator/moto_server.py -H 127.0.0.1 -p PORT
 """
 
 import sys
