@@ -99,8 +99,8 @@ describe("Network", () => {
   it.each([
     [{ cidr: "10.0.0.1/24" }, /cidr "10\.0\.0\.1\/24" has host bits set/],
     [{ subnets: [] }, /subnets is empty/],
-    [{ subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.1.0/25" }] }, /subnet "10\.0\.1\.0\/25" is not a block inside the VPC's 10\.0\.0\.0\/24/],
-    [{ subnets: [props.subnets[0], { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }] }, /two subnets in ap-northeast-1a/],
+    [{ subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.1.0/25" }] }, /subnet "10\.0\.1\.0\/25" is not inside the VPC's block 10\.0\.0\.0\/24; pick a subnet block within it/],
+    [{ subnets: [props.subnets[0], { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }] }, /the zone ap-northeast-1a of subnet "10\.0\.0\.128\/25" is the zone of an earlier subnet of the same VPC; give at most one subnet per zone/],
   ])("refuses %j before creating anything", (bad, message) => {
     expect(() => synth(bad as Partial<NetworkProps>)).toThrow(message);
   });

@@ -53,7 +53,7 @@ describe("Peering", () => {
         const twin = new Network(scope, "Twin", { name: "twin", region: "ap-northeast-1", cidr: "192.168.0.0/23", subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/24" }], flowLogs: testFlowLogs(scope) });
         new Peering(scope, "Peering", { requester: app, accepter: twin });
       }),
-    ).toThrow(/app 192\.168\.0\.0\/24 overlaps twin 192\.168\.0\.0\/23; peered VPCs need disjoint blocks/);
+    ).toThrow(/app 192\.168\.0\.0\/24 overlaps twin 192\.168\.0\.0\/23; VPCs that are peered or routed together need disjoint blocks/);
   });
 
   it("refuses a destination that is the side's own block", () => {

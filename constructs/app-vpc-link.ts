@@ -2,6 +2,7 @@ import type { Ec2TransitGatewayVpcAttachment } from "@cdktf/provider-aws/lib/ec2
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
 import type { AppVpcConfig } from "../lib/config";
+import { createdVpcOnlyProblem, createdVpcSubnetsProblem } from "../lib/config/rules";
 import { constructIds, vpcName } from "../lib/naming";
 import { AppServer } from "./app-server";
 import { ExistingNetwork } from "./existing-network";
@@ -74,12 +75,10 @@ export class AppVpcLink extends Construct {
     const { app } = props;
     const connect = props.connect ?? { kind: "peering" };
     const name = vpcName(props.environment, app.name);
-    if (app.existing && app.appServer) {
-      throw new Error(`AppVpcLink ${app.name}: an existing VPC gets no app server; remove appServer or let the project create the VPC`);
-    }
-    if (!app.existing && !app.subnets?.length) {
-      throw new Error(`AppVpcLink ${app.name}: a created VPC needs subnets; give at least one, or set existing`);
-    }
+    const serverProblem = createdVpcOnlyProblem(app.existing !== undefined, app.appServer);
+    if (serverProblem) throw new Error(`AppVpcLink ${app.name}: appServer ${serverProblem}`);
+    const subnetsProblem = createdVpcSubnetsProblem(app.existing !== undefined, app.subnets);
+    if (subnetsProblem) throw new Error(`AppVpcLink ${app.name}: subnets ${subnetsProblem}`);
 
     if (app.existing) {
       const { vpcId, routeTableIds, accountId, roleArn } = app.existing;

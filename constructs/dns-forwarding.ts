@@ -3,6 +3,7 @@ import { Route53ResolverRule } from "@cdktf/provider-aws/lib/route53-resolver-ru
 import { Route53ResolverRuleAssociation } from "@cdktf/provider-aws/lib/route53-resolver-rule-association";
 import { Construct } from "constructs";
 import { isIpv4Address } from "../lib/cidr";
+import { repeatedForwardProblem, resolverZonesProblem } from "../lib/config/rules";
 import { resolverNames } from "../lib/naming";
 import type { Network, SubnetSpec } from "./network";
 import { Peer, SecurityGroup } from "./security-group";
@@ -53,8 +54,8 @@ export class DnsForwarding extends Construct {
     const { network } = props;
     if (props.rules.length === 0) throw new Error(`DnsForwarding ${id}: rules is empty; give at least one domain to forward`);
     const domains = props.rules.map((r) => r.domain);
-    const twice = domains.find((d, i) => domains.indexOf(d) !== i);
-    if (twice) throw new Error(`DnsForwarding ${id}: two rules for ${twice}; give each domain one rule with all its servers`);
+    const repeated = domains.map((d, i) => ({ domain: d, problem: repeatedForwardProblem(domains, i, (earlier) => `rules[${earlier}]`) })).find((r) => r.problem);
+    if (repeated) throw new Error(`DnsForwarding ${id}: domain ${repeated.domain} ${repeated.problem}`);
     const servers = [...new Set(props.rules.flatMap((r) => r.servers))];
     const notAddress = servers.find((s) => !isIpv4Address(s));
     if (notAddress) throw new Error(`DnsForwarding ${id}: server "${notAddress}" is not an IPv4 address`);
@@ -63,7 +64,8 @@ export class DnsForwarding extends Construct {
       ? props.endpointSubnets.map((spec) => network.addSubnet(this, `Subnet-${spec.availabilityZone}`, spec, resolverNames.subnet(props.environment, spec.availabilityZone)).id)
       : network.subnetIds;
     const zones = props.endpointSubnets?.map((s) => s.availabilityZone) ?? network.subnets.map((s) => s.availabilityZoneInput);
-    if (new Set(zones).size < 2) throw new Error(`DnsForwarding ${id}: the endpoint's subnets are all in ${zones[0]}; a resolver endpoint needs subnets in two zones`);
+    const oneZone = resolverZonesProblem(zones);
+    if (oneZone) throw new Error(`DnsForwarding ${id}: the endpoint ${oneZone}`);
 
     this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
       network,

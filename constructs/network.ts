@@ -8,7 +8,8 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Construct } from "constructs";
-import { cidrContains, cidrProblem } from "../lib/cidr";
+import { cidrProblem } from "../lib/cidr";
+import { repeatedZoneProblem, subnetOutsideVpcProblem } from "../lib/config/rules";
 import { flowLogGroupName } from "../lib/naming";
 import { s3EndpointPolicy } from "../lib/s3-endpoint-policy";
 import type { FlowLogRole } from "./flow-log-role";
@@ -96,14 +97,13 @@ export class Network extends Construct implements INetwork {
     const problem = cidrProblem(props.cidr);
     if (problem) throw new Error(`Network ${props.name}: cidr "${props.cidr}" ${problem}`);
     if (props.subnets.length === 0) throw new Error(`Network ${props.name}: subnets is empty; give at least one subnet`);
-    for (const s of props.subnets) {
-      if (cidrProblem(s.cidr) || !cidrContains(props.cidr, s.cidr)) {
-        throw new Error(`Network ${props.name}: subnet "${s.cidr}" is not a block inside the VPC's ${props.cidr}; give a subnet within it`);
-      }
-    }
     const zones = props.subnets.map((s) => s.availabilityZone);
-    const twice = zones.find((z, i) => zones.indexOf(z) !== i);
-    if (twice) throw new Error(`Network ${props.name}: two subnets in ${twice}; give at most one subnet per availability zone`);
+    props.subnets.forEach((s, i) => {
+      const outside = subnetOutsideVpcProblem(props.cidr, s.cidr);
+      if (outside) throw new Error(`Network ${props.name}: subnet "${s.cidr}" ${outside}`);
+      const repeated = repeatedZoneProblem(zones, i);
+      if (repeated) throw new Error(`Network ${props.name}: the zone ${s.availabilityZone} of subnet "${s.cidr}" ${repeated}`);
+    });
 
     this.name = props.name;
     this.cidr = props.cidr;
@@ -186,9 +186,8 @@ export class Network extends Construct implements INetwork {
    * VPC's route table, so it learns every route the other subnets do; it is not in {@link subnets}.
    */
   public addSubnet(scope: Construct, id: string, spec: SubnetSpec, name: string): Subnet {
-    if (cidrProblem(spec.cidr) || !cidrContains(this.cidr, spec.cidr)) {
-      throw new Error(`Network ${this.name}: subnet "${spec.cidr}" is not a block inside the VPC's ${this.cidr}; give a subnet within it`);
-    }
+    const outside = subnetOutsideVpcProblem(this.cidr, spec.cidr);
+    if (outside) throw new Error(`Network ${this.name}: subnet "${spec.cidr}" ${outside}`);
     return this.subnetWithTable(scope, id, spec, name);
   }
 

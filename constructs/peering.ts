@@ -3,6 +3,7 @@ import { VpcPeeringConnection } from "@cdktf/provider-aws/lib/vpc-peering-connec
 import { VpcPeeringConnectionAccepterA } from "@cdktf/provider-aws/lib/vpc-peering-connection-accepter";
 import { Construct } from "constructs";
 import { cidrsOverlap } from "../lib/cidr";
+import { vpcOverlapProblem } from "../lib/config/rules";
 import type { INetwork } from "./network-ref";
 import { routesTo } from "./routes";
 
@@ -45,9 +46,8 @@ export class Peering extends Construct {
   constructor(scope: Construct, id: string, props: PeeringProps) {
     super(scope, id);
     const { requester, accepter } = props;
-    if (cidrsOverlap(requester.cidr, accepter.cidr)) {
-      throw new Error(`Peering ${id}: ${requester.name} ${requester.cidr} overlaps ${accepter.name} ${accepter.cidr}; peered VPCs need disjoint blocks`);
-    }
+    const overlap = vpcOverlapProblem(requester.cidr, accepter.name, accepter.cidr);
+    if (overlap) throw new Error(`Peering ${id}: ${requester.name} ${requester.cidr} ${overlap}`);
     const requesterDestinations = props.requesterDestinations ?? [accepter.cidr];
     const accepterDestinations = props.accepterDestinations ?? [requester.cidr];
     for (const [side, own, destinations] of [

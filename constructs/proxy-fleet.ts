@@ -9,6 +9,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { addressInCidr, isIpv4Address } from "../lib/cidr";
+import { fleetSizeProblem, fleetSubnetCountProblem, loadBalancerAddressCountProblem } from "../lib/config/rules";
 import { accessLogGroupName, fleetNames, serverNames } from "../lib/naming";
 import { AMAZON_LINUX_SQUID, renderSquidConf } from "../lib/squid";
 import { renderProxyUserData } from "../lib/user-data";
@@ -84,16 +85,15 @@ export class ProxyFleet extends Construct implements IProxy {
   constructor(scope: Construct, id: string, props: ProxyFleetProps) {
     super(scope, id);
     const subnets = props.network.subnetIds;
-    if (subnets.length < 2) throw new Error(`ProxyFleet: the network ${props.network.name} has ${subnets.length} subnet(s); a fleet needs subnets in at least two zones`);
-    if (!Number.isInteger(props.size) || props.size < Math.max(2, subnets.length)) {
-      throw new Error(`ProxyFleet: size ${props.size} is below ${Math.max(2, subnets.length)}; run at least two proxies and one per subnet`);
-    }
-    if (props.loadBalancerAddresses.length !== subnets.length) {
-      throw new Error(`ProxyFleet: ${props.loadBalancerAddresses.length} load balancer addresses for ${subnets.length} subnets; give one per subnet`);
-    }
+    const tooFew = fleetSubnetCountProblem(subnets.length);
+    if (tooFew) throw new Error(`ProxyFleet ${id}: the network ${props.network.name} ${tooFew}`);
+    const size = fleetSizeProblem(props.size, subnets.length);
+    if (size) throw new Error(`ProxyFleet ${id}: size ${props.size} ${size}`);
+    const addressCount = loadBalancerAddressCountProblem(props.loadBalancerAddresses.length, subnets.length);
+    if (addressCount) throw new Error(`ProxyFleet ${id}: loadBalancerAddresses ${addressCount}`);
     const outside = props.loadBalancerAddresses.find((a) => !isIpv4Address(a) || !addressInCidr(a, props.network.cidr));
-    if (outside) throw new Error(`ProxyFleet: load balancer address ${outside} is outside the proxy VPC ${props.network.cidr}; pick one in each subnet`);
-    if (props.clients.length === 0) throw new Error("ProxyFleet: clients is empty; give at least one app VPC");
+    if (outside) throw new Error(`ProxyFleet ${id}: load balancer address ${outside} is outside the proxy VPC ${props.network.cidr}; pick one in each subnet`);
+    if (props.clients.length === 0) throw new Error(`ProxyFleet ${id}: clients is empty; give at least one app VPC`);
 
     const name = serverNames.proxy(props.environment);
     this.port = props.port;

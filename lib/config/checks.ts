@@ -5,6 +5,18 @@
 import { addressInCidr, cidrContains, cidrsOverlap, subnetHostProblem } from "../cidr";
 import { flowEnds, portNumbers, resolverEndpointSubnets, runsProxy, serviceServerIp, servicePorts } from "./derived";
 import { Issue, pathText } from "./path-text";
+import {
+  createdVpcOnlyProblem,
+  createdVpcSubnetsProblem,
+  fleetSizeProblem,
+  fleetSubnetCountProblem,
+  loadBalancerAddressCountProblem,
+  repeatedForwardProblem,
+  repeatedZoneProblem,
+  resolverZonesProblem,
+  subnetOutsideVpcProblem,
+  vpcOverlapProblem,
+} from "./rules";
 
 export type { Issue };
 import { constructIds } from "../naming";
@@ -32,7 +44,8 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
   env.appVpcs.forEach((a, i) => {
     if (a.existing) {
       for (const key of ["subnets", "appServer"] as const) {
-        if (a[key] !== undefined) issues.push({ path: ["appVpcs", i, key], message: "is set for an existing VPC; the project adds nothing to it but the peering and its routes. Remove it" });
+        const problem = createdVpcOnlyProblem(true, a[key]);
+        if (problem) issues.push({ path: ["appVpcs", i, key], message: problem });
       }
       if (a.sessionManagerEndpoints) issues.push({ path: ["appVpcs", i, "sessionManagerEndpoints"], message: "is true for an existing VPC; the project adds no endpoints to it. Remove it" });
       if ((a.existing.accountId === undefined) !== (a.existing.roleArn === undefined)) {
@@ -41,8 +54,9 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
       if (a.existing.roleArn && a.existing.accountId && !a.existing.roleArn.includes(`::${a.existing.accountId}:`)) {
         issues.push({ path: ["appVpcs", i, "existing", "roleArn"], message: `is not a role of account ${a.existing.accountId}; the role must live where the VPC does` });
       }
-    } else if (!a.subnets) {
-      issues.push({ path: ["appVpcs", i, "subnets"], message: "is missing; a created VPC needs at least one subnet (or set existing to use a VPC that exists)" });
+    } else {
+      const problem = createdVpcSubnetsProblem(false, a.subnets);
+      if (problem) issues.push({ path: ["appVpcs", i, "subnets"], message: problem });
     }
   });
 
@@ -52,12 +66,10 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
       if (!s.availabilityZone.startsWith(env.region)) {
         issues.push({ path: [...at, "availabilityZone"], message: `is not in the environment's region ${env.region}; use a zone such as ${env.region}a` });
       }
-      if (!cidrContains(v.cidr, s.cidr)) {
-        issues.push({ path: [...at, "cidr"], message: `is not inside the VPC's block ${v.cidr}; pick a subnet block within it` });
-      }
-      if (v.subnets.findIndex((o) => o.availabilityZone === s.availabilityZone) < i) {
-        issues.push({ path: [...at, "availabilityZone"], message: "is the zone of an earlier subnet of the same VPC; give at most one subnet per zone" });
-      }
+      const outside = subnetOutsideVpcProblem(v.cidr, s.cidr);
+      if (outside) issues.push({ path: [...at, "cidr"], message: outside });
+      const repeated = repeatedZoneProblem(v.subnets.map((o) => o.availabilityZone), i);
+      if (repeated) issues.push({ path: [...at, "availabilityZone"], message: repeated });
       for (let j = 0; j < i; j++) {
         if (cidrsOverlap(v.subnets[j].cidr, s.cidr)) {
           issues.push({ path: [...at, "cidr"], message: `overlaps subnet ${j} (${v.subnets[j].cidr}) of the same VPC; subnets need disjoint blocks` });
@@ -69,12 +81,8 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
   // Every VPC is peered with or routed through the proxy VPC, so all of them need disjoint blocks.
   vpcs.forEach((v, i) => {
     for (let j = 0; j < i; j++) {
-      if (cidrsOverlap(vpcs[j].cidr, v.cidr)) {
-        issues.push({
-          path: [...v.path, "cidr"],
-          message: `overlaps \`${pathText([...vpcs[j].path, "cidr"])}\` ${vpcs[j].cidr}; VPCs that are peered or routed together need disjoint blocks`,
-        });
-      }
+      const problem = vpcOverlapProblem(v.cidr, `\`${pathText([...vpcs[j].path, "cidr"])}\``, vpcs[j].cidr);
+      if (problem) issues.push({ path: [...v.path, "cidr"], message: problem });
     }
   });
 
@@ -337,8 +345,8 @@ function dnsIssues(env: EnvironmentConfig): Issue[] {
   const standIn = env.serviceSide.type === "peeredVpc" ? serviceServerIp(env) : undefined;
   dns.forward.forEach((rule, i) => {
     const at = ["dns", "forward", i];
-    const earlier = dns.forward.findIndex((o) => o.domain === rule.domain);
-    if (earlier < i) issues.push({ path: [...at, "domain"], message: `is forwarded by dns.forward[${earlier}] already; give each domain one rule (list all its servers there)` });
+    const repeated = repeatedForwardProblem(dns.forward.map((o) => o.domain), i, (earlier) => `dns.forward[${earlier}]`);
+    if (repeated) issues.push({ path: [...at, "domain"], message: repeated });
     rule.servers.forEach((server, j) => {
       if (rule.servers.indexOf(server) < j) issues.push({ path: [...at, "servers", j], message: "is listed twice; list each server once" });
       if (!env.services.some((s) => addressInCidr(server, s.cidr))) {
@@ -354,11 +362,12 @@ function dnsIssues(env: EnvironmentConfig): Issue[] {
   const subnets = resolverEndpointSubnets(env);
   const own = dns.endpointSubnets !== undefined;
   const where = own ? ["dns", "endpointSubnets"] : ["dns"];
-  if (new Set(subnets.map((s) => s.availabilityZone)).size < 2) {
+  const oneZone = resolverZonesProblem(subnets.map((s) => s.availabilityZone));
+  if (oneZone) {
     issues.push({
       path: own ? where : [...where, "endpointSubnets"],
       message: own
-        ? `has all its subnets in ${subnets[0].availabilityZone}; a Route 53 Resolver endpoint needs subnets in at least two zones. Put one in another zone of ${env.region}`
+        ? `${oneZone}. Put one in another zone of ${env.region}`
         : `is missing, and proxyVpc.subnets are all in ${subnets[0].availabilityZone}; a Route 53 Resolver endpoint needs two subnets in two zones. Add endpointSubnets, such as two /28 blocks of ${env.proxyVpc.cidr} in ${env.region}a and ${env.region}c`,
     });
   }
@@ -405,22 +414,19 @@ function fleetIssues(env: EnvironmentConfig, fleet: NonNullable<EnvironmentConfi
   if (env.proxy.privateIp !== undefined) {
     issues.push({ path: ["proxy", "privateIp"], message: "is set for a fleet, whose address is the load balancer's; remove it (fleet.loadBalancerAddresses sets those)" });
   }
-  if (subnets.length < 2) {
-    issues.push({ path: ["proxyVpc", "subnets"], message: `has ${subnets.length} subnet; a fleet spreads over at least two subnets in two zones, so add one in another zone of ${env.region}` });
-  }
+  const tooFew = fleetSubnetCountProblem(subnets.length);
+  if (tooFew) issues.push({ path: ["proxyVpc", "subnets"], message: `${tooFew}, so add one in another zone of ${env.region}` });
   if (!fleet.deletionProtection && !env.policySuppressions.some((s) => s.rule === DELETION_PROTECTION_RULE)) {
     issues.push({
       path: ["proxy", "fleet", "deletionProtection"],
       message: `is false, so a destroy or a replacement deletes the load balancer that every app server goes through; leave it out (on), or say why in policySuppressions: { "rule": "${DELETION_PROTECTION_RULE}", "path": "${constructIds.proxy}", "reason": "..." }`,
     });
   }
-  if (fleet.size !== undefined && fleet.size < subnets.length) {
-    issues.push({ path: ["proxy", "fleet", "size"], message: `is below the ${subnets.length} proxy subnets; give at least one proxy per subnet (zone), or leave size out` });
-  }
+  const size = fleet.size === undefined ? undefined : fleetSizeProblem(fleet.size, subnets.length);
+  if (size) issues.push({ path: ["proxy", "fleet", "size"], message: `${size}, or leave size out` });
   if (fleet.loadBalancerAddresses !== undefined) {
-    if (fleet.loadBalancerAddresses.length !== subnets.length) {
-      issues.push({ path: ["proxy", "fleet", "loadBalancerAddresses"], message: `lists ${fleet.loadBalancerAddresses.length} addresses for ${subnets.length} proxy subnets; give one per subnet, in the subnets' order` });
-    }
+    const problem = loadBalancerAddressCountProblem(fleet.loadBalancerAddresses.length, subnets.length);
+    if (problem) issues.push({ path: ["proxy", "fleet", "loadBalancerAddresses"], message: problem });
     fleet.loadBalancerAddresses.forEach((address, i) => {
       const subnet = subnets[i]?.cidr;
       const problem = subnet && subnetHostProblem(address, subnet);

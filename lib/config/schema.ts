@@ -8,6 +8,7 @@ import { cidrProblem, isIpv4Address } from "../cidr";
 import { architectureOf, instanceTypeProblem } from "./instance-types";
 import { PORT_CARRIES, portEntryProblem } from "./port-entries";
 import { AWS_REGIONS } from "./regions";
+import { FLEET_SIZE_BELOW_TWO, FLEET_SIZE_NOT_WHOLE } from "./rules";
 import { POLICY_RULE_IDS } from "../policy/rules";
 import { loadBalancerDeletionProtection } from "../policy/rules/elb/deletion-protection";
 
@@ -149,9 +150,9 @@ function bounded(what: string, min: number, max: number) {
 const fleet = z
   .strictObject({
     size: z
-      .number({ message: "must be a whole number of proxies, at least 2" })
-      .int({ message: "must be a whole number of proxies, at least 2" })
-      .min(2, { message: "is below 2; a fleet needs at least two proxies (for one, leave fleet out)" })
+      .number({ message: FLEET_SIZE_NOT_WHOLE })
+      .int({ message: FLEET_SIZE_NOT_WHOLE })
+      .min(2, { message: `${FLEET_SIZE_BELOW_TWO} (for one, leave fleet out)` })
       .optional()
       .describe("How many proxies run, spread over the proxy VPC's subnets. Default: one per proxy subnet."),
     loadBalancerAddresses: z

@@ -1,0 +1,71 @@
+/**
+ * Validation rules shared by the environment file's checks and the constructs' own guards. Each
+ * returns what is wrong with a value, to follow the value's name (a setting's path or a prop), or
+ * undefined when the value passes; so each message is written once.
+ */
+import { cidrContains, cidrProblem, cidrsOverlap } from "../cidr";
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
+/** A setting (subnets, appServer) given for an existing VPC, which takes only a created VPC's settings. */
+export function createdVpcOnlyProblem(existing: boolean, value: unknown): string | undefined {
+  return existing && value !== undefined ? "is set for an existing VPC; the project adds nothing to it but the peering and its routes. Remove it" : undefined;
+}
+
+/** A created VPC's subnets: at least one. */
+export function createdVpcSubnetsProblem(existing: boolean, subnets: readonly unknown[] | undefined): string | undefined {
+  if (existing || (subnets !== undefined && subnets.length > 0)) return undefined;
+  return `is ${subnets === undefined ? "missing" : "empty"}; a created VPC needs at least one subnet (or set existing to use a VPC that exists)`;
+}
+
+/** A subnet's block: well formed and inside its VPC's. */
+export function subnetOutsideVpcProblem(vpcCidr: string, subnetCidr: string): string | undefined {
+  const malformed = cidrProblem(subnetCidr);
+  if (malformed) return malformed;
+  return cidrContains(vpcCidr, subnetCidr) ? undefined : `is not inside the VPC's block ${vpcCidr}; pick a subnet block within it`;
+}
+
+/** The zone of subnet `index`: not the zone of an earlier subnet of the same VPC. */
+export function repeatedZoneProblem(zones: readonly string[], index: number): string | undefined {
+  return zones.indexOf(zones[index]) < index ? "is the zone of an earlier subnet of the same VPC; give at most one subnet per zone" : undefined;
+}
+
+/** Two VPCs peered or routed together: disjoint blocks. `otherName` names the other block in the message. */
+export function vpcOverlapProblem(cidr: string, otherName: string, otherCidr: string): string | undefined {
+  return cidrsOverlap(otherCidr, cidr) ? `overlaps ${otherName} ${otherCidr}; VPCs that are peered or routed together need disjoint blocks` : undefined;
+}
+
+/** The subnets a proxy fleet spreads over: at least two. */
+export function fleetSubnetCountProblem(subnetCount: number): string | undefined {
+  return subnetCount < 2 ? `has ${count(subnetCount, "subnet")}; a fleet spreads over at least two subnets in two zones` : undefined;
+}
+
+/** A fleet's size that is not a whole number. */
+export const FLEET_SIZE_NOT_WHOLE = "must be a whole number of proxies, at least 2";
+/** A fleet of fewer than two proxies. */
+export const FLEET_SIZE_BELOW_TWO = "is below 2; a fleet needs at least two proxies";
+
+/** A fleet's size: a whole number, at least two, and at least one proxy per subnet. */
+export function fleetSizeProblem(size: number, subnetCount: number): string | undefined {
+  if (!Number.isInteger(size)) return FLEET_SIZE_NOT_WHOLE;
+  if (size < 2) return FLEET_SIZE_BELOW_TWO;
+  return size < subnetCount ? `is below the ${subnetCount} proxy subnets; give at least one proxy per subnet (zone)` : undefined;
+}
+
+/** The load balancer's addresses: one per proxy subnet. */
+export function loadBalancerAddressCountProblem(addressCount: number, subnetCount: number): string | undefined {
+  return addressCount !== subnetCount ? `lists ${addressCount} addresses for ${subnetCount} proxy subnets; give one per subnet, in the subnets' order` : undefined;
+}
+
+/** The domain of forwarding rule `index`: not forwarded by an earlier rule. `ruleName` names that rule in the message. */
+export function repeatedForwardProblem(domains: readonly string[], index: number, ruleName: (earlier: number) => string): string | undefined {
+  const earlier = domains.indexOf(domains[index]);
+  return earlier < index ? `is forwarded by ${ruleName(earlier)} already; give each domain one rule (list all its servers there)` : undefined;
+}
+
+/** A Route 53 Resolver endpoint's subnets, by zone: at least two zones. */
+export function resolverZonesProblem(zones: readonly (string | undefined)[]): string | undefined {
+  if (new Set(zones).size >= 2) return undefined;
+  const where = zones.length === 0 ? "has no subnets" : `has all its subnets in ${zones[0]}`;
+  return `${where}; a Route 53 Resolver endpoint needs subnets in at least two zones`;
+}
