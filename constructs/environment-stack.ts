@@ -6,7 +6,7 @@ import { EnvironmentConfig, firstServicePort, fleetSize, loadBalancerAddresses, 
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, ownerTags, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
-import { AppVpcConnection, AppVpcLink } from "./app-vpc-link";
+import { AppVpcConnection, AppVpcLink, AppVpcLinkProps } from "./app-vpc-link";
 import { DnsForwarding } from "./dns-forwarding";
 import { FlowLogRole } from "./flow-log-role";
 import { InstanceRole } from "./instance-role";
@@ -105,40 +105,23 @@ export class EnvironmentStack extends ProjectStack {
       enableS3Endpoint: runsProxy(config),
       extraInterfaceEndpoints: proxyVpc.sessionManagerEndpoints && runsProxy(config) ? ["logs"] : [],
     });
-    const fleet = config.proxy.fleet;
     this.proxy = proxyRole && this.addProxy(config, proxyRole);
     const transit = this.connectTransitGateway(config);
     this.hub = transit?.hub;
     this.privateNat = transit?.privateNat;
     const connect = transit?.connection;
 
-    const services = config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: portNumbers(s) }));
-    const links = new Map<string, AppVpcLink>();
-    for (const app of config.appVpcs) {
-      const link = new AppVpcLink(this, constructIds.appLink(app.name), {
-        environment: config.name,
-        app,
-        proxyNetwork: this.proxyNetwork,
-        proxy: this.proxy,
-        connect,
-        services,
-        networkDefaults,
-        providerDefaults,
-        serverRole,
-        bypass: config.proxyBypass,
-      });
-      links.set(app.name, link);
-      if (link.peering) {
-        new TerraformOutput(this, outputNames.appPeeringId(app.name), { value: link.peering.peeringConnectionId, description: `Peering between app VPC ${app.name} and the proxy VPC` });
-      }
-      if (link.appServer) {
-        new TerraformOutput(this, outputNames.appServerId(app.name), {
-          value: link.appServer.server.instance.id,
-          description: `The Windows app server in ${app.name}; connect with Session Manager`,
-        });
-      }
-    }
-    this.appLinks = links;
+    this.appLinks = this.addAppLinks(config, {
+      environment: config.name,
+      proxyNetwork: this.proxyNetwork,
+      proxy: this.proxy,
+      connect,
+      services: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: portNumbers(s) })),
+      networkDefaults,
+      providerDefaults,
+      serverRole,
+      bypass: config.proxyBypass,
+    });
 
     this.serviceSide = new ServiceSide(this, constructIds.serviceSide, {
       environment: config.name,
@@ -149,7 +132,6 @@ export class EnvironmentStack extends ProjectStack {
       serverRole,
       ...(config.serviceSide.type === "peeredVpc" ? { serverPrivateIp: serviceServerIp(config), dnsDomains: config.dns?.forward.map((r) => r.domain) } : {}),
     });
-    this.addServiceSideOutputs(config);
     if (config.dns) {
       this.dnsForwarding = new DnsForwarding(this, constructIds.dnsForwarding, {
         environment: config.name,
@@ -157,11 +139,29 @@ export class EnvironmentStack extends ProjectStack {
         endpointSubnets: config.dns.endpointSubnets,
         rules: config.dns.forward,
       });
-      new TerraformOutput(this, outputNames.resolverEndpointId, { value: this.dnsForwarding.endpoint.id, description: "The Route 53 Resolver outbound endpoint that forwards the provider's domains" });
     }
 
+    this.addOutputs(config);
     suppressByPath(this, config.policySuppressions);
+  }
 
+  /** The stack's outputs: each app VPC's peering and server, the service side, then the ways out. */
+  private addOutputs(config: EnvironmentConfig): void {
+    for (const [name, link] of this.appLinks) {
+      if (link.peering) {
+        new TerraformOutput(this, outputNames.appPeeringId(name), { value: link.peering.peeringConnectionId, description: `Peering between app VPC ${name} and the proxy VPC` });
+      }
+      if (link.appServer) {
+        new TerraformOutput(this, outputNames.appServerId(name), {
+          value: link.appServer.server.instance.id,
+          description: `The Windows app server in ${name}; connect with Session Manager`,
+        });
+      }
+    }
+    this.addServiceSideOutputs(config);
+    if (this.dnsForwarding) {
+      new TerraformOutput(this, outputNames.resolverEndpointId, { value: this.dnsForwarding.endpoint.id, description: "The Route 53 Resolver outbound endpoint that forwards the provider's domains" });
+    }
     if (this.hub) {
       new TerraformOutput(this, outputNames.transitGatewayId, { value: this.hub.transitGatewayId, description: "The Transit Gateway that the app VPCs and the proxy VPC attach to" });
     }
@@ -172,6 +172,7 @@ export class EnvironmentStack extends ProjectStack {
       });
     }
     if (!this.proxy) return;
+    const fleet = config.proxy.fleet;
     new TerraformOutput(this, outputNames.proxyAddress, {
       value: this.proxy.host,
       description: fleet ? "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)" : "The proxy's fixed private address",
@@ -181,6 +182,11 @@ export class EnvironmentStack extends ProjectStack {
     }
     new TerraformOutput(this, outputNames.proxyUrl, { value: this.proxy.proxyUrl, description: "The proxy setting for app servers" });
     new TerraformOutput(this, outputNames.proxyAccessLogGroup, { value: this.proxy.accessLogGroupName, description: "CloudWatch Logs group with Squid's access log" });
+  }
+
+  /** One link per app VPC, in the config's order, by app VPC name; `shared` is what every link gets. */
+  private addAppLinks(config: EnvironmentConfig, shared: Omit<AppVpcLinkProps, "app">): Map<string, AppVpcLink> {
+    return new Map(config.appVpcs.map((app) => [app.name, new AppVpcLink(this, constructIds.appLink(app.name), { ...shared, app })]));
   }
 
   /** The proxy in the proxy VPC: one instance, or a fleet behind a load balancer. */

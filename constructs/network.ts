@@ -115,6 +115,25 @@ export class Network extends Construct implements INetwork {
     });
     this.vpcId = this.vpc.id;
 
+    this.addFlowLog(props);
+    new DefaultSecurityGroup(this, "DefaultSecurityGroup", {
+      vpcId: this.vpcId,
+      tags: { Name: `${props.name}-default-deny` },
+    });
+
+    const routeTable = new RouteTable(this, "RouteTable", { vpcId: this.vpcId, tags: { Name: `${props.name}-private` } });
+    this.routeTables = { known: [{ key: routeTable.node.id, id: routeTable.id }] };
+    this.routeTableId = routeTable.id;
+
+    this.subnets = props.subnets.map((spec) => this.subnetWithTable(this, spec.availabilityZone, spec, `${props.name}-${spec.availabilityZone}`));
+    this.subnetIds = this.subnets.map((s) => s.id);
+
+    if (props.enableS3Endpoint ?? true) this.s3PrefixListId = this.addS3Endpoint(props);
+    this.hasInterfaceEndpoints = this.addInterfaceEndpoints(props);
+  }
+
+  /** A log group of the VPC's own and a flow log that records all of its traffic there. */
+  private addFlowLog(props: NetworkProps): void {
     const flowLogGroup = new CloudwatchLogGroup(this, "FlowLogGroup", {
       name: flowLogGroupName(props.name),
       retentionInDays: props.flowLogs.retentionInDays,
@@ -129,56 +148,47 @@ export class Network extends Construct implements INetwork {
       maxAggregationInterval: 60,
       tags: { Name: `${props.name}-flow-log` },
     });
+  }
 
-    new DefaultSecurityGroup(this, "DefaultSecurityGroup", {
+  /** The S3 gateway endpoint on the VPC's route table; returns its prefix list id. */
+  private addS3Endpoint(props: NetworkProps): string {
+    const s3 = new VpcEndpoint(this, "S3Endpoint", {
       vpcId: this.vpcId,
-      tags: { Name: `${props.name}-default-deny` },
+      serviceName: `com.amazonaws.${props.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: [this.routeTableId],
+      policy: s3EndpointPolicy(props.region, new DataAwsPartition(this, "Partition").partition),
+      tags: { Name: `${props.name}-s3` },
     });
+    return s3.prefixListId;
+  }
 
-    const routeTable = new RouteTable(this, "RouteTable", { vpcId: this.vpcId, tags: { Name: `${props.name}-private` } });
-    this.routeTables = { known: [{ key: routeTable.node.id, id: routeTable.id }] };
-    this.routeTableId = routeTable.id;
-
-    this.subnets = props.subnets.map((spec) => this.subnetWithTable(this, spec.availabilityZone, spec, `${props.name}-${spec.availabilityZone}`));
-    this.subnetIds = this.subnets.map((s) => s.id);
-
-    if (props.enableS3Endpoint ?? true) {
-      const s3 = new VpcEndpoint(this, "S3Endpoint", {
-        vpcId: this.vpcId,
-        serviceName: `com.amazonaws.${props.region}.s3`,
-        vpcEndpointType: "Gateway",
-        routeTableIds: [routeTable.id],
-        policy: s3EndpointPolicy(props.region, new DataAwsPartition(this, "Partition").partition),
-        tags: { Name: `${props.name}-s3` },
-      });
-      this.s3PrefixListId = s3.prefixListId;
-    }
-
+  /** The Session Manager and extra interface endpoints, with their security group; returns whether any exist. */
+  private addInterfaceEndpoints(props: NetworkProps): boolean {
     const sessionManager = props.enableSessionManagerEndpoints ?? false;
     const interfaceServices = [...(sessionManager ? SESSION_MANAGER_SERVICES : []), ...(props.extraInterfaceEndpoints ?? [])];
-    this.hasInterfaceEndpoints = interfaceServices.length > 0;
     if (interfaceServices.length > 0 && !sessionManager) {
       throw new Error(`Network ${props.name}: extraInterfaceEndpoints needs enableSessionManagerEndpoints, whose security group they share`);
     }
-    if (interfaceServices.length > 0) {
-      const endpointGroup = new SecurityGroup(this, "EndpointSecurityGroup", {
-        network: this,
-        name: `${props.name}-endpoints`,
-        description: `Interface endpoints of ${props.name}: HTTPS from inside the VPC`,
+    if (interfaceServices.length === 0) return false;
+    const endpointGroup = new SecurityGroup(this, "EndpointSecurityGroup", {
+      network: this,
+      name: `${props.name}-endpoints`,
+      description: `Interface endpoints of ${props.name}: HTTPS from inside the VPC`,
+    });
+    endpointGroup.allowTcpIn(Peer.cidr(props.cidr), 443, `HTTPS to the endpoints from ${props.name}`);
+    for (const service of interfaceServices) {
+      new VpcEndpoint(this, `${service}Endpoint`, {
+        vpcId: this.vpcId,
+        serviceName: `com.amazonaws.${props.region}.${service}`,
+        vpcEndpointType: "Interface",
+        privateDnsEnabled: true,
+        subnetIds: this.subnetIds,
+        securityGroupIds: [endpointGroup.securityGroupId],
+        tags: { Name: `${props.name}-${service}` },
       });
-      endpointGroup.allowTcpIn(Peer.cidr(props.cidr), 443, `HTTPS to the endpoints from ${props.name}`);
-      for (const service of interfaceServices) {
-        new VpcEndpoint(this, `${service}Endpoint`, {
-          vpcId: this.vpcId,
-          serviceName: `com.amazonaws.${props.region}.${service}`,
-          vpcEndpointType: "Interface",
-          privateDnsEnabled: true,
-          subnetIds: this.subnetIds,
-          securityGroupIds: [endpointGroup.securityGroupId],
-          tags: { Name: `${props.name}-${service}` },
-        });
-      }
     }
+    return true;
   }
 
   /**

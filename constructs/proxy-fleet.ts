@@ -106,46 +106,68 @@ export class ProxyFleet extends Construct implements IProxy {
       tags: { Name: `${props.environment}-squid-access` },
     }).name;
 
-    // The load balancer takes the proxy port from the app VPCs only, and sends it (and its health
-    // checks) to the proxies in the proxy VPC.
-    this.loadBalancerSecurityGroup = new SecurityGroup(this, "LoadBalancerSecurityGroup", {
+    this.loadBalancerSecurityGroup = this.createLoadBalancerSecurityGroup(props);
+    this.securityGroup = this.createProxySecurityGroup(props, name);
+    this.loadBalancer = this.createLoadBalancer(props);
+    this.host = this.loadBalancer.dnsName;
+    this.proxyUrl = `http://${this.host}:${props.port}`;
+    this.targetGroup = this.createTargetGroup(props, name);
+    this.launchTemplate = this.createLaunchTemplate(props, name, logGroupName);
+    this.group = this.createGroup(props, name);
+    this.addUnhealthyHostsAlarm(props);
+  }
+
+  /** The load balancer's security group: the proxy port from the app VPCs only, out to the proxies (traffic and health checks). */
+  private createLoadBalancerSecurityGroup(props: ProxyFleetProps): SecurityGroup {
+    const group = new SecurityGroup(this, "LoadBalancerSecurityGroup", {
       network: props.network,
       name: fleetNames.loadBalancerSecurityGroup(props.environment),
       description: `Load balancer of the proxy fleet of ${props.environment}: port ${props.port} from the app VPCs, to the proxies`,
     });
     for (const client of props.clients) {
-      this.loadBalancerSecurityGroup.allowTcpIn(Peer.cidr(client.cidr), props.port, `Squid from app VPC ${client.name}, through the load balancer`);
+      group.allowTcpIn(Peer.cidr(client.cidr), props.port, `Squid from app VPC ${client.name}, through the load balancer`);
     }
-    this.loadBalancerSecurityGroup.allowTcpOut(Peer.cidr(props.network.cidr), props.port, "To the proxies in the proxy VPC: traffic and health checks");
+    group.allowTcpOut(Peer.cidr(props.network.cidr), props.port, "To the proxies in the proxy VPC: traffic and health checks");
+    return group;
+  }
 
-    // The proxies take the proxy port only as the load balancer delivers it. With client IP
-    // preservation the packets carry the app servers' addresses, not the load balancer's; a rule
-    // that names the load balancer's security group still admits them (AWS matches such traffic by
-    // the load balancer's group, not by source address), while an app server that tries to reach a
-    // proxy directly is refused. A rule naming the app VPCs' blocks would admit those direct
-    // connections too.
-    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+  /**
+   * The proxies' security group: the proxy port only as the load balancer delivers it. With client IP
+   * preservation the packets carry the app servers' addresses, not the load balancer's; a rule
+   * that names the load balancer's security group still admits them (AWS matches such traffic by
+   * the load balancer's group, not by source address), while an app server that tries to reach a
+   * proxy directly is refused. A rule naming the app VPCs' blocks would admit those direct
+   * connections too.
+   */
+  private createProxySecurityGroup(props: ProxyFleetProps, name: string): SecurityGroup {
+    const group = new SecurityGroup(this, "SecurityGroup", {
       network: props.network,
       name,
       description: `Squid proxy fleet of ${props.environment}: port ${props.port} from the load balancer only, out to the services only`,
     });
-    this.securityGroup.allowTcpIn(Peer.securityGroup(this.loadBalancerSecurityGroup), props.port, "Squid, as the load balancer delivers it (client addresses preserved)");
-    allowInstanceEssentials(this.securityGroup, props.network);
-    allowRelays(this.securityGroup, props.destinations);
+    group.allowTcpIn(Peer.securityGroup(this.loadBalancerSecurityGroup), props.port, "Squid, as the load balancer delivers it (client addresses preserved)");
+    allowInstanceEssentials(group, props.network);
+    allowRelays(group, props.destinations);
+    return group;
+  }
 
-    this.loadBalancer = new Lb(this, "LoadBalancer", {
+  /** The internal Network Load Balancer, with its fixed address in each subnet. */
+  private createLoadBalancer(props: ProxyFleetProps): Lb {
+    return new Lb(this, "LoadBalancer", {
       name: fleetNames.loadBalancer(props.environment),
       internal: true,
       loadBalancerType: "network",
       securityGroups: [this.loadBalancerSecurityGroup.securityGroupId],
-      subnetMapping: subnets.map((subnetId, i) => ({ subnetId, privateIpv4Address: props.loadBalancerAddresses[i] })),
+      subnetMapping: props.network.subnetIds.map((subnetId, i) => ({ subnetId, privateIpv4Address: props.loadBalancerAddresses[i] })),
       enableCrossZoneLoadBalancing: true,
       enableDeletionProtection: props.deletionProtection ?? true,
       tags: { Name: fleetNames.loadBalancer(props.environment) },
     });
-    this.host = this.loadBalancer.dnsName;
-    this.proxyUrl = `http://${this.host}:${props.port}`;
-    this.targetGroup = new LbTargetGroup(this, "TargetGroup", {
+  }
+
+  /** The target group the proxies register with, and the load balancer's listener that forwards to it. */
+  private createTargetGroup(props: ProxyFleetProps, name: string): LbTargetGroup {
+    const targetGroup = new LbTargetGroup(this, "TargetGroup", {
       name: fleetNames.targetGroup(props.environment),
       port: props.port,
       protocol: "TCP",
@@ -169,13 +191,17 @@ export class ProxyFleet extends Construct implements IProxy {
       loadBalancerArn: this.loadBalancer.arn,
       port: props.port,
       protocol: "TCP",
-      defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+      defaultAction: [{ type: "forward", targetGroupArn: targetGroup.arn }],
       tags: { Name: `${name}-${props.port}` },
     });
+    return targetGroup;
+  }
 
+  /** The proxies' launch template: the AMI from SSM, Squid's configuration in the user data. */
+  private createLaunchTemplate(props: ProxyFleetProps, name: string, logGroupName: string): LaunchTemplate {
     const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
     const userData = renderProxyUserData(this.squidConf, { file: AMAZON_LINUX_SQUID.accessLog, logGroupName });
-    this.launchTemplate = new LaunchTemplate(this, "LaunchTemplate", {
+    return new LaunchTemplate(this, "LaunchTemplate", {
       name,
       description: `Squid proxies of ${props.environment}`,
       imageId: ami.value,
@@ -191,12 +217,16 @@ export class ProxyFleet extends Construct implements IProxy {
       tagSpecifications: [{ resourceType: "instance", tags: { Name: name } }],
       tags: { Name: name },
     });
-    this.group = new AutoscalingGroup(this, "Group", {
+  }
+
+  /** The Auto Scaling group over the proxy subnets, with a rolling instance refresh that keeps the whole fleet healthy. */
+  private createGroup(props: ProxyFleetProps, name: string): AutoscalingGroup {
+    return new AutoscalingGroup(this, "Group", {
       name: fleetNames.autoScalingGroup(props.environment),
       minSize: props.size,
       maxSize: props.size,
       desiredCapacity: props.size,
-      vpcZoneIdentifier: [...subnets],
+      vpcZoneIdentifier: [...props.network.subnetIds],
       // The template's version number, not "$Latest": a new version is a change Terraform sees,
       // and that change starts the instance refresh below.
       launchTemplate: { id: this.launchTemplate.id, version: Token.asString(this.launchTemplate.latestVersion) },
@@ -206,7 +236,10 @@ export class ProxyFleet extends Construct implements IProxy {
       instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200 } },
       tag: Object.entries({ ...props.groupTags, Name: name }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
     });
-    // Any proxy that fails its health checks shows here; it replaces the single proxy's recovery alarm.
+  }
+
+  /** Any proxy that fails its health checks shows here; it replaces the single proxy's recovery alarm. */
+  private addUnhealthyHostsAlarm(props: ProxyFleetProps): void {
     new CloudwatchMetricAlarm(this, "UnhealthyHosts", {
       alarmName: fleetNames.unhealthyAlarm(props.environment),
       alarmDescription: "A proxy of the fleet fails the load balancer's health checks",
