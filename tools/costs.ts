@@ -6,7 +6,7 @@
  * known price: the estimate never shows another region's figures. The README's cost section is
  * generated from it by `npm run docs`, and a test fails when it is stale.
  */
-import { blocks, resourceViews, TerraformJson } from "../lib/tf-json";
+import { blocks, ResourceView, resourceViews, TerraformJson } from "../lib/tf-json";
 import { DETAILED_MONITORING_METRICS, HOURS_PER_MONTH, PRICES_TAKEN, pricesFor, REGION_PRICES, RegionPrices } from "./prices";
 
 /** One line of an estimate. */
@@ -57,12 +57,8 @@ const hourly = (price: number) => `$${price}/h`;
 const monthOfHours = (price: number) => price * HOURS_PER_MONTH;
 const perGb = (price: number) => `$${price}/GB`;
 
-/** What one synthesized stack runs, counted, in the order the estimate lists it. */
-function countedItems(stack: TerraformJson): Counted[] {
-  const resources = resourceViews(stack);
-  const amiNames = new Map(Object.entries(stack.data?.aws_ssm_parameter ?? {}).map(([id, d]) => [`\${data.aws_ssm_parameter.${id}.value}`, String(d.name)]));
-  const items: Counted[] = [];
-  // Instances, and the instances an Auto Scaling group keeps running from its launch template.
+/** The instances a stack runs: its own, and those an Auto Scaling group keeps running from its launch template. */
+function runningInstances(resources: readonly ResourceView[]): { attrs: Record<string, any> }[] {
   const templates = new Map(resources.filter((r) => r.type === "aws_launch_template").map((t) => [`\${aws_launch_template.${t.logicalId}.id}`, t]));
   const launched = resources
     .filter((r) => r.type === "aws_autoscaling_group")
@@ -77,7 +73,13 @@ function countedItems(stack: TerraformJson): Counted[] {
       };
       return Array.from({ length: Number(g.attrs.desired_capacity ?? g.attrs.min_size ?? 0) }, () => ({ attrs }));
     });
-  const instances = [...resources.filter((r) => r.type === "aws_instance"), ...launched];
+  return [...resources.filter((r) => r.type === "aws_instance"), ...launched];
+}
+
+/** The instances by operating system and type, then their root volumes and detailed monitoring. */
+function instanceItems(stack: TerraformJson, instances: readonly { attrs: Record<string, any> }[]): Counted[] {
+  const amiNames = new Map(Object.entries(stack.data?.aws_ssm_parameter ?? {}).map(([id, d]) => [`\${data.aws_ssm_parameter.${id}.value}`, String(d.name)]));
+  const items: Counted[] = [];
   const byKind = new Map<string, number>();
   for (const i of instances) {
     const os = /windows/i.test(amiNames.get(i.attrs.ami) ?? "") ? "windows" : "linux";
@@ -108,29 +110,49 @@ function countedItems(stack: TerraformJson): Counted[] {
       perMonth: (price) => price,
     });
   }
-  const endpointZones = resources
-    .filter((r) => r.type === "aws_vpc_endpoint" && r.attrs.vpc_endpoint_type === "Interface")
-    .reduce((n, r) => n + (Array.isArray(r.attrs.subnet_ids) ? r.attrs.subnet_ids.length : 1), 0);
+  return items;
+}
+
+/** How many of each network part billed by the hour a stack has (interface endpoints counted per zone). */
+function networkCounts(resources: readonly ResourceView[]) {
+  const count = (type: string) => resources.filter((r) => r.type === type).length;
+  return {
+    endpointZones: resources
+      .filter((r) => r.type === "aws_vpc_endpoint" && r.attrs.vpc_endpoint_type === "Interface")
+      .reduce((n, r) => n + (Array.isArray(r.attrs.subnet_ids) ? r.attrs.subnet_ids.length : 1), 0),
+    nlbs: resources.filter((r) => r.type === "aws_lb" && r.attrs.load_balancer_type === "network").length,
+    attachments: count("aws_ec2_transit_gateway_vpc_attachment"),
+    nats: count("aws_nat_gateway"),
+    resolverAddresses: resources.filter((r) => r.type === "aws_route53_resolver_endpoint").reduce((n, r) => n + blocks(r.attrs.ip_address).length, 0),
+    alarms: count("aws_cloudwatch_metric_alarm"),
+  };
+}
+type NetworkCounts = ReturnType<typeof networkCounts>;
+
+/** The network parts and alarms, billed by the hour or the month. */
+function networkItems({ endpointZones, nlbs, attachments, nats, resolverAddresses, alarms }: NetworkCounts): Counted[] {
+  const items: Counted[] = [];
   if (endpointZones > 0) {
     items.push({ item: "Interface endpoints (endpoint x zone, billed hourly)", quantity: String(endpointZones), count: endpointZones, price: (p) => p.interfaceEndpointHour, unit: hourly, perMonth: monthOfHours });
   }
-  const nlbs = resources.filter((r) => r.type === "aws_lb" && r.attrs.load_balancer_type === "network").length;
   if (nlbs > 0) {
     items.push({ item: "Network Load Balancer", quantity: String(nlbs), count: nlbs, price: (p) => p.networkLoadBalancerHour, unit: hourly, perMonth: monthOfHours });
     items.push({ item: "Network Load Balancer capacity units (about one NLCU at light load)", quantity: String(nlbs), count: nlbs, price: (p) => p.nlcuHour, unit: (price) => `$${price}/NLCU-h`, perMonth: monthOfHours });
   }
-  const attachments = resources.filter((r) => r.type === "aws_ec2_transit_gateway_vpc_attachment").length;
   if (attachments > 0) {
     items.push({ item: "Transit Gateway VPC attachments", quantity: String(attachments), count: attachments, price: (p) => p.transitGatewayAttachmentHour, unit: hourly, perMonth: monthOfHours });
   }
-  const nats = resources.filter((r) => r.type === "aws_nat_gateway").length;
   if (nats > 0) items.push({ item: "NAT gateways (private)", quantity: String(nats), count: nats, price: (p) => p.natGatewayHour, unit: hourly, perMonth: monthOfHours });
-  const resolverAddresses = resources.filter((r) => r.type === "aws_route53_resolver_endpoint").reduce((n, r) => n + blocks(r.attrs.ip_address).length, 0);
   if (resolverAddresses > 0) {
     items.push({ item: "Route 53 Resolver endpoint addresses", quantity: String(resolverAddresses), count: resolverAddresses, price: (p) => p.resolverEndpointAddressHour, unit: hourly, perMonth: monthOfHours });
   }
-  const alarms = resources.filter((r) => r.type === "aws_cloudwatch_metric_alarm").length;
   if (alarms > 0) items.push({ item: "CloudWatch alarms", quantity: String(alarms), count: alarms, price: (p) => p.alarmMonth, unit: (price) => `${usd(price)}/month`, perMonth: (price) => price });
+  return items;
+}
+
+/** What is charged by use: data through the network parts the stack has, DNS queries, logs, traffic between zones. */
+function byUseItems({ endpointZones, attachments, nats, resolverAddresses }: NetworkCounts): Counted[] {
+  const items: Counted[] = [];
   if (endpointZones > 0) items.push({ item: "Data through interface endpoints", quantity: "per GB", price: (p) => p.interfaceEndpointGb, unit: perGb });
   if (attachments > 0) items.push({ item: "Data sent into the Transit Gateway (both directions)", quantity: "per GB", price: (p) => p.transitGatewayGb, unit: perGb });
   if (nats > 0) items.push({ item: "Data through the NAT gateways", quantity: "per GB", price: (p) => p.natGatewayGb, unit: perGb });
@@ -139,6 +161,13 @@ function countedItems(stack: TerraformJson): Counted[] {
   items.push({ item: "Logs stored", quantity: "per GB-month", price: (p) => p.logStorageGbMonth, unit: (price) => `$${price}/GB-month` });
   items.push({ item: "Traffic between zones (peering included)", quantity: "per GB each way", price: (p) => p.crossZoneGb, unit: perGb });
   return items;
+}
+
+/** What one synthesized stack runs, counted, in the order the estimate lists it. */
+function countedItems(stack: TerraformJson): Counted[] {
+  const resources = resourceViews(stack);
+  const counts = networkCounts(resources);
+  return [...instanceItems(stack, runningInstances(resources)), ...networkItems(counts), ...byUseItems(counts)];
 }
 
 /**

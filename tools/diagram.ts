@@ -70,6 +70,32 @@ function existingVpcName(logicalId: string, source: Record<string, any>): string
   return fromId?.[1];
 }
 
+/** What a picture's parts are read from: the stack's resources and data sources. */
+type Blocks = Record<string, Record<string, any>>;
+
+/** The network beyond a virtual private gateway: its node, and the blocks routed there. */
+type Beyond = { readonly id: string; readonly blocks: string[] };
+
+/** Gateways and what they link, with the networks beyond virtual private gateways. */
+interface GatewayParts {
+  readonly gateways: StackPicture["gateways"];
+  readonly links: StackPicture["links"];
+  readonly networks: StackPicture["networks"];
+  /** A virtual private gateway's address -> the network beyond it. */
+  readonly beyond: Map<string, Beyond>;
+  /** A gateway -> the gateway or network a flow goes on to. */
+  readonly nextOf: Map<string, string>;
+}
+
+/** What sits in the VPCs, drawn in each subnet it sits in. */
+interface Placed {
+  readonly servers: StackPicture["servers"];
+  /** Terraform address -> its nodes. */
+  readonly placed: Map<string, At[]>;
+  /** Endpoint name -> its nodes. */
+  readonly endpointNodes: Map<string, At[]>;
+}
+
 /**
  * Reads what the picture shows from a synthesized stack, the flows its environment expects and
  * what the environment says lies around the stack (surroundingsOf: the services beyond a gateway,
@@ -77,46 +103,62 @@ function existingVpcName(logicalId: string, source: Record<string, any>): string
  * user's).
  */
 export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] = [], surroundings: Surroundings = {}): StackPicture {
-  const resources = stack.resource ?? {};
-  const data = stack.data ?? {};
+  const resources: Blocks = stack.resource ?? {};
+  const data: Blocks = stack.data ?? {};
   const report = analyzeReachability(stack, surroundings);
   const model = new Model(stack, surroundings);
-  const services = surroundings.beyondGateway ?? [];
-  const vpcs: StackPicture["vpcs"] = [];
-  const subnetIds = new Set<string>();
-  for (const [n, v] of Object.entries(resources.aws_vpc ?? {})) {
+  const vpcs = [...createdVpcs(resources), ...existingVpcs(resources, data)];
+  const direct = directConnect(resources, surroundings.beyondGateway ?? []);
+  const hubs = transitGateways(resources, data);
+  const gateways = [...direct.gateways, ...hubs.gateways];
+  const links = [...peeringLinks(resources), ...direct.links, ...hubs.links];
+  const placed = placeServers(resources, model, report, vpcs, direct);
+  const flows = flowsOf(report, expected, placed, { gateways, nextOf: direct.nextOf });
+  return { vpcs, servers: placed.servers, links, gateways, networks: direct.networks, flows };
+}
+
+/** The VPCs the stack creates, each with its subnets. */
+function createdVpcs(resources: Blocks): StackPicture["vpcs"] {
+  return Object.entries(resources.aws_vpc ?? {}).map(([n, v]) => {
     const address = `aws_vpc.${n}`;
     const subnets = Object.entries(resources.aws_subnet ?? {})
       .filter(([, s]) => referencedAddress(s.vpc_id) === address)
       .map(([sn, s]) => ({ id: idOf(`aws_subnet.${sn}`), label: `${s.availability_zone}\n${s.cidr_block}` }));
-    subnets.forEach((s) => subnetIds.add(s.id));
-    vpcs.push({ id: idOf(address), label: `${v.tags?.Name ?? n}\n${v.cidr_block}`, subnets });
-  }
-  // An existing VPC's block is what the routes of the VPC it is peered with send to it.
+    return { id: idOf(address), label: `${v.tags?.Name ?? n}\n${v.cidr_block}`, subnets };
+  });
+}
+
+/** The existing VPCs the stack peers with; an existing VPC's block is what the routes of the VPC it is peered with send to it. */
+function existingVpcs(resources: Blocks, data: Blocks): StackPicture["vpcs"] {
   const peerings = Object.entries(resources.aws_vpc_peering_connection ?? {});
-  for (const [n, v] of Object.entries(data.aws_vpc ?? {})) {
+  return Object.entries(data.aws_vpc ?? {}).map(([n, v]) => {
     const address = `data.aws_vpc.${n}`;
     const peering = peerings.find(([, p]) => referencedAddress(p.peer_vpc_id) === address || referencedAddress(p.vpc_id) === address);
     const route = peering && Object.values(resources.aws_route ?? {}).find((r: any) => referencedAddress(r.vpc_peering_connection_id) === `aws_vpc_peering_connection.${peering[0]}` && !String(r.route_table_id).includes("each.value"));
     const block = route?.destination_cidr_block ?? "block checked when planning";
     const name = existingVpcName(n, v);
-    vpcs.push({ id: idOf(address), label: `${name ? `${name}\n` : ""}existing ${v.id}\n${block}`, subnets: [] });
-  }
-  const vpcIds = new Set(vpcs.map((v) => v.id));
-  const links: StackPicture["links"] = peerings.map(([, p]) => ({
+    return { id: idOf(address), label: `${name ? `${name}\n` : ""}existing ${v.id}\n${block}`, subnets: [] };
+  });
+}
+
+/** A link per peering connection, naming the peer's account when it is another. */
+function peeringLinks(resources: Blocks): StackPicture["links"] {
+  return Object.values(resources.aws_vpc_peering_connection ?? {}).map((p) => ({
     from: idOf(referencedAddress(p.vpc_id) ?? "?"),
     to: idOf(referencedAddress(p.peer_vpc_id) ?? "?"),
     label: p.peer_owner_id ? `peering (account ${p.peer_owner_id})` : "peering",
     kind: "peering" as const,
   }));
+}
 
-  // Direct Connect: the virtual private gateway, the Direct Connect gateway it is associated with,
-  // and beyond them the services' network: the blocks the proxy VPC's route tables send to the
-  // gateway (or, with propagated routes, the services' blocks the provider is to advertise).
-  const gateways: StackPicture["gateways"] = [];
-  const networks: StackPicture["networks"] = [];
-  const beyond = new Map<string, { id: string; blocks: string[] }>(); // virtual private gateway -> the network beyond it
-  const nextOf = new Map<string, string>(); // a gateway -> the gateway or network a flow goes on to
+/**
+ * Direct Connect: the virtual private gateway, the Direct Connect gateway it is associated with,
+ * and beyond them the services' network: the blocks the proxy VPC's route tables send to the
+ * gateway (or, with propagated routes, the services' blocks the provider is to advertise).
+ */
+function directConnect(resources: Blocks, services: NonNullable<Surroundings["beyondGateway"]>): GatewayParts {
+  const parts: GatewayParts = { gateways: [], links: [], networks: [], beyond: new Map(), nextOf: new Map() };
+  const { gateways, links, networks } = parts;
   for (const [n, g] of Object.entries(resources.aws_vpn_gateway ?? {})) {
     const address = `aws_vpn_gateway.${n}`;
     gateways.push({ id: idOf(address), label: `virtual private gateway\n${g.tags?.Name ?? n}` });
@@ -130,68 +172,51 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     const network = { id: `${idOf(address)}_beyond`, blocks: shown };
     const title = association ? "the provider's network (Direct Connect)" : "the provider's network (private virtual interface)";
     networks.push({ id: network.id, label: [title, ...lines, ...(propagated ? ["routes learned over BGP"] : [])].join("\n") });
-    beyond.set(address, network);
+    parts.beyond.set(address, network);
     if (association) {
       const [an, a] = association;
       const dx = idOf(`aws_dx_gateway_association.${an}`);
       gateways.push({ id: dx, label: `Direct Connect gateway\n${a.dx_gateway_id}\nadvertises ${blocks(a.allowed_prefixes).join(", ") || a.allowed_prefixes}` });
       links.push({ from: idOf(address), to: dx, label: "associated", kind: "gateway" });
       links.push({ from: dx, to: network.id, label: "private virtual interface", kind: "gateway" });
-      nextOf.set(idOf(address), dx);
+      parts.nextOf.set(idOf(address), dx);
     } else {
       links.push({ from: idOf(address), to: network.id, label: "private virtual interface", kind: "gateway" });
     }
   }
+  return parts;
+}
 
-  // A Transit Gateway is a hub: each attachment links its VPC to it.
+/** A Transit Gateway is a hub: each attachment links its VPC to it. */
+function transitGateways(resources: Blocks, data: Blocks): Pick<GatewayParts, "gateways" | "links"> {
   const hubs = [
     ...Object.entries(resources.aws_ec2_transit_gateway ?? {}).map(([n, g]) => [`aws_ec2_transit_gateway.${n}`, `Transit Gateway\n${g.tags?.Name ?? n}`] as const),
     ...Object.entries(data.aws_ec2_transit_gateway ?? {}).map(([n, g]) => [`data.aws_ec2_transit_gateway.${n}`, `existing Transit Gateway\n${g.id}`] as const),
   ];
-  for (const [address, label] of hubs) {
+  const gateways = hubs.map(([address, label]) => {
     const tables = Object.values(resources.aws_ec2_transit_gateway_route_table ?? {}).filter((t: any) => referencedAddress(t.transit_gateway_id) === address);
-    gateways.push({ id: idOf(address), label: `${label}\n${tables.length} route tables, defaults off` });
-  }
-  for (const [, a] of Object.entries(resources.aws_ec2_transit_gateway_vpc_attachment ?? {})) {
-    links.push({
-      from: idOf(referencedAddress(a.vpc_id) ?? "?"),
-      to: idOf(referencedAddress(a.transit_gateway_id) ?? "?"),
-      label: a.appliance_mode_support === "enable" ? "attachment (appliance mode)" : "attachment",
-      kind: "gateway",
-    });
-  }
+    return { id: idOf(address), label: `${label}\n${tables.length} route tables, defaults off` };
+  });
+  const links = Object.values(resources.aws_ec2_transit_gateway_vpc_attachment ?? {}).map((a) => ({
+    from: idOf(referencedAddress(a.vpc_id) ?? "?"),
+    to: idOf(referencedAddress(a.transit_gateway_id) ?? "?"),
+    label: a.appliance_mode_support === "enable" ? "attachment (appliance mode)" : "attachment",
+    kind: "gateway" as const,
+  }));
+  return { gateways, links };
+}
 
-  // What sits in the VPCs, in each subnet it sits in: a thing spread over subnets (a fleet, a load
-  // balancer's nodes, a resolver endpoint's addresses) is drawn once per subnet.
-  const servers: StackPicture["servers"] = [];
-  const placed = new Map<string, At[]>(); // Terraform address -> its nodes
-  type Where = { readonly subnet: string; readonly vpc: string; readonly range: string };
-  const parentOf = (p: Where): string => {
-    if (subnetIds.has(idOf(p.subnet))) return idOf(p.subnet);
-    if (vpcIds.has(idOf(p.vpc))) return idOf(p.vpc);
-    return [...beyond.values()].find((b) => b.blocks.some((block) => cidrContains(block, p.range)))?.id ?? "";
-  };
-  // Places with the same parent are one node: the picture cannot tell them apart (an existing VPC's
-  // servers behind each of its route tables).
-  const place = <W extends Where>(address: string, where: readonly W[], label: (p: W) => string) => {
-    const byParent = new Map<string, W>();
-    for (const p of where) if (!byParent.has(parentOf(p))) byParent.set(parentOf(p), p);
-    const nodes = [...byParent].map(([parent, p]): At => {
-      // An end beyond a gateway is that network's node itself.
-      if (networks.some((n) => n.id === parent)) return { id: parent };
-      const id = byParent.size > 1 ? idOf(`${address}_${p.subnet}`) : idOf(address);
-      // An end that is a VPC's servers is keyed by the VPC's address, which names its cluster already.
-      const at = { id: vpcIds.has(id) || subnetIds.has(id) ? `${id}_servers` : id, subnet: p.subnet };
-      servers.push({ id: at.id, label: label(p), parent });
-      return at;
-    });
-    placed.set(address, nodes);
-  };
+/**
+ * What sits in the VPCs, in each subnet it sits in: a thing spread over subnets (a fleet, a load
+ * balancer's nodes, a resolver endpoint's addresses) is drawn once per subnet.
+ */
+function placeServers(resources: Blocks, model: Model, report: ReturnType<typeof analyzeReachability>, vpcs: StackPicture["vpcs"], direct: GatewayParts): Placed {
+  const place = placer(vpcs, direct);
   for (const [n, g] of Object.entries(resources.aws_nat_gateway ?? {})) {
     const address = `aws_nat_gateway.${n}`;
     const nat = model.natGateways.get(address);
     const where = nat ? [{ subnet: nat.subnet, vpc: model.subnets.get(nat.subnet)?.vpc ?? "", range: nat.range }] : [];
-    place(address, where, () => `${g.tags?.Name ?? n}\n${g.connectivity_type === "private" ? "private NAT gateway" : "NAT gateway"}`);
+    place.at(address, where, () => `${g.tags?.Name ?? n}\n${g.connectivity_type === "private" ? "private NAT gateway" : "NAT gateway"}`);
   }
   const kindOf = (e: Endpoint) =>
     e.address.startsWith("aws_route53_resolver_endpoint")
@@ -201,34 +226,74 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
         : e.outside
           ? "the user's servers"
           : undefined;
-  const endpointNodes = new Map<string, At[]>(); // endpoint name -> its nodes
+  const endpointNodes = new Map<string, At[]>();
   for (const e of report.endpoints) {
     const kind = kindOf(e);
-    place(e.address, e.placements, (p) => [e.name, kind, !kind || p.range.endsWith("/32") ? bare(p.range) : undefined].filter(Boolean).join("\n"));
-    endpointNodes.set(e.name, placed.get(e.address)!);
+    place.at(e.address, e.placements, (p) => [e.name, kind, !kind || p.range.endsWith("/32") ? bare(p.range) : undefined].filter(Boolean).join("\n"));
+    endpointNodes.set(e.name, place.placed.get(e.address)!);
   }
   for (const front of model.frontends.values()) {
     const lb = resources.aws_lb?.[front.address.split(".")[1]] ?? {};
-    place(front.address, front.nodes, (p) => `${lb.name ?? front.address} (internal NLB)\n${bare(p.range)}`);
+    place.at(front.address, front.nodes, (p) => `${lb.name ?? front.address} (internal NLB)\n${bare(p.range)}`);
   }
+  return { servers: place.servers, placed: place.placed, endpointNodes };
+}
 
-  // Allowed flows, through what they pass: a load balancer, a Transit Gateway, a NAT gateway, a
-  // virtual private gateway (and the Direct Connect gateway beyond it). One edge per pair of nodes
-  // and kind, with every port that takes it.
-  type Kind = StackPicture["flows"][number]["kind"];
-  const edges = new Map<string, { from: string; to: string; kind: Kind; ports: PortOf[]; suffix: string }>();
-  const addEdge = (from: string, to: string, kind: Kind, protocol: Transport, port: number, suffix = "") => {
+type Where = { readonly subnet: string; readonly vpc: string; readonly range: string };
+
+/** Places things in the subnet, VPC or network beyond a gateway that holds them, and remembers their nodes. */
+function placer(vpcs: StackPicture["vpcs"], { beyond, networks }: GatewayParts) {
+  const subnetIds = new Set(vpcs.flatMap((v) => v.subnets.map((s) => s.id)));
+  const vpcIds = new Set(vpcs.map((v) => v.id));
+  const servers: StackPicture["servers"] = [];
+  const placed = new Map<string, At[]>();
+  const parentOf = (p: Where): string => {
+    if (subnetIds.has(idOf(p.subnet))) return idOf(p.subnet);
+    if (vpcIds.has(idOf(p.vpc))) return idOf(p.vpc);
+    return [...beyond.values()].find((b) => b.blocks.some((block) => cidrContains(block, p.range)))?.id ?? "";
+  };
+  // Places with the same parent are one node: the picture cannot tell them apart (an existing VPC's
+  // servers behind each of its route tables).
+  const at = <W extends Where>(address: string, where: readonly W[], label: (p: W) => string) => {
+    const byParent = new Map<string, W>();
+    for (const p of where) if (!byParent.has(parentOf(p))) byParent.set(parentOf(p), p);
+    const nodes = [...byParent].map(([parent, p]): At => {
+      // An end beyond a gateway is that network's node itself.
+      if (networks.some((n) => n.id === parent)) return { id: parent };
+      const id = byParent.size > 1 ? idOf(`${address}_${p.subnet}`) : idOf(address);
+      // An end that is a VPC's servers is keyed by the VPC's address, which names its cluster already.
+      const node = { id: vpcIds.has(id) || subnetIds.has(id) ? `${id}_servers` : id, subnet: p.subnet };
+      servers.push({ id: node.id, label: label(p), parent });
+      return node;
+    });
+    placed.set(address, nodes);
+  };
+  return { servers, placed, at };
+}
+
+type FlowKind = StackPicture["flows"][number]["kind"];
+type Edge = { from: string; to: string; kind: FlowKind; ports: PortOf[]; suffix: string };
+
+const HOP = /(?<![\w.-])(?:data\.)?(?:aws_lb|aws_ec2_transit_gateway|aws_nat_gateway|aws_vpn_gateway)\.[A-Za-z0-9_-]+/g;
+
+/**
+ * Allowed flows, through what they pass: a load balancer, a Transit Gateway, a NAT gateway, a
+ * virtual private gateway (and the Direct Connect gateway beyond it); then expected flows that are
+ * denied or broken. One edge per pair of nodes and kind, with every port that takes it.
+ */
+function flowsOf(
+  report: ReturnType<typeof analyzeReachability>,
+  expected: readonly ExpectedFlow[],
+  { placed, endpointNodes }: Placed,
+  { gateways, nextOf }: Pick<GatewayParts, "gateways" | "nextOf">,
+): StackPicture["flows"] {
+  const edges = new Map<string, Edge>();
+  const addEdge = (from: string, to: string, kind: FlowKind, protocol: Transport, port: number, suffix = "") => {
     if (from === to) return;
     const key = `${from} ${to} ${kind} ${suffix}`;
     if (!edges.has(key)) edges.set(key, { from, to, kind, ports: [], suffix });
     edges.get(key)!.ports.push({ protocol, port });
   };
-  const pairs = (a: readonly At[], b: readonly At[]): [At, At][] => {
-    const all = a.flatMap((x) => b.map((y) => [x, y] as [At, At]));
-    const sameSubnet = all.filter(([x, y]) => x.subnet !== undefined && x.subnet === y.subnet);
-    return a.length > 1 && b.length > 1 && sameSubnet.length > 0 ? sameSubnet : all;
-  };
-  const HOP = /(?<![\w.-])(?:data\.)?(?:aws_lb|aws_ec2_transit_gateway|aws_nat_gateway|aws_vpn_gateway)\.[A-Za-z0-9_-]+/g;
   const hopsOf = (v: Verdict): { address: string; nodes: At[] }[] => {
     const addresses = [...new Set(v.reasons.filter((r) => !r.startsWith("replies")).flatMap((r) => r.match(HOP) ?? []))];
     return addresses.flatMap((address) => {
@@ -238,8 +303,7 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     });
   };
   for (const v of report.verdicts.filter((x) => x.allowed)) {
-    const hops = hopsOf(v);
-    const path = [{ address: "", nodes: endpointNodes.get(v.from)! }, ...hops, { address: "", nodes: endpointNodes.get(v.to)! }];
+    const path = [{ address: "", nodes: endpointNodes.get(v.from)! }, ...hopsOf(v), { address: "", nodes: endpointNodes.get(v.to)! }];
     // Behind a NAT gateway the destination sees the gateway's address: the last edge says so.
     const seen = v.reasons.map((r) => /sees the source (\S+) \(/.exec(r)?.[1]).find(Boolean);
     for (let i = 1; i < path.length; i++) {
@@ -256,12 +320,21 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
     if (!v || v.allowed || !from || !to) continue;
     addEdge(from.id, to.id, f.allowed ? "broken" : "denied", f.protocol ?? "tcp", f.port);
   }
-  const flows: StackPicture["flows"] = [...edges.values()].map((e) => {
-    if (e.kind === "allowed") return { from: e.from, to: e.to, kind: e.kind, label: [portsLabel(e.ports), e.suffix].filter(Boolean).join("\n") };
-    const ports = [...sortedPorts(e.ports).map((p) => portLabel(p.protocol, p.port))].join(", ");
-    return { from: e.from, to: e.to, kind: e.kind, label: e.kind === "denied" ? `${ports} denied (expected)` : `${ports} BLOCKED (expected allowed)` };
-  });
-  return { vpcs, servers, links, gateways, networks, flows };
+  return [...edges.values()].map(flowOfEdge);
+}
+
+/** The pairs of nodes an edge joins: in the same subnet where both ends are spread over subnets that share one, else every pair. */
+function pairs(a: readonly At[], b: readonly At[]): [At, At][] {
+  const all = a.flatMap((x) => b.map((y) => [x, y] as [At, At]));
+  const sameSubnet = all.filter(([x, y]) => x.subnet !== undefined && x.subnet === y.subnet);
+  return a.length > 1 && b.length > 1 && sameSubnet.length > 0 ? sameSubnet : all;
+}
+
+/** An edge as a flow of the picture, labelled with its ports (and, for an allowed flow, what the destination sees). */
+function flowOfEdge(e: Edge): StackPicture["flows"][number] {
+  if (e.kind === "allowed") return { from: e.from, to: e.to, kind: e.kind, label: [portsLabel(e.ports), e.suffix].filter(Boolean).join("\n") };
+  const ports = [...sortedPorts(e.ports).map((p) => portLabel(p.protocol, p.port))].join(", ");
+  return { from: e.from, to: e.to, kind: e.kind, label: e.kind === "denied" ? `${ports} denied (expected)` : `${ports} BLOCKED (expected allowed)` };
 }
 
 /** The Graphviz text of a picture. */

@@ -5,6 +5,7 @@
 import { addressInCidr, cidrContains, cidrsOverlap, subnetHostProblem } from "../cidr";
 import { flowEnds, portNumbers, resolverEndpointSubnets, runsProxy, serviceServerIp, servicePorts } from "./derived";
 import { Issue, pathText } from "./path-text";
+import { subnetListIssues } from "./subnet-lists";
 import {
   createdVpcOnlyProblem,
   createdVpcSubnetsProblem,
@@ -12,7 +13,6 @@ import {
   fleetSubnetCountProblem,
   loadBalancerAddressCountProblem,
   repeatedForwardProblem,
-  repeatedZoneProblem,
   resolverZonesProblem,
   subnetOutsideVpcProblem,
   vpcOverlapProblem,
@@ -30,17 +30,44 @@ const LOG_RETENTION_RULE = logRetentionMinimum.id;
 const DELETION_PROTECTION_RULE = loadBalancerDeletionProtection.id;
 
 
+/** A VPC the environment creates or peers, with where it sits in the file. */
+type VpcSetting = { path: (string | number)[]; cidr: string; subnets: { availabilityZone: string; cidr: string }[] };
+
 /** Every check that spans several settings; each problem names the setting it is about. */
 export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
-  const issues: Issue[] = [];
+  const vpcs = vpcSettings(env);
+  return [
+    ...appVpcIssues(env),
+    ...vpcs.flatMap((v) => vpcSubnetIssues(env, v)),
+    ...vpcOverlapIssues(vpcs),
+    ...nameIssues(env),
+    ...serviceBlockIssues(env, vpcs),
+    ...imageIssues(env),
+    ...domainIssues(env),
+    ...dnsIssues(env),
+    ...connectivityIssues(env),
+    ...(env.connectivity.egress !== "privateNat" ? (env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)) : []),
+    ...flowIssues(env),
+    ...quotaIssues(env),
+    ...logRetentionIssues(env),
+    ...proxyBypassIssues(env),
+  ];
+}
+
+/** The proxy VPC, the app VPCs, and the service VPC when the service side is a peered VPC, in that order. */
+function vpcSettings(env: EnvironmentConfig): VpcSetting[] {
   const side = env.serviceSide;
   const serviceVpc = side.type === "peeredVpc" ? side.vpc : undefined;
-  const vpcs: { path: (string | number)[]; cidr: string; subnets: { availabilityZone: string; cidr: string }[] }[] = [
+  return [
     { path: ["proxyVpc"], ...env.proxyVpc },
     ...env.appVpcs.map((a, i) => ({ path: ["appVpcs", i], cidr: a.cidr, subnets: a.subnets ?? [] })),
     ...(serviceVpc ? [{ path: ["serviceSide", "vpc"], ...serviceVpc }] : []),
   ];
+}
 
+/** An existing app VPC takes only what peering it needs (both accountId and roleArn, or neither); a created one needs subnets. */
+function appVpcIssues(env: EnvironmentConfig): Issue[] {
+  const issues: Issue[] = [];
   env.appVpcs.forEach((a, i) => {
     if (a.existing) {
       for (const key of ["subnets", "appServer"] as const) {
@@ -59,40 +86,44 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
       if (problem) issues.push({ path: ["appVpcs", i, "subnets"], message: problem });
     }
   });
+  return issues;
+}
 
-  for (const v of vpcs) {
-    v.subnets.forEach((s, i) => {
-      const at = [...v.path, "subnets", i];
-      if (!s.availabilityZone.startsWith(env.region)) {
-        issues.push({ path: [...at, "availabilityZone"], message: `is not in the environment's region ${env.region}; use a zone such as ${env.region}a` });
-      }
-      const outside = subnetOutsideVpcProblem(v.cidr, s.cidr);
-      if (outside) issues.push({ path: [...at, "cidr"], message: outside });
-      const repeated = repeatedZoneProblem(v.subnets.map((o) => o.availabilityZone), i);
-      if (repeated) issues.push({ path: [...at, "availabilityZone"], message: repeated });
-      for (let j = 0; j < i; j++) {
-        if (cidrsOverlap(v.subnets[j].cidr, s.cidr)) {
-          issues.push({ path: [...at, "cidr"], message: `overlaps subnet ${j} (${v.subnets[j].cidr}) of the same VPC; subnets need disjoint blocks` });
-        }
-      }
-    });
-  }
+/** A VPC's subnets: in the region, inside the VPC's block, one per zone, disjoint. */
+function vpcSubnetIssues(env: EnvironmentConfig, v: VpcSetting): Issue[] {
+  return subnetListIssues(env.region, {
+    path: [...v.path, "subnets"],
+    subnets: v.subnets,
+    outside: (cidr) => subnetOutsideVpcProblem(v.cidr, cidr),
+    earlier: (j, cidr) => `subnet ${j} (${cidr}) of the same VPC`,
+    zones: "perVpc",
+  });
+}
 
-  // Every VPC is peered with or routed through the proxy VPC, so all of them need disjoint blocks.
+/** Every VPC is peered with or routed through the proxy VPC, so all of them need disjoint blocks. */
+function vpcOverlapIssues(vpcs: readonly VpcSetting[]): Issue[] {
+  const issues: Issue[] = [];
   vpcs.forEach((v, i) => {
     for (let j = 0; j < i; j++) {
       const problem = vpcOverlapProblem(v.cidr, `\`${pathText([...vpcs[j].path, "cidr"])}\``, vpcs[j].cidr);
       if (problem) issues.push({ path: [...v.path, "cidr"], message: problem });
     }
   });
+  return issues;
+}
 
-  duplicates(env.appVpcs.map((a) => a.name)).forEach((i) =>
-    issues.push({ path: ["appVpcs", i, "name"], message: "is used by another app VPC; names must be unique" }),
-  );
-  duplicates(env.services.map((s) => s.name)).forEach((i) =>
-    issues.push({ path: ["services", i, "name"], message: "is used by another service; names must be unique" }),
-  );
+/** App VPCs and services each have a name of their own. */
+function nameIssues(env: EnvironmentConfig): Issue[] {
+  return [
+    ...duplicates(env.appVpcs.map((a) => a.name)).map((i): Issue => ({ path: ["appVpcs", i, "name"], message: "is used by another app VPC; names must be unique" })),
+    ...duplicates(env.services.map((s) => s.name)).map((i): Issue => ({ path: ["services", i, "name"], message: "is used by another service; names must be unique" })),
+  ];
+}
 
+/** Each service: its ports listed once, its block outside the proxy and app VPCs, and inside a peered service VPC. */
+function serviceBlockIssues(env: EnvironmentConfig, vpcs: readonly VpcSetting[]): Issue[] {
+  const issues: Issue[] = [];
+  const serviceVpc = env.serviceSide.type === "peeredVpc" ? env.serviceSide.vpc : undefined;
   env.services.forEach((s, i) => {
     duplicates(portNumbers(s)).forEach((p) => issues.push({ path: ["services", i, "ports", p], message: "is listed twice; list each port once" }));
     for (const v of vpcs.slice(0, 1 + env.appVpcs.length)) {
@@ -110,30 +141,31 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
       });
     }
   });
+  return issues;
+}
 
-  issues.push(...imageIssues(env));
-  issues.push(...domainIssues(env), ...dnsIssues(env));
-  issues.push(...connectivityIssues(env));
-  if (env.connectivity.egress !== "privateNat") issues.push(...(env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)));
-
-  issues.push(...flowIssues(env));
-
-  issues.push(...quotaIssues(env));
-
+/** The access log is the record of who went where: kept long enough, unless a suppression says why not. */
+function logRetentionIssues(env: EnvironmentConfig): Issue[] {
   if (env.logRetentionDays < MIN_LOG_RETENTION_DAYS && !env.policySuppressions.some((s) => s.rule === LOG_RETENTION_RULE)) {
-    issues.push({
-      path: ["logRetentionDays"],
-      message: `is below ${MIN_LOG_RETENTION_DAYS} days, and the access log is the record of who went where; use ${MIN_LOG_RETENTION_DAYS} or more, or say why in policySuppressions: { "rule": "${LOG_RETENTION_RULE}", "path": "", "reason": "..." }`,
-    });
+    return [
+      {
+        path: ["logRetentionDays"],
+        message: `is below ${MIN_LOG_RETENTION_DAYS} days, and the access log is the record of who went where; use ${MIN_LOG_RETENTION_DAYS} or more, or say why in policySuppressions: { "rule": "${LOG_RETENTION_RULE}", "path": "", "reason": "..." }`,
+      },
+    ];
   }
+  return [];
+}
 
-  if (!env.proxyBypass.includes("169.254.169.254")) {
-    issues.push({
+/** The app servers reach instance metadata directly, not through the proxy. */
+function proxyBypassIssues(env: EnvironmentConfig): Issue[] {
+  if (env.proxyBypass.includes("169.254.169.254")) return [];
+  return [
+    {
       path: ["proxyBypass"],
       message: "leaves out 169.254.169.254; Windows agents would send instance metadata requests to the proxy, which refuses them. Add it",
-    });
-  }
-  return issues;
+    },
+  ];
 }
 
 /**
@@ -210,28 +242,45 @@ function imageIssues(env: EnvironmentConfig): Issue[] {
 
 /** How app VPCs reach the proxy VPC: settings that fit the chosen way, and zones a NAT gateway serves. */
 function connectivityIssues(env: EnvironmentConfig): Issue[] {
+  const c = env.connectivity;
+  if (c.type === "peering") return peeringSettingIssues(env);
+  const issues = transitGatewayIssues(env);
+  if (c.egress === "squid") {
+    if (c.attachmentSubnets !== undefined) {
+      issues.push({ path: ["connectivity", "attachmentSubnets"], message: 'is for privateNat egress; with "squid" the Transit Gateway attaches to the proxy subnets (proxyVpc.subnets). Remove it' });
+    }
+    return issues;
+  }
+  return [...issues, ...privateNatIssues(env)];
+}
+
+/** With peering: no NAT egress (peering is not transitive) and no Transit Gateway settings. */
+function peeringSettingIssues(env: EnvironmentConfig): Issue[] {
   const issues: Issue[] = [];
   const c = env.connectivity;
   const at = (...path: (string | number)[]) => ["connectivity", ...path];
-  if (c.type === "peering") {
-    if (c.egress === "privateNat") {
-      issues.push({
-        path: at("egress"),
-        message:
-          'is "privateNat" with peering, which cannot work: peering is not transitive, so a NAT gateway in the proxy VPC never sees the app VPCs\' traffic to the services (AWS drops it at the peering). Use "squid", or set connectivity.type to "transitGateway"',
-      });
-    }
-    for (const key of ["transitGatewayId", "amazonSideAsn", "attachmentSubnets"] as const) {
-      if (c[key] !== undefined) issues.push({ path: at(key), message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it, or set connectivity.type to "transitGateway"' });
-    }
-    env.appVpcs.forEach((a, i) => {
-      if (a.existing?.attachmentSubnetIds) issues.push({ path: ["appVpcs", i, "existing", "attachmentSubnetIds"], message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it' });
+  if (c.egress === "privateNat") {
+    issues.push({
+      path: at("egress"),
+      message:
+        'is "privateNat" with peering, which cannot work: peering is not transitive, so a NAT gateway in the proxy VPC never sees the app VPCs\' traffic to the services (AWS drops it at the peering). Use "squid", or set connectivity.type to "transitGateway"',
     });
-    return issues;
   }
+  for (const key of ["transitGatewayId", "amazonSideAsn", "attachmentSubnets"] as const) {
+    if (c[key] !== undefined) issues.push({ path: at(key), message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it, or set connectivity.type to "transitGateway"' });
+  }
+  env.appVpcs.forEach((a, i) => {
+    if (a.existing?.attachmentSubnetIds) issues.push({ path: ["appVpcs", i, "existing", "attachmentSubnetIds"], message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it' });
+  });
+  return issues;
+}
 
+/** With a Transit Gateway: an existing gateway's ASN is its own, and existing app VPCs attach in this account with subnets named. */
+function transitGatewayIssues(env: EnvironmentConfig): Issue[] {
+  const issues: Issue[] = [];
+  const c = env.connectivity;
   if (c.transitGatewayId !== undefined && c.amazonSideAsn !== undefined) {
-    issues.push({ path: at("amazonSideAsn"), message: "is set for an existing Transit Gateway (transitGatewayId), whose ASN is its own; remove it" });
+    issues.push({ path: ["connectivity", "amazonSideAsn"], message: "is set for an existing Transit Gateway (transitGatewayId), whose ASN is its own; remove it" });
   }
   env.appVpcs.forEach((a, i) => {
     if (!a.existing) return;
@@ -246,52 +295,50 @@ function connectivityIssues(env: EnvironmentConfig): Issue[] {
       issues.push({ path: ["appVpcs", i, "existing", "attachmentSubnetIds"], message: "is missing; the Transit Gateway attachment needs the VPC's subnets, one per zone, such as [\"subnet-0123456789abcdef0\"]" });
     }
   });
+  return issues;
+}
 
-  if (c.egress === "squid") {
-    if (c.attachmentSubnets !== undefined) {
-      issues.push({ path: at("attachmentSubnets"), message: 'is for privateNat egress; with "squid" the Transit Gateway attaches to the proxy subnets (proxyVpc.subnets). Remove it' });
-    }
-    return issues;
-  }
-
-  // privateNat: no proxy runs.
+/** With privateNat egress: no proxy fleet, and attachment subnets of their own in zones that have a NAT gateway. */
+function privateNatIssues(env: EnvironmentConfig): Issue[] {
+  const issues: Issue[] = [];
+  const attachmentSubnets = env.connectivity.attachmentSubnets;
   if (env.proxy.fleet) issues.push({ path: ["proxy", "fleet"], message: 'is set, but with egress "privateNat" no proxy runs (the NAT gateways relay); remove it, or use egress "squid"' });
-  if (!c.attachmentSubnets) {
+  if (!attachmentSubnets) {
     issues.push({
-      path: at("attachmentSubnets"),
+      path: ["connectivity", "attachmentSubnets"],
       message:
         'is missing; with "privateNat" the Transit Gateway attaches to subnets of their own, one per zone (a /28 each), whose route table sends the services to the NAT gateway of the same zone, such as [{ "availabilityZone": "' +
         `${env.proxyVpc.subnets[0].availabilityZone}", "cidr": "..." }]`,
     });
     return issues;
   }
+  issues.push(
+    ...subnetListIssues(env.region, {
+      path: ["connectivity", "attachmentSubnets"],
+      subnets: attachmentSubnets,
+      outside: (cidr) => (cidrContains(env.proxyVpc.cidr, cidr) ? undefined : `is not inside the proxy VPC's block ${env.proxyVpc.cidr}; the attachment subnets are part of the proxy VPC`),
+      apart: { whose: "the attachment subnets", blocks: env.proxyVpc.subnets.map((p, j) => ({ name: `proxyVpc.subnets[${j}].cidr`, cidr: p.cidr })) },
+      zones: (j) => `is the zone of attachmentSubnets[${j}]; give one attachment subnet per zone`,
+      earlier: (j, cidr) => `attachmentSubnets[${j}] (${cidr})`,
+    }),
+    ...natZoneIssues(env, attachmentSubnets),
+  );
+  return issues;
+}
+
+/** Each zone an attachment uses needs a NAT gateway there, so that a flow stays in its zone. */
+function natZoneIssues(env: EnvironmentConfig, attachmentSubnets: readonly { availabilityZone: string }[]): Issue[] {
   const natZones = new Set(env.proxyVpc.subnets.map((s) => s.availabilityZone));
-  c.attachmentSubnets.forEach((s, i) => {
-    const path = at("attachmentSubnets", i);
-    if (!s.availabilityZone.startsWith(env.region)) issues.push({ path: [...path, "availabilityZone"], message: `is not in the environment's region ${env.region}; use a zone such as ${env.region}a` });
-    if (!cidrContains(env.proxyVpc.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `is not inside the proxy VPC's block ${env.proxyVpc.cidr}; the attachment subnets are part of the proxy VPC` });
-    env.proxyVpc.subnets.forEach((p, j) => {
-      if (cidrsOverlap(p.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `overlaps \`proxyVpc.subnets[${j}].cidr\` ${p.cidr}; the attachment subnets need blocks of their own` });
-    });
-    c.attachmentSubnets!.slice(0, i).forEach((o, j) => {
-      if (o.availabilityZone === s.availabilityZone) issues.push({ path: [...path, "availabilityZone"], message: `is the zone of attachmentSubnets[${j}]; give one attachment subnet per zone` });
-      if (cidrsOverlap(o.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `overlaps attachmentSubnets[${j}] (${o.cidr}); subnets need disjoint blocks` });
-    });
-  });
-  // Each zone an attachment uses needs a NAT gateway there, so that a flow stays in its zone.
   const attachmentZones: { path: (string | number)[]; zone: string }[] = [
-    ...c.attachmentSubnets.map((s, i) => ({ path: at("attachmentSubnets", i, "availabilityZone"), zone: s.availabilityZone })),
+    ...attachmentSubnets.map((s, i) => ({ path: ["connectivity", "attachmentSubnets", i, "availabilityZone"], zone: s.availabilityZone })),
     ...env.appVpcs.flatMap((a, i) => (a.subnets ?? []).map((s, j) => ({ path: ["appVpcs", i, "subnets", j, "availabilityZone"], zone: s.availabilityZone }))),
   ];
-  for (const { path, zone } of attachmentZones) {
-    if (!natZones.has(zone)) {
-      issues.push({
-        path,
-        message: `is ${zone}, where a Transit Gateway attachment sits but proxyVpc.subnets has no subnet for a NAT gateway (it has ${[...natZones].join(", ")}); add a proxy subnet in ${zone}`,
-      });
-    }
-  }
-  return issues;
+  return attachmentZones
+    .filter(({ zone }) => !natZones.has(zone))
+    .map(({ path, zone }) => ({
+      path,
+      message: `is ${zone}, where a Transit Gateway attachment sits but proxyVpc.subnets has no subnet for a NAT gateway (it has ${[...natZones].join(", ")}); add a proxy subnet in ${zone}`,
+    }));
 }
 
 /** Does Squid's dstdomain entry `pattern` (a leading dot: the domain and every name under it) match `name`? */
@@ -373,19 +420,18 @@ function dnsIssues(env: EnvironmentConfig): Issue[] {
   }
   if (!own) return issues;
   const others = [...env.proxyVpc.subnets.map((s, j) => ({ name: `proxyVpc.subnets[${j}]`, cidr: s.cidr })), ...(env.connectivity.attachmentSubnets ?? []).map((s, j) => ({ name: `connectivity.attachmentSubnets[${j}]`, cidr: s.cidr }))];
-  subnets.forEach((s, i) => {
-    const path = [...where, i];
-    if (!s.availabilityZone.startsWith(env.region)) issues.push({ path: [...path, "availabilityZone"], message: `is not in the environment's region ${env.region}; use a zone such as ${env.region}a` });
-    if (!cidrContains(env.proxyVpc.cidr, s.cidr)) {
-      issues.push({ path: [...path, "cidr"], message: `is not inside the proxy VPC's block ${env.proxyVpc.cidr}; the endpoint's addresses must lie in the dictated range, the only one the provider's DNS accepts` });
-    }
-    for (const o of others) {
-      if (cidrsOverlap(o.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `overlaps \`${o.name}\` ${o.cidr}; the endpoint's subnets need blocks of their own` });
-    }
-    subnets.slice(0, i).forEach((o, j) => {
-      if (cidrsOverlap(o.cidr, s.cidr)) issues.push({ path: [...path, "cidr"], message: `overlaps endpointSubnets[${j}] (${o.cidr}); subnets need disjoint blocks` });
-    });
-  });
+  issues.push(
+    ...subnetListIssues(env.region, {
+      path: where,
+      subnets,
+      outside: (cidr) =>
+        cidrContains(env.proxyVpc.cidr, cidr)
+          ? undefined
+          : `is not inside the proxy VPC's block ${env.proxyVpc.cidr}; the endpoint's addresses must lie in the dictated range, the only one the provider's DNS accepts`,
+      apart: { whose: "the endpoint's subnets", blocks: others },
+      earlier: (j, cidr) => `endpointSubnets[${j}] (${cidr})`,
+    }),
+  );
   return issues;
 }
 
