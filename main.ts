@@ -30,7 +30,8 @@ function synthesize(): void {
   const localStateDir = path.resolve(process.env.PROXY_STATE_DIR || path.join(__dirname, LOCAL_STATE_FOLDER));
   // Warnings go to standard output: the cdktf CLI shows whatever the app writes to standard error as an error.
   for (const warning of environments.flatMap(environmentWarnings)) console.log(`warning: ${warning}`);
-  for (const { bucket } of stateBuckets(environments)) {
+  const buckets = stateBuckets(environments);
+  for (const { bucket } of buckets) {
     const stack = bootstrapStackName(bucket);
     const note = rescueLegacyState(outdir, stack, bootstrapStateFile(localStateDir, stack));
     if (note) console.log(`state: ${note}`);
@@ -43,7 +44,7 @@ function synthesize(): void {
   app.synth();
   // Each stack records the environment files it came from, so that deploy refuses a stale one.
   environments.forEach((env, i) => recordSources(outdir, env.name, [sources[i]]));
-  for (const { bucket, environments: users } of stateBuckets(environments)) {
+  for (const { bucket, environments: users } of buckets) {
     recordSources(outdir, bootstrapStackName(bucket), environments.flatMap((env, i) => (users.includes(env.name) ? [sources[i]] : [])));
   }
 }

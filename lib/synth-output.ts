@@ -89,6 +89,16 @@ export function recordedSources(stackDir: string): EnvironmentSource[] | undefin
   return Array.isArray(sources) ? sources : undefined;
 }
 
+/** The first file a synthesized stack records whose content has changed since (a file that is gone is not "changed"), or undefined. */
+export function changedSource(root: string, stackDir: string): EnvironmentSource | undefined {
+  return (recordedSources(stackDir) ?? []).find((s) => isChanged(root, s));
+}
+
+function isChanged(root: string, source: EnvironmentSource): boolean {
+  const file = path.resolve(root, source.file);
+  return fs.existsSync(file) && contentHash(file) !== source.sha256;
+}
+
 /**
  * Why a synthesized stack may not be deployed as it is, or undefined when every file it came from
  * is one of `selected` (the files this run synthesized) and still has the content it was
@@ -107,7 +117,7 @@ export function staleSourceProblem(root: string, stackDir: string, selected: rea
       return `stack ${stack} was synthesized from ${source.file}, which this deploy does not synthesize; deploy it from that file with ${rerun(source.file)}`;
     }
     if (!fs.existsSync(file)) return `stack ${stack} was synthesized from ${source.file}, which no longer exists; restore it, or deploy another stack`;
-    if (contentHash(file) !== source.sha256) {
+    if (isChanged(root, source)) {
       return `${source.file} changed after stack ${stack} was synthesized from it; nothing was applied. Run ${rerun(source.file)} again to synthesize and deploy what the file says now`;
     }
   }

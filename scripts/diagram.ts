@@ -11,7 +11,7 @@ import * as path from "path";
 import { loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { expectedFlowsOf, surroundingsOf } from "../proof/reachability";
 import { picture, toDot, toMermaid, toSvg } from "../tools/diagram";
-import { answerHelp, synthesizedStackFiles } from "../tools/cli";
+import { answerHelp, SELECTION_HELP, synthesizedStackFiles } from "../tools/cli";
 
 const USAGE = `
 Usage: npm run diagram -- [stack dir or cdk.tf.json ...]
@@ -23,8 +23,7 @@ environment expects.
 Options:
   --help  print this and do nothing else
 
-Settings (environment): the environment files as for npx cdktf synth (environments/, the demos
-when it holds none, PROXY_CONFIG=<file>, PROXY_ENVIRONMENTS_DIR=<folder>).
+${SELECTION_HELP}
 
 Example:
   npx cdktf synth && npm run diagram

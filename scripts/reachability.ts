@@ -12,8 +12,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowLabel, flowMismatches, formatMatrix, portLabel, surroundingsOf, verdictFor } from "../proof/reachability";
-import { contentHash, recordedSources } from "../lib/synth-output";
-import { answerHelp, synthesizedStackFiles } from "../tools/cli";
+import { changedSource } from "../lib/synth-output";
+import { answerHelp, SELECTION_HELP, synthesizedStackFiles } from "../tools/cli";
 
 const USAGE = `
 Usage: npm run reachability -- [--json] [--allow-no-expectations] [stack dir or cdk.tf.json ...]
@@ -28,8 +28,7 @@ Options:
   --allow-no-expectations  accept an environment that declares no expectedFlows
   --help                   print this and do nothing else
 
-Settings (environment): the environment files as for npx cdktf synth (environments/, the demos
-when it holds none, PROXY_CONFIG=<file>, PROXY_ENVIRONMENTS_DIR=<folder>).
+${SELECTION_HELP}
 
 Example:
   npx cdktf synth && npm run reachability
@@ -37,12 +36,6 @@ Example:
 answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
-
-/** Why a synthesized stack no longer matches the environment file it records, or undefined (also for a stack that records none). */
-function changedSource(file: string): string | undefined {
-  const changed = (recordedSources(path.dirname(file)) ?? []).find((s) => fs.existsSync(path.resolve(ROOT, s.file)) && contentHash(path.resolve(ROOT, s.file)) !== s.sha256);
-  return changed && `${changed.file} changed after this stack was synthesized from it, so the analysis would judge an old stack against new expectations; run npx cdktf synth first`;
-}
 
 function main(): number {
   const args = process.argv.slice(2);
@@ -63,11 +56,12 @@ function main(): number {
     // Bootstrap stacks (a state bucket) have no network to analyse.
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) return [];
     const env = environments.get(stackName);
+    const changed = env && changedSource(ROOT, path.dirname(file));
     const report = analyzeReachability(stack, env && surroundingsOf(env));
     if (!env) {
       problems.push(`stack ${stackName}: no environment of ${selection.description} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`);
-    } else if (changedSource(file)) {
-      problems.push(`stack ${stackName}: ${changedSource(file)}`);
+    } else if (changed) {
+      problems.push(`stack ${stackName}: ${changed.file} changed after this stack was synthesized from it, so the analysis would judge an old stack against new expectations; run npx cdktf synth first`);
     } else if (env.expectedFlows.length === 0 && !allowNoExpectations) {
       problems.push(`stack ${stackName}: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations`);
     }

@@ -3,6 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 
 
+/** The usage lines of a command that works on the selected environment files. */
+export const SELECTION_HELP = `Settings (environment): the environment files as for npx cdktf synth (environments/, the demos
+when it holds none, PROXY_CONFIG=<file>, PROXY_ENVIRONMENTS_DIR=<folder>).`;
+
 /** True when the arguments ask for help (`--help` or `-h`, before any `--`). */
 export function wantsHelp(args: readonly string[]): boolean {
   const end = args.indexOf("--");
