@@ -1,3 +1,4 @@
+import { execFileSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
 import {
@@ -9,7 +10,7 @@ import {
   StartInstanceRefreshCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, CreateSubnetCommand, CreateVpcCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { MotoServer, startMoto } from "../proof/moto";
+import { MOTO_SERVER_SCRIPT, MotoServer, startMoto } from "../proof/moto";
 
 /**
  * proof/emulator/moto_server.py's fixes for the proxy fleet, against the emulator itself. Without them an
@@ -75,5 +76,45 @@ describe("the emulator behind the rehearsal, for the proxy fleet", () => {
 
     await expect(autoscaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: name }))).rejects.toMatchObject({ name: "ActiveInstanceRefreshNotFoundFault" });
     await expect(autoscaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: "no-such-group" }))).rejects.toMatchObject({ name: "ValidationError" });
+  });
+});
+
+/**
+ * Terraform writes a group's rules in parallel, and moto's server answers on threads; moto 5.2.1
+ * replaces a group's rule list on a revoke without a lock, so a rule authorized meanwhile was lost
+ * (one rehearsal's destroy then met InvalidPermission.NotFound). A revoke whose read of the list is
+ * slowed on purpose makes the race certain: without moto_server.py's lock this prints [].
+ */
+describe("the emulator's security group writes", () => {
+  const script = `
+import sys, threading, time
+sys.argv = ["moto_server"]
+sys.path.insert(0, ${JSON.stringify(path.dirname(MOTO_SERVER_SCRIPT))})
+import moto_server
+from moto.ec2.models import ec2_backends
+
+ec2 = ec2_backends["123456789012"]["ap-northeast-1"]
+group = ec2.create_security_group("lost-update", "test", ec2.create_vpc("10.7.0.0/24").id)
+def rule(port): return dict(ip_protocol="tcp", from_port=str(port), to_port=str(port), ip_ranges=[{"CidrIp": "10.0.0.0/24"}])
+ec2.authorize_security_group_ingress(group.id, **rule(1))
+
+class SlowList(list):
+    def __iter__(self):
+        snapshot = list(super().__iter__())
+        time.sleep(0.3)
+        return iter(snapshot)
+
+group.ingress_rules = SlowList(group.ingress_rules)
+revoke = threading.Thread(target=lambda: ec2.revoke_security_group_ingress(group.id, **rule(1)))
+revoke.start()
+time.sleep(0.1)
+ec2.authorize_security_group_ingress(group.id, **rule(2))
+revoke.join()
+print(sorted(int(r.from_port) for r in group.ingress_rules))
+`;
+
+  it("takes one at a time, so a rule authorized while another of the same group is revoked is kept", () => {
+    const out = execFileSync("python3", ["-c", script], { encoding: "utf8", timeout: 60000 });
+    expect(JSON.parse(out.trim())).toEqual([2]);
   });
 });

@@ -46,7 +46,7 @@ export function freePort(): Promise<number> {
 }
 
 /** moto's server with the rehearsal's emulator fixes (proof/emulator/moto_server.py). */
-const MOTO_SERVER_SCRIPT = path.join(__dirname, "emulator", "moto_server.py");
+export const MOTO_SERVER_SCRIPT = path.join(__dirname, "emulator", "moto_server.py");
 
 const READY_ATTEMPTS = 100;
 const READY_INTERVAL_MS = 150;

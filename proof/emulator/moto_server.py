@@ -48,10 +48,18 @@ default table, which moto answers with HTTP 500. So here:
     AWS does for a while (moto forgets it at once, and the provider's wait for the deletion then
     gives up with "couldn't find resource").
 
+Security group rules: moto's server answers requests on threads, and moto 5.2.1 changes a group's
+rule lists by reading the list and writing a new one (a revoke) or appending to it (an authorize)
+with no lock, so two writes to one group at once can lose one. Terraform writes the rules of a
+group in parallel; one rehearsal's destroy was answered InvalidPermission.NotFound for a rule its
+deploy had authorized. Here the writes to security groups and their rules take one lock in turn.
+
   python3 proof/emulator/moto_server.py -H 127.0.0.1 -p PORT
 """
 
+import functools
 import sys
+import threading
 import uuid
 from datetime import datetime, timezone
 
@@ -60,6 +68,7 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult
 from moto.core.types import Base64EncodedString
 from moto.ec2.models.launch_templates import LaunchTemplateVersion
+from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.transit_gateway import TransitGateway, TransitGatewayBackend
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachmentBackend
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations, TransitGatewayRouteTableBackend
@@ -262,6 +271,32 @@ def _cancel_instance_refresh(self):
     name = self._get_param("AutoScalingGroupName")
     raise AutoscalingClientError("ActiveInstanceRefreshNotFound", f"No in progress or pending Instance Refresh found for Auto Scaling group {name}")
 
+
+_security_group_writes = threading.RLock()
+_SECURITY_GROUP_WRITES = (
+    "authorize_security_group_ingress",
+    "authorize_security_group_egress",
+    "revoke_security_group_ingress",
+    "revoke_security_group_egress",
+    "modify_security_group_rules",
+    "update_security_group_rule_descriptions_ingress",
+    "update_security_group_rule_descriptions_egress",
+    "create_security_group",
+    "delete_security_group",
+)
+
+
+def _one_at_a_time(write):
+    @functools.wraps(write)
+    def serialized(*args, **kwargs):
+        with _security_group_writes:
+            return write(*args, **kwargs)
+
+    return serialized
+
+
+for _name in _SECURITY_GROUP_WRITES:
+    setattr(SecurityGroupBackend, _name, _one_at_a_time(getattr(SecurityGroupBackend, _name)))
 
 LaunchTemplateVersion.__init__ = _version
 AutoScalingResponse.start_instance_refresh = _start_instance_refresh
