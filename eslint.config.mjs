@@ -4,12 +4,46 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: [".gen/", "cdktf.out/", "cdktf.user.out/", "cdktf.examples.out/", "node_modules/", "coverage/", "reports/", ".stryker-tmp/", ".tmp/", "state/"],
+    ignores: [
+      ".gen/",
+      "cdktf.out/",
+      "cdktf.user.out/",
+      "cdktf.examples.out/",
+      "node_modules/",
+      "coverage/",
+      "reports/",
+      ".stryker-tmp/",
+      ".tmp/",
+      "state/",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { console: "readonly", process: "readonly", __dirname: "readonly", require: "writable", module: "writable", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly", AbortController: "readonly", fetch: "readonly", TextDecoder: "readonly", TextEncoder: "readonly", performance: "readonly", structuredClone: "readonly", setImmediate: "readonly", queueMicrotask: "readonly", NodeJS: "readonly" } },
+    languageOptions: {
+      globals: {
+        console: "readonly",
+        process: "readonly",
+        __dirname: "readonly",
+        require: "writable",
+        module: "writable",
+        Buffer: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+        URL: "readonly",
+        AbortController: "readonly",
+        fetch: "readonly",
+        TextDecoder: "readonly",
+        TextEncoder: "readonly",
+        performance: "readonly",
+        structuredClone: "readonly",
+        setImmediate: "readonly",
+        queueMicrotask: "readonly",
+        NodeJS: "readonly",
+      },
+    },
   },
   {
     files: ["**/*.ts"],

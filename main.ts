@@ -26,7 +26,9 @@ function synthesize(): void {
   const files = selectEnvironmentFiles(__dirname, selectionSettings(process.env)).files;
   const environments = loadEnvironments(files);
   const sources = files.map((file) => sourceOf(__dirname, file));
-  const emulator = process.env.PROXY_EMULATOR_ENDPOINT ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT") : undefined;
+  const emulator = process.env.PROXY_EMULATOR_ENDPOINT
+    ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT")
+    : undefined;
   const localStateDir = path.resolve(process.env.PROXY_STATE_DIR || path.join(__dirname, LOCAL_STATE_FOLDER));
   // Warnings go to standard output: the cdktf CLI shows whatever the app writes to standard error as an error.
   for (const warning of environments.flatMap(environmentWarnings)) console.log(`warning: ${warning}`);
@@ -45,7 +47,11 @@ function synthesize(): void {
   // Each stack records the environment files it came from, so that deploy refuses a stale one.
   environments.forEach((env, i) => recordSources(outdir, env.name, [sources[i]]));
   for (const { bucket, environments: users } of buckets) {
-    recordSources(outdir, bootstrapStackName(bucket), environments.flatMap((env, i) => (users.includes(env.name) ? [sources[i]] : [])));
+    recordSources(
+      outdir,
+      bootstrapStackName(bucket),
+      environments.flatMap((env, i) => (users.includes(env.name) ? [sources[i]] : [])),
+    );
   }
 }
 

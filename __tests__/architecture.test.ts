@@ -16,7 +16,9 @@ const FOLDERS = ["constructs", "lib", "operations", "proof", "tools", "scripts"]
 /** Every TypeScript file of the project outside the tests, relative to the root. */
 function projectFiles(): string[] {
   const walk = (dir: string): string[] =>
-    fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+    fs
+      .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
   return ["main.ts", ...FOLDERS.flatMap(walk)];
 }
 
@@ -39,7 +41,9 @@ const wing = (file: string) => file.split(/[\\/]/)[0];
 
 /** Imports from a file in one of `from` to a file in one of `to`, as "a -> b". */
 function arrows(graph: Graph, from: readonly string[], to: readonly string[]): string[] {
-  return [...graph].flatMap(([file, imports]) => (from.includes(wing(file)) ? imports.filter((i) => to.includes(wing(i))).map((i) => `${file} -> ${i}`) : []));
+  return [...graph].flatMap(([file, imports]) =>
+    from.includes(wing(file)) ? imports.filter((i) => to.includes(wing(i))).map((i) => `${file} -> ${i}`) : [],
+  );
 }
 
 /** Every import cycle found by a depth-first walk, as "a -> b -> a". */
@@ -128,7 +132,9 @@ describe("the project's layers", () => {
     expect(cycles(bad)).toEqual(["lib/a.ts -> proof/b.ts -> lib/a.ts"]);
     expect(unreached(bad, ["lib"])).toEqual(["lib/stray.ts"]);
     const operating: Graph = new Map([["operations/sweep.ts", ["proof/moto.ts", "lib/naming.ts"]]]);
-    expect(arrows(operating, ["operations"], ["constructs", "proof", "tools", "scripts"])).toEqual(["operations/sweep.ts -> proof/moto.ts"]);
+    expect(arrows(operating, ["operations"], ["constructs", "proof", "tools", "scripts"])).toEqual([
+      "operations/sweep.ts -> proof/moto.ts",
+    ]);
   });
 
   it("would notice Python outside proof/", () => {

@@ -15,7 +15,13 @@ import { configFrom, resourcesOf, verificationRaw } from "./helpers/stack";
 
 describe("BootstrapStack", () => {
   const app = Testing.app();
-  const stack = new BootstrapStack(app, bootstrapStackName("my.state.bucket"), { bucketName: "my.state.bucket", region: "ap-northeast-1", noncurrentVersionExpirationDays: 30, project: "p", statePath: "/var/lib/proxy-state/state-my-state-bucket.tfstate" });
+  const stack = new BootstrapStack(app, bootstrapStackName("my.state.bucket"), {
+    bucketName: "my.state.bucket",
+    region: "ap-northeast-1",
+    noncurrentVersionExpirationDays: 30,
+    project: "p",
+    statePath: "/var/lib/proxy-state/state-my-state-bucket.tfstate",
+  });
   const json = Testing.synth(stack);
 
   it("keeps its own state in a local file, since the bucket cannot hold the state that creates it", () => {
@@ -24,9 +30,17 @@ describe("BootstrapStack", () => {
   });
 
   it("creates a versioned, closed bucket that survives a destroy", () => {
-    expect(json).toHaveResourceWithProperties(S3Bucket, { bucket: "my.state.bucket", lifecycle: expect.objectContaining({ prevent_destroy: true }) });
+    expect(json).toHaveResourceWithProperties(S3Bucket, {
+      bucket: "my.state.bucket",
+      lifecycle: expect.objectContaining({ prevent_destroy: true }),
+    });
     expect(json).toHaveResourceWithProperties(S3BucketVersioningA, { versioning_configuration: { status: "Enabled" } });
-    expect(json).toHaveResourceWithProperties(S3BucketPublicAccessBlock, { block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    expect(json).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
   });
 
   it("expires noncurrent versions after the configured days", () => {
@@ -43,7 +57,9 @@ describe("BootstrapStack", () => {
   });
 
   it("refuses a retention that is no whole number of days", () => {
-    expect(() => Testing.synthScope((s) => void new StateBucket(s, "B", { bucketName: "b-example", noncurrentVersionExpirationDays: 0 }))).toThrow(/noncurrentVersionExpirationDays is 0/);
+    expect(() =>
+      Testing.synthScope((s) => void new StateBucket(s, "B", { bucketName: "b-example", noncurrentVersionExpirationDays: 0 })),
+    ).toThrow(/noncurrentVersionExpirationDays is 0/);
   });
 });
 
@@ -57,7 +73,13 @@ describe("stateBuckets", () => {
 
   it("plans one bucket for environments that share it", () => {
     expect(stateBuckets([env("env-a"), env("env-b")])).toEqual([
-      { bucket: "proxy-over-peering-tfstate-example", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "proxy-over-peering", environments: ["env-a", "env-b"] },
+      {
+        bucket: "proxy-over-peering-tfstate-example",
+        region: "ap-northeast-1",
+        noncurrentVersionExpirationDays: 90,
+        project: "proxy-over-peering",
+        environments: ["env-a", "env-b"],
+      },
     ]);
   });
 
@@ -71,7 +93,13 @@ describe("stateBuckets", () => {
 describe("BootstrapStack with a placeholder bucket name", () => {
   const synthBucket = (bucketName: string) => {
     const app = Testing.app();
-    const stack = new BootstrapStack(app, bootstrapStackName(bucketName), { bucketName, region: "ap-northeast-1", noncurrentVersionExpirationDays: 30, project: "p", statePath: "/var/lib/proxy-state/x.tfstate" });
+    const stack = new BootstrapStack(app, bootstrapStackName(bucketName), {
+      bucketName,
+      region: "ap-northeast-1",
+      noncurrentVersionExpirationDays: 30,
+      project: "p",
+      statePath: "/var/lib/proxy-state/x.tfstate",
+    });
     const json = JSON.parse(Testing.synth(stack));
     return { json, bucket: Object.values(json.resource.aws_s3_bucket)[0] as any };
   };
@@ -84,8 +112,16 @@ describe("BootstrapStack with a placeholder bucket name", () => {
       const [precondition] = bucket.lifecycle.precondition;
       expect(precondition.error_message).toContain(`"${bucketName}" is a placeholder`);
       expect(precondition.error_message).toContain("set state.bucket in your environment file to a name of your own");
-      const expression = precondition.condition.replace(/^\$\{|\}$/g, "").replace(/\blocal\.state_bucket_name\b/g, JSON.stringify(bucketName));
-      const r = spawnSync("terraform", ["console"], { cwd: work, input: `jsonencode({ ok = ${expression} })\n`, encoding: "utf8", env: { ...process.env, TF_CLI_CONFIG_FILE: "" }, timeout: 30_000 });
+      const expression = precondition.condition
+        .replace(/^\$\{|\}$/g, "")
+        .replace(/\blocal\.state_bucket_name\b/g, JSON.stringify(bucketName));
+      const r = spawnSync("terraform", ["console"], {
+        cwd: work,
+        input: `jsonencode({ ok = ${expression} })\n`,
+        encoding: "utf8",
+        env: { ...process.env, TF_CLI_CONFIG_FILE: "" },
+        timeout: 30_000,
+      });
       if (r.status !== 0) throw new Error(`terraform console failed: ${r.stderr}`);
       return JSON.parse(JSON.parse(r.stdout.trim())).ok;
     };

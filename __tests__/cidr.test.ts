@@ -49,7 +49,10 @@ describe("subnetHostProblem", () => {
 
 describe("outermostBlocks", () => {
   it("drops repeats and blocks inside others, keeping order", () => {
-    expect(outermostBlocks(["172.16.0.10/32", "172.16.0.0/24", "172.16.0.0/24", "172.17.0.0/24"])).toEqual(["172.16.0.0/24", "172.17.0.0/24"]);
+    expect(outermostBlocks(["172.16.0.10/32", "172.16.0.0/24", "172.16.0.0/24", "172.17.0.0/24"])).toEqual([
+      "172.16.0.0/24",
+      "172.17.0.0/24",
+    ]);
   });
 });
 

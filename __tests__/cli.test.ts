@@ -13,12 +13,26 @@ const ours = Object.entries(scripts).flatMap(([name, command]) => {
 
 describe("every npm script of ours answers --help", () => {
   it("covers the project's own scripts", () => {
-    expect(ours.map(([name]) => name).sort()).toEqual(["bench", "costs", "deploy", "diagram", "docs", "e2e", "orphans", "reachability", "rehearse"]);
+    expect(ours.map(([name]) => name).sort()).toEqual([
+      "bench",
+      "costs",
+      "deploy",
+      "diagram",
+      "docs",
+      "e2e",
+      "orphans",
+      "reachability",
+      "rehearse",
+    ]);
   });
 
   it.each(ours)("npm run %s -- --help prints its usage, options and an example, exits 0 and writes nothing", (name, file) => {
     const readme = fs.statSync(path.join(ROOT, "README.md")).mtimeMs;
-    const r = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, file), "--help"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: path.join(ROOT, ".tmp", "help-out") } });
+    const r = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, file), "--help"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, CDKTF_OUTDIR: path.join(ROOT, ".tmp", "help-out") },
+    });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(new RegExp(`^Usage: npm run ${name}\\b`));
@@ -38,9 +52,17 @@ describe("npm run costs", () => {
         const text = fs.readFileSync(path.join(ROOT, "demos", "verification.json"), "utf8");
         fs.writeFileSync(file, text.replace(/ap-northeast-1/g, region));
         const out = path.join(work, `out-${region}`);
-        const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, PROXY_CONFIG: file, CDKTF_OUTDIR: out, PROXY_STATE_DIR: path.join(work, "state") } });
+        const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], {
+          cwd: ROOT,
+          encoding: "utf8",
+          env: { ...process.env, PROXY_CONFIG: file, CDKTF_OUTDIR: out, PROXY_STATE_DIR: path.join(work, "state") },
+        });
         expect(synth.stderr).toBe("");
-        return spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "costs.ts")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: out } });
+        return spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "costs.ts")], {
+          cwd: ROOT,
+          encoding: "utf8",
+          env: { ...process.env, CDKTF_OUTDIR: out },
+        });
       };
       const virginia = estimate("us-east-1");
       expect(virginia.status).toBe(0);

@@ -36,10 +36,23 @@ const server = (scope: Construct) => ({
 });
 
 const network = (scope: Construct, id: string, cidr: string, extra: Partial<NetworkProps> = {}) =>
-  new Network(scope, id, { name: id.toLowerCase(), region: "ap-northeast-1", cidr, subnets: [{ availabilityZone: "ap-northeast-1a", cidr }], flowLogs: testFlowLogs(scope), ...extra });
+  new Network(scope, id, {
+    name: id.toLowerCase(),
+    region: "ap-northeast-1",
+    cidr,
+    subnets: [{ availabilityZone: "ap-northeast-1a", cidr }],
+    flowLogs: testFlowLogs(scope),
+    ...extra,
+  });
 
 const existing = (scope: Construct, extra: Partial<ConstructorParameters<typeof ExistingNetwork>[2]> = {}) =>
-  new ExistingNetwork(scope, "Existing", { name: "existing", vpcId: "vpc-0123456789abcdef0", cidr: "192.168.0.0/24", routeTableIds: "all", ...extra });
+  new ExistingNetwork(scope, "Existing", {
+    name: "existing",
+    vpcId: "vpc-0123456789abcdef0",
+    cidr: "192.168.0.0/24",
+    routeTableIds: "all",
+    ...extra,
+  });
 
 const proxyProps = (scope: Construct, extra: Partial<ProxyServerProps> = {}): ProxyServerProps => ({
   environment: "test",
@@ -96,7 +109,15 @@ const hub = (scope: Construct) => new TransitGatewayHub(scope, "Hub", { environm
 const tgwLink = (scope: Construct, existingVpc: NonNullable<AppVpcLinkProps["app"]["existing"]>): AppVpcLinkProps => {
   const props = linkProps(scope, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false, existing: existingVpc });
   const h = hub(scope);
-  return { ...props, connect: { kind: "transitGateway", hub: h, proxyAttachment: h.attachProxyVpc(props.proxyNetwork, ["subnet-p"], ["172.16.0.0/24"]), destinations: ["172.16.0.0/24"] } };
+  return {
+    ...props,
+    connect: {
+      kind: "transitGateway",
+      hub: h,
+      proxyAttachment: h.attachProxyVpc(props.proxyNetwork, ["subnet-p"], ["172.16.0.0/24"]),
+      destinations: ["172.16.0.0/24"],
+    },
+  };
 };
 
 const dnsProps = (scope: Construct, extra: Partial<DnsForwardingProps> = {}): DnsForwardingProps => ({
@@ -108,59 +129,372 @@ const dnsProps = (scope: Construct, extra: Partial<DnsForwardingProps> = {}): Dn
 
 /** [file, what is wrong, how to build it, the message]. */
 const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
-  ["app-vpc-link.ts", "an app server in an existing VPC", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" }, appServer: { instanceType: "t3.medium", amiParameter: AL2023, rootVolumeSizeGiB: 30, detailedMonitoring: true } })), /AppVpcLink app: appServer is set for an existing VPC; the project adds nothing to it but the peering and its routes\. Remove it/],
-  ["app-vpc-link.ts", "a created VPC without subnets", (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false })), /AppVpcLink app: subnets is missing; a created VPC needs at least one subnet \(or set existing to use a VPC that exists\)/],
-  ["app-vpc-link.ts", "a VPC of another account on a Transit Gateway", (s) => void new AppVpcLink(s, "L", tgwLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", accountId: "111122223333", attachmentSubnetIds: ["subnet-0123456789abcdef0"] })), /AppVpcLink app: a VPC of another account attaches to a Transit Gateway only through a resource share/],
-  ["app-vpc-link.ts", "an existing VPC on a Transit Gateway without attachment subnets", (s) => void new AppVpcLink(s, "L", tgwLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" })), /AppVpcLink app: an existing VPC needs attachmentSubnetIds/],
-  ["app-server.ts", "a proxy and direct destinations at once", (s) => void new AppServer(s, "A", { environment: "test", appName: "app", network: network(s, "App", "192.168.0.0/24"), proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 }, direct: [{ name: "svc", cidr: "172.16.0.0/24", ports: [80] }], bypass: [], ...server(s) }), /AppServer A: give a proxy or direct destinations, not both/],
-  ["transit-gateway-hub.ts", "an ASN for an existing gateway", (s) => void new TransitGatewayHub(s, "Hub", { environment: "test", existingId: "tgw-0123456789abcdef0", amazonSideAsn: 64600 }), /amazonSideAsn is for a new Transit Gateway; an existing one \(tgw-0123456789abcdef0\) keeps its own/],
-  ["transit-gateway-hub.ts", "the proxy VPC attached twice", (s) => {
-    const h = hub(s);
-    const proxy = network(s, "Proxy", "10.0.0.0/24");
-    h.attachProxyVpc(proxy, proxy.subnetIds, ["172.16.0.0/24"]);
-    h.attachProxyVpc(proxy, proxy.subnetIds, ["172.16.0.0/24"]);
-  }, /TransitGatewayHub Hub: the proxy VPC is attached already/],
-  ["transit-gateway-hub.ts", "a malformed destination", (s) => void hub(s).attachProxyVpc(network(s, "Proxy", "10.0.0.0/24"), ["subnet-p"], ["172.16.0.1/24"]), /TransitGatewayHub Hub: destination "172\.16\.0\.1\/24" has host bits set/],
-  ["transit-gateway-hub.ts", "an attachment without subnets", (s) => void hub(s).attachAppVpc("App", network(s, "App", "192.168.0.0/24"), []), /TransitGatewayHub Hub: app needs at least one subnet for its attachment/],
-  ["private-nat-egress.ts", "an attachment subnet in a zone without a NAT gateway", (s) => void new PrivateNatEgress(s, "N", { environment: "test", network: network(s, "Proxy", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }] }), attachmentSubnets: [{ availabilityZone: "ap-northeast-1c", cidr: "10.0.0.240/28" }], destinations: ["172.16.0.0/24"] }), /PrivateNatEgress N: no NAT gateway in ap-northeast-1c for the attachment subnet 10\.0\.0\.240\/28; give proxy a subnet in that zone/],
-  ["private-nat-egress.ts", "an attachment subnet inside a NAT subnet", (s) => void new PrivateNatEgress(s, "N", { environment: "test", network: network(s, "Proxy", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }] }), attachmentSubnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/28" }], destinations: ["172.16.0.0/24"] }), /attachment subnet 10\.0\.0\.0\/28 must lie in 10\.0\.0\.0\/24 apart from the NAT gateways' subnets/],
-  ["bootstrap-stack.ts", "a relative state path", () => void new BootstrapStack(Testing.app(), "state-b", { bucketName: "b-test", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "p", statePath: "state/state-b.tfstate" }), /statePath "state\/state-b\.tfstate" is relative, so Terraform would put the state in the stack's synthesis folder/],
-  ["direct-connect-attachment.ts", "a destination inside the proxy VPC", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: ["10.0.0.0/25"], routing: "static" }), /destination 10\.0\.0\.0\/25 overlaps the proxy VPC 10\.0\.0\.0\/24/],
-  ["direct-connect-attachment.ts", "static routing without destinations", (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: [], routing: "static" }), /static routing needs at least one destination/],
-  ["direct-connect-attachment.ts", "a VPC whose route tables are looked up", (s) => void new DirectConnectAttachment(s, "D", { network: existing(s), destinations: ["172.16.0.0/24"], routing: "static" }), /route tables of existing are looked up when planning/],
-  ["dns-forwarding.ts", "no rules", (s) => void new DnsForwarding(s, "D", dnsProps(s, { rules: [] })), /DnsForwarding D: rules is empty; give at least one domain to forward/],
-  ["dns-forwarding.ts", "two rules for one domain", (s) => void new DnsForwarding(s, "D", dnsProps(s, { rules: [{ domain: "a.example", servers: ["172.16.0.10"] }, { domain: "a.example", servers: ["172.16.0.11"] }] })), /DnsForwarding D: domain a\.example is forwarded by rules\[0\] already; give each domain one rule \(list all its servers there\)/],
-  ["dns-forwarding.ts", "a server that is not an address", (s) => void new DnsForwarding(s, "D", dnsProps(s, { rules: [{ domain: "a.example", servers: ["ns1.a.example"] }] })), /DnsForwarding D: server "ns1\.a\.example" is not an IPv4 address/],
-  ["dns-forwarding.ts", "an endpoint in one zone", (s) => void new DnsForwarding(s, "D", dnsProps(s, { network: network(s, "Proxy", "10.0.0.0/24") })), /DnsForwarding D: the endpoint has all its subnets in ap-northeast-1a; a Route 53 Resolver endpoint needs subnets in at least two zones/],
-  ["existing-network.ts", "a malformed block", (s) => void existing(s, { cidr: "192.168.0.1/24" }), /ExistingNetwork existing: cidr "192\.168\.0\.1\/24" has host bits set/],
-  ["existing-network.ts", "an empty route table list", (s) => void existing(s, { routeTableIds: [] }), /routeTableIds is empty; list the route tables or say "all"/],
+  [
+    "app-vpc-link.ts",
+    "an app server in an existing VPC",
+    (s) =>
+      void new AppVpcLink(
+        s,
+        "L",
+        linkProps(s, {
+          name: "app",
+          cidr: "192.168.0.0/24",
+          sessionManagerEndpoints: false,
+          existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" },
+          appServer: { instanceType: "t3.medium", amiParameter: AL2023, rootVolumeSizeGiB: 30, detailedMonitoring: true },
+        }),
+      ),
+    /AppVpcLink app: appServer is set for an existing VPC; the project adds nothing to it but the peering and its routes\. Remove it/,
+  ],
+  [
+    "app-vpc-link.ts",
+    "a created VPC without subnets",
+    (s) => void new AppVpcLink(s, "L", linkProps(s, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false })),
+    /AppVpcLink app: subnets is missing; a created VPC needs at least one subnet \(or set existing to use a VPC that exists\)/,
+  ],
+  [
+    "app-vpc-link.ts",
+    "a VPC of another account on a Transit Gateway",
+    (s) =>
+      void new AppVpcLink(
+        s,
+        "L",
+        tgwLink(s, {
+          vpcId: "vpc-0123456789abcdef0",
+          routeTableIds: "all",
+          accountId: "111122223333",
+          attachmentSubnetIds: ["subnet-0123456789abcdef0"],
+        }),
+      ),
+    /AppVpcLink app: a VPC of another account attaches to a Transit Gateway only through a resource share/,
+  ],
+  [
+    "app-vpc-link.ts",
+    "an existing VPC on a Transit Gateway without attachment subnets",
+    (s) => void new AppVpcLink(s, "L", tgwLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" })),
+    /AppVpcLink app: an existing VPC needs attachmentSubnetIds/,
+  ],
+  [
+    "app-server.ts",
+    "a proxy and direct destinations at once",
+    (s) =>
+      void new AppServer(s, "A", {
+        environment: "test",
+        appName: "app",
+        network: network(s, "App", "192.168.0.0/24"),
+        proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 },
+        direct: [{ name: "svc", cidr: "172.16.0.0/24", ports: [80] }],
+        bypass: [],
+        ...server(s),
+      }),
+    /AppServer A: give a proxy or direct destinations, not both/,
+  ],
+  [
+    "transit-gateway-hub.ts",
+    "an ASN for an existing gateway",
+    (s) => void new TransitGatewayHub(s, "Hub", { environment: "test", existingId: "tgw-0123456789abcdef0", amazonSideAsn: 64600 }),
+    /amazonSideAsn is for a new Transit Gateway; an existing one \(tgw-0123456789abcdef0\) keeps its own/,
+  ],
+  [
+    "transit-gateway-hub.ts",
+    "the proxy VPC attached twice",
+    (s) => {
+      const h = hub(s);
+      const proxy = network(s, "Proxy", "10.0.0.0/24");
+      h.attachProxyVpc(proxy, proxy.subnetIds, ["172.16.0.0/24"]);
+      h.attachProxyVpc(proxy, proxy.subnetIds, ["172.16.0.0/24"]);
+    },
+    /TransitGatewayHub Hub: the proxy VPC is attached already/,
+  ],
+  [
+    "transit-gateway-hub.ts",
+    "a malformed destination",
+    (s) => void hub(s).attachProxyVpc(network(s, "Proxy", "10.0.0.0/24"), ["subnet-p"], ["172.16.0.1/24"]),
+    /TransitGatewayHub Hub: destination "172\.16\.0\.1\/24" has host bits set/,
+  ],
+  [
+    "transit-gateway-hub.ts",
+    "an attachment without subnets",
+    (s) => void hub(s).attachAppVpc("App", network(s, "App", "192.168.0.0/24"), []),
+    /TransitGatewayHub Hub: app needs at least one subnet for its attachment/,
+  ],
+  [
+    "private-nat-egress.ts",
+    "an attachment subnet in a zone without a NAT gateway",
+    (s) =>
+      void new PrivateNatEgress(s, "N", {
+        environment: "test",
+        network: network(s, "Proxy", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }] }),
+        attachmentSubnets: [{ availabilityZone: "ap-northeast-1c", cidr: "10.0.0.240/28" }],
+        destinations: ["172.16.0.0/24"],
+      }),
+    /PrivateNatEgress N: no NAT gateway in ap-northeast-1c for the attachment subnet 10\.0\.0\.240\/28; give proxy a subnet in that zone/,
+  ],
+  [
+    "private-nat-egress.ts",
+    "an attachment subnet inside a NAT subnet",
+    (s) =>
+      void new PrivateNatEgress(s, "N", {
+        environment: "test",
+        network: network(s, "Proxy", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }] }),
+        attachmentSubnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/28" }],
+        destinations: ["172.16.0.0/24"],
+      }),
+    /attachment subnet 10\.0\.0\.0\/28 must lie in 10\.0\.0\.0\/24 apart from the NAT gateways' subnets/,
+  ],
+  [
+    "bootstrap-stack.ts",
+    "a relative state path",
+    () =>
+      void new BootstrapStack(Testing.app(), "state-b", {
+        bucketName: "b-test",
+        region: "ap-northeast-1",
+        noncurrentVersionExpirationDays: 90,
+        project: "p",
+        statePath: "state/state-b.tfstate",
+      }),
+    /statePath "state\/state-b\.tfstate" is relative, so Terraform would put the state in the stack's synthesis folder/,
+  ],
+  [
+    "direct-connect-attachment.ts",
+    "a destination inside the proxy VPC",
+    (s) =>
+      void new DirectConnectAttachment(s, "D", {
+        network: network(s, "Proxy", "10.0.0.0/24"),
+        destinations: ["10.0.0.0/25"],
+        routing: "static",
+      }),
+    /destination 10\.0\.0\.0\/25 overlaps the proxy VPC 10\.0\.0\.0\/24/,
+  ],
+  [
+    "direct-connect-attachment.ts",
+    "static routing without destinations",
+    (s) => void new DirectConnectAttachment(s, "D", { network: network(s, "Proxy", "10.0.0.0/24"), destinations: [], routing: "static" }),
+    /static routing needs at least one destination/,
+  ],
+  [
+    "direct-connect-attachment.ts",
+    "a VPC whose route tables are looked up",
+    (s) => void new DirectConnectAttachment(s, "D", { network: existing(s), destinations: ["172.16.0.0/24"], routing: "static" }),
+    /route tables of existing are looked up when planning/,
+  ],
+  [
+    "dns-forwarding.ts",
+    "no rules",
+    (s) => void new DnsForwarding(s, "D", dnsProps(s, { rules: [] })),
+    /DnsForwarding D: rules is empty; give at least one domain to forward/,
+  ],
+  [
+    "dns-forwarding.ts",
+    "two rules for one domain",
+    (s) =>
+      void new DnsForwarding(
+        s,
+        "D",
+        dnsProps(s, {
+          rules: [
+            { domain: "a.example", servers: ["172.16.0.10"] },
+            { domain: "a.example", servers: ["172.16.0.11"] },
+          ],
+        }),
+      ),
+    /DnsForwarding D: domain a\.example is forwarded by rules\[0\] already; give each domain one rule \(list all its servers there\)/,
+  ],
+  [
+    "dns-forwarding.ts",
+    "a server that is not an address",
+    (s) => void new DnsForwarding(s, "D", dnsProps(s, { rules: [{ domain: "a.example", servers: ["ns1.a.example"] }] })),
+    /DnsForwarding D: server "ns1\.a\.example" is not an IPv4 address/,
+  ],
+  [
+    "dns-forwarding.ts",
+    "an endpoint in one zone",
+    (s) => void new DnsForwarding(s, "D", dnsProps(s, { network: network(s, "Proxy", "10.0.0.0/24") })),
+    /DnsForwarding D: the endpoint has all its subnets in ap-northeast-1a; a Route 53 Resolver endpoint needs subnets in at least two zones/,
+  ],
+  [
+    "existing-network.ts",
+    "a malformed block",
+    (s) => void existing(s, { cidr: "192.168.0.1/24" }),
+    /ExistingNetwork existing: cidr "192\.168\.0\.1\/24" has host bits set/,
+  ],
+  [
+    "existing-network.ts",
+    "an empty route table list",
+    (s) => void existing(s, { routeTableIds: [] }),
+    /routeTableIds is empty; list the route tables or say "all"/,
+  ],
   ["network.ts", "a malformed block", (s) => void network(s, "N", "10.0.0/24"), /Network n: cidr "10\.0\.0\/24" is not an IPv4 CIDR block/],
   ["network.ts", "no subnets", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [] }), /Network n: subnets is empty/],
-  ["network.ts", "a subnet outside the VPC", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.1.0/24" }] }), /Network n: subnet "10\.0\.1\.0\/24" is not inside the VPC's block 10\.0\.0\.0\/24; pick a subnet block within it/],
-  ["network.ts", "two subnets in one zone", (s) => void network(s, "N", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }, { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }] }), /Network n: the zone ap-northeast-1a of subnet "10\.0\.0\.128\/25" is the zone of an earlier subnet of the same VPC/],
-  ["network.ts", "an added subnet outside the VPC", (s) => void network(s, "N", "10.0.0.0/24").addSubnet(s, "Extra", { availabilityZone: "ap-northeast-1c", cidr: "10.0.1.0/28" }, "extra"), /Network n: subnet "10\.0\.1\.0\/28" is not inside the VPC's block 10\.0\.0\.0\/24/],
-  ["network.ts", "extra endpoints without Session Manager's", (s) => void network(s, "N", "10.0.0.0/24", { extraInterfaceEndpoints: ["logs"] }), /extraInterfaceEndpoints needs enableSessionManagerEndpoints/],
-  ["peering.ts", "overlapping VPCs", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.0.0/24"), accepter: network(s, "B", "10.0.0.0/25") }), /Peering P: a 10\.0\.0\.0\/24 overlaps b 10\.0\.0\.0\/25; VPCs that are peered or routed together need disjoint blocks/],
-  ["peering.ts", "a route to the side's own block", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.0.0/24"), accepter: network(s, "B", "10.0.1.0/24"), requesterDestinations: ["10.0.0.0/28"] }), /requesterDestinations holds 10\.0\.0\.0\/28, which overlaps a's own 10\.0\.0\.0\/24/],
-  ["peering.ts", "a requester in another account", (s) => void new Peering(s, "P", { requester: existing(s, { accountId: "111122223333", provider: new AwsProvider(s, "other", { region: "ap-northeast-1", alias: "other" }) }), accepter: network(s, "B", "10.0.1.0/24") }), /the requester existing must be in the stack's own account/],
-  ["peering.ts", "an accepter with an account but no provider", (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.1.0/24"), accepter: existing(s, { accountId: "111122223333" }) }), /the accepter existing needs both accountId and provider, or neither/],
-  ["proxy-fleet.ts", "a network with one subnet", (s) => void new ProxyFleet(s, "F", fleetProps(s, { network: network(s, "One", "10.1.0.0/24") })), /ProxyFleet F: the network one has 1 subnet; a fleet spreads over at least two subnets in two zones/],
-  ["proxy-fleet.ts", "a fleet of one", (s) => void new ProxyFleet(s, "F", fleetProps(s, { size: 1 })), /ProxyFleet F: size 1 is below 2; a fleet needs at least two proxies/],
-  ["proxy-fleet.ts", "fewer addresses than subnets", (s) => void new ProxyFleet(s, "F", fleetProps(s, { loadBalancerAddresses: ["10.0.0.10"] })), /ProxyFleet F: loadBalancerAddresses lists 1 addresses for 2 proxy subnets; give one per subnet, in the subnets' order/],
-  ["proxy-fleet.ts", "an address outside the proxy VPC", (s) => void new ProxyFleet(s, "F", fleetProps(s, { loadBalancerAddresses: ["10.0.0.10", "10.9.0.10"] })), /ProxyFleet F: load balancer address 10\.9\.0\.10 is outside the proxy VPC 10\.0\.0\.0\/24/],
+  [
+    "network.ts",
+    "a subnet outside the VPC",
+    (s) => void network(s, "N", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.1.0/24" }] }),
+    /Network n: subnet "10\.0\.1\.0\/24" is not inside the VPC's block 10\.0\.0\.0\/24; pick a subnet block within it/,
+  ],
+  [
+    "network.ts",
+    "two subnets in one zone",
+    (s) =>
+      void network(s, "N", "10.0.0.0/24", {
+        subnets: [
+          { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" },
+          { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" },
+        ],
+      }),
+    /Network n: the zone ap-northeast-1a of subnet "10\.0\.0\.128\/25" is the zone of an earlier subnet of the same VPC/,
+  ],
+  [
+    "network.ts",
+    "an added subnet outside the VPC",
+    (s) => void network(s, "N", "10.0.0.0/24").addSubnet(s, "Extra", { availabilityZone: "ap-northeast-1c", cidr: "10.0.1.0/28" }, "extra"),
+    /Network n: subnet "10\.0\.1\.0\/28" is not inside the VPC's block 10\.0\.0\.0\/24/,
+  ],
+  [
+    "network.ts",
+    "extra endpoints without Session Manager's",
+    (s) => void network(s, "N", "10.0.0.0/24", { extraInterfaceEndpoints: ["logs"] }),
+    /extraInterfaceEndpoints needs enableSessionManagerEndpoints/,
+  ],
+  [
+    "peering.ts",
+    "overlapping VPCs",
+    (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.0.0/24"), accepter: network(s, "B", "10.0.0.0/25") }),
+    /Peering P: a 10\.0\.0\.0\/24 overlaps b 10\.0\.0\.0\/25; VPCs that are peered or routed together need disjoint blocks/,
+  ],
+  [
+    "peering.ts",
+    "a route to the side's own block",
+    (s) =>
+      void new Peering(s, "P", {
+        requester: network(s, "A", "10.0.0.0/24"),
+        accepter: network(s, "B", "10.0.1.0/24"),
+        requesterDestinations: ["10.0.0.0/28"],
+      }),
+    /requesterDestinations holds 10\.0\.0\.0\/28, which overlaps a's own 10\.0\.0\.0\/24/,
+  ],
+  [
+    "peering.ts",
+    "a requester in another account",
+    (s) =>
+      void new Peering(s, "P", {
+        requester: existing(s, {
+          accountId: "111122223333",
+          provider: new AwsProvider(s, "other", { region: "ap-northeast-1", alias: "other" }),
+        }),
+        accepter: network(s, "B", "10.0.1.0/24"),
+      }),
+    /the requester existing must be in the stack's own account/,
+  ],
+  [
+    "peering.ts",
+    "an accepter with an account but no provider",
+    (s) => void new Peering(s, "P", { requester: network(s, "A", "10.0.1.0/24"), accepter: existing(s, { accountId: "111122223333" }) }),
+    /the accepter existing needs both accountId and provider, or neither/,
+  ],
+  [
+    "proxy-fleet.ts",
+    "a network with one subnet",
+    (s) => void new ProxyFleet(s, "F", fleetProps(s, { network: network(s, "One", "10.1.0.0/24") })),
+    /ProxyFleet F: the network one has 1 subnet; a fleet spreads over at least two subnets in two zones/,
+  ],
+  [
+    "proxy-fleet.ts",
+    "a fleet of one",
+    (s) => void new ProxyFleet(s, "F", fleetProps(s, { size: 1 })),
+    /ProxyFleet F: size 1 is below 2; a fleet needs at least two proxies/,
+  ],
+  [
+    "proxy-fleet.ts",
+    "fewer addresses than subnets",
+    (s) => void new ProxyFleet(s, "F", fleetProps(s, { loadBalancerAddresses: ["10.0.0.10"] })),
+    /ProxyFleet F: loadBalancerAddresses lists 1 addresses for 2 proxy subnets; give one per subnet, in the subnets' order/,
+  ],
+  [
+    "proxy-fleet.ts",
+    "an address outside the proxy VPC",
+    (s) => void new ProxyFleet(s, "F", fleetProps(s, { loadBalancerAddresses: ["10.0.0.10", "10.9.0.10"] })),
+    /ProxyFleet F: load balancer address 10\.9\.0\.10 is outside the proxy VPC 10\.0\.0\.0\/24/,
+  ],
   ["proxy-fleet.ts", "no clients", (s) => void new ProxyFleet(s, "F", fleetProps(s, { clients: [] })), /ProxyFleet F: clients is empty/],
-  ["proxy-server.ts", "an address outside the proxy VPC", (s) => void new ProxyServer(s, "X", proxyProps(s, { privateIp: "10.9.0.10" })), /privateIp 10\.9\.0\.10 is outside the proxy VPC/],
+  [
+    "proxy-server.ts",
+    "an address outside the proxy VPC",
+    (s) => void new ProxyServer(s, "X", proxyProps(s, { privateIp: "10.9.0.10" })),
+    /privateIp 10\.9\.0\.10 is outside the proxy VPC/,
+  ],
   ["proxy-server.ts", "no clients", (s) => void new ProxyServer(s, "X", proxyProps(s, { clients: [] })), /ProxyServer: clients is empty/],
-  ["security-group.ts", "the same rule twice", (s) => {
-    const group = new SecurityGroup(s, "G", { network: network(s, "N", "10.0.0.0/24"), name: "g", description: "test group" });
-    group.allowTcpIn(Peer.cidr("192.168.0.0/24"), 443, "first");
-    group.allowTcpIn(Peer.cidr("192.168.0.0/24"), 443, "again");
-  }, /SecurityGroup g: a rule In-192_168_0_0_24-443 exists already \(tcp 443 from 192\.168\.0\.0\/24\)/],
-  ["server.ts", "a network without subnets", (s) => void new AppServer(s, "A", { environment: "test", appName: "app", network: existing(s), proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 }, bypass: [], ...server(s) }), /Server test-app-server: the network existing has no subnets/],
-  ["service-server.ts", "no ports", (s) => void new ServiceServer(s, "S", { environment: "test", network: network(s, "Svc", "172.16.0.0/24"), allowedFrom: network(s, "Proxy", "10.0.0.0/24"), ports: [], ...server(s) }), /ServiceServer: ports is empty/],
-  ["service-server.ts", "DNS without a fixed address", (s) => void new ServiceServer(s, "S", { environment: "test", network: network(s, "Svc", "172.16.0.0/24"), allowedFrom: network(s, "Proxy", "10.0.0.0/24"), ports: [{ port: 80, carries: "http" }], dnsDomains: ["service.example"], ...server(s) }), /ServiceServer: dnsDomains needs privateIp/],
-  ["service-side.ts", "no services", (s) => void new ServiceSide(s, "S", { environment: "test", side: { type: "virtualPrivateGateway", routing: "static" }, services: [], proxyNetwork: network(s, "Proxy", "10.0.0.0/24"), networkDefaults: { region: "ap-northeast-1", flowLogs: testFlowLogs(s) }, serverRole: server(s).role }), /ServiceSide: services is empty/],
-  ["state-bucket.ts", "a retention below one day", (s) => void new StateBucket(s, "B", { bucketName: "b-test", noncurrentVersionExpirationDays: 0 }), /noncurrentVersionExpirationDays is 0; give a whole number of days, at least 1/],
+  [
+    "security-group.ts",
+    "the same rule twice",
+    (s) => {
+      const group = new SecurityGroup(s, "G", { network: network(s, "N", "10.0.0.0/24"), name: "g", description: "test group" });
+      group.allowTcpIn(Peer.cidr("192.168.0.0/24"), 443, "first");
+      group.allowTcpIn(Peer.cidr("192.168.0.0/24"), 443, "again");
+    },
+    /SecurityGroup g: a rule In-192_168_0_0_24-443 exists already \(tcp 443 from 192\.168\.0\.0\/24\)/,
+  ],
+  [
+    "server.ts",
+    "a network without subnets",
+    (s) =>
+      void new AppServer(s, "A", {
+        environment: "test",
+        appName: "app",
+        network: existing(s),
+        proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 },
+        bypass: [],
+        ...server(s),
+      }),
+    /Server test-app-server: the network existing has no subnets/,
+  ],
+  [
+    "service-server.ts",
+    "no ports",
+    (s) =>
+      void new ServiceServer(s, "S", {
+        environment: "test",
+        network: network(s, "Svc", "172.16.0.0/24"),
+        allowedFrom: network(s, "Proxy", "10.0.0.0/24"),
+        ports: [],
+        ...server(s),
+      }),
+    /ServiceServer: ports is empty/,
+  ],
+  [
+    "service-server.ts",
+    "DNS without a fixed address",
+    (s) =>
+      void new ServiceServer(s, "S", {
+        environment: "test",
+        network: network(s, "Svc", "172.16.0.0/24"),
+        allowedFrom: network(s, "Proxy", "10.0.0.0/24"),
+        ports: [{ port: 80, carries: "http" }],
+        dnsDomains: ["service.example"],
+        ...server(s),
+      }),
+    /ServiceServer: dnsDomains needs privateIp/,
+  ],
+  [
+    "service-side.ts",
+    "no services",
+    (s) =>
+      void new ServiceSide(s, "S", {
+        environment: "test",
+        side: { type: "virtualPrivateGateway", routing: "static" },
+        services: [],
+        proxyNetwork: network(s, "Proxy", "10.0.0.0/24"),
+        networkDefaults: { region: "ap-northeast-1", flowLogs: testFlowLogs(s) },
+        serverRole: server(s).role,
+      }),
+    /ServiceSide: services is empty/,
+  ],
+  [
+    "state-bucket.ts",
+    "a retention below one day",
+    (s) => void new StateBucket(s, "B", { bucketName: "b-test", noncurrentVersionExpirationDays: 0 }),
+    /noncurrentVersionExpirationDays is 0; give a whole number of days, at least 1/,
+  ],
 ];
 
 describe("every validation in constructs/ throws a message that names the fix", () => {

@@ -12,7 +12,11 @@ const stackOf = (raw: any) => JSON.parse(synthEnvironment(configFrom(raw)).json)
 const inRegion = (raw: any, region: string) => JSON.parse(JSON.stringify(raw).replace(/ap-northeast-1/g, region));
 
 /** Every demo and example, synthesized once. */
-const projectStacks = () => [...environmentFiles(CONFIG_DIR), ...environmentFiles(EXAMPLES_DIR)].map((file) => ({ file, json: JSON.parse(synthEnvironment(loadEnvironmentFile(file)).json) }));
+const projectStacks = () =>
+  [...environmentFiles(CONFIG_DIR), ...environmentFiles(EXAMPLES_DIR)].map((file) => ({
+    file,
+    json: JSON.parse(synthEnvironment(loadEnvironmentFile(file)).json),
+  }));
 
 describe("the monthly estimate", () => {
   const lines = costLines(stackOf(verificationRaw()));
@@ -40,7 +44,9 @@ describe("the monthly estimate", () => {
   });
 
   it("prices the resolver endpoint per address, two in the verification stack, and its queries by use; none without dns", () => {
-    expect(line(/Resolver endpoint addresses/)).toEqual(expect.objectContaining({ quantity: "2", monthly: expect.closeTo(2 * 0.125 * 730, 5) }));
+    expect(line(/Resolver endpoint addresses/)).toEqual(
+      expect.objectContaining({ quantity: "2", monthly: expect.closeTo(2 * 0.125 * 730, 5) }),
+    );
     expect(line(/DNS queries forwarded/)?.monthly).toBeUndefined();
     const raw = verificationRaw();
     delete raw.dns;
@@ -51,7 +57,9 @@ describe("the monthly estimate", () => {
   it("counts a fleet's instances from its group and template, and prices its load balancer", () => {
     const fleet = costLines(stackOf(fleetRaw({ size: 3 })));
     expect(fleet.find((l) => /t3\.micro \(Linux\)/.test(l.item))?.quantity).toBe("4");
-    expect(fleet.find((l) => l.item === "Network Load Balancer")).toEqual(expect.objectContaining({ quantity: "1", monthly: expect.closeTo(0.0243 * 730, 5) }));
+    expect(fleet.find((l) => l.item === "Network Load Balancer")).toEqual(
+      expect.objectContaining({ quantity: "1", monthly: expect.closeTo(0.0243 * 730, 5) }),
+    );
     expect(line(/Network Load Balancer/)).toBeUndefined();
   });
 
@@ -60,11 +68,17 @@ describe("the monthly estimate", () => {
     raw.proxy.instanceType = "m7i.48xlarge";
     const stack = stackOf(raw);
     const estimate = costEstimate(stack);
-    expect(estimate.lines.find((l) => /m7i/.test(l.item))).toEqual({ item: "EC2 m7i.48xlarge (Linux)", quantity: "1", unitPrice: "not known" });
+    expect(estimate.lines.find((l) => /m7i/.test(l.item))).toEqual({
+      item: "EC2 m7i.48xlarge (Linux)",
+      quantity: "1",
+      unitPrice: "not known",
+    });
     expect(estimate.notKnown).toEqual(["EC2 m7i.48xlarge (Linux) in ap-northeast-1"]);
     const rest = estimate.lines.reduce((n, l) => n + (l.monthly ?? 0), 0);
     expect(costTable(stack)).toContain("| EC2 m7i.48xlarge (Linux) | 1 | not known | not known |");
-    expect(costTable(stack)).toContain(`| **fixed per month** | | | **not known**: no price for EC2 m7i.48xlarge (Linux) in ap-northeast-1; the rest comes to $${rest.toFixed(2)} |`);
+    expect(costTable(stack)).toContain(
+      `| **fixed per month** | | | **not known**: no price for EC2 m7i.48xlarge (Linux) in ap-northeast-1; the rest comes to $${rest.toFixed(2)} |`,
+    );
   });
 
   it("is what the README shows (run `npm run docs` after changing an environment or a price)", () => {
@@ -117,7 +131,13 @@ describe("prices by region", () => {
     for (const item of items) {
       const changed: RegionPrices =
         item === "instanceHour"
-          ? { ...tokyo, instanceHour: { linux: Object.fromEntries(Object.entries(tokyo.instanceHour.linux).map(([t, v]) => [t, v + 1])), windows: tokyo.instanceHour.windows } }
+          ? {
+              ...tokyo,
+              instanceHour: {
+                linux: Object.fromEntries(Object.entries(tokyo.instanceHour.linux).map(([t, v]) => [t, v + 1])),
+                windows: tokyo.instanceHour.windows,
+              },
+            }
           : { ...tokyo, [item]: (tokyo[item] as number) + 1 };
       expect({ item, changed: render(changed) !== base }).toEqual({ item, changed: true });
     }
@@ -127,17 +147,28 @@ describe("prices by region", () => {
     const items = Object.keys(PRICE_SOURCES) as PriceItem[];
     const stacks = projectStacks();
     for (const [region, row] of Object.entries(REGION_PRICES)) {
-      for (const item of items.filter((i) => i !== "instanceHour")) expect({ region, item, price: row[item] }).toEqual({ region, item, price: expect.any(Number) });
+      for (const item of items.filter((i) => i !== "instanceHour"))
+        expect({ region, item, price: row[item] }).toEqual({ region, item, price: expect.any(Number) });
       for (const item of items.filter((i) => i !== "instanceHour")) expect(row[item] as number).toBeGreaterThan(0);
-      for (const [type, os] of [["t3.micro", "linux"], ["t3.medium", "windows"]] as const) expect({ region, type, price: row.instanceHour[os][type] }).toEqual({ region, type, price: expect.any(Number) });
+      for (const [type, os] of [
+        ["t3.micro", "linux"],
+        ["t3.medium", "windows"],
+      ] as const)
+        expect({ region, type, price: row.instanceHour[os][type] }).toEqual({ region, type, price: expect.any(Number) });
       for (const { file, json } of stacks) {
-        expect({ region, file: path.basename(file), notKnown: costEstimate(json, row).notKnown }).toEqual({ region, file: path.basename(file), notKnown: [] });
+        expect({ region, file: path.basename(file), notKnown: costEstimate(json, row).notKnown }).toEqual({
+          region,
+          file: path.basename(file),
+          notKnown: [],
+        });
       }
     }
   });
 
   it("covers at least the large regions it was asked for that are known for certain, each with its price list name", () => {
-    expect(Object.keys(REGION_PRICES)).toEqual(expect.arrayContaining(["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-northeast-1", "ap-southeast-1", "ap-southeast-2"]));
+    expect(Object.keys(REGION_PRICES)).toEqual(
+      expect.arrayContaining(["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-northeast-1", "ap-southeast-1", "ap-southeast-2"]),
+    );
     for (const row of Object.values(REGION_PRICES)) expect(row.location).toMatch(/^(US|EU|Asia Pacific)[A-Za-z ]* \([^)]+\)$/);
     expect(PRICES_TAKEN).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
@@ -146,7 +177,11 @@ describe("prices by region", () => {
     const fee: Record<string, number> = { "t3.micro": 0.0092, "t3.small": 0.0092, "t3.medium": 0.0184, "t3.large": 0.0276 };
     for (const [region, row] of Object.entries(REGION_PRICES)) {
       for (const [type, windows] of Object.entries(row.instanceHour.windows)) {
-        expect({ region, type, fee: Math.round((windows - row.instanceHour.linux[type]) * 1e4) / 1e4 }).toEqual({ region, type, fee: fee[type] });
+        expect({ region, type, fee: Math.round((windows - row.instanceHour.linux[type]) * 1e4) / 1e4 }).toEqual({
+          region,
+          type,
+          fee: fee[type],
+        });
       }
     }
   });

@@ -45,10 +45,33 @@ function fakeTerraform(dir: string): { env: NodeJS.ProcessEnv; marks: string } {
   );
   const config = ownEnvironment(path.join(dir, "verification.json"));
   fs.mkdirSync(path.join(dir, "no-environments"));
-  return { env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, CDKTF_OUTDIR: path.join(dir, "out"), PROXY_STATE_DIR: path.join(dir, "state"), PROXY_CONFIG: config, PROXY_ENVIRONMENTS_DIR: path.join(dir, "no-environments"), PROXY_PROVIDER_MIRROR: "", PROXY_EMULATOR_ENDPOINT: "", CHECKPOINT_DISABLE: "1", AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: path.join(dir, "none"), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "none"), AWS_PROFILE: "", AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", TF_CLI_CONFIG_FILE: "", TF_INPUT: undefined, TF_IN_AUTOMATION: undefined }, marks };
+  return {
+    env: {
+      ...process.env,
+      PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+      CDKTF_OUTDIR: path.join(dir, "out"),
+      PROXY_STATE_DIR: path.join(dir, "state"),
+      PROXY_CONFIG: config,
+      PROXY_ENVIRONMENTS_DIR: path.join(dir, "no-environments"),
+      PROXY_PROVIDER_MIRROR: "",
+      PROXY_EMULATOR_ENDPOINT: "",
+      CHECKPOINT_DISABLE: "1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_CONFIG_FILE: path.join(dir, "none"),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "none"),
+      AWS_PROFILE: "",
+      AWS_ACCESS_KEY_ID: "",
+      AWS_SECRET_ACCESS_KEY: "",
+      TF_CLI_CONFIG_FILE: "",
+      TF_INPUT: undefined,
+      TF_IN_AUTOMATION: undefined,
+    },
+    marks,
+  };
 }
 
-const deploy = (args: string[], env: NodeJS.ProcessEnv) => spawn(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
+const deploy = (args: string[], env: NodeJS.ProcessEnv) =>
+  spawn(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
 
 describe("npm run deploy", () => {
   let dir: string;
@@ -62,16 +85,21 @@ describe("npm run deploy", () => {
     const child = deploy(["verification", "-auto-approve"], env);
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    for (let i = 0; i < 150 && !(fs.existsSync(marks) && fs.readFileSync(marks, "utf8").includes("started")); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 150 && !(fs.existsSync(marks) && fs.readFileSync(marks, "utf8").includes("started")); i++)
+      await new Promise((r) => setTimeout(r, 100));
     child.kill("SIGTERM");
     const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
     expect(code).not.toBe(0);
     expect(fs.readFileSync(marks, "utf8").split("\n")).toEqual(["started", "interrupted", "state-saved", ""]);
-    expect(stderr).toMatch(/SIGTERM: Terraform is stopping after the resources in progress; waiting for it to save the state and release the lock/);
+    expect(stderr).toMatch(
+      /SIGTERM: Terraform is stopping after the resources in progress; waiting for it to save the state and release the lock/,
+    );
     expect(stderr).toMatch(/Terraform has stopped \(exit 1\)/);
     // Then the orphan sweep looks for creates that were cut off; here it has no credentials and says so.
     expect(stderr).toMatch(/Looking for resources whose creation was under way when Terraform stopped/);
-    expect(stderr).toMatch(/AWS credentials: none found[\s\S]*The sweep could not run; run npm run orphans -- verification before you deploy again\./);
+    expect(stderr).toMatch(
+      /AWS credentials: none found[\s\S]*The sweep could not run; run npm run orphans -- verification before you deploy again\./,
+    );
     expect(fs.readFileSync(`${marks}.args`, "utf8").trim()).toBe("apply -lock-timeout=5m -auto-approve");
   });
 
@@ -85,13 +113,22 @@ describe("npm run deploy", () => {
 
   it("refuses a lock timeout that is not a duration, and an unknown stack, before Terraform runs", () => {
     const { env, marks } = fakeTerraform(dir);
-    const run = (args: string[]) => spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+      });
     const badTimeout = run(["verification", "--lock-timeout", "5 minutes"]);
     expect(badTimeout.status).toBe(1);
-    expect(badTimeout.stderr.trim()).toBe('--lock-timeout = "5 minutes" is not a duration; write it as Terraform does, such as 30s, 5m or 1h30m');
+    expect(badTimeout.stderr.trim()).toBe(
+      '--lock-timeout = "5 minutes" is not a duration; write it as Terraform does, such as 30s, 5m or 1h30m',
+    );
     const unknown = run(["staging"]);
     expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toMatch(/stack "staging" is not among the synthesized stacks \(.*verification.*\) of PROXY_CONFIG=.*; name one of them, or set PROXY_CONFIG to its environment file/);
+    expect(unknown.stderr).toMatch(
+      /stack "staging" is not among the synthesized stacks \(.*verification.*\) of PROXY_CONFIG=.*; name one of them, or set PROXY_CONFIG to its environment file/,
+    );
     expect(fs.existsSync(`${marks}.args`)).toBe(false);
   });
 });
@@ -102,11 +139,19 @@ describe("npm run deploy applies what the environment file says now", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-"));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
-  const synth = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { cwd: ROOT, env, encoding: "utf8" });
+  const run = (args: string[], env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+      cwd: ROOT,
+      env,
+      encoding: "utf8",
+    });
+  const synth = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { cwd: ROOT, env, encoding: "utf8" });
   const appliedProxyType = (marks: string) => {
     const stack = JSON.parse(fs.readFileSync(`${marks}.stack.json`, "utf8"));
-    return Object.values(stack.resource.aws_instance as Record<string, { instance_type: string; tags?: Record<string, string> }>).find((i) => i.tags?.Name === "verification-proxy")?.instance_type;
+    return Object.values(stack.resource.aws_instance as Record<string, { instance_type: string; tags?: Record<string, string> }>).find(
+      (i) => i.tags?.Name === "verification-proxy",
+    )?.instance_type;
   };
 
   it("refuses a stack left from a synthesis of another file, names that file and the command, and applies nothing", () => {
@@ -120,7 +165,9 @@ describe("npm run deploy applies what the environment file says now", () => {
     // Without PROXY_CONFIG the deploy synthesizes the user's folder (empty here: the demos), not my.json.
     const r = run(["mine", "-auto-approve"], { ...env, PROXY_CONFIG: "" });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split("\n").pop()).toBe(`stack mine was synthesized from ${mine}, which this deploy does not synthesize; deploy it from that file with PROXY_CONFIG=${mine} npm run deploy -- mine`);
+    expect(r.stderr.trim().split("\n").pop()).toBe(
+      `stack mine was synthesized from ${mine}, which this deploy does not synthesize; deploy it from that file with PROXY_CONFIG=${mine} npm run deploy -- mine`,
+    );
     expect(fs.existsSync(`${marks}.args`)).toBe(false);
   });
 
@@ -135,7 +182,9 @@ describe("npm run deploy applies what the environment file says now", () => {
     expect(r.status).toBe(0);
     expect(appliedProxyType(marks)).toBe("m5.large");
     const applied = JSON.parse(fs.readFileSync(`${marks}.stack.json`, "utf8"));
-    expect(applied["//"].environmentSources).toEqual([{ file, sha256: require("crypto").createHash("sha256").update(fs.readFileSync(file)).digest("hex") }]);
+    expect(applied["//"].environmentSources).toEqual([
+      { file, sha256: require("crypto").createHash("sha256").update(fs.readFileSync(file)).digest("hex") },
+    ]);
   });
 
   it("refuses the shipped placeholder bucket, for the environment and for its state stack, before anything runs", () => {
@@ -156,7 +205,9 @@ describe("npm run deploy applies what the environment file says now", () => {
     const { env, marks } = fakeTerraform(dir);
     const bad = run(["verification"], { ...env, PROXY_PROVIDER_MIRROR: path.join(dir, "nothing") });
     expect(bad.status).toBe(1);
-    expect(bad.stderr.trim()).toMatch(/^PROXY_PROVIDER_MIRROR = ".*nothing" does not hold registry\.terraform\.io\/hashicorp\/aws 5\.100\.0 for \w+ .*Point it at the folder that holds registry\.terraform\.io, or unset it\.$/);
+    expect(bad.stderr.trim()).toMatch(
+      /^PROXY_PROVIDER_MIRROR = ".*nothing" does not hold registry\.terraform\.io\/hashicorp\/aws 5\.100\.0 for \w+ .*Point it at the folder that holds registry\.terraform\.io, or unset it\.$/,
+    );
     expect(fs.existsSync(`${marks}.args`)).toBe(false);
     const mirror = path.join(dir, "mirror");
     const platform = `${process.platform}_${process.arch === "x64" ? "amd64" : process.arch}`;
@@ -187,7 +238,12 @@ describe("npm run deploy --imports", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-"));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const run = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
+  const run = (args: string[], env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+      cwd: ROOT,
+      env,
+      encoding: "utf8",
+    });
 
   it("adds the sweep's import blocks to that apply only, and passes the other options on", () => {
     const { env, marks } = fakeTerraform(dir);
@@ -209,7 +265,9 @@ describe("npm run deploy --imports", () => {
     fs.writeFileSync(file, JSON.stringify({ resource: {} }));
     const r = run(["verification", "--imports", file], env);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(`--imports = "${file}" holds something other than import blocks ({"import": [{"to": ..., "id": ...}]}); give the file npm run orphans wrote`);
+    expect(r.stderr.trim()).toBe(
+      `--imports = "${file}" holds something other than import blocks ({"import": [{"to": ..., "id": ...}]}); give the file npm run orphans wrote`,
+    );
     expect(fs.existsSync(`${marks}.args`)).toBe(false);
   });
 });
@@ -241,16 +299,22 @@ describe("staleSourceProblem", () => {
     fs.writeFileSync(file, "{}");
     const d = stackDir([sourceOf(dir, file)]);
     fs.writeFileSync(file, '{"changed": true}');
-    expect(staleSourceProblem(dir, d, [file], rerun)).toBe(`env.json changed after stack env was synthesized from it; nothing was applied. Run PROXY_CONFIG=env.json npm run deploy -- env again to synthesize and deploy what the file says now`);
+    expect(staleSourceProblem(dir, d, [file], rerun)).toBe(
+      `env.json changed after stack env was synthesized from it; nothing was applied. Run PROXY_CONFIG=env.json npm run deploy -- env again to synthesize and deploy what the file says now`,
+    );
   });
 
   it("refuses a stack that records no file, and one whose file is gone", () => {
-    expect(staleSourceProblem(dir, stackDir(), [], rerun)).toMatch(/cdk\.tf\.json records no environment file, so it cannot be matched to one; synthesize it again/);
+    expect(staleSourceProblem(dir, stackDir(), [], rerun)).toMatch(
+      /cdk\.tf\.json records no environment file, so it cannot be matched to one; synthesize it again/,
+    );
     const file = path.join(dir, "gone.json");
     fs.writeFileSync(file, "{}");
     const d = stackDir([sourceOf(dir, file)]);
     fs.rmSync(file);
-    expect(staleSourceProblem(dir, d, [file], rerun)).toBe("stack env was synthesized from gone.json, which no longer exists; restore it, or deploy another stack");
+    expect(staleSourceProblem(dir, d, [file], rerun)).toBe(
+      "stack env was synthesized from gone.json, which no longer exists; restore it, or deploy another stack",
+    );
   });
 });
 

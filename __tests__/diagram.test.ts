@@ -23,7 +23,12 @@ const transitGatewayRaw = () => JSON.parse(fs.readFileSync(path.join(CONFIG_DIR,
 /** Every element and its attributes, parsed strictly enough to fail on malformed markup. */
 function wellFormed(svg: string): void {
   const stack: string[] = [];
-  const tags = svg.replace(/<!--[\s\S]*?-->/g, "").replace(/<\?[\s\S]*?\?>/g, "").replace(/<!DOCTYPE[^>]*>/, "").match(/<[^>]+>/g) ?? [];
+  const tags =
+    svg
+      .replace(/<!--[\s\S]*?-->/g, "")
+      .replace(/<\?[\s\S]*?\?>/g, "")
+      .replace(/<!DOCTYPE[^>]*>/, "")
+      .match(/<[^>]+>/g) ?? [];
   for (const tag of tags) {
     if (tag.startsWith("</")) {
       const name = tag.slice(2, -1).trim();
@@ -34,7 +39,8 @@ function wellFormed(svg: string): void {
 }
 
 /** The visible texts of an SVG. */
-const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1].replace(/&#45;/g, "-").replace(/&gt;/g, ">"));
+const texts = (svg: string) =>
+  [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1].replace(/&#45;/g, "-").replace(/&gt;/g, ">"));
 
 describe("the picture of a stack", () => {
   const expected = [
@@ -46,27 +52,46 @@ describe("the picture of a stack", () => {
     const svg = await toSvg(toDot("verification", picture(stackOf(verificationRaw()), expected)));
     wellFormed(svg);
     const shown = texts(svg);
-    for (const block of ["192.168.0.0/24", "10.0.0.0/24", "172.16.0.0/24", "192.168.0.0/25", "10.0.0.0/25", "172.16.0.0/25"]) expect(shown).toContain(block);
+    for (const block of ["192.168.0.0/24", "10.0.0.0/24", "172.16.0.0/24", "192.168.0.0/25", "10.0.0.0/25", "172.16.0.0/25"])
+      expect(shown).toContain(block);
     expect(shown.filter((t) => t === "peering")).toHaveLength(2);
     expect(shown).toContain("10.0.0.10");
     expect(shown).toEqual(expect.arrayContaining(["tcp 3128", "tcp 80, 8080, 8443", "80 denied (expected)"]));
   });
 
   it("draws one edge per pair of ends, with every port that takes it", () => {
-    const p = picture(stackOf(verificationRaw()), [...expected, { from: APP, to: SERVICE, port: 8443, allowed: false }, { from: APP, to: SERVICE, port: 53, protocol: "udp", allowed: false }]);
-    const between = (from: string, to: string) => p.flows.filter((f) => f.from === p.servers.find((s) => s.label.startsWith(`${from}\n`))?.id && f.to === p.servers.find((s) => s.label.startsWith(`${to}\n`))?.id);
+    const p = picture(stackOf(verificationRaw()), [
+      ...expected,
+      { from: APP, to: SERVICE, port: 8443, allowed: false },
+      { from: APP, to: SERVICE, port: 53, protocol: "udp", allowed: false },
+    ]);
+    const between = (from: string, to: string) =>
+      p.flows.filter(
+        (f) =>
+          f.from === p.servers.find((s) => s.label.startsWith(`${from}\n`))?.id &&
+          f.to === p.servers.find((s) => s.label.startsWith(`${to}\n`))?.id,
+      );
     expect(between(PROXY, SERVICE).map((f) => f.label)).toEqual(["tcp 80, 8080, 8443"]);
     expect(between(APP, SERVICE).map((f) => f.label)).toEqual(["80, 8443, 53/udp denied (expected)"]);
   });
 
   it("draws the resolver endpoint in each of its subnets, and labels each flow with its protocol: DNS over TCP and UDP, a denied UDP flow", () => {
     const p = picture(stackOf(verificationRaw()), [...expected, { from: APP, to: PROXY, port: 53, protocol: "udp", allowed: false }]);
-    const subnetOf = (id: string) => p.vpcs.flatMap((v) => v.subnets).find((s) => s.id === p.servers.find((x) => x.id === id)?.parent)?.label;
+    const subnetOf = (id: string) =>
+      p.vpcs.flatMap((v) => v.subnets).find((s) => s.id === p.servers.find((x) => x.id === id)?.parent)?.label;
     const resolver = p.servers.filter((s) => s.label.startsWith("verification-proxy-resolver"));
-    expect(resolver.map((s) => s.label)).toEqual(["verification-proxy-resolver\nresolver endpoint", "verification-proxy-resolver\nresolver endpoint"]);
+    expect(resolver.map((s) => s.label)).toEqual([
+      "verification-proxy-resolver\nresolver endpoint",
+      "verification-proxy-resolver\nresolver endpoint",
+    ]);
     expect(resolver.map((s) => subnetOf(s.id)).sort()).toEqual(["ap-northeast-1a\n10.0.0.128/28", "ap-northeast-1c\n10.0.0.144/28"]);
     for (const s of resolver) expect(p.flows.filter((f) => f.from === s.id).map((f) => f.label)).toEqual(["tcp 53; udp 53"]);
-    expect(p.flows.filter((f) => f.kind === "denied").map((f) => f.label).sort()).toEqual(["53/udp denied (expected)", "80 denied (expected)"]);
+    expect(
+      p.flows
+        .filter((f) => f.kind === "denied")
+        .map((f) => f.label)
+        .sort(),
+    ).toEqual(["53/udp denied (expected)", "80 denied (expected)"]);
   });
 
   it("draws a flow whose route is gone as blocked, in its own style", () => {
@@ -94,25 +119,41 @@ describe("the picture of a stack", () => {
       expect(fleet.flows).toContainEqual({ from: app.id, to: lb.id, label: "tcp 3128", kind: "allowed" });
       // Each load balancer node forwards to the fleet's instances in its own zone.
       const behind = fleet.flows.filter((f) => f.from === lb.id);
-      expect(behind.map((f) => [f.label, subnets.get(groups.find((g) => g.id === f.to)!.parent)])).toEqual([["tcp 3128\nclient address kept", subnets.get(lb.parent)]]);
+      expect(behind.map((f) => [f.label, subnets.get(groups.find((g) => g.id === f.to)!.parent)])).toEqual([
+        ["tcp 3128\nclient address kept", subnets.get(lb.parent)],
+      ]);
     }
   });
 
   it("draws the production shapes: existing VPCs by name and id with the user's servers, the gateways, and the services' network beyond Direct Connect by name", () => {
     const production = productionPicture();
     expect(production.vpcs.map((v) => v.label)).toEqual(
-      expect.arrayContaining(["app\nexisting vpc-0123456789abcdef0\n192.168.0.0/24", "batch\nexisting vpc-0fedcba9876543210\n192.168.10.0/24"]),
+      expect.arrayContaining([
+        "app\nexisting vpc-0123456789abcdef0\n192.168.0.0/24",
+        "batch\nexisting vpc-0fedcba9876543210\n192.168.10.0/24",
+      ]),
     );
     // The batch VPC's servers stand behind two route tables: one node all the same.
-    expect(production.servers.filter((s) => s.label.endsWith("\nthe user's servers")).map((s) => [production.vpcs.find((v) => v.id === s.parent)?.label.split("\n")[0], s.label])).toEqual([
+    expect(
+      production.servers
+        .filter((s) => s.label.endsWith("\nthe user's servers"))
+        .map((s) => [production.vpcs.find((v) => v.id === s.parent)?.label.split("\n")[0], s.label]),
+    ).toEqual([
       ["app", "production-app (192.168.0.0/24)\nthe user's servers"],
       ["batch", "production-batch (192.168.10.0/24)\nthe user's servers"],
     ]);
-    expect(production.links.map((l) => l.label)).toEqual(expect.arrayContaining(["peering", "peering (account 111122223333)", "attached", "associated", "private virtual interface"]));
+    expect(production.links.map((l) => l.label)).toEqual(
+      expect.arrayContaining(["peering", "peering (account 111122223333)", "attached", "associated", "private virtual interface"]),
+    );
     expect(production.gateways.map((g) => g.label.split("\n")[0])).toEqual(["virtual private gateway", "Direct Connect gateway"]);
     expect(production.networks.map((n) => n.label)).toEqual(["the provider's network (Direct Connect)\ndx-service (172.31.100.0/24)"]);
     const dx = production.gateways[1].id;
-    expect(production.links).toContainEqual({ from: dx, to: production.networks[0].id, label: "private virtual interface", kind: "gateway" });
+    expect(production.links).toContainEqual({
+      from: dx,
+      to: production.networks[0].id,
+      label: "private virtual interface",
+      kind: "gateway",
+    });
     // Nothing of the proxy VPC is drawn outside a subnet.
     const proxyVpc = production.vpcs.find((v) => v.label.startsWith("production-proxy\n"))!;
     expect(production.servers.filter((s) => s.parent === proxyVpc.id)).toEqual([]);
@@ -152,11 +193,14 @@ describe("the picture of a stack", () => {
   it("draws app -> service through the proxy as blocked when the proxy VPC's route to the gateway is gone", () => {
     const raw = productionRaw();
     const stack = stackOf(raw);
-    for (const [key, route] of Object.entries<any>(stack.resource.aws_route)) if (String(route.gateway_id).includes("aws_vpn_gateway.")) delete stack.resource.aws_route[key];
+    for (const [key, route] of Object.entries<any>(stack.resource.aws_route))
+      if (String(route.gateway_id).includes("aws_vpn_gateway.")) delete stack.resource.aws_route[key];
     const config = configFrom(raw);
     const p = picture(stack, expectedFlowsOf(config), surroundingsOf(config));
     const network = p.networks[0].id;
-    expect(p.flows.filter((f) => f.kind === "broken").map((f) => [p.servers.find((s) => s.id === f.from)?.label.split("\n")[0], f.to, f.label])).toEqual([
+    expect(
+      p.flows.filter((f) => f.kind === "broken").map((f) => [p.servers.find((s) => s.id === f.from)?.label.split("\n")[0], f.to, f.label]),
+    ).toEqual([
       ["production-app (192.168.0.0/24)", network, "443 BLOCKED (expected allowed)"],
       ["production-batch (192.168.10.0/24)", network, "443 BLOCKED (expected allowed)"],
     ]);
@@ -170,15 +214,27 @@ describe("the picture of a stack", () => {
     expect(named.networks[0].label).toBe("the provider's network (Direct Connect)\ndx-service (172.31.100.0/24)\n172.31.200.0/24");
     raw.serviceSide = { type: "virtualPrivateGateway", routing: "propagation" };
     const propagated = picture(stackOf(raw), [], surroundingsOf(configFrom(raw)));
-    expect(propagated.networks[0].label).toBe("the provider's network (private virtual interface)\ndx-service (172.31.100.0/24)\ndx-backup (172.31.200.0/24)\nroutes learned over BGP");
-    expect(propagated.links).toContainEqual({ from: propagated.gateways[0].id, to: propagated.networks[0].id, label: "private virtual interface", kind: "gateway" });
+    expect(propagated.networks[0].label).toBe(
+      "the provider's network (private virtual interface)\ndx-service (172.31.100.0/24)\ndx-backup (172.31.200.0/24)\nroutes learned over BGP",
+    );
+    expect(propagated.links).toContainEqual({
+      from: propagated.gateways[0].id,
+      to: propagated.networks[0].id,
+      label: "private virtual interface",
+      kind: "gateway",
+    });
   });
 
   it("draws a Transit Gateway as a hub with an attachment per VPC, and flows through the hub and the NAT gateway in its subnet, with what the service sees", () => {
     const tgw = picture(stackOf(transitGatewayRaw()));
     const hub = tgw.gateways[0];
     expect(tgw.gateways.map((g) => g.label)).toEqual(["Transit Gateway\ntransit-gateway-hub\n2 route tables, defaults off"]);
-    expect(tgw.links.filter((l) => l.to === hub.id).map((l) => l.label).sort()).toEqual(["attachment", "attachment", "attachment (appliance mode)"]);
+    expect(
+      tgw.links
+        .filter((l) => l.to === hub.id)
+        .map((l) => l.label)
+        .sort(),
+    ).toEqual(["attachment", "attachment", "attachment (appliance mode)"]);
     const nat = tgw.servers.find((s) => s.label.includes("private NAT gateway"))!;
     expect(tgw.vpcs.flatMap((v) => v.subnets).find((s) => s.id === nat.parent)?.label).toBe("ap-northeast-1a\n10.0.0.0/25");
     const service = tgw.servers.find((s) => s.label.startsWith("transit-gateway-service\n"))!;
@@ -220,7 +276,10 @@ describe("the picture of a stack", () => {
     expect(height).toBeGreaterThan(150);
     // Not an empty image: a blank canvas of the same size compresses to a small fraction of it.
     const blank = path.join(dir, "blank.svg");
-    fs.writeFileSync(blank, `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/></svg>`);
+    fs.writeFileSync(
+      blank,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/></svg>`,
+    );
     expect(spawnSync("rsvg-convert", ["-o", path.join(dir, "blank.png"), blank]).status).toBe(0);
     expect(png.length).toBeGreaterThan(5 * fs.statSync(path.join(dir, "blank.png")).size);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -245,44 +304,66 @@ describe("the picture of a stack", () => {
       ["transit-gateway", transitGatewayRaw],
       ["production", productionRaw],
       ["cross-account", crossAccountRaw],
-    ])("keeps every text of %s inside its box, its cluster and the canvas, off every other text and clear of the edges", async (_name, raw) => {
-      expect(textProblems(await svgOf(raw()))).toEqual([]);
-    });
+    ])(
+      "keeps every text of %s inside its box, its cluster and the canvas, off every other text and clear of the edges",
+      async (_name, raw) => {
+        expect(textProblems(await svgOf(raw()))).toEqual([]);
+      },
+    );
 
     it("catches a text laid out for one font and drawn in another: out of its box, and cut at the canvas's edge", async () => {
-      const laidOut = (font: string, graph: string) => toSvg(`digraph { graph [pad=0]; node [shape=box, fontname="${font}", fontsize=10, margin=0.05]; edge [fontname="${font}"]; ${graph} }`);
+      const laidOut = (font: string, graph: string) =>
+        toSvg(
+          `digraph { graph [pad=0]; node [shape=box, fontname="${font}", fontsize=10, margin=0.05]; edge [fontname="${font}"]; ${graph} }`,
+        );
       const drawnIn = (svg: string) => svg.replace(/font-family="[^"]*"/g, `font-family="${FONT}"`);
       const node = 'a [label="5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f"];';
       expect(textProblems(drawnIn(await laidOut(FONT, node)))).toEqual([]);
-      expect(textProblems(drawnIn(await laidOut("Times", node)))).toEqual([expect.stringMatching(/^"5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f" \(node a\) is drawn at .* outside its node's box /)]);
+      expect(textProblems(drawnIn(await laidOut("Times", node)))).toEqual([
+        expect.stringMatching(/^"5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f" \(node a\) is drawn at .* outside its node's box /),
+      ]);
       const edge = 'a -> b [label="5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f"];';
       expect(textProblems(drawnIn(await laidOut(FONT, edge)))).toEqual([]);
-      expect(textProblems(drawnIn(await laidOut("Times", edge)))).toEqual([expect.stringMatching(/^"5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f" \(edge a->b\) is drawn at .* outside the canvas /)]);
+      expect(textProblems(drawnIn(await laidOut("Times", edge)))).toEqual([
+        expect.stringMatching(/^"5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f" \(edge a->b\) is drawn at .* outside the canvas /),
+      ]);
     });
 
     it("catches an edge drawn across a node's text", async () => {
       const svg = await toSvg(`digraph { rankdir=LR; node [shape=box, fontname="${FONT}"]; a [label="left"]; b [label="right"]; a -> b; }`);
       const [, x, y] = /<text[^>]*x="([-\d.]+)" y="([-\d.]+)"[^>]*>left/.exec(svg)!;
       const [cx, cy] = [Number(x), Number(y) - 3];
-      const across = svg.replace(/(<g id="edge1" class="edge">[\s\S]*?<path[^>]*\sd=")[^"]*"/, `$1M${cx - 30},${cy} C${cx - 10},${cy} ${cx + 10},${cy} ${cx + 30},${cy}"`);
+      const across = svg.replace(
+        /(<g id="edge1" class="edge">[\s\S]*?<path[^>]*\sd=")[^"]*"/,
+        `$1M${cx - 30},${cy} C${cx - 10},${cy} ${cx + 10},${cy} ${cx + 30},${cy}"`,
+      );
       expect(textProblems(svg)).toEqual([]);
       expect(textProblems(across)).toEqual(['"left" (node a) is crossed by the edge a->b']);
     });
 
     it("catches a text drawn across the border of a cluster it is not in", async () => {
-      const svg = await toSvg(`digraph { node [shape=box, fontname="${FONT}"]; subgraph cluster_zone { label="zone"; a [label="inside"]; } b [label="outside"]; }`);
-      const frame = /<g id="clust1" class="cluster">[\s\S]*?points="([^"]+)"/.exec(svg)![1].split(" ").map((p) => p.split(",").map(Number));
+      const svg = await toSvg(
+        `digraph { node [shape=box, fontname="${FONT}"]; subgraph cluster_zone { label="zone"; a [label="inside"]; } b [label="outside"]; }`,
+      );
+      const frame = /<g id="clust1" class="cluster">[\s\S]*?points="([^"]+)"/
+        .exec(svg)![1]
+        .split(" ")
+        .map((p) => p.split(",").map(Number));
       const right = Math.max(...frame.map(([x]) => x));
       const across = svg.replace(/(<text[^>]*)x="[-\d.]+"([^>]*>outside)/, `$1x="${right}"$2`);
       expect(textProblems(svg)).toEqual([]);
-      expect(textProblems(across)).toEqual(expect.arrayContaining(['"outside" (node b) is drawn across the border of cluster cluster_zone']));
+      expect(textProblems(across)).toEqual(
+        expect.arrayContaining(['"outside" (node b) is drawn across the border of cluster cluster_zone']),
+      );
     });
 
     it("catches two texts drawn on each other", async () => {
       const svg = await toSvg(`digraph { node [shape=box, fontname="${FONT}"]; a [label="left"]; b [label="right"]; }`);
       const [, x, y] = /<text[^>]*x="([-\d.]+)" y="([-\d.]+)"[^>]*>left/.exec(svg)!;
       const moved = svg.replace(/(<text[^>]*)x="[-\d.]+" y="[-\d.]+"([^>]*>right)/, `$1x="${x}" y="${y}"$2`);
-      expect(textProblems(moved)).toEqual(expect.arrayContaining([expect.stringMatching(/^"left" \(node a\) and "right" \(node b\) overlap/)]));
+      expect(textProblems(moved)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^"left" \(node a\) and "right" \(node b\) overlap/)]),
+      );
     });
   });
 

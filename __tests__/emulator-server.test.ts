@@ -9,7 +9,14 @@ import {
   DescribeInstanceRefreshesCommand,
   StartInstanceRefreshCommand,
 } from "@aws-sdk/client-auto-scaling";
-import { CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, CreateSubnetCommand, CreateVpcCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { MOTO_SERVER_SCRIPT, MotoServer, startMoto } from "../proof/moto";
 
 /**
@@ -40,7 +47,11 @@ describe("the emulator behind the rehearsal, for the proxy fleet", () => {
       await ec2.send(
         new CreateLaunchTemplateCommand({
           LaunchTemplateName: name,
-          LaunchTemplateData: { ImageId: "ami-12c6146b", InstanceType: "t3.micro", TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: name }] }] },
+          LaunchTemplateData: {
+            ImageId: "ami-12c6146b",
+            InstanceType: "t3.micro",
+            TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: name }] }],
+          },
           TagSpecifications: [{ ResourceType: "launch-template", Tags: [{ Key: "Name", Value: name }] }],
         }),
       )
@@ -49,33 +60,64 @@ describe("the emulator behind the rehearsal, for the proxy fleet", () => {
   it("keeps a launch template's own tags out of its versions' data, as AWS does (moto copies them, so every plan made a new version)", async () => {
     const id = await template("tags-test");
     const versions = (await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id }))).LaunchTemplateVersions!;
-    expect(versions.map((v) => v.LaunchTemplateData?.TagSpecifications)).toEqual([[{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "tags-test" }] }]]);
+    expect(versions.map((v) => v.LaunchTemplateData?.TagSpecifications)).toEqual([
+      [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "tags-test" }] }],
+    ]);
   });
 
   it("answers an instance refresh by replacing every instance of the group at once, and then has none under way to cancel", async () => {
     const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/24" }))).Vpc!.VpcId!;
-    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.9.0.0/25", AvailabilityZone: "ap-northeast-1a" }))).Subnet!.SubnetId!;
+    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.9.0.0/25", AvailabilityZone: "ap-northeast-1a" })))
+      .Subnet!.SubnetId!;
     const id = await template("refresh-test");
     const name = "refresh-test";
     await autoscaling.send(
-      new CreateAutoScalingGroupCommand({ AutoScalingGroupName: name, LaunchTemplate: { LaunchTemplateId: id, Version: "1" }, MinSize: 2, MaxSize: 2, DesiredCapacity: 2, VPCZoneIdentifier: subnet }),
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: name,
+        LaunchTemplate: { LaunchTemplateId: id, Version: "1" },
+        MinSize: 2,
+        MaxSize: 2,
+        DesiredCapacity: 2,
+        VPCZoneIdentifier: subnet,
+      }),
     );
-    const instances = async () => (await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups![0].Instances!.map((i) => i.InstanceId!);
+    const instances = async () =>
+      (
+        await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
+      ).AutoScalingGroups![0].Instances!.map((i) => i.InstanceId!);
     const before = await instances();
     expect(before).toHaveLength(2);
 
-    await ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, SourceVersion: "1", LaunchTemplateData: { InstanceType: "t3.small" } }));
-    const started = await autoscaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: name, Strategy: "Rolling", Preferences: { MinHealthyPercentage: 100 } }));
+    await ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: id,
+        SourceVersion: "1",
+        LaunchTemplateData: { InstanceType: "t3.small" },
+      }),
+    );
+    const started = await autoscaling.send(
+      new StartInstanceRefreshCommand({ AutoScalingGroupName: name, Strategy: "Rolling", Preferences: { MinHealthyPercentage: 100 } }),
+    );
     expect(started.InstanceRefreshId).toMatch(/^[0-9a-f-]{36}$/);
 
     const after = await instances();
     expect(after).toHaveLength(2);
     expect(after.filter((i) => before.includes(i))).toEqual([]);
-    const refreshes = (await autoscaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, InstanceRefreshIds: [started.InstanceRefreshId!] }))).InstanceRefreshes!;
-    expect(refreshes.map((r) => [r.InstanceRefreshId, r.Status, r.PercentageComplete, r.Preferences?.MinHealthyPercentage])).toEqual([[started.InstanceRefreshId, "Successful", 100, 100]]);
+    const refreshes = (
+      await autoscaling.send(
+        new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, InstanceRefreshIds: [started.InstanceRefreshId!] }),
+      )
+    ).InstanceRefreshes!;
+    expect(refreshes.map((r) => [r.InstanceRefreshId, r.Status, r.PercentageComplete, r.Preferences?.MinHealthyPercentage])).toEqual([
+      [started.InstanceRefreshId, "Successful", 100, 100],
+    ]);
 
-    await expect(autoscaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: name }))).rejects.toMatchObject({ name: "ActiveInstanceRefreshNotFoundFault" });
-    await expect(autoscaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: "no-such-group" }))).rejects.toMatchObject({ name: "ValidationError" });
+    await expect(autoscaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: name }))).rejects.toMatchObject({
+      name: "ActiveInstanceRefreshNotFoundFault",
+    });
+    await expect(autoscaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: "no-such-group" }))).rejects.toMatchObject({
+      name: "ValidationError",
+    });
   });
 });
 

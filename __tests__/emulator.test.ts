@@ -4,9 +4,12 @@ import { EnvironmentStack } from "../constructs/environment-stack";
 import { Testing } from "cdktf";
 
 describe("emulator endpoints", () => {
-  it.each(["http://127.0.0.1:5000", "http://127.0.0.2:5000/", "http://localhost:4566", "http://[::1]:5000"])("accepts the loopback origin %s", (url) => {
-    expect(emulatorEndpointProblem(url)).toBeUndefined();
-  });
+  it.each(["http://127.0.0.1:5000", "http://127.0.0.2:5000/", "http://localhost:4566", "http://[::1]:5000"])(
+    "accepts the loopback origin %s",
+    (url) => {
+      expect(emulatorEndpointProblem(url)).toBeUndefined();
+    },
+  );
 
   it.each([
     ["http://10.0.0.5:5000", /points at 10\.0\.0\.5; an emulator endpoint must be on loopback/],
@@ -17,7 +20,9 @@ describe("emulator endpoints", () => {
     ["http://127.0.0.1:5000/api", /bare origin/],
   ])("refuses %s", (url, message) => {
     expect(emulatorEndpointProblem(url)).toMatch(message);
-    expect(() => checkedEmulatorEndpoint(url, "PROXY_EMULATOR_ENDPOINT")).toThrow(new RegExp(`^PROXY_EMULATOR_ENDPOINT = "${url.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}"`));
+    expect(() => checkedEmulatorEndpoint(url, "PROXY_EMULATOR_ENDPOINT")).toThrow(
+      new RegExp(`^PROXY_EMULATOR_ENDPOINT = "${url.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}"`),
+    );
   });
 });
 
@@ -27,17 +32,29 @@ describe("EnvironmentStack in emulator mode", () => {
     const stack = new EnvironmentStack(app, "verification", { config: verificationConfig(), emulatorEndpoint: "http://127.0.0.1:5000" });
     const json = JSON.parse(Testing.synth(stack));
     const provider = json.provider.aws[0];
-    expect(provider.endpoints).toEqual([Object.fromEntries(["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "logs", "route53resolver", "s3", "ssm", "sts"].map((s) => [s, "http://127.0.0.1:5000"]))]);
+    expect(provider.endpoints).toEqual([
+      Object.fromEntries(
+        ["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "logs", "route53resolver", "s3", "ssm", "sts"].map((s) => [
+          s,
+          "http://127.0.0.1:5000",
+        ]),
+      ),
+    ]);
     expect(provider.skip_credentials_validation).toBe(true);
     expect(json.terraform.backend.s3).toEqual(
-      expect.objectContaining({ endpoints: { s3: "http://127.0.0.1:5000", sts: "http://127.0.0.1:5000", iam: "http://127.0.0.1:5000" }, use_path_style: true, use_lockfile: true }),
+      expect.objectContaining({
+        endpoints: { s3: "http://127.0.0.1:5000", sts: "http://127.0.0.1:5000", iam: "http://127.0.0.1:5000" },
+        use_path_style: true,
+        use_lockfile: true,
+      }),
     );
   });
 
   it("refuses an endpoint off loopback before creating anything", () => {
-    expect(() => new EnvironmentStack(Testing.app(), "verification", { config: verificationConfig(), emulatorEndpoint: "http://192.0.2.1:5000" })).toThrow(
-      /emulatorEndpoint = "http:\/\/192\.0\.2\.1:5000" points at 192\.0\.2\.1/,
-    );
+    expect(
+      () =>
+        new EnvironmentStack(Testing.app(), "verification", { config: verificationConfig(), emulatorEndpoint: "http://192.0.2.1:5000" }),
+    ).toThrow(/emulatorEndpoint = "http:\/\/192\.0\.2\.1:5000" points at 192\.0\.2\.1/);
   });
 
   it("leaves no trace in a stack for real AWS", () => {

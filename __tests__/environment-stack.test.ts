@@ -20,7 +20,11 @@ describe("EnvironmentStack (verification)", () => {
   const { json } = synthEnvironment();
 
   it("holds the three VPCs, two peerings and three instances of the original experiment", () => {
-    expect(Object.values(resourcesOf(json, "aws_vpc")).map((v) => v.cidr_block).sort()).toEqual(["10.0.0.0/24", "172.16.0.0/24", "192.168.0.0/24"]);
+    expect(
+      Object.values(resourcesOf(json, "aws_vpc"))
+        .map((v) => v.cidr_block)
+        .sort(),
+    ).toEqual(["10.0.0.0/24", "172.16.0.0/24", "192.168.0.0/24"]);
     expect(Object.keys(resourcesOf(json, "aws_vpc_peering_connection"))).toHaveLength(2);
     expect(json).toHaveResourceWithProperties(VpcPeeringConnection, { auto_accept: true });
     expect(Object.keys(resourcesOf(json, "aws_instance"))).toHaveLength(3);
@@ -44,7 +48,9 @@ describe("EnvironmentStack (verification)", () => {
       region: "ap-northeast-1",
       default_tags: [{ tags: { Project: "proxy-over-peering", Environment: "verification", ManagedBy: "cdktf" } }],
     });
-    const names = Object.values(resourcesOf(json, "aws_instance")).map((i) => i.tags.Name).sort();
+    const names = Object.values(resourcesOf(json, "aws_instance"))
+      .map((i) => i.tags.Name)
+      .sort();
     expect(names).toEqual(["verification-app-server", "verification-proxy", "verification-service"]);
   });
 
@@ -106,7 +112,8 @@ describe("EnvironmentStack with several app VPCs", () => {
   it("creates app servers only where asked, and lets every app VPC use the proxy", () => {
     expect(Object.keys(resourcesOf(json, "aws_instance"))).toHaveLength(3);
     const proxy = Object.values(resourcesOf(json, "aws_instance")).find((i) => i.tags.Name === "verification-proxy");
-    for (const cidr of ["192.168.0.0/24", "192.168.1.0/24", "100.64.0.0/24"]) expect(proxy.user_data).toContain(`acl localnet src ${cidr}\n`);
+    for (const cidr of ["192.168.0.0/24", "192.168.1.0/24", "100.64.0.0/24"])
+      expect(proxy.user_data).toContain(`acl localnet src ${cidr}\n`);
     const ingress = Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule")).filter((r) => r.from_port === 3128);
     expect(ingress.map((r) => r.cidr_ipv4).sort()).toEqual(["100.64.0.0/24", "192.168.0.0/24", "192.168.1.0/24"]);
   });

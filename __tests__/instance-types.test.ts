@@ -1,7 +1,15 @@
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AMAZON_LINUX_2023_ARM64_PARAMETER, AMAZON_LINUX_2023_PARAMETER, WINDOWS_SERVER_2022_PARAMETER } from "../lib/config";
-import { architectureOf, ec2InstanceTypes, instanceTypesInEnumsModule, isMacInstanceType, memoryBelowOneGiB, parameterArchitecture, sdkInstanceTypes } from "../lib/config/instance-types";
+import {
+  architectureOf,
+  ec2InstanceTypes,
+  instanceTypesInEnumsModule,
+  isMacInstanceType,
+  memoryBelowOneGiB,
+  parameterArchitecture,
+  sdkInstanceTypes,
+} from "../lib/config/instance-types";
 import { configFrom, fleetRaw, resourcesOf, synthEnvironment, verificationRaw } from "./helpers/stack";
 
 /** The verification environment edited by `edit`, validated. */
@@ -14,7 +22,10 @@ function configWith(edit: (raw: any) => void, base: () => any = verificationRaw)
 /** The SSM parameter whose value is the AMI of the instance (or launch template) named `name`. */
 function amiParameterOf(json: string, name: string): string {
   const parsed = JSON.parse(json);
-  const users = [...Object.values(resourcesOf(json, "aws_instance")).map((i) => [i.tags?.Name, i.ami]), ...Object.values(resourcesOf(json, "aws_launch_template")).map((t) => [t.name, t.image_id])];
+  const users = [
+    ...Object.values(resourcesOf(json, "aws_instance")).map((i) => [i.tags?.Name, i.ami]),
+    ...Object.values(resourcesOf(json, "aws_launch_template")).map((t) => [t.name, t.image_id]),
+  ];
   const ami = users.find(([n]) => n === name)?.[1] as string;
   const [, id] = /^\$\{data\.aws_ssm_parameter\.(\w+)\.value\}$/.exec(ami) ?? [];
   return parsed.data.aws_ssm_parameter[id].name;
@@ -78,13 +89,21 @@ describe("what an instance type can run", () => {
 describe("instance types in an environment file", () => {
   // Each refusal: the setting, the value, why and the fix, as the user reads it.
   it.each<[string, (raw: any) => void, RegExp]>([
-    ["a misspelt type, with the type meant", (r) => (r.proxy.instanceType = "t3.mirco"), /^ {2}- `proxy\.instanceType` = "t3\.mirco": is not an EC2 instance type; did you mean "t3\.micro"\?$/m],
+    [
+      "a misspelt type, with the type meant",
+      (r) => (r.proxy.instanceType = "t3.mirco"),
+      /^ {2}- `proxy\.instanceType` = "t3\.mirco": is not an EC2 instance type; did you mean "t3\.micro"\?$/m,
+    ],
     [
       "a size its family does not have, with the sizes it has",
       (r) => (r.serviceSide.server.instanceType = "t4g.huge"),
       /^ {2}- `serviceSide\.server\.instanceType` = "t4g\.huge": is not a size of t4g; t4g comes in nano, micro, small, medium, large, xlarge, 2xlarge$/m,
     ],
-    ["a type in capitals", (r) => (r.appVpcs[0].appServer.instanceType = "T3.Medium"), /^ {2}- `appVpcs\[0\]\.appServer\.instanceType` = "T3\.Medium": has capital letters; instance types are lowercase, so write "t3\.medium"$/m],
+    [
+      "a type in capitals",
+      (r) => (r.appVpcs[0].appServer.instanceType = "T3.Medium"),
+      /^ {2}- `appVpcs\[0\]\.appServer\.instanceType` = "T3\.Medium": has capital letters; instance types are lowercase, so write "t3\.medium"$/m,
+    ],
     [
       "a family that does not exist, with the near ones that start alike",
       (r) => (r.proxy.instanceType = "m7.large"),
@@ -125,7 +144,11 @@ describe("instance types in an environment file", () => {
       (r) => (r.appVpcs[0].appServer.amiParameter = AMAZON_LINUX_2023_ARM64_PARAMETER),
       /^ {2}- `appVpcs\[0\]\.appServer\.amiParameter` = .*: names an arm64 image, which `appVpcs\[0\]\.appServer\.instanceType` t3\.medium cannot run: it is an x86_64 type\. Leave amiParameter out \(Windows Server, x86_64\), name an x86_64 image, or choose an arm64 instance type such as t4g\.micro$/m,
     ],
-    ["a Mac type", (r) => (r.proxy.instanceType = "mac2.metal"), /^ {2}- `proxy\.instanceType` = "mac2\.metal": is a Mac instance type, which runs only macOS, on a Dedicated Host; use a type such as t3\.micro$/m],
+    [
+      "a Mac type",
+      (r) => (r.proxy.instanceType = "mac2.metal"),
+      /^ {2}- `proxy\.instanceType` = "mac2\.metal": is a Mac instance type, which runs only macOS, on a Dedicated Host; use a type such as t3\.micro$/m,
+    ],
   ])("refuses %s, naming the setting, the value and the fix", (_what, edit, message) => {
     expect(() => configWith(edit)).toThrow(message);
   });
@@ -154,7 +177,12 @@ describe("instance types in an environment file", () => {
     expect(amiParameterOf(single, "verification-service")).toBe(AMAZON_LINUX_2023_PARAMETER);
     expect(single).toHaveDataSourceWithProperties(DataAwsSsmParameter, { name: AMAZON_LINUX_2023_ARM64_PARAMETER });
 
-    const fleet = synthEnvironment(configWith((r) => (r.proxy.instanceType = "t4g.small"), () => fleetRaw({ size: 2 }))).json;
+    const fleet = synthEnvironment(
+      configWith(
+        (r) => (r.proxy.instanceType = "t4g.small"),
+        () => fleetRaw({ size: 2 }),
+      ),
+    ).json;
     expect(fleet).toHaveResourceWithProperties(LaunchTemplate, { instance_type: "t4g.small" });
     expect(amiParameterOf(fleet, "verification-proxy")).toBe(AMAZON_LINUX_2023_ARM64_PARAMETER);
   });

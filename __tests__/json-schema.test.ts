@@ -46,6 +46,8 @@ describe("the README's settings table", () => {
   it("notices a stale copy", () => {
     const stale = readme.replace("| `proxy.port` | integer | `3128` |", "| `proxy.port` | integer | `8080` |");
     expect(withSettingsTable(stale)).not.toBe(stale);
-    expect(() => withSettingsTable(readme.replace(SETTINGS_START, "").replace(SETTINGS_END, ""))).toThrow(/README.md has no settings markers/);
+    expect(() => withSettingsTable(readme.replace(SETTINGS_START, "").replace(SETTINGS_END, ""))).toThrow(
+      /README.md has no settings markers/,
+    );
   });
 });

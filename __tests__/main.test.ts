@@ -20,7 +20,13 @@ afterAll(() => fs.rmSync(NO_ENVIRONMENTS, { recursive: true, force: true }));
 function runMain(env: Record<string, string>, outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-")), keep = false) {
   const result = spawnSync(process.execPath, ["scripts/app.js", "main.ts"], {
     cwd: ROOT,
-    env: { ...process.env, CDKTF_OUTDIR: outdir, PROXY_STATE_DIR: path.join(outdir, "..", "state-of-test"), PROXY_ENVIRONMENTS_DIR: NO_ENVIRONMENTS, ...env },
+    env: {
+      ...process.env,
+      CDKTF_OUTDIR: outdir,
+      PROXY_STATE_DIR: path.join(outdir, "..", "state-of-test"),
+      PROXY_ENVIRONMENTS_DIR: NO_ENVIRONMENTS,
+      ...env,
+    },
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -64,7 +70,9 @@ describe("main.ts", () => {
     fs.writeFileSync(file, JSON.stringify(raw));
     const { status, stdout, stderr } = runMain({ PROXY_CONFIG: file });
     expect(status).toBe(0);
-    expect(stdout).toMatch(/^warning: environment production: 7 target addresses of the rule for provider\.example, over the default quota of 6/m);
+    expect(stdout).toMatch(
+      /^warning: environment production: 7 target addresses of the rule for provider\.example, over the default quota of 6/m,
+    );
     expect(stderr).not.toMatch(/warning/);
   });
 
@@ -109,13 +117,41 @@ describe("main.ts", () => {
   });
 
   it.each<[string, (raw: any) => void, RegExp]>([
-    ["an invalid domain", (r) => (r.services[1].domains = ["api_v2.service.example"]), /`services\[1\].domains\[0\]` = "api_v2.service.example": is not a valid DNS name/],
-    ["a wildcard Squid would read differently", (r) => (r.services[1].domains = ["*.service.example"]), /`services\[1\].domains\[0\]` = "\*.service.example": uses '\*', which Squid does not read as a wildcard.*Write ".service.example"/],
-    ["a DNS server outside every service block", (r) => (r.dns.forward[0].servers = ["10.9.0.2"]), /`dns.forward\[0\].servers\[0\]` = "10.9.0.2": is outside every service block/],
-    ["duplicate forwarding rules", (r) => r.dns.forward.push({ domain: "service.example", servers: ["172.16.0.10"] }), /`dns.forward\[1\].domain` = "service.example": is forwarded by dns.forward\[0\] already/],
-    ["a resolver endpoint in one zone", (r) => (r.dns.endpointSubnets[1].availabilityZone = "ap-northeast-1a"), /`dns.endpointSubnets` = .*: has all its subnets in ap-northeast-1a; a Route 53 Resolver endpoint needs subnets in at least two zones/],
-    ["a misspelt instance type", (r) => (r.proxy.instanceType = "t3.mirco"), /`proxy.instanceType` = "t3.mirco": is not an EC2 instance type; did you mean "t3.micro"\?/],
-    ["a Windows app server under 1 GiB", (r) => (r.appVpcs[0].appServer.instanceType = "t3.nano"), /`appVpcs\[0\].appServer.instanceType` = "t3.nano": has 0.5 GiB of memory, and Windows Server needs at least 1 GiB/],
+    [
+      "an invalid domain",
+      (r) => (r.services[1].domains = ["api_v2.service.example"]),
+      /`services\[1\].domains\[0\]` = "api_v2.service.example": is not a valid DNS name/,
+    ],
+    [
+      "a wildcard Squid would read differently",
+      (r) => (r.services[1].domains = ["*.service.example"]),
+      /`services\[1\].domains\[0\]` = "\*.service.example": uses '\*', which Squid does not read as a wildcard.*Write ".service.example"/,
+    ],
+    [
+      "a DNS server outside every service block",
+      (r) => (r.dns.forward[0].servers = ["10.9.0.2"]),
+      /`dns.forward\[0\].servers\[0\]` = "10.9.0.2": is outside every service block/,
+    ],
+    [
+      "duplicate forwarding rules",
+      (r) => r.dns.forward.push({ domain: "service.example", servers: ["172.16.0.10"] }),
+      /`dns.forward\[1\].domain` = "service.example": is forwarded by dns.forward\[0\] already/,
+    ],
+    [
+      "a resolver endpoint in one zone",
+      (r) => (r.dns.endpointSubnets[1].availabilityZone = "ap-northeast-1a"),
+      /`dns.endpointSubnets` = .*: has all its subnets in ap-northeast-1a; a Route 53 Resolver endpoint needs subnets in at least two zones/,
+    ],
+    [
+      "a misspelt instance type",
+      (r) => (r.proxy.instanceType = "t3.mirco"),
+      /`proxy.instanceType` = "t3.mirco": is not an EC2 instance type; did you mean "t3.micro"\?/,
+    ],
+    [
+      "a Windows app server under 1 GiB",
+      (r) => (r.appVpcs[0].appServer.instanceType = "t3.nano"),
+      /`appVpcs\[0\].appServer.instanceType` = "t3.nano": has 0.5 GiB of memory, and Windows Server needs at least 1 GiB/,
+    ],
   ])("refuses %s with the setting, the value and the fix, and writes no stack", (_what, edit, message) => {
     const file = path.join(dir, "bad-dns.json");
     const raw = verificationRaw();
@@ -131,7 +167,9 @@ describe("main.ts", () => {
   it("refuses an emulator endpoint off loopback and writes no stack", () => {
     const { status, stderr, stacks } = runMain({ PROXY_CONFIG: "", PROXY_EMULATOR_ENDPOINT: "http://203.0.113.10:5000" });
     expect(status).not.toBe(0);
-    expect(stderr).toMatch(/PROXY_EMULATOR_ENDPOINT = "http:\/\/203\.0\.113\.10:5000" points at 203\.0\.113\.10; an emulator endpoint must be on loopback/);
+    expect(stderr).toMatch(
+      /PROXY_EMULATOR_ENDPOINT = "http:\/\/203\.0\.113\.10:5000" points at 203\.0\.113\.10; an emulator endpoint must be on loopback/,
+    );
     expect(stacks).toEqual([]);
   });
 
@@ -139,7 +177,9 @@ describe("main.ts", () => {
     const { status, stderr, stdout } = runMain({ PROXY_CONFIG: path.join(dir, "absent.json") });
     expect(status).toBe(1);
     expect(stdout).toBe("");
-    expect(stderr).toBe(`Cannot read the environment file ${path.join(dir, "absent.json")}: ENOENT: no such file or directory, open '${path.join(dir, "absent.json")}'. Check the path (PROXY_CONFIG or the environments folder).\n`);
+    expect(stderr).toBe(
+      `Cannot read the environment file ${path.join(dir, "absent.json")}: ENOENT: no such file or directory, open '${path.join(dir, "absent.json")}'. Check the path (PROXY_CONFIG or the environments folder).\n`,
+    );
     expect(stderr).not.toMatch(TRACE);
   });
 

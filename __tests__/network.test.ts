@@ -19,11 +19,17 @@ const props: Omit<NetworkProps, "flowLogs"> = {
   ],
 };
 
-const synth = (p: Partial<NetworkProps> = {}) => Testing.synthScope((scope) => void new Network(scope, "Net", { ...props, flowLogs: testFlowLogs(scope), ...p }));
+const synth = (p: Partial<NetworkProps> = {}) =>
+  Testing.synthScope((scope) => void new Network(scope, "Net", { ...props, flowLogs: testFlowLogs(scope), ...p }));
 
 describe("Network", () => {
   it("creates the VPC with DNS on, as interface endpoints need", () => {
-    expect(synth()).toHaveResourceWithProperties(Vpc, { cidr_block: "10.0.0.0/24", enable_dns_support: true, enable_dns_hostnames: true, tags: { Name: "test-proxy" } });
+    expect(synth()).toHaveResourceWithProperties(Vpc, {
+      cidr_block: "10.0.0.0/24",
+      enable_dns_support: true,
+      enable_dns_hostnames: true,
+      tags: { Name: "test-proxy" },
+    });
   });
 
   it("creates private subnets only, each associated with the route table", () => {
@@ -74,14 +80,22 @@ describe("Network", () => {
     expect(statements[0]).toEqual(expect.objectContaining({ Effect: "Allow", Action: ["s3:GetObject"] }));
     expect(statements[0].Resource).toHaveLength(4);
     expect(statements[0].Resource.some((r: string) => r.endsWith(":s3:::al2023-repos-ap-northeast-1-de612dc2/*"))).toBe(true);
-    expect(statements[0].Resource.every((r: string) => /:s3:::(al2023-repos-ap-northeast-1-de612dc2|amazon-ssm-ap-northeast-1|amazon-ssm-packages-ap-northeast-1|aws-ssm-ap-northeast-1)\/\*$/.test(r))).toBe(true);
+    expect(
+      statements[0].Resource.every((r: string) =>
+        /:s3:::(al2023-repos-ap-northeast-1-de612dc2|amazon-ssm-ap-northeast-1|amazon-ssm-packages-ap-northeast-1|aws-ssm-ap-northeast-1)\/\*$/.test(
+          r,
+        ),
+      ),
+    ).toBe(true);
     expect(JSON.stringify(statements)).not.toMatch(/s3:Put|s3:\*|"Resource":"\*"/);
   });
 
   it("adds the three Session Manager endpoints, reachable on 443 from the VPC, only when asked", () => {
     const json = synth({ enableSessionManagerEndpoints: true });
     const interfaces = Object.values(resourcesOf(json, "aws_vpc_endpoint")).filter((e) => e.vpc_endpoint_type === "Interface");
-    expect(interfaces.map((e) => e.service_name).sort()).toEqual(["ec2messages", "ssm", "ssmmessages"].map((s) => `com.amazonaws.ap-northeast-1.${s}`));
+    expect(interfaces.map((e) => e.service_name).sort()).toEqual(
+      ["ec2messages", "ssm", "ssmmessages"].map((s) => `com.amazonaws.ap-northeast-1.${s}`),
+    );
     expect(interfaces.every((e) => e.private_dns_enabled === true && e.subnet_ids.length === 2)).toBe(true);
     expect(Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule"))).toEqual([
       expect.objectContaining({ cidr_ipv4: "10.0.0.0/24", from_port: 443, to_port: 443, ip_protocol: "tcp" }),
@@ -99,8 +113,14 @@ describe("Network", () => {
   it.each([
     [{ cidr: "10.0.0.1/24" }, /cidr "10\.0\.0\.1\/24" has host bits set/],
     [{ subnets: [] }, /subnets is empty/],
-    [{ subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.1.0/25" }] }, /subnet "10\.0\.1\.0\/25" is not inside the VPC's block 10\.0\.0\.0\/24; pick a subnet block within it/],
-    [{ subnets: [props.subnets[0], { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }] }, /the zone ap-northeast-1a of subnet "10\.0\.0\.128\/25" is the zone of an earlier subnet of the same VPC; give at most one subnet per zone/],
+    [
+      { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.1.0/25" }] },
+      /subnet "10\.0\.1\.0\/25" is not inside the VPC's block 10\.0\.0\.0\/24; pick a subnet block within it/,
+    ],
+    [
+      { subnets: [props.subnets[0], { availabilityZone: "ap-northeast-1a", cidr: "10.0.0.128/25" }] },
+      /the zone ap-northeast-1a of subnet "10\.0\.0\.128\/25" is the zone of an earlier subnet of the same VPC; give at most one subnet per zone/,
+    ],
   ])("refuses %j before creating anything", (bad, message) => {
     expect(() => synth(bad as Partial<NetworkProps>)).toThrow(message);
   });

@@ -1,7 +1,12 @@
 import * as os from "os";
 import * as path from "path";
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { AssociateResolverRuleCommand, CreateResolverEndpointCommand, CreateResolverRuleCommand, Route53ResolverClient } from "@aws-sdk/client-route53resolver";
+import {
+  AssociateResolverRuleCommand,
+  CreateResolverEndpointCommand,
+  CreateResolverRuleCommand,
+  Route53ResolverClient,
+} from "@aws-sdk/client-route53resolver";
 import { MotoServer, startMoto } from "../proof/moto";
 import { readInventory } from "../operations/orphan-inventory";
 import { placeOrphans } from "../operations/orphans";
@@ -36,13 +41,25 @@ describe("the orphan sweep reads Route 53 Resolver", () => {
       [
         ["10.0.0.128/28", "ap-northeast-1a"],
         ["10.0.0.144/28", "ap-northeast-1c"],
-      ].map(async ([cidr, zone]) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: cidr, AvailabilityZone: zone }))).Subnet!.SubnetId!),
+      ].map(
+        async ([cidr, zone]) =>
+          (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: cidr, AvailabilityZone: zone }))).Subnet!.SubnetId!,
+      ),
     );
-    const group = (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpc, GroupName: "verification-proxy-resolver", Description: "test" }))).GroupId!;
+    const group = (
+      await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpc, GroupName: "verification-proxy-resolver", Description: "test" }))
+    ).GroupId!;
     const endpoint = async (name: string, tags: { Key: string; Value: string }[]) =>
       (
         await resolver.send(
-          new CreateResolverEndpointCommand({ CreatorRequestId: name, Name: name, Direction: "OUTBOUND", SecurityGroupIds: [group], IpAddresses: subnets.map((SubnetId) => ({ SubnetId })), Tags: tags }),
+          new CreateResolverEndpointCommand({
+            CreatorRequestId: name,
+            Name: name,
+            Direction: "OUTBOUND",
+            SecurityGroupIds: [group],
+            IpAddresses: subnets.map((SubnetId) => ({ SubnetId })),
+            Tags: tags,
+          }),
         )
       ).ResolverEndpoint!.Id!;
     const ours = await endpoint("verification-proxy-resolver", [...owner, { Key: "Name", Value: "verification-proxy-resolver" }]);
@@ -60,16 +77,25 @@ describe("the orphan sweep reads Route 53 Resolver", () => {
         }),
       )
     ).ResolverRule!.Id!;
-    const association = (await resolver.send(new AssociateResolverRuleCommand({ ResolverRuleId: rule, VPCId: vpc, Name: "verification-service-example" }))).ResolverRuleAssociation!.Id!;
+    const association = (
+      await resolver.send(new AssociateResolverRuleCommand({ ResolverRuleId: rule, VPCId: vpc, Name: "verification-service-example" }))
+    ).ResolverRuleAssociation!.Id!;
 
-    const { found, unknownKinds } = await readInventory({ region: "ap-northeast-1", project: "proxy-over-peering", environment: "verification", endpoint: moto.endpoint });
+    const { found, unknownKinds } = await readInventory({
+      region: "ap-northeast-1",
+      project: "proxy-over-peering",
+      environment: "verification",
+      endpoint: moto.endpoint,
+    });
     const resolverKinds = found.filter((f) => f.type.startsWith("aws_route53_resolver"));
     expect(resolverKinds.map((f) => [f.type, f.importId])).toEqual([
       ["aws_route53_resolver_endpoint", ours],
       ["aws_route53_resolver_rule", rule],
       ["aws_route53_resolver_rule_association", association],
     ]);
-    expect(resolverKinds[1].attributes).toEqual(expect.objectContaining({ domain_name: "service.example", rule_type: "FORWARD", resolver_endpoint_id: ours }));
+    expect(resolverKinds[1].attributes).toEqual(
+      expect.objectContaining({ domain_name: "service.example", rule_type: "FORWARD", resolver_endpoint_id: ours }),
+    );
     expect(unknownKinds).toEqual([]);
 
     // With nothing in the state, the endpoint and the rule land on the stack's own; the association follows its rule.

@@ -4,14 +4,27 @@ import * as os from "os";
 import * as path from "path";
 import { sweepCoverage } from "../proof/rehearsal";
 import { importsFileProblem } from "../operations/deploy-options";
-import { FoundResource, importBlocks, placeOrphans, stateKeys, SynthesizedStack, TerraformState, unknownToState } from "../operations/orphans";
+import {
+  FoundResource,
+  importBlocks,
+  placeOrphans,
+  stateKeys,
+  SynthesizedStack,
+  TerraformState,
+  unknownToState,
+} from "../operations/orphans";
 
 const ROOT = path.join(__dirname, "..");
 
 /** A state holding the proxy VPC and its route table, and one route of the table. */
 const STATE: TerraformState = {
   resources: [
-    { mode: "managed", type: "aws_vpc", name: "ProxyVpc", instances: [{ attributes: { id: "vpc-p", cidr_block: "10.0.0.0/24", tags: { Name: "v-proxy" } } }] },
+    {
+      mode: "managed",
+      type: "aws_vpc",
+      name: "ProxyVpc",
+      instances: [{ attributes: { id: "vpc-p", cidr_block: "10.0.0.0/24", tags: { Name: "v-proxy" } } }],
+    },
     { mode: "managed", type: "aws_route_table", name: "ProxyTable", instances: [{ attributes: { id: "rtb-p", vpc_id: "vpc-p" } }] },
     {
       mode: "managed",
@@ -19,8 +32,18 @@ const STATE: TerraformState = {
       name: "ToApp",
       instances: [{ attributes: { id: "r-rtb-p1080289494", route_table_id: "rtb-p", destination_cidr_block: "192.168.0.0/24" } }],
     },
-    { mode: "managed", type: "aws_iam_role_policy_attachment", name: "Ssm", instances: [{ attributes: { id: "role-2024", role: "v-proxy", policy_arn: "arn:aws:iam::aws:policy/A" } }] },
-    { mode: "managed", type: "aws_route_table_association", name: "Assoc", instances: [{ attributes: { id: "rtbassoc-1", subnet_id: "subnet-p", route_table_id: "rtb-p" } }] },
+    {
+      mode: "managed",
+      type: "aws_iam_role_policy_attachment",
+      name: "Ssm",
+      instances: [{ attributes: { id: "role-2024", role: "v-proxy", policy_arn: "arn:aws:iam::aws:policy/A" } }],
+    },
+    {
+      mode: "managed",
+      type: "aws_route_table_association",
+      name: "Assoc",
+      instances: [{ attributes: { id: "rtbassoc-1", subnet_id: "subnet-p", route_table_id: "rtb-p" } }],
+    },
     { mode: "data", type: "aws_partition", name: "Partition", instances: [{ attributes: { id: "aws", partition: "aws" } }] },
   ],
 };
@@ -53,7 +76,12 @@ const STACK: SynthesizedStack = {
   },
 };
 
-const found = (type: string, importId: string, attributes: Record<string, string>, aliases?: string[]): FoundResource => ({ type, importId, attributes, aliases });
+const found = (type: string, importId: string, attributes: Record<string, string>, aliases?: string[]): FoundResource => ({
+  type,
+  importId,
+  attributes,
+  aliases,
+});
 
 describe("unknownToState", () => {
   it("keeps what the state does not hold, by id, ARN, alias or the composite key a type's import takes", () => {
@@ -69,7 +97,13 @@ describe("unknownToState", () => {
       // The same id under another type is not the same resource.
       found("aws_route_table", "vpc-p", {}),
     ];
-    expect(unknownToState(all, STATE).map((f) => f.importId)).toEqual(["vpc-a", "rtb-p_172.16.0.0/24", "v-proxy/arn:aws:iam::aws:policy/B", "subnet-y/rtb-p", "vpc-p"]);
+    expect(unknownToState(all, STATE).map((f) => f.importId)).toEqual([
+      "vpc-a",
+      "rtb-p_172.16.0.0/24",
+      "v-proxy/arn:aws:iam::aws:policy/B",
+      "subnet-y/rtb-p",
+      "vpc-p",
+    ]);
   });
 
   it("counts only managed resources of the state, not data sources", () => {
@@ -90,11 +124,18 @@ describe("placeOrphans", () => {
       found("aws_route_table", "rtb-a", { vpc_id: "vpc-a" }),
       found("aws_vpc", "vpc-a", { cidr_block: "192.168.0.0/24", "tags.Name": "v-app" }),
     ];
-    expect(placeOrphans(orphans, STACK, STATE).map((o) => o.address)).toEqual(["aws_route.AppToProxy", "aws_route_table.AppTable", "aws_vpc.AppVpc"]);
+    expect(placeOrphans(orphans, STACK, STATE).map((o) => o.address)).toEqual([
+      "aws_route.AppToProxy",
+      "aws_route_table.AppTable",
+      "aws_vpc.AppVpc",
+    ]);
   });
 
   it("reads references to data sources from the state, and treats unknown references as wildcards", () => {
-    const attachment = found("aws_iam_role_policy_attachment", "v-proxy/arn:aws:iam::aws:policy/B", { role: "v-proxy", policy_arn: "arn:aws:iam::aws:policy/B" });
+    const attachment = found("aws_iam_role_policy_attachment", "v-proxy/arn:aws:iam::aws:policy/B", {
+      role: "v-proxy",
+      policy_arn: "arn:aws:iam::aws:policy/B",
+    });
     expect(placeOrphans([attachment], STACK, STATE)[0].address).toBe("aws_iam_role_policy_attachment.Agent");
     // Without the partition in the state, the policy's own name still tells the two apart.
     expect(placeOrphans([attachment], STACK, {})[0].address).toBe("aws_iam_role_policy_attachment.Agent");
@@ -167,7 +208,11 @@ describe("sweepCoverage", () => {
       { type: "aws_vpc", importId: "vpc-a" },
       { type: "aws_route", importId: "rtb-a_10.0.0.0/24" },
     ];
-    expect(sweepCoverage(emulator, STATE, swept)).toEqual({ orphans: ["aws_route rtb-a_10.0.0.0/24", "aws_vpc vpc-a"], missed: [], extra: [] });
+    expect(sweepCoverage(emulator, STATE, swept)).toEqual({
+      orphans: ["aws_route rtb-a_10.0.0.0/24", "aws_vpc vpc-a"],
+      missed: [],
+      extra: [],
+    });
   });
 
   it("names the orphans the sweep missed and what it reported wrongly", () => {
@@ -175,7 +220,11 @@ describe("sweepCoverage", () => {
       { type: "aws_vpc", importId: "vpc-a" },
       { type: "aws_vpc", importId: "vpc-p" },
     ];
-    expect(sweepCoverage(emulator, STATE, swept)).toEqual({ orphans: ["aws_route rtb-a_10.0.0.0/24", "aws_vpc vpc-a"], missed: ["aws_route rtb-a_10.0.0.0/24"], extra: ["aws_vpc vpc-p"] });
+    expect(sweepCoverage(emulator, STATE, swept)).toEqual({
+      orphans: ["aws_route rtb-a_10.0.0.0/24", "aws_vpc vpc-a"],
+      missed: ["aws_route rtb-a_10.0.0.0/24"],
+      extra: ["aws_vpc vpc-p"],
+    });
   });
 });
 
@@ -198,19 +247,25 @@ describe("npm run orphans: bad input, before any AWS call", () => {
   it("refuses an unknown environment, naming the known ones", () => {
     const r = run(["staging"]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^environment = "staging" is not one of the environments \(transit-gateway, verification-fleet, verification\) of the demos of demos\/ \(.*no-environments-\w+\/ holds no environment file\); name one of them, or set PROXY_CONFIG to its file$/);
+    expect(r.stderr.trim()).toMatch(
+      /^environment = "staging" is not one of the environments \(transit-gateway, verification-fleet, verification\) of the demos of demos\/ \(.*no-environments-\w+\/ holds no environment file\); name one of them, or set PROXY_CONFIG to its file$/,
+    );
   });
 
   it("asks for an environment when none is given", () => {
     const r = run([]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe("npm run orphans needs an environment: npm run orphans -- <environment>, one of transit-gateway, verification-fleet, verification");
+    expect(r.stderr.trim()).toBe(
+      "npm run orphans needs an environment: npm run orphans -- <environment>, one of transit-gateway, verification-fleet, verification",
+    );
   });
 
   it("says how to provide credentials when there are none, with no stack trace", () => {
     const r = run(["verification"]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^AWS credentials: none found while reading the state s3:\/\/proxy-over-peering-tfstate-example\/proxy-over-peering\/verification\/terraform\.tfstate\. Set AWS_PROFILE/);
+    expect(r.stderr.trim()).toMatch(
+      /^AWS credentials: none found while reading the state s3:\/\/proxy-over-peering-tfstate-example\/proxy-over-peering\/verification\/terraform\.tfstate\. Set AWS_PROFILE/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

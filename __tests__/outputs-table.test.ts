@@ -1,7 +1,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { outputNames } from "../lib/naming";
-import { OUTPUTS_END, OUTPUTS_START, outputRows, outputsTable, projectOutputsTable, stackOutputs, withOutputsTable } from "../tools/outputs-table";
+import {
+  OUTPUTS_END,
+  OUTPUTS_START,
+  outputRows,
+  outputsTable,
+  projectOutputsTable,
+  stackOutputs,
+  withOutputsTable,
+} from "../tools/outputs-table";
 import { configFrom, fleetRaw, verificationConfig, verificationRaw } from "./helpers/stack";
 
 describe("the README's outputs table", () => {
@@ -35,7 +43,9 @@ describe("the README's outputs table", () => {
     const stacks = stackOutputs([verificationConfig()]);
     expect(stacks.map((s) => s.stack)).toEqual(["state-<bucket>", "verification"]);
     const single = stacks[1];
-    expect(Object.keys(single.outputs)).toEqual(expect.arrayContaining([outputNames.proxyUrl, outputNames.appServerId("<app>"), outputNames.serviceUrl]));
+    expect(Object.keys(single.outputs)).toEqual(
+      expect.arrayContaining([outputNames.proxyUrl, outputNames.appServerId("<app>"), outputNames.serviceUrl]),
+    );
     expect(single.outputs[outputNames.proxyLoadBalancerAddresses]).toBeUndefined();
     const fleet = stackOutputs([configFrom(fleetRaw({ size: 2 }))]).find((s) => s.stack !== "state-<bucket>")!;
     expect(fleet.outputs[outputNames.proxyLoadBalancerAddresses]).toBe("The load balancer's fixed address in each proxy subnet");
@@ -67,6 +77,8 @@ describe("the README's outputs table", () => {
     const stale = withOutputsTable(readme, outputsTable(stackOutputs([configFrom(raw)])));
     expect(withOutputsTable(stale, table)).toBe(readme);
     expect(stale).not.toBe(readme);
-    expect(() => withOutputsTable(readme.replace(OUTPUTS_START, "").replace(OUTPUTS_END, ""), table)).toThrow(/README.md has no outputs markers/);
+    expect(() => withOutputsTable(readme.replace(OUTPUTS_START, "").replace(OUTPUTS_END, ""), table)).toThrow(
+      /README.md has no outputs markers/,
+    );
   });
 });

@@ -8,7 +8,13 @@ import { resourcesOf, testFlowLogs } from "./helpers/stack";
 
 function networks(scope: Construct) {
   const net = (id: string, name: string, cidr: string) =>
-    new Network(scope, id, { name, region: "ap-northeast-1", cidr, subnets: [{ availabilityZone: "ap-northeast-1a", cidr }], flowLogs: testFlowLogs(scope) });
+    new Network(scope, id, {
+      name,
+      region: "ap-northeast-1",
+      cidr,
+      subnets: [{ availabilityZone: "ap-northeast-1a", cidr }],
+      flowLogs: testFlowLogs(scope),
+    });
   return { app: net("App", "app", "192.168.0.0/24"), proxy: net("Proxy", "proxy", "10.0.0.0/24") };
 }
 
@@ -42,7 +48,9 @@ describe("Peering", () => {
   });
 
   it("routes only the given destinations where they are given", () => {
-    const routes = Object.values(resourcesOf(synth({ requesterDestinations: ["10.0.0.16/28", "10.0.0.16/28", "10.0.0.64/28"] }), "aws_route"));
+    const routes = Object.values(
+      resourcesOf(synth({ requesterDestinations: ["10.0.0.16/28", "10.0.0.16/28", "10.0.0.64/28"] }), "aws_route"),
+    );
     expect(routes.map((r) => r.destination_cidr_block).sort()).toEqual(["10.0.0.16/28", "10.0.0.64/28", "192.168.0.0/24"]);
   });
 
@@ -50,13 +58,21 @@ describe("Peering", () => {
     expect(() =>
       Testing.synthScope((scope) => {
         const { app } = networks(scope);
-        const twin = new Network(scope, "Twin", { name: "twin", region: "ap-northeast-1", cidr: "192.168.0.0/23", subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/24" }], flowLogs: testFlowLogs(scope) });
+        const twin = new Network(scope, "Twin", {
+          name: "twin",
+          region: "ap-northeast-1",
+          cidr: "192.168.0.0/23",
+          subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/24" }],
+          flowLogs: testFlowLogs(scope),
+        });
         new Peering(scope, "Peering", { requester: app, accepter: twin });
       }),
     ).toThrow(/app 192\.168\.0\.0\/24 overlaps twin 192\.168\.0\.0\/23; VPCs that are peered or routed together need disjoint blocks/);
   });
 
   it("refuses a destination that is the side's own block", () => {
-    expect(() => synth({ accepterDestinations: ["10.0.0.0/25"] })).toThrow(/accepterDestinations holds 10\.0\.0\.0\/25, which overlaps proxy's own/);
+    expect(() => synth({ accepterDestinations: ["10.0.0.0/25"] })).toThrow(
+      /accepterDestinations holds 10\.0\.0\.0\/25, which overlaps proxy's own/,
+    );
   });
 });

@@ -68,41 +68,135 @@ function vpcWith(scope: Construct, extras: { defaultGroup?: "closed" | "open" | 
       ingress: extras.defaultGroup === "open" ? [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.0.0.0/24"] }] : undefined,
     });
   }
-  if (extras.flowLog !== "none") new FlowLog(scope, "F", { vpcId: vpc.id, trafficType: extras.flowLog ?? "ALL", logDestination: "arn:aws:logs:x" });
+  if (extras.flowLog !== "none")
+    new FlowLog(scope, "F", { vpcId: vpc.id, trafficType: extras.flowLog ?? "ALL", logDestination: "arn:aws:logs:x" });
 }
 
 describe("every rule has a compliant and a non-compliant case", () => {
   const cases: [string, (s: Construct) => void, (s: Construct) => void, RegExp][] = [
-    ["PX-EC2-IMDSV2", (s) => void instance(s), (s) => void instance(s, { metadataOptions: { httpTokens: "optional" } }), /http_tokens is "optional"/],
-    ["PX-EC2-EBS-ENCRYPTED", (s) => void instance(s), (s) => void instance(s, { rootBlockDevice: { encrypted: false } }), /root_block_device not encrypted/],
-    ["PX-EC2-EBS-ENCRYPTED", (s) => void new EbsVolume(s, "E", { availabilityZone: "a", size: 8, encrypted: true }), (s) => void new EbsVolume(s, "E", { availabilityZone: "a", size: 8 }), /the volume is not encrypted/],
-    ["PX-EC2-NO-PUBLIC-IP", (s) => void instance(s), (s) => void instance(s, { associatePublicIpAddress: true }), /associate_public_ip_address is true/],
-    ["PX-EC2-NO-PUBLIC-IP", (s) => void new Subnet(s, "S", { vpcId: "v", cidrBlock: "10.0.0.0/24" }), (s) => void new Subnet(s, "S", { vpcId: "v", cidrBlock: "10.0.0.0/24", mapPublicIpOnLaunch: true }), /map_public_ip_on_launch is true/],
+    [
+      "PX-EC2-IMDSV2",
+      (s) => void instance(s),
+      (s) => void instance(s, { metadataOptions: { httpTokens: "optional" } }),
+      /http_tokens is "optional"/,
+    ],
+    [
+      "PX-EC2-EBS-ENCRYPTED",
+      (s) => void instance(s),
+      (s) => void instance(s, { rootBlockDevice: { encrypted: false } }),
+      /root_block_device not encrypted/,
+    ],
+    [
+      "PX-EC2-EBS-ENCRYPTED",
+      (s) => void new EbsVolume(s, "E", { availabilityZone: "a", size: 8, encrypted: true }),
+      (s) => void new EbsVolume(s, "E", { availabilityZone: "a", size: 8 }),
+      /the volume is not encrypted/,
+    ],
+    [
+      "PX-EC2-NO-PUBLIC-IP",
+      (s) => void instance(s),
+      (s) => void instance(s, { associatePublicIpAddress: true }),
+      /associate_public_ip_address is true/,
+    ],
+    [
+      "PX-EC2-NO-PUBLIC-IP",
+      (s) => void new Subnet(s, "S", { vpcId: "v", cidrBlock: "10.0.0.0/24" }),
+      (s) => void new Subnet(s, "S", { vpcId: "v", cidrBlock: "10.0.0.0/24", mapPublicIpOnLaunch: true }),
+      /map_public_ip_on_launch is true/,
+    ],
     ["PX-EC2-DETAILED-MONITORING", (s) => void instance(s), (s) => void instance(s, { monitoring: false }), /monitoring is not true/],
-    ["PX-EC2-NO-HARDCODED-AMI", (s) => void instance(s), (s) => void instance(s, { ami: "ami-0123456789abcdef0" }), /AMI id ami-0123456789abcdef0 is written into the code/],
+    [
+      "PX-EC2-NO-HARDCODED-AMI",
+      (s) => void instance(s),
+      (s) => void instance(s, { ami: "ami-0123456789abcdef0" }),
+      /AMI id ami-0123456789abcdef0 is written into the code/,
+    ],
     [
       "PX-SG-NO-WORLD-INGRESS",
-      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 3128, toPort: 3128, cidrIpv4: "192.168.0.0/24", description: "x" }),
-      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 3128, toPort: 3128, cidrIpv4: "0.0.0.0/0", description: "x" }),
+      (s) =>
+        void new VpcSecurityGroupIngressRule(s, "R", {
+          securityGroupId: "sg",
+          ipProtocol: "tcp",
+          fromPort: 3128,
+          toPort: 3128,
+          cidrIpv4: "192.168.0.0/24",
+          description: "x",
+        }),
+      (s) =>
+        void new VpcSecurityGroupIngressRule(s, "R", {
+          securityGroupId: "sg",
+          ipProtocol: "tcp",
+          fromPort: 3128,
+          toPort: 3128,
+          cidrIpv4: "0.0.0.0/0",
+          description: "x",
+        }),
       /ingress from 0\.0\.0\.0\/0/,
     ],
     [
       "PX-SG-NO-WORLD-INGRESS",
-      (s) => void new SecurityGroupRule(s, "R", { type: "egress", securityGroupId: "sg", protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::/0"] }),
-      (s) => void new SecurityGroupRule(s, "R", { type: "ingress", securityGroupId: "sg", protocol: "tcp", fromPort: 443, toPort: 443, ipv6CidrBlocks: ["::/0"] }),
+      (s) =>
+        void new SecurityGroupRule(s, "R", {
+          type: "egress",
+          securityGroupId: "sg",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          ipv6CidrBlocks: ["::/0"],
+        }),
+      (s) =>
+        void new SecurityGroupRule(s, "R", {
+          type: "ingress",
+          securityGroupId: "sg",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          ipv6CidrBlocks: ["::/0"],
+        }),
       /ingress from ::\/0/,
     ],
     [
       "PX-SG-NO-SSH-RDP",
-      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "10.0.0.0/24" }),
-      (s) => void new SecurityGroup(s, "G", { description: "x", ingress: [{ protocol: "tcp", fromPort: 20, toPort: 3400, cidrBlocks: ["10.0.0.0/24"], description: "y" }] }),
+      (s) =>
+        void new VpcSecurityGroupIngressRule(s, "R", {
+          securityGroupId: "sg",
+          ipProtocol: "tcp",
+          fromPort: 80,
+          toPort: 80,
+          cidrIpv4: "10.0.0.0/24",
+        }),
+      (s) =>
+        void new SecurityGroup(s, "G", {
+          description: "x",
+          ingress: [{ protocol: "tcp", fromPort: 20, toPort: 3400, cidrBlocks: ["10.0.0.0/24"], description: "y" }],
+        }),
       /admits SSH \(22\) and RDP \(3389\)/,
     ],
-    ["PX-SG-DESCRIPTION", (s) => void new SecurityGroup(s, "G", { description: "Squid from the app VPC" }), (s) => void new SecurityGroup(s, "G", {}), /no description/],
     [
       "PX-SG-DESCRIPTION",
-      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "10.0.0.0/24", description: "HTTP from the proxy" }),
-      (s) => void new VpcSecurityGroupIngressRule(s, "R", { securityGroupId: "sg", ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "10.0.0.0/24" }),
+      (s) => void new SecurityGroup(s, "G", { description: "Squid from the app VPC" }),
+      (s) => void new SecurityGroup(s, "G", {}),
+      /no description/,
+    ],
+    [
+      "PX-SG-DESCRIPTION",
+      (s) =>
+        void new VpcSecurityGroupIngressRule(s, "R", {
+          securityGroupId: "sg",
+          ipProtocol: "tcp",
+          fromPort: 80,
+          toPort: 80,
+          cidrIpv4: "10.0.0.0/24",
+          description: "HTTP from the proxy",
+        }),
+      (s) =>
+        void new VpcSecurityGroupIngressRule(s, "R", {
+          securityGroupId: "sg",
+          ipProtocol: "tcp",
+          fromPort: 80,
+          toPort: 80,
+          cidrIpv4: "10.0.0.0/24",
+        }),
       /no description/,
     ],
     ["PX-VPC-DEFAULT-SG-CLOSED", (s) => vpcWith(s, {}), (s) => vpcWith(s, { defaultGroup: "none" }), /no aws_default_security_group/],
@@ -111,17 +205,67 @@ describe("every rule has a compliant and a non-compliant case", () => {
     ["PX-VPC-FLOW-LOGS", (s) => vpcWith(s, {}), (s) => vpcWith(s, { flowLog: "REJECT" }), /records REJECT traffic only/],
     [
       "PX-IAM-NO-WILDCARD-WRITE",
-      (s) => void new IamRolePolicy(s, "P", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["logs:PutLogEvents"], Resource: "arn:aws:logs:*:*:log-group:/vpc-flow-logs/x-*" }, { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" }] }) }),
-      (s) => void new IamRolePolicy(s, "P", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["logs:PutLogEvents", "logs:DescribeLogGroups"], Resource: "*" }] }) }),
+      (s) =>
+        void new IamRolePolicy(s, "P", {
+          role: "r",
+          policy: JSON.stringify({
+            Statement: [
+              { Effect: "Allow", Action: ["logs:PutLogEvents"], Resource: "arn:aws:logs:*:*:log-group:/vpc-flow-logs/x-*" },
+              { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
+            ],
+          }),
+        }),
+      (s) =>
+        void new IamRolePolicy(s, "P", {
+          role: "r",
+          policy: JSON.stringify({
+            Statement: [{ Effect: "Allow", Action: ["logs:PutLogEvents", "logs:DescribeLogGroups"], Resource: "*" }],
+          }),
+        }),
       /allows logs:PutLogEvents on Resource "\*"/,
     ],
-    ["PX-LOGS-RETENTION", (s) => void new CloudwatchLogGroup(s, "L", { name: "l", retentionInDays: 365 }), (s) => void new CloudwatchLogGroup(s, "L", { name: "l", retentionInDays: 90 }), /retention_in_days is 90/],
-    ["PX-EC2-IMDSV2", (s) => void template(s), (s) => void template(s, { metadataOptions: { httpTokens: "optional" } }), /http_tokens is "optional"/],
-    ["PX-EC2-EBS-ENCRYPTED", (s) => void template(s), (s) => void template(s, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] }), /ebs volume that is not encrypted/],
-    ["PX-EC2-EBS-ENCRYPTED", (s) => void template(s), (s) => void template(s, { blockDeviceMappings: undefined }), /no block_device_mappings/],
-    ["PX-EC2-DETAILED-MONITORING", (s) => void template(s), (s) => void template(s, { monitoring: { enabled: false } }), /monitoring\.enabled is not true/],
-    ["PX-EC2-NO-PUBLIC-IP", (s) => void template(s), (s) => void template(s, { networkInterfaces: [{ associatePublicIpAddress: "true", deviceIndex: 0 }] }), /associate_public_ip_address true/],
-    ["PX-ELB-INTERNAL", (s) => void new Lb(s, "L", { internal: true, loadBalancerType: "network" }), (s) => void new Lb(s, "L", { loadBalancerType: "network" }), /internal is not true/],
+    [
+      "PX-LOGS-RETENTION",
+      (s) => void new CloudwatchLogGroup(s, "L", { name: "l", retentionInDays: 365 }),
+      (s) => void new CloudwatchLogGroup(s, "L", { name: "l", retentionInDays: 90 }),
+      /retention_in_days is 90/,
+    ],
+    [
+      "PX-EC2-IMDSV2",
+      (s) => void template(s),
+      (s) => void template(s, { metadataOptions: { httpTokens: "optional" } }),
+      /http_tokens is "optional"/,
+    ],
+    [
+      "PX-EC2-EBS-ENCRYPTED",
+      (s) => void template(s),
+      (s) => void template(s, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] }),
+      /ebs volume that is not encrypted/,
+    ],
+    [
+      "PX-EC2-EBS-ENCRYPTED",
+      (s) => void template(s),
+      (s) => void template(s, { blockDeviceMappings: undefined }),
+      /no block_device_mappings/,
+    ],
+    [
+      "PX-EC2-DETAILED-MONITORING",
+      (s) => void template(s),
+      (s) => void template(s, { monitoring: { enabled: false } }),
+      /monitoring\.enabled is not true/,
+    ],
+    [
+      "PX-EC2-NO-PUBLIC-IP",
+      (s) => void template(s),
+      (s) => void template(s, { networkInterfaces: [{ associatePublicIpAddress: "true", deviceIndex: 0 }] }),
+      /associate_public_ip_address true/,
+    ],
+    [
+      "PX-ELB-INTERNAL",
+      (s) => void new Lb(s, "L", { internal: true, loadBalancerType: "network" }),
+      (s) => void new Lb(s, "L", { loadBalancerType: "network" }),
+      /internal is not true/,
+    ],
     [
       "PX-ELB-DELETION-PROTECTION",
       (s) => void new Lb(s, "L", { internal: true, loadBalancerType: "network", enableDeletionProtection: true }),
@@ -130,13 +274,23 @@ describe("every rule has a compliant and a non-compliant case", () => {
     ],
     [
       "PX-ELB-HEALTH-CHECK",
-      (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: true, protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 } }),
+      (s) =>
+        void new LbTargetGroup(s, "G", {
+          port: 3128,
+          protocol: "TCP",
+          healthCheck: { enabled: true, protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
+        }),
       (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP" }),
       /no health_check block/,
     ],
     [
       "PX-ELB-HEALTH-CHECK",
-      (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: true, protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 } }),
+      (s) =>
+        void new LbTargetGroup(s, "G", {
+          port: 3128,
+          protocol: "TCP",
+          healthCheck: { enabled: true, protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
+        }),
       (s) => void new LbTargetGroup(s, "G", { port: 3128, protocol: "TCP", healthCheck: { enabled: false } }),
       /health_check\.enabled is false/,
     ],
@@ -205,7 +359,13 @@ describe("the project's own stacks", () => {
   it("comply with every rule, without suppressions", () => {
     const app = Testing.app();
     new EnvironmentStack(app, "verification", { config: verificationConfig(), stateBackend: localBackend });
-    new BootstrapStack(app, "state", { bucketName: "proxy-over-peering-tfstate-example", region: "ap-northeast-1", noncurrentVersionExpirationDays: 90, project: "p", statePath: path.join(os.tmpdir(), "state.tfstate") });
+    new BootstrapStack(app, "state", {
+      bucketName: "proxy-over-peering-tfstate-example",
+      region: "ap-northeast-1",
+      noncurrentVersionExpirationDays: 90,
+      project: "p",
+      statePath: path.join(os.tmpdir(), "state.tfstate"),
+    });
     expect(enforcePolicy(app)).toEqual([]);
   });
 });
@@ -246,7 +406,13 @@ describe("violations and suppressions", () => {
     raw.policySuppressions = [{ rule: "PX-EC2-DETAILED-MONITORING", path: "Proxy", reason: "basic monitoring is enough for a test proxy" }];
     const app = Testing.app();
     new EnvironmentStack(app, "verification", { config: configFrom(raw), stateBackend: localBackend });
-    expect(enforcePolicy(app)).toEqual([{ rule: "PX-EC2-DETAILED-MONITORING", reason: "basic monitoring is enough for a test proxy", path: "verification/Proxy/Server/Resource" }]);
+    expect(enforcePolicy(app)).toEqual([
+      {
+        rule: "PX-EC2-DETAILED-MONITORING",
+        reason: "basic monitoring is enough for a test proxy",
+        path: "verification/Proxy/Server/Resource",
+      },
+    ]);
   });
 
   it("names a suppression path that matches no construct", () => {

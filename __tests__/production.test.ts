@@ -27,13 +27,17 @@ describe("the production example", () => {
   it("creates only the proxy VPC and the proxy fleet: the app VPCs exist already", () => {
     expect(Object.values(resourcesOf(json, "aws_vpc")).map((v) => v.cidr_block)).toEqual(["10.0.0.0/24"]);
     expect(Object.values(resourcesOf(json, "aws_instance"))).toEqual([]);
-    expect(Object.values(resourcesOf(json, "aws_autoscaling_group")).map((g) => [g.name, g.desired_capacity, g.vpc_zone_identifier.length])).toEqual([["production-proxy", 2, 2]]);
+    expect(
+      Object.values(resourcesOf(json, "aws_autoscaling_group")).map((g) => [g.name, g.desired_capacity, g.vpc_zone_identifier.length]),
+    ).toEqual([["production-proxy", 2, 2]]);
     expect(Object.values(parsed.data.aws_vpc).map((v: any) => v.id)).toEqual(["vpc-0123456789abcdef0", "vpc-0fedcba9876543210"]);
   });
 
   it("checks each existing VPC's block against the environment file when planning", () => {
     const app = Object.values(parsed.data.aws_vpc)[0] as any;
-    expect(app.lifecycle.postcondition).toEqual([{ condition: expect.stringContaining('"192.168.0.0/24"'), error_message: expect.stringContaining("correct appVpcs[].cidr") }]);
+    expect(app.lifecycle.postcondition).toEqual([
+      { condition: expect.stringContaining('"192.168.0.0/24"'), error_message: expect.stringContaining("correct appVpcs[].cidr") },
+    ]);
   });
 
   it("accepts the block as the VPC's primary or any secondary block, and nothing else (evaluated by Terraform)", () => {
@@ -42,7 +46,13 @@ describe("the production example", () => {
     const holds = (primary: string, associated: string[]) => {
       const self = `{ cidr_block = "${primary}", cidr_block_associations = [${associated.map((c) => `{ cidr_block = "${c}" }`).join(", ")}] }`;
       const expression = condition.replace(/^\$\{|\}$/g, "").replace(/\bself\b/g, self);
-      const r = spawnSync("terraform", ["console"], { cwd: work, input: `jsonencode({ ok = ${expression} })\n`, encoding: "utf8", env: { ...process.env, TF_CLI_CONFIG_FILE: "" }, timeout: 30_000 });
+      const r = spawnSync("terraform", ["console"], {
+        cwd: work,
+        input: `jsonencode({ ok = ${expression} })\n`,
+        encoding: "utf8",
+        env: { ...process.env, TF_CLI_CONFIG_FILE: "" },
+        timeout: 30_000,
+      });
       if (r.status !== 0) throw new Error(`terraform console failed: ${r.stderr}`);
       return JSON.parse(JSON.parse(r.stdout.trim())).ok;
     };
@@ -52,7 +62,7 @@ describe("the production example", () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it("routes every route table of an app VPC given as \"all\", looked up when planning", () => {
+  it('routes every route table of an app VPC given as "all", looked up when planning', () => {
     const tables = Object.keys(parsed.data.aws_route_tables);
     expect(tables).toHaveLength(1);
     const each = Object.values(resourcesOf(json, "aws_route")).find((r) => r.for_each);
@@ -71,7 +81,9 @@ describe("the production example", () => {
     expect(batch).toEqual(expect.objectContaining({ peer_owner_id: "111122223333", auto_accept: false }));
     expect(json).toHaveResourceWithProperties(VpcPeeringConnectionAccepterA, { provider: "aws.app_batch", auto_accept: true });
     const providers = parsed.provider.aws;
-    expect(providers.find((p: any) => p.alias === "app_batch").assume_role).toEqual([{ role_arn: "arn:aws:iam::111122223333:role/proxy-over-peering-accepter" }]);
+    expect(providers.find((p: any) => p.alias === "app_batch").assume_role).toEqual([
+      { role_arn: "arn:aws:iam::111122223333:role/proxy-over-peering-accepter" },
+    ]);
     const batchRoutes = Object.values(resourcesOf(json, "aws_route")).filter((r) => r.provider === "aws.app_batch");
     expect(batchRoutes.map((r) => r.route_table_id).sort()).toEqual(["rtb-0123456789abcdef0", "rtb-0fedcba9876543210"]);
     expect(batchRoutes.every((r) => /aws_vpc_peering_connection_accepter\./.test(r.vpc_peering_connection_id))).toBe(true);
@@ -84,7 +96,10 @@ describe("the production example", () => {
       ["192.168.10.0/24", "peering"],
     ]);
     expect(json).toHaveResource(VpnGateway);
-    expect(json).toHaveResourceWithProperties(DxGatewayAssociation, { dx_gateway_id: "5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f", allowed_prefixes: ["10.0.0.0/24"] });
+    expect(json).toHaveResourceWithProperties(DxGatewayAssociation, {
+      dx_gateway_id: "5f3c2d1e-8a9b-4c7d-9e0f-1a2b3c4d5e6f",
+      allowed_prefixes: ["10.0.0.0/24"],
+    });
   });
 
   it("lets both app VPCs use the proxy, and the proxy reach the service on 443 only", () => {
@@ -122,17 +137,57 @@ describe("validation of existing app VPCs and the Direct Connect side", () => {
   };
 
   it.each([
-    ["subnets on an existing VPC", (r: any) => (r.appVpcs[0].subnets = [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.0.0/25" }]), /`appVpcs\[0\].subnets` = .*is set for an existing VPC/],
-    ["an app server in an existing VPC", (r: any) => (r.appVpcs[0].appServer = {}), /`appVpcs\[0\].appServer` = \{\}: is set for an existing VPC/],
-    ["an account without a role", (r: any) => delete r.appVpcs[1].existing.roleArn, /`appVpcs\[1\].existing.roleArn` is missing; cross-account peering needs both/],
-    ["a role of another account", (r: any) => (r.appVpcs[1].existing.roleArn = "arn:aws:iam::444455556666:role/x"), /is not a role of account 111122223333/],
+    [
+      "subnets on an existing VPC",
+      (r: any) => (r.appVpcs[0].subnets = [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.0.0/25" }]),
+      /`appVpcs\[0\].subnets` = .*is set for an existing VPC/,
+    ],
+    [
+      "an app server in an existing VPC",
+      (r: any) => (r.appVpcs[0].appServer = {}),
+      /`appVpcs\[0\].appServer` = \{\}: is set for an existing VPC/,
+    ],
+    [
+      "an account without a role",
+      (r: any) => delete r.appVpcs[1].existing.roleArn,
+      /`appVpcs\[1\].existing.roleArn` is missing; cross-account peering needs both/,
+    ],
+    [
+      "a role of another account",
+      (r: any) => (r.appVpcs[1].existing.roleArn = "arn:aws:iam::444455556666:role/x"),
+      /is not a role of account 111122223333/,
+    ],
     ["a bad VPC id", (r: any) => (r.appVpcs[0].existing.vpcId = "vpc-xyz"), /`appVpcs\[0\].existing.vpcId` = "vpc-xyz": is not a VPC id/],
-    ["a route table listed twice", (r: any) => (r.appVpcs[0].existing.routeTableIds = ["rtb-0123456789abcdef0", "rtb-0123456789abcdef0"]), /`appVpcs\[0\].existing.routeTableIds\[1\]` = "rtb-0123456789abcdef0": repeats "rtb-0123456789abcdef0"; list each route table once/],
-    ["a bad route table list", (r: any) => (r.appVpcs[0].existing.routeTableIds = "some"), /`appVpcs\[0\].existing.routeTableIds` = "some": must be "all" or a list of route table ids/],
-    ["a created VPC without subnets", (r: any) => delete r.appVpcs[0].existing, /`appVpcs\[0\].subnets` is missing; a created VPC needs at least one subnet/],
-    ["a bad Direct Connect gateway id", (r: any) => (r.serviceSide.directConnectGatewayId = "dxgw-1"), /is not a Direct Connect gateway id/],
-    ["an unknown service side", (r: any) => (r.serviceSide.type = "transitGateway"), /`serviceSide.type` = "transitGateway": has an unknown or missing `type`; use one of "peeredVpc", "virtualPrivateGateway", "directConnectGateway"/],
-    ["an expected flow to a service server that does not exist", (r: any) => (r.expectedFlows = [{ from: "proxy", to: "service", port: 443, expect: "allowed" }]), /`expectedFlows\[0\].to` = "service": names no end of a flow; use one of "proxy", "dx-service", "resolver", "app", "batch"/],
+    [
+      "a route table listed twice",
+      (r: any) => (r.appVpcs[0].existing.routeTableIds = ["rtb-0123456789abcdef0", "rtb-0123456789abcdef0"]),
+      /`appVpcs\[0\].existing.routeTableIds\[1\]` = "rtb-0123456789abcdef0": repeats "rtb-0123456789abcdef0"; list each route table once/,
+    ],
+    [
+      "a bad route table list",
+      (r: any) => (r.appVpcs[0].existing.routeTableIds = "some"),
+      /`appVpcs\[0\].existing.routeTableIds` = "some": must be "all" or a list of route table ids/,
+    ],
+    [
+      "a created VPC without subnets",
+      (r: any) => delete r.appVpcs[0].existing,
+      /`appVpcs\[0\].subnets` is missing; a created VPC needs at least one subnet/,
+    ],
+    [
+      "a bad Direct Connect gateway id",
+      (r: any) => (r.serviceSide.directConnectGatewayId = "dxgw-1"),
+      /is not a Direct Connect gateway id/,
+    ],
+    [
+      "an unknown service side",
+      (r: any) => (r.serviceSide.type = "transitGateway"),
+      /`serviceSide.type` = "transitGateway": has an unknown or missing `type`; use one of "peeredVpc", "virtualPrivateGateway", "directConnectGateway"/,
+    ],
+    [
+      "an expected flow to a service server that does not exist",
+      (r: any) => (r.expectedFlows = [{ from: "proxy", to: "service", port: 443, expect: "allowed" }]),
+      /`expectedFlows\[0\].to` = "service": names no end of a flow; use one of "proxy", "dx-service", "resolver", "app", "batch"/,
+    ],
   ])("explains %s", (_what, edit, message) => {
     expect(problemsOf(edit)).toMatch(message);
   });

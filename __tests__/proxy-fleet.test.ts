@@ -31,34 +31,61 @@ describe("a proxy fleet", () => {
   };
 
   it("puts an internal Network Load Balancer in front, with a fixed address in each proxy subnet and cross-zone balancing", () => {
-    expect(json).toHaveResourceWithProperties(Lb, { internal: true, load_balancer_type: "network", enable_cross_zone_load_balancing: true });
+    expect(json).toHaveResourceWithProperties(Lb, {
+      internal: true,
+      load_balancer_type: "network",
+      enable_cross_zone_load_balancing: true,
+    });
     expect(one("aws_lb").subnet_mapping.map((m: any) => m.private_ipv4_address)).toEqual(["10.0.0.10", "10.0.0.138"]);
   });
 
   it("forwards the proxy port over TCP to a target group that keeps client addresses, checks health and drains", () => {
-    expect(json).toHaveResourceWithProperties(LbListener, { port: 3128, protocol: "TCP", default_action: [expect.objectContaining({ type: "forward" })] });
+    expect(json).toHaveResourceWithProperties(LbListener, {
+      port: 3128,
+      protocol: "TCP",
+      default_action: [expect.objectContaining({ type: "forward" })],
+    });
     expect(json).toHaveResourceWithProperties(LbTargetGroup, {
       protocol: "TCP",
       port: 3128,
       target_type: "instance",
       preserve_client_ip: "true",
       deregistration_delay: "120",
-      health_check: expect.objectContaining({ enabled: true, protocol: "TCP", port: "traffic-port", interval: 10, timeout: 10, healthy_threshold: 2, unhealthy_threshold: 2 }),
+      health_check: expect.objectContaining({
+        enabled: true,
+        protocol: "TCP",
+        port: "traffic-port",
+        interval: 10,
+        timeout: 10,
+        healthy_threshold: 2,
+        unhealthy_threshold: 2,
+      }),
     });
   });
 
   it("keeps the health check's timeout within a short interval, as AWS requires", () => {
     const short = JSON.parse(synthEnvironment(configFrom(fleetOf({ healthCheckIntervalSeconds: 5 }))).json);
-    expect((Object.values(short.resource.aws_lb_target_group)[0] as any).health_check).toEqual(expect.objectContaining({ interval: 5, timeout: 5 }));
+    expect((Object.values(short.resource.aws_lb_target_group)[0] as any).health_check).toEqual(
+      expect.objectContaining({ interval: 5, timeout: 5 }),
+    );
   });
 
   it("runs the proxies in an Auto Scaling group over both zones, healthy by the load balancer, refreshed from the template's latest version", () => {
-    expect(json).toHaveResourceWithProperties(AutoscalingGroup, { min_size: 2, max_size: 2, desired_capacity: 2, health_check_type: "ELB", health_check_grace_period: 300 });
+    expect(json).toHaveResourceWithProperties(AutoscalingGroup, {
+      min_size: 2,
+      max_size: 2,
+      desired_capacity: 2,
+      health_check_type: "ELB",
+      health_check_grace_period: 300,
+    });
     const group = one("aws_autoscaling_group");
     expect(group.vpc_zone_identifier).toHaveLength(2);
     expect(group.launch_template.version).toMatch(/^\$\{aws_launch_template\.\w+\.latest_version\}$/);
     expect(group.launch_template.version).not.toBe("$Latest");
-    expect(group.instance_refresh).toEqual({ strategy: "Rolling", preferences: { min_healthy_percentage: 100, max_healthy_percentage: 200 } });
+    expect(group.instance_refresh).toEqual({
+      strategy: "Rolling",
+      preferences: { min_healthy_percentage: 100, max_healthy_percentage: 200 },
+    });
     expect(group.target_group_arns).toEqual([expect.stringMatching(/^\$\{aws_lb_target_group\.\w+\.arn\}$/)]);
   });
 
@@ -70,7 +97,11 @@ describe("a proxy fleet", () => {
       ManagedBy: ["cdktf", true],
       Name: ["verification-proxy", true],
     });
-    expect(parsed.provider.aws[0].default_tags[0].tags).toEqual({ Project: "proxy-over-peering", Environment: "verification", ManagedBy: "cdktf" });
+    expect(parsed.provider.aws[0].default_tags[0].tags).toEqual({
+      Project: "proxy-over-peering",
+      Environment: "verification",
+      ManagedBy: "cdktf",
+    });
   });
 
   it("launches proxies with IMDSv2, an encrypted gp3 root volume, the proxy role and the same squid.conf as the single proxy", () => {
@@ -104,14 +135,21 @@ describe("a proxy fleet", () => {
     const appInstance = Object.values(resourcesOf(json, "aws_instance")).find((i) => i.user_data.startsWith("<powershell>"));
     expect(appInstance.user_data).toMatch(/\$proxy = '\$\{aws_lb\.\w+\.dns_name\}:3128'/);
     const app = rulesOf("verification-app-server");
-    expect(app.egress.filter((r) => r.from_port === 3128).map((r) => r.cidr_ipv4).sort()).toEqual(["10.0.0.10/32", "10.0.0.138/32"]);
+    expect(
+      app.egress
+        .filter((r) => r.from_port === 3128)
+        .map((r) => r.cidr_ipv4)
+        .sort(),
+    ).toEqual(["10.0.0.10/32", "10.0.0.138/32"]);
     expect(parsed.output.proxy_url.value).toMatch(/^http:\/\/\$\{aws_lb\.\w+\.dns_name\}:3128$/);
     expect(parsed.output.proxy_load_balancer_addresses.value).toEqual(["10.0.0.10", "10.0.0.138"]);
   });
 
   it("alarms on unhealthy proxies instead of recovering one instance", () => {
     const alarms = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm"));
-    expect(alarms.map((a) => [a.alarm_name, a.namespace, a.metric_name])).toEqual([["verification-proxy-unhealthy-hosts", "AWS/NetworkELB", "UnHealthyHostCount"]]);
+    expect(alarms.map((a) => [a.alarm_name, a.namespace, a.metric_name])).toEqual([
+      ["verification-proxy-unhealthy-hosts", "AWS/NetworkELB", "UnHealthyHostCount"],
+    ]);
     expect(Object.values(resourcesOf(json, "aws_instance"))).toHaveLength(2);
   });
 
@@ -124,7 +162,10 @@ describe("a proxy fleet", () => {
 
 describe("deletion protection of the fleet's load balancer", () => {
   const reason = "a test environment that is torn down after each run";
-  const unprotected = () => ({ ...fleetOf({ deletionProtection: false }), policySuppressions: [{ rule: "PX-ELB-DELETION-PROTECTION", path: "Proxy", reason }] });
+  const unprotected = () => ({
+    ...fleetOf({ deletionProtection: false }),
+    policySuppressions: [{ rule: "PX-ELB-DELETION-PROTECTION", path: "Proxy", reason }],
+  });
 
   it("is on by default", () => {
     const { json } = synthEnvironment(configFrom(fleetOf()));

@@ -1,13 +1,47 @@
 import { describeMismatch, flowMismatches, formatMatrix, ReachabilityReport, Verdict } from "../proof/reachability";
 
-const verdict = (from: string, to: string, port: number, allowed: boolean, reasons: string[] = [], protocol: "tcp" | "udp" = "tcp"): Verdict => ({ from, to, port, protocol, allowed, reasons });
+const verdict = (
+  from: string,
+  to: string,
+  port: number,
+  allowed: boolean,
+  reasons: string[] = [],
+  protocol: "tcp" | "udp" = "tcp",
+): Verdict => ({ from, to, port, protocol, allowed, reasons });
 
 /** A made-up report: three servers, two TCP ports and UDP 53, and one pair without a verdict on port 22. */
 const report: ReachabilityReport = {
   endpoints: [
-    { name: "app", address: "aws_instance.app", vpc: "v1", vpcCidr: "10.1.0.0/24", subnet: "s1", range: "10.1.0.4/32", groups: [], placements: [] },
-    { name: "proxy", address: "aws_instance.proxy", vpc: "v2", vpcCidr: "10.2.0.0/24", subnet: "s2", range: "10.2.0.10/32", groups: [], placements: [] },
-    { name: "svc", address: "aws_instance.svc", vpc: "v3", vpcCidr: "10.3.0.0/24", subnet: "s3", range: "10.3.0.4/32", groups: [], placements: [] },
+    {
+      name: "app",
+      address: "aws_instance.app",
+      vpc: "v1",
+      vpcCidr: "10.1.0.0/24",
+      subnet: "s1",
+      range: "10.1.0.4/32",
+      groups: [],
+      placements: [],
+    },
+    {
+      name: "proxy",
+      address: "aws_instance.proxy",
+      vpc: "v2",
+      vpcCidr: "10.2.0.0/24",
+      subnet: "s2",
+      range: "10.2.0.10/32",
+      groups: [],
+      placements: [],
+    },
+    {
+      name: "svc",
+      address: "aws_instance.svc",
+      vpc: "v3",
+      vpcCidr: "10.3.0.0/24",
+      subnet: "s3",
+      range: "10.3.0.4/32",
+      groups: [],
+      placements: [],
+    },
   ],
   ports: [22, 3128],
   udpPorts: [53],
@@ -50,14 +84,18 @@ describe("flowMismatches and describeMismatch", () => {
 
   it("says which way a verdict went and which way it was expected, with every reason on its own line", () => {
     const [denied] = flowMismatches(report, [{ from: "app", to: "svc", port: 3128, allowed: true }]);
-    expect(describeMismatch(denied)).toBe("app -> svc:3128 is denied, expected allowed:\n      BLOCKED: no route\n      BLOCKED: no ingress");
+    expect(describeMismatch(denied)).toBe(
+      "app -> svc:3128 is denied, expected allowed:\n      BLOCKED: no route\n      BLOCKED: no ingress",
+    );
     const [opened] = flowMismatches(report, [{ from: "app", to: "proxy", port: 3128, allowed: false }]);
     expect(describeMismatch(opened)).toBe("app -> proxy:3128 is allowed, expected denied:\n      egress rule\n      route");
   });
 
   it("names the servers and ports the stack has when a flow names none of them", () => {
     const [unknown] = flowMismatches(report, [{ from: "nobody", to: "svc", port: 80, allowed: true }]);
-    expect(describeMismatch(unknown)).toBe("nobody -> svc:80: no such pair and port in the stack (instances: app, proxy, svc; ports: 22, 3128, 53/udp)");
+    expect(describeMismatch(unknown)).toBe(
+      "nobody -> svc:80: no such pair and port in the stack (instances: app, proxy, svc; ports: 22, 3128, 53/udp)",
+    );
   });
 
   it("matches a flow's protocol: UDP 53 and TCP 53 are different flows, and TCP is the default", () => {

@@ -4,7 +4,11 @@ import * as path from "path";
 const ROOT = path.join(__dirname, "..");
 const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md"));
-const pages: [string, string][] = [["README.md", readme], ["environments/README.md", fs.readFileSync(path.join(ROOT, "environments", "README.md"), "utf8")], ...docs.map((f): [string, string] => [`docs/${f}`, fs.readFileSync(path.join(ROOT, "docs", f), "utf8")])];
+const pages: [string, string][] = [
+  ["README.md", readme],
+  ["environments/README.md", fs.readFileSync(path.join(ROOT, "environments", "README.md"), "utf8")],
+  ...docs.map((f): [string, string] => [`docs/${f}`, fs.readFileSync(path.join(ROOT, "docs", f), "utf8")]),
+];
 const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
@@ -24,9 +28,25 @@ describe("README.md, the user's journey", () => {
   });
 
   it("has its sections in the order a user needs them", () => {
-    const order = ["Quick start", "Your environment", "Deploy", "Check it works", "Change it", "Tear it down", "What it costs", "Settings", "Outputs", "How it is proven"];
-    const headings = readme.split("\n").filter((l) => l.startsWith("## ")).map((l) => l.slice(3).trim());
-    expect(order.map((h) => headings.findIndex((x) => x.startsWith(h)))).toEqual([...order.map((h) => headings.findIndex((x) => x.startsWith(h)))].sort((a, b) => a - b));
+    const order = [
+      "Quick start",
+      "Your environment",
+      "Deploy",
+      "Check it works",
+      "Change it",
+      "Tear it down",
+      "What it costs",
+      "Settings",
+      "Outputs",
+      "How it is proven",
+    ];
+    const headings = readme
+      .split("\n")
+      .filter((l) => l.startsWith("## "))
+      .map((l) => l.slice(3).trim());
+    expect(order.map((h) => headings.findIndex((x) => x.startsWith(h)))).toEqual(
+      [...order.map((h) => headings.findIndex((x) => x.startsWith(h)))].sort((a, b) => a - b),
+    );
     expect(order.every((h) => headings.some((x) => x.startsWith(h)))).toBe(true);
   });
 
@@ -52,7 +72,11 @@ describe.each(pages)("%s", (name, text) => {
         const target = file ? path.resolve(dir, file) : path.join(ROOT, name);
         if (!fs.existsSync(target)) return true;
         if (!anchor || !target.endsWith(".md")) return false;
-        const headings = fs.readFileSync(target, "utf8").split("\n").filter((l) => /^#+ /.test(l)).map((l) => anchorOf(l.replace(/^#+ /, "")));
+        const headings = fs
+          .readFileSync(target, "utf8")
+          .split("\n")
+          .filter((l) => /^#+ /.test(l))
+          .map((l) => anchorOf(l.replace(/^#+ /, "")));
         return !headings.includes(anchor);
       });
     expect(broken).toEqual([]);

@@ -1,13 +1,30 @@
 import * as fs from "fs";
 import * as path from "path";
 import { AMAZON_LINUX_2023_PARAMETER } from "../lib/config";
-import { classifyDrift, deploymentProblems, EmulatorInventory, emulatorEnvironment, leftovers, otherInstanceType, PlannedChange, rollingChangeProblems } from "../proof/rehearsal";
+import {
+  classifyDrift,
+  deploymentProblems,
+  EmulatorInventory,
+  emulatorEnvironment,
+  leftovers,
+  otherInstanceType,
+  PlannedChange,
+  rollingChangeProblems,
+} from "../proof/rehearsal";
 import { configFrom, verificationConfig, verificationRaw } from "./helpers/stack";
 
 /** The inventory of a correct deployment of the verification environment. */
 function goodInventory(): EmulatorInventory {
   const squid = "dnf install -y squid\nacl localnet src 192.168.0.0/24\n";
-  const instance = (id: string, name: string, privateIp: string, userData: string) => ({ id, name, state: "running", privateIp, httpTokens: "required", userData, securityGroups: ["sg-1"] });
+  const instance = (id: string, name: string, privateIp: string, userData: string) => ({
+    id,
+    name,
+    state: "running",
+    privateIp,
+    httpTokens: "required",
+    userData,
+    securityGroups: ["sg-1"],
+  });
   return {
     vpcs: [
       { id: "vpc-app", cidr: "192.168.0.0/24" },
@@ -45,7 +62,15 @@ function goodInventory(): EmulatorInventory {
         ],
       },
     ],
-    resolverRules: [{ id: "rslvr-rr-1", domain: "service.example", type: "FORWARD", endpointId: "rslvr-out-1", targets: [{ ip: "172.16.0.10", port: 53 }] }],
+    resolverRules: [
+      {
+        id: "rslvr-rr-1",
+        domain: "service.example",
+        type: "FORWARD",
+        endpointId: "rslvr-out-1",
+        targets: [{ ip: "172.16.0.10", port: 53 }],
+      },
+    ],
     resolverRuleAssociations: [{ id: "rslvr-rrassoc-1", ruleId: "rslvr-rr-1", vpcId: "vpc-proxy" }],
     securityGroups: [{ id: "sg-resolver", name: "verification-proxy-resolver", vpcId: "vpc-proxy" }],
     vpcEndpoints: [],
@@ -81,14 +106,24 @@ describe("deploymentProblems", () => {
   it("notices DNS forwarding that differs from the design: a rule to another server, no association, an endpoint in one zone, one too many rules", () => {
     const inv = goodInventory();
     inv.resolverRules![0].targets[0].ip = "172.16.0.53";
-    expect(deploymentProblems(env, outputs, inv)).toEqual(["resolver rule for service.example forwards to 172.16.0.53:53, expected 172.16.0.10:53"]);
+    expect(deploymentProblems(env, outputs, inv)).toEqual([
+      "resolver rule for service.example forwards to 172.16.0.53:53, expected 172.16.0.10:53",
+    ]);
     const unassociated = { ...goodInventory(), resolverRuleAssociations: [] };
-    expect(deploymentProblems(env, outputs, unassociated)).toEqual(["resolver rule for service.example is associated with no VPC, expected the proxy VPC vpc-proxy alone"]);
+    expect(deploymentProblems(env, outputs, unassociated)).toEqual([
+      "resolver rule for service.example is associated with no VPC, expected the proxy VPC vpc-proxy alone",
+    ]);
     const oneZone = goodInventory();
     (oneZone.subnets as unknown as { zone: string }[])[1].zone = "ap-northeast-1a";
     expect(deploymentProblems(env, outputs, oneZone)).toEqual(["resolver endpoint rslvr-out-1 sits in fewer than two zones"]);
     const extra = goodInventory();
-    (extra.resolverRules as unknown[]).push({ id: "rslvr-rr-2", domain: "other.example", type: "FORWARD", endpointId: "rslvr-out-1", targets: [] });
+    (extra.resolverRules as unknown[]).push({
+      id: "rslvr-rr-2",
+      domain: "other.example",
+      type: "FORWARD",
+      endpointId: "rslvr-out-1",
+      targets: [],
+    });
     expect(deploymentProblems(env, outputs, extra)).toEqual(["2 resolver rules, expected 1"]);
     expect(deploymentProblems(env, { ...outputs, resolver_endpoint_id: "rslvr-out-9" }, goodInventory())).toEqual([
       "output resolver_endpoint_id is rslvr-out-9, which is no resolver endpoint (there are rslvr-out-1)",
@@ -140,7 +175,17 @@ describe("deploymentProblems", () => {
 });
 
 describe("leftovers", () => {
-  const empty = { ...goodInventory(), ...NO_DNS, vpcs: [], peerings: [], routes: [], instances: [], logGroups: [], alarms: [], flowLogs: [] };
+  const empty = {
+    ...goodInventory(),
+    ...NO_DNS,
+    vpcs: [],
+    peerings: [],
+    routes: [],
+    instances: [],
+    logGroups: [],
+    alarms: [],
+    flowLogs: [],
+  };
 
   it("is empty for an emptied emulator", () => {
     expect(leftovers(empty)).toEqual({ left: [], tolerated: [] });
@@ -158,38 +203,82 @@ describe("leftovers", () => {
       transitGateways: [{ id: "tgw-1", state: "available" }],
       natGateways: [{ id: "nat-1", subnetId: "subnet-1", state: "available" }],
     });
-    expect(result.left).toEqual([expect.stringMatching(/^1 VPCs/), '1 network interfaces: ["eni-loose"]', '1 Transit Gateways: ["tgw-1"]', '1 NAT gateways: ["nat-1"]']);
-    expect(result.tolerated).toEqual([expect.stringMatching(/eni-nat.*moto 5\.2 keeps a NAT gateway's interface/), expect.stringMatching(/eni-old.*moto 5\.2 keeps/)]);
+    expect(result.left).toEqual([
+      expect.stringMatching(/^1 VPCs/),
+      '1 network interfaces: ["eni-loose"]',
+      '1 Transit Gateways: ["tgw-1"]',
+      '1 NAT gateways: ["nat-1"]',
+    ]);
+    expect(result.tolerated).toEqual([
+      expect.stringMatching(/eni-nat.*moto 5\.2 keeps a NAT gateway's interface/),
+      expect.stringMatching(/eni-old.*moto 5\.2 keeps/),
+    ]);
   });
 
   it("names resolver endpoints, rules and associations that remain", () => {
     const inv = goodInventory();
-    const result = leftovers({ ...empty, resolverEndpoints: inv.resolverEndpoints, resolverRules: inv.resolverRules, resolverRuleAssociations: inv.resolverRuleAssociations });
-    expect(result.left).toEqual(['1 resolver endpoints: ["rslvr-out-1"]', '1 resolver rules: ["rslvr-rr-1"]', '1 resolver rule associations: ["rslvr-rrassoc-1"]']);
+    const result = leftovers({
+      ...empty,
+      resolverEndpoints: inv.resolverEndpoints,
+      resolverRules: inv.resolverRules,
+      resolverRuleAssociations: inv.resolverRuleAssociations,
+    });
+    expect(result.left).toEqual([
+      '1 resolver endpoints: ["rslvr-out-1"]',
+      '1 resolver rules: ["rslvr-rr-1"]',
+      '1 resolver rule associations: ["rslvr-rrassoc-1"]',
+    ]);
   });
 });
 
 describe("classifyDrift", () => {
-  const change = (type: string, before: any, after: any): PlannedChange => ({ address: `${type}.x`, type, change: { actions: ["update"], before, after } });
+  const change = (type: string, before: any, after: any): PlannedChange => ({
+    address: `${type}.x`,
+    type,
+    change: { actions: ["update"], before, after },
+  });
 
   it("tolerates only the listed emulator quirks, each with its reason", () => {
     const { tolerated, drift } = classifyDrift({
       resource_changes: [
-        change("aws_vpc_security_group_egress_rule", { prefix_list_id: "pl-1", description: null }, { prefix_list_id: "pl-1", description: "HTTPS to S3" }),
-        change("aws_instance", { private_ip: "10.0.0.10", vpc_security_group_ids: [] }, { private_ip: "10.0.0.10", vpc_security_group_ids: ["sg-1"] }),
+        change(
+          "aws_vpc_security_group_egress_rule",
+          { prefix_list_id: "pl-1", description: null },
+          { prefix_list_id: "pl-1", description: "HTTPS to S3" },
+        ),
+        change(
+          "aws_instance",
+          { private_ip: "10.0.0.10", vpc_security_group_ids: [] },
+          { private_ip: "10.0.0.10", vpc_security_group_ids: ["sg-1"] },
+        ),
         { address: "aws_vpc.a", type: "aws_vpc", change: { actions: ["no-op"], before: {}, after: {} } },
       ],
     });
-    expect(tolerated).toEqual([expect.stringMatching(/prefix-list-rule-description: moto/), expect.stringMatching(/fixed-address-instance-groups: moto/)]);
+    expect(tolerated).toEqual([
+      expect.stringMatching(/prefix-list-rule-description: moto/),
+      expect.stringMatching(/fixed-address-instance-groups: moto/),
+    ]);
     expect(drift).toEqual([]);
   });
 
   it("reports any other change as drift", () => {
     const { drift } = classifyDrift({
       resource_changes: [
-        change("aws_vpc_security_group_egress_rule", { cidr_ipv4: "10.0.0.0/24", description: null }, { cidr_ipv4: "10.0.0.0/24", description: "x" }),
-        change("aws_vpc_security_group_egress_rule", { prefix_list_id: "pl-1", description: null, to_port: 80 }, { prefix_list_id: "pl-1", description: "x", to_port: 443 }),
-        { address: "aws_instance.p", type: "aws_instance", change: { actions: ["delete", "create"], before: { ami: "a" }, after: { ami: "b" } } },
+        change(
+          "aws_vpc_security_group_egress_rule",
+          { cidr_ipv4: "10.0.0.0/24", description: null },
+          { cidr_ipv4: "10.0.0.0/24", description: "x" },
+        ),
+        change(
+          "aws_vpc_security_group_egress_rule",
+          { prefix_list_id: "pl-1", description: null, to_port: 80 },
+          { prefix_list_id: "pl-1", description: "x", to_port: 443 },
+        ),
+        {
+          address: "aws_instance.p",
+          type: "aws_instance",
+          change: { actions: ["delete", "create"], before: { ami: "a" }, after: { ami: "b" } },
+        },
       ],
     });
     expect(drift).toEqual([
@@ -218,26 +307,68 @@ describe("emulatorEnvironment", () => {
 });
 
 describe("deploymentProblems of a fleet", () => {
-  const env = configFrom(JSON.parse(require("fs").readFileSync(require("path").join(__dirname, "..", "demos", "verification-fleet.json"), "utf8")));
+  const env = configFrom(
+    JSON.parse(require("fs").readFileSync(require("path").join(__dirname, "..", "demos", "verification-fleet.json"), "utf8")),
+  );
   const dns = "verification-fleet-proxy-1.ap-northeast-1.elb.amazonaws.com";
   const squid = "dnf install -y squid\nacl localnet src 192.168.0.0/24\n";
   function fleetInventory(): EmulatorInventory {
     const base = goodInventory();
-    const proxy = (id: string, ip: string) => ({ id, name: "verification-fleet-proxy", state: "running", privateIp: ip, httpTokens: "optional", userData: squid, securityGroups: ["sg-1"] });
+    const proxy = (id: string, ip: string) => ({
+      id,
+      name: "verification-fleet-proxy",
+      state: "running",
+      privateIp: ip,
+      httpTokens: "optional",
+      userData: squid,
+      securityGroups: ["sg-1"],
+    });
     return {
       ...base,
       ...NO_DNS,
-      instances: [proxy("i-a", "10.0.0.37"), proxy("i-c", "10.0.0.166"), { ...base.instances[1], userData: `$proxy = '${dns}:3128'` }, base.instances[2]],
+      instances: [
+        proxy("i-a", "10.0.0.37"),
+        proxy("i-c", "10.0.0.166"),
+        { ...base.instances[1], userData: `$proxy = '${dns}:3128'` },
+        base.instances[2],
+      ],
       logGroups: ["/proxy-over-peering/verification-fleet/squid-access"],
       alarms: ["verification-fleet-proxy-unhealthy-hosts"],
       loadBalancers: [
-        { arn: "arn:lb", name: "verification-fleet-proxy", dnsName: dns, scheme: "internal", type: "network", addresses: [], listeners: [{ port: 3128, protocol: "TCP", targetGroups: ["arn:tg"] }] },
+        {
+          arn: "arn:lb",
+          name: "verification-fleet-proxy",
+          dnsName: dns,
+          scheme: "internal",
+          type: "network",
+          addresses: [],
+          listeners: [{ port: 3128, protocol: "TCP", targetGroups: ["arn:tg"] }],
+        },
       ],
-      targetGroups: [{ arn: "arn:tg", name: "verification-fleet-squid", protocol: "TCP", port: 3128, preserveClientIp: "true", deregistrationDelaySeconds: "60" }],
+      targetGroups: [
+        {
+          arn: "arn:tg",
+          name: "verification-fleet-squid",
+          protocol: "TCP",
+          port: 3128,
+          preserveClientIp: "true",
+          deregistrationDelaySeconds: "60",
+        },
+      ],
       autoScalingGroups: [
-        { name: "verification-fleet-proxy", desired: 2, instances: ["i-a", "i-c"], launchTemplate: { LaunchTemplateId: "lt-1", Version: "1" }, targetGroups: ["arn:tg"], healthCheckType: "ELB", zones: 2 },
+        {
+          name: "verification-fleet-proxy",
+          desired: 2,
+          instances: ["i-a", "i-c"],
+          launchTemplate: { LaunchTemplateId: "lt-1", Version: "1" },
+          targetGroups: ["arn:tg"],
+          healthCheckType: "ELB",
+          zones: 2,
+        },
       ],
-      launchTemplates: [{ id: "lt-1", name: "verification-fleet-proxy", latestVersion: 1, httpTokens: "required", encrypted: ["true"], userData: squid }],
+      launchTemplates: [
+        { id: "lt-1", name: "verification-fleet-proxy", latestVersion: 1, httpTokens: "required", encrypted: ["true"], userData: squid },
+      ],
     };
   }
   const fleetOutputs = { ...outputs, proxy_address: dns, proxy_url: `http://${dns}:3128` };
@@ -265,7 +396,10 @@ describe("deploymentProblems of a fleet", () => {
     inv.autoScalingGroups[0].instances = ["i-a"];
     inv.launchTemplates[0].httpTokens = "optional";
     expect(deploymentProblems(env, fleetOutputs, inv)).toEqual(
-      expect.arrayContaining(["group verification-fleet-proxy wants 1 and has 1 instances, expected 2", "launch template verification-fleet-proxy allows IMDSv1 (http_tokens optional)"]),
+      expect.arrayContaining([
+        "group verification-fleet-proxy wants 1 and has 1 instances, expected 2",
+        "launch template verification-fleet-proxy allows IMDSv1 (http_tokens optional)",
+      ]),
     );
   });
   describe("rollingChangeProblems", () => {
@@ -274,7 +408,14 @@ describe("deploymentProblems of a fleet", () => {
     const after = (): any => {
       const inv = before();
       inv.launchTemplates = [{ ...inv.launchTemplates[0], latestVersion: 2, instanceType: "t3.small" }];
-      inv.autoScalingGroups = [{ ...inv.autoScalingGroups[0], launchTemplate: { LaunchTemplateId: "lt-1", Version: "2" }, instances: ["i-b", "i-d"], refreshes: [{ status: "Successful", minHealthyPercentage: 100, maxHealthyPercentage: 200 }] }];
+      inv.autoScalingGroups = [
+        {
+          ...inv.autoScalingGroups[0],
+          launchTemplate: { LaunchTemplateId: "lt-1", Version: "2" },
+          instances: ["i-b", "i-d"],
+          refreshes: [{ status: "Successful", minHealthyPercentage: 100, maxHealthyPercentage: 200 }],
+        },
+      ];
       return inv;
     };
 
@@ -285,7 +426,11 @@ describe("deploymentProblems of a fleet", () => {
     it("names each way the change can fall short", () => {
       const inv = after();
       inv.launchTemplates[0] = { ...inv.launchTemplates[0], latestVersion: 3, instanceType: "t3.micro" };
-      inv.autoScalingGroups[0] = { ...inv.autoScalingGroups[0], instances: ["i-a", "i-b", "i-d"], refreshes: [{ status: "Cancelled", minHealthyPercentage: 90, maxHealthyPercentage: 200 }] };
+      inv.autoScalingGroups[0] = {
+        ...inv.autoScalingGroups[0],
+        instances: ["i-a", "i-b", "i-d"],
+        refreshes: [{ status: "Cancelled", minHealthyPercentage: 90, maxHealthyPercentage: 200 }],
+      };
       expect(rollingChangeProblems(env, before(), inv, change)).toEqual([
         "launch template verification-fleet-proxy went from version 1 to 3, expected one new version",
         "launch template verification-fleet-proxy launches t3.micro, expected t3.small",
@@ -300,15 +445,23 @@ describe("deploymentProblems of a fleet", () => {
     it("counts the refreshes the change started, and needs the group and its template on both sides", () => {
       const none = after();
       none.autoScalingGroups[0].refreshes = [];
-      expect(rollingChangeProblems(env, before(), none, change)).toEqual(["the change started 0 instance refreshes of group verification-fleet-proxy, expected 1"]);
+      expect(rollingChangeProblems(env, before(), none, change)).toEqual([
+        "the change started 0 instance refreshes of group verification-fleet-proxy, expected 1",
+      ]);
       const two = after();
       two.autoScalingGroups[0].refreshes = [...two.autoScalingGroups[0].refreshes, { status: "Successful" }];
-      expect(rollingChangeProblems(env, before(), two, change)).toEqual(["the change started 2 instance refreshes of group verification-fleet-proxy, expected 1"]);
-      expect(rollingChangeProblems(env, before(), { ...after(), autoScalingGroups: [] }, change)).toEqual(["no Auto Scaling group verification-fleet-proxy after the change"]);
-      expect(rollingChangeProblems(env, { ...before(), autoScalingGroups: [] }, after(), change)).toEqual(["no Auto Scaling group verification-fleet-proxy before the change"]);
-      expect(rollingChangeProblems(env, before(), { ...after(), launchTemplates: [{ ...after().launchTemplates[0], id: "lt-2" }] }, change)).toEqual([
-        "group verification-fleet-proxy does not keep its launch template through the change",
+      expect(rollingChangeProblems(env, before(), two, change)).toEqual([
+        "the change started 2 instance refreshes of group verification-fleet-proxy, expected 1",
       ]);
+      expect(rollingChangeProblems(env, before(), { ...after(), autoScalingGroups: [] }, change)).toEqual([
+        "no Auto Scaling group verification-fleet-proxy after the change",
+      ]);
+      expect(rollingChangeProblems(env, { ...before(), autoScalingGroups: [] }, after(), change)).toEqual([
+        "no Auto Scaling group verification-fleet-proxy before the change",
+      ]);
+      expect(
+        rollingChangeProblems(env, before(), { ...after(), launchTemplates: [{ ...after().launchTemplates[0], id: "lt-2" }] }, change),
+      ).toEqual(["group verification-fleet-proxy does not keep its launch template through the change"]);
     });
 
     it("changes the instance type to another one, either way", () => {
@@ -325,26 +478,49 @@ describe("classifyDrift of a fleet in moto", () => {
   it("explains every change of the recorded second plan by a listed emulator quirk", () => {
     const { tolerated, drift } = classifyDrift(plan);
     expect(drift).toEqual([]);
-    expect(tolerated.map((t) => /\((\S+):/.exec(t)?.[1]).sort()).toEqual(["fixed-address-instance-groups", "group-reference-owner", "prefix-list-rule-description", "prefix-list-rule-description"]);
+    expect(tolerated.map((t) => /\((\S+):/.exec(t)?.[1]).sort()).toEqual([
+      "fixed-address-instance-groups",
+      "group-reference-owner",
+      "prefix-list-rule-description",
+      "prefix-list-rule-description",
+    ]);
   });
 
   // proof/emulator/moto_server.py keeps these as AWS does, so each is drift now; tolerating them let the
   // next apply change the fleet's template and hang in an instance refresh.
   it("calls a new launch template version, the group that follows it, and a change of the load balancer's mappings drift", () => {
-    const change = (address: string, before: object, after: object): PlannedChange => ({ address, type: address.split(".")[0], change: { actions: ["update"], before, after } });
+    const change = (address: string, before: object, after: object): PlannedChange => ({
+      address,
+      type: address.split(".")[0],
+      change: { actions: ["update"], before, after },
+    });
     const { tolerated, drift } = classifyDrift({
       resource_changes: [
-        change("aws_launch_template.T", { latest_version: 1, tag_specifications: [{ resource_type: "launch-template", tags: { Name: "t" } }] }, { tag_specifications: [] }),
+        change(
+          "aws_launch_template.T",
+          { latest_version: 1, tag_specifications: [{ resource_type: "launch-template", tags: { Name: "t" } }] },
+          { tag_specifications: [] },
+        ),
         change("aws_autoscaling_group.G", { launch_template: [{ id: "lt-1", version: "1" }] }, { launch_template: [{ id: "lt-1" }] }),
-        change("aws_lb.L", { subnet_mapping: [{ subnet_id: "subnet-1", private_ipv4_address: "" }] }, { subnet_mapping: [{ subnet_id: "subnet-1", private_ipv4_address: "10.0.0.10" }] }),
+        change(
+          "aws_lb.L",
+          { subnet_mapping: [{ subnet_id: "subnet-1", private_ipv4_address: "" }] },
+          { subnet_mapping: [{ subnet_id: "subnet-1", private_ipv4_address: "10.0.0.10" }] },
+        ),
       ],
     });
     expect(tolerated).toEqual([]);
-    expect(drift).toEqual(["aws_launch_template.T: update latest_version, tag_specifications", "aws_autoscaling_group.G: update launch_template", "aws_lb.L: update subnet_mapping"]);
+    expect(drift).toEqual([
+      "aws_launch_template.T: update latest_version, tag_specifications",
+      "aws_autoscaling_group.G: update launch_template",
+      "aws_lb.L: update subnet_mapping",
+    ]);
   });
 
   it("calls a change drift when its quirk's own condition does not hold", () => {
-    const rule = JSON.parse(JSON.stringify(plan.resource_changes.find((c: PlannedChange) => c.type === "aws_vpc_security_group_ingress_rule")));
+    const rule = JSON.parse(
+      JSON.stringify(plan.resource_changes.find((c: PlannedChange) => c.type === "aws_vpc_security_group_ingress_rule")),
+    );
     rule.change.before.referenced_security_group_id = "123456789012/sg-other";
     expect(classifyDrift({ resource_changes: [rule] }).drift).toHaveLength(1);
   });
@@ -362,7 +538,15 @@ describe("deploymentProblems of the Transit Gateway environment", () => {
   };
   /** The inventory of a correct deployment of demos/transit-gateway.json. */
   function tgwInventory(): EmulatorInventory {
-    const server = (id: string, privateIp: string) => ({ id, name: id, state: "running", privateIp, httpTokens: "required", userData: "<powershell># no proxy</powershell>", securityGroups: ["sg-1"] });
+    const server = (id: string, privateIp: string) => ({
+      id,
+      name: id,
+      state: "running",
+      privateIp,
+      httpTokens: "required",
+      userData: "<powershell># no proxy</powershell>",
+      securityGroups: ["sg-1"],
+    });
     return {
       ...goodInventory(),
       ...NO_DNS,
@@ -388,15 +572,38 @@ describe("deploymentProblems of the Transit Gateway environment", () => {
       ],
       instances: [server("i-app", "192.168.0.4"), server("i-app2", "192.168.1.4"), server("i-svc", "172.16.0.10")],
       flowLogs: ["fl-1", "fl-2", "fl-3", "fl-4"],
-      transitGateways: [{ id: "tgw-1", state: "available", defaultAssociation: "disable", defaultPropagation: "disable", autoAccept: "disable" }],
+      transitGateways: [
+        { id: "tgw-1", state: "available", defaultAssociation: "disable", defaultPropagation: "disable", autoAccept: "disable" },
+      ],
       tgwAttachments: [
-        { id: "att-proxy", transitGatewayId: "tgw-1", vpcId: "vpc-proxy", subnetIds: ["subnet-attach"], state: "available", applianceMode: "enable" },
+        {
+          id: "att-proxy",
+          transitGatewayId: "tgw-1",
+          vpcId: "vpc-proxy",
+          subnetIds: ["subnet-attach"],
+          state: "available",
+          applianceMode: "enable",
+        },
         { id: "att-app", transitGatewayId: "tgw-1", vpcId: "vpc-app", subnetIds: ["s"], state: "available", applianceMode: "disable" },
         { id: "att-app2", transitGatewayId: "tgw-1", vpcId: "vpc-app2", subnetIds: ["s"], state: "available", applianceMode: "disable" },
       ],
       tgwRouteTables: [
-        { id: "rt-apps", transitGatewayId: "tgw-1", name: "transit-gateway-hub-apps", associations: ["att-app", "att-app2"], propagations: [], routes: [{ destination: "172.16.0.0/24", type: "static", state: "active", attachments: ["att-proxy"] }] },
-        { id: "rt-proxy", transitGatewayId: "tgw-1", name: "transit-gateway-hub-proxy", associations: ["att-proxy"], propagations: ["att-app", "att-app2"], routes: [] },
+        {
+          id: "rt-apps",
+          transitGatewayId: "tgw-1",
+          name: "transit-gateway-hub-apps",
+          associations: ["att-app", "att-app2"],
+          propagations: [],
+          routes: [{ destination: "172.16.0.0/24", type: "static", state: "active", attachments: ["att-proxy"] }],
+        },
+        {
+          id: "rt-proxy",
+          transitGatewayId: "tgw-1",
+          name: "transit-gateway-hub-proxy",
+          associations: ["att-proxy"],
+          propagations: ["att-app", "att-app2"],
+          routes: [],
+        },
       ],
       natGateways: [{ id: "nat-a", subnetId: "subnet-nat", connectivity: "private", state: "available", privateIp: "10.0.0.30" }],
     };

@@ -36,7 +36,16 @@ function world(scope: Construct, proxyOverrides: Partial<ProxyServerProps> = {})
     environment: "test",
     network: proxyNet,
     clients: [app, batch],
-    destinations: [{ name: "service", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }, { port: 443, carries: "tls" }] }],
+    destinations: [
+      {
+        name: "service",
+        cidr: "172.16.0.0/24",
+        ports: [
+          { port: 80, carries: "http" },
+          { port: 443, carries: "tls" },
+        ],
+      },
+    ],
     port: 3128,
     accessLogRetentionDays: 7,
     privateIp: "10.0.0.10",
@@ -67,7 +76,9 @@ describe("ProxyServer", () => {
   it("keeps its fixed address, so a replaced proxy comes back where the app servers look", () => {
     const instance = Object.values(resourcesOf(json, "aws_instance"))[0];
     expect(instance.private_ip).toBe("10.0.0.10");
-    expect(instance.vpc_security_group_ids).toEqual([expect.stringMatching(/^\$\{aws_security_group\.ProxyServer_\w*SecurityGroup_\w+\.id\}$/)]);
+    expect(instance.vpc_security_group_ids).toEqual([
+      expect.stringMatching(/^\$\{aws_security_group\.ProxyServer_\w*SecurityGroup_\w+\.id\}$/),
+    ]);
   });
 
   it("runs Squid on Amazon Linux with the rendered squid.conf in its user data", () => {
@@ -98,11 +109,17 @@ describe("ProxyServer", () => {
   });
 
   it("describes every group and rule, and opens nothing to the world", () => {
-    const rules = [...Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule")), ...Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule"))];
+    const rules = [
+      ...Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule")),
+      ...Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule")),
+    ];
     expect(rules.length).toBeGreaterThan(0);
     expect(rules.every((r) => typeof r.description === "string" && r.description.length > 0)).toBe(true);
     expect(rules.some((r) => r.cidr_ipv4 === "0.0.0.0/0" || r.cidr_ipv6 === "::/0")).toBe(false);
-    expect(json).toHaveResourceWithProperties(SecurityGroup, { name: "test-proxy", description: expect.stringContaining("port 3128 from the app VPCs") });
+    expect(json).toHaveResourceWithProperties(SecurityGroup, {
+      name: "test-proxy",
+      description: expect.stringContaining("port 3128 from the app VPCs"),
+    });
     expect(json).toHaveResource(VpcSecurityGroupIngressRule);
     expect(json).toHaveResource(VpcSecurityGroupEgressRule);
   });
@@ -116,20 +133,48 @@ describe("ProxyServer", () => {
       metric_name: "StatusCheckFailed_System",
       namespace: "AWS/EC2",
       dimensions: { InstanceId: expect.stringMatching(/^\$\{aws_instance\.ProxyServer_\w+\.id\}$/) },
-      alarm_actions: [expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:automate:\$\{data\.aws_region\.\w+\.name\}:ec2:recover$/)],
+      alarm_actions: [
+        expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:automate:\$\{data\.aws_region\.\w+\.name\}:ec2:recover$/),
+      ],
     });
   });
 
   it("refuses an address outside the proxy VPC", () => {
-    expect(() => Testing.synthScope((scope) => void world(scope, { privateIp: "10.0.1.10" }))).toThrow(/privateIp 10\.0\.1\.10 is outside the proxy VPC 10\.0\.0\.0\/24/);
+    expect(() => Testing.synthScope((scope) => void world(scope, { privateIp: "10.0.1.10" }))).toThrow(
+      /privateIp 10\.0\.1\.10 is outside the proxy VPC 10\.0\.0\.0\/24/,
+    );
   });
 });
 
 describe("every server", () => {
   const json = Testing.synthScope((scope) => {
     const { role, app, proxyNet, serviceNet, proxy } = world(scope);
-    new AppServer(scope, "AppServer", { environment: "test", appName: "app", network: app, proxy, bypass: ["<local>", "169.254.169.254"], instanceType: "t3.medium", amiParameter: "/aws/service/ami-windows-latest/x", rootVolumeSizeGiB: 30, detailedMonitoring: true, role });
-    new ServiceServer(scope, "ServiceServer", { environment: "test", network: serviceNet, allowedFrom: proxyNet, ports: [{ port: 80, carries: "http" }, { port: 443, carries: "tls" }], instanceType: "t3.micro", amiParameter: AL2023, rootVolumeSizeGiB: 8, detailedMonitoring: true, role });
+    new AppServer(scope, "AppServer", {
+      environment: "test",
+      appName: "app",
+      network: app,
+      proxy,
+      bypass: ["<local>", "169.254.169.254"],
+      instanceType: "t3.medium",
+      amiParameter: "/aws/service/ami-windows-latest/x",
+      rootVolumeSizeGiB: 30,
+      detailedMonitoring: true,
+      role,
+    });
+    new ServiceServer(scope, "ServiceServer", {
+      environment: "test",
+      network: serviceNet,
+      allowedFrom: proxyNet,
+      ports: [
+        { port: 80, carries: "http" },
+        { port: 443, carries: "tls" },
+      ],
+      instanceType: "t3.micro",
+      amiParameter: AL2023,
+      rootVolumeSizeGiB: 8,
+      detailedMonitoring: true,
+      role,
+    });
   });
 
   it("requires IMDSv2, encrypts its root volume, has no public address and uses the Session Manager profile", () => {
@@ -148,7 +193,9 @@ describe("every server", () => {
   });
 
   it("reads AMI ids from the configured SSM parameters", () => {
-    const names = Object.values(JSON.parse(json).data.aws_ssm_parameter).map((p: any) => p.name).sort();
+    const names = Object.values(JSON.parse(json).data.aws_ssm_parameter)
+      .map((p: any) => p.name)
+      .sort();
     expect(names).toEqual([AL2023, AL2023, "/aws/service/ami-windows-latest/x"]);
   });
 
@@ -170,7 +217,9 @@ describe("every server", () => {
 
   it("gives the role only the Session Manager managed policy", () => {
     const attachments = Object.values(resourcesOf(json, "aws_iam_role_policy_attachment"));
-    expect(attachments.map((a) => a.policy_arn)).toEqual([expect.stringMatching(/^arn:\$\{data\.aws_partition\.Role_Partition_\w+\.partition\}:iam::aws:policy\/AmazonSSMManagedInstanceCore$/)]);
+    expect(attachments.map((a) => a.policy_arn)).toEqual([
+      expect.stringMatching(/^arn:\$\{data\.aws_partition\.Role_Partition_\w+\.partition\}:iam::aws:policy\/AmazonSSMManagedInstanceCore$/),
+    ]);
     const roles = resourcesOf(json, "aws_iam_role");
     const trust = JSON.parse(roles[Object.keys(roles).find((k) => k.startsWith("Role_"))!].assume_role_policy);
     expect(trust.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
@@ -178,7 +227,9 @@ describe("every server", () => {
 });
 
 describe("FlowLogRole", () => {
-  const json = Testing.synthScope((scope) => void new FlowLogRole(scope, "FlowLogRole", { name: "test-flow-logs", vpcNamePrefix: "test-" }));
+  const json = Testing.synthScope(
+    (scope) => void new FlowLogRole(scope, "FlowLogRole", { name: "test-flow-logs", vpcNamePrefix: "test-" }),
+  );
   const role = Object.values(resourcesOf(json, "aws_iam_role"))[0];
   const policy = JSON.parse(Object.values(resourcesOf(json, "aws_iam_role_policy"))[0].policy);
 
@@ -186,7 +237,9 @@ describe("FlowLogRole", () => {
     const trust = JSON.parse(role.assume_role_policy).Statement[0];
     expect(trust.Principal).toEqual({ Service: "vpc-flow-logs.amazonaws.com" });
     expect(trust.Condition.StringEquals["aws:SourceAccount"]).toMatch(/^\$\{data\.aws_caller_identity\.\w+\.account_id\}$/);
-    expect(trust.Condition.ArnLike["aws:SourceArn"]).toMatch(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:ec2:\$\{data\.aws_region\.\w+\.name\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:vpc-flow-log\/\*$/);
+    expect(trust.Condition.ArnLike["aws:SourceArn"]).toMatch(
+      /^arn:\$\{data\.aws_partition\.\w+\.partition\}:ec2:\$\{data\.aws_region\.\w+\.name\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:vpc-flow-log\/\*$/,
+    );
   });
 
   it("writes to and lists the streams of the environment's flow-log groups only; only listing the groups takes every resource", () => {

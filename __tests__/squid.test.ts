@@ -8,7 +8,14 @@ const policy: SquidPolicy = {
     { name: "batch", cidr: "100.64.0.0/24" },
   ],
   destinations: [
-    { name: "service", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }, { port: 8443, carries: "tls" }] },
+    {
+      name: "service",
+      cidr: "172.16.0.0/24",
+      ports: [
+        { port: 80, carries: "http" },
+        { port: 8443, carries: "tls" },
+      ],
+    },
     { name: "api", cidr: "203.0.113.0/28", ports: [{ port: 443, carries: "tls" }] },
   ],
 };
@@ -48,7 +55,15 @@ describe("renderSquidConf", () => {
         ...policy,
         destinations: [
           ...policy.destinations,
-          { name: "portal", cidr: "198.51.100.0/28", domains: ["portal.partner.example", ".files.partner.example"], ports: [{ port: 8080, carries: "http" }, { port: 443, carries: "tls" }] },
+          {
+            name: "portal",
+            cidr: "198.51.100.0/28",
+            domains: ["portal.partner.example", ".files.partner.example"],
+            ports: [
+              { port: 8080, carries: "http" },
+              { port: 443, carries: "tls" },
+            ],
+          },
         ],
       }),
     );
@@ -64,7 +79,9 @@ describe("renderSquidConf", () => {
 
   it("allows CONNECT exactly to the services' TLS ports, and to none when no service carries TLS", () => {
     expect(lines).toContain("acl SSL_ports port 443 8443");
-    const plainOnly = directives(renderSquidConf({ ...policy, destinations: [{ name: "web", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] }] }));
+    const plainOnly = directives(
+      renderSquidConf({ ...policy, destinations: [{ name: "web", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] }] }),
+    );
     expect(plainOnly.some((l) => l.startsWith("acl SSL_ports"))).toBe(false);
     expect(plainOnly).toContain("http_access deny CONNECT");
   });
@@ -107,7 +124,12 @@ describe("renderSquidConf", () => {
     expect(lines).toContain("access_log daemon:/var/log/squid/access.log squid");
     expect(conf).not.toMatch(/pid_filename|dns_nameservers/);
     const test = directives(
-      renderSquidConf(policy, { accessLog: "/t/access.log", pidFile: "/t/squid.pid", dnsNameservers: ["127.0.0.1"], shutdownLifetimeSeconds: 1 }),
+      renderSquidConf(policy, {
+        accessLog: "/t/access.log",
+        pidFile: "/t/squid.pid",
+        dnsNameservers: ["127.0.0.1"],
+        shutdownLifetimeSeconds: 1,
+      }),
     );
     expect(test).toEqual(expect.arrayContaining(["pid_filename /t/squid.pid", "dns_nameservers 127.0.0.1", "shutdown_lifetime 1 seconds"]));
   });
@@ -143,7 +165,10 @@ describe("the whole squid.conf, as reviewed", () => {
   });
 
   it("denies CONNECT outright, and names no TLS ACL, when no service carries TLS", () => {
-    const plain = renderSquidConf({ ...policy, destinations: [{ name: "web", cidr: "172.16.0.0/24", ports: [{ port: 8080, carries: "http" }] }] });
+    const plain = renderSquidConf({
+      ...policy,
+      destinations: [{ name: "web", cidr: "172.16.0.0/24", ports: [{ port: 8080, carries: "http" }] }],
+    });
     const policyPart = plain.slice(plain.indexOf("acl CONNECT"), plain.indexOf("# A relay"));
     expect(policyPart.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual([
       "acl CONNECT method CONNECT",
@@ -164,7 +189,18 @@ describe("the whole squid.conf, as reviewed", () => {
   it("lists several ports of a kind in one ACL, and the safe ports in ascending order", () => {
     const many = renderSquidConf({
       ...policy,
-      destinations: [{ name: "x", cidr: "172.16.0.0/24", ports: [{ port: 8444, carries: "tls" }, { port: 82, carries: "http" }, { port: 8443, carries: "tls" }, { port: 81, carries: "http" }] }],
+      destinations: [
+        {
+          name: "x",
+          cidr: "172.16.0.0/24",
+          ports: [
+            { port: 8444, carries: "tls" },
+            { port: 82, carries: "http" },
+            { port: 8443, carries: "tls" },
+            { port: 81, carries: "http" },
+          ],
+        },
+      ],
     });
     expect(many).toContain("\nacl x_http port 82 81\n");
     expect(many).toContain("\nacl x_tls port 8444 8443\n");
@@ -183,13 +219,25 @@ describe("the whole squid.conf, as reviewed", () => {
       shutdownLifetimeSeconds: 1,
     });
     expect(conf.slice(conf.lastIndexOf(HOST_SETTINGS_MARKER))).toBe(
-      [HOST_SETTINGS_MARKER, "access_log daemon:/l/a.log squid", "cache_log /l/c.log", "pid_filename /l/p", "coredump_dir /l", "dns_nameservers 127.0.0.1 10.0.0.2", "visible_hostname p.lab", "shutdown_lifetime 1 seconds", ""].join("\n"),
+      [
+        HOST_SETTINGS_MARKER,
+        "access_log daemon:/l/a.log squid",
+        "cache_log /l/c.log",
+        "pid_filename /l/p",
+        "coredump_dir /l",
+        "dns_nameservers 127.0.0.1 10.0.0.2",
+        "visible_hostname p.lab",
+        "shutdown_lifetime 1 seconds",
+        "",
+      ].join("\n"),
     );
     const bare = withHostSettings(renderSquidConf(policy), { accessLog: "/l/a.log" });
     expect(bare.slice(bare.lastIndexOf(HOST_SETTINGS_MARKER))).toBe(`${HOST_SETTINGS_MARKER}\naccess_log daemon:/l/a.log squid\n`);
   });
 
   it("finds the host settings even when they are all there is", () => {
-    expect(withHostSettings(`\n${HOST_SETTINGS_MARKER}\nold\n`, { accessLog: "/a" })).toBe(`\n${HOST_SETTINGS_MARKER}\naccess_log daemon:/a squid\n`);
+    expect(withHostSettings(`\n${HOST_SETTINGS_MARKER}\nold\n`, { accessLog: "/a" })).toBe(
+      `\n${HOST_SETTINGS_MARKER}\naccess_log daemon:/a squid\n`,
+    );
   });
 });

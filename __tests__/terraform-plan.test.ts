@@ -17,7 +17,13 @@ describe("terraform plan against the emulator", () => {
     moto = await startMoto(path.join(os.tmpdir(), "moto"));
     const { env } = terraformEnv(process.env, fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-")));
     // cdktf's matchers run Terraform with this process's environment.
-    Object.assign(process.env, { ...env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "ap-northeast-1", AWS_EC2_METADATA_DISABLED: "true" });
+    Object.assign(process.env, {
+      ...env,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_REGION: "ap-northeast-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
   });
   afterAll(async () => {
     process.env = saved;

@@ -5,7 +5,15 @@ import * as path from "path";
 import { App } from "cdktf";
 import { addProjectStacks } from "../constructs/project-stacks";
 import { environmentFiles, loadEnvironments } from "../lib/config";
-import { awsProviderTarget, cliConfigText, findProviderMirror, isProviderMirror, MIRROR_SETTING, terraformEnv, terraformPlatform } from "../proof/terraform";
+import {
+  awsProviderTarget,
+  cliConfigText,
+  findProviderMirror,
+  isProviderMirror,
+  MIRROR_SETTING,
+  terraformEnv,
+  terraformPlatform,
+} from "../proof/terraform";
 import { enforcePolicy } from "../lib/policy/pack";
 import { CONFIG_DIR, EXAMPLES_DIR } from "./helpers/stack";
 
@@ -35,7 +43,9 @@ describe("the provider mirror", () => {
   it("explains a setting that points at no mirror, naming the setting and the layout", () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "nomirror-"));
     expect(() => findProviderMirror({ [MIRROR_SETTING]: empty })).toThrow(
-      new RegExp(`^${MIRROR_SETTING} = ".*nomirror-\\w+" does not hold registry\\.terraform\\.io/hashicorp/aws 5\\.100\\.0 .*Point it at the folder that holds registry\\.terraform\\.io`),
+      new RegExp(
+        `^${MIRROR_SETTING} = ".*nomirror-\\w+" does not hold registry\\.terraform\\.io/hashicorp/aws 5\\.100\\.0 .*Point it at the folder that holds registry\\.terraform\\.io`,
+      ),
     );
   });
 
@@ -54,7 +64,8 @@ describe("the provider mirror", () => {
 function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): string {
   const result = spawnSync("terraform", args, { cwd: dir, env, encoding: "utf8", timeout: TERRAFORM_TIMEOUT_MS });
   if (result.error) throw new Error(`terraform ${args[0]} could not run: ${result.error.message}. Install Terraform 1.10 or later.`);
-  if (result.status !== 0 && args[0] !== "validate") throw new Error(`terraform ${args.join(" ")} exited ${result.status}:\n${result.stderr}${result.stdout}`);
+  if (result.status !== 0 && args[0] !== "validate")
+    throw new Error(`terraform ${args.join(" ")} exited ${result.status}:\n${result.stderr}${result.stdout}`);
   return result.stdout;
 }
 
@@ -64,14 +75,18 @@ describe("terraform validate", () => {
   const outdir = path.join(work, "out");
   const app = new App({ outdir });
   // The examples are templates that `npx cdktf synth` leaves alone; they are validated here all the same.
-  addProjectStacks(app, loadEnvironments([...environmentFiles(CONFIG_DIR), ...environmentFiles(EXAMPLES_DIR)]), { localStateDir: path.join(work, "state") });
+  addProjectStacks(app, loadEnvironments([...environmentFiles(CONFIG_DIR), ...environmentFiles(EXAMPLES_DIR)]), {
+    localStateDir: path.join(work, "state"),
+  });
   const suppressions = enforcePolicy(app);
   app.synth();
   const stacks = fs.readdirSync(path.join(outdir, "stacks"));
 
   it("finds every environment and example within the policy pack, with no suppression but the fleet demo's stated one", () => {
     // verification-fleet is deployed to be destroyed again (the rehearsal does), so its load balancer has no deletion protection.
-    expect(suppressions).toEqual([{ rule: "PX-ELB-DELETION-PROTECTION", path: "verification-fleet/Proxy/LoadBalancer", reason: expect.stringMatching(/torn down/) }]);
+    expect(suppressions).toEqual([
+      { rule: "PX-ELB-DELETION-PROTECTION", path: "verification-fleet/Proxy/LoadBalancer", reason: expect.stringMatching(/torn down/) },
+    ]);
   });
 
   it("covers the bootstrap stacks and every environment", () => {
@@ -86,4 +101,3 @@ describe("terraform validate", () => {
     expect(result.valid).toBe(true);
   });
 });
-

@@ -1,6 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
-import { assertNoTemplateSyntax, renderAppServerUserData, renderDirectAppServerUserData, renderProxyUserData, renderServiceUserData, standInDnsConf } from "../lib/user-data";
+import {
+  assertNoTemplateSyntax,
+  renderAppServerUserData,
+  renderDirectAppServerUserData,
+  renderProxyUserData,
+  renderServiceUserData,
+  standInDnsConf,
+} from "../lib/user-data";
 
 describe("renderProxyUserData", () => {
   const conf = "http_port 3128\nhttp_access deny all\n";
@@ -11,9 +18,12 @@ describe("renderProxyUserData", () => {
     const lines = script.split("\n");
     expect(lines[0]).toBe("#!/bin/bash");
     expect(lines).toContain("set -euo pipefail");
-    const order = ["dnf install -y squid", "cat > /etc/squid/squid.conf <<'END_OF_SQUID_CONF'", "squid -k parse -f /etc/squid/squid.conf", "systemctl restart squid"].map((l) =>
-      lines.indexOf(l),
-    );
+    const order = [
+      "dnf install -y squid",
+      "cat > /etc/squid/squid.conf <<'END_OF_SQUID_CONF'",
+      "squid -k parse -f /etc/squid/squid.conf",
+      "systemctl restart squid",
+    ].map((l) => lines.indexOf(l));
     expect(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1]))).toBe(true);
     expect(script).toContain(`<<'END_OF_SQUID_CONF'\n${conf}END_OF_SQUID_CONF\n`);
   });
@@ -25,7 +35,19 @@ describe("renderProxyUserData", () => {
   it("ships the access log with the CloudWatch agent, one stream per instance", () => {
     const agent = /<<'END_OF_AGENT_CONF'\n([\s\S]*?)\nEND_OF_AGENT_CONF/.exec(script)?.[1];
     expect(JSON.parse(agent!)).toEqual({
-      logs: { logs_collected: { files: { collect_list: [{ file_path: "/var/log/squid/access.log", log_group_name: "/proxy-over-peering/test/squid-access", log_stream_name: "{instance_id}" }] } } },
+      logs: {
+        logs_collected: {
+          files: {
+            collect_list: [
+              {
+                file_path: "/var/log/squid/access.log",
+                log_group_name: "/proxy-over-peering/test/squid-access",
+                log_stream_name: "{instance_id}",
+              },
+            ],
+          },
+        },
+      },
     });
     expect(script).toContain("agent_ctl=$(rpm -ql amazon-cloudwatch-agent | grep '/bin/amazon-cloudwatch-agent-ctl$')");
     expect(script).toMatch(/"\$agent_ctl" -a fetch-config -m ec2 -s -c file:(\S+)\n$/);
@@ -36,7 +58,10 @@ describe("renderProxyUserData", () => {
 
 describe("renderServiceUserData", () => {
   it("adds a Listen line for each plain port but 80, which httpd already has", () => {
-    const script = renderServiceUserData("verification", [80, 8080, 8080, 8081].map((port) => ({ port, carries: "http" as const })));
+    const script = renderServiceUserData(
+      "verification",
+      [80, 8080, 8080, 8081].map((port) => ({ port, carries: "http" as const })),
+    );
     expect(script).toContain("dnf install -y httpd\n");
     expect(script.match(/Listen \d+/g)).toEqual(["Listen 8080", "Listen 8081"]);
     expect(script).not.toMatch(/SSLEngine|openssl/);
@@ -89,7 +114,9 @@ describe("renderAppServerUserData", () => {
 
   it("writes the per-machine Connections blobs that WinINET reads, from the same proxy and bypass", () => {
     expect(script).toContain("$connections = Join-Path $machine 'Connections'");
-    expect(script).toMatch(/\$blob = \[byte\[\]\]\(@\(0x46, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0\) \+ \[BitConverter\]::GetBytes\(\$p\.Length\) \+ \$p \+ \[BitConverter\]::GetBytes\(\$b\.Length\) \+ \$b/);
+    expect(script).toMatch(
+      /\$blob = \[byte\[\]\]\(@\(0x46, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0\) \+ \[BitConverter\]::GetBytes\(\$p\.Length\) \+ \$p \+ \[BitConverter\]::GetBytes\(\$b\.Length\) \+ \$b/,
+    );
     expect(script).toContain("foreach ($name in 'DefaultConnectionSettings', 'SavedLegacySettings')");
     expect(script.indexOf("$p = $ascii.GetBytes($proxy)")).toBeGreaterThan(script.indexOf("$proxy = '10.0.0.10:3128'"));
   });
@@ -114,13 +141,24 @@ describe("assertNoTemplateSyntax", () => {
 describe("the stand-in's DNS", () => {
   it("listens on its own address only, forwards nothing, and answers every forwarded domain with that address", () => {
     expect(standInDnsConf(["service.example", "other.example"], "172.16.0.10")).toBe(
-      ["listen-address=172.16.0.10", "bind-interfaces", "no-resolv", "no-hosts", "address=/service.example/172.16.0.10", "address=/other.example/172.16.0.10", ""].join("\n"),
+      [
+        "listen-address=172.16.0.10",
+        "bind-interfaces",
+        "no-resolv",
+        "no-hosts",
+        "address=/service.example/172.16.0.10",
+        "address=/other.example/172.16.0.10",
+        "",
+      ].join("\n"),
     );
     expect(() => standInDnsConf([], "172.16.0.10")).toThrow("standInDnsConf: no domains; give the forwarded domains");
   });
 
   it("is installed by the service's user data after httpd, as dnsmasq's whole configuration, and only when asked", () => {
-    const withDns = renderServiceUserData("verification", [{ port: 80, carries: "http" }], { domains: ["service.example"], address: "172.16.0.10" });
+    const withDns = renderServiceUserData("verification", [{ port: 80, carries: "http" }], {
+      domains: ["service.example"],
+      address: "172.16.0.10",
+    });
     const tail = withDns.slice(withDns.indexOf("systemctl restart httpd\n") + "systemctl restart httpd\n".length);
     expect(tail).toBe(
       [
@@ -142,7 +180,9 @@ describe("the stand-in's DNS", () => {
   });
 
   it("gives a Windows app server without a proxy a user data that says so and sets nothing", () => {
-    expect(renderDirectAppServerUserData()).toBe("<powershell>\n# App server: the services are reached directly; a private NAT gateway in the proxy VPC relays. No proxy setting.\n</powershell>\n");
+    expect(renderDirectAppServerUserData()).toBe(
+      "<powershell>\n# App server: the services are reached directly; a private NAT gateway in the proxy VPC relays. No proxy setting.\n</powershell>\n",
+    );
   });
 });
 
@@ -153,7 +193,12 @@ describe("the stand-in's DNS", () => {
 describe("every user data, as reviewed", () => {
   const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", `user-data-${name}.txt`), "utf8");
   it("the proxy's", () => {
-    expect(renderProxyUserData("http_port 3128\n", { file: "/var/log/squid/access.log", logGroupName: "/proxy-over-peering/verification/squid-access" })).toBe(fixture("proxy"));
+    expect(
+      renderProxyUserData("http_port 3128\n", {
+        file: "/var/log/squid/access.log",
+        logGroupName: "/proxy-over-peering/verification/squid-access",
+      }),
+    ).toBe(fixture("proxy"));
   });
   it("the stand-in service's, with plain HTTP, TLS and DNS", () => {
     // Given out of order: the listeners come sorted.
@@ -168,6 +213,8 @@ describe("every user data, as reviewed", () => {
     expect(renderServiceUserData("verification", ports, { domains: ["service.example"], address: "172.16.0.10" })).toBe(fixture("service"));
   });
   it("the Windows app server's", () => {
-    expect(renderAppServerUserData({ proxy: "10.0.0.10:3128", bypass: ["<local>", "169.254.169.254", "*.amazonaws.com"] })).toBe(fixture("app-server"));
+    expect(renderAppServerUserData({ proxy: "10.0.0.10:3128", bypass: ["<local>", "169.254.169.254", "*.amazonaws.com"] })).toBe(
+      fixture("app-server"),
+    );
   });
 });

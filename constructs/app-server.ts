@@ -42,14 +42,21 @@ export class AppServer extends Construct {
       name: serverNames.appServer(props.environment, props.appName),
       description: `Windows app server of ${props.environment} in ${props.network.name}: out to the proxy only`,
       ...serverSettings(props),
-      userData: props.proxy ? renderAppServerUserData({ proxy: `${props.proxy.host}:${props.proxy.port}`, bypass: props.bypass }) : renderDirectAppServerUserData(),
+      userData: props.proxy
+        ? renderAppServerUserData({ proxy: `${props.proxy.host}:${props.proxy.port}`, bypass: props.bypass })
+        : renderDirectAppServerUserData(),
     });
     if (props.proxy && props.direct?.length) throw new Error(`AppServer ${id}: give a proxy or direct destinations, not both`);
     for (const address of props.proxy?.addresses ?? []) {
       this.server.securityGroup.allowTcpOut(Peer.cidr(`${address}/32`), props.proxy!.port, "HTTP(S) through the Squid proxy");
     }
     for (const service of props.direct ?? []) {
-      for (const port of service.ports) this.server.securityGroup.allowTcpOut(Peer.cidr(service.cidr), port, `To ${service.name} on ${port}, through the private NAT gateway`);
+      for (const port of service.ports)
+        this.server.securityGroup.allowTcpOut(
+          Peer.cidr(service.cidr),
+          port,
+          `To ${service.name} on ${port}, through the private NAT gateway`,
+        );
     }
   }
 }

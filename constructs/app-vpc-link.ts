@@ -84,15 +84,23 @@ export class AppVpcLink extends Construct {
       const { vpcId, routeTableIds, accountId, roleArn } = app.existing;
       // Another account's VPC is reached with a provider that assumes a role there.
       const provider = roleArn
-        ? new AwsProvider(this, "Provider", { ...props.providerDefaults, alias: `app_${app.name.replace(/-/g, "_")}`, assumeRole: [{ roleArn }] })
+        ? new AwsProvider(this, "Provider", {
+            ...props.providerDefaults,
+            alias: `app_${app.name.replace(/-/g, "_")}`,
+            assumeRole: [{ roleArn }],
+          })
         : undefined;
       this.network = new ExistingNetwork(this, constructIds.linkVpc, { name, vpcId, cidr: app.cidr, routeTableIds, accountId, provider });
       if (connect.kind === "peering") {
         // An existing VPC, perhaps in another account, is asked by the proxy VPC.
         this.peering = new Peering(this, constructIds.linkPeering, { requester: props.proxyNetwork, accepter: this.network });
       } else {
-        if (accountId !== undefined) throw new Error(`AppVpcLink ${app.name}: a VPC of another account attaches to a Transit Gateway only through a resource share, which this project does not build`);
-        if (!app.existing.attachmentSubnetIds?.length) throw new Error(`AppVpcLink ${app.name}: an existing VPC needs attachmentSubnetIds for its Transit Gateway attachment`);
+        if (accountId !== undefined)
+          throw new Error(
+            `AppVpcLink ${app.name}: a VPC of another account attaches to a Transit Gateway only through a resource share, which this project does not build`,
+          );
+        if (!app.existing.attachmentSubnetIds?.length)
+          throw new Error(`AppVpcLink ${app.name}: an existing VPC needs attachmentSubnetIds for its Transit Gateway attachment`);
         this.attachment = this.attach(connect, app.existing.attachmentSubnetIds, props.proxyNetwork);
       }
     } else {
@@ -129,7 +137,11 @@ export class AppVpcLink extends Construct {
    * Attaches the app VPC to the hub and routes both ways through it: the app VPC's tables send the
    * destinations to the Transit Gateway, the proxy VPC's tables send the app VPC's block back.
    */
-  private attach(connect: Extract<AppVpcConnection, { kind: "transitGateway" }>, subnetIds: readonly string[], proxyNetwork: INetwork): Ec2TransitGatewayVpcAttachment {
+  private attach(
+    connect: Extract<AppVpcConnection, { kind: "transitGateway" }>,
+    subnetIds: readonly string[],
+    proxyNetwork: INetwork,
+  ): Ec2TransitGatewayVpcAttachment {
     const attachment = connect.hub.attachAppVpc(this.node.id, this.network, subnetIds);
     const target = { transitGatewayId: connect.hub.transitGatewayId };
     routesTo(this, "TransitGatewayRoutes", this.network, connect.destinations, target, [attachment]);

@@ -35,14 +35,23 @@ export class BootstrapStack extends ProjectStack {
   constructor(scope: Construct, id: string, props: BootstrapStackProps) {
     super(scope, id);
     if (!isAbsolute(props.statePath)) {
-      throw new Error(`BootstrapStack ${id}: statePath "${props.statePath}" is relative, so Terraform would put the state in the stack's synthesis folder, which synthesis deletes; give an absolute path outside cdktf.out`);
+      throw new Error(
+        `BootstrapStack ${id}: statePath "${props.statePath}" is relative, so Terraform would put the state in the stack's synthesis folder, which synthesis deletes; give an absolute path outside cdktf.out`,
+      );
     }
     new LocalBackend(this, { path: props.statePath });
     new AwsProvider(this, "aws", {
       region: props.region,
       defaultTags: [{ tags: { Project: props.project, Purpose: "terraform-state", ManagedBy: "cdktf" } }],
     });
-    this.stateBucket = new StateBucket(this, "StateBucket", { bucketName: props.bucketName, noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays, refusedNames: PLACEHOLDER_STATE_BUCKETS });
-    new TerraformOutput(this, "state_bucket", { value: this.stateBucket.bucket.bucket, description: "The bucket that holds the environments' state" });
+    this.stateBucket = new StateBucket(this, "StateBucket", {
+      bucketName: props.bucketName,
+      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays,
+      refusedNames: PLACEHOLDER_STATE_BUCKETS,
+    });
+    new TerraformOutput(this, "state_bucket", {
+      value: this.stateBucket.bucket.bucket,
+      description: "The bucket that holds the environments' state",
+    });
   }
 }

@@ -37,11 +37,17 @@ export class DirectConnectAttachment extends Construct {
   constructor(scope: Construct, id: string, props: DirectConnectAttachmentProps) {
     super(scope, id);
     const local = props.destinations.find((d) => cidrsOverlap(d, props.network.cidr));
-    if (local) throw new Error(`DirectConnectAttachment: destination ${local} overlaps the proxy VPC ${props.network.cidr}; route only the services' blocks`);
-    if (props.routing === "static" && props.destinations.length === 0) throw new Error("DirectConnectAttachment: static routing needs at least one destination");
+    if (local)
+      throw new Error(
+        `DirectConnectAttachment: destination ${local} overlaps the proxy VPC ${props.network.cidr}; route only the services' blocks`,
+      );
+    if (props.routing === "static" && props.destinations.length === 0)
+      throw new Error("DirectConnectAttachment: static routing needs at least one destination");
     const tables = props.network.routeTables;
     if (!("known" in tables)) {
-      throw new Error(`DirectConnectAttachment: the route tables of ${props.network.name} are looked up when planning; attach the gateway to a VPC the project creates`);
+      throw new Error(
+        `DirectConnectAttachment: the route tables of ${props.network.name} are looked up when planning; attach the gateway to a VPC the project creates`,
+      );
     }
 
     this.gateway = new VpnGateway(this, "Resource", {
@@ -55,7 +61,11 @@ export class DirectConnectAttachment extends Construct {
         continue;
       }
       for (const destination of [...new Set(props.destinations)]) {
-        new Route(this, `${table.key}-${destination.replace(/[./]/g, "_")}`, { routeTableId: table.id, destinationCidrBlock: destination, gatewayId: this.gateway.id });
+        new Route(this, `${table.key}-${destination.replace(/[./]/g, "_")}`, {
+          routeTableId: table.id,
+          destinationCidrBlock: destination,
+          gatewayId: this.gateway.id,
+        });
       }
     }
     if (props.directConnectGatewayId) {

@@ -54,14 +54,20 @@ export class DnsForwarding extends Construct {
     const { network } = props;
     if (props.rules.length === 0) throw new Error(`DnsForwarding ${id}: rules is empty; give at least one domain to forward`);
     const domains = props.rules.map((r) => r.domain);
-    const repeated = domains.map((d, i) => ({ domain: d, problem: repeatedForwardProblem(domains, i, (earlier) => `rules[${earlier}]`) })).find((r) => r.problem);
+    const repeated = domains
+      .map((d, i) => ({ domain: d, problem: repeatedForwardProblem(domains, i, (earlier) => `rules[${earlier}]`) }))
+      .find((r) => r.problem);
     if (repeated) throw new Error(`DnsForwarding ${id}: domain ${repeated.domain} ${repeated.problem}`);
     const servers = [...new Set(props.rules.flatMap((r) => r.servers))];
     const notAddress = servers.find((s) => !isIpv4Address(s));
     if (notAddress) throw new Error(`DnsForwarding ${id}: server "${notAddress}" is not an IPv4 address`);
 
     const subnetIds = props.endpointSubnets
-      ? props.endpointSubnets.map((spec) => network.addSubnet(this, `Subnet-${spec.availabilityZone}`, spec, resolverNames.subnet(props.environment, spec.availabilityZone)).id)
+      ? props.endpointSubnets.map(
+          (spec) =>
+            network.addSubnet(this, `Subnet-${spec.availabilityZone}`, spec, resolverNames.subnet(props.environment, spec.availabilityZone))
+              .id,
+        )
       : network.subnetIds;
     const zones = props.endpointSubnets?.map((s) => s.availabilityZone) ?? network.subnets.map((s) => s.availabilityZoneInput);
     const oneZone = resolverZonesProblem(zones);
@@ -94,7 +100,11 @@ export class DnsForwarding extends Construct {
         targetIp: rule.servers.map((ip) => ({ ip, port: DNS_PORT })),
         tags: { Name: resolverNames.rule(props.environment, rule.domain) },
       });
-      new Route53ResolverRuleAssociation(ruleScope, "Association", { resolverRuleId: resource.id, vpcId: network.vpcId, name: resolverNames.rule(props.environment, rule.domain) });
+      new Route53ResolverRuleAssociation(ruleScope, "Association", {
+        resolverRuleId: resource.id,
+        vpcId: network.vpcId,
+        name: resolverNames.rule(props.environment, rule.domain),
+      });
       rules.set(rule.domain, resource);
     }
     this.rules = rules;

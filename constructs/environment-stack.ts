@@ -2,7 +2,18 @@ import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { outermostBlocks } from "../lib/cidr";
-import { EnvironmentConfig, firstServicePort, fleetSize, loadBalancerAddresses, portNumbers, proxyPrivateIp, runsProxy, serviceServerIp, servicePorts, stateKey } from "../lib/config";
+import {
+  EnvironmentConfig,
+  firstServicePort,
+  fleetSize,
+  loadBalancerAddresses,
+  portNumbers,
+  proxyPrivateIp,
+  runsProxy,
+  serviceServerIp,
+  servicePorts,
+  stateKey,
+} from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, ownerTags, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
@@ -76,7 +87,10 @@ export class EnvironmentStack extends ProjectStack {
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
     const { config } = props;
-    const emulator = props.emulatorEndpoint === undefined ? undefined : emulatorSettings(checkedEmulatorEndpoint(props.emulatorEndpoint, "emulatorEndpoint"));
+    const emulator =
+      props.emulatorEndpoint === undefined
+        ? undefined
+        : emulatorSettings(checkedEmulatorEndpoint(props.emulatorEndpoint, "emulatorEndpoint"));
     (props.stateBackend ?? s3StateBackend)(this, config, emulator);
     const providerDefaults: AwsProviderConfig = {
       region: config.region,
@@ -88,10 +102,15 @@ export class EnvironmentStack extends ProjectStack {
     const serverRole = new InstanceRole(this, "InstanceRole", { name: roleNames.instance(config.name) });
     // The proxy alone ships a log, so it alone gets the CloudWatch agent's policy; with private
     // NAT egress no proxy runs.
-    const proxyRole = runsProxy(config) ? new InstanceRole(this, "ProxyRole", { name: roleNames.proxy(config.name), extraManagedPolicies: ["CloudWatchAgentServerPolicy"] }) : undefined;
+    const proxyRole = runsProxy(config)
+      ? new InstanceRole(this, "ProxyRole", { name: roleNames.proxy(config.name), extraManagedPolicies: ["CloudWatchAgentServerPolicy"] })
+      : undefined;
     const networkDefaults: Pick<NetworkProps, "region" | "flowLogs"> = {
       region: config.region,
-      flowLogs: { role: new FlowLogRole(this, "FlowLogRole", { name: roleNames.flowLogs(config.name), vpcNamePrefix: vpcName(config.name, "") }), retentionInDays: config.logRetentionDays },
+      flowLogs: {
+        role: new FlowLogRole(this, "FlowLogRole", { name: roleNames.flowLogs(config.name), vpcNamePrefix: vpcName(config.name, "") }),
+        retentionInDays: config.logRetentionDays,
+      },
     };
 
     const proxyVpc = config.proxyVpc;
@@ -130,7 +149,9 @@ export class EnvironmentStack extends ProjectStack {
       proxyNetwork: this.proxyNetwork,
       networkDefaults,
       serverRole,
-      ...(config.serviceSide.type === "peeredVpc" ? { serverPrivateIp: serviceServerIp(config), dnsDomains: config.dns?.forward.map((r) => r.domain) } : {}),
+      ...(config.serviceSide.type === "peeredVpc"
+        ? { serverPrivateIp: serviceServerIp(config), dnsDomains: config.dns?.forward.map((r) => r.domain) }
+        : {}),
     });
     if (config.dns) {
       this.dnsForwarding = new DnsForwarding(this, constructIds.dnsForwarding, {
@@ -149,7 +170,10 @@ export class EnvironmentStack extends ProjectStack {
   private addOutputs(config: EnvironmentConfig): void {
     for (const [name, link] of this.appLinks) {
       if (link.peering) {
-        new TerraformOutput(this, outputNames.appPeeringId(name), { value: link.peering.peeringConnectionId, description: `Peering between app VPC ${name} and the proxy VPC` });
+        new TerraformOutput(this, outputNames.appPeeringId(name), {
+          value: link.peering.peeringConnectionId,
+          description: `Peering between app VPC ${name} and the proxy VPC`,
+        });
       }
       if (link.appServer) {
         new TerraformOutput(this, outputNames.appServerId(name), {
@@ -160,10 +184,16 @@ export class EnvironmentStack extends ProjectStack {
     }
     this.addServiceSideOutputs(config);
     if (this.dnsForwarding) {
-      new TerraformOutput(this, outputNames.resolverEndpointId, { value: this.dnsForwarding.endpoint.id, description: "The Route 53 Resolver outbound endpoint that forwards the provider's domains" });
+      new TerraformOutput(this, outputNames.resolverEndpointId, {
+        value: this.dnsForwarding.endpoint.id,
+        description: "The Route 53 Resolver outbound endpoint that forwards the provider's domains",
+      });
     }
     if (this.hub) {
-      new TerraformOutput(this, outputNames.transitGatewayId, { value: this.hub.transitGatewayId, description: "The Transit Gateway that the app VPCs and the proxy VPC attach to" });
+      new TerraformOutput(this, outputNames.transitGatewayId, {
+        value: this.hub.transitGatewayId,
+        description: "The Transit Gateway that the app VPCs and the proxy VPC attach to",
+      });
     }
     if (this.privateNat) {
       new TerraformOutput(this, outputNames.natGatewayAddresses, {
@@ -175,13 +205,21 @@ export class EnvironmentStack extends ProjectStack {
     const fleet = config.proxy.fleet;
     new TerraformOutput(this, outputNames.proxyAddress, {
       value: this.proxy.host,
-      description: fleet ? "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)" : "The proxy's fixed private address",
+      description: fleet
+        ? "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)"
+        : "The proxy's fixed private address",
     });
     if (fleet) {
-      new TerraformOutput(this, outputNames.proxyLoadBalancerAddresses, { value: this.proxy.addresses, description: "The load balancer's fixed address in each proxy subnet" });
+      new TerraformOutput(this, outputNames.proxyLoadBalancerAddresses, {
+        value: this.proxy.addresses,
+        description: "The load balancer's fixed address in each proxy subnet",
+      });
     }
     new TerraformOutput(this, outputNames.proxyUrl, { value: this.proxy.proxyUrl, description: "The proxy setting for app servers" });
-    new TerraformOutput(this, outputNames.proxyAccessLogGroup, { value: this.proxy.accessLogGroupName, description: "CloudWatch Logs group with Squid's access log" });
+    new TerraformOutput(this, outputNames.proxyAccessLogGroup, {
+      value: this.proxy.accessLogGroupName,
+      description: "CloudWatch Logs group with Squid's access log",
+    });
   }
 
   /** One link per app VPC, in the config's order, by app VPC name; `shared` is what every link gets. */
@@ -216,32 +254,62 @@ export class EnvironmentStack extends ProjectStack {
    * in subnets of their own, with a private NAT gateway per zone, for privateNat) and how the app
    * VPCs connect. Undefined with peering.
    */
-  private connectTransitGateway(config: EnvironmentConfig): { hub: TransitGatewayHub; privateNat?: PrivateNatEgress; connection: AppVpcConnection } | undefined {
+  private connectTransitGateway(
+    config: EnvironmentConfig,
+  ): { hub: TransitGatewayHub; privateNat?: PrivateNatEgress; connection: AppVpcConnection } | undefined {
     const c = config.connectivity;
     if (c.type !== "transitGateway") return undefined;
-    const hub = new TransitGatewayHub(this, constructIds.transitGateway, { environment: config.name, existingId: c.transitGatewayId, amazonSideAsn: c.amazonSideAsn });
+    const hub = new TransitGatewayHub(this, constructIds.transitGateway, {
+      environment: config.name,
+      existingId: c.transitGatewayId,
+      amazonSideAsn: c.amazonSideAsn,
+    });
     // App VPCs reach the proxy's addresses only, and the proxy relays from there; without a proxy,
     // they reach the services' blocks through the private NAT gateways.
     const destinations = this.proxy ? this.proxy.addresses.map((a) => `${a}/32`) : outermostBlocks(config.services.map((s) => s.cidr));
     const privateNat = this.proxy
       ? undefined
-      : new PrivateNatEgress(this, constructIds.privateNat, { environment: config.name, network: this.proxyNetwork, attachmentSubnets: c.attachmentSubnets ?? [], destinations });
-    const proxyAttachment = hub.attachProxyVpc(this.proxyNetwork, privateNat?.attachmentSubnetIds ?? this.proxyNetwork.subnetIds, destinations);
+      : new PrivateNatEgress(this, constructIds.privateNat, {
+          environment: config.name,
+          network: this.proxyNetwork,
+          attachmentSubnets: c.attachmentSubnets ?? [],
+          destinations,
+        });
+    const proxyAttachment = hub.attachProxyVpc(
+      this.proxyNetwork,
+      privateNat?.attachmentSubnetIds ?? this.proxyNetwork.subnetIds,
+      destinations,
+    );
     return { hub, privateNat, connection: { kind: "transitGateway", hub, proxyAttachment, destinations } };
   }
 
   private addServiceSideOutputs(config: EnvironmentConfig): void {
     const { peering, service, attachment } = this.serviceSide;
     if (peering && service) {
-      new TerraformOutput(this, outputNames.servicePeeringId, { value: peering.peeringConnectionId, description: "Peering between the proxy VPC and the service VPC" });
+      new TerraformOutput(this, outputNames.servicePeeringId, {
+        value: peering.peeringConnectionId,
+        description: "Peering between the proxy VPC and the service VPC",
+      });
       const http = firstServicePort(config, "http");
-      const url = http !== undefined ? `http://${service.server.instance.privateIp}:${http}/` : `https://${service.server.instance.privateIp}:${firstServicePort(config, "tls")}/`;
-      new TerraformOutput(this, outputNames.serviceUrl, { value: url, description: "The stand-in service, reachable only through the proxy" });
+      const url =
+        http !== undefined
+          ? `http://${service.server.instance.privateIp}:${http}/`
+          : `https://${service.server.instance.privateIp}:${firstServicePort(config, "tls")}/`;
+      new TerraformOutput(this, outputNames.serviceUrl, {
+        value: url,
+        description: "The stand-in service, reachable only through the proxy",
+      });
     }
     if (attachment) {
-      new TerraformOutput(this, outputNames.vpnGatewayId, { value: attachment.gateway.id, description: "The proxy VPC's virtual private gateway, for the Direct Connect private VIF" });
+      new TerraformOutput(this, outputNames.vpnGatewayId, {
+        value: attachment.gateway.id,
+        description: "The proxy VPC's virtual private gateway, for the Direct Connect private VIF",
+      });
       if (attachment.association) {
-        new TerraformOutput(this, outputNames.dxGatewayAssociationId, { value: attachment.association.id, description: "The association with the Direct Connect gateway" });
+        new TerraformOutput(this, outputNames.dxGatewayAssociationId, {
+          value: attachment.association.id,
+          description: "The association with the Direct Connect gateway",
+        });
       }
     }
   }

@@ -32,7 +32,10 @@ export class FlowLogRole extends Construct {
     const role = new IamRole(this, "Resource", {
       name: props.name,
       description: "VPC Flow Logs delivery to CloudWatch Logs",
-      assumeRolePolicy: trustPolicyFor("vpc-flow-logs.amazonaws.com", { account, arnLike: `arn:${partition}:ec2:${region}:${account}:vpc-flow-log/*` }),
+      assumeRolePolicy: trustPolicyFor("vpc-flow-logs.amazonaws.com", {
+        account,
+        arnLike: `arn:${partition}:ec2:${region}:${account}:vpc-flow-log/*`,
+      }),
       tags: { Name: props.name },
     });
     const groups = `arn:${partition}:logs:${region}:${account}:log-group:${flowLogGroupName(props.vpcNamePrefix)}*`;
@@ -42,7 +45,12 @@ export class FlowLogRole extends Construct {
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          { Sid: "WriteOwnFlowLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [groups, `${groups}:*`] },
+          {
+            Sid: "WriteOwnFlowLogGroups",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: [groups, `${groups}:*`],
+          },
           // Listing a group's streams takes the group's ARN: only the environment's own groups.
           { Sid: "DescribeOwnFlowLogStreams", Effect: "Allow", Action: "logs:DescribeLogStreams", Resource: [groups, `${groups}:*`] },
           // Listing groups takes no resource narrower than the account's.

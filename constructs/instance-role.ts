@@ -40,7 +40,10 @@ export class InstanceRole extends Construct {
       policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
     });
     for (const policy of props.extraManagedPolicies ?? []) {
-      new IamRolePolicyAttachment(this, policy, { role: this.role.name, policyArn: `arn:${partition.partition}:iam::aws:policy/${policy}` });
+      new IamRolePolicyAttachment(this, policy, {
+        role: this.role.name,
+        policyArn: `arn:${partition.partition}:iam::aws:policy/${policy}`,
+      });
     }
     const profile = new IamInstanceProfile(this, "InstanceProfile", { name: props.name, role: this.role.name, tags: { Name: props.name } });
     this.instanceProfileName = profile.name;

@@ -1,7 +1,8 @@
 import { TerraformProvider } from "cdktf";
 
 /** The route tables of a VPC: known ones by a stable key, or ids looked up when planning. */
-export type NetworkRouteTables = { readonly known: readonly { readonly key: string; readonly id: string }[] } | { readonly lookedUp: string[] };
+export type NetworkRouteTables =
+  { readonly known: readonly { readonly key: string; readonly id: string }[] } | { readonly lookedUp: string[] };
 
 /**
  * A VPC as the other constructs use it, whether this project creates it ({@link Network}) or it

@@ -125,7 +125,9 @@ export class Network extends Construct implements INetwork {
     this.routeTables = { known: [{ key: routeTable.node.id, id: routeTable.id }] };
     this.routeTableId = routeTable.id;
 
-    this.subnets = props.subnets.map((spec) => this.subnetWithTable(this, spec.availabilityZone, spec, `${props.name}-${spec.availabilityZone}`));
+    this.subnets = props.subnets.map((spec) =>
+      this.subnetWithTable(this, spec.availabilityZone, spec, `${props.name}-${spec.availabilityZone}`),
+    );
     this.subnetIds = this.subnets.map((s) => s.id);
 
     if (props.enableS3Endpoint ?? true) this.s3PrefixListId = this.addS3Endpoint(props);
@@ -168,7 +170,9 @@ export class Network extends Construct implements INetwork {
     const sessionManager = props.enableSessionManagerEndpoints ?? false;
     const interfaceServices = [...(sessionManager ? SESSION_MANAGER_SERVICES : []), ...(props.extraInterfaceEndpoints ?? [])];
     if (interfaceServices.length > 0 && !sessionManager) {
-      throw new Error(`Network ${props.name}: extraInterfaceEndpoints needs enableSessionManagerEndpoints, whose security group they share`);
+      throw new Error(
+        `Network ${props.name}: extraInterfaceEndpoints needs enableSessionManagerEndpoints, whose security group they share`,
+      );
     }
     if (interfaceServices.length === 0) return false;
     const endpointGroup = new SecurityGroup(this, "EndpointSecurityGroup", {
@@ -204,7 +208,13 @@ export class Network extends Construct implements INetwork {
   /** A private subnet in a scope of its own under `scope`, associated with the VPC's route table. */
   private subnetWithTable(scope: Construct, id: string, spec: SubnetSpec, name: string): Subnet {
     const subnetScope = new Construct(scope, id);
-    const subnet = new Subnet(subnetScope, "Subnet", { vpcId: this.vpcId, cidrBlock: spec.cidr, availabilityZone: spec.availabilityZone, mapPublicIpOnLaunch: false, tags: { Name: name } });
+    const subnet = new Subnet(subnetScope, "Subnet", {
+      vpcId: this.vpcId,
+      cidrBlock: spec.cidr,
+      availabilityZone: spec.availabilityZone,
+      mapPublicIpOnLaunch: false,
+      tags: { Name: name },
+    });
     new RouteTableAssociation(subnetScope, "RouteTableAssociation", { subnetId: subnet.id, routeTableId: this.routeTableId });
     return subnet;
   }

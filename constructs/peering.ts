@@ -55,10 +55,14 @@ export class Peering extends Construct {
       ["accepterDestinations", accepter, accepterDestinations],
     ] as const) {
       const local = destinations.find((d) => cidrsOverlap(d, own.cidr));
-      if (local) throw new Error(`Peering ${id}: ${side} holds ${local}, which overlaps ${own.name}'s own ${own.cidr}; route only the other side's blocks`);
+      if (local)
+        throw new Error(
+          `Peering ${id}: ${side} holds ${local}, which overlaps ${own.name}'s own ${own.cidr}; route only the other side's blocks`,
+        );
     }
 
-    if (requester.accountId !== undefined) throw new Error(`Peering ${id}: the requester ${requester.name} must be in the stack's own account`);
+    if (requester.accountId !== undefined)
+      throw new Error(`Peering ${id}: the requester ${requester.name} must be in the stack's own account`);
     if ((accepter.accountId === undefined) !== (accepter.provider === undefined)) {
       throw new Error(`Peering ${id}: the accepter ${accepter.name} needs both accountId and provider, or neither`);
     }
@@ -81,7 +85,9 @@ export class Peering extends Construct {
           tags: { Name: `${requester.name}-to-${accepter.name}` },
         }).id
       : this.peeringConnectionId;
-    this.requesterRoutes = routesTo(this, "RequesterRoutes", requester, requesterDestinations, { vpcPeeringConnectionId: this.peeringConnectionId });
+    this.requesterRoutes = routesTo(this, "RequesterRoutes", requester, requesterDestinations, {
+      vpcPeeringConnectionId: this.peeringConnectionId,
+    });
     this.accepterRoutes = routesTo(this, "AccepterRoutes", accepter, accepterDestinations, { vpcPeeringConnectionId: acceptedId });
   }
 }

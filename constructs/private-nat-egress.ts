@@ -41,16 +41,23 @@ export class PrivateNatEgress extends Construct {
     const natSubnets = new Map(network.subnets.map((s) => [s.availabilityZoneInput!, s]));
     const gateways = new Map<string, NatGateway>();
     for (const [zone, subnet] of natSubnets) {
-      gateways.set(zone, new NatGateway(this, `Nat-${zone}`, { connectivityType: "private", subnetId: subnet.id, tags: { Name: names.natGateway(zone) } }));
+      gateways.set(
+        zone,
+        new NatGateway(this, `Nat-${zone}`, { connectivityType: "private", subnetId: subnet.id, tags: { Name: names.natGateway(zone) } }),
+      );
     }
     this.natGateways = gateways;
     this.attachmentSubnetIds = props.attachmentSubnets.map((spec) => {
       const gateway = gateways.get(spec.availabilityZone);
       if (!gateway) {
-        throw new Error(`PrivateNatEgress ${id}: no NAT gateway in ${spec.availabilityZone} for the attachment subnet ${spec.cidr}; give ${network.name} a subnet in that zone`);
+        throw new Error(
+          `PrivateNatEgress ${id}: no NAT gateway in ${spec.availabilityZone} for the attachment subnet ${spec.cidr}; give ${network.name} a subnet in that zone`,
+        );
       }
       if (!cidrContains(network.cidr, spec.cidr) || network.subnets.some((s) => cidrsOverlap(s.cidrBlockInput!, spec.cidr))) {
-        throw new Error(`PrivateNatEgress ${id}: attachment subnet ${spec.cidr} must lie in ${network.cidr} apart from the NAT gateways' subnets`);
+        throw new Error(
+          `PrivateNatEgress ${id}: attachment subnet ${spec.cidr} must lie in ${network.cidr} apart from the NAT gateways' subnets`,
+        );
       }
       const zoneScope = new Construct(this, `Attachment-${spec.availabilityZone}`);
       const subnet = new Subnet(zoneScope, "Subnet", {
@@ -60,10 +67,17 @@ export class PrivateNatEgress extends Construct {
         mapPublicIpOnLaunch: false,
         tags: { Name: names.attachmentSubnet(spec.availabilityZone) },
       });
-      const table = new RouteTable(zoneScope, "RouteTable", { vpcId: network.vpcId, tags: { Name: names.attachmentSubnet(spec.availabilityZone) } });
+      const table = new RouteTable(zoneScope, "RouteTable", {
+        vpcId: network.vpcId,
+        tags: { Name: names.attachmentSubnet(spec.availabilityZone) },
+      });
       new RouteTableAssociation(zoneScope, "RouteTableAssociation", { subnetId: subnet.id, routeTableId: table.id });
       for (const destination of new Set(props.destinations)) {
-        new Route(zoneScope, `ToNat-${destination.replace(/[./]/g, "_")}`, { routeTableId: table.id, destinationCidrBlock: destination, natGatewayId: gateway.id });
+        new Route(zoneScope, `ToNat-${destination.replace(/[./]/g, "_")}`, {
+          routeTableId: table.id,
+          destinationCidrBlock: destination,
+          natGatewayId: gateway.id,
+        });
       }
       return subnet.id;
     });

@@ -92,13 +92,21 @@ export class ProxyFleet extends Construct implements IProxy {
     const addressCount = loadBalancerAddressCountProblem(props.loadBalancerAddresses.length, subnets.length);
     if (addressCount) throw new Error(`ProxyFleet ${id}: loadBalancerAddresses ${addressCount}`);
     const outside = props.loadBalancerAddresses.find((a) => !isIpv4Address(a) || !addressInCidr(a, props.network.cidr));
-    if (outside) throw new Error(`ProxyFleet ${id}: load balancer address ${outside} is outside the proxy VPC ${props.network.cidr}; pick one in each subnet`);
+    if (outside)
+      throw new Error(
+        `ProxyFleet ${id}: load balancer address ${outside} is outside the proxy VPC ${props.network.cidr}; pick one in each subnet`,
+      );
     if (props.clients.length === 0) throw new Error(`ProxyFleet ${id}: clients is empty; give at least one app VPC`);
 
     const name = serverNames.proxy(props.environment);
     this.port = props.port;
     this.addresses = props.loadBalancerAddresses;
-    this.squidConf = renderSquidConf({ environment: props.environment, port: props.port, clients: props.clients, destinations: props.destinations });
+    this.squidConf = renderSquidConf({
+      environment: props.environment,
+      port: props.port,
+      clients: props.clients,
+      destinations: props.destinations,
+    });
     const logGroupName = accessLogGroupName(props.environment);
     this.accessLogGroupName = new CloudwatchLogGroup(this, "AccessLog", {
       name: logGroupName,
@@ -145,7 +153,11 @@ export class ProxyFleet extends Construct implements IProxy {
       name,
       description: `Squid proxy fleet of ${props.environment}: port ${props.port} from the load balancer only, out to the services only`,
     });
-    group.allowTcpIn(Peer.securityGroup(this.loadBalancerSecurityGroup), props.port, "Squid, as the load balancer delivers it (client addresses preserved)");
+    group.allowTcpIn(
+      Peer.securityGroup(this.loadBalancerSecurityGroup),
+      props.port,
+      "Squid, as the load balancer delivers it (client addresses preserved)",
+    );
     allowInstanceEssentials(group, props.network);
     allowRelays(group, props.destinations);
     return group;
@@ -209,7 +221,12 @@ export class ProxyFleet extends Construct implements IProxy {
       iamInstanceProfile: { name: props.role.instanceProfileName },
       vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3", volumeSize: props.rootVolumeSizeGiB, deleteOnTermination: "true" } }],
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: { encrypted: "true", volumeType: "gp3", volumeSize: props.rootVolumeSizeGiB, deleteOnTermination: "true" },
+        },
+      ],
       monitoring: { enabled: props.detailedMonitoring },
       // Launch templates take user data base64-encoded.
       userData: Buffer.from(userData, "utf8").toString("base64"),

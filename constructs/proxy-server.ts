@@ -96,7 +96,9 @@ export class ProxyServer extends Construct implements IProxy {
   constructor(scope: Construct, id: string, props: ProxyServerProps) {
     super(scope, id);
     if (!isIpv4Address(props.privateIp) || !addressInCidr(props.privateIp, props.network.cidr)) {
-      throw new Error(`ProxyServer: privateIp ${props.privateIp} is outside the proxy VPC ${props.network.cidr}; pick an address in its first subnet`);
+      throw new Error(
+        `ProxyServer: privateIp ${props.privateIp} is outside the proxy VPC ${props.network.cidr}; pick an address in its first subnet`,
+      );
     }
     if (props.clients.length === 0) throw new Error("ProxyServer: clients is empty; give at least one app VPC");
 

@@ -29,7 +29,10 @@ export const Peer = {
   /** A managed prefix list, whose id is usually a token: `label` names it in rule ids. */
   prefixList: (prefixListId: string, label: string): IPeer => ({ uniqueId: label, ruleProps: { prefixListId } }),
   /** The members of another security group, named by that group's name in rule ids. */
-  securityGroup: (group: { readonly securityGroupId: string; readonly name: string }): IPeer => ({ uniqueId: group.name, ruleProps: { referencedSecurityGroupId: group.securityGroupId } }),
+  securityGroup: (group: { readonly securityGroupId: string; readonly name: string }): IPeer => ({
+    uniqueId: group.name,
+    ruleProps: { referencedSecurityGroupId: group.securityGroupId },
+  }),
 };
 
 /**

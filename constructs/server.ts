@@ -34,7 +34,11 @@ export function allowInstanceEssentials(group: SecurityGroup, network: INetwork)
     group.allowTcpOut(Peer.cidr(network.cidr), 443, "HTTPS to the interface endpoints (Session Manager, CloudWatch Logs) in the VPC");
   }
   if (network.s3PrefixListId) {
-    group.allowTcpOut(Peer.prefixList(network.s3PrefixListId, "S3"), 443, "HTTPS to S3 (package repositories) through the gateway endpoint");
+    group.allowTcpOut(
+      Peer.prefixList(network.s3PrefixListId, "S3"),
+      443,
+      "HTTPS to S3 (package repositories) through the gateway endpoint",
+    );
   }
 }
 
@@ -78,10 +82,16 @@ export class Server extends Construct {
     super(scope, id);
     const subnetId = props.network.subnetIds[0];
     if (subnetId === undefined) {
-      throw new Error(`Server ${props.name}: the network ${props.network.name} has no subnets; put servers in a VPC that the project creates, with at least one subnet`);
+      throw new Error(
+        `Server ${props.name}: the network ${props.network.name} has no subnets; put servers in a VPC that the project creates, with at least one subnet`,
+      );
     }
     this.network = props.network;
-    this.securityGroup = new SecurityGroup(this, "SecurityGroup", { network: props.network, name: props.name, description: props.description });
+    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+      network: props.network,
+      name: props.name,
+      description: props.description,
+    });
     allowInstanceEssentials(this.securityGroup, props.network);
     const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
     this.instance = new Instance(this, "Resource", {

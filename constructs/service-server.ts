@@ -34,8 +34,10 @@ export class ServiceServer extends Construct {
   constructor(scope: Construct, id: string, props: ServiceServerProps) {
     super(scope, id);
     if (props.ports.length === 0) throw new Error("ServiceServer: ports is empty; give at least one port");
-    if (props.dnsDomains && props.privateIp === undefined) throw new Error("ServiceServer: dnsDomains needs privateIp, the address the forwarding rules send queries to");
-    const dns: StandInDns | undefined = props.dnsDomains && props.privateIp ? { domains: props.dnsDomains, address: props.privateIp } : undefined;
+    if (props.dnsDomains && props.privateIp === undefined)
+      throw new Error("ServiceServer: dnsDomains needs privateIp, the address the forwarding rules send queries to");
+    const dns: StandInDns | undefined =
+      props.dnsDomains && props.privateIp ? { domains: props.dnsDomains, address: props.privateIp } : undefined;
     this.server = new Server(this, "Server", {
       network: props.network,
       name: serverNames.service(props.environment),
@@ -45,12 +47,24 @@ export class ServiceServer extends Construct {
       userData: renderServiceUserData(props.environment, props.ports, dns),
     });
     for (const port of [...new Set(props.ports.map((p) => p.port))]) {
-      this.server.securityGroup.allowTcpIn(Peer.cidr(props.allowedFrom.cidr), port, `Port ${port} from the proxy VPC ${props.allowedFrom.name}`);
+      this.server.securityGroup.allowTcpIn(
+        Peer.cidr(props.allowedFrom.cidr),
+        port,
+        `Port ${port} from the proxy VPC ${props.allowedFrom.name}`,
+      );
     }
     if (dns) {
       // The resolver endpoint's addresses lie in the proxy VPC: the provider's DNS accepts that range only.
-      this.server.securityGroup.allowUdpIn(Peer.cidr(props.allowedFrom.cidr), DNS_PORT, `DNS (UDP) from the proxy VPC ${props.allowedFrom.name}`);
-      this.server.securityGroup.allowTcpIn(Peer.cidr(props.allowedFrom.cidr), DNS_PORT, `DNS (TCP) from the proxy VPC ${props.allowedFrom.name}`);
+      this.server.securityGroup.allowUdpIn(
+        Peer.cidr(props.allowedFrom.cidr),
+        DNS_PORT,
+        `DNS (UDP) from the proxy VPC ${props.allowedFrom.name}`,
+      );
+      this.server.securityGroup.allowTcpIn(
+        Peer.cidr(props.allowedFrom.cidr),
+        DNS_PORT,
+        `DNS (TCP) from the proxy VPC ${props.allowedFrom.name}`,
+      );
     }
   }
 }

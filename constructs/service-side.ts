@@ -56,7 +56,11 @@ export class ServiceSide extends Construct {
         subnets: side.vpc.subnets,
         enableSessionManagerEndpoints: side.vpc.sessionManagerEndpoints,
       });
-      this.peering = new Peering(this, constructIds.linkPeering, { requester: props.proxyNetwork, accepter: network, requesterDestinations: destinations });
+      this.peering = new Peering(this, constructIds.linkPeering, {
+        requester: props.proxyNetwork,
+        accepter: network,
+        requesterDestinations: destinations,
+      });
       this.service = new ServiceServer(this, constructIds.linkServer, {
         environment: props.environment,
         network,

@@ -33,7 +33,9 @@ export class StateBucket extends Construct {
   constructor(scope: Construct, id: string, props: StateBucketProps) {
     super(scope, id);
     if (!Number.isInteger(props.noncurrentVersionExpirationDays) || props.noncurrentVersionExpirationDays < 1) {
-      throw new Error(`StateBucket ${props.bucketName}: noncurrentVersionExpirationDays is ${props.noncurrentVersionExpirationDays}; give a whole number of days, at least 1`);
+      throw new Error(
+        `StateBucket ${props.bucketName}: noncurrentVersionExpirationDays is ${props.noncurrentVersionExpirationDays}; give a whole number of days, at least 1`,
+      );
     }
     const refused = props.refusedNames ?? [];
     // Terraform wants a precondition to refer to something of the configuration: the name, as a local.

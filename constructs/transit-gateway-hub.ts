@@ -47,7 +47,9 @@ export class TransitGatewayHub extends Construct {
     super(scope, id);
     this.names = transitGatewayNames(props.environment);
     if (props.existingId !== undefined && props.amazonSideAsn !== undefined) {
-      throw new Error(`TransitGatewayHub ${id}: amazonSideAsn is for a new Transit Gateway; an existing one (${props.existingId}) keeps its own`);
+      throw new Error(
+        `TransitGatewayHub ${id}: amazonSideAsn is for a new Transit Gateway; an existing one (${props.existingId}) keeps its own`,
+      );
     }
     if (props.existingId !== undefined) {
       // Fails the plan early when the id names no gateway in this account and region.
@@ -64,8 +66,14 @@ export class TransitGatewayHub extends Construct {
       });
       this.transitGatewayId = this.gateway.id;
     }
-    this.appsTable = new Ec2TransitGatewayRouteTable(this, "AppsTable", { transitGatewayId: this.transitGatewayId, tags: { Name: this.names.appsTable } });
-    this.proxyTable = new Ec2TransitGatewayRouteTable(this, "ProxyTable", { transitGatewayId: this.transitGatewayId, tags: { Name: this.names.proxyTable } });
+    this.appsTable = new Ec2TransitGatewayRouteTable(this, "AppsTable", {
+      transitGatewayId: this.transitGatewayId,
+      tags: { Name: this.names.appsTable },
+    });
+    this.proxyTable = new Ec2TransitGatewayRouteTable(this, "ProxyTable", {
+      transitGatewayId: this.transitGatewayId,
+      tags: { Name: this.names.proxyTable },
+    });
   }
 
   /**
@@ -80,7 +88,10 @@ export class TransitGatewayHub extends Construct {
       if (problem) throw new Error(`TransitGatewayHub ${this.node.id}: destination "${destination}" ${problem}`);
     }
     const attachment = this.attachment("ProxyAttachment", network, subnetIds, true);
-    new Ec2TransitGatewayRouteTableAssociation(this, "ProxyAssociation", { transitGatewayAttachmentId: attachment.id, transitGatewayRouteTableId: this.proxyTable.id });
+    new Ec2TransitGatewayRouteTableAssociation(this, "ProxyAssociation", {
+      transitGatewayAttachmentId: attachment.id,
+      transitGatewayRouteTableId: this.proxyTable.id,
+    });
     for (const destination of new Set(destinations)) {
       new Ec2TransitGatewayRoute(this, `ToProxy-${destination.replace(/[./]/g, "_")}`, {
         destinationCidrBlock: destination,
@@ -98,13 +109,20 @@ export class TransitGatewayHub extends Construct {
    */
   public attachAppVpc(id: string, network: INetwork, subnetIds: readonly string[]): Ec2TransitGatewayVpcAttachment {
     const attachment = this.attachment(`${id}Attachment`, network, subnetIds, false);
-    new Ec2TransitGatewayRouteTableAssociation(this, `${id}Association`, { transitGatewayAttachmentId: attachment.id, transitGatewayRouteTableId: this.appsTable.id });
-    new Ec2TransitGatewayRouteTablePropagation(this, `${id}Propagation`, { transitGatewayAttachmentId: attachment.id, transitGatewayRouteTableId: this.proxyTable.id });
+    new Ec2TransitGatewayRouteTableAssociation(this, `${id}Association`, {
+      transitGatewayAttachmentId: attachment.id,
+      transitGatewayRouteTableId: this.appsTable.id,
+    });
+    new Ec2TransitGatewayRouteTablePropagation(this, `${id}Propagation`, {
+      transitGatewayAttachmentId: attachment.id,
+      transitGatewayRouteTableId: this.proxyTable.id,
+    });
     return attachment;
   }
 
   private attachment(id: string, network: INetwork, subnetIds: readonly string[], applianceMode: boolean): Ec2TransitGatewayVpcAttachment {
-    if (subnetIds.length === 0) throw new Error(`TransitGatewayHub ${this.node.id}: ${network.name} needs at least one subnet for its attachment`);
+    if (subnetIds.length === 0)
+      throw new Error(`TransitGatewayHub ${this.node.id}: ${network.name} needs at least one subnet for its attachment`);
     return new Ec2TransitGatewayVpcAttachment(this, id, {
       transitGatewayId: this.transitGatewayId,
       vpcId: network.vpcId,

@@ -9,7 +9,18 @@
  * names (route53Resolver is `route53resolver` in the JSON; a name the binding does not know is
  * dropped without a word, and the provider would then call AWS itself).
  */
-export const EMULATED_SERVICES = ["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "logs", "route53Resolver", "s3", "ssm", "sts"] as const;
+export const EMULATED_SERVICES = [
+  "autoscaling",
+  "cloudwatch",
+  "ec2",
+  "elbv2",
+  "iam",
+  "logs",
+  "route53Resolver",
+  "s3",
+  "ssm",
+  "sts",
+] as const;
 
 const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/;
 

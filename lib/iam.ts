@@ -21,7 +21,9 @@ export function trustPolicyFor(servicePrincipal: string, source?: TrustSource): 
         Effect: "Allow",
         Principal: { Service: servicePrincipal },
         Action: "sts:AssumeRole",
-        ...(source && { Condition: { StringEquals: { "aws:SourceAccount": source.account }, ArnLike: { "aws:SourceArn": source.arnLike } } }),
+        ...(source && {
+          Condition: { StringEquals: { "aws:SourceAccount": source.account }, ArnLike: { "aws:SourceArn": source.arnLike } },
+        }),
       },
     ],
   });

@@ -151,4 +151,7 @@ export const fleetNames = {
  * The state bucket names the demos and the examples ship with. S3 bucket names are global, so they
  * are nobody's: deploy refuses them (outside the emulator) and asks for a bucket name of the user's own.
  */
-export const PLACEHOLDER_STATE_BUCKETS: readonly string[] = ["proxy-over-peering-tfstate-example", "example-corp-proxy-over-peering-tfstate"];
+export const PLACEHOLDER_STATE_BUCKETS: readonly string[] = [
+  "proxy-over-peering-tfstate-example",
+  "example-corp-proxy-over-peering-tfstate",
+];

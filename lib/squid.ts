@@ -162,6 +162,7 @@ function renderHostSettings(host: SquidHostSettings): string {
  */
 export function withHostSettings(conf: string, host: SquidHostSettings): string {
   const at = conf.lastIndexOf(`\n${HOST_SETTINGS_MARKER}\n`);
-  if (at < 0) throw new Error(`withHostSettings: the configuration has no "${HOST_SETTINGS_MARKER}" section; render it with renderSquidConf`);
+  if (at < 0)
+    throw new Error(`withHostSettings: the configuration has no "${HOST_SETTINGS_MARKER}" section; render it with renderSquidConf`);
   return `${conf.slice(0, at + 1)}${renderHostSettings(host)}`;
 }

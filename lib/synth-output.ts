@@ -18,7 +18,10 @@ const MANIFEST = "manifest.json";
 export function clearSynthesizedStacks(outdir: string): string[] {
   const removed: string[] = [];
   const stacks = path.join(outdir, "stacks");
-  const candidates = [path.join(outdir, MANIFEST), ...(fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, STACK_FILE)) : [])];
+  const candidates = [
+    path.join(outdir, MANIFEST),
+    ...(fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, STACK_FILE)) : []),
+  ];
   for (const file of candidates) {
     if (fs.existsSync(file)) {
       fs.rmSync(file);
@@ -64,7 +67,8 @@ export function contentHash(file: string): string {
 /** A file's source record: the path relative to `root` when it lies inside, else absolute. */
 export function sourceOf(root: string, file: string): EnvironmentSource {
   const relative = path.relative(root, file);
-  const shown = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative.split(path.sep).join("/") : path.resolve(file);
+  const shown =
+    relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative.split(path.sep).join("/") : path.resolve(file);
   return { file: shown, sha256: contentHash(file) };
 }
 
@@ -104,7 +108,12 @@ function isChanged(root: string, source: EnvironmentSource): boolean {
  * is one of `selected` (the files this run synthesized) and still has the content it was
  * synthesized from. `root` resolves recorded relative paths; `rerun` is the command to suggest.
  */
-export function staleSourceProblem(root: string, stackDir: string, selected: readonly string[], rerun: (file: string) => string): string | undefined {
+export function staleSourceProblem(
+  root: string,
+  stackDir: string,
+  selected: readonly string[],
+  rerun: (file: string) => string,
+): string | undefined {
   const stack = path.basename(stackDir);
   const sources = recordedSources(stackDir);
   if (!sources || sources.length === 0) {
@@ -116,7 +125,8 @@ export function staleSourceProblem(root: string, stackDir: string, selected: rea
     if (!chosen.has(file)) {
       return `stack ${stack} was synthesized from ${source.file}, which this deploy does not synthesize; deploy it from that file with ${rerun(source.file)}`;
     }
-    if (!fs.existsSync(file)) return `stack ${stack} was synthesized from ${source.file}, which no longer exists; restore it, or deploy another stack`;
+    if (!fs.existsSync(file))
+      return `stack ${stack} was synthesized from ${source.file}, which no longer exists; restore it, or deploy another stack`;
     if (isChanged(root, source)) {
       return `${source.file} changed after stack ${stack} was synthesized from it; nothing was applied. Run ${rerun(source.file)} again to synthesize and deploy what the file says now`;
     }

@@ -99,4 +99,9 @@ export function ingressRules(resource: ResourceView): Record<string, any>[] {
 }
 
 /** The resource types that can carry ingress rules. */
-export const INGRESS_TYPES = ["aws_vpc_security_group_ingress_rule", "aws_security_group_rule", "aws_security_group", "aws_default_security_group"] as const;
+export const INGRESS_TYPES = [
+  "aws_vpc_security_group_ingress_rule",
+  "aws_security_group_rule",
+  "aws_security_group",
+  "aws_default_security_group",
+] as const;

@@ -12,7 +12,9 @@ export function assertNoTemplateSyntax(script: string, what: string): string {
   // cdktf's own tokens (such as a load balancer's DNS name) become Terraform references on purpose.
   const match = /[$%]\{/.exec(script.replace(CDKTF_TOKEN, ""));
   if (match) {
-    throw new Error(`${what} holds "${match[0]}" at offset ${match.index}; Terraform would read it as template syntax. Write it without braces or escape it as "${match[0][0]}${match[0]}".`);
+    throw new Error(
+      `${what} holds "${match[0]}" at offset ${match.index}; Terraform would read it as template syntax. Write it without braces or escape it as "${match[0][0]}${match[0]}".`,
+    );
   }
   return script;
 }
@@ -36,7 +38,15 @@ export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipp
   const marker = "END_OF_SQUID_CONF";
   if (squidConf.split("\n").includes(marker)) throw new Error(`squid.conf holds the line ${marker}, which ends the here-document`);
   const agentConfig = JSON.stringify(
-    { logs: { logs_collected: { files: { collect_list: [{ file_path: accessLog.file, log_group_name: accessLog.logGroupName, log_stream_name: "{instance_id}" }] } } } },
+    {
+      logs: {
+        logs_collected: {
+          files: {
+            collect_list: [{ file_path: accessLog.file, log_group_name: accessLog.logGroupName, log_stream_name: "{instance_id}" }],
+          },
+        },
+      },
+    },
     null,
     2,
   );
@@ -73,7 +83,14 @@ export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipp
  */
 export function standInDnsConf(domains: readonly string[], address: string): string {
   if (domains.length === 0) throw new Error("standInDnsConf: no domains; give the forwarded domains");
-  return [`listen-address=${address}`, "bind-interfaces", "no-resolv", "no-hosts", ...domains.map((d) => `address=/${d}/${address}`), ""].join("\n");
+  return [
+    `listen-address=${address}`,
+    "bind-interfaces",
+    "no-resolv",
+    "no-hosts",
+    ...domains.map((d) => `address=/${d}/${address}`),
+    "",
+  ].join("\n");
 }
 
 /** The DNS the stand-in service answers, when an environment forwards domains to it. */
@@ -92,8 +109,14 @@ export interface StandInDns {
  */
 export function renderServiceUserData(environment: string, ports: readonly ServicePort[], dns?: StandInDns): string {
   const byPort = new Map(ports.map((p) => [p.port, p.carries]));
-  const plain = [...byPort].filter(([p, c]) => c === "http" && p !== 80).map(([p]) => p).sort((a, b) => a - b);
-  const tls = [...byPort].filter(([p, c]) => c === "tls" && p !== 443).map(([p]) => p).sort((a, b) => a - b);
+  const plain = [...byPort]
+    .filter(([p, c]) => c === "http" && p !== 80)
+    .map(([p]) => p)
+    .sort((a, b) => a - b);
+  const tls = [...byPort]
+    .filter(([p, c]) => c === "tls" && p !== 443)
+    .map(([p]) => p)
+    .sort((a, b) => a - b);
   const anyTls = [...byPort.values()].includes("tls");
   return assertNoTemplateSyntax(
     [
@@ -180,7 +203,7 @@ export function renderAppServerUserData(settings: WindowsProxySettings): string 
       "if (-not (Test-Path $connections)) { New-Item -Path $connections | Out-Null }",
       "foreach ($name in 'DefaultConnectionSettings', 'SavedLegacySettings') { New-ItemProperty -Path $connections -Name $name -PropertyType Binary -Value $blob -Force | Out-Null }",
       'netsh winhttp set proxy "proxy-server=$proxy" "bypass-list=$bypass"',
-      "if ($LASTEXITCODE -ne 0) { throw \"netsh winhttp set proxy failed with exit code $LASTEXITCODE\" }",
+      'if ($LASTEXITCODE -ne 0) { throw "netsh winhttp set proxy failed with exit code $LASTEXITCODE" }',
       "</powershell>",
       "",
     ].join("\n"),
@@ -193,5 +216,10 @@ export function renderAppServerUserData(settings: WindowsProxySettings): string 
  * data only says so, which keeps the instance's user data explicit in review.
  */
 export function renderDirectAppServerUserData(): string {
-  return ["<powershell>", "# App server: the services are reached directly; a private NAT gateway in the proxy VPC relays. No proxy setting.", "</powershell>", ""].join("\n");
+  return [
+    "<powershell>",
+    "# App server: the services are reached directly; a private NAT gateway in the proxy VPC relays. No proxy setting.",
+    "</powershell>",
+    "",
+  ].join("\n");
 }

@@ -34,10 +34,30 @@ import {
   Tag,
   VpcPeeringConnection,
 } from "@aws-sdk/client-ec2";
-import { DescribeTagsCommand, ElasticLoadBalancingV2Client, paginateDescribeListeners, paginateDescribeLoadBalancers, paginateDescribeTargetGroups } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { IAMClient, ListAttachedRolePoliciesCommand, ListInstanceProfileTagsCommand, ListRolePoliciesCommand, ListRoleTagsCommand, paginateListInstanceProfiles, paginateListRoles } from "@aws-sdk/client-iam";
+import {
+  DescribeTagsCommand,
+  ElasticLoadBalancingV2Client,
+  paginateDescribeListeners,
+  paginateDescribeLoadBalancers,
+  paginateDescribeTargetGroups,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListInstanceProfileTagsCommand,
+  ListRolePoliciesCommand,
+  ListRoleTagsCommand,
+  paginateListInstanceProfiles,
+  paginateListRoles,
+} from "@aws-sdk/client-iam";
 import { paginateGetResources, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
-import { ListTagsForResourceCommand, paginateListResolverEndpoints, paginateListResolverRuleAssociations, paginateListResolverRules, Route53ResolverClient } from "@aws-sdk/client-route53resolver";
+import {
+  ListTagsForResourceCommand,
+  paginateListResolverEndpoints,
+  paginateListResolverRuleAssociations,
+  paginateListResolverRules,
+  Route53ResolverClient,
+} from "@aws-sdk/client-route53resolver";
 import { OWNER_TAGS } from "../lib/naming";
 import { FoundResource } from "./orphans";
 
@@ -110,7 +130,10 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
    * The items that carry the owner tags, each with its tags. An item that is `gone` (deleted, on
    * its way out, or another resource's) is looked at and left out, so it is never called unknown.
    */
-  const ownedItems = <T>(items: readonly T[], read: (item: T) => { id: string; tags?: readonly Tag[]; gone?: boolean }): [T, Record<string, string>][] => {
+  const ownedItems = <T>(
+    items: readonly T[],
+    read: (item: T) => { id: string; tags?: readonly Tag[]; gone?: boolean },
+  ): [T, Record<string, string>][] => {
     const kept: [T, Record<string, string>][] = [];
     for (const item of items) {
       const { id, tags, gone } = read(item);
@@ -124,24 +147,55 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
 
   // Auto Scaling groups first: the instances they launch carry the owner tags but are the group's.
   const groups = ownedItems(
-    await collect(paginateDescribeAutoScalingGroups({ client: autoscaling }, { Filters: byTag.map((f) => ({ Name: f.Name, Values: f.Values })) }), (p) => p.AutoScalingGroups),
+    await collect(
+      paginateDescribeAutoScalingGroups({ client: autoscaling }, { Filters: byTag.map((f) => ({ Name: f.Name, Values: f.Values })) }),
+      (p) => p.AutoScalingGroups,
+    ),
     (g) => ({ id: g.AutoScalingGroupName!, tags: g.Tags }),
   ).map(([g]) => g);
   const groupInstances = new Set(groups.flatMap((g) => (g.Instances ?? []).map((i) => i.InstanceId!)));
-  for (const g of groups) add({ type: "aws_autoscaling_group", importId: g.AutoScalingGroupName!, aliases: g.AutoScalingGroupARN ? [g.AutoScalingGroupARN] : [], attributes: { name: g.AutoScalingGroupName!, arn: g.AutoScalingGroupARN ?? "" } });
+  for (const g of groups)
+    add({
+      type: "aws_autoscaling_group",
+      importId: g.AutoScalingGroupName!,
+      aliases: g.AutoScalingGroupARN ? [g.AutoScalingGroupARN] : [],
+      attributes: { name: g.AutoScalingGroupName!, arn: g.AutoScalingGroupARN ?? "" },
+    });
 
-  const instances = await collect(paginateDescribeInstances(ec2Client, { Filters: byTag }), (p) => (p.Reservations ?? []).flatMap((x) => x.Instances ?? []));
-  const instanceGone = (i: Instance) => groupInstances.has(i.InstanceId!) || tagMap(i.Tags)["aws:autoscaling:groupName"] !== undefined || ["terminated", "shutting-down"].includes(i.State?.Name ?? "");
+  const instances = await collect(paginateDescribeInstances(ec2Client, { Filters: byTag }), (p) =>
+    (p.Reservations ?? []).flatMap((x) => x.Instances ?? []),
+  );
+  const instanceGone = (i: Instance) =>
+    groupInstances.has(i.InstanceId!) ||
+    tagMap(i.Tags)["aws:autoscaling:groupName"] !== undefined ||
+    ["terminated", "shutting-down"].includes(i.State?.Name ?? "");
   for (const [i, tags] of ownedItems(instances, (i) => ({ id: i.InstanceId!, tags: i.Tags, gone: instanceGone(i) }))) {
-    add({ type: "aws_instance", importId: i.InstanceId!, attributes: withName({ id: i.InstanceId, private_ip: i.PrivateIpAddress, subnet_id: i.SubnetId }, tags) });
+    add({
+      type: "aws_instance",
+      importId: i.InstanceId!,
+      attributes: withName({ id: i.InstanceId, private_ip: i.PrivateIpAddress, subnet_id: i.SubnetId }, tags),
+    });
   }
-  for (const [v, tags] of ownedItems(await collect(paginateDescribeVpcs(ec2Client, { Filters: byTag }), (p) => p.Vpcs), (v) => ({ id: v.VpcId!, tags: v.Tags }))) {
+  for (const [v, tags] of ownedItems(await collect(paginateDescribeVpcs(ec2Client, { Filters: byTag }), (p) => p.Vpcs), (v) => ({
+    id: v.VpcId!,
+    tags: v.Tags,
+  }))) {
     add({ type: "aws_vpc", importId: v.VpcId!, attributes: withName({ id: v.VpcId, cidr_block: v.CidrBlock }, tags) });
   }
-  for (const [s, tags] of ownedItems(await collect(paginateDescribeSubnets(ec2Client, { Filters: byTag }), (p) => p.Subnets), (s) => ({ id: s.SubnetId!, tags: s.Tags }))) {
-    add({ type: "aws_subnet", importId: s.SubnetId!, attributes: withName({ id: s.SubnetId, vpc_id: s.VpcId, cidr_block: s.CidrBlock }, tags) });
+  for (const [s, tags] of ownedItems(await collect(paginateDescribeSubnets(ec2Client, { Filters: byTag }), (p) => p.Subnets), (s) => ({
+    id: s.SubnetId!,
+    tags: s.Tags,
+  }))) {
+    add({
+      type: "aws_subnet",
+      importId: s.SubnetId!,
+      attributes: withName({ id: s.SubnetId, vpc_id: s.VpcId, cidr_block: s.CidrBlock }, tags),
+    });
   }
-  for (const [g, tags] of ownedItems(await collect(paginateDescribeSecurityGroups(ec2Client, { Filters: byTag }), (p) => p.SecurityGroups), (g) => ({ id: g.GroupId!, tags: g.Tags }))) {
+  for (const [g, tags] of ownedItems(
+    await collect(paginateDescribeSecurityGroups(ec2Client, { Filters: byTag }), (p) => p.SecurityGroups),
+    (g) => ({ id: g.GroupId!, tags: g.Tags }),
+  )) {
     const type = g.GroupName === "default" ? "aws_default_security_group" : "aws_security_group";
     add({ type, importId: g.GroupId!, attributes: withName({ id: g.GroupId, vpc_id: g.VpcId, name: g.GroupName }, tags) });
   }
@@ -165,7 +219,10 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       ),
     });
   }
-  for (const [t, tags] of ownedItems(await collect(paginateDescribeRouteTables(ec2Client, { Filters: byTag }), (p) => p.RouteTables), (t) => ({ id: t.RouteTableId!, tags: t.Tags }))) {
+  for (const [t, tags] of ownedItems(
+    await collect(paginateDescribeRouteTables(ec2Client, { Filters: byTag }), (p) => p.RouteTables),
+    (t) => ({ id: t.RouteTableId!, tags: t.Tags }),
+  )) {
     add({ type: "aws_route_table", importId: t.RouteTableId!, attributes: withName({ id: t.RouteTableId, vpc_id: t.VpcId }, tags) });
     for (const route of t.Routes ?? []) {
       // Routes the table came with, and those a gateway endpoint adds, are not Terraform's aws_route.
@@ -198,27 +255,53 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     add({
       type: "aws_vpc_peering_connection",
       importId: p.VpcPeeringConnectionId!,
-      attributes: withName({ id: p.VpcPeeringConnectionId, vpc_id: p.RequesterVpcInfo?.VpcId, peer_vpc_id: p.AccepterVpcInfo?.VpcId }, tags),
+      attributes: withName(
+        { id: p.VpcPeeringConnectionId, vpc_id: p.RequesterVpcInfo?.VpcId, peer_vpc_id: p.AccepterVpcInfo?.VpcId },
+        tags,
+      ),
     });
   }
   const endpoints = await collect(paginateDescribeVpcEndpoints(ec2Client, { Filters: byTag }), (p) => p.VpcEndpoints);
-  for (const [e, tags] of ownedItems(endpoints, (e) => ({ id: e.VpcEndpointId!, tags: e.Tags, gone: ["deleted", "deleting"].includes(String(e.State ?? "").toLowerCase()) }))) {
-    add({ type: "aws_vpc_endpoint", importId: e.VpcEndpointId!, attributes: withName({ id: e.VpcEndpointId, vpc_id: e.VpcId, service_name: e.ServiceName }, tags) });
+  for (const [e, tags] of ownedItems(endpoints, (e) => ({
+    id: e.VpcEndpointId!,
+    tags: e.Tags,
+    gone: ["deleted", "deleting"].includes(String(e.State ?? "").toLowerCase()),
+  }))) {
+    add({
+      type: "aws_vpc_endpoint",
+      importId: e.VpcEndpointId!,
+      attributes: withName({ id: e.VpcEndpointId, vpc_id: e.VpcId, service_name: e.ServiceName }, tags),
+    });
   }
-  for (const [f, tags] of ownedItems(await collect(paginateDescribeFlowLogs(ec2Client, { Filter: byTag }), (p) => p.FlowLogs), (f) => ({ id: f.FlowLogId!, tags: f.Tags }))) {
+  for (const [f, tags] of ownedItems(await collect(paginateDescribeFlowLogs(ec2Client, { Filter: byTag }), (p) => p.FlowLogs), (f) => ({
+    id: f.FlowLogId!,
+    tags: f.Tags,
+  }))) {
     add({ type: "aws_flow_log", importId: f.FlowLogId!, attributes: withName({ id: f.FlowLogId, vpc_id: f.ResourceId }, tags) });
   }
   const natGateways = await collect(paginateDescribeNatGateways(ec2Client, { Filter: byTag }), (p) => p.NatGateways);
-  for (const [n, tags] of ownedItems(natGateways, (n) => ({ id: n.NatGatewayId!, tags: n.Tags, gone: ["deleted", "deleting", "failed"].includes(n.State ?? "") }))) {
+  for (const [n, tags] of ownedItems(natGateways, (n) => ({
+    id: n.NatGatewayId!,
+    tags: n.Tags,
+    gone: ["deleted", "deleting", "failed"].includes(n.State ?? ""),
+  }))) {
     add({ type: "aws_nat_gateway", importId: n.NatGatewayId!, attributes: withName({ id: n.NatGatewayId, subnet_id: n.SubnetId }, tags) });
   }
   const internetGateways = await collect(paginateDescribeInternetGateways(ec2Client, { Filters: byTag }), (p) => p.InternetGateways);
   for (const [g, tags] of ownedItems(internetGateways, (g) => ({ id: g.InternetGatewayId!, tags: g.Tags }))) {
-    add({ type: "aws_internet_gateway", importId: g.InternetGatewayId!, attributes: withName({ id: g.InternetGatewayId, vpc_id: g.Attachments?.[0]?.VpcId }, tags) });
+    add({
+      type: "aws_internet_gateway",
+      importId: g.InternetGatewayId!,
+      attributes: withName({ id: g.InternetGatewayId, vpc_id: g.Attachments?.[0]?.VpcId }, tags),
+    });
   }
   const templates = await collect(paginateDescribeLaunchTemplates(ec2Client, { Filters: byTag }), (p) => p.LaunchTemplates);
   for (const [t, tags] of ownedItems(templates, (t) => ({ id: t.LaunchTemplateId!, tags: t.Tags }))) {
-    add({ type: "aws_launch_template", importId: t.LaunchTemplateId!, attributes: withName({ id: t.LaunchTemplateId, name: t.LaunchTemplateName }, tags) });
+    add({
+      type: "aws_launch_template",
+      importId: t.LaunchTemplateId!,
+      attributes: withName({ id: t.LaunchTemplateId, name: t.LaunchTemplateName }, tags),
+    });
   }
 
   // Transit Gateways, their attachments and route tables by tags; a table's associations,
@@ -228,26 +311,56 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
   for (const [g, tags] of ownedItems(gateways, (g) => ({ id: g.TransitGatewayId!, tags: g.Tags, gone: leaving(g.State) }))) {
     add({ type: "aws_ec2_transit_gateway", importId: g.TransitGatewayId!, attributes: withName({ id: g.TransitGatewayId }, tags) });
   }
-  const attachments = await collect(paginateDescribeTransitGatewayVpcAttachments(ec2Client, { Filters: byTag }), (p) => p.TransitGatewayVpcAttachments);
+  const attachments = await collect(
+    paginateDescribeTransitGatewayVpcAttachments(ec2Client, { Filters: byTag }),
+    (p) => p.TransitGatewayVpcAttachments,
+  );
   for (const [a, tags] of ownedItems(attachments, (a) => ({ id: a.TransitGatewayAttachmentId!, tags: a.Tags, gone: leaving(a.State) }))) {
-    add({ type: "aws_ec2_transit_gateway_vpc_attachment", importId: a.TransitGatewayAttachmentId!, attributes: withName({ id: a.TransitGatewayAttachmentId, vpc_id: a.VpcId, transit_gateway_id: a.TransitGatewayId }, tags) });
+    add({
+      type: "aws_ec2_transit_gateway_vpc_attachment",
+      importId: a.TransitGatewayAttachmentId!,
+      attributes: withName({ id: a.TransitGatewayAttachmentId, vpc_id: a.VpcId, transit_gateway_id: a.TransitGatewayId }, tags),
+    });
   }
-  const gatewayTables = await collect(paginateDescribeTransitGatewayRouteTables(ec2Client, { Filters: byTag }), (p) => p.TransitGatewayRouteTables);
+  const gatewayTables = await collect(
+    paginateDescribeTransitGatewayRouteTables(ec2Client, { Filters: byTag }),
+    (p) => p.TransitGatewayRouteTables,
+  );
   for (const [t, tags] of ownedItems(gatewayTables, (t) => ({ id: t.TransitGatewayRouteTableId!, tags: t.Tags, gone: leaving(t.State) }))) {
     const table = t.TransitGatewayRouteTableId!;
-    add({ type: "aws_ec2_transit_gateway_route_table", importId: table, attributes: withName({ id: table, transit_gateway_id: t.TransitGatewayId }, tags) });
-    for (const a of (await ec2.send(new GetTransitGatewayRouteTableAssociationsCommand({ TransitGatewayRouteTableId: table }))).Associations ?? []) {
+    add({
+      type: "aws_ec2_transit_gateway_route_table",
+      importId: table,
+      attributes: withName({ id: table, transit_gateway_id: t.TransitGatewayId }, tags),
+    });
+    for (const a of (await ec2.send(new GetTransitGatewayRouteTableAssociationsCommand({ TransitGatewayRouteTableId: table })))
+      .Associations ?? []) {
       const id = `${table}_${a.TransitGatewayAttachmentId}`;
-      add({ type: "aws_ec2_transit_gateway_route_table_association", importId: id, attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: a.TransitGatewayAttachmentId! } });
+      add({
+        type: "aws_ec2_transit_gateway_route_table_association",
+        importId: id,
+        attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: a.TransitGatewayAttachmentId! },
+      });
     }
-    for (const p of (await ec2.send(new GetTransitGatewayRouteTablePropagationsCommand({ TransitGatewayRouteTableId: table }))).TransitGatewayRouteTablePropagations ?? []) {
+    for (const p of (await ec2.send(new GetTransitGatewayRouteTablePropagationsCommand({ TransitGatewayRouteTableId: table })))
+      .TransitGatewayRouteTablePropagations ?? []) {
       const id = `${table}_${p.TransitGatewayAttachmentId}`;
-      add({ type: "aws_ec2_transit_gateway_route_table_propagation", importId: id, attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: p.TransitGatewayAttachmentId! } });
+      add({
+        type: "aws_ec2_transit_gateway_route_table_propagation",
+        importId: id,
+        attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: p.TransitGatewayAttachmentId! },
+      });
     }
-    const statics = await ec2.send(new SearchTransitGatewayRoutesCommand({ TransitGatewayRouteTableId: table, Filters: [{ Name: "type", Values: ["static"] }] }));
+    const statics = await ec2.send(
+      new SearchTransitGatewayRoutesCommand({ TransitGatewayRouteTableId: table, Filters: [{ Name: "type", Values: ["static"] }] }),
+    );
     for (const r of statics.Routes ?? []) {
       const id = `${table}_${r.DestinationCidrBlock}`;
-      add({ type: "aws_ec2_transit_gateway_route", importId: id, attributes: { id, transit_gateway_route_table_id: table, destination_cidr_block: r.DestinationCidrBlock! } });
+      add({
+        type: "aws_ec2_transit_gateway_route",
+        importId: id,
+        attributes: { id, transit_gateway_route_table_id: table, destination_cidr_block: r.DestinationCidrBlock! },
+      });
     }
   }
 
@@ -261,7 +374,13 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       continue;
     }
     const tags = await resolverTags(e.Arn!);
-    if (owned(tags, target)) add({ type: "aws_route53_resolver_endpoint", importId: e.Id!, aliases: [e.Arn!], attributes: withName({ id: e.Id, arn: e.Arn, name: e.Name, direction: e.Direction }, tags) });
+    if (owned(tags, target))
+      add({
+        type: "aws_route53_resolver_endpoint",
+        importId: e.Id!,
+        aliases: [e.Arn!],
+        attributes: withName({ id: e.Id, arn: e.Arn, name: e.Name, direction: e.Direction }, tags),
+      });
   }
   const resolverRules = await collect(paginateListResolverRules({ client: resolver }, {}), (p) => p.ResolverRules);
   const ownedRules = new Set<string>();
@@ -278,14 +397,28 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       type: "aws_route53_resolver_rule",
       importId: rule.Id!,
       aliases: [rule.Arn!],
-      attributes: withName({ id: rule.Id, arn: rule.Arn, name: rule.Name, domain_name: rule.DomainName?.replace(/\.$/, ""), rule_type: rule.RuleType, resolver_endpoint_id: rule.ResolverEndpointId }, tags),
+      attributes: withName(
+        {
+          id: rule.Id,
+          arn: rule.Arn,
+          name: rule.Name,
+          domain_name: rule.DomainName?.replace(/\.$/, ""),
+          rule_type: rule.RuleType,
+          resolver_endpoint_id: rule.ResolverEndpointId,
+        },
+        tags,
+      ),
     });
   }
   if (ownedRules.size > 0) {
     const associations = await collect(paginateListResolverRuleAssociations({ client: resolver }, {}), (p) => p.ResolverRuleAssociations);
     for (const a of associations) {
       if (ownedRules.has(a.ResolverRuleId!) && a.Status !== "DELETING") {
-        add({ type: "aws_route53_resolver_rule_association", importId: a.Id!, attributes: { id: a.Id!, resolver_rule_id: a.ResolverRuleId!, vpc_id: a.VPCId! } });
+        add({
+          type: "aws_route53_resolver_rule_association",
+          importId: a.Id!,
+          attributes: { id: a.Id!, resolver_rule_id: a.ResolverRuleId!, vpc_id: a.VPCId! },
+        });
       }
     }
   }
@@ -302,16 +435,33 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
   const loadBalancers = await collect(paginateDescribeLoadBalancers({ client: elb }, {}), (p) => p.LoadBalancers);
   const lbTags = await tagsOf(loadBalancers.map((l) => l.LoadBalancerArn!));
   for (const l of loadBalancers.filter((x) => owned(lbTags.get(x.LoadBalancerArn!) ?? {}, target))) {
-    add({ type: "aws_lb", importId: l.LoadBalancerArn!, attributes: withName({ id: l.LoadBalancerArn, arn: l.LoadBalancerArn, name: l.LoadBalancerName }, lbTags.get(l.LoadBalancerArn!)!) });
+    add({
+      type: "aws_lb",
+      importId: l.LoadBalancerArn!,
+      attributes: withName({ id: l.LoadBalancerArn, arn: l.LoadBalancerArn, name: l.LoadBalancerName }, lbTags.get(l.LoadBalancerArn!)!),
+    });
     const listeners = await collect(paginateDescribeListeners({ client: elb }, { LoadBalancerArn: l.LoadBalancerArn }), (p) => p.Listeners);
     for (const listener of listeners) {
-      add({ type: "aws_lb_listener", importId: listener.ListenerArn!, attributes: { id: listener.ListenerArn!, arn: listener.ListenerArn!, load_balancer_arn: l.LoadBalancerArn!, port: String(listener.Port) } });
+      add({
+        type: "aws_lb_listener",
+        importId: listener.ListenerArn!,
+        attributes: {
+          id: listener.ListenerArn!,
+          arn: listener.ListenerArn!,
+          load_balancer_arn: l.LoadBalancerArn!,
+          port: String(listener.Port),
+        },
+      });
     }
   }
   const targetGroups = await collect(paginateDescribeTargetGroups({ client: elb }, {}), (p) => p.TargetGroups);
   const tgTags = await tagsOf(targetGroups.map((t) => t.TargetGroupArn!));
   for (const t of targetGroups.filter((x) => owned(tgTags.get(x.TargetGroupArn!) ?? {}, target))) {
-    add({ type: "aws_lb_target_group", importId: t.TargetGroupArn!, attributes: withName({ id: t.TargetGroupArn, arn: t.TargetGroupArn, name: t.TargetGroupName }, tgTags.get(t.TargetGroupArn!)!) });
+    add({
+      type: "aws_lb_target_group",
+      importId: t.TargetGroupArn!,
+      attributes: withName({ id: t.TargetGroupArn, arn: t.TargetGroupArn, name: t.TargetGroupName }, tgTags.get(t.TargetGroupArn!)!),
+    });
   }
 
   // IAM: the Tagging API does not return roles; list them and read each one's tags.
@@ -319,9 +469,18 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
   for (const role of roles) {
     const tags = tagMap((await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName }))).Tags);
     if (!owned(tags, target)) continue;
-    add({ type: "aws_iam_role", importId: role.RoleName!, aliases: [role.Arn!], attributes: withName({ id: role.RoleName, name: role.RoleName, arn: role.Arn }, tags) });
+    add({
+      type: "aws_iam_role",
+      importId: role.RoleName!,
+      aliases: [role.Arn!],
+      attributes: withName({ id: role.RoleName, name: role.RoleName, arn: role.Arn }, tags),
+    });
     for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role.RoleName }))).AttachedPolicies ?? []) {
-      add({ type: "aws_iam_role_policy_attachment", importId: `${role.RoleName}/${p.PolicyArn}`, attributes: { role: role.RoleName!, policy_arn: p.PolicyArn! } });
+      add({
+        type: "aws_iam_role_policy_attachment",
+        importId: `${role.RoleName}/${p.PolicyArn}`,
+        attributes: { role: role.RoleName!, policy_arn: p.PolicyArn! },
+      });
     }
     for (const name of (await iam.send(new ListRolePoliciesCommand({ RoleName: role.RoleName }))).PolicyNames ?? []) {
       add({ type: "aws_iam_role_policy", importId: `${role.RoleName}:${name}`, attributes: { role: role.RoleName!, name } });
@@ -338,10 +497,18 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       tags = tagMap((await iam.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: p.InstanceProfileName }))).Tags);
       mine = owned(tags, target);
     } catch (e) {
-      const unimplemented = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || /Deserialization error/.test((e as Error).message);
+      const unimplemented =
+        (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ||
+        /Deserialization error/.test((e as Error).message);
       if (!unimplemented) throw e;
     }
-    if (mine) add({ type: "aws_iam_instance_profile", importId: p.InstanceProfileName!, aliases: [p.Arn!], attributes: withName({ id: p.InstanceProfileName, name: p.InstanceProfileName, arn: p.Arn }, tags) });
+    if (mine)
+      add({
+        type: "aws_iam_instance_profile",
+        importId: p.InstanceProfileName!,
+        aliases: [p.Arn!],
+        attributes: withName({ id: p.InstanceProfileName, name: p.InstanceProfileName, arn: p.Arn }, tags),
+      });
   }
 
   // Everything else the Tagging API knows by the owner tags: log groups and alarms, and any kind
@@ -353,7 +520,9 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
   const tagged = await collect(paginateGetResources({ client: tagging }, { TagFilters: ownerTagFilters }), (p) => p.ResourceTagMappingList);
   const seen = new Set(found.flatMap((f) => [f.importId, ...(f.aliases ?? []), f.attributes.id, f.attributes.arn].filter(Boolean)));
   // Volumes carry the default tags too, but an attached one is its instance's root or data volume.
-  const volumeIds = tagged.map((m) => /:volume\/(vol-[0-9a-f]+)$/.exec(m.ResourceARN ?? "")?.[1]).filter((v): v is string => v !== undefined);
+  const volumeIds = tagged
+    .map((m) => /:volume\/(vol-[0-9a-f]+)$/.exec(m.ResourceARN ?? "")?.[1])
+    .filter((v): v is string => v !== undefined);
   for (let i = 0; i < volumeIds.length; i += 200) {
     for (const v of (await ec2.send(new DescribeVolumesCommand({ VolumeIds: volumeIds.slice(i, i + 200) }))).Volumes ?? []) {
       if ((v.Attachments ?? []).length > 0) ignored.add(v.VolumeId!);
@@ -370,7 +539,12 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       add({ type: "aws_cloudwatch_log_group", importId: name, aliases: [arn], attributes: withName({ id: name, name, arn }, tags) });
     } else if (service === "cloudwatch" && resource.startsWith("alarm:")) {
       const name = resource.slice("alarm:".length);
-      add({ type: "aws_cloudwatch_metric_alarm", importId: name, aliases: [arn], attributes: withName({ id: name, alarm_name: name, arn }, tags) });
+      add({
+        type: "aws_cloudwatch_metric_alarm",
+        importId: name,
+        aliases: [arn],
+        attributes: withName({ id: name, alarm_name: name, arn }, tags),
+      });
     } else {
       const id = resource.split("/").pop() ?? resource;
       // Network interfaces belong to the instances, endpoints and load balancers that made them.

@@ -5,7 +5,15 @@
  * point-to-point link with routes to the peer's block only, so nothing is transitive.
  */
 import { addressAt, addressInCidr, cidrsOverlap, outermostBlocks } from "../lib/cidr";
-import { domainCovers, EnvironmentConfig, firstServicePort, peeredServiceSide, proxyPrivateIp, serviceServerIp, servicePorts } from "../lib/config";
+import {
+  domainCovers,
+  EnvironmentConfig,
+  firstServicePort,
+  peeredServiceSide,
+  proxyPrivateIp,
+  serviceServerIp,
+  servicePorts,
+} from "../lib/config";
 
 /** One host of the experiment. */
 export interface E2eHost {
@@ -65,7 +73,8 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
   if (!app?.subnets) throw new Error("the namespace experiment needs an app VPC that the project creates (with subnets)");
   const used = [env.proxyVpc.cidr, side.vpc.cidr, ...env.appVpcs.map((a) => a.cidr), ...env.services.map((s) => s.cidr)];
   const outsiderBlock = OUTSIDER_BLOCKS.find((b) => !used.some((u) => cidrsOverlap(b, u)));
-  if (!outsiderBlock) throw new Error(`e2e: every outsider block (${OUTSIDER_BLOCKS.join(", ")}) overlaps the environment; free one of them`);
+  if (!outsiderBlock)
+    throw new Error(`e2e: every outsider block (${OUTSIDER_BLOCKS.join(", ")}) overlaps the environment; free one of them`);
   const service = env.services[0];
   const servicePort = firstServicePort(env, "http");
   if (servicePort === undefined) throw new Error("e2e: services[0] has no plain HTTP port; the experiment needs one (such as 80)");
@@ -76,7 +85,9 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
     outsider: addressAt(outsiderBlock, 4),
   };
   if (!addressInCidr(hosts.service, service.cidr)) {
-    throw new Error(`e2e: the service host ${hosts.service} (address 4 of the service VPC's first subnet) is outside services[0].cidr ${service.cidr}; list that service first`);
+    throw new Error(
+      `e2e: the service host ${hosts.service} (address 4 of the service VPC's first subnet) is outside services[0].cidr ${service.cidr}; list that service first`,
+    );
   }
   return {
     hosts,
@@ -103,12 +114,17 @@ function e2eNames(env: EnvironmentConfig, service: string): E2eNames | undefined
   if (!env.dns || !dnsServer || !named?.domains) return undefined;
   const domains = env.dns.forward.map((r) => r.domain);
   const wildcard = named.domains.find((d) => d.startsWith("."));
-  if (!wildcard) throw new Error(`e2e: services "${named.name}" lists no ".domain" entry; the experiment needs one to make an allowed name resolve outside the block`);
+  if (!wildcard)
+    throw new Error(
+      `e2e: services "${named.name}" lists no ".domain" entry; the experiment needs one to make an allowed name resolve outside the block`,
+    );
   const host = named.domains.find((d) => !d.startsWith(".")) ?? `probe${wildcard}`;
   const unlisted = `unlisted.${domains[0]}`;
-  if (named.domains.some((d) => domainCovers(d, unlisted))) throw new Error(`e2e: ${unlisted} is allowed by services "${named.name}"; the experiment needs a forwarded name that is not`);
+  if (named.domains.some((d) => domainCovers(d, unlisted)))
+    throw new Error(`e2e: ${unlisted} is allowed by services "${named.name}"; the experiment needs a forwarded name that is not`);
   for (const name of [host, `outside${wildcard}`]) {
-    if (!domains.some((d) => domainCovers(`.${d}`, name))) throw new Error(`e2e: ${name} is in no forwarded domain (${domains.join(", ")}); the stand-in DNS would not answer it`);
+    if (!domains.some((d) => domainCovers(`.${d}`, name)))
+      throw new Error(`e2e: ${name} is in no forwarded domain (${domains.join(", ")}); the stand-in DNS would not answer it`);
   }
   return {
     dnsServer,

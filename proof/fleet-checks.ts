@@ -22,17 +22,52 @@ export interface FleetFigures {
   rollingChange?: { failed: number; requests: number; seconds: number };
 }
 
-const clientsOf = (log: string) => [...new Set(fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => l.split(/\s+/)[2]))];
+const clientsOf = (log: string) => [
+  ...new Set(
+    fs
+      .readFileSync(log, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/)[2]),
+  ),
+];
 
 /** The fleet's checks, in order; `figures` receives what they measure. */
 export function fleetChecks(lab: FleetLab, env: EnvironmentConfig, figures: FleetFigures = {}): AsyncCheck[] {
   const serviceUrl = `http://${lab.hosts.service}:${lab.servicePort}/`;
   const conf = proxySquidConf(env);
   // The change rolled out: the outsider's block becomes a client of the proxy.
-  const changed = proxySquidConf({ ...env, appVpcs: [...env.appVpcs, { name: "partner", cidr: lab.hosts.outsiderBlock, existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" }, sessionManagerEndpoints: false }] });
+  const changed = proxySquidConf({
+    ...env,
+    appVpcs: [
+      ...env.appVpcs,
+      {
+        name: "partner",
+        cidr: lab.hosts.outsiderBlock,
+        existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" },
+        sessionManagerEndpoints: false,
+      },
+    ],
+  });
   const viaLoadBalancer = (from: "app-check" | "outsider") => {
     const role = from === "outsider" ? "outsider" : "app";
-    const r = lab.inHost(role, ["curl", "-s", "-o", "/dev/null", "--max-time", "3", "-w", "%{http_code}", "-x", `http://${lab.hosts.loadBalancer[0]}:${lab.proxyPort}`, serviceUrl], 10_000);
+    const r = lab.inHost(
+      role,
+      [
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "--max-time",
+        "3",
+        "-w",
+        "%{http_code}",
+        "-x",
+        `http://${lab.hosts.loadBalancer[0]}:${lab.proxyPort}`,
+        serviceUrl,
+      ],
+      10_000,
+    );
     return Number(r.stdout.trim() || 0);
   };
   return [
@@ -52,7 +87,8 @@ export function fleetChecks(lab: FleetLab, env: EnvironmentConfig, figures: Flee
         if (r.failed > 0) return `${r.failed} of ${r.requests} requests failed`;
         for (const label of ["a", "c"] as const) {
           const clients = clientsOf(lab.accessLog(label));
-          if (!clients.includes(lab.hosts.app)) return `proxy ${label}'s access log shows ${clients.join(", ") || "no client"}, not the app ${lab.hosts.app}`;
+          if (!clients.includes(lab.hosts.app))
+            return `proxy ${label}'s access log shows ${clients.join(", ") || "no client"}, not the app ${lab.hosts.app}`;
         }
         return undefined;
       },
@@ -60,9 +96,19 @@ export function fleetChecks(lab: FleetLab, env: EnvironmentConfig, figures: Flee
     {
       name: `the service sees only proxy-VPC addresses (${env.proxyVpc.cidr}), never the app's`,
       run: async () => {
-        const clients = [...new Set(fs.readFileSync(lab.serviceAccessLog, "utf8").split("\n").filter(Boolean).map((l) => l.split(" ")[0]))];
+        const clients = [
+          ...new Set(
+            fs
+              .readFileSync(lab.serviceAccessLog, "utf8")
+              .split("\n")
+              .filter(Boolean)
+              .map((l) => l.split(" ")[0]),
+          ),
+        ];
         if (clients.length < 2) return `the service saw ${clients.join(", ") || "nobody"}; expected both proxies`;
-        return clients.every((c) => addressInCidr(c, env.proxyVpc.cidr)) ? undefined : `clients in the service's log: ${clients.join(", ")}`;
+        return clients.every((c) => addressInCidr(c, env.proxyVpc.cidr))
+          ? undefined
+          : `clients in the service's log: ${clients.join(", ")}`;
       },
     },
     {
@@ -85,7 +131,8 @@ export function fleetChecks(lab: FleetLab, env: EnvironmentConfig, figures: Flee
         figures.abruptLoss = { failed: r.failed, requests: r.requests, errorSeconds, detectionSeconds: lab.detectionSeconds };
         console.log(`     ${r.failed} of ${r.requests} requests failed, over ${errorSeconds.toFixed(1)} s`);
         const lastAllowed = killedAt + (lab.detectionSeconds * 1000 + lab.intervalMs);
-        if (r.lastFailureMs !== null && r.lastFailureMs > lastAllowed) return `a request failed ${(r.lastFailureMs / 1000).toFixed(1)} s into the run, after the detection time`;
+        if (r.lastFailureMs !== null && r.lastFailureMs > lastAllowed)
+          return `a request failed ${(r.lastFailureMs / 1000).toFixed(1)} s into the run, after the detection time`;
         if (r.lastSuccessMs === null || r.lastSuccessMs <= lastAllowed) return "no request succeeded after the detection time";
         return lab.inRotation().join() === "c" ? undefined : `the rotation is ${lab.inRotation().join(", ")}, expected c alone`;
       },

@@ -32,7 +32,13 @@ const OUTSIDER_BLOCKS = ["198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24"];
 
 /** A running fleet lab. */
 export interface FleetLab {
-  readonly hosts: { readonly app: string; readonly outsider: string; readonly outsiderBlock: string; readonly service: string; readonly loadBalancer: readonly string[] };
+  readonly hosts: {
+    readonly app: string;
+    readonly outsider: string;
+    readonly outsiderBlock: string;
+    readonly service: string;
+    readonly loadBalancer: readonly string[];
+  };
   /** Each proxy's address, by label; "a…" sit in the first proxy subnet, "c…" in the second. */
   readonly proxyAddress: Readonly<Record<ProxyLabel, string>>;
   readonly servicePort: number;
@@ -58,7 +64,18 @@ export interface FleetLab {
   /** Runs a command in a namespace. */
   inHost(role: Role, args: readonly string[], timeoutMs?: number): ReturnType<typeof sh>;
   /** Starts the bounded steady client in the app namespace; resolves with its result. */
-  steadyClient(url: string, seconds: number, pauseMs: number): Promise<{ requests: number; failed: number; firstFailureMs: number | null; lastFailureMs: number | null; lastSuccessMs: number | null; seconds: number }>;
+  steadyClient(
+    url: string,
+    seconds: number,
+    pauseMs: number,
+  ): Promise<{
+    requests: number;
+    failed: number;
+    firstFailureMs: number | null;
+    lastFailureMs: number | null;
+    lastSuccessMs: number | null;
+    seconds: number;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +121,8 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
   let stopped = false;
   let checker: NodeJS.Timeout | undefined;
   const inHost = (role: Role, args: readonly string[], timeoutMs?: number) => sh(["ip", "netns", "exec", ns(role), ...args], timeoutMs);
-  const launcher = (role: Role) => (args: readonly string[], out: number) => spawn("ip", ["netns", "exec", ns(role), ...args], { stdio: ["ignore", out, out] });
+  const launcher = (role: Role) => (args: readonly string[], out: number) =>
+    spawn("ip", ["netns", "exec", ns(role), ...args], { stdio: ["ignore", out, out] });
 
   const stopChild = async (child: ChildProcess, signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
@@ -141,7 +159,9 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
   };
   const check = async (label: ProxyLabel) => {
     try {
-      await run("ip", ["netns", "exec", ns("lb"), "timeout", "1", "bash", "-c", `exec 3<>/dev/tcp/${proxyAddress[label]}/${port}`], { timeout: 3000 });
+      await run("ip", ["netns", "exec", ns("lb"), "timeout", "1", "bash", "-c", `exec 3<>/dev/tcp/${proxyAddress[label]}/${port}`], {
+        timeout: 3000,
+      });
       return true;
     } catch {
       return false;
@@ -177,7 +197,15 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
     for (const address of hosts.loadBalancer) must(["ip", "-n", ns("lb"), "addr", "add", `${address}/32`, "dev", "lo"]);
 
     let n = 0;
-    const link = (a: Role, aAddress: string, aRoutes: string[], b: Role, bAddress: string | undefined, bRoutes: string[], bSource?: string) => {
+    const link = (
+      a: Role,
+      aAddress: string,
+      aRoutes: string[],
+      b: Role,
+      bAddress: string | undefined,
+      bRoutes: string[],
+      bSource?: string,
+    ) => {
       n++;
       const [da, db] = [`${id}x${n}a`, `${id}x${n}b`];
       must(["ip", "link", "add", da, "netns", ns(a), "type", "veth", "peer", "name", db, "netns", ns(b)]);
@@ -194,15 +222,41 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
     for (const label of FLEET_LABELS) {
       const proxy: Role = `proxy-${label}`;
       // Replies to clients go back through the load balancer, which undoes its DNAT.
-      link(proxy, proxyAddress[label], [appVpc.cidr, `${hosts.outsider}/32`, ...hosts.loadBalancer.map((a) => `${a}/32`)], "lb", undefined, [`${proxyAddress[label]}/32`], hosts.loadBalancer[0]);
-      link(proxy, proxyAddress[label], env.services.map((s) => s.cidr), "service", hosts.service, [`${proxyAddress[label]}/32`]);
+      link(
+        proxy,
+        proxyAddress[label],
+        [appVpc.cidr, `${hosts.outsider}/32`, ...hosts.loadBalancer.map((a) => `${a}/32`)],
+        "lb",
+        undefined,
+        [`${proxyAddress[label]}/32`],
+        hosts.loadBalancer[0],
+      );
+      link(
+        proxy,
+        proxyAddress[label],
+        env.services.map((s) => s.cidr),
+        "service",
+        hosts.service,
+        [`${proxyAddress[label]}/32`],
+      );
     }
     must(["ip", "netns", "exec", ns("lb"), "nft", "add table ip lb"]);
     must(["ip", "netns", "exec", ns("lb"), "nft", "add chain ip lb pre { type nat hook prerouting priority dstnat; policy accept; }"]);
 
-    const { process: apache, accessLog: serviceAccessLog } = startService(runDir, env.name, hosts.service, servicePort, undefined, launcher("service"));
+    const { process: apache, accessLog: serviceAccessLog } = startService(
+      runDir,
+      env.name,
+      hosts.service,
+      servicePort,
+      undefined,
+      launcher("service"),
+    );
     children.push(apache);
-    await waitFor("apache2 answering", apache, () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${hosts.service}:${servicePort}/`]).code === 0);
+    await waitFor(
+      "apache2 answering",
+      apache,
+      () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${hosts.service}:${servicePort}/`]).code === 0,
+    );
     fs.truncateSync(serviceAccessLog, 0);
     checker = setInterval(() => void healthCheck(), intervalMs);
 
@@ -222,7 +276,12 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
         children.push(process);
         squids.set(label, process);
         accessLogs.set(label, host.accessLog);
-        await waitFor(`Squid ${label} listening`, process, () => inHost(role, ["bash", "-c", `exec 3<>/dev/tcp/${proxyAddress[label]}/${port}`], 2000).code === 0, 100);
+        await waitFor(
+          `Squid ${label} listening`,
+          process,
+          () => inHost(role, ["bash", "-c", `exec 3<>/dev/tcp/${proxyAddress[label]}/${port}`], 2000).code === 0,
+          100,
+        );
         targets.set(label, { registered: true, healthy: false, passes: 0, fails: 0 });
       },
       accessLog: (label) => accessLogs.get(label) ?? "",
@@ -244,18 +303,40 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
           if ([...rotation].sort().join() === want) return;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        throw new Error(`the load balancer's rotation is ${rotation.join(", ") || "empty"} after ${seconds} s, expected ${labels.join(", ")}`);
+        throw new Error(
+          `the load balancer's rotation is ${rotation.join(", ") || "empty"} after ${seconds} s, expected ${labels.join(", ")}`,
+        );
       },
       inHost,
       steadyClient(url, seconds, pauseMs) {
         return new Promise((resolve, reject) => {
-          const client = spawn("ip", ["netns", "exec", ns("app"), process.execPath, path.join(__dirname, "steady-client.js"), hosts.loadBalancer[0], String(port), url, "100000", String(seconds), String(pauseMs)], {
-            stdio: ["ignore", "pipe", "pipe"],
-          });
+          const client = spawn(
+            "ip",
+            [
+              "netns",
+              "exec",
+              ns("app"),
+              process.execPath,
+              path.join(__dirname, "steady-client.js"),
+              hosts.loadBalancer[0],
+              String(port),
+              url,
+              "100000",
+              String(seconds),
+              String(pauseMs),
+            ],
+            {
+              stdio: ["ignore", "pipe", "pipe"],
+            },
+          );
           children.push(client);
           let out = "";
           client.stdout.on("data", (d) => (out += d));
-          client.on("close", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}")) : reject(new Error(`the steady client exited ${code}: ${out}`))));
+          client.on("close", (code) =>
+            code === 0
+              ? resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}"))
+              : reject(new Error(`the steady client exited ${code}: ${out}`)),
+          );
         });
       },
       stop,

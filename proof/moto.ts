@@ -58,7 +58,9 @@ const READY_INTERVAL_MS = 150;
 export async function startMoto(logDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MotoServer> {
   const binary = onPath("moto_server", env);
   if (!binary) {
-    throw new Error("moto_server is not on PATH. Install the AWS emulator with: pip install 'moto[server]==5.2.1' (Python 3.9 or later), then run again.");
+    throw new Error(
+      "moto_server is not on PATH. Install the AWS emulator with: pip install 'moto[server]==5.2.1' (Python 3.9 or later), then run again.",
+    );
   }
   const port = await freePort();
   fs.mkdirSync(logDir, { recursive: true });
@@ -108,5 +110,7 @@ export async function startMoto(logDir: string, env: NodeJS.ProcessEnv = process
   }
   await stop();
   const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
-  throw new Error(`moto_server did not answer on ${endpoint} within ${(READY_ATTEMPTS * READY_INTERVAL_MS) / 1000} s. Its log (${logFile}) ends with:\n${tail}`);
+  throw new Error(
+    `moto_server did not answer on ${endpoint} within ${(READY_ATTEMPTS * READY_INTERVAL_MS) / 1000} s. Its log (${logFile}) ends with:\n${tail}`,
+  );
 }

@@ -45,7 +45,8 @@ export function must(args: readonly string[]): string {
 /** What is missing for the lab on this machine, as sentences; empty when it can run. */
 export function labPrerequisites(): string[] {
   const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push("it needs root: network namespaces and veth links can only be made by root (run it as root, or in CI)");
+  if (process.getuid?.() !== 0)
+    missing.push("it needs root: network namespaces and veth links can only be made by root (run it as root, or in CI)");
   for (const [tool, hint] of [
     ["ip", "apt-get install iproute2"],
     ["squid", "apt-get install squid"],
@@ -88,7 +89,6 @@ export function proxySquidConf(env: EnvironmentConfig): string {
   return stack.proxy.squidConf;
 }
 
-
 /** Starts a process in a namespace with its output in `out`; the caller keeps the child to stop it by PID. */
 export type Launcher = (args: readonly string[], out: number) => ChildProcess;
 
@@ -112,7 +112,22 @@ export function startService(
   const accessLog = path.join(runDir, "service-access.log");
   const modules = "/usr/lib/apache2/modules";
   if (tlsPort !== undefined) {
-    must(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=service.lab", "-keyout", path.join(runDir, "service.key"), "-out", path.join(runDir, "service.crt")]);
+    must([
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=service.lab",
+      "-keyout",
+      path.join(runDir, "service.key"),
+      "-out",
+      path.join(runDir, "service.crt"),
+    ]);
     fs.chmodSync(path.join(runDir, "service.key"), 0o644);
   }
   const conf = path.join(runDir, "apache2.conf");
@@ -123,7 +138,9 @@ export function startService(
       `DefaultRuntimeDir ${runDir}`,
       `PidFile ${runDir}/apache2.pid`,
       ...[...new Set([httpPort, ...moreHttpPorts])].map((p) => `Listen ${address}:${p}`),
-      ...["mpm_event", "authz_core", "dir", ...(tlsPort !== undefined ? ["ssl"] : [])].map((m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`),
+      ...["mpm_event", "authz_core", "dir", ...(tlsPort !== undefined ? ["ssl"] : [])].map(
+        (m) => `LoadModule ${m}_module ${modules}/mod_${m}.so`,
+      ),
       "User www-data",
       "Group www-data",
       "ServerName service.lab",
@@ -188,12 +205,28 @@ export function startSquid(
  * own) with the lines the stand-in service's user data installs, then `extraLines`; it logs every
  * query to `log`.
  */
-export function startStandInDns(runDir: string, domains: readonly string[], address: string, extraLines: readonly string[], launch: Launcher): { process: ChildProcess; log: string } {
+export function startStandInDns(
+  runDir: string,
+  domains: readonly string[],
+  address: string,
+  extraLines: readonly string[],
+  launch: Launcher,
+): { process: ChildProcess; log: string } {
   const conf = path.join(runDir, "dnsmasq.conf");
   fs.writeFileSync(conf, `${standInDnsConf(domains, address)}${extraLines.map((l) => `${l}\n`).join("")}log-queries\n`);
   const log = path.join(runDir, "dnsmasq.log");
   const out = fs.openSync(log, "w");
-  const child = launch(["dnsmasq", "--keep-in-foreground", "--log-facility=-", `--conf-file=${conf}`, `--pid-file=${path.join(runDir, "dnsmasq.pid")}`, "--user=root"], out);
+  const child = launch(
+    [
+      "dnsmasq",
+      "--keep-in-foreground",
+      "--log-facility=-",
+      `--conf-file=${conf}`,
+      `--pid-file=${path.join(runDir, "dnsmasq.pid")}`,
+      "--user=root",
+    ],
+    out,
+  );
   return { process: child, log };
 }
 
@@ -202,7 +235,8 @@ export async function waitFor(what: string, process: ChildProcess, check: () => 
   for (let i = 0; i < attempts; i++) {
     if (check()) return;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    if (process.exitCode !== null || process.signalCode !== null) throw new Error(`${what}: the process exited (${process.exitCode ?? process.signalCode})`);
+    if (process.exitCode !== null || process.signalCode !== null)
+      throw new Error(`${what}: the process exited (${process.exitCode ?? process.signalCode})`);
   }
   throw new Error(`${what} did not happen within ${(attempts * intervalMs) / 1000} s`);
 }
@@ -265,17 +299,35 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
     // The service: apache2 with a small configuration of its own.
     const inService: Launcher = (args, out) => spawn("ip", ["netns", "exec", ns("service"), ...args], { stdio: ["ignore", out, out] });
     const names = topology.names;
-    const { process: apache, accessLog: serviceAccessLog } = startService(runDir, env.name, topology.hosts.service, topology.servicePort, topology.tlsPort, inService, names ? [names.port] : []);
+    const { process: apache, accessLog: serviceAccessLog } = startService(
+      runDir,
+      env.name,
+      topology.hosts.service,
+      topology.servicePort,
+      topology.tlsPort,
+      inService,
+      names ? [names.port] : [],
+    );
     children.push(apache);
     const serviceUrl = `http://${topology.hosts.service}:${topology.servicePort}/`;
-    await waitFor("apache2 answering", apache, () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", serviceUrl]).code === 0);
+    await waitFor(
+      "apache2 answering",
+      apache,
+      () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", serviceUrl]).code === 0,
+    );
     fs.truncateSync(serviceAccessLog, 0);
 
     // The provider's DNS: dnsmasq with the stand-in's own lines, and one name of the lab's that
     // answers with the outsider's address (an allowed name that resolves outside the block).
     let dnsLog: string | undefined;
     if (names) {
-      const dns = startStandInDns(runDir, names.domains, names.dnsServer, [`address=/${names.outside}/${topology.hosts.outsider}`], inService);
+      const dns = startStandInDns(
+        runDir,
+        names.domains,
+        names.dnsServer,
+        [`address=/${names.outside}/${topology.hosts.outsider}`],
+        inService,
+      );
       children.push(dns.process);
       dnsLog = dns.log;
       await waitFor("dnsmasq started", dns.process, () => fs.readFileSync(dns.log, "utf8").includes("started"));
@@ -285,7 +337,12 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
     const userDataSquidConf = proxySquidConf(env);
     // With names, Squid asks the provider's DNS stand-in; in AWS it asks the VPC's resolver, which
     // forwards the domain through the resolver endpoint to the same server.
-    const { process: squid, host, conf: squidConf, confFile: squidConfFile } = startSquid(
+    const {
+      process: squid,
+      host,
+      conf: squidConf,
+      confFile: squidConfFile,
+    } = startSquid(
       runDir,
       "proxy",
       squidName,
@@ -295,7 +352,12 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
     );
     children.push(squid);
     const proxyUrl = `http://${topology.hosts.proxy}:${env.proxy.port}`;
-    await waitFor("Squid answering", squid, () => inHost("app", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", proxyUrl]).code === 0, 100);
+    await waitFor(
+      "Squid answering",
+      squid,
+      () => inHost("app", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", proxyUrl]).code === 0,
+      100,
+    );
 
     return {
       topology,

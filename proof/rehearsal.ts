@@ -4,8 +4,26 @@
  * must be gone after a destroy.
  */
 import { addressInCidr } from "../lib/cidr";
-import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig, firstServicePort, fleetSize, loadBalancerAddresses, peeredServiceSide, proxyPrivateIp, resolverEndpointSubnets, runsProxy } from "../lib/config";
-import { accessLogGroupName, fleetNames, outputNames, recoveryAlarmName, resolverNames, serverPaths, transitGatewayNames } from "../lib/naming";
+import {
+  AMAZON_LINUX_2023_PARAMETER,
+  EnvironmentConfig,
+  firstServicePort,
+  fleetSize,
+  loadBalancerAddresses,
+  peeredServiceSide,
+  proxyPrivateIp,
+  resolverEndpointSubnets,
+  runsProxy,
+} from "../lib/config";
+import {
+  accessLogGroupName,
+  fleetNames,
+  outputNames,
+  recoveryAlarmName,
+  resolverNames,
+  serverPaths,
+  transitGatewayNames,
+} from "../lib/naming";
 import { stateKeys, TerraformState } from "../operations/orphans";
 
 /** What proof/emulator/emulator_api.py reports of the emulator's contents. */
@@ -22,10 +40,30 @@ export interface EmulatorInventory {
   }[];
   readonly vpcs: readonly { id: string; cidr: string; name?: string; project?: string }[];
   readonly peerings: readonly { id: string; status: string; requesterCidr?: string; accepterCidr?: string }[];
-  readonly routes: readonly { vpcId: string; routeTableId?: string; destination?: string; peering?: string; transitGateway?: string; natGateway?: string }[];
+  readonly routes: readonly {
+    vpcId: string;
+    routeTableId?: string;
+    destination?: string;
+    peering?: string;
+    transitGateway?: string;
+    natGateway?: string;
+  }[];
   readonly subnets?: readonly { id: string; vpcId: string; cidr: string; zone: string }[];
-  readonly transitGateways?: readonly { id: string; state: string; defaultAssociation?: string; defaultPropagation?: string; autoAccept?: string }[];
-  readonly tgwAttachments?: readonly { id: string; transitGatewayId: string; vpcId: string; subnetIds: string[]; state: string; applianceMode?: string }[];
+  readonly transitGateways?: readonly {
+    id: string;
+    state: string;
+    defaultAssociation?: string;
+    defaultPropagation?: string;
+    autoAccept?: string;
+  }[];
+  readonly tgwAttachments?: readonly {
+    id: string;
+    transitGatewayId: string;
+    vpcId: string;
+    subnetIds: string[];
+    state: string;
+    applianceMode?: string;
+  }[];
   readonly tgwRouteTables?: readonly {
     id: string;
     transitGatewayId: string;
@@ -35,8 +73,23 @@ export interface EmulatorInventory {
     routes: { destination?: string; type?: string; state?: string; attachments: string[] }[];
   }[];
   readonly natGateways?: readonly { id: string; subnetId: string; connectivity?: string; state: string; privateIp?: string | null }[];
-  readonly resolverEndpoints?: readonly { id: string; name?: string; direction: string; status: string; vpcId?: string; securityGroups: string[]; addresses: { subnetId: string; ip?: string }[] }[];
-  readonly resolverRules?: readonly { id: string; name?: string; domain: string; type: string; endpointId?: string; targets: { ip?: string; port?: number }[] }[];
+  readonly resolverEndpoints?: readonly {
+    id: string;
+    name?: string;
+    direction: string;
+    status: string;
+    vpcId?: string;
+    securityGroups: string[];
+    addresses: { subnetId: string; ip?: string }[];
+  }[];
+  readonly resolverRules?: readonly {
+    id: string;
+    name?: string;
+    domain: string;
+    type: string;
+    endpointId?: string;
+    targets: { ip?: string; port?: number }[];
+  }[];
   readonly resolverRuleAssociations?: readonly { id: string; ruleId: string; vpcId: string; status?: string }[];
   readonly securityGroups: readonly { id: string; name: string; vpcId?: string }[];
   readonly vpcEndpoints: readonly string[];
@@ -55,7 +108,14 @@ export interface EmulatorInventory {
     addresses: string[];
     listeners: { port: number; protocol: string; targetGroups: string[] }[];
   }[];
-  readonly targetGroups?: readonly { arn: string; name: string; protocol?: string; port?: number; preserveClientIp?: string; deregistrationDelaySeconds?: string }[];
+  readonly targetGroups?: readonly {
+    arn: string;
+    name: string;
+    protocol?: string;
+    port?: number;
+    preserveClientIp?: string;
+    deregistrationDelaySeconds?: string;
+  }[];
   readonly autoScalingGroups?: readonly {
     name: string;
     desired: number;
@@ -67,7 +127,15 @@ export interface EmulatorInventory {
     /** The group's instance refreshes, newest first. */
     refreshes?: { status: string; minHealthyPercentage?: number | null; maxHealthyPercentage?: number | null }[];
   }[];
-  readonly launchTemplates?: readonly { id: string; name: string; latestVersion: number; instanceType?: string; httpTokens?: string; encrypted: string[]; userData?: string | null }[];
+  readonly launchTemplates?: readonly {
+    id: string;
+    name: string;
+    latestVersion: number;
+    instanceType?: string;
+    httpTokens?: string;
+    encrypted: string[];
+    userData?: string | null;
+  }[];
 }
 
 /** Stack outputs as `cdktf deploy --outputs-file` writes them. */
@@ -89,7 +157,9 @@ export function emulatorEnvironment(raw: any): { raw: any; adjustments: Emulator
   const adjustments: EmulatorAdjustment[] = [];
   const servers: [string, any, string][] = [
     ["proxy", copy.proxy, serverPaths.proxy],
-    ...(copy.appVpcs ?? []).map((a: any, i: number) => [`appVpcs[${i}].appServer`, a.appServer, serverPaths.appServer(a.name)] as [string, any, string]),
+    ...(copy.appVpcs ?? []).map(
+      (a: any, i: number) => [`appVpcs[${i}].appServer`, a.appServer, serverPaths.appServer(a.name)] as [string, any, string],
+    ),
     ["serviceSide.server", copy.serviceSide?.server, serverPaths.service],
   ];
   copy.policySuppressions = [...(copy.policySuppressions ?? [])];
@@ -97,11 +167,19 @@ export function emulatorEnvironment(raw: any): { raw: any; adjustments: Emulator
     if (!server) continue;
     if (path.startsWith("appVpcs")) {
       server.amiParameter = AMAZON_LINUX_2023_PARAMETER;
-      adjustments.push({ setting: `${path}.amiParameter`, value: AMAZON_LINUX_2023_PARAMETER, reason: "moto knows no Windows AMI parameters" });
+      adjustments.push({
+        setting: `${path}.amiParameter`,
+        value: AMAZON_LINUX_2023_PARAMETER,
+        reason: "moto knows no Windows AMI parameters",
+      });
     }
     server.detailedMonitoring = false;
     adjustments.push({ setting: `${path}.detailedMonitoring`, value: false, reason: "moto does not implement MonitorInstances" });
-    copy.policySuppressions.push({ rule: "PX-EC2-DETAILED-MONITORING", path: constructPath, reason: "emulator rehearsal: moto does not implement MonitorInstances" });
+    copy.policySuppressions.push({
+      rule: "PX-EC2-DETAILED-MONITORING",
+      path: constructPath,
+      reason: "emulator rehearsal: moto does not implement MonitorInstances",
+    });
   }
   return { raw: copy, adjustments };
 }
@@ -129,12 +207,19 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
     const peering = peeringBetween(a, b);
     if (!peering) return problems.push(`no peering between ${a} and ${b}`);
     if (peering.status !== "active") problems.push(`peering ${peering.id} between ${a} and ${b} is ${peering.status}, not active`);
-    if (outputs[output] !== peering.id) problems.push(`output ${output} is ${outputs[output]}, but the peering between ${a} and ${b} is ${peering.id}`);
+    if (outputs[output] !== peering.id)
+      problems.push(`output ${output} is ${outputs[output]}, but the peering between ${a} and ${b} is ${peering.id}`);
     aDestinations.forEach((d) => expectRoute(a, d, peering.id));
     bDestinations.forEach((d) => expectRoute(b, d, peering.id));
     return undefined;
   };
-  checkPeering(proxyCidr, serviceCidr, outputNames.servicePeeringId, env.services.map((s) => s.cidr), [proxyCidr]);
+  checkPeering(
+    proxyCidr,
+    serviceCidr,
+    outputNames.servicePeeringId,
+    env.services.map((s) => s.cidr),
+    [proxyCidr],
+  );
   if (env.connectivity.type === "peering") {
     for (const app of env.appVpcs) checkPeering(app.cidr, proxyCidr, outputNames.appPeeringId(app.name), [proxyCidr], [app.cidr]);
     for (const app of env.appVpcs) {
@@ -164,7 +249,8 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
   const fleetInstances = new Set(inv.autoScalingGroups?.flatMap((g) => g.instances) ?? []);
   for (const instance of running) {
     // moto launches a group's instances without the template's metadata options; the template is checked instead.
-    if (instance.httpTokens !== "required" && !fleetInstances.has(instance.id)) problems.push(`instance ${instance.name} allows IMDSv1 (http_tokens ${instance.httpTokens})`);
+    if (instance.httpTokens !== "required" && !fleetInstances.has(instance.id))
+      problems.push(`instance ${instance.name} allows IMDSv1 (http_tokens ${instance.httpTokens})`);
     if (instance.publicIp) problems.push(`instance ${instance.name} has a public address ${instance.publicIp}`);
     if (instance.securityGroups.length === 0) problems.push(`instance ${instance.name} has no security group`);
   }
@@ -172,22 +258,27 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
   const fleet = env.proxy.fleet ? fleetProblems(env, inv, problems) : undefined;
   const proxyHost = fleet?.host ?? proxyPrivateIp(env);
   const proxyInstances = fleet ? running.filter((i) => fleet.instances.includes(i.id)) : running.filter((i) => i.privateIp === proxyHost);
-  if (proxyInstances.length === 0) problems.push(fleet ? "no running instance in the proxy fleet's group" : `no running instance at the proxy address ${proxyHost}`);
+  if (proxyInstances.length === 0)
+    problems.push(fleet ? "no running instance in the proxy fleet's group" : `no running instance at the proxy address ${proxyHost}`);
   for (const proxy of proxyInstances) {
     for (const app of env.appVpcs) {
-      if (!proxy.userData?.includes(`acl localnet src ${app.cidr}\n`)) problems.push(`the user data of proxy ${proxy.id} lacks the ACL for ${app.cidr}`);
+      if (!proxy.userData?.includes(`acl localnet src ${app.cidr}\n`))
+        problems.push(`the user data of proxy ${proxy.id} lacks the ACL for ${app.cidr}`);
     }
     if (!proxy.userData?.includes("dnf install -y squid")) problems.push(`the user data of proxy ${proxy.id} does not install Squid`);
   }
-  if (outputs[outputNames.proxyAddress] !== proxyHost) problems.push(`output ${outputNames.proxyAddress} is ${outputs[outputNames.proxyAddress]}, expected ${proxyHost}`);
-  if (outputs[outputNames.proxyUrl] !== `http://${proxyHost}:${env.proxy.port}`) problems.push(`output ${outputNames.proxyUrl} is ${outputs[outputNames.proxyUrl]}, expected http://${proxyHost}:${env.proxy.port}`);
+  if (outputs[outputNames.proxyAddress] !== proxyHost)
+    problems.push(`output ${outputNames.proxyAddress} is ${outputs[outputNames.proxyAddress]}, expected ${proxyHost}`);
+  if (outputs[outputNames.proxyUrl] !== `http://${proxyHost}:${env.proxy.port}`)
+    problems.push(`output ${outputNames.proxyUrl} is ${outputs[outputNames.proxyUrl]}, expected http://${proxyHost}:${env.proxy.port}`);
 
   problems.push(...serviceProblems(env, outputs, running), ...dnsProblems(env, outputs, inv));
   for (const app of env.appVpcs.filter((a) => a.appServer)) {
     const id = outputs[outputNames.appServerId(app.name)];
     const server = running.find((i) => i.id === id);
     if (!server) problems.push(`output ${outputNames.appServerId(app.name)} ${id} is no running instance`);
-    else if (!server.userData?.includes(`$proxy = '${proxyHost}:${env.proxy.port}'`)) problems.push(`app server ${app.name} is not set to use ${proxyHost}:${env.proxy.port}`);
+    else if (!server.userData?.includes(`$proxy = '${proxyHost}:${env.proxy.port}'`))
+      problems.push(`app server ${app.name} is not set to use ${proxyHost}:${env.proxy.port}`);
   }
   return problems;
 }
@@ -205,18 +296,25 @@ export function dnsProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: 
   const problems: string[] = [];
   const proxyVpc = inv.vpcs.find((v) => v.cidr === env.proxyVpc.cidr);
   const endpoint = endpoints.find((e) => e.id === outputs[outputNames.resolverEndpointId]);
-  if (!endpoint) return [`output ${outputNames.resolverEndpointId} is ${outputs[outputNames.resolverEndpointId]}, which is no resolver endpoint (there are ${endpoints.map((e) => e.id).join(", ") || "none"})`];
+  if (!endpoint)
+    return [
+      `output ${outputNames.resolverEndpointId} is ${outputs[outputNames.resolverEndpointId]}, which is no resolver endpoint (there are ${endpoints.map((e) => e.id).join(", ") || "none"})`,
+    ];
   if (endpoint.direction !== "OUTBOUND") problems.push(`resolver endpoint ${endpoint.id} is ${endpoint.direction}, expected OUTBOUND`);
   const subnets = endpoint.addresses.map((a) => inv.subnets?.find((s) => s.id === a.subnetId));
   const expected = resolverEndpointSubnets(env);
   const got = subnets.map((s) => s?.cidr ?? "?").sort();
   const want = expected.map((s) => s.cidr).sort();
-  if (got.join() !== want.join()) problems.push(`resolver endpoint ${endpoint.id} has addresses in ${got.join(", ")}, expected one in each of ${want.join(", ")}`);
+  if (got.join() !== want.join())
+    problems.push(`resolver endpoint ${endpoint.id} has addresses in ${got.join(", ")}, expected one in each of ${want.join(", ")}`);
   if (new Set(subnets.map((s) => s?.zone)).size < 2) problems.push(`resolver endpoint ${endpoint.id} sits in fewer than two zones`);
-  if (subnets.some((s) => s && s.vpcId !== proxyVpc?.id)) problems.push(`resolver endpoint ${endpoint.id} has an address outside the proxy VPC`);
+  if (subnets.some((s) => s && s.vpcId !== proxyVpc?.id))
+    problems.push(`resolver endpoint ${endpoint.id} has an address outside the proxy VPC`);
   const group = inv.securityGroups.find((g) => endpoint.securityGroups.includes(g.id));
   if (endpoint.securityGroups.length !== 1 || group?.name !== resolverNames.endpoint(env.name)) {
-    problems.push(`resolver endpoint ${endpoint.id} has groups ${endpoint.securityGroups.join(", ")}, expected only ${resolverNames.endpoint(env.name)}`);
+    problems.push(
+      `resolver endpoint ${endpoint.id} has groups ${endpoint.securityGroups.join(", ")}, expected only ${resolverNames.endpoint(env.name)}`,
+    );
   }
   const rules = inv.resolverRules ?? [];
   for (const forward of env.dns.forward) {
@@ -226,13 +324,17 @@ export function dnsProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: 
       continue;
     }
     if (rule.type !== "FORWARD") problems.push(`resolver rule for ${forward.domain} is ${rule.type}, expected FORWARD`);
-    if (rule.endpointId !== endpoint.id) problems.push(`resolver rule for ${forward.domain} goes through ${rule.endpointId}, expected ${endpoint.id}`);
+    if (rule.endpointId !== endpoint.id)
+      problems.push(`resolver rule for ${forward.domain} goes through ${rule.endpointId}, expected ${endpoint.id}`);
     const targets = rule.targets.map((t) => `${t.ip}:${t.port}`).sort();
     const wanted = forward.servers.map((ip) => `${ip}:53`).sort();
-    if (targets.join() !== wanted.join()) problems.push(`resolver rule for ${forward.domain} forwards to ${targets.join(", ")}, expected ${wanted.join(", ")}`);
+    if (targets.join() !== wanted.join())
+      problems.push(`resolver rule for ${forward.domain} forwards to ${targets.join(", ")}, expected ${wanted.join(", ")}`);
     const associations = (inv.resolverRuleAssociations ?? []).filter((a) => a.ruleId === rule.id);
     if (associations.length !== 1 || associations[0].vpcId !== proxyVpc?.id) {
-      problems.push(`resolver rule for ${forward.domain} is associated with ${associations.map((a) => a.vpcId).join(", ") || "no VPC"}, expected the proxy VPC ${proxyVpc?.id} alone`);
+      problems.push(
+        `resolver rule for ${forward.domain} is associated with ${associations.map((a) => a.vpcId).join(", ") || "no VPC"}, expected the proxy VPC ${proxyVpc?.id} alone`,
+      );
     }
   }
   if (rules.length !== env.dns.forward.length) problems.push(`${rules.length} resolver rules, expected ${env.dns.forward.length}`);
@@ -253,7 +355,8 @@ function serviceProblems(env: EnvironmentConfig, outputs: StackOutputs, running:
 function directAppServerProblems(env: EnvironmentConfig, outputs: StackOutputs, running: readonly RunningInstance[]): string[] {
   const problems: string[] = [];
   const expected = 1 + env.appVpcs.filter((a) => a.appServer).length;
-  if (running.length !== expected) problems.push(`${running.length} running instances, expected ${expected} (the service and the app servers; no proxy with privateNat)`);
+  if (running.length !== expected)
+    problems.push(`${running.length} running instances, expected ${expected} (the service and the app servers; no proxy with privateNat)`);
   for (const instance of running) {
     if (instance.httpTokens !== "required") problems.push(`instance ${instance.name} allows IMDSv1 (http_tokens ${instance.httpTokens})`);
     if (instance.publicIp) problems.push(`instance ${instance.name} has a public address ${instance.publicIp}`);
@@ -261,9 +364,11 @@ function directAppServerProblems(env: EnvironmentConfig, outputs: StackOutputs, 
   for (const app of env.appVpcs.filter((a) => a.appServer)) {
     const server = running.find((i) => i.id === outputs[outputNames.appServerId(app.name)]);
     if (!server) problems.push(`output ${outputNames.appServerId(app.name)} is no running instance`);
-    else if (server.userData?.includes("$proxy")) problems.push(`app server ${app.name} has a proxy setting, but no proxy runs with privateNat`);
+    else if (server.userData?.includes("$proxy"))
+      problems.push(`app server ${app.name} has a proxy setting, but no proxy runs with privateNat`);
   }
-  if (outputs[outputNames.proxyAddress] !== undefined) problems.push(`output ${outputNames.proxyAddress} exists, but no proxy runs with privateNat`);
+  if (outputs[outputNames.proxyAddress] !== undefined)
+    problems.push(`output ${outputNames.proxyAddress} exists, but no proxy runs with privateNat`);
   return problems;
 }
 
@@ -285,18 +390,24 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
   if (!c.transitGatewayId) {
     if (gateways.length !== 1) problems.push(`${gateways.length} Transit Gateways, expected one`);
     if (tgw.defaultAssociation !== "disable" || tgw.defaultPropagation !== "disable") {
-      problems.push(`Transit Gateway ${tgw.id} has default route table association ${tgw.defaultAssociation} and propagation ${tgw.defaultPropagation}, expected both disable`);
+      problems.push(
+        `Transit Gateway ${tgw.id} has default route table association ${tgw.defaultAssociation} and propagation ${tgw.defaultPropagation}, expected both disable`,
+      );
     }
     if (tgw.autoAccept === "enable") problems.push(`Transit Gateway ${tgw.id} accepts shared attachments by itself`);
   }
-  if (outputs[outputNames.transitGatewayId] !== tgw.id) problems.push(`output ${outputNames.transitGatewayId} is ${outputs[outputNames.transitGatewayId]}, expected ${tgw.id}`);
-  const attachmentOf = (cidr: string) => (inv.tgwAttachments ?? []).find((a) => a.transitGatewayId === tgw.id && a.vpcId === vpcByCidr.get(cidr)?.id);
+  if (outputs[outputNames.transitGatewayId] !== tgw.id)
+    problems.push(`output ${outputNames.transitGatewayId} is ${outputs[outputNames.transitGatewayId]}, expected ${tgw.id}`);
+  const attachmentOf = (cidr: string) =>
+    (inv.tgwAttachments ?? []).find((a) => a.transitGatewayId === tgw.id && a.vpcId === vpcByCidr.get(cidr)?.id);
   const proxy = attachmentOf(env.proxyVpc.cidr);
   const apps = env.appVpcs.map((a) => ({ app: a, attachment: attachmentOf(a.cidr) }));
   if (!proxy) problems.push(`no attachment of the proxy VPC ${env.proxyVpc.cidr}`);
-  else if (proxy.applianceMode !== "enable") problems.push(`the proxy VPC's attachment ${proxy.id} has appliance mode ${proxy.applianceMode}, expected enable`);
+  else if (proxy.applianceMode !== "enable")
+    problems.push(`the proxy VPC's attachment ${proxy.id} has appliance mode ${proxy.applianceMode}, expected enable`);
   for (const { app, attachment } of apps) if (!attachment) problems.push(`no attachment of app VPC ${app.name}`);
-  for (const a of [proxy, ...apps.map((x) => x.attachment)]) if (a && a.state !== "available") problems.push(`attachment ${a.id} is ${a.state}, not available`);
+  for (const a of [proxy, ...apps.map((x) => x.attachment)])
+    if (a && a.state !== "available") problems.push(`attachment ${a.id} is ${a.state}, not available`);
 
   const tables = inv.tgwRouteTables ?? [];
   const appsTable = tables.find((t) => t.name === names.appsTable);
@@ -304,23 +415,36 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
   const destinations = runsProxy(env) ? [] : env.services.map((s) => s.cidr);
   if (!appsTable) problems.push(`no Transit Gateway route table ${names.appsTable}`);
   else {
-    for (const { app, attachment } of apps) if (attachment && !appsTable.associations.includes(attachment.id)) problems.push(`app VPC ${app.name}'s attachment is not associated with ${names.appsTable}`);
+    for (const { app, attachment } of apps)
+      if (attachment && !appsTable.associations.includes(attachment.id))
+        problems.push(`app VPC ${app.name}'s attachment is not associated with ${names.appsTable}`);
     for (const route of appsTable.routes) {
-      if (!proxy || route.attachments.some((a) => a !== proxy.id)) problems.push(`${names.appsTable} sends ${route.destination} elsewhere than the proxy VPC's attachment; app VPCs must not reach each other`);
+      if (!proxy || route.attachments.some((a) => a !== proxy.id))
+        problems.push(
+          `${names.appsTable} sends ${route.destination} elsewhere than the proxy VPC's attachment; app VPCs must not reach each other`,
+        );
     }
-    for (const d of destinations) if (!appsTable.routes.some((r) => r.destination === d && r.type === "static")) problems.push(`${names.appsTable} has no static route to ${d}`);
+    for (const d of destinations)
+      if (!appsTable.routes.some((r) => r.destination === d && r.type === "static"))
+        problems.push(`${names.appsTable} has no static route to ${d}`);
   }
   if (!proxyTable) problems.push(`no Transit Gateway route table ${names.proxyTable}`);
   else {
-    if (proxy && !proxyTable.associations.includes(proxy.id)) problems.push(`the proxy VPC's attachment is not associated with ${names.proxyTable}`);
-    for (const { app, attachment } of apps) if (attachment && !proxyTable.propagations.includes(attachment.id)) problems.push(`app VPC ${app.name} does not propagate into ${names.proxyTable}`);
+    if (proxy && !proxyTable.associations.includes(proxy.id))
+      problems.push(`the proxy VPC's attachment is not associated with ${names.proxyTable}`);
+    for (const { app, attachment } of apps)
+      if (attachment && !proxyTable.propagations.includes(attachment.id))
+        problems.push(`app VPC ${app.name} does not propagate into ${names.proxyTable}`);
   }
 
   const hasRoute = (cidr: string, destination: string, target: (r: EmulatorInventory["routes"][number]) => boolean) =>
     inv.routes.some((r) => r.vpcId === vpcByCidr.get(cidr)?.id && r.destination === destination && target(r));
   for (const app of env.appVpcs) {
-    for (const d of destinations) if (!hasRoute(app.cidr, d, (r) => r.transitGateway === tgw.id)) problems.push(`app VPC ${app.name} has no route to ${d} via the Transit Gateway`);
-    if (!hasRoute(env.proxyVpc.cidr, app.cidr, (r) => r.transitGateway === tgw.id)) problems.push(`the proxy VPC has no route back to ${app.cidr} via the Transit Gateway`);
+    for (const d of destinations)
+      if (!hasRoute(app.cidr, d, (r) => r.transitGateway === tgw.id))
+        problems.push(`app VPC ${app.name} has no route to ${d} via the Transit Gateway`);
+    if (!hasRoute(env.proxyVpc.cidr, app.cidr, (r) => r.transitGateway === tgw.id))
+      problems.push(`the proxy VPC has no route back to ${app.cidr} via the Transit Gateway`);
   }
   if (runsProxy(env)) return problems;
 
@@ -335,16 +459,22 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
   for (const s of c.attachmentSubnets ?? []) {
     const subnet = subnets.find((x) => x.cidr === s.cidr);
     if (!subnet) problems.push(`no attachment subnet ${s.cidr}`);
-    else if (proxy && !proxy.subnetIds.includes(subnet.id)) problems.push(`the proxy VPC's attachment is not in the attachment subnet ${s.cidr}`);
+    else if (proxy && !proxy.subnetIds.includes(subnet.id))
+      problems.push(`the proxy VPC's attachment is not in the attachment subnet ${s.cidr}`);
     const zoneNat = nats.find((n) => subnets.find((x) => x.id === n.subnetId)?.zone === s.availabilityZone);
     for (const d of destinations) {
-      if (!inv.routes.some((r) => r.destination === d && r.natGateway !== undefined && r.natGateway === zoneNat?.id && r.routeTableId !== undefined)) {
+      if (
+        !inv.routes.some(
+          (r) => r.destination === d && r.natGateway !== undefined && r.natGateway === zoneNat?.id && r.routeTableId !== undefined,
+        )
+      ) {
         problems.push(`no route from the attachment subnet ${s.cidr} to ${d} via the NAT gateway of ${s.availabilityZone}`);
       }
     }
   }
   const addresses = outputs[outputNames.natGatewayAddresses] as unknown as string[] | undefined;
-  if (!Array.isArray(addresses) || addresses.length !== env.proxyVpc.subnets.length) problems.push(`output ${outputNames.natGatewayAddresses} is ${JSON.stringify(addresses)}, expected one address per proxy subnet`);
+  if (!Array.isArray(addresses) || addresses.length !== env.proxyVpc.subnets.length)
+    problems.push(`output ${outputNames.natGatewayAddresses} is ${JSON.stringify(addresses)}, expected one address per proxy subnet`);
   return problems;
 }
 
@@ -361,33 +491,44 @@ function fleetProblems(env: EnvironmentConfig, inv: EmulatorInventory, problems:
   const group = inv.autoScalingGroups?.find((g) => g.name === fleetNames.autoScalingGroup(env.name));
   if (!lb) problems.push(`no load balancer ${fleetNames.loadBalancer(env.name)}`);
   else {
-    if (lb.scheme !== "internal" || lb.type !== "network") problems.push(`load balancer ${lb.name} is ${lb.scheme} ${lb.type}, expected an internal network load balancer`);
+    if (lb.scheme !== "internal" || lb.type !== "network")
+      problems.push(`load balancer ${lb.name} is ${lb.scheme} ${lb.type}, expected an internal network load balancer`);
     const wanted = [...loadBalancerAddresses(env)].sort();
     // AWS reports each zone's address (moto through proof/emulator/moto_server.py too); when it does, they must match.
-    if (lb.addresses.length > 0 && JSON.stringify(lb.addresses) !== JSON.stringify(wanted)) problems.push(`load balancer ${lb.name} has the addresses ${lb.addresses.join(", ")}, expected ${wanted.join(", ")}`);
+    if (lb.addresses.length > 0 && JSON.stringify(lb.addresses) !== JSON.stringify(wanted))
+      problems.push(`load balancer ${lb.name} has the addresses ${lb.addresses.join(", ")}, expected ${wanted.join(", ")}`);
     const listener = lb.listeners.find((l) => l.port === env.proxy.port);
-    if (!listener || listener.protocol !== "TCP" || !tg || !listener.targetGroups.includes(tg.arn)) problems.push(`load balancer ${lb.name} has no TCP listener on ${env.proxy.port} forwarding to its target group`);
+    if (!listener || listener.protocol !== "TCP" || !tg || !listener.targetGroups.includes(tg.arn))
+      problems.push(`load balancer ${lb.name} has no TCP listener on ${env.proxy.port} forwarding to its target group`);
   }
   if (!tg) problems.push(`no target group ${fleetNames.targetGroup(env.name)}`);
   else {
-    if (tg.preserveClientIp !== "true") problems.push(`target group ${tg.name} does not keep client addresses (preserve_client_ip ${tg.preserveClientIp})`);
-    if (tg.deregistrationDelaySeconds !== String(fleet.deregistrationDelaySeconds)) problems.push(`target group ${tg.name} drains for ${tg.deregistrationDelaySeconds} s, expected ${fleet.deregistrationDelaySeconds}`);
+    if (tg.preserveClientIp !== "true")
+      problems.push(`target group ${tg.name} does not keep client addresses (preserve_client_ip ${tg.preserveClientIp})`);
+    if (tg.deregistrationDelaySeconds !== String(fleet.deregistrationDelaySeconds))
+      problems.push(`target group ${tg.name} drains for ${tg.deregistrationDelaySeconds} s, expected ${fleet.deregistrationDelaySeconds}`);
   }
   if (!group) problems.push(`no Auto Scaling group ${fleetNames.autoScalingGroup(env.name)}`);
   else {
-    if (group.desired !== fleetSize(env) || group.instances.length !== fleetSize(env)) problems.push(`group ${group.name} wants ${group.desired} and has ${group.instances.length} instances, expected ${fleetSize(env)}`);
+    if (group.desired !== fleetSize(env) || group.instances.length !== fleetSize(env))
+      problems.push(`group ${group.name} wants ${group.desired} and has ${group.instances.length} instances, expected ${fleetSize(env)}`);
     if (group.zones < 2) problems.push(`group ${group.name} spans ${group.zones} subnet(s), expected at least two`);
     if (tg && !group.targetGroups.includes(tg.arn)) problems.push(`group ${group.name} does not register with the target group`);
     const template = inv.launchTemplates?.find((t) => t.id === group.launchTemplate.LaunchTemplateId);
     if (!template) problems.push(`group ${group.name} uses no launch template of the deployment`);
     else {
       if (group.launchTemplate.Version !== String(template.latestVersion)) {
-        problems.push(`group ${group.name} uses version ${group.launchTemplate.Version} of ${template.name}, not its latest ${template.latestVersion} (a "$Latest" reference never starts an instance refresh)`);
+        problems.push(
+          `group ${group.name} uses version ${group.launchTemplate.Version} of ${template.name}, not its latest ${template.latestVersion} (a "$Latest" reference never starts an instance refresh)`,
+        );
       }
-      if (template.httpTokens !== "required") problems.push(`launch template ${template.name} allows IMDSv1 (http_tokens ${template.httpTokens})`);
-      if (template.encrypted.length === 0 || template.encrypted.some((e) => e !== "true")) problems.push(`launch template ${template.name} has unencrypted volumes (${template.encrypted.join(", ")})`);
+      if (template.httpTokens !== "required")
+        problems.push(`launch template ${template.name} allows IMDSv1 (http_tokens ${template.httpTokens})`);
+      if (template.encrypted.length === 0 || template.encrypted.some((e) => e !== "true"))
+        problems.push(`launch template ${template.name} has unencrypted volumes (${template.encrypted.join(", ")})`);
       for (const app of env.appVpcs) {
-        if (!template.userData?.includes(`acl localnet src ${app.cidr}\n`)) problems.push(`launch template ${template.name}'s user data lacks the ACL for ${app.cidr}`);
+        if (!template.userData?.includes(`acl localnet src ${app.cidr}\n`))
+          problems.push(`launch template ${template.name}'s user data lacks the ACL for ${app.cidr}`);
       }
     }
   }
@@ -401,33 +542,75 @@ function fleetProblems(env: EnvironmentConfig, inv: EmulatorInventory, problems:
 export function leftovers(inv: EmulatorInventory): { left: string[]; tolerated: string[] } {
   const left: string[] = [];
   const tolerated: string[] = [];
-  const add = (what: string, items: readonly unknown[]) => items.length > 0 && left.push(`${items.length} ${what}: ${JSON.stringify(items)}`);
+  const add = (what: string, items: readonly unknown[]) =>
+    items.length > 0 && left.push(`${items.length} ${what}: ${JSON.stringify(items)}`);
   add("VPCs", inv.vpcs);
   add("instances", inv.instances);
   add("peering connections", inv.peerings);
   add("security groups", inv.securityGroups);
   add("VPC endpoints", inv.vpcEndpoints);
-  const [artefacts, interfaces] = [inv.networkInterfaces.filter((n) => n.attachedToTerminated), inv.networkInterfaces.filter((n) => !n.attachedToTerminated && !n.ofDeletedNatGateway)];
+  const [artefacts, interfaces] = [
+    inv.networkInterfaces.filter((n) => n.attachedToTerminated),
+    inv.networkInterfaces.filter((n) => !n.attachedToTerminated && !n.ofDeletedNatGateway),
+  ];
   const natArtefacts = inv.networkInterfaces.filter((n) => n.ofDeletedNatGateway);
-  add("network interfaces", interfaces.map((n) => n.id));
+  add(
+    "network interfaces",
+    interfaces.map((n) => n.id),
+  );
   add("IAM roles", inv.iamRoles);
   add("instance profiles", inv.instanceProfiles);
   add("log groups", inv.logGroups);
   add("alarms", inv.alarms);
   add("flow logs", inv.flowLogs);
-  add("load balancers", (inv.loadBalancers ?? []).map((l) => l.name));
-  add("target groups", (inv.targetGroups ?? []).map((t) => t.name));
-  add("Auto Scaling groups", (inv.autoScalingGroups ?? []).map((g) => g.name));
-  add("launch templates", (inv.launchTemplates ?? []).map((t) => t.name));
-  add("Transit Gateways", (inv.transitGateways ?? []).map((t) => t.id));
-  add("Transit Gateway attachments", (inv.tgwAttachments ?? []).map((a) => a.id));
-  add("Transit Gateway route tables", (inv.tgwRouteTables ?? []).map((t) => t.id));
-  add("NAT gateways", (inv.natGateways ?? []).map((n) => n.id));
-  add("resolver endpoints", (inv.resolverEndpoints ?? []).map((e) => e.id));
-  add("resolver rules", (inv.resolverRules ?? []).map((r) => r.id));
-  add("resolver rule associations", (inv.resolverRuleAssociations ?? []).map((a) => a.id));
+  add(
+    "load balancers",
+    (inv.loadBalancers ?? []).map((l) => l.name),
+  );
+  add(
+    "target groups",
+    (inv.targetGroups ?? []).map((t) => t.name),
+  );
+  add(
+    "Auto Scaling groups",
+    (inv.autoScalingGroups ?? []).map((g) => g.name),
+  );
+  add(
+    "launch templates",
+    (inv.launchTemplates ?? []).map((t) => t.name),
+  );
+  add(
+    "Transit Gateways",
+    (inv.transitGateways ?? []).map((t) => t.id),
+  );
+  add(
+    "Transit Gateway attachments",
+    (inv.tgwAttachments ?? []).map((a) => a.id),
+  );
+  add(
+    "Transit Gateway route tables",
+    (inv.tgwRouteTables ?? []).map((t) => t.id),
+  );
+  add(
+    "NAT gateways",
+    (inv.natGateways ?? []).map((n) => n.id),
+  );
+  add(
+    "resolver endpoints",
+    (inv.resolverEndpoints ?? []).map((e) => e.id),
+  );
+  add(
+    "resolver rules",
+    (inv.resolverRules ?? []).map((r) => r.id),
+  );
+  add(
+    "resolver rule associations",
+    (inv.resolverRuleAssociations ?? []).map((a) => a.id),
+  );
   if (natArtefacts.length > 0) {
-    tolerated.push(`${natArtefacts.length} network interfaces of deleted NAT gateways (${natArtefacts.map((n) => n.id).join(", ")}): moto 5.2 keeps a NAT gateway's interface after deleting it; AWS deletes it`);
+    tolerated.push(
+      `${natArtefacts.length} network interfaces of deleted NAT gateways (${natArtefacts.map((n) => n.id).join(", ")}): moto 5.2 keeps a NAT gateway's interface after deleting it; AWS deletes it`,
+    );
   }
   if (artefacts.length > 0) {
     tolerated.push(
@@ -479,31 +662,48 @@ export function otherInstanceType(current: string): string {
  * setting, the group on it, an instance refresh that ended with the preferences the stack gives,
  * and a whole fleet of new instances.
  */
-export function rollingChangeProblems(env: EnvironmentConfig, before: EmulatorInventory, after: EmulatorInventory, change: FleetChange): string[] {
+export function rollingChangeProblems(
+  env: EnvironmentConfig,
+  before: EmulatorInventory,
+  after: EmulatorInventory,
+  change: FleetChange,
+): string[] {
   const name = fleetNames.autoScalingGroup(env.name);
   const groupBefore = before.autoScalingGroups?.find((g) => g.name === name);
   const group = after.autoScalingGroups?.find((g) => g.name === name);
   if (!groupBefore || !group) return [`no Auto Scaling group ${name} ${groupBefore ? "after" : "before"} the change`];
   const templateBefore = before.launchTemplates?.find((t) => t.id === groupBefore.launchTemplate.LaunchTemplateId);
   const template = after.launchTemplates?.find((t) => t.id === group.launchTemplate.LaunchTemplateId);
-  if (!templateBefore || !template || template.id !== templateBefore.id) return [`group ${name} does not keep its launch template through the change`];
+  if (!templateBefore || !template || template.id !== templateBefore.id)
+    return [`group ${name} does not keep its launch template through the change`];
   const problems: string[] = [];
-  if (template.latestVersion !== templateBefore.latestVersion + 1) problems.push(`launch template ${template.name} went from version ${templateBefore.latestVersion} to ${template.latestVersion}, expected one new version`);
-  if (template.instanceType !== change.instanceType) problems.push(`launch template ${template.name} launches ${template.instanceType}, expected ${change.instanceType}`);
-  if (group.launchTemplate.Version !== String(template.latestVersion)) problems.push(`group ${name} stays on version ${group.launchTemplate.Version} of ${template.name}, not the new ${template.latestVersion}`);
+  if (template.latestVersion !== templateBefore.latestVersion + 1)
+    problems.push(
+      `launch template ${template.name} went from version ${templateBefore.latestVersion} to ${template.latestVersion}, expected one new version`,
+    );
+  if (template.instanceType !== change.instanceType)
+    problems.push(`launch template ${template.name} launches ${template.instanceType}, expected ${change.instanceType}`);
+  if (group.launchTemplate.Version !== String(template.latestVersion))
+    problems.push(
+      `group ${name} stays on version ${group.launchTemplate.Version} of ${template.name}, not the new ${template.latestVersion}`,
+    );
   const refreshes = group.refreshes ?? [];
   const started = refreshes.length - (groupBefore.refreshes ?? []).length;
   if (started !== 1) problems.push(`the change started ${started} instance refreshes of group ${name}, expected 1`);
   else {
     const refresh = refreshes[0];
-    if (refresh.status !== "Successful") problems.push(`the instance refresh of group ${name} ended ${refresh.status}, expected Successful`);
+    if (refresh.status !== "Successful")
+      problems.push(`the instance refresh of group ${name} ended ${refresh.status}, expected Successful`);
     if (refresh.minHealthyPercentage !== change.minHealthyPercentage || refresh.maxHealthyPercentage !== change.maxHealthyPercentage) {
-      problems.push(`the instance refresh of group ${name} kept ${refresh.minHealthyPercentage}% to ${refresh.maxHealthyPercentage}% healthy, the stack asks ${change.minHealthyPercentage}% to ${change.maxHealthyPercentage}%`);
+      problems.push(
+        `the instance refresh of group ${name} kept ${refresh.minHealthyPercentage}% to ${refresh.maxHealthyPercentage}% healthy, the stack asks ${change.minHealthyPercentage}% to ${change.maxHealthyPercentage}%`,
+      );
     }
   }
   const kept = group.instances.filter((i) => groupBefore.instances.includes(i));
   if (kept.length > 0) problems.push(`group ${name} still runs ${kept.join(", ")} from before the change`);
-  if (group.instances.length !== fleetSize(env)) problems.push(`group ${name} has ${group.instances.length} instances after the change, expected ${fleetSize(env)}`);
+  if (group.instances.length !== fleetSize(env))
+    problems.push(`group ${name} has ${group.instances.length} instances after the change, expected ${fleetSize(env)}`);
   return problems;
 }
 
@@ -519,7 +719,8 @@ const only = (attrs: readonly string[], allowed: readonly string[]) => attrs.len
 const EMULATOR_QUIRKS: readonly EmulatorQuirk[] = [
   {
     id: "group-reference-owner",
-    reason: "moto 5.2 returns a rule's referenced group as <account>/<group id> and drops its description (AWS returns the group id and keeps it)",
+    reason:
+      "moto 5.2 returns a rule's referenced group as <account>/<group id> and drops its description (AWS returns the group id and keeps it)",
     matches: (c, attrs) =>
       ["aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"].includes(c.type) &&
       c.change.actions.join() === "update" &&
@@ -528,7 +729,8 @@ const EMULATOR_QUIRKS: readonly EmulatorQuirk[] = [
   },
   {
     id: "fixed-address-instance-groups",
-    reason: "moto 5.2 lists no security groups on an instance launched with a fixed private address (its interface has them; AWS lists them on both)",
+    reason:
+      "moto 5.2 lists no security groups on an instance launched with a fixed private address (its interface has them; AWS lists them on both)",
     matches: (c, attrs) =>
       c.type === "aws_instance" &&
       c.change.actions.join() === "update" &&
@@ -591,7 +793,11 @@ export interface SweepCoverage {
  * Compares the sweep's orphans with the truth: everything the emulator holds that the state does
  * not (by the same keys the state is read by).
  */
-export function sweepCoverage(emulator: EmulatorImportIds, state: TerraformState, swept: readonly { type: string; importId: string }[]): SweepCoverage {
+export function sweepCoverage(
+  emulator: EmulatorImportIds,
+  state: TerraformState,
+  swept: readonly { type: string; importId: string }[],
+): SweepCoverage {
   const known = stateKeys(state);
   const orphans = Object.entries(emulator)
     .flatMap(([type, ids]) => ids.filter((id) => !known.has(`${type}|${id}`)).map((id) => `${type} ${id}`))

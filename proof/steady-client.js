@@ -16,10 +16,13 @@ let lastSuccessMs = null;
 
 function one() {
   return new Promise((resolve) => {
-    const req = http.request({ host, port: Number(port), path: url, agent: false, timeout: 2000, headers: { Connection: "close" } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode === 200));
-    });
+    const req = http.request(
+      { host, port: Number(port), path: url, agent: false, timeout: 2000, headers: { Connection: "close" } },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode === 200));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", () => resolve(false));
     req.end();

@@ -66,10 +66,22 @@ export function findProviderMirror(env: NodeJS.ProcessEnv): string | undefined {
   const implicit = candidateRoots(env).find(isProviderMirror);
   if (implicit) return implicit;
   for (const root of SEARCH_ROOTS.filter((r) => fs.existsSync(r))) {
-    const found = spawnSync("find", [root, "-maxdepth", "8", "-path", `*/${source}/${version}/${terraformPlatform()}/terraform-provider-aws_v${version}*`, "-print", "-quit"], {
-      encoding: "utf8",
-      timeout: 20_000,
-    }).stdout?.trim();
+    const found = spawnSync(
+      "find",
+      [
+        root,
+        "-maxdepth",
+        "8",
+        "-path",
+        `*/${source}/${version}/${terraformPlatform()}/terraform-provider-aws_v${version}*`,
+        "-print",
+        "-quit",
+      ],
+      {
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    ).stdout?.trim();
     if (found) {
       const mirror = path.resolve(path.dirname(found), ...Array(source.split("/").length + 2).fill(".."));
       if (isProviderMirror(mirror)) return mirror;

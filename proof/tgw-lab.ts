@@ -48,11 +48,14 @@ export interface TransitGatewayLab {
 /** Starts the lab for an environment with a Transit Gateway and private NAT egress. */
 export async function startTransitGatewayLab(env: EnvironmentConfig): Promise<TransitGatewayLab> {
   if (env.connectivity.type !== "transitGateway" || env.connectivity.egress !== "privateNat") {
-    throw new Error("the Transit Gateway lab needs connectivity.type transitGateway with egress privateNat, such as demos/transit-gateway.json");
+    throw new Error(
+      "the Transit Gateway lab needs connectivity.type transitGateway with egress privateNat, such as demos/transit-gateway.json",
+    );
   }
   const side = peeredServiceSide(env, "the Transit Gateway lab");
   const apps = env.appVpcs.filter((a) => a.subnets);
-  if (apps.length < 2) throw new Error("the Transit Gateway lab needs two app VPCs that the project creates, to show they cannot reach each other");
+  if (apps.length < 2)
+    throw new Error("the Transit Gateway lab needs two app VPCs that the project creates, to show they cannot reach each other");
   const servicePort = firstServicePort(env, "http");
   if (servicePort === undefined) throw new Error("the Transit Gateway lab needs a plain HTTP port on services[0]");
   const [appVpc, app2Vpc] = apps;
@@ -73,7 +76,8 @@ export async function startTransitGatewayLab(env: EnvironmentConfig): Promise<Tr
   const created: string[] = [];
   let stopped = false;
   const inHost = (role: Role, args: readonly string[], timeoutMs?: number) => sh(["ip", "netns", "exec", ns(role), ...args], timeoutMs);
-  const launcher = (role: Role) => (args: readonly string[], out: number) => spawn("ip", ["netns", "exec", ns(role), ...args], { stdio: ["ignore", out, out] });
+  const launcher = (role: Role) => (args: readonly string[], out: number) =>
+    spawn("ip", ["netns", "exec", ns(role), ...args], { stdio: ["ignore", out, out] });
 
   const stop = async () => {
     if (stopped) return;
@@ -98,7 +102,8 @@ export async function startTransitGatewayLab(env: EnvironmentConfig): Promise<Tr
       must(["ip", "-n", ns(role), "link", "set", "lo", "up"]);
     }
     // The gateway and the NAT host route; the servers do not.
-    for (const role of ["app", "app2", "service"] as const) must(["ip", "netns", "exec", ns(role), "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
+    for (const role of ["app", "app2", "service"] as const)
+      must(["ip", "netns", "exec", ns(role), "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
     must(["ip", "netns", "exec", ns("tgw"), "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.proxy_arp=1"]);
     must(["ip", "netns", "exec", ns("nat"), "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.proxy_arp=1"]);
 
@@ -115,7 +120,18 @@ export async function startTransitGatewayLab(env: EnvironmentConfig): Promise<Tr
       return [da, db];
     };
     const route = (role: Role, destination: string, dev: string, table?: number, src?: string) =>
-      must(["ip", "-n", ns(role), "route", "add", destination, "dev", dev, ...(table ? ["table", String(table)] : []), ...(src ? ["src", src] : [])]);
+      must([
+        "ip",
+        "-n",
+        ns(role),
+        "route",
+        "add",
+        destination,
+        "dev",
+        dev,
+        ...(table ? ["table", String(table)] : []),
+        ...(src ? ["src", src] : []),
+      ]);
 
     // Attachments: each app VPC and the proxy VPC has a link to the gateway.
     const [appToTgw, tgwFromApp] = link("app", hosts.app, "tgw", undefined);
@@ -143,12 +159,16 @@ export async function startTransitGatewayLab(env: EnvironmentConfig): Promise<Tr
     route("service", env.proxyVpc.cidr, serviceToNat);
     // The private NAT gateway: connections to the services leave with the NAT host's own address.
     const nft = (rules: string) => must(["ip", "netns", "exec", ns("nat"), "sh", "-c", `printf '%s' "$0" | nft -f -`, rules]);
-    nft(`table ip natgw {\n  chain post { type nat hook postrouting priority srcnat; policy accept; oifname "${natToService}" snat to ${hosts.nat}; }\n}\n`);
+    nft(
+      `table ip natgw {\n  chain post { type nat hook postrouting priority srcnat; policy accept; oifname "${natToService}" snat to ${hosts.nat}; }\n}\n`,
+    );
 
     // The peering half: a direct link between the app VPC and the proxy VPC, which AWS uses only
     // for traffic addressed to the peer VPC itself.
     const [appToPeering, natFromPeering] = link("app", undefined, "nat", undefined);
-    nft(`table ip peering {\n  chain forward { type filter hook forward priority filter; policy accept; iifname "${natFromPeering}" ip daddr != ${env.proxyVpc.cidr} drop; }\n}\n`);
+    nft(
+      `table ip peering {\n  chain forward { type filter hook forward priority filter; policy accept; iifname "${natFromPeering}" ip daddr != ${env.proxyVpc.cidr} drop; }\n}\n`,
+    );
 
     const serviceDir = path.join(runDir, "service");
     const app2Dir = path.join(runDir, "app2");
@@ -157,10 +177,18 @@ export async function startTransitGatewayLab(env: EnvironmentConfig): Promise<Tr
     for (const d of [serviceDir, app2Dir]) fs.chmodSync(d, 0o755);
     const service = startService(serviceDir, env.name, hosts.service, servicePort, undefined, launcher("service"));
     children.push(service.process);
-    await waitFor("the service's apache2 answering", service.process, () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${hosts.service}:${servicePort}/`]).code === 0);
+    await waitFor(
+      "the service's apache2 answering",
+      service.process,
+      () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${hosts.service}:${servicePort}/`]).code === 0,
+    );
     const app2 = startService(app2Dir, `${env.name} (app2)`, hosts.app2, servicePort, undefined, launcher("app2"));
     children.push(app2.process);
-    await waitFor("app2's apache2 answering", app2.process, () => inHost("app2", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${hosts.app2}:${servicePort}/`]).code === 0);
+    await waitFor(
+      "app2's apache2 answering",
+      app2.process,
+      () => inHost("app2", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${hosts.app2}:${servicePort}/`]).code === 0,
+    );
     fs.truncateSync(service.accessLog, 0);
     fs.truncateSync(app2.accessLog, 0);
 
@@ -191,7 +219,11 @@ export function transitGatewayChecks(lab: TransitGatewayLab): { readonly name: s
     return { curlExit: r.code, status: Number(r.stdout.trim() || 0) };
   };
   const log = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
-  const sources = (file: string) => log(file).split("\n").filter(Boolean).map((l) => l.split(" ")[0]);
+  const sources = (file: string) =>
+    log(file)
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(" ")[0]);
   return [
     {
       name: "through the Transit Gateway and the NAT host, the app reaches the service: 200",
@@ -211,20 +243,28 @@ export function transitGatewayChecks(lab: TransitGatewayLab): { readonly name: s
       name: "the service's log shows the NAT's address in the proxy VPC's block, never an app's",
       run: () => {
         const seen = sources(lab.serviceAccessLog);
-        return seen.length === 2 && seen.every((s) => s === hosts.nat) ? undefined : `expected two requests from ${hosts.nat}, the log shows ${JSON.stringify(seen)}`;
+        return seen.length === 2 && seen.every((s) => s === hosts.nat)
+          ? undefined
+          : `expected two requests from ${hosts.nat}, the log shows ${JSON.stringify(seen)}`;
       },
     },
     {
       name: "app VPCs cannot reach each other through the Transit Gateway (the apps table has no route): no connection",
       run: () => {
         const r = get("app", `http://${hosts.app2}:${lab.servicePort}/`);
-        return r.status === 0 && r.curlExit !== 0 && sources(lab.app2AccessLog).length === 0 ? undefined : `expected no connection, got ${JSON.stringify(r)} and ${log(lab.app2AccessLog)}`;
+        return r.status === 0 && r.curlExit !== 0 && sources(lab.app2AccessLog).length === 0
+          ? undefined
+          : `expected no connection, got ${JSON.stringify(r)} and ${log(lab.app2AccessLog)}`;
       },
     },
     {
       name: "the service cannot open a connection to an app: it routes only the proxy VPC's block",
       run: () => {
-        const r = lab.inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "3", "-w", "%{http_code}", `http://${hosts.app}:${lab.servicePort}/`], 10_000);
+        const r = lab.inHost(
+          "service",
+          ["curl", "-s", "-o", "/dev/null", "--max-time", "3", "-w", "%{http_code}", `http://${hosts.app}:${lab.servicePort}/`],
+          10_000,
+        );
         return Number(r.stdout.trim() || 0) === 0 ? undefined : `expected no connection, got ${r.stdout}`;
       },
     },
@@ -236,7 +276,9 @@ export function transitGatewayChecks(lab: TransitGatewayLab): { readonly name: s
         try {
           const r = get("app", serviceUrl);
           const after = sources(lab.serviceAccessLog).length;
-          return r.status === 0 && after === before ? undefined : `expected no connection, got ${JSON.stringify(r)}; the service logged ${after - before} request(s)`;
+          return r.status === 0 && after === before
+            ? undefined
+            : `expected no connection, got ${JSON.stringify(r)}; the service logged ${after - before} request(s)`;
         } finally {
           lab.routeAppOverPeering(false);
         }

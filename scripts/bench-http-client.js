@@ -47,5 +47,14 @@ Promise.all(Array.from({ length: Number(concurrency) }, worker)).then(() => {
   latencies.sort((a, b) => a - b);
   const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : null);
   agent.destroy();
-  console.log(JSON.stringify({ requests: latencies.length, errors, seconds: elapsed, rps: latencies.length / elapsed, p50Ms: pct(50), p99Ms: pct(99) }));
+  console.log(
+    JSON.stringify({
+      requests: latencies.length,
+      errors,
+      seconds: elapsed,
+      rps: latencies.length / elapsed,
+      p50Ms: pct(50),
+      p99Ms: pct(99),
+    }),
+  );
 });

@@ -49,7 +49,8 @@ function stat(values: number[]): Stat {
   return { median: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-const fmt = (s: Stat, unit: string, digits = 2) => `${s.median.toFixed(digits)} ${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
+const fmt = (s: Stat, unit: string, digits = 2) =>
+  `${s.median.toFixed(digits)} ${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
 
 function line(name: string, value: string, target?: string): void {
   console.log(`${name.padEnd(44)} ${value}${target ? `   [${target}]` : ""}`);
@@ -57,7 +58,8 @@ function line(name: string, value: string, target?: string): void {
 
 /** Runs a command under GNU time; returns wall seconds and the peak RSS (MB) of its largest process. */
 function timed(args: string[], env: NodeJS.ProcessEnv = process.env): { seconds: number; peakMb: number } {
-  if (!fs.existsSync("/usr/bin/time")) throw new Error("GNU time is not installed (/usr/bin/time); install it with apt-get install time, or run only the proxy section");
+  if (!fs.existsSync("/usr/bin/time"))
+    throw new Error("GNU time is not installed (/usr/bin/time); install it with apt-get install time, or run only the proxy section");
   const out = path.join(TMP, "time.txt");
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M", "-o", out, ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 600_000 });
   if (r.status !== 0) throw new Error(`${args.join(" ")} failed (${r.status}):\n${(r.stderr || r.stdout).slice(-2000)}`);
@@ -79,7 +81,10 @@ function appCommand(entry = "main.ts"): string[] {
 function synthesis(): void {
   const env = { ...process.env, CHECKPOINT_DISABLE: "1", PROXY_CONFIG: "" };
   const project = repeat([CDKTF, "synth", "--output", path.join(TMP, "project.out")], env);
-  const baseline = repeat([CDKTF, "synth", "--app", appCommand("scripts/bench-baseline.ts").join(" "), "--output", path.join(TMP, "baseline.out")], env);
+  const baseline = repeat(
+    [CDKTF, "synth", "--app", appCommand("scripts/bench-baseline.ts").join(" "), "--output", path.join(TMP, "baseline.out")],
+    env,
+  );
   line("cdktf synth, every environment: time", fmt(project.seconds, "s"));
   line("cdktf synth, empty baseline stack: time", fmt(baseline.seconds, "s"));
   line("cdktf synth: time ratio to the baseline", `${(project.seconds.median / baseline.seconds.median).toFixed(2)}x`, "target <= 1.10x");
@@ -180,7 +185,10 @@ async function proxyPath(): Promise<void> {
     line("p50 latency through Squid, one at a time", fmt(p50, "ms", 3));
     line("p50 latency direct, one at a time", fmt(p50Direct, "ms", 3));
     line("p50 overhead of the proxy", `${(p50.median - p50Direct.median).toFixed(3)} ms`, "target < 1 ms");
-    line("p99 latency through Squid / direct", `${s((r) => r.proxyLatency.p99Ms).median.toFixed(3)} ms / ${s((r) => r.directLatency.p99Ms).median.toFixed(3)} ms`);
+    line(
+      "p99 latency through Squid / direct",
+      `${s((r) => r.proxyLatency.p99Ms).median.toFixed(3)} ms / ${s((r) => r.directLatency.p99Ms).median.toFixed(3)} ms`,
+    );
   } finally {
     await lab.stop();
     fs.rmSync(lab.runDir, { recursive: true, force: true });
@@ -212,17 +220,30 @@ async function failover(): Promise<void> {
   }
   const detection = runs[0].abruptLoss?.detectionSeconds ?? 0;
   line("abrupt loss of one proxy: failed requests", fmt(stat(runs.map((r) => r.abruptLoss?.failed ?? 0)), "", 0));
-  line("abrupt loss: seconds of errors", fmt(stat(runs.map((r) => r.abruptLoss?.errorSeconds ?? 0)), "s", 1), `target <= ${detection} s (detection time)`);
+  line(
+    "abrupt loss: seconds of errors",
+    fmt(stat(runs.map((r) => r.abruptLoss?.errorSeconds ?? 0)), "s", 1),
+    `target <= ${detection} s (detection time)`,
+  );
   line("rolling change of the allowlist: failed requests", fmt(stat(runs.map((r) => r.rollingChange?.failed ?? 0)), "", 0), "target 0");
   line("rolling change: requests sent", fmt(stat(runs.map((r) => r.rollingChange?.requests ?? 0)), "", 0));
 }
 
 async function main(): Promise<void> {
-  const sections: Record<string, () => void | Promise<void>> = { synth: synthesis, scale, test: tests, rehearsal, proxy: proxyPath, failover };
+  const sections: Record<string, () => void | Promise<void>> = {
+    synth: synthesis,
+    scale,
+    test: tests,
+    rehearsal,
+    proxy: proxyPath,
+    failover,
+  };
   const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(sections);
   const unknown = chosen.filter((c) => !(c in sections));
   if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(", ")}; choose from ${Object.keys(sections).join(", ")}`);
-  console.log(`bench: ${RUNS} runs per figure on ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+  console.log(
+    `bench: ${RUNS} runs per figure on ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
   for (const name of chosen) await sections[name]();
 }
 

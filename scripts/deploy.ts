@@ -72,10 +72,10 @@ async function main(): Promise<number> {
   const stackAt = args.findIndex((a, i) => !a.startsWith("-") && !options.has(i));
   const stack = stackAt >= 0 ? args[stackAt] : undefined;
   if (!stack) fail("npm run deploy needs a stack: npm run deploy -- <stack>, such as npm run deploy -- verification");
-  const lockTimeout = at >= 0 ? args[at + 1] ?? "" : "5m";
+  const lockTimeout = at >= 0 ? (args[at + 1] ?? "") : "5m";
   const problem = lockTimeoutProblem(lockTimeout);
   if (problem) fail(`--lock-timeout = "${lockTimeout}" ${problem}`);
-  const importsFile = importsAt >= 0 ? args[importsAt + 1] ?? "" : undefined;
+  const importsFile = importsAt >= 0 ? (args[importsAt + 1] ?? "") : undefined;
   if (importsFile !== undefined) {
     const importsProblem = importsFileProblem(importsFile);
     if (importsProblem) fail(`--imports = "${importsFile}" ${importsProblem}`);
@@ -86,16 +86,25 @@ async function main(): Promise<number> {
   const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
   const environments = loadEnvironments(selection.files);
   // The emulator's buckets are nobody else's: the placeholders are refused only for real AWS.
-  const placeholder = process.env.PROXY_EMULATOR_ENDPOINT ? undefined : placeholderProblem(stack!, environments, selection.files, process.cwd());
+  const placeholder = process.env.PROXY_EMULATOR_ENDPOINT
+    ? undefined
+    : placeholderProblem(stack!, environments, selection.files, process.cwd());
   if (placeholder) fail(placeholder);
   // The mirror changes where the provider comes from, nothing else: apply still asks before it changes anything.
-  const tfEnv = process.env[MIRROR_SETTING] ? { ...process.env, TF_CLI_CONFIG_FILE: terraformEnv(process.env, OUT).env.TF_CLI_CONFIG_FILE } : process.env;
-  const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: OUT } });
+  const tfEnv = process.env[MIRROR_SETTING]
+    ? { ...process.env, TF_CLI_CONFIG_FILE: terraformEnv(process.env, OUT).env.TF_CLI_CONFIG_FILE }
+    : process.env;
+  const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], {
+    stdio: "inherit",
+    env: { ...process.env, CDKTF_OUTDIR: OUT },
+  });
   if (synth.status !== 0) return 1;
   const dir = path.join(OUT, "stacks", stack!);
   if (!fs.existsSync(path.join(dir, "cdk.tf.json"))) {
     const known = fs.readdirSync(path.join(OUT, "stacks")).join(", ");
-    fail(`stack "${stack}" is not among the synthesized stacks (${known}) of ${selection.description}; name one of them, or set PROXY_CONFIG to its environment file`);
+    fail(
+      `stack "${stack}" is not among the synthesized stacks (${known}) of ${selection.description}; name one of them, or set PROXY_CONFIG to its environment file`,
+    );
   }
   const stale = staleSourceProblem(ROOT, dir, selection.files, (file) => `PROXY_CONFIG=${file} npm run deploy -- ${stack}`);
   if (stale) fail(stale);
@@ -116,7 +125,9 @@ async function main(): Promise<number> {
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (!interrupted) {
-      console.error(`\n${signal}: Terraform is stopping after the resources in progress; waiting for it to save the state and release the lock. Do not kill it: a killed apply leaves a stale lock and resources the state does not know.`);
+      console.error(
+        `\n${signal}: Terraform is stopping after the resources in progress; waiting for it to save the state and release the lock. Do not kill it: a killed apply leaves a stale lock and resources the state does not know.`,
+      );
     }
     // A terminal's Ctrl-C reaches Terraform itself; anything else (SIGTERM) is passed on once.
     if (signal !== "SIGINT" && !interrupted && apply.pid) apply.kill("SIGINT");
@@ -147,7 +158,9 @@ function sweepAfterInterrupt(stack: string, environments: readonly EnvironmentCo
     return;
   }
   console.error("Looking for resources whose creation was under way when Terraform stopped (npm run orphans, read-only):");
-  const sweep = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "orphans.ts"), stack], { stdio: ["ignore", "inherit", "inherit"] });
+  const sweep = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "orphans.ts"), stack], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (sweep.status === 0) console.error(`None: run npm run deploy -- ${stack} again to finish.`);
   else if (sweep.status === 2) console.error(`Finish with the import blocks above, so that they are adopted, not created twice.`);
   else console.error(`The sweep could not run; run npm run orphans -- ${stack} before you deploy again.`);

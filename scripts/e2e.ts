@@ -47,7 +47,19 @@ interface Check {
 function request(lab: Lab, from: "app" | "outsider", url: string, options: { proxy?: boolean; tunnel?: boolean } = {}) {
   const proxy = `http://${lab.topology.hosts.proxy}:${lab.topology.proxyPort}`;
   // -k: the lab's service presents a certificate made for the run.
-  const args = ["curl", "-s", "-k", "-o", "/dev/null", "-D", "-", "--max-time", REQUEST_SECONDS, "-w", "\ncode=%{http_code} connect=%{http_connect}"];
+  const args = [
+    "curl",
+    "-s",
+    "-k",
+    "-o",
+    "/dev/null",
+    "-D",
+    "-",
+    "--max-time",
+    REQUEST_SECONDS,
+    "-w",
+    "\ncode=%{http_code} connect=%{http_connect}",
+  ];
   if (options.proxy) args.push("-x", proxy);
   if (options.tunnel) args.push("-p");
   const r = lab.inHost(from, [...args, url], 10_000);
@@ -78,7 +90,12 @@ function checks(lab: Lab): Check[] {
       name: "squid -k parse accepts the configuration",
       run: () => {
         const r = sh(["squid", "-k", "parse", "-f", lab.squidConfFile]);
-        return r.code === 0 ? undefined : `exit ${r.code}: ${r.stderr.split("\n").filter((l) => /ERROR|FATAL|WARNING/.test(l)).join(" | ")}`;
+        return r.code === 0
+          ? undefined
+          : `exit ${r.code}: ${r.stderr
+              .split("\n")
+              .filter((l) => /ERROR|FATAL|WARNING/.test(l))
+              .join(" | ")}`;
       },
     },
     {
@@ -157,7 +174,9 @@ function checks(lab: Lab): Check[] {
       name: "Squid's access log records the app as the client of the relayed request",
       run: () => {
         const log = fs.existsSync(lab.squidAccessLog) ? fs.readFileSync(lab.squidAccessLog, "utf8") : "";
-        return log.split("\n").some((l) => l.includes(` ${hosts.app} `) && l.includes("/200 ") && l.includes(` http://${hosts.service}`)) ? undefined : `no such line in:\n${log}`;
+        return log.split("\n").some((l) => l.includes(` ${hosts.app} `) && l.includes("/200 ") && l.includes(` http://${hosts.service}`))
+          ? undefined
+          : `no such line in:\n${log}`;
       },
     },
   ];
@@ -215,7 +234,11 @@ function nameChecks(lab: Lab, refused: (r: ReturnType<typeof request>) => string
 type AnyCheck = { readonly name: string; readonly run: () => string | undefined | Promise<string | undefined> };
 
 /** Runs `checks` in order against a started lab, prints PASS or FAIL for each, stops the lab. */
-async function runChecks(lab: { readonly runDir: string; stop(): Promise<void> }, heading: string, checks: readonly AnyCheck[]): Promise<number> {
+async function runChecks(
+  lab: { readonly runDir: string; stop(): Promise<void> },
+  heading: string,
+  checks: readonly AnyCheck[],
+): Promise<number> {
   const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
@@ -256,7 +279,11 @@ async function main(): Promise<number> {
   if (env.connectivity.type === "transitGateway" && env.connectivity.egress === "privateNat") {
     // The addendum: a Transit Gateway stand-in and a NAT host instead of Squid (proof/tgw-lab.ts).
     const lab = await startTransitGatewayLab(env);
-    return runChecks(lab, `e2e of ${path.relative(ROOT, file)} (Transit Gateway, private NAT): hosts ${JSON.stringify(lab.hosts)}; ${ready()}`, transitGatewayChecks(lab));
+    return runChecks(
+      lab,
+      `e2e of ${path.relative(ROOT, file)} (Transit Gateway, private NAT): hosts ${JSON.stringify(lab.hosts)}; ${ready()}`,
+      transitGatewayChecks(lab),
+    );
   }
   if (env.proxy.fleet) {
     // The fleet: real Squids behind a load-balancer stand-in (proof/fleet-lab.ts).

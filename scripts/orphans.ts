@@ -93,7 +93,10 @@ async function readState(env: EnvironmentConfig, endpoint: string | undefined): 
     return { state: JSON.parse(await r.Body!.transformToString()) };
   } catch (e) {
     if (e instanceof NoSuchKey || (e as { name?: string }).name === "NoSuchKey") {
-      return { state: {}, note: `s3://${env.state.bucket}/${key} does not exist yet: a first apply that was killed saves no state, so everything found counts` };
+      return {
+        state: {},
+        note: `s3://${env.state.bucket}/${key} does not exist yet: a first apply that was killed saves no state, so everything found counts`,
+      };
     }
     throw awsProblem(e, `reading the state s3://${env.state.bucket}/${key}`);
   }
@@ -120,7 +123,9 @@ async function main(): Promise<number> {
   if (jsonAt >= 0 && !jsonFile) throw new SweepError("--json needs a file: --json orphans.json");
   const name = args.find((a, i) => !a.startsWith("-") && (jsonAt < 0 || i !== jsonAt + 1));
   const { env, file } = environmentNamed(name);
-  const endpoint = process.env.PROXY_EMULATOR_ENDPOINT ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT") : undefined;
+  const endpoint = process.env.PROXY_EMULATOR_ENDPOINT
+    ? checkedEmulatorEndpoint(process.env.PROXY_EMULATOR_ENDPOINT, "PROXY_EMULATOR_ENDPOINT")
+    : undefined;
 
   const { state, note } = await readState(env, endpoint);
   if (note) console.log(`state: ${note}`);
@@ -133,9 +138,13 @@ async function main(): Promise<number> {
   }
   const orphans = placeOrphans(unknownToState(inventory.found, state), stack, state);
   const stateCount = (state.resources ?? []).filter((r) => r.mode === "managed").reduce((n, r) => n + r.instances.length, 0);
-  console.log(`${env.name} in ${env.region}: ${inventory.found.length} resources carry its tags or belong to ones that do; the state holds ${stateCount}; ${orphans.length} orphan(s)`);
+  console.log(
+    `${env.name} in ${env.region}: ${inventory.found.length} resources carry its tags or belong to ones that do; the state holds ${stateCount}; ${orphans.length} orphan(s)`,
+  );
   for (const o of orphans) {
-    console.log(`  ${o.resource.type.padEnd(36)} ${o.resource.importId}  ->  ${o.address ?? "no address fits: import it by hand, or delete it"}`);
+    console.log(
+      `  ${o.resource.type.padEnd(36)} ${o.resource.importId}  ->  ${o.address ?? "no address fits: import it by hand, or delete it"}`,
+    );
   }
   for (const u of inventory.unknownKinds) console.log(`  tagged, of a kind the sweep does not map: ${u.arn} (check it by hand)`);
 
@@ -151,7 +160,11 @@ async function main(): Promise<number> {
   } else if (fs.existsSync(importsFile)) {
     console.log(`${path.relative(process.cwd(), importsFile)} is from an earlier sweep and no longer applies; it was left as it is`);
   }
-  if (jsonFile) fs.writeFileSync(jsonFile, `${JSON.stringify({ orphans, unknownKinds: inventory.unknownKinds, found: inventory.found.length, inState: stateCount }, null, 2)}\n`);
+  if (jsonFile)
+    fs.writeFileSync(
+      jsonFile,
+      `${JSON.stringify({ orphans, unknownKinds: inventory.unknownKinds, found: inventory.found.length, inState: stateCount }, null, 2)}\n`,
+    );
   return orphans.length + inventory.unknownKinds.length > 0 ? 2 : 0;
 }
 

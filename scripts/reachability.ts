@@ -11,7 +11,18 @@
 import * as fs from "fs";
 import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
-import { analyzeReachability, describeMismatch, ExpectedFlow, expectedFlowsOf, flowLabel, flowMismatches, formatMatrix, portLabel, surroundingsOf, verdictFor } from "../proof/reachability";
+import {
+  analyzeReachability,
+  describeMismatch,
+  ExpectedFlow,
+  expectedFlowsOf,
+  flowLabel,
+  flowMismatches,
+  formatMatrix,
+  portLabel,
+  surroundingsOf,
+  verdictFor,
+} from "../proof/reachability";
 import { changedSource } from "../lib/synth-output";
 import { answerHelp, SELECTION_HELP, synthesizedStackFiles } from "../tools/cli";
 
@@ -46,7 +57,10 @@ function main(): number {
   const allowNoExpectations = args.includes("--allow-no-expectations");
   const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
   const environments = new Map<string, EnvironmentConfig>(loadEnvironments(selection.files).map((e) => [e.name, e]));
-  const files = synthesizedStackFiles(args.filter((a) => !flags.includes(a)), process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"));
+  const files = synthesizedStackFiles(
+    args.filter((a) => !flags.includes(a)),
+    process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"),
+  );
 
   let failures = 0;
   const problems: string[] = [];
@@ -59,11 +73,17 @@ function main(): number {
     const changed = env && changedSource(ROOT, path.dirname(file));
     const report = analyzeReachability(stack, env && surroundingsOf(env));
     if (!env) {
-      problems.push(`stack ${stackName}: no environment of ${selection.description} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`);
+      problems.push(
+        `stack ${stackName}: no environment of ${selection.description} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`,
+      );
     } else if (changed) {
-      problems.push(`stack ${stackName}: ${changed.file} changed after this stack was synthesized from it, so the analysis would judge an old stack against new expectations; run npx cdktf synth first`);
+      problems.push(
+        `stack ${stackName}: ${changed.file} changed after this stack was synthesized from it, so the analysis would judge an old stack against new expectations; run npx cdktf synth first`,
+      );
     } else if (env.expectedFlows.length === 0 && !allowNoExpectations) {
-      problems.push(`stack ${stackName}: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations`);
+      problems.push(
+        `stack ${stackName}: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations`,
+      );
     }
     const flows: ExpectedFlow[] = env ? expectedFlowsOf(env) : [];
     const mismatches = flowMismatches(report, flows);
@@ -75,7 +95,12 @@ function main(): number {
   if (json) {
     console.log(
       JSON.stringify(
-        results.map(({ stack, report, expectedFlows, mismatches }) => ({ stack, ...report, expectedFlows, mismatches: mismatches.map(describeMismatch) })),
+        results.map(({ stack, report, expectedFlows, mismatches }) => ({
+          stack,
+          ...report,
+          expectedFlows,
+          mismatches: mismatches.map(describeMismatch),
+        })),
         null,
         2,
       ),
@@ -89,7 +114,8 @@ function main(): number {
       } else {
         console.log(formatMatrix(r.report));
         console.log("\nwhy each allowed flow gets through:");
-        for (const v of r.report.verdicts.filter((x) => x.allowed)) console.log(`  ${v.from} -> ${v.to}:${portLabel(v.protocol, v.port)}\n      ${v.reasons.join("\n      ")}`);
+        for (const v of r.report.verdicts.filter((x) => x.allowed))
+          console.log(`  ${v.from} -> ${v.to}:${portLabel(v.protocol, v.port)}\n      ${v.reasons.join("\n      ")}`);
       }
       if (r.expectedFlows.length === 0) console.log("\nno expected flows declared for this stack");
       for (const flow of r.expectedFlows) {
@@ -98,7 +124,9 @@ function main(): number {
         const verdict = verdictFor(r.report, flow);
         const blocked = verdict?.reasons.filter((reason) => reason.startsWith("BLOCKED: ")).map((reason) => reason.slice(9)) ?? [];
         const why = !mismatch && !flow.allowed && blocked.length > 0 ? `\n     because ${blocked.join("\n     and ")}` : "";
-        console.log(`${mismatch ? "FAIL" : "PASS"} expected ${flowLabel(flow)} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`);
+        console.log(
+          `${mismatch ? "FAIL" : "PASS"} expected ${flowLabel(flow)} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`,
+        );
       }
     }
     for (const p of problems) console.log(`FAIL ${p}`);

@@ -76,7 +76,11 @@ interface RunResult {
 const children = new Set<ChildProcess>();
 
 /** Runs a command to its end (bounded by STEP_TIMEOUT_MS); output is kept in the run's log. */
-function run(command: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv; log: string; input?: string }): Promise<RunResult> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env: NodeJS.ProcessEnv; log: string; input?: string },
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
     children.add(child);
@@ -108,7 +112,11 @@ interface InterruptedRun extends RunResult {
  * output has reported `after` completed creations, as a terminal's Ctrl-C (SIGINT) or a kill of
  * everything (SIGKILL) would. Bounded by STEP_TIMEOUT_MS.
  */
-function runInterrupted(command: string, args: string[], options: { env: NodeJS.ProcessEnv; log: string; after: number; signal: NodeJS.Signals }): Promise<InterruptedRun> {
+function runInterrupted(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; log: string; after: number; signal: NodeJS.Signals },
+): Promise<InterruptedRun> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: ROOT, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     children.add(child);
@@ -138,15 +146,29 @@ function runInterrupted(command: string, args: string[], options: { env: NodeJS.
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       children.delete(child);
-      fs.appendFileSync(options.log, `\n$ ${command} ${args.join(" ")} (${options.signal} after ${options.after} creations)\n${stdout}\n${stderr}\nexit ${code ?? signal}\n`);
-      resolve({ code: code ?? 128, stdout, stderr, created, stoppedInMs: signalledAt === undefined ? undefined : Date.now() - signalledAt });
+      fs.appendFileSync(
+        options.log,
+        `\n$ ${command} ${args.join(" ")} (${options.signal} after ${options.after} creations)\n${stdout}\n${stderr}\nexit ${code ?? signal}\n`,
+      );
+      resolve({
+        code: code ?? 128,
+        stdout,
+        stderr,
+        created,
+        stoppedInMs: signalledAt === undefined ? undefined : Date.now() - signalledAt,
+      });
     });
   });
 }
 
 function tail(text: string, lines = 25): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split("\n").filter((l) => l.trim()).slice(-lines).join("\n");
+  return text
+    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, "")
+    .split("\n")
+    .filter((l) => l.trim())
+    .slice(-lines)
+    .join("\n");
 }
 
 async function main(): Promise<number> {
@@ -213,7 +235,9 @@ async function main(): Promise<number> {
     moto = await phase("emulator", () => startMoto(workDir));
     const endpoint = moto.endpoint;
     const { env: tfEnv, mirror } = terraformEnv(process.env, workDir);
-    console.log(`  emulator ${endpoint} (pid ${moto.pid}); provider ${mirror ? `from the mirror ${mirror}` : "from Terraform's own configuration"}`);
+    console.log(
+      `  emulator ${endpoint} (pid ${moto.pid}); provider ${mirror ? `from the mirror ${mirror}` : "from Terraform's own configuration"}`,
+    );
     const childEnv: NodeJS.ProcessEnv = {
       ...tfEnv,
       PROXY_CONFIG: envFile,
@@ -227,7 +251,10 @@ async function main(): Promise<number> {
     delete childEnv.AWS_PROFILE;
     delete childEnv.AWS_SESSION_TOKEN;
     const api = async (...args: string[]) => {
-      const r = await run("python3", [path.join(ROOT, "proof", "emulator", "emulator_api.py"), endpoint, region, ...args], { env: childEnv, log });
+      const r = await run("python3", [path.join(ROOT, "proof", "emulator", "emulator_api.py"), endpoint, region, ...args], {
+        env: childEnv,
+        log,
+      });
       if (r.code !== 0) throw new PhaseFailure(`emulator_api.py ${args[0]} failed:\n${tail(r.stderr)}`);
       return JSON.parse(r.stdout);
     };
@@ -237,7 +264,8 @@ async function main(): Promise<number> {
 
     const stateDir = path.join(workDir, "state");
     const lockKey = `${stateKey(env)}.tflock`;
-    const node = (script: string, ...args: string[]) => [process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", script), ...args]] as const;
+    const node = (script: string, ...args: string[]) =>
+      [process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", script), ...args]] as const;
     const deployEnv = { ...childEnv, CDKTF_OUTDIR: outDir, PROXY_STATE_DIR: stateDir };
     /** The stack as the last synthesis wrote it. */
     const readStack = () => JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
@@ -257,15 +285,19 @@ async function main(): Promise<number> {
       const unplaced = report.orphans.filter((o: { address?: string }) => !o.address).length;
       return { ...coverage, unknownKinds: report.unknownKinds.length as number, unplaced, exit: r.code, jsonFile };
     };
-    const resourceCount = (state: TerraformState) => (state.resources ?? []).filter((r) => r.mode === "managed").reduce((n, r) => n + r.instances.length, 0);
+    const resourceCount = (state: TerraformState) =>
+      (state.resources ?? []).filter((r) => r.mode === "managed").reduce((n, r) => n + r.instances.length, 0);
 
     await phase("interrupt", async () => {
       const [command, args] = node("deploy.ts", env.name, "-auto-approve", "-no-color");
       const r = await runInterrupted(command, [...args], { env: deployEnv, log, after: INTERRUPT_AFTER, signal: "SIGINT" });
-      if (r.stoppedInMs === undefined) throw new PhaseFailure(`the deploy ended before ${INTERRUPT_AFTER} creations (exit ${r.code}):\n${tail(r.stdout + r.stderr)}`);
+      if (r.stoppedInMs === undefined)
+        throw new PhaseFailure(`the deploy ended before ${INTERRUPT_AFTER} creations (exit ${r.code}):\n${tail(r.stdout + r.stderr)}`);
       if (r.code === 0) throw new PhaseFailure("the interrupted deploy exited 0; it must say it was interrupted with a non-zero exit");
-      if ((await api("object-exists", env.state.bucket, lockKey)).exists) throw new PhaseFailure(`the lock s3://${env.state.bucket}/${lockKey} is still held after the interrupted deploy exited`);
-      if (!/Looking for resources whose creation was under way/.test(r.stderr)) throw new PhaseFailure("the interrupted deploy did not run the orphan sweep");
+      if ((await api("object-exists", env.state.bucket, lockKey)).exists)
+        throw new PhaseFailure(`the lock s3://${env.state.bucket}/${lockKey} is still held after the interrupted deploy exited`);
+      if (!/Looking for resources whose creation was under way/.test(r.stderr))
+        throw new PhaseFailure("the interrupted deploy did not run the orphan sweep");
       // Creates whose API call was in flight are cancelled by the interrupt; AWS may have carried
       // them out. Those, and only those, may be orphans, and the sweep must find each one.
       const cutOff = new Set(
@@ -292,19 +324,35 @@ async function main(): Promise<number> {
       if (problems.length > 0) throw new PhaseFailure(problems.map((p) => `  - ${p}`).join("\n"));
       if (s.orphans.length > 0) {
         // The deploy script's own advice: finish with the sweep's import blocks.
-        const [adoptCommand, adoptArgs] = node("deploy.ts", env.name, "--imports", orphanImportsFile(stateDir, env.name), "-auto-approve", "-no-color", "-input=false");
+        const [adoptCommand, adoptArgs] = node(
+          "deploy.ts",
+          env.name,
+          "--imports",
+          orphanImportsFile(stateDir, env.name),
+          "-auto-approve",
+          "-no-color",
+          "-input=false",
+        );
         const adopt = await run(adoptCommand, [...adoptArgs], { env: deployEnv, log });
-        if (adopt.code !== 0) throw new PhaseFailure(`the deploy with the sweep's import blocks failed:\n${tail(adopt.stdout + adopt.stderr)}`);
+        if (adopt.code !== 0)
+          throw new PhaseFailure(`the deploy with the sweep's import blocks failed:\n${tail(adopt.stdout + adopt.stderr)}`);
         console.log(`  adopted with the sweep's import blocks: ${/(\d+) imported/.exec(adopt.stdout)?.[1] ?? "0"} imported`);
       }
     });
 
     const outputsFile = path.join(workDir, "outputs.json");
     await phase("deploy", async () => {
-      const r = await run(cdktf, ["deploy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir, "--outputs-file", outputsFile], { env: childEnv, log });
+      const r = await run(
+        cdktf,
+        ["deploy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir, "--outputs-file", outputsFile],
+        { env: childEnv, log },
+      );
       if (r.code !== 0) throw new PhaseFailure(`cdktf deploy failed:\n${tail(r.stdout + r.stderr)}`);
       const s = await sweep();
-      if (s.orphans.length > 0 || s.extra.length > 0) throw new PhaseFailure(`the deploy after the interruption left orphans:\n${[...s.orphans, ...s.extra].map((o) => `  - ${o}`).join("\n")}`);
+      if (s.orphans.length > 0 || s.extra.length > 0)
+        throw new PhaseFailure(
+          `the deploy after the interruption left orphans:\n${[...s.orphans, ...s.extra].map((o) => `  - ${o}`).join("\n")}`,
+        );
       console.log(`  the deploy after the interruption converged: ${resourceCount(await readState())} resources in the state, 0 orphans`);
     });
 
@@ -322,7 +370,10 @@ async function main(): Promise<number> {
       const show = await terraform(["show", "-json", "rehearsal.tfplan"]);
       const { tolerated, drift } = classifyDrift(JSON.parse(show.stdout));
       if (!quiet) for (const t of tolerated) console.log(`  emulator artefact, not drift: ${t}`);
-      if (drift.length > 0) throw new PhaseFailure(`the plan of an unchanged stack shows changes (drift is a bug in the stack):\n${drift.map((d) => `  - ${d}`).join("\n")}\n${tail(plan.stdout, 60)}`);
+      if (drift.length > 0)
+        throw new PhaseFailure(
+          `the plan of an unchanged stack shows changes (drift is a bug in the stack):\n${drift.map((d) => `  - ${d}`).join("\n")}\n${tail(plan.stdout, 60)}`,
+        );
     };
     await phase("no-drift", () => noDrift());
 
@@ -333,11 +384,20 @@ async function main(): Promise<number> {
         const before = (await api("inventory")) as EmulatorInventory;
         const instanceType = otherInstanceType(env.proxy.instanceType);
         fs.writeFileSync(envFile, JSON.stringify({ ...raw, proxy: { ...raw.proxy, instanceType } }, null, 2));
-        const r = await run(cdktf, ["deploy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir], { env: childEnv, log });
+        const r = await run(cdktf, ["deploy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir], {
+          env: childEnv,
+          log,
+        });
         if (r.code !== 0) throw new PhaseFailure(`cdktf deploy of the change failed:\n${tail(r.stdout + r.stderr)}`);
         const stack = readStack();
-        const asked = (Object.values(stack.resource.aws_autoscaling_group)[0] as { instance_refresh: { preferences: Record<string, number> } }).instance_refresh.preferences;
-        const change = { instanceType, minHealthyPercentage: asked.min_healthy_percentage, maxHealthyPercentage: asked.max_healthy_percentage };
+        const asked = (
+          Object.values(stack.resource.aws_autoscaling_group)[0] as { instance_refresh: { preferences: Record<string, number> } }
+        ).instance_refresh.preferences;
+        const change = {
+          instanceType,
+          minHealthyPercentage: asked.min_healthy_percentage,
+          maxHealthyPercentage: asked.max_healthy_percentage,
+        };
         const problems = rollingChangeProblems(env, before, (await api("inventory")) as EmulatorInventory, change);
         if (problems.length > 0) throw new PhaseFailure(problems.map((p) => `  - ${p}`).join("\n"));
         await noDrift(true);
@@ -362,19 +422,25 @@ async function main(): Promise<number> {
           held = (await api("object-exists", env.state.bucket, lockKey)).exists;
           if (!held) await new Promise((r) => setTimeout(r, 500));
         }
-        if (!held) throw new PhaseFailure(`terraform console did not take the lock (no s3://${env.state.bucket}/${lockKey}) within 60 tries`);
+        if (!held)
+          throw new PhaseFailure(`terraform console did not take the lock (no s3://${env.state.bucket}/${lockKey}) within 60 tries`);
         const contender = await terraform(["plan", "-lock-timeout=0s", "-input=false", "-no-color"]);
         if (contender.code === 0 || !/Error acquiring the state lock/.test(contender.stderr + contender.stdout)) {
-          throw new PhaseFailure(`a second terraform plan was not refused the lock (exit ${contender.code}):\n${tail(contender.stderr + contender.stdout)}`);
+          throw new PhaseFailure(
+            `a second terraform plan was not refused the lock (exit ${contender.code}):\n${tail(contender.stderr + contender.stdout)}`,
+          );
         }
-        console.log(`  a second holder was refused: ${/StatusCode: (\d+)/.exec(contender.stderr + contender.stdout)?.[0] ?? "Error acquiring the state lock"}`);
+        console.log(
+          `  a second holder was refused: ${/StatusCode: (\d+)/.exec(contender.stderr + contender.stdout)?.[0] ?? "Error acquiring the state lock"}`,
+        );
       } finally {
         holder.stdin.end();
         const timer = setTimeout(() => holder.kill("SIGTERM"), 30_000);
         await holderExit;
         clearTimeout(timer);
       }
-      if ((await api("object-exists", env.state.bucket, lockKey)).exists) throw new PhaseFailure("the lock file is still there after the holder exited");
+      if ((await api("object-exists", env.state.bucket, lockKey)).exists)
+        throw new PhaseFailure("the lock file is still there after the holder exited");
       const after = await terraform(["state", "list"]);
       if (before.code !== 0 || after.stdout !== before.stdout || before.stdout.trim() === "") {
         throw new PhaseFailure("the state changed while it was locked, or cannot be listed");
@@ -382,7 +448,10 @@ async function main(): Promise<number> {
     });
 
     await phase("destroy", async () => {
-      const r = await run(cdktf, ["destroy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir], { env: childEnv, log });
+      const r = await run(cdktf, ["destroy", env.name, "--auto-approve", "--skip-provider-lock", "--output", outDir], {
+        env: childEnv,
+        log,
+      });
       if (r.code !== 0) throw new PhaseFailure(`cdktf destroy failed:\n${tail(r.stdout + r.stderr)}`);
     });
 
@@ -395,14 +464,19 @@ async function main(): Promise<number> {
     let stale: string | undefined;
     await phase("kill", async () => {
       const stack = readStack();
-      const killAfter = Math.floor(KILL_AT_SHARE * Object.values(stack.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0));
+      const killAfter = Math.floor(
+        KILL_AT_SHARE * Object.values(stack.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0),
+      );
       const [command, args] = node("deploy.ts", env.name, "-auto-approve", "-no-color");
       const r = await runInterrupted(command, [...args], { env: deployEnv, log, after: killAfter, signal: "SIGKILL" });
-      if (r.stoppedInMs === undefined) throw new PhaseFailure(`the deploy ended before ${killAfter} creations (exit ${r.code}):\n${tail(r.stdout + r.stderr)}`);
+      if (r.stoppedInMs === undefined)
+        throw new PhaseFailure(`the deploy ended before ${killAfter} creations (exit ${r.code}):\n${tail(r.stdout + r.stderr)}`);
       const { body } = await api("get-object", env.state.bucket, lockKey);
       if (!body) throw new PhaseFailure("a killed apply left no lock: it cannot have held one");
       stale = JSON.parse(body).ID;
-      console.log(`  killed after ${r.created} creations: a stale lock (ID ${stale}) and ${resourceCount(await readState())} resources in the state`);
+      console.log(
+        `  killed after ${r.created} creations: a stale lock (ID ${stale}) and ${resourceCount(await readState())} resources in the state`,
+      );
     });
 
     await phase("sweep", async () => {
@@ -431,7 +505,8 @@ async function main(): Promise<number> {
       if (r.code !== 0) throw new PhaseFailure(`the deploy with the sweep's import blocks failed:\n${tail(r.stdout + r.stderr)}`);
       const imported = /(\d+) imported/.exec(r.stdout)?.[1] ?? "0";
       const s = await sweep();
-      if (s.orphans.length > 0 || s.extra.length > 0) throw new PhaseFailure(`orphans remain after the adoption:\n${[...s.orphans, ...s.extra].map((o) => `  - ${o}`).join("\n")}`);
+      if (s.orphans.length > 0 || s.extra.length > 0)
+        throw new PhaseFailure(`orphans remain after the adoption:\n${[...s.orphans, ...s.extra].map((o) => `  - ${o}`).join("\n")}`);
       console.log(`  ${imported} imported, the rest created: ${resourceCount(await readState())} resources in the state, 0 orphans`);
     });
 
@@ -450,7 +525,11 @@ async function main(): Promise<number> {
   } finally {
     await stopAll();
   }
-  console.log(failed ? `verdict: FAILED (details in ${path.relative(ROOT, log)})` : `verdict: PASSED, ${lines.length} phases; the emulator is stopped`);
+  console.log(
+    failed
+      ? `verdict: FAILED (details in ${path.relative(ROOT, log)})`
+      : `verdict: PASSED, ${lines.length} phases; the emulator is stopped`,
+  );
   return failed ? 1 : 0;
 }
 

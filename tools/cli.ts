@@ -2,7 +2,6 @@
 import * as fs from "fs";
 import * as path from "path";
 
-
 /** The usage lines of a command that works on the selected environment files. */
 export const SELECTION_HELP = `Settings (environment): the environment files as for npx cdktf synth (environments/, the demos
 when it holds none, PROXY_CONFIG=<file>, PROXY_ENVIRONMENTS_DIR=<folder>).`;
@@ -32,12 +31,21 @@ export function synthesizedStackFiles(args: readonly string[], outdir: string): 
   if (args.length > 0) {
     return args.map((a) => {
       const file = fs.existsSync(a) && fs.statSync(a).isDirectory() ? path.join(a, "cdk.tf.json") : a;
-      if (!fs.existsSync(file)) throw new Error(`${a}: no such stack; name a folder of cdktf.out/stacks or its cdk.tf.json (npx cdktf synth writes them)`);
+      if (!fs.existsSync(file))
+        throw new Error(`${a}: no such stack; name a folder of cdktf.out/stacks or its cdk.tf.json (npx cdktf synth writes them)`);
       return file;
     });
   }
   const stacks = path.join(outdir, "stacks");
-  const files = fs.existsSync(stacks) ? fs.readdirSync(stacks).map((s) => path.join(stacks, s, "cdk.tf.json")).filter((f) => fs.existsSync(f)) : [];
-  if (files.length === 0) throw new Error(`${path.relative(process.cwd(), stacks) || stacks} holds no synthesized stack; run npx cdktf synth first (with the same PROXY_CONFIG), or name a stack`);
+  const files = fs.existsSync(stacks)
+    ? fs
+        .readdirSync(stacks)
+        .map((s) => path.join(stacks, s, "cdk.tf.json"))
+        .filter((f) => fs.existsSync(f))
+    : [];
+  if (files.length === 0)
+    throw new Error(
+      `${path.relative(process.cwd(), stacks) || stacks} holds no synthesized stack; run npx cdktf synth first (with the same PROXY_CONFIG), or name a stack`,
+    );
   return files;
 }

@@ -59,7 +59,9 @@ const perGb = (price: number) => `$${price}/GB`;
 
 /** The instances a stack runs: its own, and those an Auto Scaling group keeps running from its launch template. */
 function runningInstances(resources: readonly ResourceView[]): { attrs: Record<string, any> }[] {
-  const templates = new Map(resources.filter((r) => r.type === "aws_launch_template").map((t) => [`\${aws_launch_template.${t.logicalId}.id}`, t]));
+  const templates = new Map(
+    resources.filter((r) => r.type === "aws_launch_template").map((t) => [`\${aws_launch_template.${t.logicalId}.id}`, t]),
+  );
   const launched = resources
     .filter((r) => r.type === "aws_autoscaling_group")
     .flatMap((g) => {
@@ -78,7 +80,9 @@ function runningInstances(resources: readonly ResourceView[]): { attrs: Record<s
 
 /** The instances by operating system and type, then their root volumes and detailed monitoring. */
 function instanceItems(stack: TerraformJson, instances: readonly { attrs: Record<string, any> }[]): Counted[] {
-  const amiNames = new Map(Object.entries(stack.data?.aws_ssm_parameter ?? {}).map(([id, d]) => [`\${data.aws_ssm_parameter.${id}.value}`, String(d.name)]));
+  const amiNames = new Map(
+    Object.entries(stack.data?.aws_ssm_parameter ?? {}).map(([id, d]) => [`\${data.aws_ssm_parameter.${id}.value}`, String(d.name)]),
+  );
   const items: Counted[] = [];
   const byKind = new Map<string, number>();
   for (const i of instances) {
@@ -98,7 +102,15 @@ function instanceItems(stack: TerraformJson, instances: readonly { attrs: Record
     });
   }
   const gib = instances.reduce((n, i) => n + blocks(i.attrs.root_block_device).reduce((m, d) => m + Number(d.volume_size ?? 0), 0), 0);
-  if (gib > 0) items.push({ item: "EBS gp3 root volumes", quantity: `${gib} GiB`, count: gib, price: (p) => p.gp3GiBMonth, unit: (price) => `$${price}/GiB-month`, perMonth: (price) => price });
+  if (gib > 0)
+    items.push({
+      item: "EBS gp3 root volumes",
+      quantity: `${gib} GiB`,
+      count: gib,
+      price: (p) => p.gp3GiBMonth,
+      unit: (price) => `$${price}/GiB-month`,
+      perMonth: (price) => price,
+    });
   const monitored = instances.filter((i) => i.attrs.monitoring === true).length;
   if (monitored > 0) {
     items.push({
@@ -123,7 +135,9 @@ function networkCounts(resources: readonly ResourceView[]) {
     nlbs: resources.filter((r) => r.type === "aws_lb" && r.attrs.load_balancer_type === "network").length,
     attachments: count("aws_ec2_transit_gateway_vpc_attachment"),
     nats: count("aws_nat_gateway"),
-    resolverAddresses: resources.filter((r) => r.type === "aws_route53_resolver_endpoint").reduce((n, r) => n + blocks(r.attrs.ip_address).length, 0),
+    resolverAddresses: resources
+      .filter((r) => r.type === "aws_route53_resolver_endpoint")
+      .reduce((n, r) => n + blocks(r.attrs.ip_address).length, 0),
     alarms: count("aws_cloudwatch_metric_alarm"),
   };
 }
@@ -133,30 +147,94 @@ type NetworkCounts = ReturnType<typeof networkCounts>;
 function networkItems({ endpointZones, nlbs, attachments, nats, resolverAddresses, alarms }: NetworkCounts): Counted[] {
   const items: Counted[] = [];
   if (endpointZones > 0) {
-    items.push({ item: "Interface endpoints (endpoint x zone, billed hourly)", quantity: String(endpointZones), count: endpointZones, price: (p) => p.interfaceEndpointHour, unit: hourly, perMonth: monthOfHours });
+    items.push({
+      item: "Interface endpoints (endpoint x zone, billed hourly)",
+      quantity: String(endpointZones),
+      count: endpointZones,
+      price: (p) => p.interfaceEndpointHour,
+      unit: hourly,
+      perMonth: monthOfHours,
+    });
   }
   if (nlbs > 0) {
-    items.push({ item: "Network Load Balancer", quantity: String(nlbs), count: nlbs, price: (p) => p.networkLoadBalancerHour, unit: hourly, perMonth: monthOfHours });
-    items.push({ item: "Network Load Balancer capacity units (about one NLCU at light load)", quantity: String(nlbs), count: nlbs, price: (p) => p.nlcuHour, unit: (price) => `$${price}/NLCU-h`, perMonth: monthOfHours });
+    items.push({
+      item: "Network Load Balancer",
+      quantity: String(nlbs),
+      count: nlbs,
+      price: (p) => p.networkLoadBalancerHour,
+      unit: hourly,
+      perMonth: monthOfHours,
+    });
+    items.push({
+      item: "Network Load Balancer capacity units (about one NLCU at light load)",
+      quantity: String(nlbs),
+      count: nlbs,
+      price: (p) => p.nlcuHour,
+      unit: (price) => `$${price}/NLCU-h`,
+      perMonth: monthOfHours,
+    });
   }
   if (attachments > 0) {
-    items.push({ item: "Transit Gateway VPC attachments", quantity: String(attachments), count: attachments, price: (p) => p.transitGatewayAttachmentHour, unit: hourly, perMonth: monthOfHours });
+    items.push({
+      item: "Transit Gateway VPC attachments",
+      quantity: String(attachments),
+      count: attachments,
+      price: (p) => p.transitGatewayAttachmentHour,
+      unit: hourly,
+      perMonth: monthOfHours,
+    });
   }
-  if (nats > 0) items.push({ item: "NAT gateways (private)", quantity: String(nats), count: nats, price: (p) => p.natGatewayHour, unit: hourly, perMonth: monthOfHours });
+  if (nats > 0)
+    items.push({
+      item: "NAT gateways (private)",
+      quantity: String(nats),
+      count: nats,
+      price: (p) => p.natGatewayHour,
+      unit: hourly,
+      perMonth: monthOfHours,
+    });
   if (resolverAddresses > 0) {
-    items.push({ item: "Route 53 Resolver endpoint addresses", quantity: String(resolverAddresses), count: resolverAddresses, price: (p) => p.resolverEndpointAddressHour, unit: hourly, perMonth: monthOfHours });
+    items.push({
+      item: "Route 53 Resolver endpoint addresses",
+      quantity: String(resolverAddresses),
+      count: resolverAddresses,
+      price: (p) => p.resolverEndpointAddressHour,
+      unit: hourly,
+      perMonth: monthOfHours,
+    });
   }
-  if (alarms > 0) items.push({ item: "CloudWatch alarms", quantity: String(alarms), count: alarms, price: (p) => p.alarmMonth, unit: (price) => `${usd(price)}/month`, perMonth: (price) => price });
+  if (alarms > 0)
+    items.push({
+      item: "CloudWatch alarms",
+      quantity: String(alarms),
+      count: alarms,
+      price: (p) => p.alarmMonth,
+      unit: (price) => `${usd(price)}/month`,
+      perMonth: (price) => price,
+    });
   return items;
 }
 
 /** What is charged by use: data through the network parts the stack has, DNS queries, logs, traffic between zones. */
 function byUseItems({ endpointZones, attachments, nats, resolverAddresses }: NetworkCounts): Counted[] {
   const items: Counted[] = [];
-  if (endpointZones > 0) items.push({ item: "Data through interface endpoints", quantity: "per GB", price: (p) => p.interfaceEndpointGb, unit: perGb });
-  if (attachments > 0) items.push({ item: "Data sent into the Transit Gateway (both directions)", quantity: "per GB", price: (p) => p.transitGatewayGb, unit: perGb });
+  if (endpointZones > 0)
+    items.push({ item: "Data through interface endpoints", quantity: "per GB", price: (p) => p.interfaceEndpointGb, unit: perGb });
+  if (attachments > 0)
+    items.push({
+      item: "Data sent into the Transit Gateway (both directions)",
+      quantity: "per GB",
+      price: (p) => p.transitGatewayGb,
+      unit: perGb,
+    });
   if (nats > 0) items.push({ item: "Data through the NAT gateways", quantity: "per GB", price: (p) => p.natGatewayGb, unit: perGb });
-  if (resolverAddresses > 0) items.push({ item: "DNS queries forwarded through the resolver endpoint", quantity: "per million", price: (p) => p.resolverQueriesMillion, unit: (price) => `$${price}/million` });
+  if (resolverAddresses > 0)
+    items.push({
+      item: "DNS queries forwarded through the resolver endpoint",
+      quantity: "per million",
+      price: (p) => p.resolverQueriesMillion,
+      unit: (price) => `$${price}/million`,
+    });
   items.push({ item: "Logs ingested (flow logs, Squid's access log)", quantity: "per GB", price: (p) => p.logIngestionGb, unit: perGb });
   items.push({ item: "Logs stored", quantity: "per GB-month", price: (p) => p.logStorageGbMonth, unit: (price) => `$${price}/GB-month` });
   items.push({ item: "Traffic between zones (peering included)", quantity: "per GB each way", price: (p) => p.crossZoneGb, unit: perGb });
@@ -203,7 +281,12 @@ export const PRICED_REGIONS: readonly string[] = Object.keys(REGION_PRICES);
 export function costTable(stack: TerraformJson, estimate: CostEstimate = costEstimate(stack)): string {
   const { region, prices, lines, notKnown } = estimate;
   const fixed = lines.reduce((n, l) => n + (l.monthly ?? 0), 0);
-  const total = notKnown.length === 0 ? `**${usd(fixed)}**` : prices ? `**not known**: no price for ${notKnown.join(", ")}; the rest comes to ${usd(fixed)}` : "**not known**";
+  const total =
+    notKnown.length === 0
+      ? `**${usd(fixed)}**`
+      : prices
+        ? `**not known**: no price for ${notKnown.join(", ")}; the rest comes to ${usd(fixed)}`
+        : "**not known**";
   return [
     ...(prices
       ? []
@@ -213,7 +296,10 @@ export function costTable(stack: TerraformJson, estimate: CostEstimate = costEst
         ]),
     "| item | quantity | unit price | per month |",
     "| --- | --- | --- | --- |",
-    ...lines.map((l) => `| ${l.item} | ${l.quantity} | ${l.unitPrice} | ${l.monthly !== undefined ? usd(l.monthly) : l.byUse ? "by use" : "not known"} |`),
+    ...lines.map(
+      (l) =>
+        `| ${l.item} | ${l.quantity} | ${l.unitPrice} | ${l.monthly !== undefined ? usd(l.monthly) : l.byUse ? "by use" : "not known"} |`,
+    ),
     `| **fixed per month** | | | ${total} |`,
   ].join("\n");
 }
@@ -231,7 +317,14 @@ export function costSection(stacks: readonly { readonly name: string; readonly s
     regionPriceTable(),
     ...regions.flatMap((region) => {
       const prices = pricesFor(region);
-      return prices ? ["", `What the way between the app VPCs and the proxy VPC adds in ${region}, besides instances and endpoints:`, "", connectivityPriceTable(prices)] : [];
+      return prices
+        ? [
+            "",
+            `What the way between the app VPCs and the proxy VPC adds in ${region}, besides instances and endpoints:`,
+            "",
+            connectivityPriceTable(prices),
+          ]
+        : [];
     }),
     ...stacks.flatMap((s) => ["", `**${s.name}** (\`${s.source}\`, ${stackRegion(s.json)})`, "", costTable(s.json)]),
   ].join("\n");
@@ -256,7 +349,14 @@ export function costSummary(stacks: readonly EstimatedStack[], page: string): st
 
 /** The generated page of full estimates (docs/costs.md). */
 export function costPage(stacks: readonly EstimatedStack[]): string {
-  return ["# What the demos and examples cost", "", "<!-- generated by npm run docs from tools/costs.ts and tools/prices.ts; do not edit -->", "", costSection(stacks), ""].join("\n");
+  return [
+    "# What the demos and examples cost",
+    "",
+    "<!-- generated by npm run docs from tools/costs.ts and tools/prices.ts; do not edit -->",
+    "",
+    costSection(stacks),
+    "",
+  ].join("\n");
 }
 
 /** The main hourly and per-GB prices of every region the table has, one row each. */
@@ -287,7 +387,8 @@ export function connectivityPriceTable(p: RegionPrices): string {
 export function withCostSection(readme: string, section: string): string {
   const start = readme.indexOf(COSTS_START);
   const end = readme.indexOf(COSTS_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no cost markers (${COSTS_START} ... ${COSTS_END}); add them where the estimate goes`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md has no cost markers (${COSTS_START} ... ${COSTS_END}); add them where the estimate goes`);
   return `${readme.slice(0, start + COSTS_START.length)}\n${section}\n${readme.slice(end)}`;
 }
 

@@ -54,7 +54,15 @@ function sortedPorts(ports: readonly PortOf[]): PortOf[] {
 /** The ports of a set of flows, as a label: "tcp 80, 8443; udp 53". */
 function portsLabel(ports: readonly PortOf[]): string {
   const sorted = sortedPorts(ports);
-  return [...new Set(sorted.map((p) => p.protocol))].map((protocol) => `${protocol} ${sorted.filter((p) => p.protocol === protocol).map((p) => p.port).join(", ")}`).join("; ");
+  return [...new Set(sorted.map((p) => p.protocol))]
+    .map(
+      (protocol) =>
+        `${protocol} ${sorted
+          .filter((p) => p.protocol === protocol)
+          .map((p) => p.port)
+          .join(", ")}`,
+    )
+    .join("; ");
 }
 
 /**
@@ -134,7 +142,13 @@ function existingVpcs(resources: Blocks, data: Blocks): StackPicture["vpcs"] {
   return Object.entries(data.aws_vpc ?? {}).map(([n, v]) => {
     const address = `data.aws_vpc.${n}`;
     const peering = peerings.find(([, p]) => referencedAddress(p.peer_vpc_id) === address || referencedAddress(p.vpc_id) === address);
-    const route = peering && Object.values(resources.aws_route ?? {}).find((r: any) => referencedAddress(r.vpc_peering_connection_id) === `aws_vpc_peering_connection.${peering[0]}` && !String(r.route_table_id).includes("each.value"));
+    const route =
+      peering &&
+      Object.values(resources.aws_route ?? {}).find(
+        (r: any) =>
+          referencedAddress(r.vpc_peering_connection_id) === `aws_vpc_peering_connection.${peering[0]}` &&
+          !String(r.route_table_id).includes("each.value"),
+      );
     const block = route?.destination_cidr_block ?? "block checked when planning";
     const name = existingVpcName(n, v);
     return { id: idOf(address), label: `${name ? `${name}\n` : ""}existing ${v.id}\n${block}`, subnets: [] };
@@ -163,12 +177,28 @@ function directConnect(resources: Blocks, services: NonNullable<Surroundings["be
     const address = `aws_vpn_gateway.${n}`;
     gateways.push({ id: idOf(address), label: `virtual private gateway\n${g.tags?.Name ?? n}` });
     links.push({ from: idOf(referencedAddress(g.vpc_id) ?? "?"), to: idOf(address), label: "attached", kind: "gateway" });
-    const association = Object.entries(resources.aws_dx_gateway_association ?? {}).find(([, a]) => referencedAddress(a.associated_gateway_id) === address);
-    const routed = [...new Set(Object.values(resources.aws_route ?? {}).filter((r: any) => referencedAddress(r.gateway_id) === address).map((r: any) => String(r.destination_cidr_block)))];
-    const propagated = Object.values(resources.aws_vpn_gateway_route_propagation ?? {}).some((p: any) => referencedAddress(p.vpn_gateway_id) === address);
+    const association = Object.entries(resources.aws_dx_gateway_association ?? {}).find(
+      ([, a]) => referencedAddress(a.associated_gateway_id) === address,
+    );
+    const routed = [
+      ...new Set(
+        Object.values(resources.aws_route ?? {})
+          .filter((r: any) => referencedAddress(r.gateway_id) === address)
+          .map((r: any) => String(r.destination_cidr_block)),
+      ),
+    ];
+    const propagated = Object.values(resources.aws_vpn_gateway_route_propagation ?? {}).some(
+      (p: any) => referencedAddress(p.vpn_gateway_id) === address,
+    );
     const shown = routed.length > 0 ? routed : services.map((s) => s.cidr);
     // A service's end name carries its block ("dx-service (172.31.100.0/24)").
-    const lines = shown.map((block) => services.filter((s) => cidrContains(block, s.cidr)).map((s) => s.name).join(", ") || block);
+    const lines = shown.map(
+      (block) =>
+        services
+          .filter((s) => cidrContains(block, s.cidr))
+          .map((s) => s.name)
+          .join(", ") || block,
+    );
     const network = { id: `${idOf(address)}_beyond`, blocks: shown };
     const title = association ? "the provider's network (Direct Connect)" : "the provider's network (private virtual interface)";
     networks.push({ id: network.id, label: [title, ...lines, ...(propagated ? ["routes learned over BGP"] : [])].join("\n") });
@@ -176,7 +206,10 @@ function directConnect(resources: Blocks, services: NonNullable<Surroundings["be
     if (association) {
       const [an, a] = association;
       const dx = idOf(`aws_dx_gateway_association.${an}`);
-      gateways.push({ id: dx, label: `Direct Connect gateway\n${a.dx_gateway_id}\nadvertises ${blocks(a.allowed_prefixes).join(", ") || a.allowed_prefixes}` });
+      gateways.push({
+        id: dx,
+        label: `Direct Connect gateway\n${a.dx_gateway_id}\nadvertises ${blocks(a.allowed_prefixes).join(", ") || a.allowed_prefixes}`,
+      });
       links.push({ from: idOf(address), to: dx, label: "associated", kind: "gateway" });
       links.push({ from: dx, to: network.id, label: "private virtual interface", kind: "gateway" });
       parts.nextOf.set(idOf(address), dx);
@@ -190,11 +223,17 @@ function directConnect(resources: Blocks, services: NonNullable<Surroundings["be
 /** A Transit Gateway is a hub: each attachment links its VPC to it. */
 function transitGateways(resources: Blocks, data: Blocks): Pick<GatewayParts, "gateways" | "links"> {
   const hubs = [
-    ...Object.entries(resources.aws_ec2_transit_gateway ?? {}).map(([n, g]) => [`aws_ec2_transit_gateway.${n}`, `Transit Gateway\n${g.tags?.Name ?? n}`] as const),
-    ...Object.entries(data.aws_ec2_transit_gateway ?? {}).map(([n, g]) => [`data.aws_ec2_transit_gateway.${n}`, `existing Transit Gateway\n${g.id}`] as const),
+    ...Object.entries(resources.aws_ec2_transit_gateway ?? {}).map(
+      ([n, g]) => [`aws_ec2_transit_gateway.${n}`, `Transit Gateway\n${g.tags?.Name ?? n}`] as const,
+    ),
+    ...Object.entries(data.aws_ec2_transit_gateway ?? {}).map(
+      ([n, g]) => [`data.aws_ec2_transit_gateway.${n}`, `existing Transit Gateway\n${g.id}`] as const,
+    ),
   ];
   const gateways = hubs.map(([address, label]) => {
-    const tables = Object.values(resources.aws_ec2_transit_gateway_route_table ?? {}).filter((t: any) => referencedAddress(t.transit_gateway_id) === address);
+    const tables = Object.values(resources.aws_ec2_transit_gateway_route_table ?? {}).filter(
+      (t: any) => referencedAddress(t.transit_gateway_id) === address,
+    );
     return { id: idOf(address), label: `${label}\n${tables.length} route tables, defaults off` };
   });
   const links = Object.values(resources.aws_ec2_transit_gateway_vpc_attachment ?? {}).map((a) => ({
@@ -210,7 +249,13 @@ function transitGateways(resources: Blocks, data: Blocks): Pick<GatewayParts, "g
  * What sits in the VPCs, in each subnet it sits in: a thing spread over subnets (a fleet, a load
  * balancer's nodes, a resolver endpoint's addresses) is drawn once per subnet.
  */
-function placeServers(resources: Blocks, model: Model, report: ReturnType<typeof analyzeReachability>, vpcs: StackPicture["vpcs"], direct: GatewayParts): Placed {
+function placeServers(
+  resources: Blocks,
+  model: Model,
+  report: ReturnType<typeof analyzeReachability>,
+  vpcs: StackPicture["vpcs"],
+  direct: GatewayParts,
+): Placed {
   const place = placer(vpcs, direct);
   for (const [n, g] of Object.entries(resources.aws_nat_gateway ?? {})) {
     const address = `aws_nat_gateway.${n}`;
@@ -229,7 +274,9 @@ function placeServers(resources: Blocks, model: Model, report: ReturnType<typeof
   const endpointNodes = new Map<string, At[]>();
   for (const e of report.endpoints) {
     const kind = kindOf(e);
-    place.at(e.address, e.placements, (p) => [e.name, kind, !kind || p.range.endsWith("/32") ? bare(p.range) : undefined].filter(Boolean).join("\n"));
+    place.at(e.address, e.placements, (p) =>
+      [e.name, kind, !kind || p.range.endsWith("/32") ? bare(p.range) : undefined].filter(Boolean).join("\n"),
+    );
     endpointNodes.set(e.name, place.placed.get(e.address)!);
   }
   for (const front of model.frontends.values()) {
@@ -308,7 +355,11 @@ function flowsOf(
     const seen = v.reasons.map((r) => /sees the source (\S+) \(/.exec(r)?.[1]).find(Boolean);
     for (let i = 1; i < path.length; i++) {
       const after = path[i - 1].address;
-      const suffix = after.startsWith("aws_lb.") ? "client address kept" : after.startsWith("aws_nat_gateway.") && seen ? `seen as ${seen}` : "";
+      const suffix = after.startsWith("aws_lb.")
+        ? "client address kept"
+        : after.startsWith("aws_nat_gateway.") && seen
+          ? `seen as ${seen}`
+          : "";
       for (const [x, y] of pairs(path[i - 1].nodes, path[i].nodes)) addEdge(x.id, y.id, "allowed", v.protocol, v.port, suffix);
     }
   }
@@ -332,9 +383,15 @@ function pairs(a: readonly At[], b: readonly At[]): [At, At][] {
 
 /** An edge as a flow of the picture, labelled with its ports (and, for an allowed flow, what the destination sees). */
 function flowOfEdge(e: Edge): StackPicture["flows"][number] {
-  if (e.kind === "allowed") return { from: e.from, to: e.to, kind: e.kind, label: [portsLabel(e.ports), e.suffix].filter(Boolean).join("\n") };
+  if (e.kind === "allowed")
+    return { from: e.from, to: e.to, kind: e.kind, label: [portsLabel(e.ports), e.suffix].filter(Boolean).join("\n") };
   const ports = [...sortedPorts(e.ports).map((p) => portLabel(p.protocol, p.port))].join(", ");
-  return { from: e.from, to: e.to, kind: e.kind, label: e.kind === "denied" ? `${ports} denied (expected)` : `${ports} BLOCKED (expected allowed)` };
+  return {
+    from: e.from,
+    to: e.to,
+    kind: e.kind,
+    label: e.kind === "denied" ? `${ports} denied (expected)` : `${ports} BLOCKED (expected allowed)`,
+  };
 }
 
 /** The Graphviz text of a picture. */
@@ -346,28 +403,41 @@ export function toDot(title: string, p: StackPicture): string {
     `  node [shape=box, style="rounded,filled", fillcolor="#ffffff", ${font}, fontsize=10, margin="0.15,0.08"];`,
     `  edge [${font}, fontsize=9];`,
   ];
-  const inside = (parent: string, indent: string) => p.servers.filter((s) => s.parent === parent).map((s) => `${indent}${s.id} [label="${escape(s.label)}", fillcolor="#fff4d6"];`);
+  const inside = (parent: string, indent: string) =>
+    p.servers.filter((s) => s.parent === parent).map((s) => `${indent}${s.id} [label="${escape(s.label)}", fillcolor="#fff4d6"];`);
   const vpcIds = new Set(p.vpcs.map((v) => v.id));
   for (const vpc of p.vpcs) {
     lines.push(`  subgraph cluster_${vpc.id} {`, `    label="${escape(vpc.label)}"; style="rounded"; color="#4a6fa5"; bgcolor="#eef3fb";`);
     lines.push(`    ${vpc.id} [shape=point, style=invis, width=0.01];`, ...inside(vpc.id, "    "));
     for (const subnet of vpc.subnets) {
-      lines.push(`    subgraph cluster_${subnet.id} {`, `      label="${escape(subnet.label)}"; style="dashed"; color="#8899aa"; bgcolor="#f8fafc";`);
+      lines.push(
+        `    subgraph cluster_${subnet.id} {`,
+        `      label="${escape(subnet.label)}"; style="dashed"; color="#8899aa"; bgcolor="#f8fafc";`,
+      );
       lines.push(`      ${subnet.id} [shape=point, style=invis, width=0.01];`, ...inside(subnet.id, "      "), "    }");
     }
     lines.push("  }");
   }
   lines.push(...inside("", "  "));
   for (const g of p.gateways) lines.push(`  ${g.id} [label="${escape(g.label)}", shape=component, fillcolor="#e8f5e9"];`);
-  for (const n of p.networks) lines.push(`  ${n.id} [label="${escape(n.label)}", style="rounded,filled,dashed", color="#4a6fa5", fillcolor="#eceff1"];`);
+  for (const n of p.networks)
+    lines.push(`  ${n.id} [label="${escape(n.label)}", style="rounded,filled,dashed", color="#4a6fa5", fillcolor="#eceff1"];`);
   // A link has no direction, but Graphviz ranks by it: a link to a gateway that flows leave towards
   // the VPC (a Transit Gateway to the proxy VPC's NAT gateway) is laid out from the gateway.
   const insideOf = (vpc: string) => new Set([vpc, ...(p.vpcs.find((v) => v.id === vpc)?.subnets.map((s) => s.id) ?? [])]);
-  const entered = (gateway: string, vpc: string) => p.flows.some((f) => f.kind === "allowed" && f.from === gateway && insideOf(vpc).has(p.servers.find((s) => s.id === f.to)?.parent ?? ""));
+  const entered = (gateway: string, vpc: string) =>
+    p.flows.some(
+      (f) => f.kind === "allowed" && f.from === gateway && insideOf(vpc).has(p.servers.find((s) => s.id === f.to)?.parent ?? ""),
+    );
   for (const l of p.links) {
     const [from, to] = entered(l.to, l.from) ? [l.to, l.from] : [l.from, l.to];
-    const ends = [vpcIds.has(from) ? `ltail=cluster_${from}` : "", vpcIds.has(to) ? `lhead=cluster_${to}` : ""].filter(Boolean).map((e) => `, ${e}`).join("");
-    lines.push(`  ${from} -> ${to} [label="${escape(l.label)}", dir=both, arrowhead=none, arrowtail=none, color="#4a6fa5", penwidth=2${ends}];`);
+    const ends = [vpcIds.has(from) ? `ltail=cluster_${from}` : "", vpcIds.has(to) ? `lhead=cluster_${to}` : ""]
+      .filter(Boolean)
+      .map((e) => `, ${e}`)
+      .join("");
+    lines.push(
+      `  ${from} -> ${to} [label="${escape(l.label)}", dir=both, arrowhead=none, arrowtail=none, color="#4a6fa5", penwidth=2${ends}];`,
+    );
   }
   // Denied and blocked flows take no path: they annotate the picture and leave its layout to the links and allowed flows.
   const styles = {
@@ -384,12 +454,17 @@ export function toDot(title: string, p: StackPicture): string {
 export function toMermaid(p: StackPicture): string {
   const text = (s: string) => `"${s.replace(/"/g, "'").replace(/\n/g, "<br/>")}"`;
   const lines = ["flowchart LR"];
-  const inside = (parent: string, indent: string) => p.servers.filter((s) => s.parent === parent).map((s) => `${indent}${s.id}[${text(s.label)}]`);
+  const inside = (parent: string, indent: string) =>
+    p.servers.filter((s) => s.parent === parent).map((s) => `${indent}${s.id}[${text(s.label)}]`);
   for (const vpc of p.vpcs) {
     lines.push(`  subgraph ${vpc.id}[${text(vpc.label)}]`, ...inside(vpc.id, "    "));
     for (const subnet of vpc.subnets) {
       const members = inside(subnet.id, "      ");
-      lines.push(`    subgraph ${subnet.id}[${text(subnet.label)}]`, ...(members.length > 0 ? members : [`      ${subnet.id}_empty[" "]`]), "    end");
+      lines.push(
+        `    subgraph ${subnet.id}[${text(subnet.label)}]`,
+        ...(members.length > 0 ? members : [`      ${subnet.id}_empty[" "]`]),
+        "    end",
+      );
     }
     lines.push("  end");
   }

@@ -54,7 +54,9 @@ export function outputRows(stacks: readonly StackOutputs[]): OutputRow[] {
     for (const [output, description] of Object.entries(outputs)) rows.set(JSON.stringify([output, description]), { output, description });
   }
   const byText = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0); // the same order on every machine, whatever its locale
-  return [...rows.values()].sort((a, b) => rank(a.output) - rank(b.output) || byText(a.output, b.output) || byText(a.description, b.description));
+  return [...rows.values()].sort(
+    (a, b) => rank(a.output) - rank(b.output) || byText(a.output, b.output) || byText(a.description, b.description),
+  );
 }
 
 /** The Markdown table of the outputs, as terraform-docs writes a module's: name and description. */
@@ -70,7 +72,8 @@ export function outputsTable(stacks: readonly StackOutputs[]): string {
 export function withOutputsTable(readme: string, table: string): string {
   const start = readme.indexOf(OUTPUTS_START);
   const end = readme.indexOf(OUTPUTS_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no outputs markers (${OUTPUTS_START} ... ${OUTPUTS_END}); add them where the table goes`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md has no outputs markers (${OUTPUTS_START} ... ${OUTPUTS_END}); add them where the table goes`);
   return `${readme.slice(0, start + OUTPUTS_START.length)}\n${table}\n${readme.slice(end)}`;
 }
 
@@ -92,7 +95,11 @@ export function stackOutputs(environments: readonly EnvironmentConfig[]): StackO
   try {
     const renamed = environments.map(withStandInAppNames);
     const app = new App({ outdir });
-    addProjectStacks(app, renamed.map((r) => r.config), { localStateDir: outdir });
+    addProjectStacks(
+      app,
+      renamed.map((r) => r.config),
+      { localStateDir: outdir },
+    );
     const bootstrapStacks = new Set(environments.map((e) => bootstrapStackName(e.state.bucket)));
     const standIn = renamed[0]?.standIn ?? /$^/;
     return app.node.children

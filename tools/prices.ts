@@ -101,7 +101,16 @@ const ALIKE = {
 const US_EAST_1_PRICES: Omit<RegionPrices, "location"> = {
   ...ALIKE,
   instanceHour: {
-    linux: { "t3.micro": 0.0104, "t3.small": 0.0208, "t3.medium": 0.0416, "t3.large": 0.0832, "t4g.micro": 0.0084, "t4g.small": 0.0168, "t4g.medium": 0.0336, "t4g.large": 0.0672 },
+    linux: {
+      "t3.micro": 0.0104,
+      "t3.small": 0.0208,
+      "t3.medium": 0.0416,
+      "t3.large": 0.0832,
+      "t4g.micro": 0.0084,
+      "t4g.small": 0.0168,
+      "t4g.medium": 0.0336,
+      "t4g.large": 0.0672,
+    },
     windows: { "t3.micro": 0.0196, "t3.small": 0.03, "t3.medium": 0.06, "t3.large": 0.1108 },
   },
   gp3GiBMonth: 0.08,
@@ -119,7 +128,16 @@ const US_EAST_1_PRICES: Omit<RegionPrices, "location"> = {
 const AP_SOUTHEAST: Omit<RegionPrices, "location"> = {
   ...ALIKE,
   instanceHour: {
-    linux: { "t3.micro": 0.0132, "t3.small": 0.0264, "t3.medium": 0.0528, "t3.large": 0.1056, "t4g.micro": 0.0106, "t4g.small": 0.0212, "t4g.medium": 0.0424, "t4g.large": 0.0848 },
+    linux: {
+      "t3.micro": 0.0132,
+      "t3.small": 0.0264,
+      "t3.medium": 0.0528,
+      "t3.large": 0.1056,
+      "t4g.micro": 0.0106,
+      "t4g.small": 0.0212,
+      "t4g.medium": 0.0424,
+      "t4g.large": 0.0848,
+    },
     windows: { "t3.micro": 0.0224, "t3.small": 0.0356, "t3.medium": 0.0712, "t3.large": 0.1332 },
   },
   gp3GiBMonth: 0.096,
@@ -131,7 +149,6 @@ const AP_SOUTHEAST: Omit<RegionPrices, "location"> = {
   transitGatewayAttachmentHour: 0.07,
   natGatewayHour: 0.059,
   natGatewayGb: 0.059,
-
 };
 
 /** The table: one row per region whose every figure is known. */
@@ -143,7 +160,16 @@ export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
     location: "EU (Ireland)",
     ...ALIKE,
     instanceHour: {
-      linux: { "t3.micro": 0.0114, "t3.small": 0.0228, "t3.medium": 0.0456, "t3.large": 0.0912, "t4g.micro": 0.0092, "t4g.small": 0.0184, "t4g.medium": 0.0368, "t4g.large": 0.0736 },
+      linux: {
+        "t3.micro": 0.0114,
+        "t3.small": 0.0228,
+        "t3.medium": 0.0456,
+        "t3.large": 0.0912,
+        "t4g.micro": 0.0092,
+        "t4g.small": 0.0184,
+        "t4g.medium": 0.0368,
+        "t4g.large": 0.0736,
+      },
       windows: { "t3.micro": 0.0206, "t3.small": 0.032, "t3.medium": 0.064, "t3.large": 0.1188 },
     },
     gp3GiBMonth: 0.088,
@@ -160,7 +186,16 @@ export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
     location: "Asia Pacific (Tokyo)",
     ...ALIKE,
     instanceHour: {
-      linux: { "t3.micro": 0.0136, "t3.small": 0.0272, "t3.medium": 0.0544, "t3.large": 0.1088, "t4g.micro": 0.0108, "t4g.small": 0.0216, "t4g.medium": 0.0432, "t4g.large": 0.0864 },
+      linux: {
+        "t3.micro": 0.0136,
+        "t3.small": 0.0272,
+        "t3.medium": 0.0544,
+        "t3.large": 0.1088,
+        "t4g.micro": 0.0108,
+        "t4g.small": 0.0216,
+        "t4g.medium": 0.0432,
+        "t4g.large": 0.0864,
+      },
       windows: { "t3.micro": 0.0228, "t3.small": 0.0364, "t3.medium": 0.0728, "t3.large": 0.1364 },
     },
     gp3GiBMonth: 0.096,

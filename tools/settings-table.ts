@@ -58,7 +58,8 @@ function rows(s: JsonSchema, at: string, required: boolean, out: string[][]): vo
   }
   if (s.type === "array" && s.items?.type === "object" && s.items.properties) {
     out.push([at, "list of objects", fallback, [s.description, s.items.description].filter(Boolean).join(" ")]);
-    for (const [key, child] of Object.entries(s.items.properties)) rows(child, `${at}[].${key}`, s.items.required?.includes(key) ?? false, out);
+    for (const [key, child] of Object.entries(s.items.properties))
+      rows(child, `${at}[].${key}`, s.items.required?.includes(key) ?? false, out);
     return;
   }
   out.push([at, typeOf(s), fallback, s.description ?? ""]);
@@ -80,6 +81,7 @@ export function settingsTable(): string {
 export function withSettingsTable(readme: string): string {
   const start = readme.indexOf(SETTINGS_START);
   const end = readme.indexOf(SETTINGS_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no settings markers (${SETTINGS_START} ... ${SETTINGS_END}); add them where the table goes`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md has no settings markers (${SETTINGS_START} ... ${SETTINGS_END}); add them where the table goes`);
   return `${readme.slice(0, start + SETTINGS_START.length)}\n${settingsTable()}\n${readme.slice(end)}`;
 }

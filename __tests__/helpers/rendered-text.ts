@@ -51,7 +51,12 @@ const union = (rects: readonly Rect[]): Rect => ({
   right: Math.max(...rects.map((r) => r.right)),
   bottom: Math.max(...rects.map((r) => r.bottom)),
 });
-const shifted = (r: Rect, dx: number, dy: number): Rect => ({ left: r.left + dx, top: r.top + dy, right: r.right + dx, bottom: r.bottom + dy });
+const shifted = (r: Rect, dx: number, dy: number): Rect => ({
+  left: r.left + dx,
+  top: r.top + dy,
+  right: r.right + dx,
+  bottom: r.bottom + dy,
+});
 
 /** The bounds of the points of a polygon or path (a Bézier curve lies within its control points). */
 function shapeBounds(element: string): Rect | undefined {
@@ -76,7 +81,10 @@ export function pngAlpha(png: Buffer): { width: number; height: number; alpha: (
     const body = png.subarray(offset + 8, offset + 8 + length);
     if (type === "IHDR") {
       [width, height] = [body.readUInt32BE(0), body.readUInt32BE(4)];
-      if (body[8] !== 8 || body[9] !== 6 || body[12] !== 0) throw new Error(`a PNG of bit depth ${body[8]}, colour type ${body[9]}, interlace ${body[12]}: only 8-bit RGBA without interlace is read`);
+      if (body[8] !== 8 || body[9] !== 6 || body[12] !== 0)
+        throw new Error(
+          `a PNG of bit depth ${body[8]}, colour type ${body[9]}, interlace ${body[12]}: only 8-bit RGBA without interlace is read`,
+        );
     }
     if (type === "IDAT") data.push(body);
     offset += 12 + length;
@@ -120,7 +128,10 @@ function frameOf(svg: string): { dx: number; dy: number; canvas: Rect } {
 /** The graph (its title, before the first group), then each node, cluster and edge, with its title and the bounds of its shapes. */
 function elements(svg: string): { kind: PlacedText["kind"]; owner: string; body: string; box: Rect }[] {
   const { dx, dy, canvas } = frameOf(svg);
-  const groups = [...svg.matchAll(/<g id="[^"]*" class="(node|cluster|edge)">([\s\S]*?)<\/g>/g)].map((m) => ({ kind: m[1] as PlacedText["kind"], body: m[2] }));
+  const groups = [...svg.matchAll(/<g id="[^"]*" class="(node|cluster|edge)">([\s\S]*?)<\/g>/g)].map((m) => ({
+    kind: m[1] as PlacedText["kind"],
+    body: m[2],
+  }));
   const graphBody = svg.slice(0, svg.search(/<g id="[^"]*" class="(node|cluster|edge)">/));
   return [{ kind: "graph" as const, body: graphBody }, ...groups].map(({ kind, body }) => {
     const shapes = [...body.matchAll(/<(?:polygon|path)\b[^>]*>/g)].map((m) => shapeBounds(m[0])).filter((r): r is Rect => r !== undefined);
@@ -168,7 +179,8 @@ export function placedTexts(svg: string): PlacedText[] {
           if (y + 1 > bottom) bottom = y + 1;
         }
       }
-      if (left === Infinity) return { kind: f.kind, owner: f.owner, text: f.text, box: f.box, ink: { left: 0, top: 0, right: 0, bottom: 0 } };
+      if (left === Infinity)
+        return { kind: f.kind, owner: f.owner, text: f.text, box: f.box, ink: { left: 0, top: 0, right: 0, bottom: 0 } };
       const y = Number(attr(f.tag, "y")) + dy - baselineOf(i);
       const ink = { left: left / SCALE - SIDE, right: right / SCALE - SIDE, top: top / SCALE + y, bottom: bottom / SCALE + y };
       return { kind: f.kind, owner: f.owner, text: f.text, box: f.box, ink };
@@ -183,7 +195,10 @@ function escapeXml(text: string): string {
 }
 
 const inside = (inner: Rect, outer: Rect, margin: number) =>
-  inner.left >= outer.left + margin && inner.right <= outer.right - margin && inner.top >= outer.top + margin && inner.bottom <= outer.bottom - margin;
+  inner.left >= outer.left + margin &&
+  inner.right <= outer.right - margin &&
+  inner.top >= outer.top + margin &&
+  inner.bottom <= outer.bottom - margin;
 const overlap = (a: Rect, b: Rect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 const show = (r: Rect) => `${r.left.toFixed(1)},${r.top.toFixed(1)} to ${r.right.toFixed(1)},${r.bottom.toFixed(1)}`;
 
@@ -222,7 +237,9 @@ export function textProblems(svg: string): string[] {
   for (const t of texts) {
     // A box's border is a line about one unit wide: ink must stay off it.
     if (!inside(t.ink, t.box, t.kind === "node" || t.kind === "cluster" ? 1 : 0)) {
-      problems.push(`"${t.text}" (${t.kind} ${t.owner}) is drawn at ${show(t.ink)}, outside ${t.kind === "node" || t.kind === "cluster" ? `its ${t.kind}'s box` : "the canvas"} ${show(t.box)}`);
+      problems.push(
+        `"${t.text}" (${t.kind} ${t.owner}) is drawn at ${show(t.ink)}, outside ${t.kind === "node" || t.kind === "cluster" ? `its ${t.kind}'s box` : "the canvas"} ${show(t.box)}`,
+      );
     }
   }
   for (const t of texts) {
@@ -231,13 +248,18 @@ export function textProblems(svg: string): string[] {
     }
   }
   for (const t of texts.filter((x) => x.kind === "node" || x.kind === "cluster")) {
-    for (const line of lines.filter((l) => l.points.some(([x, y]) => x > t.ink.left && x < t.ink.right && y > t.ink.top && y < t.ink.bottom))) {
+    for (const line of lines.filter((l) =>
+      l.points.some(([x, y]) => x > t.ink.left && x < t.ink.right && y > t.ink.top && y < t.ink.bottom),
+    )) {
       problems.push(`"${t.text}" (${t.kind} ${t.owner}) is crossed by the edge ${line.owner}`);
     }
   }
   texts.forEach((a, i) =>
     texts.slice(i + 1).forEach((b) => {
-      if (overlap(a.ink, b.ink)) problems.push(`"${a.text}" (${a.kind} ${a.owner}) and "${b.text}" (${b.kind} ${b.owner}) overlap at ${show(a.ink)} and ${show(b.ink)}`);
+      if (overlap(a.ink, b.ink))
+        problems.push(
+          `"${a.text}" (${a.kind} ${a.owner}) and "${b.text}" (${b.kind} ${b.owner}) overlap at ${show(a.ink)} and ${show(b.ink)}`,
+        );
     }),
   );
   return problems;

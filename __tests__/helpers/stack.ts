@@ -33,7 +33,10 @@ export function localBackend(stack: TerraformStack): void {
 }
 
 /** Synthesizes an environment into a fresh app; returns the stack and its JSON text. */
-export function synthEnvironment(config: EnvironmentConfig = verificationConfig(), withS3 = false): { stack: EnvironmentStack; json: string } {
+export function synthEnvironment(
+  config: EnvironmentConfig = verificationConfig(),
+  withS3 = false,
+): { stack: EnvironmentStack; json: string } {
   const app = Testing.app();
   const stack = new EnvironmentStack(app, config.name, { config, stateBackend: withS3 ? undefined : localBackend });
   return { stack, json: Testing.synth(stack) };

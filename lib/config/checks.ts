@@ -29,7 +29,6 @@ import { amazonLinux2023Parameter, EnvironmentConfig } from "./schema";
 const LOG_RETENTION_RULE = logRetentionMinimum.id;
 const DELETION_PROTECTION_RULE = loadBalancerDeletionProtection.id;
 
-
 /** A VPC the environment creates or peers, with where it sits in the file. */
 type VpcSetting = { path: (string | number)[]; cidr: string; subnets: { availabilityZone: string; cidr: string }[] };
 
@@ -74,12 +73,22 @@ function appVpcIssues(env: EnvironmentConfig): Issue[] {
         const problem = createdVpcOnlyProblem(true, a[key]);
         if (problem) issues.push({ path: ["appVpcs", i, key], message: problem });
       }
-      if (a.sessionManagerEndpoints) issues.push({ path: ["appVpcs", i, "sessionManagerEndpoints"], message: "is true for an existing VPC; the project adds no endpoints to it. Remove it" });
+      if (a.sessionManagerEndpoints)
+        issues.push({
+          path: ["appVpcs", i, "sessionManagerEndpoints"],
+          message: "is true for an existing VPC; the project adds no endpoints to it. Remove it",
+        });
       if ((a.existing.accountId === undefined) !== (a.existing.roleArn === undefined)) {
-        issues.push({ path: ["appVpcs", i, "existing", a.existing.accountId ? "roleArn" : "accountId"], message: "is missing; cross-account peering needs both accountId and roleArn" });
+        issues.push({
+          path: ["appVpcs", i, "existing", a.existing.accountId ? "roleArn" : "accountId"],
+          message: "is missing; cross-account peering needs both accountId and roleArn",
+        });
       }
       if (a.existing.roleArn && a.existing.accountId && !a.existing.roleArn.includes(`::${a.existing.accountId}:`)) {
-        issues.push({ path: ["appVpcs", i, "existing", "roleArn"], message: `is not a role of account ${a.existing.accountId}; the role must live where the VPC does` });
+        issues.push({
+          path: ["appVpcs", i, "existing", "roleArn"],
+          message: `is not a role of account ${a.existing.accountId}; the role must live where the VPC does`,
+        });
       }
     } else {
       const problem = createdVpcSubnetsProblem(false, a.subnets);
@@ -115,8 +124,14 @@ function vpcOverlapIssues(vpcs: readonly VpcSetting[]): Issue[] {
 /** App VPCs and services each have a name of their own. */
 function nameIssues(env: EnvironmentConfig): Issue[] {
   return [
-    ...duplicates(env.appVpcs.map((a) => a.name)).map((i): Issue => ({ path: ["appVpcs", i, "name"], message: "is used by another app VPC; names must be unique" })),
-    ...duplicates(env.services.map((s) => s.name)).map((i): Issue => ({ path: ["services", i, "name"], message: "is used by another service; names must be unique" })),
+    ...duplicates(env.appVpcs.map((a) => a.name)).map((i): Issue => ({
+      path: ["appVpcs", i, "name"],
+      message: "is used by another app VPC; names must be unique",
+    })),
+    ...duplicates(env.services.map((s) => s.name)).map((i): Issue => ({
+      path: ["services", i, "name"],
+      message: "is used by another service; names must be unique",
+    })),
   ];
 }
 
@@ -125,7 +140,9 @@ function serviceBlockIssues(env: EnvironmentConfig, vpcs: readonly VpcSetting[])
   const issues: Issue[] = [];
   const serviceVpc = env.serviceSide.type === "peeredVpc" ? env.serviceSide.vpc : undefined;
   env.services.forEach((s, i) => {
-    duplicates(portNumbers(s)).forEach((p) => issues.push({ path: ["services", i, "ports", p], message: "is listed twice; list each port once" }));
+    duplicates(portNumbers(s)).forEach((p) =>
+      issues.push({ path: ["services", i, "ports", p], message: "is listed twice; list each port once" }),
+    );
     for (const v of vpcs.slice(0, 1 + env.appVpcs.length)) {
       if (cidrsOverlap(v.cidr, s.cidr)) {
         issues.push({
@@ -180,15 +197,29 @@ function flowIssues(env: EnvironmentConfig): Issue[] {
     for (const end of ["from", "to"] as const) {
       const count = ends.filter((e) => e === flow[end]).length;
       if (count === 0) issues.push({ path: ["expectedFlows", i, end], message: `names no end of a flow; use one of ${known}` });
-      if (count > 1) issues.push({ path: ["expectedFlows", i, end], message: "names two ends (a service, an app VPC, the proxy or the resolver share the name); rename one so that flows can tell them apart" });
+      if (count > 1)
+        issues.push({
+          path: ["expectedFlows", i, end],
+          message:
+            "names two ends (a service, an app VPC, the proxy or the resolver share the name); rename one so that flows can tell them apart",
+        });
     }
     if (flow.via === undefined) return;
     if (!runsProxy(env)) {
-      issues.push({ path: ["expectedFlows", i, "via"], message: 'names the proxy, and with privateNat egress none runs; leave via out (the NAT gateways relay a direct flow)' });
+      issues.push({
+        path: ["expectedFlows", i, "via"],
+        message: "names the proxy, and with privateNat egress none runs; leave via out (the NAT gateways relay a direct flow)",
+      });
     } else if (flow.from === "proxy" || flow.to === "proxy") {
-      issues.push({ path: ["expectedFlows", i, "via"], message: 'is "proxy", and the flow already starts or ends at the proxy; leave via out' });
+      issues.push({
+        path: ["expectedFlows", i, "via"],
+        message: 'is "proxy", and the flow already starts or ends at the proxy; leave via out',
+      });
     } else if (flow.protocol !== "tcp") {
-      issues.push({ path: ["expectedFlows", i, "protocol"], message: 'is "udp", and the proxy relays TCP only (HTTP and CONNECT); use "tcp" or leave via out' });
+      issues.push({
+        path: ["expectedFlows", i, "protocol"],
+        message: 'is "udp", and the proxy relays TCP only (HTTP and CONNECT); use "tcp" or leave via out',
+      });
     }
   });
   return issues;
@@ -211,12 +242,18 @@ function imageIssues(env: EnvironmentConfig): Issue[] {
     const at = (key: string) => [...path, key];
     const x86Example = windows ? "t3.medium" : "t3.micro";
     if (isMacInstanceType(type)) {
-      issues.push({ path: at("instanceType"), message: `is a Mac instance type, which runs only macOS, on a Dedicated Host; use a type such as ${x86Example}` });
+      issues.push({
+        path: at("instanceType"),
+        message: `is a Mac instance type, which runs only macOS, on a Dedicated Host; use a type such as ${x86Example}`,
+      });
       continue;
     }
     const arch = architectureOf(type);
     if (windows && arch === "arm64") {
-      issues.push({ path: at("instanceType"), message: `is a Graviton (arm64) type, and Windows Server has no arm64 AMI on EC2; use an x86_64 type such as ${x86Example}` });
+      issues.push({
+        path: at("instanceType"),
+        message: `is a Graviton (arm64) type, and Windows Server has no arm64 AMI on EC2; use an x86_64 type such as ${x86Example}`,
+      });
       continue;
     }
     const memory = memoryBelowOneGiB(type);
@@ -247,7 +284,10 @@ function connectivityIssues(env: EnvironmentConfig): Issue[] {
   const issues = transitGatewayIssues(env);
   if (c.egress === "squid") {
     if (c.attachmentSubnets !== undefined) {
-      issues.push({ path: ["connectivity", "attachmentSubnets"], message: 'is for privateNat egress; with "squid" the Transit Gateway attaches to the proxy subnets (proxyVpc.subnets). Remove it' });
+      issues.push({
+        path: ["connectivity", "attachmentSubnets"],
+        message: 'is for privateNat egress; with "squid" the Transit Gateway attaches to the proxy subnets (proxyVpc.subnets). Remove it',
+      });
     }
     return issues;
   }
@@ -267,10 +307,19 @@ function peeringSettingIssues(env: EnvironmentConfig): Issue[] {
     });
   }
   for (const key of ["transitGatewayId", "amazonSideAsn", "attachmentSubnets"] as const) {
-    if (c[key] !== undefined) issues.push({ path: at(key), message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it, or set connectivity.type to "transitGateway"' });
+    if (c[key] !== undefined)
+      issues.push({
+        path: at(key),
+        message:
+          'is a Transit Gateway setting, but connectivity.type is "peering"; remove it, or set connectivity.type to "transitGateway"',
+      });
   }
   env.appVpcs.forEach((a, i) => {
-    if (a.existing?.attachmentSubnetIds) issues.push({ path: ["appVpcs", i, "existing", "attachmentSubnetIds"], message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it' });
+    if (a.existing?.attachmentSubnetIds)
+      issues.push({
+        path: ["appVpcs", i, "existing", "attachmentSubnetIds"],
+        message: 'is a Transit Gateway setting, but connectivity.type is "peering"; remove it',
+      });
   });
   return issues;
 }
@@ -280,7 +329,10 @@ function transitGatewayIssues(env: EnvironmentConfig): Issue[] {
   const issues: Issue[] = [];
   const c = env.connectivity;
   if (c.transitGatewayId !== undefined && c.amazonSideAsn !== undefined) {
-    issues.push({ path: ["connectivity", "amazonSideAsn"], message: "is set for an existing Transit Gateway (transitGatewayId), whose ASN is its own; remove it" });
+    issues.push({
+      path: ["connectivity", "amazonSideAsn"],
+      message: "is set for an existing Transit Gateway (transitGatewayId), whose ASN is its own; remove it",
+    });
   }
   env.appVpcs.forEach((a, i) => {
     if (!a.existing) return;
@@ -288,11 +340,14 @@ function transitGatewayIssues(env: EnvironmentConfig): Issue[] {
       issues.push({
         path: ["appVpcs", i, "existing", "accountId"],
         message:
-          "is another account, which a Transit Gateway reaches only through a resource share (AWS RAM) and an accepted attachment there; the project does not build those yet. Attach that VPC by hand and leave it out, or use connectivity.type \"peering\"",
+          'is another account, which a Transit Gateway reaches only through a resource share (AWS RAM) and an accepted attachment there; the project does not build those yet. Attach that VPC by hand and leave it out, or use connectivity.type "peering"',
       });
     }
     if (!a.existing.attachmentSubnetIds) {
-      issues.push({ path: ["appVpcs", i, "existing", "attachmentSubnetIds"], message: "is missing; the Transit Gateway attachment needs the VPC's subnets, one per zone, such as [\"subnet-0123456789abcdef0\"]" });
+      issues.push({
+        path: ["appVpcs", i, "existing", "attachmentSubnetIds"],
+        message: 'is missing; the Transit Gateway attachment needs the VPC\'s subnets, one per zone, such as ["subnet-0123456789abcdef0"]',
+      });
     }
   });
   return issues;
@@ -302,7 +357,11 @@ function transitGatewayIssues(env: EnvironmentConfig): Issue[] {
 function privateNatIssues(env: EnvironmentConfig): Issue[] {
   const issues: Issue[] = [];
   const attachmentSubnets = env.connectivity.attachmentSubnets;
-  if (env.proxy.fleet) issues.push({ path: ["proxy", "fleet"], message: 'is set, but with egress "privateNat" no proxy runs (the NAT gateways relay); remove it, or use egress "squid"' });
+  if (env.proxy.fleet)
+    issues.push({
+      path: ["proxy", "fleet"],
+      message: 'is set, but with egress "privateNat" no proxy runs (the NAT gateways relay); remove it, or use egress "squid"',
+    });
   if (!attachmentSubnets) {
     issues.push({
       path: ["connectivity", "attachmentSubnets"],
@@ -316,8 +375,14 @@ function privateNatIssues(env: EnvironmentConfig): Issue[] {
     ...subnetListIssues(env.region, {
       path: ["connectivity", "attachmentSubnets"],
       subnets: attachmentSubnets,
-      outside: (cidr) => (cidrContains(env.proxyVpc.cidr, cidr) ? undefined : `is not inside the proxy VPC's block ${env.proxyVpc.cidr}; the attachment subnets are part of the proxy VPC`),
-      apart: { whose: "the attachment subnets", blocks: env.proxyVpc.subnets.map((p, j) => ({ name: `proxyVpc.subnets[${j}].cidr`, cidr: p.cidr })) },
+      outside: (cidr) =>
+        cidrContains(env.proxyVpc.cidr, cidr)
+          ? undefined
+          : `is not inside the proxy VPC's block ${env.proxyVpc.cidr}; the attachment subnets are part of the proxy VPC`,
+      apart: {
+        whose: "the attachment subnets",
+        blocks: env.proxyVpc.subnets.map((p, j) => ({ name: `proxyVpc.subnets[${j}].cidr`, cidr: p.cidr })),
+      },
       zones: (j) => `is the zone of attachmentSubnets[${j}]; give one attachment subnet per zone`,
       earlier: (j, cidr) => `attachmentSubnets[${j}] (${cidr})`,
     }),
@@ -331,7 +396,9 @@ function natZoneIssues(env: EnvironmentConfig, attachmentSubnets: readonly { ava
   const natZones = new Set(env.proxyVpc.subnets.map((s) => s.availabilityZone));
   const attachmentZones: { path: (string | number)[]; zone: string }[] = [
     ...attachmentSubnets.map((s, i) => ({ path: ["connectivity", "attachmentSubnets", i, "availabilityZone"], zone: s.availabilityZone })),
-    ...env.appVpcs.flatMap((a, i) => (a.subnets ?? []).map((s, j) => ({ path: ["appVpcs", i, "subnets", j, "availabilityZone"], zone: s.availabilityZone }))),
+    ...env.appVpcs.flatMap((a, i) =>
+      (a.subnets ?? []).map((s, j) => ({ path: ["appVpcs", i, "subnets", j, "availabilityZone"], zone: s.availabilityZone })),
+    ),
   ];
   return attachmentZones
     .filter(({ zone }) => !natZones.has(zone))
@@ -358,13 +425,20 @@ function domainIssues(env: EnvironmentConfig): Issue[] {
   env.services.forEach((s, i) => {
     if (!s.domains) return;
     if (!runsProxy(env)) {
-      issues.push({ path: ["services", i, "domains"], message: 'is set, but with egress "privateNat" no proxy reads names (a NAT gateway works on addresses); remove it, or use egress "squid"' });
+      issues.push({
+        path: ["services", i, "domains"],
+        message:
+          'is set, but with egress "privateNat" no proxy reads names (a NAT gateway works on addresses); remove it, or use egress "squid"',
+      });
       return;
     }
     s.domains.forEach((d, j) => {
       const earlier = s.domains!.findIndex((o, k) => k !== j && domainCovers(o, d) && (!domainCovers(d, o) || k < j));
       if (earlier >= 0) {
-        issues.push({ path: ["services", i, "domains", j], message: `is already allowed by "${s.domains![earlier]}" (domains[${earlier}]); remove it` });
+        issues.push({
+          path: ["services", i, "domains", j],
+          message: `is already allowed by "${s.domains![earlier]}" (domains[${earlier}]); remove it`,
+        });
       }
     });
     const ports = servicePorts(s);
@@ -387,12 +461,22 @@ function dnsIssues(env: EnvironmentConfig): Issue[] {
   if (!dns) return [];
   const issues: Issue[] = [];
   if (!runsProxy(env)) {
-    return [{ path: ["dns"], message: 'is set, but with egress "privateNat" nothing in the proxy VPC resolves names (app servers use their own VPC\'s resolver); remove it, or use egress "squid"' }];
+    return [
+      {
+        path: ["dns"],
+        message:
+          'is set, but with egress "privateNat" nothing in the proxy VPC resolves names (app servers use their own VPC\'s resolver); remove it, or use egress "squid"',
+      },
+    ];
   }
   const standIn = env.serviceSide.type === "peeredVpc" ? serviceServerIp(env) : undefined;
   dns.forward.forEach((rule, i) => {
     const at = ["dns", "forward", i];
-    const repeated = repeatedForwardProblem(dns.forward.map((o) => o.domain), i, (earlier) => `dns.forward[${earlier}]`);
+    const repeated = repeatedForwardProblem(
+      dns.forward.map((o) => o.domain),
+      i,
+      (earlier) => `dns.forward[${earlier}]`,
+    );
     if (repeated) issues.push({ path: [...at, "domain"], message: repeated });
     rule.servers.forEach((server, j) => {
       if (rule.servers.indexOf(server) < j) issues.push({ path: [...at, "servers", j], message: "is listed twice; list each server once" });
@@ -402,7 +486,10 @@ function dnsIssues(env: EnvironmentConfig): Issue[] {
           message: `is outside every service block (${env.services.map((s) => s.cidr).join(", ")}); the proxy VPC routes only those to the provider. Use the provider's DNS server address, or add its block as a service`,
         });
       } else if (standIn !== undefined && server !== standIn) {
-        issues.push({ path: [...at, "servers", j], message: `is not the stand-in service's address ${standIn}, which answers DNS in a verification environment (serviceSide.type "peeredVpc"); use ${standIn}` });
+        issues.push({
+          path: [...at, "servers", j],
+          message: `is not the stand-in service's address ${standIn}, which answers DNS in a verification environment (serviceSide.type "peeredVpc"); use ${standIn}`,
+        });
       }
     });
   });
@@ -419,7 +506,10 @@ function dnsIssues(env: EnvironmentConfig): Issue[] {
     });
   }
   if (!own) return issues;
-  const others = [...env.proxyVpc.subnets.map((s, j) => ({ name: `proxyVpc.subnets[${j}]`, cidr: s.cidr })), ...(env.connectivity.attachmentSubnets ?? []).map((s, j) => ({ name: `connectivity.attachmentSubnets[${j}]`, cidr: s.cidr }))];
+  const others = [
+    ...env.proxyVpc.subnets.map((s, j) => ({ name: `proxyVpc.subnets[${j}]`, cidr: s.cidr })),
+    ...(env.connectivity.attachmentSubnets ?? []).map((s, j) => ({ name: `connectivity.attachmentSubnets[${j}]`, cidr: s.cidr })),
+  ];
   issues.push(
     ...subnetListIssues(env.region, {
       path: where,
@@ -458,7 +548,10 @@ function fleetIssues(env: EnvironmentConfig, fleet: NonNullable<EnvironmentConfi
   const issues: Issue[] = [];
   const subnets = env.proxyVpc.subnets;
   if (env.proxy.privateIp !== undefined) {
-    issues.push({ path: ["proxy", "privateIp"], message: "is set for a fleet, whose address is the load balancer's; remove it (fleet.loadBalancerAddresses sets those)" });
+    issues.push({
+      path: ["proxy", "privateIp"],
+      message: "is set for a fleet, whose address is the load balancer's; remove it (fleet.loadBalancerAddresses sets those)",
+    });
   }
   const tooFew = fleetSubnetCountProblem(subnets.length);
   if (tooFew) issues.push({ path: ["proxyVpc", "subnets"], message: `${tooFew}, so add one in another zone of ${env.region}` });
@@ -476,7 +569,11 @@ function fleetIssues(env: EnvironmentConfig, fleet: NonNullable<EnvironmentConfi
     fleet.loadBalancerAddresses.forEach((address, i) => {
       const subnet = subnets[i]?.cidr;
       const problem = subnet && subnetHostProblem(address, subnet);
-      if (problem) issues.push({ path: ["proxy", "fleet", "loadBalancerAddresses", i], message: `${problem}; address ${i} belongs in the proxy VPC's subnet ${i}` });
+      if (problem)
+        issues.push({
+          path: ["proxy", "fleet", "loadBalancerAddresses", i],
+          message: `${problem}; address ${i} belongs in the proxy VPC's subnet ${i}`,
+        });
     });
   }
   return issues;

@@ -25,7 +25,9 @@ export function firstServicePort(env: EnvironmentConfig, carries: ServicePort["c
 /** The peered service VPC of a verification environment; throws, naming `what`, for other shapes. */
 export function peeredServiceSide(env: EnvironmentConfig, what: string): Extract<ServiceSideConfig, { type: "peeredVpc" }> {
   if (env.serviceSide.type !== "peeredVpc") {
-    throw new Error(`${what} needs a simulated service side: \`serviceSide.type\` is "${env.serviceSide.type}", use an environment with "peeredVpc" such as demos/verification.json`);
+    throw new Error(
+      `${what} needs a simulated service side: \`serviceSide.type\` is "${env.serviceSide.type}", use an environment with "peeredVpc" such as demos/verification.json`,
+    );
   }
   return env.serviceSide;
 }

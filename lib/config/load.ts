@@ -21,7 +21,8 @@ export class ConfigError extends Error {
 /** ":line:column" of a JSON.parse error that gives a character position, or "" when it gives none. */
 export function jsonErrorPlace(text: string, message: string): string {
   const position = /at position (\d+)/.exec(message);
-  if (!position) return /Unexpected end of JSON input/.test(message) ? `:${text.split("\n").length}:${(text.split("\n").pop() ?? "").length + 1}` : "";
+  if (!position)
+    return /Unexpected end of JSON input/.test(message) ? `:${text.split("\n").length}:${(text.split("\n").pop() ?? "").length + 1}` : "";
   const before = text.slice(0, Number(position[1])).split("\n");
   return `:${before.length}:${before[before.length - 1].length + 1}`;
 }
@@ -46,13 +47,17 @@ export function loadEnvironmentFile(file: string): EnvironmentConfig {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new ConfigError(`Cannot read the environment file ${file}: ${(e as Error).message}. Check the path (PROXY_CONFIG or the environments folder).`);
+    throw new ConfigError(
+      `Cannot read the environment file ${file}: ${(e as Error).message}. Check the path (PROXY_CONFIG or the environments folder).`,
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file}${jsonErrorPlace(text, (e as Error).message)} is not valid JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, "")}. Fix the syntax there.`);
+    throw new ConfigError(
+      `${file}${jsonErrorPlace(text, (e as Error).message)} is not valid JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, "")}. Fix the syntax there.`,
+    );
   }
   return parseEnvironment(raw, file);
 }
@@ -89,7 +94,9 @@ export function loadEnvironments(files: readonly string[]): EnvironmentConfig[] 
       const env = loadEnvironmentFile(file);
       const other = seen.get(env.name);
       if (other) {
-        problems.push(`${file}: \`name\` = "${env.name}" is also the name of ${other}; each environment needs its own name (it becomes the stack name)`);
+        problems.push(
+          `${file}: \`name\` = "${env.name}" is also the name of ${other}; each environment needs its own name (it becomes the stack name)`,
+        );
       }
       seen.set(env.name, file);
       envs.push(env);
@@ -144,7 +151,17 @@ function abbreviate(text: string): string {
 let jsonSchema: JsonSchema | undefined;
 
 /** A node of the environment's JSON Schema, as far as the key suggestions read it. */
-type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema | JsonSchema[]; additionalProperties?: JsonSchema | boolean; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; allOf?: JsonSchema[]; $ref?: string; $defs?: Record<string, JsonSchema>; definitions?: Record<string, JsonSchema> };
+type JsonSchema = {
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema | JsonSchema[];
+  additionalProperties?: JsonSchema | boolean;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  definitions?: Record<string, JsonSchema>;
+};
 
 /** The schema nodes that a path leads to in the environment's JSON Schema (several where a union has several forms). */
 function schemasAt(path: readonly PropertyKey[]): JsonSchema[] {
@@ -153,7 +170,10 @@ function schemasAt(path: readonly PropertyKey[]): JsonSchema[] {
     if (seen.has(node)) return [];
     seen.add(node);
     if (node.$ref) {
-      const target = node.$ref.replace(/^#\//, "").split("/").reduce<any>((at, part) => at?.[part], root);
+      const target = node.$ref
+        .replace(/^#\//, "")
+        .split("/")
+        .reduce<any>((at, part) => at?.[part], root);
       return target ? resolve(target, seen) : [];
     }
     const forms = [...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])];
@@ -164,8 +184,10 @@ function schemasAt(path: readonly PropertyKey[]): JsonSchema[] {
     nodes = nodes.flatMap((node) => {
       const next =
         typeof key === "number"
-          ? Array.isArray(node.items) ? node.items[key] : node.items
-          : node.properties?.[String(key)] ?? (typeof node.additionalProperties === "object" ? node.additionalProperties : undefined);
+          ? Array.isArray(node.items)
+            ? node.items[key]
+            : node.items
+          : (node.properties?.[String(key)] ?? (typeof node.additionalProperties === "object" ? node.additionalProperties : undefined));
       return next ? resolve(next) : [];
     });
   }

@@ -10,12 +10,21 @@ import { distance } from "fastest-levenshtein";
 export const PORT_CARRIES = ["http", "tls"] as const;
 
 /** The two forms of a port entry, for messages. */
-export const PORT_ENTRY_FORMS = 'a port number from 1 to 65535 (443 carries TLS, any other plain HTTP), or { "port": <number>, "carries": "http" or "tls" }';
+export const PORT_ENTRY_FORMS =
+  'a port number from 1 to 65535 (443 carries TLS, any other plain HTTP), or { "port": <number>, "carries": "http" or "tls" }';
 
 /** What a mistaken "carries" most likely means. */
-const CARRIES_MEANT: Record<string, (typeof PORT_CARRIES)[number]> = { https: "tls", ssl: "tls", tls: "tls", connect: "tls", http: "http", plain: "http" };
+const CARRIES_MEANT: Record<string, (typeof PORT_CARRIES)[number]> = {
+  https: "tls",
+  ssl: "tls",
+  tls: "tls",
+  connect: "tls",
+  http: "http",
+  plain: "http",
+};
 
-const isWholePort = (value: unknown): value is number => typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535;
+const isWholePort = (value: unknown): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535;
 
 /** The part of a message that says what is wrong with a port number (the bare entry or an object's "port"). */
 function portNumberProblem(value: unknown): string | undefined {

@@ -22,8 +22,20 @@ export const QUOTAS = {
   peeringsPerVpc: { name: "Active VPC peering connections per VPC", code: "L-7E9ECCDB", defaultValue: 50, hardLimit: 125 },
   routesPerRouteTable: { name: "Routes per route table", code: "L-93826ACB", defaultValue: 50, hardLimit: 1000 },
   rulesPerSecurityGroup: { name: "Inbound or outbound rules per security group", code: "L-0EA8095F", defaultValue: 60, hardLimit: 1000 },
-  addressesPerResolverEndpoint: { name: "IP addresses per resolver endpoint", code: "L-D2FE9758", defaultValue: 6, hardLimit: Infinity, serviceCode: "route53resolver" },
-  targetsPerResolverRule: { name: "Target IP addresses per resolver rule", code: "L-D74B6237", defaultValue: 6, hardLimit: Infinity, serviceCode: "route53resolver" },
+  addressesPerResolverEndpoint: {
+    name: "IP addresses per resolver endpoint",
+    code: "L-D2FE9758",
+    defaultValue: 6,
+    hardLimit: Infinity,
+    serviceCode: "route53resolver",
+  },
+  targetsPerResolverRule: {
+    name: "Target IP addresses per resolver rule",
+    code: "L-D74B6237",
+    defaultValue: 6,
+    hardLimit: Infinity,
+    serviceCode: "route53resolver",
+  },
 } satisfies Record<string, Quota>;
 
 /** A count of something that a quota limits, and the setting that drives it. */
@@ -41,12 +53,37 @@ function usages(env: EnvironmentConfig): Usage[] {
   const relays = new Set(env.services.flatMap((s) => portNumbers(s).map((p) => `${s.cidr} ${p}`))).size;
   return [
     // Over a Transit Gateway the app VPCs need no peering (an attachment each, of 5,000 per gateway).
-    { quota: QUOTAS.peeringsPerVpc, count: (env.connectivity.type === "peering" ? env.appVpcs.length : 0) + (peered ? 1 : 0), path: ["appVpcs"], what: "peerings of the proxy VPC" },
-    { quota: QUOTAS.routesPerRouteTable, count: env.appVpcs.length + (staticRoutes ? serviceBlocks : 0), path: ["appVpcs"], what: "routes in each route table of the proxy VPC" },
-    { quota: QUOTAS.rulesPerSecurityGroup, count: env.appVpcs.length, path: ["appVpcs"], what: "inbound rules in the proxy's security group" },
+    {
+      quota: QUOTAS.peeringsPerVpc,
+      count: (env.connectivity.type === "peering" ? env.appVpcs.length : 0) + (peered ? 1 : 0),
+      path: ["appVpcs"],
+      what: "peerings of the proxy VPC",
+    },
+    {
+      quota: QUOTAS.routesPerRouteTable,
+      count: env.appVpcs.length + (staticRoutes ? serviceBlocks : 0),
+      path: ["appVpcs"],
+      what: "routes in each route table of the proxy VPC",
+    },
+    {
+      quota: QUOTAS.rulesPerSecurityGroup,
+      count: env.appVpcs.length,
+      path: ["appVpcs"],
+      what: "inbound rules in the proxy's security group",
+    },
     { quota: QUOTAS.rulesPerSecurityGroup, count: relays + 2, path: ["services"], what: "outbound rules in the proxy's security group" },
-    { quota: QUOTAS.addressesPerResolverEndpoint, count: resolverEndpointSubnets(env).length, path: ["dns", "endpointSubnets"], what: "addresses of the resolver endpoint (one per subnet)" },
-    ...(env.dns?.forward ?? []).map((rule, i) => ({ quota: QUOTAS.targetsPerResolverRule, count: rule.servers.length, path: ["dns", "forward", i, "servers"], what: `target addresses of the rule for ${rule.domain}` })),
+    {
+      quota: QUOTAS.addressesPerResolverEndpoint,
+      count: resolverEndpointSubnets(env).length,
+      path: ["dns", "endpointSubnets"],
+      what: "addresses of the resolver endpoint (one per subnet)",
+    },
+    ...(env.dns?.forward ?? []).map((rule, i) => ({
+      quota: QUOTAS.targetsPerResolverRule,
+      count: rule.servers.length,
+      path: ["dns", "forward", i, "servers"],
+      what: `target addresses of the rule for ${rule.domain}`,
+    })),
   ];
 }
 

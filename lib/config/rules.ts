@@ -9,7 +9,9 @@ const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 /** A setting (subnets, appServer) given for an existing VPC, which takes only a created VPC's settings. */
 export function createdVpcOnlyProblem(existing: boolean, value: unknown): string | undefined {
-  return existing && value !== undefined ? "is set for an existing VPC; the project adds nothing to it but the peering and its routes. Remove it" : undefined;
+  return existing && value !== undefined
+    ? "is set for an existing VPC; the project adds nothing to it but the peering and its routes. Remove it"
+    : undefined;
 }
 
 /** A created VPC's subnets: at least one. */
@@ -27,12 +29,16 @@ export function subnetOutsideVpcProblem(vpcCidr: string, subnetCidr: string): st
 
 /** The zone of subnet `index`: not the zone of an earlier subnet of the same VPC. */
 export function repeatedZoneProblem(zones: readonly string[], index: number): string | undefined {
-  return zones.indexOf(zones[index]) < index ? "is the zone of an earlier subnet of the same VPC; give at most one subnet per zone" : undefined;
+  return zones.indexOf(zones[index]) < index
+    ? "is the zone of an earlier subnet of the same VPC; give at most one subnet per zone"
+    : undefined;
 }
 
 /** Two VPCs peered or routed together: disjoint blocks. `otherName` names the other block in the message. */
 export function vpcOverlapProblem(cidr: string, otherName: string, otherCidr: string): string | undefined {
-  return cidrsOverlap(otherCidr, cidr) ? `overlaps ${otherName} ${otherCidr}; VPCs that are peered or routed together need disjoint blocks` : undefined;
+  return cidrsOverlap(otherCidr, cidr)
+    ? `overlaps ${otherName} ${otherCidr}; VPCs that are peered or routed together need disjoint blocks`
+    : undefined;
 }
 
 /** The subnets a proxy fleet spreads over: at least two. */
@@ -54,13 +60,21 @@ export function fleetSizeProblem(size: number, subnetCount: number): string | un
 
 /** The load balancer's addresses: one per proxy subnet. */
 export function loadBalancerAddressCountProblem(addressCount: number, subnetCount: number): string | undefined {
-  return addressCount !== subnetCount ? `lists ${addressCount} addresses for ${subnetCount} proxy subnets; give one per subnet, in the subnets' order` : undefined;
+  return addressCount !== subnetCount
+    ? `lists ${addressCount} addresses for ${subnetCount} proxy subnets; give one per subnet, in the subnets' order`
+    : undefined;
 }
 
 /** The domain of forwarding rule `index`: not forwarded by an earlier rule. `ruleName` names that rule in the message. */
-export function repeatedForwardProblem(domains: readonly string[], index: number, ruleName: (earlier: number) => string): string | undefined {
+export function repeatedForwardProblem(
+  domains: readonly string[],
+  index: number,
+  ruleName: (earlier: number) => string,
+): string | undefined {
   const earlier = domains.indexOf(domains[index]);
-  return earlier < index ? `is forwarded by ${ruleName(earlier)} already; give each domain one rule (list all its servers there)` : undefined;
+  return earlier < index
+    ? `is forwarded by ${ruleName(earlier)} already; give each domain one rule (list all its servers there)`
+    : undefined;
 }
 
 /** A Route 53 Resolver endpoint's subnets, by zone: at least two zones. */

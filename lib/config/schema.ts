@@ -87,7 +87,9 @@ const vpc = z.strictObject(vpcFields);
 
 const ssmParameter = z
   .string()
-  .regex(/^\/[A-Za-z0-9_.\-/]+$/, { message: "is not an SSM parameter name; it starts with / such as /aws/service/ami-amazon-linux-latest/..." });
+  .regex(/^\/[A-Za-z0-9_.\-/]+$/, {
+    message: "is not an SSM parameter name; it starts with / such as /aws/service/ami-amazon-linux-latest/...",
+  });
 
 /**
  * An instance type from the EC2 API's own list (the AWS SDK's), with the one most likely meant.
@@ -108,7 +110,9 @@ const amiParameterText = (what: string) => `The SSM parameter that holds the ${w
 const linuxAmiParameter = (what: string) =>
   ssmParameter
     .optional()
-    .describe(`${amiParameterText(what)} Default: Amazon Linux 2023 for the instance type's architecture, ${AMAZON_LINUX_2023_PARAMETER}, or ${AMAZON_LINUX_2023_ARM64_PARAMETER} for a Graviton type (t4g, m7g, c7gn, ...).`);
+    .describe(
+      `${amiParameterText(what)} Default: Amazon Linux 2023 for the instance type's architecture, ${AMAZON_LINUX_2023_PARAMETER}, or ${AMAZON_LINUX_2023_ARM64_PARAMETER} for a Graviton type (t4g, m7g, c7gn, ...).`,
+    );
 
 /** The settings every server has, with its own kind of image setting. */
 function instanceFields<A extends z.ZodType>(defaults: { instanceType: string; rootVolumeSizeGiB: number }, what: string, amiParameter: A) {
@@ -158,14 +162,22 @@ const fleet = z
     loadBalancerAddresses: z
       .array(z.string().refine(isIpv4Address, { message: "is not an IPv4 address; write one such as 10.0.0.10" }))
       .optional()
-      .describe(`The load balancer's fixed private address in each proxy subnet, in the subnets' order. Default: each subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}.`),
+      .describe(
+        `The load balancer's fixed private address in each proxy subnet, in the subnets' order. Default: each subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}.`,
+      ),
     deregistrationDelaySeconds: bounded("seconds", 0, 3600)
       .default(300)
       .describe("How long a proxy that leaves the fleet keeps serving its open connections (CONNECT tunnels) before it is stopped."),
-    healthCheckIntervalSeconds: bounded("seconds", 5, 300).default(10).describe("Seconds between the load balancer's TCP health checks of the proxy port."),
+    healthCheckIntervalSeconds: bounded("seconds", 5, 300)
+      .default(10)
+      .describe("Seconds between the load balancer's TCP health checks of the proxy port."),
     healthyThreshold: bounded("checks", 2, 10).default(2).describe("Consecutive passed health checks before a proxy takes traffic."),
-    unhealthyThreshold: bounded("checks", 2, 10).default(2).describe("Consecutive failed health checks before a proxy gets no new connections (detection time: this times the interval)."),
-    healthCheckGracePeriodSeconds: bounded("seconds", 0, 7200).default(300).describe("Seconds after launch before the Auto Scaling group acts on a failed health check (time for dnf install squid)."),
+    unhealthyThreshold: bounded("checks", 2, 10)
+      .default(2)
+      .describe("Consecutive failed health checks before a proxy gets no new connections (detection time: this times the interval)."),
+    healthCheckGracePeriodSeconds: bounded("seconds", 0, 7200)
+      .default(300)
+      .describe("Seconds after launch before the Auto Scaling group acts on a failed health check (time for dnf install squid)."),
     deletionProtection: z
       .boolean()
       .default(true)
@@ -173,7 +185,9 @@ const fleet = z
         `Deletion protection of the load balancer: AWS refuses to delete it (a destroy, or a change that replaces it, fails) until this is false and applied, so that no accidental destroy cuts every app server off. false needs a policySuppressions entry for ${DELETION_PROTECTION_RULE} that says why, such as a test environment that is torn down.`,
       ),
   })
-  .describe("A fleet of proxies: an Auto Scaling group over the proxy VPC's subnets behind an internal Network Load Balancer with a fixed address per subnet.");
+  .describe(
+    "A fleet of proxies: an Auto Scaling group over the proxy VPC's subnets behind an internal Network Load Balancer with a fixed address per subnet.",
+  );
 
 const proxy = z
   .strictObject({
@@ -183,8 +197,14 @@ const proxy = z
       .string()
       .refine(isIpv4Address, { message: "is not an IPv4 address; write one such as 10.0.0.10" })
       .optional()
-      .describe(`The single proxy's fixed private address in the proxy VPC's first subnet, so app servers keep a working setting when the proxy is replaced. Default: the subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}. Not with fleet.`),
-    fleet: fleet.optional().describe("Run a fleet of proxies behind an internal Network Load Balancer instead of one instance. Default: one instance (no load balancer)."),
+      .describe(
+        `The single proxy's fixed private address in the proxy VPC's first subnet, so app servers keep a working setting when the proxy is replaced. Default: the subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}. Not with fleet.`,
+      ),
+    fleet: fleet
+      .optional()
+      .describe(
+        "Run a fleet of proxies behind an internal Network Load Balancer instead of one instance. Default: one instance (no load balancer).",
+      ),
   })
   .transform(withLinuxImage)
   .describe("The Squid forward proxy in the proxy VPC.");
@@ -193,26 +213,50 @@ const proxy = z
 function unique<T extends z.ZodArray<z.ZodType>>(list: T, what: string): T {
   return list.superRefine((values, ctx) => {
     (values as unknown[]).forEach((v, i) => {
-      if ((values as unknown[]).indexOf(v) < i) ctx.addIssue({ code: "custom", path: [i], message: `repeats ${JSON.stringify(v)}; list each ${what} once` });
+      if ((values as unknown[]).indexOf(v) < i)
+        ctx.addIssue({ code: "custom", path: [i], message: `repeats ${JSON.stringify(v)}; list each ${what} once` });
     });
   }) as unknown as T;
 }
 
 const existingVpc = z
   .strictObject({
-    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: "is not a VPC id such as vpc-0123456789abcdef0" }).describe("The existing VPC's id."),
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]{8,17}$/, { message: "is not a VPC id such as vpc-0123456789abcdef0" })
+      .describe("The existing VPC's id."),
     routeTableIds: z
-      .union([z.literal("all"), unique(z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, { message: "is not a route table id such as rtb-0123456789abcdef0" })).min(1), "route table")], {
-        message: 'must be "all" or a list of route table ids such as ["rtb-0123456789abcdef0"]',
-      })
-      .describe('The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning).'),
-    accountId: z.string().regex(/^\d{12}$/, { message: "is not a 12-digit AWS account id" }).optional().describe("The VPC's account when it is not the proxy's (cross-account peering)."),
+      .union(
+        [
+          z.literal("all"),
+          unique(
+            z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, { message: "is not a route table id such as rtb-0123456789abcdef0" })).min(1),
+            "route table",
+          ),
+        ],
+        {
+          message: 'must be "all" or a list of route table ids such as ["rtb-0123456789abcdef0"]',
+        },
+      )
+      .describe(
+        'The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning).',
+      ),
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, { message: "is not a 12-digit AWS account id" })
+      .optional()
+      .describe("The VPC's account when it is not the proxy's (cross-account peering)."),
     roleArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { message: "is not an IAM role ARN such as arn:aws:iam::111122223333:role/name" })
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, {
+        message: "is not an IAM role ARN such as arn:aws:iam::111122223333:role/name",
+      })
       .optional()
       .describe("With accountId: a role in that account that accepts the peering and adds the routes there."),
-    attachmentSubnetIds: unique(z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: "is not a subnet id such as subnet-0123456789abcdef0" })).min(1), "subnet")
+    attachmentSubnetIds: unique(
+      z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: "is not a subnet id such as subnet-0123456789abcdef0" })).min(1),
+      "subnet",
+    )
       .optional()
       .describe("With a Transit Gateway: the VPC's subnets (one per zone) that its attachment uses."),
   })
@@ -227,7 +271,11 @@ const appVpc = z
     existing: existingVpc.optional().describe("Set to use an existing VPC instead of creating one."),
     appServer: z
       .strictObject(
-        instanceFields({ instanceType: "t3.medium", rootVolumeSizeGiB: 30 }, "Windows app server", ssmParameter.default(WINDOWS_SERVER_2022_PARAMETER).describe(amiParameterText("Windows app server"))),
+        instanceFields(
+          { instanceType: "t3.medium", rootVolumeSizeGiB: 30 },
+          "Windows app server",
+          ssmParameter.default(WINDOWS_SERVER_2022_PARAMETER).describe(amiParameterText("Windows app server")),
+        ),
       )
       .describe("The Windows app server instance.")
       .optional()
@@ -249,8 +297,12 @@ type NameKind = "host name or .domain" | "domain";
 
 /** Why `value` is not a usable name (`what` says which kind), or undefined when it is. */
 export function dnsNameProblem(value: string, what: NameKind): string | undefined {
-  if (/^\*\.?$/.test(value)) return what === "domain" ? "is '*'; forward the provider's own domain, such as service.example" : "is '*', which would allow every name; list the service's own names";
-  if (/^.+\*|\*[^.]/.test(value)) return "has '*' inside it; neither Squid nor Route 53 Resolver reads that as a wildcard. List the names one by one";
+  if (/^\*\.?$/.test(value))
+    return what === "domain"
+      ? "is '*'; forward the provider's own domain, such as service.example"
+      : "is '*', which would allow every name; list the service's own names";
+  if (/^.+\*|\*[^.]/.test(value))
+    return "has '*' inside it; neither Squid nor Route 53 Resolver reads that as a wildcard. List the names one by one";
   if (value.includes("*")) {
     const suggestion = value.replace(/^\*+\.?/, ".");
     return what === "domain"
@@ -261,9 +313,14 @@ export function dnsNameProblem(value: string, what: NameKind): string | undefine
   if (value.endsWith(".")) return `ends with a dot; leave it out ("${value.replace(/\.+$/, "")}")`;
   const bare = what === "domain" ? value : value.replace(/^\./, "");
   if (isIpv4Address(bare)) return "is an IP address; list names here, the service's cidr covers addresses";
-  if (value.startsWith(".") && what === "domain") return `starts with a dot; write the domain itself ("${value.slice(1)}"): a rule covers every name under it`;
+  if (value.startsWith(".") && what === "domain")
+    return `starts with a dot; write the domain itself ("${value.slice(1)}"): a rule covers every name under it`;
   if (!bare.includes(".")) return `is a single label; write a full name such as ${bare}.example.com`;
-  if (bare.length > 253 || !hostname.safeParse(bare).success || bare.split(".").some((l) => !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
+  if (
+    bare.length > 253 ||
+    !hostname.safeParse(bare).success ||
+    bare.split(".").some((l) => !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))
+  ) {
     return "is not a valid DNS name: labels of 1 to 63 letters, digits and hyphens (not at a label's start or end), separated by dots";
   }
   return undefined;
@@ -278,7 +335,7 @@ const service = z
       .min(1, { message: "is empty; list at least one name, or leave domains out for an address-only service" })
       .optional()
       .describe(
-        'Names the proxy allows for this service: a host name (api.example.com) or a domain with a leading dot (.example.com: example.com and every name under it, as Squid reads it). A request must use an allowed name AND the name must resolve into cidr. Default: address only (any name, or an address, in cidr).',
+        "Names the proxy allows for this service: a host name (api.example.com) or a domain with a leading dot (.example.com: example.com and every name under it, as Squid reads it). A request must use an allowed name AND the name must resolve into cidr. Default: address only (any name, or an address, in cidr).",
       ),
     ports: z
       .array(
@@ -296,7 +353,9 @@ const service = z
         ),
       )
       .min(1, { message: "is empty; give at least one port" })
-      .describe('The TCP ports the proxy may reach there: a number (443 carries TLS, any other plain HTTP), or { "port": 8443, "carries": "tls" } to say what it carries.'),
+      .describe(
+        'The TCP ports the proxy may reach there: a number (443 carries TLS, any other plain HTTP), or { "port": 8443, "carries": "tls" } to say what it carries.',
+      ),
   })
   .describe("A destination that the proxy may forward to.");
 
@@ -315,8 +374,16 @@ const gatewayFields = {
   routing: z
     .enum(["static", "propagation"], { message: 'must be "static" or "propagation"' })
     .default("static")
-    .describe('"static": the proxy VPC\'s route tables send exactly the services\' blocks to the gateway; "propagation": they take whatever the provider advertises over BGP.'),
-  amazonSideAsn: z.number().int().min(64512).max(4294967294).optional().describe("The private ASN of the virtual private gateway. Default: Amazon's."),
+    .describe(
+      '"static": the proxy VPC\'s route tables send exactly the services\' blocks to the gateway; "propagation": they take whatever the provider advertises over BGP.',
+    ),
+  amazonSideAsn: z
+    .number()
+    .int()
+    .min(64512)
+    .max(4294967294)
+    .optional()
+    .describe("The private ASN of the virtual private gateway. Default: Amazon's."),
 };
 
 const virtualPrivateGateway = z
@@ -349,7 +416,9 @@ const dns = z
     forward: z
       .array(
         z.strictObject({
-          domain: dnsName("domain").describe("The domain whose names the provider's DNS servers answer (the rule covers every name under it), such as service.example."),
+          domain: dnsName("domain").describe(
+            "The domain whose names the provider's DNS servers answer (the rule covers every name under it), such as service.example.",
+          ),
           servers: z
             .array(ipv4)
             .min(1, { message: "is empty; give the provider's DNS servers" })
@@ -362,15 +431,21 @@ const dns = z
       .array(subnet.describe("A subnet of the proxy VPC for one of the resolver endpoint's addresses."))
       .min(2, { message: "has fewer than 2 subnets; a Route 53 Resolver endpoint needs two subnets in two zones" })
       .optional()
-      .describe("Subnets of the proxy VPC (a /28 each) for the resolver endpoint's addresses, in at least two zones, apart from proxyVpc.subnets. Default: proxyVpc.subnets, when they span two zones."),
+      .describe(
+        "Subnets of the proxy VPC (a /28 each) for the resolver endpoint's addresses, in at least two zones, apart from proxyVpc.subnets. Default: proxyVpc.subnets, when they span two zones.",
+      ),
   })
-  .describe("Names from the provider's side: a Route 53 Resolver outbound endpoint in the proxy VPC, whose addresses lie in the dictated range, and forwarding rules associated with the proxy VPC. Squid resolves with the VPC's resolver; app servers need nothing.");
+  .describe(
+    "Names from the provider's side: a Route 53 Resolver outbound endpoint in the proxy VPC, whose addresses lie in the dictated range, and forwarding rules associated with the proxy VPC. Squid resolves with the VPC's resolver; app servers need nothing.",
+  );
 
 const connectivity = z
   .strictObject({
     type: z
       .enum(["peering", "transitGateway"], { message: 'must be "peering" or "transitGateway"' })
-      .describe('"peering": each app VPC is peered with the proxy VPC; "transitGateway": app VPCs and the proxy VPC attach to a Transit Gateway.'),
+      .describe(
+        '"peering": each app VPC is peered with the proxy VPC; "transitGateway": app VPCs and the proxy VPC attach to a Transit Gateway.',
+      ),
     egress: z
       .enum(["squid", "privateNat"], { message: 'must be "squid" or "privateNat"' })
       .default("squid")
@@ -381,13 +456,23 @@ const connectivity = z
       .string()
       .regex(/^tgw-[0-9a-f]{8,17}$/, { message: "is not a Transit Gateway id such as tgw-0123456789abcdef0" })
       .optional()
-      .describe("An existing Transit Gateway to attach to. Default: the project creates one, with its default route table association and propagation off."),
-    amazonSideAsn: z.number().int().min(64512).max(4294967294).optional().describe("The private ASN of a Transit Gateway the project creates. Default: Amazon's."),
+      .describe(
+        "An existing Transit Gateway to attach to. Default: the project creates one, with its default route table association and propagation off.",
+      ),
+    amazonSideAsn: z
+      .number()
+      .int()
+      .min(64512)
+      .max(4294967294)
+      .optional()
+      .describe("The private ASN of a Transit Gateway the project creates. Default: Amazon's."),
     attachmentSubnets: z
       .array(subnet)
       .min(1, { message: "is empty; give one subnet per zone for the Transit Gateway's attachment" })
       .optional()
-      .describe("With privateNat: the proxy VPC's subnets for the Transit Gateway attachment, one per zone (a /28 is enough), apart from the NAT gateways' subnets (proxyVpc.subnets)."),
+      .describe(
+        "With privateNat: the proxy VPC's subnets for the Transit Gateway attachment, one per zone (a /28 is enough), apart from the NAT gateways' subnets (proxyVpc.subnets).",
+      ),
   })
   .default({ type: "peering", egress: "squid" })
   .describe("How app VPCs reach the proxy VPC. Default: peering with the Squid proxy, as in the original.");
@@ -395,7 +480,8 @@ const connectivity = z
 const bucketName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
-    message: "is not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)",
+    message:
+      "is not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)",
   })
   .refine((v) => !v.includes("..") && !isIpv4Address(v), { message: "is not a valid S3 bucket name (no '..', not an IP address)" });
 
@@ -405,7 +491,9 @@ const state = z
     region: region.optional().describe("The bucket's region. Default: the environment's region."),
     keyPrefix: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { message: "is not a usable key prefix; use letters, digits, '_', '.', '-' and '/' with no leading or trailing '/'" })
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
+        message: "is not a usable key prefix; use letters, digits, '_', '.', '-' and '/' with no leading or trailing '/'",
+      })
       .default("proxy-over-peering")
       .describe("Each stack's state lives at <keyPrefix>/<environment>/terraform.tfstate."),
     noncurrentVersionExpirationDays: z
@@ -418,7 +506,9 @@ const state = z
   .describe("Where Terraform keeps this environment's state: S3 with encryption and S3-native locking.");
 
 /** The retention periods that CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 const tags = z
   .record(
@@ -445,14 +535,18 @@ export const environmentShape = z
     state,
     logRetentionDays: z
       .number()
-      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), { message: `is not a retention CloudWatch Logs accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}` })
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `is not a retention CloudWatch Logs accepts; use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+      })
       .default(365)
       .describe(
         "How long VPC flow logs and Squid's access log (the record of who went where) are kept in CloudWatch Logs, in days. Below 365 needs a policySuppressions entry for PX-LOGS-RETENTION that says why.",
       ),
     connectivity,
     proxyVpc: vpc.describe("The VPC with the CIDR that the Direct Connect provider dictates."),
-    proxy: proxy.prefault({}).describe("The Squid forward proxy in the proxy VPC (all settings have defaults; unused with privateNat egress)."),
+    proxy: proxy
+      .prefault({})
+      .describe("The Squid forward proxy in the proxy VPC (all settings have defaults; unused with privateNat egress)."),
     appVpcs: z.array(appVpc).min(1, { message: "is empty; give at least one app VPC" }),
     serviceSide,
     services: z.array(service).min(1, { message: "is empty; give at least one service destination" }),
@@ -470,7 +564,9 @@ export const environmentShape = z
             .describe(
               '"proxy": the flow goes through the proxy, as an app server\'s requests do: `from` reaches the proxy on its port, and the proxy opens its own connection to `to` on `port`; it is allowed only when both are, and the analysis says which source address `to` sees. Default: a direct flow.',
             ),
-          expect: z.enum(["allowed", "denied"], { message: 'must be "allowed" or "denied"' }).describe("The verdict the analysis must reach."),
+          expect: z
+            .enum(["allowed", "denied"], { message: 'must be "allowed" or "denied"' })
+            .describe("The verdict the analysis must reach."),
         }),
       )
       .default([])
@@ -478,12 +574,23 @@ export const environmentShape = z
     policySuppressions: z
       .array(
         z.strictObject({
-          rule: z.enum(POLICY_RULE_IDS as [string, ...string[]], { message: `is not a rule of the policy pack; the rules are ${POLICY_RULE_IDS.join(", ")}` }).describe("The rule's id, such as PX-EC2-DETAILED-MONITORING."),
+          rule: z
+            .enum(POLICY_RULE_IDS as [string, ...string[]], {
+              message: `is not a rule of the policy pack; the rules are ${POLICY_RULE_IDS.join(", ")}`,
+            })
+            .describe("The rule's id, such as PX-EC2-DETAILED-MONITORING."),
           path: z
             .string()
-            .regex(/^([A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*)?$/, { message: 'is not a construct path inside the stack, such as Proxy/Server/Resource (or "" for the whole stack)' })
-            .describe("The construct (and everything in it) that the rule is switched off for, as in cdk.tf.json's //.metadata.path without the stack name; \"\" for the whole stack."),
-          reason: z.string().min(10, { message: "is too short; say why the rule does not apply (at least 10 characters)" }).describe("Why the rule does not apply here, at least 10 characters."),
+            .regex(/^([A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*)?$/, {
+              message: 'is not a construct path inside the stack, such as Proxy/Server/Resource (or "" for the whole stack)',
+            })
+            .describe(
+              'The construct (and everything in it) that the rule is switched off for, as in cdk.tf.json\'s //.metadata.path without the stack name; "" for the whole stack.',
+            ),
+          reason: z
+            .string()
+            .min(10, { message: "is too short; say why the rule does not apply (at least 10 characters)" })
+            .describe("Why the rule does not apply here, at least 10 characters."),
         }),
       )
       .default([])
@@ -491,7 +598,8 @@ export const environmentShape = z
     proxyBypass: z
       .array(
         z.string().regex(/^(<local>|[A-Za-z0-9*][A-Za-z0-9*.-]{0,252})$/, {
-          message: "is not a host pattern: use <local>, or letters, digits, '.', '-' and '*' (such as *.example.com or 10.0.0.5); it is written into the app server's PowerShell user data",
+          message:
+            "is not a host pattern: use <local>, or letters, digits, '.', '-' and '*' (such as *.example.com or 10.0.0.5); it is written into the app server's PowerShell user data",
         }),
       )
       .default(["<local>", "169.254.169.254", "*.amazonaws.com"])

@@ -49,7 +49,9 @@ export function selectEnvironmentFiles(root: string, settings: SelectionSettings
   const legacy = jsonFilesOf(path.join(root, LEGACY_FOLDER));
   if (legacy.length > 0) {
     const names = legacy.map((f) => `${LEGACY_FOLDER}/${path.basename(f)}`).join(", ");
-    throw new ConfigError(`${LEGACY_FOLDER}/ is no longer read, and it holds ${names}: move your environment files to ${ENVIRONMENTS_FOLDER}/ (git mv ${LEGACY_FOLDER}/<file> ${ENVIRONMENTS_FOLDER}/) and delete copies of the demos, which now live in ${DEMOS_FOLDER}/; then ${LEGACY_FOLDER}/ can go.`);
+    throw new ConfigError(
+      `${LEGACY_FOLDER}/ is no longer read, and it holds ${names}: move your environment files to ${ENVIRONMENTS_FOLDER}/ (git mv ${LEGACY_FOLDER}/<file> ${ENVIRONMENTS_FOLDER}/) and delete copies of the demos, which now live in ${DEMOS_FOLDER}/; then ${LEGACY_FOLDER}/ can go.`,
+    );
   }
   const userDir = path.resolve(settings.environmentsDir || path.join(root, ENVIRONMENTS_FOLDER));
   const userFiles = jsonFilesOf(userDir);
@@ -57,9 +59,15 @@ export function selectEnvironmentFiles(root: string, settings: SelectionSettings
   const demoDir = path.join(root, DEMOS_FOLDER);
   const demoFiles = jsonFilesOf(demoDir);
   if (demoFiles.length === 0) {
-    throw new ConfigError(`${displayDir(root, userDir)} and ${DEMOS_FOLDER}/ hold no environment files (*.json); add yours to ${displayDir(root, userDir)}, for example a copy of ${DEMOS_FOLDER}/verification.json with your own name and state bucket.`);
+    throw new ConfigError(
+      `${displayDir(root, userDir)} and ${DEMOS_FOLDER}/ hold no environment files (*.json); add yours to ${displayDir(root, userDir)}, for example a copy of ${DEMOS_FOLDER}/verification.json with your own name and state bucket.`,
+    );
   }
-  return { files: demoFiles, origin: "demos", description: `the demos of ${DEMOS_FOLDER}/ (${displayDir(root, userDir)} holds no environment file)` };
+  return {
+    files: demoFiles,
+    origin: "demos",
+    description: `the demos of ${DEMOS_FOLDER}/ (${displayDir(root, userDir)} holds no environment file)`,
+  };
 }
 
 function displayDir(root: string, dir: string): string {

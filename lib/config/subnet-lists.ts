@@ -32,17 +32,27 @@ export function subnetListIssues(region: string, list: SubnetList): Issue[] {
   const { subnets, zones, apart } = list;
   subnets.forEach((s, i) => {
     const at = (key: "availabilityZone" | "cidr") => [...list.path, i, key];
-    if (!s.availabilityZone.startsWith(region)) issues.push({ path: at("availabilityZone"), message: `is not in the environment's region ${region}; use a zone such as ${region}a` });
+    if (!s.availabilityZone.startsWith(region))
+      issues.push({ path: at("availabilityZone"), message: `is not in the environment's region ${region}; use a zone such as ${region}a` });
     const outside = list.outside(s.cidr);
     if (outside) issues.push({ path: at("cidr"), message: outside });
-    const repeated = zones === "perVpc" ? repeatedZoneProblem(subnets.map((o) => o.availabilityZone), i) : undefined;
+    const repeated =
+      zones === "perVpc"
+        ? repeatedZoneProblem(
+            subnets.map((o) => o.availabilityZone),
+            i,
+          )
+        : undefined;
     if (repeated) issues.push({ path: at("availabilityZone"), message: repeated });
     for (const o of apart?.blocks ?? []) {
-      if (cidrsOverlap(o.cidr, s.cidr)) issues.push({ path: at("cidr"), message: `overlaps \`${o.name}\` ${o.cidr}; ${apart!.whose} need blocks of their own` });
+      if (cidrsOverlap(o.cidr, s.cidr))
+        issues.push({ path: at("cidr"), message: `overlaps \`${o.name}\` ${o.cidr}; ${apart!.whose} need blocks of their own` });
     }
     subnets.slice(0, i).forEach((o, j) => {
-      if (typeof zones === "function" && o.availabilityZone === s.availabilityZone) issues.push({ path: at("availabilityZone"), message: zones(j) });
-      if (cidrsOverlap(o.cidr, s.cidr)) issues.push({ path: at("cidr"), message: `overlaps ${list.earlier(j, o.cidr)}; subnets need disjoint blocks` });
+      if (typeof zones === "function" && o.availabilityZone === s.availabilityZone)
+        issues.push({ path: at("availabilityZone"), message: zones(j) });
+      if (cidrsOverlap(o.cidr, s.cidr))
+        issues.push({ path: at("cidr"), message: `overlaps ${list.earlier(j, o.cidr)}; subnets need disjoint blocks` });
     });
   });
   return issues;

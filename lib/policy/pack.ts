@@ -30,7 +30,9 @@ export function suppressRule(scope: IConstruct, rule: string, reason: string): v
     throw new Error(`suppressRule: unknown rule "${rule}" for ${scope.node.path}; the rules are ${POLICY_RULE_IDS.join(", ")}`);
   }
   if (reason.trim().length < MIN_REASON) {
-    throw new Error(`suppressRule: the reason for suppressing ${rule} on ${scope.node.path} is "${reason}"; write why (at least ${MIN_REASON} characters)`);
+    throw new Error(
+      `suppressRule: the reason for suppressing ${rule} on ${scope.node.path} is "${reason}"; write why (at least ${MIN_REASON} characters)`,
+    );
   }
   scope.node.addMetadata(SUPPRESSION, { rule, reason } satisfies Suppression);
 }

@@ -92,24 +92,43 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
   const provider = model.gatewayBeyond(at.vpc);
   if (provider) return { ...fromProvider(model, provider, to), nat };
   const table = model.routeTableOfSubnet.get(at.subnet);
-  if (!table) return { ok: false, reasons: [`${at.name}'s subnet has no route table of ours (the VPC's main table has the local route only)`] };
+  if (!table)
+    return { ok: false, reasons: [`${at.name}'s subnet has no route table of ours (the VPC's main table has the local route only)`] };
   const best = longestMatch(model.routes.get(table) ?? [], to.range);
-  if (!best) return { ok: false, reasons: [`no route in ${table} from ${at.name} to ${to.range}${table.startsWith("aws_route_table.") ? "" : " (of this stack; the table's other routes are its VPC owner's)"}`] };
+  if (!best)
+    return {
+      ok: false,
+      reasons: [
+        `no route in ${table} from ${at.name} to ${to.range}${table.startsWith("aws_route_table.") ? "" : " (of this stack; the table's other routes are its VPC owner's)"}`,
+      ],
+    };
 
   const peering = model.peerings.get(best.target);
   if (peering) {
     const [a, b] = peering;
     if (a !== at.vpc && b !== at.vpc) {
-      return { ok: false, reasons: [`${best.address} sends ${best.destination} into ${best.target}, which joins ${model.cidrOf(a)} and ${model.cidrOf(b)}, not ${at.vpcCidr}`] };
+      return {
+        ok: false,
+        reasons: [
+          `${best.address} sends ${best.destination} into ${best.target}, which joins ${model.cidrOf(a)} and ${model.cidrOf(b)}, not ${at.vpcCidr}`,
+        ],
+      };
     }
     const other = a === at.vpc ? b : a;
     if (other !== to.vpc) {
-      return { ok: false, reasons: [`${best.address} sends ${best.destination} into ${best.target}, which joins ${model.cidrOf(other)}, not ${to.vpcCidr}: peering is not transitive`] };
+      return {
+        ok: false,
+        reasons: [
+          `${best.address} sends ${best.destination} into ${best.target}, which joins ${model.cidrOf(other)}, not ${to.vpcCidr}: peering is not transitive`,
+        ],
+      };
     }
     if (origin !== at.vpc) {
       return {
         ok: false,
-        reasons: [`${best.address} sends ${best.destination} into ${best.target}, but the packet's source lies in ${model.cidrOf(origin)}, not ${at.vpcCidr}: a peering carries no traffic that entered its VPC from elsewhere (no edge-to-edge routing)`],
+        reasons: [
+          `${best.address} sends ${best.destination} into ${best.target}, but the packet's source lies in ${model.cidrOf(origin)}, not ${at.vpcCidr}: a peering carries no traffic that entered its VPC from elsewhere (no edge-to-edge routing)`,
+        ],
       };
     }
     return { ok: true, reasons: [`${best.address}: ${best.destination} via ${best.target}`], nat };
@@ -119,15 +138,32 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
   if (gateway) {
     if (nat) return { ok: false, reasons: [`${best.address} sends ${best.destination} to a second NAT gateway, ${gateway.address}`] };
     const info = model.subnets.get(gateway.subnet)!;
-    const translated: Place = { name: gateway.name, vpc: info.vpc, vpcCidr: model.cidrOf(info.vpc), subnet: gateway.subnet, range: gateway.range, groups: [] };
+    const translated: Place = {
+      name: gateway.name,
+      vpc: info.vpc,
+      vpcCidr: model.cidrOf(info.vpc),
+      subnet: gateway.subnet,
+      range: gateway.range,
+      groups: [],
+    };
     const onward = forward(model, translated, to, translated.vpc, hops + 1, translated);
-    return { ...onward, reasons: [`${best.address}: ${best.destination} to ${gateway.address}, which re-originates the connection from its own address in ${gateway.range}`, ...onward.reasons] };
+    return {
+      ...onward,
+      reasons: [
+        `${best.address}: ${best.destination} to ${gateway.address}, which re-originates the connection from its own address in ${gateway.range}`,
+        ...onward.reasons,
+      ],
+    };
   }
 
   const vgw = model.vpnGateways.get(best.target);
   if (vgw) {
     const via = `${best.address}: ${best.destination} to ${vgw.address} (${vgw.name})`;
-    if (vgw.vpc !== at.vpc) return { ok: false, reasons: [`${via}, which is attached to ${vgw.vpc === undefined ? "no VPC" : model.cidrOf(vgw.vpc)}, not ${at.vpcCidr}`] };
+    if (vgw.vpc !== at.vpc)
+      return {
+        ok: false,
+        reasons: [`${via}, which is attached to ${vgw.vpc === undefined ? "no VPC" : model.cidrOf(vgw.vpc)}, not ${at.vpcCidr}`],
+      };
     if (to.vpc !== vgw.beyond) return { ok: false, reasons: [`${via}, into the provider's network, where ${to.range} is not`] };
     return { ok: true, reasons: [`${via}, over Direct Connect into the provider's network`], nat };
   }
@@ -143,17 +179,33 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
     if (!tgwRoute) return { ok: false, reasons: [`${via}; ${tgwTable} (of ${entry.address}) has no route to ${to.range}`] };
     if (!tgwRoute.attachment) return { ok: false, reasons: [`${via}; ${tgwTable} drops ${tgwRoute.destination} (${tgwRoute.address})`] };
     const exit = model.tgwAttachments.get(tgwRoute.attachment);
-    if (!exit) return { ok: false, reasons: [`${via}; ${tgwRoute.address} sends it to ${tgwRoute.attachment}, which is not an attachment of this stack`] };
+    if (!exit)
+      return {
+        ok: false,
+        reasons: [`${via}; ${tgwRoute.address} sends it to ${tgwRoute.attachment}, which is not an attachment of this stack`],
+      };
     const through = `${via}, then ${tgwTable} (${tgwRoute.address}: ${tgwRoute.destination}) to ${exit.address} in ${model.cidrOf(exit.vpc)}`;
     if (exit.vpc === to.vpc) return { ok: true, reasons: [through], nat };
     // Into another VPC: each subnet of its attachment may take the packet; every one must forward it.
     for (const subnet of exit.subnets) {
-      const onward = forward(model, { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.cidrOf(exit.vpc), subnet }, to, origin, hops + 1, nat);
+      const onward = forward(
+        model,
+        { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.cidrOf(exit.vpc), subnet },
+        to,
+        origin,
+        hops + 1,
+        nat,
+      );
       if (!onward.ok || subnet === exit.subnets[exit.subnets.length - 1]) return { ...onward, reasons: [through, ...onward.reasons] };
     }
     return { ok: false, reasons: [`${through}, which sits in no subnet`] };
   }
-  return { ok: false, reasons: [`${best.address} sends ${best.destination} to ${best.target}, which is not a peering, Transit Gateway, NAT gateway or virtual private gateway of this stack`] };
+  return {
+    ok: false,
+    reasons: [
+      `${best.address} sends ${best.destination} to ${best.target}, which is not a peering, Transit Gateway, NAT gateway or virtual private gateway of this stack`,
+    ],
+  };
 }
 
 /**
@@ -166,12 +218,27 @@ function fromProvider(model: Model, gateway: VpnGatewayInfo, to: Place): Forward
   const learned = gateway.advertised.prefixes.find((p) => cidrContains(p, to.range));
   if (!learned) {
     const prefixes = gateway.advertised.prefixes.length > 0 ? gateway.advertised.prefixes.join(", ") : "nothing";
-    return { ok: false, reasons: [`the provider's network learns only ${prefixes} through ${gateway.address} (${gateway.advertised.by}); ${to.range} is not advertised`] };
+    return {
+      ok: false,
+      reasons: [
+        `the provider's network learns only ${prefixes} through ${gateway.address} (${gateway.advertised.by}); ${to.range} is not advertised`,
+      ],
+    };
   }
   if (gateway.vpc !== to.vpc) {
-    return { ok: false, reasons: [`the provider's network sends ${learned} to ${gateway.address}, which delivers into ${gateway.vpc === undefined ? "no VPC" : model.cidrOf(gateway.vpc)}, not ${to.vpcCidr}`] };
+    return {
+      ok: false,
+      reasons: [
+        `the provider's network sends ${learned} to ${gateway.address}, which delivers into ${gateway.vpc === undefined ? "no VPC" : model.cidrOf(gateway.vpc)}, not ${to.vpcCidr}`,
+      ],
+    };
   }
-  return { ok: true, reasons: [`the provider's network sends ${learned} to ${gateway.address} (${gateway.advertised.by}), then the local route in ${to.vpcCidr}`] };
+  return {
+    ok: true,
+    reasons: [
+      `the provider's network sends ${learned} to ${gateway.address} (${gateway.advertised.by}), then the local route in ${to.vpcCidr}`,
+    ],
+  };
 }
 
 /** Whether `from` reaches `to`'s range by routes alone, as one reason; `origin` is the VPC of the packets' source. */
@@ -181,17 +248,33 @@ function route(model: Model, from: Place, to: Place, origin = from.vpc): { ok: b
 }
 
 /** What a subnet's network ACL decides for traffic, by rule number; the default ACL allows all. */
-function nacl(model: Model, subnet: string, egress: boolean, peerRange: string, protocol: Transport, port: number | "ephemeral"): { ok: boolean; reason?: string } {
+function nacl(
+  model: Model,
+  subnet: string,
+  egress: boolean,
+  peerRange: string,
+  protocol: Transport,
+  port: number | "ephemeral",
+): { ok: boolean; reason?: string } {
   const acl = model.naclOfSubnet.get(subnet);
   if (!acl) return { ok: true };
   const matching = acl.rules
     .filter((r) => r.egress === egress && protocolCarries(r.protocol, protocol))
     .filter((r) => cidrContains(r.cidr, peerRange))
-    .filter((r) => r.protocol === "-1" || (port === "ephemeral" ? r.fromPort <= 1024 && r.toPort >= 65535 : port >= r.fromPort && port <= r.toPort))
+    .filter(
+      (r) =>
+        r.protocol === "-1" || (port === "ephemeral" ? r.fromPort <= 1024 && r.toPort >= 65535 : port >= r.fromPort && port <= r.toPort),
+    )
     .sort((x, y) => x.number - y.number);
   const first = matching[0];
-  if (!first) return { ok: false, reason: `${acl.address} has no ${egress ? "egress" : "ingress"} rule for ${peerRange} ${protocol} port ${port} (implicit deny)` };
-  return first.action === "allow" ? { ok: true } : { ok: false, reason: `${acl.address} rule ${first.number} denies ${peerRange} ${protocol} port ${port}` };
+  if (!first)
+    return {
+      ok: false,
+      reason: `${acl.address} has no ${egress ? "egress" : "ingress"} rule for ${peerRange} ${protocol} port ${port} (implicit deny)`,
+    };
+  return first.action === "allow"
+    ? { ok: true }
+    : { ok: false, reason: `${acl.address} rule ${first.number} denies ${peerRange} ${protocol} port ${port}` };
 }
 
 /** A verdict in the making: reasons in order, blocked when any step is. */
@@ -210,7 +293,15 @@ class Steps {
  * and NACLs back. `source` is who the destination sees: `from` itself, or, behind a load balancer
  * that keeps client addresses, the client's range with the load balancer's groups.
  */
-function connection(model: Model, steps: Steps, from: Place, to: Place, protocol: Transport, port: number, client: Pick<Place, "range" | "groups"> = from): void {
+function connection(
+  model: Model,
+  steps: Steps,
+  from: Place,
+  to: Place,
+  protocol: Transport,
+  port: number,
+  client: Pick<Place, "range" | "groups"> = from,
+): void {
   if (from.outside) {
     steps.step(true, `egress of ${from.name}: ${from.outside} (not judged)`);
   } else {
@@ -258,12 +349,23 @@ function allOf(cases: readonly { from: string; to: string; steps: Steps }[]): St
   if (cases.length === 1) return shown.steps;
   const steps = new Steps();
   steps.allowed = !failed;
-  steps.reasons.push(failed ? `from ${failed.from} to ${failed.to} (of ${cases.length} pairs of subnets):` : `for all ${cases.length} pairs of subnets, such as ${shown.from} to ${shown.to}:`, ...shown.steps.reasons);
+  steps.reasons.push(
+    failed
+      ? `from ${failed.from} to ${failed.to} (of ${cases.length} pairs of subnets):`
+      : `for all ${cases.length} pairs of subnets, such as ${shown.from} to ${shown.to}:`,
+    ...shown.steps.reasons,
+  );
   return steps;
 }
 
 /** Connections between every pair of places, judged together. */
-function everywhere(model: Model, pairs: readonly [Place, Place][], protocol: Transport, port: number, source?: Pick<Place, "range">): Steps {
+function everywhere(
+  model: Model,
+  pairs: readonly [Place, Place][],
+  protocol: Transport,
+  port: number,
+  source?: Pick<Place, "range">,
+): Steps {
   return allOf(
     pairs.map(([from, to]) => {
       const steps = new Steps();
@@ -277,7 +379,9 @@ function everywhere(model: Model, pairs: readonly [Place, Place][], protocol: Tr
 function throughLoadBalancer(model: Model, from: Place, to: Endpoint, front: Frontend, port: number): Steps {
   const listener = front.listeners.get(port)!;
   const steps = new Steps();
-  steps.reasons.push(`through ${front.address} (${listener.listener} on ${port} to ${listener.targetGroup} on ${listener.targetPort}, client addresses kept)`);
+  steps.reasons.push(
+    `through ${front.address} (${listener.listener} on ${port} to ${listener.targetGroup} on ${listener.targetPort}, client addresses kept)`,
+  );
   const toNodes = everywhere(
     model,
     front.nodes.map((node) => [from, node]),
@@ -302,7 +406,9 @@ function throughLoadBalancer(model: Model, from: Place, to: Endpoint, front: Fro
 /** The ports of `protocol` that some security group rule names (its first port; all-traffic rules name none). */
 function portsNamed(model: Model, protocol: Transport): number[] {
   const rules = [...model.groups.values()].flatMap((g) => [...g.ingress, ...g.egress]);
-  return [...new Set(rules.filter((r) => !isAllTraffic(r.protocol) && protocolCarries(r.protocol, protocol)).map((r) => r.fromPort))].sort((a, b) => a - b);
+  return [...new Set(rules.filter((r) => !isAllTraffic(r.protocol) && protocolCarries(r.protocol, protocol)).map((r) => r.fromPort))].sort(
+    (a, b) => a - b,
+  );
 }
 
 /**
@@ -314,7 +420,10 @@ export function analyzeReachability(stack: TerraformJson, surroundings?: Surroun
   const model = new Model(stack, surroundings);
   const ports = portsNamed(model, "tcp");
   const udpPorts = portsNamed(model, "udp");
-  const flows: { protocol: Transport; port: number }[] = [...ports.map((port) => ({ protocol: "tcp" as const, port })), ...udpPorts.map((port) => ({ protocol: "udp" as const, port }))];
+  const flows: { protocol: Transport; port: number }[] = [
+    ...ports.map((port) => ({ protocol: "tcp" as const, port })),
+    ...udpPorts.map((port) => ({ protocol: "udp" as const, port })),
+  ];
   const verdicts: Verdict[] = [];
   for (const from of model.endpoints) {
     for (const to of model.endpoints) {

@@ -173,7 +173,8 @@ export class Model {
     each("aws_vpc", (n, r) => this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block));
     const existingVpcs = existingVpcKeys(stack, surroundings.appVpcs ?? []);
     for (const [key, app] of existingVpcs) this.vpcs.set(key, app.cidr);
-    for (const [n, r] of Object.entries(stack.data?.aws_route_tables ?? {})) this.lookedUpTablesOf.set(`data.aws_route_tables.${n}`, keyOf(r.vpc_id));
+    for (const [n, r] of Object.entries(stack.data?.aws_route_tables ?? {}))
+      this.lookedUpTablesOf.set(`data.aws_route_tables.${n}`, keyOf(r.vpc_id));
     each("aws_subnet", (n, r) => this.subnets.set(addressOf("aws_subnet", n), { vpc: keyOf(r.vpc_id), cidr: r.cidr_block }));
     each("aws_route_table_association", (_n, r) => {
       const subnet = referencedAddress(r.subnet_id);
@@ -193,7 +194,8 @@ export class Model {
     each("aws_route_table", (n, r) => {
       this.routes.set(addressOf("aws_route_table", n), []);
       for (const inline of blocks(r.route)) {
-        if (inline.cidr_block) addRoute(addressOf("aws_route_table", n), inline.cidr_block, routeTarget(inline), `aws_route_table.${n} (inline route)`);
+        if (inline.cidr_block)
+          addRoute(addressOf("aws_route_table", n), inline.cidr_block, routeTarget(inline), `aws_route_table.${n} (inline route)`);
       }
     });
     each("aws_route", (n, r) => {
@@ -201,7 +203,9 @@ export class Model {
       if (table && r.destination_cidr_block) addRoute(table, r.destination_cidr_block, routeTarget(r), `aws_route.${n}`);
     });
     this.readVpnGateways(resources, surroundings.beyondGateway ?? [], addRoute);
-    each("aws_vpc_peering_connection", (n, r) => this.peerings.set(addressOf("aws_vpc_peering_connection", n), [keyOf(r.vpc_id), keyOf(r.peer_vpc_id)]));
+    each("aws_vpc_peering_connection", (n, r) =>
+      this.peerings.set(addressOf("aws_vpc_peering_connection", n), [keyOf(r.vpc_id), keyOf(r.peer_vpc_id)]),
+    );
 
     this.readTransitGateways(resources);
     each("aws_nat_gateway", (n, r) => {
@@ -232,8 +236,12 @@ export class Model {
       const group = { vpc: keyOf(r.vpc_id), ingress: [] as Rule[], egress: [] as Rule[] };
       for (const direction of ["ingress", "egress"] as const) {
         for (const inline of blocks(r[direction])) {
-          for (const c of inline.cidr_blocks ?? []) group[direction].push(rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", c));
-          for (const g of inline.security_groups ?? []) group[direction].push(rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", undefined, referencedAddress(g)));
+          for (const c of inline.cidr_blocks ?? [])
+            group[direction].push(rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", c));
+          for (const g of inline.security_groups ?? [])
+            group[direction].push(
+              rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", undefined, referencedAddress(g)),
+            );
         }
       }
       this.groups.set(addressOf("aws_security_group", n), group);
@@ -246,20 +254,39 @@ export class Model {
       ["aws_vpc_security_group_ingress_rule", "ingress"],
       ["aws_vpc_security_group_egress_rule", "egress"],
     ] as const) {
-      each(type, (n, r) => attach(referencedAddress(r.security_group_id), direction, rule(`${type}.${n}`, r, "ip_protocol", r.cidr_ipv4, referencedAddress(r.referenced_security_group_id), r.prefix_list_id)));
+      each(type, (n, r) =>
+        attach(
+          referencedAddress(r.security_group_id),
+          direction,
+          rule(`${type}.${n}`, r, "ip_protocol", r.cidr_ipv4, referencedAddress(r.referenced_security_group_id), r.prefix_list_id),
+        ),
+      );
     }
     each("aws_security_group_rule", (n, r) => {
       const direction = r.type === "egress" ? "egress" : "ingress";
       const address = `aws_security_group_rule.${n}`;
       for (const c of r.cidr_blocks ?? []) attach(referencedAddress(r.security_group_id), direction, rule(address, r, "protocol", c));
-      if (r.source_security_group_id) attach(referencedAddress(r.security_group_id), direction, rule(address, r, "protocol", undefined, referencedAddress(r.source_security_group_id)));
+      if (r.source_security_group_id)
+        attach(
+          referencedAddress(r.security_group_id),
+          direction,
+          rule(address, r, "protocol", undefined, referencedAddress(r.source_security_group_id)),
+        );
     });
 
     each("aws_network_acl", (n, r) => {
       const rules: NaclRule[] = [];
       for (const egress of [false, true]) {
         for (const e of blocks(r[egress ? "egress" : "ingress"])) {
-          rules.push({ number: e.rule_no, egress, protocol: String(e.protocol), action: e.action, cidr: e.cidr_block, fromPort: e.from_port, toPort: e.to_port });
+          rules.push({
+            number: e.rule_no,
+            egress,
+            protocol: String(e.protocol),
+            action: e.action,
+            cidr: e.cidr_block,
+            fromPort: e.from_port,
+            toPort: e.to_port,
+          });
         }
       }
       const acl = { address: `aws_network_acl.${n}`, rules };
@@ -272,7 +299,15 @@ export class Model {
       const aclKey = referencedAddress(r.network_acl_id);
       for (const acl of new Set(this.naclOfSubnet.values())) {
         if (acl.address === aclKey) {
-          acl.rules.push({ number: r.rule_number, egress: r.egress === true, protocol: String(r.protocol), action: r.rule_action, cidr: r.cidr_block, fromPort: r.from_port, toPort: r.to_port });
+          acl.rules.push({
+            number: r.rule_number,
+            egress: r.egress === true,
+            protocol: String(r.protocol),
+            action: r.rule_action,
+            cidr: r.cidr_block,
+            fromPort: r.from_port,
+            toPort: r.to_port,
+          });
         }
       }
     });
@@ -287,7 +322,9 @@ export class Model {
         vpcCidr: this.cidrOf(info.vpc),
         subnet,
         range: fixed ? `${ip}/32` : info.cidr,
-        groups: blocks(groups).map(referencedAddress).filter((g): g is string => g !== undefined),
+        groups: blocks(groups)
+          .map(referencedAddress)
+          .filter((g): g is string => g !== undefined),
       };
     };
     each("aws_instance", (n, r) => {
@@ -303,7 +340,9 @@ export class Model {
       if (!template) return;
       const tagged = blocks(template.tag_specifications).find((t) => t.resource_type === "instance")?.tags?.Name;
       const name = tagged ?? blocks(r.tag).find((t) => t.key === "Name")?.value ?? `aws_autoscaling_group.${n}`;
-      const placements = (r.vpc_zone_identifier ?? []).map((s: unknown) => place(name, referencedAddress(s), undefined, template.vpc_security_group_ids)).filter(Boolean) as Place[];
+      const placements = (r.vpc_zone_identifier ?? [])
+        .map((s: unknown) => place(name, referencedAddress(s), undefined, template.vpc_security_group_ids))
+        .filter(Boolean) as Place[];
       if (placements.length === 0) return;
       const address = `aws_autoscaling_group.${n}`;
       this.endpoints.push({ ...placements[0], address, placements });
@@ -315,7 +354,11 @@ export class Model {
           for (const action of blocks(listener.default_action)) {
             const tg = referencedAddress(action.target_group_arn);
             if (action.type === "forward" && tg && targetGroups.includes(tg)) {
-              forwarded.set(Number(listener.port), { targetGroup: tg, targetPort: Number(resources.aws_lb_target_group?.[tg.split(".")[1]]?.port), listener: `aws_lb_listener.${listenerName}` });
+              forwarded.set(Number(listener.port), {
+                targetGroup: tg,
+                targetPort: Number(resources.aws_lb_target_group?.[tg.split(".")[1]]?.port),
+                listener: `aws_lb_listener.${listenerName}`,
+              });
             }
           }
         }
@@ -346,7 +389,11 @@ export class Model {
    * (what the provider advertises over BGP, as the environment names it) after the static routes,
    * so that a static route of the same prefix wins, as in AWS.
    */
-  private readVpnGateways(resources: Record<string, Record<string, any>>, beyond: readonly OutsideBlock[], addRoute: (table: string, destination: string, target: string, address: string) => void): void {
+  private readVpnGateways(
+    resources: Record<string, Record<string, any>>,
+    beyond: readonly OutsideBlock[],
+    addRoute: (table: string, destination: string, target: string, address: string) => void,
+  ): void {
     const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
     const attachedTo = new Map<string, string>();
     each("aws_vpn_gateway_attachment", (_n, r) => {
@@ -378,12 +425,14 @@ export class Model {
     });
     each("aws_route_table", (n, r) => {
       for (const gateway of blocks(r.propagating_vgws).map(referencedAddress)) {
-        if (gateway) propagations.push({ table: addressOf("aws_route_table", n), gateway, address: `aws_route_table.${n} (propagating_vgws)` });
+        if (gateway)
+          propagations.push({ table: addressOf("aws_route_table", n), gateway, address: `aws_route_table.${n} (propagating_vgws)` });
       }
     });
     for (const { table, gateway, address } of propagations) {
       if (!this.vpnGateways.has(gateway)) continue;
-      for (const block of beyond) addRoute(table, block.cidr, gateway, `${address} (propagated, assuming the provider advertises ${block.cidr} over BGP)`);
+      for (const block of beyond)
+        addRoute(table, block.cidr, gateway, `${address} (propagated, assuming the provider advertises ${block.cidr} over BGP)`);
     }
   }
 
@@ -398,7 +447,9 @@ export class Model {
     if (beyond.length > 0) {
       const gateways = [...this.vpnGateways.values()];
       if (gateways.length !== 1) {
-        throw new Error(`the environment puts ${beyond.map((b) => b.name).join(", ")} beyond a virtual private gateway, and the stack has ${gateways.length === 0 ? "none" : `${gateways.length} (${gateways.map((g) => g.address).join(", ")})`}; the analysis needs exactly one`);
+        throw new Error(
+          `the environment puts ${beyond.map((b) => b.name).join(", ")} beyond a virtual private gateway, and the stack has ${gateways.length === 0 ? "none" : `${gateways.length} (${gateways.map((g) => g.address).join(", ")})`}; the analysis needs exactly one`,
+        );
       }
       const [gateway] = gateways;
       for (const block of beyond) {
@@ -419,8 +470,18 @@ export class Model {
       const existing = [...existingVpcs].find(([, a]) => a === app)?.[0];
       const vpc = existing ?? [...this.vpcs].find(([key, cidr]) => cidr === app.cidr && key.startsWith("aws_vpc."))?.[0];
       if (!vpc) continue;
-      const subnets = existing ? this.standInSubnets(existing, app) : [...this.subnets].filter(([, s]) => s.vpc === vpc).map(([key]) => key);
-      const placements: Place[] = subnets.map((subnet) => ({ name: app.name, vpc, vpcCidr: this.cidrOf(vpc), subnet, range: this.subnets.get(subnet)!.cidr, groups: [], outside: users }));
+      const subnets = existing
+        ? this.standInSubnets(existing, app)
+        : [...this.subnets].filter(([, s]) => s.vpc === vpc).map(([key]) => key);
+      const placements: Place[] = subnets.map((subnet) => ({
+        name: app.name,
+        vpc,
+        vpcCidr: this.cidrOf(vpc),
+        subnet,
+        range: this.subnets.get(subnet)!.cidr,
+        groups: [],
+        outside: users,
+      }));
       if (placements.length > 0) this.endpoints.push({ ...placements[0], address: vpc, placements });
     }
   }
@@ -455,7 +516,10 @@ export class Model {
         .filter(([, r]) => r.default_route_table_association !== "disable" || r.default_route_table_propagation !== "disable")
         .map(([n]) => `aws_ec2_transit_gateway.${n}`),
       ...Object.entries(resources.aws_ec2_transit_gateway_vpc_attachment ?? {})
-        .filter(([, r]) => r.transit_gateway_default_route_table_association !== false || r.transit_gateway_default_route_table_propagation !== false)
+        .filter(
+          ([, r]) =>
+            r.transit_gateway_default_route_table_association !== false || r.transit_gateway_default_route_table_propagation !== false,
+        )
         .map(([n]) => `aws_ec2_transit_gateway_vpc_attachment.${n}`),
     ];
     if (defaultsOn.length > 0) {
@@ -474,7 +538,9 @@ export class Model {
         address,
         gateway: keyOf(r.transit_gateway_id),
         vpc: keyOf(r.vpc_id),
-        subnets: blocks(r.subnet_ids).map(referencedAddress).filter((x: string | undefined): x is string => x !== undefined),
+        subnets: blocks(r.subnet_ids)
+          .map(referencedAddress)
+          .filter((x: string | undefined): x is string => x !== undefined),
       });
     });
     each("aws_ec2_transit_gateway_route_table_association", (_n, r) => {
@@ -487,7 +553,12 @@ export class Model {
       const key = referencedAddress(r.transit_gateway_route_table_id);
       if (!attachment || !key) return;
       const cidr = this.vpcs.get(attachment.vpc);
-      if (cidr) table(key).push({ destination: cidr, attachment: attachment.address, address: `aws_ec2_transit_gateway_route_table_propagation.${n} (propagated)` });
+      if (cidr)
+        table(key).push({
+          destination: cidr,
+          attachment: attachment.address,
+          address: `aws_ec2_transit_gateway_route_table_propagation.${n} (propagated)`,
+        });
     });
     each("aws_ec2_transit_gateway_route", (n, r) => {
       const key = referencedAddress(r.transit_gateway_route_table_id);
@@ -503,7 +574,13 @@ export class Model {
 
 /** Where a route (an aws_route or an inline route) sends its block: a peering, gateway, NAT gateway or Transit Gateway, or "other". */
 function routeTarget(r: any): string {
-  return referencedAddress(r.vpc_peering_connection_id) ?? referencedAddress(r.gateway_id) ?? referencedAddress(r.nat_gateway_id) ?? referencedAddress(r.transit_gateway_id) ?? "other";
+  return (
+    referencedAddress(r.vpc_peering_connection_id) ??
+    referencedAddress(r.gateway_id) ??
+    referencedAddress(r.nat_gateway_id) ??
+    referencedAddress(r.transit_gateway_id) ??
+    "other"
+  );
 }
 
 /**
@@ -557,13 +634,17 @@ function refuseUnreadShapes(resources: Record<string, Record<string, any>>): voi
     if (names.length > 0) problems.push(`${names.map((n) => `${type}.${n}`).join(", ")} (${what})`);
   }
   const selfRules = [
-    ...Object.entries(resources.aws_security_group_rule ?? {}).filter(([, r]) => r.self === true).map(([n]) => `aws_security_group_rule.${n}`),
+    ...Object.entries(resources.aws_security_group_rule ?? {})
+      .filter(([, r]) => r.self === true)
+      .map(([n]) => `aws_security_group_rule.${n}`),
     ...Object.entries(resources.aws_security_group ?? {}).flatMap(([n, g]) =>
       ["ingress", "egress"].some((d) => blocks(g[d]).some((r) => r.self === true)) ? [`aws_security_group.${n}`] : [],
     ),
   ];
   if (selfRules.length > 0) problems.push(`${selfRules.join(", ")} (a rule with self = true)`);
   if (problems.length > 0) {
-    throw new Error(`the reachability analysis does not read ${problems.join("; ")}; its verdicts for this stack could be wrong, so it gives none`);
+    throw new Error(
+      `the reachability analysis does not read ${problems.join("; ")}; its verdicts for this stack could be wrong, so it gives none`,
+    );
   }
 }

@@ -17,7 +17,10 @@ export function portLabel(protocol: Transport, port: number): string {
 /** A reviewer's matrix: one row per source and destination, one column per TCP port, then per UDP port. */
 export function formatMatrix(report: ReachabilityReport): string {
   const pairs = [...new Set(report.verdicts.map((v) => `${v.from} -> ${v.to}`))];
-  const columns = [...report.ports.map((port) => ({ protocol: "tcp" as const, port })), ...report.udpPorts.map((port) => ({ protocol: "udp" as const, port }))];
+  const columns = [
+    ...report.ports.map((port) => ({ protocol: "tcp" as const, port })),
+    ...report.udpPorts.map((port) => ({ protocol: "udp" as const, port })),
+  ];
   const width = Math.max(...pairs.map((p) => p.length), HEADER.length);
   const labels = columns.map((c) => portLabel(c.protocol, c.port).padStart(5));
   const header = `${HEADER.padEnd(width)} | ${labels.join(" | ")}`;
@@ -69,7 +72,11 @@ export function surroundingsOf(env: EnvironmentConfig): Surroundings {
     beyondGateway: env.serviceSide.type === "peeredVpc" ? [] : env.services.map((s) => ({ name: flowEndName(env, s.name), cidr: s.cidr })),
     appVpcs: env.appVpcs
       .filter((a) => !a.appServer)
-      .map((a) => ({ name: flowEndName(env, a.name), cidr: a.cidr, ...(a.existing ? { existing: { vpcId: a.existing.vpcId, routeTableIds: a.existing.routeTableIds } } : {}) })),
+      .map((a) => ({
+        name: flowEndName(env, a.name),
+        cidr: a.cidr,
+        ...(a.existing ? { existing: { vpcId: a.existing.vpcId, routeTableIds: a.existing.routeTableIds } } : {}),
+      })),
   };
 }
 
@@ -85,7 +92,8 @@ export function flowLabel(flow: ExpectedFlow): string {
  */
 export function verdictFor(report: ReachabilityReport, flow: ExpectedFlow): Verdict | undefined {
   const protocol = flow.protocol ?? "tcp";
-  const find = (from: string, to: string, port: number, p: Transport) => report.verdicts.find((v) => v.from === from && v.to === to && v.port === port && v.protocol === p);
+  const find = (from: string, to: string, port: number, p: Transport) =>
+    report.verdicts.find((v) => v.from === from && v.to === to && v.port === port && v.protocol === p);
   if (!flow.via) return find(flow.from, flow.to, flow.port, protocol);
   const toProxy = find(flow.from, flow.via.name, flow.via.port, "tcp");
   const onward = find(flow.via.name, flow.to, flow.port, protocol);

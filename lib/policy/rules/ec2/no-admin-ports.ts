@@ -10,7 +10,11 @@ export const noAdminPorts: PolicyRule = {
   fix: "remove the rule and connect with Session Manager",
   resourceTypes: INGRESS_TYPES,
   check: (r) => {
-    const hits = ingressRules(r).flatMap((rule) => Object.keys(ADMIN_PORTS).map(Number).filter((p) => coversPort(rule, p)));
+    const hits = ingressRules(r).flatMap((rule) =>
+      Object.keys(ADMIN_PORTS)
+        .map(Number)
+        .filter((p) => coversPort(rule, p)),
+    );
     return hits.length === 0 ? undefined : `ingress admits ${[...new Set(hits)].map((p) => `${ADMIN_PORTS[p]} (${p})`).join(" and ")}`;
   },
 };

@@ -10,7 +10,9 @@ export const noPublicIp: PolicyRule = {
   check: (r) => {
     if (r.type === "aws_subnet") return r.attrs.map_public_ip_on_launch === true ? "map_public_ip_on_launch is true" : undefined;
     if (r.type === "aws_launch_template") {
-      return blocks(r.attrs.network_interfaces).some((n) => String(n.associate_public_ip_address) === "true") ? "a network interface has associate_public_ip_address true" : undefined;
+      return blocks(r.attrs.network_interfaces).some((n) => String(n.associate_public_ip_address) === "true")
+        ? "a network interface has associate_public_ip_address true"
+        : undefined;
     }
     return r.attrs.associate_public_ip_address === true ? "associate_public_ip_address is true" : undefined;
   },

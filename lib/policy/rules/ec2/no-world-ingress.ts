@@ -10,7 +10,9 @@ export const noWorldIngress: PolicyRule = {
   fix: "admit the client CIDRs or security groups that need the port",
   resourceTypes: INGRESS_TYPES,
   check: (r) => {
-    const open = ingressRules(r).flatMap((rule) => [rule.cidr_ipv4, rule.cidr_ipv6, ...(rule.cidr_blocks ?? []), ...(rule.ipv6_cidr_blocks ?? [])]).filter((c) => WORLD.includes(c));
+    const open = ingressRules(r)
+      .flatMap((rule) => [rule.cidr_ipv4, rule.cidr_ipv6, ...(rule.cidr_blocks ?? []), ...(rule.ipv6_cidr_blocks ?? [])])
+      .filter((c) => WORLD.includes(c));
     return open.length === 0 ? undefined : `ingress from ${[...new Set(open)].join(" and ")}`;
   },
 };

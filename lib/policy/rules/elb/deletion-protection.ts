@@ -7,5 +7,7 @@ export const loadBalancerDeletionProtection: PolicyRule = {
   fix: "set enable_deletion_protection = true (proxy.fleet.deletionProtection in the environment file)",
   resourceTypes: ["aws_lb", "aws_alb"],
   check: (r) =>
-    r.attrs.enable_deletion_protection === true ? undefined : "enable_deletion_protection is not true, so a destroy or a replacement deletes the load balancer and cuts off every client behind it",
+    r.attrs.enable_deletion_protection === true
+      ? undefined
+      : "enable_deletion_protection is not true, so a destroy or a replacement deletes the load balancer and cuts off every client behind it",
 };

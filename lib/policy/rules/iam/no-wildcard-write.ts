@@ -7,8 +7,8 @@ const POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_pol
 /** Write actions are scoped to the resources they are for, never to every resource of the account. */
 export const iamNoWildcardWrite: PolicyRule = {
   id: "PX-IAM-NO-WILDCARD-WRITE",
-  description: "No IAM policy allows a write action on Resource \"*\".",
-  fix: "name the resources the write actions are for (ARNs or ARN patterns); keep \"*\" for Describe/Get/List only",
+  description: 'No IAM policy allows a write action on Resource "*".',
+  fix: 'name the resources the write actions are for (ARNs or ARN patterns); keep "*" for Describe/Get/List only',
   resourceTypes: POLICY_TYPES,
   check: (r) => {
     let doc: any;

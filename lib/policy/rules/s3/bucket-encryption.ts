@@ -7,5 +7,8 @@ export const bucketEncryption: PolicyRule = {
   description: "Buckets encrypt objects by default.",
   fix: "add an aws_s3_bucket_server_side_encryption_configuration (aws:kms or AES256)",
   resourceTypes: ["aws_s3_bucket"],
-  check: (r, stack) => (companions(r, stack, "aws_s3_bucket_server_side_encryption_configuration").length > 0 ? undefined : "no default encryption configuration"),
+  check: (r, stack) =>
+    companions(r, stack, "aws_s3_bucket_server_side_encryption_configuration").length > 0
+      ? undefined
+      : "no default encryption configuration",
 };

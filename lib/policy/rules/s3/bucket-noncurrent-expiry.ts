@@ -10,7 +10,9 @@ export const bucketNoncurrentExpiry: PolicyRule = {
   resourceTypes: ["aws_s3_bucket"],
   check: (r, stack) => {
     const rules = companions(r, stack, "aws_s3_bucket_lifecycle_configuration").flatMap((l) => blocks(l.attrs.rule));
-    const expiring = rules.some((rule) => rule.status === "Enabled" && Number(blocks(rule.noncurrent_version_expiration)[0]?.noncurrent_days) > 0);
+    const expiring = rules.some(
+      (rule) => rule.status === "Enabled" && Number(blocks(rule.noncurrent_version_expiration)[0]?.noncurrent_days) > 0,
+    );
     return expiring ? undefined : "no enabled lifecycle rule expires noncurrent versions";
   },
 };

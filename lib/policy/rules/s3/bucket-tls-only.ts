@@ -8,11 +8,15 @@ export const bucketTlsOnly: PolicyRule = {
   fix: 'add a bucket policy statement that denies s3:* when aws:SecureTransport is "false"',
   resourceTypes: ["aws_s3_bucket"],
   check: (r, stack) => {
-    const policies = companions(r, stack, "aws_s3_bucket_policy").map((p) => (typeof p.attrs.policy === "string" ? p.attrs.policy : JSON.stringify(p.attrs.policy)));
+    const policies = companions(r, stack, "aws_s3_bucket_policy").map((p) =>
+      typeof p.attrs.policy === "string" ? p.attrs.policy : JSON.stringify(p.attrs.policy),
+    );
     const denies = policies.some((text) => {
       try {
         const doc = JSON.parse(text);
-        return [doc.Statement].flat().some((s: any) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+        return [doc.Statement]
+          .flat()
+          .some((s: any) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
       } catch {
         return false;
       }

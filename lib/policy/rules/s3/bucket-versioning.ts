@@ -9,5 +9,7 @@ export const bucketVersioning: PolicyRule = {
   fix: 'add an aws_s3_bucket_versioning with versioning_configuration { status = "Enabled" }',
   resourceTypes: ["aws_s3_bucket"],
   check: (r, stack) =>
-    companions(r, stack, "aws_s3_bucket_versioning").some((v) => blocks(v.attrs.versioning_configuration)[0]?.status === "Enabled") ? undefined : "versioning is not enabled",
+    companions(r, stack, "aws_s3_bucket_versioning").some((v) => blocks(v.attrs.versioning_configuration)[0]?.status === "Enabled")
+      ? undefined
+      : "versioning is not enabled",
 };
