@@ -1,11 +1,6 @@
 /**
- * What an environment owns in an AWS account, read-only, in Terraform's terms (FoundResource), for
- * the orphan sweep. Resources are found by the environment's owner tags: through the Resource
- * Groups Tagging API, and through each service's own describe calls for the kinds that API does not
- * return (IAM roles and instance profiles, Auto Scaling groups) or that an emulator may leave out.
- * Parts that carry no tags of their own are found through their parents: the routes and subnet
- * associations of the environment's route tables, the policies of its roles, the listeners of its
- * load balancers.
+ * What an environment owns in an AWS account, in Terraform's terms, for the orphan sweep (read-only).
+ * Found by the owner tags through the Tagging API and each service's own listings, which find what that API or an emulator leaves out.
  */
 import { AutoScalingClient, paginateDescribeAutoScalingGroups } from "@aws-sdk/client-auto-scaling";
 import {
@@ -107,101 +102,121 @@ function withName(attributes: Record<string, string | undefined>, tags: Record<s
   if (tags.Name !== undefined) result["tags.Name"] = tags.Name;
   return result;
 }
+/** What the readers share: the target, the clients, the owner-tag filters, and what was found or left out so far. */
+interface Reading {
+  readonly target: InventoryTarget;
+  readonly ec2: EC2Client;
+  readonly iam: IAMClient;
+  readonly tagging: ResourceGroupsTaggingAPIClient;
+  readonly autoscaling: AutoScalingClient;
+  readonly elb: ElasticLoadBalancingV2Client;
+  readonly resolver: Route53ResolverClient;
+  readonly byTag: Filter[];
+  readonly found: FoundResource[];
+  /** Ids looked at and left out on purpose (gone, or another resource's), so not "unknown kinds". */
+  readonly ignored: Set<string>;
+}
 
-/** Reads the inventory of an environment. Read-only: only Describe, List and Get calls. */
-export async function readInventory(target: InventoryTarget): Promise<Inventory> {
+function reading(target: InventoryTarget): Reading {
   const common = { region: target.region, ...(target.endpoint ? { endpoint: target.endpoint } : {}), maxAttempts: 5 };
-  const ec2 = new EC2Client(common);
-  const iam = new IAMClient(common);
-  const tagging = new ResourceGroupsTaggingAPIClient(common);
-  const autoscaling = new AutoScalingClient(common);
-  const elb = new ElasticLoadBalancingV2Client(common);
-  const resolver = new Route53ResolverClient(common);
-  const byTag: Filter[] = [
-    { Name: `tag:${OWNER_TAGS.project}`, Values: [target.project] },
-    { Name: `tag:${OWNER_TAGS.environment}`, Values: [target.environment] },
-  ];
-  const found: FoundResource[] = [];
-  const add = (r: FoundResource) => found.push(r);
-  // Ids looked at and left out on purpose (gone, or another resource's), so not "unknown kinds".
-  const ignored = new Set<string>();
-
-  /**
-   * The items that carry the owner tags, each with its tags. An item that is `gone` (deleted, on
-   * its way out, or another resource's) is looked at and left out, so it is never called unknown.
-   */
-  const ownedItems = <T>(
-    items: readonly T[],
-    read: (item: T) => { id: string; tags?: readonly Tag[]; gone?: boolean },
-  ): [T, Record<string, string>][] => {
-    const kept: [T, Record<string, string>][] = [];
-    for (const item of items) {
-      const { id, tags, gone } = read(item);
-      const map = tagMap(tags);
-      if (gone) ignored.add(id);
-      else if (owned(map, target)) kept.push([item, map]);
-    }
-    return kept;
+  return {
+    target,
+    ec2: new EC2Client(common),
+    iam: new IAMClient(common),
+    tagging: new ResourceGroupsTaggingAPIClient(common),
+    autoscaling: new AutoScalingClient(common),
+    elb: new ElasticLoadBalancingV2Client(common),
+    resolver: new Route53ResolverClient(common),
+    byTag: [
+      { Name: `tag:${OWNER_TAGS.project}`, Values: [target.project] },
+      { Name: `tag:${OWNER_TAGS.environment}`, Values: [target.environment] },
+    ],
+    found: [],
+    ignored: new Set<string>(),
   };
-  const ec2Client = { client: ec2 };
+}
 
-  // Auto Scaling groups first: the instances they launch carry the owner tags but are the group's.
+/** The items that carry the owner tags, each with its tags; a `gone` item (deleted, leaving, or another's) is ignored. */
+function ownedItems<T>(
+  r: Reading,
+  items: readonly T[],
+  read: (item: T) => { id: string; tags?: readonly Tag[]; gone?: boolean },
+): [T, Record<string, string>][] {
+  const kept: [T, Record<string, string>][] = [];
+  for (const item of items) {
+    const { id, tags, gone } = read(item);
+    const map = tagMap(tags);
+    if (gone) r.ignored.add(id);
+    else if (owned(map, r.target)) kept.push([item, map]);
+  }
+  return kept;
+}
+
+/** Auto Scaling groups, read first: the instances they launch carry the owner tags but are the group's. Returns those instances. */
+async function readAutoScalingGroups(r: Reading): Promise<Set<string>> {
+  const filters = r.byTag.map((f) => ({ Name: f.Name, Values: f.Values }));
   const groups = ownedItems(
-    await collect(
-      paginateDescribeAutoScalingGroups({ client: autoscaling }, { Filters: byTag.map((f) => ({ Name: f.Name, Values: f.Values })) }),
-      (p) => p.AutoScalingGroups,
-    ),
+    r,
+    await collect(paginateDescribeAutoScalingGroups({ client: r.autoscaling }, { Filters: filters }), (p) => p.AutoScalingGroups),
     (g) => ({ id: g.AutoScalingGroupName!, tags: g.Tags }),
   ).map(([g]) => g);
-  const groupInstances = new Set(groups.flatMap((g) => (g.Instances ?? []).map((i) => i.InstanceId!)));
   for (const g of groups)
-    add({
+    r.found.push({
       type: "aws_autoscaling_group",
       importId: g.AutoScalingGroupName!,
       aliases: g.AutoScalingGroupARN ? [g.AutoScalingGroupARN] : [],
       attributes: { name: g.AutoScalingGroupName!, arn: g.AutoScalingGroupARN ?? "" },
     });
+  return new Set(groups.flatMap((g) => (g.Instances ?? []).map((i) => i.InstanceId!)));
+}
 
-  const instances = await collect(paginateDescribeInstances(ec2Client, { Filters: byTag }), (p) =>
+async function readInstances(r: Reading, groupInstances: ReadonlySet<string>): Promise<void> {
+  const instances = await collect(paginateDescribeInstances({ client: r.ec2 }, { Filters: r.byTag }), (p) =>
     (p.Reservations ?? []).flatMap((x) => x.Instances ?? []),
   );
   const instanceGone = (i: Instance) =>
     groupInstances.has(i.InstanceId!) ||
     tagMap(i.Tags)["aws:autoscaling:groupName"] !== undefined ||
     ["terminated", "shutting-down"].includes(i.State?.Name ?? "");
-  for (const [i, tags] of ownedItems(instances, (i) => ({ id: i.InstanceId!, tags: i.Tags, gone: instanceGone(i) }))) {
-    add({
+  for (const [i, tags] of ownedItems(r, instances, (i) => ({ id: i.InstanceId!, tags: i.Tags, gone: instanceGone(i) }))) {
+    r.found.push({
       type: "aws_instance",
       importId: i.InstanceId!,
       attributes: withName({ id: i.InstanceId, private_ip: i.PrivateIpAddress, subnet_id: i.SubnetId }, tags),
     });
   }
-  for (const [v, tags] of ownedItems(await collect(paginateDescribeVpcs(ec2Client, { Filters: byTag }), (p) => p.Vpcs), (v) => ({
-    id: v.VpcId!,
-    tags: v.Tags,
-  }))) {
-    add({ type: "aws_vpc", importId: v.VpcId!, attributes: withName({ id: v.VpcId, cidr_block: v.CidrBlock }, tags) });
+}
+
+async function readVpcs(r: Reading): Promise<void> {
+  const vpcs = await collect(paginateDescribeVpcs({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.Vpcs);
+  for (const [v, tags] of ownedItems(r, vpcs, (v) => ({ id: v.VpcId!, tags: v.Tags }))) {
+    r.found.push({ type: "aws_vpc", importId: v.VpcId!, attributes: withName({ id: v.VpcId, cidr_block: v.CidrBlock }, tags) });
   }
-  for (const [s, tags] of ownedItems(await collect(paginateDescribeSubnets(ec2Client, { Filters: byTag }), (p) => p.Subnets), (s) => ({
-    id: s.SubnetId!,
-    tags: s.Tags,
-  }))) {
-    add({
+}
+
+async function readSubnets(r: Reading): Promise<void> {
+  const subnets = await collect(paginateDescribeSubnets({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.Subnets);
+  for (const [s, tags] of ownedItems(r, subnets, (s) => ({ id: s.SubnetId!, tags: s.Tags }))) {
+    r.found.push({
       type: "aws_subnet",
       importId: s.SubnetId!,
       attributes: withName({ id: s.SubnetId, vpc_id: s.VpcId, cidr_block: s.CidrBlock }, tags),
     });
   }
-  for (const [g, tags] of ownedItems(
-    await collect(paginateDescribeSecurityGroups(ec2Client, { Filters: byTag }), (p) => p.SecurityGroups),
-    (g) => ({ id: g.GroupId!, tags: g.Tags }),
-  )) {
+}
+
+async function readSecurityGroups(r: Reading): Promise<void> {
+  const groups = await collect(paginateDescribeSecurityGroups({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.SecurityGroups);
+  for (const [g, tags] of ownedItems(r, groups, (g) => ({ id: g.GroupId!, tags: g.Tags }))) {
     const type = g.GroupName === "default" ? "aws_default_security_group" : "aws_security_group";
-    add({ type, importId: g.GroupId!, attributes: withName({ id: g.GroupId, vpc_id: g.VpcId, name: g.GroupName }, tags) });
+    r.found.push({ type, importId: g.GroupId!, attributes: withName({ id: g.GroupId, vpc_id: g.VpcId, name: g.GroupName }, tags) });
   }
-  const rules = await collect(paginateDescribeSecurityGroupRules(ec2Client, { Filters: byTag }), (p) => p.SecurityGroupRules);
-  for (const [rule, tags] of ownedItems(rules, (r) => ({ id: r.SecurityGroupRuleId!, tags: r.Tags }))) {
-    add({
+}
+
+async function readSecurityGroupRules(r: Reading): Promise<void> {
+  const rules = await collect(paginateDescribeSecurityGroupRules({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.SecurityGroupRules);
+  for (const [rule, tags] of ownedItems(r, rules, (x) => ({ id: x.SecurityGroupRuleId!, tags: x.Tags }))) {
+    r.found.push({
       type: rule.IsEgress ? "aws_vpc_security_group_egress_rule" : "aws_vpc_security_group_ingress_rule",
       importId: rule.SecurityGroupRuleId!,
       attributes: withName(
@@ -219,17 +234,23 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       ),
     });
   }
-  for (const [t, tags] of ownedItems(
-    await collect(paginateDescribeRouteTables(ec2Client, { Filters: byTag }), (p) => p.RouteTables),
-    (t) => ({ id: t.RouteTableId!, tags: t.Tags }),
-  )) {
-    add({ type: "aws_route_table", importId: t.RouteTableId!, attributes: withName({ id: t.RouteTableId, vpc_id: t.VpcId }, tags) });
+}
+
+/** Route tables by their tags; their routes and subnet associations, which take no tags, through the table. */
+async function readRouteTables(r: Reading): Promise<void> {
+  const tables = await collect(paginateDescribeRouteTables({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.RouteTables);
+  for (const [t, tags] of ownedItems(r, tables, (t) => ({ id: t.RouteTableId!, tags: t.Tags }))) {
+    r.found.push({
+      type: "aws_route_table",
+      importId: t.RouteTableId!,
+      attributes: withName({ id: t.RouteTableId, vpc_id: t.VpcId }, tags),
+    });
     for (const route of t.Routes ?? []) {
       // Routes the table came with, and those a gateway endpoint adds, are not Terraform's aws_route.
       if (route.Origin !== "CreateRoute" || route.GatewayId?.startsWith("vpce-") || route.GatewayId === "local") continue;
       const destination = route.DestinationCidrBlock ?? route.DestinationIpv6CidrBlock ?? route.DestinationPrefixListId;
       if (!destination) continue;
-      add({
+      r.found.push({
         type: "aws_route",
         importId: `${t.RouteTableId}_${destination}`,
         attributes: {
@@ -241,7 +262,7 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     }
     for (const association of t.Associations ?? []) {
       if (association.Main || !association.SubnetId || association.AssociationState?.State === "disassociated") continue;
-      add({
+      r.found.push({
         type: "aws_route_table_association",
         importId: `${association.SubnetId}/${t.RouteTableId}`,
         aliases: association.RouteTableAssociationId ? [association.RouteTableAssociationId] : [],
@@ -249,10 +270,16 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       });
     }
   }
-  const peerings = await collect(paginateDescribeVpcPeeringConnections(ec2Client, { Filters: byTag }), (p) => p.VpcPeeringConnections);
+}
+
+async function readPeerings(r: Reading): Promise<void> {
+  const peerings = await collect(
+    paginateDescribeVpcPeeringConnections({ client: r.ec2 }, { Filters: r.byTag }),
+    (p) => p.VpcPeeringConnections,
+  );
   const peeringGone = (p: VpcPeeringConnection) => ["deleted", "rejected", "failed", "expired"].includes(p.Status?.Code ?? "");
-  for (const [p, tags] of ownedItems(peerings, (p) => ({ id: p.VpcPeeringConnectionId!, tags: p.Tags, gone: peeringGone(p) }))) {
-    add({
+  for (const [p, tags] of ownedItems(r, peerings, (p) => ({ id: p.VpcPeeringConnectionId!, tags: p.Tags, gone: peeringGone(p) }))) {
+    r.found.push({
       type: "aws_vpc_peering_connection",
       importId: p.VpcPeeringConnectionId!,
       attributes: withName(
@@ -261,139 +288,182 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       ),
     });
   }
-  const endpoints = await collect(paginateDescribeVpcEndpoints(ec2Client, { Filters: byTag }), (p) => p.VpcEndpoints);
-  for (const [e, tags] of ownedItems(endpoints, (e) => ({
+}
+
+async function readVpcEndpoints(r: Reading): Promise<void> {
+  const endpoints = await collect(paginateDescribeVpcEndpoints({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.VpcEndpoints);
+  for (const [e, tags] of ownedItems(r, endpoints, (e) => ({
     id: e.VpcEndpointId!,
     tags: e.Tags,
     gone: ["deleted", "deleting"].includes(String(e.State ?? "").toLowerCase()),
   }))) {
-    add({
+    r.found.push({
       type: "aws_vpc_endpoint",
       importId: e.VpcEndpointId!,
       attributes: withName({ id: e.VpcEndpointId, vpc_id: e.VpcId, service_name: e.ServiceName }, tags),
     });
   }
-  for (const [f, tags] of ownedItems(await collect(paginateDescribeFlowLogs(ec2Client, { Filter: byTag }), (p) => p.FlowLogs), (f) => ({
-    id: f.FlowLogId!,
-    tags: f.Tags,
-  }))) {
-    add({ type: "aws_flow_log", importId: f.FlowLogId!, attributes: withName({ id: f.FlowLogId, vpc_id: f.ResourceId }, tags) });
+}
+
+async function readFlowLogs(r: Reading): Promise<void> {
+  const flowLogs = await collect(paginateDescribeFlowLogs({ client: r.ec2 }, { Filter: r.byTag }), (p) => p.FlowLogs);
+  for (const [f, tags] of ownedItems(r, flowLogs, (f) => ({ id: f.FlowLogId!, tags: f.Tags }))) {
+    r.found.push({ type: "aws_flow_log", importId: f.FlowLogId!, attributes: withName({ id: f.FlowLogId, vpc_id: f.ResourceId }, tags) });
   }
-  const natGateways = await collect(paginateDescribeNatGateways(ec2Client, { Filter: byTag }), (p) => p.NatGateways);
-  for (const [n, tags] of ownedItems(natGateways, (n) => ({
+}
+
+async function readNatGateways(r: Reading): Promise<void> {
+  const natGateways = await collect(paginateDescribeNatGateways({ client: r.ec2 }, { Filter: r.byTag }), (p) => p.NatGateways);
+  for (const [n, tags] of ownedItems(r, natGateways, (n) => ({
     id: n.NatGatewayId!,
     tags: n.Tags,
     gone: ["deleted", "deleting", "failed"].includes(n.State ?? ""),
   }))) {
-    add({ type: "aws_nat_gateway", importId: n.NatGatewayId!, attributes: withName({ id: n.NatGatewayId, subnet_id: n.SubnetId }, tags) });
+    r.found.push({
+      type: "aws_nat_gateway",
+      importId: n.NatGatewayId!,
+      attributes: withName({ id: n.NatGatewayId, subnet_id: n.SubnetId }, tags),
+    });
   }
-  const internetGateways = await collect(paginateDescribeInternetGateways(ec2Client, { Filters: byTag }), (p) => p.InternetGateways);
-  for (const [g, tags] of ownedItems(internetGateways, (g) => ({ id: g.InternetGatewayId!, tags: g.Tags }))) {
-    add({
+}
+
+async function readInternetGateways(r: Reading): Promise<void> {
+  const gateways = await collect(paginateDescribeInternetGateways({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.InternetGateways);
+  for (const [g, tags] of ownedItems(r, gateways, (g) => ({ id: g.InternetGatewayId!, tags: g.Tags }))) {
+    r.found.push({
       type: "aws_internet_gateway",
       importId: g.InternetGatewayId!,
       attributes: withName({ id: g.InternetGatewayId, vpc_id: g.Attachments?.[0]?.VpcId }, tags),
     });
   }
-  const templates = await collect(paginateDescribeLaunchTemplates(ec2Client, { Filters: byTag }), (p) => p.LaunchTemplates);
-  for (const [t, tags] of ownedItems(templates, (t) => ({ id: t.LaunchTemplateId!, tags: t.Tags }))) {
-    add({
+}
+
+async function readLaunchTemplates(r: Reading): Promise<void> {
+  const templates = await collect(paginateDescribeLaunchTemplates({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.LaunchTemplates);
+  for (const [t, tags] of ownedItems(r, templates, (t) => ({ id: t.LaunchTemplateId!, tags: t.Tags }))) {
+    r.found.push({
       type: "aws_launch_template",
       importId: t.LaunchTemplateId!,
       attributes: withName({ id: t.LaunchTemplateId, name: t.LaunchTemplateName }, tags),
     });
   }
+}
 
-  // Transit Gateways, their attachments and route tables by tags; a table's associations,
-  // propagations and static routes through the table.
-  const leaving = (state: string | undefined) => ["deleted", "deleting"].includes(state ?? "");
-  const gateways = await collect(paginateDescribeTransitGateways(ec2Client, { Filters: byTag }), (p) => p.TransitGateways);
-  for (const [g, tags] of ownedItems(gateways, (g) => ({ id: g.TransitGatewayId!, tags: g.Tags, gone: leaving(g.State) }))) {
-    add({ type: "aws_ec2_transit_gateway", importId: g.TransitGatewayId!, attributes: withName({ id: g.TransitGatewayId }, tags) });
+const leaving = (state: string | undefined) => ["deleted", "deleting"].includes(state ?? "");
+
+/** Transit Gateways and their VPC attachments, by their tags. */
+async function readTransitGateways(r: Reading): Promise<void> {
+  const gateways = await collect(paginateDescribeTransitGateways({ client: r.ec2 }, { Filters: r.byTag }), (p) => p.TransitGateways);
+  for (const [g, tags] of ownedItems(r, gateways, (g) => ({ id: g.TransitGatewayId!, tags: g.Tags, gone: leaving(g.State) }))) {
+    r.found.push({
+      type: "aws_ec2_transit_gateway",
+      importId: g.TransitGatewayId!,
+      attributes: withName({ id: g.TransitGatewayId }, tags),
+    });
   }
   const attachments = await collect(
-    paginateDescribeTransitGatewayVpcAttachments(ec2Client, { Filters: byTag }),
+    paginateDescribeTransitGatewayVpcAttachments({ client: r.ec2 }, { Filters: r.byTag }),
     (p) => p.TransitGatewayVpcAttachments,
   );
-  for (const [a, tags] of ownedItems(attachments, (a) => ({ id: a.TransitGatewayAttachmentId!, tags: a.Tags, gone: leaving(a.State) }))) {
-    add({
+  for (const [a, tags] of ownedItems(r, attachments, (a) => ({
+    id: a.TransitGatewayAttachmentId!,
+    tags: a.Tags,
+    gone: leaving(a.State),
+  }))) {
+    r.found.push({
       type: "aws_ec2_transit_gateway_vpc_attachment",
       importId: a.TransitGatewayAttachmentId!,
       attributes: withName({ id: a.TransitGatewayAttachmentId, vpc_id: a.VpcId, transit_gateway_id: a.TransitGatewayId }, tags),
     });
   }
-  const gatewayTables = await collect(
-    paginateDescribeTransitGatewayRouteTables(ec2Client, { Filters: byTag }),
+}
+
+/** Transit Gateway route tables by their tags; a table's associations, propagations and static routes through the table. */
+async function readTransitGatewayRouteTables(r: Reading): Promise<void> {
+  const tables = await collect(
+    paginateDescribeTransitGatewayRouteTables({ client: r.ec2 }, { Filters: r.byTag }),
     (p) => p.TransitGatewayRouteTables,
   );
-  for (const [t, tags] of ownedItems(gatewayTables, (t) => ({ id: t.TransitGatewayRouteTableId!, tags: t.Tags, gone: leaving(t.State) }))) {
+  for (const [t, tags] of ownedItems(r, tables, (t) => ({ id: t.TransitGatewayRouteTableId!, tags: t.Tags, gone: leaving(t.State) }))) {
     const table = t.TransitGatewayRouteTableId!;
-    add({
+    r.found.push({
       type: "aws_ec2_transit_gateway_route_table",
       importId: table,
       attributes: withName({ id: table, transit_gateway_id: t.TransitGatewayId }, tags),
     });
-    for (const a of (await ec2.send(new GetTransitGatewayRouteTableAssociationsCommand({ TransitGatewayRouteTableId: table })))
-      .Associations ?? []) {
-      const id = `${table}_${a.TransitGatewayAttachmentId}`;
-      add({
-        type: "aws_ec2_transit_gateway_route_table_association",
-        importId: id,
-        attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: a.TransitGatewayAttachmentId! },
-      });
-    }
-    for (const p of (await ec2.send(new GetTransitGatewayRouteTablePropagationsCommand({ TransitGatewayRouteTableId: table })))
-      .TransitGatewayRouteTablePropagations ?? []) {
-      const id = `${table}_${p.TransitGatewayAttachmentId}`;
-      add({
-        type: "aws_ec2_transit_gateway_route_table_propagation",
-        importId: id,
-        attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: p.TransitGatewayAttachmentId! },
-      });
-    }
-    const statics = await ec2.send(
-      new SearchTransitGatewayRoutesCommand({ TransitGatewayRouteTableId: table, Filters: [{ Name: "type", Values: ["static"] }] }),
-    );
-    for (const r of statics.Routes ?? []) {
-      const id = `${table}_${r.DestinationCidrBlock}`;
-      add({
-        type: "aws_ec2_transit_gateway_route",
-        importId: id,
-        attributes: { id, transit_gateway_route_table_id: table, destination_cidr_block: r.DestinationCidrBlock! },
-      });
-    }
+    await readTransitGatewayTableParts(r, table);
   }
+}
 
-  // Route 53 Resolver endpoints and rules by their tags (one call each); a rule's VPC associations,
-  // which take no tags, through the rule. The built-in rule for internet names is AWS's.
-  const resolverTags = async (arn: string) => tagMap((await resolver.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags);
-  const resolverEndpoints = await collect(paginateListResolverEndpoints({ client: resolver }, {}), (p) => p.ResolverEndpoints);
-  for (const e of resolverEndpoints) {
+async function readTransitGatewayTableParts(r: Reading, table: string): Promise<void> {
+  for (const a of (await r.ec2.send(new GetTransitGatewayRouteTableAssociationsCommand({ TransitGatewayRouteTableId: table })))
+    .Associations ?? []) {
+    const id = `${table}_${a.TransitGatewayAttachmentId}`;
+    r.found.push({
+      type: "aws_ec2_transit_gateway_route_table_association",
+      importId: id,
+      attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: a.TransitGatewayAttachmentId! },
+    });
+  }
+  for (const p of (await r.ec2.send(new GetTransitGatewayRouteTablePropagationsCommand({ TransitGatewayRouteTableId: table })))
+    .TransitGatewayRouteTablePropagations ?? []) {
+    const id = `${table}_${p.TransitGatewayAttachmentId}`;
+    r.found.push({
+      type: "aws_ec2_transit_gateway_route_table_propagation",
+      importId: id,
+      attributes: { id, transit_gateway_route_table_id: table, transit_gateway_attachment_id: p.TransitGatewayAttachmentId! },
+    });
+  }
+  const statics = await r.ec2.send(
+    new SearchTransitGatewayRoutesCommand({ TransitGatewayRouteTableId: table, Filters: [{ Name: "type", Values: ["static"] }] }),
+  );
+  for (const route of statics.Routes ?? []) {
+    const id = `${table}_${route.DestinationCidrBlock}`;
+    r.found.push({
+      type: "aws_ec2_transit_gateway_route",
+      importId: id,
+      attributes: { id, transit_gateway_route_table_id: table, destination_cidr_block: route.DestinationCidrBlock! },
+    });
+  }
+}
+
+const resolverTags = async (r: Reading, arn: string) =>
+  tagMap((await r.resolver.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags);
+
+/** Route 53 Resolver endpoints by their tags (one call each). */
+async function readResolverEndpoints(r: Reading): Promise<void> {
+  const endpoints = await collect(paginateListResolverEndpoints({ client: r.resolver }, {}), (p) => p.ResolverEndpoints);
+  for (const e of endpoints) {
     if (e.Status === "DELETING") {
-      ignored.add(e.Id!);
+      r.ignored.add(e.Id!);
       continue;
     }
-    const tags = await resolverTags(e.Arn!);
-    if (owned(tags, target))
-      add({
+    const tags = await resolverTags(r, e.Arn!);
+    if (owned(tags, r.target))
+      r.found.push({
         type: "aws_route53_resolver_endpoint",
         importId: e.Id!,
         aliases: [e.Arn!],
         attributes: withName({ id: e.Id, arn: e.Arn, name: e.Name, direction: e.Direction }, tags),
       });
   }
-  const resolverRules = await collect(paginateListResolverRules({ client: resolver }, {}), (p) => p.ResolverRules);
+}
+
+/** Route 53 Resolver rules by their tags; their VPC associations, which take no tags, through the rule. */
+async function readResolverRules(r: Reading): Promise<void> {
+  const rules = await collect(paginateListResolverRules({ client: r.resolver }, {}), (p) => p.ResolverRules);
   const ownedRules = new Set<string>();
-  for (const rule of resolverRules) {
+  for (const rule of rules) {
+    // The built-in rule for internet names is AWS's.
     if (rule.OwnerId === "Route 53 Resolver") continue;
     if (rule.Status === "DELETING") {
-      ignored.add(rule.Id!);
+      r.ignored.add(rule.Id!);
       continue;
     }
-    const tags = await resolverTags(rule.Arn!);
-    if (!owned(tags, target)) continue;
+    const tags = await resolverTags(r, rule.Arn!);
+    if (!owned(tags, r.target)) continue;
     ownedRules.add(rule.Id!);
-    add({
+    r.found.push({
       type: "aws_route53_resolver_rule",
       importId: rule.Id!,
       aliases: [rule.Arn!],
@@ -410,39 +480,48 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       ),
     });
   }
-  if (ownedRules.size > 0) {
-    const associations = await collect(paginateListResolverRuleAssociations({ client: resolver }, {}), (p) => p.ResolverRuleAssociations);
-    for (const a of associations) {
-      if (ownedRules.has(a.ResolverRuleId!) && a.Status !== "DELETING") {
-        add({
-          type: "aws_route53_resolver_rule_association",
-          importId: a.Id!,
-          attributes: { id: a.Id!, resolver_rule_id: a.ResolverRuleId!, vpc_id: a.VPCId! },
-        });
-      }
+  if (ownedRules.size === 0) return;
+  const associations = await collect(paginateListResolverRuleAssociations({ client: r.resolver }, {}), (p) => p.ResolverRuleAssociations);
+  for (const a of associations) {
+    if (ownedRules.has(a.ResolverRuleId!) && a.Status !== "DELETING") {
+      r.found.push({
+        type: "aws_route53_resolver_rule_association",
+        importId: a.Id!,
+        attributes: { id: a.Id!, resolver_rule_id: a.ResolverRuleId!, vpc_id: a.VPCId! },
+      });
     }
   }
+}
 
-  // Load balancers, target groups and their listeners: tags come from DescribeTags, 20 ARNs at a time.
-  const tagsOf = async (arns: string[]): Promise<Map<string, Record<string, string>>> => {
-    const result = new Map<string, Record<string, string>>();
-    for (let i = 0; i < arns.length; i += 20) {
-      const r = await elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
-      for (const d of r.TagDescriptions ?? []) result.set(d.ResourceArn!, tagMap(d.Tags));
-    }
-    return result;
-  };
-  const loadBalancers = await collect(paginateDescribeLoadBalancers({ client: elb }, {}), (p) => p.LoadBalancers);
-  const lbTags = await tagsOf(loadBalancers.map((l) => l.LoadBalancerArn!));
-  for (const l of loadBalancers.filter((x) => owned(lbTags.get(x.LoadBalancerArn!) ?? {}, target))) {
-    add({
+/** The tags of load balancers or target groups by ARN, from DescribeTags, 20 ARNs at a time. */
+async function elbTags(r: Reading, arns: string[]): Promise<Map<string, Record<string, string>>> {
+  const result = new Map<string, Record<string, string>>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const page = await r.elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of page.TagDescriptions ?? []) result.set(d.ResourceArn!, tagMap(d.Tags));
+  }
+  return result;
+}
+
+/** Load balancers by their tags, and the listeners of each. */
+async function readLoadBalancers(r: Reading): Promise<void> {
+  const loadBalancers = await collect(paginateDescribeLoadBalancers({ client: r.elb }, {}), (p) => p.LoadBalancers);
+  const lbTags = await elbTags(
+    r,
+    loadBalancers.map((l) => l.LoadBalancerArn!),
+  );
+  for (const l of loadBalancers.filter((x) => owned(lbTags.get(x.LoadBalancerArn!) ?? {}, r.target))) {
+    r.found.push({
       type: "aws_lb",
       importId: l.LoadBalancerArn!,
       attributes: withName({ id: l.LoadBalancerArn, arn: l.LoadBalancerArn, name: l.LoadBalancerName }, lbTags.get(l.LoadBalancerArn!)!),
     });
-    const listeners = await collect(paginateDescribeListeners({ client: elb }, { LoadBalancerArn: l.LoadBalancerArn }), (p) => p.Listeners);
+    const listeners = await collect(
+      paginateDescribeListeners({ client: r.elb }, { LoadBalancerArn: l.LoadBalancerArn }),
+      (p) => p.Listeners,
+    );
     for (const listener of listeners) {
-      add({
+      r.found.push({
         type: "aws_lb_listener",
         importId: listener.ListenerArn!,
         attributes: {
@@ -454,48 +533,61 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       });
     }
   }
-  const targetGroups = await collect(paginateDescribeTargetGroups({ client: elb }, {}), (p) => p.TargetGroups);
-  const tgTags = await tagsOf(targetGroups.map((t) => t.TargetGroupArn!));
-  for (const t of targetGroups.filter((x) => owned(tgTags.get(x.TargetGroupArn!) ?? {}, target))) {
-    add({
+}
+
+async function readTargetGroups(r: Reading): Promise<void> {
+  const targetGroups = await collect(paginateDescribeTargetGroups({ client: r.elb }, {}), (p) => p.TargetGroups);
+  const tgTags = await elbTags(
+    r,
+    targetGroups.map((t) => t.TargetGroupArn!),
+  );
+  for (const t of targetGroups.filter((x) => owned(tgTags.get(x.TargetGroupArn!) ?? {}, r.target))) {
+    r.found.push({
       type: "aws_lb_target_group",
       importId: t.TargetGroupArn!,
       attributes: withName({ id: t.TargetGroupArn, arn: t.TargetGroupArn, name: t.TargetGroupName }, tgTags.get(t.TargetGroupArn!)!),
     });
   }
+}
 
-  // IAM: the Tagging API does not return roles; list them and read each one's tags.
-  const roles = await collect(paginateListRoles({ client: iam }, {}), (p) => p.Roles);
+/** IAM roles and their policies: the Tagging API does not return roles, so each one's tags are read. */
+async function readRoles(r: Reading): Promise<void> {
+  const roles = await collect(paginateListRoles({ client: r.iam }, {}), (p) => p.Roles);
   for (const role of roles) {
-    const tags = tagMap((await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName }))).Tags);
-    if (!owned(tags, target)) continue;
-    add({
+    const tags = tagMap((await r.iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName }))).Tags);
+    if (!owned(tags, r.target)) continue;
+    r.found.push({
       type: "aws_iam_role",
       importId: role.RoleName!,
       aliases: [role.Arn!],
       attributes: withName({ id: role.RoleName, name: role.RoleName, arn: role.Arn }, tags),
     });
-    for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role.RoleName }))).AttachedPolicies ?? []) {
-      add({
+    for (const p of (await r.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role.RoleName }))).AttachedPolicies ?? []) {
+      r.found.push({
         type: "aws_iam_role_policy_attachment",
         importId: `${role.RoleName}/${p.PolicyArn}`,
         attributes: { role: role.RoleName!, policy_arn: p.PolicyArn! },
       });
     }
-    for (const name of (await iam.send(new ListRolePoliciesCommand({ RoleName: role.RoleName }))).PolicyNames ?? []) {
-      add({ type: "aws_iam_role_policy", importId: `${role.RoleName}:${name}`, attributes: { role: role.RoleName!, name } });
+    for (const name of (await r.iam.send(new ListRolePoliciesCommand({ RoleName: role.RoleName }))).PolicyNames ?? []) {
+      r.found.push({ type: "aws_iam_role_policy", importId: `${role.RoleName}:${name}`, attributes: { role: role.RoleName!, name } });
     }
   }
-  const profiles = await collect(paginateListInstanceProfiles({ client: iam }, {}), (p) => p.InstanceProfiles);
-  const ownedRoles = new Set(found.filter((f) => f.type === "aws_iam_role").map((f) => f.importId));
+}
+
+/**
+ * Instance profiles: the environment's by their own tags, or, where the tags cannot be read (the
+ * emulator lacks ListInstanceProfileTags), by holding one of the environment's roles.
+ */
+async function readInstanceProfiles(r: Reading): Promise<void> {
+  const profiles = await collect(paginateListInstanceProfiles({ client: r.iam }, {}), (p) => p.InstanceProfiles);
+  const ownedRoles = new Set(r.found.filter((f) => f.type === "aws_iam_role").map((f) => f.importId));
   for (const p of profiles) {
-    // A profile is the environment's by its own tags, or (where the tags cannot be read, as in
-    // the emulator, which lacks ListInstanceProfileTags) by holding one of the environment's roles.
-    let mine = (p.Roles ?? []).some((r) => ownedRoles.has(r.RoleName!));
+    let mine = (p.Roles ?? []).some((role) => ownedRoles.has(role.RoleName!));
     let tags: Record<string, string> = {};
     try {
-      tags = tagMap((await iam.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: p.InstanceProfileName }))).Tags);
-      mine = owned(tags, target);
+      tags = tagMap((await r.iam.send(new ListInstanceProfileTagsCommand({ InstanceProfileName: p.InstanceProfileName }))).Tags);
+      mine = owned(tags, r.target);
     } catch (e) {
       const unimplemented =
         (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ||
@@ -503,31 +595,43 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
       if (!unimplemented) throw e;
     }
     if (mine)
-      add({
+      r.found.push({
         type: "aws_iam_instance_profile",
         importId: p.InstanceProfileName!,
         aliases: [p.Arn!],
         attributes: withName({ id: p.InstanceProfileName, name: p.InstanceProfileName, arn: p.Arn }, tags),
       });
   }
+}
 
-  // Everything else the Tagging API knows by the owner tags: log groups and alarms, and any kind
-  // the calls above missed, which is listed as unknown rather than dropped.
-  const ownerTagFilters = [
-    { Key: OWNER_TAGS.project, Values: [target.project] },
-    { Key: OWNER_TAGS.environment, Values: [target.environment] },
-  ];
-  const tagged = await collect(paginateGetResources({ client: tagging }, { TagFilters: ownerTagFilters }), (p) => p.ResourceTagMappingList);
-  const seen = new Set(found.flatMap((f) => [f.importId, ...(f.aliases ?? []), f.attributes.id, f.attributes.arn].filter(Boolean)));
-  // Volumes carry the default tags too, but an attached one is its instance's root or data volume.
-  const volumeIds = tagged
-    .map((m) => /:volume\/(vol-[0-9a-f]+)$/.exec(m.ResourceARN ?? "")?.[1])
-    .filter((v): v is string => v !== undefined);
+/** Volumes carry the default tags too, but an attached one is its instance's root or data volume: ignored. */
+async function ignoreAttachedVolumes(r: Reading, arns: readonly string[]): Promise<void> {
+  const volumeIds = arns.map((arn) => /:volume\/(vol-[0-9a-f]+)$/.exec(arn)?.[1]).filter((v): v is string => v !== undefined);
   for (let i = 0; i < volumeIds.length; i += 200) {
-    for (const v of (await ec2.send(new DescribeVolumesCommand({ VolumeIds: volumeIds.slice(i, i + 200) }))).Volumes ?? []) {
-      if ((v.Attachments ?? []).length > 0) ignored.add(v.VolumeId!);
+    for (const v of (await r.ec2.send(new DescribeVolumesCommand({ VolumeIds: volumeIds.slice(i, i + 200) }))).Volumes ?? []) {
+      if ((v.Attachments ?? []).length > 0) r.ignored.add(v.VolumeId!);
     }
   }
+}
+
+/**
+ * Everything else the Tagging API knows by the owner tags: log groups and alarms, and any kind the
+ * readers before missed, which is listed as unknown rather than dropped.
+ */
+async function readTagged(r: Reading): Promise<UnknownKind[]> {
+  const ownerTagFilters = [
+    { Key: OWNER_TAGS.project, Values: [r.target.project] },
+    { Key: OWNER_TAGS.environment, Values: [r.target.environment] },
+  ];
+  const tagged = await collect(
+    paginateGetResources({ client: r.tagging }, { TagFilters: ownerTagFilters }),
+    (p) => p.ResourceTagMappingList,
+  );
+  const seen = new Set(r.found.flatMap((f) => [f.importId, ...(f.aliases ?? []), f.attributes.id, f.attributes.arn].filter(Boolean)));
+  await ignoreAttachedVolumes(
+    r,
+    tagged.map((m) => m.ResourceARN ?? ""),
+  );
   const unknownKinds: UnknownKind[] = [];
   for (const mapping of tagged) {
     const arn = mapping.ResourceARN!;
@@ -536,10 +640,15 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     const resource = rest.join(":");
     if (service === "logs" && resource.startsWith("log-group:")) {
       const name = resource.slice("log-group:".length).replace(/:\*$/, "");
-      add({ type: "aws_cloudwatch_log_group", importId: name, aliases: [arn], attributes: withName({ id: name, name, arn }, tags) });
+      r.found.push({
+        type: "aws_cloudwatch_log_group",
+        importId: name,
+        aliases: [arn],
+        attributes: withName({ id: name, name, arn }, tags),
+      });
     } else if (service === "cloudwatch" && resource.startsWith("alarm:")) {
       const name = resource.slice("alarm:".length);
-      add({
+      r.found.push({
         type: "aws_cloudwatch_metric_alarm",
         importId: name,
         aliases: [arn],
@@ -548,8 +657,40 @@ export async function readInventory(target: InventoryTarget): Promise<Inventory>
     } else {
       const id = resource.split("/").pop() ?? resource;
       // Network interfaces belong to the instances, endpoints and load balancers that made them.
-      if (!seen.has(arn) && !seen.has(id) && !ignored.has(id) && !resource.startsWith("network-interface/")) unknownKinds.push({ arn });
+      if (!seen.has(arn) && !seen.has(id) && !r.ignored.has(id) && !resource.startsWith("network-interface/")) unknownKinds.push({ arn });
     }
   }
-  return { found, unknownKinds };
+  return unknownKinds;
+}
+
+/** The readers of what the Tagging API may leave out, in the order their findings are listed. */
+const READERS: readonly ((r: Reading) => Promise<void>)[] = [
+  readVpcs,
+  readSubnets,
+  readSecurityGroups,
+  readSecurityGroupRules,
+  readRouteTables,
+  readPeerings,
+  readVpcEndpoints,
+  readFlowLogs,
+  readNatGateways,
+  readInternetGateways,
+  readLaunchTemplates,
+  readTransitGateways,
+  readTransitGatewayRouteTables,
+  readResolverEndpoints,
+  readResolverRules,
+  readLoadBalancers,
+  readTargetGroups,
+  readRoles,
+  readInstanceProfiles,
+];
+
+/** Reads the inventory of an environment. Read-only: only Describe, List and Get calls. */
+export async function readInventory(target: InventoryTarget): Promise<Inventory> {
+  const r = reading(target);
+  await readInstances(r, await readAutoScalingGroups(r));
+  for (const read of READERS) await read(r);
+  const unknownKinds = await readTagged(r);
+  return { found: r.found, unknownKinds };
 }
