@@ -1,3 +1,4 @@
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
@@ -90,6 +91,32 @@ function pythonOutsideProof(root: string): string[] {
   return walk("");
 }
 
+/** Counts each Python function's lines as ESLint's max-lines-per-function does: blank lines, comments and docstrings left out. */
+const PYTHON_LENGTHS = `
+import ast, sys
+limit = int(sys.argv[1])
+for path in sys.argv[2:]:
+    source = open(path, encoding="utf-8").read()
+    lines = source.splitlines()
+    tree = ast.parse(source, path)
+    docs = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            docs.update(range(body[0].lineno, body[0].end_lineno + 1))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            counted = [i for i in range(node.lineno, node.end_lineno + 1) if i not in docs and lines[i - 1].strip() and not lines[i - 1].strip().startswith("#")]
+            if len(counted) > limit:
+                print(f"{path}:{node.lineno} {node.name} ({len(counted)} lines)")
+`;
+
+/** The Python functions of `files` (relative to `root`) longer than `max` lines, as "file:line name (n lines)". */
+function longPythonFunctions(root: string, files: readonly string[], max = 80): string[] {
+  const out = execFileSync("python3", ["-c", PYTHON_LENGTHS, String(max), ...files], { cwd: root, encoding: "utf8" });
+  return out.split("\n").filter(Boolean);
+}
+
 const graph: Graph = new Map(projectFiles().map((f) => [f, importsOf(f)]));
 
 describe("the project's layers", () => {
@@ -103,6 +130,12 @@ describe("the project's layers", () => {
 
   it("keeps Python, the emulator's patches and reader, under proof/", () => {
     expect(pythonOutsideProof(ROOT)).toEqual([]);
+  });
+
+  it("holds Python to the same 80-line limit on functions as ESLint holds TypeScript", () => {
+    const files = execFileSync("git", ["ls-files", "*.py"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+    expect(files).toContain(path.join("proof", "emulator", "emulator_api.py"));
+    expect(longPythonFunctions(ROOT, files)).toEqual([]);
   });
 
   it("keeps lib/ below constructs/: pure helpers never reach for constructs", () => {
@@ -144,6 +177,16 @@ describe("the project's layers", () => {
     fs.writeFileSync(path.join(root, "scripts", "stray.py"), "");
     fs.writeFileSync(path.join(root, "proof", "emulator", "kept.py"), "");
     expect(pythonOutsideProof(root)).toEqual([path.join("scripts", "stray.py")]);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("would notice a Python function over 80 lines, not counting blank lines, comments and docstrings", () => {
+    const root = fs.mkdtempSync(path.join(require("os").tmpdir(), "arch-"));
+    const body = (n: number) => Array.from({ length: n }, (_, i) => `    x${i} = ${i}\n\n    # a comment\n`).join("");
+    const short = `def short():\n    """A docstring\n    over two lines."""\n${body(79)}`;
+    const long = `def long():\n${body(80)}`;
+    fs.writeFileSync(path.join(root, "fake.py"), `${short}\n\n${long}`);
+    expect(longPythonFunctions(root, ["fake.py"])).toEqual([`fake.py:${short.split("\n").length + 2} long (81 lines)`]);
     fs.rmSync(root, { recursive: true, force: true });
   });
 });

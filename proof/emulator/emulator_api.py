@@ -34,10 +34,8 @@ def tags(resource):
 
 
 def transit_gateway_tables(ec2, states=None, static_only=False):
-    """Each Transit Gateway route table that a stack made, with the attachment ids associated with
-    it, those propagating into it, and its routes (in `states` and static only, where asked). moto
-    invents a default table for every gateway (and keeps it after the gateway is gone); AWS creates
-    none when default association and propagation are disabled, so it is left out."""
+    """Each stack-made Transit Gateway route table with its associated and propagating attachment ids and its routes.
+    moto invents a default table per gateway (kept after the gateway is gone) where AWS makes none, so it is left out."""
     for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"]:
         if t["State"] in ("deleted", "deleting") or t.get("DefaultAssociationRouteTable"):
             continue
@@ -51,8 +49,13 @@ def transit_gateway_tables(ec2, states=None, static_only=False):
         )
 
 
-def inventory(c):
-    ec2, iam = c["ec2"], c["iam"]
+def owned_resolver_rules(resolver):
+    """The resolver rules that are not the built-in one for internet names."""
+    return [r for r in resolver.list_resolver_rules()["ResolverRules"] if r.get("OwnerId") != "Route 53 Resolver"]
+
+
+def deployed_instances(c):
+    ec2 = c["ec2"]
     instances = []
     for reservation in ec2.describe_instances()["Reservations"]:
         for i in reservation["Instances"]:
@@ -75,22 +78,33 @@ def inventory(c):
                     ),
                 }
             )
-    vpcs = [
+    return instances
+
+
+def deployed_vpcs(c):
+    return [
         {"id": v["VpcId"], "cidr": v["CidrBlock"], "name": tags(v).get("Name"), "project": tags(v).get("Project")}
-        for v in ec2.describe_vpcs()["Vpcs"]
+        for v in c["ec2"].describe_vpcs()["Vpcs"]
         if not v.get("IsDefault")
     ]
-    peerings = [
+
+
+def deployed_peerings(c):
+    return [
         {
             "id": p["VpcPeeringConnectionId"],
             "status": p["Status"]["Code"],
             "requesterCidr": p["RequesterVpcInfo"].get("CidrBlock"),
             "accepterCidr": p["AccepterVpcInfo"].get("CidrBlock"),
         }
-        for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+        for p in c["ec2"].describe_vpc_peering_connections()["VpcPeeringConnections"]
         if p["Status"]["Code"] not in ("deleted", "rejected")
     ]
-    routes = [
+
+
+def deployed_routes(c):
+    """The routes to a peering, a Transit Gateway or a NAT gateway."""
+    return [
         {
             "vpcId": t["VpcId"],
             "routeTableId": t["RouteTableId"],
@@ -99,17 +113,34 @@ def inventory(c):
             "transitGateway": r.get("TransitGatewayId"),
             "natGateway": r.get("NatGatewayId"),
         }
-        for t in ec2.describe_route_tables()["RouteTables"]
+        for t in c["ec2"].describe_route_tables()["RouteTables"]
         for r in t["Routes"]
         if r.get("VpcPeeringConnectionId") or r.get("TransitGatewayId") or r.get("NatGatewayId")
     ]
-    subnets = [{"id": s["SubnetId"], "vpcId": s["VpcId"], "cidr": s["CidrBlock"], "zone": s["AvailabilityZone"]} for s in ec2.describe_subnets()["Subnets"] if not s.get("DefaultForAz")]
-    groups = [
+
+
+def deployed_subnets(c):
+    return [
+        {"id": s["SubnetId"], "vpcId": s["VpcId"], "cidr": s["CidrBlock"], "zone": s["AvailabilityZone"]}
+        for s in c["ec2"].describe_subnets()["Subnets"]
+        if not s.get("DefaultForAz")
+    ]
+
+
+def deployed_security_groups(c):
+    return [
         {"id": g["GroupId"], "name": g["GroupName"], "vpcId": g.get("VpcId")}
-        for g in ec2.describe_security_groups()["SecurityGroups"]
+        for g in c["ec2"].describe_security_groups()["SecurityGroups"]
         if g["GroupName"] != "default"
     ]
-    endpoints = [e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]
+
+
+def deployed_vpc_endpoints(c):
+    return [e["VpcEndpointId"] for e in c["ec2"].describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]
+
+
+def deployed_network_interfaces(c):
+    ec2 = c["ec2"]
     terminated = {
         i["InstanceId"]
         for reservation in ec2.describe_instances()["Reservations"]
@@ -123,7 +154,7 @@ def inventory(c):
         if n["State"] in ("deleted", "deleting")
         for a in n.get("NatGatewayAddresses", [])
     }
-    interfaces = [
+    return [
         {
             "id": n["NetworkInterfaceId"],
             "status": n["Status"],
@@ -132,13 +163,31 @@ def inventory(c):
         }
         for n in ec2.describe_network_interfaces()["NetworkInterfaces"]
     ]
-    roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")]
-    profiles = [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]]
-    log_groups = [g["logGroupName"] for g in c["logs"].describe_log_groups()["logGroups"]]
-    alarms = [a["AlarmName"] for a in c["cloudwatch"].describe_alarms()["MetricAlarms"]]
-    flow_logs = [f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]]
-    elbv2, autoscaling = c["elbv2"], c["autoscaling"]
-    load_balancers = [
+
+
+def deployed_roles(c):
+    return [r["RoleName"] for r in c["iam"].list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")]
+
+
+def deployed_instance_profiles(c):
+    return [p["InstanceProfileName"] for p in c["iam"].list_instance_profiles()["InstanceProfiles"]]
+
+
+def deployed_log_groups(c):
+    return [g["logGroupName"] for g in c["logs"].describe_log_groups()["logGroups"]]
+
+
+def deployed_alarms(c):
+    return [a["AlarmName"] for a in c["cloudwatch"].describe_alarms()["MetricAlarms"]]
+
+
+def deployed_flow_logs(c):
+    return [f["FlowLogId"] for f in c["ec2"].describe_flow_logs()["FlowLogs"]]
+
+
+def deployed_load_balancers(c):
+    elbv2 = c["elbv2"]
+    return [
         {
             "arn": lb["LoadBalancerArn"],
             "name": lb["LoadBalancerName"],
@@ -154,6 +203,10 @@ def inventory(c):
         }
         for lb in elbv2.describe_load_balancers()["LoadBalancers"]
     ]
+
+
+def deployed_target_groups(c):
+    elbv2 = c["elbv2"]
     target_groups = []
     for tg in elbv2.describe_target_groups()["TargetGroups"]:
         attributes = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"])["Attributes"]}
@@ -169,7 +222,12 @@ def inventory(c):
                 "deregistrationDelaySeconds": attributes.get("deregistration_delay.timeout_seconds"),
             }
         )
-    groups_asg = [
+    return target_groups
+
+
+def deployed_auto_scaling_groups(c):
+    autoscaling = c["autoscaling"]
+    return [
         {
             "name": g["AutoScalingGroupName"],
             "desired": g["DesiredCapacity"],
@@ -187,6 +245,10 @@ def inventory(c):
         }
         for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
     ]
+
+
+def deployed_launch_templates(c):
+    ec2 = c["ec2"]
     templates = []
     for t in ec2.describe_launch_templates()["LaunchTemplates"]:
         latest = ec2.describe_launch_template_versions(LaunchTemplateId=t["LaunchTemplateId"], Versions=["$Latest"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
@@ -202,7 +264,11 @@ def inventory(c):
                 "userData": base64.b64decode(latest["UserData"]).decode() if latest.get("UserData") else None,
             }
         )
-    transit_gateways = [
+    return templates
+
+
+def deployed_transit_gateways(c):
+    return [
         {
             "id": t["TransitGatewayId"],
             "state": t["State"],
@@ -210,10 +276,13 @@ def inventory(c):
             "defaultPropagation": t.get("Options", {}).get("DefaultRouteTablePropagation"),
             "autoAccept": t.get("Options", {}).get("AutoAcceptSharedAttachments"),
         }
-        for t in ec2.describe_transit_gateways()["TransitGateways"]
+        for t in c["ec2"].describe_transit_gateways()["TransitGateways"]
         if t["State"] not in ("deleted", "deleting")
     ]
-    tgw_attachments = [
+
+
+def deployed_tgw_attachments(c):
+    return [
         {
             "id": a["TransitGatewayAttachmentId"],
             "transitGatewayId": a["TransitGatewayId"],
@@ -222,10 +291,13 @@ def inventory(c):
             "state": a["State"],
             "applianceMode": a.get("Options", {}).get("ApplianceModeSupport"),
         }
-        for a in ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]
+        for a in c["ec2"].describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]
         if a["State"] not in ("deleted", "deleting")
     ]
-    tgw_tables = [
+
+
+def deployed_tgw_route_tables(c):
+    return [
         {
             "id": t["TransitGatewayRouteTableId"],
             "transitGatewayId": t["TransitGatewayId"],
@@ -237,15 +309,21 @@ def inventory(c):
                 for r in routes
             ],
         }
-        for t, associations, propagations, routes in transit_gateway_tables(ec2, ["active", "blackhole"])
+        for t, associations, propagations, routes in transit_gateway_tables(c["ec2"], ["active", "blackhole"])
     ]
-    nat_gateways = [
+
+
+def deployed_nat_gateways(c):
+    return [
         {"id": n["NatGatewayId"], "subnetId": n["SubnetId"], "connectivity": n.get("ConnectivityType"), "state": n["State"], "privateIp": next((a.get("PrivateIp") for a in n.get("NatGatewayAddresses", [])), None)}
-        for n in ec2.describe_nat_gateways()["NatGateways"]
+        for n in c["ec2"].describe_nat_gateways()["NatGateways"]
         if n["State"] not in ("deleted", "deleting")
     ]
+
+
+def deployed_resolver_endpoints(c):
     resolver = c["route53resolver"]
-    resolver_endpoints = [
+    return [
         {
             "id": e["Id"],
             "name": e.get("Name"),
@@ -260,7 +338,10 @@ def inventory(c):
         }
         for e in resolver.list_resolver_endpoints()["ResolverEndpoints"]
     ]
-    resolver_rules = [
+
+
+def deployed_resolver_rules(c):
+    return [
         {
             "id": r["Id"],
             "name": r.get("Name"),
@@ -269,55 +350,57 @@ def inventory(c):
             "endpointId": r.get("ResolverEndpointId"),
             "targets": [{"ip": t.get("Ip"), "port": t.get("Port")} for t in r.get("TargetIps", [])],
         }
-        for r in resolver.list_resolver_rules()["ResolverRules"]
-        if r.get("OwnerId") != "Route 53 Resolver"
+        for r in owned_resolver_rules(c["route53resolver"])
     ]
-    resolver_associations = [
+
+
+def deployed_resolver_rule_associations(c):
+    resolver = c["route53resolver"]
+    rules = {r["Id"] for r in owned_resolver_rules(resolver)}
+    return [
         {"id": a["Id"], "ruleId": a["ResolverRuleId"], "vpcId": a["VPCId"], "status": a.get("Status")}
         for a in resolver.list_resolver_rule_associations()["ResolverRuleAssociations"]
-        if a["ResolverRuleId"] in {r["id"] for r in resolver_rules}
+        if a["ResolverRuleId"] in rules
     ]
-    return {
-        "resolverEndpoints": resolver_endpoints,
-        "resolverRules": resolver_rules,
-        "resolverRuleAssociations": resolver_associations,
-        "transitGateways": transit_gateways,
-        "tgwAttachments": tgw_attachments,
-        "tgwRouteTables": tgw_tables,
-        "natGateways": nat_gateways,
-        "loadBalancers": load_balancers,
-        "targetGroups": target_groups,
-        "autoScalingGroups": groups_asg,
-        "launchTemplates": templates,
-        "logGroups": log_groups,
-        "alarms": alarms,
-        "flowLogs": flow_logs,
-        "instances": instances,
-        "vpcs": vpcs,
-        "peerings": peerings,
-        "routes": routes,
-        "subnets": subnets,
-        "securityGroups": groups,
-        "vpcEndpoints": endpoints,
-        "networkInterfaces": interfaces,
-        "iamRoles": roles,
-        "instanceProfiles": profiles,
-    }
 
 
-def import_ids(c):
-    """Every resource in the emulator that a Terraform apply created, by Terraform type, as the id
-    `terraform import` takes. Independent of the orphan sweep: no tag filters, only what the
-    emulator holds minus the region's defaults and what AWS makes by itself (a VPC's main route
-    table and local routes, a default security group until Terraform adopts and tags it, the
-    network interfaces of instances, the instances of Auto Scaling groups)."""
-    ec2, iam, elbv2 = c["ec2"], c["iam"], c["elbv2"]
-    ids = {}
+# The inventory's keys, in the order they are printed, and the reader of each.
+INVENTORY = {
+    "resolverEndpoints": deployed_resolver_endpoints,
+    "resolverRules": deployed_resolver_rules,
+    "resolverRuleAssociations": deployed_resolver_rule_associations,
+    "transitGateways": deployed_transit_gateways,
+    "tgwAttachments": deployed_tgw_attachments,
+    "tgwRouteTables": deployed_tgw_route_tables,
+    "natGateways": deployed_nat_gateways,
+    "loadBalancers": deployed_load_balancers,
+    "targetGroups": deployed_target_groups,
+    "autoScalingGroups": deployed_auto_scaling_groups,
+    "launchTemplates": deployed_launch_templates,
+    "logGroups": deployed_log_groups,
+    "alarms": deployed_alarms,
+    "flowLogs": deployed_flow_logs,
+    "instances": deployed_instances,
+    "vpcs": deployed_vpcs,
+    "peerings": deployed_peerings,
+    "routes": deployed_routes,
+    "subnets": deployed_subnets,
+    "securityGroups": deployed_security_groups,
+    "vpcEndpoints": deployed_vpc_endpoints,
+    "networkInterfaces": deployed_network_interfaces,
+    "iamRoles": deployed_roles,
+    "instanceProfiles": deployed_instance_profiles,
+}
 
-    def add(kind, value):
-        ids.setdefault(kind, []).append(value)
 
-    vpcs = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")}
+def inventory(c):
+    """What is deployed, by kind, as the rehearsal's checks read it."""
+    return {key: read(c) for key, read in INVENTORY.items()}
+
+
+def network_ids(c, vpcs, add):
+    """VPCs, subnets, security groups and their tagged rules."""
+    ec2 = c["ec2"]
     for v in sorted(vpcs):
         add("aws_vpc", v)
     for s in ec2.describe_subnets()["Subnets"]:
@@ -336,7 +419,11 @@ def import_ids(c):
         # Rules that AWS adds (a new group's egress, a default group's own) carry no tags.
         if r["GroupId"] in groups and r.get("Tags"):
             add("aws_vpc_security_group_egress_rule" if r["IsEgress"] else "aws_vpc_security_group_ingress_rule", r["SecurityGroupRuleId"])
-    for t in ec2.describe_route_tables()["RouteTables"]:
+
+
+def route_table_ids(c, vpcs, add):
+    """Route tables other than a VPC's main one, their created routes and their subnet associations."""
+    for t in c["ec2"].describe_route_tables()["RouteTables"]:
         if t["VpcId"] not in vpcs or any(a.get("Main") for a in t.get("Associations", [])):
             continue
         add("aws_route_table", t["RouteTableId"])
@@ -347,6 +434,11 @@ def import_ids(c):
         for a in t.get("Associations", []):
             if a.get("SubnetId") and not a.get("Main"):
                 add("aws_route_table_association", f"{a['SubnetId']}/{t['RouteTableId']}")
+
+
+def gateway_ids(c, vpcs, add):
+    """Peerings, VPC endpoints, flow logs, NAT and internet gateways, and launch templates."""
+    ec2 = c["ec2"]
     for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]:
         if p["Status"]["Code"] not in ("deleted", "rejected", "failed", "expired"):
             add("aws_vpc_peering_connection", p["VpcPeeringConnectionId"])
@@ -363,6 +455,11 @@ def import_ids(c):
             add("aws_internet_gateway", g["InternetGatewayId"])
     for t in ec2.describe_launch_templates()["LaunchTemplates"]:
         add("aws_launch_template", t["LaunchTemplateId"])
+
+
+def transit_gateway_ids(c, vpcs, add):
+    """Transit Gateways, their VPC attachments and route tables, and each table's associations, propagations and static routes."""
+    ec2 = c["ec2"]
     for t in ec2.describe_transit_gateways()["TransitGateways"]:
         if t["State"] not in ("deleted", "deleting"):
             add("aws_ec2_transit_gateway", t["TransitGatewayId"])
@@ -378,25 +475,37 @@ def import_ids(c):
             add("aws_ec2_transit_gateway_route_table_propagation", f"{table_id}_{attachment}")
         for r in routes:
             add("aws_ec2_transit_gateway_route", f"{table_id}_{r['DestinationCidrBlock']}")
+
+
+def resolver_ids(c, vpcs, add):
+    """Route 53 Resolver endpoints, rules and the rules' associations."""
     resolver = c["route53resolver"]
     for e in resolver.list_resolver_endpoints()["ResolverEndpoints"]:
         add("aws_route53_resolver_endpoint", e["Id"])
     owned_rules = set()
-    for r in resolver.list_resolver_rules()["ResolverRules"]:
-        if r.get("OwnerId") != "Route 53 Resolver":  # the built-in rule for internet names
-            owned_rules.add(r["Id"])
-            add("aws_route53_resolver_rule", r["Id"])
+    for r in owned_resolver_rules(resolver):
+        owned_rules.add(r["Id"])
+        add("aws_route53_resolver_rule", r["Id"])
     for a in resolver.list_resolver_rule_associations()["ResolverRuleAssociations"]:
         if a["ResolverRuleId"] in owned_rules:
             add("aws_route53_resolver_rule_association", a["Id"])
+
+
+def compute_ids(c, vpcs, add):
+    """Auto Scaling groups, and the instances that are no group's."""
     scaled = set()
     for g in c["autoscaling"].describe_auto_scaling_groups()["AutoScalingGroups"]:
         add("aws_autoscaling_group", g["AutoScalingGroupName"])
         scaled |= {i["InstanceId"] for i in g.get("Instances", [])}
-    for reservation in ec2.describe_instances()["Reservations"]:
+    for reservation in c["ec2"].describe_instances()["Reservations"]:
         for i in reservation["Instances"]:
             if i["State"]["Name"] not in ("terminated", "shutting-down") and i["InstanceId"] not in scaled:
                 add("aws_instance", i["InstanceId"])
+
+
+def iam_ids(c, vpcs, add):
+    """Roles other than AWS's service roles, their policies, and instance profiles."""
+    iam = c["iam"]
     for role in iam.list_roles()["Roles"]:
         if role["Path"].startswith("/aws-service-role/"):
             continue
@@ -408,6 +517,11 @@ def import_ids(c):
             add("aws_iam_role_policy", f"{name}:{p}")
     for p in iam.list_instance_profiles()["InstanceProfiles"]:
         add("aws_iam_instance_profile", p["InstanceProfileName"])
+
+
+def monitoring_and_load_balancer_ids(c, vpcs, add):
+    """Log groups, alarms, load balancers with their listeners, and target groups."""
+    elbv2 = c["elbv2"]
     for g in c["logs"].describe_log_groups()["logGroups"]:
         add("aws_cloudwatch_log_group", g["logGroupName"])
     for a in c["cloudwatch"].describe_alarms()["MetricAlarms"]:
@@ -418,6 +532,24 @@ def import_ids(c):
             add("aws_lb_listener", listener["ListenerArn"])
     for tg in elbv2.describe_target_groups()["TargetGroups"]:
         add("aws_lb_target_group", tg["TargetGroupArn"])
+
+
+# The readers of import ids, in the order their kinds are printed.
+IMPORT_ID_READERS = (network_ids, route_table_ids, gateway_ids, transit_gateway_ids, resolver_ids, compute_ids, iam_ids, monitoring_and_load_balancer_ids)
+
+
+def import_ids(c):
+    """Every resource in the emulator that a Terraform apply created, by Terraform type, as the id `terraform import` takes.
+    It leaves out the region's defaults and what AWS makes by itself (main route tables, local routes, untagged default
+    security groups, instances' interfaces, groups' instances), with no tag filters, so it stays independent of the orphan sweep."""
+    vpcs = {v["VpcId"] for v in c["ec2"].describe_vpcs()["Vpcs"] if not v.get("IsDefault")}
+    ids = {}
+
+    def add(kind, value):
+        ids.setdefault(kind, []).append(value)
+
+    for read in IMPORT_ID_READERS:
+        read(c, vpcs, add)
     return ids
 
 
