@@ -1,0 +1,218 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { Account, finishedInvocation, pingStatuses, queryMessages } from "../operations/verify/account";
+import { appServerScript, parseAppResults, parseStandInSources, standInScript } from "../operations/verify/commands";
+import { judge, renderReport } from "../operations/verify/judge";
+import { verify, VerifyStop } from "../operations/verify/run";
+import { parseSquidLine, squidQuery } from "../operations/verify/squid-log";
+import { parseState } from "../operations/verify/state";
+import { verifyTargets } from "../operations/verify/targets";
+import { configFrom, synthEnvironment, verificationConfig } from "./helpers/stack";
+
+/** Recorded answers in the AWS API's shapes (see its "about"): SSM and Logs Insights cannot be emulated here. */
+const recorded = require("./fixtures/verify/recorded.json");
+
+/** A Terraform state of the synthesized stack: every resource deployed once, with the recorded instances. */
+function stateOf(stack: any, drop: string[] = []): string {
+  const names: Record<string, { id: string; privateIp: string }> = {
+    "verification-service": recorded.instances.service,
+    "verification-app-server": recorded.instances.app,
+  };
+  const resources = Object.entries(stack.resource as Record<string, Record<string, any>>).flatMap(([type, byName]) =>
+    Object.entries(byName)
+      .filter(([name]) => !drop.includes(`${type}.${name}`))
+      .map(([name, r]) => {
+        const known = type === "aws_instance" ? names[r.tags?.Name] : undefined;
+        const attributes = known
+          ? { id: known.id, private_ip: known.privateIp, tags: r.tags }
+          : { id: `${type}-${name}`, tags: r.tags ?? null };
+        return {
+          mode: "managed",
+          type,
+          name,
+          provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+          instances: [{ schema_version: 0, attributes }],
+        };
+      }),
+  );
+  const outputs = {
+    app_server_app_id: { value: recorded.instances.app.id, type: "string" },
+    proxy_url: { value: "http://10.0.0.10:3128", type: "string" },
+    proxy_access_log_group: { value: "/proxy-over-peering/verification/squid-access", type: "string" },
+  };
+  return JSON.stringify({ version: 4, terraform_version: "1.11.4", serial: 7, lineage: "0a1b", outputs, resources });
+}
+
+/** The account as the recordings answer it, through the same readers the SDK's answers go through. */
+function recordedAccount(state: string | undefined, overrides: Partial<Account> = {}): Account & { scripts: string[] } {
+  const scripts: string[] = [];
+  return {
+    scripts,
+    readState: async () => state,
+    agentStatus: async () => pingStatuses(recorded.DescribeInstanceInformation),
+    run: async (id, _shell, script) => {
+      scripts.push(script);
+      return finishedInvocation(recorded.GetCommandInvocation[id])!;
+    },
+    query: async () => queryMessages(recorded.GetQueryResults),
+    ...overrides,
+  };
+}
+
+describe("npm run verify", () => {
+  const { json } = synthEnvironment(verificationConfig(), true);
+  const stack = JSON.parse(json);
+  const env = verificationConfig();
+  const options = (account: Account) => ({
+    env,
+    stack,
+    source: "demos/verification.json",
+    account,
+    nonce: recorded.nonce,
+    logWaitSeconds: 0,
+  });
+
+  it("finds the app server, the proxy and the stand-in in the state, and requests each service port by its name or the stand-in's address", () => {
+    const targets = verifyTargets(env, parseState(stateOf(stack)));
+    expect(targets.apps).toEqual([{ name: "app", instanceId: recorded.instances.app.id, privateIp: "192.168.0.37" }]);
+    expect(targets.standIn).toEqual({ instanceId: recorded.instances.service.id, address: "172.16.0.10" });
+    expect(targets.requests.map((r) => [r.url, `${r.direct.host}:${r.direct.port}`])).toEqual([
+      ["http://172.16.0.10/", "172.16.0.10:80"],
+      ["https://172.16.0.10:8443/", "172.16.0.10:8443"],
+      ["http://api.service.example:8080/", "172.16.0.10:8080"],
+    ]);
+    expect(targets.proxyUrl).toBe("http://10.0.0.10:3128");
+  });
+
+  it("sends PowerShell that requests through the machine's proxy setting and then tries each port directly, and shell that reads httpd's log", () => {
+    const targets = verifyTargets(env, parseState(stateOf(stack)));
+    const script = appServerScript(targets.requests, "abc123", { trustAnyCertificate: true, direct: true });
+    expect(script).toContain("Probe 'http://172.16.0.10/verify-abc123'");
+    expect(script).toContain("Probe 'https://172.16.0.10:8443/verify-abc123'");
+    expect(script).toContain("Direct '172.16.0.10' 8443");
+    expect(script).toContain("GetSystemWebProxy()");
+    expect(script).not.toMatch(/-Proxy\b/);
+    expect(appServerScript(targets.requests, "abc123", { trustAnyCertificate: false, direct: false })).not.toMatch(
+      /ServerCertificateValidationCallback|Direct '/,
+    );
+    expect(standInScript("abc123")).toContain("grep -F '/verify-abc123'");
+    expect(squidQuery("abc123")).toBe(
+      'fields @timestamp, @message | filter @message like "/verify-abc123" or @message like " CONNECT " | sort @timestamp asc | limit 10000',
+    );
+  });
+
+  it("passes every check on the recorded run: requests through the proxy, no direct path, Squid logs the app server's address, the service sees the proxy's", async () => {
+    const account = recordedAccount(stateOf(stack));
+    const checks = await verify(options(account));
+    expect(checks.filter((c) => !c.pass)).toEqual([]);
+    expect(checks).toHaveLength(3 + 3 + 3 + 1);
+    expect(account.scripts).toHaveLength(2);
+    const report = renderReport(checks);
+    expect(report).toMatch(/^PASS {2}app -> service http:\/\/172\.16\.0\.10\/ +HTTP 404 through http:\/\/10\.0\.0\.10:3128\//m);
+    expect(report).toMatch(/PASS {2}Squid's log: app -> service 172\.16\.0\.10:8443 +192\.168\.0\.37 TCP_TUNNEL\/200 CONNECT/);
+    expect(report).toMatch(/PASS {2}the service saw only the dictated block 10\.0\.0\.0\/24 +sources: 10\.0\.0\.10 \(3\)/);
+    expect(report.split("\n").at(-1)).toBe("all 10 checks passed");
+  });
+
+  it("fails with the evidence when a direct path exists, Squid refuses, a line is missing or the service sees another source", () => {
+    const targets = verifyTargets(env, parseState(stateOf(stack)));
+    const apps = { app: parseAppResults(recorded.GetCommandInvocation[recorded.instances.app.id].StandardOutputContent) };
+    const broken = apps.app.map((r) =>
+      r.kind === "direct" && r.port === 80
+        ? { ...r, connected: true }
+        : r.kind === "proxied" && r.url.includes("8080")
+          ? { ...r, status: 403, squidError: "ERR_ACCESS_DENIED 0" }
+          : r,
+    );
+    const squid = queryMessages(recorded.GetQueryResults)
+      .map(parseSquidLine)
+      .filter((l) => l !== undefined && l.method !== "CONNECT") as any[];
+    const checks = judge(targets, {
+      nonce: recorded.nonce,
+      apps: { app: broken },
+      squid,
+      standInSources: parseStandInSources("  2 10.0.0.10\n  1 192.168.0.37\n"),
+    });
+    const failed = checks.filter((c) => !c.pass).map((c) => `${c.name}: ${c.evidence}`);
+    expect(failed).toEqual([
+      "app -> api http://api.service.example:8080/: Squid refused it: HTTP 403 ERR_ACCESS_DENIED 0",
+      "app -> 172.16.0.10:80 direct, without the proxy: connected: the service is reachable around the proxy",
+      "Squid's log: app -> service 172.16.0.10:8443: no line with client 192.168.0.37 and CONNECT 172.16.0.10:8443 in /proxy-over-peering/verification/squid-access",
+      "the service saw only the dictated block 10.0.0.0/24: sources outside it: 10.0.0.10 (2), 192.168.0.37 (1)",
+    ]);
+  });
+
+  it("fails a request the machine's setting sends elsewhere, and a command that did not succeed", async () => {
+    const stdout = recorded.GetCommandInvocation[recorded.instances.app.id].StandardOutputContent.replaceAll(
+      "http://10.0.0.10:3128/",
+      "http://172.16.0.10/verify-x",
+    );
+    const account = recordedAccount(stateOf(stack), {
+      run: async (id) =>
+        id === recorded.instances.service.id
+          ? { status: "TimedOut", stdout: "", stderr: "no result within 60 s" }
+          : { status: "Success", stdout, stderr: "" },
+    });
+    const failed = (await verify(options(account))).filter((c) => !c.pass).map((c) => `${c.name}: ${c.evidence}`);
+    expect(failed[0]).toBe("the command on the stand-in service: ended TimedOut: no result within 60 s");
+    expect(failed).toContain(
+      "app -> service http://172.16.0.10/: the machine's proxy setting sends it to http://172.16.0.10/verify-x, not http://10.0.0.10:3128",
+    );
+    expect(failed.at(-1)).toBe("the service saw only the dictated block 10.0.0.0/24: no request of this run in httpd's access log");
+  });
+
+  it("stops with one message saying what to do: never deployed, a stale state, an agent not online yet, a service with no host", async () => {
+    const stop = (account: Account, more = {}) =>
+      verify({ ...options(account), ...more }).then(
+        () => "ran",
+        (e: unknown) => (e instanceof VerifyStop ? e.message : `crash: ${e}`),
+      );
+    expect(await stop(recordedAccount(undefined))).toBe(
+      "verification was never deployed: no state at s3://proxy-over-peering-tfstate-example/proxy-over-peering/verification/terraform.tfstate. Deploy first: npm run deploy -- verification",
+    );
+    const instance = Object.keys(stack.resource.aws_instance)[0];
+    expect(await stop(recordedAccount(stateOf(stack, [`aws_instance.${instance}`])))).toBe(
+      `verification: the deployed state is not demos/verification.json as it stands now: 1 resource(s) not deployed yet (aws_instance.${instance}); deploy first (npm run deploy), then verify.`,
+    );
+    const offline = recordedAccount(stateOf(stack), { agentStatus: async () => ({ [recorded.instances.service.id]: "Online" }) });
+    expect(await stop(offline)).toMatch(
+      /^the SSM agent of app VPC app's server \(i-0a1b2c3d4e5f60718\) is not online yet \(not registered\)\. A new server registers within a few minutes: wait and run again\./,
+    );
+    const raw = require("../examples/production.json");
+    const production = configFrom({ ...raw, services: [{ ...raw.services[0], domains: [".provider.example"] }] });
+    const { json: productionJson } = synthEnvironment(production, true);
+    const productionStack = JSON.parse(productionJson);
+    const productionOptions = { ...options(recordedAccount(stateOf(productionStack))), env: production, stack: productionStack };
+    expect(await verify(productionOptions).catch((e: Error) => e.message)).toBe(
+      "no host to request for service(s) dx-service: they list no exact name in services[].domains; give one with --host <service>=<host>",
+    );
+    const targets = verifyTargets(production, parseState(stateOf(productionStack)), { "dx-service": "api.provider.example" });
+    expect(targets.requests.map((r) => r.url)).toEqual(["https://api.provider.example/"]);
+    expect(targets.standIn).toBeUndefined();
+  });
+
+  it("answers --help and does nothing else, and says plainly when there are no credentials", () => {
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(__dirname, "..", "scripts", "verify.ts"), ...args], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, HOME: "/nonexistent", PROXY_ENVIRONMENTS_DIR: "", AWS_EC2_METADATA_DISABLED: "true", ...env },
+        timeout: 90000,
+      });
+    const help = run(["--help"]);
+    expect([help.status, help.stdout.split("\n")[0]]).toEqual([
+      0,
+      "Usage: npm run verify -- <environment> [--host <service>=<host>] [--log-wait <seconds>]",
+    ]);
+    const noCredentials = run(["verification"]);
+    expect(noCredentials.status).toBe(1);
+    expect(noCredentials.stderr.trim().split("\n").at(-1)).toBe(
+      "no AWS credentials: log in (aws sso login, or set AWS_PROFILE) and run again",
+    );
+    expect(noCredentials.stderr).not.toMatch(/\n\s+at /);
+    const bad = run(["verification", "--log-wait", "soon"]);
+    expect([bad.status, bad.stderr.trim()]).toEqual([
+      1,
+      '--log-wait = "soon" is not a whole number of seconds from 0 to 1800; write it such as --log-wait 120',
+    ]);
+  });
+});

@@ -1,0 +1,125 @@
+/** One verify run: read the deployed state, run the experiment on the servers, read the logs, judge. */
+import { EnvironmentConfig } from "../../lib/config";
+import { Account, Invocation } from "./account";
+import { appServerScript, AppResult, parseAppResults, parseStandInSources, standInScript, throughProxy } from "./commands";
+import { Check, judge } from "./judge";
+import { loggedUrl, parseSquidLine, squidQuery, SquidLine } from "./squid-log";
+import { parseState, staleStateProblem } from "./state";
+import { verifyTargets, VerifyTargets } from "./targets";
+
+/** A reason verify cannot start, said once to the user with what to do; no stack trace. */
+export class VerifyStop extends Error {}
+
+/** A synthesized stack, as far as verify reads it. */
+export interface SynthesizedStack {
+  terraform?: { backend?: { s3?: { bucket?: string; key?: string } } };
+  resource?: Record<string, Record<string, unknown>>;
+}
+
+export interface VerifyOptions {
+  readonly env: EnvironmentConfig;
+  readonly stack: SynthesizedStack;
+  /** The environment file, named in messages. */
+  readonly source: string;
+  readonly account: Account;
+  readonly nonce: string;
+  /** A host to request per service name, for services with no exact name and no stand-in. */
+  readonly hosts?: Readonly<Record<string, string>>;
+  /** How long to wait for this run's lines to reach Squid's log group (the agent ships every few seconds). */
+  readonly logWaitSeconds?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+async function deployedTargets(o: VerifyOptions): Promise<VerifyTargets> {
+  const backend = o.stack.terraform?.backend?.s3;
+  if (!backend?.bucket || !backend.key)
+    throw new VerifyStop(`the stack of ${o.source} has no S3 backend; verify reads the outputs from its state`);
+  const text = await o.account.readState(backend.bucket, backend.key);
+  if (text === undefined)
+    throw new VerifyStop(
+      `${o.env.name} was never deployed: no state at s3://${backend.bucket}/${backend.key}. Deploy first: npm run deploy -- ${o.env.name}`,
+    );
+  const state = parseState(text);
+  const stale = staleStateProblem(state, o.stack, o.source);
+  if (stale) throw new VerifyStop(`${o.env.name}: ${stale}`);
+  const targets = verifyTargets(o.env, state, o.hosts);
+  if (targets.apps.length === 0)
+    throw new VerifyStop(
+      `${o.env.name} has no app server in its outputs; verify requests from app servers (give an app VPC a server: appVpcs[].server)`,
+    );
+  if (targets.unknownHosts.length)
+    throw new VerifyStop(
+      `no host to request for service(s) ${targets.unknownHosts.join(", ")}: they list no exact name in services[].domains; give one with --host <service>=<host>`,
+    );
+  return targets;
+}
+
+async function agentsOnline(o: VerifyOptions, targets: VerifyTargets): Promise<void> {
+  const servers = [
+    ...targets.apps.map((a) => ({ what: `app VPC ${a.name}'s server`, id: a.instanceId })),
+    ...(targets.standIn ? [{ what: "the stand-in service", id: targets.standIn.instanceId }] : []),
+  ];
+  const status = await o.account.agentStatus(servers.map((s) => s.id));
+  const offline = servers.filter((s) => status[s.id] !== "Online");
+  if (offline.length)
+    throw new VerifyStop(
+      offline.map((s) => `the SSM agent of ${s.what} (${s.id}) is not online yet (${status[s.id] ?? "not registered"})`).join("; ") +
+        ". A new server registers within a few minutes: wait and run again. If it stays so, check that it reaches SSM (sessionManagerEndpoints) and its role allows it.",
+    );
+}
+
+function invocationCheck(what: string, inv: Invocation): Check[] {
+  return inv.status === "Success"
+    ? []
+    : [{ name: `the command on ${what}`, pass: false, evidence: `ended ${inv.status}: ${inv.stderr.trim().split("\n")[0] ?? ""}` }];
+}
+
+async function squidLines(
+  o: VerifyOptions,
+  targets: VerifyTargets,
+  start: number,
+  results: Record<string, AppResult[]>,
+): Promise<SquidLine[]> {
+  const now = o.now ?? (() => Date.now());
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const wanted = targets.apps.filter((a) => results[a.name]?.length).length * targets.requests.length;
+  const deadline = now() + (o.logWaitSeconds ?? 120) * 1000;
+  for (;;) {
+    const messages = await o.account.query(
+      targets.proxyLogGroup!,
+      squidQuery(o.nonce),
+      Math.floor(start / 1000) - 60,
+      Math.ceil(now() / 1000) + 60,
+    );
+    const lines = messages.map(parseSquidLine).filter((l): l is SquidLine => l !== undefined);
+    const found = targets.apps.flatMap((a) =>
+      targets.requests.filter((r) => lines.some((l) => l.client === a.privateIp && l.url === loggedUrl(r.url, o.nonce).url)),
+    );
+    if (found.length >= wanted || now() > deadline) return lines;
+    await sleep(10000);
+  }
+}
+
+/** Runs the experiment and returns every check; throws VerifyStop when it cannot start. */
+export async function verify(o: VerifyOptions): Promise<Check[]> {
+  const targets = await deployedTargets(o);
+  await agentsOnline(o, targets);
+  const start = (o.now ?? (() => Date.now()))();
+  const options = { trustAnyCertificate: targets.standIn !== undefined, direct: throughProxy(targets) };
+  const invocations = await Promise.all(
+    targets.apps.map((a) => o.account.run(a.instanceId, "powershell", appServerScript(targets.requests, o.nonce, options), 180)),
+  );
+  const apps: Record<string, AppResult[]> = Object.fromEntries(
+    targets.apps.map((a, i) => [a.name, parseAppResults(invocations[i].stdout)]),
+  );
+  const failures = targets.apps.flatMap((a, i) => invocationCheck(`${a.name}'s server`, invocations[i]));
+  let standInSources: Record<string, number> | undefined;
+  if (targets.standIn) {
+    const inv = await o.account.run(targets.standIn.instanceId, "shell", standInScript(o.nonce), 60);
+    failures.push(...invocationCheck("the stand-in service", inv));
+    standInSources = parseStandInSources(inv.stdout);
+  }
+  const squid = targets.proxyLogGroup ? await squidLines(o, targets, start, apps) : undefined;
+  return [...failures, ...judge(targets, { nonce: o.nonce, apps, squid, standInSources })];
+}
