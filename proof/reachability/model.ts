@@ -1,14 +1,11 @@
 /**
- * The model of the reachability analysis: the parts of a synthesized stack that decide who reaches
- * whom (VPCs, subnets, route tables and routes, peerings, Transit Gateways with their attachments,
- * route tables, associations, propagations and routes, NAT gateways, security groups and their
- * rules in every Terraform shape, network ACLs, instances, virtual private gateways with their
- * routes, propagations and what they advertise), keyed by Terraform address; and the places the
- * environment names but the stack does not build (the services beyond a virtual private gateway,
- * app VPCs whose servers are the user's), from {@link Surroundings}.
+ * The model of the reachability analysis: the parts of a synthesized stack that decide who reaches whom, by Terraform address,
+ * and the places its environment names outside it ({@link Surroundings}).
  */
 import { addressOf, blocks, referencedAddress, TerraformJson } from "../../lib/tf-json";
+import { blocksOf, dataOf, NaclEntryJson, ResourceShapes, Resources, resourcesOf, RouteJson, RuleJson } from "./json-shapes";
 
+/** A security group rule: the ports and protocol it admits, and the block, group or prefix list of its peer. */
 export interface Rule {
   readonly address: string;
   readonly description?: string;
@@ -20,6 +17,7 @@ export interface Rule {
   readonly prefixList?: string;
 }
 
+/** A network ACL rule. */
 export interface NaclRule {
   readonly number: number;
   readonly egress: boolean;
@@ -40,10 +38,7 @@ export interface Place {
   /** A fixed address as a /32, or the subnet's block when AWS picks the address. */
   readonly range: string;
   readonly groups: readonly string[];
-  /**
-   * Set for a place whose security groups and network ACLs are not in the stack (the user's servers
-   * in an app VPC, the provider's network): who filters there, which the analysis does not judge.
-   */
+  /** Who filters there, for a place whose security groups and network ACLs are not in the stack; named, not judged. */
   readonly outside?: string;
 }
 
@@ -55,16 +50,14 @@ export interface OutsideBlock {
 
 /** An app VPC without a server of the stack's: its servers, anywhere in `cidr`, are the user's. */
 export interface OutsideVpc extends OutsideBlock {
-  /** An existing VPC: its id, and the route tables the stack routes (their ids, or "all" of them, looked up when planning). @default a VPC the stack creates (found by its block) */
+  /**
+   * An existing VPC: its id, and the route tables the stack routes (their ids, or "all" of them, looked up when planning).
+   * @default a VPC the stack creates (found by its block)
+   */
   readonly existing?: { readonly vpcId: string; readonly routeTableIds: readonly string[] | "all" };
 }
 
-/**
- * What the environment says about places the stack does not build, which its JSON cannot tell:
- * the blocks beyond its virtual private gateway (the services, on the provider's side of Direct
- * Connect), and app VPCs whose servers are the user's (an existing VPC's block and route tables,
- * or a created VPC without an app server).
- */
+/** What the environment says about places the stack does not build, which its JSON cannot tell. */
 export interface Surroundings {
   /** The services beyond the stack's virtual private gateway. @default none */
   readonly beyondGateway?: readonly OutsideBlock[];
@@ -73,9 +66,8 @@ export interface Surroundings {
 }
 
 /**
- * A virtual private gateway: the VPC it is attached to, and the prefixes the provider's network
- * learns through it (a Direct Connect gateway association's allowed prefixes, or else the block of
- * the VPC), which are the only addresses traffic from the provider's side can reach.
+ * A virtual private gateway: the VPC it is attached to, and the prefixes the provider's network learns through it.
+ * Traffic from the provider's side can reach only those prefixes.
  */
 export interface VpnGatewayInfo {
   readonly address: string;
@@ -88,10 +80,7 @@ export interface VpnGatewayInfo {
   readonly beyond: string;
 }
 
-/**
- * A server as the analysis sees it: an instance (one place), or the instances of an Auto Scaling
- * group (a place per subnet it spreads over); its first place's fields stand for it in reports.
- */
+/** A server as the analysis sees it: an instance (one place), or an Auto Scaling group (a place per subnet); reports show the first. */
 export interface Endpoint extends Place {
   readonly address: string;
   /** Every place the server can run in. */
@@ -133,12 +122,19 @@ export interface NatGatewayInfo {
   readonly connectivity: "public" | "private";
 }
 
+/** A route of a route table: the block it sends, where to, and the resource that makes it. */
+export interface Route {
+  readonly destination: string;
+  readonly target: string;
+  readonly address: string;
+}
+
 /** The parts of a stack the analysis uses, read from its synthesized JSON. */
 export class Model {
   readonly vpcs = new Map<string, string>(); // vpc key -> cidr
   readonly subnets = new Map<string, { vpc: string; cidr: string }>();
   readonly routeTableOfSubnet = new Map<string, string>();
-  readonly routes = new Map<string, { destination: string; target: string; address: string }[]>(); // route table -> routes
+  readonly routes = new Map<string, Route[]>(); // route table -> routes
   readonly peerings = new Map<string, [string, string]>();
   readonly groups = new Map<string, { vpc: string; ingress: Rule[]; egress: Rule[] }>();
   readonly naclOfSubnet = new Map<string, { address: string; rules: NaclRule[] }>();
@@ -165,53 +161,73 @@ export class Model {
     return [...this.vpnGateways.values()].find((g) => g.beyond === vpc);
   }
 
+  /** Reads `stack` resource kind by resource kind; throws for a stack with shapes it does not read, whose verdicts could be wrong. */
   constructor(stack: TerraformJson, surroundings: Surroundings = {}) {
-    const resources: Record<string, Record<string, any>> = stack.resource ?? {};
+    const resources: Resources = stack.resource ?? {};
     refuseUnreadShapes(resources);
-    const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
+    const existingVpcs = this.readVpcsAndSubnets(stack, resources, surroundings.appVpcs ?? []);
+    this.readRoutes(resources, surroundings.beyondGateway ?? []);
+    for (const [n, r] of resourcesOf(resources, "aws_vpc_peering_connection"))
+      this.peerings.set(addressOf("aws_vpc_peering_connection", n), [keyOf(r.vpc_id), keyOf(r.peer_vpc_id)]);
+    this.readTransitGateways(resources);
+    this.readNatGateways(resources);
+    this.readSecurityGroups(resources);
+    this.readSecurityGroupRules(resources);
+    this.readNetworkAcls(resources);
+    this.readInstances(resources);
+    this.readAutoScalingGroups(resources);
+    this.readResolverEndpoints(resources);
+    this.addOutsidePlaces(surroundings, existingVpcs);
+  }
 
-    each("aws_vpc", (n, r) => this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block));
-    const existingVpcs = existingVpcKeys(stack, surroundings.appVpcs ?? []);
+  /** VPCs (created, and existing ones read by data.aws_vpc), route tables looked up in them, subnets; returns the existing VPCs. */
+  private readVpcsAndSubnets(stack: TerraformJson, resources: Resources, apps: readonly OutsideVpc[]): Map<string, OutsideVpc> {
+    for (const [n, r] of resourcesOf(resources, "aws_vpc")) this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block);
+    const existingVpcs = existingVpcKeys(stack, apps);
     for (const [key, app] of existingVpcs) this.vpcs.set(key, app.cidr);
-    for (const [n, r] of Object.entries(stack.data?.aws_route_tables ?? {}))
-      this.lookedUpTablesOf.set(`data.aws_route_tables.${n}`, keyOf(r.vpc_id));
-    each("aws_subnet", (n, r) => this.subnets.set(addressOf("aws_subnet", n), { vpc: keyOf(r.vpc_id), cidr: r.cidr_block }));
-    each("aws_route_table_association", (_n, r) => {
+    for (const [n, r] of dataOf(stack, "aws_route_tables")) this.lookedUpTablesOf.set(`data.aws_route_tables.${n}`, keyOf(r.vpc_id));
+    for (const [n, r] of resourcesOf(resources, "aws_subnet"))
+      this.subnets.set(addressOf("aws_subnet", n), { vpc: keyOf(r.vpc_id), cidr: r.cidr_block });
+    return existingVpcs;
+  }
+
+  /** Route tables, their subnets, inline and separate routes, then the routes virtual private gateways propagate. */
+  private readRoutes(resources: Resources, beyond: readonly OutsideBlock[]): void {
+    for (const [, r] of resourcesOf(resources, "aws_route_table_association")) {
       const subnet = referencedAddress(r.subnet_id);
       const table = referencedAddress(r.route_table_id);
       if (subnet && table) this.routeTableOfSubnet.set(subnet, table);
-    });
+    }
     // A cross-account peering's routes on the accepter's side name its accepter, which stands for the peering.
     const accepted = new Map<string, string>();
-    each("aws_vpc_peering_connection_accepter", (n, r) => {
+    for (const [n, r] of resourcesOf(resources, "aws_vpc_peering_connection_accepter")) {
       const peering = referencedAddress(r.vpc_peering_connection_id);
       if (peering) accepted.set(addressOf("aws_vpc_peering_connection_accepter", n), peering);
-    });
-    const addRoute = (table: string, destination: string, target: string, address: string) => {
+    }
+    const addRoute: AddRoute = (table, destination, target, address) => {
       if (!this.routes.has(table)) this.routes.set(table, []);
       this.routes.get(table)!.push({ destination, target: accepted.get(target) ?? target, address });
     };
-    each("aws_route_table", (n, r) => {
+    for (const [n, r] of resourcesOf(resources, "aws_route_table")) {
       this.routes.set(addressOf("aws_route_table", n), []);
-      for (const inline of blocks(r.route)) {
+      for (const inline of blocksOf<RouteJson>(r.route)) {
         if (inline.cidr_block)
           addRoute(addressOf("aws_route_table", n), inline.cidr_block, routeTarget(inline), `aws_route_table.${n} (inline route)`);
       }
-    });
-    each("aws_route", (n, r) => {
+    }
+    for (const [n, r] of resourcesOf(resources, "aws_route")) {
       const table = routeTableKey(r);
       if (table && r.destination_cidr_block) addRoute(table, r.destination_cidr_block, routeTarget(r), `aws_route.${n}`);
-    });
-    this.readVpnGateways(resources, surroundings.beyondGateway ?? [], addRoute);
-    each("aws_vpc_peering_connection", (n, r) =>
-      this.peerings.set(addressOf("aws_vpc_peering_connection", n), [keyOf(r.vpc_id), keyOf(r.peer_vpc_id)]),
-    );
+    }
+    this.readVpnGateways(resources, beyond, addRoute);
+  }
 
-    this.readTransitGateways(resources);
-    each("aws_nat_gateway", (n, r) => {
+  /** NAT gateways in a subnet of the stack, with the address they give the connections they re-originate. */
+  private readNatGateways(resources: Resources): void {
+    for (const [n, r] of resourcesOf(resources, "aws_nat_gateway")) {
       const subnet = referencedAddress(r.subnet_id);
       const info = subnet ? this.subnets.get(subnet) : undefined;
-      if (!subnet || !info) return;
+      if (!subnet || !info) continue;
       const fixed = typeof r.private_ip === "string" && !r.private_ip.includes("${");
       this.natGateways.set(addressOf("aws_nat_gateway", n), {
         address: addressOf("aws_nat_gateway", n),
@@ -220,64 +236,66 @@ export class Model {
         range: fixed ? `${r.private_ip}/32` : info.cidr,
         connectivity: r.connectivity_type === "private" ? "private" : "public",
       });
-    });
+    }
+  }
 
-    const rule = (address: string, r: any, protocolKey: string, cidr?: string, group?: string, prefixList?: string): Rule => ({
-      address,
-      description: r.description,
-      protocol: String(r[protocolKey]),
-      fromPort: Number(r.from_port ?? 0),
-      toPort: Number(r.to_port ?? 65535),
-      cidr,
-      groupRef: group,
-      prefixList,
-    });
-    each("aws_security_group", (n, r) => {
+  /** Security groups with their inline rules, one rule per CIDR block or group each inline rule names. */
+  private readSecurityGroups(resources: Resources): void {
+    for (const [n, r] of resourcesOf(resources, "aws_security_group")) {
       const group = { vpc: keyOf(r.vpc_id), ingress: [] as Rule[], egress: [] as Rule[] };
       for (const direction of ["ingress", "egress"] as const) {
-        for (const inline of blocks(r[direction])) {
-          for (const c of inline.cidr_blocks ?? [])
-            group[direction].push(rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", c));
+        const address = `aws_security_group.${n} (inline ${direction})`;
+        for (const inline of blocksOf<RuleJson>(r[direction])) {
+          for (const c of inline.cidr_blocks ?? []) group[direction].push(ruleOf(address, inline, inline.protocol, c));
           for (const g of inline.security_groups ?? [])
-            group[direction].push(
-              rule(`aws_security_group.${n} (inline ${direction})`, inline, "protocol", undefined, referencedAddress(g)),
-            );
+            group[direction].push(ruleOf(address, inline, inline.protocol, undefined, referencedAddress(g)));
         }
       }
       this.groups.set(addressOf("aws_security_group", n), group);
-    });
-    const attach = (groupRef: string | undefined, direction: "ingress" | "egress", r: Rule) => {
-      const group = groupRef ? this.groups.get(groupRef) : undefined;
-      if (group) group[direction].push(r);
-    };
+    }
+  }
+
+  /** The separate rules (aws_vpc_security_group_*_rule, then aws_security_group_rule), added to their groups. */
+  private readSecurityGroupRules(resources: Resources): void {
     for (const [type, direction] of [
       ["aws_vpc_security_group_ingress_rule", "ingress"],
       ["aws_vpc_security_group_egress_rule", "egress"],
     ] as const) {
-      each(type, (n, r) =>
-        attach(
+      for (const [n, r] of resourcesOf(resources, type)) {
+        const group = referencedAddress(r.referenced_security_group_id);
+        this.attachRule(
           referencedAddress(r.security_group_id),
           direction,
-          rule(`${type}.${n}`, r, "ip_protocol", r.cidr_ipv4, referencedAddress(r.referenced_security_group_id), r.prefix_list_id),
-        ),
-      );
+          ruleOf(`${type}.${n}`, r, r.ip_protocol, r.cidr_ipv4, group, r.prefix_list_id),
+        );
+      }
     }
-    each("aws_security_group_rule", (n, r) => {
+    for (const [n, r] of resourcesOf(resources, "aws_security_group_rule")) {
       const direction = r.type === "egress" ? "egress" : "ingress";
       const address = `aws_security_group_rule.${n}`;
-      for (const c of r.cidr_blocks ?? []) attach(referencedAddress(r.security_group_id), direction, rule(address, r, "protocol", c));
+      for (const c of r.cidr_blocks ?? [])
+        this.attachRule(referencedAddress(r.security_group_id), direction, ruleOf(address, r, r.protocol, c));
       if (r.source_security_group_id)
-        attach(
+        this.attachRule(
           referencedAddress(r.security_group_id),
           direction,
-          rule(address, r, "protocol", undefined, referencedAddress(r.source_security_group_id)),
+          ruleOf(address, r, r.protocol, undefined, referencedAddress(r.source_security_group_id)),
         );
-    });
+    }
+  }
 
-    each("aws_network_acl", (n, r) => {
+  /** Adds `rule` to the group `groupRef` names, when the stack has that group. */
+  private attachRule(groupRef: string | undefined, direction: "ingress" | "egress", rule: Rule): void {
+    const group = groupRef ? this.groups.get(groupRef) : undefined;
+    if (group) group[direction].push(rule);
+  }
+
+  /** Network ACLs with their inline entries and subnets, then their separate rules (aws_network_acl_rule). */
+  private readNetworkAcls(resources: Resources): void {
+    for (const [n, r] of resourcesOf(resources, "aws_network_acl")) {
       const rules: NaclRule[] = [];
       for (const egress of [false, true]) {
-        for (const e of blocks(r[egress ? "egress" : "ingress"])) {
+        for (const e of blocksOf<NaclEntryJson>(r[egress ? "egress" : "ingress"])) {
           rules.push({
             number: e.rule_no,
             egress,
@@ -294,8 +312,8 @@ export class Model {
         const subnet = referencedAddress(s);
         if (subnet) this.naclOfSubnet.set(subnet, acl);
       }
-    });
-    each("aws_network_acl_rule", (_n, r) => {
+    }
+    for (const [, r] of resourcesOf(resources, "aws_network_acl_rule")) {
       const aclKey = referencedAddress(r.network_acl_id);
       for (const acl of new Set(this.naclOfSubnet.values())) {
         if (acl.address === aclKey) {
@@ -310,98 +328,87 @@ export class Model {
           });
         }
       }
-    });
+    }
+  }
 
-    const place = (name: string, subnet: string | undefined, ip: unknown, groups: unknown): Place | undefined => {
-      const info = subnet ? this.subnets.get(subnet) : undefined;
-      if (!subnet || !info) return undefined;
-      const fixed = typeof ip === "string" && !ip.includes("${");
-      return {
-        name,
-        vpc: info.vpc,
-        vpcCidr: this.cidrOf(info.vpc),
-        subnet,
-        range: fixed ? `${ip}/32` : info.cidr,
-        groups: blocks(groups)
-          .map(referencedAddress)
-          .filter((g): g is string => g !== undefined),
-      };
+  /** A place in a subnet of the stack, at a fixed address or anywhere in the subnet; undefined for a subnet the stack lacks. */
+  private placeOf(name: string, subnet: string | undefined, ip: unknown, groups: unknown): Place | undefined {
+    const info = subnet ? this.subnets.get(subnet) : undefined;
+    if (!subnet || !info) return undefined;
+    const fixed = typeof ip === "string" && !ip.includes("${");
+    return {
+      name,
+      vpc: info.vpc,
+      vpcCidr: this.cidrOf(info.vpc),
+      subnet,
+      range: fixed ? `${ip}/32` : info.cidr,
+      groups: blocks(groups)
+        .map(referencedAddress)
+        .filter((g): g is string => g !== undefined),
     };
-    each("aws_instance", (n, r) => {
-      const at = place(r.tags?.Name ?? `aws_instance.${n}`, referencedAddress(r.subnet_id), r.private_ip, r.vpc_security_group_ids);
-      if (at) this.endpoints.push({ ...at, address: `aws_instance.${n}`, placements: [at] });
-    });
+  }
 
-    // Auto Scaling groups: their instances take the launch template's groups and Name tag, in any of the group's subnets.
-    const templates = resources.aws_launch_template ?? {};
-    const listeners = Object.entries(resources.aws_lb_listener ?? {});
-    each("aws_autoscaling_group", (n, r) => {
+  /** Instances, each an endpoint with one place. */
+  private readInstances(resources: Resources): void {
+    for (const [n, r] of resourcesOf(resources, "aws_instance")) {
+      const at = this.placeOf(r.tags?.Name ?? `aws_instance.${n}`, referencedAddress(r.subnet_id), r.private_ip, r.vpc_security_group_ids);
+      if (at) this.endpoints.push({ ...at, address: `aws_instance.${n}`, placements: [at] });
+    }
+  }
+
+  /** Auto Scaling groups: their instances take the launch template's groups and Name tag, in any of the group's subnets. */
+  private readAutoScalingGroups(resources: Resources): void {
+    const templates: Record<string, ResourceShapes["aws_launch_template"]> = resources.aws_launch_template ?? {};
+    for (const [n, r] of resourcesOf(resources, "aws_autoscaling_group")) {
       const template = templates[keyOf(r.launch_template?.id).split(".")[1]];
-      if (!template) return;
-      const tagged = blocks(template.tag_specifications).find((t) => t.resource_type === "instance")?.tags?.Name;
-      const name = tagged ?? blocks(r.tag).find((t) => t.key === "Name")?.value ?? `aws_autoscaling_group.${n}`;
+      if (!template) continue;
+      const tagged = blocksOf<TagSpecificationJson>(template.tag_specifications).find((t) => t.resource_type === "instance")?.tags?.Name;
+      const name = tagged ?? blocksOf<AsgTagJson>(r.tag).find((t) => t.key === "Name")?.value ?? `aws_autoscaling_group.${n}`;
       const placements = (r.vpc_zone_identifier ?? [])
-        .map((s: unknown) => place(name, referencedAddress(s), undefined, template.vpc_security_group_ids))
-        .filter(Boolean) as Place[];
-      if (placements.length === 0) return;
+        .map((s) => this.placeOf(name, referencedAddress(s), undefined, template.vpc_security_group_ids))
+        .filter((p): p is Place => p !== undefined);
+      if (placements.length === 0) continue;
       const address = `aws_autoscaling_group.${n}`;
       this.endpoints.push({ ...placements[0], address, placements });
-      const targetGroups = blocks(r.target_group_arns).map(referencedAddress);
-      for (const [lbName, lb] of Object.entries(resources.aws_lb ?? {})) {
-        const forwarded = new Map<number, { targetGroup: string; targetPort: number; listener: string }>();
-        for (const [listenerName, listener] of listeners) {
-          if (referencedAddress(listener.load_balancer_arn) !== `aws_lb.${lbName}`) continue;
-          for (const action of blocks(listener.default_action)) {
-            const tg = referencedAddress(action.target_group_arn);
-            if (action.type === "forward" && tg && targetGroups.includes(tg)) {
-              forwarded.set(Number(listener.port), {
-                targetGroup: tg,
-                targetPort: Number(resources.aws_lb_target_group?.[tg.split(".")[1]]?.port),
-                listener: `aws_lb_listener.${listenerName}`,
-              });
-            }
-          }
-        }
-        if (forwarded.size === 0) continue;
-        const nodes = blocks(lb.subnet_mapping)
-          .map((m) => place(`aws_lb.${lbName}`, referencedAddress(m.subnet_id), m.private_ipv4_address, lb.security_groups))
-          .filter(Boolean) as Place[];
-        this.frontends.set(address, { address: `aws_lb.${lbName}`, nodes, listeners: forwarded });
-      }
-    });
+      this.readLoadBalancers(resources, address, blocks(r.target_group_arns).map(referencedAddress));
+    }
+  }
 
-    // Route 53 Resolver endpoints: an address in each of their subnets, with their security groups.
-    each("aws_route53_resolver_endpoint", (n, r) => {
+  /** The Network Load Balancer in front of the Auto Scaling group `address`: one that forwards to one of its `targetGroups`. */
+  private readLoadBalancers(resources: Resources, address: string, targetGroups: readonly (string | undefined)[]): void {
+    for (const [lbName, lb] of resourcesOf(resources, "aws_lb")) {
+      const forwarded = forwardingListeners(resources, `aws_lb.${lbName}`, targetGroups);
+      if (forwarded.size === 0) continue;
+      const nodes = blocksOf<SubnetMappingJson>(lb.subnet_mapping)
+        .map((m) => this.placeOf(`aws_lb.${lbName}`, referencedAddress(m.subnet_id), m.private_ipv4_address, lb.security_groups))
+        .filter((p): p is Place => p !== undefined);
+      this.frontends.set(address, { address: `aws_lb.${lbName}`, nodes, listeners: forwarded });
+    }
+  }
+
+  /** Route 53 Resolver endpoints: an address in each of their subnets, with their security groups. */
+  private readResolverEndpoints(resources: Resources): void {
+    for (const [n, r] of resourcesOf(resources, "aws_route53_resolver_endpoint")) {
       const address = `aws_route53_resolver_endpoint.${n}`;
-      const placements = blocks(r.ip_address)
-        .map((ip) => place(r.tags?.Name ?? address, referencedAddress(ip.subnet_id), ip.ip, r.security_group_ids))
+      const placements = blocksOf<ResolverAddressJson>(r.ip_address)
+        .map((ip) => this.placeOf(r.tags?.Name ?? address, referencedAddress(ip.subnet_id), ip.ip, r.security_group_ids))
         .filter((p): p is Place => p !== undefined);
       if (placements.length > 0) this.endpoints.push({ ...placements[0], address, placements });
-    });
-
-    this.addOutsidePlaces(surroundings, existingVpcs);
+    }
   }
 
   /**
-   * Virtual private gateways: the VPC each is attached to, what the provider's network learns
-   * through it (a Direct Connect gateway association's allowed prefixes, or the VPC's block), and
-   * route propagation, which gives a route table a route to the gateway for each block beyond it
-   * (what the provider advertises over BGP, as the environment names it) after the static routes,
-   * so that a static route of the same prefix wins, as in AWS.
+   * Virtual private gateways: the VPC each is attached to, what the provider's network learns through it, and the routes it propagates.
+   * Propagated routes come after the static ones, so that a static route of the same prefix wins, as in AWS.
    */
-  private readVpnGateways(
-    resources: Record<string, Record<string, any>>,
-    beyond: readonly OutsideBlock[],
-    addRoute: (table: string, destination: string, target: string, address: string) => void,
-  ): void {
-    const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
+  private readVpnGateways(resources: Resources, beyond: readonly OutsideBlock[], addRoute: AddRoute): void {
     const attachedTo = new Map<string, string>();
-    each("aws_vpn_gateway_attachment", (_n, r) => {
+    for (const [, r] of resourcesOf(resources, "aws_vpn_gateway_attachment")) {
       const gateway = referencedAddress(r.vpn_gateway_id);
       if (gateway && r.vpc_id) attachedTo.set(gateway, keyOf(r.vpc_id));
-    });
-    const associations = Object.entries(resources.aws_dx_gateway_association ?? {});
-    each("aws_vpn_gateway", (n, r) => {
+    }
+    const associations = resourcesOf(resources, "aws_dx_gateway_association");
+    for (const [n, r] of resourcesOf(resources, "aws_vpn_gateway")) {
       const address = addressOf("aws_vpn_gateway", n);
       const vpc = r.vpc_id ? keyOf(r.vpc_id) : attachedTo.get(address);
       const association = associations.find(([, a]) => referencedAddress(a.associated_gateway_id) === address);
@@ -416,80 +423,65 @@ export class Model {
             : { prefixes: vpc && this.vpcs.has(vpc) ? [this.vpcs.get(vpc)!] : [], by: "the block of the VPC it is attached to" },
         beyond: `${address} (the provider's network)`,
       });
-    });
-    const propagations: { table: string; gateway: string; address: string }[] = [];
-    each("aws_vpn_gateway_route_propagation", (n, r) => {
-      const table = referencedAddress(r.route_table_id);
-      const gateway = referencedAddress(r.vpn_gateway_id);
-      if (table && gateway) propagations.push({ table, gateway, address: `aws_vpn_gateway_route_propagation.${n}` });
-    });
-    each("aws_route_table", (n, r) => {
-      for (const gateway of blocks(r.propagating_vgws).map(referencedAddress)) {
-        if (gateway)
-          propagations.push({ table: addressOf("aws_route_table", n), gateway, address: `aws_route_table.${n} (propagating_vgws)` });
-      }
-    });
-    for (const { table, gateway, address } of propagations) {
+    }
+    for (const { table, gateway, address } of vpnPropagations(resources)) {
       if (!this.vpnGateways.has(gateway)) continue;
       for (const block of beyond)
         addRoute(table, block.cidr, gateway, `${address} (propagated, assuming the provider advertises ${block.cidr} over BGP)`);
     }
   }
 
-  /**
-   * The places the environment names but the stack does not build: each service beyond the stack's
-   * one virtual private gateway, and each app VPC without a server of the stack's (a place per
-   * subnet of a created VPC; per route table the stack routes in an existing one, a stand-in
-   * subnet with the VPC's block that uses that table).
-   */
+  /** The places the environment names but the stack does not build: services beyond its gateway, app VPCs of the user's servers. */
   private addOutsidePlaces(surroundings: Surroundings, existingVpcs: ReadonlyMap<string, OutsideVpc>): void {
-    const beyond = surroundings.beyondGateway ?? [];
-    if (beyond.length > 0) {
-      const gateways = [...this.vpnGateways.values()];
-      if (gateways.length !== 1) {
-        throw new Error(
-          `the environment puts ${beyond.map((b) => b.name).join(", ")} beyond a virtual private gateway, and the stack has ${gateways.length === 0 ? "none" : `${gateways.length} (${gateways.map((g) => g.address).join(", ")})`}; the analysis needs exactly one`,
-        );
-      }
-      const [gateway] = gateways;
-      for (const block of beyond) {
-        const at: Place = {
-          name: block.name,
-          vpc: gateway.beyond,
-          vpcCidr: `the provider's network beyond ${gateway.name}`,
-          subnet: gateway.beyond,
-          range: block.cidr,
-          groups: [],
-          outside: "the provider's own filtering, outside this stack",
-        };
-        this.endpoints.push({ ...at, address: `${gateway.beyond}: ${block.cidr}`, placements: [at] });
-      }
+    this.addServicesBeyondGateway(surroundings.beyondGateway ?? []);
+    for (const app of surroundings.appVpcs ?? []) this.addOutsideAppVpc(app, existingVpcs);
+  }
+
+  /** An endpoint per service block beyond the stack's virtual private gateway, of which there must be exactly one. */
+  private addServicesBeyondGateway(beyond: readonly OutsideBlock[]): void {
+    if (beyond.length === 0) return;
+    const gateways = [...this.vpnGateways.values()];
+    if (gateways.length !== 1) {
+      throw new Error(
+        `the environment puts ${beyond.map((b) => b.name).join(", ")} beyond a virtual private gateway, and the stack has ${gateways.length === 0 ? "none" : `${gateways.length} (${gateways.map((g) => g.address).join(", ")})`}; the analysis needs exactly one`,
+      );
     }
-    const users = "the servers' own security groups and network ACLs, outside this stack";
-    for (const app of surroundings.appVpcs ?? []) {
-      const existing = [...existingVpcs].find(([, a]) => a === app)?.[0];
-      const vpc = existing ?? [...this.vpcs].find(([key, cidr]) => cidr === app.cidr && key.startsWith("aws_vpc."))?.[0];
-      if (!vpc) continue;
-      const subnets = existing
-        ? this.standInSubnets(existing, app)
-        : [...this.subnets].filter(([, s]) => s.vpc === vpc).map(([key]) => key);
-      const placements: Place[] = subnets.map((subnet) => ({
-        name: app.name,
-        vpc,
-        vpcCidr: this.cidrOf(vpc),
-        subnet,
-        range: this.subnets.get(subnet)!.cidr,
+    const [gateway] = gateways;
+    for (const block of beyond) {
+      const at: Place = {
+        name: block.name,
+        vpc: gateway.beyond,
+        vpcCidr: `the provider's network beyond ${gateway.name}`,
+        subnet: gateway.beyond,
+        range: block.cidr,
         groups: [],
-        outside: users,
-      }));
-      if (placements.length > 0) this.endpoints.push({ ...placements[0], address: vpc, placements });
+        outside: "the provider's own filtering, outside this stack",
+      };
+      this.endpoints.push({ ...at, address: `${gateway.beyond}: ${block.cidr}`, placements: [at] });
     }
   }
 
+  /** An app VPC whose servers are the user's: a place per subnet of a created VPC, or per stand-in subnet of an existing one. */
+  private addOutsideAppVpc(app: OutsideVpc, existingVpcs: ReadonlyMap<string, OutsideVpc>): void {
+    const existing = [...existingVpcs].find(([, a]) => a === app)?.[0];
+    const vpc = existing ?? [...this.vpcs].find(([key, cidr]) => cidr === app.cidr && key.startsWith("aws_vpc."))?.[0];
+    if (!vpc) return;
+    const subnets = existing ? this.standInSubnets(existing, app) : [...this.subnets].filter(([, s]) => s.vpc === vpc).map(([key]) => key);
+    const placements: Place[] = subnets.map((subnet) => ({
+      name: app.name,
+      vpc,
+      vpcCidr: this.cidrOf(vpc),
+      subnet,
+      range: this.subnets.get(subnet)!.cidr,
+      groups: [],
+      outside: "the servers' own security groups and network ACLs, outside this stack",
+    }));
+    if (placements.length > 0) this.endpoints.push({ ...placements[0], address: vpc, placements });
+  }
+
   /**
-   * Stand-in subnets of an existing VPC, one per route table the stack routes there: the listed
-   * tables, or the looked-up tables ("all"); each has the VPC's block, since its real subnets are
-   * not in the stack.
+   * Stand-in subnets of an existing VPC, one per route table the stack routes there (listed, or looked up for "all").
+   * Each has the VPC's block, since its real subnets are not in the stack.
    */
   private standInSubnets(vpc: string, app: OutsideVpc): string[] {
     const listed = app.existing!.routeTableIds;
@@ -503,36 +495,16 @@ export class Model {
     return subnets;
   }
 
-  /**
-   * Transit Gateways: VPC attachments, the table each is associated with, static routes (to an
-   * attachment, or blackholes) and propagations, which add the attached VPC's block to a table.
-   * A gateway whose default route table association or propagation is on is refused: attachments
-   * would then join a table that is not in the stack.
-   */
-  private readTransitGateways(resources: Record<string, Record<string, any>>): void {
-    const each = (type: string, f: (name: string, r: any) => void) => Object.entries(resources[type] ?? {}).forEach(([n, r]) => f(n, r));
-    const defaultsOn = [
-      ...Object.entries(resources.aws_ec2_transit_gateway ?? {})
-        .filter(([, r]) => r.default_route_table_association !== "disable" || r.default_route_table_propagation !== "disable")
-        .map(([n]) => `aws_ec2_transit_gateway.${n}`),
-      ...Object.entries(resources.aws_ec2_transit_gateway_vpc_attachment ?? {})
-        .filter(
-          ([, r]) =>
-            r.transit_gateway_default_route_table_association !== false || r.transit_gateway_default_route_table_propagation !== false,
-        )
-        .map(([n]) => `aws_ec2_transit_gateway_vpc_attachment.${n}`),
-    ];
-    if (defaultsOn.length > 0) {
-      throw new Error(
-        `the reachability analysis does not read a Transit Gateway's default route table, which ${defaultsOn.join(", ")} use(s) (its association or propagation is not off); its verdicts could be wrong, so it gives none`,
-      );
-    }
+  /** Transit Gateways: VPC attachments, the table each is associated with, and each table's static and propagated routes. */
+  private readTransitGateways(resources: Resources): void {
+    refuseDefaultTgwTables(resources);
     const table = (key: string) => {
       if (!this.tgwRoutes.has(key)) this.tgwRoutes.set(key, []);
       return this.tgwRoutes.get(key)!;
     };
-    each("aws_ec2_transit_gateway_route_table", (n) => table(addressOf("aws_ec2_transit_gateway_route_table", n)));
-    each("aws_ec2_transit_gateway_vpc_attachment", (n, r) => {
+    for (const [n] of resourcesOf(resources, "aws_ec2_transit_gateway_route_table"))
+      table(addressOf("aws_ec2_transit_gateway_route_table", n));
+    for (const [n, r] of resourcesOf(resources, "aws_ec2_transit_gateway_vpc_attachment")) {
       const address = addressOf("aws_ec2_transit_gateway_vpc_attachment", n);
       this.tgwAttachments.set(address, {
         address,
@@ -542,16 +514,17 @@ export class Model {
           .map(referencedAddress)
           .filter((x: string | undefined): x is string => x !== undefined),
       });
-    });
-    each("aws_ec2_transit_gateway_route_table_association", (_n, r) => {
+    }
+    for (const [, r] of resourcesOf(resources, "aws_ec2_transit_gateway_route_table_association")) {
       const attachment = referencedAddress(r.transit_gateway_attachment_id);
       const key = referencedAddress(r.transit_gateway_route_table_id);
       if (attachment && key) this.tgwTableOf.set(attachment, key);
-    });
-    each("aws_ec2_transit_gateway_route_table_propagation", (n, r) => {
+    }
+    for (const [n, r] of resourcesOf(resources, "aws_ec2_transit_gateway_route_table_propagation")) {
+      // A propagation adds the attached VPC's block to the table.
       const attachment = this.tgwAttachments.get(keyOf(r.transit_gateway_attachment_id));
       const key = referencedAddress(r.transit_gateway_route_table_id);
-      if (!attachment || !key) return;
+      if (!attachment || !key) continue;
       const cidr = this.vpcs.get(attachment.vpc);
       if (cidr)
         table(key).push({
@@ -559,21 +532,132 @@ export class Model {
           attachment: attachment.address,
           address: `aws_ec2_transit_gateway_route_table_propagation.${n} (propagated)`,
         });
-    });
-    each("aws_ec2_transit_gateway_route", (n, r) => {
+    }
+    for (const [n, r] of resourcesOf(resources, "aws_ec2_transit_gateway_route")) {
       const key = referencedAddress(r.transit_gateway_route_table_id);
-      if (!key || !r.destination_cidr_block) return;
+      if (!key || !r.destination_cidr_block) continue;
       table(key).push({
         destination: r.destination_cidr_block,
         attachment: r.blackhole === true ? undefined : referencedAddress(r.transit_gateway_attachment_id),
         address: `aws_ec2_transit_gateway_route.${n}${r.blackhole === true ? " (blackhole)" : ""}`,
       });
-    });
+    }
+  }
+}
+
+/** Adds a route to a route table of the model. */
+type AddRoute = (table: string, destination: string, target: string, address: string) => void;
+
+/** A launch template's tag specification. */
+interface TagSpecificationJson {
+  readonly resource_type?: string;
+  readonly tags?: { readonly Name?: string };
+}
+
+/** An Auto Scaling group's tag block. */
+interface AsgTagJson {
+  readonly key?: string;
+  readonly value?: string;
+}
+
+/** A load balancer's subnet mapping. */
+interface SubnetMappingJson {
+  readonly subnet_id?: unknown;
+  readonly private_ipv4_address?: unknown;
+}
+
+/** An address of a Route 53 Resolver endpoint. */
+interface ResolverAddressJson {
+  readonly subnet_id?: unknown;
+  readonly ip?: unknown;
+}
+
+/** A listener's default action. */
+interface ListenerActionJson {
+  readonly type?: string;
+  readonly target_group_arn?: unknown;
+}
+
+/** A security group rule of the model, from any of Terraform's rule shapes. */
+function ruleOf(address: string, r: RuleJson, protocol: unknown, cidr?: string, group?: string, prefixList?: string): Rule {
+  return {
+    address,
+    description: r.description,
+    protocol: String(protocol),
+    fromPort: Number(r.from_port ?? 0),
+    toPort: Number(r.to_port ?? 65535),
+    cidr,
+    groupRef: group,
+    prefixList,
+  };
+}
+
+/** The listeners of the load balancer `lb` that forward to one of `targetGroups`, by listener port. */
+function forwardingListeners(
+  resources: Resources,
+  lb: string,
+  targetGroups: readonly (string | undefined)[],
+): Map<number, { targetGroup: string; targetPort: number; listener: string }> {
+  const forwarded = new Map<number, { targetGroup: string; targetPort: number; listener: string }>();
+  const targetGroupsOfStack: Record<string, ResourceShapes["aws_lb_target_group"]> | undefined = resources.aws_lb_target_group;
+  for (const [listenerName, listener] of resourcesOf(resources, "aws_lb_listener")) {
+    if (referencedAddress(listener.load_balancer_arn) !== lb) continue;
+    for (const action of blocksOf<ListenerActionJson>(listener.default_action)) {
+      const tg = referencedAddress(action.target_group_arn);
+      if (action.type === "forward" && tg && targetGroups.includes(tg)) {
+        forwarded.set(Number(listener.port), {
+          targetGroup: tg,
+          targetPort: Number(targetGroupsOfStack?.[tg.split(".")[1]]?.port),
+          listener: `aws_lb_listener.${listenerName}`,
+        });
+      }
+    }
+  }
+  return forwarded;
+}
+
+/** Route tables that learn routes from a virtual private gateway: by aws_vpn_gateway_route_propagation, then by propagating_vgws. */
+function vpnPropagations(resources: Resources): { table: string; gateway: string; address: string }[] {
+  const propagations: { table: string; gateway: string; address: string }[] = [];
+  for (const [n, r] of resourcesOf(resources, "aws_vpn_gateway_route_propagation")) {
+    const table = referencedAddress(r.route_table_id);
+    const gateway = referencedAddress(r.vpn_gateway_id);
+    if (table && gateway) propagations.push({ table, gateway, address: `aws_vpn_gateway_route_propagation.${n}` });
+  }
+  for (const [n, r] of resourcesOf(resources, "aws_route_table")) {
+    for (const gateway of blocks(r.propagating_vgws).map(referencedAddress)) {
+      if (gateway)
+        propagations.push({ table: addressOf("aws_route_table", n), gateway, address: `aws_route_table.${n} (propagating_vgws)` });
+    }
+  }
+  return propagations;
+}
+
+/**
+ * Refuses a Transit Gateway or attachment whose default route table association or propagation is on.
+ * Attachments would then join a table that is not in the stack.
+ */
+function refuseDefaultTgwTables(resources: Resources): void {
+  const defaultsOn = [
+    ...resourcesOf(resources, "aws_ec2_transit_gateway")
+      .filter(([, r]) => r.default_route_table_association !== "disable" || r.default_route_table_propagation !== "disable")
+      .map(([n]) => `aws_ec2_transit_gateway.${n}`),
+    ...resourcesOf(resources, "aws_ec2_transit_gateway_vpc_attachment")
+      .filter(
+        ([, r]) =>
+          r.transit_gateway_default_route_table_association !== false || r.transit_gateway_default_route_table_propagation !== false,
+      )
+      .map(([n]) => `aws_ec2_transit_gateway_vpc_attachment.${n}`),
+  ];
+  if (defaultsOn.length > 0) {
+    throw new Error(
+      `the reachability analysis does not read a Transit Gateway's default route table, which ${defaultsOn.join(", ")} use(s) (its association or propagation is not off); its verdicts could be wrong, so it gives none`,
+    );
   }
 }
 
 /** Where a route (an aws_route or an inline route) sends its block: a peering, gateway, NAT gateway or Transit Gateway, or "other". */
-function routeTarget(r: any): string {
+function routeTarget(r: RouteJson): string {
   return (
     referencedAddress(r.vpc_peering_connection_id) ??
     referencedAddress(r.gateway_id) ??
@@ -583,11 +667,8 @@ function routeTarget(r: any): string {
   );
 }
 
-/**
- * The route table a route is in: a reference to a table of the stack, a table of an existing VPC
- * given by id (rtb-...), or each of the tables a data source looks up (for_each over its ids).
- */
-function routeTableKey(r: any): string | undefined {
+/** The route table a route is in: a table of the stack, a table of an existing VPC by id (rtb-...), or those a data source looks up. */
+function routeTableKey(r: RouteJson): string | undefined {
   const table = r.route_table_id;
   if (typeof table !== "string") return undefined;
   const each = typeof r.for_each === "string" ? /^\$\{toset\((data\.aws_route_tables\.[A-Za-z0-9_-]+)\.ids\)\}$/.exec(r.for_each) : null;
@@ -598,7 +679,7 @@ function routeTableKey(r: any): string | undefined {
 /** The data sources (data.aws_vpc) by which the stack reads the existing VPCs of `apps`, matched by id. */
 function existingVpcKeys(stack: TerraformJson, apps: readonly OutsideVpc[]): Map<string, OutsideVpc> {
   const keys = new Map<string, OutsideVpc>();
-  for (const [n, r] of Object.entries(stack.data?.aws_vpc ?? {})) {
+  for (const [n, r] of dataOf(stack, "aws_vpc")) {
     const app = apps.find((a) => a.existing?.vpcId === r.id);
     if (app) keys.set(`data.aws_vpc.${n}`, app);
   }
@@ -611,9 +692,8 @@ function keyOf(value: unknown): string {
 }
 
 /**
- * Resource types that change who reaches whom but that the analysis does not read. A stack with
- * any of them is refused: a verdict that ignores them could say "allowed" where AWS says no, or
- * the other way round.
+ * Resource types that change who reaches whom but that the analysis does not read, so a stack with any of them is refused.
+ * A verdict that ignored them could say "allowed" where AWS says no, or the other way round.
  */
 export const UNREAD_TYPES: Readonly<Record<string, string>> = {
   aws_network_acl_association: "associates a network ACL with a subnet",
@@ -627,18 +707,21 @@ export const UNREAD_TYPES: Readonly<Record<string, string>> = {
   aws_ec2_transit_gateway_prefix_list_reference: "routes a prefix list inside a transit gateway",
 };
 
-function refuseUnreadShapes(resources: Record<string, Record<string, any>>): void {
+/** Refuses a stack with a resource of {@link UNREAD_TYPES} or a security group rule with self = true. */
+function refuseUnreadShapes(resources: Resources): void {
   const problems: string[] = [];
   for (const [type, what] of Object.entries(UNREAD_TYPES)) {
     const names = Object.keys(resources[type] ?? {});
     if (names.length > 0) problems.push(`${names.map((n) => `${type}.${n}`).join(", ")} (${what})`);
   }
   const selfRules = [
-    ...Object.entries(resources.aws_security_group_rule ?? {})
+    ...resourcesOf(resources, "aws_security_group_rule")
       .filter(([, r]) => r.self === true)
       .map(([n]) => `aws_security_group_rule.${n}`),
-    ...Object.entries(resources.aws_security_group ?? {}).flatMap(([n, g]) =>
-      ["ingress", "egress"].some((d) => blocks(g[d]).some((r) => r.self === true)) ? [`aws_security_group.${n}`] : [],
+    ...resourcesOf(resources, "aws_security_group").flatMap(([n, g]) =>
+      (["ingress", "egress"] as const).some((d) => blocksOf<RuleJson>(g[d]).some((r) => r.self === true))
+        ? [`aws_security_group.${n}`]
+        : [],
     ),
   ];
   if (selfRules.length > 0) problems.push(`${selfRules.join(", ")} (a rule with self = true)`);
