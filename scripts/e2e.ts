@@ -1,9 +1,6 @@
 /**
- * `npm run e2e`: the original experiment with real daemons, in network namespaces (see
- * scripts/netns-lab.ts). Each check prints PASS or FAIL; the last line counts them. Needs root.
- *
- * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth` (default
- * demos/verification.json).
+ * `npm run e2e`: the original experiment with real daemons in network namespaces (proof/netns-lab.ts and the other labs).
+ * Each check prints PASS or FAIL; the last line counts them. Needs root.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -71,13 +68,21 @@ function request(lab: Lab, from: "app" | "outsider", url: string, options: { pro
   };
 }
 
+/** A failure's explanation unless Squid refused the request (or its CONNECT) with 403 ERR_ACCESS_DENIED. */
+function refused(r: ReturnType<typeof request>, status = "status"): string | undefined {
+  return (status === "connect" ? r.connectStatus : r.status) === 403 && (status === "connect" || r.squidError === "ERR_ACCESS_DENIED")
+    ? undefined
+    : `expected 403 ERR_ACCESS_DENIED from Squid, got ${JSON.stringify(r)}`;
+}
+
+const serviceUrl = (lab: Lab) => `http://${lab.topology.hosts.service}:${lab.topology.servicePort}/`;
+
 function checks(lab: Lab): Check[] {
-  const { hosts } = lab.topology;
-  const serviceUrl = `http://${hosts.service}:${lab.topology.servicePort}/`;
-  const refused = (r: ReturnType<typeof request>, status = "status") =>
-    (status === "connect" ? r.connectStatus : r.status) === 403 && (status === "connect" || r.squidError === "ERR_ACCESS_DENIED")
-      ? undefined
-      : `expected 403 ERR_ACCESS_DENIED from Squid, got ${JSON.stringify(r)}`;
+  return [...configurationChecks(lab), ...pathChecks(lab), ...refusalChecks(lab), ...nameChecks(lab), squidLogCheck(lab)];
+}
+
+/** The lab's squid.conf is the stack's, and Squid accepts it. */
+function configurationChecks(lab: Lab): Check[] {
   return [
     {
       name: "squid.conf is the one the proxy's user data installs (host settings aside)",
@@ -98,10 +103,17 @@ function checks(lab: Lab): Check[] {
               .join(" | ")}`;
       },
     },
+  ];
+}
+
+/** Through the proxy works and the service sees the proxy's address; directly fails, even with a route. */
+function pathChecks(lab: Lab): Check[] {
+  const { hosts } = lab.topology;
+  return [
     {
       name: `app ${hosts.app} -> proxy ${hosts.proxy} -> service ${hosts.service}: 200`,
       run: () => {
-        const r = request(lab, "app", serviceUrl, { proxy: true });
+        const r = request(lab, "app", serviceUrl(lab), { proxy: true });
         return r.status === 200 ? undefined : `got ${JSON.stringify(r)}`;
       },
     },
@@ -117,7 +129,7 @@ function checks(lab: Lab): Check[] {
     {
       name: "app -> service directly fails: the app VPC has no route to the service side",
       run: () => {
-        const r = request(lab, "app", serviceUrl);
+        const r = request(lab, "app", serviceUrl(lab));
         return r.status === 0 && r.curlExit !== 0 ? undefined : `the request went through: ${JSON.stringify(r)}`;
       },
     },
@@ -129,14 +141,21 @@ function checks(lab: Lab): Check[] {
         const device = lab.linkDevice("app", "proxy");
         const added = lab.inHost("app", ["ip", "route", "add", lab.topology.links[1].aRoutes[0], "dev", device]);
         if (added.code !== 0) return `could not add the route: ${added.stderr}`;
-        const r = request(lab, "app", serviceUrl);
+        const r = request(lab, "app", serviceUrl(lab));
         lab.inHost("app", ["ip", "route", "del", lab.topology.links[1].aRoutes[0], "dev", device]);
         return r.status === 0 && r.curlExit !== 0 ? undefined : `the request went through: ${JSON.stringify(r)}`;
       },
     },
+  ];
+}
+
+/** What Squid must refuse: outsiders, unlisted destinations, CONNECT to plain HTTP, odd ports, the metadata address; HTTPS through CONNECT where the service has TLS. */
+function refusalChecks(lab: Lab): Check[] {
+  const { hosts } = lab.topology;
+  return [
     {
       name: `a client outside the app CIDRs (${hosts.outsider}) is refused: 403`,
-      run: () => refused(request(lab, "outsider", serviceUrl, { proxy: true })),
+      run: () => refused(request(lab, "outsider", serviceUrl(lab), { proxy: true })),
     },
     {
       name: "a destination outside the allowlist is refused: 403",
@@ -144,7 +163,7 @@ function checks(lab: Lab): Check[] {
     },
     {
       name: `CONNECT to the plain HTTP port ${lab.topology.servicePort} is refused: 403`,
-      run: () => refused(request(lab, "app", serviceUrl, { proxy: true, tunnel: true }), "connect"),
+      run: () => refused(request(lab, "app", serviceUrl(lab), { proxy: true, tunnel: true }), "connect"),
     },
     ...(lab.topology.tlsPort === undefined
       ? []
@@ -169,25 +188,24 @@ function checks(lab: Lab): Check[] {
       name: "the instance metadata address is refused: 403",
       run: () => refused(request(lab, "app", "http://169.254.169.254/latest/meta-data/", { proxy: true })),
     },
-    ...nameChecks(lab, refused),
-    {
-      name: "Squid's access log records the app as the client of the relayed request",
-      run: () => {
-        const log = fs.existsSync(lab.squidAccessLog) ? fs.readFileSync(lab.squidAccessLog, "utf8") : "";
-        return log.split("\n").some((l) => l.includes(` ${hosts.app} `) && l.includes("/200 ") && l.includes(` http://${hosts.service}`))
-          ? undefined
-          : `no such line in:\n${log}`;
-      },
-    },
   ];
 }
 
-/**
- * Services by name (when the environment has a named service and forwards its domain to the
- * stand-in): Squid allows a request only when the name is on the service's list AND it resolves
- * into the service's block.
- */
-function nameChecks(lab: Lab, refused: (r: ReturnType<typeof request>) => string | undefined): Check[] {
+function squidLogCheck(lab: Lab): Check {
+  const { hosts } = lab.topology;
+  return {
+    name: "Squid's access log records the app as the client of the relayed request",
+    run: () => {
+      const log = fs.existsSync(lab.squidAccessLog) ? fs.readFileSync(lab.squidAccessLog, "utf8") : "";
+      return log.split("\n").some((l) => l.includes(` ${hosts.app} `) && l.includes("/200 ") && l.includes(` http://${hosts.service}`))
+        ? undefined
+        : `no such line in:\n${log}`;
+    },
+  };
+}
+
+/** Services by name, where the environment forwards a named service's domain: allowed only when listed AND resolved into the block. */
+function nameChecks(lab: Lab): Check[] {
   const names = lab.topology.names;
   if (!names) return [];
   const { hosts } = lab.topology;

@@ -1,12 +1,6 @@
 /**
- * `npm run reachability [--json] [--allow-no-expectations] [stack dir or cdk.tf.json ...]`: who
- * can reach whom on which port in synthesized stacks (every stack in cdktf.out without arguments),
- * with the reason for each verdict, checked against the flows each environment expects. Exits
- * non-zero on any mismatch, on a stack whose environment file is unknown, and on an environment
- * that declares no expected flows (unless --allow-no-expectations says that is intended).
- *
- * Settings (environment): PROXY_CONFIG, the environment file, as for `npx cdktf synth`: that one
- * file instead of the files of environments/ (or the demos when it holds none).
+ * `npm run reachability`: who can reach whom on which port in synthesized stacks, with the reason for each verdict,
+ * checked against the flows each environment expects (see USAGE).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -48,21 +42,40 @@ answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 
-function main(): number {
-  const args = process.argv.slice(2);
-  const flags = ["--json", "--allow-no-expectations"];
-  const unknown = args.find((a) => a.startsWith("--") && !flags.includes(a));
-  if (unknown) throw new Error(`unknown option ${unknown}; the options are ${flags.join(", ")}`);
-  const json = args.includes("--json");
-  const allowNoExpectations = args.includes("--allow-no-expectations");
-  const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
-  const environments = new Map<string, EnvironmentConfig>(loadEnvironments(selection.files).map((e) => [e.name, e]));
-  const files = synthesizedStackFiles(
-    args.filter((a) => !flags.includes(a)),
-    process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"),
-  );
+/** One stack's analysis and how it meets the flows its environment expects. */
+interface StackResult {
+  readonly stack: string;
+  readonly file: string;
+  readonly report: ReturnType<typeof analyzeReachability>;
+  readonly expectedFlows: ExpectedFlow[];
+  readonly mismatches: ReturnType<typeof flowMismatches>;
+}
 
-  let failures = 0;
+/** Why a stack cannot be judged as asked: no environment of its name, a source changed since synthesis, or no expected flows. */
+function stackProblem(
+  stackName: string,
+  env: EnvironmentConfig | undefined,
+  changed: ReturnType<typeof changedSource> | undefined,
+  selection: { description: string },
+  allowNoExpectations: boolean,
+): string | undefined {
+  if (!env) {
+    return `stack ${stackName}: no environment of ${selection.description} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`;
+  } else if (changed) {
+    return `stack ${stackName}: ${changed.file} changed after this stack was synthesized from it, so the analysis would judge an old stack against new expectations; run npx cdktf synth first`;
+  } else if (env.expectedFlows.length === 0 && !allowNoExpectations) {
+    return `stack ${stackName}: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations`;
+  }
+  return undefined;
+}
+
+/** Analyses each stack with a network and compares it with its environment's expected flows. */
+function judgeStacks(
+  files: readonly string[],
+  environments: ReadonlyMap<string, EnvironmentConfig>,
+  selection: { description: string },
+  allowNoExpectations: boolean,
+): { results: StackResult[]; problems: string[] } {
   const problems: string[] = [];
   const results = files.flatMap((file) => {
     const stackName = path.basename(path.dirname(file));
@@ -72,66 +85,75 @@ function main(): number {
     const env = environments.get(stackName);
     const changed = env && changedSource(ROOT, path.dirname(file));
     const report = analyzeReachability(stack, env && surroundingsOf(env));
-    if (!env) {
-      problems.push(
-        `stack ${stackName}: no environment of ${selection.description} is named ${stackName}; set PROXY_CONFIG to the file the stack was synthesized from`,
-      );
-    } else if (changed) {
-      problems.push(
-        `stack ${stackName}: ${changed.file} changed after this stack was synthesized from it, so the analysis would judge an old stack against new expectations; run npx cdktf synth first`,
-      );
-    } else if (env.expectedFlows.length === 0 && !allowNoExpectations) {
-      problems.push(
-        `stack ${stackName}: its environment declares no expectedFlows, so nothing would be checked; add some, or pass --allow-no-expectations`,
-      );
-    }
+    const problem = stackProblem(stackName, env, changed, selection, allowNoExpectations);
+    if (problem !== undefined) problems.push(problem);
     const flows: ExpectedFlow[] = env ? expectedFlowsOf(env) : [];
-    const mismatches = flowMismatches(report, flows);
-    failures += mismatches.length;
-    return [{ stack: stackName, file, report, expectedFlows: flows, mismatches }];
+    return [{ stack: stackName, file, report, expectedFlows: flows, mismatches: flowMismatches(report, flows) }];
   });
-  failures += problems.length;
+  return { results, problems };
+}
 
-  if (json) {
-    console.log(
-      JSON.stringify(
-        results.map(({ stack, report, expectedFlows, mismatches }) => ({
-          stack,
-          ...report,
-          expectedFlows,
-          mismatches: mismatches.map(describeMismatch),
-        })),
-        null,
-        2,
-      ),
-    );
-    for (const p of problems) console.error(`FAIL ${p}`);
+function printJson(results: readonly StackResult[], problems: readonly string[]): void {
+  console.log(
+    JSON.stringify(
+      results.map(({ stack, report, expectedFlows, mismatches }) => ({
+        stack,
+        ...report,
+        expectedFlows,
+        mismatches: mismatches.map(describeMismatch),
+      })),
+      null,
+      2,
+    ),
+  );
+  for (const p of problems) console.error(`FAIL ${p}`);
+}
+
+/** One stack's matrix, why each allowed flow gets through, and PASS or FAIL per expected flow. */
+function printStack(r: StackResult): void {
+  console.log(`\n== ${r.stack} (${path.relative(ROOT, r.file)})\n`);
+  if (r.report.endpoints.length < 2) {
+    console.log(`${r.report.endpoints.length} instance(s) in this stack: no pairs to analyse`);
   } else {
-    for (const r of results) {
-      console.log(`\n== ${r.stack} (${path.relative(ROOT, r.file)})\n`);
-      if (r.report.endpoints.length < 2) {
-        console.log(`${r.report.endpoints.length} instance(s) in this stack: no pairs to analyse`);
-      } else {
-        console.log(formatMatrix(r.report));
-        console.log("\nwhy each allowed flow gets through:");
-        for (const v of r.report.verdicts.filter((x) => x.allowed))
-          console.log(`  ${v.from} -> ${v.to}:${portLabel(v.protocol, v.port)}\n      ${v.reasons.join("\n      ")}`);
-      }
-      if (r.expectedFlows.length === 0) console.log("\nno expected flows declared for this stack");
-      for (const flow of r.expectedFlows) {
-        const found = r.mismatches.find((m) => m.flow === flow);
-        const mismatch = found && describeMismatch(found);
-        const verdict = verdictFor(r.report, flow);
-        const blocked = verdict?.reasons.filter((reason) => reason.startsWith("BLOCKED: ")).map((reason) => reason.slice(9)) ?? [];
-        const why = !mismatch && !flow.allowed && blocked.length > 0 ? `\n     because ${blocked.join("\n     and ")}` : "";
-        console.log(
-          `${mismatch ? "FAIL" : "PASS"} expected ${flowLabel(flow)} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`,
-        );
-      }
-    }
+    console.log(formatMatrix(r.report));
+    console.log("\nwhy each allowed flow gets through:");
+    for (const v of r.report.verdicts.filter((x) => x.allowed))
+      console.log(`  ${v.from} -> ${v.to}:${portLabel(v.protocol, v.port)}\n      ${v.reasons.join("\n      ")}`);
+  }
+  if (r.expectedFlows.length === 0) console.log("\nno expected flows declared for this stack");
+  for (const flow of r.expectedFlows) {
+    const found = r.mismatches.find((m) => m.flow === flow);
+    const mismatch = found && describeMismatch(found);
+    const verdict = verdictFor(r.report, flow);
+    const blocked = verdict?.reasons.filter((reason) => reason.startsWith("BLOCKED: ")).map((reason) => reason.slice(9)) ?? [];
+    const why = !mismatch && !flow.allowed && blocked.length > 0 ? `\n     because ${blocked.join("\n     and ")}` : "";
+    console.log(
+      `${mismatch ? "FAIL" : "PASS"} expected ${flowLabel(flow)} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`,
+    );
+  }
+}
+
+function main(): number {
+  const args = process.argv.slice(2);
+  const flags = ["--json", "--allow-no-expectations"];
+  const unknown = args.find((a) => a.startsWith("--") && !flags.includes(a));
+  if (unknown) throw new Error(`unknown option ${unknown}; the options are ${flags.join(", ")}`);
+  const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
+  const environments = new Map<string, EnvironmentConfig>(loadEnvironments(selection.files).map((e) => [e.name, e]));
+  const files = synthesizedStackFiles(
+    args.filter((a) => !flags.includes(a)),
+    process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"),
+  );
+  const { results, problems } = judgeStacks(files, environments, selection, args.includes("--allow-no-expectations"));
+  const mismatched = results.reduce((n, r) => n + r.mismatches.length, 0);
+  const failures = mismatched + problems.length;
+  if (args.includes("--json")) {
+    printJson(results, problems);
+  } else {
+    results.forEach(printStack);
     for (const p of problems) console.log(`FAIL ${p}`);
     const checked = results.reduce((n, r) => n + r.expectedFlows.length, 0);
-    console.log(`\nreachability: ${checked - (failures - problems.length)} passed, ${failures} failed`);
+    console.log(`\nreachability: ${checked - mismatched} passed, ${failures} failed`);
   }
   return failures === 0 ? 0 : 1;
 }
