@@ -1,18 +1,10 @@
 /**
- * Static reachability of a synthesized stack: for each pair of instances and each TCP port that a
- * security group mentions, does a connection get through? It follows what AWS evaluates: the
- * source's security group egress, the routes hop by hop (local route; a peering that joins exactly
- * the two VPCs, since peering is not transitive; a Transit Gateway's attachments and route tables;
- * a NAT gateway, after which the destination sees the gateway's address; a virtual private gateway
- * into the provider's network, which reaches back only the prefixes it learns through the gateway),
- * the network ACLs of both subnets, the destination's security group ingress, and the route back for
- * the replies. Places outside the stack (the services beyond the gateway, the user's servers in an
- * app VPC) come from the environment; their own filtering is named, not judged. Every verdict
- * carries its reasons. Pure: it reads Terraform JSON and the environment's surroundings, nothing else.
+ * Static reachability of a synthesized stack: for each pair of servers and each port a security group names, does a connection get through?
+ * It follows what AWS evaluates (egress, routes hop by hop, network ACLs, ingress, the route back) and gives the reason for each verdict.
  */
 import { cidrContains } from "../../lib/cidr";
 import { isAllTraffic, protocolCarries, TerraformJson, Transport } from "../../lib/tf-json";
-import { Endpoint, Frontend, Model, Place, Rule, Surroundings, VpnGatewayInfo } from "./model";
+import { Endpoint, Frontend, Model, NatGatewayInfo, Place, Route, Rule, Surroundings, TgwAttachment, VpnGatewayInfo } from "./model";
 
 /** One verdict. */
 export interface Verdict {
@@ -74,21 +66,21 @@ function longestMatch<T extends { destination: string }>(routes: readonly T[], r
   return routes.filter((r) => cidrContains(r.destination, range)).sort((a, b) => prefix(b) - prefix(a))[0];
 }
 
-/**
- * Follows the routes from `at` to `to`'s range, as AWS forwards a packet: the subnet's route table
- * picks the most specific route; a peering delivers only into the VPC it joins (peering is not
- * transitive: a packet for a third network is dropped at it), and only a packet whose source lies
- * in the VPC that sends it (no edge-to-edge routing: what entered from a Transit Gateway, or any
- * other way, does not go on over a peering unless a NAT gateway there re-originated it; `origin`
- * is the VPC of the packet's source); a Transit Gateway takes it from the
- * VPC's attachment through the table that attachment is associated with (static routes, blackholes
- * and propagated blocks) to another attachment, where it enters that VPC in the attachment's
- * subnets and their route tables decide again; a NAT gateway re-originates it from its own address
- * and forwards it by its own subnet's table.
- */
-function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat?: Place): Forwarded {
+/** A packet on its way: where it is, where it goes, the VPC of its source, the hops so far and the NAT gateway it passed. */
+interface Packet {
+  readonly at: Hop;
+  readonly to: Place;
+  readonly origin: string;
+  readonly hops: number;
+  readonly nat?: Place;
+}
+
+/** Follows the routes from `packet.at` towards its destination's range, hop by hop, as AWS forwards a packet. */
+function forward(model: Model, packet: Packet): Forwarded {
+  const { at, to, nat } = packet;
   if (at.vpc === to.vpc) return { ok: true, reasons: [`local route in ${at.vpcCidr}`], nat };
-  if (hops >= MAX_HOPS) return { ok: false, reasons: [`more than ${MAX_HOPS} hops from ${at.name} towards ${to.range}: a routing loop`] };
+  if (packet.hops >= MAX_HOPS)
+    return { ok: false, reasons: [`more than ${MAX_HOPS} hops from ${at.name} towards ${to.range}: a routing loop`] };
   const provider = model.gatewayBeyond(at.vpc);
   if (provider) return { ...fromProvider(model, provider, to), nat };
   const table = model.routeTableOfSubnet.get(at.subnet);
@@ -102,104 +94,13 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
         `no route in ${table} from ${at.name} to ${to.range}${table.startsWith("aws_route_table.") ? "" : " (of this stack; the table's other routes are its VPC owner's)"}`,
       ],
     };
-
   const peering = model.peerings.get(best.target);
-  if (peering) {
-    const [a, b] = peering;
-    if (a !== at.vpc && b !== at.vpc) {
-      return {
-        ok: false,
-        reasons: [
-          `${best.address} sends ${best.destination} into ${best.target}, which joins ${model.cidrOf(a)} and ${model.cidrOf(b)}, not ${at.vpcCidr}`,
-        ],
-      };
-    }
-    const other = a === at.vpc ? b : a;
-    if (other !== to.vpc) {
-      return {
-        ok: false,
-        reasons: [
-          `${best.address} sends ${best.destination} into ${best.target}, which joins ${model.cidrOf(other)}, not ${to.vpcCidr}: peering is not transitive`,
-        ],
-      };
-    }
-    if (origin !== at.vpc) {
-      return {
-        ok: false,
-        reasons: [
-          `${best.address} sends ${best.destination} into ${best.target}, but the packet's source lies in ${model.cidrOf(origin)}, not ${at.vpcCidr}: a peering carries no traffic that entered its VPC from elsewhere (no edge-to-edge routing)`,
-        ],
-      };
-    }
-    return { ok: true, reasons: [`${best.address}: ${best.destination} via ${best.target}`], nat };
-  }
-
+  if (peering) return overPeering(model, packet, best, peering);
   const gateway = model.natGateways.get(best.target);
-  if (gateway) {
-    if (nat) return { ok: false, reasons: [`${best.address} sends ${best.destination} to a second NAT gateway, ${gateway.address}`] };
-    const info = model.subnets.get(gateway.subnet)!;
-    const translated: Place = {
-      name: gateway.name,
-      vpc: info.vpc,
-      vpcCidr: model.cidrOf(info.vpc),
-      subnet: gateway.subnet,
-      range: gateway.range,
-      groups: [],
-    };
-    const onward = forward(model, translated, to, translated.vpc, hops + 1, translated);
-    return {
-      ...onward,
-      reasons: [
-        `${best.address}: ${best.destination} to ${gateway.address}, which re-originates the connection from its own address in ${gateway.range}`,
-        ...onward.reasons,
-      ],
-    };
-  }
-
+  if (gateway) return throughNatGateway(model, packet, best, gateway);
   const vgw = model.vpnGateways.get(best.target);
-  if (vgw) {
-    const via = `${best.address}: ${best.destination} to ${vgw.address} (${vgw.name})`;
-    if (vgw.vpc !== at.vpc)
-      return {
-        ok: false,
-        reasons: [`${via}, which is attached to ${vgw.vpc === undefined ? "no VPC" : model.cidrOf(vgw.vpc)}, not ${at.vpcCidr}`],
-      };
-    if (to.vpc !== vgw.beyond) return { ok: false, reasons: [`${via}, into the provider's network, where ${to.range} is not`] };
-    return { ok: true, reasons: [`${via}, over Direct Connect into the provider's network`], nat };
-  }
-
-  const attachments = [...model.tgwAttachments.values()];
-  if (attachments.some((x) => x.gateway === best.target)) {
-    const entry = attachments.find((x) => x.gateway === best.target && x.vpc === at.vpc);
-    const via = `${best.address}: ${best.destination} to ${best.target}`;
-    if (!entry) return { ok: false, reasons: [`${via}, but ${at.vpcCidr} has no attachment to it`] };
-    const tgwTable = model.tgwTableOf.get(entry.address);
-    if (!tgwTable) return { ok: false, reasons: [`${via}; ${entry.address} is associated with no route table of the gateway`] };
-    const tgwRoute = longestMatch(model.tgwRoutes.get(tgwTable) ?? [], to.range);
-    if (!tgwRoute) return { ok: false, reasons: [`${via}; ${tgwTable} (of ${entry.address}) has no route to ${to.range}`] };
-    if (!tgwRoute.attachment) return { ok: false, reasons: [`${via}; ${tgwTable} drops ${tgwRoute.destination} (${tgwRoute.address})`] };
-    const exit = model.tgwAttachments.get(tgwRoute.attachment);
-    if (!exit)
-      return {
-        ok: false,
-        reasons: [`${via}; ${tgwRoute.address} sends it to ${tgwRoute.attachment}, which is not an attachment of this stack`],
-      };
-    const through = `${via}, then ${tgwTable} (${tgwRoute.address}: ${tgwRoute.destination}) to ${exit.address} in ${model.cidrOf(exit.vpc)}`;
-    if (exit.vpc === to.vpc) return { ok: true, reasons: [through], nat };
-    // Into another VPC: each subnet of its attachment may take the packet; every one must forward it.
-    for (const subnet of exit.subnets) {
-      const onward = forward(
-        model,
-        { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.cidrOf(exit.vpc), subnet },
-        to,
-        origin,
-        hops + 1,
-        nat,
-      );
-      if (!onward.ok || subnet === exit.subnets[exit.subnets.length - 1]) return { ...onward, reasons: [through, ...onward.reasons] };
-    }
-    return { ok: false, reasons: [`${through}, which sits in no subnet`] };
-  }
+  if (vgw) return intoVpnGateway(model, packet, best, vgw);
+  if ([...model.tgwAttachments.values()].some((x) => x.gateway === best.target)) return throughTransitGateway(model, packet, best);
   return {
     ok: false,
     reasons: [
@@ -209,10 +110,98 @@ function forward(model: Model, at: Hop, to: Place, origin: string, hops = 0, nat
 }
 
 /**
- * From the provider's side of a virtual private gateway: the provider's network reaches only the
- * prefixes it learns through the gateway (a Direct Connect gateway association's allowed prefixes,
- * or the block of the VPC the gateway is attached to), and the gateway delivers into that VPC by its
- * local route; the analysis follows such a packet no further (the stack has no gateway route table).
+ * Over a peering: delivered only into the VPC it joins, and only for a packet whose source lies in the VPC that sends it.
+ * Peering is not transitive, and AWS does no edge-to-edge routing: what entered the VPC from elsewhere does not go on.
+ */
+function overPeering(model: Model, { at, to, origin, nat }: Packet, best: Route, [a, b]: readonly [string, string]): Forwarded {
+  const into = `${best.address} sends ${best.destination} into ${best.target}`;
+  if (a !== at.vpc && b !== at.vpc) {
+    return { ok: false, reasons: [`${into}, which joins ${model.cidrOf(a)} and ${model.cidrOf(b)}, not ${at.vpcCidr}`] };
+  }
+  const other = a === at.vpc ? b : a;
+  if (other !== to.vpc) {
+    return { ok: false, reasons: [`${into}, which joins ${model.cidrOf(other)}, not ${to.vpcCidr}: peering is not transitive`] };
+  }
+  if (origin !== at.vpc) {
+    return {
+      ok: false,
+      reasons: [
+        `${into}, but the packet's source lies in ${model.cidrOf(origin)}, not ${at.vpcCidr}: a peering carries no traffic that entered its VPC from elsewhere (no edge-to-edge routing)`,
+      ],
+    };
+  }
+  return { ok: true, reasons: [`${best.address}: ${best.destination} via ${best.target}`], nat };
+}
+
+/** Through a NAT gateway, which re-originates the connection from its own address and forwards it by its own subnet's table. */
+function throughNatGateway(model: Model, packet: Packet, best: Route, gateway: NatGatewayInfo): Forwarded {
+  if (packet.nat) return { ok: false, reasons: [`${best.address} sends ${best.destination} to a second NAT gateway, ${gateway.address}`] };
+  const info = model.subnets.get(gateway.subnet)!;
+  const translated: Place = {
+    name: gateway.name,
+    vpc: info.vpc,
+    vpcCidr: model.cidrOf(info.vpc),
+    subnet: gateway.subnet,
+    range: gateway.range,
+    groups: [],
+  };
+  const onward = forward(model, { at: translated, to: packet.to, origin: translated.vpc, hops: packet.hops + 1, nat: translated });
+  return {
+    ...onward,
+    reasons: [
+      `${best.address}: ${best.destination} to ${gateway.address}, which re-originates the connection from its own address in ${gateway.range}`,
+      ...onward.reasons,
+    ],
+  };
+}
+
+/** Into a virtual private gateway attached to this VPC, over Direct Connect into the provider's network. */
+function intoVpnGateway(model: Model, { at, to, nat }: Packet, best: Route, vgw: VpnGatewayInfo): Forwarded {
+  const via = `${best.address}: ${best.destination} to ${vgw.address} (${vgw.name})`;
+  if (vgw.vpc !== at.vpc)
+    return {
+      ok: false,
+      reasons: [`${via}, which is attached to ${vgw.vpc === undefined ? "no VPC" : model.cidrOf(vgw.vpc)}, not ${at.vpcCidr}`],
+    };
+  if (to.vpc !== vgw.beyond) return { ok: false, reasons: [`${via}, into the provider's network, where ${to.range} is not`] };
+  return { ok: true, reasons: [`${via}, over Direct Connect into the provider's network`], nat };
+}
+
+/** Through a Transit Gateway: from this VPC's attachment, by the table it is associated with, to another attachment. */
+function throughTransitGateway(model: Model, packet: Packet, best: Route): Forwarded {
+  const { at, to } = packet;
+  const entry = [...model.tgwAttachments.values()].find((x) => x.gateway === best.target && x.vpc === at.vpc);
+  const via = `${best.address}: ${best.destination} to ${best.target}`;
+  if (!entry) return { ok: false, reasons: [`${via}, but ${at.vpcCidr} has no attachment to it`] };
+  const tgwTable = model.tgwTableOf.get(entry.address);
+  if (!tgwTable) return { ok: false, reasons: [`${via}; ${entry.address} is associated with no route table of the gateway`] };
+  const tgwRoute = longestMatch(model.tgwRoutes.get(tgwTable) ?? [], to.range);
+  if (!tgwRoute) return { ok: false, reasons: [`${via}; ${tgwTable} (of ${entry.address}) has no route to ${to.range}`] };
+  if (!tgwRoute.attachment) return { ok: false, reasons: [`${via}; ${tgwTable} drops ${tgwRoute.destination} (${tgwRoute.address})`] };
+  const exit = model.tgwAttachments.get(tgwRoute.attachment);
+  if (!exit)
+    return {
+      ok: false,
+      reasons: [`${via}; ${tgwRoute.address} sends it to ${tgwRoute.attachment}, which is not an attachment of this stack`],
+    };
+  const through = `${via}, then ${tgwTable} (${tgwRoute.address}: ${tgwRoute.destination}) to ${exit.address} in ${model.cidrOf(exit.vpc)}`;
+  if (exit.vpc === to.vpc) return { ok: true, reasons: [through], nat: packet.nat };
+  return intoAttachedVpc(model, packet, exit, through);
+}
+
+/** On from a Transit Gateway attachment into its VPC: any of its subnets may take the packet, so every one must forward it. */
+function intoAttachedVpc(model: Model, packet: Packet, exit: TgwAttachment, through: string): Forwarded {
+  for (const subnet of exit.subnets) {
+    const at: Hop = { name: `${exit.address} in ${subnet}`, vpc: exit.vpc, vpcCidr: model.cidrOf(exit.vpc), subnet };
+    const onward = forward(model, { ...packet, at, hops: packet.hops + 1 });
+    if (!onward.ok || subnet === exit.subnets[exit.subnets.length - 1]) return { ...onward, reasons: [through, ...onward.reasons] };
+  }
+  return { ok: false, reasons: [`${through}, which sits in no subnet`] };
+}
+
+/**
+ * From the provider's side of a virtual private gateway: to the prefixes learned through it, then by the local route of its VPC.
+ * The analysis follows such a packet no further, since the stack has no gateway route table.
  */
 function fromProvider(model: Model, gateway: VpnGatewayInfo, to: Place): Forwarded {
   const learned = gateway.advertised.prefixes.find((p) => cidrContains(p, to.range));
@@ -243,7 +232,7 @@ function fromProvider(model: Model, gateway: VpnGatewayInfo, to: Place): Forward
 
 /** Whether `from` reaches `to`'s range by routes alone, as one reason; `origin` is the VPC of the packets' source. */
 function route(model: Model, from: Place, to: Place, origin = from.vpc): { ok: boolean; reason: string; nat?: Place } {
-  const result = forward(model, from, to, origin);
+  const result = forward(model, { at: from, to, origin, hops: 0 });
   return { ok: result.ok, reason: result.reasons.join("; "), nat: result.nat };
 }
 
@@ -289,9 +278,8 @@ class Steps {
 }
 
 /**
- * One connection from `from` to `to` on `port`: egress, route, both NACLs, ingress, and the route
- * and NACLs back. `source` is who the destination sees: `from` itself, or, behind a load balancer
- * that keeps client addresses, the client's range with the load balancer's groups.
+ * One connection from `from` to `to` on `port`: egress, route, both NACLs, ingress, and the route and NACLs back.
+ * `client` is who the destination sees: `from`, or behind a load balancer that keeps client addresses, the client's range and its groups.
  */
 function connection(
   model: Model,
@@ -411,11 +399,7 @@ function portsNamed(model: Model, protocol: Transport): number[] {
   );
 }
 
-/**
- * Analyses a synthesized stack (the parsed cdk.tf.json), with the places its environment names
- * outside it (the services beyond its virtual private gateway, app VPCs whose servers are the
- * user's) as ends too.
- */
+/** Analyses a synthesized stack (the parsed cdk.tf.json), with the places its environment names outside it as ends too. */
 export function analyzeReachability(stack: TerraformJson, surroundings?: Surroundings): ReachabilityReport {
   const model = new Model(stack, surroundings);
   const ports = portsNamed(model, "tcp");

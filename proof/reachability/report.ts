@@ -1,7 +1,4 @@
-/**
- * Reading an analysis: the reviewer's matrix, expected flows compared with the verdicts, and what
- * an environment says lies outside its stack.
- */
+/** Reading an analysis: the reviewer's matrix, expected flows against the verdicts, and what an environment puts outside its stack. */
 import { EnvironmentConfig, flowEndName } from "../../lib/config";
 import type { Transport } from "../../lib/tf-json";
 import { ReachabilityReport, Verdict } from "./analysis";
@@ -43,8 +40,7 @@ export interface ExpectedFlow {
   readonly protocol?: Transport;
   readonly allowed: boolean;
   /**
-   * Through the proxy: `from` reaches the proxy (`name`) on its `port`, and the proxy opens its own
-   * connection to `to` on the flow's port; allowed only when both are.
+   * Through the proxy: `from` reaches the proxy (`name`) on its `port`, then the proxy connects to `to`; allowed only when both are.
    * @default a direct flow
    */
   readonly via?: { readonly name: string; readonly port: number };
@@ -62,11 +58,7 @@ export function expectedFlowsOf(env: EnvironmentConfig): ExpectedFlow[] {
   }));
 }
 
-/**
- * What an environment says lies outside its stack, for the analysis: the services beyond a virtual
- * private gateway or Direct Connect gateway, and the app VPCs without an app server (their servers
- * are the user's), named as expected flows name them.
- */
+/** What an environment puts outside its stack (services beyond its gateway, app VPCs of the user's servers), named as flows name them. */
 export function surroundingsOf(env: EnvironmentConfig): Surroundings {
   return {
     beyondGateway: env.serviceSide.type === "peeredVpc" ? [] : env.services.map((s) => ({ name: flowEndName(env, s.name), cidr: s.cidr })),
@@ -85,11 +77,7 @@ export function flowLabel(flow: ExpectedFlow): string {
   return `${flow.from} -> ${flow.to}:${portLabel(flow.protocol ?? "tcp", flow.port)}${flow.via ? ` via ${flow.via.name}` : ""}`;
 }
 
-/**
- * The verdict an expected flow is judged by: the report's own for a direct flow; for a flow through
- * the proxy, one made of both connections (to the proxy on its port, then the proxy's own to the
- * destination), allowed only when both are. Undefined when the report has no such pair and port.
- */
+/** The verdict an expected flow is judged by: the report's own, or both connections through the proxy; undefined for an unknown pair. */
 export function verdictFor(report: ReachabilityReport, flow: ExpectedFlow): Verdict | undefined {
   const protocol = flow.protocol ?? "tcp";
   const find = (from: string, to: string, port: number, p: Transport) =>
@@ -113,10 +101,7 @@ export function verdictFor(report: ReachabilityReport, flow: ExpectedFlow): Verd
   };
 }
 
-/**
- * An expected flow that the report contradicts, as data: the verdict that went the other way, or,
- * for a flow that names no pair or port of the stack, the servers and ports it has.
- */
+/** An expected flow the report contradicts: the verdict that went the other way, or for an unknown pair, the stack's servers and ports. */
 export type FlowMismatch =
   | { readonly flow: ExpectedFlow; readonly verdict: Verdict }
   | { readonly flow: ExpectedFlow; readonly known: { readonly instances: readonly string[]; readonly ports: readonly string[] } };
