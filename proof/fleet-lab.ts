@@ -1,14 +1,7 @@
 /**
- * The proxy fleet on one machine: network namespaces for an app server, an outsider, the service,
- * up to four proxies in two "zones" of the proxy VPC, and a load-balancer stand-in that behaves as
- * a Network Load Balancer does where it matters here: it keeps the client's address (nftables
- * DNAT, no SNAT, replies come back through it), spreads new connections over the healthy proxies,
- * checks their port on the configured interval and thresholds, and lets a deregistered proxy finish
- * its connections (conntrack keeps established flows on their proxy). A layer-7 proxy in front
- * would hide client addresses and is not a faithful stand-in. Needs root.
- *
- * Everything started here is stopped by its PID, the health checker ends with the lab, and the
- * namespaces and Squid's shared memory are removed by `stop()`.
+ * The proxy fleet on one machine (needs root): namespaces for the app, an outsider, the service, the proxies and a
+ * Network Load Balancer stand-in (nftables DNAT that keeps the client's address, health checks, draining by conntrack).
+ * A layer-7 proxy in front would hide client addresses, so it would be no faithful stand-in.
  */
 import { ChildProcess, execFile, spawn } from "child_process";
 import { randomBytes } from "crypto";
@@ -79,8 +72,36 @@ export interface FleetLab {
   stop(): Promise<void>;
 }
 
-/** Starts the fleet lab for an environment with a fleet. */
-export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
+type Fleet = NonNullable<EnvironmentConfig["proxy"]["fleet"]>;
+
+/** What the lab is built from: the environment's fleet, app VPC and service port, and the addresses of every host. */
+interface FleetPlan {
+  readonly env: EnvironmentConfig;
+  readonly fleet: Fleet;
+  readonly appCidr: string;
+  readonly servicePort: number;
+  readonly hosts: FleetLab["hosts"];
+  readonly proxyAddress: Record<ProxyLabel, string>;
+}
+
+/** A running lab's state: its namespaces and processes, and the load balancer's view of each proxy. */
+interface FleetState extends FleetPlan {
+  readonly id: string;
+  readonly runDir: string;
+  readonly port: number;
+  readonly children: ChildProcess[];
+  readonly squids: Map<ProxyLabel, ChildProcess>;
+  readonly accessLogs: Map<ProxyLabel, string>;
+  readonly created: string[];
+  stopped: boolean;
+  checker?: NodeJS.Timeout;
+  /** Registered or not, and health by consecutive checks. */
+  readonly targets: Map<ProxyLabel, { registered: boolean; healthy: boolean; passes: number; fails: number }>;
+  rotation: ProxyLabel[];
+}
+
+/** Checks that the environment suits the lab and places every host. */
+function fleetPlan(env: EnvironmentConfig): FleetPlan {
   const fleet = env.proxy.fleet;
   if (!fleet) throw new Error("the fleet lab needs an environment with proxy.fleet, such as demos/verification-fleet.json");
   const side = peeredServiceSide(env, "the fleet lab");
@@ -106,244 +127,278 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
     a3: addressAt(zoneA.cidr, 22),
     c2: addressAt(zoneC.cidr, 21),
   };
-  const port = env.proxy.port;
-  const intervalMs = fleet.healthCheckIntervalSeconds * 1000;
+  return { env, fleet, appCidr: appVpc.cidr, servicePort, hosts, proxyAddress };
+}
 
-  const id = randomBytes(3).toString("hex");
-  const ns = (role: Role) => `pxf-${id}-${role}`;
+const ns = (s: FleetState, role: Role) => `pxf-${s.id}-${role}`;
+const inHostOf = (s: FleetState) => (role: Role, args: readonly string[], timeoutMs?: number) =>
+  sh(["ip", "netns", "exec", ns(s, role), ...args], timeoutMs);
+const launcher = (s: FleetState, role: Role) => (args: readonly string[], out: number) =>
+  spawn("ip", ["netns", "exec", ns(s, role), ...args], { stdio: ["ignore", out, out] });
+
+/** Stops a process with `signal`, then SIGKILL if it has not exited within 10 s. */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill(signal);
+  const late = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 10_000).unref());
+  if ((await Promise.race([exited, late])) === "late") {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+/** Stops the health checker and every process, then removes the namespaces and Squid's shared memory; safe to call twice. */
+async function stopLab(s: FleetState): Promise<void> {
+  if (s.stopped) return;
+  s.stopped = true;
+  if (s.checker) clearInterval(s.checker);
+  for (const child of [...s.children].reverse()) await stopChild(child, child.spawnargs.includes("squid") ? "SIGINT" : "SIGTERM");
+  for (const name of s.created) sh(["ip", "netns", "del", name]);
+  for (const f of fs.readdirSync("/dev/shm").filter((f) => f.includes(`pxf${s.id}`))) fs.rmSync(path.join("/dev/shm", f), { force: true });
+}
+
+/** Points the load balancer's DNAT at the registered, healthy proxies, when they changed. */
+function applyRotation(s: FleetState): void {
+  const next = FLEET_LABELS.filter((l) => s.targets.get(l)?.registered && s.targets.get(l)?.healthy);
+  if (next.join() === s.rotation.join()) return;
+  s.rotation = next;
+  const rule =
+    next.length === 0
+      ? ""
+      : `add rule ip lb pre ip daddr { ${s.hosts.loadBalancer.join(", ")} } tcp dport ${s.port} dnat to numgen inc mod ${next.length} map { ${next.map((l, i) => `${i} : ${s.proxyAddress[l]}`).join(", ")} }\n`;
+  const r = sh(["ip", "netns", "exec", ns(s, "lb"), "sh", "-c", `printf '%s' "$0" | nft -f -`, `flush chain ip lb pre\n${rule}`]);
+  if (r.code !== 0) throw new Error(`nft could not set the rotation: ${r.stderr}`);
+}
+
+/** True when a proxy's port accepts a connection from the load balancer. */
+async function portOpen(s: FleetState, label: ProxyLabel): Promise<boolean> {
+  try {
+    await run("ip", ["netns", "exec", ns(s, "lb"), "timeout", "1", "bash", "-c", `exec 3<>/dev/tcp/${s.proxyAddress[label]}/${s.port}`], {
+      timeout: 3000,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One round of health checks of the registered proxies, then the rotation they call for. */
+async function healthCheck(s: FleetState): Promise<void> {
+  await Promise.all(
+    [...s.targets].map(async ([label, t]) => {
+      if (!t.registered) return;
+      if (await portOpen(s, label)) {
+        t.passes++;
+        t.fails = 0;
+        if (t.passes >= s.fleet.healthyThreshold) t.healthy = true;
+      } else {
+        t.fails++;
+        t.passes = 0;
+        if (t.fails >= s.fleet.unhealthyThreshold) t.healthy = false;
+      }
+    }),
+  );
+  if (!s.stopped) applyRotation(s);
+}
+
+/** A namespace per role; proxies forward nothing, the load balancer routes and answers ARP for what lies behind it. */
+function createNamespaces(s: FleetState): void {
   const roles: Role[] = ["app", "outsider", "service", "lb", ...FLEET_LABELS.map((l) => `proxy-${l}` as Role)];
+  for (const role of roles) {
+    must(["ip", "netns", "add", ns(s, role)]);
+    s.created.push(ns(s, role));
+    must(["ip", "-n", ns(s, role), "link", "set", "lo", "up"]);
+  }
+  for (const label of FLEET_LABELS) must(["ip", "netns", "exec", ns(s, `proxy-${label}`), "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
+  must(["ip", "netns", "exec", ns(s, "lb"), "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.proxy_arp=1"]);
+  for (const address of s.hosts.loadBalancer) must(["ip", "-n", ns(s, "lb"), "addr", "add", `${address}/32`, "dev", "lo"]);
+}
+
+/** The veth links: clients to the load balancer, each proxy to the load balancer and to the service. */
+function linkNamespaces(s: FleetState): void {
+  const { env, hosts, proxyAddress } = s;
+  let n = 0;
+  const link = (
+    a: Role,
+    aAddress: string,
+    aRoutes: string[],
+    b: Role,
+    bAddress: string | undefined,
+    bRoutes: string[],
+    bSource?: string,
+  ) => {
+    n++;
+    const [da, db] = [`${s.id}x${n}a`, `${s.id}x${n}b`];
+    must(["ip", "link", "add", da, "netns", ns(s, a), "type", "veth", "peer", "name", db, "netns", ns(s, b)]);
+    must(["ip", "-n", ns(s, a), "addr", "add", `${aAddress}/32`, "dev", da]);
+    if (bAddress) must(["ip", "-n", ns(s, b), "addr", "add", `${bAddress}/32`, "dev", db]);
+    must(["ip", "-n", ns(s, a), "link", "set", da, "up"]);
+    must(["ip", "-n", ns(s, b), "link", "set", db, "up"]);
+    for (const r of aRoutes) must(["ip", "-n", ns(s, a), "route", "add", r, "dev", da]);
+    for (const r of bRoutes) must(["ip", "-n", ns(s, b), "route", "add", r, "dev", db, ...(bSource ? ["src", bSource] : [])]);
+  };
+  // Clients reach the load balancer's addresses over "peering"; the load balancer routes back.
+  link("app", hosts.app, [env.proxyVpc.cidr], "lb", undefined, [s.appCidr], hosts.loadBalancer[0]);
+  link("outsider", hosts.outsider, [env.proxyVpc.cidr], "lb", undefined, [`${hosts.outsider}/32`], hosts.loadBalancer[0]);
+  for (const label of FLEET_LABELS) {
+    const proxy: Role = `proxy-${label}`;
+    // Replies to clients go back through the load balancer, which undoes its DNAT.
+    const toLoadBalancer = [s.appCidr, `${hosts.outsider}/32`, ...hosts.loadBalancer.map((a) => `${a}/32`)];
+    link(proxy, proxyAddress[label], toLoadBalancer, "lb", undefined, [`${proxyAddress[label]}/32`], hosts.loadBalancer[0]);
+    link(
+      proxy,
+      proxyAddress[label],
+      env.services.map((x) => x.cidr),
+      "service",
+      hosts.service,
+      [`${proxyAddress[label]}/32`],
+    );
+  }
+  must(["ip", "netns", "exec", ns(s, "lb"), "nft", "add table ip lb"]);
+  must(["ip", "netns", "exec", ns(s, "lb"), "nft", "add chain ip lb pre { type nat hook prerouting priority dstnat; policy accept; }"]);
+}
+
+/** Starts apache2 as the service and waits until it answers; returns its access log, emptied of the wait's requests. */
+async function startServiceHost(s: FleetState): Promise<string> {
+  const { process: apache, accessLog } = startService(
+    s.runDir,
+    s.env.name,
+    s.hosts.service,
+    s.servicePort,
+    undefined,
+    launcher(s, "service"),
+  );
+  s.children.push(apache);
+  await waitFor(
+    "apache2 answering",
+    apache,
+    () =>
+      inHostOf(s)("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${s.hosts.service}:${s.servicePort}/`]).code ===
+      0,
+  );
+  fs.truncateSync(accessLog, 0);
+  return accessLog;
+}
+
+/** Starts Squid in a proxy's namespace, waits until it listens, and registers it (unhealthy until checked). */
+async function startProxy(s: FleetState, label: ProxyLabel, userDataConf: string): Promise<void> {
+  const role: Role = `proxy-${label}`;
+  const { process, host } = startSquid(s.runDir, label, `pxf${s.id}${label}`, userDataConf, launcher(s, role));
+  s.children.push(process);
+  s.squids.set(label, process);
+  s.accessLogs.set(label, host.accessLog);
+  await waitFor(
+    `Squid ${label} listening`,
+    process,
+    () => inHostOf(s)(role, ["bash", "-c", `exec 3<>/dev/tcp/${s.proxyAddress[label]}/${s.port}`], 2000).code === 0,
+    100,
+  );
+  s.targets.set(label, { registered: true, healthy: false, passes: 0, fails: 0 });
+}
+
+/** Runs the bounded steady client in the app namespace against the load balancer. */
+function steadyClient(s: FleetState, url: string, seconds: number, pauseMs: number): ReturnType<FleetLab["steadyClient"]> {
+  return new Promise((resolve, reject) => {
+    const client = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        ns(s, "app"),
+        process.execPath,
+        path.join(__dirname, "steady-client.js"),
+        s.hosts.loadBalancer[0],
+        String(s.port),
+        url,
+        "100000",
+        String(seconds),
+        String(pauseMs),
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    s.children.push(client);
+    let out = "";
+    client.stdout.on("data", (d) => (out += d));
+    client.on("close", (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}"))
+        : reject(new Error(`the steady client exited ${code}: ${out}`)),
+    );
+  });
+}
+
+/** The running lab's handle. */
+function fleetLabHandle(s: FleetState, serviceAccessLog: string): FleetLab {
+  return {
+    hosts: s.hosts,
+    proxyAddress: s.proxyAddress,
+    servicePort: s.servicePort,
+    proxyPort: s.port,
+    serviceAccessLog,
+    runDir: s.runDir,
+    detectionSeconds: s.fleet.unhealthyThreshold * s.fleet.healthCheckIntervalSeconds,
+    intervalMs: s.fleet.healthCheckIntervalSeconds * 1000,
+    healthyThreshold: s.fleet.healthyThreshold,
+    startProxy: (label, userDataConf) => startProxy(s, label, userDataConf),
+    accessLog: (label) => s.accessLogs.get(label) ?? "",
+    async signalProxy(label, signal) {
+      const squid = s.squids.get(label);
+      if (!squid) throw new Error(`no Squid ${label} in the lab`);
+      if (signal === "SIGKILL") squid.kill("SIGKILL");
+      else await stopChild(squid, signal);
+    },
+    deregister(label) {
+      const t = s.targets.get(label);
+      if (t) t.registered = false;
+      applyRotation(s);
+    },
+    inRotation: () => [...s.rotation],
+    async waitForRotation(labels, seconds) {
+      const want = [...labels].sort().join();
+      for (let i = 0; i < seconds * 10; i++) {
+        if ([...s.rotation].sort().join() === want) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(
+        `the load balancer's rotation is ${s.rotation.join(", ") || "empty"} after ${seconds} s, expected ${labels.join(", ")}`,
+      );
+    },
+    inHost: inHostOf(s),
+    steadyClient: (url, seconds, pauseMs) => steadyClient(s, url, seconds, pauseMs),
+    stop: () => stopLab(s),
+  };
+}
+
+/** Starts the fleet lab for an environment with a fleet. */
+export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
+  const plan = fleetPlan(env);
+  const id = randomBytes(3).toString("hex");
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `proxy-fleet-${id}-`));
   fs.chmodSync(runDir, 0o755);
-  const children: ChildProcess[] = [];
-  const squids = new Map<ProxyLabel, ChildProcess>();
-  const accessLogs = new Map<ProxyLabel, string>();
-  const created: string[] = [];
-  let stopped = false;
-  let checker: NodeJS.Timeout | undefined;
-  const inHost = (role: Role, args: readonly string[], timeoutMs?: number) => sh(["ip", "netns", "exec", ns(role), ...args], timeoutMs);
-  const launcher = (role: Role) => (args: readonly string[], out: number) =>
-    spawn("ip", ["netns", "exec", ns(role), ...args], { stdio: ["ignore", out, out] });
-
-  const stopChild = async (child: ChildProcess, signal: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill(signal);
-    const late = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 10_000).unref());
-    if ((await Promise.race([exited, late])) === "late") {
-      child.kill("SIGKILL");
-      await exited;
-    }
+  const s: FleetState = {
+    ...plan,
+    id,
+    runDir,
+    port: env.proxy.port,
+    children: [],
+    squids: new Map(),
+    accessLogs: new Map(),
+    created: [],
+    stopped: false,
+    targets: new Map(),
+    rotation: [],
   };
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (checker) clearInterval(checker);
-    for (const child of [...children].reverse()) await stopChild(child, child.spawnargs.includes("squid") ? "SIGINT" : "SIGTERM");
-    for (const name of created) sh(["ip", "netns", "del", name]);
-    for (const f of fs.readdirSync("/dev/shm").filter((f) => f.includes(`pxf${id}`))) fs.rmSync(path.join("/dev/shm", f), { force: true });
-  };
-
-  // The load balancer's view of each proxy: registered or not, and its health by consecutive checks.
-  const targets = new Map<ProxyLabel, { registered: boolean; healthy: boolean; passes: number; fails: number }>();
-  let rotation: ProxyLabel[] = [];
-  const applyRotation = () => {
-    const next = FLEET_LABELS.filter((l) => targets.get(l)?.registered && targets.get(l)?.healthy);
-    if (next.join() === rotation.join()) return;
-    rotation = next;
-    const rule =
-      next.length === 0
-        ? ""
-        : `add rule ip lb pre ip daddr { ${hosts.loadBalancer.join(", ")} } tcp dport ${port} dnat to numgen inc mod ${next.length} map { ${next.map((l, i) => `${i} : ${proxyAddress[l]}`).join(", ")} }\n`;
-    const r = sh(["ip", "netns", "exec", ns("lb"), "sh", "-c", `printf '%s' "$0" | nft -f -`, `flush chain ip lb pre\n${rule}`]);
-    if (r.code !== 0) throw new Error(`nft could not set the rotation: ${r.stderr}`);
-  };
-  const check = async (label: ProxyLabel) => {
-    try {
-      await run("ip", ["netns", "exec", ns("lb"), "timeout", "1", "bash", "-c", `exec 3<>/dev/tcp/${proxyAddress[label]}/${port}`], {
-        timeout: 3000,
-      });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const healthCheck = async () => {
-    await Promise.all(
-      [...targets].map(async ([label, t]) => {
-        if (!t.registered) return;
-        if (await check(label)) {
-          t.passes++;
-          t.fails = 0;
-          if (t.passes >= fleet.healthyThreshold) t.healthy = true;
-        } else {
-          t.fails++;
-          t.passes = 0;
-          if (t.fails >= fleet.unhealthyThreshold) t.healthy = false;
-        }
-      }),
-    );
-    if (!stopped) applyRotation();
-  };
-
   try {
-    for (const role of roles) {
-      must(["ip", "netns", "add", ns(role)]);
-      created.push(ns(role));
-      must(["ip", "-n", ns(role), "link", "set", "lo", "up"]);
-    }
-    for (const label of FLEET_LABELS) must(["ip", "netns", "exec", ns(`proxy-${label}`), "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
-    // The load balancer routes between its links: it forwards, and answers ARP for what lies behind it.
-    must(["ip", "netns", "exec", ns("lb"), "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.proxy_arp=1"]);
-    for (const address of hosts.loadBalancer) must(["ip", "-n", ns("lb"), "addr", "add", `${address}/32`, "dev", "lo"]);
-
-    let n = 0;
-    const link = (
-      a: Role,
-      aAddress: string,
-      aRoutes: string[],
-      b: Role,
-      bAddress: string | undefined,
-      bRoutes: string[],
-      bSource?: string,
-    ) => {
-      n++;
-      const [da, db] = [`${id}x${n}a`, `${id}x${n}b`];
-      must(["ip", "link", "add", da, "netns", ns(a), "type", "veth", "peer", "name", db, "netns", ns(b)]);
-      must(["ip", "-n", ns(a), "addr", "add", `${aAddress}/32`, "dev", da]);
-      if (bAddress) must(["ip", "-n", ns(b), "addr", "add", `${bAddress}/32`, "dev", db]);
-      must(["ip", "-n", ns(a), "link", "set", da, "up"]);
-      must(["ip", "-n", ns(b), "link", "set", db, "up"]);
-      for (const r of aRoutes) must(["ip", "-n", ns(a), "route", "add", r, "dev", da]);
-      for (const r of bRoutes) must(["ip", "-n", ns(b), "route", "add", r, "dev", db, ...(bSource ? ["src", bSource] : [])]);
-    };
-    // Clients reach the load balancer's addresses over "peering"; the load balancer routes back.
-    link("app", hosts.app, [env.proxyVpc.cidr], "lb", undefined, [appVpc.cidr], hosts.loadBalancer[0]);
-    link("outsider", hosts.outsider, [env.proxyVpc.cidr], "lb", undefined, [`${hosts.outsider}/32`], hosts.loadBalancer[0]);
-    for (const label of FLEET_LABELS) {
-      const proxy: Role = `proxy-${label}`;
-      // Replies to clients go back through the load balancer, which undoes its DNAT.
-      link(
-        proxy,
-        proxyAddress[label],
-        [appVpc.cidr, `${hosts.outsider}/32`, ...hosts.loadBalancer.map((a) => `${a}/32`)],
-        "lb",
-        undefined,
-        [`${proxyAddress[label]}/32`],
-        hosts.loadBalancer[0],
-      );
-      link(
-        proxy,
-        proxyAddress[label],
-        env.services.map((s) => s.cidr),
-        "service",
-        hosts.service,
-        [`${proxyAddress[label]}/32`],
-      );
-    }
-    must(["ip", "netns", "exec", ns("lb"), "nft", "add table ip lb"]);
-    must(["ip", "netns", "exec", ns("lb"), "nft", "add chain ip lb pre { type nat hook prerouting priority dstnat; policy accept; }"]);
-
-    const { process: apache, accessLog: serviceAccessLog } = startService(
-      runDir,
-      env.name,
-      hosts.service,
-      servicePort,
-      undefined,
-      launcher("service"),
-    );
-    children.push(apache);
-    await waitFor(
-      "apache2 answering",
-      apache,
-      () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", `http://${hosts.service}:${servicePort}/`]).code === 0,
-    );
-    fs.truncateSync(serviceAccessLog, 0);
-    checker = setInterval(() => void healthCheck(), intervalMs);
-
-    const lab: FleetLab = {
-      hosts,
-      proxyAddress,
-      servicePort,
-      proxyPort: port,
-      serviceAccessLog,
-      runDir,
-      detectionSeconds: fleet.unhealthyThreshold * fleet.healthCheckIntervalSeconds,
-      intervalMs,
-      healthyThreshold: fleet.healthyThreshold,
-      async startProxy(label, userDataConf) {
-        const role: Role = `proxy-${label}`;
-        const { process, host } = startSquid(runDir, label, `pxf${id}${label}`, userDataConf, launcher(role));
-        children.push(process);
-        squids.set(label, process);
-        accessLogs.set(label, host.accessLog);
-        await waitFor(
-          `Squid ${label} listening`,
-          process,
-          () => inHost(role, ["bash", "-c", `exec 3<>/dev/tcp/${proxyAddress[label]}/${port}`], 2000).code === 0,
-          100,
-        );
-        targets.set(label, { registered: true, healthy: false, passes: 0, fails: 0 });
-      },
-      accessLog: (label) => accessLogs.get(label) ?? "",
-      async signalProxy(label, signal) {
-        const squid = squids.get(label);
-        if (!squid) throw new Error(`no Squid ${label} in the lab`);
-        if (signal === "SIGKILL") squid.kill("SIGKILL");
-        else await stopChild(squid, signal);
-      },
-      deregister(label) {
-        const t = targets.get(label);
-        if (t) t.registered = false;
-        applyRotation();
-      },
-      inRotation: () => [...rotation],
-      async waitForRotation(labels, seconds) {
-        const want = [...labels].sort().join();
-        for (let i = 0; i < seconds * 10; i++) {
-          if ([...rotation].sort().join() === want) return;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        throw new Error(
-          `the load balancer's rotation is ${rotation.join(", ") || "empty"} after ${seconds} s, expected ${labels.join(", ")}`,
-        );
-      },
-      inHost,
-      steadyClient(url, seconds, pauseMs) {
-        return new Promise((resolve, reject) => {
-          const client = spawn(
-            "ip",
-            [
-              "netns",
-              "exec",
-              ns("app"),
-              process.execPath,
-              path.join(__dirname, "steady-client.js"),
-              hosts.loadBalancer[0],
-              String(port),
-              url,
-              "100000",
-              String(seconds),
-              String(pauseMs),
-            ],
-            {
-              stdio: ["ignore", "pipe", "pipe"],
-            },
-          );
-          children.push(client);
-          let out = "";
-          client.stdout.on("data", (d) => (out += d));
-          client.on("close", (code) =>
-            code === 0
-              ? resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}"))
-              : reject(new Error(`the steady client exited ${code}: ${out}`)),
-          );
-        });
-      },
-      stop,
-    };
-    return lab;
+    createNamespaces(s);
+    linkNamespaces(s);
+    const serviceAccessLog = await startServiceHost(s);
+    s.checker = setInterval(() => void healthCheck(s), plan.fleet.healthCheckIntervalSeconds * 1000);
+    return fleetLabHandle(s, serviceAccessLog);
   } catch (e) {
-    await stop();
-    throw new Error(`${(e as Error).message} (logs in ${runDir})`);
+    await stopLab(s);
+    throw new Error(`${(e as Error).message} (logs in ${runDir})`, { cause: e });
   }
 }
