@@ -1,10 +1,6 @@
 /**
- * The original experiment on one machine: a network namespace per host (app, proxy, service and
- * an outsider), veth links for the peerings with routes to the peer's block only, real Squid with
- * the proxy's squid.conf, and Debian's apache2 as the service. Needs root.
- *
- * Everything started here is stopped by its PID, and the namespaces and Squid's shared memory are
- * removed, by `stop()`, which the callers run in `finally` and on signals.
+ * The original experiment on one machine (needs root): a network namespace per host, veth links for the peerings,
+ * real Squid with the proxy's squid.conf and apache2 as the service; `stop()` ends and removes all of it.
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
@@ -241,139 +237,161 @@ export async function waitFor(what: string, process: ChildProcess, check: () => 
   throw new Error(`${what} did not happen within ${(attempts * intervalMs) / 1000} s`);
 }
 
+/** A lab being built: its id, folder and topology, and what to stop and remove. */
+interface LabState {
+  readonly env: EnvironmentConfig;
+  readonly topology: E2eTopology;
+  readonly id: string;
+  readonly runDir: string;
+  readonly squidName: string;
+  readonly children: ChildProcess[];
+  readonly created: string[];
+  stopped: boolean;
+}
+
+const nsOf = (s: LabState, role: Role) => `pxl-${s.id}-${role}`;
+const inHostOf = (s: LabState) => (role: Role, args: readonly string[], timeoutMs?: number) =>
+  sh(["ip", "netns", "exec", nsOf(s, role), ...args], timeoutMs);
+const deviceOf = (s: LabState) => (role: Role, peer: Role) => `${s.id}${role[0]}${peer[0]}`;
+const launcherIn =
+  (s: LabState, role: Role): Launcher =>
+  (args, out) =>
+    spawn("ip", ["netns", "exec", nsOf(s, role), ...args], { stdio: ["ignore", out, out] });
+
+/** Stops every process by its PID (SIGKILL after 10 s), then removes the namespaces and Squid's shared memory; safe to call twice. */
+async function stopLab(s: LabState): Promise<void> {
+  if (s.stopped) return;
+  s.stopped = true;
+  for (const child of s.children.reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null || !child.pid) continue;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    // Squid stops fast on SIGINT with shutdown_lifetime 1; apache2 on SIGTERM.
+    child.kill(child.spawnargs.includes("squid") ? "SIGINT" : "SIGTERM");
+    const timer = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 10_000).unref());
+    if ((await Promise.race([exited, timer])) === "late") {
+      child.kill("SIGKILL");
+      await exited;
+    }
+  }
+  for (const name of s.created) sh(["ip", "netns", "del", name]);
+  for (const f of fs.readdirSync("/dev/shm").filter((f) => f.includes(s.squidName))) fs.rmSync(path.join("/dev/shm", f), { force: true });
+}
+
+/** A namespace per host, and a veth link per peering with routes to the peer's block only. */
+function createNetwork(s: LabState): void {
+  const ns = (role: Role) => nsOf(s, role);
+  const device = deviceOf(s);
+  for (const role of ["app", "proxy", "service", "outsider"] as Role[]) {
+    must(["ip", "netns", "add", ns(role)]);
+    s.created.push(ns(role));
+    must(["ip", "-n", ns(role), "link", "set", "lo", "up"]);
+  }
+  // Peering is not transitive: the proxy host forwards nothing, whatever the host's setting.
+  must(["ip", "netns", "exec", ns("proxy"), "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
+  for (const link of s.topology.links) {
+    const [da, db] = [device(link.a, link.b), device(link.b, link.a)];
+    must(["ip", "link", "add", da, "netns", ns(link.a), "type", "veth", "peer", "name", db, "netns", ns(link.b)]);
+    for (const [role, dev, routes] of [
+      [link.a, da, link.aRoutes],
+      [link.b, db, link.bRoutes],
+    ] as const) {
+      must(["ip", "-n", ns(role), "addr", "add", `${s.topology.hosts[role]}/32`, "dev", dev]);
+      must(["ip", "-n", ns(role), "link", "set", dev, "up"]);
+      for (const route of routes) must(["ip", "-n", ns(role), "route", "add", route, "dev", dev]);
+    }
+  }
+}
+
+/** The service: apache2 with a small configuration of its own; returns its access log, emptied of the wait's requests. */
+async function startServiceHost(s: LabState): Promise<string> {
+  const { topology } = s;
+  const names = topology.names;
+  const { process: apache, accessLog: serviceAccessLog } = startService(
+    s.runDir,
+    s.env.name,
+    topology.hosts.service,
+    topology.servicePort,
+    topology.tlsPort,
+    launcherIn(s, "service"),
+    names ? [names.port] : [],
+  );
+  s.children.push(apache);
+  const serviceUrl = `http://${topology.hosts.service}:${topology.servicePort}/`;
+  await waitFor(
+    "apache2 answering",
+    apache,
+    () => inHostOf(s)("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", serviceUrl]).code === 0,
+  );
+  fs.truncateSync(serviceAccessLog, 0);
+  return serviceAccessLog;
+}
+
+/**
+ * The provider's DNS, when the environment has names: dnsmasq with the stand-in's own lines, and one
+ * name that answers with the outsider's address (an allowed name that resolves outside the block). Returns its log.
+ */
+async function startDns(s: LabState): Promise<string | undefined> {
+  const names = s.topology.names;
+  if (!names) return undefined;
+  const dns = startStandInDns(
+    s.runDir,
+    names.domains,
+    names.dnsServer,
+    [`address=/${names.outside}/${s.topology.hosts.outsider}`],
+    launcherIn(s, "service"),
+  );
+  s.children.push(dns.process);
+  await waitFor("dnsmasq started", dns.process, () => fs.readFileSync(dns.log, "utf8").includes("started"));
+  return dns.log;
+}
+
+/** The proxy: Squid with the user data's squid.conf and this machine's host settings, answering the app. */
+async function startProxy(s: LabState): Promise<Pick<Lab, "userDataSquidConf" | "squidConf" | "squidConfFile" | "squidAccessLog">> {
+  const names = s.topology.names;
+  const userDataSquidConf = proxySquidConf(s.env);
+  // With names, Squid asks the provider's DNS stand-in; in AWS it asks the VPC's resolver, which
+  // forwards the domain through the resolver endpoint to the same server.
+  const {
+    process: squid,
+    host,
+    conf: squidConf,
+    confFile: squidConfFile,
+  } = startSquid(s.runDir, "proxy", s.squidName, userDataSquidConf, launcherIn(s, "proxy"), names ? [names.dnsServer] : undefined);
+  s.children.push(squid);
+  const proxyUrl = `http://${s.topology.hosts.proxy}:${s.env.proxy.port}`;
+  await waitFor(
+    "Squid answering",
+    squid,
+    () => inHostOf(s)("app", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", proxyUrl]).code === 0,
+    100,
+  );
+  return { userDataSquidConf, squidConf, squidConfFile, squidAccessLog: host.accessLog };
+}
+
 /** Starts the lab for an environment. */
 export async function startLab(env: EnvironmentConfig): Promise<Lab> {
   const topology = e2eTopology(env);
   const id = randomBytes(3).toString("hex");
-  const ns = (role: Role) => `pxl-${id}-${role}`;
-  const roles: Role[] = ["app", "proxy", "service", "outsider"];
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `proxy-lab-${id}-`));
   fs.chmodSync(runDir, 0o755);
-  const children: ChildProcess[] = [];
-  const created: string[] = [];
-  const squidName = `pxl${id}`;
-  let stopped = false;
-
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    for (const child of children.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null || !child.pid) continue;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      // Squid stops fast on SIGINT with shutdown_lifetime 1; apache2 on SIGTERM.
-      child.kill(child.spawnargs.includes("squid") ? "SIGINT" : "SIGTERM");
-      const timer = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 10_000).unref());
-      if ((await Promise.race([exited, timer])) === "late") {
-        child.kill("SIGKILL");
-        await exited;
-      }
-    }
-    for (const name of created) sh(["ip", "netns", "del", name]);
-    for (const f of fs.readdirSync("/dev/shm").filter((f) => f.includes(squidName))) fs.rmSync(path.join("/dev/shm", f), { force: true });
-  };
-
-  const inHost = (role: Role, args: readonly string[], timeoutMs?: number) => sh(["ip", "netns", "exec", ns(role), ...args], timeoutMs);
-  const device = (role: Role, peer: Role) => `${id}${role[0]}${peer[0]}`;
-
+  const s: LabState = { env, topology, id, runDir, squidName: `pxl${id}`, children: [], created: [], stopped: false };
   try {
-    for (const role of roles) {
-      must(["ip", "netns", "add", ns(role)]);
-      created.push(ns(role));
-      must(["ip", "-n", ns(role), "link", "set", "lo", "up"]);
-    }
-    // Peering is not transitive: the proxy host forwards nothing, whatever the host's setting.
-    must(["ip", "netns", "exec", ns("proxy"), "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
-    for (const link of topology.links) {
-      const [da, db] = [device(link.a, link.b), device(link.b, link.a)];
-      must(["ip", "link", "add", da, "netns", ns(link.a), "type", "veth", "peer", "name", db, "netns", ns(link.b)]);
-      for (const [role, dev, routes] of [
-        [link.a, da, link.aRoutes],
-        [link.b, db, link.bRoutes],
-      ] as const) {
-        must(["ip", "-n", ns(role), "addr", "add", `${topology.hosts[role]}/32`, "dev", dev]);
-        must(["ip", "-n", ns(role), "link", "set", dev, "up"]);
-        for (const route of routes) must(["ip", "-n", ns(role), "route", "add", route, "dev", dev]);
-      }
-    }
-
-    // The service: apache2 with a small configuration of its own.
-    const inService: Launcher = (args, out) => spawn("ip", ["netns", "exec", ns("service"), ...args], { stdio: ["ignore", out, out] });
-    const names = topology.names;
-    const { process: apache, accessLog: serviceAccessLog } = startService(
-      runDir,
-      env.name,
-      topology.hosts.service,
-      topology.servicePort,
-      topology.tlsPort,
-      inService,
-      names ? [names.port] : [],
-    );
-    children.push(apache);
-    const serviceUrl = `http://${topology.hosts.service}:${topology.servicePort}/`;
-    await waitFor(
-      "apache2 answering",
-      apache,
-      () => inHost("service", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", serviceUrl]).code === 0,
-    );
-    fs.truncateSync(serviceAccessLog, 0);
-
-    // The provider's DNS: dnsmasq with the stand-in's own lines, and one name of the lab's that
-    // answers with the outsider's address (an allowed name that resolves outside the block).
-    let dnsLog: string | undefined;
-    if (names) {
-      const dns = startStandInDns(
-        runDir,
-        names.domains,
-        names.dnsServer,
-        [`address=/${names.outside}/${topology.hosts.outsider}`],
-        inService,
-      );
-      children.push(dns.process);
-      dnsLog = dns.log;
-      await waitFor("dnsmasq started", dns.process, () => fs.readFileSync(dns.log, "utf8").includes("started"));
-    }
-
-    // The proxy: Squid with the user data's squid.conf, host settings for this machine.
-    const userDataSquidConf = proxySquidConf(env);
-    // With names, Squid asks the provider's DNS stand-in; in AWS it asks the VPC's resolver, which
-    // forwards the domain through the resolver endpoint to the same server.
-    const {
-      process: squid,
-      host,
-      conf: squidConf,
-      confFile: squidConfFile,
-    } = startSquid(
-      runDir,
-      "proxy",
-      squidName,
-      userDataSquidConf,
-      (args, out) => spawn("ip", ["netns", "exec", ns("proxy"), ...args], { stdio: ["ignore", out, out] }),
-      names ? [names.dnsServer] : undefined,
-    );
-    children.push(squid);
-    const proxyUrl = `http://${topology.hosts.proxy}:${env.proxy.port}`;
-    await waitFor(
-      "Squid answering",
-      squid,
-      () => inHost("app", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", proxyUrl]).code === 0,
-      100,
-    );
-
+    createNetwork(s);
+    const serviceAccessLog = await startServiceHost(s);
+    const dnsLog = await startDns(s);
+    const proxy = await startProxy(s);
     return {
       topology,
-      userDataSquidConf,
-      squidConf,
-      squidConfFile,
-      squidAccessLog: host.accessLog,
+      ...proxy,
       serviceAccessLog,
       dnsLog,
       runDir,
-      inHost,
-      linkDevice: device,
-      stop,
+      inHost: inHostOf(s),
+      linkDevice: deviceOf(s),
+      stop: () => stopLab(s),
     };
   } catch (e) {
-    await stop();
-    throw new Error(`${(e as Error).message} (logs in ${runDir})`);
+    await stopLab(s);
+    throw new Error(`${(e as Error).message} (logs in ${runDir})`, { cause: e });
   }
 }
