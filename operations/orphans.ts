@@ -1,12 +1,6 @@
 /**
- * The judgements of the orphan sweep (`npm run orphans`), kept pure so that tests can feed them
- * made-up input: which resources found in the account the state does not know, which Terraform
- * address each most likely belongs to, and the `import` blocks that adopt them.
- *
- * An orphan is what an apply created but did not record: Terraform writes the state to the backend
- * at most every 20 seconds, so a killed apply leaves everything created since the last write (or
- * everything, on a first apply) in the account and out of the state. Applying again would create
- * them a second time, or fail on names that already exist.
+ * The orphan sweep's judgements, pure: what in the account the state does not know, where each belongs, and the import blocks.
+ * A killed apply leaves what it created since its last state write (at most every 20 s) in the account and out of the state.
  */
 
 /** A resource found in the account, described in Terraform's terms. */
@@ -220,12 +214,9 @@ function fit(resource: FoundResource, config: Record<string, unknown>, known: Ma
 }
 
 /**
- * The address each orphan most likely belongs to: among the synthesized resources of its type that
- * the state does not hold, the one whose identifying settings agree best (at least one agreeing,
- * none differing, and no tie). References in the synthesized settings resolve through the state and
- * through orphans already placed, so a route finds its table once the table is placed; passes repeat
- * until nothing more is placed. Resources with count or for_each are not placed (their instances'
- * keys are not known before a plan).
+ * The address each orphan most likely belongs to: the unrecorded synthesized resource of its type whose identifying
+ * settings agree best (one agreeing at least, none differing, no tie), in passes until nothing more is placed.
+ * Resources with count or for_each are not placed, since their instances' keys are not known before a plan.
  */
 export function placeOrphans(orphans: readonly FoundResource[], synthesized: SynthesizedStack, state: TerraformState): Orphan[] {
   const known = stateAttributes(state);

@@ -1,8 +1,6 @@
 /**
- * The hosts of the namespace experiment (scripts/e2e.ts), derived from an environment: each host
- * sits at the address AWS would give it in its VPC's first subnet (the proxy and the stand-in
- * service at their fixed addresses), and each peering becomes a
- * point-to-point link with routes to the peer's block only, so nothing is transitive.
+ * The hosts of the namespace experiment (scripts/e2e.ts), derived from an environment: each at the address AWS would give it,
+ * and each peering a point-to-point link with routes to the peer's block only, so nothing is transitive.
  */
 import { addressAt, addressInCidr, cidrsOverlap, outermostBlocks } from "../lib/cidr";
 import {

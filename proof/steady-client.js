@@ -1,9 +1,5 @@
-// A bounded, steady HTTP client for the fleet lab, run inside the app namespace:
+// A bounded, steady HTTP client for the fleet lab: one GET through the proxy per new connection, then one JSON line of results.
 //   node steady-client.js <proxy host> <proxy port> <url> <max requests> <seconds> <pause ms>
-// It sends GET <url> through the proxy one request after another, each on a new connection (as a
-// browser's next page would), pausing <pause ms> between them, and stops after <max requests> or
-// <seconds>, whichever comes first. It prints one JSON line: how many requests, how many failed,
-// and when (milliseconds from the start) the first and last failure and the last success happened.
 "use strict";
 const http = require("http");
 

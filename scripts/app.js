@@ -1,12 +1,7 @@
 #!/usr/bin/env node
 /**
- * The cdktf app command (cdktf.json): runs main.ts, or the TypeScript file given, as one bundle.
- * esbuild compiles the project's own TypeScript into a single module in memory (packages stay
- * external and load from node_modules as usual) and Node runs it under the entry's own path, so
- * `__dirname` is the project folder. Compared with a per-file TypeScript loader this skips one
- * transform per file and Node's source-map handling of every stack trace cdktf captures; see the
- * bench table in docs/benchmarks.md. Stack traces then point into the bundle: set
- * NODE_OPTIONS=--enable-source-maps to map them back to the TypeScript sources.
+ * The cdktf app command (cdktf.json): runs main.ts, or the TypeScript file given, as one esbuild bundle in memory.
+ * It skips a per-file transform and source-map handling (docs/benchmarks.md); NODE_OPTIONS=--enable-source-maps maps traces back.
  */
 "use strict";
 const Module = require("module");

@@ -1,16 +1,7 @@
 /**
- * `npm run deploy -- <stack> [--lock-timeout 5m] [--imports <file>] [terraform apply options]`:
- * synthesizes, then runs `terraform init` and `terraform apply` in the stack's folder, in a way that
- * survives Ctrl-C. `--imports` adds the import blocks that `npm run orphans` wrote, so that the
- * apply adopts what an interrupted apply left behind instead of creating it again.
- *
- * `cdktf deploy` quits within a fraction of a second on Ctrl-C and takes Terraform with it before
- * it has saved the state and released the S3 lock. Here Terraform runs in the foreground: Ctrl-C
- * in a terminal reaches it directly (it then stops after the resources in progress, saves the
- * state and releases the lock), and a SIGTERM sent to this script (a cancelled CI job) is passed on
- * to Terraform as its interrupt. Either way this script waits for Terraform to finish, says so, and
- * exits non-zero. Applies wait for a held lock for `--lock-timeout` (default 5m) instead of failing
- * at once.
+ * `npm run deploy -- <stack> [--lock-timeout 5m] [--imports <file>] [terraform apply options]`: synthesizes, then runs
+ * terraform init and apply in the stack's folder so that Ctrl-C or SIGTERM stops Terraform cleanly (state saved, lock released).
+ * `cdktf deploy` quits within a fraction of a second on Ctrl-C and takes Terraform with it before it saves the state.
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -147,10 +138,8 @@ async function main(): Promise<number> {
 }
 
 /**
- * An interrupt cancels the API calls in flight: a create that AWS carried out but whose answer
- * never arrived leaves a resource the state does not know ("Error: creating ...: context
- * canceled"). So after an interrupt the orphan sweep runs (read-only) and says how to adopt what it
- * finds. Bootstrap stacks are not swept: they hold one bucket whose name says whose it is.
+ * After an interrupt, runs the read-only orphan sweep and says how to adopt what it finds; bootstrap stacks are not swept.
+ * A create that AWS carried out but whose answer the interrupt cancelled leaves a resource the state does not know.
  */
 function sweepAfterInterrupt(stack: string, environments: readonly EnvironmentConfig[]): void {
   if (!environments.some((e) => e.name === stack)) {

@@ -1,10 +1,6 @@
 /**
- * `npm run diagram [stack dir or cdk.tf.json ...]`: one picture per synthesized stack (every stack
- * in cdktf.out without arguments, bootstrap stacks aside), drawn from its cdk.tf.json: an SVG, and
- * the Graphviz and Mermaid texts beside it, written into the stack's folder as diagram.svg,
- * diagram.dot and diagram.mmd. Expected flows, and what lies around the stack (the services beyond
- * a gateway, app VPCs whose servers are the user's), come from the environment files, as for
- * `npm run reachability` (PROXY_CONFIG, or the files of environments/, or the demos).
+ * `npm run diagram [stack dir or cdk.tf.json ...]`: diagram.svg, .dot and .mmd beside each synthesized stack's cdk.tf.json,
+ * with expected flows and surroundings from the environment files, as for `npm run reachability`.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -1,15 +1,7 @@
 /**
- * `npm run orphans -- <environment> [--json <file>]`: a read-only sweep for what an interrupted or
- * killed apply left behind. Every resource that carries the environment's Project and Environment
- * tags (and every route, association and role policy of its route tables and roles) is compared
- * with the environment's state in S3; what the state does not know is listed with its type, id and
- * the Terraform address it most likely belongs to, and written as Terraform `import` blocks to
- * state/<environment>.orphans.tf.json for review. `npm run deploy -- <environment> --imports <that
- * file>` then adopts them.
- *
- * Exit codes: 0 no orphans, 2 orphans found, 1 the sweep could not run (the message says why).
- * Settings (environment): PROXY_CONFIG, PROXY_STATE_DIR as for synthesis; AWS credentials as for
- * Terraform (profile, SSO, environment variables); PROXY_EMULATOR_ENDPOINT for the emulator.
+ * `npm run orphans -- <environment> [--json <file>]`: a read-only sweep for what an interrupted or killed apply left behind,
+ * listed with its likely Terraform address and written as import blocks for `npm run deploy -- <environment> --imports`.
+ * Exit codes: 0 no orphans, 2 orphans found, 1 the sweep could not run (see USAGE for the settings).
  */
 import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import { spawnSync } from "child_process";
