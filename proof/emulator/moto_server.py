@@ -1,58 +1,11 @@
-"""The AWS emulator for the tests and the rehearsal: moto's own server, with the changes the
-Transit Gateway variant and the adoption of orphans need to behave as AWS does. Everything else is
-moto as installed.
+"""The AWS emulator for the tests and the rehearsal: moto 5.2.1's own server with the changes below, each where moto differs from AWS.
 
-Launch templates: moto 5.2.1 keeps the user data of a version made by CreateLaunchTemplateVersion
-as plain text where CreateLaunchTemplate keeps it as a Base64EncodedString, and then fails an
-assertion (HTTP 500, retried for minutes) when an Auto Scaling group launches from that version.
-Adopting an orphaned template updates it to a new version, so here a version's user data is read
-as the base64 text it is.
-
-Launch templates, tags: moto 5.2.1 copies the tags of CreateLaunchTemplate (those of the template
-itself, resource type "launch-template") into the tag specifications of version 1's data, where AWS
-keeps only the tags for what the template launches. The provider then sees a change on every plan
-after a deploy, makes version 2, and the Auto Scaling group follows it into an instance refresh.
-Here a version's data keeps no "launch-template" tag specification (AWS refuses one there).
-
-Instance refresh: moto 5.2.1 implements none of StartInstanceRefresh, DescribeInstanceRefreshes
-and CancelInstanceRefresh (each answers HTTP 500, which the provider retries for minutes, so an
-apply that changes a group's launch template hangs). Here a refresh replaces every instance of the
-group at once (moto launches them from the template's default version, which the stack keeps at
-the latest) and is reported as Successful; cancelling
-with no refresh under way answers ActiveInstanceRefreshNotFound, as AWS does. How a rolling change
-behaves under load is proven by the fleet lab (npm run e2e), not by the emulator.
-
-Network load balancers: moto 5.2.1 forgets the fixed private address of each subnet mapping, so
-the plan after a deploy wants to set the mappings again, and applying that (adopting an orphaned
-load balancer does) fails in moto's SetSubnets. Here the addresses given at creation are kept and
-shown as each zone's load balancer address, as AWS does.
-
-Transit Gateways:
-moto 5.2.1 gives every Transit Gateway a default route table, even one created with default route
-table association and propagation disabled, reports it in the gateway's options, and associates
-every new attachment with it; an explicit association then never shows on the attachment. AWS
-creates no default table in that case and associates nothing by itself. The AWS provider reads
-the attachment's association to know when an explicit one is done, and (for an attachment with
-transit_gateway_default_route_table_association = false) asks to disassociate from the reported
-default table, which moto answers with HTTP 500. So here:
-  - a gateway created with default association (propagation) disabled reports no default table;
-  - an attachment to such a gateway is associated with nothing until it is associated explicitly;
-  - an explicit association or disassociation shows on the attachment;
-  - undoing an association or propagation that does not exist answers instead of failing;
-  - the tags given when an attachment is created are kept (moto reads them from the route table
-    entry of the request, so an attachment starts untagged, the plan after a deploy wants to tag
-    it, and the orphan sweep cannot find it by its tags);
-  - a static route names the attachment it goes to (moto keeps it in a shape it never returns,
-    so the provider reads every static route as a blackhole and wants to replace it);
-  - a deleted gateway or attachment is still described, by its id, with the state "deleted", as
-    AWS does for a while (moto forgets it at once, and the provider's wait for the deletion then
-    gives up with "couldn't find resource").
-
-Security group rules: moto's server answers requests on threads, and moto 5.2.1 changes a group's
-rule lists by reading the list and writing a new one (a revoke) or appending to it (an authorize)
-with no lock, so two writes to one group at once can lose one. Terraform writes the rules of a
-group in parallel; one rehearsal's destroy was answered InvalidPermission.NotFound for a rule its
-deploy had authorized. Here the writes to security groups and their rules take one lock in turn.
+- Launch template versions: user data from CreateLaunchTemplateVersion is read as the base64 it is (moto failed with HTTP 500 when a group launched from it).
+- Launch template tags: a version's data keeps no "launch-template" tag specification (moto copied them there, so every plan after a deploy made a new version).
+- Instance refresh: Start, Describe and Cancel answer, every instance replaced at once (moto answered HTTP 500, so an apply that changed a group's template hung); behaviour under load is the fleet lab's to prove.
+- Network load balancers: each subnet mapping's fixed private address is kept and shown (moto forgot it, so adopting an orphaned load balancer failed in SetSubnets).
+- Transit Gateways: with default association and propagation disabled there is no default table and no automatic association; explicit (dis)associations show on the attachment, undoing a missing one answers, creation tags are kept, static routes name their attachment, and deleted gateways and attachments stay described as "deleted" (moto differed on each, and the provider failed or planned changes on it).
+- Security group rules: writes to a group and its rules take one lock in turn (moto's threaded server could lose a rule when two writes to one group raced).
 
   python3 proof/emulator/moto_server.py -H 127.0.0.1 -p PORT
 """
