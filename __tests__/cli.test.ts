@@ -23,6 +23,7 @@ describe("every npm script of ours answers --help", () => {
       "orphans",
       "reachability",
       "rehearse",
+      "verify",
     ]);
   });
 
