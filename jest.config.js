@@ -8,7 +8,9 @@ module.exports = {
   maxWorkers: 2,
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": "ts-jest" },
+  // esbuild strips the types without checking them (npm test runs tsc for that): ts-jest's type check per file took twice as long.
+  transform: { "^.+\\.ts$": "<rootDir>/__tests__/helpers/esbuild-transform.js" },
+  globalSetup: "<rootDir>/__tests__/global-setup.ts",
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
   globalTeardown: "<rootDir>/__tests__/global-teardown.ts",
   testPathIgnorePatterns: ["/node_modules/", "/__tests__/helpers/"],

@@ -1,6 +1,8 @@
 import * as fs from "fs";
-import * as path from "path";
+import { RUN_DIR_SETTING } from "./global-setup";
 
+/** Removes this run's temporary folder (global-setup.ts). */
 export default function globalTeardown(): void {
-  fs.rmSync(path.join(__dirname, "..", ".tmp", "jest"), { recursive: true, force: true });
+  const runDir = process.env[RUN_DIR_SETTING];
+  if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
 }

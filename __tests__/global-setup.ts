@@ -1,0 +1,44 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** The environment variable that names this run's temporary folder, removed by global-teardown.ts. */
+export const RUN_DIR_SETTING = "PROXY_TEST_RUN_DIR";
+
+const RUN_DIR_PREFIX = "proxy-tests-";
+
+/** True while a process with this id runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Settings for every test and every command a test runs, set in Jest's own process so that the
+ * workers, os.tmpdir() and child processes all inherit them (a test file's `process.env` is a copy
+ * that neither os.tmpdir() nor a child spawned without `env` sees).
+ */
+export default function globalSetup(): void {
+  const systemTmp = os.tmpdir();
+  // Folders of earlier runs that were killed before their teardown; runs at the same time each have their own.
+  for (const entry of fs.readdirSync(systemTmp).filter((e) => e.startsWith(RUN_DIR_PREFIX))) {
+    const pid = Number(entry.slice(RUN_DIR_PREFIX.length));
+    if (Number.isInteger(pid) && !alive(pid)) fs.rmSync(path.join(systemTmp, entry), { recursive: true, force: true });
+  }
+  const runDir = path.join(systemTmp, `${RUN_DIR_PREFIX}${process.pid}`);
+  const tmp = path.join(runDir, "tmp");
+  const noEnvironments = path.join(runDir, "no-environments");
+  fs.mkdirSync(tmp, { recursive: true });
+  fs.mkdirSync(noEnvironments, { recursive: true });
+  process.env[RUN_DIR_SETTING] = runDir;
+  // Testing.fullSynth, Testing.app, mkdtemp and Terraform leave folders in the temporary directory.
+  process.env.TMPDIR = tmp;
+  // The user's own environments/ must not change what the tests see: commands read an empty folder unless a test names one.
+  process.env.PROXY_ENVIRONMENTS_DIR = noEnvironments;
+  // The AWS SDK's notice that its 2027 releases need Node 22 says nothing about the code under test.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+}
