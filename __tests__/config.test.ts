@@ -15,7 +15,8 @@ import {
   loadEnvironments,
   peeredServiceSide,
   proxyPrivateIp,
-  runsProxy,
+  egressOf,
+  runsSquid,
   selectEnvironmentFiles,
   servicePorts,
   stateKey,
@@ -508,7 +509,7 @@ describe("validation of an environment", () => {
     [
       "a misspelt region, by name and with the region it most likely means, without blaming the zones",
       (r) => (r.region = "ap-northest-1"),
-      /^test\.json has a problem:\n  - `region` = "ap-northest-1": is not an AWS region; did you mean "ap-northeast-1"\?$/,
+      /^test\.json has a problem:\n {2}- `region` = "ap-northest-1": is not an AWS region; did you mean "ap-northeast-1"\?$/,
     ],
     [
       "a bypass entry that would run a command",
@@ -801,7 +802,7 @@ describe("validation of an environment", () => {
       r.proxy.port = 0;
       r.services[0].ports = [0];
     });
-    expect(message).toMatch(/^test\.json has 2 problems:\n  - /);
+    expect(message).toMatch(/^test\.json has 2 problems:\n {2}- /);
   });
 });
 
@@ -872,8 +873,8 @@ describe("values derived from an environment", () => {
     expect(stateKey(env)).toBe("proxy-over-peering/verification/terraform.tfstate");
     const tgw = configFrom(transitGatewayRaw());
     expect(flowEnds(tgw)).toEqual(["service", "app", "app2"]);
-    expect(runsProxy(tgw)).toBe(false);
-    expect(runsProxy(env)).toBe(true);
+    expect(runsSquid(egressOf(tgw))).toBe(false);
+    expect(runsSquid(egressOf(env))).toBe(true);
   });
 
   it("give the load balancer's addresses: the configured ones, or address 10 of each proxy subnet", () => {

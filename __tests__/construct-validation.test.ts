@@ -16,17 +16,22 @@ import { ExistingNetwork } from "../constructs/existing-network";
 import { InstanceRole } from "../constructs/instance-role";
 import { Network, NetworkProps } from "../constructs/network";
 import { Peering } from "../constructs/peering";
-import { ProxyFleet, ProxyFleetProps } from "../constructs/proxy-fleet";
-import { ProxyServer, ProxyServerProps } from "../constructs/proxy-server";
+import { ProxyFleet, ProxyFleetProps } from "../constructs/egress/proxy-fleet";
+import { ProxyServer, ProxyServerProps } from "../constructs/egress/proxy-server";
 import { Peer, SecurityGroup } from "../constructs/security-group";
 import { ServiceServer } from "../constructs/service-server";
 import { ServiceSide } from "../constructs/service-side";
 import { StateBucket } from "../constructs/state-bucket";
-import { PrivateNatEgress } from "../constructs/private-nat-egress";
+import { PrivateNatEgress } from "../constructs/egress/private-nat-egress";
 import { TransitGatewayHub } from "../constructs/transit-gateway-hub";
 import { testFlowLogs } from "./helpers/stack";
 
 const AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+/** An app server's side of a Squid proxy at 10.0.0.10:3128. */
+const SQUID_AT_10 = {
+  proxySetting: "10.0.0.10:3128",
+  appServerRules: [{ cidr: "10.0.0.10/32", port: 3128, description: "HTTP(S) through the Squid proxy" }],
+};
 const server = (scope: Construct) => ({
   instanceType: "t3.micro",
   amiParameter: AL2023,
@@ -98,7 +103,7 @@ const linkProps = (scope: Construct, app: AppVpcLinkProps["app"]): AppVpcLinkPro
   environment: "test",
   app,
   proxyNetwork: network(scope, "Proxy", "10.0.0.0/24"),
-  proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 },
+  egress: SQUID_AT_10,
   networkDefaults: { region: "ap-northeast-1", flowLogs: testFlowLogs(scope) },
   providerDefaults: { region: "ap-northeast-1" },
   serverRole: server(scope).role,
@@ -175,21 +180,6 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
     /AppVpcLink app: an existing VPC needs attachmentSubnetIds/,
   ],
   [
-    "app-server.ts",
-    "a proxy and direct destinations at once",
-    (s) =>
-      void new AppServer(s, "A", {
-        environment: "test",
-        appName: "app",
-        network: network(s, "App", "192.168.0.0/24"),
-        proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 },
-        direct: [{ name: "svc", cidr: "172.16.0.0/24", ports: [80] }],
-        bypass: [],
-        ...server(s),
-      }),
-    /AppServer A: give a proxy or direct destinations, not both/,
-  ],
-  [
     "transit-gateway-hub.ts",
     "an ASN for an existing gateway",
     (s) => void new TransitGatewayHub(s, "Hub", { environment: "test", existingId: "tgw-0123456789abcdef0", amazonSideAsn: 64600 }),
@@ -219,26 +209,26 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
     /TransitGatewayHub Hub: app needs at least one subnet for its attachment/,
   ],
   [
-    "private-nat-egress.ts",
+    "egress/private-nat-egress.ts",
     "an attachment subnet in a zone without a NAT gateway",
     (s) =>
       void new PrivateNatEgress(s, "N", {
         environment: "test",
         network: network(s, "Proxy", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }] }),
         attachmentSubnets: [{ availabilityZone: "ap-northeast-1c", cidr: "10.0.0.240/28" }],
-        destinations: ["172.16.0.0/24"],
+        services: [{ name: "svc", cidr: "172.16.0.0/24", ports: [80] }],
       }),
     /PrivateNatEgress N: no NAT gateway in ap-northeast-1c for the attachment subnet 10\.0\.0\.240\/28; give proxy a subnet in that zone/,
   ],
   [
-    "private-nat-egress.ts",
+    "egress/private-nat-egress.ts",
     "an attachment subnet inside a NAT subnet",
     (s) =>
       void new PrivateNatEgress(s, "N", {
         environment: "test",
         network: network(s, "Proxy", "10.0.0.0/24", { subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/25" }] }),
         attachmentSubnets: [{ availabilityZone: "ap-northeast-1a", cidr: "10.0.0.0/28" }],
-        destinations: ["172.16.0.0/24"],
+        services: [{ name: "svc", cidr: "172.16.0.0/24", ports: [80] }],
       }),
     /attachment subnet 10\.0\.0\.0\/28 must lie in 10\.0\.0\.0\/24 apart from the NAT gateways' subnets/,
   ],
@@ -393,37 +383,47 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
     /the accepter existing needs both accountId and provider, or neither/,
   ],
   [
-    "proxy-fleet.ts",
+    "egress/proxy-fleet.ts",
     "a network with one subnet",
     (s) => void new ProxyFleet(s, "F", fleetProps(s, { network: network(s, "One", "10.1.0.0/24") })),
     /ProxyFleet F: the network one has 1 subnet; a fleet spreads over at least two subnets in two zones/,
   ],
   [
-    "proxy-fleet.ts",
+    "egress/proxy-fleet.ts",
     "a fleet of one",
     (s) => void new ProxyFleet(s, "F", fleetProps(s, { size: 1 })),
     /ProxyFleet F: size 1 is below 2; a fleet needs at least two proxies/,
   ],
   [
-    "proxy-fleet.ts",
+    "egress/proxy-fleet.ts",
     "fewer addresses than subnets",
     (s) => void new ProxyFleet(s, "F", fleetProps(s, { loadBalancerAddresses: ["10.0.0.10"] })),
     /ProxyFleet F: loadBalancerAddresses lists 1 addresses for 2 proxy subnets; give one per subnet, in the subnets' order/,
   ],
   [
-    "proxy-fleet.ts",
+    "egress/proxy-fleet.ts",
     "an address outside the proxy VPC",
     (s) => void new ProxyFleet(s, "F", fleetProps(s, { loadBalancerAddresses: ["10.0.0.10", "10.9.0.10"] })),
     /ProxyFleet F: load balancer address 10\.9\.0\.10 is outside the proxy VPC 10\.0\.0\.0\/24/,
   ],
-  ["proxy-fleet.ts", "no clients", (s) => void new ProxyFleet(s, "F", fleetProps(s, { clients: [] })), /ProxyFleet F: clients is empty/],
   [
-    "proxy-server.ts",
+    "egress/proxy-fleet.ts",
+    "no clients",
+    (s) => void new ProxyFleet(s, "F", fleetProps(s, { clients: [] })),
+    /ProxyFleet F: clients is empty/,
+  ],
+  [
+    "egress/proxy-server.ts",
     "an address outside the proxy VPC",
     (s) => void new ProxyServer(s, "X", proxyProps(s, { privateIp: "10.9.0.10" })),
     /privateIp 10\.9\.0\.10 is outside the proxy VPC/,
   ],
-  ["proxy-server.ts", "no clients", (s) => void new ProxyServer(s, "X", proxyProps(s, { clients: [] })), /ProxyServer: clients is empty/],
+  [
+    "egress/proxy-server.ts",
+    "no clients",
+    (s) => void new ProxyServer(s, "X", proxyProps(s, { clients: [] })),
+    /ProxyServer: clients is empty/,
+  ],
   [
     "security-group.ts",
     "the same rule twice",
@@ -442,7 +442,7 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
         environment: "test",
         appName: "app",
         network: existing(s),
-        proxy: { host: "10.0.0.10", addresses: ["10.0.0.10"], port: 3128 },
+        egress: SQUID_AT_10,
         bypass: [],
         ...server(s),
       }),
@@ -504,9 +504,11 @@ describe("every validation in constructs/ throws a message that names the fix", 
 
   it("has a case for every throw in constructs/", () => {
     const dir = path.join(__dirname, "..", "constructs");
+    const files = (fs.readdirSync(dir, { recursive: true }) as string[])
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => f.split(path.sep).join("/"));
     const throwsPerFile = Object.fromEntries(
-      fs
-        .readdirSync(dir)
+      files
         .map((f) => [f, (fs.readFileSync(path.join(dir, f), "utf8").match(/\bthrow new /g) ?? []).length] as const)
         .filter(([, n]) => n > 0),
     );

@@ -292,8 +292,8 @@ describe("classifyDrift", () => {
 describe("emulatorEnvironment", () => {
   it("swaps only what moto cannot run, says why, and still validates", () => {
     const { raw, adjustments } = emulatorEnvironment(verificationRaw());
-    expect(raw.appVpcs[0].appServer.amiParameter).toBe(AMAZON_LINUX_2023_PARAMETER);
-    expect(raw.proxy.detailedMonitoring).toBe(false);
+    expect(raw.appVpcs?.[0].appServer?.amiParameter).toBe(AMAZON_LINUX_2023_PARAMETER);
+    expect(raw.proxy?.detailedMonitoring).toBe(false);
     expect(adjustments.map((a) => a.setting)).toEqual([
       "proxy.detailedMonitoring",
       "appVpcs[0].appServer.amiParameter",
@@ -489,7 +489,7 @@ describe("classifyDrift of a fleet in moto", () => {
   // proof/emulator/moto_server.py keeps these as AWS does, so each is drift now; tolerating them let the
   // next apply change the fleet's template and hang in an instance refresh.
   it("calls a new launch template version, the group that follows it, and a change of the load balancer's mappings drift", () => {
-    const change = (address: string, before: object, after: object): PlannedChange => ({
+    const change = (address: string, before: Record<string, unknown>, after: Record<string, unknown>): PlannedChange => ({
       address,
       type: address.split(".")[0],
       change: { actions: ["update"], before, after },

@@ -10,7 +10,7 @@ import { AppServer } from "../constructs/app-server";
 import { FlowLogRole } from "../constructs/flow-log-role";
 import { InstanceRole } from "../constructs/instance-role";
 import { Network } from "../constructs/network";
-import { ProxyServer, ProxyServerProps } from "../constructs/proxy-server";
+import { ProxyServer, ProxyServerProps } from "../constructs/egress/proxy-server";
 import { ServiceServer } from "../constructs/service-server";
 import { resourcesOf, testFlowLogs } from "./helpers/stack";
 
@@ -153,7 +153,7 @@ describe("every server", () => {
       environment: "test",
       appName: "app",
       network: app,
-      proxy,
+      egress: proxy,
       bypass: ["<local>", "169.254.169.254"],
       instanceType: "t3.medium",
       amiParameter: "/aws/service/ami-windows-latest/x",

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { serverNames } from "../lib/naming";
 import { renderAppServerUserData, renderDirectAppServerUserData } from "../lib/user-data";
 import type { INetwork } from "./network-ref";
-import type { IProxyEndpoint } from "./proxy-server";
+import type { IAppServerEgress } from "./egress/egress";
 import { Peer } from "./security-group";
 import { Server, serverSettings, ServerSettings } from "./server";
 
@@ -14,13 +14,8 @@ export interface AppServerProps extends ServerSettings {
   readonly appName: string;
   /** The app VPC, one the project creates. */
   readonly network: INetwork;
-  /**
-   * The proxy that the server's proxy setting points at.
-   * @default no proxy: the server reaches `direct` itself (a NAT gateway relays it)
-   */
-  readonly proxy?: IProxyEndpoint;
-  /** Without a proxy: the blocks and ports the server may send to. @default none */
-  readonly direct?: readonly { readonly name: string; readonly cidr: string; readonly ports: readonly number[] }[];
+  /** The environment's egress: the server's proxy setting (or none) and what it may send to. */
+  readonly egress: IAppServerEgress;
   /** Hosts reached without the proxy; keep 169.254.169.254 in it. */
   readonly bypass: readonly string[];
 }
@@ -42,21 +37,13 @@ export class AppServer extends Construct {
       name: serverNames.appServer(props.environment, props.appName),
       description: `Windows app server of ${props.environment} in ${props.network.name}: out to the proxy only`,
       ...serverSettings(props),
-      userData: props.proxy
-        ? renderAppServerUserData({ proxy: `${props.proxy.host}:${props.proxy.port}`, bypass: props.bypass })
-        : renderDirectAppServerUserData(),
+      userData:
+        props.egress.proxySetting === undefined
+          ? renderDirectAppServerUserData()
+          : renderAppServerUserData({ proxy: props.egress.proxySetting, bypass: props.bypass }),
     });
-    if (props.proxy && props.direct?.length) throw new Error(`AppServer ${id}: give a proxy or direct destinations, not both`);
-    for (const address of props.proxy?.addresses ?? []) {
-      this.server.securityGroup.allowTcpOut(Peer.cidr(`${address}/32`), props.proxy!.port, "HTTP(S) through the Squid proxy");
-    }
-    for (const service of props.direct ?? []) {
-      for (const port of service.ports)
-        this.server.securityGroup.allowTcpOut(
-          Peer.cidr(service.cidr),
-          port,
-          `To ${service.name} on ${port}, through the private NAT gateway`,
-        );
+    for (const rule of props.egress.appServerRules) {
+      this.server.securityGroup.allowTcpOut(Peer.cidr(rule.cidr), rule.port, rule.description);
     }
   }
 }

@@ -12,7 +12,7 @@ import type { INetwork } from "./network-ref";
 import { Peering } from "./peering";
 import { routesTo } from "./routes";
 import type { TransitGatewayHub } from "./transit-gateway-hub";
-import type { IProxyEndpoint } from "./proxy-server";
+import type { IAppServerEgress } from "./egress/egress";
 import { serverSettings } from "./server";
 
 /** An app VPC's way to the proxy VPC: a peering, or an attachment to a Transit Gateway hub. */
@@ -35,15 +35,13 @@ export interface AppVpcLinkProps {
   readonly app: AppVpcConfig;
   /** The proxy VPC, the other side of the peering. */
   readonly proxyNetwork: INetwork;
-  /** The proxy that an app server's setting points at. @default none: the app server reaches the services directly (private NAT egress) */
-  readonly proxy?: IProxyEndpoint;
+  /** The environment's egress: an app server's proxy setting (or none) and what it may send to. */
+  readonly egress: IAppServerEgress;
   /**
    * How the app VPC reaches the proxy VPC.
    * @default a peering, as in the original
    */
   readonly connect?: AppVpcConnection;
-  /** The services, which an app server without a proxy reaches directly. */
-  readonly services?: readonly { readonly name: string; readonly cidr: string; readonly ports: readonly number[] }[];
   /** What a created VPC shares with the environment's other VPCs: region and flow logs. */
   readonly networkDefaults: Pick<NetworkProps, "region" | "flowLogs">;
   /** The provider settings of the stack (region, tags, emulator), for another account's provider. */
@@ -124,8 +122,7 @@ export class AppVpcLink extends Construct {
           environment: props.environment,
           appName: app.name,
           network: this.network,
-          proxy: props.proxy,
-          direct: props.proxy ? undefined : props.services,
+          egress: props.egress,
           bypass: props.bypass,
           ...serverSettings({ ...app.appServer, role: props.serverRole }),
         });

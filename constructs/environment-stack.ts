@@ -1,32 +1,18 @@
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { outermostBlocks } from "../lib/cidr";
-import {
-  EnvironmentConfig,
-  firstServicePort,
-  fleetSize,
-  loadBalancerAddresses,
-  portNumbers,
-  proxyPrivateIp,
-  runsProxy,
-  serviceServerIp,
-  servicePorts,
-  stateKey,
-} from "../lib/config";
+import { egressOf, EnvironmentConfig, firstServicePort, serviceServerIp, stateKey } from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, ownerTags, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
 import { AppVpcConnection, AppVpcLink, AppVpcLinkProps } from "./app-vpc-link";
 import { DnsForwarding } from "./dns-forwarding";
 import { FlowLogRole } from "./flow-log-role";
+import type { IEgress, IProxy } from "./egress/egress";
+import { egressProvider } from "./egress/factory";
 import { InstanceRole } from "./instance-role";
 import { Network, NetworkProps } from "./network";
-import { PrivateNatEgress } from "./private-nat-egress";
 import { ProjectStack } from "./project-stack";
-import { ProxyFleet } from "./proxy-fleet";
-import { IProxy, ProxyServer } from "./proxy-server";
-import { serverSettings } from "./server";
 import { ServiceSide } from "./service-side";
 import { TransitGatewayHub } from "./transit-gateway-hub";
 
@@ -64,21 +50,21 @@ export const s3StateBackend: StateBackendFactory = (stack, config, emulator) => 
 };
 
 /**
- * One environment: the proxy VPC with Squid, one link per app VPC (the VPC, created or existing,
- * its peering and its app server) and the service side (a simulated service VPC, or the Direct
- * Connect attachment), with state in S3 and tags on every resource.
+ * One environment: the proxy VPC with its egress (Squid, a Squid fleet, or private NAT), one link
+ * per app VPC (the VPC, created or existing, its peering and its app server) and the service side
+ * (a simulated service VPC, or the Direct Connect attachment), with state in S3 and tags on every resource.
  */
 export class EnvironmentStack extends ProjectStack {
   /** The proxy VPC. */
   public readonly proxyNetwork: Network;
   /** The app VPCs' links, by app VPC name. */
   public readonly appLinks: ReadonlyMap<string, AppVpcLink>;
-  /** The proxy: one instance, or a fleet behind a load balancer; none with private NAT egress. */
+  /** How traffic leaves the proxy VPC: the single proxy, the fleet or the private NAT gateways. */
+  public readonly egress: IEgress;
+  /** The Squid proxy, when the egress runs one. */
   public readonly proxy?: IProxy;
   /** The Transit Gateway hub, when app VPCs connect through one. */
   public readonly hub?: TransitGatewayHub;
-  /** The private NAT gateways, with privateNat egress. */
-  public readonly privateNat?: PrivateNatEgress;
   /** The service side. */
   public readonly serviceSide: ServiceSide;
   /** The DNS forwarding to the provider's servers, when the environment has dns. */
@@ -100,11 +86,7 @@ export class EnvironmentStack extends ProjectStack {
     new AwsProvider(this, "aws", providerDefaults);
 
     const serverRole = new InstanceRole(this, "InstanceRole", { name: roleNames.instance(config.name) });
-    // The proxy alone ships a log, so it alone gets the CloudWatch agent's policy; with private
-    // NAT egress no proxy runs.
-    const proxyRole = runsProxy(config)
-      ? new InstanceRole(this, "ProxyRole", { name: roleNames.proxy(config.name), extraManagedPolicies: ["CloudWatchAgentServerPolicy"] })
-      : undefined;
+    const egress = egressProvider(egressOf(config));
     const networkDefaults: Pick<NetworkProps, "region" | "flowLogs"> = {
       region: config.region,
       flowLogs: {
@@ -120,22 +102,19 @@ export class EnvironmentStack extends ProjectStack {
       cidr: proxyVpc.cidr,
       subnets: proxyVpc.subnets,
       enableSessionManagerEndpoints: proxyVpc.sessionManagerEndpoints,
-      // The proxy installs Squid from S3 and ships its log; NAT gateways need neither.
-      enableS3Endpoint: runsProxy(config),
-      extraInterfaceEndpoints: proxyVpc.sessionManagerEndpoints && runsProxy(config) ? ["logs"] : [],
+      enableS3Endpoint: egress.s3Endpoint,
+      extraInterfaceEndpoints: proxyVpc.sessionManagerEndpoints ? [...egress.interfaceEndpoints] : [],
     });
-    this.proxy = proxyRole && this.addProxy(config, proxyRole);
+    this.egress = egress.provide(this, { config, network: this.proxyNetwork });
+    this.proxy = this.egress.proxy;
     const transit = this.connectTransitGateway(config);
     this.hub = transit?.hub;
-    this.privateNat = transit?.privateNat;
-    const connect = transit?.connection;
 
     this.appLinks = this.addAppLinks(config, {
       environment: config.name,
       proxyNetwork: this.proxyNetwork,
-      proxy: this.proxy,
-      connect,
-      services: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: portNumbers(s) })),
+      egress: this.egress,
+      connect: transit?.connection,
       networkDefaults,
       providerDefaults,
       serverRole,
@@ -195,31 +174,7 @@ export class EnvironmentStack extends ProjectStack {
         description: "The Transit Gateway that the app VPCs and the proxy VPC attach to",
       });
     }
-    if (this.privateNat) {
-      new TerraformOutput(this, outputNames.natGatewayAddresses, {
-        value: [...this.privateNat.natGateways.values()].map((n) => n.privateIp),
-        description: "The private NAT gateways' addresses: the sources the service sees",
-      });
-    }
-    if (!this.proxy) return;
-    const fleet = config.proxy.fleet;
-    new TerraformOutput(this, outputNames.proxyAddress, {
-      value: this.proxy.host,
-      description: fleet
-        ? "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)"
-        : "The proxy's fixed private address",
-    });
-    if (fleet) {
-      new TerraformOutput(this, outputNames.proxyLoadBalancerAddresses, {
-        value: this.proxy.addresses,
-        description: "The load balancer's fixed address in each proxy subnet",
-      });
-    }
-    new TerraformOutput(this, outputNames.proxyUrl, { value: this.proxy.proxyUrl, description: "The proxy setting for app servers" });
-    new TerraformOutput(this, outputNames.proxyAccessLogGroup, {
-      value: this.proxy.accessLogGroupName,
-      description: "CloudWatch Logs group with Squid's access log",
-    });
+    for (const { name, value, description } of this.egress.outputs) new TerraformOutput(this, name, { value, description });
   }
 
   /** One link per app VPC, in the config's order, by app VPC name; `shared` is what every link gets. */
@@ -227,36 +182,11 @@ export class EnvironmentStack extends ProjectStack {
     return new Map(config.appVpcs.map((app) => [app.name, new AppVpcLink(this, constructIds.appLink(app.name), { ...shared, app })]));
   }
 
-  /** The proxy in the proxy VPC: one instance, or a fleet behind a load balancer. */
-  private addProxy(config: EnvironmentConfig, role: InstanceRole): IProxy {
-    const props = {
-      environment: config.name,
-      network: this.proxyNetwork,
-      clients: config.appVpcs.map((a) => ({ name: vpcName(config.name, a.name), cidr: a.cidr })),
-      destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s), domains: s.domains })),
-      port: config.proxy.port,
-      accessLogRetentionDays: config.logRetentionDays,
-      ...serverSettings({ ...config.proxy, role }),
-    };
-    const fleet = config.proxy.fleet;
-    if (!fleet) return new ProxyServer(this, constructIds.proxy, { ...props, privateIp: proxyPrivateIp(config) });
-    return new ProxyFleet(this, constructIds.proxy, {
-      ...props,
-      ...fleet,
-      size: fleetSize(config),
-      loadBalancerAddresses: loadBalancerAddresses(config),
-      groupTags: ownerTags(config.project, config.name, config.tags),
-    });
-  }
-
   /**
-   * With a Transit Gateway: the hub, the proxy VPC's attachment (in the proxy subnets for Squid;
-   * in subnets of their own, with a private NAT gateway per zone, for privateNat) and how the app
-   * VPCs connect. Undefined with peering.
+   * With a Transit Gateway: the hub, the proxy VPC's attachment in the egress's subnets, and how
+   * the app VPCs connect: they send the egress's destinations to the hub. Undefined with peering.
    */
-  private connectTransitGateway(
-    config: EnvironmentConfig,
-  ): { hub: TransitGatewayHub; privateNat?: PrivateNatEgress; connection: AppVpcConnection } | undefined {
+  private connectTransitGateway(config: EnvironmentConfig): { hub: TransitGatewayHub; connection: AppVpcConnection } | undefined {
     const c = config.connectivity;
     if (c.type !== "transitGateway") return undefined;
     const hub = new TransitGatewayHub(this, constructIds.transitGateway, {
@@ -264,23 +194,9 @@ export class EnvironmentStack extends ProjectStack {
       existingId: c.transitGatewayId,
       amazonSideAsn: c.amazonSideAsn,
     });
-    // App VPCs reach the proxy's addresses only, and the proxy relays from there; without a proxy,
-    // they reach the services' blocks through the private NAT gateways.
-    const destinations = this.proxy ? this.proxy.addresses.map((a) => `${a}/32`) : outermostBlocks(config.services.map((s) => s.cidr));
-    const privateNat = this.proxy
-      ? undefined
-      : new PrivateNatEgress(this, constructIds.privateNat, {
-          environment: config.name,
-          network: this.proxyNetwork,
-          attachmentSubnets: c.attachmentSubnets ?? [],
-          destinations,
-        });
-    const proxyAttachment = hub.attachProxyVpc(
-      this.proxyNetwork,
-      privateNat?.attachmentSubnetIds ?? this.proxyNetwork.subnetIds,
-      destinations,
-    );
-    return { hub, privateNat, connection: { kind: "transitGateway", hub, proxyAttachment, destinations } };
+    const { destinations, attachmentSubnetIds } = this.egress;
+    const proxyAttachment = hub.attachProxyVpc(this.proxyNetwork, attachmentSubnetIds, destinations);
+    return { hub, connection: { kind: "transitGateway", hub, proxyAttachment, destinations } };
   }
 
   private addServiceSideOutputs(config: EnvironmentConfig): void {

@@ -7,13 +7,16 @@ import { addressInCidr } from "../lib/cidr";
 import {
   AMAZON_LINUX_2023_PARAMETER,
   EnvironmentConfig,
+  egressOf,
+  FleetEgress,
   firstServicePort,
   fleetSize,
-  loadBalancerAddresses,
   peeredServiceSide,
+  PrivateNatEgressChoice,
   proxyPrivateIp,
   resolverEndpointSubnets,
-  runsProxy,
+  runsSquid,
+  SquidEgress,
 } from "../lib/config";
 import {
   accessLogGroupName,
@@ -148,17 +151,29 @@ export interface EmulatorAdjustment {
   readonly reason: string;
 }
 
+/** A server's settings in an environment file, as the emulator adjusts them. */
+type RawServer = Record<string, unknown>;
+
+/** An environment file's JSON, as far as the emulator adjusts it. */
+export interface RawEnvironment {
+  [key: string]: unknown;
+  proxy?: RawServer;
+  appVpcs?: { name: string; appServer?: RawServer }[];
+  serviceSide?: { server?: RawServer };
+  policySuppressions?: unknown[];
+}
+
 /**
  * The environment as the emulator can run it. moto 5.2 knows no Windows AMI parameters (they are
  * reserved names it cannot create either) and does not implement MonitorInstances.
  */
-export function emulatorEnvironment(raw: any): { raw: any; adjustments: EmulatorAdjustment[] } {
-  const copy = JSON.parse(JSON.stringify(raw));
+export function emulatorEnvironment(raw: unknown): { raw: RawEnvironment; adjustments: EmulatorAdjustment[] } {
+  const copy = JSON.parse(JSON.stringify(raw)) as RawEnvironment;
   const adjustments: EmulatorAdjustment[] = [];
-  const servers: [string, any, string][] = [
+  const servers: [string, RawServer | undefined, string][] = [
     ["proxy", copy.proxy, serverPaths.proxy],
     ...(copy.appVpcs ?? []).map(
-      (a: any, i: number) => [`appVpcs[${i}].appServer`, a.appServer, serverPaths.appServer(a.name)] as [string, any, string],
+      (a, i) => [`appVpcs[${i}].appServer`, a.appServer, serverPaths.appServer(a.name)] as [string, RawServer | undefined, string],
     ),
     ["serviceSide.server", copy.serviceSide?.server, serverPaths.service],
   ];
@@ -184,8 +199,22 @@ export function emulatorEnvironment(raw: any): { raw: any; adjustments: Emulator
   return { raw: copy, adjustments };
 }
 
+type RunningInstance = EmulatorInventory["instances"][number];
+
 /** Everything that contradicts the deployed environment; empty when the deploy is as designed. */
 export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
+  const egress = egressOf(env);
+  const problems = networkProblems(env, outputs, inv);
+  const vpcIds = env.appVpcs.length + 2;
+  if (inv.flowLogs.length !== vpcIds) problems.push(`${inv.flowLogs.length} flow logs, expected one for each of the ${vpcIds} VPCs`);
+  const running = inv.instances.filter((i) => i.state === "running");
+  if (!runsSquid(egress))
+    return [...problems, ...directAppServerProblems(env, outputs, running), ...serviceProblems(env, outputs, running)];
+  return [...problems, ...squidProblems(env, egress, outputs, inv, running)];
+}
+
+/** The VPCs, the service peering, and the app VPCs' peerings (never transitive) or their Transit Gateway. */
+function networkProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
   const problems: string[] = [];
   const vpcByCidr = new Map(inv.vpcs.map((v) => [v.cidr, v]));
   const proxyCidr = env.proxyVpc.cidr;
@@ -230,20 +259,25 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
   } else {
     problems.push(...transitGatewayProblems(env, outputs, inv));
   }
+  return problems;
+}
 
-  const vpcIds = env.appVpcs.length + 2;
-  if (inv.flowLogs.length !== vpcIds) problems.push(`${inv.flowLogs.length} flow logs, expected one for each of the ${vpcIds} VPCs`);
-  const running = inv.instances.filter((i) => i.state === "running");
-  if (!runsProxy(env)) {
-    problems.push(...directAppServerProblems(env, outputs, running));
-    return problems.concat(serviceProblems(env, outputs, running));
-  }
+/** With Squid: its log and alarm, the proxies and their user data, the outputs, the service, DNS and the app servers' setting. */
+function squidProblems(
+  env: EnvironmentConfig,
+  egress: SquidEgress,
+  outputs: StackOutputs,
+  inv: EmulatorInventory,
+  running: readonly RunningInstance[],
+): string[] {
+  const problems: string[] = [];
+  const port = egress.proxy.port;
   const accessLog = accessLogGroupName(env.name);
   if (!inv.logGroups.includes(accessLog)) problems.push(`no log group ${accessLog} for Squid's access log`);
-  const alarm = env.proxy.fleet ? fleetNames.unhealthyAlarm(env.name) : recoveryAlarmName(env.name);
+  const alarm = egress.kind === "fleet" ? fleetNames.unhealthyAlarm(env.name) : recoveryAlarmName(env.name);
   if (!inv.alarms.includes(alarm)) problems.push(`no alarm ${alarm}`);
 
-  const proxies = env.proxy.fleet ? fleetSize(env) : 1;
+  const proxies = egress.kind === "fleet" ? egress.size : 1;
   const expectedServers = proxies + 1 + env.appVpcs.filter((a) => a.appServer).length;
   if (running.length !== expectedServers) problems.push(`${running.length} running instances, expected ${expectedServers}`);
   const fleetInstances = new Set(inv.autoScalingGroups?.flatMap((g) => g.instances) ?? []);
@@ -255,7 +289,7 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
     if (instance.securityGroups.length === 0) problems.push(`instance ${instance.name} has no security group`);
   }
 
-  const fleet = env.proxy.fleet ? fleetProblems(env, inv, problems) : undefined;
+  const fleet = egress.kind === "fleet" ? fleetProblems(env, egress, inv, problems) : undefined;
   const proxyHost = fleet?.host ?? proxyPrivateIp(env);
   const proxyInstances = fleet ? running.filter((i) => fleet.instances.includes(i.id)) : running.filter((i) => i.privateIp === proxyHost);
   if (proxyInstances.length === 0)
@@ -269,21 +303,19 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
   }
   if (outputs[outputNames.proxyAddress] !== proxyHost)
     problems.push(`output ${outputNames.proxyAddress} is ${outputs[outputNames.proxyAddress]}, expected ${proxyHost}`);
-  if (outputs[outputNames.proxyUrl] !== `http://${proxyHost}:${env.proxy.port}`)
-    problems.push(`output ${outputNames.proxyUrl} is ${outputs[outputNames.proxyUrl]}, expected http://${proxyHost}:${env.proxy.port}`);
+  if (outputs[outputNames.proxyUrl] !== `http://${proxyHost}:${port}`)
+    problems.push(`output ${outputNames.proxyUrl} is ${outputs[outputNames.proxyUrl]}, expected http://${proxyHost}:${port}`);
 
   problems.push(...serviceProblems(env, outputs, running), ...dnsProblems(env, outputs, inv));
   for (const app of env.appVpcs.filter((a) => a.appServer)) {
     const id = outputs[outputNames.appServerId(app.name)];
     const server = running.find((i) => i.id === id);
     if (!server) problems.push(`output ${outputNames.appServerId(app.name)} ${id} is no running instance`);
-    else if (!server.userData?.includes(`$proxy = '${proxyHost}:${env.proxy.port}'`))
-      problems.push(`app server ${app.name} is not set to use ${proxyHost}:${env.proxy.port}`);
+    else if (!server.userData?.includes(`$proxy = '${proxyHost}:${port}'`))
+      problems.push(`app server ${app.name} is not set to use ${proxyHost}:${port}`);
   }
   return problems;
 }
-
-type RunningInstance = EmulatorInventory["instances"][number];
 
 /**
  * DNS forwarding as designed: one outbound endpoint in the proxy VPC with an address in each of its
@@ -380,24 +412,13 @@ function directAppServerProblems(env: EnvironmentConfig, outputs: StackOutputs, 
  * private NAT gateway per proxy subnet with the attachment subnets routed to it.
  */
 export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
-  const problems: string[] = [];
+  const egress = egressOf(env);
   const c = env.connectivity;
-  const names = transitGatewayNames(env.name);
   const vpcByCidr = new Map(inv.vpcs.map((v) => [v.cidr, v]));
   const gateways = inv.transitGateways ?? [];
   const tgw = c.transitGatewayId ? gateways.find((g) => g.id === c.transitGatewayId) : gateways[0];
   if (!tgw) return ["no Transit Gateway"];
-  if (!c.transitGatewayId) {
-    if (gateways.length !== 1) problems.push(`${gateways.length} Transit Gateways, expected one`);
-    if (tgw.defaultAssociation !== "disable" || tgw.defaultPropagation !== "disable") {
-      problems.push(
-        `Transit Gateway ${tgw.id} has default route table association ${tgw.defaultAssociation} and propagation ${tgw.defaultPropagation}, expected both disable`,
-      );
-    }
-    if (tgw.autoAccept === "enable") problems.push(`Transit Gateway ${tgw.id} accepts shared attachments by itself`);
-  }
-  if (outputs[outputNames.transitGatewayId] !== tgw.id)
-    problems.push(`output ${outputNames.transitGatewayId} is ${outputs[outputNames.transitGatewayId]}, expected ${tgw.id}`);
+  const problems = gatewayProblems(env, outputs, gateways, tgw);
   const attachmentOf = (cidr: string) =>
     (inv.tgwAttachments ?? []).find((a) => a.transitGatewayId === tgw.id && a.vpcId === vpcByCidr.get(cidr)?.id);
   const proxy = attachmentOf(env.proxyVpc.cidr);
@@ -409,10 +430,57 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
   for (const a of [proxy, ...apps.map((x) => x.attachment)])
     if (a && a.state !== "available") problems.push(`attachment ${a.id} is ${a.state}, not available`);
 
+  const destinations = runsSquid(egress) ? [] : env.services.map((s) => s.cidr);
+  problems.push(...routeTableProblems(env, inv, proxy, apps, destinations));
+  const hasRoute = (cidr: string, destination: string) =>
+    inv.routes.some((r) => r.vpcId === vpcByCidr.get(cidr)?.id && r.destination === destination && r.transitGateway === tgw.id);
+  for (const app of env.appVpcs) {
+    for (const d of destinations)
+      if (!hasRoute(app.cidr, d)) problems.push(`app VPC ${app.name} has no route to ${d} via the Transit Gateway`);
+    if (!hasRoute(env.proxyVpc.cidr, app.cidr)) problems.push(`the proxy VPC has no route back to ${app.cidr} via the Transit Gateway`);
+  }
+  if (egress.kind !== "privateNat") return problems;
+  return [...problems, ...privateNatProblems(env, egress, outputs, inv, proxy, destinations)];
+}
+
+type TransitGateway = NonNullable<EmulatorInventory["transitGateways"]>[number];
+type TgwAttachment = NonNullable<EmulatorInventory["tgwAttachments"]>[number];
+
+/** A gateway the project created has its defaults off and is the only one; the output names it. */
+function gatewayProblems(
+  env: EnvironmentConfig,
+  outputs: StackOutputs,
+  gateways: readonly TransitGateway[],
+  tgw: TransitGateway,
+): string[] {
+  const problems: string[] = [];
+  if (!env.connectivity.transitGatewayId) {
+    if (gateways.length !== 1) problems.push(`${gateways.length} Transit Gateways, expected one`);
+    if (tgw.defaultAssociation !== "disable" || tgw.defaultPropagation !== "disable") {
+      problems.push(
+        `Transit Gateway ${tgw.id} has default route table association ${tgw.defaultAssociation} and propagation ${tgw.defaultPropagation}, expected both disable`,
+      );
+    }
+    if (tgw.autoAccept === "enable") problems.push(`Transit Gateway ${tgw.id} accepts shared attachments by itself`);
+  }
+  if (outputs[outputNames.transitGatewayId] !== tgw.id)
+    problems.push(`output ${outputNames.transitGatewayId} is ${outputs[outputNames.transitGatewayId]}, expected ${tgw.id}`);
+  return problems;
+}
+
+/** The apps table: the app attachments, static routes to `destinations`, nothing but the proxy attachment; the proxy table: the rest. */
+function routeTableProblems(
+  env: EnvironmentConfig,
+  inv: EmulatorInventory,
+  proxy: TgwAttachment | undefined,
+  apps: readonly { app: EnvironmentConfig["appVpcs"][number]; attachment?: TgwAttachment }[],
+  destinations: readonly string[],
+): string[] {
+  const problems: string[] = [];
+  const names = transitGatewayNames(env.name);
   const tables = inv.tgwRouteTables ?? [];
   const appsTable = tables.find((t) => t.name === names.appsTable);
   const proxyTable = tables.find((t) => t.name === names.proxyTable);
-  const destinations = runsProxy(env) ? [] : env.services.map((s) => s.cidr);
   if (!appsTable) problems.push(`no Transit Gateway route table ${names.appsTable}`);
   else {
     for (const { app, attachment } of apps)
@@ -436,18 +504,19 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
       if (attachment && !proxyTable.propagations.includes(attachment.id))
         problems.push(`app VPC ${app.name} does not propagate into ${names.proxyTable}`);
   }
+  return problems;
+}
 
-  const hasRoute = (cidr: string, destination: string, target: (r: EmulatorInventory["routes"][number]) => boolean) =>
-    inv.routes.some((r) => r.vpcId === vpcByCidr.get(cidr)?.id && r.destination === destination && target(r));
-  for (const app of env.appVpcs) {
-    for (const d of destinations)
-      if (!hasRoute(app.cidr, d, (r) => r.transitGateway === tgw.id))
-        problems.push(`app VPC ${app.name} has no route to ${d} via the Transit Gateway`);
-    if (!hasRoute(env.proxyVpc.cidr, app.cidr, (r) => r.transitGateway === tgw.id))
-      problems.push(`the proxy VPC has no route back to ${app.cidr} via the Transit Gateway`);
-  }
-  if (runsProxy(env)) return problems;
-
+/** With privateNat: a private NAT gateway per proxy subnet, the attachment subnets routed to their zone's, and the output. */
+function privateNatProblems(
+  env: EnvironmentConfig,
+  egress: PrivateNatEgressChoice,
+  outputs: StackOutputs,
+  inv: EmulatorInventory,
+  proxy: TgwAttachment | undefined,
+  destinations: readonly string[],
+): string[] {
+  const problems: string[] = [];
   const subnets = inv.subnets ?? [];
   const nats = inv.natGateways ?? [];
   for (const s of env.proxyVpc.subnets) {
@@ -456,7 +525,7 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
     if (!nat) problems.push(`no NAT gateway in the proxy subnet ${s.cidr}`);
     else if (nat.connectivity !== "private") problems.push(`NAT gateway ${nat.id} is ${nat.connectivity}, expected private`);
   }
-  for (const s of c.attachmentSubnets ?? []) {
+  for (const s of egress.attachmentSubnets) {
     const subnet = subnets.find((x) => x.cidr === s.cidr);
     if (!subnet) problems.push(`no attachment subnet ${s.cidr}`);
     else if (proxy && !proxy.subnetIds.includes(subnet.id))
@@ -484,8 +553,14 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
  * as configured, and a group of the configured size on the template's latest version. Returns the
  * load balancer's DNS name and the group's instances for the other checks.
  */
-function fleetProblems(env: EnvironmentConfig, inv: EmulatorInventory, problems: string[]): { host?: string; instances: string[] } {
-  const fleet = env.proxy.fleet!;
+function fleetProblems(
+  env: EnvironmentConfig,
+  egress: FleetEgress,
+  inv: EmulatorInventory,
+  problems: string[],
+): { host?: string; instances: string[] } {
+  const { fleet, size } = egress;
+  const port = egress.proxy.port;
   const lb = inv.loadBalancers?.find((l) => l.name === fleetNames.loadBalancer(env.name));
   const tg = inv.targetGroups?.find((t) => t.name === fleetNames.targetGroup(env.name));
   const group = inv.autoScalingGroups?.find((g) => g.name === fleetNames.autoScalingGroup(env.name));
@@ -493,13 +568,13 @@ function fleetProblems(env: EnvironmentConfig, inv: EmulatorInventory, problems:
   else {
     if (lb.scheme !== "internal" || lb.type !== "network")
       problems.push(`load balancer ${lb.name} is ${lb.scheme} ${lb.type}, expected an internal network load balancer`);
-    const wanted = [...loadBalancerAddresses(env)].sort();
+    const wanted = [...egress.loadBalancerAddresses].sort();
     // AWS reports each zone's address (moto through proof/emulator/moto_server.py too); when it does, they must match.
     if (lb.addresses.length > 0 && JSON.stringify(lb.addresses) !== JSON.stringify(wanted))
       problems.push(`load balancer ${lb.name} has the addresses ${lb.addresses.join(", ")}, expected ${wanted.join(", ")}`);
-    const listener = lb.listeners.find((l) => l.port === env.proxy.port);
+    const listener = lb.listeners.find((l) => l.port === port);
     if (!listener || listener.protocol !== "TCP" || !tg || !listener.targetGroups.includes(tg.arn))
-      problems.push(`load balancer ${lb.name} has no TCP listener on ${env.proxy.port} forwarding to its target group`);
+      problems.push(`load balancer ${lb.name} has no TCP listener on ${port} forwarding to its target group`);
   }
   if (!tg) problems.push(`no target group ${fleetNames.targetGroup(env.name)}`);
   else {
@@ -510,8 +585,8 @@ function fleetProblems(env: EnvironmentConfig, inv: EmulatorInventory, problems:
   }
   if (!group) problems.push(`no Auto Scaling group ${fleetNames.autoScalingGroup(env.name)}`);
   else {
-    if (group.desired !== fleetSize(env) || group.instances.length !== fleetSize(env))
-      problems.push(`group ${group.name} wants ${group.desired} and has ${group.instances.length} instances, expected ${fleetSize(env)}`);
+    if (group.desired !== size || group.instances.length !== size)
+      problems.push(`group ${group.name} wants ${group.desired} and has ${group.instances.length} instances, expected ${size}`);
     if (group.zones < 2) problems.push(`group ${group.name} spans ${group.zones} subnet(s), expected at least two`);
     if (tg && !group.targetGroups.includes(tg.arn)) problems.push(`group ${group.name} does not register with the target group`);
     const template = inv.launchTemplates?.find((t) => t.id === group.launchTemplate.LaunchTemplateId);
@@ -624,7 +699,11 @@ export function leftovers(inv: EmulatorInventory): { left: string[]; tolerated: 
 export interface PlannedChange {
   readonly address: string;
   readonly type: string;
-  readonly change: { readonly actions: readonly string[]; readonly before?: any; readonly after?: any };
+  readonly change: {
+    readonly actions: readonly string[];
+    readonly before?: Readonly<Record<string, unknown>> | null;
+    readonly after?: Readonly<Record<string, unknown>> | null;
+  };
 }
 
 /** What the emulator does differently for an environment, said before the read-back. */
@@ -636,7 +715,7 @@ export function emulatorNotes(env: EnvironmentConfig): string[] {
       "moto 5.2 forwards no packets: routing through the gateway's tables is proven by npm run reachability and the e2e lab, not here",
     ];
   }
-  return env.proxy.fleet
+  return egressOf(env).kind === "fleet"
     ? [
         "moto 5.2 launches an Auto Scaling group's instances without the launch template's metadata options (IMDSv2 shows as optional on them); the read-back checks the template instead",
         "moto 5.2 forgets a network load balancer's fixed addresses; proof/emulator/moto_server.py keeps them, so they are read back as in AWS",
@@ -737,7 +816,7 @@ const EMULATOR_QUIRKS: readonly EmulatorQuirk[] = [
       typeof c.change.before?.private_ip === "string" &&
       attrs.length === 1 &&
       attrs[0] === "vpc_security_group_ids" &&
-      (c.change.before?.vpc_security_group_ids ?? []).length === 0,
+      ((c.change.before?.vpc_security_group_ids ?? []) as readonly unknown[]).length === 0,
   },
   {
     id: "prefix-list-rule-description",

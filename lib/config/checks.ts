@@ -3,7 +3,8 @@
  * passed the field schema, and each problem names the setting it is about.
  */
 import { addressInCidr, cidrContains, cidrsOverlap, subnetHostProblem } from "../cidr";
-import { flowEnds, portNumbers, resolverEndpointSubnets, runsProxy, serviceServerIp, servicePorts } from "./derived";
+import { flowEnds, portNumbers, resolverEndpointSubnets, serviceServerIp, servicePorts } from "./derived";
+import { Egress, egressOf, FleetConfig, runsSquid } from "./egress";
 import { Issue, pathText } from "./path-text";
 import { subnetListIssues } from "./subnet-lists";
 import {
@@ -35,18 +36,19 @@ type VpcSetting = { path: (string | number)[]; cidr: string; subnets: { availabi
 /** Every check that spans several settings; each problem names the setting it is about. */
 export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
   const vpcs = vpcSettings(env);
+  const egress = egressOf(env);
   return [
     ...appVpcIssues(env),
     ...vpcs.flatMap((v) => vpcSubnetIssues(env, v)),
     ...vpcOverlapIssues(vpcs),
     ...nameIssues(env),
     ...serviceBlockIssues(env, vpcs),
-    ...imageIssues(env),
-    ...domainIssues(env),
-    ...dnsIssues(env),
-    ...connectivityIssues(env),
-    ...(env.connectivity.egress !== "privateNat" ? (env.proxy.fleet ? fleetIssues(env, env.proxy.fleet) : singleProxyIssues(env)) : []),
-    ...flowIssues(env),
+    ...imageIssues(env, egress),
+    ...domainIssues(env, egress),
+    ...dnsIssues(env, egress),
+    ...connectivityIssues(env, egress),
+    ...egressIssues(env, egress),
+    ...flowIssues(env, egress),
     ...quotaIssues(env),
     ...logRetentionIssues(env),
     ...proxyBypassIssues(env),
@@ -189,7 +191,7 @@ function proxyBypassIssues(env: EnvironmentConfig): Issue[] {
  * Expected flows name ends the analysis knows (flowEnds), each naming one end only; a flow
  * through the proxy needs a proxy, starts and ends elsewhere, and is TCP, which Squid relays.
  */
-function flowIssues(env: EnvironmentConfig): Issue[] {
+function flowIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
   const ends = flowEnds(env);
   const known = [...new Set(ends)].map((e) => `"${e}"`).join(", ");
   const issues: Issue[] = [];
@@ -205,7 +207,7 @@ function flowIssues(env: EnvironmentConfig): Issue[] {
         });
     }
     if (flow.via === undefined) return;
-    if (!runsProxy(env)) {
+    if (!runsSquid(egress)) {
       issues.push({
         path: ["expectedFlows", i, "via"],
         message: "names the proxy, and with privateNat egress none runs; leave via out (the NAT gateways relay a direct flow)",
@@ -230,9 +232,9 @@ function flowIssues(env: EnvironmentConfig): Issue[] {
  * type runs arm64 images only, every other type x86_64 ones), no Mac types (macOS only), and for
  * Windows no arm64 and at least 1 GiB of memory.
  */
-function imageIssues(env: EnvironmentConfig): Issue[] {
+function imageIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
   const servers: { path: (string | number)[]; server: { instanceType: string; amiParameter: string }; windows: boolean }[] = [
-    ...(runsProxy(env) ? [{ path: ["proxy"], server: env.proxy, windows: false }] : []),
+    ...(runsSquid(egress) ? [{ path: ["proxy"], server: egress.proxy, windows: false }] : []),
     ...env.appVpcs.flatMap((a, i) => (a.appServer ? [{ path: ["appVpcs", i, "appServer"], server: a.appServer, windows: true }] : [])),
     ...(env.serviceSide.type === "peeredVpc" ? [{ path: ["serviceSide", "server"], server: env.serviceSide.server, windows: false }] : []),
   ];
@@ -278,11 +280,11 @@ function imageIssues(env: EnvironmentConfig): Issue[] {
 }
 
 /** How app VPCs reach the proxy VPC: settings that fit the chosen way, and zones a NAT gateway serves. */
-function connectivityIssues(env: EnvironmentConfig): Issue[] {
+function connectivityIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
   const c = env.connectivity;
-  if (c.type === "peering") return peeringSettingIssues(env);
+  if (c.type === "peering") return peeringSettingIssues(env, egress);
   const issues = transitGatewayIssues(env);
-  if (c.egress === "squid") {
+  if (runsSquid(egress)) {
     if (c.attachmentSubnets !== undefined) {
       issues.push({
         path: ["connectivity", "attachmentSubnets"],
@@ -295,11 +297,11 @@ function connectivityIssues(env: EnvironmentConfig): Issue[] {
 }
 
 /** With peering: no NAT egress (peering is not transitive) and no Transit Gateway settings. */
-function peeringSettingIssues(env: EnvironmentConfig): Issue[] {
+function peeringSettingIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
   const issues: Issue[] = [];
   const c = env.connectivity;
   const at = (...path: (string | number)[]) => ["connectivity", ...path];
-  if (c.egress === "privateNat") {
+  if (egress.kind === "privateNat") {
     issues.push({
       path: at("egress"),
       message:
@@ -420,11 +422,11 @@ export function domainCovers(pattern: string, name: string): boolean {
  * (Squid warns and drops one), none with privateNat (NAT sees no names), and no address-only
  * service whose rule would let any name into a named service's block on the same port.
  */
-function domainIssues(env: EnvironmentConfig): Issue[] {
+function domainIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
   const issues: Issue[] = [];
   env.services.forEach((s, i) => {
     if (!s.domains) return;
-    if (!runsProxy(env)) {
+    if (!runsSquid(egress)) {
       issues.push({
         path: ["services", i, "domains"],
         message:
@@ -456,11 +458,11 @@ function domainIssues(env: EnvironmentConfig): Issue[] {
 }
 
 /** DNS forwarding: the rules' servers in a service block, one rule per domain, the endpoint's subnets in two zones of the proxy VPC. */
-function dnsIssues(env: EnvironmentConfig): Issue[] {
+function dnsIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
   const dns = env.dns;
   if (!dns) return [];
   const issues: Issue[] = [];
-  if (!runsProxy(env)) {
+  if (!runsSquid(egress)) {
     return [
       {
         path: ["dns"],
@@ -534,6 +536,18 @@ export function environmentWarnings(env: EnvironmentConfig): string[] {
   return quotaWarnings(env);
 }
 
+/** The proxy settings the chosen egress uses: the single proxy's address, or the fleet's settings; none for private NAT. */
+function egressIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
+  switch (egress.kind) {
+    case "proxy":
+      return singleProxyIssues(env);
+    case "fleet":
+      return fleetIssues(env, egress.fleet);
+    case "privateNat":
+      return [];
+  }
+}
+
 function singleProxyIssues(env: EnvironmentConfig): Issue[] {
   const proxySubnet = env.proxyVpc.subnets[0].cidr;
   if (env.proxy.privateIp !== undefined) {
@@ -544,7 +558,7 @@ function singleProxyIssues(env: EnvironmentConfig): Issue[] {
   return [];
 }
 
-function fleetIssues(env: EnvironmentConfig, fleet: NonNullable<EnvironmentConfig["proxy"]["fleet"]>): Issue[] {
+function fleetIssues(env: EnvironmentConfig, fleet: FleetConfig): Issue[] {
   const issues: Issue[] = [];
   const subnets = env.proxyVpc.subnets;
   if (env.proxy.privateIp !== undefined) {

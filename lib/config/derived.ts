@@ -2,6 +2,7 @@
 import { addressAt } from "../cidr";
 import { resolverNames, serverNames, stateKey as stateKeyOf, vpcName } from "../naming";
 import type { ServicePort } from "../squid";
+import { egressOf, runsSquid } from "./egress";
 import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig, ServiceConfig, ServiceSideConfig, VpcConfig } from "./schema";
 
 /** The port that carries TLS when a service lists it as a bare number. */
@@ -32,11 +33,6 @@ export function peeredServiceSide(env: EnvironmentConfig, what: string): Extract
   return env.serviceSide;
 }
 
-/** The proxy's private address: the configured one, or the default host of its subnet. */
-export function proxyPrivateIp(env: EnvironmentConfig): string {
-  return env.proxy.privateIp ?? addressAt(env.proxyVpc.subnets[0].cidr, DEFAULT_PROXY_HOST_OFFSET);
-}
-
 /** The stand-in service's fixed private address (verification): address 10 of the service VPC's first subnet. */
 export function serviceServerIp(env: EnvironmentConfig): string {
   return addressAt(peeredServiceSide(env, "the stand-in service's address").vpc.subnets[0].cidr, DEFAULT_PROXY_HOST_OFFSET);
@@ -55,27 +51,13 @@ export function resolverEndpointSubnets(env: EnvironmentConfig): VpcConfig["subn
  * listed twice (a service named as an app VPC) names two ends.
  */
 export function flowEnds(env: EnvironmentConfig): string[] {
+  const squid = runsSquid(egressOf(env));
   return [
-    ...(runsProxy(env) ? ["proxy"] : []),
+    ...(squid ? ["proxy"] : []),
     ...(env.serviceSide.type === "peeredVpc" ? ["service"] : env.services.map((s) => s.name)),
-    ...(env.dns && runsProxy(env) ? ["resolver"] : []),
+    ...(env.dns && squid ? ["resolver"] : []),
     ...env.appVpcs.map((a) => a.name),
   ];
-}
-
-/** True when a Squid proxy runs: always but with privateNat egress, where NAT gateways relay instead. */
-export function runsProxy(env: EnvironmentConfig): boolean {
-  return env.connectivity.egress !== "privateNat";
-}
-
-/** How many proxies a fleet runs: the configured size, or one per proxy subnet and at least two. */
-export function fleetSize(env: EnvironmentConfig): number {
-  return env.proxy.fleet?.size ?? Math.max(2, env.proxyVpc.subnets.length);
-}
-
-/** The load balancer's fixed address in each proxy subnet of a fleet: the configured ones, or each subnet's default host. */
-export function loadBalancerAddresses(env: EnvironmentConfig): string[] {
-  return env.proxy.fleet?.loadBalancerAddresses ?? env.proxyVpc.subnets.map((s) => addressAt(s.cidr, DEFAULT_PROXY_HOST_OFFSET));
 }
 
 /**

@@ -2,6 +2,7 @@
 export * from "./schema";
 export * from "./checks";
 export * from "./derived";
+export * from "./egress";
 export * from "./load";
 export * from "./path-text";
 export * from "./sources";

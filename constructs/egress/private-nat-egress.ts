@@ -4,9 +4,11 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Construct } from "constructs";
-import { cidrContains, cidrsOverlap } from "../lib/cidr";
-import { transitGatewayNames } from "../lib/naming";
-import type { Network, SubnetSpec } from "./network";
+import { cidrContains, cidrsOverlap, outermostBlocks } from "../../lib/cidr";
+import { portNumbers, PrivateNatEgressChoice } from "../../lib/config";
+import { constructIds, outputNames, transitGatewayNames } from "../../lib/naming";
+import type { Network, SubnetSpec } from "../network";
+import type { EgressOutput, EgressProvider, EgressRule, IEgress } from "./egress";
 
 /** Props of {@link PrivateNatEgress}. */
 export interface PrivateNatEgressProps {
@@ -16,8 +18,8 @@ export interface PrivateNatEgressProps {
   readonly network: Network;
   /** The subnets for the Transit Gateway's attachment, one per zone, apart from the NAT gateways' subnets. */
   readonly attachmentSubnets: readonly SubnetSpec[];
-  /** The services' blocks, which the attachment subnets send to the NAT gateway of their zone. */
-  readonly destinations: readonly string[];
+  /** The services, whose blocks the attachment subnets send to the NAT gateway of their zone. */
+  readonly services: readonly { readonly name: string; readonly cidr: string; readonly ports: readonly number[] }[];
 }
 
 /**
@@ -28,16 +30,51 @@ export interface PrivateNatEgressProps {
  * the NAT subnets' table (the network's) sends the services onwards and the app blocks back to the
  * Transit Gateway. No domain allowlist and no access log: that is what the Squid proxy adds.
  */
-export class PrivateNatEgress extends Construct {
+export class PrivateNatEgress extends Construct implements IEgress {
+  /** The private NAT gateways, built for an environment in its stack; NAT gateways need no endpoints. */
+  public static provider(egress: PrivateNatEgressChoice): EgressProvider {
+    return {
+      s3Endpoint: false,
+      interfaceEndpoints: [],
+      provide: (stack, { config, network }) =>
+        new PrivateNatEgress(stack, constructIds.privateNat, {
+          environment: config.name,
+          network,
+          attachmentSubnets: egress.attachmentSubnets,
+          services: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: portNumbers(s) })),
+        }),
+    };
+  }
+
+  public readonly kind = "privateNat";
   /** The NAT gateways, by zone. */
   public readonly natGateways: ReadonlyMap<string, NatGateway>;
   /** The attachment subnets' ids, in the order given. */
   public readonly attachmentSubnetIds: string[];
+  /** The services' outermost blocks: app VPCs send them to the Transit Gateway. */
+  public readonly destinations: readonly string[];
+  /** No proxy setting: app servers reach the services by address. */
+  public readonly proxySetting = undefined;
+  /** Each service's block on each of its ports. */
+  public readonly appServerRules: readonly EgressRule[];
+  /** The NAT gateways' subnets: each gateway's address lies in one. */
+  public readonly sourceBlocks: readonly string[];
+  /** The NAT gateways' addresses. */
+  public readonly outputs: readonly EgressOutput[];
 
   constructor(scope: Construct, id: string, props: PrivateNatEgressProps) {
     super(scope, id);
     const { network } = props;
     const names = transitGatewayNames(props.environment);
+    this.destinations = outermostBlocks(props.services.map((s) => s.cidr));
+    this.appServerRules = props.services.flatMap((service) =>
+      service.ports.map((port) => ({
+        cidr: service.cidr,
+        port,
+        description: `To ${service.name} on ${port}, through the private NAT gateway`,
+      })),
+    );
+    this.sourceBlocks = network.subnets.map((s) => s.cidrBlockInput!);
     const natSubnets = new Map(network.subnets.map((s) => [s.availabilityZoneInput!, s]));
     const gateways = new Map<string, NatGateway>();
     for (const [zone, subnet] of natSubnets) {
@@ -47,6 +84,13 @@ export class PrivateNatEgress extends Construct {
       );
     }
     this.natGateways = gateways;
+    this.outputs = [
+      {
+        name: outputNames.natGatewayAddresses,
+        value: [...gateways.values()].map((n) => n.privateIp),
+        description: "The private NAT gateways' addresses: the sources the service sees",
+      },
+    ];
     this.attachmentSubnetIds = props.attachmentSubnets.map((spec) => {
       const gateway = gateways.get(spec.availabilityZone);
       if (!gateway) {
@@ -72,7 +116,7 @@ export class PrivateNatEgress extends Construct {
         tags: { Name: names.attachmentSubnet(spec.availabilityZone) },
       });
       new RouteTableAssociation(zoneScope, "RouteTableAssociation", { subnetId: subnet.id, routeTableId: table.id });
-      for (const destination of new Set(props.destinations)) {
+      for (const destination of this.destinations) {
         new Route(zoneScope, `ToNat-${destination.replace(/[./]/g, "_")}`, {
           routeTableId: table.id,
           destinationCidrBlock: destination,

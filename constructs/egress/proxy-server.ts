@@ -3,49 +3,15 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { Construct } from "constructs";
-import { addressInCidr, isIpv4Address } from "../lib/cidr";
-import { accessLogGroupName, recoveryAlarmName, serverNames } from "../lib/naming";
-import { AMAZON_LINUX_SQUID, renderSquidConf, SquidClient, SquidDestination } from "../lib/squid";
-import { renderProxyUserData } from "../lib/user-data";
-import type { INetwork } from "./network-ref";
-import { Peer, SecurityGroup } from "./security-group";
-import { Server, serverSettings, ServerSettings } from "./server";
-
-/** Where app servers send their requests, whatever stands in front of Squid. */
-export interface IProxyEndpoint {
-  /** The host of the app servers' proxy setting: an address, or a DNS name that no single zone carries. */
-  readonly host: string;
-  /** The addresses app servers connect to, for their security group rules. */
-  readonly addresses: readonly string[];
-  /** The port Squid listens on. */
-  readonly port: number;
-}
-
-/** A proxy of an environment: one instance ({@link ProxyServer}) or a fleet ({@link ProxyFleet}). */
-export interface IProxy extends IProxyEndpoint {
-  /** `http://host:port`, for proxy settings. */
-  readonly proxyUrl: string;
-  /** The squid.conf that every proxy's user data installs. */
-  readonly squidConf: string;
-  /** The CloudWatch Logs group that receives Squid's access log. */
-  readonly accessLogGroupName: string;
-}
-
-/** What every kind of proxy takes: where it runs, whom it serves, where it may go. */
-export interface ProxyCommonProps extends ServerSettings {
-  /** The environment's name, for names and the squid.conf header. */
-  readonly environment: string;
-  /** The proxy VPC (the CIDR the Direct Connect provider dictates). */
-  readonly network: INetwork;
-  /** The app VPCs whose servers may use the proxy: their names and blocks. */
-  readonly clients: readonly SquidClient[];
-  /** Where the proxy may forward to, with ports. */
-  readonly destinations: readonly SquidDestination[];
-  /** The port Squid listens on. */
-  readonly port: number;
-  /** How long CloudWatch Logs keeps Squid's access log, in days. */
-  readonly accessLogRetentionDays: number;
-}
+import { addressInCidr, isIpv4Address } from "../../lib/cidr";
+import { accessLogGroupName, constructIds, recoveryAlarmName, serverNames } from "../../lib/naming";
+import type { SingleProxyEgress } from "../../lib/config";
+import { AMAZON_LINUX_SQUID, renderSquidConf } from "../../lib/squid";
+import { renderProxyUserData } from "../../lib/user-data";
+import { Peer } from "../security-group";
+import { Server, serverSettings } from "../server";
+import type { EgressOutput, EgressProvider, EgressRule, IEgress, IProxy } from "./egress";
+import { allowRelays, ProxyCommonProps, proxyCommonProps, proxyOutputs, proxyRules, SQUID_ENDPOINTS } from "./squid";
 
 /** Props of {@link ProxyServer}. */
 export interface ProxyServerProps extends ProxyCommonProps {
@@ -54,28 +20,21 @@ export interface ProxyServerProps extends ProxyCommonProps {
 }
 
 /**
- * Lets a proxy's group send to every destination's block on its ports: one rule per block and
- * port, naming every service it serves (services may share a block and a port).
- */
-export function allowRelays(group: SecurityGroup, destinations: readonly SquidDestination[]): void {
-  const relays = new Map<string, { cidr: string; port: number; names: string[] }>();
-  for (const destination of destinations) {
-    for (const { port } of destination.ports) {
-      const key = `${destination.cidr} ${port}`;
-      relays.set(key, { cidr: destination.cidr, port, names: [...(relays.get(key)?.names ?? []), destination.name] });
-    }
-  }
-  for (const relay of relays.values()) {
-    group.allowTcpOut(Peer.cidr(relay.cidr), relay.port, `Relay to service ${relay.names.join(", ")} on ${relay.port}`);
-  }
-}
-
-/**
  * The Squid forward proxy: it accepts its port only from the app VPCs and connects only to the
  * allowed destinations, from its own address, the one the service accepts. Its address is fixed,
  * so app servers keep a working setting when the proxy is replaced.
  */
-export class ProxyServer extends Construct implements IProxy {
+export class ProxyServer extends Construct implements IProxy, IEgress {
+  /** The single proxy, built for an environment in its stack. */
+  public static provider(egress: SingleProxyEgress): EgressProvider {
+    return {
+      ...SQUID_ENDPOINTS,
+      provide: (stack, context) =>
+        new ProxyServer(stack, constructIds.proxy, { ...proxyCommonProps(stack, context, egress), privateIp: egress.privateIp }),
+    };
+  }
+
+  public readonly kind = "proxy";
   /** The server underneath. */
   public readonly server: Server;
   /** The squid.conf that the user data installs. */
@@ -92,6 +51,18 @@ export class ProxyServer extends Construct implements IProxy {
   public readonly proxyUrl: string;
   /** The CloudWatch Logs group that receives Squid's access log. */
   public readonly accessLogGroupName: string;
+  /** The proxy's address, as a /32: what app VPCs route to it. */
+  public readonly destinations: readonly string[];
+  /** The proxy VPC's subnets. */
+  public readonly attachmentSubnetIds: readonly string[];
+  /** `host:port`. */
+  public readonly proxySetting: string;
+  public readonly appServerRules: readonly EgressRule[];
+  /** The proxy's own address: it opens every connection to the service. */
+  public readonly sourceBlocks: readonly string[];
+  /** The proxy's address, URL and access log group. */
+  public readonly outputs: readonly EgressOutput[];
+  public readonly proxy: IProxy = this;
 
   constructor(scope: Construct, id: string, props: ProxyServerProps) {
     super(scope, id);
@@ -107,6 +78,11 @@ export class ProxyServer extends Construct implements IProxy {
     this.host = props.privateIp;
     this.addresses = [props.privateIp];
     this.proxyUrl = `http://${props.privateIp}:${props.port}`;
+    this.proxySetting = `${props.privateIp}:${props.port}`;
+    this.destinations = [`${props.privateIp}/32`];
+    this.sourceBlocks = [`${props.privateIp}/32`];
+    this.attachmentSubnetIds = props.network.subnetIds;
+    this.appServerRules = proxyRules(this);
     this.squidConf = renderSquidConf({
       environment: props.environment,
       port: props.port,
@@ -120,6 +96,7 @@ export class ProxyServer extends Construct implements IProxy {
       tags: { Name: `${props.environment}-squid-access` },
     });
     this.accessLogGroupName = accessLogGroup.name;
+    this.outputs = proxyOutputs(this, "The proxy's fixed private address");
     this.server = new Server(this, "Server", {
       network: props.network,
       name: serverNames.proxy(props.environment),

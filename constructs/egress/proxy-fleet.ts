@@ -8,14 +8,16 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
-import { addressInCidr, isIpv4Address } from "../lib/cidr";
-import { fleetSizeProblem, fleetSubnetCountProblem, loadBalancerAddressCountProblem } from "../lib/config/rules";
-import { accessLogGroupName, fleetNames, serverNames } from "../lib/naming";
-import { AMAZON_LINUX_SQUID, renderSquidConf } from "../lib/squid";
-import { renderProxyUserData } from "../lib/user-data";
-import { allowRelays, IProxy, ProxyCommonProps } from "./proxy-server";
-import { Peer, SecurityGroup } from "./security-group";
-import { allowInstanceEssentials } from "./server";
+import { addressInCidr, isIpv4Address } from "../../lib/cidr";
+import { fleetSizeProblem, fleetSubnetCountProblem, loadBalancerAddressCountProblem } from "../../lib/config/rules";
+import type { FleetEgress } from "../../lib/config";
+import { accessLogGroupName, constructIds, fleetNames, outputNames, ownerTags, serverNames } from "../../lib/naming";
+import { AMAZON_LINUX_SQUID, renderSquidConf } from "../../lib/squid";
+import { renderProxyUserData } from "../../lib/user-data";
+import { Peer, SecurityGroup } from "../security-group";
+import { allowInstanceEssentials } from "../server";
+import type { EgressOutput, EgressProvider, EgressRule, IEgress, IProxy } from "./egress";
+import { allowRelays, ProxyCommonProps, proxyCommonProps, proxyOutputs, proxyRules, SQUID_ENDPOINTS } from "./squid";
 
 /** How the load balancer checks and drains the proxies. */
 export interface FleetHealthSettings {
@@ -62,7 +64,23 @@ export interface ProxyFleetProps extends ProxyCommonProps, FleetHealthSettings {
  * launch template starts an instance refresh that keeps 100% of the fleet healthy: new proxies
  * pass their health checks before old ones are drained for the deregistration delay and stopped.
  */
-export class ProxyFleet extends Construct implements IProxy {
+export class ProxyFleet extends Construct implements IProxy, IEgress {
+  /** The fleet, built for an environment in its stack. */
+  public static provider(egress: FleetEgress): EgressProvider {
+    return {
+      ...SQUID_ENDPOINTS,
+      provide: (stack, context) =>
+        new ProxyFleet(stack, constructIds.proxy, {
+          ...proxyCommonProps(stack, context, egress),
+          ...egress.fleet,
+          size: egress.size,
+          loadBalancerAddresses: egress.loadBalancerAddresses,
+          groupTags: ownerTags(context.config.project, context.config.name, context.config.tags),
+        }),
+    };
+  }
+
+  public readonly kind = "fleet";
   public readonly host: string;
   public readonly addresses: readonly string[];
   public readonly port: number;
@@ -81,6 +99,18 @@ export class ProxyFleet extends Construct implements IProxy {
   public readonly loadBalancerSecurityGroup: SecurityGroup;
   /** The proxies' security group. */
   public readonly securityGroup: SecurityGroup;
+  /** The load balancer's addresses, each as a /32: what app VPCs route to the fleet. */
+  public readonly destinations: readonly string[];
+  /** The proxy VPC's subnets. */
+  public readonly attachmentSubnetIds: readonly string[];
+  /** `host:port`, the load balancer's DNS name. */
+  public readonly proxySetting: string;
+  public readonly appServerRules: readonly EgressRule[];
+  /** The proxy VPC's block: the proxies take their addresses from its subnets. */
+  public readonly sourceBlocks: readonly string[];
+  /** The load balancer's name and addresses, the proxy URL and the access log group. */
+  public readonly outputs: readonly EgressOutput[];
+  public readonly proxy: IProxy = this;
 
   constructor(scope: Construct, id: string, props: ProxyFleetProps) {
     super(scope, id);
@@ -119,6 +149,18 @@ export class ProxyFleet extends Construct implements IProxy {
     this.loadBalancer = this.createLoadBalancer(props);
     this.host = this.loadBalancer.dnsName;
     this.proxyUrl = `http://${this.host}:${props.port}`;
+    this.proxySetting = `${this.host}:${props.port}`;
+    this.destinations = this.addresses.map((a) => `${a}/32`);
+    this.attachmentSubnetIds = subnets;
+    this.sourceBlocks = [props.network.cidr];
+    this.appServerRules = proxyRules(this);
+    this.outputs = proxyOutputs(this, "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)", [
+      {
+        name: outputNames.proxyLoadBalancerAddresses,
+        value: this.addresses,
+        description: "The load balancer's fixed address in each proxy subnet",
+      },
+    ]);
     this.targetGroup = this.createTargetGroup(props, name);
     this.launchTemplate = this.createLaunchTemplate(props, name, logGroupName);
     this.group = this.createGroup(props, name);

@@ -1,0 +1,79 @@
+/**
+ * How traffic leaves the proxy VPC, chosen once from an environment file: the single Squid proxy,
+ * a Squid fleet behind a load balancer, or private NAT gateways. Everything that depends on the
+ * kind asks this union, as aws-cdk's Vpc asks its NatProvider.
+ */
+import { addressAt } from "../cidr";
+import { DEFAULT_PROXY_HOST_OFFSET, EnvironmentConfig, VpcConfig } from "./schema";
+
+/** The proxy's settings of an environment file. */
+export type ProxyConfig = EnvironmentConfig["proxy"];
+/** A fleet's settings of an environment file. */
+export type FleetConfig = NonNullable<ProxyConfig["fleet"]>;
+
+/** One Squid instance at a fixed address (the default). */
+export interface SingleProxyEgress {
+  readonly kind: "proxy";
+  readonly proxy: ProxyConfig;
+  /** The proxy's fixed private address. */
+  readonly privateIp: string;
+}
+
+/** Squid instances in an Auto Scaling group behind an internal Network Load Balancer (`proxy.fleet`). */
+export interface FleetEgress {
+  readonly kind: "fleet";
+  readonly proxy: ProxyConfig;
+  readonly fleet: FleetConfig;
+  /** How many proxies run. */
+  readonly size: number;
+  /** The load balancer's fixed address in each proxy subnet, in the subnets' order. */
+  readonly loadBalancerAddresses: readonly string[];
+}
+
+/** A private NAT gateway per proxy subnet's zone, behind a Transit Gateway; no proxy (`connectivity.egress: "privateNat"`). */
+export interface PrivateNatEgressChoice {
+  readonly kind: "privateNat";
+  /** The proxy VPC's subnets for the Transit Gateway attachment; empty only in a file the checks refuse. */
+  readonly attachmentSubnets: VpcConfig["subnets"];
+}
+
+/** How traffic leaves the proxy VPC. Adding a kind: a member here, one folder in constructs/egress/, its tests. */
+export type Egress = SingleProxyEgress | FleetEgress | PrivateNatEgressChoice;
+
+/** The kinds in which Squid relays. */
+export type SquidEgress = SingleProxyEgress | FleetEgress;
+
+/** The egress of an environment: privateNat when connectivity says so, else a fleet when proxy.fleet is set, else one proxy. */
+export function egressOf(env: EnvironmentConfig): Egress {
+  if (env.connectivity.egress === "privateNat") return { kind: "privateNat", attachmentSubnets: env.connectivity.attachmentSubnets ?? [] };
+  if (env.proxy.fleet) {
+    return {
+      kind: "fleet",
+      proxy: env.proxy,
+      fleet: env.proxy.fleet,
+      size: fleetSize(env),
+      loadBalancerAddresses: loadBalancerAddresses(env),
+    };
+  }
+  return { kind: "proxy", proxy: env.proxy, privateIp: proxyPrivateIp(env) };
+}
+
+/** True when Squid relays (one proxy or a fleet): there is a proxy to name in flows, settings and checks. */
+export function runsSquid(egress: Egress): egress is SquidEgress {
+  return egress.kind !== "privateNat";
+}
+
+/** The proxy's private address: the configured one, or the default host of its subnet. */
+export function proxyPrivateIp(env: EnvironmentConfig): string {
+  return env.proxy.privateIp ?? addressAt(env.proxyVpc.subnets[0].cidr, DEFAULT_PROXY_HOST_OFFSET);
+}
+
+/** How many proxies a fleet runs: the configured size, or one per proxy subnet and at least two. */
+export function fleetSize(env: EnvironmentConfig): number {
+  return env.proxy.fleet?.size ?? Math.max(2, env.proxyVpc.subnets.length);
+}
+
+/** The load balancer's fixed address in each proxy subnet of a fleet: the configured ones, or each subnet's default host. */
+export function loadBalancerAddresses(env: EnvironmentConfig): string[] {
+  return env.proxy.fleet?.loadBalancerAddresses ?? env.proxyVpc.subnets.map((s) => addressAt(s.cidr, DEFAULT_PROXY_HOST_OFFSET));
+}
