@@ -1,9 +1,11 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { Account, finishedInvocation, pingStatuses, queryMessages } from "../operations/verify/account";
+import { Account, analyzerVerdict, finishedInvocation, pingStatuses, queryMessages } from "../operations/verify/account";
+import { analysisCount, AnalyzerPath, flowPlans } from "../operations/verify/analyzer";
+import { analyzeReachability, expectedFlowsOf, flowLabel, surroundingsOf, verdictFor } from "../proof/reachability";
 import { appServerScript, parseAppResults, parseStandInSources, standInScript } from "../operations/verify/commands";
 import { judge, renderReport } from "../operations/verify/judge";
-import { verify, VerifyStop } from "../operations/verify/run";
+import { EMULATED_NOTE, verify, VerifyStop } from "../operations/verify/run";
 import { parseSquidLine, squidQuery } from "../operations/verify/squid-log";
 import { parseState } from "../operations/verify/state";
 import { verifyTargets } from "../operations/verify/targets";
@@ -17,6 +19,7 @@ function stateOf(stack: any, drop: string[] = []): string {
   const names: Record<string, { id: string; privateIp: string }> = {
     "verification-service": recorded.instances.service,
     "verification-app-server": recorded.instances.app,
+    "verification-proxy": recorded.instances.proxy,
   };
   const resources = Object.entries(stack.resource as Record<string, Record<string, any>>).flatMap(([type, byName]) =>
     Object.entries(byName)
@@ -55,6 +58,11 @@ function recordedAccount(state: string | undefined, overrides: Partial<Account> 
       return finishedInvocation(recorded.GetCommandInvocation[id])!;
     },
     query: async () => queryMessages(recorded.GetQueryResults),
+    runningInstances: async () => [],
+    analyze: async () => {
+      throw new Error("no analysis was asked for");
+    },
+    deleteAnalysis: async () => undefined,
     ...overrides,
   };
 }
@@ -105,13 +113,14 @@ describe("npm run verify", () => {
     const account = recordedAccount(stateOf(stack));
     const checks = await verify(options(account));
     expect(checks.filter((c) => !c.pass)).toEqual([]);
-    expect(checks).toHaveLength(3 + 3 + 3 + 1);
+    expect(checks).toHaveLength(2 + 3 + 3 + 3 + 1);
+    expect(checks.slice(0, 2).map((c) => c.name)).toEqual(["the state is the deployed stack", "the servers' SSM agents are online"]);
     expect(account.scripts).toHaveLength(2);
     const report = renderReport(checks);
     expect(report).toMatch(/^PASS {2}app -> service http:\/\/172\.16\.0\.10\/ +HTTP 404 through http:\/\/10\.0\.0\.10:3128\//m);
     expect(report).toMatch(/PASS {2}Squid's log: app -> service 172\.16\.0\.10:8443 +192\.168\.0\.37 TCP_TUNNEL\/200 CONNECT/);
     expect(report).toMatch(/PASS {2}the service saw only the dictated block 10\.0\.0\.0\/24 +sources: 10\.0\.0\.10 \(3\)/);
-    expect(report.split("\n").at(-1)).toBe("all 10 checks passed");
+    expect(report.split("\n").at(-1)).toBe("all 12 checks passed");
   });
 
   it("fails with the evidence when a direct path exists, Squid refuses, a line is missing or the service sees another source", () => {
@@ -139,6 +148,28 @@ describe("npm run verify", () => {
       "app -> 172.16.0.10:80 direct, without the proxy: connected: the service is reachable around the proxy",
       "Squid's log: app -> service 172.16.0.10:8443: no line with client 192.168.0.37 and CONNECT 172.16.0.10:8443 in /proxy-over-peering/verification/squid-access",
       "the service saw only the dictated block 10.0.0.0/24: sources outside it: 10.0.0.10 (2), 192.168.0.37 (1)",
+    ]);
+  });
+
+  it("against the emulator, judges the state, the agents and the commands' status, and says the servers' results are no evidence", async () => {
+    const empty = recordedAccount(stateOf(stack), {
+      run: async () => ({ status: "Success", stdout: "", stderr: "" }),
+      query: async () => [],
+    });
+    const checks = await verify({ ...options(empty), emulated: true });
+    expect(checks.filter((c) => !c.skipped).map((c) => [c.name, c.pass])).toEqual([
+      ["the state is the deployed stack", true],
+      ["the servers' SSM agents are online", true],
+    ]);
+    expect(new Set(checks.filter((c) => c.skipped).map((c) => c.evidence))).toEqual(new Set([EMULATED_NOTE]));
+    expect(checks.filter((c) => c.skipped)).toHaveLength(3 + 3 + 3 + 1);
+    const failing = recordedAccount(stateOf(stack), {
+      run: async () => ({ status: "Failed", stdout: "", stderr: "boom" }),
+      query: async () => [],
+    });
+    expect((await verify({ ...options(failing), emulated: true })).filter((c) => !c.pass).map((c) => c.name)).toEqual([
+      "the command on app's server",
+      "the command on the stand-in service",
     ]);
   });
 
@@ -214,5 +245,88 @@ describe("npm run verify", () => {
       1,
       '--log-wait = "soon" is not a whole number of seconds from 0 to 1800; write it such as --log-wait 120',
     ]);
+  });
+
+  describe("--analyzer", () => {
+    const label = (f: (typeof env.expectedFlows)[number]) => flowLabel(expectedFlowsOf(env)[env.expectedFlows.indexOf(f)]);
+    const report = analyzeReachability(stack, surroundingsOf(env));
+    const offline = Object.fromEntries(expectedFlowsOf(env).map((f) => [flowLabel(f), verdictFor(report, f)]));
+    const ids = recorded.instances;
+    /** AWS answers as the recording says: reachable where the offline analysis allows, unless `differ` names the path. */
+    const analyzing = (differ?: (p: AnalyzerPath) => boolean) => {
+      const asked: AnalyzerPath[] = [];
+      const deleted: string[] = [];
+      const allowedHop = (p: AnalyzerPath) =>
+        (p.source === ids.app.id && p.destination === ids.proxy.id && p.port === 3128) ||
+        (p.source === ids.proxy.id && p.destination === ids.service.id && [80, 8443, 8080].includes(p.port) && p.protocol === "tcp");
+      const overrides: Partial<Account> = {
+        analyze: async (p) => {
+          asked.push(p);
+          const found = allowedHop(p) !== (differ?.(p) ?? false);
+          const verdict = analyzerVerdict(
+            recorded.DescribeNetworkInsightsAnalyses[found ? "found" : "notFound"].NetworkInsightsAnalyses[0],
+          )!;
+          return { pathId: `nip-${asked.length}`, analysisId: `nia-${asked.length}`, verdict };
+        },
+        deleteAnalysis: async (pathId, analysisId) => void deleted.push(pathId, analysisId),
+      };
+      return { asked, deleted, overrides };
+    };
+    const withAnalyzer = (account: Account, more: Partial<{ keep: boolean; confirm: () => Promise<boolean> }> = {}) => ({
+      ...options(account),
+      analyzer: { offline, label, confirm: async () => true, keep: false, log: () => undefined, ...more },
+    });
+
+    it("plans a path per flow (two through the proxy), from the state's instances, and says which flows it cannot analyse", () => {
+      const plans = flowPlans(env, parseState(stateOf(stack)), [ids.proxy.id], label);
+      expect(plans.filter((p) => p.skipped).map((p) => [p.label, p.skipped])).toEqual([
+        [
+          "verification-proxy-resolver -> verification-service:53/udp",
+          "Reachability Analyzer starts at a resource, and the resolver endpoint's interfaces are not in the state",
+        ],
+        [
+          "verification-proxy-resolver -> verification-service:53",
+          "Reachability Analyzer starts at a resource, and the resolver endpoint's interfaces are not in the state",
+        ],
+      ]);
+      expect(plans[0].hops).toEqual([
+        { source: ids.app.id, destination: ids.proxy.id, destinationIp: undefined, protocol: "tcp", port: 3128 },
+      ]);
+      expect(analysisCount(plans)).toBe(11);
+    });
+
+    it("passes when AWS, the offline analysis and the expectation agree, and deletes every path and analysis it made", async () => {
+      const { asked, deleted, overrides } = analyzing();
+      const checks = await verify(withAnalyzer(recordedAccount(stateOf(stack), overrides)));
+      const analyzer = checks.filter((c) => c.name.startsWith("analyzer: "));
+      expect(analyzer.filter((c) => !c.pass)).toEqual([]);
+      expect(analyzer.filter((c) => c.skipped)).toHaveLength(2);
+      expect(asked).toHaveLength(11);
+      expect(deleted).toHaveLength(22);
+      expect(renderReport(checks).split("\n").at(-1)).toBe("all 23 checks passed (2 not checked, said above)");
+    });
+
+    it("fails a flow where AWS disagrees, with both explanations, and keeps what it made when asked", async () => {
+      const { deleted, overrides } = analyzing((p) => p.source === ids.proxy.id && p.port === 8443);
+      const logged: string[] = [];
+      const checks = await verify({
+        ...withAnalyzer(recordedAccount(stateOf(stack), overrides), { keep: true }),
+        analyzer: { ...withAnalyzer(recordedAccount(undefined)).analyzer, keep: true, log: (l: string) => void logged.push(l) },
+      });
+      const failed = checks.filter((c) => !c.pass);
+      expect(failed.map((c) => c.name)).toEqual(["analyzer: verification-proxy -> verification-service:8443"]);
+      expect(failed[0].evidence).toMatch(
+        /^AWS: not reachable \(ENI_SG_RULES_MISMATCH at sg-0a1b2c3d4e5f60718\); offline: allowed; expected allowed$/,
+      );
+      expect(deleted).toEqual([]);
+      expect(logged).toEqual([`kept 11 path(s) and analyses, tagged Name=verify-verification-${recorded.nonce}`]);
+    });
+
+    it("creates nothing when the price is refused", async () => {
+      const { asked, overrides } = analyzing();
+      const refused = verify(withAnalyzer(recordedAccount(stateOf(stack), overrides), { confirm: async () => false }));
+      await expect(refused).rejects.toThrow("stopped before any analysis was created, as asked");
+      expect(asked).toEqual([]);
+    });
   });
 });

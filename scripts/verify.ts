@@ -11,9 +11,15 @@ import { awsAccount } from "../operations/verify/account";
 import { renderReport } from "../operations/verify/judge";
 import { verify, VerifyStop, SynthesizedStack } from "../operations/verify/run";
 import { answerHelp, SELECTION_HELP } from "../tools/cli";
+import { analyzeReachability, expectedFlowsOf, flowLabel, surroundingsOf, verdictFor } from "../proof/reachability";
+import { EnvironmentConfig } from "../lib/config";
+import { PRICE_PER_ANALYSIS_USD } from "../operations/verify/analyzer";
+import { AnalyzerOptions, EMULATED_NOTE } from "../operations/verify/run";
+import * as readline from "readline/promises";
 
 const USAGE = `
 Usage: npm run verify -- <environment> [--host <service>=<host>] [--log-wait <seconds>]
+                          [--analyzer [--yes] [--keep]]
 
 After npm run deploy: reads the environment's outputs from its state (the S3 backend), then runs
 the original experiment in the account through SSM Run Command (no inbound access): from each app
@@ -23,19 +29,35 @@ sources it saw; then finds each request in Squid's access log (CloudWatch Logs I
 app server's own address. Prints PASS/FAIL per check with its evidence; exit 0 only when all pass.
 Changes nothing in the account (Run Command and a Logs Insights query are all it starts).
 
+With --analyzer it also asks EC2 Reachability Analyzer about each expected flow of the
+environment file (two paths for a flow through the proxy) and prints AWS's verdict beside the
+offline analysis's; any disagreement fails. Each analysis is charged (about $${PRICE_PER_ANALYSIS_USD.toFixed(2)}):
+the count and price are printed first and confirmed unless --yes. The paths and analyses it
+creates are deleted at the end unless --keep.
+
 Options:
   --host <service>=<host>  the host to request for a service that lists no exact name
   --log-wait <seconds>     how long to wait for the requests to reach Squid's log (default 120)
+  --analyzer               also compare EC2 Reachability Analyzer's verdicts with the offline ones
+  --yes                    with --analyzer: agree to the price without being asked
+  --keep                   with --analyzer: keep the paths and analyses it created
   --help                   print this and do nothing else
 
 ${SELECTION_HELP}
 Credentials: the AWS SDK's usual ones (AWS_PROFILE, aws sso login, ...).
+
+Example:
+  npm run verify -- my-env
+  npm run verify -- my-env --analyzer
 `;
 
 const ROOT = path.join(__dirname, "..");
 
 interface Args {
   environment: string;
+  analyzer: boolean;
+  yes: boolean;
+  keep: boolean;
   hosts: Record<string, string>;
   logWaitSeconds: number;
 }
@@ -49,8 +71,11 @@ function parseArgs(args: string[]): Args {
   const hosts: Record<string, string> = {};
   let logWaitSeconds = 120;
   const rest: string[] = [];
+  const flags = { analyzer: false, yes: false, keep: false };
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--host") {
+    const flag = ({ "--analyzer": "analyzer", "--yes": "yes", "--keep": "keep" } as const)[args[i] as "--analyzer"];
+    if (flag) flags[flag] = true;
+    else if (args[i] === "--host") {
       const m = /^([^=]+)=(.+)$/.exec(args[++i] ?? "");
       if (!m) fail(`--host = "${args[i] ?? ""}" is not <service>=<host>; write it such as --host api=api.provider.example`);
       hosts[m[1]] = m[2];
@@ -63,7 +88,9 @@ function parseArgs(args: string[]): Args {
   }
   if (rest.length !== 1)
     fail("npm run verify needs one environment: npm run verify -- <environment>, such as npm run verify -- verification");
-  return { environment: rest[0], hosts, logWaitSeconds };
+  if ((flags.yes || flags.keep) && !flags.analyzer)
+    fail(`${flags.yes ? "--yes" : "--keep"} is for --analyzer; add --analyzer or leave it out`);
+  return { environment: rest[0], hosts, logWaitSeconds, ...flags };
 }
 
 /** Synthesizes the selected files into a folder of its own; returns the environment's stack and its file. The folder is removed after. */
@@ -97,10 +124,29 @@ function accountProblem(e: unknown): string | undefined {
   return undefined;
 }
 
+/** The offline analysis's verdict on each expected flow, and how --analyzer asks for its price. */
+function offlineComparison(env: EnvironmentConfig, stack: SynthesizedStack, yes: boolean, keep: boolean): AnalyzerOptions {
+  const report = analyzeReachability(stack as Parameters<typeof analyzeReachability>[0], surroundingsOf(env));
+  const expected = expectedFlowsOf(env);
+  const offline = Object.fromEntries(expected.map((f) => [flowLabel(f), verdictFor(report, f)]));
+  const confirm = async (analyses: number, price: number) => {
+    console.log(
+      `--analyzer: ${analyses} Reachability Analyzer analyses at about $${PRICE_PER_ANALYSIS_USD.toFixed(2)} each, $${price.toFixed(2)} in all`,
+    );
+    if (yes) return true;
+    if (!process.stdin.isTTY) fail("--analyzer needs your agreement to that price, and there is no terminal to ask: add --yes");
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question("Go on? [y/N] ");
+    rl.close();
+    return /^y(es)?$/i.test(answer.trim());
+  };
+  return { offline, label: (f) => flowLabel(expected[env.expectedFlows.indexOf(f)]), confirm, keep, log: (line) => console.log(line) };
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   answerHelp(USAGE, args);
-  const { environment, hosts, logWaitSeconds } = parseArgs(args);
+  const { environment, hosts, logWaitSeconds, analyzer, yes, keep } = parseArgs(args);
   const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
   const env = loadEnvironments(selection.files).find((e) => e.name === environment);
   if (!env) fail(`no environment named "${environment}" in ${selection.description}; name one of them, or set PROXY_CONFIG to its file`);
@@ -110,7 +156,11 @@ async function main(): Promise<number> {
   const { stack, source } = synthesizedStack(environment, selection.files);
   const nonce = randomBytes(6).toString("hex");
   console.log(`verify ${environment}: run ${nonce} (requests to /verify-${nonce})`);
-  const checks = await verify({ env, stack, source, account: awsAccount(env.region, endpoint), nonce, hosts, logWaitSeconds });
+  const analyzerOptions = analyzer ? offlineComparison(env, stack, yes, keep) : undefined;
+  const account = awsAccount(env.region, endpoint);
+  const emulated = endpoint !== undefined;
+  if (emulated) console.log(`the account is the emulator at ${endpoint}: ${EMULATED_NOTE.replace(/^not judged: /, "")}`);
+  const checks = await verify({ env, stack, source, account, nonce, hosts, logWaitSeconds, analyzer: analyzerOptions, emulated });
   console.log(renderReport(checks));
   return checks.every((c) => c.pass) ? 0 : 1;
 }

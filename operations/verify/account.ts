@@ -5,7 +5,18 @@ import {
   GetQueryResultsCommandOutput,
   StartQueryCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  CreateNetworkInsightsPathCommand,
+  DeleteNetworkInsightsAnalysisCommand,
+  DeleteNetworkInsightsPathCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInsightsAnalysesCommand,
+  EC2Client,
+  NetworkInsightsAnalysis,
+  StartNetworkInsightsAnalysisCommand,
+} from "@aws-sdk/client-ec2";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { AnalyzerPath, AnalyzerVerdict } from "./analyzer";
 import {
   DescribeInstanceInformationCommand,
   DescribeInstanceInformationCommandOutput,
@@ -32,6 +43,26 @@ export interface Account {
   run(instanceId: string, shell: "powershell" | "shell", script: string, timeoutSeconds: number): Promise<Invocation>;
   /** The @message of every result of a Logs Insights query over [start, end] (epoch seconds). */
   query(logGroup: string, queryString: string, start: number, end: number): Promise<string[]>;
+  /** The running instances with this Name tag (a fleet's proxies, which the state does not hold). */
+  runningInstances(name: string): Promise<string[]>;
+  /** Creates a Reachability Analyzer path and an analysis of it, tagged `tag`, and waits for AWS's verdict. */
+  analyze(path: AnalyzerPath, tag: string): Promise<{ pathId: string; analysisId: string; verdict: AnalyzerVerdict }>;
+  /** Deletes an analysis and then its path. */
+  deleteAnalysis(pathId: string, analysisId: string): Promise<void>;
+}
+
+/** AWS's verdict from a finished analysis of DescribeNetworkInsightsAnalyses, or undefined while it runs. */
+export function analyzerVerdict(
+  analysis: Pick<NetworkInsightsAnalysis, "Status" | "StatusMessage" | "NetworkPathFound" | "Explanations">,
+): AnalyzerVerdict | undefined {
+  if (analysis.Status === "running") return undefined;
+  if (analysis.Status !== "succeeded")
+    throw new Error(`Reachability Analyzer's analysis ${analysis.Status}: ${analysis.StatusMessage ?? "no reason given"}`);
+  const explanations = (analysis.Explanations ?? []).map((e) => {
+    const at = e.SecurityGroup?.Id ?? e.RouteTable?.Id ?? e.Acl?.Id ?? e.Component?.Id ?? e.Vpc?.Id;
+    return `${e.ExplanationCode ?? "unexplained"}${at ? ` at ${at}` : ""}`;
+  });
+  return { found: analysis.NetworkPathFound === true, explanations };
 }
 
 /** Each registered instance's ping status, from a DescribeInstanceInformation answer. */
@@ -61,6 +92,7 @@ export function awsAccount(region: string, endpoint?: string, pollMs = 2000): Ac
   const s3 = new S3Client(common);
   const ssm = new SSMClient(common);
   const logs = new CloudWatchLogsClient(common);
+  const ec2 = new EC2Client(common);
   return {
     async readState(bucket, key) {
       try {
@@ -112,6 +144,54 @@ export function awsAccount(region: string, endpoint?: string, pollMs = 2000): Ac
           throw new Error(`the Logs Insights query on ${logGroup} ended ${r.status}`);
       }
       throw new Error(`the Logs Insights query on ${logGroup} did not complete in ${(60 * pollMs) / 1000} s`);
+    },
+    ...insightCalls(ec2, pollMs),
+  };
+}
+
+/** The EC2 calls of --analyzer: a fleet's running proxies, and Reachability Analyzer paths and analyses. */
+function insightCalls(ec2: EC2Client, pollMs: number): Pick<Account, "runningInstances" | "analyze" | "deleteAnalysis"> {
+  return {
+    async runningInstances(name) {
+      const filters = [
+        { Name: "tag:Name", Values: [name] },
+        { Name: "instance-state-name", Values: ["running"] },
+      ];
+      const answer = await ec2.send(new DescribeInstancesCommand({ Filters: filters }));
+      return (answer.Reservations ?? []).flatMap((r) => (r.Instances ?? []).map((i) => i.InstanceId!)).sort();
+    },
+    async analyze(path, tag) {
+      const tags = (type: "network-insights-path" | "network-insights-analysis") => [
+        { ResourceType: type, Tags: [{ Key: "Name", Value: tag }] },
+      ];
+      const created = await ec2.send(
+        new CreateNetworkInsightsPathCommand({
+          Source: path.source,
+          Destination: path.destination,
+          DestinationIp: path.destinationIp,
+          Protocol: path.protocol,
+          DestinationPort: path.port,
+          TagSpecifications: tags("network-insights-path"),
+        }),
+      );
+      const pathId = created.NetworkInsightsPath!.NetworkInsightsPathId!;
+      const started = await ec2.send(
+        new StartNetworkInsightsAnalysisCommand({ NetworkInsightsPathId: pathId, TagSpecifications: tags("network-insights-analysis") }),
+      );
+      const analysisId = started.NetworkInsightsAnalysis!.NetworkInsightsAnalysisId!;
+      for (let i = 0; i < 150; i++) {
+        await sleep(pollMs);
+        const answer = await ec2.send(new DescribeNetworkInsightsAnalysesCommand({ NetworkInsightsAnalysisIds: [analysisId] }));
+        const verdict = analyzerVerdict(answer.NetworkInsightsAnalyses![0]);
+        if (verdict) return { pathId, analysisId, verdict };
+      }
+      throw new Error(
+        `Reachability Analyzer's analysis ${analysisId} did not finish in ${(150 * pollMs) / 1000} s; it is kept, delete it in the console`,
+      );
+    },
+    async deleteAnalysis(pathId, analysisId) {
+      await ec2.send(new DeleteNetworkInsightsAnalysisCommand({ NetworkInsightsAnalysisId: analysisId }));
+      await ec2.send(new DeleteNetworkInsightsPathCommand({ NetworkInsightsPathId: pathId }));
     },
   };
 }

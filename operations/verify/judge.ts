@@ -8,6 +8,8 @@ import { addressInCidr, isIpv4Address } from "../../lib/cidr";
 export interface Check {
   readonly name: string;
   readonly pass: boolean;
+  /** Not checked, with the reason in the evidence; neither passes nor fails the run. */
+  readonly skipped?: boolean;
   readonly evidence: string;
 }
 
@@ -39,14 +41,20 @@ function requestChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number
   });
 }
 
-function directChecks(app: VerifyTargets["apps"][number], results: readonly AppResult[]): Check[] {
-  return results
-    .filter((r): r is DirectResult => r.kind === "direct")
-    .map((r) => ({
-      name: `${app.name} -> ${r.host}:${r.port} direct, without the proxy`,
+function directChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number], results: readonly AppResult[]): Check[] {
+  if (!throughProxy(targets)) return [];
+  const direct = results.filter((r): r is DirectResult => r.kind === "direct");
+  const wanted = [...new Map(targets.requests.map((r) => [`${r.direct.host}:${r.direct.port}`, r.direct])).values()];
+  return wanted.map((d) => {
+    const name = `${app.name} -> ${d.host}:${d.port} direct, without the proxy`;
+    const r = direct.find((x) => x.host === d.host && x.port === d.port);
+    if (!r) return { name, pass: false, evidence: "the app server reported no result for it" };
+    return {
+      name,
       pass: !r.connected,
       evidence: r.connected ? "connected: the service is reachable around the proxy" : "no connection in 5 s, as expected",
-    }));
+    };
+  });
 }
 
 function squidChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number], lines: readonly SquidLine[], nonce: string): Check[] {
@@ -78,7 +86,7 @@ export function judge(targets: VerifyTargets, evidence: Evidence): Check[] {
   const checks: Check[] = [];
   for (const app of targets.apps) {
     const results = evidence.apps[app.name] ?? [];
-    checks.push(...requestChecks(targets, app, results, evidence.nonce), ...directChecks(app, results));
+    checks.push(...requestChecks(targets, app, results, evidence.nonce), ...directChecks(targets, app, results));
     if (evidence.squid) checks.push(...squidChecks(targets, app, evidence.squid, evidence.nonce));
   }
   if (evidence.standInSources) checks.push(...standInChecks(targets, evidence.standInSources));
@@ -88,7 +96,10 @@ export function judge(targets: VerifyTargets, evidence: Evidence): Check[] {
 /** The report: one row per check, PASS or FAIL with its evidence, and a last line with the count. */
 export function renderReport(checks: readonly Check[]): string {
   const width = Math.max(5, ...checks.map((c) => c.name.length));
-  const rows = checks.map((c) => `${c.pass ? "PASS" : "FAIL"}  ${c.name.padEnd(width)}  ${c.evidence}`);
+  const rows = checks.map((c) => `${c.skipped ? "SKIP" : c.pass ? "PASS" : "FAIL"}  ${c.name.padEnd(width)}  ${c.evidence}`);
   const failed = checks.filter((c) => !c.pass).length;
-  return [...rows, failed ? `${failed} of ${checks.length} checks failed` : `all ${checks.length} checks passed`].join("\n");
+  const made = checks.filter((c) => !c.skipped).length;
+  const skipped = checks.length - made;
+  const tail = skipped ? ` (${skipped} not checked, said above)` : "";
+  return [...rows, (failed ? `${failed} of ${made} checks failed` : `all ${made} checks passed`) + tail].join("\n");
 }

@@ -1,10 +1,12 @@
 /** One verify run: read the deployed state, run the experiment on the servers, read the logs, judge. */
 import { EnvironmentConfig } from "../../lib/config";
+import { serverNames } from "../../lib/naming";
 import { Account, Invocation } from "./account";
+import { analysisCount, AnalyzerVerdict, compareVerdicts, flowPlans, OfflineVerdicts, PRICE_PER_ANALYSIS_USD } from "./analyzer";
 import { appServerScript, AppResult, parseAppResults, parseStandInSources, standInScript, throughProxy } from "./commands";
-import { Check, judge } from "./judge";
+import { Check, Evidence, judge } from "./judge";
 import { loggedUrl, parseSquidLine, squidQuery, SquidLine } from "./squid-log";
-import { parseState, staleStateProblem } from "./state";
+import { DeployedState, parseState, staleStateProblem } from "./state";
 import { verifyTargets, VerifyTargets } from "./targets";
 
 /** A reason verify cannot start, said once to the user with what to do; no stack trace. */
@@ -29,9 +31,28 @@ export interface VerifyOptions {
   readonly logWaitSeconds?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The account is the emulator: its Run Command runs nothing, so the servers' results are not evidence. */
+  readonly emulated?: boolean;
+  /** With --analyzer: Reachability Analyzer on every expected flow, against these offline verdicts. */
+  readonly analyzer?: AnalyzerOptions;
 }
 
-async function deployedTargets(o: VerifyOptions): Promise<VerifyTargets> {
+export interface AnalyzerOptions {
+  /** The offline analysis's verdict per flow label. */
+  readonly offline: OfflineVerdicts;
+  /** A flow's label, as the offline analysis names it. */
+  readonly label: (flow: EnvironmentConfig["expectedFlows"][number]) => string;
+  /** Asked once with the number of analyses and their price; false stops before anything is created. */
+  readonly confirm: (analyses: number, priceUsd: number) => Promise<boolean>;
+  /** Keep the paths and analyses (else they are deleted at the end). */
+  readonly keep: boolean;
+  readonly log: (line: string) => void;
+}
+
+/** Why the emulator's answers to the servers' checks are no evidence. */
+export const EMULATED_NOTE = "not judged: the emulator runs no commands (moto's Run Command reports success without running anything)";
+
+async function deployedTargets(o: VerifyOptions): Promise<{ targets: VerifyTargets; state: DeployedState; preflight: Check }> {
   const backend = o.stack.terraform?.backend?.s3;
   if (!backend?.bucket || !backend.key)
     throw new VerifyStop(`the stack of ${o.source} has no S3 backend; verify reads the outputs from its state`);
@@ -52,10 +73,15 @@ async function deployedTargets(o: VerifyOptions): Promise<VerifyTargets> {
     throw new VerifyStop(
       `no host to request for service(s) ${targets.unknownHosts.join(", ")}: they list no exact name in services[].domains; give one with --host <service>=<host>`,
     );
-  return targets;
+  const preflight = {
+    name: "the state is the deployed stack",
+    pass: true,
+    evidence: `s3://${backend.bucket}/${backend.key}: serial ${state.serial}, ${state.addresses.length} resources, as synthesized from ${o.source}`,
+  };
+  return { targets, state, preflight };
 }
 
-async function agentsOnline(o: VerifyOptions, targets: VerifyTargets): Promise<void> {
+async function agentsOnline(o: VerifyOptions, targets: VerifyTargets): Promise<Check> {
   const servers = [
     ...targets.apps.map((a) => ({ what: `app VPC ${a.name}'s server`, id: a.instanceId })),
     ...(targets.standIn ? [{ what: "the stand-in service", id: targets.standIn.instanceId }] : []),
@@ -67,6 +93,7 @@ async function agentsOnline(o: VerifyOptions, targets: VerifyTargets): Promise<v
       offline.map((s) => `the SSM agent of ${s.what} (${s.id}) is not online yet (${status[s.id] ?? "not registered"})`).join("; ") +
         ". A new server registers within a few minutes: wait and run again. If it stays so, check that it reaches SSM (sessionManagerEndpoints) and its role allows it.",
     );
+  return { name: "the servers' SSM agents are online", pass: true, evidence: servers.map((s) => `${s.what} ${s.id}`).join(", ") };
 }
 
 function invocationCheck(what: string, inv: Invocation): Check[] {
@@ -101,18 +128,13 @@ async function squidLines(
   }
 }
 
-/** Runs the experiment and returns every check; throws VerifyStop when it cannot start. */
-export async function verify(o: VerifyOptions): Promise<Check[]> {
-  const targets = await deployedTargets(o);
-  await agentsOnline(o, targets);
+/** Runs the commands on the servers and reads the logs: what judge() needs, and the commands that did not succeed. */
+async function experiment(o: VerifyOptions, targets: VerifyTargets): Promise<{ evidence: Evidence; failures: Check[] }> {
   const start = (o.now ?? (() => Date.now()))();
   const options = { trustAnyCertificate: targets.standIn !== undefined, direct: throughProxy(targets) };
-  const invocations = await Promise.all(
-    targets.apps.map((a) => o.account.run(a.instanceId, "powershell", appServerScript(targets.requests, o.nonce, options), 180)),
-  );
-  const apps: Record<string, AppResult[]> = Object.fromEntries(
-    targets.apps.map((a, i) => [a.name, parseAppResults(invocations[i].stdout)]),
-  );
+  const script = appServerScript(targets.requests, o.nonce, options);
+  const invocations = await Promise.all(targets.apps.map((a) => o.account.run(a.instanceId, "powershell", script, 180)));
+  const apps = Object.fromEntries(targets.apps.map((a, i) => [a.name, parseAppResults(invocations[i].stdout)]));
   const failures = targets.apps.flatMap((a, i) => invocationCheck(`${a.name}'s server`, invocations[i]));
   let standInSources: Record<string, number> | undefined;
   if (targets.standIn) {
@@ -120,6 +142,49 @@ export async function verify(o: VerifyOptions): Promise<Check[]> {
     failures.push(...invocationCheck("the stand-in service", inv));
     standInSources = parseStandInSources(inv.stdout);
   }
-  const squid = targets.proxyLogGroup ? await squidLines(o, targets, start, apps) : undefined;
-  return [...failures, ...judge(targets, { nonce: o.nonce, apps, squid, standInSources })];
+  const wait = o.emulated ? { ...o, logWaitSeconds: 0 } : o;
+  const squid = targets.proxyLogGroup ? await squidLines(wait, targets, start, apps) : undefined;
+  return { evidence: { nonce: o.nonce, apps, squid, standInSources }, failures };
+}
+
+/** Runs the experiment and returns every check; throws VerifyStop when it cannot start. */
+export async function verify(o: VerifyOptions): Promise<Check[]> {
+  const { targets, state, preflight } = await deployedTargets(o);
+  const plans = o.analyzer ? await analyzerPlans(o, o.analyzer, state) : undefined;
+  const agents = await agentsOnline(o, targets);
+  const { evidence, failures } = await experiment(o, targets);
+  const judged = judge(targets, evidence).map((c) => (o.emulated ? { ...c, pass: true, skipped: true, evidence: EMULATED_NOTE } : c));
+  const checks = [preflight, agents, ...failures, ...judged];
+  return plans ? [...checks, ...(await analyzerChecks(o, o.analyzer!, plans))] : checks;
+}
+
+/** The analyzer's plans, after the user agreed to their price (asked before anything runs). */
+async function analyzerPlans(o: VerifyOptions, a: AnalyzerOptions, state: DeployedState) {
+  const proxyName = serverNames.proxy(o.env.name);
+  const proxies = state.instancesByName[proxyName] ? [state.instancesByName[proxyName].id] : await o.account.runningInstances(proxyName);
+  const plans = flowPlans(o.env, state, proxies, a.label);
+  const count = analysisCount(plans);
+  if (!(await a.confirm(count, count * PRICE_PER_ANALYSIS_USD))) throw new VerifyStop("stopped before any analysis was created, as asked");
+  return plans;
+}
+
+/** Runs one analysis per hop, one at a time, then deletes what it created unless asked to keep it. */
+async function analyzerChecks(o: VerifyOptions, a: AnalyzerOptions, plans: ReturnType<typeof flowPlans>): Promise<Check[]> {
+  const created: { pathId: string; analysisId: string }[] = [];
+  const verdicts: AnalyzerVerdict[][] = [];
+  try {
+    for (const plan of plans) {
+      const flow: AnalyzerVerdict[] = [];
+      for (const hop of plan.hops) {
+        const r = await o.account.analyze(hop, `verify-${o.env.name}-${o.nonce}`);
+        created.push(r);
+        flow.push(r.verdict);
+      }
+      verdicts.push(flow);
+    }
+  } finally {
+    if (a.keep) a.log(`kept ${created.length} path(s) and analyses, tagged Name=verify-${o.env.name}-${o.nonce}`);
+    else for (const c of created) await o.account.deleteAnalysis(c.pathId, c.analysisId);
+  }
+  return compareVerdicts(plans, verdicts, a.offline);
 }

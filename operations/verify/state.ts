@@ -15,6 +15,8 @@ export interface DeployedState {
   readonly instancesByName: Readonly<Record<string, Instance>>;
   /** Instances by their id. */
   readonly instancesById: Readonly<Record<string, Instance>>;
+  /** The ids of managed resources, by type. */
+  readonly idsByType: Readonly<Record<string, readonly string[]>>;
   readonly serial: number;
 }
 
@@ -36,12 +38,14 @@ export function parseState(text: string): DeployedState {
   const addresses: string[] = [];
   const instancesByName: Record<string, Instance> = {};
   const instancesById: Record<string, Instance> = {};
+  const idsByType: Record<string, string[]> = {};
   for (const r of state.resources ?? []) {
     if (r.mode !== "managed") continue;
     for (const i of r.instances ?? []) {
       addresses.push(`${r.type}.${r.name}${i.index_key === undefined ? "" : `[${JSON.stringify(i.index_key)}]`}`);
       const tags = i.attributes?.tags as Record<string, string> | null | undefined;
       const id = i.attributes?.id;
+      if (typeof id === "string" && r.type) (idsByType[r.type] ??= []).push(id);
       if (r.type !== "aws_instance" || typeof id !== "string") continue;
       const privateIp = i.attributes?.private_ip;
       const instance = { id, privateIp: typeof privateIp === "string" ? privateIp : undefined };
@@ -49,7 +53,7 @@ export function parseState(text: string): DeployedState {
       if (tags?.Name) instancesByName[tags.Name] = instance;
     }
   }
-  return { outputs, addresses: [...new Set(addresses)].sort(), instancesByName, instancesById, serial: state.serial ?? 0 };
+  return { outputs, addresses: [...new Set(addresses)].sort(), instancesByName, instancesById, idsByType, serial: state.serial ?? 0 };
 }
 
 /** The managed resources a synthesized stack declares, as type.name. */
