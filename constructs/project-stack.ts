@@ -1,5 +1,8 @@
 import { TerraformStack } from "cdktf";
 
+/** A stack's Terraform JSON, as cdktf types it. */
+type StackJson = ReturnType<TerraformStack["toTerraform"]>;
+
 /**
  * The base of the project's stacks: a stack resolves to Terraform JSON once. The policy pack reads
  * `toTerraform()` before anything is written, and app.synth() then writes the same result instead
@@ -8,9 +11,9 @@ import { TerraformStack } from "cdktf";
  * which this project never makes: each environment and bootstrap stack stands alone.
  */
 export abstract class ProjectStack extends TerraformStack {
-  private resolved?: { constructs: number; json: any };
+  private resolved?: { constructs: number; json: StackJson };
 
-  public toTerraform(): any {
+  public toTerraform(): StackJson {
     if (!this.isResolved()) this.resolved = { constructs: this.constructCount(), json: super.toTerraform() };
     return this.resolved!.json;
   }

@@ -4,9 +4,17 @@
  * rules and the reachability analysis both read stacks through this one module.
  */
 
-/** A synthesized stack, as far as these helpers read it. */
+/** A resource's or block's attributes as synthesized: snake_case keys, JSON values. */
+export type Attributes = Record<string, unknown>;
+
+/**
+ * A synthesized stack, as far as these helpers read it. Its values stay `any` because the
+ * reachability model reads each resource type as a shape of its own (proof/reachability/json-shapes.ts).
+ */
 export interface TerraformJson {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read as typed shapes by proof/reachability/json-shapes.ts
   readonly resource?: Record<string, Record<string, any>>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as resource
   readonly data?: Record<string, Record<string, any>>;
 }
 
@@ -19,14 +27,20 @@ export interface ResourceView {
   /** The construct path, such as verification/Proxy/Server/Resource. */
   readonly path: string;
   /** The attributes as synthesized (snake_case, references as ${type.name.attr} text). */
-  readonly attrs: Record<string, any>;
+  readonly attrs: Attributes;
 }
 
 /** Every resource of a synthesized stack. */
 export function resourceViews(json: TerraformJson): ResourceView[] {
   return Object.entries(json.resource ?? {}).flatMap(([type, byId]) =>
-    Object.entries(byId).map(([logicalId, attrs]) => ({ type, logicalId, path: attrs["//"]?.metadata?.path ?? logicalId, attrs })),
+    Object.entries(byId).map(([logicalId, attrs]) => ({ type, logicalId, path: metadataPath(attrs) ?? logicalId, attrs })),
   );
+}
+
+/** The construct path cdktf records in a resource's "//" metadata. */
+function metadataPath(attrs: Attributes): string | undefined {
+  const path = (attrs["//"] as { metadata?: { path?: unknown } } | undefined)?.metadata?.path;
+  return typeof path === "string" ? path : undefined;
 }
 
 /** The address of a resource, such as aws_vpc.ProxyVpc_1234. */
@@ -49,9 +63,9 @@ export function referencedAddress(value: unknown): string | undefined {
 }
 
 /** A Terraform list or single block as an array (nested blocks synthesize either way). */
-export function blocks(value: unknown): Record<string, any>[] {
+export function blocks(value: unknown): Attributes[] {
   if (value === undefined || value === null) return [];
-  return (Array.isArray(value) ? value : [value]) as Record<string, any>[];
+  return (Array.isArray(value) ? value : [value]) as Attributes[];
 }
 
 /** The transports a rule's protocol field can name. */
@@ -75,7 +89,7 @@ export function isAllTraffic(protocol: unknown): boolean {
  * Does a security group rule (any of Terraform's shapes: ip_protocol or protocol, from_port and
  * to_port) admit `port` over one of `transports`?
  */
-export function coversPort(rule: Record<string, any>, port: number, transports: readonly Transport[] = ["tcp", "udp"]): boolean {
+export function coversPort(rule: Attributes, port: number, transports: readonly Transport[] = ["tcp", "udp"]): boolean {
   const protocol = rule.ip_protocol ?? rule.protocol;
   if (isAllTraffic(protocol)) return true;
   const from = Number(rule.from_port);
@@ -84,7 +98,7 @@ export function coversPort(rule: Record<string, any>, port: number, transports: 
 }
 
 /** The ingress rules a resource carries, in every form Terraform knows. */
-export function ingressRules(resource: ResourceView): Record<string, any>[] {
+export function ingressRules(resource: ResourceView): Attributes[] {
   switch (resource.type) {
     case "aws_vpc_security_group_ingress_rule":
       return [resource.attrs];

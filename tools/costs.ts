@@ -6,7 +6,7 @@
  * known price: the estimate never shows another region's figures. The README's cost section is
  * generated from it by `npm run docs`, and a test fails when it is stale.
  */
-import { blocks, ResourceView, resourceViews, TerraformJson } from "../lib/tf-json";
+import { Attributes, blocks, ResourceView, resourceViews, TerraformJson } from "../lib/tf-json";
 import { DETAILED_MONITORING_METRICS, HOURS_PER_MONTH, PRICES_TAKEN, pricesFor, REGION_PRICES, RegionPrices } from "./prices";
 
 /** One line of an estimate. */
@@ -58,14 +58,14 @@ const monthOfHours = (price: number) => price * HOURS_PER_MONTH;
 const perGb = (price: number) => `$${price}/GB`;
 
 /** The instances a stack runs: its own, and those an Auto Scaling group keeps running from its launch template. */
-function runningInstances(resources: readonly ResourceView[]): { attrs: Record<string, any> }[] {
+function runningInstances(resources: readonly ResourceView[]): { attrs: Attributes }[] {
   const templates = new Map(
     resources.filter((r) => r.type === "aws_launch_template").map((t) => [`\${aws_launch_template.${t.logicalId}.id}`, t]),
   );
   const launched = resources
     .filter((r) => r.type === "aws_autoscaling_group")
     .flatMap((g) => {
-      const template = templates.get(blocks(g.attrs.launch_template)[0]?.id);
+      const template = templates.get(String(blocks(g.attrs.launch_template)[0]?.id));
       if (!template) return [];
       const attrs = {
         ami: template.attrs.image_id,
@@ -79,14 +79,14 @@ function runningInstances(resources: readonly ResourceView[]): { attrs: Record<s
 }
 
 /** The instances by operating system and type, then their root volumes and detailed monitoring. */
-function instanceItems(stack: TerraformJson, instances: readonly { attrs: Record<string, any> }[]): Counted[] {
+function instanceItems(stack: TerraformJson, instances: readonly { attrs: Attributes }[]): Counted[] {
   const amiNames = new Map(
     Object.entries(stack.data?.aws_ssm_parameter ?? {}).map(([id, d]) => [`\${data.aws_ssm_parameter.${id}.value}`, String(d.name)]),
   );
   const items: Counted[] = [];
   const byKind = new Map<string, number>();
   for (const i of instances) {
-    const os = /windows/i.test(amiNames.get(i.attrs.ami) ?? "") ? "windows" : "linux";
+    const os = /windows/i.test(amiNames.get(String(i.attrs.ami)) ?? "") ? "windows" : "linux";
     const key = `${os} ${i.attrs.instance_type}`;
     byKind.set(key, (byKind.get(key) ?? 0) + 1);
   }

@@ -13,7 +13,7 @@
 import { instance } from "@viz-js/viz";
 import { cidrContains } from "../lib/cidr";
 import { constructIds } from "../lib/naming";
-import { blocks, referencedAddress, TerraformJson, Transport } from "../lib/tf-json";
+import { Attributes, blocks, referencedAddress, TerraformJson, Transport } from "../lib/tf-json";
 import { analyzeReachability, Endpoint, ExpectedFlow, Model, portLabel, Surroundings, Verdict, verdictFor } from "../proof/reachability";
 
 /** What the picture shows, read from the stack. */
@@ -70,16 +70,21 @@ function portsLabel(ports: readonly PortOf[]): string {
  * construct path (<stack>/App-<name>/Vpc/...) or, where synthesis left no path, from its logical id
  * (App-<name>_Vpc_<hash>): the data source carries the name nowhere else.
  */
-function existingVpcName(logicalId: string, source: Record<string, any>): string | undefined {
+function existingVpcName(logicalId: string, source: Attributes): string | undefined {
   const link = constructIds.appLink("");
-  const [, fromPath, vpc] = String(source["//"]?.metadata?.path ?? "").split("/");
+  const [, fromPath, vpc] = String((source["//"] as { metadata?: { path?: unknown } } | undefined)?.metadata?.path ?? "").split("/");
   if (fromPath?.startsWith(link) && vpc === constructIds.linkVpc) return fromPath.slice(link.length);
   const fromId = new RegExp(`^${link}([a-z0-9-]+)_${constructIds.linkVpc}_[0-9A-F]{8}$`).exec(logicalId);
   return fromId?.[1];
 }
 
+/** A resource's Name tag, if it has one. */
+function nameTag(attrs: Attributes): unknown {
+  return (attrs.tags as Record<string, unknown> | undefined)?.Name;
+}
+
 /** What a picture's parts are read from: the stack's resources and data sources. */
-type Blocks = Record<string, Record<string, any>>;
+type Blocks = Record<string, Record<string, Attributes>>;
 
 /** The network beyond a virtual private gateway: its node, and the blocks routed there. */
 type Beyond = { readonly id: string; readonly blocks: string[] };
@@ -132,7 +137,7 @@ function createdVpcs(resources: Blocks): StackPicture["vpcs"] {
     const subnets = Object.entries(resources.aws_subnet ?? {})
       .filter(([, s]) => referencedAddress(s.vpc_id) === address)
       .map(([sn, s]) => ({ id: idOf(`aws_subnet.${sn}`), label: `${s.availability_zone}\n${s.cidr_block}` }));
-    return { id: idOf(address), label: `${v.tags?.Name ?? n}\n${v.cidr_block}`, subnets };
+    return { id: idOf(address), label: `${nameTag(v) ?? n}\n${v.cidr_block}`, subnets };
   });
 }
 
@@ -145,7 +150,7 @@ function existingVpcs(resources: Blocks, data: Blocks): StackPicture["vpcs"] {
     const route =
       peering &&
       Object.values(resources.aws_route ?? {}).find(
-        (r: any) =>
+        (r) =>
           referencedAddress(r.vpc_peering_connection_id) === `aws_vpc_peering_connection.${peering[0]}` &&
           !String(r.route_table_id).includes("each.value"),
       );
@@ -175,7 +180,7 @@ function directConnect(resources: Blocks, services: NonNullable<Surroundings["be
   const { gateways, links, networks } = parts;
   for (const [n, g] of Object.entries(resources.aws_vpn_gateway ?? {})) {
     const address = `aws_vpn_gateway.${n}`;
-    gateways.push({ id: idOf(address), label: `virtual private gateway\n${g.tags?.Name ?? n}` });
+    gateways.push({ id: idOf(address), label: `virtual private gateway\n${nameTag(g) ?? n}` });
     links.push({ from: idOf(referencedAddress(g.vpc_id) ?? "?"), to: idOf(address), label: "attached", kind: "gateway" });
     const association = Object.entries(resources.aws_dx_gateway_association ?? {}).find(
       ([, a]) => referencedAddress(a.associated_gateway_id) === address,
@@ -183,12 +188,12 @@ function directConnect(resources: Blocks, services: NonNullable<Surroundings["be
     const routed = [
       ...new Set(
         Object.values(resources.aws_route ?? {})
-          .filter((r: any) => referencedAddress(r.gateway_id) === address)
-          .map((r: any) => String(r.destination_cidr_block)),
+          .filter((r) => referencedAddress(r.gateway_id) === address)
+          .map((r) => String(r.destination_cidr_block)),
       ),
     ];
     const propagated = Object.values(resources.aws_vpn_gateway_route_propagation ?? {}).some(
-      (p: any) => referencedAddress(p.vpn_gateway_id) === address,
+      (p) => referencedAddress(p.vpn_gateway_id) === address,
     );
     const shown = routed.length > 0 ? routed : services.map((s) => s.cidr);
     // A service's end name carries its block ("dx-service (172.31.100.0/24)").
@@ -224,7 +229,7 @@ function directConnect(resources: Blocks, services: NonNullable<Surroundings["be
 function transitGateways(resources: Blocks, data: Blocks): Pick<GatewayParts, "gateways" | "links"> {
   const hubs = [
     ...Object.entries(resources.aws_ec2_transit_gateway ?? {}).map(
-      ([n, g]) => [`aws_ec2_transit_gateway.${n}`, `Transit Gateway\n${g.tags?.Name ?? n}`] as const,
+      ([n, g]) => [`aws_ec2_transit_gateway.${n}`, `Transit Gateway\n${nameTag(g) ?? n}`] as const,
     ),
     ...Object.entries(data.aws_ec2_transit_gateway ?? {}).map(
       ([n, g]) => [`data.aws_ec2_transit_gateway.${n}`, `existing Transit Gateway\n${g.id}`] as const,
@@ -232,7 +237,7 @@ function transitGateways(resources: Blocks, data: Blocks): Pick<GatewayParts, "g
   ];
   const gateways = hubs.map(([address, label]) => {
     const tables = Object.values(resources.aws_ec2_transit_gateway_route_table ?? {}).filter(
-      (t: any) => referencedAddress(t.transit_gateway_id) === address,
+      (t) => referencedAddress(t.transit_gateway_id) === address,
     );
     return { id: idOf(address), label: `${label}\n${tables.length} route tables, defaults off` };
   });
@@ -261,7 +266,7 @@ function placeServers(
     const address = `aws_nat_gateway.${n}`;
     const nat = model.natGateways.get(address);
     const where = nat ? [{ subnet: nat.subnet, vpc: model.subnets.get(nat.subnet)?.vpc ?? "", range: nat.range }] : [];
-    place.at(address, where, () => `${g.tags?.Name ?? n}\n${g.connectivity_type === "private" ? "private NAT gateway" : "NAT gateway"}`);
+    place.at(address, where, () => `${nameTag(g) ?? n}\n${g.connectivity_type === "private" ? "private NAT gateway" : "NAT gateway"}`);
   }
   const kindOf = (e: Endpoint) =>
     e.address.startsWith("aws_route53_resolver_endpoint")

@@ -28,6 +28,7 @@ export function ec2InstanceTypes(): ReadonlySet<string> {
 export function sdkInstanceTypes(): string[] {
   const fromText = instanceTypesInEnumsModule();
   if (fromText.length > 0) return fromText;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: the whole client takes a second, and only this fallback needs it
   return Object.values((require(SDK_PACKAGE) as { _InstanceType: Record<string, string> })._InstanceType);
 }
 
@@ -45,6 +46,7 @@ export function instanceTypesInEnumsModule(): string[] {
 
 /** The version of the SDK package that the list comes from, for messages. */
 function sdkVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- read lazily, only when a message names the SDK's version
   return (require(`${SDK_PACKAGE}/package.json`) as { version: string }).version;
 }
 

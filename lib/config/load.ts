@@ -173,7 +173,7 @@ function schemasAt(path: readonly PropertyKey[]): JsonSchema[] {
       const target = node.$ref
         .replace(/^#\//, "")
         .split("/")
-        .reduce<any>((at, part) => at?.[part], root);
+        .reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], root) as JsonSchema | undefined;
       return target ? resolve(target, seen) : [];
     }
     const forms = [...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])];

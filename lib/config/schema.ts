@@ -85,11 +85,9 @@ const vpcFields = {
 
 const vpc = z.strictObject(vpcFields);
 
-const ssmParameter = z
-  .string()
-  .regex(/^\/[A-Za-z0-9_.\-/]+$/, {
-    message: "is not an SSM parameter name; it starts with / such as /aws/service/ami-amazon-linux-latest/...",
-  });
+const ssmParameter = z.string().regex(/^\/[A-Za-z0-9_.\-/]+$/, {
+  message: "is not an SSM parameter name; it starts with / such as /aws/service/ami-amazon-linux-latest/...",
+});
 
 /**
  * An instance type from the EC2 API's own list (the AWS SDK's), with the one most likely meant.
@@ -248,6 +246,7 @@ const existingVpc = z
       .describe("The VPC's account when it is not the proxy's (cross-account peering)."),
     roleArn: z
       .string()
+      // eslint-disable-next-line no-useless-escape -- the pattern's text is published in environments/schema.json; unescaping it changes that file
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, {
         message: "is not an IAM role ARN such as arn:aws:iam::111122223333:role/name",
       })

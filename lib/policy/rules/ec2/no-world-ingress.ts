@@ -11,8 +11,13 @@ export const noWorldIngress: PolicyRule = {
   resourceTypes: INGRESS_TYPES,
   check: (r) => {
     const open = ingressRules(r)
-      .flatMap((rule) => [rule.cidr_ipv4, rule.cidr_ipv6, ...(rule.cidr_blocks ?? []), ...(rule.ipv6_cidr_blocks ?? [])])
-      .filter((c) => WORLD.includes(c));
+      .flatMap((rule) => [
+        rule.cidr_ipv4,
+        rule.cidr_ipv6,
+        ...((rule.cidr_blocks ?? []) as unknown[]),
+        ...((rule.ipv6_cidr_blocks ?? []) as unknown[]),
+      ])
+      .filter((c): c is string => typeof c === "string" && WORLD.includes(c));
     return open.length === 0 ? undefined : `ingress from ${[...new Set(open)].join(" and ")}`;
   },
 };

@@ -1,6 +1,12 @@
 import { PolicyRule } from "../../rule";
 import { companions } from "../../bucket-companions";
 
+/** A bucket policy statement, as far as the rule reads it. */
+interface DenyStatement {
+  readonly Effect?: unknown;
+  readonly Condition?: { readonly Bool?: Readonly<Record<string, unknown>> };
+}
+
 /** State travels only over TLS. */
 export const bucketTlsOnly: PolicyRule = {
   id: "PX-S3-TLS-ONLY",
@@ -13,10 +19,8 @@ export const bucketTlsOnly: PolicyRule = {
     );
     const denies = policies.some((text) => {
       try {
-        const doc = JSON.parse(text);
-        return [doc.Statement]
-          .flat()
-          .some((s: any) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+        const doc = JSON.parse(text) as { Statement?: DenyStatement | readonly DenyStatement[] };
+        return [doc.Statement].flat().some((s) => s?.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
       } catch {
         return false;
       }
