@@ -16,7 +16,10 @@ import {
   CreateVpcCommand,
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
+import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { MOTO_SERVER_SCRIPT, MotoServer, startMoto } from "../proof/moto";
 
 /**
@@ -56,6 +59,16 @@ describe("the emulator behind the rehearsal, for the proxy fleet", () => {
         }),
       )
     ).LaunchTemplate!.LaunchTemplateId!;
+
+  it("lists each running instance as an online Systems Manager node (moto answered HTTP 500), so npm run verify gets past its agent check", async () => {
+    const ssm = new SSMClient({ region: "ap-northeast-1", endpoint: moto.endpoint, maxAttempts: 1 });
+    const launched = (await ec2.send(new RunInstancesCommand({ ImageId: "ami-12c6146b", MinCount: 2, MaxCount: 2 }))).Instances!.map(
+      (i) => i.InstanceId!,
+    );
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [launched[1]] }));
+    const nodes = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: launched }] }));
+    expect(nodes.InstanceInformationList!.map((n) => [n.InstanceId, n.PingStatus])).toEqual([[launched[0], "Online"]]);
+  });
 
   it("keeps a launch template's own tags out of its versions' data, as AWS does (moto copies them, so every plan made a new version)", async () => {
     const id = await template("tags-test");

@@ -382,6 +382,23 @@ async function readbackPhase(r: Rehearsal): Promise<void> {
   if (problems.length > 0) throw new PhaseFailure(bullets(problems));
 }
 
+/** npm run verify against the deployment: it must read the state, find every server online and send its commands; what they print is not judged here (the emulator runs none). */
+async function verifyPhase(r: Rehearsal): Promise<void> {
+  const [command, args] = node("verify.ts", r.env.name, "--log-wait", "0");
+  const result = await run(command, [...args], { env: r.childEnv, log: r.log });
+  fs.writeFileSync(path.join(r.workDir, "verify.txt"), result.stdout);
+  if (result.code !== 0) throw new PhaseFailure(`npm run verify failed (exit ${result.code}):\n${tail(result.stdout + result.stderr)}`);
+  const rows = result.stdout.split("\n").filter((l) => /^(PASS|FAIL|SKIP) {2}/.test(l));
+  const judged = rows.filter((l) => !l.startsWith("SKIP"));
+  const needed = ["PASS  the state is the deployed stack", "PASS  the servers' SSM agents are online"];
+  const missing = needed.filter((n) => !judged.some((l) => l.startsWith(n)));
+  if (missing.length > 0 || judged.some((l) => l.startsWith("FAIL")))
+    throw new PhaseFailure(`npm run verify's report lacks ${missing.join(", ") || "nothing"} or has a FAIL:\n${tail(result.stdout)}`);
+  console.log(
+    `  ${rows.length} rows: ${judged.length} judged and passed, ${rows.length - judged.length} not judged in the emulator (its Run Command runs nothing)`,
+  );
+}
+
 /** A plan of the deployed stack must change nothing but the emulator's known artefacts. */
 async function noDrift(r: Rehearsal, quiet = false): Promise<void> {
   const plan = await r.terraform(["plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=rehearsal.tfplan"]);
@@ -550,6 +567,7 @@ const PHASES: readonly { name: string; run: (r: Rehearsal) => Promise<unknown>; 
   { name: "readback", run: readbackPhase },
   { name: "no-drift", run: (r) => noDrift(r) },
   { name: "change", run: changePhase, when: (env) => Boolean(env.proxy.fleet) },
+  { name: "verify", run: verifyPhase },
   { name: "lock", run: lockPhase },
   { name: "destroy", run: destroyPhase },
   { name: "leftovers", run: leftoversPhase },

@@ -6,6 +6,7 @@
 - Network load balancers: each subnet mapping's fixed private address is kept and shown (moto forgot it, so adopting an orphaned load balancer failed in SetSubnets).
 - Transit Gateways: with default association and propagation disabled there is no default table and no automatic association; explicit (dis)associations show on the attachment, undoing a missing one answers, creation tags are kept, static routes name their attachment, and deleted gateways and attachments stay described as "deleted" (moto differed on each, and the provider failed or planned changes on it).
 - Security group rules: writes to a group and its rules take one lock in turn (moto's threaded server could lose a rule when two writes to one group raced).
+- Systems Manager: DescribeInstanceInformation lists every running instance as a node whose agent is online (moto answered HTTP 500); Run Command still runs nothing, so npm run verify reports the servers' results as not judged.
 
   python3 proof/emulator/moto_server.py -H 127.0.0.1 -p PORT
 """
@@ -27,7 +28,9 @@ from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachment
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations, TransitGatewayRouteTableBackend
 from moto.ec2.responses.transit_gateway_attachments import TransitGatewayAttachment as AttachmentResponses
 from moto.elbv2.models import AvailabilityZone, ELBv2Backend, FakeLoadBalancer
+from moto.ec2 import ec2_backends
 from moto.server import main
+from moto.ssm.responses import SimpleSystemManagerResponse
 
 _gateway_init = TransitGateway.__init__
 _create_vpc_attachment = TransitGatewayAttachmentBackend.create_transit_gateway_vpc_attachment
@@ -251,6 +254,24 @@ def _one_at_a_time(write):
 for _name in _SECURITY_GROUP_WRITES:
     setattr(SecurityGroupBackend, _name, _one_at_a_time(getattr(SecurityGroupBackend, _name)))
 
+def _instance_information(self):
+    # As if every running instance's agent had registered: the nodes npm run verify asks for.
+    wanted = [v for f in self._get_param("Filters", []) if f.get("Key") == "InstanceIds" for v in f.get("Values", [])]
+    nodes = [
+        {
+            "InstanceId": i.id,
+            "PingStatus": "Online",
+            "PlatformType": "Windows" if i.platform == "windows" else "Linux",
+            "IPAddress": i.private_ip,
+            "ResourceType": "EC2Instance",
+        }
+        for i in ec2_backends[self.current_account][self.region].all_instances()
+        if i.state == "running" and (not wanted or i.id in wanted)
+    ]
+    return ActionResult({"InstanceInformationList": nodes})
+
+
+SimpleSystemManagerResponse.describe_instance_information = _instance_information
 LaunchTemplateVersion.__init__ = _version
 AutoScalingResponse.start_instance_refresh = _start_instance_refresh
 AutoScalingResponse.describe_instance_refreshes = _describe_instance_refreshes
