@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `npm test [-- <jest options>]`: the type check, the lint and Jest at the same time; exits non-zero when any fails.
+// The type check and the lint are package.json's `typecheck` and `lint`; their output is shown when they fail.
+// Their caches live in node_modules/.cache and are made on the first run.
+"use strict";
+const { spawn } = require("child_process");
+const path = require("path");
+
+const ROOT = path.join(__dirname, "..");
+const scripts = require(path.join(ROOT, "package.json")).scripts;
+const env = { ...process.env, PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` };
+
+/** Runs a step; resolves with its name, exit code, seconds and, unless `inherit`, its output. */
+function run(name, command, args, inherit) {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"] });
+  let output = "";
+  if (!inherit) {
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+  }
+  return new Promise((resolve) => {
+    child.on("error", (e) => resolve({ name, code: 1, seconds: 0, output: `${name} could not start: ${e.message}\n` }));
+    child.on("close", (code, signal) =>
+      resolve({ name, code: code ?? (signal ? 1 : 0), seconds: (performance.now() - started) / 1000, output }),
+    );
+  });
+}
+
+const steps = [
+  run("typecheck", "sh", ["-c", scripts.typecheck]),
+  run("lint", "sh", ["-c", scripts.lint]),
+  run("jest", process.execPath, [require.resolve("jest/bin/jest"), ...process.argv.slice(2)], true),
+];
+
+Promise.all(steps).then((results) => {
+  for (const r of results.filter((r) => r.code !== 0 && r.output)) process.stderr.write(`\n== ${r.name} failed:\n${r.output}`);
+  const failed = results.filter((r) => r.code !== 0).map((r) => r.name);
+  const times = results.map((r) => `${r.name} ${r.seconds.toFixed(1)} s`).join(", ");
+  console.log(`npm test: ${times}; ${failed.length === 0 ? "all passed" : `failed: ${failed.join(", ")}`}`);
+  process.exitCode = failed.length === 0 ? 0 : 1;
+});
