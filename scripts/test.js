@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// `npm test [-- <jest options>]`: the type check, the lint and Jest at the same time; exits non-zero when any fails.
-// The type check and the lint are package.json's `typecheck` and `lint`; their output is shown when they fail.
-// Their caches live in node_modules/.cache and are made on the first run.
+// `npm test [-- <jest options>]`: package.json's `typecheck` and `lint` and Jest at the same time; fails when any fails.
+// Running them together lets the checks use the time Jest's workers spend waiting on Terraform and moto.
 "use strict";
 const { spawn } = require("child_process");
 const path = require("path");
