@@ -23,7 +23,8 @@ function alive(pid: number): boolean {
  * that neither os.tmpdir() nor a child spawned without `env` sees).
  */
 export default function globalSetup(): void {
-  const systemTmp = os.tmpdir();
+  // Remembered: TMPDIR points into this run's folder afterwards, and watch mode or Stryker run the setup again.
+  const systemTmp = (process.env.PROXY_TEST_SYSTEM_TMP ??= os.tmpdir());
   // Folders of earlier runs that were killed before their teardown; runs at the same time each have their own.
   for (const entry of fs.readdirSync(systemTmp).filter((e) => e.startsWith(RUN_DIR_PREFIX))) {
     const pid = Number(entry.slice(RUN_DIR_PREFIX.length));
