@@ -118,7 +118,7 @@ describe("npm run verify", () => {
     expect(account.scripts).toHaveLength(2);
     const report = renderReport(checks);
     expect(report).toMatch(/^PASS {2}app -> service http:\/\/172\.16\.0\.10\/ +HTTP 404 through http:\/\/10\.0\.0\.10:3128\//m);
-    expect(report).toMatch(/PASS {2}Squid's log: app -> service 172\.16\.0\.10:8443 +192\.168\.0\.37 TCP_TUNNEL\/200 CONNECT/);
+    expect(report).toMatch(/PASS {2}Squid's log: app -> 172\.16\.0\.10:8443 +192\.168\.0\.37 TCP_TUNNEL\/200 CONNECT/);
     expect(report).toMatch(/PASS {2}the service saw only the dictated block 10\.0\.0\.0\/24 +sources: 10\.0\.0\.10 \(3\)/);
     expect(report.split("\n").at(-1)).toBe("all 12 checks passed");
   });
@@ -146,7 +146,7 @@ describe("npm run verify", () => {
     expect(failed).toEqual([
       "app -> api http://api.service.example:8080/: Squid refused it: HTTP 403 ERR_ACCESS_DENIED 0",
       "app -> 172.16.0.10:80 direct, without the proxy: connected: the service is reachable around the proxy",
-      "Squid's log: app -> service 172.16.0.10:8443: no line with client 192.168.0.37 and CONNECT 172.16.0.10:8443 in /proxy-over-peering/verification/squid-access",
+      "Squid's log: app -> 172.16.0.10:8443: no line with client 192.168.0.37 and CONNECT 172.16.0.10:8443 in /proxy-over-peering/verification/squid-access",
       "the service saw only the dictated block 10.0.0.0/24: sources outside it: 10.0.0.10 (2), 192.168.0.37 (1)",
     ]);
   });

@@ -14,7 +14,7 @@ import { answerHelp, SELECTION_HELP } from "../tools/cli";
 import { analyzeReachability, expectedFlowsOf, flowLabel, surroundingsOf, verdictFor } from "../proof/reachability";
 import { EnvironmentConfig } from "../lib/config";
 import { PRICE_PER_ANALYSIS_USD } from "../operations/verify/analyzer";
-import { AnalyzerOptions, EMULATED_NOTE } from "../operations/verify/run";
+import { AnalyzerOptions, EMULATOR_RUNS_NOTHING } from "../operations/verify/run";
 import * as readline from "readline/promises";
 
 const USAGE = `
@@ -159,7 +159,7 @@ async function main(): Promise<number> {
   const analyzerOptions = analyzer ? offlineComparison(env, stack, yes, keep) : undefined;
   const account = awsAccount(env.region, endpoint);
   const emulated = endpoint !== undefined;
-  if (emulated) console.log(`the account is the emulator at ${endpoint}: ${EMULATED_NOTE.replace(/^not judged: /, "")}`);
+  if (emulated) console.log(`the account is the emulator at ${endpoint}: ${EMULATOR_RUNS_NOTHING}`);
   const checks = await verify({ env, stack, source, account, nonce, hosts, logWaitSeconds, analyzer: analyzerOptions, emulated });
   console.log(renderReport(checks));
   return checks.every((c) => c.pass) ? 0 : 1;

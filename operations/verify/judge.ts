@@ -26,7 +26,7 @@ export interface Evidence {
 
 const sameUrl = (a: string, b: string) => a.replace(/\/$/, "") === b.replace(/\/$/, "");
 
-function requestChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number], results: readonly AppResult[], nonce: string): Check[] {
+function requestChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number], results: readonly AppResult[]): Check[] {
   const proxied = results.filter((r): r is ProxiedResult => r.kind === "proxied");
   return targets.requests.map((request) => {
     const name = `${app.name} -> ${request.service} ${request.url}`;
@@ -37,7 +37,7 @@ function requestChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number
       return { name, pass: false, evidence: `the machine's proxy setting sends it to ${r.proxy}, not ${targets.proxyUrl}` };
     if (r.squidError) return { name, pass: false, evidence: `Squid refused it: HTTP ${r.status} ${r.squidError}` };
     if (r.status === 0) return { name, pass: false, evidence: `no answer ${via}: ${r.error ?? "unknown error"}` };
-    return { name, pass: true, evidence: `HTTP ${r.status} ${via} (${loggedUrl(request.url, nonce).url})` };
+    return { name, pass: true, evidence: `HTTP ${r.status} ${via}` };
   });
 }
 
@@ -60,7 +60,7 @@ function directChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number]
 function squidChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number], lines: readonly SquidLine[], nonce: string): Check[] {
   return targets.requests.map((request) => {
     const want = loggedUrl(request.url, nonce);
-    const name = `Squid's log: ${app.name} -> ${request.service} ${want.url}`;
+    const name = `Squid's log: ${app.name} -> ${want.url}`;
     const line = lines.find((l) => l.client === app.privateIp && l.method === want.method && l.url === want.url);
     return line
       ? { name, pass: true, evidence: `${line.client} ${line.result} ${line.method} ${line.url}` }
@@ -86,7 +86,7 @@ export function judge(targets: VerifyTargets, evidence: Evidence): Check[] {
   const checks: Check[] = [];
   for (const app of targets.apps) {
     const results = evidence.apps[app.name] ?? [];
-    checks.push(...requestChecks(targets, app, results, evidence.nonce), ...directChecks(targets, app, results));
+    checks.push(...requestChecks(targets, app, results), ...directChecks(targets, app, results));
     if (evidence.squid) checks.push(...squidChecks(targets, app, evidence.squid, evidence.nonce));
   }
   if (evidence.standInSources) checks.push(...standInChecks(targets, evidence.standInSources));

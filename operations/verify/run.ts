@@ -49,8 +49,12 @@ export interface AnalyzerOptions {
   readonly log: (line: string) => void;
 }
 
-/** Why the emulator's answers to the servers' checks are no evidence. */
-export const EMULATED_NOTE = "not judged: the emulator runs no commands (moto's Run Command reports success without running anything)";
+/** Why the emulator's answers to the servers' checks are no evidence: said once before the report. */
+export const EMULATOR_RUNS_NOTHING =
+  "moto's Run Command reports success without running anything, so what the servers would print is not judged";
+
+/** The evidence of each check the emulator cannot answer. */
+export const EMULATED_NOTE = "not judged in the emulator";
 
 async function deployedTargets(o: VerifyOptions): Promise<{ targets: VerifyTargets; state: DeployedState; preflight: Check }> {
   const backend = o.stack.terraform?.backend?.s3;
