@@ -1,4 +1,5 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { Account, analyzerVerdict, finishedInvocation, pingStatuses, queryMessages } from "../operations/verify/account";
 import { analysisCount, AnalyzerPath, flowPlans } from "../operations/verify/analyzer";
@@ -328,5 +329,44 @@ describe("npm run verify", () => {
       await expect(refused).rejects.toThrow("stopped before any analysis was created, as asked");
       expect(asked).toEqual([]);
     });
+  });
+});
+
+describe("what the README and docs/operations.md show of npm run verify", () => {
+  const { json } = synthEnvironment(verificationConfig(), true);
+  const stack = JSON.parse(json);
+  const base = { env: verificationConfig(), stack, source: "demos/verification.json", nonce: recorded.nonce, logWaitSeconds: 0 };
+  const block = (file: string, after: string) => {
+    const text = fs.readFileSync(path.join(__dirname, "..", file), "utf8");
+    const at = text.indexOf(after);
+    const start = text.indexOf("```\n", at) + 4;
+    return text.slice(start, text.indexOf("```", start)).trimEnd();
+  };
+
+  it("docs/operations.md shows the report of the recorded run, as verify prints it", async () => {
+    const report = renderReport(await verify({ ...base, account: recordedAccount(stateOf(stack)) }));
+    if (process.env.PRINT_VERIFY_REPORTS) console.log(report);
+    expect(block("docs/operations.md", "is what such a run prints")).toBe(report);
+  });
+
+  it("the README shows an emulator run with the rows verify prints there, ids and run apart", async () => {
+    const empty = recordedAccount(stateOf(stack), {
+      run: async () => ({ status: "Success", stdout: "", stderr: "" }),
+      query: async () => [],
+    });
+    const report = renderReport(await verify({ ...base, account: empty, emulated: true }));
+    if (process.env.PRINT_VERIFY_REPORTS) console.log(report);
+    const shape = (text: string) =>
+      text
+        .split("\n")
+        .filter((l) => /^(PASS|FAIL|SKIP) /.test(l))
+        .map((l) =>
+          l
+            .replace(/verify-[0-9a-f]{12}/g, "verify-RUN")
+            .replace(/\bi-[0-9a-f]+/g, "i-ID")
+            .replace(/ {2,}/g, "  ")
+            .replace(/(deployed stack  ).*/, "$1STATE"),
+        );
+    expect(shape(block("README.md", "(real output)"))).toEqual(shape(report));
   });
 });

@@ -155,7 +155,8 @@ async function main(): Promise<number> {
   if (endpointProblem) fail(`PROXY_EMULATOR_ENDPOINT = "${endpoint}" ${endpointProblem}`);
   const { stack, source } = synthesizedStack(environment, selection.files);
   const nonce = randomBytes(6).toString("hex");
-  console.log(`verify ${environment}: run ${nonce} (requests to /verify-${nonce})`);
+  const backend = stack.terraform?.backend?.s3;
+  console.log(`verify ${environment}: run ${nonce} (requests to /verify-${nonce}); state s3://${backend?.bucket}/${backend?.key}`);
   const analyzerOptions = analyzer ? offlineComparison(env, stack, yes, keep) : undefined;
   const account = awsAccount(env.region, endpoint);
   const emulated = endpoint !== undefined;

@@ -246,8 +246,7 @@ const existingVpc = z
       .describe("The VPC's account when it is not the proxy's (cross-account peering)."),
     roleArn: z
       .string()
-      // eslint-disable-next-line no-useless-escape -- the pattern's text is published in environments/schema.json; unescaping it changes that file
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, {
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
         message: "is not an IAM role ARN such as arn:aws:iam::111122223333:role/name",
       })
       .optional()

@@ -80,7 +80,7 @@ async function deployedTargets(o: VerifyOptions): Promise<{ targets: VerifyTarge
   const preflight = {
     name: "the state is the deployed stack",
     pass: true,
-    evidence: `s3://${backend.bucket}/${backend.key}: serial ${state.serial}, ${state.addresses.length} resources, as synthesized from ${o.source}`,
+    evidence: `serial ${state.serial}: ${state.addresses.length} resources, as ${o.source} makes them`,
   };
   return { targets, state, preflight };
 }
