@@ -7,15 +7,10 @@
 /** A resource's or block's attributes as synthesized: snake_case keys, JSON values. */
 export type Attributes = Record<string, unknown>;
 
-/**
- * A synthesized stack, as far as these helpers read it. Its values stay `any` because the
- * reachability model reads each resource type as a shape of its own (proof/reachability/json-shapes.ts).
- */
+/** A synthesized stack, as far as these helpers read it. */
 export interface TerraformJson {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- read as typed shapes by proof/reachability/json-shapes.ts
-  readonly resource?: Record<string, Record<string, any>>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as resource
-  readonly data?: Record<string, Record<string, any>>;
+  readonly resource?: Record<string, Record<string, Attributes>>;
+  readonly data?: Record<string, Record<string, Attributes>>;
 }
 
 /** A resource as synthesized. */

@@ -131,12 +131,13 @@ export interface DataShapes {
 
 /** The name and attributes of each resource of `type`, in the order of the JSON. */
 export function resourcesOf<K extends keyof ResourceShapes>(resources: Resources, type: K): [string, ResourceShapes[K]][] {
-  return Object.entries(resources[type] ?? {});
+  // The shapes say what the model reads of each type; the JSON is cdktf's own output.
+  return Object.entries(resources[type] ?? {}) as unknown as [string, ResourceShapes[K]][];
 }
 
 /** The name and attributes of each data source of `type`, in the order of the JSON. */
 export function dataOf<K extends keyof DataShapes>(stack: TerraformJson, type: K): [string, DataShapes[K]][] {
-  return Object.entries(stack.data?.[type] ?? {});
+  return Object.entries(stack.data?.[type] ?? {}) as unknown as [string, DataShapes[K]][];
 }
 
 /** The nested blocks of `value` (a list or a single block), read as blocks with the attributes of `T`. */
