@@ -1,5 +1,6 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Account, analyzerVerdict, finishedInvocation, pingStatuses, queryMessages } from "../operations/verify/account";
 import { analysisCount, AnalyzerPath, flowPlans } from "../operations/verify/analyzer";
@@ -122,6 +123,20 @@ describe("npm run verify", () => {
     expect(report).toMatch(/PASS {2}Squid's log: app -> 172\.16\.0\.10:8443 +192\.168\.0\.37 TCP_TUNNEL\/200 CONNECT/);
     expect(report).toMatch(/PASS {2}the service saw only the dictated block 10\.0\.0\.0\/24 +sources: 10\.0\.0\.10 \(3\)/);
     expect(report.split("\n").at(-1)).toBe("all 12 checks passed");
+  });
+
+  it("reads the sources of this run's requests from httpd's access logs (combined format, TLS log included) with the shell it sends", () => {
+    const logs = fs.mkdtempSync(path.join(os.tmpdir(), "httpd-"));
+    const line = (source: string, path: string) =>
+      `${source} - - [04/Dec/2026:21:30:01 +0000] "GET ${path} HTTP/1.1" 404 196 "-" "Mozilla/5.0"\n`;
+    fs.writeFileSync(
+      path.join(logs, "access_log"),
+      line("10.0.0.10", "/verify-abc123") + line("10.0.0.10", "/") + line("10.0.0.11", "/verify-abc123"),
+    );
+    fs.writeFileSync(path.join(logs, "ssl_access_log"), line("10.0.0.10", "/verify-abc123") + line("192.168.0.37", "/verify-other"));
+    const out = spawnSync("bash", ["-c", standInScript("abc123", logs)], { encoding: "utf8" });
+    fs.rmSync(logs, { recursive: true, force: true });
+    expect(parseStandInSources(out.stdout)).toEqual({ "10.0.0.10": 2, "10.0.0.11": 1 });
   });
 
   it("fails with the evidence when a direct path exists, Squid refuses, a line is missing or the service sees another source", () => {

@@ -10,6 +10,7 @@ import { startFleetLab } from "../proof/fleet-lab";
 import { HOST_SETTINGS_MARKER } from "../lib/squid";
 import { Lab, labPrerequisites, sh, startLab } from "../proof/netns-lab";
 import { startTransitGatewayLab, transitGatewayChecks } from "../proof/tgw-lab";
+import { parseSquidLine } from "../operations/verify/squid-log";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
@@ -194,12 +195,16 @@ function refusalChecks(lab: Lab): Check[] {
 function squidLogCheck(lab: Lab): Check {
   const { hosts } = lab.topology;
   return {
-    name: "Squid's access log records the app as the client of the relayed request",
+    name: "Squid's access log records the app as the client of the relayed request, in lines npm run verify reads",
     run: () => {
       const log = fs.existsSync(lab.squidAccessLog) ? fs.readFileSync(lab.squidAccessLog, "utf8") : "";
-      return log.split("\n").some((l) => l.includes(` ${hosts.app} `) && l.includes("/200 ") && l.includes(` http://${hosts.service}`))
-        ? undefined
-        : `no such line in:\n${log}`;
+      const lines = log.split("\n").filter((l) => l.trim());
+      const unread = lines.filter((l) => !parseSquidLine(l));
+      if (unread.length > 0) return `lines verify's parser cannot read:\n${unread.join("\n")}`;
+      const relayed = lines
+        .map(parseSquidLine)
+        .some((l) => l?.client === hosts.app && l.result.endsWith("/200") && l.url.startsWith(`http://${hosts.service}`));
+      return relayed ? undefined : `no such line in:\n${log}`;
     },
   };
 }

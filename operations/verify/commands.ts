@@ -73,8 +73,8 @@ function uniqueDirect(requests: readonly ServiceRequest[]): ServiceRequest["dire
 }
 
 /** Shell for the stand-in service: the source addresses of this run's requests in httpd's access logs, with counts. */
-export function standInScript(nonce: string): string {
-  return `cat /var/log/httpd/*access_log 2>/dev/null | grep -F ${quoted(probePath(nonce))} | awk '{print $1}' | sort | uniq -c`;
+export function standInScript(nonce: string, logDir = "/var/log/httpd"): string {
+  return `cat ${logDir}/*access_log 2>/dev/null | grep -F ${quoted(probePath(nonce))} | awk '{print $1}' | sort | uniq -c`;
 }
 
 /** The results an app server printed; lines without the mark are ignored, a marked line that is not JSON is an error. */
