@@ -248,7 +248,7 @@ describe("npm run verify", () => {
     const help = run(["--help"]);
     expect([help.status, help.stdout.split("\n")[0]]).toEqual([
       0,
-      "Usage: npm run verify -- <environment> [--host <service>=<host>] [--log-wait <seconds>]",
+      "Usage: npm run verify -- <environment> [--host <service>=<host>] [--log-wait <seconds>] [--json <file>]",
     ]);
     const noCredentials = run(["verification"]);
     expect(noCredentials.status).toBe(1);

@@ -384,18 +384,19 @@ async function readbackPhase(r: Rehearsal): Promise<void> {
 
 /** npm run verify against the deployment: it must read the state, find every server online and send its commands; what they print is not judged here (the emulator runs none). */
 async function verifyPhase(r: Rehearsal): Promise<void> {
-  const [command, args] = node("verify.ts", r.env.name, "--log-wait", "0");
+  const jsonFile = path.join(r.workDir, "verify.json");
+  const [command, args] = node("verify.ts", r.env.name, "--log-wait", "0", "--json", jsonFile);
   const result = await run(command, [...args], { env: r.childEnv, log: r.log });
   fs.writeFileSync(path.join(r.workDir, "verify.txt"), result.stdout);
   if (result.code !== 0) throw new PhaseFailure(`npm run verify failed (exit ${result.code}):\n${tail(result.stdout + result.stderr)}`);
-  const rows = result.stdout.split("\n").filter((l) => /^(PASS|FAIL|SKIP) {2}/.test(l));
-  const judged = rows.filter((l) => !l.startsWith("SKIP"));
-  const needed = ["PASS  the state is the deployed stack", "PASS  the servers' SSM agents are online"];
-  const missing = needed.filter((n) => !judged.some((l) => l.startsWith(n)));
-  if (missing.length > 0 || judged.some((l) => l.startsWith("FAIL")))
+  const checks: { name: string; pass: boolean; skipped?: boolean }[] = JSON.parse(fs.readFileSync(jsonFile, "utf8")).checks;
+  const judged = checks.filter((c) => !c.skipped);
+  const needed = ["the state is the deployed stack", "the servers' SSM agents are online"];
+  const missing = needed.filter((n) => !judged.some((c) => c.name === n && c.pass));
+  if (missing.length > 0 || judged.some((c) => !c.pass))
     throw new PhaseFailure(`npm run verify's report lacks ${missing.join(", ") || "nothing"} or has a FAIL:\n${tail(result.stdout)}`);
   console.log(
-    `  ${rows.length} rows: ${judged.length} judged and passed, ${rows.length - judged.length} not judged in the emulator (its Run Command runs nothing)`,
+    `  ${checks.length} rows: ${judged.length} judged and passed, ${checks.length - judged.length} not judged in the emulator (its Run Command runs nothing)`,
   );
 }
 

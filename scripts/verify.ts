@@ -18,7 +18,7 @@ import { AnalyzerOptions, EMULATOR_RUNS_NOTHING } from "../operations/verify/run
 import * as readline from "readline/promises";
 
 const USAGE = `
-Usage: npm run verify -- <environment> [--host <service>=<host>] [--log-wait <seconds>]
+Usage: npm run verify -- <environment> [--host <service>=<host>] [--log-wait <seconds>] [--json <file>]
                           [--analyzer [--yes] [--keep]]
 
 After npm run deploy: reads the environment's outputs from its state (the S3 backend), then runs
@@ -38,6 +38,7 @@ creates are deleted at the end unless --keep.
 Options:
   --host <service>=<host>  the host to request for a service that lists no exact name
   --log-wait <seconds>     how long to wait for the requests to reach Squid's log (default 120)
+  --json <file>            also write the checks as JSON (run id, environment, time, checks), for records
   --analyzer               also compare EC2 Reachability Analyzer's verdicts with the offline ones
   --yes                    with --analyzer: agree to the price without being asked
   --keep                   with --analyzer: keep the paths and analyses it created
@@ -60,6 +61,7 @@ interface Args {
   keep: boolean;
   hosts: Record<string, string>;
   logWaitSeconds: number;
+  json?: string;
 }
 
 function fail(message: string): never {
@@ -70,6 +72,7 @@ function fail(message: string): never {
 function parseArgs(args: string[]): Args {
   const hosts: Record<string, string> = {};
   let logWaitSeconds = 120;
+  let json: string | undefined;
   const rest: string[] = [];
   const flags = { analyzer: false, yes: false, keep: false };
   for (let i = 0; i < args.length; i++) {
@@ -79,6 +82,9 @@ function parseArgs(args: string[]): Args {
       const m = /^([^=]+)=(.+)$/.exec(args[++i] ?? "");
       if (!m) fail(`--host = "${args[i] ?? ""}" is not <service>=<host>; write it such as --host api=api.provider.example`);
       hosts[m[1]] = m[2];
+    } else if (args[i] === "--json") {
+      json = args[++i];
+      if (!json || json.startsWith("-")) fail(`--json needs a file to write, such as --json verify-report.json`);
     } else if (args[i] === "--log-wait") {
       logWaitSeconds = Number(args[++i]);
       if (!Number.isInteger(logWaitSeconds) || logWaitSeconds < 0 || logWaitSeconds > 1800)
@@ -90,7 +96,7 @@ function parseArgs(args: string[]): Args {
     fail("npm run verify needs one environment: npm run verify -- <environment>, such as npm run verify -- verification");
   if ((flags.yes || flags.keep) && !flags.analyzer)
     fail(`${flags.yes ? "--yes" : "--keep"} is for --analyzer; add --analyzer or leave it out`);
-  return { environment: rest[0], hosts, logWaitSeconds, ...flags };
+  return { environment: rest[0], hosts, logWaitSeconds, json, ...flags };
 }
 
 /** Synthesizes the selected files into a folder of its own; returns the environment's stack and its file. The folder is removed after. */
@@ -146,7 +152,7 @@ function offlineComparison(env: EnvironmentConfig, stack: SynthesizedStack, yes:
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   answerHelp(USAGE, args);
-  const { environment, hosts, logWaitSeconds, analyzer, yes, keep } = parseArgs(args);
+  const { environment, hosts, logWaitSeconds, json, analyzer, yes, keep } = parseArgs(args);
   const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
   const env = loadEnvironments(selection.files).find((e) => e.name === environment);
   if (!env) fail(`no environment named "${environment}" in ${selection.description}; name one of them, or set PROXY_CONFIG to its file`);
@@ -163,6 +169,11 @@ async function main(): Promise<number> {
   if (emulated) console.log(`the account is the emulator at ${endpoint}: ${EMULATOR_RUNS_NOTHING}`);
   const checks = await verify({ env, stack, source, account, nonce, hosts, logWaitSeconds, analyzer: analyzerOptions, emulated });
   console.log(renderReport(checks));
+  if (json) {
+    const record = { run: nonce, environment, at: new Date().toISOString(), passed: checks.every((c) => c.pass), checks };
+    fs.writeFileSync(json, `${JSON.stringify(record, null, 2)}\n`);
+    console.log(`wrote ${json}`);
+  }
   return checks.every((c) => c.pass) ? 0 : 1;
 }
 
