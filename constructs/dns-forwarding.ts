@@ -35,11 +35,8 @@ export interface DnsForwardingProps {
 }
 
 /**
- * Names from the provider's side: a Route 53 Resolver outbound endpoint in the proxy VPC (an
- * address in each of two or more subnets, so in the dictated range, the only one the provider's
- * DNS accepts), whose security group lets out DNS (UDP and TCP 53) to the rules' servers only,
- * and a FORWARD rule per domain associated with the proxy VPC. The VPC's resolver then answers
- * those names from the provider's servers; Squid uses the VPC's resolver as it is.
+ * Names from the provider's side: a Route 53 Resolver outbound endpoint in the proxy subnets and a FORWARD rule per domain on the proxy VPC.
+ * The endpoint's addresses are in the dictated block, the only source the provider's DNS accepts; its group lets out DNS to the rules' servers only.
  */
 export class DnsForwarding extends Construct {
   /** The outbound endpoint. */

@@ -4,11 +4,8 @@ import { TerraformStack } from "cdktf";
 type StackJson = ReturnType<TerraformStack["toTerraform"]>;
 
 /**
- * The base of the project's stacks: a stack resolves to Terraform JSON once. The policy pack reads
- * `toTerraform()` before anything is written, and app.synth() then writes the same result instead
- * of resolving every token again in `prepareStack()` and `toTerraform()`. A construct added
- * afterwards makes it resolve afresh. cdktf's preparing pass exists for references between stacks,
- * which this project never makes: each environment and bootstrap stack stands alone.
+ * The base of the project's stacks: a stack resolves to Terraform JSON once, for the policy pack and for synth alike.
+ * cdktf's second pass exists for references between stacks, which this project never makes; adding a construct afterwards resolves afresh.
  */
 export abstract class ProjectStack extends TerraformStack {
   private resolved?: { constructs: number; json: StackJson };

@@ -61,12 +61,8 @@ export interface ServerProps extends ServerSettings {
 }
 
 /**
- * An EC2 instance as every server of the project has it: AMI from an SSM parameter, private
- * subnet, no public address, IMDSv2 only, encrypted root volume, detailed monitoring (unless
- * switched off), Session Manager role, and a security group of its own that starts empty.
- *
- * A newer AMI in the parameter does not replace a running server (`ami` is ignored after
- * creation); roll it deliberately with `terraform apply -replace`.
+ * An EC2 instance as every server here has it: AMI from SSM, private subnet, IMDSv2, encrypted root, Session Manager role, its own empty group.
+ * A newer AMI does not replace a running server (`ami` is ignored after creation): roll it with `terraform apply -replace`.
  */
 export class Server extends Construct {
   /** The instance. */

@@ -24,12 +24,8 @@ export interface TransitGatewayHubProps {
 }
 
 /**
- * A Transit Gateway as a hub with two route tables, so that app VPCs reach the proxy VPC and never
- * each other: the app attachments are associated with the apps table, which holds only static
- * routes to the proxy VPC's attachment; the proxy VPC's attachment is associated with the proxy
- * table, which learns every app VPC's block by propagation. A gateway the hub creates has its
- * default route table association and propagation off and does not accept shared attachments by
- * itself, so nothing attached later joins either table unless it is put there.
+ * A Transit Gateway hub with an apps table (static routes to the proxy attachment only) and a proxy table (every app block, propagated).
+ * Default association and propagation are off, so app VPCs reach the proxy VPC and never each other, and nothing attached later joins a table by itself.
  */
 export class TransitGatewayHub extends Construct {
   /** The Transit Gateway's id. */

@@ -405,11 +405,7 @@ function directAppServerProblems(env: EnvironmentConfig, outputs: StackOutputs, 
 }
 
 /**
- * What contradicts the Transit Gateway design: the gateway with its defaults off, an available
- * attachment per VPC (appliance mode on the proxy VPC's), the apps table holding only routes to the
- * proxy attachment and associated with the app attachments, the proxy table learning every app
- * block and associated with the proxy attachment, the VPC routes both ways, and with privateNat a
- * private NAT gateway per proxy subnet with the attachment subnets routed to it.
+ * What in the emulator contradicts the Transit Gateway design: defaults, attachments, both tables, VPC routes, and the private NAT gateways.
  */
 export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
   const egress = egressOf(env);

@@ -23,12 +23,8 @@ export interface PrivateNatEgressProps {
 }
 
 /**
- * The proxy VPC as a layer-4 relay (the original's addendum): a private NAT gateway in each of its
- * subnets, and subnets of their own for the Transit Gateway's attachment, whose route table per
- * zone sends the services' blocks to that zone's NAT gateway. The NAT gateway re-originates the
- * connection from its own address in the proxy VPC's block, the only source the service accepts;
- * the NAT subnets' table (the network's) sends the services onwards and the app blocks back to the
- * Transit Gateway. No domain allowlist and no access log: that is what the Squid proxy adds.
+ * The proxy VPC as a layer-4 relay (the original's addendum): a private NAT gateway per subnet, and attachment subnets routed to their zone's gateway.
+ * The gateway re-originates from its own address in the dictated block; there is no allowlist or access log, which is what Squid adds.
  */
 export class PrivateNatEgress extends Construct implements IEgress {
   /** The private NAT gateways, built for an environment in its stack; NAT gateways need no endpoints. */

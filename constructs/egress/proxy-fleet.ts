@@ -54,15 +54,8 @@ export interface ProxyFleetProps extends ProxyCommonProps, FleetHealthSettings {
 }
 
 /**
- * A fleet of Squid proxies that survives the loss of a proxy or a zone: an Auto Scaling group over
- * the proxy VPC's subnets, launched from a template with the same squid.conf and user data as the
- * single proxy, behind an internal Network Load Balancer with a fixed address in each subnet.
- *
- * The load balancer keeps the client's address (client IP preservation, on for instance targets),
- * so Squid's `localnet` ACLs and its access log still see the app servers. App servers use the load
- * balancer's DNS name, which answers with the addresses of the zones that are up. A change of the
- * launch template starts an instance refresh that keeps 100% of the fleet healthy: new proxies
- * pass their health checks before old ones are drained for the deregistration delay and stopped.
+ * Squid proxies in an Auto Scaling group over the proxy subnets, behind an internal Network Load Balancer with a fixed address per subnet.
+ * The load balancer keeps client addresses, so Squid's ACLs and log still see the app servers; a template change rolls with 100% healthy.
  */
 export class ProxyFleet extends Construct implements IProxy, IEgress {
   /** The fleet, built for an environment in its stack. */
@@ -182,12 +175,8 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
   }
 
   /**
-   * The proxies' security group: the proxy port only as the load balancer delivers it. With client IP
-   * preservation the packets carry the app servers' addresses, not the load balancer's; a rule
-   * that names the load balancer's security group still admits them (AWS matches such traffic by
-   * the load balancer's group, not by source address), while an app server that tries to reach a
-   * proxy directly is refused. A rule naming the app VPCs' blocks would admit those direct
-   * connections too.
+   * The proxies' security group: the proxy port only from the load balancer's group.
+   * AWS matches preserved client addresses by that group, so an app server connecting to a proxy directly is refused.
    */
   private createProxySecurityGroup(props: ProxyFleetProps, name: string): SecurityGroup {
     const group = new SecurityGroup(this, "SecurityGroup", {
