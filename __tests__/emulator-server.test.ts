@@ -1,5 +1,4 @@
 import { execFileSync } from "child_process";
-import * as os from "os";
 import * as path from "path";
 import {
   AutoScalingClient,
@@ -20,7 +19,8 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { MOTO_SERVER_SCRIPT, MotoServer, startMoto } from "../proof/moto";
+import { MOTO_SERVER_SCRIPT } from "../proof/moto";
+import { inAccount, sharedMotoEndpoint } from "./helpers/moto";
 
 /**
  * proof/emulator/moto_server.py's fixes for the proxy fleet, against the emulator itself. Without them an
@@ -28,21 +28,22 @@ import { MOTO_SERVER_SCRIPT, MotoServer, startMoto } from "../proof/moto";
  * template and then hung for ten minutes in an instance refresh that moto answers with HTTP 500.
  */
 describe("the emulator behind the rehearsal, for the proxy fleet", () => {
-  let moto: MotoServer;
+  // The run's shared emulator (global-setup.ts), in an account of this suite's own.
+  const ACCOUNT = "111111111111";
+  let common: { region: string; endpoint: string; maxAttempts: number };
   let ec2: EC2Client;
   let autoscaling: AutoScalingClient;
   const saved = { ...process.env };
   beforeAll(async () => {
-    moto = await startMoto(path.join(os.tmpdir(), "moto"));
+    const endpoint = await sharedMotoEndpoint();
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
     // One attempt: a server error must fail the test, not be retried for minutes.
-    const common = { region: "ap-northeast-1", endpoint: moto.endpoint, maxAttempts: 1 };
-    ec2 = new EC2Client(common);
-    autoscaling = new AutoScalingClient(common);
+    common = { region: "ap-northeast-1", endpoint, maxAttempts: 1 };
+    ec2 = inAccount(new EC2Client(common), ACCOUNT);
+    autoscaling = inAccount(new AutoScalingClient(common), ACCOUNT);
   });
-  afterAll(async () => {
+  afterAll(() => {
     process.env = saved;
-    await moto?.stop();
   });
 
   const template = async (name: string) =>
@@ -61,7 +62,7 @@ describe("the emulator behind the rehearsal, for the proxy fleet", () => {
     ).LaunchTemplate!.LaunchTemplateId!;
 
   it("lists each running instance as an online Systems Manager node (moto answered HTTP 500), so npm run verify gets past its agent check", async () => {
-    const ssm = new SSMClient({ region: "ap-northeast-1", endpoint: moto.endpoint, maxAttempts: 1 });
+    const ssm = inAccount(new SSMClient(common), ACCOUNT);
     const launched = (await ec2.send(new RunInstancesCommand({ ImageId: "ami-12c6146b", MinCount: 2, MaxCount: 2 }))).Instances!.map(
       (i) => i.InstanceId!,
     );

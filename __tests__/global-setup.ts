@@ -1,11 +1,18 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { onPath, spawnMoto, StartingMoto } from "../proof/moto";
 
 /** The environment variable that names this run's temporary folder, removed by global-teardown.ts. */
 export const RUN_DIR_SETTING = "PROXY_TEST_RUN_DIR";
 
+/** The environment variable that holds the shared emulator's endpoint (helpers/moto.ts), unset when moto is not installed. */
+export const MOTO_ENDPOINT_SETTING = "PROXY_TEST_MOTO_ENDPOINT";
+
 const RUN_DIR_PREFIX = "proxy-tests-";
+
+/** The shared emulator, for global-teardown.ts (Jest runs both hooks in its own process). */
+export const sharedMoto: { server?: StartingMoto } = ((globalThis as any).__proxyTestMoto ??= {});
 
 /** True while a process with this id runs. */
 function alive(pid: number): boolean {
@@ -22,7 +29,7 @@ function alive(pid: number): boolean {
  * workers, os.tmpdir() and child processes all inherit them (a test file's `process.env` is a copy
  * that neither os.tmpdir() nor a child spawned without `env` sees).
  */
-export default function globalSetup(): void {
+export default async function globalSetup(): Promise<void> {
   // Remembered: TMPDIR points into this run's folder afterwards, and watch mode or Stryker run the setup again.
   const systemTmp = (process.env.PROXY_TEST_SYSTEM_TMP ??= os.tmpdir());
   // Folders of earlier runs that were killed before their teardown; runs at the same time each have their own.
@@ -42,4 +49,10 @@ export default function globalSetup(): void {
   process.env.PROXY_ENVIRONMENTS_DIR = noEnvironments;
   // The AWS SDK's notice that its 2027 releases need Node 22 says nothing about the code under test.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  // One emulator for the suites that only call AWS APIs, started now and awaited by them (a start costs seconds of CPU).
+  delete process.env[MOTO_ENDPOINT_SETTING];
+  if (onPath("moto_server")) {
+    sharedMoto.server = await spawnMoto(path.join(runDir, "moto"));
+    process.env[MOTO_ENDPOINT_SETTING] = sharedMoto.server.endpoint;
+  }
 }

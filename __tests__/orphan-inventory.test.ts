@@ -1,5 +1,3 @@
-import * as os from "os";
-import * as path from "path";
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import {
   AssociateResolverRuleCommand,
@@ -7,9 +5,9 @@ import {
   CreateResolverRuleCommand,
   Route53ResolverClient,
 } from "@aws-sdk/client-route53resolver";
-import { MotoServer, startMoto } from "../proof/moto";
 import { readInventory } from "../operations/orphan-inventory";
 import { placeOrphans } from "../operations/orphans";
+import { sharedMotoEndpoint } from "./helpers/moto";
 import { synthEnvironment } from "./helpers/stack";
 
 /**
@@ -17,15 +15,15 @@ import { synthEnvironment } from "./helpers/stack";
  * these kinds there, so the sweep's own listings must find them, with what places them.
  */
 describe("the orphan sweep reads Route 53 Resolver", () => {
-  let moto: MotoServer;
+  // The run's shared emulator (global-setup.ts), in its default account: readInventory makes its own clients.
+  let moto: { endpoint: string };
   const saved = { ...process.env };
   beforeAll(async () => {
-    moto = await startMoto(path.join(os.tmpdir(), "moto"));
+    moto = { endpoint: await sharedMotoEndpoint() };
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
   });
-  afterAll(async () => {
+  afterAll(() => {
     process.env = saved;
-    await moto?.stop();
   });
 
   it("finds an owned endpoint, its rule and the rule's association, leaves others' alone, and places them on the synthesized resources", async () => {

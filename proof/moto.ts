@@ -51,11 +51,31 @@ export const MOTO_SERVER_SCRIPT = path.join(__dirname, "emulator", "moto_server.
 const READY_ATTEMPTS = 100;
 const READY_INTERVAL_MS = 150;
 
+/** A moto server that was started and may not answer yet. */
+export interface StartingMoto extends MotoServer {
+  /** Resolves once it answers (at most READY_ATTEMPTS tries); otherwise stops it and throws with its log's tail. */
+  ready(): Promise<void>;
+}
+
+/** Waits until a moto server answers on `endpoint`, or `gone()` says its process exited; true when it answered. */
+export async function motoAnswers(endpoint: string, gone: () => boolean = () => false): Promise<boolean> {
+  for (let attempt = 0; attempt < READY_ATTEMPTS && !gone(); attempt++) {
+    try {
+      const response = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, READY_INTERVAL_MS));
+  }
+  return false;
+}
+
 /**
- * Starts moto_server on 127.0.0.1, with AWS managed IAM policies loaded, and waits until it
- * answers (at most READY_ATTEMPTS tries). Throws with install advice when moto is missing.
+ * Starts moto_server on 127.0.0.1, with AWS managed IAM policies loaded, without waiting for it to
+ * answer. Throws with install advice when moto is missing.
  */
-export async function startMoto(logDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MotoServer> {
+export async function spawnMoto(logDir: string, env: NodeJS.ProcessEnv = process.env): Promise<StartingMoto> {
   const binary = onPath("moto_server", env);
   if (!binary) {
     throw new Error(
@@ -98,19 +118,20 @@ export async function startMoto(logDir: string, env: NodeJS.ProcessEnv = process
   };
 
   const endpoint = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < READY_ATTEMPTS; attempt++) {
-    if (exited) break;
-    try {
-      const response = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return { endpoint, pid, logFile, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, READY_INTERVAL_MS));
-  }
-  await stop();
-  const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
-  throw new Error(
-    `moto_server did not answer on ${endpoint} within ${(READY_ATTEMPTS * READY_INTERVAL_MS) / 1000} s. Its log (${logFile}) ends with:\n${tail}`,
-  );
+  const ready = async () => {
+    if (await motoAnswers(endpoint, () => exited)) return;
+    await stop();
+    const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n");
+    throw new Error(
+      `moto_server did not answer on ${endpoint} within ${(READY_ATTEMPTS * READY_INTERVAL_MS) / 1000} s. Its log (${logFile}) ends with:\n${tail}`,
+    );
+  };
+  return { endpoint, pid, logFile, stop, ready };
+}
+
+/** Starts moto_server (spawnMoto) and waits until it answers. */
+export async function startMoto(logDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MotoServer> {
+  const moto = await spawnMoto(logDir, env);
+  await moto.ready();
+  return { endpoint: moto.endpoint, pid: moto.pid, logFile: moto.logFile, stop: moto.stop };
 }
