@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { MOTO_SERVER_SCRIPT } from "../proof/moto";
-import { inAccount, sharedMotoEndpoint } from "./helpers/moto";
+import { inAccount, SuiteMoto, suiteMoto } from "./helpers/moto";
 
 /**
  * proof/emulator/moto_server.py's fixes for the proxy fleet, against the emulator itself. Without them an
@@ -30,20 +30,23 @@ import { inAccount, sharedMotoEndpoint } from "./helpers/moto";
 describe("the emulator behind the rehearsal, for the proxy fleet", () => {
   // The run's shared emulator (global-setup.ts), in an account of this suite's own.
   const ACCOUNT = "111111111111";
+  let moto: SuiteMoto;
   let common: { region: string; endpoint: string; maxAttempts: number };
   let ec2: EC2Client;
   let autoscaling: AutoScalingClient;
   const saved = { ...process.env };
   beforeAll(async () => {
-    const endpoint = await sharedMotoEndpoint();
+    moto = await suiteMoto();
+    const endpoint = moto.endpoint;
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
     // One attempt: a server error must fail the test, not be retried for minutes.
     common = { region: "ap-northeast-1", endpoint, maxAttempts: 1 };
     ec2 = inAccount(new EC2Client(common), ACCOUNT);
     autoscaling = inAccount(new AutoScalingClient(common), ACCOUNT);
   });
-  afterAll(() => {
+  afterAll(async () => {
     process.env = saved;
+    await moto?.release();
   });
 
   const template = async (name: string) =>

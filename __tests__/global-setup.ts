@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { Config } from "@jest/types";
 import { onPath, spawnMoto, StartingMoto } from "../proof/moto";
 
 /** The environment variable that names this run's temporary folder, removed by global-teardown.ts. */
@@ -11,8 +12,22 @@ export const MOTO_ENDPOINT_SETTING = "PROXY_TEST_MOTO_ENDPOINT";
 
 const RUN_DIR_PREFIX = "proxy-tests-";
 
+/** The suites that use the shared emulator (helpers/moto.ts); a run that selects none of them starts no emulator. */
+const MOTO_SUITES = ["emulator-server.test.ts", "orphan-inventory.test.ts"];
+
 /** The shared emulator, for global-teardown.ts (Jest runs both hooks in its own process). */
 export const sharedMoto: { server?: StartingMoto } = ((globalThis as any).__proxyTestMoto ??= {});
+
+/** True unless the run's test pattern or testMatch leaves out every suite that uses the shared emulator. */
+function selectsMotoSuite(globalConfig?: Config.GlobalConfig, projectConfig?: Config.ProjectConfig): boolean {
+  if (!globalConfig || !projectConfig) return true;
+  const pattern = globalConfig.testPathPattern ? new RegExp(globalConfig.testPathPattern, "i") : undefined;
+  return MOTO_SUITES.some(
+    (name) =>
+      (!pattern || pattern.test(path.join(projectConfig.rootDir, "__tests__", name))) &&
+      projectConfig.testMatch.some((glob) => glob === "**/*.test.ts" || glob.endsWith(`/${name}`)),
+  );
+}
 
 /** True while a process with this id runs. */
 function alive(pid: number): boolean {
@@ -29,7 +44,7 @@ function alive(pid: number): boolean {
  * workers, os.tmpdir() and child processes all inherit them (a test file's `process.env` is a copy
  * that neither os.tmpdir() nor a child spawned without `env` sees).
  */
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig?: Config.GlobalConfig, projectConfig?: Config.ProjectConfig): Promise<void> {
   // Remembered: TMPDIR points into this run's folder afterwards, and watch mode or Stryker run the setup again.
   const systemTmp = (process.env.PROXY_TEST_SYSTEM_TMP ??= os.tmpdir());
   // Folders of earlier runs that were killed before their teardown; runs at the same time each have their own.
@@ -51,7 +66,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   // One emulator for the suites that only call AWS APIs, started now and awaited by them (a start costs seconds of CPU).
   delete process.env[MOTO_ENDPOINT_SETTING];
-  if (onPath("moto_server")) {
+  if (onPath("moto_server") && selectsMotoSuite(globalConfig, projectConfig)) {
     sharedMoto.server = await spawnMoto(path.join(runDir, "moto"));
     process.env[MOTO_ENDPOINT_SETTING] = sharedMoto.server.endpoint;
   }

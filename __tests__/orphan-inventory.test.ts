@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-route53resolver";
 import { readInventory } from "../operations/orphan-inventory";
 import { placeOrphans } from "../operations/orphans";
-import { sharedMotoEndpoint } from "./helpers/moto";
+import { SuiteMoto, suiteMoto } from "./helpers/moto";
 import { synthEnvironment } from "./helpers/stack";
 
 /**
@@ -16,14 +16,15 @@ import { synthEnvironment } from "./helpers/stack";
  */
 describe("the orphan sweep reads Route 53 Resolver", () => {
   // The run's shared emulator (global-setup.ts), in its default account: readInventory makes its own clients.
-  let moto: { endpoint: string };
+  let moto: SuiteMoto;
   const saved = { ...process.env };
   beforeAll(async () => {
-    moto = { endpoint: await sharedMotoEndpoint() };
+    moto = await suiteMoto();
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
   });
-  afterAll(() => {
+  afterAll(async () => {
     process.env = saved;
+    await moto?.release();
   });
 
   it("finds an owned endpoint, its rule and the rule's association, leaves others' alone, and places them on the synthesized resources", async () => {

@@ -1,4 +1,6 @@
-import { motoAnswers } from "../../proof/moto";
+import * as os from "os";
+import * as path from "path";
+import { motoAnswers, startMoto } from "../../proof/moto";
 import { MOTO_ENDPOINT_SETTING } from "../global-setup";
 
 /** A client of the AWS SDK for JavaScript v3, as far as adding a middleware goes. */
@@ -6,17 +8,25 @@ interface SdkClient {
   middlewareStack: { add(middleware: (next: any) => (args: any) => any, options: { step: "build"; name?: string }): void };
 }
 
-/** The emulator that global-setup.ts started for the run, once it answers; throws with install advice when moto is missing. */
-export async function sharedMotoEndpoint(): Promise<string> {
-  const endpoint = process.env[MOTO_ENDPOINT_SETTING];
-  if (!endpoint) {
-    throw new Error(
-      "moto_server is not on PATH. Install the AWS emulator with: pip install 'moto[server]==5.2.1' (Python 3.9 or later), then run again.",
-    );
+/** An emulator for one suite: its endpoint, and `release`, to call in afterAll. */
+export interface SuiteMoto {
+  readonly endpoint: string;
+  release(): Promise<void>;
+}
+
+/**
+ * The emulator that global-setup.ts started for the run, once it answers; where it started none
+ * (a run of other suites, or moto missing), one of the suite's own, stopped by `release`.
+ */
+export async function suiteMoto(): Promise<SuiteMoto> {
+  const shared = process.env[MOTO_ENDPOINT_SETTING];
+  if (shared) {
+    if (!(await motoAnswers(shared)))
+      throw new Error(`The run's moto_server on ${shared} does not answer; see the moto folder of the run.`);
+    return { endpoint: shared, release: async () => undefined };
   }
-  if (!(await motoAnswers(endpoint)))
-    throw new Error(`The shared moto_server on ${endpoint} does not answer; its log is in the run's moto folder.`);
-  return endpoint;
+  const own = await startMoto(path.join(os.tmpdir(), "moto"));
+  return { endpoint: own.endpoint, release: own.stop };
 }
 
 /** Sends a client's requests to one emulated account (moto reads the x-moto-account-id header), so suites sharing the emulator do not see each other's resources. */
