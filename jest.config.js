@@ -14,4 +14,6 @@ module.exports = {
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
   globalTeardown: "<rootDir>/__tests__/global-teardown.ts",
   testPathIgnorePatterns: ["/node_modules/", "/__tests__/helpers/"],
+  // Slowest suites first, also on a clean clone where Jest has no timings yet.
+  testSequencer: "<rootDir>/__tests__/helpers/sequencer.js",
 };
