@@ -9,7 +9,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { FleetFigures } from "../proof/fleet-checks";
+import { loadEnvironmentFile } from "../lib/config";
+import { FleetFigures, fleetChecks } from "../proof/fleet-checks";
+import { startFleetLab } from "../proof/fleet-lab";
+import { labPrerequisites, startLab } from "../proof/netns-lab";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
@@ -167,9 +170,6 @@ function rehearsal(): void {
 }
 
 async function proxyPath(): Promise<void> {
-  // Loaded here, not on top: `--help`, which the tests run, then costs a third of the time.
-  const { loadEnvironmentFile } = await import("../lib/config");
-  const { labPrerequisites, startLab } = await import("../proof/netns-lab");
   const missing = labPrerequisites();
   if (missing.length > 0) {
     line("proxy path", `not measured: ${missing.join("; ")}`);
@@ -219,10 +219,6 @@ async function proxyPath(): Promise<void> {
 
 /** The fleet's failover figures: the fleet lab's abrupt loss and rolling change, RUNS times. */
 async function failover(): Promise<void> {
-  const { loadEnvironmentFile } = await import("../lib/config");
-  const { fleetChecks } = await import("../proof/fleet-checks");
-  const { startFleetLab } = await import("../proof/fleet-lab");
-  const { labPrerequisites } = await import("../proof/netns-lab");
   const missing = labPrerequisites();
   if (missing.length > 0) {
     line("failover", `not measured: ${missing.join("; ")}`);
