@@ -44,6 +44,17 @@ describe("every npm script of ours answers --help", () => {
   });
 });
 
+describe("npm test -- --help", () => {
+  it("prints its usage, options and an example, exits 0 and runs neither the checks nor Jest", () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "test.js"), "--help"], { cwd: ROOT, encoding: "utf8" });
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toMatch(/^Usage: npm test\b/);
+    expect(r.stdout).toMatch(/\nOptions:\n[\s\S]*--help {2}/);
+    expect(r.stdout).toMatch(/\nExample:\n {2}\S/);
+    expect(r.stdout).not.toMatch(/npm test: typecheck/);
+  });
+});
+
 describe("npm run costs", () => {
   it("estimates a synthesized stack for its own region, and says when the region's prices are not known", () => {
     const work = fs.mkdtempSync(path.join(require("os").tmpdir(), "costs-"));

@@ -242,7 +242,13 @@ describe("npm run verify", () => {
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
       spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(__dirname, "..", "scripts", "verify.ts"), ...args], {
         encoding: "utf8",
-        env: { PATH: process.env.PATH, HOME: "/nonexistent", PROXY_ENVIRONMENTS_DIR: "", AWS_EC2_METADATA_DISABLED: "true", ...env },
+        env: {
+          PATH: process.env.PATH,
+          HOME: "/nonexistent",
+          PROXY_ENVIRONMENTS_DIR: process.env.PROXY_ENVIRONMENTS_DIR,
+          AWS_EC2_METADATA_DISABLED: "true",
+          ...env,
+        },
         timeout: 90000,
       });
     const help = run(["--help"]);
@@ -380,7 +386,7 @@ describe("what the README and docs/operations.md show of npm run verify", () => 
             .replace(/verify-[0-9a-f]{12}/g, "verify-RUN")
             .replace(/\bi-[0-9a-f]+/g, "i-ID")
             .replace(/ {2,}/g, "  ")
-            .replace(/(deployed stack  ).*/, "$1STATE"),
+            .replace(/(deployed stack {2}).*/, "$1STATE"),
         );
     expect(shape(block("README.md", "(real output)"))).toEqual(shape(report));
   });

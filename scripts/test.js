@@ -26,6 +26,21 @@ function run(name, command, args, inherit) {
   });
 }
 
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(`Usage: npm test [-- <Jest options>]
+
+Runs the type check (tsc), the lint (prettier --check, eslint) and Jest at the same time, prints each
+step's time and fails when any fails. The type check and the lint always cover the whole tree.
+
+Options:
+  <Jest options>  passed to Jest: a test path pattern, -t <test name>, --ci (npm run test:unit runs Jest alone)
+  --help          this text; nothing runs
+
+Example:
+  npm test -- __tests__/verify.test.ts`);
+  process.exit(0);
+}
+
 const steps = [
   run("typecheck", "sh", ["-c", scripts.typecheck]),
   run("lint", "sh", ["-c", scripts.lint]),
