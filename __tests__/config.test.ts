@@ -1025,3 +1025,71 @@ describe("selectEnvironmentFiles", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("who may use a service, how often proxies check the allowlist, and where alarms go", () => {
+  const nat = () => JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "transit-gateway.json"), "utf8"));
+  it.each<[string, (raw: any) => void, RegExp, "nat" | "verification"]>([
+    [
+      "from naming an app VPC the file does not have",
+      (r) => (r.services[0].from = ["app", "billing"]),
+      /`services\[0\].from\[1\]` = "billing": names no app VPC of this file; the app VPCs are app/,
+      "verification",
+    ],
+    [
+      "an empty from",
+      (r) => (r.services[0].from = []),
+      /`services\[0\].from` = \[\]: is empty; name at least one app VPC, or leave from out/,
+      "verification",
+    ],
+    [
+      "from naming an app VPC twice",
+      (r) => (r.services[0].from = ["app", "app"]),
+      /`services\[0\].from\[1\]` = "app": repeats "app"/,
+      "verification",
+    ],
+    [
+      "a poll faster than the proxy can honour",
+      (r) => (r.proxy.allowlistPollSeconds = 2),
+      /`proxy.allowlistPollSeconds` = 2: is below 10; each check runs the AWS CLI on the proxy/,
+      "verification",
+    ],
+    ["a poll of hours", (r) => (r.proxy.allowlistPollSeconds = 7200), /`proxy.allowlistPollSeconds` = 7200: is above 3600/, "verification"],
+    [
+      "an alerts topic that is not an ARN",
+      (r) => (r.alerts = { topicArn: "proxy-alerts" }),
+      /`alerts.topicArn` = "proxy-alerts": is not an SNS topic ARN such as arn:aws:sns:ap-northeast-1:111122223333:proxy-alerts/,
+      "verification",
+    ],
+    [
+      "an alerts topic of another region",
+      (r) => (r.alerts = { topicArn: "arn:aws:sns:us-east-1:111122223333:proxy-alerts" }),
+      /`alerts.topicArn` = .*: is a topic in us-east-1, but alarms in ap-northeast-1 notify topics of their own region only; name a topic in ap-northeast-1/,
+      "verification",
+    ],
+    ["alerts naming nothing", (r) => (r.alerts = {}), /`alerts` = \{\}: names neither topicArn nor email/, "verification"],
+    [
+      "an alerts address that is not one",
+      (r) => (r.alerts = { email: "network team" }),
+      /`alerts.email` = "network team": is not an email address/,
+      "verification",
+    ],
+    [
+      "from with private NAT, which relays every app VPC alike",
+      (r) => (r.services[0].from = [r.appVpcs[0].name]),
+      /`services\[0\].from` = .*: is set, but with egress "privateNat" no proxy reads an allowlist/,
+      "nat",
+    ],
+  ])("refuses %s, naming the setting and the fix", (_, edit, message, base) => {
+    expect(problemsOf(edit, base === "nat" ? nat : verificationRaw)).toMatch(message);
+  });
+
+  it("accepts from, a poll interval and both kinds of alerts, and defaults the poll to 30 seconds", () => {
+    const raw = verificationRaw();
+    raw.services[0].from = ["app"];
+    raw.proxy.allowlistPollSeconds = 15;
+    raw.alerts = { topicArn: "arn:aws:sns:ap-northeast-1:111122223333:proxy-alerts", email: "network-team@example.com" };
+    const env = configFrom(raw);
+    expect([env.services[0].from, env.proxy.allowlistPollSeconds, env.alerts?.email]).toEqual([["app"], 15, "network-team@example.com"]);
+    expect(configFrom(verificationRaw()).proxy.allowlistPollSeconds).toBe(30);
+  });
+});

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
-import { SETTINGS_END, SETTINGS_START, settingsTable, withSettingsTable } from "../tools/settings-table";
+import { SETTINGS_END, SETTINGS_PAGE, SETTINGS_START, settingsTable, withSettingsTable } from "../tools/settings-table";
 import { CONFIG_DIR, EXAMPLES_DIR } from "./helpers/stack";
 
 describe("environments/schema.json", () => {
@@ -29,8 +29,8 @@ describe("environments/schema.json", () => {
   });
 });
 
-describe("the README's settings table", () => {
-  const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+describe("the settings table of docs/settings.md", () => {
+  const readme = fs.readFileSync(path.join(__dirname, "..", SETTINGS_PAGE), "utf8");
 
   it("is what the schema generates (run `npm run docs` after changing lib/config/schema.ts)", () => {
     expect(readme).toBe(withSettingsTable(readme));
@@ -47,7 +47,7 @@ describe("the README's settings table", () => {
     const stale = readme.replace("| `proxy.port` | integer | `3128` |", "| `proxy.port` | integer | `8080` |");
     expect(withSettingsTable(stale)).not.toBe(stale);
     expect(() => withSettingsTable(readme.replace(SETTINGS_START, "").replace(SETTINGS_END, ""))).toThrow(
-      /README.md has no settings markers/,
+      /docs\/settings.md has no settings markers/,
     );
   });
 });

@@ -1,4 +1,4 @@
-/** `npm run docs`: writes environments/schema.json, the README's generated sections (settings, outputs, costs) and its picture. */
+/** `npm run docs`: writes environments/schema.json, docs/settings.md, the README's generated sections (outputs, costs) and its picture. */
 import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
@@ -6,14 +6,14 @@ import { withCostSection } from "../tools/costs";
 import { COST_PAGE, projectCostPage, projectCostSection } from "../tools/readme-costs";
 import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
 import { projectOutputsTable, withOutputsTable } from "../tools/outputs-table";
-import { withSettingsTable } from "../tools/settings-table";
+import { SETTINGS_PAGE, withSettingsTable } from "../tools/settings-table";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
 Usage: npm run docs
 
 Regenerates what is generated from the code: environments/schema.json (the JSON Schema of
-environment files), the README's settings table, outputs table and cost summary, docs/costs.md (from the demos
+environment files), docs/settings.md, the README's outputs table and cost summary, docs/costs.md (from the demos
 and examples only: nothing of environments/ is written), and docs/verification.svg.
 
 Options:
@@ -28,10 +28,13 @@ const ROOT = path.join(__dirname, "..");
 const schemaFile = path.join(ROOT, "environments", "schema.json");
 fs.writeFileSync(schemaFile, environmentJsonSchema());
 console.log(`wrote ${path.relative(process.cwd(), schemaFile)}`);
+const settingsPage = path.join(ROOT, SETTINGS_PAGE);
+fs.writeFileSync(settingsPage, withSettingsTable(fs.readFileSync(settingsPage, "utf8")));
+console.log(`wrote ${SETTINGS_PAGE}`);
 const readme = path.join(ROOT, "README.md");
-const text = withSettingsTable(fs.readFileSync(readme, "utf8"));
+const text = fs.readFileSync(readme, "utf8");
 fs.writeFileSync(readme, withCostSection(withOutputsTable(text, projectOutputsTable()), projectCostSection()));
-console.log(`wrote the settings table, the outputs table and the cost summary in ${path.relative(process.cwd(), readme)}`);
+console.log(`wrote the outputs table and the cost summary in ${path.relative(process.cwd(), readme)}`);
 fs.writeFileSync(path.join(ROOT, COST_PAGE), projectCostPage());
 console.log(`wrote ${COST_PAGE}`);
 

@@ -52,7 +52,45 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
     ...quotaIssues(env),
     ...logRetentionIssues(env),
     ...proxyBypassIssues(env),
+    ...allowlistIssues(env, egress),
   ];
+}
+
+/** Who may use each service (`from`) names app VPCs of the file; alerts name a topic of the environment's region; both need Squid. */
+function allowlistIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
+  const issues: Issue[] = [];
+  const appNames = env.appVpcs.map((a) => a.name);
+  env.services.forEach((s, i) =>
+    s.from?.forEach((app, j) => {
+      if (!appNames.includes(app))
+        issues.push({
+          path: ["services", i, "from", j],
+          message: `names no app VPC of this file; the app VPCs are ${appNames.join(", ")}`,
+        });
+    }),
+  );
+  if (!runsSquid(egress)) {
+    const i = env.services.findIndex((s) => s.from !== undefined);
+    if (i >= 0)
+      issues.push({
+        path: ["services", i, "from"],
+        message:
+          'is set, but with egress "privateNat" no proxy reads an allowlist (NAT relays every app VPC alike); remove it, or use egress "squid"',
+      });
+    if (env.alerts)
+      issues.push({
+        path: ["alerts"],
+        message:
+          'is set, but with egress "privateNat" there is no proxy log to count denials and errors in; remove it, or use egress "squid"',
+      });
+  }
+  const topicRegion = env.alerts?.topicArn?.split(":")[3];
+  if (topicRegion !== undefined && topicRegion !== env.region)
+    issues.push({
+      path: ["alerts", "topicArn"],
+      message: `is a topic in ${topicRegion}, but alarms in ${env.region} notify topics of their own region only; name a topic in ${env.region}`,
+    });
+  return issues;
 }
 
 /** The proxy VPC, the app VPCs, and the service VPC when the service side is a peered VPC, in that order. */

@@ -198,6 +198,17 @@ const proxy = z
       .describe(
         `The single proxy's fixed private address in the proxy VPC's first subnet, so app servers keep a working setting when the proxy is replaced. Default: the subnet's address number ${DEFAULT_PROXY_HOST_OFFSET}. Not with fleet.`,
       ),
+    allowlistPollSeconds: z
+      .number({ message: "must be a number of seconds from 10 to 3600" })
+      .int({ message: "must be a whole number of seconds from 10 to 3600" })
+      .min(10, {
+        message: "is below 10; each check runs the AWS CLI on the proxy (about a second of CPU), so check at most every 10 seconds",
+      })
+      .max(3600, { message: "is above 3600; an allowlist change should reach the proxies within the hour, so give 10 to 3600" })
+      .default(30)
+      .describe(
+        "How often each proxy checks the allowlist parameter for a new version, in seconds; a new version is in force on every proxy within about this time after the deploy.",
+      ),
     fleet: fleet
       .optional()
       .describe(
@@ -206,6 +217,27 @@ const proxy = z
   })
   .transform(withLinuxImage)
   .describe("The Squid forward proxy in the proxy VPC.");
+
+const alerts = z
+  .strictObject({
+    topicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/, {
+        message: "is not an SNS topic ARN such as arn:aws:sns:ap-northeast-1:111122223333:proxy-alerts",
+      })
+      .optional()
+      .describe("An existing SNS topic, in the environment's region, that the alarms notify."),
+    email: z
+      .email({ message: "is not an email address such as network-team@example.com" })
+      .optional()
+      .describe(
+        "An address that gets the alarms by email: the environment creates a topic with this subscription (AWS mails a confirmation link first).",
+      ),
+  })
+  .refine((a) => a.topicArn !== undefined || a.email !== undefined, {
+    message: "names neither topicArn nor email; give one of them, or leave alerts out",
+  })
+  .describe("Notifications of the proxy's alarms: an existing topic, an email address, or both.");
 
 /** A list whose entries must differ; a repeat is named with its position. */
 function unique<T extends z.ZodArray<z.ZodType>>(list: T, what: string): T {
@@ -353,6 +385,14 @@ const service = z
       .min(1, { message: "is empty; give at least one port" })
       .describe(
         'The TCP ports the proxy may reach there: a number (443 carries TLS, any other plain HTTP), or { "port": 8443, "carries": "tls" } to say what it carries.',
+      ),
+    from: unique(
+      z.array(name).min(1, { message: "is empty; name at least one app VPC, or leave from out to let every app VPC use the service" }),
+      "app VPC",
+    )
+      .optional()
+      .describe(
+        "The app VPCs (their names) whose servers may use this service through the proxy: Squid's allowlist matches their blocks only, while the proxy's security group still admits every app VPC. Default: every app VPC.",
       ),
   })
   .describe("A destination that the proxy may forward to.");
@@ -549,6 +589,11 @@ export const environmentShape = z
     serviceSide,
     services: z.array(service).min(1, { message: "is empty; give at least one service destination" }),
     dns: dns.optional().describe("Forward the provider's domains to its DNS servers. Default: the VPC's resolver answers alone."),
+    alerts: alerts
+      .optional()
+      .describe(
+        "Where the proxy's alarms notify. Default: no alarm on denials or errors and no topic; the dashboard and metrics exist anyway.",
+      ),
     expectedFlows: z
       .array(
         z.strictObject({
