@@ -24,6 +24,19 @@ export function accessLogGroupName(environment: string): string {
   return `${LOG_GROUP_PREFIX}/${environment}/squid-access`;
 }
 
+/** The SSM parameter that holds the proxies' allowlist (the environment's part of squid.conf), read at run time. */
+export function allowlistParameterName(environment: string): string {
+  return `${LOG_GROUP_PREFIX}/${environment}/squid-allowlist`;
+}
+
+/** The log group of the proxies' allowlist updates: one JSON line per version applied or refused (see ALLOWLIST_EVENTS). */
+export function allowlistLogGroupName(environment: string): string {
+  return `${LOG_GROUP_PREFIX}/${environment}/squid-allowlist`;
+}
+
+/** The events of the allowlist update log: `{"event": ..., "version": <parameter version>, "instance": <instance id>, "detail": ...}`. */
+export const ALLOWLIST_EVENTS = { applied: "applied", refused: "refused" } as const;
+
 /** The log group of a VPC's flow log. */
 export function flowLogGroupName(vpcName: string): string {
   return `/vpc-flow-logs/${vpcName}`;
