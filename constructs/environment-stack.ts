@@ -10,6 +10,7 @@ import { DnsForwarding } from "./dns-forwarding";
 import { FlowLogRole } from "./flow-log-role";
 import type { IEgress, IProxy } from "./egress/egress";
 import { egressProvider } from "./egress/factory";
+import { ProxyMonitoring } from "./egress/proxy-monitoring";
 import { InstanceRole } from "./instance-role";
 import { Network, NetworkProps } from "./network";
 import { ProjectStack } from "./project-stack";
@@ -63,6 +64,8 @@ export class EnvironmentStack extends ProjectStack {
   public readonly egress: IEgress;
   /** The Squid proxy, when the egress runs one. */
   public readonly proxy?: IProxy;
+  /** The proxy's metrics, alarms and dashboard, when the egress runs Squid. */
+  public readonly monitoring?: ProxyMonitoring;
   /** The Transit Gateway hub, when app VPCs connect through one. */
   public readonly hub?: TransitGatewayHub;
   /** The service side. */
@@ -107,6 +110,7 @@ export class EnvironmentStack extends ProjectStack {
     });
     this.egress = egress.provide(this, { config, network: this.proxyNetwork });
     this.proxy = this.egress.proxy;
+    this.monitoring = ProxyMonitoring.forEgress(this, constructIds.proxyMonitoring, config, this.egress);
     const transit = this.connectTransitGateway(config);
     this.hub = transit?.hub;
 
@@ -174,7 +178,9 @@ export class EnvironmentStack extends ProjectStack {
         description: "The Transit Gateway that the app VPCs and the proxy VPC attach to",
       });
     }
-    for (const { name, value, description } of this.egress.outputs) new TerraformOutput(this, name, { value, description });
+    for (const { name, value, description } of [...this.egress.outputs, ...(this.monitoring?.outputs ?? [])]) {
+      new TerraformOutput(this, name, { value, description });
+    }
   }
 
   /** One link per app VPC, in the config's order, by app VPC name; `shared` is what every link gets. */

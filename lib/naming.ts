@@ -37,6 +37,34 @@ export function allowlistLogGroupName(environment: string): string {
 /** The events of the allowlist update log: `{"event": ..., "version": <parameter version>, "instance": <instance id>, "detail": ...}`. */
 export const ALLOWLIST_EVENTS = { applied: "applied", refused: "refused" } as const;
 
+/** The keys of an allowlist update log line, which its metric filters read. */
+export const ALLOWLIST_EVENT_FIELDS = { event: "event", version: "version", instance: "instance", detail: "detail" } as const;
+
+/** The CloudWatch namespace of an environment's proxy metrics, published by the metric filters on its access and allowlist logs. */
+export function proxyMetricsNamespace(environment: string): string {
+  return `ProxyOverPeering/${environment}`;
+}
+
+/** The metrics the proxy's metric filters publish, and the dimensions two of them carry. */
+export const PROXY_METRICS = {
+  requests: "Requests",
+  denied: "Denied",
+  upstreamErrors: "UpstreamErrors",
+  allowlistRefused: "AllowlistRefused",
+  allowlistVersion: "AllowlistVersion",
+} as const;
+export const PROXY_METRIC_DIMENSIONS = { appVpc: "AppVpc", instance: "Instance" } as const;
+
+/** Names of the proxy's monitoring: metric filters, alarms, the alerts topic and the dashboard. */
+export const monitoringNames = {
+  metricFilter: (environment: string, metric: string) => `${environment}-proxy-${metric}`,
+  deniedAlarm: (environment: string, app: string) => `${environment}-proxy-denied-${app}`,
+  upstreamErrorsAlarm: (environment: string) => `${environment}-proxy-upstream-errors`,
+  allowlistRefusedAlarm: (environment: string) => `${environment}-proxy-allowlist-refused`,
+  alertsTopic: (environment: string) => `${environment}-proxy-alerts`,
+  dashboard: (environment: string) => `${environment}-proxy`,
+};
+
 /** The log group of a VPC's flow log. */
 export function flowLogGroupName(vpcName: string): string {
   return `/vpc-flow-logs/${vpcName}`;
@@ -72,6 +100,7 @@ export const constructIds = {
   transitGateway: "TransitGateway",
   privateNat: "PrivateNat",
   dnsForwarding: "DnsForwarding",
+  proxyMonitoring: "ProxyMonitoring",
   /** Inside an app link: the VPC, the peering and the app server. */
   linkVpc: "Vpc",
   linkPeering: "Peering",
@@ -91,6 +120,8 @@ export const outputNames = {
   proxyUrl: "proxy_url",
   proxyAccessLogGroup: "proxy_access_log_group",
   proxyLoadBalancerAddresses: "proxy_load_balancer_addresses",
+  proxyDashboard: "proxy_dashboard",
+  proxyDashboardUrl: "proxy_dashboard_url",
   serviceUrl: "service_url",
   servicePeeringId: "service_peering_id",
   appPeeringId: (app: string) => `peering_${app}_id`,
