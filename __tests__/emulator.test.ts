@@ -34,7 +34,7 @@ describe("EnvironmentStack in emulator mode", () => {
     const provider = json.provider.aws[0];
     expect(provider.endpoints).toEqual([
       Object.fromEntries(
-        ["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "logs", "route53resolver", "s3", "ssm", "sts"].map((s) => [
+        ["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "kms", "logs", "route53resolver", "s3", "sns", "ssm", "sts"].map((s) => [
           s,
           "http://127.0.0.1:5000",
         ]),

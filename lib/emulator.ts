@@ -15,9 +15,11 @@ export const EMULATED_SERVICES = [
   "ec2",
   "elbv2",
   "iam",
+  "kms",
   "logs",
   "route53Resolver",
   "s3",
+  "sns",
   "ssm",
   "sts",
 ] as const;
