@@ -63,6 +63,38 @@ describe("the monthly estimate", () => {
     expect(line(/Network Load Balancer/)).toBeUndefined();
   });
 
+  it("counts the custom metrics the proxy's log filters publish: one per filter, one per app VPC for denials, one per proxy for versions", () => {
+    const metrics = (raw: any) => costLines(stackOf(raw)).find((l) => /custom metrics/.test(l.item));
+    expect(metrics(verificationRaw())).toEqual(
+      expect.objectContaining({
+        item: "CloudWatch custom metrics (the proxy's log metric filters)",
+        quantity: "5",
+        monthly: expect.closeTo(5 * 0.3, 5),
+      }),
+    );
+    expect(metrics(fleetRaw({ size: 3 }))?.quantity).toBe("7");
+    const twoApps = verificationRaw();
+    twoApps.appVpcs.push({
+      name: "batch",
+      cidr: "192.168.1.0/24",
+      subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/25" }],
+    });
+    expect(metrics(twoApps)?.quantity).toBe("6");
+    const nat = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "transit-gateway.json"), "utf8"));
+    expect(costLines(stackOf(nat)).some((l) => /custom metrics|dashboards|KMS/.test(l.item))).toBe(false);
+  });
+
+  it("prices the dashboard, each alarm, and the alerts topic's key only where an email address has a topic", () => {
+    expect(line(/CloudWatch dashboards/)).toEqual(expect.objectContaining({ quantity: "1", unitPrice: "$3.00/month", monthly: 3 }));
+    expect(line(/KMS keys/)).toBeUndefined();
+    const alerted = costLines(stackOf({ ...verificationRaw(), alerts: { email: "network-team@example.com" } }));
+    expect(alerted.find((l) => /KMS keys/.test(l.item))).toEqual(expect.objectContaining({ quantity: "1", monthly: 1 }));
+    expect(alerted.find((l) => l.item === "CloudWatch alarms")).toEqual(
+      expect.objectContaining({ quantity: "4", monthly: expect.closeTo(0.4, 5) }),
+    );
+    expect(line(/CloudWatch alarms/)?.quantity).toBe("1");
+  });
+
   it("says an instance type its region has no price for is not known, on its line and in the total, and guesses nothing", () => {
     const raw = verificationRaw();
     raw.proxy.instanceType = "m7i.48xlarge";
@@ -123,8 +155,11 @@ describe("prices by region", () => {
     expect(lines.find((l) => /Data through the NAT/.test(l.item))?.unitPrice).toBe("$0.045/GB");
   });
 
-  it("reads every item of a row: changing any one figure changes the estimate of some demo or example", () => {
-    const stacks = projectStacks().map((s) => s.json);
+  it("reads every item of a row: changing any one figure changes the estimate of some demo or example, or of one with alerts by email", () => {
+    const stacks = [
+      ...projectStacks().map((s) => s.json),
+      stackOf({ ...verificationRaw(), alerts: { email: "network-team@example.com" } }),
+    ];
     const render = (row: RegionPrices) => stacks.map((s) => costTable(s, costEstimate(s, row))).join("\n");
     const base = render(tokyo);
     const items = Object.keys(PRICE_SOURCES) as PriceItem[];

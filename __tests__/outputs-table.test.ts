@@ -26,6 +26,8 @@ describe("the README's outputs table", () => {
     expect(table).toContain("| `vpn_gateway_id` | The proxy VPC's virtual private gateway, for the Direct Connect private VIF |");
     expect(table).toContain("| `nat_gateway_addresses` |");
     expect(table).toContain("| `state_bucket` | The bucket that holds the environments' state |");
+    expect(table).toContain("| `proxy_dashboard` | The CloudWatch dashboard of the proxy |");
+    expect(table).toMatch(/\| `proxy_dashboard_url` \| The proxy's dashboard in the console: requests, denials by app VPC/);
   });
 
   it("gives an output described two ways a row for each: the single proxy's address and the fleet's name", () => {
@@ -47,6 +49,7 @@ describe("the README's outputs table", () => {
       expect.arrayContaining([outputNames.proxyUrl, outputNames.appServerId("<app>"), outputNames.serviceUrl]),
     );
     expect(single.outputs[outputNames.proxyLoadBalancerAddresses]).toBeUndefined();
+    expect(Object.keys(single.outputs)).toEqual(expect.arrayContaining([outputNames.proxyDashboard, outputNames.proxyDashboardUrl]));
     const fleet = stackOutputs([configFrom(fleetRaw({ size: 2 }))]).find((s) => s.stack !== "state-<bucket>")!;
     expect(fleet.outputs[outputNames.proxyLoadBalancerAddresses]).toBe("The load balancer's fixed address in each proxy subnet");
     for (const { outputs } of [...stacks, fleet]) for (const output of Object.keys(outputs)) expect(table).toContain(`| \`${output}\` |`);

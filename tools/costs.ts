@@ -1,11 +1,12 @@
 /**
  * What each environment costs per month, counted from its synthesized stack (the instances, their
  * volumes and monitoring, interface endpoints per zone, alarms, load balancers, Transit Gateway
- * attachments, NAT gateways, resolver addresses) and priced from its own region's row of
+ * attachments, NAT gateways, resolver addresses, the proxy's custom metrics, dashboards and keys) and priced from its own region's row of
  * tools/prices.ts. A region without a row, or an instance type its row lacks, is said to have no
  * known price: the estimate never shows another region's figures. The README's cost section is
  * generated from it by `npm run docs`, and a test fails when it is stale.
  */
+import { OWNER_TAGS, serverNames } from "../lib/naming";
 import { Attributes, blocks, ResourceView, resourceViews, TerraformJson } from "../lib/tf-json";
 import { DETAILED_MONITORING_METRICS, HOURS_PER_MONTH, PRICES_TAKEN, pricesFor, REGION_PRICES, RegionPrices } from "./prices";
 
@@ -215,6 +216,65 @@ function networkItems({ endpointZones, nlbs, attachments, nats, resolverAddresse
   return items;
 }
 
+/** The Squid proxies a stack runs: its instances and its groups' capacity named as the environment's proxy. */
+function squidProxyCount(stack: TerraformJson, resources: readonly ResourceView[]): number {
+  const provider = blocks((stack as { provider?: Record<string, unknown> }).provider?.aws)[0];
+  const environment = blocks(provider?.default_tags)[0]?.tags as Record<string, string> | undefined;
+  const name = serverNames.proxy(environment?.[OWNER_TAGS.environment] ?? "");
+  const instances = resources.filter((r) => r.type === "aws_instance" && (r.attrs.tags as Attributes | undefined)?.Name === name).length;
+  const launched = resources
+    .filter((r) => r.type === "aws_autoscaling_group" && blocks(r.attrs.tag).some((t) => t.key === "Name" && t.value === name))
+    .reduce((n, g) => n + Number(g.attrs.desired_capacity ?? 0), 0);
+  return instances + launched;
+}
+
+/** The metric series the stack's dashboards draw: explicit ones by namespace, name and dimensions; searched ones by metric name. */
+function dashboardSeries(resources: readonly ResourceView[]): { explicit: Map<string, string[]>; searched: Set<string> } {
+  const explicit = new Map<string, string[]>();
+  const searched = new Set<string>();
+  for (const d of resources.filter((r) => r.type === "aws_cloudwatch_dashboard")) {
+    const body = JSON.parse(String(d.attrs.dashboard_body)) as { widgets?: { properties?: { metrics?: unknown[][] } }[] };
+    for (const series of (body.widgets ?? []).flatMap((w) => w.properties?.metrics ?? [])) {
+      const first = series[0] as string | { expression?: string };
+      const names = series.filter((p): p is string => typeof p === "string");
+      if (typeof first === "string") explicit.set(JSON.stringify(names), names);
+      else for (const m of (first.expression ?? "").matchAll(/MetricName="([^"]+)"/g)) searched.add(m[1]);
+    }
+  }
+  return { explicit, searched };
+}
+
+/**
+ * The custom metrics the stack's log metric filters publish: one per filter without dimensions; for a dimensioned one, a
+ * series per value its dashboards draw, or one per Squid proxy where a dashboard searches it (the proxies' own series).
+ */
+function customMetricCount(stack: TerraformJson, resources: readonly ResourceView[]): number {
+  const { explicit, searched } = dashboardSeries(resources);
+  const proxies = squidProxyCount(stack, resources);
+  return resources
+    .filter((r) => r.type === "aws_cloudwatch_log_metric_filter")
+    .map((f) => blocks(f.attrs.metric_transformation)[0] ?? {})
+    .reduce((n, t) => {
+      if (t.dimensions === undefined) return n + 1;
+      const drawn = [...explicit.values()].filter(([ns, name, ...dims]) => ns === t.namespace && name === t.name && dims.length > 0).length;
+      return n + drawn + (searched.has(String(t.name)) ? proxies : 0);
+    }, 0);
+}
+
+/** The proxy's monitoring, billed by the month: custom metrics from its log metric filters, dashboards, the alerts topic's key. */
+function monitoringItems(stack: TerraformJson, resources: readonly ResourceView[]): Counted[] {
+  const month = (price: number) => `${usd(price)}/month`;
+  const perUnit = (price: number) => price;
+  const counts: [string, number, (p: RegionPrices) => number][] = [
+    ["CloudWatch custom metrics (the proxy's log metric filters)", customMetricCount(stack, resources), (p) => p.metricMonth],
+    ["CloudWatch dashboards", resources.filter((r) => r.type === "aws_cloudwatch_dashboard").length, (p) => p.dashboardMonth],
+    ["KMS keys (the alerts topic's)", resources.filter((r) => r.type === "aws_kms_key").length, (p) => p.kmsKeyMonth],
+  ];
+  return counts
+    .filter(([, count]) => count > 0)
+    .map(([item, count, price]) => ({ item, quantity: String(count), count, price, unit: month, perMonth: perUnit }));
+}
+
 /** What is charged by use: data through the network parts the stack has, DNS queries, logs, traffic between zones. */
 function byUseItems({ endpointZones, attachments, nats, resolverAddresses }: NetworkCounts): Counted[] {
   const items: Counted[] = [];
@@ -245,7 +305,12 @@ function byUseItems({ endpointZones, attachments, nats, resolverAddresses }: Net
 function countedItems(stack: TerraformJson): Counted[] {
   const resources = resourceViews(stack);
   const counts = networkCounts(resources);
-  return [...instanceItems(stack, runningInstances(resources)), ...networkItems(counts), ...byUseItems(counts)];
+  return [
+    ...instanceItems(stack, runningInstances(resources)),
+    ...networkItems(counts),
+    ...monitoringItems(stack, resources),
+    ...byUseItems(counts),
+  ];
 }
 
 /**

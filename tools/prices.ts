@@ -12,9 +12,10 @@
  * generated from the EC2 price list (2026-07); EC2 t3 and the NAT gateway in ap-southeast-1 against a
  * published bill; Tokyo's CloudWatch Logs and load balancer, and us-east-1's NAT gateway, endpoint and
  * logs prices against pages quoting them. Graviton t4g outside us-east-1 is AWS's t3 price less 20 %
- * (its launch pricing, rounded as AWS lists it), unchecked against a stored copy. Regions whose every figure was not certain are left out
- * rather than filled in: eu-central-1, eu-west-2, ap-south-1,
- * ap-northeast-2, ca-central-1 and sa-east-1 are among the large regions still missing. To add one,
+ * (its launch pricing, rounded as AWS lists it), unchecked against a stored copy. A CloudWatch dashboard ($3 a
+ * month) and a KMS key ($1 a month), listed alike in these regions, were checked against pages quoting AWS's
+ * pricing (2026-12). Regions whose every figure was not certain are left out rather than filled in: eu-central-1,
+ * eu-west-2, ap-south-1, ap-northeast-2, ca-central-1 and sa-east-1 are among the large regions still missing. To add one,
  * copy a row and replace every figure from the offer files below; the tests check that a row
  * covers every item and that Windows costs Linux plus the license fee AWS charges everywhere.
  */
@@ -40,6 +41,10 @@ export interface RegionPrices {
   readonly metricMonth: number;
   /** CloudWatch: one standard-resolution alarm per month. */
   readonly alarmMonth: number;
+  /** CloudWatch: one dashboard per month (before the free tier's three). */
+  readonly dashboardMonth: number;
+  /** KMS: one customer managed key per month (its requests, a few per alarm message, are left out). */
+  readonly kmsKeyMonth: number;
   /** CloudWatch Logs: ingestion per GB (standard, and vended logs such as flow logs in their first tier); storage per GB-month. */
   readonly logIngestionGb: number;
   readonly logStorageGbMonth: number;
@@ -71,6 +76,8 @@ export const PRICE_SOURCES: Readonly<Record<PriceItem, string>> = {
   gp3GiBMonth: "AmazonEC2 offer file, Storage, volumeApiName gp3 (aws.amazon.com/ebs/pricing/)",
   metricMonth: "AmazonCloudWatch offer file, Metric, first 10,000 metrics (aws.amazon.com/cloudwatch/pricing/)",
   alarmMonth: "AmazonCloudWatch offer file, Alarm, standard resolution (aws.amazon.com/cloudwatch/pricing/)",
+  dashboardMonth: "AmazonCloudWatch offer file, Dashboard, DashboardsUsageHour (aws.amazon.com/cloudwatch/pricing/)",
+  kmsKeyMonth: "awskms offer file, KMS-Keys (aws.amazon.com/kms/pricing/)",
   logIngestionGb: "AmazonCloudWatch offer file, Data Payload, standard ingestion (aws.amazon.com/cloudwatch/pricing/)",
   logStorageGbMonth: "AmazonCloudWatch offer file, Storage Snapshot, archived logs (aws.amazon.com/cloudwatch/pricing/)",
   interfaceEndpointHour: "AmazonVPC offer file, VpcEndpoint-Hours (aws.amazon.com/privatelink/pricing/)",
@@ -90,6 +97,8 @@ export const PRICE_SOURCES: Readonly<Record<PriceItem, string>> = {
 const ALIKE = {
   metricMonth: 0.3,
   alarmMonth: 0.1,
+  dashboardMonth: 3,
+  kmsKeyMonth: 1,
   interfaceEndpointGb: 0.01,
   transitGatewayGb: 0.02,
   resolverEndpointAddressHour: 0.125,
