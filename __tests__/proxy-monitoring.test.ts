@@ -214,7 +214,7 @@ describe("alarms and notifications", () => {
     expect(topic).toEqual(
       expect.objectContaining({ name: "verification-proxy-alerts", kms_master_key_id: `\${aws_kms_key.${keyId}.arn}` }),
     );
-    expect(key.enable_key_rotation).toBe(true);
+    expect(key).toEqual(expect.objectContaining({ enable_key_rotation: true, deletion_window_in_days: 7 }));
     const statements = JSON.parse(key.policy).Statement;
     expect(statements).toContainEqual(
       expect.objectContaining({

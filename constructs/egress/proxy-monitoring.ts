@@ -235,6 +235,8 @@ export class ProxyMonitoring extends Construct {
     const key = new KmsKey(this, "AlertsKey", {
       description: `Encrypts the SNS topic ${name}`,
       enableKeyRotation: true,
+      // AWS's shortest wait: the key guards messages in flight only, and waits out deletion after a tear-down.
+      deletionWindowInDays: 7,
       policy: JSON.stringify(this.alertsKeyPolicy()),
       tags: { Name: name },
     });
