@@ -274,12 +274,10 @@ export class ProxyMonitoring extends Construct {
   }
 
   /**
-   * The alarms, each notifying the topics when it fires and when it clears:
-   * - Denied, one per app VPC, on any denial in 5 minutes: legitimate traffic is never denied, so a denial is a missing
-   *   allowlist entry or a server asking for what it should not; per app VPC, so the alarm names whose servers asked and one
-   *   noisy VPC does not hide another's.
-   * - UpstreamErrors in two 5-minute periods in a row: the service side failing for minutes, not a restart's single 503.
-   * - AllowlistRefused in any minute: a version failed `squid -k parse`, so the proxies still run the previous one.
+   * The alarms, each notifying the topics when it fires and when it clears: Denied per app VPC on any denial in 5 minutes,
+   * UpstreamErrors in two 5-minute periods in a row, AllowlistRefused in any minute.
+   * Allowed traffic is never denied, so one denial is worth a look by the VPC it names; a restart's single 503 is not; a
+   * refused version means the proxies still run the previous allowlist.
    */
   private createAlarms(props: ProxyMonitoringProps): CloudwatchMetricAlarm[] {
     const env = props.environment;
