@@ -1,4 +1,18 @@
-import { HOST_SETTINGS_MARKER, renderSquidConf, SquidPolicy, withHostSettings } from "../lib/squid";
+import {
+  ACCESS_LOG_FIELDS,
+  ACCESS_LOG_FORMAT,
+  ALLOWLIST_FILE,
+  APP_VPC_NOTE,
+  HOST_SETTINGS_MARKER,
+  includeAllowlistFrom,
+  inlineAllowlist,
+  renderAllowlist,
+  renderSquidBase,
+  renderSquidConf,
+  splitSquidConf,
+  SquidPolicy,
+  withHostSettings,
+} from "../lib/squid";
 
 const policy: SquidPolicy = {
   environment: "verification",
@@ -121,7 +135,7 @@ describe("renderSquidConf", () => {
   });
 
   it("writes host settings only where the host gives them", () => {
-    expect(lines).toContain("access_log daemon:/var/log/squid/access.log squid");
+    expect(lines).toContain("access_log daemon:/var/log/squid/access.log squid_app_vpc");
     expect(conf).not.toMatch(/pid_filename|dns_nameservers/);
     const test = directives(
       renderSquidConf(policy, {
@@ -148,7 +162,7 @@ describe("renderSquidConf", () => {
     const swapped = withHostSettings(conf, { accessLog: "/lab/access.log", pidFile: "/lab/squid.pid" });
     const policyOf = (c: string) => c.slice(0, c.indexOf(HOST_SETTINGS_MARKER));
     expect(policyOf(swapped)).toBe(policyOf(conf));
-    expect(swapped).toContain("access_log daemon:/lab/access.log squid\npid_filename /lab/squid.pid\n");
+    expect(swapped).toContain("access_log daemon:/lab/access.log squid_app_vpc\npid_filename /lab/squid.pid\n");
     expect(swapped).not.toContain("/var/log/squid");
     expect(() => withHostSettings("http_port 3128\n", { accessLog: "/x" })).toThrow(/no "# Host settings\." section/);
   });
@@ -182,7 +196,7 @@ describe("the whole squid.conf, as reviewed", () => {
       "http_access allow !CONNECT web_dst web_http",
       "http_access deny all",
     ]);
-    const beforeConnect = plain.slice(plain.lastIndexOf("acl localnet"), plain.indexOf("acl CONNECT")).split("\n").slice(1);
+    const beforeConnect = plain.slice(plain.lastIndexOf("note "), plain.indexOf("acl CONNECT")).split("\n").slice(1);
     expect(beforeConnect.filter((l) => l && !l.startsWith("#"))).toEqual(["acl Safe_ports port 80 443 8080"]);
   });
 
@@ -221,7 +235,7 @@ describe("the whole squid.conf, as reviewed", () => {
     expect(conf.slice(conf.lastIndexOf(HOST_SETTINGS_MARKER))).toBe(
       [
         HOST_SETTINGS_MARKER,
-        "access_log daemon:/l/a.log squid",
+        "access_log daemon:/l/a.log squid_app_vpc",
         "cache_log /l/c.log",
         "pid_filename /l/p",
         "coredump_dir /l",
@@ -232,12 +246,125 @@ describe("the whole squid.conf, as reviewed", () => {
       ].join("\n"),
     );
     const bare = withHostSettings(renderSquidConf(policy), { accessLog: "/l/a.log" });
-    expect(bare.slice(bare.lastIndexOf(HOST_SETTINGS_MARKER))).toBe(`${HOST_SETTINGS_MARKER}\naccess_log daemon:/l/a.log squid\n`);
+    expect(bare.slice(bare.lastIndexOf(HOST_SETTINGS_MARKER))).toBe(`${HOST_SETTINGS_MARKER}\naccess_log daemon:/l/a.log squid_app_vpc\n`);
   });
 
   it("finds the host settings even when they are all there is", () => {
     expect(withHostSettings(`\n${HOST_SETTINGS_MARKER}\nold\n`, { accessLog: "/a" })).toBe(
-      `\n${HOST_SETTINGS_MARKER}\naccess_log daemon:/a squid\n`,
+      `\n${HOST_SETTINGS_MARKER}\naccess_log daemon:/a squid_app_vpc\n`,
     );
+  });
+});
+
+describe("the base squid.conf and the allowlist it includes", () => {
+  const base = renderSquidBase(policy);
+  const allowlist = renderAllowlist(policy);
+
+  it("keeps everything that comes from app VPCs and services out of the base", () => {
+    const other = renderSquidBase({ environment: policy.environment, port: policy.port });
+    expect(other).toBe(base);
+    for (const text of ["192.168.0.0/24", "172.16.0.0/24", "acl ", "http_access", "note "]) expect(base).not.toContain(text);
+    expect(directives(base).slice(0, 3)).toEqual([
+      "http_port 3128",
+      "logformat squid_app_vpc %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt %note{app_vpc}",
+      `include ${ALLOWLIST_FILE}`,
+    ]);
+    expect(directives(base)).toContain(`access_log daemon:/var/log/squid/access.log ${ACCESS_LOG_FORMAT}`);
+  });
+
+  it("writes the app VPC note in the argument-after form, which Terraform does not read as a template directive", () => {
+    expect(base).not.toMatch(/[$%]\{/);
+  });
+
+  it("holds every ACL, note and access rule in the allowlist, one directive per line, deny all last", () => {
+    const lines = directives(allowlist);
+    expect(lines.every((l) => /^(acl|note|http_access) /.test(l))).toBe(true);
+    expect(lines[lines.length - 1]).toBe("http_access deny all");
+    expect(allowlist.endsWith("http_access deny all\n")).toBe(true);
+  });
+
+  it("annotates each request with the app VPC whose block it came from", () => {
+    const lines = directives(allowlist);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "acl app_app src 192.168.0.0/24",
+        `note ${APP_VPC_NOTE} app app_app`,
+        "acl app_batch src 100.64.0.0/24",
+        `note ${APP_VPC_NOTE} batch app_batch`,
+      ]),
+    );
+    // A note names an ACL defined before it.
+    expect(lines.indexOf("acl app_batch src 100.64.0.0/24")).toBeLessThan(lines.indexOf(`note ${APP_VPC_NOTE} batch app_batch`));
+  });
+
+  it("names the access log's columns: the native format's ten, then the app VPC", () => {
+    const format = directives(base)
+      .find((l) => l.startsWith("logformat"))!
+      .split(" ")
+      .slice(2);
+    expect(format).toHaveLength(ACCESS_LOG_FIELDS.length);
+    expect(ACCESS_LOG_FIELDS[ACCESS_LOG_FIELDS.length - 1]).toBe(APP_VPC_NOTE);
+    expect(format[format.length - 1]).toBe(`%note{${APP_VPC_NOTE}}`);
+  });
+
+  it("inlines the allowlist in place of the include, and splits the result back into both parts", () => {
+    const conf = inlineAllowlist(base, allowlist);
+    expect(conf).toBe(renderSquidConf(policy));
+    expect(conf).not.toContain(`include ${ALLOWLIST_FILE}`);
+    expect(splitSquidConf(conf)).toEqual({ base, allowlist });
+    const swapped = withHostSettings(conf, { accessLog: "/lab/a.log" });
+    expect(splitSquidConf(swapped).allowlist).toBe(allowlist);
+    expect(() => splitSquidConf(base)).toThrow(/holds no allowlist/);
+    expect(() => inlineAllowlist("http_port 3128\n", allowlist)).toThrow(/no line "include \/etc\/squid\/allowlist.conf"/);
+  });
+
+  it("points the include at another file for hosts that keep the allowlist elsewhere", () => {
+    const moved = includeAllowlistFrom(base, "/lab/allowlist.conf");
+    expect(moved.split("\n")).toContain("include /lab/allowlist.conf");
+    expect(moved).not.toContain(`include ${ALLOWLIST_FILE}`);
+    expect(() => includeAllowlistFrom("http_port 3128\n", "/x")).toThrow(/no line "include/);
+  });
+});
+
+describe("services for some app VPCs only (from)", () => {
+  const only = (from?: string[]): SquidPolicy => ({
+    ...policy,
+    destinations: [
+      { ...policy.destinations[0], from },
+      { name: "portal", cidr: "198.51.100.0/28", domains: ["portal.partner.example"], ports: [{ port: 8080, carries: "http" }], from },
+    ],
+  });
+
+  it("matches the source blocks of the app VPCs named, on every allow line of the service", () => {
+    const lines = directives(renderAllowlist(only(["batch"])));
+    expect(lines).toContain("acl service_from src 100.64.0.0/24");
+    expect(lines).toContain("acl portal_from src 100.64.0.0/24");
+    expect(lines).toContain("http_access allow !CONNECT service_dst service_http service_from");
+    expect(lines).toContain("http_access allow CONNECT service_dst service_tls service_from");
+    expect(lines).toContain("http_access allow !CONNECT portal_names portal_dst portal_http portal_from");
+    const both = directives(renderAllowlist(only(["app", "batch"])));
+    expect(both).toContain("acl service_from src 192.168.0.0/24 100.64.0.0/24");
+  });
+
+  it("renders the same lines as before where no service names from", () => {
+    const lines = directives(renderAllowlist(only(undefined)));
+    expect(lines.some((l) => l.includes("_from"))).toBe(false);
+    expect(lines).toContain("http_access allow !CONNECT service_dst service_http");
+  });
+
+  it("refuses an app VPC that is no client, a name Squid would cut and two ACLs of one name", () => {
+    expect(() => renderAllowlist(only(["nope"]))).toThrow(
+      /destination service names client nope in from, which is no client; name one of app, batch/,
+    );
+    expect(() => renderAllowlist({ ...policy, clients: [{ name: "x".repeat(60), cidr: "10.1.0.0/24" }] })).toThrow(
+      /longer than the 63 characters Squid accepts/,
+    );
+    expect(() =>
+      renderAllowlist({
+        ...policy,
+        clients: [...policy.clients, { name: "dst", cidr: "10.2.0.0/24" }],
+        destinations: [{ name: "app", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] }],
+      }),
+    ).toThrow(/the ACL name app_dst is both a src and a dst ACL/);
   });
 });

@@ -111,6 +111,29 @@ describe("npm run verify", () => {
     );
   });
 
+  it("reads the access log's lines: the native columns, then the app VPC the proxy named (none for - or an older line)", () => {
+    const line =
+      "1796419801.123     12 192.168.0.37 TCP_MISS/404 421 GET http://172.16.0.10/verify-5f2a9c1e7b30 - HIER_DIRECT/172.16.0.10 text/html";
+    const read = { client: "192.168.0.37", result: "TCP_MISS/404", method: "GET", url: "http://172.16.0.10/verify-5f2a9c1e7b30" };
+    expect(parseSquidLine(`${line} verification-app`)).toEqual({ ...read, appVpc: "verification-app" });
+    expect(parseSquidLine(`${line} -`)).toEqual(read);
+    expect(parseSquidLine(line)).toEqual(read);
+    expect(parseSquidLine("1796419801.124      0 10.9.9.9 TCP_DENIED/403 3400 CONNECT 172.16.0.10:8443 - HIER_NONE/- text/html -")).toEqual(
+      {
+        client: "10.9.9.9",
+        result: "TCP_DENIED/403",
+        method: "CONNECT",
+        url: "172.16.0.10:8443",
+      },
+    );
+    expect(parseSquidLine("not a squid line")).toBeUndefined();
+    expect(queryMessages(recorded.GetQueryResults).map((m) => parseSquidLine(m)?.appVpc)).toEqual([
+      "verification-app",
+      "verification-app",
+      "verification-app",
+    ]);
+  });
+
   it("passes every check on the recorded run: requests through the proxy, no direct path, Squid logs the app server's address, the service sees the proxy's", async () => {
     const account = recordedAccount(stateOf(stack));
     const checks = await verify(options(account));

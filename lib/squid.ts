@@ -1,6 +1,8 @@
 /**
- * Renders squid.conf for the proxy. The access policy is the same wherever Squid runs; only the
- * host settings (log and pid paths, DNS) differ between the EC2 proxy and the namespace test.
+ * Renders squid.conf for the proxy in two parts: the base (port, log format, host settings), installed by user
+ * data, and the allowlist it includes (everything that comes from the app VPCs and services), held in an SSM
+ * parameter and applied at run time. The access policy is the same wherever Squid runs; only the host settings
+ * (log and pid paths, DNS) differ between the EC2 proxy and the namespace test.
  * The directives used here mean the same in Squid 5 (Debian) and Squid 6 (Amazon Linux 2023);
  * Squid 6's predefined ACLs (such as to_linklocal) are avoided on purpose.
  */
@@ -38,6 +40,11 @@ export interface SquidDestination {
    * @default any name or address in `cidr`
    */
   readonly domains?: readonly string[];
+  /**
+   * The clients (by name) whose requests may reach this destination.
+   * @default every client
+   */
+  readonly from?: readonly string[];
 }
 
 /** What the proxy allows: the part of squid.conf that must be identical everywhere. */
@@ -84,50 +91,58 @@ const portsOf = (d: SquidDestination, carries: ServicePort["carries"]) => d.port
 /** The link-local range, which holds the instance metadata service, and its IPv6 address. */
 const LINK_LOCAL = ["169.254.0.0/16", "fe80::/10", "fd00:ec2::254"];
 
-/** Renders squid.conf: header, ACLs, access rules (deny all last), no cache, host settings. */
-export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = AMAZON_LINUX_SQUID): string {
-  if (policy.clients.length === 0) throw new Error("renderSquidConf: no clients; give at least one client network");
-  if (policy.destinations.length === 0) throw new Error("renderSquidConf: no destinations; give at least one destination");
-  const safePorts = [...new Set([...SAFE_PORTS, ...policy.destinations.flatMap((d) => d.ports.map((p) => p.port))])].sort((a, b) => a - b);
-  const tlsPorts = [...new Set(policy.destinations.flatMap((d) => portsOf(d, "tls")))].sort((a, b) => a - b);
+/** Where the proxy keeps the allowlist that squid.conf includes: the SSM parameter's text, as last applied. */
+export const ALLOWLIST_FILE = "/etc/squid/allowlist.conf";
+
+/** The annotation that names the app VPC a request came from; the access log's last column shows it ("-" for none). */
+export const APP_VPC_NOTE = "app_vpc";
+
+/** The access log's format: Squid's native "squid" format, then the app VPC ({@link APP_VPC_NOTE}). */
+export const ACCESS_LOG_FORMAT = "squid_app_vpc";
+
+/** Squid's native access log format, as Squid 5 and 6 define "squid"; every column stays where readers expect it. */
+const NATIVE_FORMAT = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt";
+
+/**
+ * The access log's columns in order, as CloudWatch Logs' space-delimited filter patterns name them: the native
+ * format's ten, then the app VPC ("-" when no app VPC matched).
+ */
+export const ACCESS_LOG_FIELDS = [
+  "time",
+  "elapsed",
+  "client",
+  "result",
+  "bytes",
+  "method",
+  "url",
+  "user",
+  "hierarchy",
+  "type",
+  APP_VPC_NOTE,
+] as const;
+
+/** Squid refuses ACL names of 64 characters or more. */
+const ACL_NAME_MAX = 63;
+
+/** What the base squid.conf takes: the host's part, which never changes with the services. */
+export type SquidBaseSettings = Pick<SquidPolicy, "environment" | "port">;
+
+/**
+ * Renders the base squid.conf: the port, the access log format, the include of the allowlist, no cache,
+ * host settings. Nothing in it comes from the services or app VPCs, so it is the same for every allowlist.
+ */
+export function renderSquidBase(settings: SquidBaseSettings, host: SquidHostSettings = AMAZON_LINUX_SQUID): string {
   const lines = [
-    `# squid.conf for environment "${policy.environment}", rendered from its environment file.`,
-    "# Edit the environment file and redeploy; changes made here are lost when the proxy is replaced.",
+    `# squid.conf for environment "${settings.environment}", rendered from its environment file: the host's part.`,
+    `# The allowlist (clients, services, access rules) is ${ALLOWLIST_FILE}, which squid-allowlist-sync`,
+    "# keeps at the latest version of the environment's allowlist parameter. Edit the environment file and deploy.",
     "",
-    `http_port ${policy.port}`,
+    `http_port ${settings.port}`,
     "",
-    "# Clients: the app VPCs. Listed one by one: a provider-dictated range may lie outside RFC 1918.",
-    ...policy.clients.flatMap((c) => [`# app VPC ${c.name}`, `acl localnet src ${c.cidr}`]),
+    "# The access log: Squid's native format, then the app VPC the request came from (- when none).",
+    `logformat ${ACCESS_LOG_FORMAT} ${NATIVE_FORMAT} %note{${APP_VPC_NOTE}}`,
     "",
-    "# CONNECT (tunnelled TLS) only to the ports the services carry TLS on.",
-    ...(tlsPorts.length > 0 ? [`acl SSL_ports port ${tlsPorts.join(" ")}`] : []),
-    `acl Safe_ports port ${safePorts.join(" ")}`,
-    "acl CONNECT method CONNECT",
-    "# Instance metadata and the rest of link-local: never through the proxy.",
-    `acl link_local dst ${LINK_LOCAL.join(" ")}`,
-    "",
-    "# Destinations: the services, each with its plain HTTP ports and its TLS ports. A service with names",
-    "# also needs one of them in the request (-n: no reverse lookups, so a bare address never matches),",
-    "# and the name must resolve into its block: dst looks the name up.",
-    ...policy.destinations.flatMap((d) => [
-      `acl ${d.name}_dst dst ${d.cidr}`,
-      ...(d.domains ? [`acl ${d.name}_names dstdomain -n ${d.domains.join(" ")}`] : []),
-      ...(portsOf(d, "http").length > 0 ? [`acl ${d.name}_http port ${portsOf(d, "http").join(" ")}`] : []),
-      ...(portsOf(d, "tls").length > 0 ? [`acl ${d.name}_tls port ${portsOf(d, "tls").join(" ")}`] : []),
-    ]),
-    "",
-    "http_access deny !Safe_ports",
-    tlsPorts.length > 0 ? "http_access deny CONNECT !SSL_ports" : "http_access deny CONNECT",
-    "http_access deny link_local",
-    "http_access deny !localnet",
-    ...policy.destinations.flatMap((d) => {
-      const names = d.domains ? ` ${d.name}_names` : "";
-      return [
-        ...(portsOf(d, "http").length > 0 ? [`http_access allow !CONNECT${names} ${d.name}_dst ${d.name}_http`] : []),
-        ...(portsOf(d, "tls").length > 0 ? [`http_access allow CONNECT${names} ${d.name}_dst ${d.name}_tls`] : []),
-      ];
-    }),
-    "http_access deny all",
+    `include ${ALLOWLIST_FILE}`,
     "",
     "# A relay, not a cache: every request reaches the service, from this host's address.",
     "cache deny all",
@@ -139,13 +154,152 @@ export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = A
   return `${lines.join("\n")}\n${renderHostSettings(host)}`;
 }
 
+/** The ACL that matches an app VPC's block, which {@link APP_VPC_NOTE} names. */
+const appAcl = (client: SquidClient) => `app_${client.name}`;
+
+/** The blocks of the clients a destination's `from` names; throws for a name that is no client. */
+function fromBlocks(d: SquidDestination, clients: readonly SquidClient[]): string[] {
+  return (d.from ?? []).map((name) => {
+    const client = clients.find((c) => c.name === name);
+    if (!client)
+      throw new Error(
+        `renderAllowlist: destination ${d.name} names client ${name} in from, which is no client; name one of ${clients.map((c) => c.name).join(", ")}`,
+      );
+    return client.cidr;
+  });
+}
+
+/**
+ * Renders the allowlist: every line that comes from the app VPCs and the services (ACLs, app VPC
+ * annotations, access rules with deny all last). One directive per line, so that tools can read it line by line.
+ */
+export function renderAllowlist(policy: SquidPolicy): string {
+  if (policy.clients.length === 0) throw new Error("renderAllowlist: no clients; give at least one client network");
+  if (policy.destinations.length === 0) throw new Error("renderAllowlist: no destinations; give at least one destination");
+  const safePorts = [...new Set([...SAFE_PORTS, ...policy.destinations.flatMap((d) => d.ports.map((p) => p.port))])].sort((a, b) => a - b);
+  const tlsPorts = [...new Set(policy.destinations.flatMap((d) => portsOf(d, "tls")))].sort((a, b) => a - b);
+  const lines = [
+    `# Allowlist of environment "${policy.environment}", rendered from its environment file.`,
+    "# The proxies apply each new version of the allowlist parameter; edit the environment file and deploy.",
+    "",
+    "# Clients: the app VPCs. Listed one by one: a provider-dictated range may lie outside RFC 1918.",
+    ...policy.clients.flatMap((c) => [`# app VPC ${c.name}`, `acl localnet src ${c.cidr}`]),
+    "",
+    `# Each request is annotated with its app VPC (${APP_VPC_NOTE}), which the access log's last column shows.`,
+    ...policy.clients.flatMap((c) => [`acl ${appAcl(c)} src ${c.cidr}`, `note ${APP_VPC_NOTE} ${c.name} ${appAcl(c)}`]),
+    "",
+    "# CONNECT (tunnelled TLS) only to the ports the services carry TLS on.",
+    ...(tlsPorts.length > 0 ? [`acl SSL_ports port ${tlsPorts.join(" ")}`] : []),
+    `acl Safe_ports port ${safePorts.join(" ")}`,
+    "acl CONNECT method CONNECT",
+    "# Instance metadata and the rest of link-local: never through the proxy.",
+    `acl link_local dst ${LINK_LOCAL.join(" ")}`,
+    "",
+    "# Destinations: the services, each with its plain HTTP ports and its TLS ports. A service with names",
+    "# also needs one of them in the request (-n: no reverse lookups, so a bare address never matches),",
+    "# and the name must resolve into its block: dst looks the name up. A service with from serves those app VPCs only.",
+    ...policy.destinations.flatMap((d) => [
+      `acl ${d.name}_dst dst ${d.cidr}`,
+      ...(d.domains ? [`acl ${d.name}_names dstdomain -n ${d.domains.join(" ")}`] : []),
+      ...(portsOf(d, "http").length > 0 ? [`acl ${d.name}_http port ${portsOf(d, "http").join(" ")}`] : []),
+      ...(portsOf(d, "tls").length > 0 ? [`acl ${d.name}_tls port ${portsOf(d, "tls").join(" ")}`] : []),
+      ...(d.from ? [`acl ${d.name}_from src ${fromBlocks(d, policy.clients).join(" ")}`] : []),
+    ]),
+    "",
+    "http_access deny !Safe_ports",
+    tlsPorts.length > 0 ? "http_access deny CONNECT !SSL_ports" : "http_access deny CONNECT",
+    "http_access deny link_local",
+    "http_access deny !localnet",
+    ...policy.destinations.flatMap((d) => {
+      const names = d.domains ? ` ${d.name}_names` : "";
+      const from = d.from ? ` ${d.name}_from` : "";
+      return [
+        ...(portsOf(d, "http").length > 0 ? [`http_access allow !CONNECT${names} ${d.name}_dst ${d.name}_http${from}`] : []),
+        ...(portsOf(d, "tls").length > 0 ? [`http_access allow CONNECT${names} ${d.name}_dst ${d.name}_tls${from}`] : []),
+      ];
+    }),
+    "http_access deny all",
+  ];
+  assertAclNames(lines);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Throws when two kinds of ACL share a name (a client and a service's ACL) or a name is too long for Squid. */
+function assertAclNames(lines: readonly string[]): void {
+  const types = new Map<string, string>();
+  for (const line of lines.filter((l) => l.startsWith("acl "))) {
+    const [, name, type] = line.split(" ");
+    if (name.length > ACL_NAME_MAX)
+      throw new Error(
+        `renderAllowlist: the ACL name ${name} is longer than the ${ACL_NAME_MAX} characters Squid accepts; shorten the client or service name`,
+      );
+    if ((types.get(name) ?? type) !== type)
+      throw new Error(
+        `renderAllowlist: the ACL name ${name} is both a ${types.get(name)} and a ${type} ACL; rename the client or service whose name makes it`,
+      );
+    types.set(name, type);
+  }
+}
+
+/** The comments that frame the allowlist's lines where a whole squid.conf holds them in place of the include. */
+const allowlistBegin = (file: string) => `# BEGIN ${file}: the allowlist, in place of its include`;
+const allowlistEnd = (file: string) => `# END ${file}`;
+
+/**
+ * The effective squid.conf: the base with its include of {@link ALLOWLIST_FILE} replaced by the allowlist's lines,
+ * framed by comments so that {@link splitSquidConf} gives both parts back.
+ */
+export function inlineAllowlist(base: string, allowlist: string): string {
+  const include = `include ${ALLOWLIST_FILE}`;
+  const lines = base.split("\n");
+  const at = lines.indexOf(include);
+  if (at < 0) throw new Error(`inlineAllowlist: the base configuration has no line "${include}"; render it with renderSquidBase`);
+  return [
+    ...lines.slice(0, at),
+    allowlistBegin(ALLOWLIST_FILE),
+    allowlist.trimEnd(),
+    allowlistEnd(ALLOWLIST_FILE),
+    ...lines.slice(at + 1),
+  ].join("\n");
+}
+
+/** The base and the allowlist of an effective squid.conf made by {@link inlineAllowlist}. */
+export function splitSquidConf(conf: string): { base: string; allowlist: string } {
+  const lines = conf.split("\n");
+  const begin = lines.indexOf(allowlistBegin(ALLOWLIST_FILE));
+  const end = lines.indexOf(allowlistEnd(ALLOWLIST_FILE));
+  if (begin < 0 || end < begin)
+    throw new Error(
+      `splitSquidConf: the configuration holds no allowlist between "${allowlistBegin(ALLOWLIST_FILE)}" and "${allowlistEnd(ALLOWLIST_FILE)}"; make it with inlineAllowlist`,
+    );
+  return {
+    base: [...lines.slice(0, begin), `include ${ALLOWLIST_FILE}`, ...lines.slice(end + 1)].join("\n"),
+    allowlist: `${lines.slice(begin + 1, end).join("\n")}\n`,
+  };
+}
+
+/** A base squid.conf whose include names `file` instead of {@link ALLOWLIST_FILE}, for hosts that keep it elsewhere. */
+export function includeAllowlistFrom(base: string, file: string): string {
+  const include = `include ${ALLOWLIST_FILE}`;
+  if (!base.split("\n").includes(include)) throw new Error(`includeAllowlistFrom: the base configuration has no line "${include}"`);
+  return base
+    .split("\n")
+    .map((l) => (l === include ? `include ${file}` : l))
+    .join("\n");
+}
+
+/** Renders the effective squid.conf: the base with the allowlist in place of its include (what Squid runs, in one text). */
+export function renderSquidConf(policy: SquidPolicy, host: SquidHostSettings = AMAZON_LINUX_SQUID): string {
+  return inlineAllowlist(renderSquidBase(policy, host), renderAllowlist(policy));
+}
+
 /** The line that starts the host settings, the last section of every rendered squid.conf. */
 export const HOST_SETTINGS_MARKER = "# Host settings.";
 
 function renderHostSettings(host: SquidHostSettings): string {
   const lines = [
     HOST_SETTINGS_MARKER,
-    `access_log daemon:${host.accessLog} squid`,
+    `access_log daemon:${host.accessLog} ${ACCESS_LOG_FORMAT}`,
     ...(host.cacheLog ? [`cache_log ${host.cacheLog}`] : []),
     ...(host.pidFile ? [`pid_filename ${host.pidFile}`] : []),
     ...(host.coredumpDir ? [`coredump_dir ${host.coredumpDir}`] : []),
