@@ -425,6 +425,21 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
     /ProxyServer: clients is empty/,
   ],
   [
+    "egress/squid.ts",
+    "an allowlist larger than its parameter holds",
+    (s) => {
+      const names = (i: number) => Array.from({ length: 4 }, (_, n) => `host-${n}.service-${i}.partner.example`);
+      const destinations = Array.from({ length: 40 }, (_, i) => ({
+        name: `s${i}`,
+        cidr: "172.16.0.0/24",
+        ports: [{ port: 443, carries: "tls" as const }],
+        domains: names(i),
+      }));
+      new ProxyServer(s, "X", proxyProps(s, { destinations }));
+    },
+    /services: the allowlist rendered from 40 services \(160 domains\) and 1 app VPCs is \d+ bytes, more than the 8192 bytes/,
+  ],
+  [
     "security-group.ts",
     "the same rule twice",
     (s) => {

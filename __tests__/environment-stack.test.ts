@@ -112,8 +112,11 @@ describe("EnvironmentStack with several app VPCs", () => {
   it("creates app servers only where asked, and lets every app VPC use the proxy", () => {
     expect(Object.keys(resourcesOf(json, "aws_instance"))).toHaveLength(3);
     const proxy = Object.values(resourcesOf(json, "aws_instance")).find((i) => i.tags.Name === "verification-proxy");
-    for (const cidr of ["192.168.0.0/24", "192.168.1.0/24", "100.64.0.0/24"])
-      expect(proxy.user_data).toContain(`acl localnet src ${cidr}\n`);
+    const allowlist = Object.values(resourcesOf(json, "aws_ssm_parameter"))[0].value;
+    for (const cidr of ["192.168.0.0/24", "192.168.1.0/24", "100.64.0.0/24"]) {
+      expect(allowlist).toContain(`acl localnet src ${cidr}\n`);
+      expect(proxy.user_data).not.toContain(cidr);
+    }
     const ingress = Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule")).filter((r) => r.from_port === 3128);
     expect(ingress.map((r) => r.cidr_ipv4).sort()).toEqual(["100.64.0.0/24", "192.168.0.0/24", "192.168.1.0/24"]);
   });

@@ -103,10 +103,9 @@ describe("the production example", () => {
   });
 
   it("lets both app VPCs use the proxy, and the proxy reach the service on 443 only", () => {
-    const template = Object.values(resourcesOf(json, "aws_launch_template"))[0];
-    const userData = Buffer.from(template.user_data, "base64").toString("utf8");
-    expect(userData).toContain("acl localnet src 192.168.0.0/24\n");
-    expect(userData).toContain("acl localnet src 192.168.10.0/24\n");
+    const allowlist = Object.values(resourcesOf(json, "aws_ssm_parameter"))[0].value;
+    expect(allowlist).toContain("acl localnet src 192.168.0.0/24\n");
+    expect(allowlist).toContain("acl localnet src 192.168.10.0/24\n");
     const egress = Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule")).filter((r) => r.cidr_ipv4 === "172.31.100.0/24");
     expect(egress.map((r) => r.from_port)).toEqual([443]);
   });

@@ -104,15 +104,36 @@ describe("a proxy fleet", () => {
     });
   });
 
-  it("launches proxies with IMDSv2, an encrypted gp3 root volume, the proxy role and the same squid.conf as the single proxy", () => {
+  it("launches proxies with IMDSv2, an encrypted gp3 root volume, the proxy role and the same user data and allowlist as the single proxy", () => {
     const template = one("aws_launch_template");
     expect(template.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 });
     expect(template.block_device_mappings[0].ebs).toEqual(expect.objectContaining({ encrypted: "true", volume_type: "gp3" }));
     expect(template.iam_instance_profile.name).toMatch(/aws_iam_instance_profile\.ProxyRole/);
     const userData = Buffer.from(template.user_data, "base64").toString("utf8");
-    expect(userData).toContain("acl localnet src 192.168.0.0/24\n");
+    expect(userData).not.toContain("acl localnet");
     expect(userData).toContain("dnf install -y squid");
     expect(userData).toContain('"log_group_name": "/proxy-over-peering/verification/squid-access"');
+    const singleRaw = fleetRaw();
+    delete singleRaw.proxy.fleet;
+    const single = synthEnvironment(configFrom(singleRaw));
+    const singleProxy = Object.values(resourcesOf(single.json, "aws_instance")).find((i) => i.tags.Name === "verification-proxy");
+    expect(userData).toBe(singleProxy.user_data);
+    expect(one("aws_ssm_parameter").value).toContain("acl localnet src 192.168.0.0/24\n");
+    expect(one("aws_ssm_parameter").value).toBe(Object.values(resourcesOf(single.json, "aws_ssm_parameter"))[0].value);
+  });
+
+  it("gives the proxies' role a read of the allowlist parameter alone, and a log group for its updates", () => {
+    const read = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((p) => /ProxyRole/.test(p.role));
+    expect(read).toHaveLength(1);
+    expect(JSON.parse(read[0].policy).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["ssm:GetParameter"],
+        Resource: [expect.stringMatching(/^\$\{aws_ssm_parameter\.Proxy_Allowlist_\w+\.arn\}$/)],
+      },
+    ]);
+    const groups = Object.values(resourcesOf(json, "aws_cloudwatch_log_group")).map((g) => [g.name, g.retention_in_days]);
+    expect(groups).toContainEqual(["/proxy-over-peering/verification/squid-allowlist", 365]);
   });
 
   it("lets the load balancer take the proxy port from the app VPCs only, and the proxies take it only from the load balancer", () => {

@@ -81,11 +81,12 @@ describe("ProxyServer", () => {
     ]);
   });
 
-  it("runs Squid on Amazon Linux with the rendered squid.conf in its user data", () => {
+  it("runs Squid on Amazon Linux with the base squid.conf in its user data and the allowlist in its parameter", () => {
     const instance = Object.values(resourcesOf(json, "aws_instance"))[0];
     expect(instance.user_data).toContain("dnf install -y squid");
-    expect(instance.user_data).toContain("acl localnet src 192.168.0.0/24\n");
-    expect(instance.user_data).toContain("acl localnet src 100.64.0.0/24\n");
+    const allowlist = Object.values(resourcesOf(json, "aws_ssm_parameter"))[0].value;
+    expect(allowlist).toContain("acl localnet src 192.168.0.0/24\n");
+    expect(allowlist).toContain("acl localnet src 100.64.0.0/24\n");
     expect(instance.user_data_replace_on_change).toBe(true);
   });
 

@@ -8,31 +8,84 @@ import {
   renderServiceUserData,
   standInDnsConf,
 } from "../lib/user-data";
+import { amazonLinuxSyncInstall } from "../lib/allowlist-sync";
+
+/** The allowlist's install as the proxies of the verification environment get it. */
+const sync = amazonLinuxSyncInstall(
+  "/proxy-over-peering/verification/squid-allowlist",
+  "/proxy-over-peering/verification/squid-allowlist",
+  30,
+);
 
 describe("renderProxyUserData", () => {
   const conf = "http_port 3128\nhttp_access deny all\n";
   const shipping = { file: "/var/log/squid/access.log", logGroupName: "/proxy-over-peering/test/squid-access" };
-  const script = renderProxyUserData(conf, shipping);
+  const script = renderProxyUserData(conf, shipping, sync);
+  const lines = script.split("\n");
+  /** Whether every line of `expected` is in the script, in this order. */
+  const inOrder = (expected: string[]) => {
+    const at = expected.map((l) => lines.indexOf(l));
+    return at.every((i, n) => i >= 0 && (n === 0 || i > at[n - 1]));
+  };
 
-  it("installs Squid, writes the configuration verbatim, checks it, then starts Squid", () => {
-    const lines = script.split("\n");
+  it("installs Squid, writes the configuration verbatim, fetches the allowlist, checks it, then starts Squid", () => {
     expect(lines[0]).toBe("#!/bin/bash");
     expect(lines).toContain("set -euo pipefail");
-    const order = [
-      "dnf install -y squid",
-      "cat > /etc/squid/squid.conf <<'END_OF_SQUID_CONF'",
-      "squid -k parse -f /etc/squid/squid.conf",
-      "systemctl restart squid",
-    ].map((l) => lines.indexOf(l));
-    expect(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1]))).toBe(true);
+    expect(
+      inOrder([
+        "dnf install -y squid",
+        "cat > /etc/squid/squid.conf <<'END_OF_SQUID_CONF'",
+        "cat > /etc/squid/allowlist.conf <<'END_OF_ALLOWLIST'",
+        "  /usr/local/sbin/squid-allowlist-sync || status=$?",
+        "squid -k parse -f /etc/squid/squid.conf",
+        "systemctl restart squid",
+        "systemctl enable --now squid-allowlist.timer",
+      ]),
+    ).toBe(true);
     expect(script).toContain(`<<'END_OF_SQUID_CONF'\n${conf}END_OF_SQUID_CONF\n`);
   });
 
-  it("refuses a configuration that would end the here-document early", () => {
-    expect(() => renderProxyUserData("a\nEND_OF_SQUID_CONF\nb", shipping)).toThrow(/here-document/);
+  it("denies everything until the first fetch, so that Squid never starts with an open or missing allowlist", () => {
+    expect(script).toContain(
+      "<<'END_OF_ALLOWLIST'\n# No allowlist fetched yet: every request is denied.\nhttp_access deny all\nEND_OF_ALLOWLIST\n",
+    );
   });
 
-  it("ships the access log with the CloudWatch agent, one stream per instance", () => {
+  it("installs squid-allowlist-sync verbatim and retries its first run only while the fetch fails, 30 times 10 s apart", () => {
+    expect(script).toContain(
+      `<<'END_OF_ALLOWLIST_SYNC'\n${sync.script.trimEnd()}\nEND_OF_ALLOWLIST_SYNC\nchmod 0755 /usr/local/sbin/squid-allowlist-sync\n`,
+    );
+    expect(
+      inOrder([
+        "for attempt in $(seq 1 30); do",
+        "  status=0",
+        "  /usr/local/sbin/squid-allowlist-sync || status=$?",
+        '  if [ "$status" -ne 1 ]; then break; fi',
+        "  sleep 10",
+        "done",
+      ]),
+    ).toBe(true);
+  });
+
+  it("runs it on a timer every allowlistPollSeconds, to the second, and a failed run stops no timer", () => {
+    const unit = (name: string) => new RegExp(`<<'${name}'\\n([\\s\\S]*?)\\n${name}`).exec(script)![1].split("\n");
+    expect(unit("END_OF_SERVICE")).toEqual(
+      expect.arrayContaining(["Type=oneshot", "ExecStart=/usr/local/sbin/squid-allowlist-sync", "SuccessExitStatus=1 2"]),
+    );
+    expect(unit("END_OF_TIMER")).toEqual(
+      expect.arrayContaining(["OnActiveSec=30s", "OnUnitActiveSec=30s", "AccuracySec=1s", "WantedBy=timers.target"]),
+    );
+    const every90 = renderProxyUserData(conf, shipping, { ...sync, pollSeconds: 90 });
+    expect(every90).toContain("\nOnUnitActiveSec=90s\n");
+    expect(every90).not.toContain("30s");
+  });
+
+  it("refuses a text that would end its here-document early", () => {
+    expect(() => renderProxyUserData("a\nEND_OF_SQUID_CONF\nb", shipping, sync)).toThrow(/here-document/);
+    expect(() => renderProxyUserData(conf, shipping, { ...sync, untilFetched: "END_OF_ALLOWLIST\n" })).toThrow(/here-document/);
+  });
+
+  it("ships the access log and the allowlist updates with the CloudWatch agent, one stream per instance", () => {
     const agent = /<<'END_OF_AGENT_CONF'\n([\s\S]*?)\nEND_OF_AGENT_CONF/.exec(script)?.[1];
     expect(JSON.parse(agent!)).toEqual({
       logs: {
@@ -42,6 +95,11 @@ describe("renderProxyUserData", () => {
               {
                 file_path: "/var/log/squid/access.log",
                 log_group_name: "/proxy-over-peering/test/squid-access",
+                log_stream_name: "{instance_id}",
+              },
+              {
+                file_path: "/var/log/squid/allowlist-updates.log",
+                log_group_name: "/proxy-over-peering/verification/squid-allowlist",
                 log_stream_name: "{instance_id}",
               },
             ],
@@ -194,10 +252,11 @@ describe("every user data, as reviewed", () => {
   const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", `user-data-${name}.txt`), "utf8");
   it("the proxy's", () => {
     expect(
-      renderProxyUserData("http_port 3128\n", {
-        file: "/var/log/squid/access.log",
-        logGroupName: "/proxy-over-peering/verification/squid-access",
-      }),
+      renderProxyUserData(
+        "http_port 3128\ninclude /etc/squid/allowlist.conf\n",
+        { file: "/var/log/squid/access.log", logGroupName: "/proxy-over-peering/verification/squid-access" },
+        sync,
+      ),
     ).toBe(fixture("proxy"));
   });
   it("the stand-in service's, with plain HTTP, TLS and DNS", () => {

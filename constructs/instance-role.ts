@@ -1,6 +1,7 @@
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
 import { trustPolicyFor } from "../lib/iam";
@@ -47,5 +48,14 @@ export class InstanceRole extends Construct {
     }
     const profile = new IamInstanceProfile(this, "InstanceProfile", { name: props.name, role: this.role.name, tags: { Name: props.name } });
     this.instanceProfileName = profile.name;
+  }
+
+  /** Lets the role's instances take `actions` on `resources` only, by an inline policy named `name`. */
+  public allow(id: string, name: string, actions: readonly string[], resources: readonly string[]): void {
+    new IamRolePolicy(this, id, {
+      name,
+      role: this.role.name,
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: actions, Resource: resources }] }),
+    });
   }
 }

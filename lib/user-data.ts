@@ -30,19 +30,100 @@ export interface AccessLogShipping {
   readonly logGroupName: string;
 }
 
+/** How the proxy keeps its allowlist current: squid-allowlist-sync, installed with its systemd timer. */
+export interface AllowlistSyncInstall {
+  /** The script's text (lib/allowlist-sync.ts renders it). */
+  readonly script: string;
+  /** Where the script is installed. */
+  readonly scriptFile: string;
+  /** The systemd units' name (a .service and a .timer). */
+  readonly unit: string;
+  /** The live allowlist file that squid.conf includes. */
+  readonly allowlistFile: string;
+  /** What the live file holds until the first fetch (deny all). */
+  readonly untilFetched: string;
+  /** Seconds between two checks of the parameter. */
+  readonly pollSeconds: number;
+  /** The update log, shipped like the access log. */
+  readonly updateLog: AccessLogShipping;
+  /** The script's exit codes that are no failure of the unit: a failed fetch (retried at boot) and a refused version. */
+  readonly exits: { readonly fetchFailed: number; readonly refused: number };
+}
+
+/** How many times, 10 s apart, the boot waits for the first fetch (the SSM endpoint may answer late). */
+const FIRST_FETCH_ATTEMPTS = 30;
+
+/** A file written verbatim by a quoted here-document; throws when `text` holds the line that would end it. */
+function hereDocument(file: string, marker: string, text: string): string[] {
+  if (text.split("\n").includes(marker)) throw new Error(`The text for ${file} holds the line ${marker}, which ends the here-document`);
+  return [`cat > ${file} <<'${marker}'`, text.trimEnd(), marker];
+}
+
+/** The user data lines that install squid-allowlist-sync and fetch the allowlist once, before Squid starts. */
+function allowlistSyncLines(sync: AllowlistSyncInstall): string[] {
+  return [
+    "# The allowlist: deny all until fetched; then the current version, before Squid starts, and every few seconds after.",
+    ...hereDocument(sync.allowlistFile, "END_OF_ALLOWLIST", sync.untilFetched),
+    "command -v aws >/dev/null || dnf install -y awscli-2",
+    ...hereDocument(sync.scriptFile, "END_OF_ALLOWLIST_SYNC", sync.script),
+    `chmod 0755 ${sync.scriptFile}`,
+    `for attempt in $(seq 1 ${FIRST_FETCH_ATTEMPTS}); do`,
+    "  status=0",
+    `  ${sync.scriptFile} || status=$?`,
+    `  if [ "$status" -ne ${sync.exits.fetchFailed} ]; then break; fi`,
+    `  echo "The allowlist parameter did not answer (attempt $attempt of ${FIRST_FETCH_ATTEMPTS}); retrying in 10 s" >&2`,
+    "  sleep 10",
+    "done",
+  ];
+}
+
+/** The systemd service and timer that run squid-allowlist-sync every `pollSeconds`. */
+function allowlistTimerLines(sync: AllowlistSyncInstall): string[] {
+  const service = [
+    "[Unit]",
+    "Description=Apply a new version of the proxy's allowlist",
+    "After=network-online.target squid.service",
+    "[Service]",
+    "Type=oneshot",
+    `ExecStart=${sync.scriptFile}`,
+    "# A failed fetch or a refused version is in the journal and the update log; the timer keeps going.",
+    `SuccessExitStatus=${sync.exits.fetchFailed} ${sync.exits.refused}`,
+  ];
+  const timer = [
+    "[Unit]",
+    `Description=Check the proxy's allowlist parameter every ${sync.pollSeconds} s`,
+    "[Timer]",
+    "# OnUnitActiveSec alone never fires for a unit not yet started: OnActiveSec starts the cycle.",
+    `OnActiveSec=${sync.pollSeconds}s`,
+    `OnUnitActiveSec=${sync.pollSeconds}s`,
+    "AccuracySec=1s",
+    "[Install]",
+    "WantedBy=timers.target",
+  ];
+  return [
+    ...hereDocument(`/etc/systemd/system/${sync.unit}.service`, "END_OF_SERVICE", service.join("\n")),
+    ...hereDocument(`/etc/systemd/system/${sync.unit}.timer`, "END_OF_TIMER", timer.join("\n")),
+    "systemctl daemon-reload",
+    `systemctl enable --now ${sync.unit}.timer`,
+  ];
+}
+
 /**
- * Amazon Linux 2023: install Squid, write its configuration, check it, start it; then ship its
- * access log to CloudWatch Logs with the CloudWatch agent.
+ * Amazon Linux 2023: install Squid and its base configuration, fetch the allowlist, check, start Squid, keep the
+ * allowlist current on a timer; then ship the access log and the allowlist update log with the CloudWatch agent.
+ * Nothing here comes from the services, so a change of the allowlist never changes the user data.
  */
-export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipping): string {
-  const marker = "END_OF_SQUID_CONF";
-  if (squidConf.split("\n").includes(marker)) throw new Error(`squid.conf holds the line ${marker}, which ends the here-document`);
+export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipping, sync: AllowlistSyncInstall): string {
   const agentConfig = JSON.stringify(
     {
       logs: {
         logs_collected: {
           files: {
-            collect_list: [{ file_path: accessLog.file, log_group_name: accessLog.logGroupName, log_stream_name: "{instance_id}" }],
+            collect_list: [accessLog, sync.updateLog].map((l) => ({
+              file_path: l.file,
+              log_group_name: l.logGroupName,
+              log_stream_name: "{instance_id}",
+            })),
           },
         },
       },
@@ -53,22 +134,20 @@ export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipp
   return assertNoTemplateSyntax(
     [
       "#!/bin/bash",
-      "# Proxy: Squid with the squid.conf rendered from the environment file.",
+      "# Proxy: Squid with the base squid.conf rendered from the environment file, and the allowlist from its parameter.",
       "set -euo pipefail",
       "dnf install -y squid",
-      `cat > /etc/squid/squid.conf <<'${marker}'`,
-      squidConf.trimEnd(),
-      marker,
+      ...hereDocument("/etc/squid/squid.conf", "END_OF_SQUID_CONF", squidConf),
+      ...allowlistSyncLines(sync),
       "squid -k parse -f /etc/squid/squid.conf",
       "systemctl enable squid",
       "systemctl restart squid",
-      "# Squid's access log to CloudWatch Logs: who went where is a query, not a login.",
+      ...allowlistTimerLines(sync),
+      "# Squid's access log and the allowlist updates to CloudWatch Logs: who went where is a query, not a login.",
       "dnf install -y amazon-cloudwatch-agent",
       "# The agent's control script, found through its package rather than assumed.",
       "agent_ctl=$(rpm -ql amazon-cloudwatch-agent | grep '/bin/amazon-cloudwatch-agent-ctl$')",
-      `cat > ${AGENT_CONFIG_FILE} <<'END_OF_AGENT_CONF'`,
-      agentConfig,
-      "END_OF_AGENT_CONF",
+      ...hereDocument(AGENT_CONFIG_FILE, "END_OF_AGENT_CONF", agentConfig),
       `"$agent_ctl" -a fetch-config -m ec2 -s -c file:${AGENT_CONFIG_FILE}`,
       "",
     ].join("\n"),

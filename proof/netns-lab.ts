@@ -11,7 +11,7 @@ import { App, LocalBackend } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
 import { EnvironmentConfig } from "../lib/config";
 import { E2eHost, e2eTopology, E2eTopology } from "./e2e-topology";
-import { SquidHostSettings, withHostSettings } from "../lib/squid";
+import { includeAllowlistFrom, SquidHostSettings, splitSquidConf, withHostSettings } from "../lib/squid";
 import { standInDnsConf } from "../lib/user-data";
 
 type Role = E2eHost["role"];
@@ -61,9 +61,12 @@ export interface Lab {
   readonly topology: E2eTopology;
   /** The squid.conf that the proxy's user data installs, as synthesized. */
   readonly userDataSquidConf: string;
-  /** The squid.conf Squid runs here: the same, with this machine's host settings. */
+  /** The squid.conf Squid runs here: the same, with this machine's host settings (the allowlist in place of its include). */
   readonly squidConf: string;
+  /** The base squid.conf Squid reads here; it includes {@link allowlistFile}. */
   readonly squidConfFile: string;
+  /** The allowlist file beside it, as the proxies keep it. */
+  readonly allowlistFile: string;
   readonly squidAccessLog: string;
   readonly serviceAccessLog: string;
   /** The stand-in DNS server's query log, when the environment forwards names to it. */
@@ -77,7 +80,7 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-/** Builds the environment's stack in memory and returns the proxy's squid.conf. */
+/** Builds the environment's stack in memory and returns the proxy's effective squid.conf (base and allowlist in one text). */
 export function proxySquidConf(env: EnvironmentConfig): string {
   const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), "e2e-synth-")) });
   const stack = new EnvironmentStack(app, env.name, { config: env, stateBackend: (s) => void new LocalBackend(s, {}) });
@@ -165,9 +168,9 @@ export function startService(
 }
 
 /**
- * Squid in a namespace with `userDataConf`, the squid.conf the proxy's user data installs, its
- * host settings swapped for a folder of its own under `runDir`. `squidName` keeps its shared
- * memory apart from other Squids on the machine.
+ * Squid in a namespace with `userDataConf`, the proxy's effective squid.conf, its host settings swapped for a folder
+ * of its own under `runDir`, written as the proxies keep it: the base, and the allowlist in a file beside it that the
+ * base includes. `squidName` keeps its shared memory apart from other Squids on the machine.
  */
 export function startSquid(
   runDir: string,
@@ -176,7 +179,7 @@ export function startSquid(
   userDataConf: string,
   launch: Launcher,
   dnsNameservers: readonly string[] = ["127.0.0.1"],
-): { process: ChildProcess; host: SquidHostSettings; conf: string; confFile: string } {
+): { process: ChildProcess; host: SquidHostSettings; conf: string; confFile: string; allowlistFile: string } {
   const dir = path.join(runDir, `squid-${label}`);
   fs.mkdirSync(dir);
   must(["chown", "proxy:proxy", dir]);
@@ -190,10 +193,13 @@ export function startSquid(
     shutdownLifetimeSeconds: 1,
   };
   const conf = withHostSettings(userDataConf, host);
+  const { base, allowlist } = splitSquidConf(conf);
   const confFile = path.join(runDir, `squid-${label}.conf`);
-  fs.writeFileSync(confFile, conf);
+  const allowlistFile = path.join(runDir, `squid-${label}-allowlist.conf`);
+  fs.writeFileSync(allowlistFile, allowlist);
+  fs.writeFileSync(confFile, includeAllowlistFrom(base, allowlistFile));
   const out = fs.openSync(path.join(runDir, `squid-${label}.out`), "w");
-  return { process: launch(["squid", "-N", "-f", confFile, "-n", squidName], out), host, conf, confFile };
+  return { process: launch(["squid", "-N", "-f", confFile, "-n", squidName], out), host, conf, confFile, allowlistFile };
 }
 
 /**
@@ -346,7 +352,9 @@ async function startDns(s: LabState): Promise<string | undefined> {
 }
 
 /** The proxy: Squid with the user data's squid.conf and this machine's host settings, answering the app. */
-async function startProxy(s: LabState): Promise<Pick<Lab, "userDataSquidConf" | "squidConf" | "squidConfFile" | "squidAccessLog">> {
+async function startProxy(
+  s: LabState,
+): Promise<Pick<Lab, "userDataSquidConf" | "squidConf" | "squidConfFile" | "allowlistFile" | "squidAccessLog">> {
   const names = s.topology.names;
   const userDataSquidConf = proxySquidConf(s.env);
   // With names, Squid asks the provider's DNS stand-in; in AWS it asks the VPC's resolver, which
@@ -356,6 +364,7 @@ async function startProxy(s: LabState): Promise<Pick<Lab, "userDataSquidConf" | 
     host,
     conf: squidConf,
     confFile: squidConfFile,
+    allowlistFile,
   } = startSquid(s.runDir, "proxy", s.squidName, userDataSquidConf, launcherIn(s, "proxy"), names ? [names.dnsServer] : undefined);
   s.children.push(squid);
   const proxyUrl = `http://${s.topology.hosts.proxy}:${s.env.proxy.port}`;
@@ -365,7 +374,7 @@ async function startProxy(s: LabState): Promise<Pick<Lab, "userDataSquidConf" | 
     () => inHostOf(s)("app", ["curl", "-s", "-o", "/dev/null", "--max-time", "1", proxyUrl]).code === 0,
     100,
   );
-  return { userDataSquidConf, squidConf, squidConfFile, squidAccessLog: host.accessLog };
+  return { userDataSquidConf, squidConf, squidConfFile, allowlistFile, squidAccessLog: host.accessLog };
 }
 
 /** Starts the lab for an environment. */

@@ -12,12 +12,19 @@ import { addressInCidr, isIpv4Address } from "../../lib/cidr";
 import { fleetSizeProblem, fleetSubnetCountProblem, loadBalancerAddressCountProblem } from "../../lib/config/rules";
 import type { FleetEgress } from "../../lib/config";
 import { accessLogGroupName, constructIds, fleetNames, outputNames, ownerTags, serverNames } from "../../lib/naming";
-import { AMAZON_LINUX_SQUID, renderSquidConf } from "../../lib/squid";
-import { renderProxyUserData } from "../../lib/user-data";
 import { Peer, SecurityGroup } from "../security-group";
 import { allowInstanceEssentials } from "../server";
 import type { EgressOutput, EgressProvider, EgressRule, IEgress, IProxy } from "./egress";
-import { allowRelays, ProxyCommonProps, proxyCommonProps, proxyOutputs, proxyRules, SQUID_ENDPOINTS } from "./squid";
+import {
+  allowRelays,
+  createProxyAllowlist,
+  ProxyAllowlist,
+  ProxyCommonProps,
+  proxyCommonProps,
+  proxyOutputs,
+  proxyRules,
+  SQUID_ENDPOINTS,
+} from "./squid";
 
 /** How the load balancer checks and drains the proxies. */
 export interface FleetHealthSettings {
@@ -79,6 +86,8 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
   public readonly port: number;
   public readonly proxyUrl: string;
   public readonly squidConf: string;
+  /** The base squid.conf, the allowlist (its parameter's value) and their names. */
+  public readonly allowlist: ProxyAllowlist;
   public readonly accessLogGroupName: string;
   /** The load balancer. */
   public readonly loadBalancer: Lb;
@@ -124,12 +133,8 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     const name = serverNames.proxy(props.environment);
     this.port = props.port;
     this.addresses = props.loadBalancerAddresses;
-    this.squidConf = renderSquidConf({
-      environment: props.environment,
-      port: props.port,
-      clients: props.clients,
-      destinations: props.destinations,
-    });
+    this.allowlist = createProxyAllowlist(this, props);
+    this.squidConf = this.allowlist.squidConf;
     const logGroupName = accessLogGroupName(props.environment);
     this.accessLogGroupName = new CloudwatchLogGroup(this, "AccessLog", {
       name: logGroupName,
@@ -155,7 +160,7 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
       },
     ]);
     this.targetGroup = this.createTargetGroup(props, name);
-    this.launchTemplate = this.createLaunchTemplate(props, name, logGroupName);
+    this.launchTemplate = this.createLaunchTemplate(props, name);
     this.group = this.createGroup(props, name);
     this.addUnhealthyHostsAlarm(props);
   }
@@ -240,10 +245,10 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     return targetGroup;
   }
 
-  /** The proxies' launch template: the AMI from SSM, Squid's configuration in the user data. */
-  private createLaunchTemplate(props: ProxyFleetProps, name: string, logGroupName: string): LaunchTemplate {
+  /** The proxies' launch template: the AMI from SSM, Squid's base configuration and the allowlist's poller in the user data. */
+  private createLaunchTemplate(props: ProxyFleetProps, name: string): LaunchTemplate {
     const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
-    const userData = renderProxyUserData(this.squidConf, { file: AMAZON_LINUX_SQUID.accessLog, logGroupName });
+    const userData = this.allowlist.userData;
     return new LaunchTemplate(this, "LaunchTemplate", {
       name,
       description: `Squid proxies of ${props.environment}`,

@@ -6,12 +6,19 @@ import { Construct } from "constructs";
 import { addressInCidr, isIpv4Address } from "../../lib/cidr";
 import { accessLogGroupName, constructIds, recoveryAlarmName, serverNames } from "../../lib/naming";
 import type { SingleProxyEgress } from "../../lib/config";
-import { AMAZON_LINUX_SQUID, renderSquidConf } from "../../lib/squid";
-import { renderProxyUserData } from "../../lib/user-data";
 import { Peer } from "../security-group";
 import { Server, serverSettings } from "../server";
 import type { EgressOutput, EgressProvider, EgressRule, IEgress, IProxy } from "./egress";
-import { allowRelays, ProxyCommonProps, proxyCommonProps, proxyOutputs, proxyRules, SQUID_ENDPOINTS } from "./squid";
+import {
+  allowRelays,
+  createProxyAllowlist,
+  ProxyAllowlist,
+  ProxyCommonProps,
+  proxyCommonProps,
+  proxyOutputs,
+  proxyRules,
+  SQUID_ENDPOINTS,
+} from "./squid";
 
 /** Props of {@link ProxyServer}. */
 export interface ProxyServerProps extends ProxyCommonProps {
@@ -37,8 +44,10 @@ export class ProxyServer extends Construct implements IProxy, IEgress {
   public readonly kind = "proxy";
   /** The server underneath. */
   public readonly server: Server;
-  /** The squid.conf that the user data installs. */
+  /** The effective squid.conf: the base the user data installs, with the allowlist in place of its include. */
   public readonly squidConf: string;
+  /** The base squid.conf, the allowlist (its parameter's value) and their names. */
+  public readonly allowlist: ProxyAllowlist;
   /** The proxy's private address. */
   public readonly privateIp: string;
   /** The proxy's private address, as app servers' proxy setting names it. */
@@ -83,12 +92,8 @@ export class ProxyServer extends Construct implements IProxy, IEgress {
     this.sourceBlocks = [`${props.privateIp}/32`];
     this.attachmentSubnetIds = props.network.subnetIds;
     this.appServerRules = proxyRules(this);
-    this.squidConf = renderSquidConf({
-      environment: props.environment,
-      port: props.port,
-      clients: props.clients.map((c) => ({ name: c.name, cidr: c.cidr })),
-      destinations: props.destinations,
-    });
+    this.allowlist = createProxyAllowlist(this, props);
+    this.squidConf = this.allowlist.squidConf;
     const logGroupName = accessLogGroupName(props.environment);
     const accessLogGroup = new CloudwatchLogGroup(this, "AccessLog", {
       name: logGroupName,
@@ -103,7 +108,7 @@ export class ProxyServer extends Construct implements IProxy, IEgress {
       description: `Squid forward proxy of ${props.environment}: port ${props.port} from the app VPCs, out to the services only`,
       ...serverSettings(props),
       privateIp: props.privateIp,
-      userData: renderProxyUserData(this.squidConf, { file: AMAZON_LINUX_SQUID.accessLog, logGroupName }),
+      userData: this.allowlist.userData,
     });
     // A failed system status check moves the proxy to healthy hardware, same address and all.
     const partition = new DataAwsPartition(this, "Partition");

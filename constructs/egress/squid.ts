@@ -1,8 +1,11 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import type { Construct } from "constructs";
-import { servicePorts } from "../../lib/config";
+import { allowlistSizeProblem, amazonLinuxSyncInstall, DEFAULT_ALLOWLIST_POLL_SECONDS, squidPolicyOf } from "../../lib/allowlist-sync";
 import type { SquidEgress } from "../../lib/config";
-import { outputNames, roleNames, vpcName } from "../../lib/naming";
-import type { SquidClient, SquidDestination } from "../../lib/squid";
+import { accessLogGroupName, allowlistLogGroupName, allowlistParameterName, outputNames, roleNames } from "../../lib/naming";
+import { AMAZON_LINUX_SQUID, inlineAllowlist, renderAllowlist, renderSquidBase, SquidClient, SquidDestination } from "../../lib/squid";
+import { renderProxyUserData } from "../../lib/user-data";
 import { InstanceRole } from "../instance-role";
 import type { INetwork } from "../network-ref";
 import { Peer, SecurityGroup } from "../security-group";
@@ -17,12 +20,17 @@ export interface ProxyCommonProps extends ServerSettings {
   readonly network: INetwork;
   /** The app VPCs whose servers may use the proxy: their names and blocks. */
   readonly clients: readonly SquidClient[];
-  /** Where the proxy may forward to, with ports. */
+  /** Where the proxy may forward to, with ports and the app VPCs (clients' names) each serves. */
   readonly destinations: readonly SquidDestination[];
   /** The port Squid listens on. */
   readonly port: number;
-  /** How long CloudWatch Logs keeps Squid's access log, in days. */
+  /** How long CloudWatch Logs keeps Squid's access log and the allowlist updates, in days. */
   readonly accessLogRetentionDays: number;
+  /**
+   * Seconds between two checks of the allowlist parameter on each proxy.
+   * @default 30, as the environment file's proxy.allowlistPollSeconds
+   */
+  readonly allowlistPollSeconds?: number;
 }
 
 /**
@@ -34,18 +42,71 @@ export function proxyCommonProps(stack: Construct, { config, network }: EgressCo
     name: roleNames.proxy(config.name),
     extraManagedPolicies: ["CloudWatchAgentServerPolicy"],
   });
+  const policy = squidPolicyOf(config);
   return {
     environment: config.name,
     network,
-    clients: config.appVpcs.map((a) => ({ name: vpcName(config.name, a.name), cidr: a.cidr })),
-    destinations: config.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s), domains: s.domains })),
+    clients: policy.clients,
+    destinations: policy.destinations,
     port: egress.proxy.port,
     accessLogRetentionDays: config.logRetentionDays,
+    allowlistPollSeconds: egress.proxy.allowlistPollSeconds,
     ...serverSettings({ ...egress.proxy, role }),
   };
 }
 
-/** Squid installs from S3 and ships its log to CloudWatch Logs, so its VPC needs both endpoints. */
+/** A proxy's Squid configuration as data: the base in the user data, the allowlist in its parameter. */
+export interface ProxyAllowlist {
+  /** The base squid.conf that the user data installs; it never changes with the services. */
+  readonly baseSquidConf: string;
+  /** The allowlist: the parameter's value, which the proxies apply at run time. */
+  readonly allowlist: string;
+  /** The effective squid.conf: the base with the allowlist in place of its include. */
+  readonly squidConf: string;
+  /** The SSM parameter that holds the allowlist. */
+  readonly parameterName: string;
+  /** The CloudWatch Logs group of the allowlist updates. */
+  readonly updateLogGroupName: string;
+  /** The proxies' user data: Squid, squid-allowlist-sync and its timer, log shipping. */
+  readonly userData: string;
+}
+
+/**
+ * Creates the allowlist parameter (Intelligent-Tiering: it grows past 4 KB to 8 KB), the update log group and the
+ * role's read of that one parameter; returns the configuration and the user data. Throws when the allowlist passes 8 KB.
+ */
+export function createProxyAllowlist(scope: Construct, props: ProxyCommonProps): ProxyAllowlist {
+  const policy = { environment: props.environment, port: props.port, clients: props.clients, destinations: props.destinations };
+  const allowlist = renderAllowlist(policy);
+  const tooLarge = allowlistSizeProblem(allowlist, policy);
+  if (tooLarge) throw new Error(tooLarge);
+  const baseSquidConf = renderSquidBase(policy);
+  const parameterName = allowlistParameterName(props.environment);
+  const pollSeconds = props.allowlistPollSeconds ?? DEFAULT_ALLOWLIST_POLL_SECONDS;
+  const parameter = new SsmParameter(scope, "Allowlist", {
+    name: parameterName,
+    description: `Squid allowlist of ${props.environment}: the proxies apply each new version within ${pollSeconds} s`,
+    type: "String",
+    tier: "Intelligent-Tiering",
+    value: allowlist,
+    tags: { Name: `${props.environment}-squid-allowlist` },
+  });
+  props.role.allow("AllowlistRead", "read-squid-allowlist", ["ssm:GetParameter"], [parameter.arn]);
+  const updateLogGroupName = allowlistLogGroupName(props.environment);
+  new CloudwatchLogGroup(scope, "AllowlistLog", {
+    name: updateLogGroupName,
+    retentionInDays: props.accessLogRetentionDays,
+    tags: { Name: `${props.environment}-squid-allowlist` },
+  });
+  const userData = renderProxyUserData(
+    baseSquidConf,
+    { file: AMAZON_LINUX_SQUID.accessLog, logGroupName: accessLogGroupName(props.environment) },
+    amazonLinuxSyncInstall(parameterName, updateLogGroupName, pollSeconds),
+  );
+  return { baseSquidConf, allowlist, squidConf: inlineAllowlist(baseSquidConf, allowlist), parameterName, updateLogGroupName, userData };
+}
+
+/** Squid installs from S3 and ships its log to CloudWatch Logs (its allowlist comes from SSM, whose endpoint Session Manager has), so its VPC needs these. */
 export const SQUID_ENDPOINTS = { s3Endpoint: true, interfaceEndpoints: ["logs"] } as const;
 
 /**
