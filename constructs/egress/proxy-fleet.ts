@@ -15,16 +15,7 @@ import { accessLogGroupName, constructIds, fleetNames, outputNames, ownerTags, s
 import { Peer, SecurityGroup } from "../security-group";
 import { allowInstanceEssentials } from "../server";
 import type { EgressOutput, EgressProvider, EgressRule, IEgress, IProxy } from "./egress";
-import {
-  allowRelays,
-  createProxyAllowlist,
-  ProxyAllowlist,
-  ProxyCommonProps,
-  proxyCommonProps,
-  proxyOutputs,
-  proxyRules,
-  SQUID_ENDPOINTS,
-} from "./squid";
+import { allowRelays, createProxyAllowlist, ProxyCommonProps, proxyCommonProps, proxyOutputs, proxyRules, SQUID_ENDPOINTS } from "./squid";
 
 /** How the load balancer checks and drains the proxies. */
 export interface FleetHealthSettings {
@@ -86,8 +77,12 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
   public readonly port: number;
   public readonly proxyUrl: string;
   public readonly squidConf: string;
-  /** The base squid.conf, the allowlist (its parameter's value) and their names. */
-  public readonly allowlist: ProxyAllowlist;
+  /** The base squid.conf that the user data installs; it never changes with the services. */
+  public readonly baseSquidConf: string;
+  /** The allowlist: its parameter's value, which the proxies apply at run time. */
+  public readonly allowlist: string;
+  /** The SSM parameter that holds the allowlist. */
+  public readonly allowlistParameterName: string;
   public readonly accessLogGroupName: string;
   /** The load balancer. */
   public readonly loadBalancer: Lb;
@@ -133,8 +128,11 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     const name = serverNames.proxy(props.environment);
     this.port = props.port;
     this.addresses = props.loadBalancerAddresses;
-    this.allowlist = createProxyAllowlist(this, props);
-    this.squidConf = this.allowlist.squidConf;
+    const configuration = createProxyAllowlist(this, props);
+    this.squidConf = configuration.squidConf;
+    this.baseSquidConf = configuration.baseSquidConf;
+    this.allowlist = configuration.allowlist;
+    this.allowlistParameterName = configuration.parameterName;
     const logGroupName = accessLogGroupName(props.environment);
     this.accessLogGroupName = new CloudwatchLogGroup(this, "AccessLog", {
       name: logGroupName,
@@ -160,7 +158,7 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
       },
     ]);
     this.targetGroup = this.createTargetGroup(props, name);
-    this.launchTemplate = this.createLaunchTemplate(props, name);
+    this.launchTemplate = this.createLaunchTemplate(props, name, configuration.userData);
     this.group = this.createGroup(props, name);
     this.addUnhealthyHostsAlarm(props);
   }
@@ -246,9 +244,8 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
   }
 
   /** The proxies' launch template: the AMI from SSM, Squid's base configuration and the allowlist's poller in the user data. */
-  private createLaunchTemplate(props: ProxyFleetProps, name: string): LaunchTemplate {
+  private createLaunchTemplate(props: ProxyFleetProps, name: string, userData: string): LaunchTemplate {
     const ami = new DataAwsSsmParameter(this, "Ami", { name: props.amiParameter });
-    const userData = this.allowlist.userData;
     return new LaunchTemplate(this, "LaunchTemplate", {
       name,
       description: `Squid proxies of ${props.environment}`,

@@ -9,16 +9,7 @@ import type { SingleProxyEgress } from "../../lib/config";
 import { Peer } from "../security-group";
 import { Server, serverSettings } from "../server";
 import type { EgressOutput, EgressProvider, EgressRule, IEgress, IProxy } from "./egress";
-import {
-  allowRelays,
-  createProxyAllowlist,
-  ProxyAllowlist,
-  ProxyCommonProps,
-  proxyCommonProps,
-  proxyOutputs,
-  proxyRules,
-  SQUID_ENDPOINTS,
-} from "./squid";
+import { allowRelays, createProxyAllowlist, ProxyCommonProps, proxyCommonProps, proxyOutputs, proxyRules, SQUID_ENDPOINTS } from "./squid";
 
 /** Props of {@link ProxyServer}. */
 export interface ProxyServerProps extends ProxyCommonProps {
@@ -46,8 +37,12 @@ export class ProxyServer extends Construct implements IProxy, IEgress {
   public readonly server: Server;
   /** The effective squid.conf: the base the user data installs, with the allowlist in place of its include. */
   public readonly squidConf: string;
-  /** The base squid.conf, the allowlist (its parameter's value) and their names. */
-  public readonly allowlist: ProxyAllowlist;
+  /** The base squid.conf that the user data installs; it never changes with the services. */
+  public readonly baseSquidConf: string;
+  /** The allowlist: its parameter's value, which the proxies apply at run time. */
+  public readonly allowlist: string;
+  /** The SSM parameter that holds the allowlist. */
+  public readonly allowlistParameterName: string;
   /** The proxy's private address. */
   public readonly privateIp: string;
   /** The proxy's private address, as app servers' proxy setting names it. */
@@ -92,8 +87,11 @@ export class ProxyServer extends Construct implements IProxy, IEgress {
     this.sourceBlocks = [`${props.privateIp}/32`];
     this.attachmentSubnetIds = props.network.subnetIds;
     this.appServerRules = proxyRules(this);
-    this.allowlist = createProxyAllowlist(this, props);
-    this.squidConf = this.allowlist.squidConf;
+    const configuration = createProxyAllowlist(this, props);
+    this.squidConf = configuration.squidConf;
+    this.baseSquidConf = configuration.baseSquidConf;
+    this.allowlist = configuration.allowlist;
+    this.allowlistParameterName = configuration.parameterName;
     const logGroupName = accessLogGroupName(props.environment);
     const accessLogGroup = new CloudwatchLogGroup(this, "AccessLog", {
       name: logGroupName,
@@ -108,7 +106,7 @@ export class ProxyServer extends Construct implements IProxy, IEgress {
       description: `Squid forward proxy of ${props.environment}: port ${props.port} from the app VPCs, out to the services only`,
       ...serverSettings(props),
       privateIp: props.privateIp,
-      userData: this.allowlist.userData,
+      userData: configuration.userData,
     });
     // A failed system status check moves the proxy to healthy hardware, same address and all.
     const partition = new DataAwsPartition(this, "Partition");
