@@ -194,6 +194,7 @@ describe("connectivity", () => {
       { availabilityZone: "ap-northeast-1c", cidr: "10.0.0.128/25" },
     ];
     raw.proxy = { fleet: { size: 2 } };
+    raw.proxyVpc.sessionManagerEndpoints = true;
     raw.appVpcs[1] = {
       name: "app2",
       cidr: "192.168.1.0/24",
@@ -1071,6 +1072,12 @@ describe("who may use a service, how often proxies check the allowlist, and wher
       "an alerts address that is not one",
       (r) => (r.alerts = { email: "network team" }),
       /`alerts.email` = "network team": is not an email address/,
+      "verification",
+    ],
+    [
+      "a proxy VPC without the endpoints the proxies read their allowlist through",
+      (r) => (r.proxyVpc.sessionManagerEndpoints = false),
+      /`proxyVpc.sessionManagerEndpoints` = false: is false, but the proxies fetch their allowlist through the proxy VPC's ssm endpoint/,
       "verification",
     ],
     [

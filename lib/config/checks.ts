@@ -84,6 +84,12 @@ function allowlistIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
           'is set, but with egress "privateNat" there is no proxy log to count denials and errors in; remove it, or use egress "squid"',
       });
   }
+  if (runsSquid(egress) && !env.proxyVpc.sessionManagerEndpoints)
+    issues.push({
+      path: ["proxyVpc", "sessionManagerEndpoints"],
+      message:
+        "is false, but the proxies fetch their allowlist through the proxy VPC's ssm endpoint and ship Squid's log through its logs endpoint, and the proxy VPC has no other way to AWS's APIs; set it to true",
+    });
   const topicRegion = env.alerts?.topicArn?.split(":")[3];
   if (topicRegion !== undefined && topicRegion !== env.region)
     issues.push({
