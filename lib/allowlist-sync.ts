@@ -23,9 +23,6 @@ export function squidPolicyOf(env: EnvironmentConfig): SquidPolicy {
   };
 }
 
-/** How often a proxy checks the allowlist parameter when nothing says otherwise, in seconds. */
-export const DEFAULT_ALLOWLIST_POLL_SECONDS = 30;
-
 /** The most an SSM parameter holds: 8 KB in the advanced tier, which Intelligent-Tiering picks past 4 KB. */
 export const ALLOWLIST_MAX_BYTES = 8192;
 

@@ -1,7 +1,8 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import type { Construct } from "constructs";
-import { allowlistSizeProblem, amazonLinuxSyncInstall, DEFAULT_ALLOWLIST_POLL_SECONDS, squidPolicyOf } from "../../lib/allowlist-sync";
+import { allowlistSizeProblem, amazonLinuxSyncInstall, squidPolicyOf } from "../../lib/allowlist-sync";
+import { DEFAULT_ALLOWLIST_POLL_SECONDS } from "../../lib/config";
 import type { SquidEgress } from "../../lib/config";
 import { accessLogGroupName, allowlistLogGroupName, allowlistParameterName, outputNames, roleNames } from "../../lib/naming";
 import { AMAZON_LINUX_SQUID, inlineAllowlist, renderAllowlist, renderSquidBase, SquidClient, SquidDestination } from "../../lib/squid";

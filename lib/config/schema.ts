@@ -20,6 +20,8 @@ export const AMAZON_LINUX_2023_PARAMETER = "/aws/service/ami-amazon-linux-latest
 export const AMAZON_LINUX_2023_ARM64_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
 /** Windows Server 2022, English, from the public SSM parameters. */
 export const WINDOWS_SERVER_2022_PARAMETER = "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base";
+/** How often a proxy checks for a new allowlist unless `proxy.allowlistPollSeconds` says otherwise. */
+export const DEFAULT_ALLOWLIST_POLL_SECONDS = 30;
 /** Where the proxy's address sits in its subnet unless `proxy.privateIp` says otherwise. */
 export const DEFAULT_PROXY_HOST_OFFSET = 10;
 
@@ -205,7 +207,7 @@ const proxy = z
         message: "is below 10; each check runs the AWS CLI on the proxy (about a second of CPU), so check at most every 10 seconds",
       })
       .max(3600, { message: "is above 3600; an allowlist change should reach the proxies within the hour, so give 10 to 3600" })
-      .default(30)
+      .default(DEFAULT_ALLOWLIST_POLL_SECONDS)
       .describe(
         "How often each proxy checks the allowlist parameter for a new version, in seconds; a new version is in force on every proxy within about this time after the deploy.",
       ),
