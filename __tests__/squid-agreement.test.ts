@@ -149,7 +149,7 @@ async function startLab(): Promise<Lab> {
   } catch (e) {
     const logs = `${readOr(path.join(lab.dir, "squid.out"))}${readOr(path.join(lab.dir, "cache.log"))}`;
     await stopLab(lab);
-    throw new Error(`${(e as Error).message}\n${logs}`);
+    throw new Error(`${(e as Error).message}\n${logs}`, { cause: e });
   }
 }
 
