@@ -11,8 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import { decide, describeDecision, parseAllowlist } from "../lib/allowlist-policy";
 import { parseEnvironment } from "../lib/config";
-import { renderSquidConf, SquidPolicy } from "../lib/squid";
-import { squidPolicyOf } from "../operations/allowlist/render";
+import { squidPolicyOf } from "../lib/allowlist-sync";
+import { renderAllowlist, renderSquidConf, SquidPolicy } from "../lib/squid";
 import { parseSquidLine } from "../operations/verify/squid-log";
 
 const ROOT = path.join(__dirname, "..");
@@ -173,7 +173,9 @@ function writeSquidConf(lab: Lab): void {
   fs.chmodSync(dir, 0o755);
   // As root, Squid switches to its effective user (proxy), which must write the logs.
   if (process.getuid?.() === 0) fs.chownSync(dir, proxyId("-u"), proxyId("-g"));
-  const conf = renderSquidConf(loopbackPolicy(proxyPort, lab.ports), {
+  const policy = loopbackPolicy(proxyPort, lab.ports);
+  lab.allowlist = renderAllowlist(policy);
+  const conf = renderSquidConf(policy, {
     accessLog: accessLogOf(lab),
     cacheLog: path.join(dir, "cache.log"),
     pidFile: path.join(dir, "squid.pid"),
@@ -182,7 +184,6 @@ function writeSquidConf(lab: Lab): void {
     visibleHostname: "agreement.lab",
     shutdownLifetimeSeconds: 1,
   });
-  lab.allowlist = conf;
   const hostsFile = path.join(dir, "hosts");
   fs.writeFileSync(
     hostsFile,
@@ -274,6 +275,9 @@ describe("the allowlist evaluator agrees with Squid 5", () => {
     expect(logged.map((l) => `${l.client} ${l.method} ${l.result.startsWith("TCP_DENIED") ? "denied" : "allowed"}`)).toEqual(
       results.map((line, i) => `${asked[i].client} ${asked[i].method} ${/Squid (\w+)/.exec(line)![1]}`),
     );
+    // The app VPC column, which the preview's grouping falls back on, names the client's app VPC.
+    const appOf: Record<string, string | undefined> = { [APP]: "verification-app", [APP2]: "verification-app2", [OUTSIDER]: undefined };
+    expect(logged.map((l) => l.appVpc)).toEqual(asked.map((r) => appOf[r.client]));
     // The set is worth comparing: both verdicts for CONNECT and plain requests, and every http_access line decides one of them.
     const verdicts = new Set(
       results.map((line, i) => `${asked[i].method === "CONNECT" ? "CONNECT" : "plain"} ${/Squid (\w+)/.exec(line)![1]}`),

@@ -1,6 +1,7 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import type { Construct } from "constructs";
+import { parseAllowlist } from "../../lib/allowlist-policy";
 import { allowlistSizeProblem, amazonLinuxSyncInstall, squidPolicyOf } from "../../lib/allowlist-sync";
 import { DEFAULT_ALLOWLIST_POLL_SECONDS } from "../../lib/config";
 import type { SquidEgress } from "../../lib/config";
@@ -79,6 +80,8 @@ export interface ProxyAllowlist {
 export function createProxyAllowlist(scope: Construct, props: ProxyCommonProps): ProxyAllowlist {
   const policy = { environment: props.environment, port: props.port, clients: props.clients, destinations: props.destinations };
   const allowlist = renderAllowlist(policy);
+  // Read back as Squid reads it (every ACL an access line names defined, with one type), or synthesis stops here.
+  parseAllowlist(allowlist);
   const tooLarge = allowlistSizeProblem(allowlist, policy);
   if (tooLarge) throw new Error(tooLarge);
   const baseSquidConf = renderSquidBase(policy);

@@ -1,6 +1,7 @@
 /** Squid's access-log lines as requests the allowlist decides: the native format, optionally with the app VPC appended. */
 import { isIP } from "net";
 import type { AllowlistRequest } from "../../lib/allowlist-policy";
+import { ACCESS_LOG_FIELDS } from "../../lib/squid";
 import { parseSquidLine } from "../verify/squid-log";
 
 /** A logged request: what the allowlist decides, and what Squid logged for it. */
@@ -20,8 +21,8 @@ export interface AccessLog {
   readonly skipped: readonly number[];
 }
 
-/** The native format's fields: time elapsed client result bytes method url user hierarchy type; an 11th is the app VPC. */
-const NATIVE_FIELDS = 10;
+/** Where Squid logs the address it connected to (HIER_DIRECT/172.16.0.10). */
+const HIERARCHY_COLUMN = ACCESS_LOG_FIELDS.indexOf("hierarchy");
 
 /** A line of CloudWatch Logs' export to S3 starts with the event's ISO time; the rest is the message. */
 const EXPORT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z\s+/;
@@ -78,15 +79,15 @@ export function readAccessLog(text: string): AccessLog {
   });
   const resolved = new Map<string, Set<string>>();
   for (const { target, fields } of parsed) {
-    const address = peerAddress(fields[8]);
+    const address = peerAddress(fields[HIERARCHY_COLUMN]);
     if (address && !isIP(target.host)) resolved.set(target.host, (resolved.get(target.host) ?? new Set()).add(address));
   }
-  const requests = parsed.map(({ line, target, fields, lineNumber }): LoggedRequest => {
+  const requests = parsed.map(({ line, target, lineNumber }): LoggedRequest => {
     const addresses = resolved.get(target.host);
     return {
       request: { client: line.client, method: line.method, ...target, ...(addresses ? { resolved: [...addresses] } : {}) },
       logged: line.result.startsWith("TCP_DENIED") ? "denied" : "allowed",
-      ...(fields.length > NATIVE_FIELDS ? { appVpc: fields[fields.length - 1] } : {}),
+      ...(line.appVpc ? { appVpc: line.appVpc } : {}),
       lineNumber,
     };
   });

@@ -1,7 +1,7 @@
 /** The allowlist an environment file renders: the access part of squid.conf (ACLs and http_access lines) its proxies run. */
-import { EnvironmentConfig, egressOf, runsSquid, servicePorts } from "../../lib/config";
-import { vpcName } from "../../lib/naming";
-import { renderSquidConf, SquidPolicy } from "../../lib/squid";
+import { squidPolicyOf } from "../../lib/allowlist-sync";
+import { EnvironmentConfig, egressOf, runsSquid } from "../../lib/config";
+import { renderAllowlist } from "../../lib/squid";
 
 /** An app VPC as the allowlist and the preview name it: its name in the environment file and its block. */
 export interface AppBlock {
@@ -14,21 +14,11 @@ export function appBlocks(env: EnvironmentConfig): AppBlock[] {
   return env.appVpcs.map((a) => ({ name: a.name, cidr: a.cidr }));
 }
 
-/** What the proxies of `env` allow, as the renderer takes it; throws for an environment whose egress runs no Squid (private NAT has no allowlist). */
-export function squidPolicyOf(env: EnvironmentConfig): SquidPolicy {
+/** The allowlist text of `env`, as its parameter holds it; throws for an environment whose egress runs no Squid (private NAT has no allowlist). */
+export function renderedAllowlist(env: EnvironmentConfig): string {
   if (!runsSquid(egressOf(env)))
     throw new Error(
       `environment ${env.name} sends its traffic through private NAT gateways (connectivity.egress), which have no allowlist`,
     );
-  return {
-    environment: env.name,
-    port: env.proxy.port,
-    clients: env.appVpcs.map((a) => ({ name: vpcName(env.name, a.name), cidr: a.cidr })),
-    destinations: env.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: servicePorts(s), domains: s.domains })),
-  };
-}
-
-/** The allowlist text of `env`. */
-export function renderedAllowlist(env: EnvironmentConfig): string {
-  return renderSquidConf(squidPolicyOf(env));
+  return renderAllowlist(squidPolicyOf(env));
 }
