@@ -114,7 +114,15 @@ describe("the allowlist rendered from demos/verification.json with app2 (no from
         otherwise: { verdict: "denied", line: at("http_access deny all") },
       },
     });
-    expect(describeDecision(allowlist, d)).toMatch(/^depends on the addresses api\.service\.example resolves to \(link_local is dst/);
+    const api = at("http_access allow !CONNECT api_names api_dst api_http");
+    expect(describeDecision(allowlist, d)).toMatch(
+      new RegExp(
+        `^depends on the addresses api\\.service\\.example resolves to: ` +
+          `denied by line ${at("http_access deny link_local").number}: http_access deny link_local if one is in link_local \\(dst 169\\.254\\.0\\.0/16 fe80::/10 fd00:ec2::254\\); ` +
+          `allowed by line ${api.number}: ${api.text} if one is in api_dst \\(dst 172\\.16\\.0\\.0/24\\); ` +
+          `otherwise denied by line ${at("http_access deny all").number}: http_access deny all`,
+      ),
+    );
   });
 
   it("gives one verdict when both outcomes of an unknown agree, with the line of each", () => {
@@ -123,7 +131,9 @@ describe("the allowlist rendered from demos/verification.json with app2 (no from
       verdict: "denied",
       either: { ifMatched: at("http_access deny link_local"), otherwise: at("http_access deny !localnet") },
     });
-    expect(describeDecision(allowlist, d)).toMatch(/^denied whatever the addresses api\.service\.example resolves to/);
+    expect(describeDecision(allowlist, d)).toMatch(
+      /^denied whatever the addresses api\.service\.example resolves to \(by line \d+: http_access deny link_local if one is in link_local .*; otherwise by line \d+: http_access deny !localnet\)$/,
+    );
   });
 
   it("takes a block as the client: every address of it, or a verdict depending on which address", () => {
@@ -205,7 +215,8 @@ describe("Squid's rules beyond the rendered text", () => {
     const a = parseAllowlist("acl names dstdomain .example.com\nhttp_access allow names\nhttp_access deny all\n");
     expect(decide(a, { client: "10.0.0.1", method: "GET", host: "10.0.0.9", port: 80 })).toMatchObject({
       verdict: "depends",
-      on: "the reverse DNS name of 10.0.0.9 (names)",
+      on: "the reverse DNS name of 10.0.0.9",
+      when: "it is in names (dstdomain .example.com)",
     });
   });
 

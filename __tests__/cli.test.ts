@@ -14,6 +14,7 @@ const ours = Object.entries(scripts).flatMap(([name, command]) => {
 describe("every npm script of ours answers --help", () => {
   it("covers the project's own scripts", () => {
     expect(ours.map(([name]) => name).sort()).toEqual([
+      "allowlist",
       "bench",
       "costs",
       "deploy",

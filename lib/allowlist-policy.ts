@@ -80,14 +80,21 @@ export type AllowlistDecision =
       /** For a denial: the allow line the request came nearest to, with what it lacked. */
       readonly nearest?: NearMiss;
       /** The same verdict whatever `either.on` turns out to be: the line that decides in each case. */
-      readonly either?: { readonly on: string; readonly ifMatched: AllowlistLine; readonly otherwise: AllowlistLine };
+      readonly either?: {
+        readonly on: string;
+        readonly when: string;
+        readonly ifMatched: AllowlistLine;
+        readonly otherwise: AllowlistLine;
+      };
     }
   | {
       readonly verdict: "depends";
       /** The line whose match is not known. */
       readonly line: AllowlistLine;
-      /** What it depends on, in words. */
+      /** What it depends on, in words, such as "the addresses api.example resolves to". */
       readonly on: string;
+      /** When the line matches, in words, such as "one is in api_dst (dst 172.16.0.0/24)". */
+      readonly when: string;
       readonly ifMatched: AllowlistDecision;
       readonly otherwise: AllowlistDecision;
     };
@@ -223,7 +230,7 @@ function coverage(ranges: readonly Range[], range: Range): "all" | "none" | "par
 }
 
 /** A match of one ACL: yes, no, or unknown (with what it waits on). */
-type Match = { readonly kind: "yes" } | { readonly kind: "no" } | { readonly kind: "unknown"; readonly on: string };
+type Match = { readonly kind: "yes" } | { readonly kind: "no" } | { readonly kind: "unknown"; readonly on: string; readonly when: string };
 const YES: Match = { kind: "yes" };
 const NO: Match = { kind: "no" };
 
@@ -235,15 +242,15 @@ function srcMatch(acl: AllowlistAcl, client: string): Match {
   const range = addressRange(client);
   if (!range) throw new Error(`the client "${client}" is not an address or block`);
   const c = coverage(entryRanges(acl), range);
-  return c === "all" ? YES : c === "none" ? NO : { kind: "unknown", on: `which address of ${client} the client has (${acl.name})` };
+  if (c !== "part") return c === "all" ? YES : NO;
+  return { kind: "unknown", on: `which address of ${client} the client has`, when: `it is in ${aclText(acl)}` };
 }
 
 function dstMatch(acl: AllowlistAcl, request: AllowlistRequest): Match {
   const ranges = entryRanges(acl);
   const inside = (address: string) => coverage(ranges, addressRange(address)!) === "all";
   if (isAddress(request.host)) return inside(request.host) ? YES : NO;
-  if (!request.resolved)
-    return { kind: "unknown", on: `the addresses ${request.host} resolves to (${acl.name} is dst ${acl.values.join(" ")})` };
+  if (!request.resolved) return { kind: "unknown", on: `the addresses ${request.host} resolves to`, when: `one is in ${aclText(acl)}` };
   return request.resolved.some(inside) ? YES : NO;
 }
 
@@ -255,7 +262,8 @@ function dstdomainMatch(acl: AllowlistAcl, host: string): Match {
   });
   if (listed) return YES;
   // Without -n, Squid looks up the name of an address and tries that too.
-  if (isAddress(host) && !acl.flags.includes("-n")) return { kind: "unknown", on: `the reverse DNS name of ${host} (${acl.name})` };
+  if (isAddress(host) && !acl.flags.includes("-n"))
+    return { kind: "unknown", on: `the reverse DNS name of ${host}`, when: `it is in ${aclText(acl)}` };
   return NO;
 }
 
@@ -285,16 +293,22 @@ function aclMatch(acl: AllowlistAcl, request: AllowlistRequest): Match {
 /** One line against a request: matched, not (with the ACLs that failed), or unknown (with what it waits on). */
 function ruleMatch(allowlist: Allowlist, rule: AccessRule, request: AllowlistRequest): { match: Match; failed: string[]; matched: number } {
   const failed: string[] = [];
-  const unknown: string[] = [];
+  const unknown: { on: string; when: string }[] = [];
   for (const ref of rule.acls) {
     const m = aclMatch(allowlist.acls.get(ref.name)!, request);
     const label = `${ref.negated ? "!" : ""}${ref.name}`;
-    if (m.kind === "unknown") unknown.push(m.on);
+    if (m.kind === "unknown")
+      unknown.push({
+        on: m.on,
+        when: ref.negated ? m.when.replace(/^it is in /, "it is not in ").replace(/^one is in /, "none is in ") : m.when,
+      });
     else if ((m.kind === "yes") === ref.negated) failed.push(label);
   }
   const matched = rule.acls.length - failed.length - unknown.length;
   if (failed.length > 0) return { match: NO, failed, matched };
-  return { match: unknown.length > 0 ? { kind: "unknown", on: unknown.join(" and ") } : YES, failed, matched };
+  if (unknown.length === 0) return { match: YES, failed, matched };
+  const on = [...new Set(unknown.map((u) => u.on))].join(" and ");
+  return { match: { kind: "unknown", on, when: unknown.map((u) => u.when).join(" and ") }, failed, matched };
 }
 
 const verdictOf = (action: AccessRule["action"]) => (action === "allow" ? "allowed" : "denied");
@@ -320,8 +334,8 @@ function decideFrom(allowlist: Allowlist, request: AllowlistRequest, from: numbe
     const ifMatched = decided(rule.line, verdictOf(rule.action));
     const otherwise = decideFrom(allowlist, request, i + 1, [...passed]);
     if (otherwise.verdict !== "depends" && otherwise.verdict === ifMatched.verdict)
-      return { ...otherwise, line: rule.line, either: { on: match.on, ifMatched: rule.line, otherwise: otherwise.line } };
-    return { verdict: "depends", line: rule.line, on: match.on, ifMatched, otherwise };
+      return { ...otherwise, line: rule.line, either: { on: match.on, when: match.when, ifMatched: rule.line, otherwise: otherwise.line } };
+    return { verdict: "depends", line: rule.line, on: match.on, when: match.when, ifMatched, otherwise };
   }
   const last = rules[rules.length - 1];
   if (!last) return { verdict: "denied", line: { number: 0, text: "(no http_access line: Squid denies)" }, byDefault: true };
@@ -344,24 +358,34 @@ export function decide(allowlist: Allowlist, request: AllowlistRequest): Allowli
 }
 
 /** An ACL as its definition reads, such as `api_from (src 192.168.0.0/24)`. */
-export function aclText(allowlist: Allowlist, label: string): string {
+function aclText(acl: AllowlistAcl, label = acl.name): string {
+  return `${label} (${acl.type}${acl.flags.length ? ` ${acl.flags.join(" ")}` : ""} ${acl.values.join(" ")})`;
+}
+
+/** A label of a line (an ACL's name, `!` before a negated one) with the ACL's definition. */
+export function aclLabelText(allowlist: Allowlist, label: string): string {
   const acl = allowlist.acls.get(label.replace(/^!/, ""));
-  return acl ? `${label} (${acl.type}${acl.flags.length ? ` ${acl.flags.join(" ")}` : ""} ${acl.values.join(" ")})` : label;
+  return acl ? aclText(acl, label) : label;
 }
 
 const lineText = (line: AllowlistLine) => `line ${line.number}: ${line.text}`;
 
 /** A decision in words: the verdict, the deciding line, and for a denial the nearest allow line and what it lacked. */
 export function describeDecision(allowlist: Allowlist, d: AllowlistDecision): string {
-  if (d.verdict === "depends")
-    return `depends on ${d.on}: if it matches, ${describeDecision(allowlist, d.ifMatched)}; otherwise ${describeDecision(allowlist, d.otherwise)}`;
+  if (d.verdict === "depends") {
+    const cases: string[] = [];
+    let rest: AllowlistDecision = d;
+    while (rest.verdict === "depends") {
+      cases.push(`${rest.ifMatched.verdict} by ${lineText(rest.ifMatched.line)} if ${rest.when}`);
+      rest = rest.otherwise;
+    }
+    return `depends on ${d.on}: ${cases.join("; ")}; otherwise ${describeDecision(allowlist, rest)}`;
+  }
   const by = d.either
-    ? `${d.verdict} whatever ${d.either.on} (${lineText(d.either.ifMatched)}; otherwise ${lineText(d.either.otherwise)})`
+    ? `${d.verdict} whatever ${d.either.on} (by ${lineText(d.either.ifMatched)} if ${d.either.when}; otherwise by ${lineText(d.either.otherwise)})`
     : d.byDefault
       ? `${d.verdict}: no http_access line matched, and Squid does the opposite of the last one (${lineText(d.line)})`
       : `${d.verdict} by ${lineText(d.line)}`;
-  const near = d.nearest
-    ? `; the nearest allow line, ${lineText(d.nearest.line)}, lacks ${d.nearest.failed.map((f) => aclText(allowlist, f)).join(", ")}`
-    : "";
-  return `${by}${near}`;
+  const lacks = d.nearest?.failed.map((f) => aclLabelText(allowlist, f)).join(", ");
+  return `${by}${d.nearest ? `; the nearest allow line, ${lineText(d.nearest.line)}, lacks ${lacks}` : ""}`;
 }

@@ -193,7 +193,10 @@ async function main(): Promise<void> {
     throw new Stop(`${log.source} ${(e as Error).message}`);
   }
   const preview = previewChange(beforeRules, after, read.requests, appBlocks(env));
-  const skipped = read.skipped.length > 0 ? `; ${read.skipped.length} other line${read.skipped.length === 1 ? "" : "s"} skipped (first: line ${read.skipped[0]})` : "";
+  const skipped =
+    read.skipped.length > 0
+      ? `; ${read.skipped.length} other line${read.skipped.length === 1 ? "" : "s"} skipped (first: line ${read.skipped[0]})`
+      : "";
   console.log(`allowlist preview of ${env.name}`);
   console.log(`  before: ${before.source}\n  after:  ${shown(file)} as it is now`);
   console.log(`  log:    ${log.source}: ${read.requests.length} requests${skipped}\n`);
