@@ -18,21 +18,28 @@ import { EnvironmentStack } from "../constructs/environment-stack";
 import { loadEnvironmentFile } from "../lib/config";
 import { allowlistLogGroupName, outputNames, PROXY_METRICS } from "../lib/naming";
 import { enforcePolicy } from "../lib/policy/pack";
+import { ACCESS_LOG_FIELDS, ACCESS_LOG_FORMAT, APP_VPC_NOTE, renderSquidBase } from "../lib/squid";
 import { CONFIG_DIR, configFrom, fleetRaw, localBackend, resourcesOf, synthEnvironment, verificationRaw } from "./helpers/stack";
 
-/** Squid 5.7's own access log lines (Debian, native format), each with the app VPC column the proxies' format appends. */
+/** Squid 5.7's own access log lines (Debian), written with the proxies' log format and app VPC note on loopback. */
 const SQUID_LINES = {
-  denied: "1796455490.516      2 192.168.0.37 TCP_DENIED/403 3427 GET http://10.255.255.1/y - HIER_NONE/- text/html verification-app",
-  deniedConnect:
-    "1796455490.526      1 192.168.0.37 TCP_DENIED/403 3419 CONNECT 10.255.255.1:8443 - HIER_NONE/- text/html verification-app",
+  denied: "1796456810.175      1 127.0.0.1 TCP_DENIED/403 3427 GET http://10.255.255.1/y - HIER_NONE/- text/html verification-app",
+  deniedConnect: "1796456810.183      1 127.0.0.1 TCP_DENIED/403 3419 CONNECT 10.255.255.1:8443 - HIER_NONE/- text/html verification-app",
+  deniedOutsider: "1796456820.921      0 127.0.0.2 TCP_DENIED/403 3433 GET http://127.0.0.1:31999/z - HIER_NONE/- text/html -",
   upstreamRefused:
-    "1796455490.505      0 192.168.0.37 TCP_MISS/503 3452 GET http://172.16.0.10:31999/x - HIER_DIRECT/172.16.0.10 text/html verification-app",
-  tunnelRefused: "1796455490.534      0 192.168.0.37 NONE_NONE/503 0 CONNECT 172.16.0.10:443 - HIER_DIRECT/172.16.0.10 - verification-app",
-  relayed: "1796419801.456    120 192.168.0.37 TCP_TUNNEL/200 3890 CONNECT 172.16.0.10:8443 - HIER_DIRECT/172.16.0.10 - verification-app",
+    "1796456810.164      3 127.0.0.1 TCP_MISS/503 3452 GET http://127.0.0.1:31999/x - HIER_DIRECT/127.0.0.1 text/html verification-app",
+  tunnelRefused: "1796456810.190      0 127.0.0.1 NONE_NONE/503 0 CONNECT 127.0.0.1:443 - HIER_DIRECT/127.0.0.1 - verification-app",
+  relayed:
+    "1796456837.957      1 127.0.0.1 TCP_MISS/200 763 GET http://127.0.0.1:31999/ - HIER_DIRECT/127.0.0.1 text/html verification-app",
 };
 
-/** Squid's native format (`logformat squid`), then the app VPC column. */
-const NATIVE_FORMAT = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt";
+/** The codes of the access log format the proxies' squid.conf defines, one per column. */
+const formatCodes = () => {
+  const line = renderSquidBase({ environment: "verification", port: 3128 })
+    .split("\n")
+    .find((l) => l.startsWith(`logformat ${ACCESS_LOG_FORMAT} `))!;
+  return line.split(" ").slice(2);
+};
 
 const withAlerts = (alerts: Record<string, string>, raw: any = verificationRaw()) => ({ ...raw, alerts });
 const TOPIC = "arn:aws:sns:ap-northeast-1:111122223333:network-alerts";
@@ -97,17 +104,18 @@ describe("the proxy's metric filters", () => {
     );
   });
 
-  it("names as many fields as the access log has after the client, the app VPC last", () => {
-    const formatFields = `${NATIVE_FORMAT} app_vpc`.split(" ");
-    expect(formatFields).toHaveLength(11);
+  it("names the access log format's columns from the result on, one to one, the app VPC last", () => {
+    const codes = formatCodes();
+    expect(codes).toHaveLength(ACCESS_LOG_FIELDS.length);
+    expect(codes[ACCESS_LOG_FIELDS.indexOf("result")]).toBe("%Ss/%03>Hs");
+    expect(codes[codes.length - 1]).toBe(`%note{${APP_VPC_NOTE}}`);
     for (const pattern of Object.values(ACCESS_LOG_PATTERNS)) {
       const named = patternFields(pattern).map((f) => f.name);
-      expect(named).toEqual([...ACCESS_LOG_FILTER_FIELDS]);
       // The ellipsis stands for the time, Squid's space-padded elapsed time and the client: the rest is named one to one.
-      expect(named).toHaveLength(formatFields.length - 3);
-      expect(named[named.length - 1]).toBe("app_vpc");
+      expect(named).toEqual(ACCESS_LOG_FIELDS.slice(3));
+      expect(named).toHaveLength(codes.length - 3);
     }
-    for (const line of Object.values(SQUID_LINES)) expect(line.split(/\s+/)).toHaveLength(formatFields.length);
+    for (const line of Object.values(SQUID_LINES)) expect(line.split(/\s+/)).toHaveLength(codes.length);
   });
 
   it("tests the result field that holds Squid's code and status in its own lines (a check of positions, not CloudWatch's matcher)", () => {
@@ -127,11 +135,13 @@ describe("the proxy's metric filters", () => {
     expect(verdicts).toEqual({
       denied: { denied: true, upstream: false },
       deniedConnect: { denied: true, upstream: false },
+      deniedOutsider: { denied: true, upstream: false },
       upstreamRefused: { denied: false, upstream: true },
       tunnelRefused: { denied: false, upstream: true },
       relayed: { denied: false, upstream: false },
     });
-    expect(SQUID_LINES.denied.split(/\s+/).pop()).toBe("verification-app");
+    const appVpcOf = (line: string) => line.split(/\s+/).pop();
+    expect([appVpcOf(SQUID_LINES.denied), appVpcOf(SQUID_LINES.deniedOutsider)]).toEqual(["verification-app", "-"]);
   });
 
   it("reads the keys the allowlist update log writes", () => {

@@ -21,6 +21,7 @@ import {
   proxyMetricsNamespace,
   vpcName,
 } from "../../lib/naming";
+import { ACCESS_LOG_FIELDS, APP_VPC_NOTE } from "../../lib/squid";
 import type { EgressOutput, IEgress, IProxy } from "./egress";
 import { ProxyFleet } from "./proxy-fleet";
 import { ProxyServer } from "./proxy-server";
@@ -69,12 +70,12 @@ export interface ProxyMonitoringProps {
 }
 
 /** The access log fields the filters name, from the result code on; the leading `...` takes the time, Squid's padded elapsed time and the client. */
-export const ACCESS_LOG_FILTER_FIELDS = ["result", "bytes", "method", "url", "user", "hierarchy", "type", "app_vpc"] as const;
-type AccessField = (typeof ACCESS_LOG_FILTER_FIELDS)[number];
+export const ACCESS_LOG_FILTER_FIELDS = ACCESS_LOG_FIELDS.slice(ACCESS_LOG_FIELDS.indexOf("result"));
+type AccessField = (typeof ACCESS_LOG_FIELDS)[number];
 
 /** A space-delimited pattern over the access log's last fields, with conditions on some of them. */
 export function accessLogPattern(conditions: Partial<Record<AccessField, string>> = {}): string {
-  const fields = ACCESS_LOG_FILTER_FIELDS.map((f) => (conditions[f] ? `${f} = ${conditions[f]}` : f));
+  const fields = ACCESS_LOG_FILTER_FIELDS.map((f) => (conditions[f] !== undefined ? `${f} = ${conditions[f]}` : f));
   return `[..., ${fields.join(", ")}]`;
 }
 
@@ -186,7 +187,7 @@ export class ProxyMonitoring extends Construct {
     // CloudWatch refuses a default value beside dimensions: dimensioned metrics have data only where a line matched.
     const filters: [string, string, string, string, Record<string, string>?][] = [
       [PROXY_METRICS.requests, access, ACCESS_LOG_PATTERNS.requests, "1"],
-      [PROXY_METRICS.denied, access, ACCESS_LOG_PATTERNS.denied, "1", { [PROXY_METRIC_DIMENSIONS.appVpc]: "$app_vpc" }],
+      [PROXY_METRICS.denied, access, ACCESS_LOG_PATTERNS.denied, "1", { [PROXY_METRIC_DIMENSIONS.appVpc]: `$${APP_VPC_NOTE}` }],
       [PROXY_METRICS.upstreamErrors, access, ACCESS_LOG_PATTERNS.upstreamErrors, "1"],
       [PROXY_METRICS.allowlistRefused, updates, ALLOWLIST_LOG_PATTERNS.refused, "1"],
       [
