@@ -27,13 +27,13 @@ describe("the monthly estimate", () => {
     expect(line(/t3\.medium \(Windows\)/)).toEqual(expect.objectContaining({ quantity: "1", monthly: expect.closeTo(0.0728 * 730, 5) }));
   });
 
-  it("counts interface endpoints per zone: ten in the verification stack, none without Session Manager endpoints", () => {
+  it("counts interface endpoints per zone: ten in the verification stack, the proxy VPC's four without the others' Session Manager endpoints", () => {
     expect(line(/Interface endpoints/)?.quantity).toBe("10");
     const raw = verificationRaw();
-    raw.proxyVpc.sessionManagerEndpoints = false;
     raw.appVpcs[0].sessionManagerEndpoints = false;
     raw.serviceSide.vpc.sessionManagerEndpoints = false;
-    expect(costLines(stackOf(raw)).some((l) => /Interface endpoints/.test(l.item))).toBe(false);
+    // The proxies fetch their allowlist and ship their log through the proxy VPC's own (ssm, ssmmessages, ec2messages, logs).
+    expect(costLines(stackOf(raw)).find((l) => /Interface endpoints/.test(l.item))?.quantity).toBe("4");
   });
 
   it("adds up the fixed lines and leaves what is charged by use without a monthly figure", () => {
