@@ -18,6 +18,7 @@ import { Network, NetworkProps } from "../constructs/network";
 import { Peering } from "../constructs/peering";
 import { ProxyFleet, ProxyFleetProps } from "../constructs/egress/proxy-fleet";
 import { ProxyServer, ProxyServerProps } from "../constructs/egress/proxy-server";
+import { ProxyMonitoring, ProxyMonitoringProps } from "../constructs/egress/proxy-monitoring";
 import { Peer, SecurityGroup } from "../constructs/security-group";
 import { ServiceServer } from "../constructs/service-server";
 import { ServiceSide } from "../constructs/service-side";
@@ -70,6 +71,20 @@ const proxyProps = (scope: Construct, extra: Partial<ProxyServerProps> = {}): Pr
   ...server(scope),
   ...extra,
 });
+
+/** ProxyMonitoring's props around a single proxy, with `extra` on top. */
+const monitoringProps = (scope: Construct, extra: Partial<ProxyMonitoringProps> = {}): ProxyMonitoringProps => {
+  const proxy = new ProxyServer(scope, "X", proxyProps(scope));
+  return {
+    environment: "test",
+    region: "ap-northeast-1",
+    proxy,
+    health: { kind: "instance", instanceId: proxy.server.instance.id },
+    appVpcs: [{ name: "app", logName: "test-app" }],
+    logRetentionDays: 7,
+    ...extra,
+  };
+};
 
 const twoZones = (scope: Construct) =>
   network(scope, "Proxy", "10.0.0.0/24", {
@@ -423,6 +438,47 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
     "no clients",
     (s) => void new ProxyServer(s, "X", proxyProps(s, { clients: [] })),
     /ProxyServer: clients is empty/,
+  ],
+  [
+    "egress/proxy-monitoring.ts",
+    "no app VPCs",
+    (s) => void new ProxyMonitoring(s, "M", monitoringProps(s, { appVpcs: [] })),
+    /ProxyMonitoring: appVpcs is empty; give the app VPCs whose denials are counted/,
+  ],
+  [
+    "egress/proxy-monitoring.ts",
+    "an app VPC twice",
+    (s) =>
+      void new ProxyMonitoring(
+        s,
+        "M",
+        monitoringProps(s, {
+          appVpcs: [
+            { name: "app", logName: "test-app" },
+            { name: "app", logName: "test-app" },
+          ],
+        }),
+      ),
+    /ProxyMonitoring: appVpcs names test-app twice; each app VPC once/,
+  ],
+  [
+    "egress/proxy-monitoring.ts",
+    "alerts that name nothing",
+    (s) => void new ProxyMonitoring(s, "M", monitoringProps(s, { alerts: {} })),
+    /ProxyMonitoring: alerts names neither topicArn nor email; give one of them, or leave alerts out/,
+  ],
+  [
+    "egress/proxy-monitoring.ts",
+    "a topic that is no SNS topic ARN",
+    (s) => void new ProxyMonitoring(s, "M", monitoringProps(s, { alerts: { topicArn: "proxy-alerts" } })),
+    /ProxyMonitoring: alerts.topicArn proxy-alerts is not an SNS topic ARN; write one such as arn:aws:sns:ap-northeast-1:111122223333:proxy-alerts/,
+  ],
+  [
+    "egress/proxy-monitoring.ts",
+    "a topic of another region",
+    (s) =>
+      void new ProxyMonitoring(s, "M", monitoringProps(s, { alerts: { topicArn: "arn:aws:sns:us-east-1:111122223333:proxy-alerts" } })),
+    /ProxyMonitoring: alerts.topicArn .* is a topic in us-east-1; alarms in ap-northeast-1 notify topics of their own region only/,
   ],
   [
     "egress/squid.ts",
