@@ -136,6 +136,23 @@ describe("the allowlist rendered from demos/verification.json with app2 (no from
     );
   });
 
+  it("takes blocks for the host and for a name's addresses: some address in them, as the reachability analysis asks", () => {
+    expect(decide(allowlist, { client: APP, method: "GET", host: "172.16.0.0/25", port: 80 }).verdict).toBe("allowed");
+    expect(decide(allowlist, { client: APP, method: "GET", host: "172.16.1.0/24", port: 80 }).verdict).toBe("denied");
+    expect(decide(allowlist, { client: APP, method: "GET", host: "172.16.0.0/23", port: 80 })).toMatchObject({
+      verdict: "depends",
+      on: "which address of 172.16.0.0/23 is asked for",
+    });
+    const named = (resolved: string[]) =>
+      decide(allowlist, { client: APP, method: "GET", host: "api.service.example", port: 8080, resolved });
+    expect([named(["172.16.0.0/26"]).verdict, named(["10.0.0.0/8"]).verdict, named(["172.16.1.9", "172.16.0.9"]).verdict]).toEqual([
+      "allowed",
+      "denied",
+      "allowed",
+    ]);
+    expect(() => named(["nowhere"])).toThrow(/the resolved address "nowhere" of api\.service\.example is not an address or block/);
+  });
+
   it("takes a block as the client: every address of it, or a verdict depending on which address", () => {
     expect(decide(allowlist, { client: "192.168.0.0/24", method: "GET", host: SERVICE, port: 80 }).verdict).toBe("allowed");
     expect(decide(allowlist, { client: "192.168.0.0/23", method: "GET", host: SERVICE, port: 80 }).verdict).toBe("allowed");

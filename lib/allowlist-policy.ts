@@ -53,11 +53,11 @@ export interface AllowlistRequest {
   readonly client: string;
   /** CONNECT (a tunnel) or another method such as GET. */
   readonly method: string;
-  /** The name or address the request asks for. */
+  /** The name or address the request asks for (a block: some address in it). */
   readonly host: string;
   readonly port: number;
   /**
-   * The addresses a named host resolves to, as Squid's `dst` would look them up.
+   * The addresses a named host resolves to, as Squid's `dst` would look them up (a block: some address in it).
    * @default unknown: a verdict that needs them depends on DNS
    */
   readonly resolved?: readonly string[];
@@ -67,6 +67,8 @@ export interface AllowlistRequest {
 export interface NearMiss {
   readonly line: AllowlistLine;
   readonly failed: readonly string[];
+  /** How many of its ACLs did match: of two lines that lack as many, the one that matched more was meant. */
+  readonly matched: number;
 }
 
 /** A verdict: allowed or denied by `line`, or depending on what `on` says. */
@@ -234,8 +236,9 @@ type Match = { readonly kind: "yes" } | { readonly kind: "no" } | { readonly kin
 const YES: Match = { kind: "yes" };
 const NO: Match = { kind: "no" };
 
-function isAddress(host: string): boolean {
-  return ipaddr.isValid(host.replace(/^\[|\]$/g, ""));
+/** True for an address, or a block standing for some address in it (as the reachability analysis asks). */
+function isLiteral(host: string): boolean {
+  return ipaddr.isValid(host.replace(/^\[|\]$/g, "")) || (host.includes("/") && addressRange(host) !== undefined);
 }
 
 function srcMatch(acl: AllowlistAcl, client: string): Match {
@@ -248,10 +251,22 @@ function srcMatch(acl: AllowlistAcl, client: string): Match {
 
 function dstMatch(acl: AllowlistAcl, request: AllowlistRequest): Match {
   const ranges = entryRanges(acl);
-  const inside = (address: string) => coverage(ranges, addressRange(address)!) === "all";
-  if (isAddress(request.host)) return inside(request.host) ? YES : NO;
-  if (!request.resolved) return { kind: "unknown", on: `the addresses ${request.host} resolves to`, when: `one is in ${aclText(acl)}` };
-  return request.resolved.some(inside) ? YES : NO;
+  const unknown: Match = { kind: "unknown", on: `the addresses ${request.host} resolves to`, when: `one is in ${aclText(acl)}` };
+  if (isLiteral(request.host)) {
+    const c = coverage(ranges, addressRange(request.host)!);
+    return c === "part"
+      ? { kind: "unknown", on: `which address of ${request.host} is asked for`, when: `it is in ${aclText(acl)}` }
+      : c === "all"
+        ? YES
+        : NO;
+  }
+  if (!request.resolved) return unknown;
+  const covered = request.resolved.map((r) => {
+    const range = addressRange(r);
+    if (!range) throw new Error(`the resolved address "${r}" of ${request.host} is not an address or block`);
+    return coverage(ranges, range);
+  });
+  return covered.includes("all") ? YES : covered.every((c) => c === "none") ? NO : unknown;
 }
 
 function dstdomainMatch(acl: AllowlistAcl, host: string): Match {
@@ -262,7 +277,7 @@ function dstdomainMatch(acl: AllowlistAcl, host: string): Match {
   });
   if (listed) return YES;
   // Without -n, Squid looks up the name of an address and tries that too.
-  if (isAddress(host) && !acl.flags.includes("-n"))
+  if (isLiteral(host) && !acl.flags.includes("-n"))
     return { kind: "unknown", on: `the reverse DNS name of ${host}`, when: `it is in ${aclText(acl)}` };
   return NO;
 }
@@ -313,11 +328,8 @@ function ruleMatch(allowlist: Allowlist, rule: AccessRule, request: AllowlistReq
 
 const verdictOf = (action: AccessRule["action"]) => (action === "allow" ? "allowed" : "denied");
 
-/** An allow line passed over, with how many of its ACLs did match. */
-type Passed = NearMiss & { readonly matched: number };
-
 /** The decision from rule `from` on. */
-function decideFrom(allowlist: Allowlist, request: AllowlistRequest, from: number, passed: Passed[]): AllowlistDecision {
+function decideFrom(allowlist: Allowlist, request: AllowlistRequest, from: number, passed: NearMiss[]): AllowlistDecision {
   const { rules } = allowlist;
   for (let i = from; i < rules.length; i++) {
     const rule = rules[i];
@@ -345,11 +357,11 @@ function decideFrom(allowlist: Allowlist, request: AllowlistRequest, from: numbe
 }
 
 /** The allow line that lacked the fewest ACLs; of equals, the one that matched the most (the most specific), then the first. */
-function nearestMiss(passed: readonly Passed[]): NearMiss | undefined {
-  const nearer = (m: Passed, best: Passed) =>
+function nearestMiss(passed: readonly NearMiss[]): NearMiss | undefined {
+  const nearer = (m: NearMiss, best: NearMiss) =>
     m.failed.length < best.failed.length || (m.failed.length === best.failed.length && m.matched > best.matched);
-  const best = passed.reduce<Passed | undefined>((b, m) => (!b || nearer(m, b) ? m : b), undefined);
-  return best && { line: best.line, failed: best.failed };
+  const best = passed.reduce<NearMiss | undefined>((b, m) => (!b || nearer(m, b) ? m : b), undefined);
+  return best;
 }
 
 /** Decides `request` as Squid's http_access lines of `allowlist` would. */

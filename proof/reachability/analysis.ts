@@ -4,6 +4,7 @@
  */
 import { cidrContains } from "../../lib/cidr";
 import { isAllTraffic, protocolCarries, TerraformJson, Transport } from "../../lib/tf-json";
+import { allowlistOf, StackAllowlist } from "./allowlist";
 import { Endpoint, Frontend, Model, NatGatewayInfo, Place, Route, Rule, Surroundings, TgwAttachment, VpnGatewayInfo } from "./model";
 
 /** One verdict. */
@@ -26,6 +27,8 @@ export interface ReachabilityReport {
   /** The UDP ports that some security group rule names. */
   readonly udpPorts: readonly number[];
   readonly verdicts: readonly Verdict[];
+  /** The proxy's allowlist, which decides flows through the proxy too. @default none (the stack runs no Squid) */
+  readonly allowlist?: StackAllowlist;
 }
 
 const portIn = (port: number, from: number, to: number, protocol: string) => isAllTraffic(protocol) || (port >= from && port <= to);
@@ -427,7 +430,8 @@ export function analyzeReachability(stack: TerraformJson, surroundings?: Surroun
       }
     }
   }
-  return { endpoints: model.endpoints, ports, udpPorts, verdicts };
+  const allowlist = allowlistOf(stack);
+  return { endpoints: model.endpoints, ports, udpPorts, verdicts, ...(allowlist ? { allowlist } : {}) };
 }
 
 function naclStep(result: { ok: boolean; reason?: string }): [boolean, string | undefined] {

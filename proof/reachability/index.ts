@@ -2,3 +2,4 @@
 export * from "./model";
 export * from "./analysis";
 export * from "./report";
+export * from "./allowlist";

@@ -1,6 +1,7 @@
 /** Reading an analysis: the reviewer's matrix, expected flows against the verdicts, and what an environment puts outside its stack. */
 import { EnvironmentConfig, flowEndName } from "../../lib/config";
 import type { Transport } from "../../lib/tf-json";
+import { allowlistJudgement } from "./allowlist";
 import { ReachabilityReport, Verdict } from "./analysis";
 import type { Surroundings } from "./model";
 
@@ -77,7 +78,10 @@ export function flowLabel(flow: ExpectedFlow): string {
   return `${flow.from} -> ${flow.to}:${portLabel(flow.protocol ?? "tcp", flow.port)}${flow.via ? ` via ${flow.via.name}` : ""}`;
 }
 
-/** The verdict an expected flow is judged by: the report's own, or both connections through the proxy; undefined for an unknown pair. */
+/**
+ * The verdict an expected flow is judged by: the report's own, or through the proxy both connections and the proxy's allowlist
+ * (when the stack has one); undefined for an unknown pair.
+ */
 export function verdictFor(report: ReachabilityReport, flow: ExpectedFlow): Verdict | undefined {
   const protocol = flow.protocol ?? "tcp";
   const find = (from: string, to: string, port: number, p: Transport) =>
@@ -86,19 +90,30 @@ export function verdictFor(report: ReachabilityReport, flow: ExpectedFlow): Verd
   const toProxy = find(flow.from, flow.via.name, flow.via.port, "tcp");
   const onward = find(flow.via.name, flow.to, flow.port, protocol);
   if (!toProxy || !onward) return undefined;
+  const rule = proxyRule(report, flow);
   return {
     from: flow.from,
     to: flow.to,
     port: flow.port,
     protocol,
-    allowed: toProxy.allowed && onward.allowed,
+    allowed: toProxy.allowed && onward.allowed && (rule?.allowed ?? true),
     reasons: [
       `to ${flow.via.name} on ${flow.via.port}:`,
       ...toProxy.reasons,
       `then ${flow.via.name}'s own connection to ${flow.to} on ${portLabel(protocol, flow.port)}:`,
       ...onward.reasons,
+      ...(rule ? [`and ${flow.via.name}'s allowlist:`, ...rule.reasons] : []),
     ],
   };
+}
+
+/** What the proxy's allowlist says of a TCP flow through the proxy, from the from-end's address to the to-end's; undefined without an allowlist. */
+function proxyRule(report: ReachabilityReport, flow: ExpectedFlow): { allowed: boolean; reasons: string[] } | undefined {
+  if (!report.allowlist || !flow.via || (flow.protocol ?? "tcp") !== "tcp") return undefined;
+  const from = report.endpoints.find((e) => e.name === flow.from);
+  const to = report.endpoints.find((e) => e.name === flow.to);
+  if (!from || !to) return undefined;
+  return allowlistJudgement(report.allowlist, flow.via.name, from, to, flow.port);
 }
 
 /** An expected flow the report contradicts: the verdict that went the other way, or for an unknown pair, the stack's servers and ports. */
