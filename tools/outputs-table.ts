@@ -83,7 +83,13 @@ export function withOutputsTable(readme: string, table: string): string {
  */
 function withStandInAppNames(config: EnvironmentConfig): { config: EnvironmentConfig; standIn: RegExp } {
   const standIn = (i: number) => `app-name-stand-in-${i}`;
-  return { config: { ...config, appVpcs: config.appVpcs.map((a, i) => ({ ...a, name: standIn(i) })) }, standIn: /app-name-stand-in-\d+/g };
+  const renamed = new Map(config.appVpcs.map((a, i) => [a.name, standIn(i)]));
+  // A service's from names app VPCs too.
+  const services = config.services.map((s) => (s.from ? { ...s, from: s.from.map((n) => renamed.get(n) ?? n) } : s));
+  return {
+    config: { ...config, appVpcs: config.appVpcs.map((a, i) => ({ ...a, name: standIn(i) })), services },
+    standIn: /app-name-stand-in-\d+/g,
+  };
 }
 
 /**
