@@ -14,6 +14,7 @@ const SERVICE = "verification-service";
 const stackOf = (raw: any) => JSON.parse(synthEnvironment(configFrom(raw)).json);
 const productionRaw = () => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "production.json"), "utf8"));
 const crossAccountRaw = () => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "cross-account.json"), "utf8"));
+const perAppRaw = () => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "per-app-services.json"), "utf8"));
 const productionPicture = () => {
   const config = configFrom(productionRaw());
   return picture(stackOf(productionRaw()), expectedFlowsOf(config), surroundingsOf(config));
@@ -254,6 +255,38 @@ describe("the picture of a stack", () => {
     expect(toDot("transit-gateway", tgw)).toContain(`${hub.id} -> ${proxyVpc.id} [label="attachment (appliance mode)"`);
   });
 
+  it("notes at the proxy which app VPCs may use a service with from, and labels the flow only the allowlist refuses", () => {
+    const config = configFrom(perAppRaw());
+    const p = picture(stackOf(perAppRaw()), expectedFlowsOf(config), surroundingsOf(config));
+    const proxy = p.servers.find((s) => s.label.startsWith("per-app-services-proxy\n"))!;
+    expect(p.notes).toEqual([
+      { id: `${proxy.id}_allowlist`, label: "the proxy's allowlist\npayments: only from orders", attachedTo: proxy.id },
+    ]);
+    const serversOf = (id: string) => [...p.servers, ...p.networks].find((s) => s.id === id)?.label.split("\n")[0];
+    expect(p.flows.filter((f) => f.kind === "denied").map((f) => `${serversOf(f.from)} ${f.label}`)).toEqual([
+      "per-app-services-reporting (192.168.30.0/24) 443 denied by the proxy's allowlist (expected)",
+      "per-app-services-reporting (192.168.30.0/24) 443 denied (expected)",
+      "per-app-services-orders (192.168.20.0/24) 443 denied (expected)",
+      "the provider's network (Direct Connect) 3128 denied (expected)",
+      "per-app-services-orders (192.168.20.0/24) 443 denied (expected)",
+    ]);
+    expect(toDot(config.name, p)).toContain(`${proxy.id}_allowlist [label="the proxy's allowlist\npayments: only from orders", shape=note`);
+    expect(toMermaid(p)).toContain(
+      `  ${proxy.id}_allowlist>"the proxy's allowlist<br/>payments: only from orders"]\n  ${proxy.id}_allowlist -.- ${proxy.id}\n`,
+    );
+    // Created app VPCs go by their Name; without from there is no note.
+    const raw = verificationRaw();
+    raw.appVpcs.push({
+      ...raw.appVpcs[0],
+      name: "app2",
+      cidr: "192.168.1.0/24",
+      subnets: [{ availabilityZone: "ap-northeast-1a", cidr: "192.168.1.0/25" }],
+    });
+    raw.services[1].from = ["app2"];
+    expect(picture(stackOf(raw)).notes.map((n) => n.label)).toEqual(["the proxy's allowlist\napi: only from verification-app2"]);
+    expect(picture(stackOf(verificationRaw())).notes).toEqual([]);
+  });
+
   it("writes a Mermaid text with the same VPCs and flows", () => {
     const text = toMermaid(picture(stackOf(verificationRaw()), expected));
     expect(text.startsWith("flowchart LR\n")).toBe(true);
@@ -304,6 +337,7 @@ describe("the picture of a stack", () => {
       ["transit-gateway", transitGatewayRaw],
       ["production", productionRaw],
       ["cross-account", crossAccountRaw],
+      ["per-app-services", perAppRaw],
     ])(
       "keeps every text of %s inside its box, its cluster and the canvas, off every other text and clear of the edges",
       async (_name, raw) => {

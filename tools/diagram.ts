@@ -12,9 +12,21 @@
  */
 import { instance } from "@viz-js/viz";
 import { cidrContains } from "../lib/cidr";
-import { constructIds } from "../lib/naming";
+import { parseAllowlist } from "../lib/allowlist-policy";
+import { constructIds, serverNames } from "../lib/naming";
 import { Attributes, blocks, referencedAddress, TerraformJson, Transport } from "../lib/tf-json";
-import { analyzeReachability, Endpoint, ExpectedFlow, Model, portLabel, Surroundings, Verdict, verdictFor } from "../proof/reachability";
+import {
+  analyzeReachability,
+  Endpoint,
+  ExpectedFlow,
+  isAllowlistBlock,
+  Model,
+  portLabel,
+  StackAllowlist,
+  Surroundings,
+  Verdict,
+  verdictFor,
+} from "../proof/reachability";
 
 /** What the picture shows, read from the stack. */
 export interface StackPicture {
@@ -26,6 +38,8 @@ export interface StackPicture {
   /** The networks beyond a gateway (the services' blocks behind Direct Connect), outside every VPC. */
   readonly networks: { id: string; label: string }[];
   readonly flows: { from: string; to: string; label: string; kind: "allowed" | "denied" | "broken" }[];
+  /** Notes beside a node: the services the proxy's allowlist keeps to some app VPCs (services[].from). */
+  readonly notes: { id: string; label: string; attachedTo: string }[];
 }
 
 /** The font the picture is laid out with and drawn in (Graphviz has its metrics); wider than the fallbacks. */
@@ -127,7 +141,9 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
   const links = [...peeringLinks(resources), ...direct.links, ...hubs.links];
   const placed = placeServers(resources, model, report, vpcs, direct);
   const flows = flowsOf(report, expected, placed, { gateways, nextOf: direct.nextOf });
-  return { vpcs, servers: placed.servers, links, gateways, networks: direct.networks, flows };
+  const proxy = report.allowlist && proxyNode(report.allowlist, expected, placed);
+  const notes = proxy ? allowlistNotes(report.allowlist!, vpcs, proxy) : [];
+  return { vpcs, servers: placed.servers, links, gateways, networks: direct.networks, flows, notes };
 }
 
 /** The VPCs the stack creates, each with its subnets. */
@@ -374,7 +390,10 @@ function flowsOf(
     const v = verdictFor(report, f);
     const [from, to] = [endpointNodes.get(f.from)?.[0], endpointNodes.get(f.to)?.[0]];
     if (!v || v.allowed || !from || !to) continue;
-    addEdge(from.id, to.id, f.allowed ? "broken" : "denied", f.protocol ?? "tcp", f.port);
+    // A flow that only the proxy's allowlist refuses says so.
+    const blocks = v.reasons.filter((r) => r.startsWith("BLOCKED: "));
+    const byAllowlist = blocks.length > 0 && blocks.every(isAllowlistBlock) ? "by the proxy's allowlist" : "";
+    addEdge(from.id, to.id, f.allowed ? "broken" : "denied", f.protocol ?? "tcp", f.port, byAllowlist);
   }
   return [...edges.values()].map(flowOfEdge);
 }
@@ -395,8 +414,45 @@ function flowOfEdge(e: Edge): StackPicture["flows"][number] {
     from: e.from,
     to: e.to,
     kind: e.kind,
-    label: e.kind === "denied" ? `${ports} denied (expected)` : `${ports} BLOCKED (expected allowed)`,
+    label: [ports, e.kind === "denied" ? "denied" : "BLOCKED", e.suffix, e.kind === "denied" ? "(expected)" : "(expected allowed)"]
+      .filter(Boolean)
+      .join(" "),
   };
+}
+
+/** The node of the proxy whose allowlist it is: the one expected flows go through, else the environment's proxy server. */
+function proxyNode(allowlist: StackAllowlist, expected: readonly ExpectedFlow[], { endpointNodes }: Placed): string | undefined {
+  const names = [...expected.flatMap((f) => (f.via ? [f.via.name] : [])), serverNames.proxy(allowlist.environment)];
+  return names.map((n) => endpointNodes.get(n)?.[0]?.id).find(Boolean);
+}
+
+/**
+ * A note per allowlist that keeps services to some app VPCs: for each allow line with a source ACL narrower than
+ * every client (a service's from), the service (its dst ACL) and the app VPCs (by the VPCs' names) it is kept to.
+ */
+function allowlistNotes(allowlist: StackAllowlist, vpcs: StackPicture["vpcs"], attachedTo: string): StackPicture["notes"] {
+  const rules = parseAllowlist(allowlist.text);
+  const src = (name: string) => rules.acls.get(name)?.type === "src";
+  // Every client: the source ACLs the deny lines require (deny !localnet).
+  const clients = new Set(
+    rules.rules.filter((r) => r.action === "deny").flatMap((r) => r.acls.filter((a) => a.negated && src(a.name)).map((a) => a.name)),
+  );
+  const nameOf = (block: string) => {
+    const vpc = vpcs.find((v) => v.label.split("\n").at(-1) === block);
+    const first = vpc?.label.split("\n")[0];
+    return first && !first.startsWith("existing ") && first !== block ? first : block;
+  };
+  const kept = new Map<string, Set<string>>();
+  for (const rule of rules.rules.filter((r) => r.action === "allow")) {
+    const from = rule.acls.filter((a) => !a.negated && src(a.name) && !clients.has(a.name) && a.name !== "all");
+    const service = rule.acls.find((a) => !a.negated && rules.acls.get(a.name)?.type === "dst")?.name.replace(/_dst$/, "");
+    if (from.length === 0 || !service) continue;
+    const apps = from.flatMap((a) => rules.acls.get(a.name)!.values.map(nameOf));
+    kept.set(service, new Set([...(kept.get(service) ?? []), ...apps]));
+  }
+  if (kept.size === 0) return [];
+  const lines = [...kept].map(([service, apps]) => `${service}: only from ${[...apps].join(", ")}`);
+  return [{ id: `${attachedTo}_allowlist`, label: ["the proxy's allowlist", ...lines].join("\n"), attachedTo }];
 }
 
 /** The Graphviz text of a picture. */
@@ -451,6 +507,10 @@ export function toDot(title: string, p: StackPicture): string {
     broken: 'color="#c62828", fontcolor="#c62828", style=dashed, penwidth=2, constraint=false',
   };
   for (const f of p.flows) lines.push(`  ${f.from} -> ${f.to} [label="${escape(f.label)}", ${styles[f.kind]}];`);
+  for (const n of p.notes) {
+    lines.push(`  ${n.id} [label="${escape(n.label)}", shape=note, fillcolor="#fffde7"];`);
+    lines.push(`  ${n.id} -> ${n.attachedTo} [style=dotted, arrowhead=none, color="#8d6e63"];`);
+  }
   lines.push("}");
   return `${lines.join("\n")}\n`;
 }
@@ -478,6 +538,7 @@ export function toMermaid(p: StackPicture): string {
   for (const n of p.networks) lines.push(`  ${n.id}([${text(n.label)}])`);
   for (const l of p.links) lines.push(`  ${l.from} ---|${text(l.label)}| ${l.to}`);
   for (const f of p.flows) lines.push(`  ${f.from} ${f.kind === "allowed" ? "-->" : "-.->"}|${text(f.label)}| ${f.to}`);
+  for (const n of p.notes) lines.push(`  ${n.id}>${text(n.label)}]`, `  ${n.id} -.- ${n.attachedTo}`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -4,9 +4,10 @@ import { allowlistParameterName } from "../../lib/naming";
 import { resourceViews, TerraformJson } from "../../lib/tf-json";
 import type { Place } from "./model";
 
-/** The allowlist a stack gives its proxies: the SSM parameter's name and value. */
+/** The allowlist a stack gives its proxies: the SSM parameter's name and value, and the environment it names. */
 export interface StackAllowlist {
   readonly parameter: string;
+  readonly environment: string;
   readonly text: string;
 }
 
@@ -14,7 +15,7 @@ export interface StackAllowlist {
 const PARAMETER_NAME = new RegExp(
   `^${allowlistParameterName("\0")
     .replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
-    .replace("\0", "[^/]+")}$`,
+    .replace("\0", "([^/]+)")}$`,
 );
 
 /** The stack's allowlist parameter, or undefined for a stack without one (no Squid); throws on two. */
@@ -26,11 +27,17 @@ export function allowlistOf(stack: TerraformJson): StackAllowlist | undefined {
   if (!parameter) return undefined;
   if (typeof parameter.attrs.value !== "string")
     throw new Error(`the allowlist parameter ${parameter.attrs.name} has no literal value to analyse`);
-  return { parameter: String(parameter.attrs.name), text: parameter.attrs.value };
+  const name = String(parameter.attrs.name);
+  return { parameter: name, environment: PARAMETER_NAME.exec(name)![1], text: parameter.attrs.value };
 }
 
 /** An address as a /32 written bare; a block as it is. */
 const bare = (range: string) => range.replace(/\/32$/, "");
+
+/** True for the reason allowlistJudgement gives a flow the allowlist refuses. */
+export function isAllowlistBlock(reason: string): boolean {
+  return /^BLOCKED: \S+'s allowlist \(SSM parameter /.test(reason);
+}
 
 /** A request the flow could make, and the allowlist's decision on it. */
 interface Attempt {
