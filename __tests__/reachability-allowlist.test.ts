@@ -9,6 +9,7 @@ import {
   expectedFlowsOf,
   flowLabel,
   flowMismatches,
+  isAllowlistBlock,
   surroundingsOf,
   verdictFor,
 } from "../proof/reachability";
@@ -39,6 +40,7 @@ describe("the proxy's allowlist in the reachability analysis (examples/per-app-s
 
   it("reads the allowlist from the stack's SSM parameter", () => {
     expect(report.allowlist?.parameter).toBe(allowlistParameterName("per-app-services"));
+    expect(report.allowlist?.environment).toBe("per-app-services");
     expect(report.allowlist?.text).toMatch(/^acl payments_from src 192\.168\.20\.0\/24$/m);
   });
 
@@ -50,6 +52,7 @@ describe("the proxy's allowlist in the reachability analysis (examples/per-app-s
     const denied = verdictFor(report, paymentsFrom("reporting"))!;
     expect(denied.allowed).toBe(false);
     // Both connections get through; only the allowlist refuses.
+    expect(denied.reasons.filter(isAllowlistBlock)).toHaveLength(1);
     expect(denied.reasons.filter((r) => r.startsWith("BLOCKED: "))).toEqual([
       expect.stringMatching(
         /^BLOCKED: per-app-services-proxy's allowlist \(SSM parameter \/proxy-over-peering\/per-app-services\/squid-allowlist\) allows no request from 192\.168\.30\.0\/24 to 172\.31\.100\.0\/24 on 443; the nearest, CONNECT payments\.provider\.example:443 from 192\.168\.30\.0\/24 \(payments\.provider\.example resolving into 172\.31\.100\.0\/24\), is denied by line \d+: http_access deny all; the nearest allow line, line \d+: http_access allow CONNECT payments_names payments_dst payments_tls payments_from, lacks payments_from \(src 192\.168\.20\.0\/24\)$/,
