@@ -172,6 +172,15 @@ describe("npm run allowlist -- preview", () => {
     expect(jsonOf(json)).toMatchObject({ environment: ENVIRONMENT, requests: 13, skipped: [14], unchanged: { allowed: 4, denied: 2 } });
   });
 
+  it("prints for the fixtures what docs/operations.md shows", () => {
+    const relative = (file: string) => path.relative(ROOT, file);
+    const r = run(["preview", ENVIRONMENT, relative(LOG), "--before", relative(BEFORE)], { PROXY_CONFIG: relative(AFTER) });
+    const doc = fs.readFileSync(path.join(ROOT, "docs", "operations.md"), "utf8");
+    const block = /this is what it prints:\n\n```\n([\s\S]*?)```\n/.exec(doc)?.[1];
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(block).toBe(r.stdout);
+  });
+
   it("compares with the environment file as committed at git HEAD by default", () => {
     const repo = path.join(work, "repo");
     fs.mkdirSync(repo);
