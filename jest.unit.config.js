@@ -15,5 +15,6 @@ module.exports = {
     "**/__tests__/user-data.test.ts",
     "**/__tests__/reachability-shapes.test.ts",
     "**/__tests__/reachability-report.test.ts",
+    "**/__tests__/allowlist-policy.test.ts",
   ],
 };
