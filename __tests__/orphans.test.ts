@@ -5,8 +5,10 @@ import * as path from "path";
 import { sweepCoverage } from "../proof/rehearsal";
 import { importsFileProblem } from "../operations/deploy-options";
 import {
+  adoptionRefusal,
   FoundResource,
   importBlocks,
+  judgeUnknown,
   placeOrphans,
   stateKeys,
   SynthesizedStack,
@@ -158,6 +160,145 @@ describe("placeOrphans", () => {
 
   it("needs at least one agreeing setting: a resource that says nothing is not placed", () => {
     expect(placeOrphans([found("aws_vpc", "vpc-1", {})], STACK, STATE)[0].address).toBeUndefined();
+  });
+});
+
+/** A state holding the access log group, its Requests filter and the alerts topic; a stack that also has the Denied filter, the key with an alias, and the subscription. */
+const DAY_TWO_STATE: TerraformState = {
+  resources: [
+    {
+      mode: "managed",
+      type: "aws_cloudwatch_log_group",
+      name: "AccessLog",
+      instances: [
+        { attributes: { id: "/p/v/squid-access", name: "/p/v/squid-access", arn: "arn:aws:logs:r:1:log-group:/p/v/squid-access" } },
+      ],
+    },
+    {
+      mode: "managed",
+      type: "aws_cloudwatch_log_metric_filter",
+      name: "RequestsFilter",
+      // The provider keeps a filter by its name alone; its import takes log_group_name:name.
+      instances: [{ attributes: { id: "v-proxy-Requests", name: "v-proxy-Requests", log_group_name: "/p/v/squid-access" } }],
+    },
+    {
+      mode: "managed",
+      type: "aws_sns_topic",
+      name: "AlertsTopic",
+      instances: [{ attributes: { id: "arn:aws:sns:r:1:v-proxy-alerts", arn: "arn:aws:sns:r:1:v-proxy-alerts", name: "v-proxy-alerts" } }],
+    },
+  ],
+};
+
+const DAY_TWO_STACK: SynthesizedStack = {
+  resource: {
+    aws_cloudwatch_log_group: { AccessLog: { name: "/p/v/squid-access" } },
+    aws_cloudwatch_log_metric_filter: {
+      RequestsFilter: { name: "v-proxy-Requests", log_group_name: "${aws_cloudwatch_log_group.AccessLog.name}" },
+      DeniedFilter: { name: "v-proxy-Denied", log_group_name: "${aws_cloudwatch_log_group.AccessLog.name}" },
+    },
+    aws_kms_key: { AlertsKey: { description: "Encrypts the SNS topic v-proxy-alerts", tags: { Name: "v-proxy-alerts" } } },
+    aws_kms_alias: { AlertsAlias: { name: "alias/v-proxy-alerts", target_key_id: "${aws_kms_key.AlertsKey.key_id}" } },
+    aws_sns_topic: { AlertsTopic: { name: "v-proxy-alerts" } },
+    aws_sns_topic_subscription: {
+      AlertsEmail: { topic_arn: "${aws_sns_topic.AlertsTopic.arn}", protocol: "email", endpoint: "ops@example.com" },
+      OtherEmail: { topic_arn: "${aws_sns_topic.AlertsTopic.arn}", protocol: "email", endpoint: "other@example.com" },
+    },
+    aws_ssm_parameter: { Allowlist: { name: "/p/v/squid-allowlist" } },
+    aws_cloudwatch_dashboard: { Dashboard: { dashboard_name: "v-proxy" } },
+  },
+};
+
+const key = (id: string, state: string, extra: Record<string, string> = {}) =>
+  found("aws_kms_key", id, {
+    id,
+    description: "Encrypts the SNS topic v-proxy-alerts",
+    "tags.Name": "v-proxy-alerts",
+    key_state: state,
+    ...extra,
+  });
+const subscription = (arn: string, endpoint = "ops@example.com") =>
+  found("aws_sns_topic_subscription", arn, { topic_arn: "arn:aws:sns:r:1:v-proxy-alerts", protocol: "email", endpoint });
+
+describe("the day-two kinds", () => {
+  it("knows a metric filter in the state by log_group_name:name, the id its import takes", () => {
+    const filters = [
+      found("aws_cloudwatch_log_metric_filter", "/p/v/squid-access:v-proxy-Requests", {}),
+      found("aws_cloudwatch_log_metric_filter", "/p/v/squid-access:v-proxy-Denied", {}),
+      found("aws_cloudwatch_log_metric_filter", "/p/v/squid-allowlist:v-proxy-Requests", {}),
+    ];
+    expect(unknownToState(filters, DAY_TWO_STATE).map((f) => f.importId)).toEqual([
+      "/p/v/squid-access:v-proxy-Denied",
+      "/p/v/squid-allowlist:v-proxy-Requests",
+    ]);
+  });
+
+  it("places each kind by its identifying settings: a filter by its log group and name, a subscription by its topic and address, a key by its description, an alias after its key", () => {
+    const orphans = [
+      found("aws_kms_alias", "alias/v-proxy-alerts", { name: "alias/v-proxy-alerts", target_key_id: "k-1" }),
+      key("k-1", "Enabled"),
+      found("aws_cloudwatch_log_metric_filter", "/p/v/squid-access:v-proxy-Denied", {
+        name: "v-proxy-Denied",
+        log_group_name: "/p/v/squid-access",
+      }),
+      subscription("arn:aws:sns:r:1:v-proxy-alerts:s-1"),
+      found("aws_ssm_parameter", "/p/v/squid-allowlist", { name: "/p/v/squid-allowlist" }),
+      found("aws_cloudwatch_dashboard", "v-proxy", { dashboard_name: "v-proxy" }),
+      // Another log group's filter of the same name: the state's group is not its group.
+      found("aws_cloudwatch_log_metric_filter", "/p/w/squid-access:v-proxy-Denied", {
+        name: "v-proxy-Denied",
+        log_group_name: "/p/w/squid-access",
+      }),
+    ];
+    const placed = placeOrphans(orphans, DAY_TWO_STACK, DAY_TWO_STATE);
+    expect(placed.map((o) => o.address)).toEqual([
+      "aws_kms_alias.AlertsAlias",
+      "aws_kms_key.AlertsKey",
+      "aws_cloudwatch_log_metric_filter.DeniedFilter",
+      "aws_sns_topic_subscription.AlertsEmail",
+      "aws_ssm_parameter.Allowlist",
+      "aws_cloudwatch_dashboard.Dashboard",
+      undefined,
+    ]);
+    expect(importBlocks(placed).import).toEqual([
+      { to: "aws_cloudwatch_dashboard.Dashboard", id: "v-proxy" },
+      { to: "aws_cloudwatch_log_metric_filter.DeniedFilter", id: "/p/v/squid-access:v-proxy-Denied" },
+      { to: "aws_kms_alias.AlertsAlias", id: "alias/v-proxy-alerts" },
+      { to: "aws_kms_key.AlertsKey", id: "k-1" },
+      { to: "aws_sns_topic_subscription.AlertsEmail", id: "arn:aws:sns:r:1:v-proxy-alerts:s-1" },
+      { to: "aws_ssm_parameter.Allowlist", id: "/p/v/squid-allowlist" },
+    ]);
+  });
+});
+
+describe("judgeUnknown", () => {
+  it("judges a key pending deletion, an alias of one and an unconfirmed subscription no orphans to adopt, saying why", () => {
+    const leaving = key("k-old", "PendingDeletion", { deletion_date: "2026-12-12T00:00:00.000Z" });
+    const alias = found("aws_kms_alias", "alias/old", { name: "alias/old", target_key_id: "k-old", target_key_state: "PendingDeletion" });
+    const pending = subscription("PendingConfirmation", "new@example.com");
+    const live = [key("k-1", "Enabled"), key("k-2", "Disabled"), subscription("arn:aws:sns:r:1:v-proxy-alerts:s-1")];
+    const { adoptable, notAdopted } = judgeUnknown([leaving, ...live, alias, pending]);
+    expect(adoptable).toEqual(live);
+    expect(notAdopted.map((n) => [n.resource, n.reason])).toEqual([
+      [
+        leaving,
+        "pending deletion (deleted on 2026-12-12T00:00:00.000Z): not an orphan to adopt, Terraform cannot manage a key pending deletion; to keep it, aws kms cancel-key-deletion --key-id k-old and sweep again, else leave it to AWS",
+      ],
+      [alias, "its key k-old is pending deletion and the alias goes with it: not an orphan to adopt"],
+      [pending, expect.stringMatching(/^email subscription of new@example.com pending confirmation: AWS lists no ARN to import it by/)],
+    ]);
+  });
+
+  it("lets a key pending deletion not take the address of the live key it looks like", () => {
+    const { adoptable } = judgeUnknown([key("k-old", "PendingDeletion"), key("k-1", "Enabled")]);
+    expect(placeOrphans(adoptable, DAY_TWO_STACK, DAY_TWO_STATE).map((o) => [o.resource.importId, o.address])).toEqual([
+      ["k-1", "aws_kms_key.AlertsKey"],
+    ]);
+    // Without the judgement the first found, pending deletion, would take the address and be imported.
+    expect(
+      placeOrphans([key("k-old", "PendingDeletion"), key("k-1", "Enabled")], DAY_TWO_STACK, DAY_TWO_STATE).map((o) => o.address),
+    ).toEqual(["aws_kms_key.AlertsKey", undefined]);
+    expect(adoptionRefusal(key("k-1", "Enabled"))).toBeUndefined();
   });
 });
 

@@ -3,6 +3,8 @@
  * Found by the owner tags through the Tagging API and each service's own listings, which find what that API or an emulator leaves out.
  */
 import { AutoScalingClient, paginateDescribeAutoScalingGroups } from "@aws-sdk/client-auto-scaling";
+import { CloudWatchClient, paginateListDashboards } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient, paginateDescribeMetricFilters } from "@aws-sdk/client-cloudwatch-logs";
 import {
   DescribeVolumesCommand,
   EC2Client,
@@ -45,6 +47,7 @@ import {
   paginateListInstanceProfiles,
   paginateListRoles,
 } from "@aws-sdk/client-iam";
+import { DescribeKeyCommand, KMSClient, paginateListAliases } from "@aws-sdk/client-kms";
 import { paginateGetResources, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import {
   ListTagsForResourceCommand,
@@ -53,7 +56,9 @@ import {
   paginateListResolverRules,
   Route53ResolverClient,
 } from "@aws-sdk/client-route53resolver";
-import { OWNER_TAGS } from "../lib/naming";
+import { paginateListSubscriptionsByTopic, SNSClient } from "@aws-sdk/client-sns";
+import { ListTagsForResourceCommand as ListParameterTagsCommand, paginateDescribeParameters, SSMClient } from "@aws-sdk/client-ssm";
+import { accessLogGroupName, allowlistLogGroupName, allowlistParameterName, monitoringNames, OWNER_TAGS } from "../lib/naming";
 import { FoundResource } from "./orphans";
 
 /** Where to look: the account's region, the owner tags' values, and an emulator's endpoint if any. */
@@ -111,6 +116,11 @@ interface Reading {
   readonly autoscaling: AutoScalingClient;
   readonly elb: ElasticLoadBalancingV2Client;
   readonly resolver: Route53ResolverClient;
+  readonly ssm: SSMClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly sns: SNSClient;
+  readonly kms: KMSClient;
   readonly byTag: Filter[];
   readonly found: FoundResource[];
   /** Ids looked at and left out on purpose (gone, or another resource's), so not "unknown kinds". */
@@ -127,6 +137,11 @@ function reading(target: InventoryTarget): Reading {
     autoscaling: new AutoScalingClient(common),
     elb: new ElasticLoadBalancingV2Client(common),
     resolver: new Route53ResolverClient(common),
+    ssm: new SSMClient(common),
+    logs: new CloudWatchLogsClient(common),
+    cloudwatch: new CloudWatchClient(common),
+    sns: new SNSClient(common),
+    kms: new KMSClient(common),
     byTag: [
       { Name: `tag:${OWNER_TAGS.project}`, Values: [target.project] },
       { Name: `tag:${OWNER_TAGS.environment}`, Values: [target.environment] },
@@ -614,9 +629,171 @@ async function ignoreAttachedVolumes(r: Reading, arns: readonly string[]): Promi
   }
 }
 
+/** The folder of the environment's SSM parameters: that of its allowlist parameter. */
+function parameterFolder(environment: string): string {
+  const name = allowlistParameterName(environment);
+  return name.slice(0, name.lastIndexOf("/") + 1);
+}
+
+/** SSM parameters named in the environment's folder that carry its owner tags (one tag call each). */
+async function readSsmParameters(r: Reading): Promise<void> {
+  const parameters = await collect(
+    paginateDescribeParameters(
+      { client: r.ssm },
+      { ParameterFilters: [{ Key: "Name", Option: "BeginsWith", Values: [parameterFolder(r.target.environment)] }] },
+    ),
+    (p) => p.Parameters,
+  );
+  for (const p of parameters) await addSsmParameter(r, p.Name!, p.ARN);
+}
+
+async function addSsmParameter(r: Reading, name: string, arn: string | undefined): Promise<void> {
+  const tags = tagMap((await r.ssm.send(new ListParameterTagsCommand({ ResourceType: "Parameter", ResourceId: name }))).TagList);
+  if (!owned(tags, r.target)) return;
+  r.found.push({
+    type: "aws_ssm_parameter",
+    importId: name,
+    aliases: arn ? [arn] : [],
+    attributes: withName({ id: name, name, arn }, tags),
+  });
+}
+
+/** Metric filters on the environment's log groups (the access log and the allowlist update log), which take no tags. */
+async function readMetricFilters(r: Reading): Promise<void> {
+  for (const logGroupName of [accessLogGroupName(r.target.environment), allowlistLogGroupName(r.target.environment)]) {
+    let filters;
+    try {
+      filters = await collect(paginateDescribeMetricFilters({ client: r.logs }, { logGroupName }), (p) => p.metricFilters);
+    } catch (e) {
+      // AWS answers so for a log group not created (yet, or any more): it has no filters.
+      if ((e as { name?: string }).name === "ResourceNotFoundException") continue;
+      throw e;
+    }
+    for (const f of filters) {
+      r.found.push({
+        type: "aws_cloudwatch_log_metric_filter",
+        importId: `${logGroupName}:${f.filterName}`,
+        attributes: { name: f.filterName!, log_group_name: logGroupName },
+      });
+    }
+  }
+}
+
+/** The environment's dashboard by its name (dashboards take no tags). */
+async function readDashboards(r: Reading): Promise<void> {
+  const name = monitoringNames.dashboard(r.target.environment);
+  const dashboards = await collect(
+    paginateListDashboards({ client: r.cloudwatch }, { DashboardNamePrefix: name }),
+    (p) => p.DashboardEntries,
+  );
+  for (const d of dashboards.filter((x) => x.DashboardName === name)) {
+    r.found.push({
+      type: "aws_cloudwatch_dashboard",
+      importId: name,
+      aliases: d.DashboardArn ? [d.DashboardArn] : [],
+      attributes: withName({ dashboard_name: name, arn: d.DashboardArn }, {}),
+    });
+  }
+}
+
+/** What one tagged ARN is, in Terraform's terms: its service, the resource part after the account, and its tags. */
+interface TaggedResource {
+  readonly arn: string;
+  readonly service: string;
+  readonly resource: string;
+  readonly tags: Record<string, string>;
+}
+
+/** A CloudWatch Logs log group. */
+function addLogGroup(r: Reading, t: TaggedResource): void {
+  const name = t.resource.slice("log-group:".length).replace(/:\*$/, "");
+  r.found.push({
+    type: "aws_cloudwatch_log_group",
+    importId: name,
+    aliases: [t.arn],
+    attributes: withName({ id: name, name, arn: t.arn }, t.tags),
+  });
+}
+
+/** A CloudWatch metric alarm. */
+function addAlarm(r: Reading, t: TaggedResource): void {
+  const name = t.resource.slice("alarm:".length);
+  r.found.push({
+    type: "aws_cloudwatch_metric_alarm",
+    importId: name,
+    aliases: [t.arn],
+    attributes: withName({ id: name, alarm_name: name, arn: t.arn }, t.tags),
+  });
+}
+
+/** An SNS topic, and its subscriptions (which take no tags) through the topic. */
+async function addTopic(r: Reading, t: TaggedResource): Promise<void> {
+  r.found.push({ type: "aws_sns_topic", importId: t.arn, attributes: withName({ id: t.arn, arn: t.arn, name: t.resource }, t.tags) });
+  const subscriptions = await collect(paginateListSubscriptionsByTopic({ client: r.sns }, { TopicArn: t.arn }), (p) => p.Subscriptions);
+  for (const s of subscriptions) {
+    // An unconfirmed email subscription is listed as "PendingConfirmation", without its ARN.
+    const arn = s.SubscriptionArn?.startsWith("arn:") ? s.SubscriptionArn : undefined;
+    r.found.push({
+      type: "aws_sns_topic_subscription",
+      importId: s.SubscriptionArn ?? "",
+      attributes: withName({ id: arn, arn, topic_arn: t.arn, protocol: s.Protocol, endpoint: s.Endpoint }, {}),
+    });
+  }
+}
+
+/** A KMS key with its state (a key pending deletion is judged no orphan), and its aliases (which take no tags) through the key. */
+async function addKey(r: Reading, t: TaggedResource): Promise<void> {
+  const key = (await r.kms.send(new DescribeKeyCommand({ KeyId: t.arn }))).KeyMetadata!;
+  r.found.push({
+    type: "aws_kms_key",
+    importId: key.KeyId!,
+    aliases: [t.arn],
+    attributes: withName(
+      { id: key.KeyId, arn: t.arn, description: key.Description, key_state: key.KeyState, deletion_date: key.DeletionDate?.toISOString() },
+      t.tags,
+    ),
+  });
+  for (const a of await collect(paginateListAliases({ client: r.kms }, { KeyId: key.KeyId }), (p) => p.Aliases)) {
+    r.found.push({
+      type: "aws_kms_alias",
+      importId: a.AliasName!,
+      aliases: a.AliasArn ? [a.AliasArn] : [],
+      attributes: withName(
+        { id: a.AliasName, name: a.AliasName, arn: a.AliasArn, target_key_id: key.KeyId, target_key_state: key.KeyState },
+        {},
+      ),
+    });
+  }
+}
+
+/** An SSM parameter the folder listing missed (named elsewhere); a name with a slash begins with one, which its ARN leaves out. */
+async function addTaggedParameter(r: Reading, t: TaggedResource, seen: ReadonlySet<string>): Promise<void> {
+  const rest = t.resource.slice("parameter/".length);
+  const names = rest.includes("/") ? [`/${rest}`] : [rest, `/${rest}`];
+  if (seen.has(t.arn) || names.some((n) => seen.has(n))) return;
+  const listed = await collect(
+    paginateDescribeParameters({ client: r.ssm }, { ParameterFilters: [{ Key: "Name", Option: "Equals", Values: names }] }),
+    (p) => p.Parameters,
+  );
+  for (const p of listed) await addSsmParameter(r, p.Name!, t.arn);
+}
+
+/** The kinds read from the Tagging API itself, by service and the start of the resource part of their ARN. */
+const TAGGED_KINDS: readonly {
+  readonly service: string;
+  readonly matches: (resource: string) => boolean;
+  readonly add: (r: Reading, t: TaggedResource, seen: ReadonlySet<string>) => void | Promise<void>;
+}[] = [
+  { service: "logs", matches: (x) => x.startsWith("log-group:"), add: addLogGroup },
+  { service: "cloudwatch", matches: (x) => x.startsWith("alarm:"), add: addAlarm },
+  { service: "sns", matches: (x) => !x.includes(":") && !x.includes("/"), add: addTopic },
+  { service: "kms", matches: (x) => x.startsWith("key/"), add: addKey },
+  { service: "ssm", matches: (x) => x.startsWith("parameter/"), add: addTaggedParameter },
+];
+
 /**
- * Everything else the Tagging API knows by the owner tags: log groups and alarms, and any kind the
- * readers before missed, which is listed as unknown rather than dropped.
+ * Everything else the Tagging API knows by the owner tags: log groups, alarms, SNS topics and KMS keys, and any kind
+ * the readers before missed, which is listed as unknown rather than dropped.
  */
 async function readTagged(r: Reading): Promise<UnknownKind[]> {
   const ownerTagFilters = [
@@ -635,30 +812,16 @@ async function readTagged(r: Reading): Promise<UnknownKind[]> {
   const unknownKinds: UnknownKind[] = [];
   for (const mapping of tagged) {
     const arn = mapping.ResourceARN!;
-    const tags = tagMap(mapping.Tags);
     const [, , service, , , ...rest] = arn.split(":");
     const resource = rest.join(":");
-    if (service === "logs" && resource.startsWith("log-group:")) {
-      const name = resource.slice("log-group:".length).replace(/:\*$/, "");
-      r.found.push({
-        type: "aws_cloudwatch_log_group",
-        importId: name,
-        aliases: [arn],
-        attributes: withName({ id: name, name, arn }, tags),
-      });
-    } else if (service === "cloudwatch" && resource.startsWith("alarm:")) {
-      const name = resource.slice("alarm:".length);
-      r.found.push({
-        type: "aws_cloudwatch_metric_alarm",
-        importId: name,
-        aliases: [arn],
-        attributes: withName({ id: name, alarm_name: name, arn }, tags),
-      });
-    } else {
-      const id = resource.split("/").pop() ?? resource;
-      // Network interfaces belong to the instances, endpoints and load balancers that made them.
-      if (!seen.has(arn) && !seen.has(id) && !r.ignored.has(id) && !resource.startsWith("network-interface/")) unknownKinds.push({ arn });
+    const kind = TAGGED_KINDS.find((k) => k.service === service && k.matches(resource));
+    if (kind) {
+      await kind.add(r, { arn, service, resource, tags: tagMap(mapping.Tags) }, seen);
+      continue;
     }
+    const id = resource.split("/").pop() ?? resource;
+    // Network interfaces belong to the instances, endpoints and load balancers that made them.
+    if (!seen.has(arn) && !seen.has(id) && !r.ignored.has(id) && !resource.startsWith("network-interface/")) unknownKinds.push({ arn });
   }
   return unknownKinds;
 }
@@ -684,6 +847,9 @@ const READERS: readonly ((r: Reading) => Promise<void>)[] = [
   readTargetGroups,
   readRoles,
   readInstanceProfiles,
+  readSsmParameters,
+  readMetricFilters,
+  readDashboards,
 ];
 
 /** Reads the inventory of an environment. Read-only: only Describe, List and Get calls. */

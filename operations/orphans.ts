@@ -45,6 +45,7 @@ const COMPOSITE_KEYS: Readonly<Record<string, (a: Record<string, unknown>) => st
   aws_route: (a) => join("_", a.route_table_id, a.destination_cidr_block || a.destination_ipv6_cidr_block || a.destination_prefix_list_id),
   aws_route_table_association: (a) => join("/", a.subnet_id || a.gateway_id, a.route_table_id),
   aws_iam_role_policy_attachment: (a) => join("/", a.role, a.policy_arn),
+  aws_cloudwatch_log_metric_filter: (a) => join(":", a.log_group_name, a.name),
 };
 
 function join(separator: string, ...parts: unknown[]): string | undefined {
@@ -104,6 +105,13 @@ export const IDENTITY: Readonly<Record<string, readonly string[]>> = {
   aws_route53_resolver_endpoint: ["name", "direction", "tags.Name"],
   aws_route53_resolver_rule: ["domain_name", "rule_type", "name", "tags.Name"],
   aws_route53_resolver_rule_association: ["resolver_rule_id", "vpc_id"],
+  aws_ssm_parameter: ["name"],
+  aws_cloudwatch_log_metric_filter: ["log_group_name", "name"],
+  aws_cloudwatch_dashboard: ["dashboard_name"],
+  aws_kms_key: ["description", "tags.Name"],
+  aws_kms_alias: ["name"],
+  aws_sns_topic: ["name"],
+  aws_sns_topic_subscription: ["topic_arn", "protocol", "endpoint"],
 };
 
 /** Every key the state holds a managed resource instance by, as "type|key". */
@@ -125,6 +133,45 @@ export function stateKeys(state: TerraformState): Set<string> {
 export function unknownToState(found: readonly FoundResource[], state: TerraformState): FoundResource[] {
   const keys = stateKeys(state);
   return found.filter((f) => ![f.importId, ...(f.aliases ?? [])].some((id) => keys.has(`${f.type}|${id}`)));
+}
+
+/** A resource the state lacks that is still no orphan to adopt, with why and what to do instead. */
+export interface NotAdopted {
+  readonly resource: FoundResource;
+  readonly reason: string;
+}
+
+const KEY_LEAVING = ["PendingDeletion", "PendingReplicaDeletion"];
+
+/**
+ * Why a found resource is not to be adopted though the state lacks it, or undefined: a KMS key pending deletion (the
+ * provider reads such a key as gone) or an alias of one, and an email subscription not yet confirmed (AWS lists no ARN for it).
+ */
+export function adoptionRefusal(resource: FoundResource): string | undefined {
+  const a = resource.attributes;
+  if (resource.type === "aws_kms_key" && KEY_LEAVING.includes(a.key_state ?? "")) {
+    const when = a.deletion_date ? ` (deleted on ${a.deletion_date})` : "";
+    return `pending deletion${when}: not an orphan to adopt, Terraform cannot manage a key pending deletion; to keep it, aws kms cancel-key-deletion --key-id ${resource.importId} and sweep again, else leave it to AWS`;
+  }
+  if (resource.type === "aws_kms_alias" && KEY_LEAVING.includes(a.target_key_state ?? "")) {
+    return `its key ${a.target_key_id} is pending deletion and the alias goes with it: not an orphan to adopt`;
+  }
+  if (resource.type === "aws_sns_topic_subscription" && !resource.importId.startsWith("arn:")) {
+    return `${a.protocol} subscription of ${a.endpoint} pending confirmation: AWS lists no ARN to import it by; the next apply subscribes the address again, and AWS deletes an unconfirmed subscription after 48 hours`;
+  }
+  return undefined;
+}
+
+/** The resources the state lacks, split into the orphans to adopt and those not to adopt (with why). */
+export function judgeUnknown(unknown: readonly FoundResource[]): { adoptable: FoundResource[]; notAdopted: NotAdopted[] } {
+  const adoptable: FoundResource[] = [];
+  const notAdopted: NotAdopted[] = [];
+  for (const resource of unknown) {
+    const reason = adoptionRefusal(resource);
+    if (reason === undefined) adoptable.push(resource);
+    else notAdopted.push({ resource, reason });
+  }
+  return { adoptable, notAdopted };
 }
 
 /** The address of a state resource instance, such as aws_vpc.ProxyVpc_Vpc_1234 or module.m.aws_x.y["a"]. */

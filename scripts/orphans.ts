@@ -12,7 +12,7 @@ import { ConfigError, EnvironmentConfig, loadEnvironments, stateKey, selectEnvir
 import { checkedEmulatorEndpoint } from "../lib/emulator";
 import { LOCAL_STATE_FOLDER, orphanImportsFile } from "../lib/naming";
 import { readInventory } from "../operations/orphan-inventory";
-import { importBlocks, placeOrphans, SynthesizedStack, TerraformState, unknownToState } from "../operations/orphans";
+import { importBlocks, judgeUnknown, placeOrphans, SynthesizedStack, TerraformState, unknownToState } from "../operations/orphans";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
@@ -21,7 +21,9 @@ Usage: npm run orphans -- <environment> [--json <file>]
 A read-only sweep for what an interrupted or killed apply left behind: every resource that carries
 the environment's Project and Environment tags but that its state in S3 does not know, with the
 Terraform address it most likely belongs to, written as import blocks to
-state/<environment>.orphans.tf.json. Exit 0 none, 2 orphans found, 1 the sweep could not run.
+state/<environment>.orphans.tf.json. A KMS key pending deletion and an unconfirmed email
+subscription are listed as not adopted, with why. Exit 0 none, 2 orphans found, 1 the sweep could
+not run.
 
 Options:
   --json <file>  also write the findings as JSON
@@ -70,7 +72,7 @@ function awsProblem(e: unknown, what: string): SweepError {
   }
   if (err.$metadata?.httpStatusCode === 403 || /AccessDenied|UnauthorizedOperation/i.test(`${err.name} ${err.message}`)) {
     return new SweepError(
-      `AWS denied ${what}: ${err.message}. The sweep needs read access (ReadOnlyAccess, or the Describe/List/Get calls of EC2, IAM, Auto Scaling, Elastic Load Balancing, tag:GetResources and s3:GetObject on the state).`,
+      `AWS denied ${what}: ${err.message}. The sweep needs read access (ReadOnlyAccess, or the Describe/List/Get calls of EC2, IAM, Auto Scaling, Elastic Load Balancing, Route 53 Resolver, SSM, CloudWatch, CloudWatch Logs, SNS, KMS, tag:GetResources and s3:GetObject on the state).`,
     );
   }
   return new SweepError(`${what} failed: ${err.name ?? "error"}: ${err.message ?? String(e)}`);
@@ -128,7 +130,8 @@ async function main(): Promise<number> {
   } catch (e) {
     throw e instanceof SweepError ? e : awsProblem(e, `listing the resources of ${env.name} in ${env.region}`);
   }
-  const orphans = placeOrphans(unknownToState(inventory.found, state), stack, state);
+  const { adoptable, notAdopted } = judgeUnknown(unknownToState(inventory.found, state));
+  const orphans = placeOrphans(adoptable, stack, state);
   const stateCount = (state.resources ?? []).filter((r) => r.mode === "managed").reduce((n, r) => n + r.instances.length, 0);
   console.log(
     `${env.name} in ${env.region}: ${inventory.found.length} resources carry its tags or belong to ones that do; the state holds ${stateCount}; ${orphans.length} orphan(s)`,
@@ -138,6 +141,7 @@ async function main(): Promise<number> {
       `  ${o.resource.type.padEnd(36)} ${o.resource.importId}  ->  ${o.address ?? "no address fits: import it by hand, or delete it"}`,
     );
   }
+  for (const n of notAdopted) console.log(`  ${n.resource.type.padEnd(36)} ${n.resource.importId}  ->  not adopted: ${n.reason}`);
   for (const u of inventory.unknownKinds) console.log(`  tagged, of a kind the sweep does not map: ${u.arn} (check it by hand)`);
 
   const stateDir = path.resolve(process.env.PROXY_STATE_DIR || path.join(ROOT, LOCAL_STATE_FOLDER));
@@ -155,7 +159,7 @@ async function main(): Promise<number> {
   if (jsonFile)
     fs.writeFileSync(
       jsonFile,
-      `${JSON.stringify({ orphans, unknownKinds: inventory.unknownKinds, found: inventory.found.length, inState: stateCount }, null, 2)}\n`,
+      `${JSON.stringify({ orphans, notAdopted, unknownKinds: inventory.unknownKinds, found: inventory.found.length, inState: stateCount }, null, 2)}\n`,
     );
   return orphans.length + inventory.unknownKinds.length > 0 ? 2 : 0;
 }

@@ -26,11 +26,37 @@ def clients(endpoint, region):
     if not (host.startswith("127.") or host in ("localhost", "::1")):
         sys.exit(f"refusing endpoint {endpoint}: only loopback emulators are used")
     kwargs = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
-    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam", "logs", "cloudwatch", "elbv2", "autoscaling", "route53resolver")}
+    return {name: boto3.client(name, **kwargs) for name in ("ec2", "s3", "iam", "logs", "cloudwatch", "elbv2", "autoscaling", "route53resolver", "ssm", "kms", "sns")}
 
 
 def tags(resource):
     return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
+
+
+def pages(client, operation, key, **kwargs):
+    """Every item of a paged listing (moto pages some, such as SSM's parameters by 10)."""
+    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
+
+
+def created_parameters(ssm):
+    """The SSM parameters an apply created: AWS's public ones (/aws/service/..., read for AMIs) are left out."""
+    return [p for p in pages(ssm, "describe_parameters", "Parameters") if not p["Name"].startswith("/aws/")]
+
+
+def customer_keys(kms):
+    """The customer managed KMS keys with their metadata; AWS's own (alias/aws/...) are left out."""
+    keys = (kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in pages(kms, "list_keys", "Keys"))
+    return [k for k in keys if k.get("KeyManager") != "AWS"]
+
+
+def created_aliases(kms):
+    """The aliases an apply created, with their keys: AWS's own (alias/aws/...) are left out."""
+    return [a for a in pages(kms, "list_aliases", "Aliases") if not a["AliasName"].startswith("alias/aws/") and a.get("TargetKeyId")]
+
+
+def topic_subscriptions(sns):
+    """Each SNS topic's ARN with its subscriptions."""
+    return [(t["TopicArn"], pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=t["TopicArn"])) for t in pages(sns, "list_topics", "Topics")]
 
 
 def transit_gateway_tables(ec2, states=None, static_only=False):
@@ -364,6 +390,41 @@ def deployed_resolver_rule_associations(c):
     ]
 
 
+def deployed_ssm_parameters(c):
+    return [{"name": p["Name"], "type": p.get("Type"), "tier": p.get("Tier"), "version": p.get("Version")} for p in created_parameters(c["ssm"])]
+
+
+def deployed_metric_filters(c):
+    return [
+        {
+            "name": f["filterName"],
+            "logGroup": f["logGroupName"],
+            "metrics": [{"name": m.get("metricName"), "namespace": m.get("metricNamespace")} for m in f.get("metricTransformations", [])],
+        }
+        for f in pages(c["logs"], "describe_metric_filters", "metricFilters")
+    ]
+
+
+def deployed_dashboards(c):
+    return [d["DashboardName"] for d in pages(c["cloudwatch"], "list_dashboards", "DashboardEntries")]
+
+
+def deployed_kms_keys(c):
+    """Customer managed keys with their state: a destroyed key stays, PendingDeletion, for its waiting period."""
+    return [{"id": k["KeyId"], "state": k.get("KeyState"), "description": k.get("Description")} for k in customer_keys(c["kms"])]
+
+
+def deployed_kms_aliases(c):
+    return [{"name": a["AliasName"], "keyId": a["TargetKeyId"]} for a in created_aliases(c["kms"])]
+
+
+def deployed_sns_topics(c):
+    return [
+        {"arn": arn, "subscriptions": [{"arn": s["SubscriptionArn"], "protocol": s.get("Protocol"), "endpoint": s.get("Endpoint")} for s in subscriptions]}
+        for arn, subscriptions in topic_subscriptions(c["sns"])
+    ]
+
+
 # The inventory's keys, in the order they are printed, and the reader of each.
 INVENTORY = {
     "resolverEndpoints": deployed_resolver_endpoints,
@@ -390,6 +451,12 @@ INVENTORY = {
     "networkInterfaces": deployed_network_interfaces,
     "iamRoles": deployed_roles,
     "instanceProfiles": deployed_instance_profiles,
+    "ssmParameters": deployed_ssm_parameters,
+    "metricFilters": deployed_metric_filters,
+    "dashboards": deployed_dashboards,
+    "kmsKeys": deployed_kms_keys,
+    "kmsAliases": deployed_kms_aliases,
+    "snsTopics": deployed_sns_topics,
 }
 
 
@@ -534,8 +601,43 @@ def monitoring_and_load_balancer_ids(c, vpcs, add):
         add("aws_lb_target_group", tg["TargetGroupArn"])
 
 
+def day_two_ids(c, vpcs, add):
+    """SSM parameters, log metric filters, dashboards, KMS keys and aliases, SNS topics and subscriptions.
+    A key pending deletion (and its aliases) is on its way out, not something an apply left; so is a subscription AWS lists unconfirmed, without an ARN."""
+    for p in created_parameters(c["ssm"]):
+        add("aws_ssm_parameter", p["Name"])
+    for f in pages(c["logs"], "describe_metric_filters", "metricFilters"):
+        add("aws_cloudwatch_log_metric_filter", f"{f['logGroupName']}:{f['filterName']}")
+    for name in deployed_dashboards(c):
+        add("aws_cloudwatch_dashboard", name)
+    leaving = set()
+    for k in customer_keys(c["kms"]):
+        if k.get("KeyState") in ("PendingDeletion", "PendingReplicaDeletion"):
+            leaving.add(k["KeyId"])
+        else:
+            add("aws_kms_key", k["KeyId"])
+    for a in created_aliases(c["kms"]):
+        if a["TargetKeyId"] not in leaving:
+            add("aws_kms_alias", a["AliasName"])
+    for arn, subscriptions in topic_subscriptions(c["sns"]):
+        add("aws_sns_topic", arn)
+        for s in subscriptions:
+            if s["SubscriptionArn"].startswith("arn:"):
+                add("aws_sns_topic_subscription", s["SubscriptionArn"])
+
+
 # The readers of import ids, in the order their kinds are printed.
-IMPORT_ID_READERS = (network_ids, route_table_ids, gateway_ids, transit_gateway_ids, resolver_ids, compute_ids, iam_ids, monitoring_and_load_balancer_ids)
+IMPORT_ID_READERS = (
+    network_ids,
+    route_table_ids,
+    gateway_ids,
+    transit_gateway_ids,
+    resolver_ids,
+    compute_ids,
+    iam_ids,
+    monitoring_and_load_balancer_ids,
+    day_two_ids,
+)
 
 
 def import_ids(c):
