@@ -66,6 +66,12 @@ export interface AllowlistSyncSettings {
   readonly stateDir: string;
   /** The update log: one JSON line per version applied or refused. */
   readonly updateLog: string;
+  /**
+   * Hold new connections to Squid's port while it reconfigures (nftables drops their SYNs, which clients resend after
+   * 1 s): Squid 5 and 6 close the port for the reconfigure, and refuse new connections meanwhile otherwise.
+   * @default false
+   */
+  readonly holdNewConnections?: boolean;
 }
 
 /** The update log on the proxies, which the CloudWatch agent ships. */
@@ -85,6 +91,7 @@ export function amazonLinuxSyncSettings(parameterName: string): AllowlistSyncSet
     allowlistFile: ALLOWLIST_FILE,
     stateDir: "/var/lib/squid-allowlist",
     updateLog: ALLOWLIST_UPDATE_LOG,
+    holdNewConnections: true,
   };
 }
 
@@ -126,6 +133,7 @@ function syncPreamble(s: AllowlistSyncSettings): string[] {
     "json_text() {",
     "  printf '%s' \"$1\" | tr '\\000-\\037' ' ' | sed -e 's/\\\\/\\\\\\\\/g' -e 's/\"/\\\\\"/g'",
     "}",
+    ...holdLines(s.holdNewConnections === true),
     "# event <applied|refused> <version> <detail>: one JSON line in the update log.",
     "event() {",
     "  local instance",
@@ -133,6 +141,43 @@ function syncPreamble(s: AllowlistSyncSettings): string[] {
     `  printf '{"event":"%s","version":%s,"instance":"%s","detail":"%s"}\\n' "$1" "$2" "$(json_text "$instance")" "$(json_text "$3")" >>"$update_log"`,
     "}",
     "",
+  ];
+}
+
+/**
+ * hold_new_connections and release_new_connections: while Squid reconfigures, SYNs to its port are dropped (clients
+ * resend them after 1 s) until a new listening socket replaces the old one, at most 5 s; no-ops when `hold` is off.
+ */
+function holdLines(hold: boolean): string[] {
+  return [
+    `hold=${hold ? 1 : 0}`,
+    "held=0",
+    "# The inodes of the sockets listening on Squid's port (http_port's last number): a reconfigure replaces them.",
+    "listeners() {",
+    `  ss -Hltne "sport = :$squid_port" 2>/dev/null | grep -o 'ino:[0-9]*' | sort | tr '\\n' ' '`,
+    "}",
+    "hold_new_connections() {",
+    '  [ "$hold" = 1 ] && command -v nft >/dev/null || return 0',
+    `  squid_port=$(awk '$1 == "http_port" { n = split($2, p, ":"); print p[n]; exit }' "$squid_conf")`,
+    '  [ -n "$squid_port" ] || return 0',
+    "  old_listeners=$(listeners)",
+    `  printf 'table inet squid_allowlist_hold {\\n chain input {\\n  type filter hook input priority -10; policy accept;\\n  tcp dport %s tcp flags & (syn | ack) == syn drop\\n }\\n}\\n' "$squid_port" | nft -f - || return 0`,
+    "  held=1",
+    "  trap release_new_connections EXIT",
+    "  # What is queued already is accepted before the port closes.",
+    "  sleep 0.05",
+    "}",
+    "release_new_connections() {",
+    '  [ "$held" = 1 ] || return 0',
+    "  local i now",
+    "  for i in $(seq 1 100); do",
+    "    now=$(listeners)",
+    '    [ -n "$now" ] && [ "$now" != "$old_listeners" ] && break',
+    "    sleep 0.05",
+    "  done",
+    "  nft delete table inet squid_allowlist_hold",
+    "  held=0",
+    "}",
   ];
 }
 
@@ -179,11 +224,13 @@ function syncBody(): string[] {
     'rm -f "$candidate"',
     'mv -f "$new" "$live"',
     'if run_squid -f "$squid_conf" -k check >/dev/null 2>&1; then',
-    '  if out=$(run_squid -f "$squid_conf" -k reconfigure 2>&1) && sleep 1 && run_squid -f "$squid_conf" -k check >/dev/null 2>&1; then',
+    "  hold_new_connections",
+    '  if out=$(run_squid -f "$squid_conf" -k reconfigure 2>&1) && release_new_connections && sleep 1 && run_squid -f "$squid_conf" -k check >/dev/null 2>&1; then',
     '    detail="Squid reconfigured and running"',
     "  else",
     '    detail="Squid did not answer after its reconfigure: $out"',
     "  fi",
+    "  release_new_connections",
     "else",
     '  detail="written; Squid is not running and reads it when it starts"',
     "fi",

@@ -15,8 +15,8 @@ import {
 
 /** One host of the experiment. */
 export interface E2eHost {
-  /** Short role name: app, proxy, service or outsider. */
-  readonly role: "app" | "proxy" | "service" | "outsider";
+  /** Short role name: app, proxy, service or outsider; app2 in the second app VPC, when the environment has one. */
+  readonly role: "app" | "app2" | "proxy" | "service" | "outsider";
   /** The host's address. */
   readonly address: string;
 }
@@ -33,7 +33,7 @@ export interface E2eLink {
 
 /** The experiment for one environment. */
 export interface E2eTopology {
-  readonly hosts: Readonly<Record<E2eHost["role"], string>>;
+  readonly hosts: Readonly<Record<Exclude<E2eHost["role"], "app2">, string>> & { readonly app2?: string };
   readonly links: readonly E2eLink[];
   /** The first plain HTTP port of the first service, where the HTTP server listens. */
   readonly servicePort: number;
@@ -67,7 +67,7 @@ const OUTSIDER_BLOCKS = ["198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24"];
 /** Derives the experiment's hosts, links and Squid policy from an environment. */
 export function e2eTopology(env: EnvironmentConfig): E2eTopology {
   const side = peeredServiceSide(env, "the namespace experiment");
-  const app = env.appVpcs.find((a) => a.subnets);
+  const [app, app2] = env.appVpcs.filter((a) => a.subnets);
   if (!app?.subnets) throw new Error("the namespace experiment needs an app VPC that the project creates (with subnets)");
   const used = [env.proxyVpc.cidr, side.vpc.cidr, ...env.appVpcs.map((a) => a.cidr), ...env.services.map((s) => s.cidr)];
   const outsiderBlock = OUTSIDER_BLOCKS.find((b) => !used.some((u) => cidrsOverlap(b, u)));
@@ -78,6 +78,7 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
   if (servicePort === undefined) throw new Error("e2e: services[0] has no plain HTTP port; the experiment needs one (such as 80)");
   const hosts = {
     app: addressAt(app.subnets[0].cidr, 4),
+    ...(app2?.subnets && { app2: addressAt(app2.subnets[0].cidr, 4) }),
     proxy: proxyPrivateIp(env),
     service: serviceServerIp(env),
     outsider: addressAt(outsiderBlock, 4),
@@ -94,6 +95,7 @@ export function e2eTopology(env: EnvironmentConfig): E2eTopology {
       { a: "app", b: "proxy", aRoutes: [env.proxyVpc.cidr], bRoutes: [app.cidr] },
       { a: "proxy", b: "service", aRoutes: outermostBlocks(env.services.map((s) => s.cidr)), bRoutes: [env.proxyVpc.cidr] },
       { a: "outsider", b: "proxy", aRoutes: [env.proxyVpc.cidr], bRoutes: [`${hosts.outsider}/32`] },
+      ...(app2 ? [{ a: "app2" as const, b: "proxy" as const, aRoutes: [env.proxyVpc.cidr], bRoutes: [app2.cidr] }] : []),
     ],
     servicePort,
     tlsPort: firstServicePort(env, "tls"),

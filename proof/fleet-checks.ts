@@ -1,10 +1,13 @@
 /**
  * What `npm run e2e` proves of a proxy fleet behind proof/fleet-lab.ts's load balancer: spread with client addresses
- * kept, outsiders refused, recovery from an abrupt loss within the detection time, a rolling change without a failure.
+ * kept, outsiders refused, the allowlist changed live on every proxy (proof/allowlist-checks.ts), recovery from an
+ * abrupt loss within the detection time, a rolling change without a failure.
  */
 import * as fs from "fs";
 import { addressInCidr } from "../lib/cidr";
 import { EnvironmentConfig } from "../lib/config";
+import { AllowlistFigures, allowlistChecks, fleetTarget } from "./allowlist-checks";
+import { AllowlistLabPlan } from "./allowlist-lab";
 import { FleetLab } from "./fleet-lab";
 import { proxySquidConf } from "./netns-lab";
 
@@ -18,6 +21,7 @@ export interface AsyncCheck {
 export interface FleetFigures {
   abruptLoss?: { failed: number; requests: number; errorSeconds: number; detectionSeconds: number };
   rollingChange?: { failed: number; requests: number; seconds: number };
+  allowlist?: AllowlistFigures;
 }
 
 const clientsOf = (log: string) => [
@@ -72,12 +76,18 @@ function changedConf(lab: FleetLab, env: EnvironmentConfig): string {
   });
 }
 
-/** The fleet's checks, in order; `figures` receives what they measure. */
-export function fleetChecks(lab: FleetLab, env: EnvironmentConfig, figures: FleetFigures = {}): AsyncCheck[] {
+/**
+ * The fleet's checks, in order, for the lab started with `plan`'s environment; `figures` receives what they measure.
+ * With `allowlist` false the live allowlist changes are left out.
+ */
+export function fleetChecks(lab: FleetLab, plan: AllowlistLabPlan, figures: FleetFigures = {}, allowlist = true): AsyncCheck[] {
+  const env = plan.env;
   const conf = proxySquidConf(env);
   const changed = changedConf(lab, env);
+  figures.allowlist = { changes: [] };
   return [
     ...steadyStateChecks(lab, env, conf),
+    ...(allowlist ? allowlistChecks(fleetTarget(lab, ["a", "c"]), plan, figures.allowlist) : []),
     abruptLossCheck(lab, figures),
     replacementCheck(lab, conf),
     rollingChangeCheck(lab, changed, figures),

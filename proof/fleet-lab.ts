@@ -11,14 +11,14 @@ import * as path from "path";
 import { promisify } from "util";
 import { addressAt, cidrsOverlap } from "../lib/cidr";
 import { EnvironmentConfig, firstServicePort, loadBalancerAddresses, peeredServiceSide } from "../lib/config";
-import { must, sh, startService, startSquid, waitFor } from "./netns-lab";
+import { LabExtras, must, sh, startService, startSquid, startStandInDns, waitFor } from "./netns-lab";
 
 const run = promisify(execFile);
 
 /** The proxies a lab can hold: two at first (zones a and c), a replacement, and two for a rolling change. */
 export const FLEET_LABELS = ["a", "c", "a2", "a3", "c2"] as const;
 export type ProxyLabel = (typeof FLEET_LABELS)[number];
-type Role = "app" | "outsider" | "service" | "lb" | `proxy-${ProxyLabel}`;
+type Role = "app" | "app2" | "outsider" | "service" | "lb" | `proxy-${ProxyLabel}`;
 
 /** Blocks for the outsider, the first that overlaps nothing of the environment. */
 const OUTSIDER_BLOCKS = ["198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24"];
@@ -27,6 +27,8 @@ const OUTSIDER_BLOCKS = ["198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24"];
 export interface FleetLab {
   readonly hosts: {
     readonly app: string;
+    /** A client in the second app VPC, when the environment has one. */
+    readonly app2?: string;
     readonly outsider: string;
     readonly outsiderBlock: string;
     readonly service: string;
@@ -35,6 +37,8 @@ export interface FleetLab {
   /** Each proxy's address, by label; "a…" sit in the first proxy subnet, "c…" in the second. */
   readonly proxyAddress: Readonly<Record<ProxyLabel, string>>;
   readonly servicePort: number;
+  /** The service's first TLS port, where it also listens, if it has one. */
+  readonly tlsPort?: number;
   readonly proxyPort: number;
   readonly serviceAccessLog: string;
   readonly runDir: string;
@@ -46,6 +50,12 @@ export interface FleetLab {
   startProxy(label: ProxyLabel, userDataConf: string): Promise<void>;
   /** Squid's access log of a proxy. */
   accessLog(label: ProxyLabel): string;
+  /** A started proxy's Squid: its `-n` name, base squid.conf and the allowlist file that includes. */
+  squid(label: ProxyLabel): { squidName: string; confFile: string; allowlistFile: string };
+  /** The network namespace of a role. */
+  namespace(role: Role): string;
+  /** Hands a started process to the lab, which stops it by its PID when it stops. */
+  adopt(child: ChildProcess): void;
   /** Sends a signal to a proxy's Squid (SIGKILL: an abrupt loss; SIGINT: a graceful stop). */
   signalProxy(label: ProxyLabel, signal: NodeJS.Signals): Promise<void>;
   /** Takes a proxy out of rotation for new connections; open ones carry on. */
@@ -79,7 +89,10 @@ interface FleetPlan {
   readonly env: EnvironmentConfig;
   readonly fleet: Fleet;
   readonly appCidr: string;
+  readonly app2Cidr?: string;
   readonly servicePort: number;
+  readonly tlsPort?: number;
+  readonly extras: LabExtras;
   readonly hosts: FleetLab["hosts"];
   readonly proxyAddress: Record<ProxyLabel, string>;
 }
@@ -92,6 +105,7 @@ interface FleetState extends FleetPlan {
   readonly children: ChildProcess[];
   readonly squids: Map<ProxyLabel, ChildProcess>;
   readonly accessLogs: Map<ProxyLabel, string>;
+  readonly squidFiles: Map<ProxyLabel, ReturnType<FleetLab["squid"]>>;
   readonly created: string[];
   stopped: boolean;
   checker?: NodeJS.Timeout;
@@ -101,11 +115,11 @@ interface FleetState extends FleetPlan {
 }
 
 /** Checks that the environment suits the lab and places every host. */
-function fleetPlan(env: EnvironmentConfig): FleetPlan {
+function fleetPlan(env: EnvironmentConfig, extras: LabExtras): FleetPlan {
   const fleet = env.proxy.fleet;
   if (!fleet) throw new Error("the fleet lab needs an environment with proxy.fleet, such as demos/verification-fleet.json");
   const side = peeredServiceSide(env, "the fleet lab");
-  const appVpc = env.appVpcs.find((a) => a.subnets);
+  const [appVpc, app2Vpc] = env.appVpcs.filter((a) => a.subnets);
   if (!appVpc?.subnets) throw new Error("the fleet lab needs an app VPC that the project creates (with subnets)");
   const servicePort = firstServicePort(env, "http");
   if (servicePort === undefined) throw new Error("the fleet lab needs a plain HTTP port on services[0]");
@@ -115,6 +129,7 @@ function fleetPlan(env: EnvironmentConfig): FleetPlan {
   const [zoneA, zoneC] = env.proxyVpc.subnets;
   const hosts = {
     app: addressAt(appVpc.subnets[0].cidr, 4),
+    ...(app2Vpc?.subnets && { app2: addressAt(app2Vpc.subnets[0].cidr, 4) }),
     outsider: addressAt(outsiderBlock, 4),
     outsiderBlock,
     service: addressAt(side.vpc.subnets[0].cidr, 4),
@@ -127,7 +142,17 @@ function fleetPlan(env: EnvironmentConfig): FleetPlan {
     a3: addressAt(zoneA.cidr, 22),
     c2: addressAt(zoneC.cidr, 21),
   };
-  return { env, fleet, appCidr: appVpc.cidr, servicePort, hosts, proxyAddress };
+  return {
+    env,
+    fleet,
+    appCidr: appVpc.cidr,
+    app2Cidr: app2Vpc?.cidr,
+    servicePort,
+    tlsPort: firstServicePort(env, "tls"),
+    extras,
+    hosts,
+    proxyAddress,
+  };
 }
 
 const ns = (s: FleetState, role: Role) => `pxf-${s.id}-${role}`;
@@ -204,7 +229,14 @@ async function healthCheck(s: FleetState): Promise<void> {
 
 /** A namespace per role; proxies forward nothing, the load balancer routes and answers ARP for what lies behind it. */
 function createNamespaces(s: FleetState): void {
-  const roles: Role[] = ["app", "outsider", "service", "lb", ...FLEET_LABELS.map((l) => `proxy-${l}` as Role)];
+  const roles: Role[] = [
+    "app",
+    ...(s.hosts.app2 ? ["app2" as const] : []),
+    "outsider",
+    "service",
+    "lb",
+    ...FLEET_LABELS.map((l) => `proxy-${l}` as Role),
+  ];
   for (const role of roles) {
     must(["ip", "netns", "add", ns(s, role)]);
     s.created.push(ns(s, role));
@@ -241,10 +273,16 @@ function linkNamespaces(s: FleetState): void {
   // Clients reach the load balancer's addresses over "peering"; the load balancer routes back.
   link("app", hosts.app, [env.proxyVpc.cidr], "lb", undefined, [s.appCidr], hosts.loadBalancer[0]);
   link("outsider", hosts.outsider, [env.proxyVpc.cidr], "lb", undefined, [`${hosts.outsider}/32`], hosts.loadBalancer[0]);
+  if (hosts.app2 && s.app2Cidr) link("app2", hosts.app2, [env.proxyVpc.cidr], "lb", undefined, [s.app2Cidr], hosts.loadBalancer[0]);
   for (const label of FLEET_LABELS) {
     const proxy: Role = `proxy-${label}`;
     // Replies to clients go back through the load balancer, which undoes its DNAT.
-    const toLoadBalancer = [s.appCidr, `${hosts.outsider}/32`, ...hosts.loadBalancer.map((a) => `${a}/32`)];
+    const toLoadBalancer = [
+      s.appCidr,
+      ...(s.app2Cidr ? [s.app2Cidr] : []),
+      `${hosts.outsider}/32`,
+      ...hosts.loadBalancer.map((a) => `${a}/32`),
+    ];
     link(proxy, proxyAddress[label], toLoadBalancer, "lb", undefined, [`${proxyAddress[label]}/32`], hosts.loadBalancer[0]);
     link(
       proxy,
@@ -266,8 +304,9 @@ async function startServiceHost(s: FleetState): Promise<string> {
     s.env.name,
     s.hosts.service,
     s.servicePort,
-    undefined,
+    s.tlsPort,
     launcher(s, "service"),
+    s.extras.listenPorts,
   );
   s.children.push(apache);
   await waitFor(
@@ -281,13 +320,25 @@ async function startServiceHost(s: FleetState): Promise<string> {
   return accessLog;
 }
 
+/** The lab's DNS for the extras' names, on the service host (which every proxy routes to): dnsmasq answering them with its address. */
+async function startNames(s: FleetState): Promise<void> {
+  const names = s.extras.names ?? [];
+  if (names.length === 0) return;
+  const dns = startStandInDns(s.runDir, names, s.hosts.service, [], launcher(s, "service"));
+  s.children.push(dns.process);
+  await waitFor("dnsmasq started", dns.process, () => fs.readFileSync(dns.log, "utf8").includes("started"));
+}
+
 /** Starts Squid in a proxy's namespace, waits until it listens, and registers it (unhealthy until checked). */
 async function startProxy(s: FleetState, label: ProxyLabel, userDataConf: string): Promise<void> {
   const role: Role = `proxy-${label}`;
-  const { process, host } = startSquid(s.runDir, label, `pxf${s.id}${label}`, userDataConf, launcher(s, role));
+  const squidName = `pxf${s.id}${label}`;
+  const dns = s.extras.names?.length ? [s.hosts.service] : undefined;
+  const { process, host, confFile, allowlistFile } = startSquid(s.runDir, label, squidName, userDataConf, launcher(s, role), dns);
   s.children.push(process);
   s.squids.set(label, process);
   s.accessLogs.set(label, host.accessLog);
+  s.squidFiles.set(label, { squidName, confFile, allowlistFile });
   await waitFor(
     `Squid ${label} listening`,
     process,
@@ -336,6 +387,7 @@ function fleetLabHandle(s: FleetState, serviceAccessLog: string): FleetLab {
     hosts: s.hosts,
     proxyAddress: s.proxyAddress,
     servicePort: s.servicePort,
+    tlsPort: s.tlsPort,
     proxyPort: s.port,
     serviceAccessLog,
     runDir: s.runDir,
@@ -344,6 +396,13 @@ function fleetLabHandle(s: FleetState, serviceAccessLog: string): FleetLab {
     healthyThreshold: s.fleet.healthyThreshold,
     startProxy: (label, userDataConf) => startProxy(s, label, userDataConf),
     accessLog: (label) => s.accessLogs.get(label) ?? "",
+    squid(label) {
+      const files = s.squidFiles.get(label);
+      if (!files) throw new Error(`no Squid ${label} in the lab`);
+      return files;
+    },
+    namespace: (role) => ns(s, role),
+    adopt: (child) => void s.children.push(child),
     async signalProxy(label, signal) {
       const squid = s.squids.get(label);
       if (!squid) throw new Error(`no Squid ${label} in the lab`);
@@ -372,9 +431,9 @@ function fleetLabHandle(s: FleetState, serviceAccessLog: string): FleetLab {
   };
 }
 
-/** Starts the fleet lab for an environment with a fleet. */
-export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
-  const plan = fleetPlan(env);
+/** Starts the fleet lab for an environment with a fleet, serving `extras` too. */
+export async function startFleetLab(env: EnvironmentConfig, extras: LabExtras = {}): Promise<FleetLab> {
+  const plan = fleetPlan(env, extras);
   const id = randomBytes(3).toString("hex");
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `proxy-fleet-${id}-`));
   fs.chmodSync(runDir, 0o755);
@@ -386,6 +445,7 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
     children: [],
     squids: new Map(),
     accessLogs: new Map(),
+    squidFiles: new Map(),
     created: [],
     stopped: false,
     targets: new Map(),
@@ -395,6 +455,7 @@ export async function startFleetLab(env: EnvironmentConfig): Promise<FleetLab> {
     createNamespaces(s);
     linkNamespaces(s);
     const serviceAccessLog = await startServiceHost(s);
+    await startNames(s);
     s.checker = setInterval(() => void healthCheck(s), plan.fleet.healthCheckIntervalSeconds * 1000);
     return fleetLabHandle(s, serviceAccessLog);
   } catch (e) {

@@ -72,8 +72,14 @@ export interface Lab {
   /** The stand-in DNS server's query log, when the environment forwards names to it. */
   readonly dnsLog?: string;
   readonly runDir: string;
+  /** Squid's `-n` name, which its `-k` commands need. */
+  readonly squidName: string;
   /** Runs a command in a host's namespace. */
   inHost(role: Role, args: readonly string[], timeoutMs?: number): Ran;
+  /** The network namespace of a host. */
+  namespace(role: Role): string;
+  /** Hands a started process to the lab, which stops it by its PID when it stops. */
+  adopt(child: ChildProcess): void;
   /** The interface of `role` on its link to `peer`. */
   linkDevice(role: Role, peer: Role): string;
   /** Stops every process by its PID and removes every namespace; safe to call twice. */
@@ -243,9 +249,17 @@ export async function waitFor(what: string, process: ChildProcess, check: () => 
   throw new Error(`${what} did not happen within ${(attempts * intervalMs) / 1000} s`);
 }
 
+/** What a lab serves besides the environment's own: more plain HTTP ports on the service, names its DNS answers. */
+export interface LabExtras {
+  readonly listenPorts?: readonly number[];
+  /** Names the lab's DNS answers with the service's address (a DNS stand-in starts for them if none would). */
+  readonly names?: readonly string[];
+}
+
 /** A lab being built: its id, folder and topology, and what to stop and remove. */
 interface LabState {
   readonly env: EnvironmentConfig;
+  readonly extras: LabExtras;
   readonly topology: E2eTopology;
   readonly id: string;
   readonly runDir: string;
@@ -258,7 +272,8 @@ interface LabState {
 const nsOf = (s: LabState, role: Role) => `pxl-${s.id}-${role}`;
 const inHostOf = (s: LabState) => (role: Role, args: readonly string[], timeoutMs?: number) =>
   sh(["ip", "netns", "exec", nsOf(s, role), ...args], timeoutMs);
-const deviceOf = (s: LabState) => (role: Role, peer: Role) => `${s.id}${role[0]}${peer[0]}`;
+const SHORT: Record<Role, string> = { app: "a", app2: "b", proxy: "p", service: "s", outsider: "o" };
+const deviceOf = (s: LabState) => (role: Role, peer: Role) => `${s.id}${SHORT[role]}${SHORT[peer]}`;
 const launcherIn =
   (s: LabState, role: Role): Launcher =>
   (args, out) =>
@@ -287,7 +302,7 @@ async function stopLab(s: LabState): Promise<void> {
 function createNetwork(s: LabState): void {
   const ns = (role: Role) => nsOf(s, role);
   const device = deviceOf(s);
-  for (const role of ["app", "proxy", "service", "outsider"] as Role[]) {
+  for (const role of ["app", "proxy", "service", "outsider", ...(s.topology.hosts.app2 ? ["app2"] : [])] as Role[]) {
     must(["ip", "netns", "add", ns(role)]);
     s.created.push(ns(role));
     must(["ip", "-n", ns(role), "link", "set", "lo", "up"]);
@@ -301,7 +316,7 @@ function createNetwork(s: LabState): void {
       [link.a, da, link.aRoutes],
       [link.b, db, link.bRoutes],
     ] as const) {
-      must(["ip", "-n", ns(role), "addr", "add", `${s.topology.hosts[role]}/32`, "dev", dev]);
+      must(["ip", "-n", ns(role), "addr", "add", `${s.topology.hosts[role]!}/32`, "dev", dev]);
       must(["ip", "-n", ns(role), "link", "set", dev, "up"]);
       for (const route of routes) must(["ip", "-n", ns(role), "route", "add", route, "dev", dev]);
     }
@@ -319,7 +334,7 @@ async function startServiceHost(s: LabState): Promise<string> {
     topology.servicePort,
     topology.tlsPort,
     launcherIn(s, "service"),
-    names ? [names.port] : [],
+    [...(names ? [names.port] : []), ...(s.extras.listenPorts ?? [])],
   );
   s.children.push(apache);
   const serviceUrl = `http://${topology.hosts.service}:${topology.servicePort}/`;
@@ -332,18 +347,27 @@ async function startServiceHost(s: LabState): Promise<string> {
   return serviceAccessLog;
 }
 
+/** The DNS server Squid asks: the provider's stand-in where the environment forwards names, else the service host for the extras' names. */
+const dnsServerOf = (s: LabState): string | undefined =>
+  s.topology.names?.dnsServer ?? (s.extras.names?.length ? s.topology.hosts.service : undefined);
+
 /**
  * The provider's DNS, when the environment has names: dnsmasq with the stand-in's own lines, and one
  * name that answers with the outsider's address (an allowed name that resolves outside the block). Returns its log.
  */
 async function startDns(s: LabState): Promise<string | undefined> {
   const names = s.topology.names;
-  if (!names) return undefined;
+  const server = dnsServerOf(s);
+  if (!server) return undefined;
+  const extra = s.extras.names ?? [];
   const dns = startStandInDns(
     s.runDir,
-    names.domains,
-    names.dnsServer,
-    [`address=/${names.outside}/${s.topology.hosts.outsider}`],
+    names?.domains ?? extra,
+    server,
+    [
+      ...(names ? [`address=/${names.outside}/${s.topology.hosts.outsider}`] : []),
+      ...extra.map((n) => `address=/${n}/${s.topology.hosts.service}`),
+    ],
     launcherIn(s, "service"),
   );
   s.children.push(dns.process);
@@ -355,7 +379,7 @@ async function startDns(s: LabState): Promise<string | undefined> {
 async function startProxy(
   s: LabState,
 ): Promise<Pick<Lab, "userDataSquidConf" | "squidConf" | "squidConfFile" | "allowlistFile" | "squidAccessLog">> {
-  const names = s.topology.names;
+  const dnsServer = dnsServerOf(s);
   const userDataSquidConf = proxySquidConf(s.env);
   // With names, Squid asks the provider's DNS stand-in; in AWS it asks the VPC's resolver, which
   // forwards the domain through the resolver endpoint to the same server.
@@ -365,7 +389,7 @@ async function startProxy(
     conf: squidConf,
     confFile: squidConfFile,
     allowlistFile,
-  } = startSquid(s.runDir, "proxy", s.squidName, userDataSquidConf, launcherIn(s, "proxy"), names ? [names.dnsServer] : undefined);
+  } = startSquid(s.runDir, "proxy", s.squidName, userDataSquidConf, launcherIn(s, "proxy"), dnsServer ? [dnsServer] : undefined);
   s.children.push(squid);
   const proxyUrl = `http://${s.topology.hosts.proxy}:${s.env.proxy.port}`;
   await waitFor(
@@ -377,13 +401,13 @@ async function startProxy(
   return { userDataSquidConf, squidConf, squidConfFile, allowlistFile, squidAccessLog: host.accessLog };
 }
 
-/** Starts the lab for an environment. */
-export async function startLab(env: EnvironmentConfig): Promise<Lab> {
+/** Starts the lab for an environment, serving `extras` too. */
+export async function startLab(env: EnvironmentConfig, extras: LabExtras = {}): Promise<Lab> {
   const topology = e2eTopology(env);
   const id = randomBytes(3).toString("hex");
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `proxy-lab-${id}-`));
   fs.chmodSync(runDir, 0o755);
-  const s: LabState = { env, topology, id, runDir, squidName: `pxl${id}`, children: [], created: [], stopped: false };
+  const s: LabState = { env, extras, topology, id, runDir, squidName: `pxl${id}`, children: [], created: [], stopped: false };
   try {
     createNetwork(s);
     const serviceAccessLog = await startServiceHost(s);
@@ -395,7 +419,10 @@ export async function startLab(env: EnvironmentConfig): Promise<Lab> {
       serviceAccessLog,
       dnsLog,
       runDir,
+      squidName: s.squidName,
       inHost: inHostOf(s),
+      namespace: (role) => nsOf(s, role),
+      adopt: (child) => void s.children.push(child),
       linkDevice: deviceOf(s),
       stop: () => stopLab(s),
     };

@@ -1,14 +1,17 @@
-// A bounded, steady HTTP client for the fleet lab: one GET through the proxy per new connection, then one JSON line of results.
-//   node steady-client.js <proxy host> <proxy port> <url> <max requests> <seconds> <pause ms>
+// A bounded, steady HTTP client for the labs: one GET through the proxy per new connection, then one JSON line of results.
+// It stops at the request count, the seconds, or once the stop file (optional) exists.
+//   node steady-client.js <proxy host> <proxy port> <url> <max requests> <seconds> <pause ms> [stop file]
 "use strict";
+const fs = require("fs");
 const http = require("http");
 
-const [host, port, url, maxRequests, seconds, pauseMs] = process.argv.slice(2);
+const [host, port, url, maxRequests, seconds, pauseMs, stopFile] = process.argv.slice(2);
 const started = Date.now();
 const deadline = started + Number(seconds) * 1000;
 const failures = [];
 let requests = 0;
 let lastSuccessMs = null;
+let slowestMs = 0;
 
 function one() {
   return new Promise((resolve) => {
@@ -26,10 +29,12 @@ function one() {
 }
 
 (async () => {
-  while (requests < Number(maxRequests) && Date.now() < deadline) {
+  while (requests < Number(maxRequests) && Date.now() < deadline && !(stopFile && fs.existsSync(stopFile))) {
     const at = Date.now() - started;
     requests++;
-    if (await one()) lastSuccessMs = at;
+    const ok = await one();
+    slowestMs = Math.max(slowestMs, Date.now() - started - at);
+    if (ok) lastSuccessMs = at;
     else failures.push(at);
     await new Promise((resolve) => setTimeout(resolve, Number(pauseMs)));
   }
@@ -41,6 +46,9 @@ function one() {
       lastFailureMs: failures.length ? failures[failures.length - 1] : null,
       lastSuccessMs,
       seconds: (Date.now() - started) / 1000,
+      startedAt: started,
+      slowestMs,
+      failuresMs: failures.slice(0, 20),
     }),
   );
 })();

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadEnvironmentFile } from "../lib/config";
+import { AllowlistLabPlan, allowlistLabPlan, LAB_POLL_SECONDS } from "../proof/allowlist-lab";
 import { FleetFigures, fleetChecks } from "../proof/fleet-checks";
 import { startFleetLab } from "../proof/fleet-lab";
 import { labPrerequisites, startLab } from "../proof/netns-lab";
@@ -169,6 +170,12 @@ function rehearsal(): void {
   for (const [name, values] of phases) line(`rehearsal phase ${name}`, fmt(stat(values), "s", 1));
 }
 
+/** The allowlist lab's plan for a demo, polling every `pollSeconds`. */
+function labPlan(demo: string, pollSeconds?: number): AllowlistLabPlan {
+  const file = path.join(ROOT, "demos", demo);
+  return allowlistLabPlan(JSON.parse(fs.readFileSync(file, "utf8")), path.relative(ROOT, file), pollSeconds);
+}
+
 async function proxyPath(): Promise<void> {
   const missing = labPrerequisites();
   if (missing.length > 0) {
@@ -224,13 +231,13 @@ async function failover(): Promise<void> {
     line("failover", `not measured: ${missing.join("; ")}`);
     return;
   }
-  const env = loadEnvironmentFile(path.join(ROOT, "demos", "verification-fleet.json"));
+  const plan = labPlan("verification-fleet.json", LAB_POLL_SECONDS);
   const runs: FleetFigures[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const lab = await startFleetLab(env);
+    const lab = await startFleetLab(plan.env, { listenPorts: plan.listenPorts, names: plan.names });
     const figures: FleetFigures = {};
     try {
-      for (const check of fleetChecks(lab, env, figures)) {
+      for (const check of fleetChecks(lab, plan, figures, false)) {
         const problem = await check.run();
         if (problem) throw new Error(`${check.name}: ${problem}`);
       }

@@ -5,6 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { loadEnvironmentFile } from "../lib/config";
+import { allowlistChecks, singleProxyTarget } from "../proof/allowlist-checks";
+import { allowlistLabPlan, APP2, LAB_POLL_SECONDS } from "../proof/allowlist-lab";
 import { fleetChecks } from "../proof/fleet-checks";
 import { startFleetLab } from "../proof/fleet-lab";
 import { HOST_SETTINGS_MARKER } from "../lib/squid";
@@ -18,8 +20,11 @@ Usage: npm run e2e
 
 The original experiment with real daemons (Squid, apache2, dnsmasq, nftables) in network
 namespaces built from the environment's settings: through the proxy works and the service logs the
-proxy's address, direct fails, outsiders are refused. Each check prints PASS or FAIL; the last line
-counts them. Needs root and the Debian packages of .ci/install-daemons.
+proxy's address, direct fails, outsiders are refused. With Squid, the lab's copy of the environment
+adds an app VPC app2 and polls the allowlist every 10 s; versions of the allowlist written live
+(a port, a service by name, a removal, one Squid refuses, from) are timed on every proxy while a
+steady client runs. Each check prints PASS or FAIL; the last line counts them. Needs root and the
+Debian packages of .ci/install-daemons.
 
 Options:
   --help  print this and do nothing else
@@ -256,11 +261,11 @@ function nameChecks(lab: Lab): Check[] {
 /** A check of either lab: its name, and a failure's explanation or undefined. */
 type AnyCheck = { readonly name: string; readonly run: () => string | undefined | Promise<string | undefined> };
 
-/** Runs `checks` in order against a started lab, prints PASS or FAIL for each, stops the lab. */
+/** Runs the checks `makeChecks` gives in order against a started lab, prints PASS or FAIL for each, stops the lab. */
 async function runChecks(
   lab: { readonly runDir: string; stop(): Promise<void> },
   heading: string,
-  checks: readonly AnyCheck[],
+  makeChecks: () => readonly AnyCheck[],
 ): Promise<number> {
   const stopOnSignal = () => void lab.stop().then(() => process.exit(130));
   process.once("SIGINT", stopOnSignal);
@@ -269,7 +274,7 @@ async function runChecks(
   let failed = 0;
   try {
     console.log(heading);
-    for (const check of checks) {
+    for (const check of makeChecks()) {
       let problem: string | undefined;
       try {
         problem = await check.run();
@@ -297,6 +302,7 @@ async function main(): Promise<number> {
   }
   const file = path.resolve(process.env.PROXY_CONFIG || path.join(ROOT, "demos", "verification.json"));
   const env = loadEnvironmentFile(file);
+  const source = path.relative(ROOT, file);
   const started = Date.now();
   const ready = () => `lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`;
   if (env.connectivity.type === "transitGateway" && env.connectivity.egress === "privateNat") {
@@ -305,17 +311,22 @@ async function main(): Promise<number> {
     return runChecks(
       lab,
       `e2e of ${path.relative(ROOT, file)} (Transit Gateway, private NAT): hosts ${JSON.stringify(lab.hosts)}; ${ready()}`,
-      transitGatewayChecks(lab),
+      () => transitGatewayChecks(lab),
     );
   }
+  // The lab runs a copy of the environment with a second app VPC, and writes versions of its allowlist (proof/allowlist-lab.ts).
+  const plan = allowlistLabPlan(JSON.parse(fs.readFileSync(file, "utf8")), source, LAB_POLL_SECONDS);
+  const extras = { listenPorts: plan.listenPorts, names: plan.names };
+  const copy = `the lab's copy adds app VPC ${APP2} (${plan.app2Cidr})`;
   if (env.proxy.fleet) {
     // The fleet: real Squids behind a load-balancer stand-in (proof/fleet-lab.ts).
-    const lab = await startFleetLab(env);
-    const heading = `e2e of ${path.relative(ROOT, file)} (a fleet): load balancer ${lab.hosts.loadBalancer.join(", ")}, proxies ${JSON.stringify(lab.proxyAddress)}; ${ready()}`;
-    return runChecks(lab, heading, fleetChecks(lab, env));
+    const lab = await startFleetLab(plan.env, extras);
+    const heading = `e2e of ${source} (a fleet): load balancer ${lab.hosts.loadBalancer.join(", ")}, proxies ${JSON.stringify(lab.proxyAddress)}; ${copy}; ${ready()}`;
+    return runChecks(lab, heading, () => fleetChecks(lab, plan));
   }
-  const lab = await startLab(env);
-  return runChecks(lab, `e2e of ${path.relative(ROOT, file)}: hosts ${JSON.stringify(lab.topology.hosts)}; ${ready()}`, checks(lab));
+  const lab = await startLab(plan.env, extras);
+  const heading = `e2e of ${source}: hosts ${JSON.stringify(lab.topology.hosts)}; ${copy}; ${ready()}`;
+  return runChecks(lab, heading, () => [...checks(lab), ...allowlistChecks(singleProxyTarget(lab), plan)]);
 }
 
 main().then((code) => process.exit(code));
