@@ -44,9 +44,11 @@ def created_parameters(ssm):
 
 
 def customer_keys(kms):
-    """The customer managed KMS keys with their metadata; AWS's own (alias/aws/...) are left out."""
+    """The customer managed KMS keys with their metadata; AWS's own are left out.
+    moto makes the EBS default key (alias/aws/ebs, made when an encrypted volume is) a customer key, so an alias/aws/ alias marks one too."""
+    aws_owned = {a.get("TargetKeyId") for a in pages(kms, "list_aliases", "Aliases") if a["AliasName"].startswith("alias/aws/")}
     keys = (kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in pages(kms, "list_keys", "Keys"))
-    return [k for k in keys if k.get("KeyManager") != "AWS"]
+    return [k for k in keys if k.get("KeyManager") != "AWS" and k["KeyId"] not in aws_owned]
 
 
 def created_aliases(kms):
