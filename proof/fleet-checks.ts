@@ -183,11 +183,11 @@ function replacementCheck(lab: FleetLab, conf: string): AsyncCheck {
   };
 }
 
-/** A rolling change of the allowlist, zone by zone: the new proxy healthy first, the old one drained, then stopped. */
+/** A rolling replacement, zone by zone, with a changed squid.conf: the new proxy healthy first, the old one drained, then stopped. */
 function rollingChangeCheck(lab: FleetLab, changed: string, figures: FleetFigures): AsyncCheck {
   const serviceUrl = serviceUrlOf(lab);
   return {
-    name: "a rolling change of the allowlist (new proxy healthy first, old one drained, then stopped) fails no request",
+    name: "a rolling replacement of the proxies (what an allowlist change took before it was data, and a template change takes: new proxy healthy first, old one drained, then stopped) fails no request",
     run: async () => {
       const before = viaLoadBalancer(lab, "outsider");
       if (before !== 403) return `before the change the outsider got ${before}, expected 403`;
