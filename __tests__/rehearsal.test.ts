@@ -1,7 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
-import { AMAZON_LINUX_2023_PARAMETER } from "../lib/config";
+import { squidPolicyOf } from "../lib/allowlist-sync";
+import { AMAZON_LINUX_2023_PARAMETER, EnvironmentConfig } from "../lib/config";
+import { allowlistParameterName } from "../lib/naming";
+import { renderAllowlist } from "../lib/squid";
 import {
+  allowlistChange,
+  allowlistPlanProblems,
+  allowlistReadbackProblems,
   classifyDrift,
   deploymentProblems,
   EmulatorInventory,
@@ -9,13 +15,25 @@ import {
   leftovers,
   otherInstanceType,
   PlannedChange,
+  proxyInstanceIds,
   rollingChangeProblems,
 } from "../proof/rehearsal";
 import { configFrom, verificationConfig, verificationRaw } from "./helpers/stack";
 
+/** What a proxy's user data holds of its allowlist: Squid, the include of the allowlist file, the fetch of its parameter. */
+const proxyUserData = (env: string) =>
+  `dnf install -y squid\ninclude /etc/squid/allowlist.conf\naws ssm get-parameter --name '/proxy-over-peering/${env}/squid-allowlist'\n`;
+
+/** The allowlist parameter as SSM reads it back after a deploy of `env`. */
+const parameterOf = (env: EnvironmentConfig, version = 1) => ({
+  name: allowlistParameterName(env.name),
+  value: renderAllowlist(squidPolicyOf(env)),
+  version,
+});
+
 /** The inventory of a correct deployment of the verification environment. */
 function goodInventory(): EmulatorInventory {
-  const squid = "dnf install -y squid\nacl localnet src 192.168.0.0/24\n";
+  const squid = proxyUserData("verification");
   const instance = (id: string, name: string, privateIp: string, userData: string) => ({
     id,
     name,
@@ -80,6 +98,7 @@ function goodInventory(): EmulatorInventory {
     logGroups: ["/vpc-flow-logs/verification-proxy", "/proxy-over-peering/verification/squid-access"],
     alarms: ["verification-proxy-auto-recover"],
     flowLogs: ["fl-1", "fl-2", "fl-3"],
+    allowlistParameter: parameterOf(verificationConfig()),
   };
 }
 
@@ -167,10 +186,30 @@ describe("deploymentProblems", () => {
     ]);
   });
 
-  it("notices a proxy that lacks an app VPC's ACL", () => {
+  it("notices a proxy whose user data neither includes the allowlist file nor fetches the parameter", () => {
     const inv = goodInventory();
-    (inv.instances as any[])[0].userData = "dnf install -y squid\n";
-    expect(deploymentProblems(env, outputs, inv)).toEqual(["the user data of proxy i-proxy lacks the ACL for 192.168.0.0/24"]);
+    (inv.instances as any[])[0].userData = "dnf install -y squid\nacl localnet src 192.168.0.0/24\n";
+    expect(deploymentProblems(env, outputs, inv)).toEqual([
+      "the user data of proxy i-proxy lacks the line include /etc/squid/allowlist.conf",
+      "the user data of proxy i-proxy does not fetch the allowlist parameter /proxy-over-peering/verification/squid-allowlist",
+    ]);
+  });
+
+  it("reads the app VPCs' ACLs from the allowlist parameter, which must be the allowlist rendered from the environment", () => {
+    const lacking = { ...goodInventory(), allowlistParameter: { ...parameterOf(env), value: "http_access deny all\n" } };
+    expect(deploymentProblems(env, outputs, lacking)).toEqual([
+      "the allowlist parameter /proxy-over-peering/verification/squid-allowlist lacks the ACL for 192.168.0.0/24 (app VPC app)",
+    ]);
+    const other = {
+      ...goodInventory(),
+      allowlistParameter: { ...parameterOf(env, 3), value: `${parameterOf(env).value}# edited by hand\n` },
+    };
+    expect(deploymentProblems(env, outputs, other)).toEqual([
+      "the allowlist parameter /proxy-over-peering/verification/squid-allowlist (version 3) is not the allowlist rendered from the environment",
+    ]);
+    expect(deploymentProblems(env, outputs, { ...goodInventory(), allowlistParameter: undefined })).toEqual([
+      "no allowlist parameter /proxy-over-peering/verification/squid-allowlist to read back",
+    ]);
   });
 });
 
@@ -311,7 +350,7 @@ describe("deploymentProblems of a fleet", () => {
     JSON.parse(require("fs").readFileSync(require("path").join(__dirname, "..", "demos", "verification-fleet.json"), "utf8")),
   );
   const dns = "verification-fleet-proxy-1.ap-northeast-1.elb.amazonaws.com";
-  const squid = "dnf install -y squid\nacl localnet src 192.168.0.0/24\n";
+  const squid = proxyUserData("verification-fleet");
   function fleetInventory(): EmulatorInventory {
     const base = goodInventory();
     const proxy = (id: string, ip: string) => ({
@@ -333,6 +372,7 @@ describe("deploymentProblems of a fleet", () => {
         base.instances[2],
       ],
       logGroups: ["/proxy-over-peering/verification-fleet/squid-access"],
+      allowlistParameter: parameterOf(env),
       alarms: ["verification-fleet-proxy-unhealthy-hosts"],
       loadBalancers: [
         {
@@ -638,5 +678,120 @@ describe("deploymentProblems of the Transit Gateway environment", () => {
       "no route from the attachment subnet 10.0.0.240/28 to 172.16.0.0/24 via the NAT gateway of ap-northeast-1a",
       "app server app has a proxy setting, but no proxy runs with privateNat",
     ]);
+  });
+});
+
+describe("the allowlist phase's judgements", () => {
+  const parameterName = "/proxy-over-peering/verification/squid-allowlist";
+  /** The plan the rehearsal recorded for port 8090 added to the verification's service (attributes trimmed to what changed). */
+  const recorded = (): { resource_changes: PlannedChange[] } =>
+    JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "rehearsal-allowlist-plan.json"), "utf8"));
+  const withChange = (extra: PlannedChange) => ({ resource_changes: [...recorded().resource_changes, extra] });
+
+  it("passes the recorded plan: the parameter updated in place, two rules created, the stand-in service replaced, moto's quirks noted", () => {
+    const { problems, notes } = allowlistPlanProblems(recorded(), parameterName);
+    expect(problems).toEqual([]);
+    expect(notes).toEqual(
+      expect.arrayContaining([
+        "aws_ssm_parameter.Proxy_Allowlist_B67C9D31: update in place (a new version)",
+        "aws_instance.ServiceSide_Server_1035C2D6: delete+create: the verification's stand-in service listens on every service port (production has none)",
+        "aws_vpc_security_group_egress_rule.Proxy_Server_SecurityGroup_Out-172_16_0_0_24-8090_E2C19A48: create",
+        "aws_vpc_security_group_ingress_rule.ServiceSide_Server_SecurityGroup_In-10_0_0_0_24-8090_1A05EB21: create",
+        "aws_instance.Proxy_Server_6DCE2D66: update (fixed-address-instance-groups, an emulator artefact)",
+      ]),
+    );
+    expect(notes).toHaveLength(7);
+  });
+
+  it("fails a replacement of the proxy's instance, naming it", () => {
+    const plan = recorded();
+    const proxy = plan.resource_changes.find((c) => c.address === "aws_instance.Proxy_Server_6DCE2D66")! as any;
+    proxy.change = { actions: ["delete", "create"], before: { user_data: "a", private_ip: "10.0.0.10" }, after: { user_data: "b" } };
+    expect(allowlistPlanProblems(plan, parameterName).problems).toEqual([
+      "aws_instance.Proxy_Server_6DCE2D66: delete+create (private_ip, user_data): an allowlist change must not touch an instance, a launch template or a group (the proxies stay)",
+    ]);
+  });
+
+  it("fails a change of a launch template or of a group, naming each", () => {
+    const template: PlannedChange = {
+      address: "aws_launch_template.Proxy_Template_1A2B3C4D",
+      type: "aws_launch_template",
+      change: { actions: ["update"], before: { user_data: "a", latest_version: 1 }, after: { user_data: "b" } },
+    };
+    const group: PlannedChange = {
+      address: "aws_autoscaling_group.Proxy_Group_5E6F7A8B",
+      type: "aws_autoscaling_group",
+      change: { actions: ["update"], before: { launch_template: [{ version: "1" }] }, after: { launch_template: [{ version: "2" }] } },
+    };
+    const { problems } = allowlistPlanProblems({ resource_changes: [...recorded().resource_changes, template, group] }, parameterName);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^aws_launch_template\.Proxy_Template_1A2B3C4D: update \(latest_version, user_data\): an allowlist change must not touch/,
+      ),
+      expect.stringMatching(/^aws_autoscaling_group\.Proxy_Group_5E6F7A8B: update \(launch_template\): an allowlist change must not touch/),
+    ]);
+  });
+
+  it("fails a plan that leaves the parameter alone, changes another parameter, replaces a rule or changes anything else", () => {
+    const without = { resource_changes: recorded().resource_changes.filter((c) => c.type !== "aws_ssm_parameter") };
+    expect(allowlistPlanProblems(without, parameterName).problems).toEqual([
+      `the plan does not update the allowlist parameter ${parameterName} in place`,
+    ]);
+    expect(allowlistPlanProblems(recorded(), "/proxy-over-peering/other/squid-allowlist").problems).toEqual([
+      "the plan does not update the allowlist parameter /proxy-over-peering/other/squid-allowlist in place",
+      expect.stringMatching(
+        /^aws_ssm_parameter\.Proxy_Allowlist_B67C9D31: update \(insecure_value, value, version\): only the allowlist parameter/,
+      ),
+    ]);
+    const rule: PlannedChange = {
+      address: "aws_vpc_security_group_egress_rule.Proxy_Server_SecurityGroup_Out-172_16_0_0_24-80_11111111",
+      type: "aws_vpc_security_group_egress_rule",
+      change: { actions: ["delete", "create"], before: { from_port: 80 }, after: { from_port: 81 } },
+    };
+    expect(allowlistPlanProblems(withChange(rule), parameterName).problems).toEqual([
+      expect.stringMatching(/: delete\+create \(from_port\): a rule or route may be created or deleted, not replaced/),
+    ]);
+    const lb: PlannedChange = {
+      address: "aws_lb.Proxy_Lb_22222222",
+      type: "aws_lb",
+      change: { actions: ["update"], before: { a: 1 }, after: { a: 2 } },
+    };
+    expect(allowlistPlanProblems(withChange(lb), parameterName).problems).toEqual([
+      "aws_lb.Proxy_Lb_22222222: update: an allowlist change may only update the parameter and create or delete security group rules and routes",
+    ]);
+    const route: PlannedChange = {
+      address: "aws_route.Proxy_Route_33333333",
+      type: "aws_route",
+      change: { actions: ["create"], before: null, after: {} },
+    };
+    expect(allowlistPlanProblems(withChange(route), parameterName)).toEqual(
+      expect.objectContaining({ problems: [], notes: expect.arrayContaining(["aws_route.Proxy_Route_33333333: create"]) }),
+    );
+  });
+
+  it("adds a free port to the first service of a copy, leaving the file's JSON alone", () => {
+    const raw = verificationRaw();
+    const change = allowlistChange(raw, verificationConfig());
+    expect([change.service, change.port]).toEqual(["service", 8090]);
+    expect((change.raw as any).services[0].ports).toEqual([80, { port: 8443, carries: "tls" }, 8090]);
+    expect(raw.services[0].ports).toHaveLength(2);
+  });
+
+  it("reads back one new version holding the edited allowlist and the same proxies, or says what differs", () => {
+    const edited = configFrom(allowlistChange(verificationRaw(), verificationConfig()).raw as unknown as object);
+    const before = { parameter: parameterOf(verificationConfig(), 1), proxies: ["i-proxy"] };
+    expect(allowlistReadbackProblems(edited, before, { parameter: parameterOf(edited, 2), proxies: ["i-proxy"] })).toEqual([]);
+    expect(allowlistReadbackProblems(edited, before, { parameter: parameterOf(verificationConfig(), 3), proxies: ["i-new"] })).toEqual([
+      `the allowlist parameter ${parameterName} (version 3) is not the allowlist rendered from the environment`,
+      "the allowlist parameter went from version 1 to 3, expected 2",
+      "the proxies were i-proxy before the change and are i-new after: an allowlist change must not replace them",
+    ]);
+  });
+
+  it("finds the proxies' instances: the one at the proxy's address, or the fleet group's", () => {
+    expect(proxyInstanceIds(verificationConfig(), goodInventory())).toEqual(["i-proxy"]);
+    const fleet = configFrom(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "demos", "verification-fleet.json"), "utf8")));
+    const inv = { ...goodInventory(), autoScalingGroups: [{ name: "verification-fleet-proxy", instances: ["i-c", "i-a"] }] } as any;
+    expect(proxyInstanceIds(fleet, inv)).toEqual(["i-a", "i-c"]);
   });
 });

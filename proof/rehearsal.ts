@@ -18,8 +18,11 @@ import {
   runsSquid,
   SquidEgress,
 } from "../lib/config";
+import { squidPolicyOf } from "../lib/allowlist-sync";
+import { ALLOWLIST_FILE, renderAllowlist } from "../lib/squid";
 import {
   accessLogGroupName,
+  allowlistParameterName,
   fleetNames,
   outputNames,
   recoveryAlarmName,
@@ -28,6 +31,7 @@ import {
   transitGatewayNames,
 } from "../lib/naming";
 import { stateKeys, TerraformState } from "../operations/orphans";
+import { freePorts } from "./allowlist-lab";
 
 /** What proof/emulator/emulator_api.py reports of the emulator's contents. */
 export interface EmulatorInventory {
@@ -130,6 +134,8 @@ export interface EmulatorInventory {
     /** The group's instance refreshes, newest first. */
     refreshes?: { status: string; minHealthyPercentage?: number | null; maxHealthyPercentage?: number | null }[];
   }[];
+  /** The allowlist parameter as SSM reads it back (scripts/rehearse.ts adds it; emulator_api.py reads no SSM). */
+  readonly allowlistParameter?: { readonly name: string; readonly value: string; readonly version: number };
   readonly launchTemplates?: readonly {
     id: string;
     name: string;
@@ -294,13 +300,8 @@ function squidProblems(
   const proxyInstances = fleet ? running.filter((i) => fleet.instances.includes(i.id)) : running.filter((i) => i.privateIp === proxyHost);
   if (proxyInstances.length === 0)
     problems.push(fleet ? "no running instance in the proxy fleet's group" : `no running instance at the proxy address ${proxyHost}`);
-  for (const proxy of proxyInstances) {
-    for (const app of env.appVpcs) {
-      if (!proxy.userData?.includes(`acl localnet src ${app.cidr}\n`))
-        problems.push(`the user data of proxy ${proxy.id} lacks the ACL for ${app.cidr}`);
-    }
-    if (!proxy.userData?.includes("dnf install -y squid")) problems.push(`the user data of proxy ${proxy.id} does not install Squid`);
-  }
+  for (const proxy of proxyInstances) problems.push(...proxyUserDataProblems(env, `the user data of proxy ${proxy.id}`, proxy.userData));
+  problems.push(...allowlistParameterProblems(env, inv.allowlistParameter));
   if (outputs[outputNames.proxyAddress] !== proxyHost)
     problems.push(`output ${outputNames.proxyAddress} is ${outputs[outputNames.proxyAddress]}, expected ${proxyHost}`);
   if (outputs[outputNames.proxyUrl] !== `http://${proxyHost}:${port}`)
@@ -315,6 +316,28 @@ function squidProblems(
       problems.push(`app server ${app.name} is not set to use ${proxyHost}:${port}`);
   }
   return problems;
+}
+
+/** A proxy's user data installs Squid with the base squid.conf, which includes the allowlist, and reads the allowlist parameter. */
+function proxyUserDataProblems(env: EnvironmentConfig, what: string, userData: string | null | undefined): string[] {
+  const problems: string[] = [];
+  if (!userData?.includes("dnf install -y squid")) problems.push(`${what} does not install Squid`);
+  if (!userData?.includes(`include ${ALLOWLIST_FILE}\n`)) problems.push(`${what} lacks the line include ${ALLOWLIST_FILE}`);
+  if (!userData?.includes(`'${allowlistParameterName(env.name)}'`))
+    problems.push(`${what} does not fetch the allowlist parameter ${allowlistParameterName(env.name)}`);
+  return problems;
+}
+
+/** The allowlist parameter, as read back through SSM, holds the allowlist rendered from the environment: an ACL per app VPC and the rest. */
+export function allowlistParameterProblems(env: EnvironmentConfig, parameter: EmulatorInventory["allowlistParameter"]): string[] {
+  const name = allowlistParameterName(env.name);
+  if (!parameter) return [`no allowlist parameter ${name} to read back`];
+  if (parameter.name !== name) return [`the allowlist parameter read back is ${parameter.name}, expected ${name}`];
+  const missing = env.appVpcs.filter((a) => !parameter.value.includes(`acl localnet src ${a.cidr}\n`));
+  if (missing.length > 0) return missing.map((a) => `the allowlist parameter ${name} lacks the ACL for ${a.cidr} (app VPC ${a.name})`);
+  return parameter.value === renderAllowlist(squidPolicyOf(env))
+    ? []
+    : [`the allowlist parameter ${name} (version ${parameter.version}) is not the allowlist rendered from the environment`];
 }
 
 /**
@@ -597,10 +620,7 @@ function fleetProblems(
         problems.push(`launch template ${template.name} allows IMDSv1 (http_tokens ${template.httpTokens})`);
       if (template.encrypted.length === 0 || template.encrypted.some((e) => e !== "true"))
         problems.push(`launch template ${template.name} has unencrypted volumes (${template.encrypted.join(", ")})`);
-      for (const app of env.appVpcs) {
-        if (!template.userData?.includes(`acl localnet src ${app.cidr}\n`))
-          problems.push(`launch template ${template.name}'s user data lacks the ACL for ${app.cidr}`);
-      }
+      problems.push(...proxyUserDataProblems(env, `launch template ${template.name}'s user data`, template.userData));
     }
   }
   return { host: lb?.dnsName, instances: group?.instances ?? [] };
@@ -849,6 +869,99 @@ export function classifyDrift(plan: { resource_changes?: PlannedChange[] }): { t
     else drift.push(line);
   }
   return { tolerated, drift };
+}
+
+/** What the rehearsal's "allowlist" phase deploys to a running environment: a port added to services[0]. */
+export function allowlistChange(raw: RawEnvironment, env: EnvironmentConfig): { raw: RawEnvironment; service: string; port: number } {
+  const copy = JSON.parse(JSON.stringify(raw)) as RawEnvironment & { services: { name: string; ports: unknown[] }[] };
+  const [port] = freePorts(env, 1);
+  copy.services[0].ports.push(port);
+  return { raw: copy, service: copy.services[0].name, port };
+}
+
+/** What an allowlist change may create or delete besides its parameter: the rules and routes of a port or block. */
+const ALLOWLIST_COMPANIONS = [
+  "aws_vpc_security_group_egress_rule",
+  "aws_vpc_security_group_ingress_rule",
+  "aws_security_group_rule",
+  "aws_route",
+];
+/** The proxies' own kinds, which an allowlist change must leave alone. */
+const PROXY_KINDS = ["aws_instance", "aws_launch_template", "aws_autoscaling_group"];
+/** The verification's stand-in service: its user data listens on every service port, so a port that comes or goes replaces it. */
+const STAND_IN_SERVICE = /^aws_instance\.ServiceSide_/;
+
+/** One change of an allowlist plan: a note when it may happen, a problem when it may not. */
+function judgeAllowlistChange(c: PlannedChange, parameterName: string): { note?: string; problem?: string } {
+  const actions = c.change.actions.join("+");
+  const attrs = changedAttributes(c.change);
+  const line = `${c.address}: ${actions}`;
+  const quirk = EMULATOR_QUIRKS.find((q) => q.matches(c, attrs));
+  if (quirk) return { note: `${line} (${quirk.id}, an emulator artefact)` };
+  if (c.type === "aws_ssm_parameter") {
+    // version and insecure_value are computed anew; the read-back compares the value with the rendered allowlist.
+    if (
+      c.change.after?.name === parameterName &&
+      actions === "update" &&
+      attrs.every((a) => ["value", "version", "insecure_value", "description"].includes(a))
+    )
+      return { note: `${line} in place (a new version)` };
+    return { problem: `${line} (${attrs.join(", ")}): only the allowlist parameter ${parameterName} may change, in place` };
+  }
+  if (STAND_IN_SERVICE.test(c.address) && attrs.includes("user_data"))
+    return { note: `${line}: the verification's stand-in service listens on every service port (production has none)` };
+  if (PROXY_KINDS.includes(c.type))
+    return {
+      problem: `${line} (${attrs.join(", ")}): an allowlist change must not touch an instance, a launch template or a group (the proxies stay)`,
+    };
+  if (!ALLOWLIST_COMPANIONS.includes(c.type))
+    return { problem: `${line}: an allowlist change may only update the parameter and create or delete security group rules and routes` };
+  if (actions === "create" || actions === "delete") return { note: line };
+  if (actions === "update" && attrs.every((a) => ["description", "tags", "tags_all"].includes(a)))
+    return { note: `${line} of its description` };
+  return { problem: `${line} (${attrs.join(", ")}): a rule or route may be created or deleted, not replaced or changed otherwise` };
+}
+
+/**
+ * Judges the plan of an allowlist change: the parameter `parameterName` updated in place, rules and routes created or
+ * deleted, nothing of the proxies and no replacement (the verification's stand-in service aside); emulator quirks noted.
+ */
+export function allowlistPlanProblems(
+  plan: { resource_changes?: PlannedChange[] },
+  parameterName: string,
+): { problems: string[]; notes: string[] } {
+  const changes = (plan.resource_changes ?? []).filter((c) => !["no-op", "read"].includes(c.change.actions.join()));
+  const verdicts = changes.map((c) => judgeAllowlistChange(c, parameterName));
+  const problems = verdicts.flatMap((v) => (v.problem ? [v.problem] : []));
+  const updated = changes.some((c, i) => c.type === "aws_ssm_parameter" && verdicts[i].note);
+  if (!updated) problems.unshift(`the plan does not update the allowlist parameter ${parameterName} in place`);
+  return { problems, notes: verdicts.flatMap((v) => (v.note ? [v.note] : [])) };
+}
+
+/** The proxies' instances: the fleet's group's, or the single proxy at its fixed address. */
+export function proxyInstanceIds(env: EnvironmentConfig, inv: EmulatorInventory): string[] {
+  if (egressOf(env).kind === "fleet")
+    return [...(inv.autoScalingGroups?.find((g) => g.name === fleetNames.autoScalingGroup(env.name))?.instances ?? [])].sort();
+  return inv.instances.filter((i) => i.state === "running" && i.privateIp === proxyPrivateIp(env)).map((i) => i.id);
+}
+
+/** After an allowlist change: the parameter holds the allowlist of the edited `env` as one new version, and the same proxies run. */
+export function allowlistReadbackProblems(
+  env: EnvironmentConfig,
+  before: { parameter: EmulatorInventory["allowlistParameter"]; proxies: readonly string[] },
+  after: { parameter: EmulatorInventory["allowlistParameter"]; proxies: readonly string[] },
+): string[] {
+  const problems = allowlistParameterProblems(env, after.parameter);
+  if (before.parameter && after.parameter && after.parameter.version !== before.parameter.version + 1)
+    problems.push(
+      `the allowlist parameter went from version ${before.parameter.version} to ${after.parameter.version}, expected ${before.parameter.version + 1}`,
+    );
+  if (before.proxies.length === 0) problems.push("no proxy instance ran before the change");
+  if (before.proxies.join() !== after.proxies.join())
+    problems.push(
+      `the proxies were ${before.proxies.join(", ")} before the change and are ${after.proxies.join(", ") || "none"} after: an allowlist change must not replace them`,
+    );
+  return problems;
 }
 
 /** What the emulator holds, by Terraform type, as import ids (proof/emulator/emulator_api.py import-ids). */

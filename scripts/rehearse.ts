@@ -6,9 +6,13 @@ import { ChildProcess, ChildProcessWithoutNullStreams, spawn } from "child_proce
 import * as fs from "fs";
 import * as path from "path";
 import { stripVTControlCharacters } from "util";
-import { EnvironmentConfig, fleetSize, parseEnvironment, stateKey } from "../lib/config";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { EnvironmentConfig, egressOf, fleetSize, parseEnvironment, runsSquid, stateKey } from "../lib/config";
 import { MotoServer, onPath, startMoto } from "../proof/moto";
 import {
+  allowlistChange,
+  allowlistPlanProblems,
+  allowlistReadbackProblems,
   classifyDrift,
   deploymentProblems,
   EmulatorImportIds,
@@ -17,12 +21,13 @@ import {
   emulatorNotes,
   leftovers,
   otherInstanceType,
+  proxyInstanceIds,
   rollingChangeProblems,
   StackOutputs,
   sweepCoverage,
 } from "../proof/rehearsal";
 import { terraformEnv } from "../proof/terraform";
-import { orphanImportsFile } from "../lib/naming";
+import { allowlistParameterName, orphanImportsFile } from "../lib/naming";
 import { TerraformState } from "../operations/orphans";
 import { answerHelp } from "../tools/cli";
 
@@ -31,7 +36,7 @@ Usage: npm run rehearse
 
 A full deploy rehearsal in the moto AWS emulator on 127.0.0.1, no AWS account needed: deploy
 (npm run deploy, interrupted with Ctrl-C, then to the end), read back, plan again (no changes),
-a fleet's change, the state lock, destroy, then a killed deploy, the orphan sweep, adoption and
+a fleet's change, an allowlist change (the parameter alone, no proxy replaced), the state lock, destroy, then a killed deploy, the orphan sweep, adoption and
 destroy again. One line per phase; exits non-zero on any failure. Needs moto_server and terraform.
 
 Options:
@@ -45,6 +50,9 @@ Example:
   PROXY_CONFIG=demos/verification-fleet.json npm run rehearse
 `;
 answerHelp(USAGE);
+
+// The SDK reads the allowlist parameter back; its notice about Node 22 says nothing about the rehearsal.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const ROOT = path.join(__dirname, "..");
 const STEP_TIMEOUT_MS = 10 * 60 * 1000;
@@ -375,10 +383,33 @@ async function deployPhase(r: Rehearsal): Promise<void> {
   console.log(`  the deploy after the interruption converged: ${resourceCount(await readState(r))} resources in the state, 0 orphans`);
 }
 
+/** The allowlist parameter as SSM reads it back from the emulator; undefined when there is none. */
+async function readAllowlistParameter(r: Rehearsal): Promise<EmulatorInventory["allowlistParameter"]> {
+  const ssm = new SSMClient({
+    region: r.env.region,
+    endpoint: r.childEnv.PROXY_EMULATOR_ENDPOINT,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  const name = allowlistParameterName(r.env.name);
+  try {
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
+    return { name, value: Parameter?.Value ?? "", version: Parameter?.Version ?? 0 };
+  } catch (e) {
+    if ((e as Error).name === "ParameterNotFound") return undefined;
+    throw e;
+  }
+}
+
+/** The emulator's inventory, with the allowlist parameter where the environment runs Squid. */
+async function inventory(r: Rehearsal): Promise<EmulatorInventory> {
+  const inv = await r.api<EmulatorInventory>("inventory");
+  return runsSquid(egressOf(r.env)) ? { ...inv, allowlistParameter: await readAllowlistParameter(r) } : inv;
+}
+
 /** The deployment read back through the emulator's API matches the environment and the stack's outputs. */
 async function readbackPhase(r: Rehearsal): Promise<void> {
   const outputs: StackOutputs = JSON.parse(fs.readFileSync(r.outputsFile, "utf8"))[r.env.name];
-  const problems = deploymentProblems(r.env, outputs, await r.api<EmulatorInventory>("inventory"));
+  const problems = deploymentProblems(r.env, outputs, await inventory(r));
   if (problems.length > 0) throw new PhaseFailure(bullets(problems));
 }
 
@@ -441,6 +472,40 @@ async function changePhase(r: Rehearsal): Promise<void> {
   await noDrift(r, true);
   console.log(
     `  proxy.instanceType ${env.proxy.instanceType} -> ${instanceType}: a new template version, an instance refresh keeping ${change.minHealthyPercentage}% to ${change.maxHealthyPercentage}% healthy, ${fleetSize(env)} of ${fleetSize(env)} instances replaced; the plan after it is clean`,
+  );
+}
+
+/**
+ * A change of services on a running environment (a port added to services[0]): synthesized and planned, the plan may
+ * only update the allowlist parameter in place and create or delete rules and routes; applied, the parameter reads
+ * back as the new allowlist one version up, and the same proxies run. The rest of the rehearsal runs with the change.
+ */
+async function allowlistPhase(r: Rehearsal): Promise<void> {
+  const before = await inventory(r);
+  const edit = allowlistChange(JSON.parse(fs.readFileSync(r.envFile, "utf8")), r.env);
+  fs.writeFileSync(r.envFile, JSON.stringify(edit.raw, null, 2));
+  const edited = parseEnvironment(edit.raw, r.envFile);
+  const synth = await run(r.cdktf, ["synth", "--output", r.outDir], { env: r.childEnv, log: r.log });
+  if (synth.code !== 0) throw new PhaseFailure(`cdktf synth of the change failed:\n${tail(synth.stdout + synth.stderr)}`);
+  const plan = await r.terraform(["plan", "-input=false", "-no-color", "-out=allowlist.tfplan"]);
+  if (plan.code !== 0) throw new PhaseFailure(`terraform plan of the change failed:\n${tail(plan.stderr + plan.stdout)}`);
+  const show = await r.terraform(["show", "-json", "allowlist.tfplan"]);
+  fs.writeFileSync(path.join(r.workDir, "allowlist-plan.json"), show.stdout);
+  const verdict = allowlistPlanProblems(JSON.parse(show.stdout), allowlistParameterName(r.env.name));
+  if (verdict.problems.length > 0) throw new PhaseFailure(`the plan of ${edit.service} + port ${edit.port}:\n${bullets(verdict.problems)}`);
+  const apply = await r.terraform(["apply", "-input=false", "-no-color", "allowlist.tfplan"]);
+  if (apply.code !== 0) throw new PhaseFailure(`terraform apply of the change failed:\n${tail(apply.stderr + apply.stdout)}`);
+  const after = await inventory(r);
+  const problems = allowlistReadbackProblems(
+    edited,
+    { parameter: before.allowlistParameter, proxies: proxyInstanceIds(r.env, before) },
+    { parameter: after.allowlistParameter, proxies: proxyInstanceIds(r.env, after) },
+  );
+  if (problems.length > 0) throw new PhaseFailure(bullets(problems));
+  await noDrift(r, true);
+  console.log(`  services "${edit.service}" gets port ${edit.port}; the plan:\n${bullets(verdict.notes)}`);
+  console.log(
+    `  read back: ${after.allowlistParameter!.name} version ${before.allowlistParameter!.version} -> ${after.allowlistParameter!.version}, the new allowlist; proxies ${proxyInstanceIds(r.env, after).join(", ")} as before; the plan after it is clean`,
   );
 }
 
@@ -568,6 +633,7 @@ const PHASES: readonly { name: string; run: (r: Rehearsal) => Promise<unknown>; 
   { name: "readback", run: readbackPhase },
   { name: "no-drift", run: (r) => noDrift(r) },
   { name: "change", run: changePhase, when: (env) => Boolean(env.proxy.fleet) },
+  { name: "allowlist", run: allowlistPhase, when: (env) => runsSquid(egressOf(env)) },
   { name: "verify", run: verifyPhase },
   { name: "lock", run: lockPhase },
   { name: "destroy", run: destroyPhase },

@@ -6,6 +6,7 @@
 - Network load balancers: each subnet mapping's fixed private address is kept and shown (moto forgot it, so adopting an orphaned load balancer failed in SetSubnets).
 - Transit Gateways: with default association and propagation disabled there is no default table and no automatic association; explicit (dis)associations show on the attachment, undoing a missing one answers, creation tags are kept, static routes name their attachment, and deleted gateways and attachments stay described as "deleted" (moto differed on each, and the provider failed or planned changes on it).
 - Security group rules: writes to a group and its rules take one lock in turn (moto's threaded server could lose a rule when two writes to one group raced).
+- Instances: a terminated instance gives its private addresses back (moto kept them taken, so replacing an instance at a fixed address failed with HTTP 500 for ever).
 - Systems Manager: DescribeInstanceInformation lists every running instance as a node whose agent is online (moto answered HTTP 500); Run Command still runs nothing, so npm run verify reports the servers' results as not judged.
 
   python3 proof/emulator/moto_server.py -H 127.0.0.1 -p PORT
@@ -21,6 +22,7 @@ from moto.autoscaling.exceptions import AutoscalingClientError
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult
 from moto.core.types import Base64EncodedString
+from moto.ec2.models.instances import Instance
 from moto.ec2.models.launch_templates import LaunchTemplateVersion
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.transit_gateway import TransitGateway, TransitGatewayBackend
@@ -271,6 +273,20 @@ def _instance_information(self):
     return ActionResult({"InstanceInformationList": nodes})
 
 
+_terminate = Instance.terminate
+
+
+def _terminated(self):
+    # As AWS, which deletes the primary interface: its addresses are free for the next instance (a replacement at the same address).
+    previous = _terminate(self)
+    for nic in self.nics.values():
+        for ip in [a["PrivateIpAddress"] for a in nic.private_ip_addresses]:
+            if nic.subnet._subnet_ips.get(ip) is self:
+                nic.subnet.del_subnet_ip(ip)
+    return previous
+
+
+Instance.terminate = _terminated
 SimpleSystemManagerResponse.describe_instance_information = _instance_information
 LaunchTemplateVersion.__init__ = _version
 AutoScalingResponse.start_instance_refresh = _start_instance_refresh
