@@ -237,6 +237,8 @@ interface Session {
   readonly parameter: StandInParameter;
   readonly pollers: Map<string, Poller>;
   readonly stopFile: string;
+  /** Whether each write waits a random part of the poll interval first, so that writes land anywhere in the timers' cycle. */
+  readonly spread: boolean;
   steady?: Promise<SteadyResult>;
   tunnel?: { stopFile: string; result: Promise<TunnelResult>; reconfiguredAt?: number };
 }
@@ -244,11 +246,24 @@ interface Session {
 /** The seconds a change may take on a proxy. */
 const boundOf = (plan: AllowlistLabPlan) => plan.pollSeconds + IN_FORCE_MARGIN_SECONDS;
 
-/** The checks of the live allowlist, in order; `figures` receives what they measure. */
+/** The longest a version's check may last: a spread wait, then the bound and the grace. */
+const perVersionSeconds = (s: Session) => (s.spread ? s.plan.pollSeconds : 0) + boundOf(s.plan) + GRACE_SECONDS;
+
+/** Writes a version, after a random part of the poll interval when the session spreads its writes; the time of the write. */
+async function write(s: Session, v: AllowlistVersion): Promise<number> {
+  if (s.spread) await new Promise((resolve) => setTimeout(resolve, Math.random() * s.plan.pollSeconds * 1000));
+  return s.parameter.write(v.version, v.text);
+}
+
+/**
+ * The checks of the live allowlist, in order; `figures` receives what they measure. With `spread` (the bench), each
+ * write waits a random part of the poll interval, so that the times sample the whole cycle rather than its worst end.
+ */
 export function allowlistChecks(
   target: AllowlistTarget,
   plan: AllowlistLabPlan,
   figures: AllowlistFigures = { changes: [] },
+  spread = false,
 ): AllowlistCheck[] {
   const s: Session = {
     target,
@@ -257,6 +272,7 @@ export function allowlistChecks(
     parameter: new StandInParameter(target.runDir),
     pollers: new Map(),
     stopFile: path.join(target.runDir, "allowlist-steady.stop"),
+    spread,
   };
   figures.pollSeconds = plan.pollSeconds;
   const [added, named, removed, broken, from] = plan.versions;
@@ -280,14 +296,14 @@ function startCheck(s: Session): AllowlistCheck {
     name: `squid-allowlist-sync runs every ${plan.pollSeconds} s on ${target.labels.map((l) => `proxy ${l}`).join(" and ")} against a file standing in for the parameter (version 1); a steady client sends app -> service:${target.servicePort} through ${target.entry} meanwhile${plan.pollNote ? `\n     ${plan.pollNote}` : ""}`,
     run: async () => {
       s.parameter.write(1, plan.initial);
-      const maxRuns = Math.ceil((plan.versions.length * (boundOf(plan) + GRACE_SECONDS) + 60) / plan.pollSeconds);
+      const maxRuns = Math.ceil((plan.versions.length * perVersionSeconds(s) + 60) / plan.pollSeconds);
       target.proxies.forEach((proxy, i) => {
         const poller = new Poller(target, proxy, s.parameter);
         s.pollers.set(proxy.label, poller);
         // Proxies boot at different times, so their timers run out of step.
         poller.start(plan.pollSeconds, (i * plan.pollSeconds * 1000) / target.proxies.length, maxRuns);
       });
-      const seconds = plan.versions.length * (boundOf(plan) + GRACE_SECONDS) + 60;
+      const seconds = plan.versions.length * perVersionSeconds(s) + 60;
       fs.rmSync(s.stopFile, { force: true });
       const url = `http://${target.hosts.service}:${target.servicePort}/`;
       s.steady = nodeIn(target, target.namespace("app"), "steady-client.js", [
@@ -318,7 +334,7 @@ function changeCheck(s: Session, v: AllowlistVersion, tunnel = false): Allowlist
       }
       if (tunnel) s.tunnel = openTunnel(s);
       if (tunnel) await new Promise((resolve) => setTimeout(resolve, 1500));
-      const since = s.parameter.write(v.version, v.text);
+      const since = await write(s, v);
       const seconds = await Promise.all(
         target.proxies.map((proxy) => untilAnswer(target, proxy, p, p.after, since, boundOf(plan) + GRACE_SECONDS)),
       );
@@ -352,7 +368,7 @@ function openTunnel(s: Session): Session["tunnel"] {
     String(target.proxyPort),
     target.hosts.service,
     String(target.tlsPort),
-    String(boundOf(s.plan) + GRACE_SECONDS + 30),
+    String(perVersionSeconds(s) + 30),
     "500",
     stopFile,
   ]) as Promise<TunnelResult>;
@@ -388,7 +404,7 @@ function brokenCheck(s: Session, v: AllowlistVersion, last: AllowlistVersion): A
   return {
     name: `version ${v.version}, ${v.label}: never applied; every proxy logs a "refused" line naming it and keeps serving version ${last.version}`,
     run: async () => {
-      const since = s.parameter.write(v.version, v.text);
+      const since = await write(s, v);
       const refusedBy = (proxy: AllowlistProxy) =>
         events(s.pollers.get(proxy.label)!.updateLog).find((e) => e.event === ALLOWLIST_EVENTS.refused && e.version === v.version);
       const seconds: Record<string, number | null> = {};

@@ -78,16 +78,21 @@ function changedConf(lab: FleetLab, env: EnvironmentConfig): string {
 
 /**
  * The fleet's checks, in order, for the lab started with `plan`'s environment; `figures` receives what they measure.
- * With `allowlist` false the live allowlist changes are left out.
+ * Without `allowlist` the live allowlist changes are left out; `spread` spreads their writes (see allowlistChecks).
  */
-export function fleetChecks(lab: FleetLab, plan: AllowlistLabPlan, figures: FleetFigures = {}, allowlist = true): AsyncCheck[] {
+export function fleetChecks(
+  lab: FleetLab,
+  plan: AllowlistLabPlan,
+  figures: FleetFigures = {},
+  { allowlist = true, spread = false } = {},
+): AsyncCheck[] {
   const env = plan.env;
   const conf = proxySquidConf(env);
   const changed = changedConf(lab, env);
   figures.allowlist = { changes: [] };
   return [
     ...steadyStateChecks(lab, env, conf),
-    ...(allowlist ? allowlistChecks(fleetTarget(lab, ["a", "c"]), plan, figures.allowlist) : []),
+    ...(allowlist ? allowlistChecks(fleetTarget(lab, ["a", "c"]), plan, figures.allowlist, spread) : []),
     abruptLossCheck(lab, figures),
     replacementCheck(lab, conf),
     rollingChangeCheck(lab, changed, figures),

@@ -1,7 +1,7 @@
 /**
- * `npm run bench [synth] [scale] [test] [rehearsal] [proxy] [failover]`: what synthesis, the tests,
+ * `npm run bench [synth] [scale] [test] [rehearsal] [proxy] [failover] [allowlist]`: what synthesis, the tests,
  * the rehearsal and the proxy path cost on this machine, how the proxy fleet weathers a loss and a
- * rolling change, as medians of BENCH_RUNS runs (default 5)
+ * rolling change, how fast a live allowlist change takes effect, as medians of BENCH_RUNS runs (default 5)
  * with min and max, and as ratios against a baseline. Prints figures and targets; asserts nothing.
  * The proxy path needs root (network namespaces); GNU time (Debian's `time`) measures memory.
  */
@@ -10,19 +10,25 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadEnvironmentFile } from "../lib/config";
-import { AllowlistLabPlan, allowlistLabPlan, LAB_POLL_SECONDS } from "../proof/allowlist-lab";
+import { AllowlistFigures, allowlistChecks, singleProxyTarget } from "../proof/allowlist-checks";
+import { AllowlistLabPlan, allowlistLabPlan, IN_FORCE_MARGIN_SECONDS, LAB_POLL_SECONDS } from "../proof/allowlist-lab";
 import { FleetFigures, fleetChecks } from "../proof/fleet-checks";
 import { startFleetLab } from "../proof/fleet-lab";
 import { labPrerequisites, startLab } from "../proof/netns-lab";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
-Usage: npm run bench -- [synth] [scale] [test] [rehearsal] [proxy] [failover]
+Usage: npm run bench -- [synth] [scale] [test] [rehearsal] [proxy] [failover] [allowlist]
 
-What synthesis, the tests, the rehearsal and the proxy path cost on this machine, and how the
-proxy fleet weathers a loss and a rolling change: medians of BENCH_RUNS runs (default 5) with min
-and max, and ratios against a baseline. Prints figures and targets; asserts nothing. Without a
-section name every section runs. The proxy path needs root.
+What synthesis, the tests, the rehearsal and the proxy path cost on this machine, how the proxy
+fleet weathers a loss and a rolling change, and how long a live allowlist change takes to be in
+force on every proxy (single proxy and fleet, beside the replacement path): medians of BENCH_RUNS
+runs (default 5) with min and max, and ratios against a baseline. Prints figures and targets;
+asserts nothing. Without a section name every section runs. The labs need root.
+
+Settings (environment):
+  BENCH_RUNS=<n>             runs per figure (at least 5)
+  BENCH_ALLOWLIST_POLL=<s>   the allowlist section's poll interval (default: the demo's own)
 
 Options:
   --help  print this and do nothing else
@@ -237,7 +243,7 @@ async function failover(): Promise<void> {
     const lab = await startFleetLab(plan.env, { listenPorts: plan.listenPorts, names: plan.names });
     const figures: FleetFigures = {};
     try {
-      for (const check of fleetChecks(lab, plan, figures, false)) {
+      for (const check of fleetChecks(lab, plan, figures, { allowlist: false })) {
         const problem = await check.run();
         if (problem) throw new Error(`${check.name}: ${problem}`);
       }
@@ -258,6 +264,89 @@ async function failover(): Promise<void> {
   line("rolling change: requests sent", fmt(stat(runs.map((r) => r.rollingChange?.requests ?? 0)), "", 0));
 }
 
+/** Runs `checks` in order and throws at the first failure. */
+async function runAll(checks: readonly { name: string; run: () => Promise<string | undefined> }[]): Promise<void> {
+  for (const check of checks) {
+    const problem = await check.run();
+    if (problem) throw new Error(`${check.name}: ${problem}`);
+  }
+}
+
+/** One run of the single proxy's live allowlist changes; its figures. */
+async function singleAllowlistRun(plan: AllowlistLabPlan): Promise<AllowlistFigures> {
+  const lab = await startLab(plan.env, { listenPorts: plan.listenPorts, names: plan.names });
+  const figures: AllowlistFigures = { changes: [] };
+  try {
+    await runAll(allowlistChecks(singleProxyTarget(lab), plan, figures, true));
+  } finally {
+    await lab.stop();
+    fs.rmSync(lab.runDir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+/** One run of the fleet lab with its live allowlist changes and its rolling replacement; its figures. */
+async function fleetAllowlistRun(plan: AllowlistLabPlan): Promise<FleetFigures> {
+  const lab = await startFleetLab(plan.env, { listenPorts: plan.listenPorts, names: plan.names });
+  const figures: FleetFigures = {};
+  try {
+    await runAll(fleetChecks(lab, plan, figures, { spread: true }));
+  } finally {
+    await lab.stop();
+    fs.rmSync(lab.runDir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+/** Seconds from each write to the rule in force: per proxy, and per change on every proxy (the slowest proxy). */
+function inForce(runs: readonly AllowlistFigures[]): { perProxy: number[]; everyProxy: number[] } {
+  const changes = runs.flatMap((r) => r.changes);
+  const seconds = (c: AllowlistFigures["changes"][number]) => Object.values(c.seconds).map((x) => x ?? Infinity);
+  return { perProxy: changes.flatMap(seconds), everyProxy: changes.map((c) => Math.max(...seconds(c))) };
+}
+
+/** The live allowlist change in the labs, single proxy and fleet, beside the replacement path it replaces. */
+async function allowlist(): Promise<void> {
+  const missing = labPrerequisites();
+  if (missing.length > 0) {
+    line("allowlist", `not measured: ${missing.join("; ")}`);
+    return;
+  }
+  const poll = process.env.BENCH_ALLOWLIST_POLL ? Number(process.env.BENCH_ALLOWLIST_POLL) : undefined;
+  const [singlePlan, fleetPlan] = [labPlan("verification.json", poll), labPlan("verification-fleet.json", poll)];
+  const single: AllowlistFigures[] = [];
+  const fleet: FleetFigures[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    single.push(await singleAllowlistRun(singlePlan));
+    fleet.push(await fleetAllowlistRun(fleetPlan));
+  }
+  const fleetAllowlist = fleet.map((f) => f.allowlist!);
+  const bound = `target <= ${singlePlan.pollSeconds} s + ${IN_FORCE_MARGIN_SECONDS} s`;
+  const [s, f] = [inForce(single), inForce(fleetAllowlist)];
+  const changes = single[0].changes.length;
+  line(`allowlist poll interval (each proxy)`, `${singlePlan.pollSeconds} s; ${changes} changes per run`);
+  line("single proxy: write -> rule in force", fmt(stat(s.perProxy), "s", 1), bound);
+  line("fleet: write -> in force on one proxy", fmt(stat(f.perProxy), "s", 1), bound);
+  line("fleet: write -> in force on every proxy", fmt(stat(f.everyProxy), "s", 1), bound);
+  const failed = (runs: AllowlistFigures[]) =>
+    `${runs.reduce((n, r) => n + (r.steady?.failed ?? 0), 0)} of ${runs.reduce((n, r) => n + (r.steady?.requests ?? 0), 0)}`;
+  line("failed requests during the changes, single / fleet", `${failed(single)} / ${failed(fleetAllowlist)} (every run)`, "target 0");
+  const slowest = (runs: AllowlistFigures[]) => fmt(stat(runs.map((r) => (r.steady?.slowestMs ?? 0) / 1000)), "s", 2);
+  line("slowest request during the changes, single", slowest(single));
+  line("slowest request during the changes, fleet", slowest(fleetAllowlist));
+  const refused = [...single, ...fleetAllowlist].flatMap((r) => Object.values(r.refused ?? {}).map((x) => x ?? Infinity));
+  line('refused version: write -> "refused" line', fmt(stat(refused), "s", 1), bound);
+  const rolling = fleet.map((r) => r.rollingChange!);
+  line(
+    "today's path, fleet: rolling replacement (lab)",
+    `${fmt(stat(rolling.map((r) => r.seconds)), "s", 1)}, failed ${rolling.reduce((n, r) => n + r.failed, 0)} of ${rolling.reduce((n, r) => n + r.requests, 0)}`,
+  );
+  line(
+    "today's path, single proxy: replacement",
+    "not measured in the lab (a new instance boots and installs Squid); README: app servers wait a few minutes",
+  );
+}
+
 async function main(): Promise<void> {
   const sections: Record<string, () => void | Promise<void>> = {
     synth: synthesis,
@@ -266,6 +355,7 @@ async function main(): Promise<void> {
     rehearsal,
     proxy: proxyPath,
     failover,
+    allowlist,
   };
   const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(sections);
   const unknown = chosen.filter((c) => !(c in sections));
