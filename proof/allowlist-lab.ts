@@ -111,8 +111,8 @@ function labRaw(raw: unknown, env: EnvironmentConfig, pollSeconds: number): { ra
   return { raw: copy, app2Cidr };
 }
 
-/** Ports no service uses yet (nor 80 and 443, which Squid allows anyway), from FIRST_LAB_PORT up. */
-function freePorts(env: EnvironmentConfig, count: number): number[] {
+/** Ports no service uses yet (nor 80, 443 and the lab's Safe_ports probe 8081), from FIRST_LAB_PORT up. */
+export function freePorts(env: EnvironmentConfig, count: number): number[] {
   const used = new Set([80, 443, 8081, ...env.services.flatMap((s) => portNumbers(s))]);
   const ports: number[] = [];
   for (let p = FIRST_LAB_PORT; ports.length < count; p++) if (!used.has(p)) ports.push(p);
