@@ -33,7 +33,7 @@ describe("renderProxyUserData", () => {
     expect(lines).toContain("set -euo pipefail");
     expect(
       inOrder([
-        "dnf install -y squid",
+        "dnf install -y squid nftables",
         "cat > /etc/squid/squid.conf <<'END_OF_SQUID_CONF'",
         "cat > /etc/squid/allowlist.conf <<'END_OF_ALLOWLIST'",
         "  /usr/local/sbin/squid-allowlist-sync || status=$?",
