@@ -7,28 +7,37 @@ import * as path from "path";
 import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionSettings } from "../lib/config";
 import {
   analyzeReachability,
+  checkWholeNetwork,
   describeMismatch,
   ExpectedFlow,
   expectedFlowsOf,
   flowLabel,
   flowMismatches,
   formatMatrix,
+  formatWholeNetwork,
   portLabel,
   surroundingsOf,
   verdictFor,
+  WholeNetworkResult,
+  wholeNetworkFailures,
 } from "../proof/reachability";
 import { changedSource } from "../lib/synth-output";
 import { answerHelp, SELECTION_HELP, synthesizedStackFiles } from "../tools/cli";
 
 const USAGE = `
-Usage: npm run reachability -- [--json] [--allow-no-expectations] [stack dir or cdk.tf.json ...]
+Usage: npm run reachability -- [--all] [--json] [--allow-no-expectations] [stack dir or cdk.tf.json ...]
 
 Who can reach whom on which port in synthesized stacks (every stack in cdktf.out without
 arguments), with the reason for each verdict, checked against the flows each environment expects.
-Exits non-zero on any mismatch, on a stack whose environment file is unknown, and on an
-environment that declares no expected flows.
+With --all, also the whole network: every pair of places (servers, load balancer, resolver
+endpoint, NAT gateways, the service side, package repositories, an outsider in every VPC and one
+outside them all) for every protocol and port class the rules tell apart, checked against the
+environment's invariants and the paths it needs, then again with each availability zone taken out.
+Exits non-zero on any mismatch, violated invariant or blocked path, on a stack whose environment
+file is unknown, and on an environment that declares no expected flows.
 
 Options:
+  --all                    check the whole network too (what CI runs)
   --json                   print the verdicts as JSON
   --allow-no-expectations  accept an environment that declares no expectedFlows
   --help                   print this and do nothing else
@@ -36,7 +45,7 @@ Options:
 ${SELECTION_HELP}
 
 Example:
-  npx cdktf synth && npm run reachability
+  npx cdktf synth && npm run reachability -- --all
 `;
 answerHelp(USAGE);
 
@@ -49,6 +58,8 @@ interface StackResult {
   readonly report: ReturnType<typeof analyzeReachability>;
   readonly expectedFlows: ExpectedFlow[];
   readonly mismatches: ReturnType<typeof flowMismatches>;
+  /** The whole-network check, under --all, for a stack whose environment is known. */
+  readonly whole?: WholeNetworkResult;
 }
 
 /** Why a stack cannot be judged as asked: no environment of its name, a source changed since synthesis, or no expected flows. */
@@ -75,6 +86,7 @@ function judgeStacks(
   environments: ReadonlyMap<string, EnvironmentConfig>,
   selection: { description: string },
   allowNoExpectations: boolean,
+  all: boolean,
 ): { results: StackResult[]; problems: string[] } {
   const problems: string[] = [];
   const results = files.flatMap((file) => {
@@ -88,19 +100,62 @@ function judgeStacks(
     const problem = stackProblem(stackName, env, changed, selection, allowNoExpectations);
     if (problem !== undefined) problems.push(problem);
     const flows: ExpectedFlow[] = env ? expectedFlowsOf(env) : [];
-    return [{ stack: stackName, file, report, expectedFlows: flows, mismatches: flowMismatches(report, flows) }];
+    const whole = all && env ? checkWholeNetwork(stack, env) : undefined;
+    return [
+      { stack: stackName, file, report, expectedFlows: flows, mismatches: flowMismatches(report, flows), ...(whole ? { whole } : {}) },
+    ];
   });
   return { results, problems };
+}
+
+/** The whole-network check for machines: counts, invariants with their violations, paths, zones. */
+function wholeJson(w: WholeNetworkResult): object {
+  const flow = (v: WholeNetworkResult["network"]["verdicts"][number]) => ({
+    from: v.from.name,
+    fromAddresses: v.fromSpot.span,
+    to: v.to.name,
+    toAddresses: v.toSpot.span,
+    traffic: v.traffic.label,
+    seen: v.seen,
+    reasons: v.reasons,
+  });
+  const invariants = (list: WholeNetworkResult["invariants"]) =>
+    list.map((i) => ({
+      id: i.id,
+      text: i.text,
+      checked: i.checked,
+      violations: i.violations.map((x) => ({ breaks: x.breaks, ...flow(x.verdict) })),
+    }));
+  return {
+    places: w.network.places.map((p) => ({ name: p.name, kind: p.kind, addresses: p.spots.map((s) => s.span) })),
+    traffic: w.network.traffic.map((t) => t.label),
+    verdicts: w.network.verdicts.length,
+    allowed: w.network.verdicts.filter((v) => v.allowed).map(flow),
+    invariants: invariants(w.invariants),
+    paths: w.paths.map((p) => ({
+      ...p.path,
+      allowed: p.allowed,
+      ...(p.lost ? { lost: p.lost } : {}),
+      ...(p.failing ? { failing: flow(p.failing) } : {}),
+    })),
+    zones: w.zones.map((z) => ({
+      zone: z.zone,
+      invariants: invariants(z.invariants),
+      paths: z.paths.map((p) => ({ ...p.path, outcome: p.outcome, ...(p.why ? { why: p.why } : {}) })),
+    })),
+    failures: wholeNetworkFailures(w),
+  };
 }
 
 function printJson(results: readonly StackResult[], problems: readonly string[]): void {
   console.log(
     JSON.stringify(
-      results.map(({ stack, report, expectedFlows, mismatches }) => ({
+      results.map(({ stack, report, expectedFlows, mismatches, whole }) => ({
         stack,
         ...report,
         expectedFlows,
         mismatches: mismatches.map(describeMismatch),
+        ...(whole ? { wholeNetwork: wholeJson(whole) } : {}),
       })),
       null,
       2,
@@ -131,11 +186,13 @@ function printStack(r: StackResult): void {
       `${mismatch ? "FAIL" : "PASS"} expected ${flowLabel(flow)} ${flow.allowed ? "allowed" : "denied"}${mismatch ? `\n     ${mismatch}` : why}`,
     );
   }
+  if (r.whole) console.log(`\n${formatWholeNetwork(r.whole)}`);
 }
 
 function main(): number {
+  const started = process.hrtime.bigint();
   const args = process.argv.slice(2);
-  const flags = ["--json", "--allow-no-expectations"];
+  const flags = ["--all", "--json", "--allow-no-expectations"];
   const unknown = args.find((a) => a.startsWith("--") && !flags.includes(a));
   if (unknown) throw new Error(`unknown option ${unknown}; the options are ${flags.join(", ")}`);
   const selection = selectEnvironmentFiles(ROOT, selectionSettings(process.env));
@@ -144,16 +201,25 @@ function main(): number {
     args.filter((a) => !flags.includes(a)),
     process.env.CDKTF_OUTDIR ?? path.join(ROOT, "cdktf.out"),
   );
-  const { results, problems } = judgeStacks(files, environments, selection, args.includes("--allow-no-expectations"));
+  const all = args.includes("--all");
+  const { results, problems } = judgeStacks(files, environments, selection, args.includes("--allow-no-expectations"), all);
   const mismatched = results.reduce((n, r) => n + r.mismatches.length, 0);
-  const failures = mismatched + problems.length;
+  const wholeFailures = results.reduce((n, r) => n + (r.whole ? wholeNetworkFailures(r.whole) : 0), 0);
+  const failures = mismatched + problems.length + wholeFailures;
   if (args.includes("--json")) {
     printJson(results, problems);
   } else {
     results.forEach(printStack);
     for (const p of problems) console.log(`FAIL ${p}`);
     const checked = results.reduce((n, r) => n + r.expectedFlows.length, 0);
-    console.log(`\nreachability: ${checked - mismatched} passed, ${failures} failed`);
+    console.log(`\nreachability: ${checked - mismatched} passed, ${mismatched + problems.length} failed`);
+    if (all) {
+      const checkedStacks = results.filter((r) => r.whole);
+      console.log(
+        `whole network: ${checkedStacks.length} stack(s), ${checkedStacks.reduce((n, r) => n + r.whole!.network.verdicts.length, 0)} verdicts, ${wholeFailures} failure(s)`,
+      );
+    }
+    console.log(`elapsed: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s`);
   }
   return failures === 0 ? 0 : 1;
 }

@@ -31,14 +31,42 @@ export interface ReachabilityReport {
   readonly allowlist?: StackAllowlist;
 }
 
-const portIn = (port: number, from: number, to: number, protocol: string) => isAllTraffic(protocol) || (port >= from && port <= to);
+/**
+ * A protocol a connection uses: "tcp" or "udp" (with ports), or one without ports: "icmp", a protocol a rule names by its
+ * number or name, or "other" (one that no rule names, which only an all-traffic rule carries).
+ */
+export type Protocol = string;
+
+/** TCP and UDP have ports; the other protocols do not, so a rule that carries them carries all of their traffic. */
+export const hasPorts = (protocol: Protocol): protocol is Transport => protocol === "tcp" || protocol === "udp";
+
+/** Protocol names AWS takes for a number, beside tcp (6) and udp (17). */
+const NUMBERED: Readonly<Record<string, string>> = { "1": "icmp", "58": "icmpv6" };
+
+/** The name the analysis uses for a rule's protocol field: "tcp", "udp", "icmp", "all", or the field as written. */
+export function protocolName(field: unknown): string {
+  const p = String(field ?? "").toLowerCase();
+  if (isAllTraffic(p)) return "all";
+  if (protocolCarries(p, "tcp")) return "tcp";
+  if (protocolCarries(p, "udp")) return "udp";
+  return NUMBERED[p] ?? p;
+}
+
+/** Does a rule's protocol field carry `protocol`? */
+export function carries(field: unknown, protocol: Protocol): boolean {
+  const name = protocolName(field);
+  return name === "all" || name === protocol;
+}
+
+const portIn = (port: number, from: number, to: number, rule: string, protocol: Protocol) =>
+  isAllTraffic(rule) || !hasPorts(protocol) || (port >= from && port <= to);
 
 /** The rule of `rules` that admits `protocol` `port` to or from `peer` (its range, or one of its groups), if any. */
-function admitting(rules: readonly Rule[], protocol: Transport, port: number, peer: Pick<Place, "range" | "groups">): Rule | undefined {
+function admitting(rules: readonly Rule[], protocol: Protocol, port: number, peer: Pick<Place, "range" | "groups">): Rule | undefined {
   return rules.find(
     (r) =>
-      protocolCarries(r.protocol, protocol) &&
-      portIn(port, r.fromPort, r.toPort, r.protocol) &&
+      carries(r.protocol, protocol) &&
+      portIn(port, r.fromPort, r.toPort, r.protocol, protocol) &&
       ((r.cidr !== undefined && cidrContains(r.cidr, peer.range)) || (r.groupRef !== undefined && peer.groups.includes(r.groupRef))),
   );
 }
@@ -104,6 +132,8 @@ function forward(model: Model, packet: Packet): Forwarded {
   const vgw = model.vpnGateways.get(best.target);
   if (vgw) return intoVpnGateway(model, packet, best, vgw);
   if ([...model.tgwAttachments.values()].some((x) => x.gateway === best.target)) return throughTransitGateway(model, packet, best);
+  const zone = model.lost.get(best.target);
+  if (zone) return { ok: false, reasons: [`${best.address} sends ${best.destination} to ${best.target}, lost with ${zone}`] };
   return {
     ok: false,
     reasons: [
@@ -235,42 +265,66 @@ function fromProvider(model: Model, gateway: VpnGatewayInfo, to: Place): Forward
 
 /** Whether `from` reaches `to`'s range by routes alone, as one reason; `origin` is the VPC of the packets' source. */
 function route(model: Model, from: Place, to: Place, origin = from.vpc): { ok: boolean; reason: string; nat?: Place } {
+  // The whole-network check asks the same routes once per port class: the answer depends on the places alone.
+  const key = [from.name, from.vpc, from.subnet, from.range, to.vpc, to.subnet, to.range, origin].join("\0");
+  const known = routeMemo(model).get(key);
+  if (known) return known;
   const result = forward(model, { at: from, to, origin, hops: 0 });
-  return { ok: result.ok, reason: result.reasons.join("; "), nat: result.nat };
+  const found = { ok: result.ok, reason: result.reasons.join("; "), nat: result.nat };
+  routeMemo(model).set(key, found);
+  return found;
+}
+
+const ROUTES = new WeakMap<Model, Map<string, { ok: boolean; reason: string; nat?: Place }>>();
+
+/** The routes already followed in `model`. */
+function routeMemo(model: Model): Map<string, { ok: boolean; reason: string; nat?: Place }> {
+  if (!ROUTES.has(model)) ROUTES.set(model, new Map());
+  return ROUTES.get(model)!;
+}
+
+/** Traffic in words: "tcp 80", or a protocol without ports alone ("icmp"). */
+export function trafficLabel(protocol: Protocol, port: number): string {
+  return hasPorts(protocol) ? `${protocol} ${port}` : protocol;
 }
 
 /** What a subnet's network ACL decides for traffic, by rule number; the default ACL allows all. */
-function nacl(
+export function nacl(
   model: Model,
   subnet: string,
   egress: boolean,
   peerRange: string,
-  protocol: Transport,
+  protocol: Protocol,
   port: number | "ephemeral",
 ): { ok: boolean; reason?: string } {
   const acl = model.naclOfSubnet.get(subnet);
   if (!acl) return { ok: true };
   const matching = acl.rules
-    .filter((r) => r.egress === egress && protocolCarries(r.protocol, protocol))
+    .filter((r) => r.egress === egress && carries(r.protocol, protocol))
     .filter((r) => cidrContains(r.cidr, peerRange))
     .filter(
       (r) =>
-        r.protocol === "-1" || (port === "ephemeral" ? r.fromPort <= 1024 && r.toPort >= 65535 : port >= r.fromPort && port <= r.toPort),
+        isAllTraffic(r.protocol) ||
+        !hasPorts(protocol) ||
+        (port === "ephemeral" ? r.fromPort <= 1024 && r.toPort >= 65535 : port >= r.fromPort && port <= r.toPort),
     )
     .sort((x, y) => x.number - y.number);
   const first = matching[0];
   if (!first)
     return {
       ok: false,
-      reason: `${acl.address} has no ${egress ? "egress" : "ingress"} rule for ${peerRange} ${protocol} port ${port} (implicit deny)`,
+      reason: `${acl.address} has no ${egress ? "egress" : "ingress"} rule for ${peerRange} ${hasPorts(protocol) ? `${protocol} port ${port}` : protocol} (implicit deny)`,
     };
   return first.action === "allow"
     ? { ok: true }
-    : { ok: false, reason: `${acl.address} rule ${first.number} denies ${peerRange} ${protocol} port ${port}` };
+    : {
+        ok: false,
+        reason: `${acl.address} rule ${first.number} denies ${peerRange} ${hasPorts(protocol) ? `${protocol} port ${port}` : protocol}`,
+      };
 }
 
 /** A verdict in the making: reasons in order, blocked when any step is. */
-class Steps {
+export class Steps {
   readonly reasons: string[] = [];
   allowed = true;
 
@@ -281,23 +335,26 @@ class Steps {
 }
 
 /**
- * One connection from `from` to `to` on `port`: egress, route, both NACLs, ingress, and the route and NACLs back.
- * `client` is who the destination sees: `from`, or behind a load balancer that keeps client addresses, the client's range and its groups.
+ * One connection from `from` to `to` on `port`: egress, route, both NACLs, ingress, and the route and NACLs back; returns the source
+ * the destination sees. `client` is `from`, or behind a load balancer that keeps client addresses, the client's range and its groups.
  */
-function connection(
+export function connection(
   model: Model,
   steps: Steps,
   from: Place,
   to: Place,
-  protocol: Transport,
+  protocol: Protocol,
   port: number,
   client: Pick<Place, "range" | "groups"> = from,
-): void {
+): Pick<Place, "range" | "groups"> {
   if (from.outside) {
     steps.step(true, `egress of ${from.name}: ${from.outside} (not judged)`);
   } else {
     const egress = from.groups.map((g) => admitting(model.groups.get(g)?.egress ?? [], protocol, port, to)).find(Boolean);
-    steps.step(!!egress, egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows ${protocol} ${port} to ${to.range}`);
+    steps.step(
+      !!egress,
+      egress ? `egress ${egress.address}` : `no egress rule of ${from.name} allows ${trafficLabel(protocol, port)} to ${to.range}`,
+    );
   }
   const there = route(model, from, to);
   steps.step(there.ok, there.reason);
@@ -315,7 +372,7 @@ function connection(
       !!ingress,
       ingress
         ? `ingress ${ingress.address}`
-        : `no ingress rule of ${to.name} allows ${protocol} ${port} from ${source.range}${source === from || there.nat ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`,
+        : `no ingress rule of ${to.name} allows ${trafficLabel(protocol, port)} from ${source.range}${source === from || there.nat ? "" : ` (the client's address, which the load balancer keeps) or from the load balancer's group`}`,
     );
   }
   if (there.nat) {
@@ -331,6 +388,7 @@ function connection(
   }
   steps.step(...naclStep(nacl(model, to.subnet, true, source.range, protocol, "ephemeral")));
   steps.step(...naclStep(nacl(model, from.subnet, false, to.range, protocol, "ephemeral")));
+  return source;
 }
 
 /** A verdict that holds only when it holds in every case (a fleet may run in any of its subnets). */

@@ -48,7 +48,7 @@ interface Tagged {
 /** Each resource type the model reads, with the attributes it reads. */
 export interface ResourceShapes {
   aws_vpc: { readonly cidr_block: string };
-  aws_subnet: { readonly vpc_id: unknown; readonly cidr_block: string };
+  aws_subnet: { readonly vpc_id: unknown; readonly cidr_block: string; readonly availability_zone?: string };
   aws_route_table_association: { readonly subnet_id: unknown; readonly route_table_id: unknown };
   aws_route_table: { readonly route?: unknown; readonly propagating_vgws?: unknown };
   aws_route: RouteJson;
@@ -85,7 +85,17 @@ export interface ResourceShapes {
   aws_lb: { readonly subnet_mapping?: unknown; readonly security_groups?: unknown };
   aws_lb_listener: { readonly load_balancer_arn: unknown; readonly port: unknown; readonly default_action?: unknown };
   aws_lb_target_group: { readonly port?: unknown };
-  aws_route53_resolver_endpoint: Tagged & { readonly ip_address?: unknown; readonly security_group_ids?: unknown };
+  aws_route53_resolver_endpoint: Tagged & {
+    readonly ip_address?: unknown;
+    readonly security_group_ids?: unknown;
+    readonly direction?: string;
+  };
+  aws_vpc_endpoint: Tagged & {
+    readonly vpc_id: unknown;
+    readonly service_name?: unknown;
+    readonly vpc_endpoint_type?: string;
+    readonly route_table_ids?: unknown;
+  };
   aws_vpn_gateway: Tagged & { readonly vpc_id?: unknown };
   aws_vpn_gateway_attachment: { readonly vpn_gateway_id: unknown; readonly vpc_id?: unknown };
   aws_vpn_gateway_route_propagation: { readonly route_table_id: unknown; readonly vpn_gateway_id: unknown };

@@ -129,10 +129,21 @@ export interface Route {
   readonly address: string;
 }
 
+/** A gateway endpoint (S3): the route tables that send its service's prefix list to it, and the prefix list rules name. */
+export interface GatewayEndpointInfo {
+  readonly address: string;
+  readonly name: string;
+  readonly vpc: string;
+  readonly service: string;
+  readonly routeTables: readonly string[];
+  /** The reference a security group rule's prefix_list_id holds for it. */
+  readonly prefixList: string;
+}
+
 /** The parts of a stack the analysis uses, read from its synthesized JSON. */
 export class Model {
   readonly vpcs = new Map<string, string>(); // vpc key -> cidr
-  readonly subnets = new Map<string, { vpc: string; cidr: string }>();
+  readonly subnets = new Map<string, { vpc: string; cidr: string; zone?: string }>();
   readonly routeTableOfSubnet = new Map<string, string>();
   readonly routes = new Map<string, Route[]>(); // route table -> routes
   readonly peerings = new Map<string, [string, string]>();
@@ -150,6 +161,12 @@ export class Model {
   readonly vpnGateways = new Map<string, VpnGatewayInfo>();
   /** Route tables looked up when planning (data.aws_route_tables, an existing VPC's "all") -> their VPC. */
   readonly lookedUpTablesOf = new Map<string, string>();
+  /** Gateway endpoints (the package repositories in S3), by address. */
+  readonly gatewayEndpoints = new Map<string, GatewayEndpointInfo>();
+  /** Route 53 Resolver endpoints that take queries from the VPCs (direction INBOUND), by address. */
+  readonly inboundResolvers = new Set<string>();
+  /** What a degraded model lost with an availability zone: a resource's address -> the zone. */
+  readonly lost = new Map<string, string>();
 
   /** A VPC's block, or its key when the stack does not hold it (an existing VPC given by id). */
   cidrOf(vpc: string): string {
@@ -177,6 +194,7 @@ export class Model {
     this.readInstances(resources);
     this.readAutoScalingGroups(resources);
     this.readResolverEndpoints(resources);
+    this.readGatewayEndpoints(resources);
     this.addOutsidePlaces(surroundings, existingVpcs);
   }
 
@@ -187,7 +205,7 @@ export class Model {
     for (const [key, app] of existingVpcs) this.vpcs.set(key, app.cidr);
     for (const [n, r] of dataOf(stack, "aws_route_tables")) this.lookedUpTablesOf.set(`data.aws_route_tables.${n}`, keyOf(r.vpc_id));
     for (const [n, r] of resourcesOf(resources, "aws_subnet"))
-      this.subnets.set(addressOf("aws_subnet", n), { vpc: keyOf(r.vpc_id), cidr: r.cidr_block });
+      this.subnets.set(addressOf("aws_subnet", n), { vpc: keyOf(r.vpc_id), cidr: r.cidr_block, zone: r.availability_zone });
     return existingVpcs;
   }
 
@@ -394,6 +412,25 @@ export class Model {
         .map((ip) => this.placeOf(r.tags?.Name ?? address, referencedAddress(ip.subnet_id), ip.ip, r.security_group_ids))
         .filter((p): p is Place => p !== undefined);
       if (placements.length > 0) this.endpoints.push({ ...placements[0], address, placements });
+      if (String(r.direction).toUpperCase() === "INBOUND") this.inboundResolvers.add(address);
+    }
+  }
+
+  /** Gateway endpoints: the route tables they join and the prefix list their service's rules name. */
+  private readGatewayEndpoints(resources: Resources): void {
+    for (const [n, r] of resourcesOf(resources, "aws_vpc_endpoint")) {
+      if (r.vpc_endpoint_type !== "Gateway") continue;
+      const address = addressOf("aws_vpc_endpoint", n);
+      this.gatewayEndpoints.set(address, {
+        address,
+        name: r.tags?.Name ?? address,
+        vpc: keyOf(r.vpc_id),
+        service: String(r.service_name),
+        routeTables: blocks(r.route_table_ids)
+          .map(referencedAddress)
+          .filter((t): t is string => t !== undefined),
+        prefixList: `\${${address}.prefix_list_id}`,
+      });
     }
   }
 
