@@ -65,17 +65,23 @@ function degraded(network: Network, path: ExpectedPath, zone: string, egress: Eg
   const { zones: egressZones, names: egressNames } = egress;
   const result = judgePath(network, path);
   if (result.allowed) return { ...result, outcome: "survives" };
+  const elsewhere = egressZones.filter((z) => z !== zone);
   if (result.lost) {
     const place = result.lost.replace(/ is not in the network$/, "");
-    const egress = egressNames.includes(place) ? ": the egress runs in that zone only, so losing it loses the path" : "";
-    return { ...result, outcome: "lost", why: `${place} runs only in ${zone}${egress}` };
+    if (!egressNames.includes(place)) return { ...result, outcome: "lost", why: `${place} runs only in ${zone}` };
+    if (elsewhere.length === 0)
+      return {
+        ...result,
+        outcome: "lost",
+        why: `${place} runs only in ${zone}: the egress runs in that zone only, so losing it loses the path`,
+      };
+    return { ...result, outcome: "broken", why: `${place} runs only in ${zone}, though the egress runs in ${elsewhere.join(", ")} too` };
   }
-  if (egressZones.every((z) => z === zone))
-    return { ...result, outcome: "lost", why: `the egress runs only in ${zone}, so losing it loses the path` };
+  if (elsewhere.length === 0) return { ...result, outcome: "lost", why: `the egress runs only in ${zone}, so losing it loses the path` };
   return {
     ...result,
     outcome: "broken",
-    why: `its ends remain and the egress runs in ${egressZones.filter((z) => z !== zone).join(", ")} too, yet it is blocked`,
+    why: `its ends remain and the egress runs in ${elsewhere.join(", ")} too, yet it is blocked`,
   };
 }
 
