@@ -10,9 +10,14 @@ import {
   renderSquidBase,
   renderSquidConf,
   splitSquidConf,
+  SQUID_MAX_FILEDESCRIPTORS,
   SquidPolicy,
   withHostSettings,
 } from "../lib/squid";
+import { execFileSync } from "child_process";
+import * as nodeFs from "fs";
+import * as os from "os";
+import * as nodePath from "path";
 
 const policy: SquidPolicy = {
   environment: "verification",
@@ -366,5 +371,44 @@ describe("services for some app VPCs only (from)", () => {
         destinations: [{ name: "app", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] }],
       }),
     ).toThrow(/the ACL name app_dst is both a src and a dst ACL/);
+  });
+});
+
+describe("capacity settings in squid.conf", () => {
+  const conf = renderSquidConf(policy);
+
+  it("asks for as many descriptors as the user data lets Squid's unit open, and keeps connections reused", () => {
+    const lines = directives(conf);
+    expect(lines).toContain(`max_filedescriptors ${SQUID_MAX_FILEDESCRIPTORS}`);
+    expect(lines).toContain("server_persistent_connections on");
+    expect(lines).toContain("client_persistent_connections on");
+    expect(lines.indexOf(`max_filedescriptors ${SQUID_MAX_FILEDESCRIPTORS}`)).toBeLessThan(
+      lines.findIndex((l) => l.startsWith("access_log ")),
+    );
+  });
+
+  it("is accepted by the installed Squid's own parser (squid -k parse), capacity lines included", () => {
+    const squid = ["/usr/sbin/squid", ...(process.env.PATH ?? "").split(nodePath.delimiter).map((d) => nodePath.join(d, "squid"))].find(
+      (f) => nodeFs.existsSync(f),
+    );
+    if (!squid) throw new Error("squid is not installed, and this test runs its parser: install it (sudo bash .ci/install-daemons)");
+    const dir = nodeFs.mkdtempSync(nodePath.join(os.tmpdir(), "squid-parse-"));
+    try {
+      const file = nodePath.join(dir, "squid.conf");
+      const host = {
+        accessLog: nodePath.join(dir, "access.log"),
+        cacheLog: nodePath.join(dir, "cache.log"),
+        pidFile: nodePath.join(dir, "squid.pid"),
+      };
+      nodeFs.writeFileSync(file, withHostSettings(conf, host));
+      const out = execFileSync(squid, ["-k", "parse", "-f", file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      expect(out).not.toMatch(/FATAL|ERROR/);
+      // A directive Squid did not know would fail the parse; a misspelt value of a known one only warns.
+      const broken = withHostSettings(conf.replace("server_persistent_connections on", "server_persistent_connections maybe"), host);
+      nodeFs.writeFileSync(file, broken);
+      expect(() => execFileSync(squid, ["-k", "parse", "-f", file], { stdio: "pipe" })).toThrow();
+    } finally {
+      nodeFs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

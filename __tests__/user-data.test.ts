@@ -6,8 +6,11 @@ import {
   renderDirectAppServerUserData,
   renderProxyUserData,
   renderServiceUserData,
+  squidPortOf,
   standInDnsConf,
 } from "../lib/user-data";
+import { PROXY_SYSCTL_FILE, renderProxySysctl } from "../lib/proxy-kernel";
+import { SQUID_MAX_FILEDESCRIPTORS } from "../lib/squid";
 import { amazonLinuxSyncInstall } from "../lib/allowlist-sync";
 
 /** The allowlist's install as the proxies of the verification environment get it. */
@@ -111,6 +114,38 @@ describe("renderProxyUserData", () => {
     expect(script).toMatch(/"\$agent_ctl" -a fetch-config -m ec2 -s -c file:(\S+)\n$/);
     expect(script).toContain(`cat > ${/file:(\S+)\n$/.exec(script)![1]} <<'END_OF_AGENT_CONF'`);
     expect(script.indexOf("dnf install -y amazon-cloudwatch-agent")).toBeGreaterThan(script.indexOf("systemctl restart squid"));
+  });
+});
+
+describe("the proxy's capacity settings", () => {
+  const shipping = { file: "/var/log/squid/access.log", logGroupName: "/proxy-over-peering/test/squid-access" };
+  const lines = (conf: string) => renderProxyUserData(conf, shipping, sync).split("\n");
+
+  it("writes the kernel settings and applies them before Squid is checked and started", () => {
+    const script = lines("http_port 3128\n");
+    const at = (l: string) => script.indexOf(l);
+    expect(script).toEqual(
+      expect.arrayContaining([`cat > ${PROXY_SYSCTL_FILE} <<'END_OF_SYSCTL'`, ...renderProxySysctl(3128).trimEnd().split("\n")]),
+    );
+    expect(at(`sysctl -q -p ${PROXY_SYSCTL_FILE}`)).toBeGreaterThan(at("END_OF_SYSCTL"));
+    expect(at(`sysctl -q -p ${PROXY_SYSCTL_FILE}`)).toBeLessThan(at("systemctl restart squid"));
+  });
+
+  it("raises Squid's unit to squid.conf's descriptor limit, reloaded before Squid starts", () => {
+    const script = lines("http_port 3128\n");
+    expect(
+      script.slice(
+        script.indexOf("cat > /etc/systemd/system/squid.service.d/capacity.conf <<'END_OF_SQUID_LIMITS'") + 1,
+        script.indexOf("END_OF_SQUID_LIMITS"),
+      ),
+    ).toEqual(["[Service]", `LimitNOFILE=${SQUID_MAX_FILEDESCRIPTORS}`]);
+    expect(script.indexOf("systemctl daemon-reload")).toBeLessThan(script.indexOf("systemctl restart squid"));
+  });
+
+  it("keeps Squid's own port out of the source ports, whatever port squid.conf listens on", () => {
+    expect(lines("http_port 18080\n")).toContain("net.ipv4.ip_local_reserved_ports = 18080");
+    expect(squidPortOf("# x\nhttp_port 10.0.0.10:3129\n")).toBe(3129);
+    expect(() => squidPortOf("http_access deny all\n")).toThrow(/no http_port line/);
   });
 });
 

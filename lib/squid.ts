@@ -124,6 +124,9 @@ export const ACCESS_LOG_FIELDS = [
 /** Squid refuses ACL names of 64 characters or more. */
 const ACL_NAME_MAX = 63;
 
+/** Squid's descriptor limit: Amazon Linux 2023's squid.service allows 16384 (about 8,000 tunnels); the user data raises the unit's limit to this. */
+export const SQUID_MAX_FILEDESCRIPTORS = 65536;
+
 /** What the base squid.conf takes: the host's part, which never changes with the services. */
 export type SquidBaseSettings = Pick<SquidPolicy, "environment" | "port">;
 
@@ -149,6 +152,12 @@ export function renderSquidBase(settings: SquidBaseSettings, host: SquidHostSett
     "via off",
     "forwarded_for delete",
     "httpd_suppress_version_string on",
+    "",
+    "# Capacity (npm run bench -- capacity): a tunnel holds two descriptors; the user data lets the unit open as many.",
+    `max_filedescriptors ${SQUID_MAX_FILEDESCRIPTORS}`,
+    "# Keep reusing connections (Squid's defaults, on purpose): a new connection to a service costs a source port for 60 s.",
+    "server_persistent_connections on",
+    "client_persistent_connections on",
     "",
   ];
   return `${lines.join("\n")}\n${renderHostSettings(host)}`;

@@ -2,7 +2,8 @@
  * Renders the user data scripts of the three servers. Terraform reads `${` and `%{` in any string
  * as template syntax, so every script is checked to hold neither.
  */
-import type { ServicePort } from "./squid";
+import { PROXY_SYSCTL_FILE, renderProxySysctl } from "./proxy-kernel";
+import { SQUID_MAX_FILEDESCRIPTORS, type ServicePort } from "./squid";
 
 /** A cdktf token in a string, which synthesis replaces with a Terraform reference. */
 const CDKTF_TOKEN = /\$\{TfToken\[TOKEN\.\d+\]\}/g;
@@ -108,6 +109,30 @@ function allowlistTimerLines(sync: AllowlistSyncInstall): string[] {
   ];
 }
 
+/** The port in squid.conf's http_port line; throws when it has none. */
+export function squidPortOf(squidConf: string): number {
+  const port = /^http_port (?:\S+:)?(\d+)\b/m.exec(squidConf)?.[1];
+  if (!port) throw new Error("The proxy's squid.conf has no http_port line; render it with renderSquidBase");
+  return Number(port);
+}
+
+/** The kernel settings for capacity (npm run bench -- capacity), and a descriptor limit for Squid's unit to match squid.conf. */
+function capacityLines(squidConf: string): string[] {
+  return [
+    "# Capacity: source ports and TIME_WAIT reuse for the connections to the services (lib/proxy-kernel.ts).",
+    ...hereDocument(PROXY_SYSCTL_FILE, "END_OF_SYSCTL", renderProxySysctl(squidPortOf(squidConf))),
+    `sysctl -q -p ${PROXY_SYSCTL_FILE}`,
+    "# The packaged unit allows 16384 descriptors; squid.conf's max_filedescriptors asks for more.",
+    "mkdir -p /etc/systemd/system/squid.service.d",
+    ...hereDocument(
+      "/etc/systemd/system/squid.service.d/capacity.conf",
+      "END_OF_SQUID_LIMITS",
+      `[Service]\nLimitNOFILE=${SQUID_MAX_FILEDESCRIPTORS}`,
+    ),
+    "systemctl daemon-reload",
+  ];
+}
+
 /**
  * Amazon Linux 2023: install Squid and its base configuration, fetch the allowlist, check, start Squid, keep the
  * allowlist current on a timer; then ship the access log and the allowlist update log with the CloudWatch agent.
@@ -140,6 +165,7 @@ export function renderProxyUserData(squidConf: string, accessLog: AccessLogShipp
       "dnf install -y squid nftables",
       ...hereDocument("/etc/squid/squid.conf", "END_OF_SQUID_CONF", squidConf),
       ...allowlistSyncLines(sync),
+      ...capacityLines(squidConf),
       "squid -k parse -f /etc/squid/squid.conf",
       "systemctl enable squid",
       "systemctl restart squid",
