@@ -324,6 +324,40 @@ describe("warnings before a deploy", () => {
     expect(warnings).toContainEqual(expect.stringMatching(/over the default quota of 50 "Routes per route table" \(L-93826ACB\)/));
   });
 
+  it("warns when the proxies' port budget per destination is below proxy.expectedPeakConnectionsPerSecond, naming the setting, the value and the fix", () => {
+    const single = (peak: number) => {
+      const raw = verificationRaw();
+      raw.proxy.expectedPeakConnectionsPerSecond = peak;
+      return environmentWarnings(configFrom(raw));
+    };
+    expect(single(921)).toEqual([]);
+    expect(single(922)).toEqual([
+      "environment verification: `proxy.expectedPeakConnectionsPerSecond` is 922, above the port budget of 1 proxy (1 x 921 new connections a second to one service address and port: 55296 source ports, each held 60 s in TIME_WAIT). Run 2 proxies (`proxy.fleet.size`: 2), have the app servers reuse connections (keep-alive), or spread the load over more service addresses; README Sizing.",
+    ]);
+    const fleet = (peak: number, size: number) => {
+      const raw = fleetRaw();
+      raw.proxy.fleet.size = size;
+      raw.proxy.expectedPeakConnectionsPerSecond = peak;
+      return environmentWarnings(configFrom(raw));
+    };
+    expect(fleet(2763, 3)).toEqual([]);
+    expect(fleet(3000, 3)).toEqual([expect.stringContaining("is 3000, above the port budget of 3 proxies (3 x 921 new connections")]);
+    expect(fleet(3000, 3)[0]).toContain("Run 4 proxies (`proxy.fleet.size`: 4)");
+  });
+
+  it("stays quiet about the port budget when no peak is given", () => {
+    expect(environmentWarnings(configFrom(fleetRaw())).filter((w) => w.includes("port budget"))).toEqual([]);
+  });
+
+  it("refuses a peak that is not a positive whole number, naming the setting and the value", () => {
+    for (const value of [0, -5, 2.5, "500"]) {
+      expect(problemsOf((r) => (r.proxy.expectedPeakConnectionsPerSecond = value))).toMatch(/proxy\.expectedPeakConnectionsPerSecond/);
+    }
+    expect(problemsOf((r) => (r.proxy.expectedPeakConnectionsPerSecond = 0))).toMatch(
+      /must be a positive whole number of new connections a second/,
+    );
+  });
+
   it("accepts a short retention when the file says why", () => {
     const raw = verificationRaw();
     raw.logRetentionDays = 30;

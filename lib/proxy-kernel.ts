@@ -17,7 +17,7 @@ export const portsIn = (range: { readonly first: number; readonly last: number }
  * New connections a second one proxy can open to one service address and port, sustained, when the proxy closes first
  * and the service does not answer with TCP timestamps (so tcp_tw_reuse cannot help): the port range over TIME_WAIT.
  */
-export function portBudgetPerDestination(range = PROXY_PORT_RANGE): number {
+export function portBudgetPerDestination(range: { readonly first: number; readonly last: number } = PROXY_PORT_RANGE): number {
   return Math.floor(portsIn(range) / TIME_WAIT_SECONDS);
 }
 

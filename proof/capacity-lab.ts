@@ -18,6 +18,14 @@ const CLIENT = path.join(__dirname, "capacity-client.js");
 const SINK = path.join(__dirname, "capacity-sink.js");
 /** The port the sink listens on, added to services[0] as a TLS port so that Squid allows CONNECT to it. */
 export const SINK_PORT = 9443;
+/**
+ * The lab client's own kernel settings: it opens tens of thousands of connections to one proxy address and closes them
+ * first, and a nearly exhausted range makes each connect() scan it (seconds of kernel time): its ports must not be the limit.
+ */
+const CLIENT_KERNEL = [
+  { key: "net.ipv4.ip_local_port_range", value: "1024 65535" },
+  { key: "net.ipv4.tcp_tw_reuse", value: "1" },
+];
 /** The latency bound of a step: past it, the proxy is over its capacity. */
 export const P99_BOUND_MS = 100;
 /** Ports of the narrowed ranges that show the per-destination budget within seconds (the budget scales with the range). */
@@ -86,6 +94,8 @@ export interface CapacityFigures {
 /** Plain HTTP with a new app connection per request, and the new connections it made to the service. */
 export interface ReuseStep {
   readonly rps: number;
+  readonly p99Ms: number;
+  readonly errors: number;
   readonly serverConnectionsPerRequest: number;
 }
 
@@ -147,6 +157,7 @@ export function applyKernelSettings(host: Host, ns: string, settings: readonly P
 
 /** Runs the load client to its end in a namespace; its JSON result. */
 function client<T>(host: Host, ns: string, args: readonly (string | number)[], seconds: number): T {
+  process.stderr.write(`capacity: ${args[0]} ${args.slice(4).join(" ")} (${seconds} s)\n`);
   const r = host.inNs(ns, [process.execPath, CLIENT, ...args.map(String)], (seconds + 20) * 1000);
   if (r.code !== 0) throw new Error(`capacity client ${args[0]} failed (${r.code}): ${r.stderr.slice(-500)}`);
   return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as T;
@@ -289,10 +300,13 @@ export function churnSteps(host: Host, t: Target, pids: readonly number[], rates
   return steps;
 }
 
-/** A fresh narrowed port range (no TIME_WAIT left in it by an earlier step), the `index`-th. */
+/** The first port of the narrowed ranges: below the project's range, so no earlier step left TIME_WAIT there. */
+const NARROW_FIRST = 4096;
+
+/** A fresh narrowed port range, the `index`-th (0 to 5): ports of its own below the project's range, clear of Squid's. */
 export const narrowRange = (index: number) => ({
-  first: 20000 + index * NARROW_PORTS * 2,
-  last: 20000 + index * NARROW_PORTS * 2 + NARROW_PORTS - 1,
+  first: NARROW_FIRST + index * NARROW_PORTS,
+  last: NARROW_FIRST + (index + 1) * NARROW_PORTS - 1,
 });
 
 /** Kernel settings as the project sets them, with the port range replaced. */
@@ -367,7 +381,7 @@ async function serverReuse(host: Host, lab: Lab, t: Target, seconds: number): Pr
   const step = (): ReuseStep => {
     const before = syns();
     const r = client<ClientHttp & { requests: number }>(host, t.ns, ["http", t.proxy, t.port, t.url, 16, seconds, "close"], seconds);
-    return { rps: r.rps, serverConnectionsPerRequest: (syns() - before) / Math.max(1, r.requests) };
+    return { rps: r.rps, p99Ms: r.p99Ms, errors: r.errors, serverConnectionsPerRequest: (syns() - before) / Math.max(1, r.requests) };
   };
   const on = step();
   const conf = fs.readFileSync(lab.squidConfFile, "utf8");
@@ -398,8 +412,7 @@ export async function measureSingleProxy(
     const { hosts, servicePort, proxyPort } = lab.topology;
     const proxyNs = lab.namespace("proxy");
     applyKernelSettings(host, proxyNs, proxyKernelSettings(proxyPort));
-    // The lab's client opens tens of thousands of connections to one proxy address: its own range must not be the limit.
-    applyKernelSettings(host, lab.namespace("app"), [{ key: "net.ipv4.ip_local_port_range", value: "1024 65535" }]);
+    applyKernelSettings(host, lab.namespace("app"), CLIENT_KERNEL);
     await startSink(host, lab.namespace("service"), hosts.service);
     const squid = squidPid(proxyNs);
     const t: Target = {
@@ -417,14 +430,15 @@ export async function measureSingleProxy(
       ["http", hosts.service, servicePort, "/", busiest.connections, plan.stepSeconds],
       plan.stepSeconds,
     );
+    // Tunnels last: running Squid out of descriptors leaves it busy for a while.
+    const reuse = await serverReuse(host, lab, t, plan.stepSeconds);
+    const budget = portBudget(host, lab, t, [squid], plan);
+    const churn = churnSteps(host, t, [squid], plan.churnRates, plan.stepSeconds);
     const idleRssMb = rssMbOf(squid);
     const fileDescriptors = Number(
       /With (\d+) file descriptors available/.exec(fs.readFileSync(path.join(lab.runDir, "squid-proxy", "cache.log"), "utf8"))?.[1] ?? 0,
     );
     const tunnels = { steps: await tunnelSteps(host, t, squid, plan.tunnelCounts, lab.runDir), idleRssMb, fileDescriptors };
-    const churn = churnSteps(host, t, [squid], plan.churnRates, plan.stepSeconds);
-    const budget = portBudget(host, lab, t, [squid], plan);
-    const reuse = await serverReuse(host, lab, t, plan.stepSeconds);
     const squidVersion = /Version (\S+)/.exec(sh(["squid", "-v"]).stdout)?.[1] ?? "unknown";
     return { http, directRps: direct.rps, tunnels, churn, portBudget: budget, serverReuse: reuse, squidVersion };
   } finally {
@@ -440,7 +454,7 @@ export async function measureFleet(env: EnvironmentConfig, plan: CapacityPlan): 
   const lab = await startFleetLab(env);
   try {
     const host = hostOf(lab.adopt);
-    applyKernelSettings(host, lab.namespace("app"), [{ key: "net.ipv4.ip_local_port_range", value: "1024 65535" }]);
+    applyKernelSettings(host, lab.namespace("app"), CLIENT_KERNEL);
     await startSink(host, lab.namespace("service"), lab.hosts.service);
     const conf = proxySquidConf(env);
     const t: Target = {

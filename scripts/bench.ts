@@ -1,7 +1,7 @@
 /**
- * `npm run bench [synth] [scale] [test] [rehearsal] [proxy] [failover] [allowlist]`: what synthesis, the tests,
- * the rehearsal and the proxy path cost on this machine, how the proxy fleet weathers a loss and a
- * rolling change, how fast a live allowlist change takes effect, as medians of BENCH_RUNS runs (default 5)
+ * `npm run bench [synth] [scale] [test] [rehearsal] [proxy] [failover] [allowlist] [capacity] [--write]`: what synthesis,
+ * the tests, the rehearsal and the proxy path cost on this machine, how the proxy fleet weathers a loss and a
+ * rolling change, how fast a live allowlist change takes effect, how much one proxy carries, as medians of BENCH_RUNS runs (default 5)
  * with min and max, and as ratios against a baseline. Prints figures and targets; asserts nothing.
  * The proxy path needs root (network namespaces); GNU time (Debian's `time`) measures memory.
  */
@@ -15,23 +15,32 @@ import { AllowlistLabPlan, allowlistLabPlan, IN_FORCE_MARGIN_SECONDS, LAB_POLL_S
 import { FleetFigures, fleetChecks } from "../proof/fleet-checks";
 import { startFleetLab } from "../proof/fleet-lab";
 import { labPrerequisites, startLab } from "../proof/netns-lab";
+import { CapacityFigures, capacityEnvironment, FULL_PLAN, measureCapacity, P99_BOUND_MS, SHORT_PLAN } from "../proof/capacity-lab";
+import { CAPACITY_FILE, capacitySummary } from "../tools/sizing";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
-Usage: npm run bench -- [synth] [scale] [test] [rehearsal] [proxy] [failover] [allowlist]
+Usage: npm run bench -- [synth] [scale] [test] [rehearsal] [proxy] [failover] [allowlist] [capacity] [--write]
 
 What synthesis, the tests, the rehearsal and the proxy path cost on this machine, how the proxy
 fleet weathers a loss and a rolling change, and how long a live allowlist change takes to be in
 force on every proxy (single proxy and fleet, beside the replacement path): medians of BENCH_RUNS
 runs (default 5) with min and max, and ratios against a baseline. Prints figures and targets;
 asserts nothing. Without a section name every section runs. The labs need root.
+capacity: how much one proxy carries (plain HTTP requests a second and CONNECT tunnels held until
+errors or p99 over 100 ms, new tunnels a second to one service address and port until failures,
+the port budget by kernel settings, Squid's server connection reuse, 1 to 3 proxies behind the
+load balancer stand-in); one run, about six minutes. With --write it writes docs/capacity.json,
+from which npm run docs generates the README's Sizing section.
 
 Settings (environment):
   BENCH_RUNS=<n>             runs per figure (at least 5)
   BENCH_ALLOWLIST_POLL=<s>   the allowlist section's poll interval (default: the demo's own)
+  BENCH_CAPACITY_SHORT=1     the capacity section with a few short steps (while developing)
 
 Options:
-  --help  print this and do nothing else
+  --write  capacity: write the figures to docs/capacity.json
+  --help   print this and do nothing else
 
 Example:
   npm run bench -- synth
@@ -347,6 +356,76 @@ async function allowlist(): Promise<void> {
   );
 }
 
+/** How much one proxy carries, in the labs; with --write, the figures go to docs/capacity.json. */
+async function capacity(): Promise<void> {
+  const missing = labPrerequisites();
+  if (missing.length > 0) {
+    line("capacity", `not measured: ${missing.join("; ")}`);
+    return;
+  }
+  const raw = (demo: string) => JSON.parse(fs.readFileSync(path.join(ROOT, "demos", demo), "utf8"));
+  const figures = await measureCapacity(
+    capacityEnvironment(raw("verification.json"), "demos/verification.json"),
+    capacityEnvironment(raw("verification-fleet.json"), "demos/verification-fleet.json"),
+    process.env.BENCH_CAPACITY_SHORT ? SHORT_PLAN : FULL_PLAN,
+  );
+  printCapacity(figures);
+  if (process.argv.includes("--write")) {
+    fs.writeFileSync(path.join(ROOT, CAPACITY_FILE), `${JSON.stringify(figures, null, 2)}\n`);
+    line("capacity figures written", `${CAPACITY_FILE} (npm run docs puts them in the README)`);
+  }
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** The capacity figures, step by step, then the summary the README shows. */
+function printCapacity(f: CapacityFigures): void {
+  line("capacity lab", `${f.lab.cpus} x ${f.lab.cpuModel}, Squid ${f.lab.squid}; Squid runs one process (one core)`);
+  for (const s of f.http)
+    line(
+      `plain HTTP, ${s.connections} keep-alive connections`,
+      `${s.rps.toFixed(0)} req/s, p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, errors ${s.errors}; CPU: Squid ${pct(s.squidCpu)}, client ${pct(s.clientCpu)}, machine ${s.machineCpu.toFixed(2)} cores`,
+      `p99 <= ${P99_BOUND_MS} ms`,
+    );
+  line("plain HTTP direct to apache2 (service headroom)", `${f.directRps.toFixed(0)} req/s`);
+  line("Squid's descriptors in the lab", `${f.tunnels.fileDescriptors} (the lab's hard limit; squid.conf asks for 65536)`);
+  for (const s of f.tunnels.steps)
+    line(
+      `CONNECT tunnels held open: ${s.count}`,
+      `${s.opened} opened, ${s.failed} failed ${JSON.stringify(s.errors)}, p99 to 200 ${s.p99Ms.toFixed(1)} ms, Squid RSS ${s.squidRssMb.toFixed(0)} MB (idle ${f.tunnels.idleRssMb.toFixed(0)} MB)`,
+    );
+  for (const s of f.churn)
+    line(
+      `new tunnels to one destination: ${s.perSecond}/s`,
+      `${s.ok} ok, ${s.failed} failed, p99 ${s.p99Ms.toFixed(1)} ms; CPU: Squid ${pct(s.squidCpu)}, client ${pct(s.clientCpu)}`,
+    );
+  const b = f.portBudget;
+  const budget = (name: string, s: CapacityFigures["portBudget"]["project"]) =>
+    line(
+      `port budget, ${b.ports} ports, ${b.perSecond}/s: ${name}`,
+      `${s.ok} ok, ${s.failed} failed, ok before the first failure: ${s.okAtFirstFailure ?? "none failed"}`,
+    );
+  budget("Amazon Linux defaults", b.amazonLinuxDefault);
+  budget("project settings", b.project);
+  budget("project, service without timestamps", b.projectServiceWithoutTimestamps);
+  const r = f.serverReuse;
+  line(
+    "plain HTTP, new app connection each: reuse on",
+    `${r.on.rps.toFixed(0)} req/s, p99 ${r.on.p99Ms.toFixed(1)} ms, errors ${r.on.errors}, ${r.on.serverConnectionsPerRequest.toFixed(3)} new service connections per request`,
+  );
+  line(
+    "plain HTTP, new app connection each: reuse off",
+    `${r.off.rps.toFixed(0)} req/s, p99 ${r.off.p99Ms.toFixed(1)} ms, errors ${r.off.errors}, ${r.off.serverConnectionsPerRequest.toFixed(3)} new service connections per request`,
+  );
+  const one = f.fleet[0];
+  for (const s of f.fleet)
+    line(
+      `fleet of ${s.proxies} behind the load balancer`,
+      `${s.rps.toFixed(0)} req/s (x${(s.rps / one.rps).toFixed(2)}, machine ${s.machineCpu.toFixed(2)} cores busy); tunnels to one destination before a failure ${s.okAtFirstFailure ?? "none failed"} (x${((s.okAtFirstFailure ?? 0) / (one.okAtFirstFailure ?? 1)).toFixed(2)})`,
+    );
+  for (const [name, value] of capacitySummary(f)) line(name, value);
+}
+
 async function main(): Promise<void> {
   const sections: Record<string, () => void | Promise<void>> = {
     synth: synthesis,
@@ -356,8 +435,10 @@ async function main(): Promise<void> {
     proxy: proxyPath,
     failover,
     allowlist,
+    capacity,
   };
-  const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(sections);
+  const named = process.argv.slice(2).filter((a) => a !== "--write");
+  const chosen = named.length > 0 ? named : Object.keys(sections);
   const unknown = chosen.filter((c) => !(c in sections));
   if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(", ")}; choose from ${Object.keys(sections).join(", ")}`);
   console.log(

@@ -1,4 +1,4 @@
-/** `npm run docs`: writes environments/schema.json, docs/settings.md, the README's generated sections (outputs, costs) and its picture. */
+/** `npm run docs`: writes environments/schema.json, docs/settings.md, the README's generated sections (outputs, costs, sizing) and its picture. */
 import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
@@ -8,12 +8,14 @@ import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
 import { projectOutputsTable, withOutputsTable } from "../tools/outputs-table";
 import { SETTINGS_PAGE, withSettingsTable } from "../tools/settings-table";
 import { answerHelp } from "../tools/cli";
+import { CAPACITY_FILE, sizingSection, withSizingSection } from "../tools/sizing";
 
 const USAGE = `
 Usage: npm run docs
 
 Regenerates what is generated from the code: environments/schema.json (the JSON Schema of
-environment files), docs/settings.md, the README's outputs table and cost summary, docs/costs.md (from the demos
+environment files), docs/settings.md, the README's outputs table, cost summary and sizing section (from
+docs/capacity.json, which npm run bench -- capacity --write measures), docs/costs.md (from the demos
 and examples only: nothing of environments/ is written), and docs/verification.svg.
 
 Options:
@@ -33,8 +35,12 @@ fs.writeFileSync(settingsPage, withSettingsTable(fs.readFileSync(settingsPage, "
 console.log(`wrote ${SETTINGS_PAGE}`);
 const readme = path.join(ROOT, "README.md");
 const text = fs.readFileSync(readme, "utf8");
-fs.writeFileSync(readme, withCostSection(withOutputsTable(text, projectOutputsTable()), projectCostSection()));
-console.log(`wrote the outputs table and the cost summary in ${path.relative(process.cwd(), readme)}`);
+const capacity = JSON.parse(fs.readFileSync(path.join(ROOT, CAPACITY_FILE), "utf8"));
+fs.writeFileSync(
+  readme,
+  withSizingSection(withCostSection(withOutputsTable(text, projectOutputsTable()), projectCostSection()), sizingSection(capacity)),
+);
+console.log(`wrote the outputs table, the cost summary and the sizing section in ${path.relative(process.cwd(), readme)}`);
 fs.writeFileSync(path.join(ROOT, COST_PAGE), projectCostPage());
 console.log(`wrote ${COST_PAGE}`);
 

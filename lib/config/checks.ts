@@ -25,6 +25,7 @@ import { loadBalancerDeletionProtection } from "../policy/rules/elb/deletion-pro
 import { logRetentionMinimum, MIN_LOG_RETENTION_DAYS } from "../policy/rules/logs/retention-minimum";
 import { architectureOf, isMacInstanceType, memoryBelowOneGiB, parameterArchitecture } from "./instance-types";
 import { quotaIssues, quotaWarnings } from "./quotas";
+import { portBudgetPerDestination, portsIn, PROXY_PORT_RANGE, TIME_WAIT_SECONDS } from "../proxy-kernel";
 import { amazonLinux2023Parameter, EnvironmentConfig } from "./schema";
 
 const LOG_RETENTION_RULE = logRetentionMinimum.id;
@@ -575,9 +576,25 @@ function duplicates<T>(values: readonly T[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));
 }
 
-/** What is allowed but worth knowing before a deploy: AWS quotas above their defaults. */
+/** What is allowed but worth knowing before a deploy: AWS quotas above their defaults, a peak above the proxies' port budget. */
 export function environmentWarnings(env: EnvironmentConfig): string[] {
-  return quotaWarnings(env);
+  return [...quotaWarnings(env), ...portBudgetWarnings(env)];
+}
+
+/** A warning when the proxies' new-connection budget per destination is below `proxy.expectedPeakConnectionsPerSecond`. */
+export function portBudgetWarnings(env: EnvironmentConfig): string[] {
+  const expected = env.proxy.expectedPeakConnectionsPerSecond;
+  const egress = egressOf(env);
+  if (expected === undefined || !runsSquid(egress)) return [];
+  const proxies = egress.kind === "fleet" ? egress.size : 1;
+  const perProxy = portBudgetPerDestination();
+  if (proxies * perProxy >= expected) return [];
+  const needed = Math.ceil(expected / perProxy);
+  return [
+    `environment ${env.name}: \`proxy.expectedPeakConnectionsPerSecond\` is ${expected}, above the port budget of ${proxies} ${proxies === 1 ? "proxy" : "proxies"} ` +
+      `(${proxies} x ${perProxy} new connections a second to one service address and port: ${portsIn(PROXY_PORT_RANGE)} source ports, each held ${TIME_WAIT_SECONDS} s in TIME_WAIT). ` +
+      `Run ${needed} proxies (\`proxy.fleet.size\`: ${Math.max(2, needed)}), have the app servers reuse connections (keep-alive), or spread the load over more service addresses; README Sizing.`,
+  ];
 }
 
 /** The proxy settings the chosen egress uses: the single proxy's address, or the fleet's settings; none for private NAT. */

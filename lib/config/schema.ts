@@ -216,6 +216,14 @@ const proxy = z
       .describe(
         "Run a fleet of proxies behind an internal Network Load Balancer instead of one instance. Default: one instance (no load balancer).",
       ),
+    expectedPeakConnectionsPerSecond: z
+      .number({ message: "must be a whole number of new connections a second, such as 500" })
+      .int({ message: "must be a whole number of new connections a second, such as 500" })
+      .positive({ message: "must be a positive whole number of new connections a second, such as 500" })
+      .optional()
+      .describe(
+        "New connections a second the app servers open at peak to one service address and port (each CONNECT tunnel is one). The checks warn when the proxies' port budget (proxies times the source ports over the 60 s TIME_WAIT, README Sizing) is below it. Default: not checked.",
+      ),
   })
   .transform(withLinuxImage)
   .describe("The Squid forward proxy in the proxy VPC.");
