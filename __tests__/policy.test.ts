@@ -26,6 +26,7 @@ import { StateBucket } from "../constructs/state-bucket";
 import { checkStack, enforcePolicy, suppressRule } from "../lib/policy/pack";
 import { POLICY_RULES } from "../lib/policy/rules";
 import { PolicyRule } from "../lib/policy/rule";
+import { endpointService } from "./helpers/privatelink-fixtures";
 import { configFrom, localBackend, verificationConfig, verificationRaw } from "./helpers/stack";
 
 function rule(id: string): PolicyRule {
@@ -318,6 +319,18 @@ describe("every rule has a compliant and a non-compliant case", () => {
       (s) => void new Ec2TransitGateway(s, "T", { autoAcceptSharedAttachments: "disable" }),
       (s) => void new Ec2TransitGateway(s, "T", { autoAcceptSharedAttachments: "enable" }),
       /auto_accept_shared_attachments is enable/,
+    ],
+    [
+      "PX-VPCE-NO-WILDCARD-PRINCIPAL",
+      (s) => void endpointService(s, { proxyProtocol: true, httpPort: "http_port 3128 require-proxy-header" }),
+      (s) => void endpointService(s, { proxyProtocol: true, httpPort: "http_port 3128 require-proxy-header", principals: ["*"] }),
+      /allowed_principals lists "\*": any AWS account could create an endpoint to the proxy and use it at once/,
+    ],
+    [
+      "PX-VPCE-PROXY-PROTOCOL",
+      (s) => void endpointService(s, { proxyProtocol: true, httpPort: "http_port 3128 require-proxy-header" }),
+      (s) => void endpointService(s, { proxyProtocol: false, httpPort: "http_port 3128 require-proxy-header" }),
+      /target group G does not send PROXY protocol v2 .* but the Squid of aws_launch_template\.T requires the header on port 3128/,
     ],
     [
       "PX-ASG-MULTI-AZ",

@@ -1,5 +1,5 @@
 /**
- * The rules of the policy pack, grouped by service (ec2, vpc, tgw, iam, logs, elb, autoscaling, s3) as cdk-nag groups them. Pure: nothing here
+ * The rules of the policy pack, grouped by service (ec2, vpc, vpce, tgw, iam, logs, elb, autoscaling, s3) as cdk-nag groups them. Pure: nothing here
  * loads cdktf, so the environment schema can list the rule ids.
  */
 import { PolicyRule } from "../rule";
@@ -26,6 +26,8 @@ import { bucketVersioning } from "./s3/bucket-versioning";
 import { transitGatewayNoAutoAccept } from "./tgw/no-auto-accept";
 import { transitGatewayNoDefaultRouteTable } from "./tgw/no-default-route-table";
 import { defaultSecurityGroupClosed } from "./vpc/default-security-group-closed";
+import { endpointServiceNoWildcardPrincipal } from "./vpce/no-wildcard-principal";
+import { endpointServiceProxyProtocol } from "./vpce/proxy-protocol";
 import { vpcFlowLogs } from "./vpc/vpc-flow-logs";
 
 /** Every rule of the pack. */
@@ -42,6 +44,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   vpcFlowLogs,
   transitGatewayNoDefaultRouteTable,
   transitGatewayNoAutoAccept,
+  endpointServiceNoWildcardPrincipal,
+  endpointServiceProxyProtocol,
   iamNoWildcardWrite,
   logRetentionMinimum,
   internalLoadBalancers,
