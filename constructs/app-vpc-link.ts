@@ -10,14 +10,23 @@ import type { InstanceRole } from "./instance-role";
 import { Network, NetworkProps } from "./network";
 import type { INetwork } from "./network-ref";
 import { Peering } from "./peering";
+import { ProxyEndpoint } from "./proxy-endpoint";
+import type { ProxyEndpointService } from "./proxy-endpoint-service";
 import { routesTo } from "./routes";
 import type { TransitGatewayHub } from "./transit-gateway-hub";
 import type { IAppServerEgress } from "./egress/egress";
 import { serverSettings } from "./server";
 
-/** An app VPC's way to the proxy VPC: a peering, or an attachment to a Transit Gateway hub. */
+/** An app VPC's way to the proxy VPC: a peering, an attachment to a Transit Gateway hub, or an interface endpoint (PrivateLink). */
 export type AppVpcConnection =
   | { readonly kind: "peering" }
+  | {
+      readonly kind: "privateLink";
+      /** The endpoint service that offers the proxy fleet's load balancer. */
+      readonly service: ProxyEndpointService;
+      /** The port Squid listens on. */
+      readonly port: number;
+    }
   | {
       readonly kind: "transitGateway";
       readonly hub: TransitGatewayHub;
@@ -67,6 +76,8 @@ export class AppVpcLink extends Construct {
   public readonly attachment?: Ec2TransitGatewayVpcAttachment;
   /** The app server, where one is configured. */
   public readonly appServer?: AppServer;
+  /** The interface endpoint to the proxy, when connected by PrivateLink. */
+  public readonly proxyEndpoint?: ProxyEndpoint;
 
   constructor(scope: Construct, id: string, props: AppVpcLinkProps) {
     super(scope, id);
@@ -92,6 +103,10 @@ export class AppVpcLink extends Construct {
       if (connect.kind === "peering") {
         // An existing VPC, perhaps in another account, is asked by the proxy VPC.
         this.peering = new Peering(this, constructIds.linkPeering, { requester: props.proxyNetwork, accepter: this.network });
+      } else if (connect.kind === "privateLink") {
+        if (!app.existing.endpointSubnetIds?.length)
+          throw new Error(`AppVpcLink ${app.name}: an existing VPC needs endpointSubnetIds for its interface endpoint to the proxy`);
+        this.proxyEndpoint = this.addProxyEndpoint(connect, app.existing.endpointSubnetIds, vpcId);
       } else {
         if (accountId !== undefined)
           throw new Error(
@@ -114,6 +129,8 @@ export class AppVpcLink extends Construct {
       if (connect.kind === "peering") {
         // A VPC we create asks for the peering.
         this.peering = new Peering(this, constructIds.linkPeering, { requester: this.network, accepter: props.proxyNetwork });
+      } else if (connect.kind === "privateLink") {
+        this.proxyEndpoint = this.addProxyEndpoint(connect, this.network.subnetIds);
       } else {
         this.attachment = this.attach(connect, this.network.subnetIds, props.proxyNetwork);
       }
@@ -122,12 +139,30 @@ export class AppVpcLink extends Construct {
           environment: props.environment,
           appName: app.name,
           network: this.network,
-          egress: props.egress,
+          // Over PrivateLink the server's way to the proxy is its own VPC's endpoint.
+          egress: this.proxyEndpoint ?? props.egress,
           bypass: props.bypass,
           ...serverSettings({ ...app.appServer, role: props.serverRole }),
         });
       }
     }
+  }
+
+  /** The app VPC's interface endpoint to the proxy in `subnetIds`, accepted by the service when it requires acceptance. */
+  private addProxyEndpoint(
+    connect: Extract<AppVpcConnection, { kind: "privateLink" }>,
+    subnetIds: readonly string[],
+    existingVpcId?: string,
+  ): ProxyEndpoint {
+    const endpoint = new ProxyEndpoint(this, constructIds.linkEndpoint, {
+      network: this.network,
+      subnetIds,
+      existingVpcId,
+      serviceName: connect.service.serviceName,
+      port: connect.port,
+    });
+    connect.service.accept(endpoint, "Acceptance", endpoint.endpointId);
+    return endpoint;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { egressOf, EnvironmentConfig, firstServicePort, serviceServerIp, stateKey } from "../lib/config";
+import { egressOf, EnvironmentConfig, firstServicePort, privateLinkService, serviceServerIp, stateKey } from "../lib/config";
 import { checkedEmulatorEndpoint, emulatorSettings, EmulatorSettings } from "../lib/emulator";
 import { constructIds, outputNames, ownerTags, PROXY_VPC, roleNames, vpcName } from "../lib/naming";
 import { suppressByPath } from "../lib/policy/pack";
@@ -14,6 +14,7 @@ import { ProxyMonitoring } from "./egress/proxy-monitoring";
 import { InstanceRole } from "./instance-role";
 import { Network, NetworkProps } from "./network";
 import { ProjectStack } from "./project-stack";
+import { ProxyEndpointService } from "./proxy-endpoint-service";
 import { ServiceSide } from "./service-side";
 import { TransitGatewayHub } from "./transit-gateway-hub";
 
@@ -72,6 +73,8 @@ export class EnvironmentStack extends ProjectStack {
   public readonly serviceSide: ServiceSide;
   /** The DNS forwarding to the provider's servers, when the environment has dns. */
   public readonly dnsForwarding?: DnsForwarding;
+  /** The endpoint service that offers the proxy fleet, when app VPCs connect by PrivateLink. */
+  public readonly endpointService?: ProxyEndpointService;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -113,12 +116,14 @@ export class EnvironmentStack extends ProjectStack {
     this.monitoring = ProxyMonitoring.forEgress(this, constructIds.proxyMonitoring, config, this.egress);
     const transit = this.connectTransitGateway(config);
     this.hub = transit?.hub;
+    const privateLink = this.connectPrivateLink(config);
+    this.endpointService = privateLink?.service;
 
     this.appLinks = this.addAppLinks(config, {
       environment: config.name,
       proxyNetwork: this.proxyNetwork,
       egress: this.egress,
-      connect: transit?.connection,
+      connect: transit?.connection ?? privateLink?.connection,
       networkDefaults,
       providerDefaults,
       serverRole,
@@ -158,6 +163,12 @@ export class EnvironmentStack extends ProjectStack {
           description: `Peering between app VPC ${name} and the proxy VPC`,
         });
       }
+      if (link.proxyEndpoint) {
+        new TerraformOutput(this, outputNames.appProxyEndpointDns(name), {
+          value: link.proxyEndpoint.dnsName,
+          description: `The interface endpoint of app VPC ${name} to the proxy: its servers' proxy setting is this name and the proxy port`,
+        });
+      }
       if (link.appServer) {
         new TerraformOutput(this, outputNames.appServerId(name), {
           value: link.appServer.server.instance.id,
@@ -172,6 +183,12 @@ export class EnvironmentStack extends ProjectStack {
         description: "The Route 53 Resolver outbound endpoint that forwards the provider's domains",
       });
     }
+    if (this.endpointService) {
+      new TerraformOutput(this, outputNames.proxyEndpointServiceName, {
+        value: this.endpointService.serviceName,
+        description: "The proxy's VPC endpoint service: an app VPC reaches the proxy through an interface endpoint for it",
+      });
+    }
     if (this.hub) {
       new TerraformOutput(this, outputNames.transitGatewayId, {
         value: this.hub.transitGatewayId,
@@ -183,9 +200,37 @@ export class EnvironmentStack extends ProjectStack {
     }
   }
 
-  /** One link per app VPC, in the config's order, by app VPC name; `shared` is what every link gets. */
+  /** One link per app VPC, in the config's order, by app VPC name; `shared` is what every link gets. Squid learns each one's endpoint. */
   private addAppLinks(config: EnvironmentConfig, shared: Omit<AppVpcLinkProps, "app">): Map<string, AppVpcLink> {
-    return new Map(config.appVpcs.map((app) => [app.name, new AppVpcLink(this, constructIds.appLink(app.name), { ...shared, app })]));
+    const links = new Map(
+      config.appVpcs.map((app) => [app.name, new AppVpcLink(this, constructIds.appLink(app.name), { ...shared, app })]),
+    );
+    for (const link of links.values()) {
+      if (link.proxyEndpoint) this.egress.privateLink?.addEndpoint(link.network.name, link.proxyEndpoint.endpointId);
+    }
+    return links;
+  }
+
+  /**
+   * With PrivateLink: the endpoint service that offers the egress's load balancer, and how the app
+   * VPCs connect: each through an interface endpoint of its own. Undefined otherwise.
+   */
+  private connectPrivateLink(config: EnvironmentConfig): { service: ProxyEndpointService; connection: AppVpcConnection } | undefined {
+    if (config.connectivity.type !== "privateLink") return undefined;
+    const target = this.egress.privateLink;
+    if (!target || !this.proxy)
+      throw new Error(
+        `EnvironmentStack ${config.name}: connectivity.type "privateLink" needs a proxy fleet behind a load balancer (proxy.fleet); the egress is "${this.egress.kind}"`,
+      );
+    const settings = privateLinkService(config);
+    const service = new ProxyEndpointService(this, constructIds.endpointService, {
+      environment: config.name,
+      loadBalancerArn: target.loadBalancerArn,
+      acceptanceRequired: settings.acceptanceRequired,
+      allowedPrincipals: settings.allowedPrincipals,
+      appAccounts: settings.appAccounts,
+    });
+    return { service, connection: { kind: "privateLink", service, port: this.proxy.port } };
   }
 
   /**

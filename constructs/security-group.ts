@@ -1,6 +1,7 @@
 import { SecurityGroup as AwsSecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import type { INetwork } from "./network-ref";
 
@@ -48,11 +49,15 @@ export class SecurityGroup extends Construct {
   public readonly securityGroupId: string;
   /** The group's name. */
   public readonly name: string;
+  /** The network's provider (another account's VPC), which the group and its rules use. */
+  private readonly provider?: TerraformProvider;
 
   constructor(scope: Construct, id: string, props: SecurityGroupProps) {
     super(scope, id);
     this.name = props.name;
+    this.provider = props.network.provider;
     this.resource = new AwsSecurityGroup(this, "Resource", {
+      provider: this.provider,
       name: props.name,
       description: props.description,
       vpcId: props.network.vpcId,
@@ -94,6 +99,14 @@ export class SecurityGroup extends Construct {
   }
 
   private ruleBase(protocol: "tcp" | "udp", peer: IPeer, port: number, description: string) {
-    return { securityGroupId: this.securityGroupId, ipProtocol: protocol, fromPort: port, toPort: port, description, ...peer.ruleProps };
+    return {
+      securityGroupId: this.securityGroupId,
+      ipProtocol: protocol,
+      fromPort: port,
+      toPort: port,
+      description,
+      ...peer.ruleProps,
+      provider: this.provider,
+    };
   }
 }

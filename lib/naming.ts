@@ -101,10 +101,13 @@ export const constructIds = {
   privateNat: "PrivateNat",
   dnsForwarding: "DnsForwarding",
   proxyMonitoring: "ProxyMonitoring",
-  /** Inside an app link: the VPC, the peering and the app server. */
+  /** The endpoint service that offers the proxy fleet over PrivateLink. */
+  endpointService: "EndpointService",
+  /** Inside an app link: the VPC, the peering, the app server and the interface endpoint to the proxy. */
   linkVpc: "Vpc",
   linkPeering: "Peering",
   linkServer: "Server",
+  linkEndpoint: "ProxyEndpoint",
 };
 
 /** Construct paths, relative to the stack, of the servers whose settings the rehearsal adjusts. */
@@ -131,6 +134,8 @@ export const outputNames = {
   transitGatewayId: "transit_gateway_id",
   natGatewayAddresses: "nat_gateway_addresses",
   resolverEndpointId: "resolver_endpoint_id",
+  proxyEndpointServiceName: "proxy_endpoint_service_name",
+  appProxyEndpointDns: (app: string) => `proxy_endpoint_${app}_dns`,
 };
 
 /** The state key of an environment: `<keyPrefix>/<environment>/terraform.tfstate`. */
@@ -180,6 +185,12 @@ export const resolverNames = {
   endpoint: (environment: string) => `${environment}-proxy-resolver`,
   subnet: (environment: string, zone: string) => `${environment}-proxy-resolver-${zone}`,
   rule: (environment: string, domain: string) => `${environment}-${domain.replace(/\./g, "-")}`.slice(0, 64),
+};
+
+/** Names of the PrivateLink variant's resources: the endpoint service, and each app VPC's interface endpoint and its group. */
+export const privateLinkNames = {
+  endpointService: (environment: string) => `${environment}-proxy-service`,
+  endpoint: (vpcName: string) => `${vpcName}-proxy-endpoint`,
 };
 
 /** Names of a proxy fleet's resources (load balancer and target group names take at most 32 characters). */

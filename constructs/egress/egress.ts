@@ -63,6 +63,16 @@ export interface IEgress extends IAppServerEgress {
   readonly outputs: readonly EgressOutput[];
   /** The Squid proxy, for what reads its configuration. @default none: no Squid relays */
   readonly proxy?: IProxy;
+  /** The load balancer an endpoint service offers, when app VPCs connect by PrivateLink. @default none: reached by routes */
+  readonly privateLink?: IPrivateLinkTarget;
+}
+
+/** A proxy fleet's side of PrivateLink: the load balancer an endpoint service offers, and Squid's knowledge of the endpoints. */
+export interface IPrivateLinkTarget {
+  /** The Network Load Balancer in front of the proxies. */
+  readonly loadBalancerArn: string;
+  /** Tells Squid that requests through `endpointId` (a VPC endpoint's id, a token) come from app VPC `client` (its Squid client name). */
+  addEndpoint(client: string, endpointId: string): void;
 }
 
 /** What an egress is built from: the environment and its proxy VPC. */

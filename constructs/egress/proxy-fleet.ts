@@ -14,8 +14,17 @@ import type { FleetEgress } from "../../lib/config";
 import { accessLogGroupName, constructIds, fleetNames, outputNames, ownerTags, serverNames } from "../../lib/naming";
 import { Peer, SecurityGroup } from "../security-group";
 import { allowInstanceEssentials } from "../server";
-import type { EgressOutput, EgressProvider, EgressRule, IEgress, IProxy } from "./egress";
-import { allowRelays, createProxyAllowlist, ProxyCommonProps, proxyCommonProps, proxyOutputs, proxyRules, SQUID_ENDPOINTS } from "./squid";
+import type { EgressOutput, EgressProvider, EgressRule, IEgress, IPrivateLinkTarget, IProxy } from "./egress";
+import {
+  allowRelays,
+  createProxyAllowlist,
+  EndpointIds,
+  ProxyCommonProps,
+  proxyCommonProps,
+  proxyOutputs,
+  proxyRules,
+  SQUID_ENDPOINTS,
+} from "./squid";
 
 /** How the load balancer checks and drains the proxies. */
 export interface FleetHealthSettings {
@@ -49,6 +58,13 @@ export interface ProxyFleetProps extends ProxyCommonProps, FleetHealthSettings {
    * tags do not reach a group: pass the stack's here so that the group can be found by them.
    */
   readonly groupTags?: Readonly<Record<string, string>>;
+  /**
+   * The load balancer is offered as a VPC endpoint service (AWS PrivateLink): it sends PROXY
+   * protocol v2, Squid requires the header from the load balancer's addresses only and tells app
+   * VPCs apart by endpoint ({@link privateLink}), and app VPCs reach it through their endpoints only.
+   * @default false: app VPCs reach the load balancer by routes, with their own addresses
+   */
+  readonly privateLink?: boolean;
 }
 
 /**
@@ -67,6 +83,7 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
           size: egress.size,
           loadBalancerAddresses: egress.loadBalancerAddresses,
           groupTags: ownerTags(context.config.project, context.config.name, context.config.tags),
+          privateLink: egress.privateLink !== undefined,
         }),
     };
   }
@@ -108,6 +125,8 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
   /** The load balancer's name and addresses, the proxy URL and the access log group. */
   public readonly outputs: readonly EgressOutput[];
   public readonly proxy: IProxy = this;
+  /** The load balancer an endpoint service offers, and the app VPCs' endpoints Squid knows; with privateLink only. */
+  public readonly privateLink?: IPrivateLinkTarget;
 
   constructor(scope: Construct, id: string, props: ProxyFleetProps) {
     super(scope, id);
@@ -128,7 +147,12 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     const name = serverNames.proxy(props.environment);
     this.port = props.port;
     this.addresses = props.loadBalancerAddresses;
-    const configuration = createProxyAllowlist(this, props);
+    const endpointIds = props.privateLink ? new EndpointIds() : undefined;
+    const configuration = createProxyAllowlist(
+      this,
+      props.privateLink ? { ...props, proxyProtocol: { trustedSources: props.loadBalancerAddresses } } : props,
+      endpointIds,
+    );
     this.squidConf = configuration.squidConf;
     this.baseSquidConf = configuration.baseSquidConf;
     this.allowlist = configuration.allowlist;
@@ -143,6 +167,12 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     this.loadBalancerSecurityGroup = this.createLoadBalancerSecurityGroup(props);
     this.securityGroup = this.createProxySecurityGroup(props, name);
     this.loadBalancer = this.createLoadBalancer(props);
+    if (endpointIds) {
+      this.privateLink = {
+        loadBalancerArn: this.loadBalancer.arn,
+        addEndpoint: (client, endpointId) => endpointIds.add(client, endpointId),
+      };
+    }
     this.host = this.loadBalancer.dnsName;
     this.proxyUrl = `http://${this.host}:${props.port}`;
     this.proxySetting = `${this.host}:${props.port}`;
@@ -168,9 +198,13 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     const group = new SecurityGroup(this, "LoadBalancerSecurityGroup", {
       network: props.network,
       name: fleetNames.loadBalancerSecurityGroup(props.environment),
-      description: `Load balancer of the proxy fleet of ${props.environment}: port ${props.port} from the app VPCs, to the proxies`,
+      description: props.privateLink
+        ? `Load balancer of the proxy fleet of ${props.environment}: port ${props.port} through PrivateLink endpoints only, to the proxies`
+        : `Load balancer of the proxy fleet of ${props.environment}: port ${props.port} from the app VPCs, to the proxies`,
     });
-    for (const client of props.clients) {
+    // Behind PrivateLink no app VPC reaches the load balancer by address, and their blocks may overlap:
+    // endpoint traffic bypasses these rules (createLoadBalancer), and nothing else gets in.
+    for (const client of props.privateLink ? [] : props.clients) {
       group.allowTcpIn(Peer.cidr(client.cidr), props.port, `Squid from app VPC ${client.name}, through the load balancer`);
     }
     group.allowTcpOut(Peer.cidr(props.network.cidr), props.port, "To the proxies in the proxy VPC: traffic and health checks");
@@ -207,6 +241,9 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
       subnetMapping: props.network.subnetIds.map((subnetId, i) => ({ subnetId, privateIpv4Address: props.loadBalancerAddresses[i] })),
       enableCrossZoneLoadBalancing: true,
       enableDeletionProtection: props.deletionProtection ?? true,
+      // PrivateLink traffic skips the group's inbound rules (the endpoints' own groups and the
+      // service's allowed principals decide who gets here); any other source meets no inbound rule.
+      ...(props.privateLink ? { enforceSecurityGroupInboundRulesOnPrivateLinkTraffic: "off" } : {}),
       tags: { Name: fleetNames.loadBalancer(props.environment) },
     });
   }
@@ -219,7 +256,9 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
       protocol: "TCP",
       vpcId: props.network.vpcId,
       targetType: "instance",
-      preserveClientIp: "true",
+      // Behind PrivateLink the proxies see the load balancer's addresses anyway; the app server's comes in the PROXY header.
+      preserveClientIp: props.privateLink ? "false" : "true",
+      ...(props.privateLink ? { proxyProtocolV2: true } : {}),
       deregistrationDelay: String(props.deregistrationDelaySeconds),
       healthCheck: {
         enabled: true,

@@ -1,12 +1,22 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { Lazy } from "cdktf";
 import type { Construct } from "constructs";
 import { parseAllowlist } from "../../lib/allowlist-policy";
 import { allowlistSizeProblem, amazonLinuxSyncInstall, squidPolicyOf } from "../../lib/allowlist-sync";
 import { DEFAULT_ALLOWLIST_POLL_SECONDS } from "../../lib/config";
 import type { SquidEgress } from "../../lib/config";
 import { accessLogGroupName, allowlistLogGroupName, allowlistParameterName, outputNames, roleNames } from "../../lib/naming";
-import { AMAZON_LINUX_SQUID, inlineAllowlist, renderAllowlist, renderSquidBase, SquidClient, SquidDestination } from "../../lib/squid";
+import {
+  AMAZON_LINUX_SQUID,
+  inlineAllowlist,
+  renderAllowlist,
+  renderSquidBase,
+  SquidClient,
+  SquidDestination,
+  SquidPolicy,
+  SquidProxyProtocol,
+} from "../../lib/squid";
 import { renderProxyUserData } from "../../lib/user-data";
 import { InstanceRole } from "../instance-role";
 import type { INetwork } from "../network-ref";
@@ -33,7 +43,35 @@ export interface ProxyCommonProps extends ServerSettings {
    * @default 30, as the environment file's proxy.allowlistPollSeconds
    */
   readonly allowlistPollSeconds?: number;
+  /**
+   * Squid behind an endpoint service's load balancer: it requires the PROXY protocol header from
+   * these sources and tells clients apart by their VPC endpoint, named later with {@link EndpointIds.add}.
+   * @default none: clients connect to Squid with their own addresses
+   */
+  readonly proxyProtocol?: SquidProxyProtocol;
 }
+
+/** The VPC endpoint of each client (by Squid client name), filled in as the app VPCs' endpoints are made. */
+export class EndpointIds {
+  private readonly ids = new Map<string, string>();
+
+  /** Records that `client`'s requests come through the endpoint `endpointId`; each client once. */
+  public add(client: string, endpointId: string): void {
+    if (this.ids.has(client)) throw new Error(`EndpointIds: client ${client} has an endpoint already; give each app VPC one`);
+    this.ids.set(client, endpointId);
+  }
+
+  /** The endpoint of `client`; throws when none was recorded, since Squid could not tell its requests apart. */
+  public of(client: string): string {
+    const id = this.ids.get(client);
+    if (id === undefined)
+      throw new Error(`EndpointIds: app VPC ${client} has no interface endpoint to the proxy; Squid could not tell its requests apart`);
+    return id;
+  }
+}
+
+/** The longest endpoint id AWS gives (vpce- and 17 hex digits): the allowlist's size is checked with it. */
+const LONGEST_ENDPOINT_ID = "vpce-0123456789abcdef0";
 
 /**
  * What a proxy of the environment takes, with its role created in `stack`: the proxy alone ships a
@@ -77,13 +115,29 @@ export interface ProxyAllowlist {
  * Creates the allowlist parameter (Intelligent-Tiering: it grows past 4 KB to 8 KB), the update log group and the
  * role's read of that one parameter; returns the configuration and the user data. Throws when the allowlist passes 8 KB.
  */
-export function createProxyAllowlist(scope: Construct, props: ProxyCommonProps): ProxyAllowlist {
-  const policy = { environment: props.environment, port: props.port, clients: props.clients, destinations: props.destinations };
-  const allowlist = renderAllowlist(policy);
+export function createProxyAllowlist(scope: Construct, props: ProxyCommonProps, endpointIds?: EndpointIds): ProxyAllowlist {
+  const policy: SquidPolicy = {
+    environment: props.environment,
+    port: props.port,
+    clients: props.clients,
+    destinations: props.destinations,
+    ...(props.proxyProtocol ? { proxyProtocol: props.proxyProtocol } : {}),
+  };
+  if (props.proxyProtocol && !endpointIds)
+    throw new Error("createProxyAllowlist: proxyProtocol needs endpointIds, which name each client's endpoint");
+  const withEndpoints = (idOf: (client: string) => string) => ({
+    ...policy,
+    clients: policy.clients.map((c) => ({ ...c, endpointId: idOf(c.name) })),
+  });
+  const checked = props.proxyProtocol ? renderAllowlist(withEndpoints(() => LONGEST_ENDPOINT_ID)) : renderAllowlist(policy);
   // Read back as Squid reads it (every ACL an access line names defined, with one type), or synthesis stops here.
-  parseAllowlist(allowlist);
-  const tooLarge = allowlistSizeProblem(allowlist, policy);
+  parseAllowlist(checked);
+  const tooLarge = allowlistSizeProblem(checked, policy);
   if (tooLarge) throw new Error(tooLarge);
+  // Behind PrivateLink the endpoints' ids are references to endpoints made after the proxies: rendered at synthesis.
+  const allowlist = props.proxyProtocol
+    ? Lazy.stringValue({ produce: () => renderAllowlist(withEndpoints((client) => endpointIds!.of(client))) })
+    : checked;
   const baseSquidConf = renderSquidBase(policy);
   const parameterName = allowlistParameterName(props.environment);
   const pollSeconds = props.allowlistPollSeconds ?? DEFAULT_ALLOWLIST_POLL_SECONDS;

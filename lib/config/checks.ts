@@ -8,11 +8,13 @@ import { Egress, egressOf, FleetConfig, runsSquid } from "./egress";
 import { Issue, pathText } from "./path-text";
 import { subnetListIssues } from "./subnet-lists";
 import {
+  appVpcsOverlapProblem,
   createdVpcOnlyProblem,
   createdVpcSubnetsProblem,
   fleetSizeProblem,
   fleetSubnetCountProblem,
   loadBalancerAddressCountProblem,
+  privateLinkProxyOverlapProblem,
   repeatedForwardProblem,
   resolverZonesProblem,
   subnetOutsideVpcProblem,
@@ -41,7 +43,7 @@ export function crossFieldIssues(env: EnvironmentConfig): Issue[] {
   return [
     ...appVpcIssues(env),
     ...vpcs.flatMap((v) => vpcSubnetIssues(env, v)),
-    ...vpcOverlapIssues(vpcs),
+    ...vpcOverlapIssues(vpcs, env),
     ...nameIssues(env),
     ...serviceBlockIssues(env, vpcs),
     ...imageIssues(env, egress),
@@ -156,12 +158,22 @@ function vpcSubnetIssues(env: EnvironmentConfig, v: VpcSetting): Issue[] {
   });
 }
 
-/** Every VPC is peered with or routed through the proxy VPC, so all of them need disjoint blocks. */
-function vpcOverlapIssues(vpcs: readonly VpcSetting[]): Issue[] {
+/**
+ * Every VPC is peered with or routed through the proxy VPC, so all of them need disjoint blocks;
+ * with privateLink nothing routes between app VPCs, so their blocks may overlap each other (not the proxy VPC's).
+ */
+function vpcOverlapIssues(vpcs: readonly VpcSetting[], env: EnvironmentConfig): Issue[] {
   const issues: Issue[] = [];
+  const privateLink = env.connectivity.type === "privateLink";
+  const isApp = (v: VpcSetting) => v.path[0] === "appVpcs";
   vpcs.forEach((v, i) => {
     for (let j = 0; j < i; j++) {
-      const problem = vpcOverlapProblem(v.cidr, `\`${pathText([...vpcs[j].path, "cidr"])}\``, vpcs[j].cidr);
+      const other = vpcs[j];
+      const otherName = `\`${pathText([...other.path, "cidr"])}\``;
+      let problem: string | undefined;
+      if (isApp(v) && isApp(other)) problem = privateLink ? undefined : appVpcsOverlapProblem(v.cidr, otherName, other.cidr);
+      else if (privateLink && isApp(v) && other.path[0] === "proxyVpc") problem = privateLinkProxyOverlapProblem(v.cidr, other.cidr);
+      else problem = vpcOverlapProblem(v.cidr, otherName, other.cidr);
       if (problem) issues.push({ path: [...v.path, "cidr"], message: problem });
     }
   });
@@ -194,7 +206,10 @@ function serviceBlockIssues(env: EnvironmentConfig, vpcs: readonly VpcSetting[])
       if (cidrsOverlap(v.cidr, s.cidr)) {
         issues.push({
           path: ["services", i, "cidr"],
-          message: `overlaps \`${pathText([...v.path, "cidr"])}\` ${v.cidr}; the service must lie outside the proxy and app VPCs or its routes collide`,
+          message:
+            env.connectivity.type === "privateLink" && v.path[0] === "appVpcs"
+              ? `overlaps \`${pathText([...v.path, "cidr"])}\` ${v.cidr}; even with privateLink a service lies outside the app VPCs: Squid's allowlist names app servers by source block and services by destination block, and one address in both would make its rules and log ambiguous`
+              : `overlaps \`${pathText([...v.path, "cidr"])}\` ${v.cidr}; the service must lie outside the proxy and app VPCs or its routes collide`,
         });
       }
     }
@@ -327,8 +342,10 @@ function imageIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
 /** How app VPCs reach the proxy VPC: settings that fit the chosen way, and zones a NAT gateway serves. */
 function connectivityIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
   const c = env.connectivity;
-  if (c.type === "peering") return peeringSettingIssues(env, egress);
-  const issues = transitGatewayIssues(env);
+  const issues = c.type === "privateLink" ? [] : privateLinkSettingIssues(env);
+  if (c.type === "privateLink") return privateLinkIssues(env, egress);
+  if (c.type === "peering") return [...issues, ...peeringSettingIssues(env, egress)];
+  issues.push(...transitGatewayIssues(env));
   if (runsSquid(egress)) {
     if (c.attachmentSubnets !== undefined) {
       issues.push({
@@ -339,6 +356,71 @@ function connectivityIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
     return issues;
   }
   return [...issues, ...privateNatIssues(env)];
+}
+
+/** Without privateLink: none of its settings. */
+function privateLinkSettingIssues(env: EnvironmentConfig): Issue[] {
+  const issues: Issue[] = [];
+  const type = env.connectivity.type;
+  for (const key of ["acceptanceRequired", "allowedPrincipals"] as const) {
+    if (env.connectivity[key] !== undefined)
+      issues.push({
+        path: ["connectivity", key],
+        message: `is a PrivateLink setting, but connectivity.type is "${type}"; remove it, or set connectivity.type to "privateLink"`,
+      });
+  }
+  env.appVpcs.forEach((a, i) => {
+    if (a.existing?.endpointSubnetIds)
+      issues.push({
+        path: ["appVpcs", i, "existing", "endpointSubnetIds"],
+        message: `is a PrivateLink setting, but connectivity.type is "${type}"; remove it`,
+      });
+  });
+  return issues;
+}
+
+/**
+ * With PrivateLink: Squid in a fleet (an endpoint service fronts a Network Load Balancer), no
+ * Transit Gateway or NAT settings, and each existing app VPC names its endpoint's subnets.
+ */
+function privateLinkIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
+  const issues: Issue[] = [];
+  const at = (...path: (string | number)[]) => ["connectivity", ...path];
+  if (egress.kind === "privateNat")
+    issues.push({
+      path: at("egress"),
+      message:
+        'is "privateNat" with privateLink, which cannot work: an interface endpoint delivers only to the endpoint service\'s load balancer, never to a NAT gateway. Use "squid" (with proxy.fleet)',
+    });
+  else if (egress.kind === "proxy")
+    issues.push({
+      path: ["proxy", "fleet"],
+      message:
+        'is missing; with connectivity.type "privateLink" the proxy is offered as an endpoint service, which fronts a Network Load Balancer: add proxy.fleet ({} runs one proxy per proxy subnet; a fleet of one would leave a zone failure without a proxy)',
+    });
+  for (const key of ["transitGatewayId", "amazonSideAsn", "attachmentSubnets"] as const) {
+    if (env.connectivity[key] !== undefined)
+      issues.push({
+        path: at(key),
+        message: 'is a Transit Gateway setting, but connectivity.type is "privateLink", which routes nothing between VPCs; remove it',
+      });
+  }
+  env.appVpcs.forEach((a, i) => {
+    if (!a.existing) return;
+    if (a.existing.attachmentSubnetIds)
+      issues.push({
+        path: ["appVpcs", i, "existing", "attachmentSubnetIds"],
+        message:
+          'is a Transit Gateway setting, but connectivity.type is "privateLink"; name the endpoint\'s subnets in endpointSubnetIds instead',
+      });
+    if (!a.existing.endpointSubnetIds)
+      issues.push({
+        path: ["appVpcs", i, "existing", "endpointSubnetIds"],
+        message:
+          'is missing; with privateLink the interface endpoint for the proxy needs the VPC\'s subnets, at most one per zone, such as ["subnet-0123456789abcdef0"]',
+      });
+  });
+  return issues;
 }
 
 /** With peering: no NAT egress (peering is not transitive) and no Transit Gateway settings. */

@@ -28,6 +28,24 @@ export interface FleetEgress {
   readonly size: number;
   /** The load balancer's fixed address in each proxy subnet, in the subnets' order. */
   readonly loadBalancerAddresses: readonly string[];
+  /**
+   * With `connectivity.type: "privateLink"`: the load balancer is a VPC endpoint service and sends
+   * PROXY protocol v2, which Squid requires. @default none: app VPCs reach the load balancer by routes
+   */
+  readonly privateLink?: PrivateLinkService;
+}
+
+/** The endpoint service that offers a fleet's load balancer to the app VPCs' interface endpoints. */
+export interface PrivateLinkService {
+  /** Whether each endpoint's connection waits for acceptance (the stack accepts its own app VPCs'). */
+  readonly acceptanceRequired: boolean;
+  /**
+   * Who else may create endpoints, beside the stack's own account and `appAccounts`: IAM ARNs as
+   * given, accounts as 12-digit ids (the stack makes them root ARNs in its partition).
+   */
+  readonly allowedPrincipals: readonly string[];
+  /** The accounts of existing app VPCs of another account, allowed beside the stack's own by default. */
+  readonly appAccounts: readonly string[];
 }
 
 /** A private NAT gateway per proxy subnet's zone, behind a Transit Gateway; no proxy (`connectivity.egress: "privateNat"`). */
@@ -53,6 +71,7 @@ export function egressOf(env: EnvironmentConfig): Egress {
       fleet: env.proxy.fleet,
       size: fleetSize(env),
       loadBalancerAddresses: loadBalancerAddresses(env),
+      ...(env.connectivity.type === "privateLink" ? { privateLink: privateLinkService(env) } : {}),
     };
   }
   return { kind: "proxy", proxy: env.proxy, privateIp: proxyPrivateIp(env) };
@@ -76,4 +95,14 @@ export function fleetSize(env: EnvironmentConfig): number {
 /** The load balancer's fixed address in each proxy subnet of a fleet: the configured ones, or each subnet's default host. */
 export function loadBalancerAddresses(env: EnvironmentConfig): string[] {
   return env.proxy.fleet?.loadBalancerAddresses ?? env.proxyVpc.subnets.map((s) => addressAt(s.cidr, DEFAULT_PROXY_HOST_OFFSET));
+}
+
+/** The endpoint service's settings of a privateLink environment. */
+export function privateLinkService(env: EnvironmentConfig): PrivateLinkService {
+  const accounts = env.appVpcs.flatMap((a) => (a.existing?.accountId === undefined ? [] : [a.existing.accountId]));
+  return {
+    acceptanceRequired: env.connectivity.acceptanceRequired ?? false,
+    allowedPrincipals: env.connectivity.allowedPrincipals ?? [],
+    appAccounts: [...new Set(accounts)],
+  };
 }

@@ -83,3 +83,30 @@ export function resolverZonesProblem(zones: readonly (string | undefined)[]): st
   const where = zones.length === 0 ? "has no subnets" : `has all its subnets in ${zones[0]}`;
   return `${where}; a Route 53 Resolver endpoint needs subnets in at least two zones`;
 }
+
+/** Why `value` is not a principal an endpoint service may allow (an account id or an IAM ARN), or undefined when it is. */
+export function principalProblem(value: string): string | undefined {
+  if (value.trim() === "*")
+    return "is '*', which would let every AWS account make an endpoint to the proxy; name the accounts of the app VPCs (12-digit ids)";
+  if (/^\d{12}$/.test(value) || /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/.test(value)) return undefined;
+  return "is neither a 12-digit account id nor an IAM ARN such as arn:aws:iam::111122223333:root, arn:aws:iam::111122223333:role/name or arn:aws:iam::111122223333:user/name";
+}
+
+/** Two app VPCs' blocks with peering or a Transit Gateway: disjoint, or PrivateLink. `otherName` names the other block. */
+export function appVpcsOverlapProblem(cidr: string, otherName: string, otherCidr: string): string | undefined {
+  return cidrsOverlap(otherCidr, cidr)
+    ? `overlaps ${otherName} ${otherCidr}; app VPCs that are peered or routed through a Transit Gateway need disjoint blocks (the proxy VPC routes each block back to one VPC). App VPCs that share a block can reach the proxy with connectivity.type "privateLink", which routes nothing between VPCs`
+    : undefined;
+}
+
+/** An app VPC's block with PrivateLink: apart from the proxy VPC's, whose load balancer addresses Squid trusts to say who the client is. */
+export function privateLinkProxyOverlapProblem(cidr: string, proxyCidr: string): string | undefined {
+  return cidrsOverlap(proxyCidr, cidr)
+    ? `overlaps \`proxyVpc.cidr\` ${proxyCidr}; even with privateLink app blocks stay apart from the proxy VPC: Squid trusts the PROXY protocol header (the app server's address) only from the load balancer's addresses in that block, and the proxy's log could not tell an app server from a proxy VPC address. Pick another block for the app VPC`
+    : undefined;
+}
+
+/** An interface endpoint's subnet: one of its VPC's own subnets. */
+export function endpointSubnetOutsideVpcProblem(subnetId: string, vpcName: string): string {
+  return `${subnetId} is not a subnet of ${vpcName}; an interface endpoint places its addresses in subnets of its own VPC`;
+}

@@ -8,7 +8,7 @@ import { cidrProblem, isIpv4Address } from "../cidr";
 import { architectureOf, instanceTypeProblem } from "./instance-types";
 import { PORT_CARRIES, portEntryProblem } from "./port-entries";
 import { AWS_REGIONS } from "./regions";
-import { FLEET_SIZE_BELOW_TWO, FLEET_SIZE_NOT_WHOLE } from "./rules";
+import { FLEET_SIZE_BELOW_TWO, FLEET_SIZE_NOT_WHOLE, principalProblem } from "./rules";
 import { POLICY_RULE_IDS } from "../policy/rules";
 import { loadBalancerDeletionProtection } from "../policy/rules/elb/deletion-protection";
 
@@ -299,6 +299,14 @@ const existingVpc = z
     )
       .optional()
       .describe("With a Transit Gateway: the VPC's subnets (one per zone) that its attachment uses."),
+    endpointSubnetIds: unique(
+      z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: "is not a subnet id such as subnet-0123456789abcdef0" })).min(1),
+      "subnet",
+    )
+      .optional()
+      .describe(
+        "With privateLink: the VPC's subnets (at most one per zone) where the interface endpoint for the proxy places its addresses.",
+      ),
   })
   .describe("An app VPC that already exists: only the peering, its routes and the proxy's rules are added.");
 
@@ -487,12 +495,15 @@ const dns = z
     "Names from the provider's side: a Route 53 Resolver outbound endpoint in the proxy VPC, whose addresses lie in the dictated range, and forwarding rules associated with the proxy VPC. Squid resolves with the VPC's resolver; app servers need nothing.",
   );
 
+/** How app VPCs may reach the proxy VPC. */
+export const CONNECTIVITY_TYPES = ["peering", "transitGateway", "privateLink"] as const;
+
 const connectivity = z
   .strictObject({
     type: z
-      .enum(["peering", "transitGateway"], { message: 'must be "peering" or "transitGateway"' })
+      .enum(CONNECTIVITY_TYPES, { message: 'must be "peering", "transitGateway" or "privateLink"' })
       .describe(
-        '"peering": each app VPC is peered with the proxy VPC; "transitGateway": app VPCs and the proxy VPC attach to a Transit Gateway.',
+        '"peering": each app VPC is peered with the proxy VPC; "transitGateway": app VPCs and the proxy VPC attach to a Transit Gateway; "privateLink": the proxy fleet is a VPC endpoint service and each app VPC reaches it through an interface endpoint of its own, with no route between VPCs (app VPC blocks may then overlap).',
       ),
     egress: z
       .enum(["squid", "privateNat"], { message: 'must be "squid" or "privateNat"' })
@@ -520,6 +531,27 @@ const connectivity = z
       .optional()
       .describe(
         "With privateNat: the proxy VPC's subnets for the Transit Gateway attachment, one per zone (a /28 is enough), apart from the NAT gateways' subnets (proxyVpc.subnets).",
+      ),
+    acceptanceRequired: z
+      .boolean()
+      .optional()
+      .describe(
+        "With privateLink: each interface endpoint's connection to the endpoint service must be accepted; the stack accepts its own app VPCs' endpoints, so an endpoint made elsewhere by an allowed principal waits for an operator. Default: false (allowed principals connect at once).",
+      ),
+    allowedPrincipals: unique(
+      z
+        .array(
+          z.string().superRefine((value, ctx) => {
+            const problem = principalProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
+        )
+        .min(1, { message: "is empty; name at least one account, or leave allowedPrincipals out for the default" }),
+      "principal",
+    )
+      .optional()
+      .describe(
+        "With privateLink: who else may create an interface endpoint for the proxy's endpoint service, as 12-digit account ids or IAM ARNs (arn:aws:iam::<account>:root, :role/<name>, :user/<name>); never *. The stack's own account and the account of every existing app VPC of another account are always allowed (the stack makes their endpoints). Default: those alone.",
       ),
   })
   .default({ type: "peering", egress: "squid" })
