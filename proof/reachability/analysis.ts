@@ -1,35 +1,10 @@
 /**
- * Static reachability of a synthesized stack: for each pair of servers and each port a security group names, does a connection get through?
- * It follows what AWS evaluates (egress, routes hop by hop, network ACLs, ingress, the route back) and gives the reason for each verdict.
+ * Static reachability of one connection in a synthesized stack: it follows what AWS evaluates (egress, routes hop by hop, network
+ * ACLs, ingress, the route back) and gives the reason for each step. The servers' matrix is in servers.ts.
  */
 import { cidrContains } from "../../lib/cidr";
-import { isAllTraffic, protocolCarries, TerraformJson, Transport } from "../../lib/tf-json";
-import { allowlistOf, StackAllowlist } from "./allowlist";
-import { Endpoint, Frontend, Model, NatGatewayInfo, Place, Route, Rule, Surroundings, TgwAttachment, VpnGatewayInfo } from "./model";
-
-/** One verdict. */
-export interface Verdict {
-  readonly from: string;
-  readonly to: string;
-  readonly port: number;
-  /** TCP, or UDP (DNS). */
-  readonly protocol: Transport;
-  readonly allowed: boolean;
-  /** Why: the route, rules or missing piece at each step. */
-  readonly reasons: readonly string[];
-}
-
-/** The result of an analysis. */
-export interface ReachabilityReport {
-  readonly endpoints: readonly Endpoint[];
-  /** The TCP ports that some security group rule names. */
-  readonly ports: readonly number[];
-  /** The UDP ports that some security group rule names. */
-  readonly udpPorts: readonly number[];
-  readonly verdicts: readonly Verdict[];
-  /** The proxy's allowlist, which decides flows through the proxy too. @default none (the stack runs no Squid) */
-  readonly allowlist?: StackAllowlist;
-}
+import { isAllTraffic, protocolCarries, Transport } from "../../lib/tf-json";
+import { Model, NatGatewayInfo, Place, Route, Rule, TgwAttachment, VpnGatewayInfo } from "./model";
 
 /**
  * A protocol a connection uses: "tcp" or "udp" (with ports), or one without ports: "icmp", a protocol a rule names by its
@@ -62,7 +37,12 @@ const portIn = (port: number, from: number, to: number, rule: string, protocol: 
   isAllTraffic(rule) || !hasPorts(protocol) || (port >= from && port <= to);
 
 /** The rule of `rules` that admits `protocol` `port` to or from `peer` (its range, or one of its groups), if any. */
-function admitting(rules: readonly Rule[], protocol: Protocol, port: number, peer: Pick<Place, "range" | "groups">): Rule | undefined {
+export function admitting(
+  rules: readonly Rule[],
+  protocol: Protocol,
+  port: number,
+  peer: Pick<Place, "range" | "groups">,
+): Rule | undefined {
   return rules.find(
     (r) =>
       carries(r.protocol, protocol) &&
@@ -87,6 +67,9 @@ interface Forwarded {
   /** The NAT gateway that re-originated the connection on the way, if one did. */
   readonly nat?: Place;
 }
+
+/** True when `text` is an IPv4 block (a VPC's block; not the text that stands for a network outside the stack). */
+const isBlock = (text: string) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(text);
 
 /** Hops a path may take before the analysis calls it a loop. */
 const MAX_HOPS = 8;
@@ -114,6 +97,13 @@ function forward(model: Model, packet: Packet): Forwarded {
     return { ok: false, reasons: [`more than ${MAX_HOPS} hops from ${at.name} towards ${to.range}: a routing loop`] };
   const provider = model.gatewayBeyond(at.vpc);
   if (provider) return { ...fromProvider(model, provider, to), nat };
+  if (isBlock(at.vpcCidr) && cidrContains(at.vpcCidr, to.range))
+    return {
+      ok: false,
+      reasons: [
+        `${to.range} lies in ${at.vpcCidr}, the block of the VPC ${at.name} is in: its local route keeps the packet there, and no route reaches another VPC's ${to.vpcCidr} (AWS joins no VPCs whose blocks overlap)`,
+      ],
+    };
   const table = model.routeTableOfSubnet.get(at.subnet);
   if (!table)
     return { ok: false, reasons: [`${at.name}'s subnet has no route table of ours (the VPC's main table has the local route only)`] };
@@ -389,107 +379,6 @@ export function connection(
   steps.step(...naclStep(nacl(model, to.subnet, true, source.range, protocol, "ephemeral")));
   steps.step(...naclStep(nacl(model, from.subnet, false, to.range, protocol, "ephemeral")));
   return source;
-}
-
-/** A verdict that holds only when it holds in every case (a fleet may run in any of its subnets). */
-function allOf(cases: readonly { from: string; to: string; steps: Steps }[]): Steps {
-  const failed = cases.find((c) => !c.steps.allowed);
-  const shown = failed ?? cases[0];
-  if (cases.length === 1) return shown.steps;
-  const steps = new Steps();
-  steps.allowed = !failed;
-  steps.reasons.push(
-    failed
-      ? `from ${failed.from} to ${failed.to} (of ${cases.length} pairs of subnets):`
-      : `for all ${cases.length} pairs of subnets, such as ${shown.from} to ${shown.to}:`,
-    ...shown.steps.reasons,
-  );
-  return steps;
-}
-
-/** Connections between every pair of places, judged together. */
-function everywhere(
-  model: Model,
-  pairs: readonly [Place, Place][],
-  protocol: Transport,
-  port: number,
-  source?: Pick<Place, "range">,
-): Steps {
-  return allOf(
-    pairs.map(([from, to]) => {
-      const steps = new Steps();
-      connection(model, steps, from, to, protocol, port, source && { range: source.range, groups: from.groups });
-      return { from: from.range, to: to.range, steps };
-    }),
-  );
-}
-
-/** Through a Network Load Balancer to the fleet behind it: client to every node, every node to every target. */
-function throughLoadBalancer(model: Model, from: Place, to: Endpoint, front: Frontend, port: number): Steps {
-  const listener = front.listeners.get(port)!;
-  const steps = new Steps();
-  steps.reasons.push(
-    `through ${front.address} (${listener.listener} on ${port} to ${listener.targetGroup} on ${listener.targetPort}, client addresses kept)`,
-  );
-  const toNodes = everywhere(
-    model,
-    front.nodes.map((node) => [from, node]),
-    "tcp",
-    port,
-  );
-  // Behind the load balancer the targets see the client's address, arriving from the node's groups.
-  const toTargets = everywhere(
-    model,
-    front.nodes.flatMap((node) => to.placements.map((target) => [node, target] as [Place, Place])),
-    "tcp",
-    listener.targetPort,
-    from,
-  );
-  for (const part of [toNodes, toTargets]) {
-    part.reasons.forEach((r) => steps.reasons.push(r));
-    if (!part.allowed) steps.allowed = false;
-  }
-  return steps;
-}
-
-/** The ports of `protocol` that some security group rule names (its first port; all-traffic rules name none). */
-function portsNamed(model: Model, protocol: Transport): number[] {
-  const rules = [...model.groups.values()].flatMap((g) => [...g.ingress, ...g.egress]);
-  return [...new Set(rules.filter((r) => !isAllTraffic(r.protocol) && protocolCarries(r.protocol, protocol)).map((r) => r.fromPort))].sort(
-    (a, b) => a - b,
-  );
-}
-
-/** Analyses a synthesized stack (the parsed cdk.tf.json), with the places its environment names outside it as ends too. */
-export function analyzeReachability(stack: TerraformJson, surroundings?: Surroundings): ReachabilityReport {
-  const model = new Model(stack, surroundings);
-  const ports = portsNamed(model, "tcp");
-  const udpPorts = portsNamed(model, "udp");
-  const flows: { protocol: Transport; port: number }[] = [
-    ...ports.map((port) => ({ protocol: "tcp" as const, port })),
-    ...udpPorts.map((port) => ({ protocol: "udp" as const, port })),
-  ];
-  const verdicts: Verdict[] = [];
-  for (const from of model.endpoints) {
-    for (const to of model.endpoints) {
-      if (from === to) continue;
-      for (const { protocol, port } of flows) {
-        // A Network Load Balancer's listeners here carry TCP.
-        const front = protocol === "tcp" ? model.frontends.get(to.address) : undefined;
-        const steps = front?.listeners.has(port)
-          ? allOf(from.placements.map((f) => ({ from: f.range, to: front.address, steps: throughLoadBalancer(model, f, to, front, port) })))
-          : everywhere(
-              model,
-              from.placements.flatMap((f) => to.placements.map((t) => [f, t] as [Place, Place])),
-              protocol,
-              port,
-            );
-        verdicts.push({ from: from.name, to: to.name, port, protocol, allowed: steps.allowed, reasons: steps.reasons });
-      }
-    }
-  }
-  const allowlist = allowlistOf(stack);
-  return { endpoints: model.endpoints, ports, udpPorts, verdicts, ...(allowlist ? { allowlist } : {}) };
 }
 
 function naclStep(result: { ok: boolean; reason?: string }): [boolean, string | undefined] {

@@ -1,6 +1,8 @@
 /** The reachability analysis: model, analysis and report, and the whole-network check. */
 export * from "./model";
 export * from "./analysis";
+export * from "./servers";
+export * from "./privatelink";
 export * from "./report";
 export * from "./allowlist";
 export * from "./addresses";

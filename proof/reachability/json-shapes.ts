@@ -47,7 +47,7 @@ interface Tagged {
 
 /** Each resource type the model reads, with the attributes it reads. */
 export interface ResourceShapes {
-  aws_vpc: { readonly cidr_block: string };
+  aws_vpc: Tagged & { readonly cidr_block: string };
   aws_subnet: { readonly vpc_id: unknown; readonly cidr_block: string; readonly availability_zone?: string };
   aws_route_table_association: { readonly subnet_id: unknown; readonly route_table_id: unknown };
   aws_route_table: { readonly route?: unknown; readonly propagating_vgws?: unknown };
@@ -82,9 +82,13 @@ export interface ResourceShapes {
     readonly vpc_zone_identifier?: readonly unknown[];
     readonly target_group_arns?: unknown;
   };
-  aws_lb: { readonly subnet_mapping?: unknown; readonly security_groups?: unknown };
+  aws_lb: {
+    readonly subnet_mapping?: unknown;
+    readonly security_groups?: unknown;
+    readonly enforce_security_group_inbound_rules_on_private_link_traffic?: unknown;
+  };
   aws_lb_listener: { readonly load_balancer_arn: unknown; readonly port: unknown; readonly default_action?: unknown };
-  aws_lb_target_group: { readonly port?: unknown };
+  aws_lb_target_group: { readonly port?: unknown; readonly proxy_protocol_v2?: unknown };
   aws_route53_resolver_endpoint: Tagged & {
     readonly ip_address?: unknown;
     readonly security_group_ids?: unknown;
@@ -95,7 +99,10 @@ export interface ResourceShapes {
     readonly service_name?: unknown;
     readonly vpc_endpoint_type?: string;
     readonly route_table_ids?: unknown;
+    readonly subnet_ids?: unknown;
+    readonly security_group_ids?: unknown;
   };
+  aws_vpc_endpoint_service: Tagged & { readonly network_load_balancer_arns?: unknown };
   aws_vpn_gateway: Tagged & { readonly vpc_id?: unknown };
   aws_vpn_gateway_attachment: { readonly vpn_gateway_id: unknown; readonly vpc_id?: unknown };
   aws_vpn_gateway_route_propagation: { readonly route_table_id: unknown; readonly vpn_gateway_id: unknown };

@@ -50,6 +50,8 @@ export interface OutsideBlock {
 
 /** An app VPC without a server of the stack's: its servers, anywhere in `cidr`, are the user's. */
 export interface OutsideVpc extends OutsideBlock {
+  /** The Name tag of the VPC the stack creates for it, which tells it from a VPC with the same block. @default found by its block */
+  readonly vpcName?: string;
   /**
    * An existing VPC: its id, and the route tables the stack routes (their ids, or "all" of them, looked up when planning).
    * @default a VPC the stack creates (found by its block)
@@ -92,8 +94,36 @@ export interface Frontend {
   readonly address: string;
   /** A node per subnet mapping, at its fixed address (or the subnet's block). */
   readonly nodes: readonly Place[];
-  /** Listener port -> the target group's address and port. */
-  readonly listeners: ReadonlyMap<number, { readonly targetGroup: string; readonly targetPort: number; readonly listener: string }>;
+  /** Listener port -> the target group's address and port, and whether it sends PROXY protocol v2 headers. */
+  readonly listeners: ReadonlyMap<
+    number,
+    { readonly targetGroup: string; readonly targetPort: number; readonly listener: string; readonly proxyProtocol?: boolean }
+  >;
+  /**
+   * Its security groups' inbound rules judge what arrives through PrivateLink (the setting's default, "on"), seeing the client's address.
+   * @default true
+   */
+  readonly privateLinkInbound?: boolean;
+}
+
+/** A VPC endpoint service of the stack: the load balancers that take its endpoints' connections. */
+export interface EndpointServiceInfo {
+  readonly address: string;
+  readonly name: string;
+  readonly loadBalancers: readonly string[];
+}
+
+/**
+ * An interface endpoint for an endpoint service of the stack: an address in each of its subnets (AWS picks it, so the place is the
+ * subnet's block, as for a NAT gateway without a fixed address), with its security groups.
+ */
+export interface InterfaceEndpointInfo {
+  readonly address: string;
+  readonly name: string;
+  readonly vpc: string;
+  /** The endpoint service it connects to. */
+  readonly service: string;
+  readonly placements: readonly Place[];
 }
 
 /** A Transit Gateway's VPC attachment: the gateway, the VPC, the subnets it sits in. */
@@ -165,6 +195,14 @@ export class Model {
   readonly gatewayEndpoints = new Map<string, GatewayEndpointInfo>();
   /** Route 53 Resolver endpoints that take queries from the VPCs (direction INBOUND), by address. */
   readonly inboundResolvers = new Set<string>();
+  /** The Name tags of the VPCs the stack creates, by VPC key. */
+  readonly vpcNames = new Map<string, string>();
+  /** The ids of the existing VPCs the stack reads (data.aws_vpc), by VPC key. */
+  readonly existingVpcIds = new Map<string, string>();
+  /** VPC endpoint services of the stack, by address. */
+  readonly endpointServices = new Map<string, EndpointServiceInfo>();
+  /** Interface endpoints for the stack's endpoint services, by address. */
+  readonly interfaceEndpoints = new Map<string, InterfaceEndpointInfo>();
   /** What a degraded model lost with an availability zone: a resource's address -> the zone. */
   readonly lost = new Map<string, string>();
 
@@ -195,14 +233,21 @@ export class Model {
     this.readAutoScalingGroups(resources);
     this.readResolverEndpoints(resources);
     this.readGatewayEndpoints(resources);
+    this.readPrivateLink(resources);
     this.addOutsidePlaces(surroundings, existingVpcs);
   }
 
   /** VPCs (created, and existing ones read by data.aws_vpc), route tables looked up in them, subnets; returns the existing VPCs. */
   private readVpcsAndSubnets(stack: TerraformJson, resources: Resources, apps: readonly OutsideVpc[]): Map<string, OutsideVpc> {
-    for (const [n, r] of resourcesOf(resources, "aws_vpc")) this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block);
+    for (const [n, r] of resourcesOf(resources, "aws_vpc")) {
+      this.vpcs.set(addressOf("aws_vpc", n), r.cidr_block);
+      if (r.tags?.Name) this.vpcNames.set(addressOf("aws_vpc", n), r.tags.Name);
+    }
     const existingVpcs = existingVpcKeys(stack, apps);
-    for (const [key, app] of existingVpcs) this.vpcs.set(key, app.cidr);
+    for (const [key, app] of existingVpcs) {
+      this.vpcs.set(key, app.cidr);
+      this.existingVpcIds.set(key, app.existing!.vpcId);
+    }
     for (const [n, r] of dataOf(stack, "aws_route_tables")) this.lookedUpTablesOf.set(`data.aws_route_tables.${n}`, keyOf(r.vpc_id));
     for (const [n, r] of resourcesOf(resources, "aws_subnet"))
       this.subnets.set(addressOf("aws_subnet", n), { vpc: keyOf(r.vpc_id), cidr: r.cidr_block, zone: r.availability_zone });
@@ -400,7 +445,13 @@ export class Model {
       const nodes = blocksOf<SubnetMappingJson>(lb.subnet_mapping)
         .map((m) => this.placeOf(`aws_lb.${lbName}`, referencedAddress(m.subnet_id), m.private_ipv4_address, lb.security_groups))
         .filter((p): p is Place => p !== undefined);
-      this.frontends.set(address, { address: `aws_lb.${lbName}`, nodes, listeners: forwarded });
+      const privateLinkInbound = String(lb.enforce_security_group_inbound_rules_on_private_link_traffic ?? "on") !== "off";
+      this.frontends.set(address, {
+        address: `aws_lb.${lbName}`,
+        nodes,
+        listeners: forwarded,
+        ...(privateLinkInbound ? {} : { privateLinkInbound }),
+      });
     }
   }
 
@@ -432,6 +483,39 @@ export class Model {
         prefixList: `\${${address}.prefix_list_id}`,
       });
     }
+  }
+
+  /**
+   * PrivateLink: the endpoint services and their load balancers, then the interface endpoints for them, a place per subnet.
+   * Endpoints for services outside the stack (AWS's own, such as SSM) carry nothing between the stack's places and are left out.
+   */
+  private readPrivateLink(resources: Resources): void {
+    for (const [n, r] of resourcesOf(resources, "aws_vpc_endpoint_service")) {
+      const address = addressOf("aws_vpc_endpoint_service", n);
+      const loadBalancers = blocks(r.network_load_balancer_arns)
+        .map(referencedAddress)
+        .filter((a): a is string => a !== undefined);
+      this.endpointServices.set(address, { address, name: r.tags?.Name ?? address, loadBalancers });
+    }
+    for (const [n, r] of resourcesOf(resources, "aws_vpc_endpoint")) {
+      const service = referencedAddress(r.service_name);
+      if (r.vpc_endpoint_type !== "Interface" || !service || !this.endpointServices.has(service)) continue;
+      const address = addressOf("aws_vpc_endpoint", n);
+      const name = r.tags?.Name ?? address;
+      const vpc = keyOf(r.vpc_id);
+      if (!this.vpcs.has(vpc))
+        throw new Error(
+          `${address} is an endpoint of ${service} in ${vpc}, a VPC the stack neither creates nor reads; the analysis cannot place it, so it gives no verdict`,
+        );
+      const placements = blocks(r.subnet_ids).map((s) => {
+        const subnet = referencedAddress(s) ?? String(s);
+        // A subnet the stack does not hold (an existing VPC's, by id) stands in with the VPC's block, in no known zone.
+        if (!this.subnets.has(subnet)) this.subnets.set(subnet, { vpc, cidr: this.cidrOf(vpc) });
+        return this.placeOf(name, subnet, undefined, r.security_group_ids)!;
+      });
+      this.interfaceEndpoints.set(address, { address, name, vpc, service, placements });
+    }
+    refuseAclsOnPrivateLink(this);
   }
 
   /**
@@ -501,7 +585,10 @@ export class Model {
   /** An app VPC whose servers are the user's: a place per subnet of a created VPC, or per stand-in subnet of an existing one. */
   private addOutsideAppVpc(app: OutsideVpc, existingVpcs: ReadonlyMap<string, OutsideVpc>): void {
     const existing = [...existingVpcs].find(([, a]) => a === app)?.[0];
-    const vpc = existing ?? [...this.vpcs].find(([key, cidr]) => cidr === app.cidr && key.startsWith("aws_vpc."))?.[0];
+    const created = [...this.vpcs].filter(([key]) => key.startsWith("aws_vpc."));
+    const named = created.find(([key]) => app.vpcName !== undefined && this.vpcNames.get(key) === app.vpcName);
+    // Two VPCs may share a block: the Name tag tells them apart; without one that matches, the block finds it.
+    const vpc = existing ?? (named ?? created.find(([, cidr]) => cidr === app.cidr))?.[0];
     if (!vpc) return;
     const subnets = existing ? this.standInSubnets(existing, app) : [...this.subnets].filter(([, s]) => s.vpc === vpc).map(([key]) => key);
     const placements: Place[] = subnets.map((subnet) => ({
@@ -634,18 +721,20 @@ function forwardingListeners(
   resources: Resources,
   lb: string,
   targetGroups: readonly (string | undefined)[],
-): Map<number, { targetGroup: string; targetPort: number; listener: string }> {
-  const forwarded = new Map<number, { targetGroup: string; targetPort: number; listener: string }>();
+): Map<number, { targetGroup: string; targetPort: number; listener: string; proxyProtocol?: boolean }> {
+  const forwarded = new Map<number, { targetGroup: string; targetPort: number; listener: string; proxyProtocol?: boolean }>();
   const targetGroupsOfStack: Record<string, ResourceShapes["aws_lb_target_group"]> | undefined = resources.aws_lb_target_group;
   for (const [listenerName, listener] of resourcesOf(resources, "aws_lb_listener")) {
     if (referencedAddress(listener.load_balancer_arn) !== lb) continue;
     for (const action of blocksOf<ListenerActionJson>(listener.default_action)) {
       const tg = referencedAddress(action.target_group_arn);
       if (action.type === "forward" && tg && targetGroups.includes(tg)) {
+        const group = targetGroupsOfStack?.[tg.split(".")[1]];
         forwarded.set(Number(listener.port), {
           targetGroup: tg,
-          targetPort: Number(targetGroupsOfStack?.[tg.split(".")[1]]?.port),
+          targetPort: Number(group?.port),
           listener: `aws_lb_listener.${listenerName}`,
+          ...(group?.proxy_protocol_v2 === true ? { proxyProtocol: true } : {}),
         });
       }
     }
@@ -711,6 +800,25 @@ function routeTableKey(r: RouteJson): string | undefined {
   const each = typeof r.for_each === "string" ? /^\$\{toset\((data\.aws_route_tables\.[A-Za-z0-9_-]+)\.ids\)\}$/.exec(r.for_each) : null;
   if (each && table === "${each.value}") return each[1];
   return referencedAddress(table) ?? (/^rtb-[0-9a-f]+$/.test(table) ? table : undefined);
+}
+
+/**
+ * Refuses network ACLs on the subnets of a load balancer behind an endpoint service: which addresses they see of PrivateLink
+ * traffic is not documented, so a verdict through them could be wrong.
+ */
+function refuseAclsOnPrivateLink(model: Model): void {
+  const served = new Set([...model.endpointServices.values()].flatMap((s) => s.loadBalancers));
+  const acls = [...model.frontends.values()]
+    .filter((f) => served.has(f.address))
+    .flatMap((f) =>
+      f.nodes.flatMap((n) =>
+        model.naclOfSubnet.has(n.subnet) ? [`${model.naclOfSubnet.get(n.subnet)!.address} (on ${n.subnet} of ${f.address})`] : [],
+      ),
+    );
+  if (acls.length > 0)
+    throw new Error(
+      `the reachability analysis does not read network ACLs on the subnets of a load balancer behind an endpoint service, such as ${[...new Set(acls)].join(", ")}: what they see of PrivateLink traffic is not documented, so it gives no verdict`,
+    );
 }
 
 /** The data sources (data.aws_vpc) by which the stack reads the existing VPCs of `apps`, matched by id. */

@@ -5,14 +5,15 @@
  */
 import { AddressClasses, spanIn, spanIs } from "./addresses";
 import { carries, connection, hasPorts, nacl, Protocol, Steps } from "./analysis";
-import { Endpoint, Frontend, GatewayEndpointInfo, Model, Place, Rule } from "./model";
+import { Endpoint, Frontend, GatewayEndpointInfo, InterfaceEndpointInfo, Model, Place, Rule } from "./model";
+import { throughPrivateLink } from "./privatelink";
 import { TrafficClass, trafficClasses } from "./traffic";
 
 /** The `vpc` of a place outside every network the stack joins. */
 export const NOWHERE = "outside every network of the stack";
 
 /** What a place of the whole network is. */
-export type PlaceKind = "server" | "block" | "load balancer" | "nat" | "outsider" | "outside" | "repositories";
+export type PlaceKind = "server" | "block" | "load balancer" | "endpoint" | "nat" | "outsider" | "outside" | "repositories";
 
 /** A place where one address class of a network place sits. */
 export interface Spot extends Place {
@@ -35,6 +36,8 @@ export interface NetworkPlace {
   readonly frontend?: { readonly front: Frontend; readonly targets: readonly Place[]; readonly of: string };
   /** The package repositories behind a gateway endpoint. */
   readonly repositories?: GatewayEndpointInfo;
+  /** An interface endpoint, which hands what it takes to its endpoint service's load balancer (PrivateLink). */
+  readonly privateLink?: InterfaceEndpointInfo;
 }
 
 /** One verdict of the whole network: a spot of a place to a spot of another, for one traffic class. */
@@ -72,6 +75,7 @@ function blocksOf(model: Model, extra: readonly string[]): string[] {
     ...[...model.naclOfSubnet.values()].flatMap((a) => a.rules.map((r) => r.cidr)),
     ...model.endpoints.flatMap((e) => e.placements.map((p) => p.range)),
     ...[...model.frontends.values()].flatMap((f) => f.nodes.map((n) => n.range)),
+    ...[...model.interfaceEndpoints.values()].flatMap((e) => e.placements.map((p) => p.range)),
     ...[...model.natGateways.values()].map((n) => n.range),
     ...[...model.vpnGateways.values()].flatMap((g) => g.advertised.prefixes),
     ...extra,
@@ -79,22 +83,30 @@ function blocksOf(model: Model, extra: readonly string[]): string[] {
 }
 
 /** A place split into its address classes: a spot per class, in each of its placements. */
-function split(classes: AddressClasses, placements: readonly Place[], taken: ReadonlySet<string> = new Set()): Spot[] {
+function split(classes: AddressClasses, placements: readonly Place[], taken: Taken = new Map()): Spot[] {
   return placements.flatMap((p) =>
     classes
-      .within(p.range, (s) => [...taken].some((t) => t !== p.range && spanIs(s, t)))
+      .within(p.range, (s) => [...(taken.get(p.vpc) ?? [])].some((t) => t !== p.range && spanIs(s, t)))
       .map((c) => ({ ...p, range: c.range, span: c.span })),
   );
 }
 
-/** The fixed addresses of the model's places, which a place AWS puts anywhere in a subnet cannot have. */
-function takenAddresses(model: Model): Set<string> {
+/** Fixed addresses by VPC: two VPCs may share a block, and an address held in one is free in the other. */
+type Taken = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** The fixed addresses of the model's places, which a place AWS puts anywhere in a subnet of the same VPC cannot have. */
+function takenAddresses(model: Model): Taken {
   const fixed = [
-    ...model.endpoints.flatMap((e) => e.placements.map((p) => p.range)),
-    ...[...model.frontends.values()].flatMap((f) => f.nodes.map((n) => n.range)),
-    ...[...model.natGateways.values()].map((n) => n.range),
+    ...model.endpoints.flatMap((e) => e.placements),
+    ...[...model.frontends.values()].flatMap((f) => f.nodes),
+    ...[...model.natGateways.values()].map((n) => ({ vpc: model.subnets.get(n.subnet)!.vpc, range: n.range })),
   ];
-  return new Set(fixed.filter((r) => r.endsWith("/32")));
+  const taken = new Map<string, Set<string>>();
+  for (const { vpc, range } of fixed.filter((p) => p.range.endsWith("/32"))) {
+    if (!taken.has(vpc)) taken.set(vpc, new Set());
+    taken.get(vpc)!.add(range);
+  }
+  return taken;
 }
 
 /** The model's servers and blocks, load balancers and NAT gateways as places. */
@@ -120,6 +132,17 @@ function builtPlaces(model: Model, classes: AddressClasses): NetworkPlace[] {
       frontend: { front, targets, of },
     });
   }
+  for (const endpoint of model.interfaceEndpoints.values()) {
+    places.push({
+      name: endpoint.name,
+      kind: "endpoint",
+      spots: split(classes, endpoint.placements, taken),
+      filtered: endpoint.placements.some((p) => p.groups.length > 0),
+      sends: false,
+      receives: true,
+      privateLink: endpoint,
+    });
+  }
   for (const nat of model.natGateways.values()) {
     const info = model.subnets.get(nat.subnet)!;
     const at: Place = {
@@ -140,13 +163,16 @@ function builtPlaces(model: Model, classes: AddressClasses): NetworkPlace[] {
 function outsiders(model: Model, classes: AddressClasses, places: readonly NetworkPlace[]): NetworkPlace[] {
   const taken = takenAddresses(model);
   const userVpcs = new Set(places.filter((p) => p.kind === "block").flatMap((p) => p.spots.map((s) => s.vpc)));
+  const shared = (vpc: string) => [...model.vpcs].some(([other, cidr]) => other !== vpc && cidr === model.cidrOf(vpc));
   return [...model.vpcs.keys()]
     .filter((vpc) => !userVpcs.has(vpc))
     .map((vpc) => {
+      // Two VPCs may share a block: then the VPC's name tells their outsiders apart.
+      const name = `outsider in ${model.cidrOf(vpc)}${shared(vpc) ? ` (${model.vpcNames.get(vpc) ?? vpc})` : ""}`;
       const placements: Place[] = [...model.subnets]
         .filter(([, s]) => s.vpc === vpc)
         .map(([subnet, s]) => ({
-          name: `outsider in ${model.cidrOf(vpc)}`,
+          name,
           vpc,
           vpcCidr: model.cidrOf(vpc),
           subnet,
@@ -155,7 +181,7 @@ function outsiders(model: Model, classes: AddressClasses, places: readonly Netwo
           outside: "a host the stack does not build, with security groups of its own",
         }));
       const spots = split(classes, placements, taken);
-      return { name: `outsider in ${model.cidrOf(vpc)}`, kind: "outsider" as const, spots, filtered: false, sends: true, receives: true };
+      return { name, kind: "outsider" as const, spots, filtered: false, sends: true, receives: true };
     })
     .filter((p) => p.spots.length > 0);
 }
@@ -299,6 +325,16 @@ function judge(model: Model, from: Spot, to: NetworkPlace, toSpot: Spot, traffic
     return { allowed: steps.allowed, complete: steps.allowed, reasons: steps.reasons, seen: from.range };
   }
   if (to.frontend) return { ...throughFrontend(model, from, toSpot, to, traffic), seen: from.range };
+  if (to.privateLink) {
+    if (traffic.protocol !== "tcp" || traffic.fromPort !== traffic.toPort)
+      return {
+        allowed: false,
+        complete: false,
+        reasons: [`BLOCKED: the load balancer behind ${to.name} has no listener for ${traffic.label}, so it drops it`],
+        seen: from.range,
+      };
+    return { ...throughPrivateLink(model, from, toSpot, to.privateLink, traffic.fromPort), seen: from.range };
+  }
   const steps = new Steps();
   const seen = connection(model, steps, from, toSpot, traffic.protocol, traffic.fromPort);
   return { allowed: steps.allowed, complete: steps.allowed, reasons: steps.reasons, seen: seen.range };

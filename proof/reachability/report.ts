@@ -1,8 +1,9 @@
 /** Reading an analysis: the reviewer's matrix, expected flows against the verdicts, and what an environment puts outside its stack. */
 import { EnvironmentConfig, flowEndName } from "../../lib/config";
+import { vpcName } from "../../lib/naming";
 import type { Transport } from "../../lib/tf-json";
 import { allowlistJudgement } from "./allowlist";
-import { ReachabilityReport, Verdict } from "./analysis";
+import { ReachabilityReport, Verdict } from "./servers";
 import type { Surroundings } from "./model";
 
 const HEADER = "from -> to";
@@ -68,6 +69,7 @@ export function surroundingsOf(env: EnvironmentConfig): Surroundings {
       .map((a) => ({
         name: flowEndName(env, a.name),
         cidr: a.cidr,
+        vpcName: vpcName(env.name, a.name),
         ...(a.existing ? { existing: { vpcId: a.existing.vpcId, routeTableIds: a.existing.routeTableIds } } : {}),
       })),
   };
