@@ -25,7 +25,11 @@ import { ServiceSide } from "../constructs/service-side";
 import { StateBucket } from "../constructs/state-bucket";
 import { PrivateNatEgress } from "../constructs/egress/private-nat-egress";
 import { TransitGatewayHub } from "../constructs/transit-gateway-hub";
-import { testFlowLogs } from "./helpers/stack";
+import { EnvironmentStack } from "../constructs/environment-stack";
+import { ProxyEndpoint } from "../constructs/proxy-endpoint";
+import { ProxyEndpointService } from "../constructs/proxy-endpoint-service";
+import { configFrom, localBackend, testFlowLogs } from "./helpers/stack";
+import { privateLinkRaw } from "./helpers/privatelink";
 
 const AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 /** An app server's side of a Squid proxy at 10.0.0.10:3128. */
@@ -140,6 +144,18 @@ const tgwLink = (scope: Construct, existingVpc: NonNullable<AppVpcLinkProps["app
   };
 };
 
+/** An app link over PrivateLink to a stand-in endpoint service. */
+const privateLinkLink = (scope: Construct, existingVpc: NonNullable<AppVpcLinkProps["app"]["existing"]>): AppVpcLinkProps => ({
+  ...linkProps(scope, { name: "app", cidr: "192.168.0.0/24", sessionManagerEndpoints: false, existing: existingVpc }),
+  connect: { kind: "privateLink", service: endpointService(scope), port: 3128 },
+});
+const endpointService = (scope: Construct, extra: Partial<ConstructorParameters<typeof ProxyEndpointService>[2]> = {}) =>
+  new ProxyEndpointService(scope, "Service", {
+    environment: "test",
+    loadBalancerArn: "arn:aws:elasticloadbalancing:ap-northeast-1:111122223333:loadbalancer/net/test/0123456789abcdef",
+    ...extra,
+  });
+
 const dnsProps = (scope: Construct, extra: Partial<DnsForwardingProps> = {}): DnsForwardingProps => ({
   environment: "test",
   rules: [{ domain: "service.example", servers: ["172.16.0.10"] }],
@@ -193,6 +209,53 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
     "an existing VPC on a Transit Gateway without attachment subnets",
     (s) => void new AppVpcLink(s, "L", tgwLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" })),
     /AppVpcLink app: an existing VPC needs attachmentSubnetIds/,
+  ],
+  [
+    "app-vpc-link.ts",
+    "an existing VPC over PrivateLink without endpoint subnets",
+    (s) => void new AppVpcLink(s, "L", privateLinkLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" })),
+    /AppVpcLink app: an existing VPC needs endpointSubnetIds for its interface endpoint to the proxy/,
+  ],
+  [
+    "proxy-endpoint-service.ts",
+    "the principal *",
+    (s) => void endpointService(s, { allowedPrincipals: ["*"] }),
+    /ProxyEndpointService Service: principal "\*" is '\*', which would let every AWS account make an endpoint to the proxy; name the accounts/,
+  ],
+  [
+    "proxy-endpoint.ts",
+    "no subnets",
+    (s) => void new ProxyEndpoint(s, "E", { network: network(s, "App", "192.168.0.0/24"), subnetIds: [], serviceName: "svc", port: 3128 }),
+    /ProxyEndpoint app: subnetIds is empty; give one subnet per zone/,
+  ],
+  [
+    "proxy-endpoint.ts",
+    "a subnet of another VPC",
+    (s) => {
+      const other = network(s, "Other", "192.168.1.0/24");
+      new ProxyEndpoint(s, "E", {
+        network: network(s, "App", "192.168.0.0/24"),
+        subnetIds: other.subnetIds,
+        serviceName: "svc",
+        port: 3128,
+      });
+    },
+    /ProxyEndpoint app: \$\{TfToken\[TOKEN\.\d+\]\} is not a subnet of app; an interface endpoint places its addresses in subnets of its own VPC/,
+  ],
+  [
+    "environment-stack.ts",
+    "PrivateLink without a fleet",
+    (s) => {
+      const raw = privateLinkRaw();
+      raw.appVpcs.splice(1);
+      raw.expectedFlows = [];
+      const config = configFrom(raw);
+      void new EnvironmentStack(s, "test", {
+        config: { ...config, proxy: { ...config.proxy, fleet: undefined } },
+        stateBackend: localBackend,
+      });
+    },
+    /EnvironmentStack privatelink: connectivity.type "privateLink" needs a proxy fleet behind a load balancer \(proxy.fleet\); the egress is "proxy"/,
   ],
   [
     "transit-gateway-hub.ts",
@@ -494,6 +557,28 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
       new ProxyServer(s, "X", proxyProps(s, { destinations }));
     },
     /services: the allowlist rendered from 40 services \(160 domains\) and 1 app VPCs is \d+ bytes, more than the 8192 bytes/,
+  ],
+  [
+    "egress/squid.ts",
+    "PROXY protocol without the endpoints' ids",
+    (s) => void new ProxyServer(s, "X", proxyProps(s, { proxyProtocol: { trustedSources: ["10.0.0.10"] } })),
+    /createProxyAllowlist: proxyProtocol needs endpointIds, which name each client's endpoint/,
+  ],
+  [
+    "egress/squid.ts",
+    "an app VPC with two endpoints",
+    (s) => {
+      const fleet = new ProxyFleet(s, "F", fleetProps(s, { privateLink: true }));
+      fleet.privateLink!.addEndpoint("app", "vpce-0123456789abcdef0");
+      fleet.privateLink!.addEndpoint("app", "vpce-0123456789abcdef1");
+    },
+    /EndpointIds: client app has an endpoint already; give each app VPC one/,
+  ],
+  [
+    "egress/squid.ts",
+    "an app VPC without an endpoint behind PrivateLink",
+    (s) => void new ProxyFleet(s, "F", fleetProps(s, { privateLink: true })),
+    /EndpointIds: app VPC app has no interface endpoint to the proxy; Squid could not tell its requests apart/,
   ],
   [
     "security-group.ts",

@@ -6,6 +6,7 @@
 import { outermostBlocks } from "../cidr";
 import { portNumbers, resolverEndpointSubnets } from "./derived";
 import type { Issue } from "./path-text";
+import { egressOf } from "./egress";
 import type { EnvironmentConfig } from "./schema";
 
 /** One AWS quota. */
@@ -36,7 +37,41 @@ export const QUOTAS = {
     hardLimit: Infinity,
     serviceCode: "route53resolver",
   },
+  interfaceEndpointsPerVpc: {
+    name: "Interface and Gateway Load Balancer endpoints per VPC",
+    code: "L-29B6F2EB",
+    defaultValue: 50,
+    hardLimit: Infinity,
+  },
+  targetsPerNetworkLoadBalancerZone: {
+    name: "Targets per Availability Zone per Network Load Balancer",
+    code: "L-B211E961",
+    defaultValue: 500,
+    hardLimit: Infinity,
+    serviceCode: "elasticloadbalancing",
+  },
 } satisfies Record<string, Quota>;
+
+/** The interface endpoints the stack makes in each VPC: Session Manager's three, Squid's logs in the proxy VPC, each app VPC's to the proxy. */
+function interfaceEndpointUsages(env: EnvironmentConfig): Usage[] {
+  const sessionManager = (on: boolean) => (on ? 3 : 0);
+  const squid = egressOf(env).kind !== "privateNat";
+  const privateLink = env.connectivity.type === "privateLink";
+  return [
+    {
+      quota: QUOTAS.interfaceEndpointsPerVpc,
+      count: sessionManager(env.proxyVpc.sessionManagerEndpoints) + (env.proxyVpc.sessionManagerEndpoints && squid ? 1 : 0),
+      path: ["proxyVpc"],
+      what: "interface endpoints in the proxy VPC",
+    },
+    ...env.appVpcs.map((a, i) => ({
+      quota: QUOTAS.interfaceEndpointsPerVpc,
+      count: sessionManager(a.sessionManagerEndpoints && !a.existing) + (privateLink ? 1 : 0),
+      path: ["appVpcs", i],
+      what: `interface endpoints the stack makes in app VPC ${a.name} (an existing VPC's own come on top)`,
+    })),
+  ];
+}
 
 /** A count of something that a quota limits, and the setting that drives it. */
 interface Usage {
@@ -51,7 +86,17 @@ function usages(env: EnvironmentConfig): Usage[] {
   const staticRoutes = env.serviceSide.type === "peeredVpc" || env.serviceSide.routing === "static";
   const serviceBlocks = outermostBlocks(env.services.map((s) => s.cidr)).length;
   const relays = new Set(env.services.flatMap((s) => portNumbers(s).map((p) => `${s.cidr} ${p}`))).size;
+  const egress = egressOf(env);
+  // Over PrivateLink nothing routes to the app VPCs and the load balancer admits no app block by rule.
+  const routedApps = env.connectivity.type === "privateLink" ? 0 : env.appVpcs.length;
   return [
+    ...interfaceEndpointUsages(env),
+    {
+      quota: QUOTAS.targetsPerNetworkLoadBalancerZone,
+      count: egress.kind === "fleet" ? egress.size : 0,
+      path: ["proxy", "fleet", "size"],
+      what: "proxies behind the load balancer (with cross-zone load balancing each zone's node counts every one)",
+    },
     // Over a Transit Gateway the app VPCs need no peering (an attachment each, of 5,000 per gateway).
     {
       quota: QUOTAS.peeringsPerVpc,
@@ -61,13 +106,13 @@ function usages(env: EnvironmentConfig): Usage[] {
     },
     {
       quota: QUOTAS.routesPerRouteTable,
-      count: env.appVpcs.length + (staticRoutes ? serviceBlocks : 0),
+      count: routedApps + (staticRoutes ? serviceBlocks : 0),
       path: ["appVpcs"],
       what: "routes in each route table of the proxy VPC",
     },
     {
       quota: QUOTAS.rulesPerSecurityGroup,
-      count: env.appVpcs.length,
+      count: routedApps,
       path: ["appVpcs"],
       what: "inbound rules in the proxy's security group",
     },
