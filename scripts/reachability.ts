@@ -96,10 +96,15 @@ function judgeStacks(
     if (Object.keys(stack.resource?.aws_vpc ?? {}).length === 0) return [];
     const env = environments.get(stackName);
     const changed = env && changedSource(ROOT, path.dirname(file));
-    const report = analyzeReachability(stack, env && surroundingsOf(env));
+    const flows: ExpectedFlow[] = env ? expectedFlowsOf(env) : [];
+    // A port an expected flow names is judged even where no rule names it (RDP between app VPCs, say).
+    const flowPorts = flows.flatMap((f) => [
+      { protocol: f.protocol ?? "tcp", port: f.port },
+      ...(f.via ? [{ protocol: "tcp" as const, port: f.via.port }] : []),
+    ]);
+    const report = analyzeReachability(stack, env && surroundingsOf(env), flowPorts);
     const problem = stackProblem(stackName, env, changed, selection, allowNoExpectations);
     if (problem !== undefined) problems.push(problem);
-    const flows: ExpectedFlow[] = env ? expectedFlowsOf(env) : [];
     const whole = all && env ? checkWholeNetwork(stack, env) : undefined;
     return [
       { stack: stackName, file, report, expectedFlows: flows, mismatches: flowMismatches(report, flows), ...(whole ? { whole } : {}) },

@@ -4,12 +4,16 @@
  */
 import { cidrContains } from "../../lib/cidr";
 import { egressOf, EnvironmentConfig, portNumbers, runsSquid } from "../../lib/config";
+import { PROXY_VPC, SERVICE_VPC, vpcName } from "../../lib/naming";
 import { Model } from "./model";
-import { Network, NetworkVerdict, NOWHERE, Spot } from "./network";
+import { Network, NetworkPlace, NetworkVerdict, NOWHERE, Spot } from "./network";
 import { onlyPorts, TrafficClass } from "./traffic";
 
-/** Where a spot is, as the invariants see it. */
-export type Side = { readonly kind: "app"; readonly app: string } | { readonly kind: "proxy" | "service" | "repositories" | "outside" };
+/** Where a spot is, as the invariants see it: an interface endpoint into the proxy's service is apart, with the app VPC it sits in. */
+export type Side =
+  | { readonly kind: "app"; readonly app: string }
+  | { readonly kind: "endpoint"; readonly app?: string }
+  | { readonly kind: "proxy" | "service" | "repositories" | "outside" };
 
 /** A clause is kept by routes (it holds for every place, outsiders included) or by security groups (where one end carries one). */
 type KeptBy = "routes" | "security groups";
@@ -34,7 +38,12 @@ export interface InvariantResult {
 /** What the invariants need of an environment. */
 export interface Facts {
   readonly proxyBlock: string;
-  readonly apps: readonly { readonly name: string; readonly cidr: string }[];
+  /** The app VPCs: the Name tag of the VPC the stack creates, or the id of an existing one, tells apart those sharing a block. */
+  readonly apps: readonly { readonly name: string; readonly cidr: string; readonly vpcName: string; readonly vpcId?: string }[];
+  /** The Name tags of the proxy VPC and the service VPC. */
+  readonly vpcNames: { readonly proxy: string; readonly service: string };
+  /** App VPCs reach the proxy through interface endpoints of their own (PrivateLink). */
+  readonly privateLink: boolean;
   readonly serviceVpc?: string;
   readonly services: readonly { readonly name: string; readonly cidr: string; readonly ports: readonly number[] }[];
   /** The DNS servers queries are forwarded to, as /32 blocks. */
@@ -48,7 +57,14 @@ export function factsOf(env: EnvironmentConfig): Facts {
   const egress = egressOf(env);
   return {
     proxyBlock: env.proxyVpc.cidr,
-    apps: env.appVpcs.map((a) => ({ name: a.name, cidr: a.cidr })),
+    apps: env.appVpcs.map((a) => ({
+      name: a.name,
+      cidr: a.cidr,
+      vpcName: vpcName(env.name, a.name),
+      ...(a.existing ? { vpcId: a.existing.vpcId } : {}),
+    })),
+    vpcNames: { proxy: vpcName(env.name, PROXY_VPC), service: vpcName(env.name, SERVICE_VPC) },
+    privateLink: egress.kind === "fleet" && egress.privateLink !== undefined,
     serviceVpc: env.serviceSide.type === "peeredVpc" ? env.serviceSide.vpc.cidr : undefined,
     services: env.services.map((s) => ({ name: s.name, cidr: s.cidr, ports: portNumbers(s) })),
     dnsServers: (env.dns?.forward ?? []).flatMap((f) => f.servers.map((ip) => `${ip}/32`)),
@@ -56,17 +72,43 @@ export function factsOf(env: EnvironmentConfig): Facts {
   };
 }
 
-/** The side of a spot: by its VPC's block, or for the provider's network by whether a service block holds it. */
-export function sideOf(model: Model, facts: Facts, spot: Spot): Side {
+/**
+ * The side of a spot of `place`: an interface endpoint into the proxy's service apart; else by its VPC (its Name tag or existing id,
+ * so that VPCs sharing a block stay apart; by its block for a VPC without either), or for the provider's network by whether a
+ * service block holds it.
+ */
+export function sideOf(model: Model, facts: Facts, spot: Spot, place?: NetworkPlace): Side {
   if (spot.vpc === NOWHERE) return { kind: "outside" };
   if (model.gatewayEndpoints.has(spot.subnet)) return { kind: "repositories" };
   if (model.gatewayBeyond(spot.vpc)) return inService(facts, spot.range) ? { kind: "service" } : { kind: "outside" };
-  const cidr = model.cidrOf(spot.vpc);
-  if (cidr === facts.proxyBlock) return { kind: "proxy" };
-  const app = facts.apps.find((a) => a.cidr === cidr);
+  const side = vpcSide(model, facts, spot.vpc);
+  if (place?.privateLink) return side.kind === "app" ? { kind: "endpoint", app: side.app } : { kind: "endpoint" };
+  return side;
+}
+
+/** The side of a VPC of the model. */
+function vpcSide(model: Model, facts: Facts, vpc: string): Side {
+  const name = model.vpcNames.get(vpc);
+  const id = model.existingVpcIds.get(vpc);
+  if (name === undefined && id === undefined) {
+    const cidr = model.cidrOf(vpc);
+    if (cidr === facts.proxyBlock) return { kind: "proxy" };
+    const app = facts.apps.find((a) => a.cidr === cidr);
+    if (app) return { kind: "app", app: app.name };
+    return cidr === facts.serviceVpc ? { kind: "service" } : { kind: "outside" };
+  }
+  if (name === facts.vpcNames.proxy) return { kind: "proxy" };
+  const app = facts.apps.find((a) => (id !== undefined ? a.vpcId === id : a.vpcName === name));
   if (app) return { kind: "app", app: app.name };
-  if (cidr === facts.serviceVpc) return { kind: "service" };
-  return { kind: "outside" };
+  return name === facts.vpcNames.service && facts.serviceVpc !== undefined ? { kind: "service" } : { kind: "outside" };
+}
+
+/** The VPC key of app VPC `app` in `model`, if the stack has it. */
+export function appVpcOf(model: Model, facts: Facts, app: string): string | undefined {
+  return [...model.vpcs.keys()].find((vpc) => {
+    const side = vpcSide(model, facts, vpc);
+    return side.kind === "app" && side.app === app;
+  });
 }
 
 /** True when `range` lies in a service block. */
@@ -99,8 +141,6 @@ function invariants(model: Model, facts: Facts): { id: string; text: string; jud
     facts.dnsServers.length > 0
       ? ` and DNS (53) to the forward servers ${facts.dnsServers.map((d) => d.replace("/32", "")).join(", ")}`
       : "";
-  const proxyPort = facts.proxyPort !== undefined ? `the proxy port (tcp ${facts.proxyPort})` : "nothing (no proxy)";
-  const inbound = [...model.inboundResolvers];
   const repositories = [...model.gatewayEndpoints.values()].map((g) => `${g.service} through ${g.address}`).join(", ") || "none";
   return [
     {
@@ -115,20 +155,7 @@ function invariants(model: Model, facts: Facts): { id: string; text: string; jud
         return undefined;
       },
     },
-    {
-      id: "app-isolation",
-      text: `no app VPC reaches another app VPC, nor anything in the proxy VPC but ${proxyPort}${inbound.length > 0 ? ` and DNS (53) at ${inbound.join(", ")}` : ""}`,
-      judge: ({ v, from, to }) => {
-        if (from.kind !== "app") return null;
-        if (to.kind === "app" && to.app !== from.app) return { breaks: `app VPC ${from.app} reaches app VPC ${to.app}`, keptBy: "routes" };
-        if (to.kind !== "proxy") return null;
-        const proxy = facts.proxyPort !== undefined && onlyPorts(v.traffic, "tcp", [facts.proxyPort]);
-        const resolver = model.endpoints.some((e) => inbound.includes(e.address) && e.name === v.to.name) && isDns(v.traffic);
-        return proxy || resolver
-          ? undefined
-          : { breaks: `app VPC ${from.app} reaches the proxy VPC on ${v.traffic.label}`, keptBy: "security groups" };
-      },
-    },
+    appIsolation(model, facts),
     {
       id: "app-shelter",
       text: "nothing reaches an app server (or any host in an app VPC) from the service side, the proxy VPC or another app VPC",
@@ -166,6 +193,49 @@ function invariants(model: Model, facts: Facts): { id: string; text: string; jud
   ];
 }
 
+/** A side in words. */
+function sideText(side: Side): string {
+  if (side.kind === "app") return `app VPC ${side.app}`;
+  if (side.kind === "endpoint") return side.app ? `app VPC ${side.app}'s endpoint` : "an endpoint outside the app VPCs";
+  return side.kind === "service" ? "the service side" : side.kind === "proxy" ? "the proxy VPC" : `the ${side.kind}`;
+}
+
+/**
+ * No app VPC reaches another, nor the proxy VPC but on its port; under PrivateLink only through its own interface endpoint, which
+ * takes connections from that app VPC only.
+ */
+function appIsolation(model: Model, facts: Facts): { id: string; text: string; judge: (c: Judged) => Clause | null } {
+  const proxyPort = facts.proxyPort !== undefined ? `the proxy port (tcp ${facts.proxyPort})` : "nothing (no proxy)";
+  const inbound = [...model.inboundResolvers];
+  const onProxyPort = (v: NetworkVerdict) => facts.proxyPort !== undefined && onlyPorts(v.traffic, "tcp", [facts.proxyPort]);
+  const text = facts.privateLink
+    ? `no app VPC reaches another app VPC or anything in the proxy VPC directly; each reaches the proxy only through its own interface endpoint, on ${proxyPort}, and an endpoint takes connections from its own app VPC only`
+    : `no app VPC reaches another app VPC, nor anything in the proxy VPC but ${proxyPort}${inbound.length > 0 ? ` and DNS (53) at ${inbound.join(", ")}` : ""}`;
+  const judge = ({ v, from, to }: Judged): Clause | null => {
+    if (to.kind === "endpoint") {
+      if (to.app === undefined)
+        return {
+          breaks: `${sideText(from)} reaches the proxy through ${v.to.name}, an endpoint in a VPC that is not an app VPC`,
+          keptBy: "routes",
+        };
+      if (from.kind !== "app" || from.app !== to.app) return { breaks: `${sideText(from)} reaches ${sideText(to)}`, keptBy: "routes" };
+      return onProxyPort(v)
+        ? undefined
+        : { breaks: `app VPC ${from.app} reaches the proxy through its endpoint on ${v.traffic.label}`, keptBy: "security groups" };
+    }
+    if (from.kind !== "app") return null;
+    if (to.kind === "app" && to.app !== from.app) return { breaks: `app VPC ${from.app} reaches app VPC ${to.app}`, keptBy: "routes" };
+    if (to.kind !== "proxy") return null;
+    if (facts.privateLink)
+      return { breaks: `app VPC ${from.app} reaches the proxy VPC directly, not through its endpoint`, keptBy: "routes" };
+    const resolver = model.endpoints.some((e) => inbound.includes(e.address) && e.name === v.to.name) && isDns(v.traffic);
+    return onProxyPort(v) || resolver
+      ? undefined
+      : { breaks: `app VPC ${from.app} reaches the proxy VPC on ${v.traffic.label}`, keptBy: "security groups" };
+  };
+  return { id: "app-isolation", text, judge };
+}
+
 /** Checks the invariants on every allowed verdict of `network`; a clause security groups keep counts where one end carries one. */
 export function checkInvariants(network: Network, facts: Facts): InvariantResult[] {
   const { model } = network;
@@ -174,7 +244,7 @@ export function checkInvariants(network: Network, facts: Facts): InvariantResult
     let checked = 0;
     const violations: Violation[] = [];
     for (const v of allowed) {
-      const clause = judge({ v, from: sideOf(model, facts, v.fromSpot), to: sideOf(model, facts, v.toSpot) });
+      const clause = judge({ v, from: sideOf(model, facts, v.fromSpot, v.from), to: sideOf(model, facts, v.toSpot, v.to) });
       if (clause === null) continue;
       checked++;
       if (clause && (clause.keptBy === "routes" || v.from.filtered || v.to.filtered))

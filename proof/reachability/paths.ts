@@ -4,6 +4,7 @@
  */
 import { egressOf, EnvironmentConfig, flowEndName, portNumbers } from "../../lib/config";
 import { Protocol } from "./analysis";
+import { appVpcOf, factsOf } from "./invariants";
 import { Network, NetworkPlace, NetworkVerdict } from "./network";
 import { expectedFlowsOf } from "./report";
 import { classOf } from "./traffic";
@@ -41,8 +42,24 @@ export function proxyEntry(network: Network, proxyName: string): string {
   return network.places.find((p) => p.frontend && p.frontend.of === address)?.name ?? proxyName;
 }
 
+/** Where a flow end reaches the proxy: `entry`, or under PrivateLink the interface endpoint in its own app VPC. */
+type EntryOf = (from: string) => string;
+
+/** The entry of each flow end: the proxy's entry, or under PrivateLink the endpoint into the proxy's service in the end's app VPC. */
+function entries(env: EnvironmentConfig, network: Network, entry: string): EntryOf {
+  const facts = factsOf(env);
+  if (!facts.privateLink) return () => entry;
+  return (from) => {
+    const app = env.appVpcs.find((a) => flowEndName(env, a.name) === from);
+    if (!app) return entry;
+    const vpc = appVpcOf(network.model, facts, app.name);
+    const endpoint = network.places.find((p) => p.privateLink && p.privateLink.vpc === vpc);
+    return endpoint?.name ?? `the interface endpoint of app VPC ${app.name}`;
+  };
+}
+
 /** The paths the egress kind needs, between the places the configuration names. */
-function egressPaths(env: EnvironmentConfig, entry: string): ExpectedPath[] {
+function egressPaths(env: EnvironmentConfig, entryOf: EntryOf): ExpectedPath[] {
   const egress = egressOf(env);
   const apps = env.appVpcs.map((a) => flowEndName(env, a.name));
   const serviceEnd = (name: string) => flowEndName(env, env.serviceSide.type === "peeredVpc" ? "service" : name);
@@ -59,7 +76,7 @@ function egressPaths(env: EnvironmentConfig, entry: string): ExpectedPath[] {
     );
   const proxy = flowEndName(env, "proxy");
   return [
-    ...apps.map((from) => ({ from, to: entry, protocol: "tcp", port: egress.proxy.port, why: "an app VPC to the proxy" })),
+    ...apps.map((from) => ({ from, to: entryOf(from), protocol: "tcp", port: egress.proxy.port, why: "an app VPC to the proxy" })),
     ...servicePorts.map(({ to, port, service }) => ({ from: proxy, to, protocol: "tcp", port, why: `the proxy to ${service}` })),
   ];
 }
@@ -85,17 +102,17 @@ function dnsPaths(env: EnvironmentConfig, network: Network): ExpectedPath[] {
 }
 
 /** The expected flows the environment lists as allowed, through the proxy as two legs. */
-function listedPaths(env: EnvironmentConfig, entry: string): ExpectedPath[] {
+function listedPaths(env: EnvironmentConfig, entryOf: EntryOf): ExpectedPath[] {
   const proxy = flowEndName(env, "proxy");
-  const toEntry = (name: string) => (name === proxy ? entry : name);
+  const toEntry = (name: string, from: string) => (name === proxy ? entryOf(from) : name);
   return expectedFlowsOf(env)
     .filter((f) => f.allowed)
     .flatMap((f): ExpectedPath[] => {
       const why = "listed in expectedFlows";
       const protocol = f.protocol ?? "tcp";
-      if (!f.via) return [{ from: f.from, to: f.port === env.proxy.port ? toEntry(f.to) : f.to, protocol, port: f.port, why }];
+      if (!f.via) return [{ from: f.from, to: f.port === env.proxy.port ? toEntry(f.to, f.from) : f.to, protocol, port: f.port, why }];
       return [
-        { from: f.from, to: toEntry(f.via.name), protocol: "tcp", port: f.via.port, why },
+        { from: f.from, to: toEntry(f.via.name, f.from), protocol: "tcp", port: f.via.port, why },
         { from: f.via.name, to: f.to, protocol, port: f.port, why },
       ];
     });
@@ -103,8 +120,8 @@ function listedPaths(env: EnvironmentConfig, entry: string): ExpectedPath[] {
 
 /** Every path the environment needs, once each. */
 export function expectedPaths(env: EnvironmentConfig, network: Network): ExpectedPath[] {
-  const entry = proxyEntry(network, flowEndName(env, "proxy"));
-  const all = [...egressPaths(env, entry), ...dnsPaths(env, network), ...listedPaths(env, entry)];
+  const entryOf = entries(env, network, proxyEntry(network, flowEndName(env, "proxy")));
+  const all = [...egressPaths(env, entryOf), ...dnsPaths(env, network), ...listedPaths(env, entryOf)];
   const seen = new Set<string>();
   return all.filter((p) => {
     const key = pathLabel(p);

@@ -118,11 +118,22 @@ function portsNamed(model: Model, protocol: Transport): number[] {
   );
 }
 
-/** Analyses a synthesized stack (the parsed cdk.tf.json), with the places its environment names outside it as ends too. */
-export function analyzeReachability(stack: TerraformJson, surroundings?: Surroundings): ReachabilityReport {
+/**
+ * Analyses a synthesized stack (the parsed cdk.tf.json), with the places its environment names outside it as ends too, on the ports
+ * its security group rules name and `flowPorts` (those its expected flows name, which no rule may name).
+ */
+export function analyzeReachability(
+  stack: TerraformJson,
+  surroundings?: Surroundings,
+  flowPorts: readonly { readonly protocol: Transport; readonly port: number }[] = [],
+): ReachabilityReport {
   const model = new Model(stack, surroundings);
-  const ports = portsNamed(model, "tcp");
-  const udpPorts = portsNamed(model, "udp");
+  const withFlows = (protocol: Transport) =>
+    [...new Set([...portsNamed(model, protocol), ...flowPorts.filter((f) => f.protocol === protocol).map((f) => f.port)])].sort(
+      (a, b) => a - b,
+    );
+  const ports = withFlows("tcp");
+  const udpPorts = withFlows("udp");
   const flows: { protocol: Transport; port: number }[] = [
     ...ports.map((port) => ({ protocol: "tcp" as const, port })),
     ...udpPorts.map((port) => ({ protocol: "udp" as const, port })),
