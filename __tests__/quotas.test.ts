@@ -1,6 +1,7 @@
 import { quotaIssues, QUOTAS, quotaWarnings } from "../lib/config/quotas";
 import { environmentShape } from "../lib/config/schema";
 import { configFrom, verificationRaw } from "./helpers/stack";
+import { privateLinkRaw } from "./helpers/privatelink";
 
 /** The verification environment with `apps` existing app VPCs and `services` services of one port each. */
 function sized(apps: number, services = 1, edit: (raw: any) => void = () => undefined, validate = true) {
@@ -144,5 +145,48 @@ describe("quotas at their edges", () => {
           "makes 1001 inbound rules in the proxy's security group, over AWS's hard limit of 1000 (Inbound or outbound rules per security group); split it over several environments",
       },
     ]);
+  });
+});
+
+describe("PrivateLink quotas", () => {
+  /** The PrivateLink demo with `apps` app VPCs that all share 192.168.0.0/24, and a fleet of `size`. */
+  function privateLinkSized(apps: number, size = 2) {
+    const raw = privateLinkRaw();
+    raw.appVpcs = Array.from({ length: apps }, (_, i) => ({
+      name: `app${i}`,
+      cidr: "192.168.0.0/24",
+      existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", endpointSubnetIds: ["subnet-0123456789abcdef0"] },
+    }));
+    raw.proxy.fleet.size = size;
+    raw.expectedFlows = [];
+    return configFrom(raw);
+  }
+
+  it("are AWS's figures: interface endpoints per VPC (L-29B6F2EB) and targets per load balancer zone (L-B211E961)", () => {
+    expect(QUOTAS.interfaceEndpointsPerVpc).toMatchObject({ code: "L-29B6F2EB", defaultValue: 50 });
+    expect(QUOTAS.targetsPerNetworkLoadBalancerZone).toMatchObject({
+      code: "L-B211E961",
+      defaultValue: 500,
+      serviceCode: "elasticloadbalancing",
+    });
+  });
+
+  it("count no routes or inbound rules per app VPC: 60 app VPCs on one block stay within every default", () => {
+    const env = privateLinkSized(60);
+    expect(quotaIssues(env)).toEqual([]);
+    expect(quotaWarnings(env)).toEqual([]);
+  });
+
+  it("warn about more than 500 proxies behind the load balancer, with the load balancing quota's code", () => {
+    expect(quotaWarnings(privateLinkSized(1, 501))).toEqual([
+      expect.stringContaining(
+        '501 proxies behind the load balancer (with cross-zone load balancing each zone\'s node counts every one), over the default quota of 500 "Targets per Availability Zone per Network Load Balancer" (L-B211E961). Raise it before deploying: aws service-quotas request-service-quota-increase --service-code elasticloadbalancing',
+      ),
+    ]);
+    expect(quotaWarnings(privateLinkSized(1, 500))).toEqual([]);
+  });
+
+  it("still count each app VPC's route and inbound rule with peering", () => {
+    expect(quotaWarnings(sized(60)).join("\n")).toMatch(/61 routes in each route table of the proxy VPC/);
   });
 });
