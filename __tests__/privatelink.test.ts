@@ -254,6 +254,13 @@ describe("PrivateLink settings are refused where they cannot work", () => {
     );
   });
 
+  it("refuses an app subnet in a zone where the load balancer has no node", () => {
+    refuse(
+      (raw) => (raw.appVpcs[0].subnets[1].availabilityZone = "ap-northeast-1d"),
+      /`appVpcs\[0\].subnets\[1\].availabilityZone` = "ap-northeast-1d": is ap-northeast-1d, where the proxy's load balancer has no node \(the proxy subnets are in ap-northeast-1a, ap-northeast-1c\)/,
+    );
+  });
+
   it("refuses PrivateLink settings with peering or a Transit Gateway", () => {
     const raw = privateLinkRaw();
     raw.connectivity = { type: "peering", acceptanceRequired: true };

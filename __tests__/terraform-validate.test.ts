@@ -113,6 +113,7 @@ describe("terraform validate", () => {
   it("finds every environment and example within the policy pack, with no suppression but the fleet demo's stated one", () => {
     // verification-fleet is deployed to be destroyed again (the rehearsal does), so its load balancer has no deletion protection.
     expect(suppressions).toEqual([
+      { rule: "PX-ELB-DELETION-PROTECTION", path: "privatelink/Proxy/LoadBalancer", reason: expect.stringMatching(/torn down/) },
       { rule: "PX-ELB-DELETION-PROTECTION", path: "verification-fleet/Proxy/LoadBalancer", reason: expect.stringMatching(/torn down/) },
     ]);
   });

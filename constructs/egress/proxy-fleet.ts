@@ -180,13 +180,24 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     this.attachmentSubnetIds = subnets;
     this.sourceBlocks = [props.network.cidr];
     this.appServerRules = proxyRules(this);
-    this.outputs = proxyOutputs(this, "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)", [
+    const outputs = proxyOutputs(this, "The proxy fleet's load balancer, by DNS name (it answers with the zones that are up)", [
       {
         name: outputNames.proxyLoadBalancerAddresses,
         value: this.addresses,
         description: "The load balancer's fixed address in each proxy subnet",
       },
     ]);
+    // Behind PrivateLink app servers use their own VPC's endpoint, never the load balancer's name.
+    this.outputs = props.privateLink
+      ? outputs.map((o) =>
+          o.name === outputNames.proxyUrl
+            ? {
+                ...o,
+                description: `The load balancer's URL, inside the proxy VPC only; app servers use their VPC's ${outputNames.appProxyEndpointDns("<app>")} and port ${props.port}`,
+              }
+            : o,
+        )
+      : outputs;
     this.targetGroup = this.createTargetGroup(props, name);
     this.launchTemplate = this.createLaunchTemplate(props, name, configuration.userData);
     this.group = this.createGroup(props, name);

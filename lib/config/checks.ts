@@ -11,6 +11,7 @@ import {
   appVpcsOverlapProblem,
   createdVpcOnlyProblem,
   createdVpcSubnetsProblem,
+  endpointZoneProblem,
   fleetSizeProblem,
   fleetSubnetCountProblem,
   loadBalancerAddressCountProblem,
@@ -405,7 +406,12 @@ function privateLinkIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
         message: 'is a Transit Gateway setting, but connectivity.type is "privateLink", which routes nothing between VPCs; remove it',
       });
   }
+  const serviceZones = env.proxyVpc.subnets.map((s) => s.availabilityZone);
   env.appVpcs.forEach((a, i) => {
+    (a.subnets ?? []).forEach((s, j) => {
+      const problem = endpointZoneProblem(s.availabilityZone, serviceZones);
+      if (problem) issues.push({ path: ["appVpcs", i, "subnets", j, "availabilityZone"], message: problem });
+    });
     if (!a.existing) return;
     if (a.existing.attachmentSubnetIds)
       issues.push({

@@ -110,3 +110,10 @@ export function privateLinkProxyOverlapProblem(cidr: string, proxyCidr: string):
 export function endpointSubnetOutsideVpcProblem(subnetId: string, vpcName: string): string {
   return `${subnetId} is not a subnet of ${vpcName}; an interface endpoint places its addresses in subnets of its own VPC`;
 }
+
+/** An interface endpoint's zone: one where the endpoint service's load balancer has a node. */
+export function endpointZoneProblem(zone: string, serviceZones: readonly string[]): string | undefined {
+  return serviceZones.includes(zone)
+    ? undefined
+    : `is ${zone}, where the proxy's load balancer has no node (the proxy subnets are in ${serviceZones.join(", ")}), and an interface endpoint can use only its service's zones; move the subnet to one of them, or add a proxy subnet in ${zone}`;
+}

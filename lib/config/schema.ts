@@ -279,7 +279,7 @@ const existingVpc = z
         },
       )
       .describe(
-        'The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning).',
+        'The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning). With privateLink nothing is routed and they are left as they are.',
       ),
     accountId: z
       .string()
@@ -308,7 +308,9 @@ const existingVpc = z
         "With privateLink: the VPC's subnets (at most one per zone) where the interface endpoint for the proxy places its addresses.",
       ),
   })
-  .describe("An app VPC that already exists: only the peering, its routes and the proxy's rules are added.");
+  .describe(
+    "An app VPC that already exists: only the peering or attachment, its routes and the proxy's rules are added (with privateLink: the interface endpoint and its security group).",
+  );
 
 const appVpc = z
   .strictObject({
@@ -329,7 +331,9 @@ const appVpc = z
       .optional()
       .describe("A Windows app server whose machine-wide proxy setting points at the proxy. Default: no app server."),
   })
-  .describe("A VPC whose servers use the external service through the proxy; peered with the proxy VPC.");
+  .describe(
+    "A VPC whose servers use the external service through the proxy: peered with the proxy VPC, attached to a Transit Gateway, or with an interface endpoint to the proxy (connectivity.type).",
+  );
 
 /** A DNS name as AWS and Squid take it: labels of letters, digits and hyphens, at least two, lowercase. */
 const dnsName = (what: NameKind) =>
