@@ -1,4 +1,7 @@
-/** Degraded states: the model with one availability zone taken out (its subnets, and the instances, NAT gateways and load balancer addresses in them). */
+/**
+ * Degraded states: the model with one availability zone taken out (its subnets, and the instances, NAT gateways, load balancer
+ * addresses and interface endpoint addresses in them).
+ */
 import { TerraformJson } from "../../lib/tf-json";
 import { Model, Place, Surroundings } from "./model";
 
@@ -24,6 +27,14 @@ export function withoutZone(stack: TerraformJson, surroundings: Surroundings, zo
   });
   model.endpoints.push(...endpoints);
   for (const [of, front] of model.frontends) model.frontends.set(of, { ...front, nodes: front.nodes.filter(stays) });
+  for (const [address, endpoint] of model.interfaceEndpoints) {
+    const placements = endpoint.placements.filter(stays);
+    if (placements.length > 0) model.interfaceEndpoints.set(address, { ...endpoint, placements });
+    else {
+      model.interfaceEndpoints.delete(address);
+      model.lost.set(address, zone);
+    }
+  }
   for (const [address, nat] of model.natGateways) {
     if (!gone.has(nat.subnet)) continue;
     model.natGateways.delete(address);
