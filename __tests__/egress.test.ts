@@ -7,6 +7,7 @@ import { PrivateNatEgress } from "../constructs/egress/private-nat-egress";
 import { ProxyFleet } from "../constructs/egress/proxy-fleet";
 import { ProxyServer } from "../constructs/egress/proxy-server";
 import { CONFIG_DIR, configFrom, fleetRaw, synthEnvironment, verificationConfig } from "./helpers/stack";
+import { privateLinkRaw } from "./helpers/privatelink";
 
 const transitGateway = () => loadEnvironmentFile(path.join(CONFIG_DIR, "transit-gateway.json"));
 const fleet = () => configFrom(fleetRaw({ size: 2 }));
@@ -22,6 +23,33 @@ describe("egressOf: the egress chosen once from an environment file", () => {
     const egress = egressOf(fleet());
     expect(egress).toEqual(expect.objectContaining({ kind: "fleet", size: 2, loadBalancerAddresses: ["10.0.0.10", "10.0.0.138"] }));
     expect(runsSquid(egress)).toBe(true);
+  });
+
+  it("is a fleet behind an endpoint service with connectivity.type privateLink, with the acceptance, the principals and other accounts' app VPCs", () => {
+    const raw = privateLinkRaw();
+    expect(egressOf(configFrom(raw))).toEqual(
+      expect.objectContaining({ kind: "fleet", privateLink: { acceptanceRequired: false, allowedPrincipals: [], appAccounts: [] } }),
+    );
+    raw.connectivity = { type: "privateLink", acceptanceRequired: true, allowedPrincipals: ["777788889999"] };
+    raw.appVpcs[1] = {
+      name: "app2",
+      cidr: "192.168.0.0/24",
+      existing: {
+        vpcId: "vpc-0123456789abcdef0",
+        routeTableIds: "all",
+        accountId: "444455556666",
+        roleArn: "arn:aws:iam::444455556666:role/proxy-link",
+        endpointSubnetIds: ["subnet-0123456789abcdef0"],
+      },
+    };
+    raw.expectedFlows = [];
+    expect(egressOf(configFrom(raw))).toEqual(
+      expect.objectContaining({
+        kind: "fleet",
+        privateLink: { acceptanceRequired: true, allowedPrincipals: ["777788889999"], appAccounts: ["444455556666"] },
+      }),
+    );
+    expect((egressOf(fleet()) as { privateLink?: unknown }).privateLink).toBeUndefined();
   });
 
   it("is private NAT with connectivity.egress privateNat, with the attachment subnets, and runs no Squid", () => {

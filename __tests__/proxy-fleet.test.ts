@@ -214,3 +214,40 @@ describe("deletion protection of the fleet's load balancer", () => {
     expect(loadEnvironmentFile(path.join(EXAMPLES_DIR, "production.json")).proxy.fleet?.deletionProtection).toBe(true);
   });
 });
+
+describe("a proxy fleet behind an endpoint service (privateLink)", () => {
+  const raw = JSON.parse(JSON.stringify(require(path.join(CONFIG_DIR, "privatelink.json"))));
+  const app = Testing.app();
+  const stack = new EnvironmentStack(app, "privatelink", { config: configFrom(raw), stateBackend: localBackend });
+  const json = Testing.synth(stack);
+
+  it("offers its load balancer to the endpoint service and learns each app VPC's endpoint", () => {
+    expect(stack.egress.privateLink).toBeDefined();
+    const [service] = Object.values(resourcesOf(json, "aws_vpc_endpoint_service"));
+    expect(service.network_load_balancer_arns).toEqual([expect.stringMatching(/^\$\{aws_lb\.Proxy_LoadBalancer_\w+\.arn\}$/)]);
+    const allowlist = Object.values(resourcesOf(json, "aws_ssm_parameter"))[0].value as string;
+    expect(allowlist.match(/\$\{aws_vpc_endpoint\.App-app[12]_ProxyEndpoint_\w+\.id\}/g)).toHaveLength(4);
+  });
+
+  it("sends PROXY protocol v2 from the load balancer's own addresses, which Squid alone trusts", () => {
+    expect(json).toHaveResourceWithProperties(LbTargetGroup, { proxy_protocol_v2: true, preserve_client_ip: "false" });
+    const template = Object.values(resourcesOf(json, "aws_launch_template"))[0];
+    expect(Buffer.from(template.user_data, "base64").toString("utf8")).toContain("acl load_balancer src 10.0.0.10 10.0.0.138");
+  });
+
+  it("admits no app block on the load balancer's group, whose rules PrivateLink traffic skips", () => {
+    expect(json).toHaveResourceWithProperties(Lb, { enforce_security_group_inbound_rules_on_private_link_traffic: "off" });
+    const groups = resourcesOf(json, "aws_security_group");
+    const [id] = Object.entries(groups).find(([, g]) => g.name === "privatelink-proxy-lb")!;
+    const ingress = Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule")).filter(
+      (r) => r.security_group_id === `\${aws_security_group.${id}.id}`,
+    );
+    expect(ingress).toEqual([]);
+  });
+
+  it("is a fleet without an endpoint service elsewhere, whose target group keeps client addresses and sends no header", () => {
+    const { json: plain } = synthEnvironment(configFrom(fleetOf()));
+    expect(JSON.stringify(resourcesOf(plain, "aws_lb_target_group"))).not.toContain("proxy_protocol_v2");
+    expect(JSON.stringify(resourcesOf(plain, "aws_lb"))).not.toContain("enforce_security_group_inbound_rules_on_private_link_traffic");
+  });
+});
