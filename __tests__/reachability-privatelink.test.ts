@@ -15,7 +15,7 @@ import {
   WholeNetworkResult,
   wholeNetworkFailures,
 } from "../proof/reachability";
-import { CONFIG_DIR, synthEnvironment } from "./helpers/stack";
+import { CONFIG_DIR, configFrom, EXAMPLES_DIR, synthEnvironment } from "./helpers/stack";
 
 /** The privatelink demo: two app VPCs on 192.168.0.0/24, each with an endpoint into the proxy fleet's endpoint service. */
 const ENV: EnvironmentConfig = loadEnvironmentFile(path.join(CONFIG_DIR, "privatelink.json"));
@@ -371,6 +371,37 @@ describe("what PrivateLink itself decides", () => {
     });
     expect(() => new Model(json)).toThrow(
       /does not read network ACLs on the subnets of a load balancer behind an endpoint service, such as aws_network_acl\.Hole/,
+    );
+  });
+});
+
+describe("existing app VPCs under PrivateLink", () => {
+  it("places an endpoint in subnets given by id, and keeps two existing VPCs on one block apart, one in another account", () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "cross-account.json"), "utf8"));
+    raw.connectivity = { type: "privateLink" };
+    raw.proxyVpc.subnets.push({ availabilityZone: "ap-northeast-1c", cidr: "10.20.0.128/25" });
+    raw.proxy.fleet = { size: 2 };
+    raw.appVpcs[0].existing.endpointSubnetIds = ["subnet-0aaa1111bbbb2222c"];
+    raw.appVpcs.push({
+      name: "ledger",
+      cidr: raw.appVpcs[0].cidr,
+      existing: { vpcId: "vpc-0f0e0d0c0b0a09080", routeTableIds: "all", endpointSubnetIds: ["subnet-0ccc3333dddd4444e"] },
+    });
+    const env = configFrom(raw);
+    const r = checkWholeNetwork(JSON.parse(synthEnvironment(env).json), env);
+    expect(r.paths.map((p) => [`${p.path.from} -> ${p.path.to}`, p.allowed])).toEqual([
+      ["cross-account-payments (192.168.20.0/24) -> cross-account-payments-proxy-endpoint", true],
+      ["cross-account-ledger (192.168.20.0/24) -> cross-account-ledger-proxy-endpoint", true],
+      ["cross-account-proxy -> clearing (172.31.200.0/24)", true],
+    ]);
+    expect(wholeNetworkFailures(r)).toBe(0);
+    // A subnet given by id stands in with its VPC's block; its zone is unknown, so every node of the load balancer must take it.
+    const endpoint = r.network.places.find((p) => p.name === "cross-account-payments-proxy-endpoint")!;
+    expect(endpoint.spots.map((s) => [s.subnet, s.span])).toEqual([["subnet-0aaa1111bbbb2222c", "192.168.20.0-192.168.20.255"]]);
+    const [through] = verdicts(r, "cross-account-payments (192.168.20.0/24)", endpoint.name, "tcp 3128");
+    expect(through.reasons.join("\n")).toMatch(/then to the target in 10\.20\.0\.0\/25 \(4 of 4 like it\)/);
+    expect(verdicts(r, "cross-account-payments (192.168.20.0/24)", "cross-account-ledger-proxy-endpoint", "tcp 3128")[0].allowed).toBe(
+      false,
     );
   });
 });
