@@ -559,6 +559,22 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
     /services: the allowlist rendered from 40 services \(160 domains\) and 1 app VPCs is \d+ bytes, more than the 8192 bytes/,
   ],
   [
+    "egress/proxy-fleet.ts",
+    "endpoint ids for a fleet reached by routes",
+    (s) => void new ProxyFleet(s, "F", fleetProps(s)).squidConfWithEndpoints({ app: "vpce-0123456789abcdef0" }),
+    /ProxyFleet F: squidConfWithEndpoints is for a fleet behind PrivateLink; use squidConf/,
+  ],
+  [
+    "egress/proxy-fleet.ts",
+    "no endpoint id for a client behind PrivateLink",
+    (s) => {
+      const fleet = new ProxyFleet(s, "F", fleetProps(s, { privateLink: true }));
+      fleet.privateLink!.addEndpoint("app", "vpce-0123456789abcdef0");
+      fleet.squidConfWithEndpoints({});
+    },
+    /ProxyFleet F: squidConfWithEndpoints has no endpoint id for app/,
+  ],
+  [
     "egress/squid.ts",
     "PROXY protocol without the endpoints' ids",
     (s) => void new ProxyServer(s, "X", proxyProps(s, { proxyProtocol: { trustedSources: ["10.0.0.10"] } })),

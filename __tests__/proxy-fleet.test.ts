@@ -5,6 +5,8 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Testing } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
+import { ProxyFleet } from "../constructs/egress/proxy-fleet";
+import { parseAllowlist } from "../lib/allowlist-policy";
 import { loadEnvironmentFile } from "../lib/config";
 import { enforcePolicy } from "../lib/policy/pack";
 import { CONFIG_DIR, configFrom, EXAMPLES_DIR, fleetRaw, localBackend, resourcesOf, synthEnvironment } from "./helpers/stack";
@@ -243,6 +245,19 @@ describe("a proxy fleet behind an endpoint service (privateLink)", () => {
       (r) => r.security_group_id === `\${aws_security_group.${id}.id}`,
     );
     expect(ingress).toEqual([]);
+  });
+
+  it("renders the effective squid.conf with given endpoint ids, for labs, which Squid's rules read as one client per endpoint", () => {
+    const fleet = stack.proxy as ProxyFleet;
+    const conf = fleet.squidConfWithEndpoints({
+      "privatelink-app1": "vpce-0aaaaaaaaaaaaaaa1",
+      "privatelink-app2": "vpce-0aaaaaaaaaaaaaaa2",
+    });
+    expect(conf).toContain("acl app_privatelink-app1 note vpc_endpoint %01vpce-0aaaaaaaaaaaaaaa1");
+    expect(conf).toContain("acl app_privatelink-app2 note vpc_endpoint %01vpce-0aaaaaaaaaaaaaaa2");
+    expect(conf).toContain("http_port 3128 require-proxy-header");
+    expect(conf).not.toContain("${");
+    expect(() => parseAllowlist(conf)).not.toThrow();
   });
 
   it("is a fleet without an endpoint service elsewhere, whose target group keeps client addresses and sends no header", () => {

@@ -42,7 +42,7 @@ export interface AppVpcLinkProps {
   readonly environment: string;
   /** The app VPC as the environment file gives it: created (subnets, optional app server) or existing. */
   readonly app: AppVpcConfig;
-  /** The proxy VPC, the other side of the peering. */
+  /** The proxy VPC, the other side of the peering or attachment. */
   readonly proxyNetwork: INetwork;
   /** The environment's egress: an app server's proxy setting (or none) and what it may send to. */
   readonly egress: IAppServerEgress;
@@ -64,8 +64,8 @@ export interface AppVpcLinkProps {
 /**
  * One app VPC's link to the proxy: the VPC (created, or an existing one, perhaps in another
  * account with a provider that assumes a role there), its peering with the proxy VPC or its
- * attachment to a Transit Gateway hub, both directions of routes, and the Windows app server
- * where one is configured.
+ * attachment to a Transit Gateway hub with both directions of routes, or its interface endpoint
+ * to the proxy's endpoint service with no route at all, and the Windows app server where one is configured.
  */
 export class AppVpcLink extends Construct {
   /** The app VPC. */

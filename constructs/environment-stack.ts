@@ -53,7 +53,8 @@ export const s3StateBackend: StateBackendFactory = (stack, config, emulator) => 
 
 /**
  * One environment: the proxy VPC with its egress (Squid, a Squid fleet, or private NAT), one link
- * per app VPC (the VPC, created or existing, its peering and its app server) and the service side
+ * per app VPC (the VPC, created or existing, its peering, attachment or interface endpoint, and its
+ * app server), with PrivateLink the endpoint service that offers the fleet, and the service side
  * (a simulated service VPC, or the Direct Connect attachment), with state in S3 and tags on every resource.
  */
 export class EnvironmentStack extends ProjectStack {

@@ -9,6 +9,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { addressInCidr, isIpv4Address } from "../../lib/cidr";
+import { inlineAllowlist } from "../../lib/squid";
 import { fleetSizeProblem, fleetSubnetCountProblem, loadBalancerAddressCountProblem } from "../../lib/config/rules";
 import type { FleetEgress } from "../../lib/config";
 import { accessLogGroupName, constructIds, fleetNames, outputNames, ownerTags, serverNames } from "../../lib/naming";
@@ -127,6 +128,8 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
   public readonly proxy: IProxy = this;
   /** The load balancer an endpoint service offers, and the app VPCs' endpoints Squid knows; with privateLink only. */
   public readonly privateLink?: IPrivateLinkTarget;
+  /** Renders the allowlist with given endpoint ids; with privateLink only. */
+  private readonly allowlistWith?: (endpointIdOf: (client: string) => string) => string;
 
   constructor(scope: Construct, id: string, props: ProxyFleetProps) {
     super(scope, id);
@@ -157,6 +160,7 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     this.baseSquidConf = configuration.baseSquidConf;
     this.allowlist = configuration.allowlist;
     this.allowlistParameterName = configuration.parameterName;
+    this.allowlistWith = configuration.allowlistWith;
     const logGroupName = accessLogGroupName(props.environment);
     this.accessLogGroupName = new CloudwatchLogGroup(this, "AccessLog", {
       name: logGroupName,
@@ -202,6 +206,21 @@ export class ProxyFleet extends Construct implements IProxy, IEgress {
     this.launchTemplate = this.createLaunchTemplate(props, name, configuration.userData);
     this.group = this.createGroup(props, name);
     this.addUnhealthyHostsAlarm(props);
+  }
+
+  /**
+   * Behind PrivateLink: the effective squid.conf with the endpoint id of each client (Squid client name, such as
+   * privatelink-app1) given, where {@link squidConf} and the parameter hold references; for labs and previews.
+   */
+  public squidConfWithEndpoints(endpointIds: Readonly<Record<string, string>>): string {
+    if (!this.allowlistWith)
+      throw new Error(`ProxyFleet ${this.node.id}: squidConfWithEndpoints is for a fleet behind PrivateLink; use squidConf`);
+    const allowlist = this.allowlistWith((client) => {
+      const id = endpointIds[client];
+      if (id === undefined) throw new Error(`ProxyFleet ${this.node.id}: squidConfWithEndpoints has no endpoint id for ${client}`);
+      return id;
+    });
+    return inlineAllowlist(this.baseSquidConf, allowlist);
   }
 
   /** The load balancer's security group: the proxy port from the app VPCs only, out to the proxies (traffic and health checks). */

@@ -109,6 +109,11 @@ export interface ProxyAllowlist {
   readonly updateLogGroupName: string;
   /** The proxies' user data: Squid, squid-allowlist-sync and its timer, log shipping. */
   readonly userData: string;
+  /**
+   * Behind PrivateLink, the allowlist with the endpoint ids `endpointIdOf` gives per client (such as a lab's
+   * stand-ins), where the parameter holds references. @default none: the allowlist names no endpoint
+   */
+  readonly allowlistWith?: (endpointIdOf: (client: string) => string) => string;
 }
 
 /**
@@ -161,7 +166,15 @@ export function createProxyAllowlist(scope: Construct, props: ProxyCommonProps, 
     { file: AMAZON_LINUX_SQUID.accessLog, logGroupName: accessLogGroupName(props.environment) },
     amazonLinuxSyncInstall(parameterName, updateLogGroupName, pollSeconds),
   );
-  return { baseSquidConf, allowlist, squidConf: inlineAllowlist(baseSquidConf, allowlist), parameterName, updateLogGroupName, userData };
+  return {
+    baseSquidConf,
+    allowlist,
+    squidConf: inlineAllowlist(baseSquidConf, allowlist),
+    parameterName,
+    updateLogGroupName,
+    userData,
+    ...(props.proxyProtocol ? { allowlistWith: (idOf: (client: string) => string) => renderAllowlist(withEndpoints(idOf)) } : {}),
+  };
 }
 
 /** Squid installs from S3 and ships its log to CloudWatch Logs (its allowlist comes from SSM, whose endpoint Session Manager has), so its VPC needs these. */
