@@ -76,7 +76,16 @@ function egressPaths(env: EnvironmentConfig, entryOf: EntryOf): ExpectedPath[] {
     );
   const proxy = flowEndName(env, "proxy");
   return [
-    ...apps.map((from) => ({ from, to: entryOf(from), protocol: "tcp", port: egress.proxy.port, why: "an app VPC to the proxy" })),
+    ...apps.map((from) => ({
+      from,
+      to: entryOf(from),
+      protocol: "tcp",
+      port: egress.proxy.port,
+      why:
+        egress.kind === "fleet" && egress.privateLink
+          ? "an app VPC to the proxy through its own interface endpoint"
+          : "an app VPC to the proxy",
+    })),
     ...servicePorts.map(({ to, port, service }) => ({ from: proxy, to, protocol: "tcp", port, why: `the proxy to ${service}` })),
   ];
 }
