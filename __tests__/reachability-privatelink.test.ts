@@ -361,6 +361,33 @@ describe("what PrivateLink itself decides", () => {
     expect(wholeNetworkFailures(r)).toBe(0);
   });
 
+  it("an endpoint whose connection waits for acceptance carries nothing until the stack accepts it", () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "privatelink.json"), "utf8"));
+    raw.connectivity.acceptanceRequired = true;
+    const env = configFrom(raw);
+    const json = JSON.parse(synthEnvironment(env).json);
+    expect(wholeNetworkFailures(checkWholeNetwork(json, env))).toBe(0);
+    delete json.resource.aws_vpc_endpoint_connection_accepter[idOf(json, "aws_vpc_endpoint_connection_accepter", "App-app2")];
+    const r = checkWholeNetwork(json, env);
+    expect(r.paths.filter((p) => !p.allowed).map((p) => p.path.to)).toEqual([ENDPOINT2]);
+    expect(verdicts(r, APP2, ENDPOINT2, "tcp 3128")[0].reasons).toEqual([
+      expect.stringMatching(
+        /^BLOCKED: aws_vpc_endpoint\.App-app2_ProxyEndpoint_\w+ waits for its connection to be accepted: aws_vpc_endpoint_service\.\w+ requires acceptance, and no aws_vpc_endpoint_connection_accepter of the stack names it$/,
+      ),
+    ]);
+  });
+
+  it("refuses resources that change an endpoint's subnets or groups, which it does not read", () => {
+    const json = stack();
+    add(json, "aws_vpc_endpoint_subnet_association", "More", {
+      vpc_endpoint_id: ref(json, "aws_vpc_endpoint", "App-app1_ProxyEndpoint"),
+      subnet_id: "subnet-0123456789abcdef0",
+    });
+    expect(() => new Model(json)).toThrow(
+      /does not read aws_vpc_endpoint_subnet_association\.More \(gives an interface endpoint an address in another subnet\)/,
+    );
+  });
+
   it("refuses network ACLs on the load balancer's subnets, whose view of PrivateLink traffic is not documented", () => {
     const json = stack();
     add(json, "aws_network_acl", "Hole", {

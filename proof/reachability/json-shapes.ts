@@ -101,8 +101,10 @@ export interface ResourceShapes {
     readonly route_table_ids?: unknown;
     readonly subnet_ids?: unknown;
     readonly security_group_ids?: unknown;
+    readonly auto_accept?: unknown;
   };
-  aws_vpc_endpoint_service: Tagged & { readonly network_load_balancer_arns?: unknown };
+  aws_vpc_endpoint_service: Tagged & { readonly network_load_balancer_arns?: unknown; readonly acceptance_required?: unknown };
+  aws_vpc_endpoint_connection_accepter: { readonly vpc_endpoint_service_id?: unknown; readonly vpc_endpoint_id?: unknown };
   aws_vpn_gateway: Tagged & { readonly vpc_id?: unknown };
   aws_vpn_gateway_attachment: { readonly vpn_gateway_id: unknown; readonly vpc_id?: unknown };
   aws_vpn_gateway_route_propagation: { readonly route_table_id: unknown; readonly vpn_gateway_id: unknown };

@@ -111,6 +111,8 @@ export interface EndpointServiceInfo {
   readonly address: string;
   readonly name: string;
   readonly loadBalancers: readonly string[];
+  /** An endpoint's connection waits until the service's owner accepts it. */
+  readonly acceptanceRequired: boolean;
 }
 
 /**
@@ -124,6 +126,8 @@ export interface InterfaceEndpointInfo {
   /** The endpoint service it connects to. */
   readonly service: string;
   readonly placements: readonly Place[];
+  /** What accepts its connection where the service requires acceptance (undefined: nothing does, so it carries nothing). */
+  readonly acceptedBy?: string;
 }
 
 /** A Transit Gateway's VPC attachment: the gateway, the VPC, the subnets it sits in. */
@@ -495,8 +499,19 @@ export class Model {
       const loadBalancers = blocks(r.network_load_balancer_arns)
         .map(referencedAddress)
         .filter((a): a is string => a !== undefined);
-      this.endpointServices.set(address, { address, name: r.tags?.Name ?? address, loadBalancers });
+      this.endpointServices.set(address, {
+        address,
+        name: r.tags?.Name ?? address,
+        loadBalancers,
+        acceptanceRequired: r.acceptance_required === true,
+      });
     }
+    const accepters = new Map(
+      resourcesOf(resources, "aws_vpc_endpoint_connection_accepter").map(([n, r]) => [
+        referencedAddress(r.vpc_endpoint_id),
+        addressOf("aws_vpc_endpoint_connection_accepter", n),
+      ]),
+    );
     for (const [n, r] of resourcesOf(resources, "aws_vpc_endpoint")) {
       const service = referencedAddress(r.service_name);
       if (r.vpc_endpoint_type !== "Interface" || !service || !this.endpointServices.has(service)) continue;
@@ -513,7 +528,12 @@ export class Model {
         if (!this.subnets.has(subnet)) this.subnets.set(subnet, { vpc, cidr: this.cidrOf(vpc) });
         return this.placeOf(name, subnet, undefined, r.security_group_ids)!;
       });
-      this.interfaceEndpoints.set(address, { address, name, vpc, service, placements });
+      const acceptedBy = !this.endpointServices.get(service)!.acceptanceRequired
+        ? `${service} (acceptance not required)`
+        : r.auto_accept === true
+          ? `${address} (auto_accept, in the service's account)`
+          : accepters.get(address);
+      this.interfaceEndpoints.set(address, { address, name, vpc, service, placements, ...(acceptedBy ? { acceptedBy } : {}) });
     }
     refuseAclsOnPrivateLink(this);
   }
@@ -850,6 +870,8 @@ export const UNREAD_TYPES: Readonly<Record<string, string>> = {
   aws_ec2_transit_gateway_connect: "attaches an appliance to a transit gateway",
   aws_vpn_connection: "joins a network over VPN, which may route anywhere",
   aws_ec2_transit_gateway_prefix_list_reference: "routes a prefix list inside a transit gateway",
+  aws_vpc_endpoint_subnet_association: "gives an interface endpoint an address in another subnet",
+  aws_vpc_endpoint_security_group_association: "adds a security group to an interface endpoint",
 };
 
 /** Refuses a stack with a resource of {@link UNREAD_TYPES} or a security group rule with self = true. */

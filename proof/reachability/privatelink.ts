@@ -67,6 +67,10 @@ export function throughPrivateLink(
   const found = frontendOf(model, endpoint);
   if (!found)
     return blocked(`${endpoint.service}, the service of ${endpoint.address}, has no load balancer of the stack in front of targets`);
+  if (!endpoint.acceptedBy)
+    return blocked(
+      `${endpoint.address} waits for its connection to be accepted: ${endpoint.service} requires acceptance, and no aws_vpc_endpoint_connection_accepter of the stack names it`,
+    );
   const { front, targets } = found;
   const listener = front.listeners.get(port);
   if (!listener) return blocked(`${front.address}, behind ${endpoint.address}, has no listener for tcp ${port}, so it drops it`);
