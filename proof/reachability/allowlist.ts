@@ -46,7 +46,7 @@ interface Attempt {
 }
 
 const requestText = (r: AllowlistRequest) =>
-  `${r.method === "CONNECT" ? "CONNECT" : "GET"} ${r.host}:${r.port} from ${r.client}${r.resolved ? ` (${r.host} resolving into ${r.resolved.join(" ")})` : ""}`;
+  `${r.method === "CONNECT" ? "CONNECT" : "GET"} ${r.host}:${r.port} from ${r.client}${"endpointId" in r ? ` through ${String(r.endpointId)}` : ""}${r.resolved ? ` (${r.host} resolving into ${r.resolved.join(" ")})` : ""}`;
 
 /** How near a denied attempt came to an allow line: a later deciding line, then an allow line that lacked fewer ACLs and matched more. */
 function nearness(a: Attempt): [number, number, number] {
@@ -63,6 +63,7 @@ const nearer = (a: Attempt, b: Attempt) => {
 /**
  * The allowlist's verdict on `client` reaching `to` on `port` through the proxy: allowed when some request is (by address or
  * by a name the allowlist lists, resolving to `to`; CONNECT or plain), with that request's deciding line; else the nearest denial.
+ * `endpointId`: behind PrivateLink, the reference to the interface endpoint the client comes through, which the PROXY header names.
  */
 export function allowlistJudgement(
   allowlist: StackAllowlist,
@@ -70,13 +71,15 @@ export function allowlistJudgement(
   from: Place,
   to: Place,
   port: number,
+  endpointId?: string,
 ): { allowed: boolean; reasons: string[] } {
   const rules = parseAllowlist(allowlist.text);
   const [client, target] = [bare(from.range), bare(to.range)];
+  const via = endpointId ? { endpointId } : {};
   const names = [...rules.acls.values()].filter((a) => a.type === "dstdomain").flatMap((a) => a.values.map((v) => v.replace(/^\./, "")));
   const requests: AllowlistRequest[] = ["GET", "CONNECT"].flatMap((method) => [
-    { client, method, host: target, port },
-    ...[...new Set(names)].map((host) => ({ client, method, host, port, resolved: [target] })),
+    { client, method, host: target, port, ...via },
+    ...[...new Set(names)].map((host) => ({ client, method, host, port, resolved: [target], ...via })),
   ]);
   const attempts: Attempt[] = requests.map((request) => ({ request, decision: decide(rules, request) }));
   const where = `${proxy}'s allowlist (SSM parameter ${allowlist.parameter})`;

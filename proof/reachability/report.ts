@@ -115,7 +115,7 @@ function proxyRule(report: ReachabilityReport, flow: ExpectedFlow): { allowed: b
   const from = report.endpoints.find((e) => e.name === flow.from);
   const to = report.endpoints.find((e) => e.name === flow.to);
   if (!from || !to) return undefined;
-  return allowlistJudgement(report.allowlist, flow.via.name, from, to, flow.port);
+  return allowlistJudgement(report.allowlist, flow.via.name, from, to, flow.port, report.clientEndpoints?.[flow.from]);
 }
 
 /** An expected flow the report contradicts: the verdict that went the other way, or for an unknown pair, the stack's servers and ports. */

@@ -30,6 +30,11 @@ export interface ReachabilityReport {
   readonly verdicts: readonly Verdict[];
   /** The proxy's allowlist, which decides flows through the proxy too. @default none (the stack runs no Squid) */
   readonly allowlist?: StackAllowlist;
+  /**
+   * Behind PrivateLink: each server's interface endpoint into the proxy's service, as the reference the allowlist names it by.
+   * @default none (no server reaches the proxy through an endpoint)
+   */
+  readonly clientEndpoints?: Readonly<Record<string, string>>;
 }
 
 /** A verdict that holds only when it holds in every case (a fleet may run in any of its subnets). */
@@ -165,5 +170,23 @@ export function analyzeReachability(
     }
   }
   const allowlist = allowlistOf(stack);
-  return { endpoints: model.endpoints, ports, udpPorts, verdicts, ...(allowlist ? { allowlist } : {}) };
+  const clientEndpoints = endpointOfServers(model);
+  return {
+    endpoints: model.endpoints,
+    ports,
+    udpPorts,
+    verdicts,
+    ...(allowlist ? { allowlist } : {}),
+    ...(Object.keys(clientEndpoints).length > 0 ? { clientEndpoints } : {}),
+  };
+}
+
+/** Each server in a VPC with one interface endpoint into a service of the stack: that endpoint, as `${aws_vpc_endpoint.<name>.id}`. */
+function endpointOfServers(model: Model): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const server of model.endpoints) {
+    const endpoints = [...model.interfaceEndpoints.values()].filter((e) => e.vpc === server.vpc);
+    if (endpoints.length === 1) found[server.name] = `\${${endpoints[0].address}.id}`;
+  }
+  return found;
 }
