@@ -56,6 +56,27 @@ describe("main.ts", () => {
     return demosThenAbsent;
   };
 
+  /** One bad environment file per refusal below, in one folder: one run of main.ts reports every file's problem (loadEnvironments). */
+  const refusalFiles = new Map<string, (raw: any) => void>();
+  let refusals: { run: ReturnType<typeof runMain>; folder: string } | undefined;
+  /** The run over every bad file, with `stderr` cut to what it says about `key`'s file (its heading says it has one problem). */
+  const refuse = (key: string) => {
+    if (!refusals) {
+      const folder = fs.mkdtempSync(path.join(dir, "refusals-"));
+      [...refusalFiles].forEach(([name, edit], i) => {
+        const raw = { ...verificationRaw(), name: `bad-${i}` };
+        edit(raw);
+        fs.writeFileSync(path.join(folder, `${name}.json`), JSON.stringify(raw));
+      });
+      refusals = { run: runMain({ PROXY_CONFIG: "", PROXY_ENVIRONMENTS_DIR: folder }), folder };
+    }
+    const { run, folder } = refusals;
+    const heading = `${path.join(folder, `${key}.json`)} has a problem:\n`;
+    const at = run.stderr.indexOf(heading);
+    const section = at < 0 ? "" : run.stderr.slice(at + heading.length).split(/\n(?=\S+ has (?:a problem|\d+ problems):$)/m)[0];
+    return { ...run, stderr: section, wholeStderr: run.stderr };
+  };
+
   it("synthesizes the user's environments alone when their folder holds any: no demo, and each stack records its file and content", () => {
     const users = path.join(dir, "users");
     fs.mkdirSync(users);
@@ -115,19 +136,18 @@ describe("main.ts", () => {
     expect(stacks.sort()).toEqual(["elsewhere", "state-proxy-over-peering-tfstate-example"]);
   });
 
-  it("fails on bad input with the setting, the value and the fix, and writes no stack", () => {
-    const file = path.join(dir, "bad.json");
-    const raw = verificationRaw();
+  refusalFiles.set("overlap", (raw) => {
     raw.appVpcs[0].cidr = "10.0.0.0/24";
     raw.appVpcs[0].subnets[0].cidr = "10.0.0.0/25";
-    fs.writeFileSync(file, JSON.stringify(raw));
-    const { status, stderr, stacks } = runMain({ PROXY_CONFIG: file });
+  });
+  it("fails on bad input with the setting, the value and the fix, and writes no stack", () => {
+    const { status, stderr, stacks } = refuse("overlap");
     expect(status).not.toBe(0);
     expect(stderr).toMatch(/`appVpcs\[0\].cidr` = "10.0.0.0\/24": overlaps `proxyVpc.cidr` 10\.0\.0\.0\/24/);
     expect(stacks).toEqual([]);
   });
 
-  it.each<[string, (raw: any) => void, RegExp]>([
+  const refusalCases: [string, (raw: any) => void, RegExp][] = [
     [
       "an invalid domain",
       (r) => (r.services[1].domains = ["api_v2.service.example"]),
@@ -163,17 +183,18 @@ describe("main.ts", () => {
       (r) => (r.appVpcs[0].appServer.instanceType = "t3.nano"),
       /`appVpcs\[0\].appServer.instanceType` = "t3.nano": has 0.5 GiB of memory, and Windows Server needs at least 1 GiB/,
     ],
-  ])("refuses %s with the setting, the value and the fix, and writes no stack", (_what, edit, message) => {
-    const file = path.join(dir, "bad-dns.json");
-    const raw = verificationRaw();
-    edit(raw);
-    fs.writeFileSync(file, JSON.stringify(raw));
-    const { status, stderr, stacks } = runMain({ PROXY_CONFIG: file });
-    expect(status).toBe(1);
-    expect(stderr).toMatch(message);
-    expect(stderr).not.toMatch(/\n\s+at /);
-    expect(stacks).toEqual([]);
-  });
+  ];
+  refusalCases.forEach(([, edit], i) => refusalFiles.set(`case-${i}`, edit));
+  it.each(refusalCases.map(([what, , message], i) => [what, `case-${i}`, message] as const))(
+    "refuses %s with the setting, the value and the fix, and writes no stack",
+    (_what, key, message) => {
+      const { status, stderr, wholeStderr, stacks } = refuse(key);
+      expect(status).toBe(1);
+      expect(stderr).toMatch(message);
+      expect(wholeStderr).not.toMatch(/\n\s+at /);
+      expect(stacks).toEqual([]);
+    },
+  );
 
   it("refuses an emulator endpoint off loopback and writes no stack", () => {
     const { status, stderr, stacks } = runMain({ PROXY_CONFIG: "", PROXY_EMULATOR_ENDPOINT: "http://203.0.113.10:5000" });
