@@ -1,8 +1,17 @@
 import * as fs from "fs";
 import * as path from "path";
-import { costEstimate, costLines, costSection, costTable, withCostSection } from "../tools/costs";
+import {
+  connectivityComparison,
+  connectivityMonthly,
+  costEstimate,
+  costLines,
+  costSection,
+  costTable,
+  withConnectivitySection,
+  withCostSection,
+} from "../tools/costs";
 import { PRICE_SOURCES, PriceItem, PRICES_TAKEN, REGION_PRICES, RegionPrices } from "../tools/prices";
-import { COST_PAGE, projectCostPage, projectCostSection } from "../tools/readme-costs";
+import { COST_PAGE, projectConnectivitySection, projectCostPage, projectCostSection } from "../tools/readme-costs";
 import { environmentFiles, loadEnvironmentFile } from "../lib/config";
 import { CONFIG_DIR, configFrom, EXAMPLES_DIR, fleetRaw, synthEnvironment, verificationRaw } from "./helpers/stack";
 
@@ -123,6 +132,67 @@ describe("the monthly estimate", () => {
     expect(page).toBe(projectCostPage());
     expect(page).toMatch(/\| \*\*fixed per month\*\* \| \| \| \*\*\$\d+\.\d\d\*\* \|/);
     expect(fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8")).toContain(`](${COST_PAGE})`);
+  });
+});
+
+/** A fleet stack with an endpoint service and an interface endpoint to it in each of `apps` app VPCs, in two zones each, added by hand. */
+function withPrivateLink(stack: any, apps: number): any {
+  stack.resource.aws_vpc_endpoint_service = {
+    Proxy_Service: { network_load_balancer_arns: ["${aws_lb.lb.arn}"], acceptance_required: false },
+  };
+  for (let i = 0; i < apps; i++)
+    stack.resource.aws_vpc_endpoint[`App${i}_ProxyEndpoint`] = {
+      vpc_endpoint_type: "Interface",
+      service_name: "${aws_vpc_endpoint_service.Proxy_Service.service_name}",
+      subnet_ids: [`subnet-${i}a`, `subnet-${i}c`],
+    };
+  return stack;
+}
+
+describe("PrivateLink", () => {
+  const tokyo = REGION_PRICES["ap-northeast-1"];
+
+  it("counts the endpoints to the proxy's endpoint service apart, per app VPC and zone, and their data by use; AWS services' endpoints stay as they were", () => {
+    const plain = costLines(stackOf(fleetRaw()));
+    const lines = costLines(withPrivateLink(stackOf(fleetRaw()), 2));
+    const find = (ls: typeof lines, item: RegExp) => ls.find((l) => item.test(l.item));
+    expect(find(lines, /^PrivateLink endpoints to the proxy/)).toEqual(
+      expect.objectContaining({ quantity: "4", unitPrice: "$0.014/h", monthly: expect.closeTo(4 * 0.014 * 730, 5) }),
+    );
+    expect(find(lines, /^Interface endpoints/)).toEqual(find(plain, /^Interface endpoints/));
+    expect(find(lines, /^Data through the PrivateLink endpoints/)).toEqual(expect.objectContaining({ unitPrice: "$0.01/GB", byUse: true }));
+    expect(find(plain, /PrivateLink/)).toBeUndefined();
+  });
+
+  it("compares the ways of connecting per month from one region's prices: an attachment per app VPC against an endpoint in each zone", () => {
+    const m = connectivityMonthly(tokyo, 2);
+    expect(m.perAppVpc.peering).toBe(0);
+    expect(m.perAppVpc.transitGateway).toBeCloseTo(0.07 * 730, 5);
+    expect(m.perAppVpc.privateLink).toBeCloseTo(2 * 0.014 * 730, 5);
+    expect(connectivityMonthly(tokyo, 3).perAppVpc.privateLink).toBeCloseTo(3 * 0.014 * 730, 5);
+    expect(m.proxySide.privateLink).toBeCloseTo((0.0243 + 0.006) * 730, 5);
+    const table = connectivityComparison("ap-northeast-1", 2);
+    expect(table).toContain(
+      "| per app VPC, ap-northeast-1 | $0.00 | $51.10 a month (an attachment) | $20.44 a month (an endpoint in 2 zones) |",
+    );
+    expect(table).toContain(
+      "| per GB | free within a zone, $0.01 each way between zones | $0.02 into the gateway | $0.01 through the endpoint |",
+    );
+    expect(connectivityComparison("us-east-1", 2)).toContain("$14.60 a month (an endpoint in 2 zones)");
+    expect(() => connectivityComparison("eu-north-1", 2)).toThrow(/no row for eu-north-1; compare in a region it lists/);
+  });
+
+  it("is the comparison the README shows (run `npm run docs` after changing a price or the demo)", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    expect(readme).toBe(withConnectivitySection(readme, projectConnectivitySection()));
+    expect(() => withConnectivitySection("# no markers", "x")).toThrow(/README.md has no comparison markers/);
+  });
+
+  it("adds PrivateLink to each region's table of ways", () => {
+    const section = costSection([{ name: "f", source: "demos/f.json", json: stackOf(fleetRaw()) }]);
+    expect(section).toContain(
+      "| PrivateLink + Squid fleet | $0.014 per app VPC endpoint per zone; the endpoint service is free, its Network Load Balancer ($0.0243 + $0.006 per NLCU) is the fleet's own | $0.01 processed by the endpoint, requests and responses |",
+    );
   });
 });
 

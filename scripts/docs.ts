@@ -2,8 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { environmentJsonSchema } from "../tools/json-schema";
-import { withCostSection } from "../tools/costs";
-import { COST_PAGE, projectCostPage, projectCostSection } from "../tools/readme-costs";
+import { withConnectivitySection, withCostSection } from "../tools/costs";
+import { COST_PAGE, projectConnectivitySection, projectCostPage, projectCostSection } from "../tools/readme-costs";
 import { README_DIAGRAM, verificationDiagram } from "../tools/readme-diagram";
 import { projectOutputsTable, withOutputsTable } from "../tools/outputs-table";
 import { SETTINGS_PAGE, withSettingsTable } from "../tools/settings-table";
@@ -14,8 +14,9 @@ const USAGE = `
 Usage: npm run docs
 
 Regenerates what is generated from the code: environments/schema.json (the JSON Schema of
-environment files), docs/settings.md, the README's outputs table, cost summary and sizing section (from
-docs/capacity.json, which npm run bench -- capacity --write measures), docs/costs.md (from the demos
+environment files), docs/settings.md, the README's outputs table, cost summary, comparison of
+the ways of connecting and sizing section (from docs/capacity.json, which
+npm run bench -- capacity --write measures), docs/costs.md (from the demos
 and examples only: nothing of environments/ is written), and docs/verification.svg.
 
 Options:
@@ -38,9 +39,12 @@ const text = fs.readFileSync(readme, "utf8");
 const capacity = JSON.parse(fs.readFileSync(path.join(ROOT, CAPACITY_FILE), "utf8"));
 fs.writeFileSync(
   readme,
-  withSizingSection(withCostSection(withOutputsTable(text, projectOutputsTable()), projectCostSection()), sizingSection(capacity)),
+  withConnectivitySection(
+    withSizingSection(withCostSection(withOutputsTable(text, projectOutputsTable()), projectCostSection()), sizingSection(capacity)),
+    projectConnectivitySection(),
+  ),
 );
-console.log(`wrote the outputs table, the cost summary and the sizing section in ${path.relative(process.cwd(), readme)}`);
+console.log(`wrote the outputs table, the cost summary, the comparison and the sizing section in ${path.relative(process.cwd(), readme)}`);
 fs.writeFileSync(path.join(ROOT, COST_PAGE), projectCostPage());
 console.log(`wrote ${COST_PAGE}`);
 

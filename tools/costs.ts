@@ -1,6 +1,6 @@
 /**
  * What each environment costs per month, counted from its synthesized stack (the instances, their
- * volumes and monitoring, interface endpoints per zone, alarms, load balancers, Transit Gateway
+ * volumes and monitoring, interface endpoints per zone (PrivateLink's to the proxy apart), alarms, load balancers, Transit Gateway
  * attachments, NAT gateways, resolver addresses, the proxy's custom metrics, dashboards and keys) and priced from its own region's row of
  * tools/prices.ts. A region without a row, or an instance type its row lacks, is said to have no
  * known price: the estimate never shows another region's figures. The README's cost section is
@@ -126,13 +126,20 @@ function instanceItems(stack: TerraformJson, instances: readonly { attrs: Attrib
   return items;
 }
 
-/** How many of each network part billed by the hour a stack has (interface endpoints counted per zone). */
+/** Does an interface endpoint connect to an endpoint service of the stack (PrivateLink to the proxy) rather than to an AWS service? */
+function toOwnService(endpoint: ResourceView): boolean {
+  return /^\$\{aws_vpc_endpoint_service\.[A-Za-z0-9_-]+\.service_name\}$/.test(String(endpoint.attrs.service_name));
+}
+
+/** How many of each network part billed by the hour a stack has (interface endpoints counted per zone, the proxy's apart). */
 function networkCounts(resources: readonly ResourceView[]) {
   const count = (type: string) => resources.filter((r) => r.type === type).length;
+  const interfaces = resources.filter((r) => r.type === "aws_vpc_endpoint" && r.attrs.vpc_endpoint_type === "Interface");
+  const zones = (endpoints: readonly ResourceView[]) =>
+    endpoints.reduce((n, r) => n + (Array.isArray(r.attrs.subnet_ids) ? r.attrs.subnet_ids.length : 1), 0);
   return {
-    endpointZones: resources
-      .filter((r) => r.type === "aws_vpc_endpoint" && r.attrs.vpc_endpoint_type === "Interface")
-      .reduce((n, r) => n + (Array.isArray(r.attrs.subnet_ids) ? r.attrs.subnet_ids.length : 1), 0),
+    endpointZones: zones(interfaces.filter((r) => !toOwnService(r))),
+    proxyEndpointZones: zones(interfaces.filter(toOwnService)),
     nlbs: resources.filter((r) => r.type === "aws_lb" && r.attrs.load_balancer_type === "network").length,
     attachments: count("aws_ec2_transit_gateway_vpc_attachment"),
     nats: count("aws_nat_gateway"),
@@ -145,8 +152,18 @@ function networkCounts(resources: readonly ResourceView[]) {
 type NetworkCounts = ReturnType<typeof networkCounts>;
 
 /** The network parts and alarms, billed by the hour or the month. */
-function networkItems({ endpointZones, nlbs, attachments, nats, resolverAddresses, alarms }: NetworkCounts): Counted[] {
+function networkItems({ endpointZones, proxyEndpointZones, nlbs, attachments, nats, resolverAddresses, alarms }: NetworkCounts): Counted[] {
   const items: Counted[] = [];
+  if (proxyEndpointZones > 0) {
+    items.push({
+      item: "PrivateLink endpoints to the proxy (app VPC x zone, billed hourly; the endpoint service itself is free)",
+      quantity: String(proxyEndpointZones),
+      count: proxyEndpointZones,
+      price: (p) => p.interfaceEndpointHour,
+      unit: hourly,
+      perMonth: monthOfHours,
+    });
+  }
   if (endpointZones > 0) {
     items.push({
       item: "Interface endpoints (endpoint x zone, billed hourly)",
@@ -276,8 +293,15 @@ function monitoringItems(stack: TerraformJson, resources: readonly ResourceView[
 }
 
 /** What is charged by use: data through the network parts the stack has, DNS queries, logs, traffic between zones. */
-function byUseItems({ endpointZones, attachments, nats, resolverAddresses }: NetworkCounts): Counted[] {
+function byUseItems({ endpointZones, proxyEndpointZones, attachments, nats, resolverAddresses }: NetworkCounts): Counted[] {
   const items: Counted[] = [];
+  if (proxyEndpointZones > 0)
+    items.push({
+      item: "Data through the PrivateLink endpoints to the proxy (requests and responses)",
+      quantity: "per GB",
+      price: (p) => p.interfaceEndpointGb,
+      unit: perGb,
+    });
   if (endpointZones > 0)
     items.push({ item: "Data through interface endpoints", quantity: "per GB", price: (p) => p.interfaceEndpointGb, unit: perGb });
   if (attachments > 0)
@@ -445,7 +469,67 @@ export function connectivityPriceTable(p: RegionPrices): string {
     `| peering + Squid | nothing (peering has no hourly charge) | nothing within a zone; $${p.crossZoneGb} each way between zones |`,
     `| Transit Gateway + Squid | $${p.transitGatewayAttachmentHour} per attachment (each app VPC and the proxy VPC) | $${p.transitGatewayGb} into the gateway |`,
     `| Transit Gateway + private NAT | $${p.transitGatewayAttachmentHour} per attachment, plus $${p.natGatewayHour} per NAT gateway (one per zone); no proxy instance | $${p.transitGatewayGb} into the gateway + $${p.natGatewayGb} through the NAT gateway |`,
+    `| PrivateLink + Squid fleet | $${p.interfaceEndpointHour} per app VPC endpoint per zone; the endpoint service is free, its Network Load Balancer ($${p.networkLoadBalancerHour} + $${p.nlcuHour} per NLCU) is the fleet's own | $${p.interfaceEndpointGb} processed by the endpoint, requests and responses |`,
   ].join("\n");
+}
+
+/** What each way of connecting costs in one region, per month, from its prices: the figures of the README's comparison. */
+export interface ConnectivityMonthly {
+  /** Per app VPC: nothing for peering, an attachment, or an endpoint in each zone. */
+  readonly perAppVpc: { readonly peering: number; readonly transitGateway: number; readonly privateLink: number };
+  /** The proxy VPC's side: the Transit Gateway's attachment; PrivateLink's load balancer (with one NLCU), which a fleet has anyway. */
+  readonly proxySide: { readonly transitGateway: number; readonly privateLink: number };
+}
+
+/** The monthly figures of each way of connecting, with endpoints in `zones` zones. */
+export function connectivityMonthly(p: RegionPrices, zones: number): ConnectivityMonthly {
+  return {
+    perAppVpc: {
+      peering: 0,
+      transitGateway: p.transitGatewayAttachmentHour * HOURS_PER_MONTH,
+      privateLink: zones * p.interfaceEndpointHour * HOURS_PER_MONTH,
+    },
+    proxySide: {
+      transitGateway: p.transitGatewayAttachmentHour * HOURS_PER_MONTH,
+      privateLink: (p.networkLoadBalancerHour + p.nlcuHour) * HOURS_PER_MONTH,
+    },
+  };
+}
+
+/** The markers around the README's generated comparison of the ways of connecting. */
+export const CONNECTIVITY_START = "<!-- connectivity:start (generated by npm run docs from tools/costs.ts) -->";
+export const CONNECTIVITY_END = "<!-- connectivity:end -->";
+
+/** The README's comparison of peering, a Transit Gateway and PrivateLink: what each gives, and what it costs in `region` with `zones` zones. */
+export function connectivityComparison(region: string, zones: number): string {
+  const p = pricesFor(region);
+  if (!p)
+    throw new Error(
+      `connectivityComparison: tools/prices.ts has no row for ${region}; compare in a region it lists (${PRICED_REGIONS.join(", ")})`,
+    );
+  const m = connectivityMonthly(p, zones);
+  return [
+    `| | peering (default) | Transit Gateway | PrivateLink |`,
+    "| --- | --- | --- | --- |",
+    '| `connectivity` | `{ "type": "peering" }` | `{ "type": "transitGateway" }` | `{ "type": "privateLink" }`, with `proxy.fleet` |',
+    "| app VPC blocks | unique, apart from each other | the same | may overlap each other (`10.0.0.0/16` twice) |",
+    "| routes between VPCs | app VPC <-> proxy VPC | app VPCs -> proxy VPC through the gateway's tables | none: an endpoint in each app VPC |",
+    "| Squid sees | the app server's address | the same | the app server's address and the endpoint's id, from the PROXY protocol v2 header |",
+    `| per app VPC, ${region} | ${usd(m.perAppVpc.peering)} | ${usd(m.perAppVpc.transitGateway)} a month (an attachment) | ${usd(m.perAppVpc.privateLink)} a month (an endpoint in ${zones} zones) |`,
+    `| proxy VPC side | ${usd(0)} | ${usd(m.proxySide.transitGateway)} a month (its attachment) | ${usd(m.proxySide.privateLink)} a month (the load balancer a fleet has anyway) |`,
+    `| per GB | free within a zone, $${p.crossZoneGb} each way between zones | $${p.transitGatewayGb} into the gateway | $${p.interfaceEndpointGb} through the endpoint |`,
+  ].join("\n");
+}
+
+/** README text with the comparison of the ways of connecting between the markers replaced. */
+export function withConnectivitySection(readme: string, section: string): string {
+  const start = readme.indexOf(CONNECTIVITY_START);
+  const end = readme.indexOf(CONNECTIVITY_END);
+  if (start < 0 || end < start)
+    throw new Error(
+      `README.md has no comparison markers (${CONNECTIVITY_START} ... ${CONNECTIVITY_END}); add them where the comparison goes`,
+    );
+  return `${readme.slice(0, start + CONNECTIVITY_START.length)}\n${section}\n${readme.slice(end)}`;
 }
 
 /** README text with the cost section between the markers replaced. */

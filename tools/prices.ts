@@ -11,7 +11,11 @@
  * was at hand they were checked against it: EC2 us-east-1 Linux against the Karpenter project's table
  * generated from the EC2 price list (2026-07); EC2 t3 and the NAT gateway in ap-southeast-1 against a
  * published bill; Tokyo's CloudWatch Logs and load balancer, and us-east-1's NAT gateway, endpoint and
- * logs prices against pages quoting them. Graviton t4g outside us-east-1 is AWS's t3 price less 20 %
+ * logs prices against pages quoting them; Tokyo's interface endpoint ($0.014 per endpoint and zone-hour, usage type
+ * APN1-VpcEndpoint-Hours) against published tables that quote the Price List API's ap-northeast-1 AmazonVPC offer
+ * (retrieved 2026-09), and the endpoints' data processing ($0.01/GB for a region's first PB a month, tiers alike in
+ * every region) against AWS's PrivateLink pricing page (2026-12). An endpoint service itself has no charge: its
+ * load balancer is billed, and the endpoint's owner pays its hours and data. Graviton t4g outside us-east-1 is AWS's t3 price less 20 %
  * (its launch pricing, rounded as AWS lists it), unchecked against a stored copy. A CloudWatch dashboard ($3 a
  * month) and a KMS key ($1 a month), listed alike in these regions, were checked against pages quoting AWS's
  * pricing (2026-12). Regions whose every figure was not certain are left out rather than filled in: eu-central-1,

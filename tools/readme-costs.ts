@@ -5,7 +5,7 @@ import * as path from "path";
 import { App } from "cdktf";
 import { EnvironmentStack } from "../constructs/environment-stack";
 import { environmentFiles, loadEnvironmentFile } from "../lib/config";
-import { costPage, costSummary, EstimatedStack } from "./costs";
+import { connectivityComparison, costPage, costSummary, EstimatedStack } from "./costs";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -37,4 +37,16 @@ function projectCostStacks(): EstimatedStack[] {
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** The demo whose region and zones the README's comparison of the ways of connecting is priced for: PrivateLink's, else the fleet's. */
+const COMPARED_DEMOS = ["privatelink.json", "verification-fleet.json"];
+
+/** The README's comparison of peering, a Transit Gateway and PrivateLink, priced for a demo's region and its proxy VPC's zones. */
+export function projectConnectivitySection(): string {
+  const file = COMPARED_DEMOS.map((f) => path.join(ROOT, "demos", f)).find((f) => fs.existsSync(f));
+  if (!file) throw new Error(`projectConnectivitySection: none of demos/${COMPARED_DEMOS.join(", demos/")} exists`);
+  const config = loadEnvironmentFile(file);
+  const zones = new Set(config.proxyVpc.subnets.map((s) => s.availabilityZone)).size;
+  return connectivityComparison(config.region, zones);
 }
