@@ -164,6 +164,14 @@ describe("PrivateLink", () => {
     expect(find(plain, /PrivateLink/)).toBeUndefined();
   });
 
+  it("prices the privatelink demo's two app VPCs, each with an endpoint in two zones, and its fleet's load balancer", () => {
+    const lines = costLines(JSON.parse(synthEnvironment(loadEnvironmentFile(path.join(CONFIG_DIR, "privatelink.json"))).json));
+    expect(lines.find((l) => /^PrivateLink endpoints to the proxy/.test(l.item))).toEqual(
+      expect.objectContaining({ quantity: "4", monthly: expect.closeTo(4 * 0.014 * 730, 5) }),
+    );
+    expect(lines.find((l) => l.item === "Network Load Balancer")?.quantity).toBe("1");
+  });
+
   it("compares the ways of connecting per month from one region's prices: an attachment per app VPC against an endpoint in each zone", () => {
     const m = connectivityMonthly(tokyo, 2);
     expect(m.perAppVpc.peering).toBe(0);
