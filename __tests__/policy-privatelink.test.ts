@@ -1,3 +1,4 @@
+import * as path from "path";
 import { VpcEndpointServiceAllowedPrincipal } from "@cdktf/provider-aws/lib/vpc-endpoint-service-allowed-principal";
 import { TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
@@ -5,6 +6,9 @@ import { checkStack } from "../lib/policy/pack";
 import { squidListeners } from "../lib/policy/proxy-targets";
 import { POLICY_RULES } from "../lib/policy/rules";
 import { renderSquidBase } from "../lib/squid";
+import { loadEnvironmentFile } from "../lib/config";
+import { resourceViews } from "../lib/tf-json";
+import { CONFIG_DIR, synthEnvironment } from "./helpers/stack";
 import { endpointService, EndpointServiceShape } from "./helpers/privatelink-fixtures";
 
 /** The problems that one rule finds in what `build` creates in a fresh stack. */
@@ -86,5 +90,36 @@ describe("squidListeners", () => {
     expect(squidListeners(`# http_port 3128 require-proxy-header\n  http_port [::1]:3129 require-proxy-header name=x\n`)).toEqual([
       { port: 3129, options: ["require-proxy-header", "name=x"] },
     ]);
+  });
+});
+
+describe("the privatelink demo", () => {
+  const json = () => JSON.parse(synthEnvironment(loadEnvironmentFile(path.join(CONFIG_DIR, "privatelink.json"))).json);
+  /** The problems `id` finds in synthesized JSON, judged as the pack judges a stack. */
+  const judge = (id: string, stack: any): string[] => {
+    const resources = resourceViews(stack);
+    const view = { resourcesOf: (type: string) => resources.filter((r) => r.type === type) };
+    const rule = POLICY_RULES.find((r) => r.id === id)!;
+    return resources
+      .filter((r) => rule.resourceTypes.includes(r.type))
+      .map((r) => rule.check(r, view))
+      .filter((p): p is string => p !== undefined);
+  };
+
+  it("complies: named principals, and a target group that sends the header Squid's user data requires", () => {
+    const stack = json();
+    expect(Object.keys(stack.resource.aws_vpc_endpoint_service)).toHaveLength(1);
+    expect(judge("PX-VPCE-NO-WILDCARD-PRINCIPAL", stack)).toEqual([]);
+    expect(judge("PX-VPCE-PROXY-PROTOCOL", stack)).toEqual([]);
+  });
+
+  it("breaks PX-VPCE-PROXY-PROTOCOL when its target group stops sending the header, and the principals rule with a *", () => {
+    const stack = json();
+    for (const group of Object.values<any>(stack.resource.aws_lb_target_group)) group.proxy_protocol_v2 = false;
+    expect(judge("PX-VPCE-PROXY-PROTOCOL", stack)).toEqual([
+      expect.stringMatching(/does not send PROXY protocol v2 .* the Squid of aws_launch_template\.\S+ requires the header on port 3128/),
+    ]);
+    for (const service of Object.values<any>(stack.resource.aws_vpc_endpoint_service)) service.allowed_principals.push("*");
+    expect(judge("PX-VPCE-NO-WILDCARD-PRINCIPAL", stack)).toHaveLength(1);
   });
 });
