@@ -9,14 +9,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadEnvironmentFile } from "../lib/config";
-import { AllowlistFigures, allowlistChecks, singleProxyTarget } from "../proof/allowlist-checks";
-import { AllowlistLabPlan, allowlistLabPlan, IN_FORCE_MARGIN_SECONDS, LAB_POLL_SECONDS } from "../proof/allowlist-lab";
-import { FleetFigures, fleetChecks } from "../proof/fleet-checks";
-import { startFleetLab } from "../proof/fleet-lab";
-import { labPrerequisites, startLab } from "../proof/netns-lab";
-import { CapacityFigures, capacityEnvironment, FULL_PLAN, measureCapacity, P99_BOUND_MS, SHORT_PLAN } from "../proof/capacity-lab";
-import { CAPACITY_FILE, capacitySummary } from "../tools/sizing";
+// The labs load when their section runs (await import), so that --help and the synth section start fast.
+import type { AllowlistFigures } from "../proof/allowlist-checks";
+import type { AllowlistLabPlan } from "../proof/allowlist-lab";
+import type { FleetFigures } from "../proof/fleet-checks";
+import type { CapacityFigures } from "../proof/capacity-lab";
 import { answerHelp } from "../tools/cli";
 
 const USAGE = `
@@ -68,9 +65,10 @@ function stat(values: number[]): Stat {
 const fmt = (s: Stat, unit: string, digits = 2) =>
   `${s.median.toFixed(digits)} ${unit} (min ${s.min.toFixed(digits)}, max ${s.max.toFixed(digits)})`;
 
-function line(name: string, value: string, target?: string): void {
+function printLine(name: string, value: string, target?: string): void {
   console.log(`${name.padEnd(44)} ${value}${target ? `   [${target}]` : ""}`);
 }
+const line = printLine;
 
 /** Runs a command under GNU time; returns wall seconds, CPU seconds (user + sys, children included), the peak RSS (MB) of its largest process, and its output. */
 function timed(
@@ -108,8 +106,36 @@ function appCommand(entry = "main.ts"): string[] {
   return app.split(" ").map((word) => (word === "main.ts" ? entry : word));
 }
 
+/** The Node.js runs of the synth section: the machine's, and Node 22 when BENCH_NODE22 names the folder holding its `node`. */
+function nodes(): { label: string; env: NodeJS.ProcessEnv }[] {
+  const own = { label: `node ${process.version}`, env: process.env };
+  const folder = process.env.BENCH_NODE22;
+  if (!folder) return [own];
+  const node = path.join(folder, "node");
+  const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout?.trim();
+  if (!version?.startsWith("v22."))
+    throw new Error(
+      `BENCH_NODE22 = "${folder}" holds no Node 22 (${node} --version: ${version || "did not run"}); give the bin folder of Node 22`,
+    );
+  const cache = path.join(TMP, "compile-cache");
+  // PATH puts Node 22 first for the cdktf CLI and the app command; cdktf 0.21's util.isArray is deprecated there (DEP0044).
+  const env = {
+    ...process.env,
+    PATH: `${folder}${path.delimiter}${process.env.PATH}`,
+    NODE_COMPILE_CACHE: cache,
+    NODE_OPTIONS: "--disable-warning=DEP0044",
+  };
+  return [own, { label: `node ${version}, compile cache`, env }];
+}
+
 function synthesis(): void {
-  const env = { ...process.env, CHECKPOINT_DISABLE: "1", PROXY_CONFIG: "" };
+  for (const node of nodes()) synthesisOn(node.label, node.env);
+}
+
+/** The synth figures on one Node.js, each line labelled with it. */
+function synthesisOn(label: string, nodeEnv: NodeJS.ProcessEnv): void {
+  const line = (name: string, value: string, target?: string) => printLine(`${name} [${label}]`, value, target);
+  const env = { ...nodeEnv, CHECKPOINT_DISABLE: "1", PROXY_CONFIG: "" };
   const project = repeat([CDKTF, "synth", "--output", path.join(TMP, "project.out")], env);
   const baseline = repeat(
     [CDKTF, "synth", "--app", appCommand("scripts/bench-baseline.ts").join(" "), "--output", path.join(TMP, "baseline.out")],
@@ -124,12 +150,20 @@ function synthesis(): void {
   const app = repeat(appCommand(), appEnv);
   const appBaseline = repeat(appCommand("scripts/bench-baseline.ts"), appEnv);
   const tsxBaseline = repeat(["node", ...TSX, "scripts/bench-baseline.ts"], appEnv);
+  const cdktfLoad = repeat(["node", "-e", 'require("cdktf")'], appEnv);
   line("main.ts alone (cdktf.json's app command): time", fmt(app.seconds, "s"));
   line("baseline app alone (same command): time", fmt(appBaseline.seconds, "s"));
   line("baseline app alone (per-file tsx loader): time", fmt(tsxBaseline.seconds, "s"));
   line("app alone: time ratio to the baseline", `${(app.seconds.median / appBaseline.seconds.median).toFixed(2)}x`, "target <= 1.5x");
   line("app alone: time ratio to the tsx baseline", `${(app.seconds.median / tsxBaseline.seconds.median).toFixed(2)}x`);
   line("main.ts alone: peak RSS", fmt(app.peakMb, "MB", 0));
+  line("main.ts alone: CPU (user + sys)", fmt(app.cpuSeconds, "s"));
+  line("baseline app alone: CPU (user + sys)", fmt(appBaseline.cpuSeconds, "s"));
+  line("node -e 'require(\"cdktf\")': time", fmt(cdktfLoad.seconds, "s"));
+  line(
+    "app alone: what main.ts adds to the baseline",
+    `${(app.seconds.median - appBaseline.seconds.median).toFixed(2)} s: loading the provider classes and zod, validating, building and resolving the stacks (docs/benchmarks.md)`,
+  );
 }
 
 /** An environment with `count` app VPCs (the first with an app server), from verification.json. */
@@ -163,8 +197,23 @@ function scale(): void {
 }
 
 /** npm test: wall and CPU time, and each step's own wall time (scripts/test.js prints them). */
+/** Seconds of CPU the whole machine has spent (every process, user + system), from /proc/stat. */
+function machineCpuSeconds(): number {
+  const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: all but idle and iowait are work.
+  return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]) / 100;
+}
+
 function tests(): void {
+  const busyBefore = machineCpuSeconds();
+  const loadBefore = os.loadavg()[0];
   const r = repeat(["npm", "test", "--silent"], { ...process.env, CHECKPOINT_DISABLE: "1" });
+  const others = machineCpuSeconds() - busyBefore - r.cpuSeconds.median * RUNS;
+  const wall = r.seconds.median * RUNS;
+  line(
+    "machine load during the runs",
+    `load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; other processes used about ${(others / wall).toFixed(2)} of ${os.cpus().length} cores`,
+  );
   line("npm test: wall time", fmt(r.seconds, "s", 1), "target <= 40 s on two quiet cores");
   line("npm test: CPU time (user + sys)", fmt(r.cpuSeconds, "s", 1));
   const steps = new Map<string, number[]>();
@@ -186,12 +235,15 @@ function rehearsal(): void {
 }
 
 /** The allowlist lab's plan for a demo, polling every `pollSeconds`. */
-function labPlan(demo: string, pollSeconds?: number): AllowlistLabPlan {
+async function labPlan(demo: string, pollSeconds?: number): Promise<AllowlistLabPlan> {
+  const { allowlistLabPlan } = await import("../proof/allowlist-lab");
   const file = path.join(ROOT, "demos", demo);
   return allowlistLabPlan(JSON.parse(fs.readFileSync(file, "utf8")), path.relative(ROOT, file), pollSeconds);
 }
 
 async function proxyPath(): Promise<void> {
+  const { labPrerequisites, startLab } = await import("../proof/netns-lab");
+  const { loadEnvironmentFile } = await import("../lib/config");
   const missing = labPrerequisites();
   if (missing.length > 0) {
     line("proxy path", `not measured: ${missing.join("; ")}`);
@@ -241,12 +293,16 @@ async function proxyPath(): Promise<void> {
 
 /** The fleet's failover figures: the fleet lab's abrupt loss and rolling change, RUNS times. */
 async function failover(): Promise<void> {
+  const { labPrerequisites } = await import("../proof/netns-lab");
+  const { startFleetLab } = await import("../proof/fleet-lab");
+  const { fleetChecks } = await import("../proof/fleet-checks");
+  const { LAB_POLL_SECONDS } = await import("../proof/allowlist-lab");
   const missing = labPrerequisites();
   if (missing.length > 0) {
     line("failover", `not measured: ${missing.join("; ")}`);
     return;
   }
-  const plan = labPlan("verification-fleet.json", LAB_POLL_SECONDS);
+  const plan = await labPlan("verification-fleet.json", LAB_POLL_SECONDS);
   const runs: FleetFigures[] = [];
   for (let i = 0; i < RUNS; i++) {
     const lab = await startFleetLab(plan.env, { listenPorts: plan.listenPorts, names: plan.names });
@@ -283,6 +339,8 @@ async function runAll(checks: readonly { name: string; run: () => Promise<string
 
 /** One run of the single proxy's live allowlist changes; its figures. */
 async function singleAllowlistRun(plan: AllowlistLabPlan): Promise<AllowlistFigures> {
+  const { startLab } = await import("../proof/netns-lab");
+  const { allowlistChecks, singleProxyTarget } = await import("../proof/allowlist-checks");
   const lab = await startLab(plan.env, { listenPorts: plan.listenPorts, names: plan.names });
   const figures: AllowlistFigures = { changes: [] };
   try {
@@ -296,6 +354,8 @@ async function singleAllowlistRun(plan: AllowlistLabPlan): Promise<AllowlistFigu
 
 /** One run of the fleet lab with its live allowlist changes and its rolling replacement; its figures. */
 async function fleetAllowlistRun(plan: AllowlistLabPlan): Promise<FleetFigures> {
+  const { startFleetLab } = await import("../proof/fleet-lab");
+  const { fleetChecks } = await import("../proof/fleet-checks");
   const lab = await startFleetLab(plan.env, { listenPorts: plan.listenPorts, names: plan.names });
   const figures: FleetFigures = {};
   try {
@@ -316,13 +376,15 @@ function inForce(runs: readonly AllowlistFigures[]): { perProxy: number[]; every
 
 /** The live allowlist change in the labs, single proxy and fleet, beside the replacement path it replaces. */
 async function allowlist(): Promise<void> {
+  const { labPrerequisites } = await import("../proof/netns-lab");
+  const { IN_FORCE_MARGIN_SECONDS } = await import("../proof/allowlist-lab");
   const missing = labPrerequisites();
   if (missing.length > 0) {
     line("allowlist", `not measured: ${missing.join("; ")}`);
     return;
   }
   const poll = process.env.BENCH_ALLOWLIST_POLL ? Number(process.env.BENCH_ALLOWLIST_POLL) : undefined;
-  const [singlePlan, fleetPlan] = [labPlan("verification.json", poll), labPlan("verification-fleet.json", poll)];
+  const [singlePlan, fleetPlan] = [await labPlan("verification.json", poll), await labPlan("verification-fleet.json", poll)];
   const single: AllowlistFigures[] = [];
   const fleet: FleetFigures[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -358,6 +420,9 @@ async function allowlist(): Promise<void> {
 
 /** How much one proxy carries, in the labs; with --write, the figures go to docs/capacity.json. */
 async function capacity(): Promise<void> {
+  const { labPrerequisites } = await import("../proof/netns-lab");
+  const { capacityEnvironment, FULL_PLAN, measureCapacity, P99_BOUND_MS, SHORT_PLAN } = await import("../proof/capacity-lab");
+  const { CAPACITY_FILE, capacitySummary } = await import("../tools/sizing");
   const missing = labPrerequisites();
   if (missing.length > 0) {
     line("capacity", `not measured: ${missing.join("; ")}`);
@@ -369,7 +434,7 @@ async function capacity(): Promise<void> {
     capacityEnvironment(raw("verification-fleet.json"), "demos/verification-fleet.json"),
     process.env.BENCH_CAPACITY_SHORT ? SHORT_PLAN : FULL_PLAN,
   );
-  printCapacity(figures);
+  printCapacity(figures, P99_BOUND_MS, capacitySummary);
   if (process.argv.includes("--write")) {
     fs.writeFileSync(path.join(ROOT, CAPACITY_FILE), `${JSON.stringify(figures, null, 2)}\n`);
     line("capacity figures written", `${CAPACITY_FILE} (npm run docs puts them in the README)`);
@@ -379,13 +444,13 @@ async function capacity(): Promise<void> {
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** The capacity figures, step by step, then the summary the README shows. */
-function printCapacity(f: CapacityFigures): void {
+function printCapacity(f: CapacityFigures, p99BoundMs: number, summary: (f: CapacityFigures) => [string, string][]): void {
   line("capacity lab", `${f.lab.cpus} x ${f.lab.cpuModel}, Squid ${f.lab.squid}; Squid runs one process (one core)`);
   for (const s of f.http)
     line(
       `plain HTTP, ${s.connections} keep-alive connections`,
       `${s.rps.toFixed(0)} req/s, p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, errors ${s.errors}; CPU: Squid ${pct(s.squidCpu)}, client ${pct(s.clientCpu)}, machine ${s.machineCpu.toFixed(2)} cores`,
-      `p99 <= ${P99_BOUND_MS} ms`,
+      `p99 <= ${p99BoundMs} ms`,
     );
   line("plain HTTP direct to apache2 (service headroom)", `${f.directRps.toFixed(0)} req/s`);
   line("Squid's descriptors in the lab", `${f.tunnels.fileDescriptors} (the lab's hard limit; squid.conf asks for 65536)`);
@@ -423,7 +488,7 @@ function printCapacity(f: CapacityFigures): void {
       `fleet of ${s.proxies} behind the load balancer`,
       `${s.rps.toFixed(0)} req/s (x${(s.rps / one.rps).toFixed(2)}, machine ${s.machineCpu.toFixed(2)} cores busy); tunnels to one destination before a failure ${s.okAtFirstFailure ?? "none failed"} (x${((s.okAtFirstFailure ?? 0) / (one.okAtFirstFailure ?? 1)).toFixed(2)})`,
     );
-  for (const [name, value] of capacitySummary(f)) line(name, value);
+  for (const [name, value] of summary(f)) line(name, value);
 }
 
 async function main(): Promise<void> {
