@@ -3,6 +3,7 @@ import * as path from "path";
 import { addressRange, AllowlistDecision, decide, describeDecision, parseAllowlist } from "../lib/allowlist-policy";
 import { parseEnvironment } from "../lib/config";
 import { renderedAllowlist } from "../operations/allowlist/render";
+import { renderAllowlist } from "../lib/squid";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -257,5 +258,64 @@ describe("Squid's rules beyond the rendered text", () => {
     expect(addressRange("fe80::/10")).toMatchObject({ v6: true, lo: 0xfe80n << 112n });
     expect(addressRange("10.0.0.0/33")).toBeUndefined();
     expect(addressRange("not-an-address")).toBeUndefined();
+  });
+});
+
+describe("the allowlist behind PrivateLink: app VPCs of one block told apart by endpoint", () => {
+  const text = renderAllowlist({
+    environment: "privatelink",
+    port: 3128,
+    proxyProtocol: { trustedSources: ["10.0.0.10"] },
+    clients: [
+      { name: "app", cidr: "192.168.0.0/24", endpointId: "${aws_vpc_endpoint.app.id}" },
+      { name: "app2", cidr: "192.168.0.0/24", endpointId: "vpce-0a1b2c3d4e5f60718" },
+    ],
+    destinations: [
+      { name: "service", cidr: "172.16.0.0/24", ports: [{ port: 80, carries: "http" }] },
+      { name: "api", cidr: "172.16.0.0/24", ports: [{ port: 8080, carries: "http" }], from: ["app"] },
+    ],
+  });
+  const allowlist = parseAllowlist(text);
+  const request = (endpointId: string | undefined, port: number) => ({ client: APP, method: "GET", host: SERVICE, port, endpointId });
+
+  it("reads the endpoint's annotation and the note ACLs on it", () => {
+    expect(allowlist.acls.get("endpoint_id")).toMatchObject({
+      type: "annotate_transaction",
+      values: ['vpc_endpoint="%proxy_protocol::>h{234}"'],
+    });
+    expect(allowlist.acls.get("localnet")).toMatchObject({
+      type: "note",
+      values: ["vpc_endpoint", "%01${aws_vpc_endpoint.app.id}", "vpc_endpoint", "%01vpce-0a1b2c3d4e5f60718"],
+    });
+  });
+
+  it("gives one address two verdicts by the endpoint it came through, as from says", () => {
+    expect(describeDecision(allowlist, decide(allowlist, request("${aws_vpc_endpoint.app.id}", 8080)))).toBe(
+      `allowed by line ${lineOf(text, "http_access allow !CONNECT api_dst api_http api_from")}: http_access allow !CONNECT api_dst api_http api_from`,
+    );
+    const denied = decide(allowlist, request("vpce-0a1b2c3d4e5f60718", 8080));
+    expect(denied).toMatchObject({ verdict: "denied", line: { text: "http_access deny all" }, nearest: { failed: ["api_from"] } });
+    expect(decide(allowlist, request("vpce-0a1b2c3d4e5f60718", 80))).toMatchObject({ verdict: "allowed" });
+  });
+
+  it("denies a request through another endpoint, or with no endpoint TLV, as an outsider", () => {
+    for (const endpointId of ["vpce-0ffffffffffffffff", undefined])
+      expect(decide(allowlist, request(endpointId, 80))).toMatchObject({ verdict: "denied", line: { text: "http_access deny !localnet" } });
+  });
+
+  it("annotates only from the first place of a line, where Squid always reaches it, and expands only the endpoint TLV", () => {
+    const base = 'acl ep annotate_transaction vpc_endpoint="%proxy_protocol::>h{234}"\nacl seen note vpc_endpoint %01vpce-1\n';
+    expect(() => parseAllowlist(`${base}http_access allow seen ep\n`)).toThrow(/ACL ep \(annotate_transaction\) is not first on its line/);
+    expect(() => parseAllowlist('acl ep annotate_transaction who="%>a"\nhttp_access allow ep\n')).toThrow(
+      /expands %proxy_protocol::>h\{234\} only/,
+    );
+    expect(() => parseAllowlist("acl n note -m vpc_endpoint a\nhttp_access allow n\n")).toThrow(/needs an annotation name and no flags/);
+    // A note ACL before the annotating line sees no annotation; a literal value is set as written.
+    const order = parseAllowlist(`${base}http_access allow seen\nhttp_access deny ep !all\nhttp_access allow seen\nhttp_access deny all\n`);
+    expect(decide(order, { ...request("vpce-1", 80) })).toMatchObject({ verdict: "allowed", line: { number: 5 } });
+    const literal = parseAllowlist(
+      "acl mark annotate_transaction tier=gold\nacl gold note tier gold\nacl any note tier\nhttp_access allow mark gold any\n",
+    );
+    expect(decide(literal, request(undefined, 80))).toMatchObject({ verdict: "allowed", line: { number: 4 } });
   });
 });

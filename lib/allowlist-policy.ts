@@ -1,6 +1,7 @@
 /**
  * What Squid's access rules decide, offline: parses the access part of a squid.conf or allowlist (the ACL types we render:
- * src, dst, dstdomain, port, method; http_access allow/deny) and decides a request the way Squid does for that subset.
+ * src, dst, dstdomain, port, method, and behind PrivateLink annotate_transaction and note on the endpoint's PROXY
+ * protocol TLV; http_access allow/deny) and decides a request the way Squid does for that subset.
  * First matching http_access line wins; every ACL on a line must match; with no line matching, Squid does the opposite
  * of the last line. What needs DNS (dst on a named request) without the addresses given is reported as depending on it.
  */
@@ -13,7 +14,7 @@ export interface AllowlistLine {
 }
 
 /** The ACL types this evaluator decides. */
-export const ALLOWLIST_ACL_TYPES = ["src", "dst", "dstdomain", "port", "method"] as const;
+export const ALLOWLIST_ACL_TYPES = ["src", "dst", "dstdomain", "port", "method", "note", "annotate_transaction"] as const;
 export type AllowlistAclType = (typeof ALLOWLIST_ACL_TYPES)[number];
 
 /** An ACL: every `acl` line of its name, values appended in order (Squid ORs them). */
@@ -61,6 +62,12 @@ export interface AllowlistRequest {
    * @default unknown: a verdict that needs them depends on DNS
    */
   readonly resolved?: readonly string[];
+  /**
+   * The id of the VPC endpoint the request came through, as the load balancer of an endpoint service puts it in the
+   * PROXY protocol v2 header (TLV 0xEA), or a Terraform reference to it, as a synthesized allowlist holds it.
+   * @default none: the header carries no such TLV
+   */
+  readonly endpointId?: string;
 }
 
 /** An allow line passed over, and the ACLs of it that did not match (`!name` for a negated one). */
@@ -145,6 +152,51 @@ function addAcl(acls: Map<string, AllowlistAcl>, line: AllowlistLine, words: rea
   });
 }
 
+/** The one format code this evaluator expands in an annotation: AWS's endpoint TLV (0xEA, 234) of the PROXY header. */
+const ENDPOINT_TLV_CODE = "%proxy_protocol::>h{234}";
+
+/** An annotation an annotate_transaction ACL sets; `expands` for a quoted value, whose format codes Squid expands. */
+interface Annotation {
+  readonly name: string;
+  readonly value: string;
+  readonly expands: boolean;
+}
+
+/** The annotations of an annotate_transaction ACL (name=value; a quoted value may be {@link ENDPOINT_TLV_CODE}). */
+function annotationsOf(acl: AllowlistAcl): Annotation[] {
+  return acl.values.map((v) => {
+    const pair = /^([A-Za-z0-9_-]+)=(.*)$/.exec(v);
+    if (!pair) throw new Error(`acl ${acl.name} annotate_transaction: "${v}" is not name=value; this evaluator decides no other form`);
+    const quoted = /^"(.*)"$/.exec(pair[2]);
+    const value = quoted ? quoted[1] : pair[2];
+    if (quoted && value.includes("%") && value !== ENDPOINT_TLV_CODE)
+      throw new Error(
+        `acl ${acl.name} annotate_transaction: "${value}" holds a format code; this evaluator expands ${ENDPOINT_TLV_CODE} only`,
+      );
+    return { name: pair[1], value, expands: quoted !== null };
+  });
+}
+
+/** What Squid writes for {@link ENDPOINT_TLV_CODE}: the subtype byte 01 URL-encoded, then the id; "-" without the TLV. */
+function endpointTlvText(request: AllowlistRequest): string {
+  const id = request.endpointId;
+  if (id === undefined) return "-";
+  if (!/^[A-Za-z0-9-]+$/.test(id) && !id.includes("${"))
+    throw new Error(`the endpoint id "${id}" is not letters, digits and hyphens as AWS writes one; give it as vpce-<hex>`);
+  return `%01${id}`;
+}
+
+/** The annotations a request carries when Squid reaches rule `index`: those of every annotate_transaction ACL first on a rule up to it. */
+function annotationsAt(allowlist: Allowlist, index: number, request: AllowlistRequest): Map<string, string> {
+  const notes = new Map<string, string>();
+  for (const rule of allowlist.rules.slice(0, index + 1)) {
+    const acl = allowlist.acls.get(rule.acls[0].name)!;
+    if (acl.type !== "annotate_transaction") continue;
+    for (const a of annotationsOf(acl)) notes.set(a.name, a.expands && a.value === ENDPOINT_TLV_CODE ? endpointTlvText(request) : a.value);
+  }
+  return notes;
+}
+
 /** Parses the access part of `text`: acl and http_access lines; other directives are passed over. Throws on what Squid would refuse. */
 export function parseAllowlist(text: string): Allowlist {
   const acls = new Map<string, AllowlistAcl>(PREDEFINED.map((a) => [a.name, a]));
@@ -164,6 +216,17 @@ export function parseAllowlist(text: string): Allowlist {
       if (!acl) throw problem(line, `ACL ${ref.name} is not defined above; Squid refuses the configuration`);
       if (!(ALLOWLIST_ACL_TYPES as readonly string[]).includes(acl.type))
         throw problem(line, `ACL ${ref.name} is of type ${acl.type}; this evaluator decides ${ALLOWLIST_ACL_TYPES.join(", ")} only`);
+      if (acl.type === "annotate_transaction" && ref !== refs[0])
+        throw problem(
+          line,
+          `ACL ${ref.name} (annotate_transaction) is not first on its line; this evaluator decides it only there, where Squid always reaches it`,
+        );
+      if (acl.type === "annotate_transaction") annotationsOf(acl);
+      if (acl.type === "note" && (acl.flags.length > 0 || acl.values.length === 0))
+        throw problem(
+          line,
+          `ACL ${ref.name} (note) needs an annotation name and no flags here; write acl <name> note <annotation> [values]`,
+        );
     }
     rules.push({ line, action, acls: refs });
   }
@@ -290,7 +353,15 @@ function portMatch(acl: AllowlistAcl, port: number): Match {
   return inList ? YES : NO;
 }
 
-function aclMatch(acl: AllowlistAcl, request: AllowlistRequest): Match {
+/** A note ACL: the request carries its annotation (values[0]), with one of the values listed after it if any. */
+function noteMatch(acl: AllowlistAcl, annotations: ReadonlyMap<string, string>): Match {
+  const [name, ...wanted] = acl.values;
+  const value = annotations.get(name);
+  if (value === undefined) return NO;
+  return wanted.length === 0 || wanted.includes(value) ? YES : NO;
+}
+
+function aclMatch(acl: AllowlistAcl, request: AllowlistRequest, annotations: ReadonlyMap<string, string>): Match {
   switch (acl.type as AllowlistAclType) {
     case "src":
       return srcMatch(acl, request.client);
@@ -302,15 +373,21 @@ function aclMatch(acl: AllowlistAcl, request: AllowlistRequest): Match {
       return portMatch(acl, request.port);
     case "method":
       return acl.values.some((m) => m.toUpperCase() === request.method.toUpperCase()) ? YES : NO;
+    case "note":
+      return noteMatch(acl, annotations);
+    case "annotate_transaction":
+      return YES;
   }
 }
 
 /** One line against a request: matched, not (with the ACLs that failed), or unknown (with what it waits on). */
-function ruleMatch(allowlist: Allowlist, rule: AccessRule, request: AllowlistRequest): { match: Match; failed: string[]; matched: number } {
+function ruleMatch(allowlist: Allowlist, index: number, request: AllowlistRequest): { match: Match; failed: string[]; matched: number } {
+  const rule = allowlist.rules[index];
+  const annotations = annotationsAt(allowlist, index, request);
   const failed: string[] = [];
   const unknown: { on: string; when: string }[] = [];
   for (const ref of rule.acls) {
-    const m = aclMatch(allowlist.acls.get(ref.name)!, request);
+    const m = aclMatch(allowlist.acls.get(ref.name)!, request, annotations);
     const label = `${ref.negated ? "!" : ""}${ref.name}`;
     if (m.kind === "unknown")
       unknown.push({
@@ -333,7 +410,7 @@ function decideFrom(allowlist: Allowlist, request: AllowlistRequest, from: numbe
   const { rules } = allowlist;
   for (let i = from; i < rules.length; i++) {
     const rule = rules[i];
-    const { match, failed, matched } = ruleMatch(allowlist, rule, request);
+    const { match, failed, matched } = ruleMatch(allowlist, i, request);
     if (match.kind === "no") {
       if (rule.action === "allow") passed.push({ line: rule.line, failed, matched });
       continue;

@@ -6,6 +6,7 @@
  * The directives used here mean the same in Squid 5 (Debian) and Squid 6 (Amazon Linux 2023);
  * Squid 6's predefined ACLs (such as to_linklocal) are avoided on purpose.
  */
+import { addressRange } from "./allowlist-policy";
 
 /** A client network allowed to use the proxy. */
 export interface SquidClient {
@@ -13,6 +14,23 @@ export interface SquidClient {
   readonly name: string;
   /** The client's CIDR block. */
   readonly cidr: string;
+  /**
+   * The id of the client's interface endpoint (PrivateLink), which the load balancer's PROXY protocol v2 header
+   * carries (TLV 0xEA): the client is then told apart by endpoint, not by `cidr` (app VPCs' blocks may overlap).
+   * Rendered verbatim, so a Terraform reference such as `${aws_vpc_endpoint.app.id}` resolves in the parameter.
+   * Needs {@link SquidPolicy.proxyProtocol}.
+   * @default the client is told apart by its block (`cidr`)
+   */
+  readonly endpointId?: string;
+}
+
+/** Squid behind a load balancer that sends PROXY protocol v2 (a VPC endpoint service's): whose header it believes. */
+export interface SquidProxyProtocol {
+  /**
+   * The load balancer's addresses or blocks, the only sources allowed to send the header; Squid closes any other
+   * connection to its port, and one without the header.
+   */
+  readonly trustedSources: readonly string[];
 }
 
 /** A port of a service and what it carries through the proxy. */
@@ -57,6 +75,12 @@ export interface SquidPolicy {
   readonly clients: readonly SquidClient[];
   /** Allowed destinations (the services). */
   readonly destinations: readonly SquidDestination[];
+  /**
+   * Squid requires a PROXY protocol v2 header on its port from these sources only, and each client names its
+   * endpoint ({@link SquidClient.endpointId}).
+   * @default no header: clients connect to Squid themselves (peering, Transit Gateway, a load balancer keeping their addresses)
+   */
+  readonly proxyProtocol?: SquidProxyProtocol;
 }
 
 /** Where Squid keeps its files on a host. */
@@ -128,7 +152,51 @@ const ACL_NAME_MAX = 63;
 export const SQUID_MAX_FILEDESCRIPTORS = 65536;
 
 /** What the base squid.conf takes: the host's part, which never changes with the services. */
-export type SquidBaseSettings = Pick<SquidPolicy, "environment" | "port">;
+export type SquidBaseSettings = Pick<SquidPolicy, "environment" | "port" | "proxyProtocol">;
+
+/** The PROXY protocol v2 TLV type that AWS's load balancer fills for PrivateLink traffic (PP2_TYPE_AWS, 0xEA), as Squid names it: in decimal. */
+export const AWS_TLV_TYPE = 234;
+
+/** The transaction annotation that holds the endpoint's TLV as Squid expands it: {@link ENDPOINT_TLV_PREFIX} then the id. */
+export const ENDPOINT_NOTE = "vpc_endpoint";
+
+/** How Squid writes the TLV's first byte, the subtype PP2_SUBTYPE_AWS_VPCE_ID (0x01): URL-encoded, as its format codes escape control bytes. */
+export const ENDPOINT_TLV_PREFIX = "%01";
+
+/** The value {@link ENDPOINT_NOTE} holds for a request through endpoint `endpointId`. */
+export const endpointNoteValue = (endpointId: string): string => `${ENDPOINT_TLV_PREFIX}${endpointId}`;
+
+/** The ACL in the base squid.conf naming the sources allowed to send the PROXY header. */
+const PROXY_HEADER_SOURCES = "load_balancer";
+
+/** The ACL that copies the endpoint's TLV into {@link ENDPOINT_NOTE}; it always matches. */
+const ENDPOINT_ANNOTATION = "endpoint_id";
+
+/** The listening port, and with PROXY protocol who may send the header, as the base squid.conf says it. */
+function portLines(settings: SquidBaseSettings): string[] {
+  if (!settings.proxyProtocol) return [`http_port ${settings.port}`];
+  const sources = settings.proxyProtocol.trustedSources;
+  if (sources.length === 0)
+    throw new Error(
+      "renderSquidBase: proxyProtocol.trustedSources is empty; give the load balancer's addresses, the only sources whose PROXY header Squid may believe",
+    );
+  const bad = sources.find((s) => !isUnresolved(s) && addressRange(s) === undefined);
+  if (bad !== undefined)
+    throw new Error(
+      `renderSquidBase: proxyProtocol.trustedSources holds "${bad}", which is no address or block; give the load balancer's addresses`,
+    );
+  return [
+    `http_port ${settings.port} require-proxy-header`,
+    "# PROXY protocol v2 from the load balancer only: its header gives the app server's address and its VPC endpoint's id.",
+    "# A connection from any other source, or without the header, is closed before Squid reads a request.",
+    `acl ${PROXY_HEADER_SOURCES} src ${sources.join(" ")}`,
+    `proxy_protocol_access allow ${PROXY_HEADER_SOURCES}`,
+    "proxy_protocol_access deny all",
+  ];
+}
+
+/** True for a value that holds a Terraform reference or a cdktf token, which only Terraform resolves. */
+const isUnresolved = (value: string) => value.includes("${");
 
 /**
  * Renders the base squid.conf: the port, the access log format, the include of the allowlist, no cache,
@@ -140,7 +208,7 @@ export function renderSquidBase(settings: SquidBaseSettings, host: SquidHostSett
     `# The allowlist (clients, services, access rules) is ${ALLOWLIST_FILE}, which squid-allowlist-sync`,
     "# keeps at the latest version of the environment's allowlist parameter. Edit the environment file and deploy.",
     "",
-    `http_port ${settings.port}`,
+    ...portLines(settings),
     "",
     "# The access log: Squid's native format, then the app VPC the request came from (- when none).",
     `logformat ${ACCESS_LOG_FORMAT} ${NATIVE_FORMAT} %note{${APP_VPC_NOTE}}`,
@@ -166,16 +234,68 @@ export function renderSquidBase(settings: SquidBaseSettings, host: SquidHostSett
 /** The ACL that matches an app VPC's block, which {@link APP_VPC_NOTE} names. */
 const appAcl = (client: SquidClient) => `app_${client.name}`;
 
-/** The blocks of the clients a destination's `from` names; throws for a name that is no client. */
-function fromBlocks(d: SquidDestination, clients: readonly SquidClient[]): string[] {
+/** The clients a destination's `from` names; throws for a name that is no client. */
+function fromClients(d: SquidDestination, clients: readonly SquidClient[]): SquidClient[] {
   return (d.from ?? []).map((name) => {
     const client = clients.find((c) => c.name === name);
     if (!client)
       throw new Error(
         `renderAllowlist: destination ${d.name} names client ${name} in from, which is no client; name one of ${clients.map((c) => c.name).join(", ")}`,
       );
-    return client.cidr;
+    return client;
   });
+}
+
+/** How an ACL matches clients: by block (`src`), or behind PrivateLink by endpoint (a `note` on {@link ENDPOINT_NOTE}). */
+function clientAcl(name: string, clients: readonly SquidClient[], byEndpoint: boolean): string {
+  if (!byEndpoint) return `acl ${name} src ${clients.map((c) => c.cidr).join(" ")}`;
+  return `acl ${name} note ${ENDPOINT_NOTE} ${clients.map((c) => endpointNoteValue(c.endpointId!)).join(" ")}`;
+}
+
+/** The endpoint ids Squid matches: AWS's are vpce- and hex digits; a Terraform reference is rendered as it is. */
+const ENDPOINT_ID = /^vpce-[0-9a-z]+$/;
+
+/** Throws unless every client has an endpoint id exactly when the policy has PROXY protocol. */
+function assertEndpointIds(policy: SquidPolicy): void {
+  for (const c of policy.clients) {
+    if (policy.proxyProtocol && c.endpointId === undefined)
+      throw new Error(
+        `renderAllowlist: client ${c.name} has no endpointId, but Squid requires the PROXY header (proxyProtocol), which tells app VPCs apart by endpoint; give its VPC endpoint's id`,
+      );
+    if (!policy.proxyProtocol && c.endpointId !== undefined)
+      throw new Error(
+        `renderAllowlist: client ${c.name} has endpointId ${c.endpointId}, but without proxyProtocol Squid gets no PROXY header to read it from; set proxyProtocol or drop the endpointId`,
+      );
+    if (c.endpointId !== undefined && !isUnresolved(c.endpointId) && !ENDPOINT_ID.test(c.endpointId))
+      throw new Error(
+        `renderAllowlist: client ${c.name} has endpointId "${c.endpointId}", which is no VPC endpoint id; write vpce- and its hex digits, or a reference to the endpoint`,
+      );
+  }
+}
+
+/** The clients' part of the allowlist: who may use the proxy, and the annotation that names each request's app VPC. */
+function clientLines(policy: SquidPolicy): string[] {
+  const byEndpoint = policy.proxyProtocol !== undefined;
+  const annotations = [
+    `# Each request is annotated with its app VPC (${APP_VPC_NOTE}), which the access log's last column shows.`,
+    ...policy.clients.flatMap((c) => [clientAcl(appAcl(c), [c], byEndpoint), `note ${APP_VPC_NOTE} ${c.name} ${appAcl(c)}`]),
+  ];
+  if (!byEndpoint)
+    return [
+      "# Clients: the app VPCs. Listed one by one: a provider-dictated range may lie outside RFC 1918.",
+      ...policy.clients.flatMap((c) => [`# app VPC ${c.name}`, clientAcl("localnet", [c], false)]),
+      "",
+      ...annotations,
+    ];
+  return [
+    "# Clients: the app VPCs, each by its VPC endpoint (PrivateLink). Their blocks may overlap, so an address does not",
+    `# say which VPC a request came from; the endpoint id does: the load balancer's PROXY header carries it (TLV ${AWS_TLV_TYPE},`,
+    `# 0xEA: the subtype byte 01, which Squid writes ${ENDPOINT_TLV_PREFIX}, then the id), and ${ENDPOINT_ANNOTATION} copies it into the ${ENDPOINT_NOTE} annotation.`,
+    `acl ${ENDPOINT_ANNOTATION} annotate_transaction ${ENDPOINT_NOTE}="%proxy_protocol::>h{${AWS_TLV_TYPE}}"`,
+    ...policy.clients.flatMap((c) => [`# app VPC ${c.name} (block ${c.cidr})`, clientAcl("localnet", [c], true)]),
+    "",
+    ...annotations,
+  ];
 }
 
 /**
@@ -185,17 +305,14 @@ function fromBlocks(d: SquidDestination, clients: readonly SquidClient[]): strin
 export function renderAllowlist(policy: SquidPolicy): string {
   if (policy.clients.length === 0) throw new Error("renderAllowlist: no clients; give at least one client network");
   if (policy.destinations.length === 0) throw new Error("renderAllowlist: no destinations; give at least one destination");
+  assertEndpointIds(policy);
   const safePorts = [...new Set([...SAFE_PORTS, ...policy.destinations.flatMap((d) => d.ports.map((p) => p.port))])].sort((a, b) => a - b);
   const tlsPorts = [...new Set(policy.destinations.flatMap((d) => portsOf(d, "tls")))].sort((a, b) => a - b);
   const lines = [
     `# Allowlist of environment "${policy.environment}", rendered from its environment file.`,
     "# The proxies apply each new version of the allowlist parameter; edit the environment file and deploy.",
     "",
-    "# Clients: the app VPCs. Listed one by one: a provider-dictated range may lie outside RFC 1918.",
-    ...policy.clients.flatMap((c) => [`# app VPC ${c.name}`, `acl localnet src ${c.cidr}`]),
-    "",
-    `# Each request is annotated with its app VPC (${APP_VPC_NOTE}), which the access log's last column shows.`,
-    ...policy.clients.flatMap((c) => [`acl ${appAcl(c)} src ${c.cidr}`, `note ${APP_VPC_NOTE} ${c.name} ${appAcl(c)}`]),
+    ...clientLines(policy),
     "",
     "# CONNECT (tunnelled TLS) only to the ports the services carry TLS on.",
     ...(tlsPorts.length > 0 ? [`acl SSL_ports port ${tlsPorts.join(" ")}`] : []),
@@ -212,9 +329,15 @@ export function renderAllowlist(policy: SquidPolicy): string {
       ...(d.domains ? [`acl ${d.name}_names dstdomain -n ${d.domains.join(" ")}`] : []),
       ...(portsOf(d, "http").length > 0 ? [`acl ${d.name}_http port ${portsOf(d, "http").join(" ")}`] : []),
       ...(portsOf(d, "tls").length > 0 ? [`acl ${d.name}_tls port ${portsOf(d, "tls").join(" ")}`] : []),
-      ...(d.from ? [`acl ${d.name}_from src ${fromBlocks(d, policy.clients).join(" ")}`] : []),
+      ...(d.from ? [clientAcl(`${d.name}_from`, fromClients(d, policy.clients), policy.proxyProtocol !== undefined)] : []),
     ]),
     "",
+    ...(policy.proxyProtocol
+      ? [
+          `# First the endpoint's id into ${ENDPOINT_NOTE}: the line never matches (!all), it only annotates the request.`,
+          `http_access deny ${ENDPOINT_ANNOTATION} !all`,
+        ]
+      : []),
     "http_access deny !Safe_ports",
     tlsPorts.length > 0 ? "http_access deny CONNECT !SSL_ports" : "http_access deny CONNECT",
     "http_access deny link_local",
