@@ -338,6 +338,7 @@ describe("the picture of a stack", () => {
       ["production", productionRaw],
       ["cross-account", crossAccountRaw],
       ["per-app-services", perAppRaw],
+      ["privatelink", () => JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "privatelink.json"), "utf8"))],
     ])(
       "keeps every text of %s inside its box, its cluster and the canvas, off every other text and clear of the edges",
       async (_name, raw) => {
@@ -403,5 +404,67 @@ describe("the picture of a stack", () => {
 
   it("is what docs/proof.md shows (run `npm run docs` after changing the verification environment)", async () => {
     expect(fs.readFileSync(README_DIAGRAM, "utf8")).toBe(await verificationDiagram());
+  });
+});
+
+describe("the picture of a PrivateLink stack", () => {
+  const raw = () => JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "privatelink.json"), "utf8"));
+  const pictured = () => {
+    const config = configFrom(raw());
+    return picture(stackOf(raw()), expectedFlowsOf(config), surroundingsOf(config));
+  };
+  const clusterOf = (p: ReturnType<typeof pictured>, id: string) => {
+    const parent = p.servers.find((s) => s.id === id)!.parent;
+    return p.vpcs.find((v) => v.id === parent || v.subnets.some((s) => s.id === parent))!.label.split("\n")[0];
+  };
+
+  it("draws an interface endpoint in each app VPC, linked to the endpoint service beside the load balancer it fronts, and no peering to an app VPC", () => {
+    const p = pictured();
+    const endpoints = p.servers.filter((s) => /\ninterface endpoint in /.test(s.label));
+    expect(endpoints.map((e) => [clusterOf(p, e.id), e.label]).sort()).toEqual([
+      ["privatelink-app1", "privatelink-app1-proxy-endpoint\ninterface endpoint in ap-northeast-1a, ap-northeast-1c"],
+      ["privatelink-app2", "privatelink-app2-proxy-endpoint\ninterface endpoint in ap-northeast-1a, ap-northeast-1c"],
+    ]);
+    const service = p.servers.find((s) => s.label.includes("\nVPC endpoint service\n"))!;
+    expect(service.label).toBe("privatelink-proxy-service\nVPC endpoint service\n1 allowed principal");
+    expect(clusterOf(p, service.id)).toBe("privatelink-proxy");
+    const links = (label: string) => p.links.filter((l) => l.label === label);
+    expect(
+      links("PrivateLink")
+        .map((l) => [l.from, l.to])
+        .sort(),
+    ).toEqual(endpoints.map((e) => [e.id, service.id]).sort());
+    const lbs = p.servers.filter((s) => s.label.includes("internal NLB"));
+    expect(
+      links("fronts")
+        .map((l) => l.to)
+        .sort(),
+    ).toEqual(lbs.map((l) => l.id).sort());
+    // The only peering joins the proxy VPC and the stand-in service's VPC.
+    const appVpcs = p.vpcs.filter((v) => /^privatelink-app\d\n/.test(v.label)).map((v) => v.id);
+    expect(appVpcs).toHaveLength(2);
+    expect(p.links.filter((l) => l.kind === "peering")).toHaveLength(1);
+    expect(p.links.flatMap((l) => [l.from, l.to]).filter((id) => appVpcs.includes(id))).toEqual([]);
+  });
+
+  it("draws each app's flow through its own endpoint and the endpoint service to the load balancer, and says what the proxy sees", () => {
+    const p = pictured();
+    const service = p.servers.find((s) => s.label.includes("\nVPC endpoint service\n"))!;
+    for (const app of ["app1", "app2"]) {
+      const server = p.servers.find((s) => s.label.startsWith(`privatelink-${app}-server\n`))!;
+      const endpoint = p.servers.find((s) => s.label.startsWith(`privatelink-${app}-proxy-endpoint\n`))!;
+      expect(p.flows.filter((f) => f.from === server.id && f.kind === "allowed")).toEqual([
+        { from: server.id, to: endpoint.id, label: "tcp 3128", kind: "allowed" },
+      ]);
+      expect(p.flows.filter((f) => f.from === endpoint.id)).toEqual([
+        { from: endpoint.id, to: service.id, label: "tcp 3128", kind: "allowed" },
+      ]);
+    }
+    expect(p.flows.filter((f) => f.from === service.id).map((f) => p.servers.find((s) => s.id === f.to)!.label.split("\n")[0])).toEqual([
+      "privatelink-proxy (internal NLB)",
+      "privatelink-proxy (internal NLB)",
+    ]);
+    const lbToFleet = p.flows.filter((f) => p.servers.find((s) => s.id === f.from)?.label.includes("internal NLB"));
+    expect(new Set(lbToFleet.map((f) => f.label))).toEqual(new Set(["tcp 3128\nclient in the PROXY protocol v2 header"]));
   });
 });

@@ -3,7 +3,8 @@
  * it shows what will be deployed: VPCs with their blocks, subnets and zones; peerings, Transit
  * Gateway attachments and gateways as links, and the services' network beyond a virtual private
  * gateway or Direct Connect gateway; the proxy (an instance, or a load balancer and its fleet),
- * NAT gateways, resolver endpoints and the servers, each drawn in every subnet it sits in; and the
+ * NAT gateways, resolver endpoints and the servers, each drawn in every subnet it sits in; PrivateLink's
+ * endpoint service beside its load balancer, linked from the interface endpoint in each app VPC; and the
  * flows that the reachability analysis allows, labelled with their ports and drawn through the
  * load balancer, Transit Gateway, NAT gateway or virtual private gateway they pass, with
  * expected-denied and broken flows drawn apart. Graphviz (a WebAssembly build, @viz-js/viz) lays it
@@ -33,7 +34,7 @@ export interface StackPicture {
   readonly vpcs: { id: string; label: string; subnets: { id: string; label: string }[] }[];
   /** Servers, load balancer nodes, NAT gateways and resolver endpoints, each in a VPC's or subnet's cluster. */
   readonly servers: { id: string; label: string; parent: string }[];
-  readonly links: { from: string; to: string; label: string; kind: "peering" | "gateway" }[];
+  readonly links: { from: string; to: string; label: string; kind: "peering" | "gateway" | "endpoint" }[];
   readonly gateways: { id: string; label: string }[];
   /** The networks beyond a gateway (the services' blocks behind Direct Connect), outside every VPC. */
   readonly networks: { id: string; label: string }[];
@@ -140,10 +141,54 @@ export function picture(stack: TerraformJson, expected: readonly ExpectedFlow[] 
   const gateways = [...direct.gateways, ...hubs.gateways];
   const links = [...peeringLinks(resources), ...direct.links, ...hubs.links];
   const placed = placeServers(resources, model, report, vpcs, direct);
+  const privateLink = endpointServices(resources, placed);
   const flows = flowsOf(report, expected, placed, { gateways, nextOf: direct.nextOf });
   const proxy = report.allowlist && proxyNode(report.allowlist, expected, placed);
   const notes = proxy ? allowlistNotes(report.allowlist!, vpcs, proxy) : [];
-  return { vpcs, servers: placed.servers, links, gateways, networks: direct.networks, flows, notes };
+  return {
+    vpcs,
+    servers: [...placed.servers, ...privateLink.servers],
+    links: [...links, ...privateLink.links],
+    gateways,
+    networks: direct.networks,
+    flows,
+    notes,
+  };
+}
+
+/**
+ * PrivateLink: each endpoint service beside the load balancer it fronts, in that load balancer's VPC, and a link from
+ * each interface endpoint of the stack to it (the endpoints themselves are placed with the servers).
+ */
+function endpointServices(resources: Blocks, { placed }: Placed): Pick<StackPicture, "servers" | "links"> {
+  const servers: StackPicture["servers"] = [];
+  const links: StackPicture["links"] = [];
+  for (const [n, service] of Object.entries(resources.aws_vpc_endpoint_service ?? {})) {
+    const address = `aws_vpc_endpoint_service.${n}`;
+    const fronted = blocks(service.network_load_balancer_arns).flatMap((arn) => placed.get(referencedAddress(arn) ?? "") ?? []);
+    const principals = blocks(service.allowed_principals).length;
+    const label = [
+      `${nameTag(service) ?? n}`,
+      "VPC endpoint service",
+      `${principals} allowed principal${principals === 1 ? "" : "s"}${service.acceptance_required === true ? ", acceptance required" : ""}`,
+    ].join("\n");
+    servers.push({ id: idOf(address), label, parent: vpcOfNodes(resources, fronted) });
+    placed.set(address, [{ id: idOf(address) }]);
+    for (const lb of fronted) links.push({ from: idOf(address), to: lb.id, label: "fronts", kind: "endpoint" });
+    for (const [en, endpoint] of Object.entries(resources.aws_vpc_endpoint ?? {})) {
+      if (referencedAddress(endpoint.service_name) !== address) continue;
+      for (const node of placed.get(`aws_vpc_endpoint.${en}`) ?? [])
+        links.push({ from: node.id, to: idOf(address), label: "PrivateLink", kind: "endpoint" });
+    }
+  }
+  return { servers, links };
+}
+
+/** The VPC cluster that holds nodes placed in subnets (the first one's), or none. */
+function vpcOfNodes(resources: Blocks, nodes: readonly At[]): string {
+  const subnet = nodes.map((n) => n.subnet).find(Boolean);
+  const vpc = subnet && referencedAddress(resources.aws_subnet?.[subnet.split(".")[1]]?.vpc_id);
+  return vpc ? idOf(vpc) : "";
 }
 
 /** The VPCs the stack creates, each with its subnets. */
@@ -300,6 +345,16 @@ function placeServers(
     );
     endpointNodes.set(e.name, place.placed.get(e.address)!);
   }
+  for (const [n, e] of Object.entries(resources.aws_vpc_endpoint ?? {})) {
+    // Interface endpoints to an endpoint service of the stack (PrivateLink to the proxy); AWS services' endpoints are not drawn.
+    if (!referencedAddress(e.service_name)?.startsWith("aws_vpc_endpoint_service.")) continue;
+    // One node in its VPC, naming its zones: an app server reaches both of its addresses (its DNS name answers with each zone's).
+    const zones = blocks(e.subnet_ids).map(
+      (id) => resources.aws_subnet?.[referencedAddress(id)?.split(".")[1] ?? ""]?.availability_zone ?? id,
+    );
+    const where = [{ subnet: "", vpc: referencedAddress(e.vpc_id) ?? "", range: "" }];
+    place.at(`aws_vpc_endpoint.${n}`, where, () => `${nameTag(e) ?? n}\ninterface endpoint in ${zones.join(", ")}`);
+  }
   for (const front of model.frontends.values()) {
     const lb = resources.aws_lb?.[front.address.split(".")[1]] ?? {};
     place.at(front.address, front.nodes, (p) => `${lb.name ?? front.address} (internal NLB)\n${bare(p.range)}`);
@@ -342,7 +397,8 @@ function placer(vpcs: StackPicture["vpcs"], { beyond, networks }: GatewayParts) 
 type FlowKind = StackPicture["flows"][number]["kind"];
 type Edge = { from: string; to: string; kind: FlowKind; ports: PortOf[]; suffix: string };
 
-const HOP = /(?<![\w.-])(?:data\.)?(?:aws_lb|aws_ec2_transit_gateway|aws_nat_gateway|aws_vpn_gateway)\.[A-Za-z0-9_-]+/g;
+const HOP =
+  /(?<![\w.-])(?:data\.)?(?:aws_vpc_endpoint_service|aws_vpc_endpoint|aws_lb|aws_ec2_transit_gateway|aws_nat_gateway|aws_vpn_gateway)\.[A-Za-z0-9_-]+/g;
 
 /**
  * Allowed flows, through what they pass: a load balancer, a Transit Gateway, a NAT gateway, a
@@ -363,7 +419,12 @@ function flowsOf(
     edges.get(key)!.ports.push({ protocol, port });
   };
   const hopsOf = (v: Verdict): { address: string; nodes: At[] }[] => {
-    const addresses = [...new Set(v.reasons.filter((r) => !r.startsWith("replies")).flatMap((r) => r.match(HOP) ?? []))];
+    const found = [...new Set(v.reasons.filter((r) => !r.startsWith("replies")).flatMap((r) => r.match(HOP) ?? []))];
+    // An endpoint service is passed before the load balancer it fronts, whichever the reasons name first.
+    const services = found.filter((a) => a.startsWith("aws_vpc_endpoint_service."));
+    const rest = found.filter((a) => !services.includes(a));
+    const lbAt = rest.findIndex((a) => a.startsWith("aws_lb."));
+    const addresses = lbAt < 0 ? found : [...rest.slice(0, lbAt), ...services, ...rest.slice(lbAt)];
     return addresses.flatMap((address) => {
       const nodes = placed.get(address) ?? (gateways.some((g) => g.id === idOf(address)) ? [{ id: idOf(address) }] : []);
       const next = nextOf.get(idOf(address));
@@ -374,13 +435,16 @@ function flowsOf(
     const path = [{ address: "", nodes: endpointNodes.get(v.from)! }, ...hopsOf(v), { address: "", nodes: endpointNodes.get(v.to)! }];
     // Behind a NAT gateway the destination sees the gateway's address: the last edge says so.
     const seen = v.reasons.map((r) => /sees the source (\S+) \(/.exec(r)?.[1]).find(Boolean);
+    // Behind PrivateLink the load balancer rewrites the source; the PROXY protocol header, when sent, carries the client.
+    const rewritten = v.reasons.some((r) => r.includes("the source rewritten to the load balancer's address"));
+    const behindLb = !rewritten
+      ? "client address kept"
+      : v.reasons.some((r) => r.includes("sends PROXY protocol v2"))
+        ? "client in the PROXY protocol v2 header"
+        : "seen as the load balancer";
     for (let i = 1; i < path.length; i++) {
       const after = path[i - 1].address;
-      const suffix = after.startsWith("aws_lb.")
-        ? "client address kept"
-        : after.startsWith("aws_nat_gateway.") && seen
-          ? `seen as ${seen}`
-          : "";
+      const suffix = after.startsWith("aws_lb.") ? behindLb : after.startsWith("aws_nat_gateway.") && seen ? `seen as ${seen}` : "";
       for (const [x, y] of pairs(path[i - 1].nodes, path[i].nodes)) addEdge(x.id, y.id, "allowed", v.protocol, v.port, suffix);
     }
   }
