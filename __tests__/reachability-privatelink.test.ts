@@ -6,12 +6,15 @@ import { EnvironmentConfig, loadEnvironmentFile } from "../lib/config";
 import {
   analyzeReachability,
   checkWholeNetwork,
+  expectedFlowsOf,
   factsOf,
+  flowMismatches,
   formatWholeNetwork,
   Model,
   NetworkVerdict,
   sideOf,
   surroundingsOf,
+  verdictFor,
   WholeNetworkResult,
   wholeNetworkFailures,
 } from "../proof/reachability";
@@ -223,6 +226,34 @@ describe("the servers' matrix under PrivateLink", () => {
   it("judges a port only an expected flow names, and denies it between the app VPCs", () => {
     expect(report.ports).toContain(3389);
     expect(verdict(APP1, APP2, 3389).allowed).toBe(false);
+  });
+});
+
+describe("the proxy's allowlist behind PrivateLink", () => {
+  it("tells the two apps on one block apart by the endpoint each comes through, as the PROXY header does", () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "privatelink.json"), "utf8"));
+    raw.services[0].from = ["app1"];
+    raw.expectedFlows = [
+      { from: "app1", to: "service", port: 80, via: "proxy", expect: "allowed" },
+      { from: "app2", to: "service", port: 80, via: "proxy", expect: "denied" },
+    ];
+    const env = configFrom(raw);
+    const report = analyzeReachability(JSON.parse(synthEnvironment(env).json), surroundingsOf(env));
+    expect(report.clientEndpoints).toEqual({
+      [APP1]: expect.stringMatching(/^\$\{aws_vpc_endpoint\.App-app1_ProxyEndpoint_\w+\.id\}$/),
+      [APP2]: expect.stringMatching(/^\$\{aws_vpc_endpoint\.App-app2_ProxyEndpoint_\w+\.id\}$/),
+    });
+    const [app1, app2] = expectedFlowsOf(env).map((f) => verdictFor(report, f)!);
+    expect(flowMismatches(report, expectedFlowsOf(env))).toEqual([]);
+    expect(app1.allowed).toBe(true);
+    expect(app1.reasons.join("\n")).toMatch(
+      /allowlist \(SSM parameter [^)]+\) allows GET 172\.16\.0\.10:80 from 192\.168\.0\.0\/25 through \$\{aws_vpc_endpoint\.App-app1_ProxyEndpoint/,
+    );
+    // Both apps reach the proxy and the proxy the service; only the allowlist, by endpoint, refuses app2.
+    expect(app2.allowed).toBe(false);
+    expect(app2.reasons.filter((r) => r.startsWith("BLOCKED: "))).toEqual([
+      expect.stringMatching(/allowlist \(SSM parameter [^)]+\) allows no request from 192\.168\.0\.0\/25 to 172\.16\.0\.10 on 80/),
+    ]);
   });
 });
 
