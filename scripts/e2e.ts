@@ -4,13 +4,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { loadEnvironmentFile } from "../lib/config";
+import { loadEnvironmentFile, parseEnvironment } from "../lib/config";
 import { allowlistChecks, singleProxyTarget } from "../proof/allowlist-checks";
 import { allowlistLabPlan, APP2, LAB_POLL_SECONDS } from "../proof/allowlist-lab";
 import { fleetChecks } from "../proof/fleet-checks";
 import { startFleetLab } from "../proof/fleet-lab";
 import { HOST_SETTINGS_MARKER } from "../lib/squid";
 import { Lab, labPrerequisites, sh, startLab } from "../proof/netns-lab";
+import { privateLinkChecks, privateLinkLabEnv, startPrivateLinkLab } from "../proof/privatelink-lab";
 import { startTransitGatewayLab, transitGatewayChecks } from "../proof/tgw-lab";
 import { parseSquidLine } from "../operations/verify/squid-log";
 import { answerHelp } from "../tools/cli";
@@ -30,8 +31,8 @@ Options:
   --help  print this and do nothing else
 
 Settings (environment):
-  PROXY_CONFIG=<file>  the environment (default demos/verification.json; a fleet or a Transit
-                       Gateway with private NAT runs its own lab)
+  PROXY_CONFIG=<file>  the environment (default demos/verification.json; a fleet, a Transit
+                       Gateway with private NAT or PrivateLink runs its own lab)
 
 Example:
   sudo npm run e2e
@@ -40,6 +41,8 @@ answerHelp(USAGE);
 
 const ROOT = path.join(__dirname, "..");
 const REQUEST_SECONDS = "4";
+/** The port of the PrivateLink lab's service that only the first app VPC may use. */
+const PRIVATELINK_FROM_PORT = 8080;
 
 interface Check {
   readonly name: string;
@@ -313,6 +316,14 @@ async function main(): Promise<number> {
       `e2e of ${path.relative(ROOT, file)} (Transit Gateway, private NAT): hosts ${JSON.stringify(lab.hosts)}; ${ready()}`,
       () => transitGatewayChecks(lab),
     );
+  }
+  if (env.connectivity.type === "privateLink") {
+    // Two app VPCs of one block behind endpoint stand-ins that send PROXY protocol v2 (proof/privatelink-lab.ts).
+    const fromPort = PRIVATELINK_FROM_PORT;
+    const copy = parseEnvironment(privateLinkLabEnv(JSON.parse(fs.readFileSync(file, "utf8")), fromPort), `${source} (the lab's copy)`);
+    const lab = await startPrivateLinkLab(copy, fromPort);
+    const heading = `e2e of ${source} (PrivateLink): hosts ${JSON.stringify(lab.hosts)}; the lab's copy adds service only-first on port ${fromPort} for ${lab.apps[0].name}; ${ready()}`;
+    return runChecks(lab, heading, () => privateLinkChecks(lab));
   }
   // The lab runs a copy of the environment with a second app VPC, and writes versions of its allowlist (proof/allowlist-lab.ts).
   const plan = allowlistLabPlan(JSON.parse(fs.readFileSync(file, "utf8")), source, LAB_POLL_SECONDS);
