@@ -4,7 +4,6 @@ import * as net from "net";
 import * as path from "path";
 import { parseEnvironment } from "../lib/config";
 import { privateLinkLabEnv } from "../proof/privatelink-lab";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { proxyV2Header, startStandIn, SIGNATURE } = require("../proof/endpoint-stand-in.js");
 
 describe("the endpoint stand-in's PROXY protocol v2 header", () => {

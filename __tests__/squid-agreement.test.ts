@@ -14,6 +14,7 @@ import { parseEnvironment } from "../lib/config";
 import { squidPolicyOf } from "../lib/allowlist-sync";
 import { renderAllowlist, renderSquidConf, SquidPolicy } from "../lib/squid";
 import { parseSquidLine } from "../operations/verify/squid-log";
+const { proxyV2Header } = require("../proof/endpoint-stand-in.js");
 
 const ROOT = path.join(__dirname, "..");
 
@@ -67,6 +68,19 @@ function loopbackPolicy(squidPort: number, ports: Record<number, number>): Squid
   };
 }
 
+/** The endpoint id of each app VPC behind PrivateLink, by client name; OUTSIDER's endpoint is in no allowlist. */
+const ENDPOINTS: Record<string, string> = { "verification-app": "vpce-0aaa1", "verification-app2": "vpce-0bbb2" };
+const FOREIGN_ENDPOINT = "vpce-0ccc3";
+
+/** The same policy behind PrivateLink: both app VPCs in one block, told apart by endpoint; the load balancer is 127.0.0.1. */
+function privateLinkPolicy(policy: SquidPolicy): SquidPolicy {
+  return {
+    ...policy,
+    proxyProtocol: { trustedSources: ["127.0.0.1"] },
+    clients: policy.clients.map((c) => ({ ...c, cidr: "127.0.1.0/24", endpointId: ENDPOINTS[c.name] })),
+  };
+}
+
 /** A port free on `address` now. */
 function freePort(address: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -83,9 +97,10 @@ function listen(server: net.Server, address: string, port: number): Promise<net.
 }
 
 /** Sends one request through the proxy from `client` and returns the status code of Squid's answer (10 s at most). */
-function ask(proxyPort: number, client: string, method: string, target: string): Promise<number> {
+function ask(proxyPort: number, client: string, method: string, target: string, header?: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: "127.0.0.1", port: proxyPort, localAddress: client });
+    // With a PROXY header the connection comes from the load balancer's address (127.0.0.1), the header names the client.
+    const socket = net.connect({ host: "127.0.0.1", port: proxyPort, localAddress: header ? "127.0.0.1" : client });
     const uri = method === "CONNECT" ? target : `http://${target}/agreement`;
     let answer = "";
     const done = (e?: Error) => {
@@ -96,7 +111,10 @@ function ask(proxyPort: number, client: string, method: string, target: string):
         reject(e ?? new Error(`no HTTP status from Squid for ${method} ${target} from ${client}: ${JSON.stringify(answer.slice(0, 200))}`));
     };
     socket.setTimeout(10_000, () => done(new Error(`Squid did not answer ${method} ${target} within 10 s`)));
-    socket.on("connect", () => socket.write(`${method} ${uri} HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`));
+    socket.on("connect", () => {
+      if (header) socket.write(header);
+      socket.write(`${method} ${uri} HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`);
+    });
     socket.on("data", (chunk) => {
       answer += chunk.toString("latin1");
       if (answer.includes("\r\n")) done();
@@ -130,14 +148,23 @@ interface Lab {
   proxyPort: number;
   ports: Record<number, number>;
   squid?: ChildProcess;
+  /** Behind PrivateLink: Squid requires the PROXY header from 127.0.0.1 and tells the app VPCs (one block) apart by endpoint. */
+  privateLink?: boolean;
 }
 
 const accessLogOf = (lab: Lab) => path.join(lab.dir, "access.log");
 
 /** Starts the service's listeners (plain HTTP on the http ports, bare TCP on the TLS port) and Squid with the loopback allowlist. */
-async function startLab(): Promise<Lab> {
+async function startLab(privateLink = false): Promise<Lab> {
   const binary = squidBinary();
-  const lab: Lab = { dir: fs.mkdtempSync(path.join(os.tmpdir(), "squid-agreement-")), servers: [], allowlist: "", proxyPort: 0, ports: {} };
+  const lab: Lab = {
+    dir: fs.mkdtempSync(path.join(os.tmpdir(), "squid-agreement-")),
+    servers: [],
+    allowlist: "",
+    proxyPort: 0,
+    ports: {},
+    privateLink,
+  };
   try {
     await startListeners(lab);
     lab.proxyPort = await freePort("127.0.0.1");
@@ -145,6 +172,8 @@ async function startLab(): Promise<Lab> {
     const out = fs.openSync(path.join(lab.dir, "squid.out"), "w");
     lab.squid = spawn(binary, ["-N", "-f", path.join(lab.dir, "squid.conf"), "-n", `agree${process.pid}`], { stdio: ["ignore", out, out] });
     await waitFor("Squid accepting connections", lab.squid, () => accepts(lab.proxyPort));
+    // A probe without the PROXY header is closed before Squid logs a request; wait until it has taken one.
+    if (privateLink) await new Promise((r) => setTimeout(r, 200));
     return lab;
   } catch (e) {
     const logs = `${readOr(path.join(lab.dir, "squid.out"))}${readOr(path.join(lab.dir, "cache.log"))}`;
@@ -173,7 +202,7 @@ function writeSquidConf(lab: Lab): void {
   fs.chmodSync(dir, 0o755);
   // As root, Squid switches to its effective user (proxy), which must write the logs.
   if (process.getuid?.() === 0) fs.chownSync(dir, proxyId("-u"), proxyId("-g"));
-  const policy = loopbackPolicy(proxyPort, lab.ports);
+  const policy = lab.privateLink ? privateLinkPolicy(loopbackPolicy(proxyPort, lab.ports)) : loopbackPolicy(proxyPort, lab.ports);
   lab.allowlist = renderAllowlist(policy);
   const conf = renderSquidConf(policy, {
     accessLog: accessLogOf(lab),
@@ -192,8 +221,9 @@ function writeSquidConf(lab: Lab): void {
       .join(""),
   );
   // Loopback only, and names from the hosts file: no traffic leaves the machine.
-  const local = conf.replace(`\nhttp_port ${proxyPort}\n`, `\nhttp_port 127.0.0.1:${proxyPort}\n`);
-  if (local === conf) throw new Error(`the rendered squid.conf has no line "http_port ${proxyPort}"`);
+  const option = lab.privateLink ? " require-proxy-header" : "";
+  const local = conf.replace(`\nhttp_port ${proxyPort}${option}\n`, `\nhttp_port 127.0.0.1:${proxyPort}${option}\n`);
+  if (local === conf) throw new Error(`the rendered squid.conf has no line "http_port ${proxyPort}${option}"`);
   fs.writeFileSync(path.join(dir, "squid.conf"), `${local}hosts_file ${hostsFile}\n`);
 }
 
@@ -285,5 +315,75 @@ describe("the allowlist evaluator agrees with Squid 5", () => {
     expect([...verdicts].sort()).toEqual(["CONNECT allowed", "CONNECT denied", "plain allowed", "plain denied"]);
     const deciding = new Set(asked.map((r) => decide(rules, { ...r, resolved: HOSTS[r.host] ? [HOSTS[r.host]] : undefined }).line.text));
     expect(rules.rules.filter((rule) => !deciding.has(rule.line.text)).map((rule) => rule.line.text)).toEqual([]);
+  });
+});
+
+describe("the allowlist evaluator agrees with Squid 5 behind PrivateLink (PROXY protocol v2)", () => {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await startLab(true);
+  }, 60_000);
+  afterAll(async () => {
+    if (lab) await stopLab(lab);
+  });
+
+  /** One app server address behind three endpoints (app's, app2's, one no allowlist knows) and behind none. */
+  const through = [ENDPOINTS["verification-app"], ENDPOINTS["verification-app2"], FOREIGN_ENDPOINT, undefined];
+
+  it("tells two clients of one address apart by endpoint id, as the evaluator does, and logs each one's app VPC", async () => {
+    const { proxyPort, ports, allowlist } = lab!;
+    const rules = parseAllowlist(allowlist);
+    const asked = requests(ports)
+      .filter((r) => r.client === APP)
+      .flatMap((r) => through.map((endpointId) => ({ ...r, endpointId })));
+    const results: string[] = [];
+    for (const r of asked) {
+      const header = proxyV2Header({
+        source: APP,
+        sourcePort: 40000,
+        destination: "127.0.0.1",
+        destinationPort: proxyPort,
+        endpointId: r.endpointId,
+      });
+      const status = await ask(proxyPort, APP, r.method, `${r.host}:${r.port}`, header);
+      const decision = decide(rules, { ...r, resolved: HOSTS[r.host] ? [HOSTS[r.host]] : undefined });
+      const squid = status === 200 ? "allowed" : status === 403 ? "denied" : `answered ${status}`;
+      results.push(`${r.method} ${r.host}:${r.port} via ${r.endpointId}: Squid ${squid}, evaluator ${describeDecision(rules, decision)}`);
+    }
+    expect(results.filter((line) => !/Squid (\w+), evaluator \1 /.test(line))).toEqual([]);
+    // One address, two verdicts: api only for app, by endpoint.
+    const api = results.filter((l) => l.startsWith("GET api.service.example"));
+    expect(api.map((l) => /Squid (\w+)/.exec(l)![1])).toEqual(["allowed", "denied", "denied", "denied"]);
+    const lines = () =>
+      readOr(accessLogOf(lab!))
+        .split("\n")
+        .filter((l) => l && parseSquidLine(l)?.method !== "-");
+    await waitFor("every request in the access log", lab!.squid!, () => lines().length >= asked.length);
+    const logged = lines().map((l) => parseSquidLine(l)!);
+    expect(new Set(logged.map((l) => l.client))).toEqual(new Set([APP]));
+    const appOf: Record<string, string> = { "vpce-0aaa1": "verification-app", "vpce-0bbb2": "verification-app2" };
+    expect(logged.map((l) => l.appVpc)).toEqual(asked.map((r) => (r.endpointId ? appOf[r.endpointId] : undefined)));
+  });
+
+  it("closes a connection without the header, and one whose header comes from another address than the load balancer's", async () => {
+    const { proxyPort } = lab!;
+    await expect(ask(proxyPort, APP, "GET", `${SERVICE}:${lab!.ports[80]}`)).rejects.toThrow(/no HTTP status from Squid/);
+    const forged = proxyV2Header({
+      source: APP,
+      sourcePort: 1,
+      destination: "127.0.0.1",
+      destinationPort: proxyPort,
+      endpointId: "vpce-0aaa1",
+    });
+    const fromApp = new Promise<number>((resolve, reject) => {
+      const socket = net.connect({ host: "127.0.0.1", port: proxyPort, localAddress: OUTSIDER }, () =>
+        socket.write(Buffer.concat([forged, Buffer.from(`GET http://${SERVICE}:${lab!.ports[80]}/ HTTP/1.1\r\nHost: x\r\n\r\n`)])),
+      );
+      let answer = "";
+      socket.on("data", (d) => (answer += d));
+      socket.on("error", () => resolve(0));
+      socket.on("close", () => (answer ? reject(new Error(`Squid answered: ${answer.slice(0, 80)}`)) : resolve(0)));
+    });
+    await expect(fromApp).resolves.toBe(0);
   });
 });
