@@ -385,11 +385,22 @@ describe("npm run orphans: bad input, before any AWS call", () => {
       },
     });
 
+  // The demos' names in the order the script lists them (file names sorted), read from demos/.
+  const demoNames = fs
+    .readdirSync(path.join(ROOT, "demos"))
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => f.replace(/\.json$/, ""))
+    .join(", ");
+
   it("refuses an unknown environment, naming the known ones", () => {
     const r = run(["staging"]);
     expect(r.status).toBe(1);
+    expect(demoNames).toContain("verification");
     expect(r.stderr.trim()).toMatch(
-      /^environment = "staging" is not one of the environments \(transit-gateway, verification-fleet, verification\) of the demos of demos\/ \(.*no-environments-\w+\/ holds no environment file\); name one of them, or set PROXY_CONFIG to its file$/,
+      new RegExp(
+        `^environment = "staging" is not one of the environments \\(${demoNames}\\) of the demos of demos/ \\(.*no-environments-\\w+/ holds no environment file\\); name one of them, or set PROXY_CONFIG to its file$`,
+      ),
     );
   });
 
@@ -397,7 +408,7 @@ describe("npm run orphans: bad input, before any AWS call", () => {
     const r = run([]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe(
-      "npm run orphans needs an environment: npm run orphans -- <environment>, one of transit-gateway, verification-fleet, verification",
+      `npm run orphans needs an environment: npm run orphans -- <environment>, one of ${demoNames}`,
     );
   });
 
