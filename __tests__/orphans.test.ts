@@ -407,9 +407,7 @@ describe("npm run orphans: bad input, before any AWS call", () => {
   it("asks for an environment when none is given", () => {
     const r = run([]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(
-      `npm run orphans needs an environment: npm run orphans -- <environment>, one of ${demoNames}`,
-    );
+    expect(r.stderr.trim()).toBe(`npm run orphans needs an environment: npm run orphans -- <environment>, one of ${demoNames}`);
   });
 
   it("says how to provide credentials when there are none, with no stack trace", () => {
