@@ -2,9 +2,9 @@
  * The allowlist as data: what an environment's proxies allow (the text of its SSM parameter), the size the parameter
  * holds, and squid-allowlist-sync, the script each proxy runs on a timer to apply a new version safely.
  */
-import { EnvironmentConfig, servicePorts } from "./config";
+import { EnvironmentConfig, egressOf, servicePorts } from "./config";
 import { ALLOWLIST_EVENTS, vpcName } from "./naming";
-import { ALLOWLIST_FILE, SquidPolicy } from "./squid";
+import { ALLOWLIST_FILE, SquidPolicy, SquidProxyProtocol } from "./squid";
 import { AllowlistSyncInstall, assertNoTemplateSyntax } from "./user-data";
 
 /** The access policy of an environment's proxies: its app VPCs (by VPC name) and services, with their `from`. */
@@ -21,6 +21,17 @@ export function squidPolicyOf(env: EnvironmentConfig): SquidPolicy {
       from: s.from?.map((a) => vpcName(env.name, a)),
     })),
   };
+}
+
+/** Behind PrivateLink, the PROXY protocol Squid requires, believed from the load balancer's addresses; undefined otherwise. */
+export function proxyProtocolOf(env: EnvironmentConfig): SquidProxyProtocol | undefined {
+  const egress = egressOf(env);
+  return egress.kind === "fleet" && egress.privateLink ? { trustedSources: egress.loadBalancerAddresses } : undefined;
+}
+
+/** `policy` matching each client by its VPC endpoint (`idOf` by client name), whose id the PROXY header carries. */
+export function policyWithEndpoints(policy: SquidPolicy, proxyProtocol: SquidProxyProtocol, idOf: (client: string) => string): SquidPolicy {
+  return { ...policy, proxyProtocol, clients: policy.clients.map((c) => ({ ...c, endpointId: idOf(c.name) })) };
 }
 
 /** The most an SSM parameter holds: 8 KB in the advanced tier, which Intelligent-Tiering picks past 4 KB. */

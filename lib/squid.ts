@@ -231,8 +231,11 @@ export function renderSquidBase(settings: SquidBaseSettings, host: SquidHostSett
   return `${lines.join("\n")}\n${renderHostSettings(host)}`;
 }
 
+/** The prefix of the ACL that matches one app VPC (by block or endpoint), which {@link APP_VPC_NOTE} names. */
+const APP_ACL_PREFIX = "app_";
+
 /** The ACL that matches an app VPC's block, which {@link APP_VPC_NOTE} names. */
-const appAcl = (client: SquidClient) => `app_${client.name}`;
+const appAcl = (client: SquidClient) => `${APP_ACL_PREFIX}${client.name}`;
 
 /** The clients a destination's `from` names; throws for a name that is no client. */
 function fromClients(d: SquidDestination, clients: readonly SquidClient[]): SquidClient[] {
@@ -250,6 +253,12 @@ function fromClients(d: SquidDestination, clients: readonly SquidClient[]): Squi
 function clientAcl(name: string, clients: readonly SquidClient[], byEndpoint: boolean): string {
   if (!byEndpoint) return `acl ${name} src ${clients.map((c) => c.cidr).join(" ")}`;
   return `acl ${name} note ${ENDPOINT_NOTE} ${clients.map((c) => endpointNoteValue(c.endpointId!)).join(" ")}`;
+}
+
+/** The endpoint id of each client an allowlist matches by endpoint (its `app_<client>` ACL), by client name: what {@link clientAcl} wrote. */
+export function endpointIdsIn(allowlist: string): Map<string, string> {
+  const line = new RegExp(`^acl ${APP_ACL_PREFIX}(\\S+) note ${ENDPOINT_NOTE} ${ENDPOINT_TLV_PREFIX}(\\S+)$`, "gm");
+  return new Map([...allowlist.matchAll(line)].map((m) => [m[1], m[2]]));
 }
 
 /** The endpoint ids Squid matches: AWS's are vpce- and hex digits; a Terraform reference is rendered as it is. */

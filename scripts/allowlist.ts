@@ -12,10 +12,11 @@ import {
 } from "../lib/config";
 import { emulatorEndpointProblem } from "../lib/emulator";
 import { accessLogGroupName, allowlistParameterName } from "../lib/naming";
+import { endpointIdsIn } from "../lib/squid";
 import { awsProblem, deployedAllowlist, MAX_LOG_PAGES, recentAccessLog } from "../operations/allowlist/aws";
 import { readAccessLog } from "../operations/allowlist/log";
-import { previewChange, renderPreview } from "../operations/allowlist/preview";
-import { appBlocks, renderedAllowlist } from "../operations/allowlist/render";
+import { previewChange, renderPreview, withEndpointIds } from "../operations/allowlist/preview";
+import { appBlocks, byEndpoint, renderedAllowlist } from "../operations/allowlist/render";
 import { committedText } from "../operations/allowlist/sources";
 import { answerHelp, SELECTION_HELP } from "../tools/cli";
 
@@ -182,9 +183,12 @@ async function main(): Promise<void> {
   const endpoint = process.env.PROXY_EMULATOR_ENDPOINT || undefined;
   const endpointProblem = endpoint ? emulatorEndpointProblem(endpoint) : undefined;
   if (endpointProblem) throw new Stop(`PROXY_EMULATOR_ENDPOINT = "${endpoint}" ${endpointProblem}`);
-  const after = stopOn(() => parseAllowlist(renderedAllowlist(env)), file);
+  stopOn(() => parseAllowlist(renderedAllowlist(env)), file);
   const before = await oldAllowlist(args, env, file, endpoint);
   const beforeRules = stopOn(() => parseAllowlist(before.text), before.source);
+  // Behind PrivateLink both allowlists name each app VPC by the old one's endpoint ids (the deployed ones with --deployed).
+  const endpointIds = endpointIdsIn(before.text);
+  const after = stopOn(() => parseAllowlist(renderedAllowlist(env, endpointIds)), file);
   const log = await logText(args, env, endpoint);
   let read: ReturnType<typeof readAccessLog>;
   try {
@@ -192,7 +196,8 @@ async function main(): Promise<void> {
   } catch (e) {
     throw new Stop(`${log.source} ${(e as Error).message}`);
   }
-  const preview = previewChange(beforeRules, after, read.requests, appBlocks(env));
+  const requests = byEndpoint(env) ? withEndpointIds(read.requests, endpointIds) : read.requests;
+  const preview = previewChange(beforeRules, after, requests, appBlocks(env), byEndpoint(env));
   const skipped =
     read.skipped.length > 0
       ? `; ${read.skipped.length} other line${read.skipped.length === 1 ? "" : "s"} skipped (first: line ${read.skipped[0]})`

@@ -3,7 +3,7 @@ import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Lazy } from "cdktf";
 import type { Construct } from "constructs";
 import { parseAllowlist } from "../../lib/allowlist-policy";
-import { allowlistSizeProblem, amazonLinuxSyncInstall, squidPolicyOf } from "../../lib/allowlist-sync";
+import { allowlistSizeProblem, amazonLinuxSyncInstall, policyWithEndpoints, squidPolicyOf } from "../../lib/allowlist-sync";
 import { DEFAULT_ALLOWLIST_POLL_SECONDS } from "../../lib/config";
 import type { SquidEgress } from "../../lib/config";
 import { accessLogGroupName, allowlistLogGroupName, allowlistParameterName, outputNames, roleNames } from "../../lib/naming";
@@ -130,10 +130,7 @@ export function createProxyAllowlist(scope: Construct, props: ProxyCommonProps, 
   };
   if (props.proxyProtocol && !endpointIds)
     throw new Error("createProxyAllowlist: proxyProtocol needs endpointIds, which name each client's endpoint");
-  const withEndpoints = (idOf: (client: string) => string) => ({
-    ...policy,
-    clients: policy.clients.map((c) => ({ ...c, endpointId: idOf(c.name) })),
-  });
+  const withEndpoints = (idOf: (client: string) => string) => policyWithEndpoints(policy, props.proxyProtocol!, idOf);
   const checked = props.proxyProtocol ? renderAllowlist(withEndpoints(() => LONGEST_ENDPOINT_ID)) : renderAllowlist(policy);
   // Read back as Squid reads it (every ACL an access line names defined, with one type), or synthesis stops here.
   parseAllowlist(checked);

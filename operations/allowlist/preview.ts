@@ -33,11 +33,26 @@ export interface Preview {
   readonly disagreements: readonly { readonly lineNumber: number; readonly logged: string; readonly before: string }[];
 }
 
-/** The app VPC a client belongs to: by its address among the blocks, else the logged column. */
-export function appVpcOf(request: LoggedRequest, apps: readonly AppBlock[]): string {
+/**
+ * The app VPC a client belongs to: by its address among the blocks, else the logged column. Behind PrivateLink
+ * (`byEndpoint`) blocks may overlap, so the logged column, which Squid filled from the endpoint, comes first.
+ */
+export function appVpcOf(request: LoggedRequest, apps: readonly AppBlock[], byEndpoint = false): string {
   const c = request.request.client;
-  const app = isIpv4Address(c) ? apps.find((a) => addressInCidr(c, a.cidr)) : undefined;
+  const app = byEndpoint
+    ? apps.find((a) => a.vpcName === request.appVpc)
+    : isIpv4Address(c)
+      ? apps.find((a) => addressInCidr(c, a.cidr))
+      : undefined;
   return app?.name ?? request.appVpc ?? "outside the app VPCs";
+}
+
+/** Behind PrivateLink, each request with the endpoint id of the app VPC its log line names (`endpointIds` by VPC name); none for "-". */
+export function withEndpointIds(requests: readonly LoggedRequest[], endpointIds: ReadonlyMap<string, string>): LoggedRequest[] {
+  return requests.map((r) => {
+    const endpointId = r.appVpc === undefined ? undefined : endpointIds.get(r.appVpc);
+    return endpointId === undefined ? r : { ...r, request: { ...r.request, endpointId } };
+  });
 }
 
 function changeOf(before: AllowlistDecision, after: AllowlistDecision): Change | undefined {
@@ -50,7 +65,13 @@ function changeOf(before: AllowlistDecision, after: AllowlistDecision): Change |
 const ORDER: readonly Change[] = ["newly denied", "newly allowed", "may change"];
 
 /** Decides every logged request with both allowlists and groups those whose verdict changes. */
-export function previewChange(before: Allowlist, after: Allowlist, requests: readonly LoggedRequest[], apps: readonly AppBlock[]): Preview {
+export function previewChange(
+  before: Allowlist,
+  after: Allowlist,
+  requests: readonly LoggedRequest[],
+  apps: readonly AppBlock[],
+  byEndpoint = false,
+): Preview {
   const groups = new Map<string, PreviewGroup>();
   const unchanged = { allowed: 0, denied: 0 };
   const disagreements: Preview["disagreements"][number][] = [];
@@ -66,7 +87,7 @@ export function previewChange(before: Allowlist, after: Allowlist, requests: rea
     }
     const group: Omit<PreviewGroup, "count" | "methods"> = {
       change,
-      appVpc: appVpcOf(logged, apps),
+      appVpc: appVpcOf(logged, apps, byEndpoint),
       destination: `${logged.request.host.includes(":") ? `[${logged.request.host}]` : logged.request.host}:${logged.request.port}`,
       before: describeDecision(before, b),
       after: describeDecision(after, a),
