@@ -31,6 +31,13 @@ const parameterOf = (env: EnvironmentConfig, version = 1) => ({
   version,
 });
 
+/** The VPCs of environment `env` as the emulator lists them: the proxy VPC, the service side and the app VPCs (id "vpc-<name>"). */
+const vpcsOf = (env: string, apps: Record<string, string>) => [
+  ...Object.entries(apps).map(([id, cidr]) => ({ id, cidr, name: `${env}-${id.slice("vpc-".length)}` })),
+  { id: "vpc-proxy", cidr: "10.0.0.0/24", name: `${env}-proxy` },
+  { id: "vpc-svc", cidr: "172.16.0.0/24", name: `${env}-service` },
+];
+
 /** The inventory of a correct deployment of the verification environment. */
 function goodInventory(): EmulatorInventory {
   const squid = proxyUserData("verification");
@@ -44,14 +51,10 @@ function goodInventory(): EmulatorInventory {
     securityGroups: ["sg-1"],
   });
   return {
-    vpcs: [
-      { id: "vpc-app", cidr: "192.168.0.0/24" },
-      { id: "vpc-proxy", cidr: "10.0.0.0/24" },
-      { id: "vpc-svc", cidr: "172.16.0.0/24" },
-    ],
+    vpcs: vpcsOf("verification", { "vpc-app": "192.168.0.0/24" }),
     peerings: [
-      { id: "pcx-app", status: "active", requesterCidr: "192.168.0.0/24", accepterCidr: "10.0.0.0/24" },
-      { id: "pcx-svc", status: "active", requesterCidr: "10.0.0.0/24", accepterCidr: "172.16.0.0/24" },
+      { id: "pcx-app", status: "active", requesterVpcId: "vpc-app", accepterVpcId: "vpc-proxy" },
+      { id: "pcx-svc", status: "active", requesterVpcId: "vpc-proxy", accepterVpcId: "vpc-svc" },
     ],
     routes: [
       { vpcId: "vpc-app", destination: "10.0.0.0/24", peering: "pcx-app" },
@@ -152,7 +155,7 @@ describe("deploymentProblems", () => {
   it("notices a missing direction of a peering's routes", () => {
     const inv = goodInventory();
     (inv.routes as any[]).splice(1, 1);
-    expect(deploymentProblems(env, outputs, inv)).toEqual(["no route in 10.0.0.0/24 to 192.168.0.0/24 via pcx-app"]);
+    expect(deploymentProblems(env, outputs, inv)).toEqual(["no route in verification-proxy to 192.168.0.0/24 via pcx-app"]);
   });
 
   it("notices a transitive route from the app VPC to the service side", () => {
@@ -169,7 +172,7 @@ describe("deploymentProblems", () => {
     const problems = deploymentProblems(env, { ...outputs, service_url: "http://172.16.0.99:80/" }, inv);
     expect(problems).toEqual(
       expect.arrayContaining([
-        "peering pcx-svc between 10.0.0.0/24 and 172.16.0.0/24 is pending-acceptance, not active",
+        "peering pcx-svc between verification-proxy and verification-service is pending-acceptance, not active",
         "instance verification-service allows IMDSv1 (http_tokens optional)",
         "instance verification-app-server has a public address 203.0.113.9",
         "output service_url is http://172.16.0.99:80/, but the service runs at 172.16.0.10",
@@ -365,6 +368,7 @@ describe("deploymentProblems of a fleet", () => {
     return {
       ...base,
       ...NO_DNS,
+      vpcs: vpcsOf("verification-fleet", { "vpc-app": "192.168.0.0/24" }),
       instances: [
         proxy("i-a", "10.0.0.37"),
         proxy("i-c", "10.0.0.166"),
@@ -590,13 +594,8 @@ describe("deploymentProblems of the Transit Gateway environment", () => {
     return {
       ...goodInventory(),
       ...NO_DNS,
-      vpcs: [
-        { id: "vpc-app", cidr: "192.168.0.0/24" },
-        { id: "vpc-app2", cidr: "192.168.1.0/24" },
-        { id: "vpc-proxy", cidr: "10.0.0.0/24" },
-        { id: "vpc-svc", cidr: "172.16.0.0/24" },
-      ],
-      peerings: [{ id: "pcx-svc", status: "active", requesterCidr: "10.0.0.0/24", accepterCidr: "172.16.0.0/24" }],
+      vpcs: vpcsOf("transit-gateway", { "vpc-app": "192.168.0.0/24", "vpc-app2": "192.168.1.0/24" }),
+      peerings: [{ id: "pcx-svc", status: "active", requesterVpcId: "vpc-proxy", accepterVpcId: "vpc-svc" }],
       routes: [
         { vpcId: "vpc-proxy", destination: "172.16.0.0/24", peering: "pcx-svc" },
         { vpcId: "vpc-svc", destination: "10.0.0.0/24", peering: "pcx-svc" },

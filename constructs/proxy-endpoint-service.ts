@@ -4,6 +4,7 @@ import { VpcEndpointConnectionAccepter } from "@cdktf/provider-aws/lib/vpc-endpo
 import { VpcEndpointService } from "@cdktf/provider-aws/lib/vpc-endpoint-service";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { endpointServicePrincipals } from "../lib/config/egress";
 import { principalProblem } from "../lib/config/rules";
 import { privateLinkNames } from "../lib/naming";
 
@@ -57,10 +58,11 @@ export class ProxyEndpointService extends Construct {
     }
     const partition = new DataAwsPartition(this, "Partition").partition;
     const self = new DataAwsCallerIdentity(this, "Account").accountId;
-    const rootOf = (account: string) => `arn:${partition}:iam::${account}:root`;
-    const arnOf = (principal: string) => (/^\d{12}$/.test(principal) ? rootOf(principal) : principal);
-    const named = [...new Set([...(props.appAccounts ?? []), ...(props.allowedPrincipals ?? [])].map(arnOf))];
-    this.allowedPrincipals = [rootOf(self), ...named];
+    this.allowedPrincipals = endpointServicePrincipals(
+      { appAccounts: props.appAccounts ?? [], allowedPrincipals: props.allowedPrincipals ?? [] },
+      partition,
+      self,
+    );
     this.acceptanceRequired = props.acceptanceRequired ?? false;
     const name = privateLinkNames.endpointService(props.environment);
     this.resource = new VpcEndpointService(this, "Resource", {

@@ -25,6 +25,7 @@ import {
   paginateDescribeTransitGateways,
   paginateDescribeTransitGatewayVpcAttachments,
   paginateDescribeVpcEndpoints,
+  paginateDescribeVpcEndpointServiceConfigurations,
   paginateDescribeVpcPeeringConnections,
   paginateDescribeVpcs,
   SearchTransitGatewayRoutesCommand,
@@ -316,6 +317,25 @@ async function readVpcEndpoints(r: Reading): Promise<void> {
       type: "aws_vpc_endpoint",
       importId: e.VpcEndpointId!,
       attributes: withName({ id: e.VpcEndpointId, vpc_id: e.VpcId, service_name: e.ServiceName }, tags),
+    });
+  }
+}
+
+/** Endpoint services (PrivateLink) by their tags; a service on its way out is another's to finish. */
+async function readVpcEndpointServices(r: Reading): Promise<void> {
+  const services = await collect(
+    paginateDescribeVpcEndpointServiceConfigurations({ client: r.ec2 }, { Filters: r.byTag }),
+    (p) => p.ServiceConfigurations,
+  );
+  for (const [s, tags] of ownedItems(r, services, (s) => ({
+    id: s.ServiceId!,
+    tags: s.Tags,
+    gone: ["deleted", "deleting", "failed"].includes(String(s.ServiceState ?? "").toLowerCase()),
+  }))) {
+    r.found.push({
+      type: "aws_vpc_endpoint_service",
+      importId: s.ServiceId!,
+      attributes: withName({ id: s.ServiceId, service_name: s.ServiceName }, tags),
     });
   }
 }
@@ -835,6 +855,7 @@ const READERS: readonly ((r: Reading) => Promise<void>)[] = [
   readRouteTables,
   readPeerings,
   readVpcEndpoints,
+  readVpcEndpointServices,
   readFlowLogs,
   readNatGateways,
   readInternetGateways,

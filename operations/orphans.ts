@@ -81,6 +81,7 @@ export const IDENTITY: Readonly<Record<string, readonly string[]>> = {
   ],
   aws_vpc_peering_connection: ["vpc_id", "peer_vpc_id", "tags.Name"],
   aws_vpc_endpoint: ["vpc_id", "service_name", "tags.Name"],
+  aws_vpc_endpoint_service: ["tags.Name"],
   aws_flow_log: ["vpc_id", "tags.Name"],
   aws_instance: ["tags.Name", "private_ip"],
   aws_iam_role: ["name"],

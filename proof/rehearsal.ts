@@ -19,136 +19,27 @@ import {
   SquidEgress,
 } from "../lib/config";
 import { squidPolicyOf } from "../lib/allowlist-sync";
-import { ALLOWLIST_FILE, renderAllowlist } from "../lib/squid";
+import { ALLOWLIST_FILE, endpointNoteValue, renderAllowlist } from "../lib/squid";
 import {
   accessLogGroupName,
   allowlistParameterName,
   fleetNames,
   outputNames,
+  PROXY_VPC,
   recoveryAlarmName,
   resolverNames,
+  SERVICE_VPC,
   serverPaths,
   transitGatewayNames,
+  vpcName,
 } from "../lib/naming";
 import { stateKeys, TerraformState } from "../operations/orphans";
 import { freePorts } from "./allowlist-lab";
 
-/** What proof/emulator/emulator_api.py reports of the emulator's contents. */
-export interface EmulatorInventory {
-  readonly instances: readonly {
-    id: string;
-    name?: string;
-    state: string;
-    privateIp?: string;
-    publicIp?: string;
-    httpTokens?: string;
-    userData?: string | null;
-    securityGroups: string[];
-  }[];
-  readonly vpcs: readonly { id: string; cidr: string; name?: string; project?: string }[];
-  readonly peerings: readonly { id: string; status: string; requesterCidr?: string; accepterCidr?: string }[];
-  readonly routes: readonly {
-    vpcId: string;
-    routeTableId?: string;
-    destination?: string;
-    peering?: string;
-    transitGateway?: string;
-    natGateway?: string;
-  }[];
-  readonly subnets?: readonly { id: string; vpcId: string; cidr: string; zone: string }[];
-  readonly transitGateways?: readonly {
-    id: string;
-    state: string;
-    defaultAssociation?: string;
-    defaultPropagation?: string;
-    autoAccept?: string;
-  }[];
-  readonly tgwAttachments?: readonly {
-    id: string;
-    transitGatewayId: string;
-    vpcId: string;
-    subnetIds: string[];
-    state: string;
-    applianceMode?: string;
-  }[];
-  readonly tgwRouteTables?: readonly {
-    id: string;
-    transitGatewayId: string;
-    name?: string;
-    associations: string[];
-    propagations: string[];
-    routes: { destination?: string; type?: string; state?: string; attachments: string[] }[];
-  }[];
-  readonly natGateways?: readonly { id: string; subnetId: string; connectivity?: string; state: string; privateIp?: string | null }[];
-  readonly resolverEndpoints?: readonly {
-    id: string;
-    name?: string;
-    direction: string;
-    status: string;
-    vpcId?: string;
-    securityGroups: string[];
-    addresses: { subnetId: string; ip?: string }[];
-  }[];
-  readonly resolverRules?: readonly {
-    id: string;
-    name?: string;
-    domain: string;
-    type: string;
-    endpointId?: string;
-    targets: { ip?: string; port?: number }[];
-  }[];
-  readonly resolverRuleAssociations?: readonly { id: string; ruleId: string; vpcId: string; status?: string }[];
-  readonly securityGroups: readonly { id: string; name: string; vpcId?: string }[];
-  readonly vpcEndpoints: readonly string[];
-  readonly networkInterfaces: readonly { id: string; status: string; attachedToTerminated: boolean; ofDeletedNatGateway?: boolean }[];
-  readonly iamRoles: readonly string[];
-  readonly instanceProfiles: readonly string[];
-  readonly logGroups: readonly string[];
-  readonly alarms: readonly string[];
-  readonly flowLogs: readonly string[];
-  readonly loadBalancers?: readonly {
-    arn: string;
-    name: string;
-    dnsName?: string;
-    scheme?: string;
-    type?: string;
-    addresses: string[];
-    listeners: { port: number; protocol: string; targetGroups: string[] }[];
-  }[];
-  readonly targetGroups?: readonly {
-    arn: string;
-    name: string;
-    protocol?: string;
-    port?: number;
-    preserveClientIp?: string;
-    deregistrationDelaySeconds?: string;
-  }[];
-  readonly autoScalingGroups?: readonly {
-    name: string;
-    desired: number;
-    instances: string[];
-    launchTemplate: { LaunchTemplateId?: string; Version?: string };
-    targetGroups: string[];
-    healthCheckType?: string;
-    zones: number;
-    /** The group's instance refreshes, newest first. */
-    refreshes?: { status: string; minHealthyPercentage?: number | null; maxHealthyPercentage?: number | null }[];
-  }[];
-  /** The allowlist parameter as SSM reads it back (scripts/rehearse.ts adds it; emulator_api.py reads no SSM). */
-  readonly allowlistParameter?: { readonly name: string; readonly value: string; readonly version: number };
-  readonly launchTemplates?: readonly {
-    id: string;
-    name: string;
-    latestVersion: number;
-    instanceType?: string;
-    httpTokens?: string;
-    encrypted: string[];
-    userData?: string | null;
-  }[];
-}
+import { EmulatorInventory, StackOutputs, Vpc, vpcNamed } from "./emulator-inventory";
+import { privateLinkAllowlistPolicy, privateLinkProblems, proxyEndpointOf } from "./privatelink-readback";
 
-/** Stack outputs as `cdktf deploy --outputs-file` writes them. */
-export type StackOutputs = Record<string, string>;
+export type { EmulatorInventory, StackOutputs } from "./emulator-inventory";
 
 /** A change to the environment that the emulator needs, with the reason. */
 export interface EmulatorAdjustment {
@@ -219,52 +110,70 @@ export function deploymentProblems(env: EnvironmentConfig, outputs: StackOutputs
   return [...problems, ...squidProblems(env, egress, outputs, inv, running)];
 }
 
-/** The VPCs, the service peering, and the app VPCs' peerings (never transitive) or their Transit Gateway. */
+/** The VPCs, the service peering, and the app VPCs' peerings (never transitive), their Transit Gateway or their endpoints. */
 function networkProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
   const problems: string[] = [];
-  const vpcByCidr = new Map(inv.vpcs.map((v) => [v.cidr, v]));
-  const proxyCidr = env.proxyVpc.cidr;
   const serviceCidr = peeredServiceSide(env, "the rehearsal's read-back").vpc.cidr;
-  for (const cidr of [proxyCidr, serviceCidr, ...env.appVpcs.map((a) => a.cidr)]) {
-    if (!vpcByCidr.has(cidr)) problems.push(`no VPC with ${cidr}`);
+  const expected: [string, string][] = [
+    [PROXY_VPC, env.proxyVpc.cidr],
+    [SERVICE_VPC, serviceCidr],
+    ...env.appVpcs.map((a) => [a.name, a.cidr] as [string, string]),
+  ];
+  for (const [vpc, cidr] of expected) {
+    const found = vpcNamed(env, inv, vpc);
+    if (!found) problems.push(`no VPC named ${vpcName(env.name, vpc)}`);
+    else if (found.cidr !== cidr) problems.push(`VPC ${found.name} has ${found.cidr}, expected ${cidr}`);
   }
-
-  const peeringBetween = (a: string, b: string) =>
-    inv.peerings.find((p) => (p.requesterCidr === a && p.accepterCidr === b) || (p.requesterCidr === b && p.accepterCidr === a));
-  const expectRoute = (fromCidr: string, destination: string, peeringId?: string) => {
-    const vpc = vpcByCidr.get(fromCidr);
-    if (!vpc || !peeringId) return;
-    if (!inv.routes.some((r) => r.vpcId === vpc.id && r.destination === destination && r.peering === peeringId)) {
-      problems.push(`no route in ${fromCidr} to ${destination} via ${peeringId}`);
-    }
-  };
-  const checkPeering = (a: string, b: string, output: string, aDestinations: string[], bDestinations: string[]) => {
-    const peering = peeringBetween(a, b);
-    if (!peering) return problems.push(`no peering between ${a} and ${b}`);
-    if (peering.status !== "active") problems.push(`peering ${peering.id} between ${a} and ${b} is ${peering.status}, not active`);
-    if (outputs[output] !== peering.id)
-      problems.push(`output ${output} is ${outputs[output]}, but the peering between ${a} and ${b} is ${peering.id}`);
-    aDestinations.forEach((d) => expectRoute(a, d, peering.id));
-    bDestinations.forEach((d) => expectRoute(b, d, peering.id));
-    return undefined;
-  };
-  checkPeering(
-    proxyCidr,
-    serviceCidr,
+  const proxy = vpcNamed(env, inv, PROXY_VPC);
+  const peered = (a: Vpc | undefined, b: Vpc | undefined, output: string, aDestinations: string[], bDestinations: string[]) =>
+    problems.push(...peeringProblems(inv, outputs, { a, b, output, aDestinations, bDestinations }));
+  peered(
+    proxy,
+    vpcNamed(env, inv, SERVICE_VPC),
     outputNames.servicePeeringId,
     env.services.map((s) => s.cidr),
-    [proxyCidr],
+    [env.proxyVpc.cidr],
   );
   if (env.connectivity.type === "peering") {
-    for (const app of env.appVpcs) checkPeering(app.cidr, proxyCidr, outputNames.appPeeringId(app.name), [proxyCidr], [app.cidr]);
+    for (const app of env.appVpcs)
+      peered(vpcNamed(env, inv, app.name), proxy, outputNames.appPeeringId(app.name), [env.proxyVpc.cidr], [app.cidr]);
     for (const app of env.appVpcs) {
-      const vpc = vpcByCidr.get(app.cidr);
+      const vpc = vpcNamed(env, inv, app.name);
       const leak = inv.routes.find((r) => r.vpcId === vpc?.id && env.services.some((s) => s.cidr === r.destination));
       if (leak) problems.push(`app VPC ${app.name} has a route to the service side (${leak.destination}); peering must not be transitive`);
     }
+  } else if (env.connectivity.type === "privateLink") {
+    problems.push(...privateLinkProblems(env, outputs, inv));
   } else {
     problems.push(...transitGatewayProblems(env, outputs, inv));
   }
+  return problems;
+}
+
+/** The peering of VPCs `a` and `b`: active, named by the output, with the routes each side needs through it. */
+function peeringProblems(
+  inv: EmulatorInventory,
+  outputs: StackOutputs,
+  p: { a?: Vpc; b?: Vpc; output: string; aDestinations: string[]; bDestinations: string[] },
+): string[] {
+  const { a, b } = p;
+  if (!a || !b) return [];
+  const between = `${a.name} and ${b.name}`;
+  const peering = inv.peerings.find(
+    (x) => (x.requesterVpcId === a.id && x.accepterVpcId === b.id) || (x.requesterVpcId === b.id && x.accepterVpcId === a.id),
+  );
+  if (!peering) return [`no peering between ${between}`];
+  const problems: string[] = [];
+  if (peering.status !== "active") problems.push(`peering ${peering.id} between ${between} is ${peering.status}, not active`);
+  if (outputs[p.output] !== peering.id)
+    problems.push(`output ${p.output} is ${outputs[p.output]}, but the peering between ${between} is ${peering.id}`);
+  const routes: [Vpc, string][] = [
+    ...p.aDestinations.map((d) => [a, d] as [Vpc, string]),
+    ...p.bDestinations.map((d) => [b, d] as [Vpc, string]),
+  ];
+  for (const [vpc, destination] of routes)
+    if (!inv.routes.some((r) => r.vpcId === vpc.id && r.destination === destination && r.peering === peering.id))
+      problems.push(`no route in ${vpc.name} to ${destination} via ${peering.id}`);
   return problems;
 }
 
@@ -301,7 +210,7 @@ function squidProblems(
   if (proxyInstances.length === 0)
     problems.push(fleet ? "no running instance in the proxy fleet's group" : `no running instance at the proxy address ${proxyHost}`);
   for (const proxy of proxyInstances) problems.push(...proxyUserDataProblems(env, `the user data of proxy ${proxy.id}`, proxy.userData));
-  problems.push(...allowlistParameterProblems(env, inv.allowlistParameter));
+  problems.push(...allowlistParameterProblems(env, inv.allowlistParameter, inv));
   if (outputs[outputNames.proxyAddress] !== proxyHost)
     problems.push(`output ${outputNames.proxyAddress} is ${outputs[outputNames.proxyAddress]}, expected ${proxyHost}`);
   if (outputs[outputNames.proxyUrl] !== `http://${proxyHost}:${port}`)
@@ -311,9 +220,12 @@ function squidProblems(
   for (const app of env.appVpcs.filter((a) => a.appServer)) {
     const id = outputs[outputNames.appServerId(app.name)];
     const server = running.find((i) => i.id === id);
+    // Behind PrivateLink each app server's way is its own VPC's endpoint, by the DNS name the emulator gives it.
+    const host = env.connectivity.type === "privateLink" ? proxyEndpointOf(env, inv, app.name)?.dnsNames[0] : proxyHost;
     if (!server) problems.push(`output ${outputNames.appServerId(app.name)} ${id} is no running instance`);
-    else if (!server.userData?.includes(`$proxy = '${proxyHost}:${port}'`))
-      problems.push(`app server ${app.name} is not set to use ${proxyHost}:${port}`);
+    else if (!host) problems.push(`app server ${app.name}: no endpoint read back to check its proxy setting against`);
+    else if (!server.userData?.includes(`$proxy = '${host}:${port}'`))
+      problems.push(`app server ${app.name} is not set to use ${host}:${port}`);
   }
   return problems;
 }
@@ -328,14 +240,31 @@ function proxyUserDataProblems(env: EnvironmentConfig, what: string, userData: s
   return problems;
 }
 
-/** The allowlist parameter, as read back through SSM, holds the allowlist rendered from the environment: an ACL per app VPC and the rest. */
-export function allowlistParameterProblems(env: EnvironmentConfig, parameter: EmulatorInventory["allowlistParameter"]): string[] {
+/**
+ * The allowlist parameter, as read back through SSM, holds the allowlist rendered from the environment: an ACL per app
+ * VPC (behind PrivateLink by its endpoint's id, which `inv` reads back) and the rest.
+ */
+export function allowlistParameterProblems(
+  env: EnvironmentConfig,
+  parameter: EmulatorInventory["allowlistParameter"],
+  inv?: EmulatorInventory,
+): string[] {
   const name = allowlistParameterName(env.name);
   if (!parameter) return [`no allowlist parameter ${name} to read back`];
   if (parameter.name !== name) return [`the allowlist parameter read back is ${parameter.name}, expected ${name}`];
-  const missing = env.appVpcs.filter((a) => !parameter.value.includes(`acl localnet src ${a.cidr}\n`));
-  if (missing.length > 0) return missing.map((a) => `the allowlist parameter ${name} lacks the ACL for ${a.cidr} (app VPC ${a.name})`);
-  return parameter.value === renderAllowlist(squidPolicyOf(env))
+  const byEndpoint = env.connectivity.type === "privateLink";
+  const { policy, missing: noEndpoint } = byEndpoint
+    ? privateLinkAllowlistPolicy(env, inv ?? {})
+    : { policy: squidPolicyOf(env), missing: [] };
+  if (noEndpoint.length > 0)
+    return [`the allowlist parameter ${name} cannot be judged: no endpoint read back for app VPC ${noEndpoint.join(", ")}`];
+  // Each app VPC's ACL: its block, or behind PrivateLink its endpoint's id (clients come in the order of env.appVpcs).
+  const lacking = env.appVpcs
+    .map((app, i) => ({ app, key: byEndpoint ? policy.clients[i].endpointId! : policy.clients[i].cidr }))
+    .filter(({ key }) => !parameter.value.includes(byEndpoint ? endpointNoteValue(key) : `acl localnet src ${key}\n`));
+  if (lacking.length > 0)
+    return lacking.map(({ app, key }) => `the allowlist parameter ${name} lacks the ACL for ${key} (app VPC ${app.name})`);
+  return parameter.value === renderAllowlist(policy)
     ? []
     : [`the allowlist parameter ${name} (version ${parameter.version}) is not the allowlist rendered from the environment`];
 }
@@ -349,7 +278,7 @@ export function dnsProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: 
   const endpoints = inv.resolverEndpoints ?? [];
   if (!env.dns) return endpoints.length > 0 ? [`${endpoints.length} resolver endpoint(s), but the environment forwards no domain`] : [];
   const problems: string[] = [];
-  const proxyVpc = inv.vpcs.find((v) => v.cidr === env.proxyVpc.cidr);
+  const proxyVpc = vpcNamed(env, inv, PROXY_VPC);
   const endpoint = endpoints.find((e) => e.id === outputs[outputNames.resolverEndpointId]);
   if (!endpoint)
     return [
@@ -433,15 +362,14 @@ function directAppServerProblems(env: EnvironmentConfig, outputs: StackOutputs, 
 export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOutputs, inv: EmulatorInventory): string[] {
   const egress = egressOf(env);
   const c = env.connectivity;
-  const vpcByCidr = new Map(inv.vpcs.map((v) => [v.cidr, v]));
   const gateways = inv.transitGateways ?? [];
   const tgw = c.transitGatewayId ? gateways.find((g) => g.id === c.transitGatewayId) : gateways[0];
   if (!tgw) return ["no Transit Gateway"];
   const problems = gatewayProblems(env, outputs, gateways, tgw);
-  const attachmentOf = (cidr: string) =>
-    (inv.tgwAttachments ?? []).find((a) => a.transitGatewayId === tgw.id && a.vpcId === vpcByCidr.get(cidr)?.id);
-  const proxy = attachmentOf(env.proxyVpc.cidr);
-  const apps = env.appVpcs.map((a) => ({ app: a, attachment: attachmentOf(a.cidr) }));
+  const attachmentOf = (vpc: string) =>
+    (inv.tgwAttachments ?? []).find((a) => a.transitGatewayId === tgw.id && a.vpcId === vpcNamed(env, inv, vpc)?.id);
+  const proxy = attachmentOf(PROXY_VPC);
+  const apps = env.appVpcs.map((a) => ({ app: a, attachment: attachmentOf(a.name) }));
   if (!proxy) problems.push(`no attachment of the proxy VPC ${env.proxyVpc.cidr}`);
   else if (proxy.applianceMode !== "enable")
     problems.push(`the proxy VPC's attachment ${proxy.id} has appliance mode ${proxy.applianceMode}, expected enable`);
@@ -451,12 +379,12 @@ export function transitGatewayProblems(env: EnvironmentConfig, outputs: StackOut
 
   const destinations = runsSquid(egress) ? [] : env.services.map((s) => s.cidr);
   problems.push(...routeTableProblems(env, inv, proxy, apps, destinations));
-  const hasRoute = (cidr: string, destination: string) =>
-    inv.routes.some((r) => r.vpcId === vpcByCidr.get(cidr)?.id && r.destination === destination && r.transitGateway === tgw.id);
+  const hasRoute = (vpc: string, destination: string) =>
+    inv.routes.some((r) => r.vpcId === vpcNamed(env, inv, vpc)?.id && r.destination === destination && r.transitGateway === tgw.id);
   for (const app of env.appVpcs) {
     for (const d of destinations)
-      if (!hasRoute(app.cidr, d)) problems.push(`app VPC ${app.name} has no route to ${d} via the Transit Gateway`);
-    if (!hasRoute(env.proxyVpc.cidr, app.cidr)) problems.push(`the proxy VPC has no route back to ${app.cidr} via the Transit Gateway`);
+      if (!hasRoute(app.name, d)) problems.push(`app VPC ${app.name} has no route to ${d} via the Transit Gateway`);
+    if (!hasRoute(PROXY_VPC, app.cidr)) problems.push(`the proxy VPC has no route back to ${app.cidr} via the Transit Gateway`);
   }
   if (egress.kind !== "privateNat") return problems;
   return [...problems, ...privateNatProblems(env, egress, outputs, inv, proxy, destinations)];
@@ -597,7 +525,12 @@ function fleetProblems(
   }
   if (!tg) problems.push(`no target group ${fleetNames.targetGroup(env.name)}`);
   else {
-    if (tg.preserveClientIp !== "true")
+    if (env.connectivity.type === "privateLink") {
+      if (tg.preserveClientIp !== "false")
+        problems.push(
+          `target group ${tg.name} keeps client addresses (preserve_client_ip ${tg.preserveClientIp}); behind PrivateLink they come in the PROXY header`,
+        );
+    } else if (tg.preserveClientIp !== "true")
       problems.push(`target group ${tg.name} does not keep client addresses (preserve_client_ip ${tg.preserveClientIp})`);
     if (tg.deregistrationDelaySeconds !== String(fleet.deregistrationDelaySeconds))
       problems.push(`target group ${tg.name} drains for ${tg.deregistrationDelaySeconds} s, expected ${fleet.deregistrationDelaySeconds}`);
@@ -722,6 +655,14 @@ export interface PlannedChange {
   };
 }
 
+/** What moto 5.2 does differently with PrivateLink (measured with hashicorp/aws 5.100.0). */
+const PRIVATELINK_NOTES = [
+  "moto 5.2 forgets a load balancer's enforce_security_group_inbound_rules_on_private_link_traffic and an endpoint service's supported_ip_address_types; proof/emulator/moto_server.py keeps both, so they are read back as in AWS and the plan after the deploy is clean",
+  "moto 5.2 does not implement AcceptVpcEndpointConnections and connects every interface endpoint at once, whatever the service's principals and acceptance: the demo keeps acceptance off, and the read-back checks the principals as listed (DescribeVpcEndpointServicePermissions), not that AWS enforces them",
+  "moto 5.2 gives an interface endpoint one made-up DNS name (vpce-<id>-<hex>.com.amazonaws.vpce.<region>.vpce-svc-<id>, none per zone) and addresses outside its subnets; the read-back compares the outputs and the app servers' proxy setting with the name it lists",
+  "moto 5.2 forwards no packets and sends no PROXY protocol header: Squid telling the two app VPCs of one block apart by endpoint is proven by npm run e2e (the PrivateLink lab) and npm run reachability, not here",
+];
+
 /** What the emulator does differently for an environment, said before the read-back. */
 export function emulatorNotes(env: EnvironmentConfig): string[] {
   if (env.connectivity.type === "transitGateway") {
@@ -731,8 +672,10 @@ export function emulatorNotes(env: EnvironmentConfig): string[] {
       "moto 5.2 forwards no packets: routing through the gateway's tables is proven by npm run reachability and the e2e lab, not here",
     ];
   }
+  const privateLink = env.connectivity.type === "privateLink" ? PRIVATELINK_NOTES : [];
   return egressOf(env).kind === "fleet"
     ? [
+        ...privateLink,
         "moto 5.2 launches an Auto Scaling group's instances without the launch template's metadata options (IMDSv2 shows as optional on them); the read-back checks the template instead",
         "moto 5.2 forgets a network load balancer's fixed addresses; proof/emulator/moto_server.py keeps them, so they are read back as in AWS",
         "moto 5.2 runs no health checks and no instance refresh; proof/emulator/moto_server.py answers a refresh by replacing the group's instances at once: the fleet's behaviour under failure and change is proven by npm run e2e (the fleet lab), not here",
@@ -949,9 +892,9 @@ export function proxyInstanceIds(env: EnvironmentConfig, inv: EmulatorInventory)
 export function allowlistReadbackProblems(
   env: EnvironmentConfig,
   before: { parameter: EmulatorInventory["allowlistParameter"]; proxies: readonly string[] },
-  after: { parameter: EmulatorInventory["allowlistParameter"]; proxies: readonly string[] },
+  after: { parameter: EmulatorInventory["allowlistParameter"]; proxies: readonly string[]; inventory?: EmulatorInventory },
 ): string[] {
-  const problems = allowlistParameterProblems(env, after.parameter);
+  const problems = allowlistParameterProblems(env, after.parameter, after.inventory);
   if (before.parameter && after.parameter && after.parameter.version !== before.parameter.version + 1)
     problems.push(
       `the allowlist parameter went from version ${before.parameter.version} to ${after.parameter.version}, expected ${before.parameter.version + 1}`,

@@ -499,7 +499,7 @@ async function allowlistPhase(r: Rehearsal): Promise<void> {
   const problems = allowlistReadbackProblems(
     edited,
     { parameter: before.allowlistParameter, proxies: proxyInstanceIds(r.env, before) },
-    { parameter: after.allowlistParameter, proxies: proxyInstanceIds(r.env, after) },
+    { parameter: after.allowlistParameter, proxies: proxyInstanceIds(r.env, after), inventory: after },
   );
   if (problems.length > 0) throw new PhaseFailure(bullets(problems));
   await noDrift(r, true);

@@ -97,6 +97,20 @@ export function loadBalancerAddresses(env: EnvironmentConfig): string[] {
   return env.proxy.fleet?.loadBalancerAddresses ?? env.proxyVpc.subnets.map((s) => addressAt(s.cidr, DEFAULT_PROXY_HOST_OFFSET));
 }
 
+/**
+ * The principals an endpoint service allows, as ARNs: the root of the stack's own `account` first, then the app
+ * accounts and the allowed principals, account ids made root ARNs in `partition`, each once.
+ */
+export function endpointServicePrincipals(
+  settings: Pick<PrivateLinkService, "appAccounts" | "allowedPrincipals">,
+  partition: string,
+  account: string,
+): string[] {
+  const rootOf = (id: string) => `arn:${partition}:iam::${id}:root`;
+  const arnOf = (principal: string) => (/^\d{12}$/.test(principal) ? rootOf(principal) : principal);
+  return [rootOf(account), ...new Set([...settings.appAccounts, ...settings.allowedPrincipals].map(arnOf))];
+}
+
 /** The endpoint service's settings of a privateLink environment. */
 export function privateLinkService(env: EnvironmentConfig): PrivateLinkService {
   const accounts = env.appVpcs.flatMap((a) => (a.existing?.accountId === undefined ? [] : [a.existing.accountId]));

@@ -124,6 +124,8 @@ def deployed_peerings(c):
             "status": p["Status"]["Code"],
             "requesterCidr": p["RequesterVpcInfo"].get("CidrBlock"),
             "accepterCidr": p["AccepterVpcInfo"].get("CidrBlock"),
+            "requesterVpcId": p["RequesterVpcInfo"].get("VpcId"),
+            "accepterVpcId": p["AccepterVpcInfo"].get("VpcId"),
         }
         for p in c["ec2"].describe_vpc_peering_connections()["VpcPeeringConnections"]
         if p["Status"]["Code"] not in ("deleted", "rejected")
@@ -155,9 +157,23 @@ def deployed_subnets(c):
     ]
 
 
+def ingress_rules(group):
+    """A group's inbound rules, one per permission: protocol, ports, and the blocks and groups it admits."""
+    return [
+        {
+            "protocol": p.get("IpProtocol"),
+            "fromPort": p.get("FromPort"),
+            "toPort": p.get("ToPort"),
+            "cidrs": sorted(r["CidrIp"] for r in p.get("IpRanges", [])),
+            "groups": sorted(str(r.get("GroupId")).split("/")[-1] for r in p.get("UserIdGroupPairs", [])),
+        }
+        for p in group.get("IpPermissions", [])
+    ]
+
+
 def deployed_security_groups(c):
     return [
-        {"id": g["GroupId"], "name": g["GroupName"], "vpcId": g.get("VpcId")}
+        {"id": g["GroupId"], "name": g["GroupName"], "vpcId": g.get("VpcId"), "ingress": ingress_rules(g)}
         for g in c["ec2"].describe_security_groups()["SecurityGroups"]
         if g["GroupName"] != "default"
     ]
@@ -165,6 +181,41 @@ def deployed_security_groups(c):
 
 def deployed_vpc_endpoints(c):
     return [e["VpcEndpointId"] for e in c["ec2"].describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]
+
+
+def deployed_interface_endpoints(c):
+    """Interface endpoints with their VPC, service, subnets, groups and DNS names (gateway endpoints are left out)."""
+    return [
+        {
+            "id": e["VpcEndpointId"],
+            "name": tags(e).get("Name"),
+            "vpcId": e["VpcId"],
+            "serviceName": e["ServiceName"],
+            "state": e["State"],
+            "subnetIds": sorted(e.get("SubnetIds", [])),
+            "securityGroups": sorted(g["GroupId"] for g in e.get("Groups", [])),
+            "dnsNames": [d["DnsName"] for d in e.get("DnsEntries", [])],
+        }
+        for e in c["ec2"].describe_vpc_endpoints()["VpcEndpoints"]
+        if e.get("VpcEndpointType") == "Interface" and e["State"].lower() not in ("deleted", "deleting")
+    ]
+
+
+def deployed_endpoint_services(c):
+    """Endpoint services with their load balancers, acceptance, and allowed principals as DescribeVpcEndpointServicePermissions lists them."""
+    ec2 = c["ec2"]
+    return [
+        {
+            "id": s["ServiceId"],
+            "name": tags(s).get("Name"),
+            "serviceName": s["ServiceName"],
+            "state": s.get("ServiceState"),
+            "acceptanceRequired": s.get("AcceptanceRequired"),
+            "loadBalancers": sorted(s.get("NetworkLoadBalancerArns", [])),
+            "principals": sorted(p["Principal"] for p in ec2.describe_vpc_endpoint_service_permissions(ServiceId=s["ServiceId"])["AllowedPrincipals"]),
+        }
+        for s in ec2.describe_vpc_endpoint_service_configurations()["ServiceConfigurations"]
+    ]
 
 
 def deployed_network_interfaces(c):
@@ -224,6 +275,8 @@ def deployed_load_balancers(c):
             "type": lb.get("Type"),
             "addresses": sorted(a.get("PrivateIPv4Address") for z in lb.get("AvailabilityZones", []) for a in z.get("LoadBalancerAddresses", []) if a.get("PrivateIPv4Address")),
             "zones": len(lb.get("AvailabilityZones", [])),
+            "securityGroups": sorted(lb.get("SecurityGroups", [])),
+            "enforcePrivateLinkInbound": lb.get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"),
             "listeners": [
                 {"port": l["Port"], "protocol": l["Protocol"], "targetGroups": [a.get("TargetGroupArn") for a in l.get("DefaultActions", [])]}
                 for l in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
@@ -248,6 +301,7 @@ def deployed_target_groups(c):
                 "healthCheckIntervalSeconds": tg.get("HealthCheckIntervalSeconds"),
                 "preserveClientIp": attributes.get("preserve_client_ip.enabled"),
                 "deregistrationDelaySeconds": attributes.get("deregistration_delay.timeout_seconds"),
+                "proxyProtocolV2": attributes.get("proxy_protocol_v2.enabled"),
             }
         )
     return target_groups
@@ -450,6 +504,8 @@ INVENTORY = {
     "subnets": deployed_subnets,
     "securityGroups": deployed_security_groups,
     "vpcEndpoints": deployed_vpc_endpoints,
+    "interfaceEndpoints": deployed_interface_endpoints,
+    "endpointServices": deployed_endpoint_services,
     "networkInterfaces": deployed_network_interfaces,
     "iamRoles": deployed_roles,
     "instanceProfiles": deployed_instance_profiles,
@@ -506,7 +562,7 @@ def route_table_ids(c, vpcs, add):
 
 
 def gateway_ids(c, vpcs, add):
-    """Peerings, VPC endpoints, flow logs, NAT and internet gateways, and launch templates."""
+    """Peerings, VPC endpoints and endpoint services, flow logs, NAT and internet gateways, and launch templates."""
     ec2 = c["ec2"]
     for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]:
         if p["Status"]["Code"] not in ("deleted", "rejected", "failed", "expired"):
@@ -514,6 +570,8 @@ def gateway_ids(c, vpcs, add):
     for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]:
         if e["State"].lower() not in ("deleted", "deleting"):
             add("aws_vpc_endpoint", e["VpcEndpointId"])
+    for s in ec2.describe_vpc_endpoint_service_configurations()["ServiceConfigurations"]:
+        add("aws_vpc_endpoint_service", s["ServiceId"])
     for f in ec2.describe_flow_logs()["FlowLogs"]:
         add("aws_flow_log", f["FlowLogId"])
     for n in ec2.describe_nat_gateways()["NatGateways"]:

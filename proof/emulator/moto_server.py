@@ -7,6 +7,8 @@
 - Transit Gateways: with default association and propagation disabled there is no default table and no automatic association; explicit (dis)associations show on the attachment, undoing a missing one answers, creation tags are kept, static routes name their attachment, and deleted gateways and attachments stay described as "deleted" (moto differed on each, and the provider failed or planned changes on it).
 - Security group rules: writes to a group and its rules take one lock in turn (moto's threaded server could lose a rule when two writes to one group raced).
 - Instances: a terminated instance gives its private addresses back (moto kept them taken, so replacing an instance at a fixed address failed with HTTP 500 for ever).
+- Load balancers: SetSecurityGroups keeps EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic and DescribeLoadBalancers shows it (moto dropped it, so every plan after a deploy of a PrivateLink fleet changed it back to "off").
+- VPC endpoint services: a service keeps the SupportedIpAddressTypes it was created with, "ipv4" when none are given (moto showed none, so every plan changed them).
 - Systems Manager: DescribeInstanceInformation lists every running instance as a node whose agent is online (moto answered HTTP 500); Run Command still runs nothing, so npm run verify reports the servers' results as not judged.
 
   python3 proof/emulator/moto_server.py -H 127.0.0.1 -p PORT
@@ -29,7 +31,10 @@ from moto.ec2.models.transit_gateway import TransitGateway, TransitGatewayBacken
 from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachmentBackend
 from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRelations, TransitGatewayRouteTableBackend
 from moto.ec2.responses.transit_gateway_attachments import TransitGatewayAttachment as AttachmentResponses
+from moto.ec2.models.vpc_service_configuration import VPCServiceConfiguration
+from moto.ec2.responses.vpc_service_configuration import VPCEndpointServiceConfiguration
 from moto.elbv2.models import AvailabilityZone, ELBv2Backend, FakeLoadBalancer
+from moto.elbv2.responses import ELBV2Response
 from moto.ec2 import ec2_backends
 from moto.server import main
 from moto.ssm.responses import SimpleSystemManagerResponse
@@ -286,7 +291,41 @@ def _terminated(self):
     return previous
 
 
+_set_security_groups = ELBV2Response.set_security_groups
+
+
+def _security_groups_set(self):
+    # As AWS: the PrivateLink setting comes with the groups, and DescribeLoadBalancers shows it from then on.
+    result = _set_security_groups(self)
+    enforce = self._get_param("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
+    if enforce:
+        self.elbv2_backend.load_balancers[self._get_param("LoadBalancerArn")].enforce_security_group_inbound_rules_on_private_link_traffic = enforce
+        result = ActionResult({"SecurityGroupIds": self._get_param("SecurityGroups", []), "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic": enforce})
+    return result
+
+
+_create_service_configuration = VPCEndpointServiceConfiguration.create_vpc_endpoint_service_configuration
+_service_configuration_init = VPCServiceConfiguration.__init__
+
+
+def _service_configuration(self, *args, **kwargs):
+    _service_configuration_init(self, *args, **kwargs)
+    self.supported_ip_address_types = ["ipv4"]
+
+
+def _service_configuration_created(self):
+    # The types asked for are kept on the service the backend just stored (AWS's default: ipv4).
+    result = _create_service_configuration(self)
+    types = self._get_param("SupportedIpAddressTypes", [])
+    if types:
+        result.result["ServiceConfiguration"].supported_ip_address_types = types
+    return result
+
+
 Instance.terminate = _terminated
+ELBV2Response.set_security_groups = _security_groups_set
+VPCServiceConfiguration.__init__ = _service_configuration
+VPCEndpointServiceConfiguration.create_vpc_endpoint_service_configuration = _service_configuration_created
 SimpleSystemManagerResponse.describe_instance_information = _instance_information
 LaunchTemplateVersion.__init__ = _version
 AutoScalingResponse.start_instance_refresh = _start_instance_refresh
