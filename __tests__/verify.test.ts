@@ -84,7 +84,9 @@ describe("npm run verify", () => {
 
   it("finds the app server, the proxy and the stand-in in the state, and requests each service port by its name or the stand-in's address", () => {
     const targets = verifyTargets(env, parseState(stateOf(stack)));
-    expect(targets.apps).toEqual([{ name: "app", instanceId: recorded.instances.app.id, privateIp: "192.168.0.37" }]);
+    expect(targets.apps).toEqual([
+      { name: "app", instanceId: recorded.instances.app.id, privateIp: "192.168.0.37", vpcName: "verification-app" },
+    ]);
     expect(targets.standIn).toEqual({ instanceId: recorded.instances.service.id, address: "172.16.0.10" });
     expect(targets.requests.map((r) => [r.url, `${r.direct.host}:${r.direct.port}`])).toEqual([
       ["http://172.16.0.10/", "172.16.0.10:80"],
@@ -185,7 +187,7 @@ describe("npm run verify", () => {
     expect(failed).toEqual([
       "app -> api http://api.service.example:8080/: Squid refused it: HTTP 403 ERR_ACCESS_DENIED 0",
       "app -> 172.16.0.10:80 direct, without the proxy: connected: the service is reachable around the proxy",
-      "Squid's log: app -> 172.16.0.10:8443: no line with client 192.168.0.37 and CONNECT 172.16.0.10:8443 in /proxy-over-peering/verification/squid-access",
+      "Squid's log: app -> 172.16.0.10:8443: no line with client 192.168.0.37, app VPC verification-app, and CONNECT 172.16.0.10:8443 in /proxy-over-peering/verification/squid-access",
       "the service saw only the dictated block 10.0.0.0/24: sources outside it: 10.0.0.10 (2), 192.168.0.37 (1)",
     ]);
   });

@@ -1,7 +1,7 @@
 /** --analyzer: EC2 Reachability Analyzer's verdict on each expected flow, next to the offline analysis's. */
 import { addressAt } from "../../lib/cidr";
 import { EnvironmentConfig } from "../../lib/config";
-import { serverNames } from "../../lib/naming";
+import { outputNames, serverNames } from "../../lib/naming";
 import { Check } from "./judge";
 import { DeployedState } from "./state";
 
@@ -63,6 +63,22 @@ function resourceOf(
   return { why: `${end} has no server to start from` };
 }
 
+/**
+ * The proxy as `from` reaches it: behind PrivateLink an app VPC's server reaches its own interface endpoint (Reachability
+ * Analyzer stops there: the endpoint service's side is another VPC with no route to it), else the proxy instance.
+ */
+function proxyFrom(
+  env: EnvironmentConfig,
+  state: DeployedState,
+  from: string,
+  proxies: readonly string[],
+): { id?: string; ip?: string; why?: string } {
+  if (env.connectivity.type !== "privateLink" || !env.appVpcs.some((a) => a.name === from)) return resourceOf(env, state, "proxy", proxies);
+  const dns = state.outputs[outputNames.appProxyEndpointDns(from)];
+  const id = typeof dns === "string" ? state.endpointIdsByDns[dns] : undefined;
+  return id ? { id } : { why: `app VPC ${from}'s interface endpoint to the proxy is not in the state` };
+}
+
 /** The analyzer's plan for each expected flow; `proxies` are the running proxy instances (the fleet's are not in the state). */
 export function flowPlans(
   env: EnvironmentConfig,
@@ -72,19 +88,21 @@ export function flowPlans(
 ): FlowPlan[] {
   return env.expectedFlows.map((f) => {
     const from = resourceOf(env, state, f.from, proxies);
-    const to = resourceOf(env, state, f.to, proxies);
+    const to = f.to === "proxy" ? proxyFrom(env, state, f.from, proxies) : resourceOf(env, state, f.to, proxies);
     const protocol = f.protocol ?? "tcp";
     const plan = { label: label(f), expectAllowed: f.expect === "allowed" };
     const missing = [from, to].find((r) => !r.id);
     if (missing) return { ...plan, hops: [], skipped: missing.why };
     if (!f.via) return { ...plan, hops: [{ source: from.id!, destination: to.id!, destinationIp: to.ip, protocol, port: f.port }] };
     const proxy = resourceOf(env, state, "proxy", proxies);
-    if (!proxy.id) return { ...plan, hops: [], skipped: proxy.why };
+    const entry = proxyFrom(env, state, f.from, proxies);
+    const unknown = [proxy, entry].find((r) => !r.id);
+    if (unknown) return { ...plan, hops: [], skipped: unknown.why };
     return {
       ...plan,
       hops: [
-        { source: from.id!, destination: proxy.id, protocol: "tcp", port: env.proxy.port },
-        { source: proxy.id, destination: to.id!, destinationIp: to.ip, protocol, port: f.port },
+        { source: from.id!, destination: entry.id!, protocol: "tcp", port: env.proxy.port },
+        { source: proxy.id!, destination: to.id!, destinationIp: to.ip, protocol, port: f.port },
       ],
     };
   });

@@ -33,8 +33,9 @@ function requestChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number
     const r = proxied.find((p) => p.url.startsWith(request.url.replace(/\/$/, "")));
     if (!r) return { name, pass: false, evidence: "the app server reported no result for it" };
     const via = throughProxy(targets) ? `through ${r.proxy}` : "directly (private NAT relays)";
-    if (throughProxy(targets) && targets.proxyUrl && !sameUrl(r.proxy, targets.proxyUrl))
-      return { name, pass: false, evidence: `the machine's proxy setting sends it to ${r.proxy}, not ${targets.proxyUrl}` };
+    const expected = app.proxyUrl ?? targets.proxyUrl;
+    if (throughProxy(targets) && expected && !sameUrl(r.proxy, expected))
+      return { name, pass: false, evidence: `the machine's proxy setting sends it to ${r.proxy}, not ${expected}` };
     if (r.squidError) return { name, pass: false, evidence: `Squid refused it: HTTP ${r.status} ${r.squidError}` };
     if (r.status === 0) return { name, pass: false, evidence: `no answer ${via}: ${r.error ?? "unknown error"}` };
     return { name, pass: true, evidence: `HTTP ${r.status} ${via}` };
@@ -61,13 +62,16 @@ function squidChecks(targets: VerifyTargets, app: VerifyTargets["apps"][number],
   return targets.requests.map((request) => {
     const want = loggedUrl(request.url, nonce);
     const name = `Squid's log: ${app.name} -> ${want.url}`;
-    const line = lines.find((l) => l.client === app.privateIp && l.method === want.method && l.url === want.url);
+    // Behind PrivateLink two app VPCs may share an address; the app VPC column, from the endpoint, tells them apart.
+    const line = lines.find(
+      (l) => l.client === app.privateIp && (l.appVpc ?? app.vpcName) === app.vpcName && l.method === want.method && l.url === want.url,
+    );
     return line
       ? { name, pass: true, evidence: `${line.client} ${line.result} ${line.method} ${line.url}` }
       : {
           name,
           pass: false,
-          evidence: `no line with client ${app.privateIp ?? "(address unknown)"} and ${want.method} ${want.url} in ${targets.proxyLogGroup}`,
+          evidence: `no line with client ${app.privateIp ?? "(address unknown)"}, app VPC ${app.vpcName}, and ${want.method} ${want.url} in ${targets.proxyLogGroup}`,
         };
   });
 }

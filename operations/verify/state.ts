@@ -17,6 +17,8 @@ export interface DeployedState {
   readonly instancesById: Readonly<Record<string, Instance>>;
   /** The ids of managed resources, by type. */
   readonly idsByType: Readonly<Record<string, readonly string[]>>;
+  /** Interface endpoints' ids by their first DNS name, which the app VPCs' proxy endpoint outputs give (PrivateLink). */
+  readonly endpointIdsByDns: Readonly<Record<string, string>>;
   readonly serial: number;
 }
 
@@ -39,6 +41,7 @@ export function parseState(text: string): DeployedState {
   const instancesByName: Record<string, Instance> = {};
   const instancesById: Record<string, Instance> = {};
   const idsByType: Record<string, string[]> = {};
+  const endpointIdsByDns: Record<string, string> = {};
   for (const r of state.resources ?? []) {
     if (r.mode !== "managed") continue;
     for (const i of r.instances ?? []) {
@@ -46,6 +49,8 @@ export function parseState(text: string): DeployedState {
       const tags = i.attributes?.tags as Record<string, string> | null | undefined;
       const id = i.attributes?.id;
       if (typeof id === "string" && r.type) (idsByType[r.type] ??= []).push(id);
+      const dns = (i.attributes?.dns_entry as { dns_name?: unknown }[] | undefined)?.[0]?.dns_name;
+      if (r.type === "aws_vpc_endpoint" && typeof id === "string" && typeof dns === "string") endpointIdsByDns[dns] = id;
       if (r.type !== "aws_instance" || typeof id !== "string") continue;
       const privateIp = i.attributes?.private_ip;
       const instance = { id, privateIp: typeof privateIp === "string" ? privateIp : undefined };
@@ -53,7 +58,15 @@ export function parseState(text: string): DeployedState {
       if (tags?.Name) instancesByName[tags.Name] = instance;
     }
   }
-  return { outputs, addresses: [...new Set(addresses)].sort(), instancesByName, instancesById, idsByType, serial: state.serial ?? 0 };
+  return {
+    outputs,
+    addresses: [...new Set(addresses)].sort(),
+    instancesByName,
+    instancesById,
+    idsByType,
+    endpointIdsByDns,
+    serial: state.serial ?? 0,
+  };
 }
 
 /** The managed resources a synthesized stack declares, as type.name. */

@@ -1,6 +1,6 @@
 /** What `npm run verify` checks in a deployed environment: app servers, the requests they make, and where the evidence lives. */
 import { EnvironmentConfig, servicePorts, serviceServerIp } from "../../lib/config";
-import { outputNames, serverNames } from "../../lib/naming";
+import { outputNames, serverNames, vpcName } from "../../lib/naming";
 import { DeployedState } from "./state";
 
 /** One request an app server makes to a service port, through its proxy setting, and the direct attempt that must fail. */
@@ -11,10 +11,21 @@ export interface ServiceRequest {
   readonly direct: { readonly host: string; readonly port: number };
 }
 
+/** An app server verify runs its requests on. */
+export interface VerifyApp {
+  readonly name: string;
+  readonly instanceId: string;
+  readonly privateIp?: string;
+  /** The VPC's name, which Squid's access log shows in its last column. */
+  readonly vpcName: string;
+  /** Behind PrivateLink, the server's own proxy setting: its VPC's interface endpoint. @default the environment's proxyUrl */
+  readonly proxyUrl?: string;
+}
+
 /** Everything verify needs from the environment file and the deployed stack's outputs. */
 export interface VerifyTargets {
   readonly environment: string;
-  readonly apps: readonly { readonly name: string; readonly instanceId: string; readonly privateIp?: string }[];
+  readonly apps: readonly VerifyApp[];
   readonly requests: readonly ServiceRequest[];
   /** The app servers' proxy setting (http://host:port), absent with private NAT egress. */
   readonly proxyUrl?: string;
@@ -43,9 +54,19 @@ function hostOf(
 /** The checks' targets, from the environment and its outputs; `hosts` names a host per service where none is known. */
 export function verifyTargets(env: EnvironmentConfig, state: DeployedState, hosts: Readonly<Record<string, string>> = {}): VerifyTargets {
   const text = (name: string) => (typeof state.outputs[name] === "string" ? (state.outputs[name] as string) : undefined);
-  const apps = env.appVpcs.flatMap((a) => {
+  const apps = env.appVpcs.flatMap((a): VerifyApp[] => {
     const instanceId = text(outputNames.appServerId(a.name));
-    return instanceId ? [{ name: a.name, instanceId, privateIp: state.instancesById[instanceId]?.privateIp }] : [];
+    const endpointDns = text(outputNames.appProxyEndpointDns(a.name));
+    if (!instanceId) return [];
+    return [
+      {
+        name: a.name,
+        instanceId,
+        privateIp: state.instancesById[instanceId]?.privateIp,
+        vpcName: vpcName(env.name, a.name),
+        ...(endpointDns ? { proxyUrl: `http://${endpointDns}:${env.proxy.port}` } : {}),
+      },
+    ];
   });
   const requests: ServiceRequest[] = [];
   const unknownHosts: string[] = [];
