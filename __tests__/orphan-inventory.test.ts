@@ -1,6 +1,16 @@
+import * as fs from "fs";
+import * as path from "path";
 import { CloudWatchClient, PutDashboardCommand, PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient, CreateLogGroupCommand, PutMetricFilterCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  CreateVpcEndpointCommand,
+  CreateVpcEndpointServiceConfigurationCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
+import { CreateLoadBalancerCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { CreateAliasCommand, CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from "@aws-sdk/client-kms";
 import {
@@ -15,7 +25,7 @@ import { ownerTags } from "../lib/naming";
 import { readInventory } from "../operations/orphan-inventory";
 import { FoundResource, importBlocks, judgeUnknown, placeOrphans, SynthesizedStack } from "../operations/orphans";
 import { SuiteMoto, suiteMoto } from "./helpers/moto";
-import { configFrom, synthEnvironment, verificationRaw } from "./helpers/stack";
+import { CONFIG_DIR, configFrom, synthEnvironment, verificationRaw } from "./helpers/stack";
 
 /**
  * The sweep's reading of Route 53 Resolver against the emulator: the Tagging API does not list
@@ -308,5 +318,81 @@ describe("the orphan sweep reads the proxy's day-two resources", () => {
     expect(block("aws_sns_topic_subscription.")).toEqual([made.subscription]);
     expect(block("aws_ssm_parameter.")).toEqual([made.parameter]);
     expect(block("aws_cloudwatch_dashboard.")).toEqual([made.dashboard]);
+  });
+});
+
+/**
+ * The sweep's reading of PrivateLink against the emulator: an endpoint service and an app VPC's interface endpoint
+ * left by an apply are found by their owner tags (another's service is left alone) and placed on the stack's own.
+ */
+describe("the orphan sweep reads PrivateLink's endpoint service and interface endpoints", () => {
+  let moto: SuiteMoto;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    moto = await suiteMoto();
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.release();
+  });
+
+  it("finds the owned endpoint service and endpoint, no unknown kinds, and places both", async () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "privatelink.json"), "utf8"));
+    raw.name = "pl-sweep";
+    const config = configFrom(raw);
+    const stack: SynthesizedStack = JSON.parse(synthEnvironment(config).json);
+    const common = { region: config.region, endpoint: moto.endpoint };
+    const ec2 = new EC2Client(common);
+    const tagged = (type: "vpc-endpoint-service" | "vpc-endpoint", name: string, owner = true) => [
+      {
+        ResourceType: type,
+        Tags: [
+          { Key: "Name", Value: name },
+          ...(owner ? Object.entries(ownerTags(config.project, config.name, {})).map(([Key, Value]) => ({ Key, Value })) : []),
+        ],
+      },
+    ];
+    const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/24" }))).Vpc!.VpcId!;
+    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.0.0.0/25", AvailabilityZone: "ap-northeast-1a" })))
+      .Subnet!.SubnetId!;
+    const lb = (
+      await new ElasticLoadBalancingV2Client(common).send(
+        new CreateLoadBalancerCommand({ Name: "pl-sweep-proxy", Subnets: [subnet], Scheme: "internal", Type: "network" }),
+      )
+    ).LoadBalancers![0].LoadBalancerArn!;
+    const service = async (name: string, owner: boolean) =>
+      (
+        await ec2.send(
+          new CreateVpcEndpointServiceConfigurationCommand({
+            NetworkLoadBalancerArns: [lb],
+            AcceptanceRequired: false,
+            TagSpecifications: tagged("vpc-endpoint-service", name, owner),
+          }),
+        )
+      ).ServiceConfiguration!;
+    const ours = await service("pl-sweep-proxy-service", true);
+    await service("someone-elses-service", false);
+    const endpoint = (
+      await ec2.send(
+        new CreateVpcEndpointCommand({
+          VpcId: vpc,
+          ServiceName: ours.ServiceName,
+          VpcEndpointType: "Interface",
+          SubnetIds: [subnet],
+          TagSpecifications: tagged("vpc-endpoint", "pl-sweep-app1-proxy-endpoint"),
+        }),
+      )
+    ).VpcEndpoint!.VpcEndpointId!;
+
+    const { found, unknownKinds } = await readInventory({ ...common, project: config.project, environment: config.name });
+    expect(unknownKinds).toEqual([]);
+    const ids = (type: string) => found.filter((f) => f.type === type).map((f) => f.importId);
+    expect(ids("aws_vpc_endpoint_service")).toEqual([ours.ServiceId]);
+    expect(ids("aws_vpc_endpoint")).toEqual([endpoint]);
+    const placed = placeOrphans(found, stack, { resources: [] });
+    const at = (type: string) => placed.filter((o) => o.resource.type === type).map((o) => o.address);
+    expect(at("aws_vpc_endpoint_service")).toEqual([expect.stringMatching(/^aws_vpc_endpoint_service\.EndpointService_/)]);
+    expect(at("aws_vpc_endpoint")).toEqual([expect.stringMatching(/^aws_vpc_endpoint\.App-app1_ProxyEndpoint_/)]);
   });
 });
