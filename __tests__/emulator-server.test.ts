@@ -11,13 +11,22 @@ import {
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
+  CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  CreateVpcEndpointServiceConfigurationCommand,
   DescribeLaunchTemplateVersionsCommand,
+  DescribeVpcEndpointServiceConfigurationsCommand,
   EC2Client,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
+import {
+  CreateLoadBalancerCommand,
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingV2Client,
+  SetSecurityGroupsCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { MOTO_SERVER_SCRIPT } from "../proof/moto";
 import { inAccount, SuiteMoto, suiteMoto } from "./helpers/moto";
@@ -175,5 +184,55 @@ print(sorted(int(r.from_port) for r in group.ingress_rules))
   it("takes one at a time, so a rule authorized while another of the same group is revoked is kept", () => {
     const out = execFileSync("python3", ["-c", script], { encoding: "utf8", timeout: 60000 });
     expect(JSON.parse(out.trim())).toEqual([2]);
+  });
+});
+
+/**
+ * PrivateLink: moto 5.2.1 drops a load balancer's EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic and an endpoint
+ * service's SupportedIpAddressTypes, so every plan after a deploy of the privatelink demo changed both back.
+ */
+describe("the emulator behind the rehearsal, for PrivateLink", () => {
+  const ACCOUNT = "222222222222";
+  let moto: SuiteMoto;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    moto = await suiteMoto();
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.release();
+  });
+
+  it("keeps the load balancer's PrivateLink setting and the endpoint service's address types (ipv4 when none are given)", async () => {
+    const common = { region: "ap-northeast-1", endpoint: moto.endpoint, maxAttempts: 1 };
+    const ec2 = inAccount(new EC2Client(common), ACCOUNT);
+    const elb = inAccount(new ElasticLoadBalancingV2Client(common), ACCOUNT);
+    const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/24" }))).Vpc!.VpcId!;
+    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.9.0.0/25", AvailabilityZone: "ap-northeast-1a" })))
+      .Subnet!.SubnetId!;
+    const group = (await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpc, GroupName: "pl-lb", Description: "test" }))).GroupId!;
+    const lb = (
+      await elb.send(new CreateLoadBalancerCommand({ Name: "pl-emulator", Subnets: [subnet], Scheme: "internal", Type: "network" }))
+    ).LoadBalancers![0].LoadBalancerArn!;
+    const set = await elb.send(
+      new SetSecurityGroupsCommand({
+        LoadBalancerArn: lb,
+        SecurityGroups: [group],
+        EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: "off",
+      }),
+    );
+    expect(set.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic).toBe("off");
+    const [described] = (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lb] }))).LoadBalancers!;
+    expect(described.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic).toBe("off");
+    expect(described.SecurityGroups).toEqual([group]);
+
+    const service = async (types?: string[]) =>
+      (await ec2.send(new CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: [lb], SupportedIpAddressTypes: types })))
+        .ServiceConfiguration!.ServiceId!;
+    const [given, unsaid] = [await service(["ipv4", "ipv6"]), await service()];
+    const configurations = (await ec2.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [given, unsaid] })))
+      .ServiceConfigurations!;
+    expect(configurations.map((c) => c.SupportedIpAddressTypes)).toEqual([["ipv4", "ipv6"], ["ipv4"]]);
   });
 });
