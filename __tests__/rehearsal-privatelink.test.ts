@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderAllowlist } from "../lib/squid";
 import { allowlistReadbackProblems, deploymentProblems, EmulatorInventory, emulatorNotes } from "../proof/rehearsal";
-import { privateLinkAllowlistPolicy } from "../proof/privatelink-readback";
+import { privateLinkAllowlistPolicy, privateLinkSummary } from "../proof/privatelink-readback";
 import { configFrom } from "./helpers/stack";
 
 const env = configFrom(JSON.parse(fs.readFileSync(path.join(__dirname, "..", "demos", "privatelink.json"), "utf8")));
@@ -277,6 +277,14 @@ describe("deploymentProblems of the PrivateLink environment", () => {
     expect(allowlistReadbackProblems(env, before, { ...after, inventory: other })).toEqual([
       "the allowlist parameter /proxy-over-peering/privatelink/squid-allowlist lacks the ACL for vpce-0c (app VPC app2)",
     ]);
+  });
+});
+
+describe("privateLinkSummary", () => {
+  it("names the service, its acceptance and principals, each app VPC's endpoint and the PROXY protocol setting read back", () => {
+    expect(privateLinkSummary(env, goodInventory())).toBe(
+      "endpoint service vpce-svc-1 (acceptance off, principals arn:aws:iam::123456789012:root); endpoints vpce-0a in app1 (192.168.0.0/24), vpce-0b in app2 (192.168.0.0/24); target group proxy_protocol_v2 true; no peering, Transit Gateway or route to an app VPC",
+    );
   });
 });
 

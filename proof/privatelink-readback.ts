@@ -214,3 +214,14 @@ export function privateLinkAllowlistPolicy(
     missing: env.appVpcs.filter((_, i) => ids[i] === undefined).map((a) => a.name),
   };
 }
+
+/** One line of what the read-back found of PrivateLink, for the rehearsal's output. */
+export function privateLinkSummary(env: EnvironmentConfig, inv: EmulatorInventory): string {
+  const service = endpointServiceOf(env, inv);
+  const endpoints = env.appVpcs.map((a) => `${proxyEndpointOf(env, inv, a.name)?.id} in ${a.name} (${a.cidr})`);
+  const tg = inv.targetGroups?.find((t) => t.name === fleetNames.targetGroup(env.name));
+  return (
+    `endpoint service ${service?.id} (acceptance ${service?.acceptanceRequired ? "on" : "off"}, principals ${service?.principals.join(", ")}); ` +
+    `endpoints ${endpoints.join(", ")}; target group proxy_protocol_v2 ${tg?.proxyProtocolV2}; no peering, Transit Gateway or route to an app VPC`
+  );
+}

@@ -26,6 +26,7 @@ import {
   StackOutputs,
   sweepCoverage,
 } from "../proof/rehearsal";
+import { privateLinkSummary } from "../proof/privatelink-readback";
 import { terraformEnv } from "../proof/terraform";
 import { allowlistParameterName, orphanImportsFile } from "../lib/naming";
 import { TerraformState } from "../operations/orphans";
@@ -409,8 +410,10 @@ async function inventory(r: Rehearsal): Promise<EmulatorInventory> {
 /** The deployment read back through the emulator's API matches the environment and the stack's outputs. */
 async function readbackPhase(r: Rehearsal): Promise<void> {
   const outputs: StackOutputs = JSON.parse(fs.readFileSync(r.outputsFile, "utf8"))[r.env.name];
-  const problems = deploymentProblems(r.env, outputs, await inventory(r));
+  const inv = await inventory(r);
+  const problems = deploymentProblems(r.env, outputs, inv);
   if (problems.length > 0) throw new PhaseFailure(bullets(problems));
+  if (r.env.connectivity.type === "privateLink") console.log(`  ${privateLinkSummary(r.env, inv)}`);
 }
 
 /** npm run verify against the deployment: it must read the state, find every server online and send its commands; what they print is not judged here (the emulator runs none). */
