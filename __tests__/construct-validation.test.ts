@@ -213,8 +213,19 @@ const CASES: [string, string, (scope: Construct) => void, RegExp][] = [
   [
     "app-vpc-link.ts",
     "an existing VPC over PrivateLink without endpoint subnets",
-    (s) => void new AppVpcLink(s, "L", privateLinkLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all" })),
+    (s) => void new AppVpcLink(s, "L", privateLinkLink(s, { vpcId: "vpc-0123456789abcdef0" })),
     /AppVpcLink app: an existing VPC needs endpointSubnetIds for its interface endpoint to the proxy/,
+  ],
+  [
+    "app-vpc-link.ts",
+    "route tables for an existing VPC over PrivateLink",
+    (s) =>
+      void new AppVpcLink(
+        s,
+        "L",
+        privateLinkLink(s, { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", endpointSubnetIds: ["subnet-0123456789abcdef0"] }),
+      ),
+    /AppVpcLink app: existing\.routeTableIds is a routing setting, but connectivity\.type is "privateLink", which adds no route to an app VPC; remove it/,
   ],
   [
     "proxy-endpoint-service.ts",

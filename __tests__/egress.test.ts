@@ -36,7 +36,6 @@ describe("egressOf: the egress chosen once from an environment file", () => {
       cidr: "192.168.0.0/24",
       existing: {
         vpcId: "vpc-0123456789abcdef0",
-        routeTableIds: "all",
         accountId: "444455556666",
         roleArn: "arn:aws:iam::444455556666:role/proxy-link",
         endpointSubnetIds: ["subnet-0123456789abcdef0"],

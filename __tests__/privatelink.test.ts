@@ -33,7 +33,6 @@ function crossAccountRaw(connectivity: Record<string, unknown> = {}): any {
     cidr: "192.168.0.0/24",
     existing: {
       vpcId: "vpc-0123456789abcdef0",
-      routeTableIds: "all",
       accountId: "444455556666",
       roleArn: "arn:aws:iam::444455556666:role/proxy-link",
       endpointSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
@@ -252,6 +251,23 @@ describe("PrivateLink settings are refused where they cannot work", () => {
     expect(() => configFrom(raw)).toThrow(
       /`appVpcs\[1\].existing.attachmentSubnetIds`.*name the endpoint's subnets in endpointSubnetIds instead/,
     );
+  });
+
+  it("refuses route tables for an existing VPC (nothing is routed), which peering still requires", () => {
+    const raw = crossAccountRaw();
+    raw.appVpcs[1].existing.routeTableIds = "all";
+    expect(() => configFrom(raw)).toThrow(
+      /`appVpcs\[1\].existing.routeTableIds` = "all": is a routing setting, but connectivity.type is "privateLink", which adds no route to an app VPC; remove it/,
+    );
+    const peered = crossAccountRaw();
+    peered.connectivity = { type: "peering" };
+    delete peered.appVpcs[1].existing.endpointSubnetIds;
+    peered.appVpcs[1].cidr = "192.168.1.0/24";
+    expect(() => configFrom(peered)).toThrow(
+      /`appVpcs\[1\].existing.routeTableIds` is missing; the route tables that learn the proxy VPC's block are needed: their ids, such as \["rtb-0123456789abcdef0"\], or "all"/,
+    );
+    peered.appVpcs[1].existing.routeTableIds = "all";
+    expect(configFrom(peered).appVpcs[1].existing?.routeTableIds).toBe("all");
   });
 
   it("refuses an app subnet in a zone where the load balancer has no node", () => {

@@ -440,10 +440,11 @@ describe("existing app VPCs under PrivateLink", () => {
     raw.proxyVpc.subnets.push({ availabilityZone: "ap-northeast-1c", cidr: "10.20.0.128/25" });
     raw.proxy.fleet = { size: 2 };
     raw.appVpcs[0].existing.endpointSubnetIds = ["subnet-0aaa1111bbbb2222c"];
+    delete raw.appVpcs[0].existing.routeTableIds;
     raw.appVpcs.push({
       name: "ledger",
       cidr: raw.appVpcs[0].cidr,
-      existing: { vpcId: "vpc-0f0e0d0c0b0a09080", routeTableIds: "all", endpointSubnetIds: ["subnet-0ccc3333dddd4444e"] },
+      existing: { vpcId: "vpc-0f0e0d0c0b0a09080", endpointSubnetIds: ["subnet-0ccc3333dddd4444e"] },
     });
     const env = configFrom(raw);
     const r = checkWholeNetwork(JSON.parse(synthEnvironment(env).json), env);

@@ -2,7 +2,7 @@ import type { Ec2TransitGatewayVpcAttachment } from "@cdktf/provider-aws/lib/ec2
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
 import type { AppVpcConfig } from "../lib/config";
-import { createdVpcOnlyProblem, createdVpcSubnetsProblem } from "../lib/config/rules";
+import { createdVpcOnlyProblem, createdVpcSubnetsProblem, routeTablesProblem } from "../lib/config/rules";
 import { constructIds, vpcName } from "../lib/naming";
 import { AppServer } from "./app-server";
 import { ExistingNetwork } from "./existing-network";
@@ -91,6 +91,8 @@ export class AppVpcLink extends Construct {
 
     if (app.existing) {
       const { vpcId, routeTableIds, accountId, roleArn } = app.existing;
+      const tablesProblem = routeTablesProblem(connect.kind === "privateLink", routeTableIds);
+      if (tablesProblem) throw new Error(`AppVpcLink ${app.name}: existing.routeTableIds ${tablesProblem}`);
       // Another account's VPC is reached with a provider that assumes a role there.
       const provider = roleArn
         ? new AwsProvider(this, "Provider", {

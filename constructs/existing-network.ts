@@ -13,8 +13,8 @@ export interface ExistingNetworkProps {
   readonly vpcId: string;
   /** The VPC's IPv4 block as configured; planning fails when the VPC has another. */
   readonly cidr: string;
-  /** The route tables that learn the proxy VPC's block, or "all" of the VPC's (looked up). */
-  readonly routeTableIds: readonly string[] | "all";
+  /** The route tables that learn the proxy VPC's block, or "all" of the VPC's (looked up). @default none: nothing routes into the VPC (PrivateLink) */
+  readonly routeTableIds?: readonly string[] | "all";
   /** The VPC's account, when it is not the stack's. @default the stack's account */
   readonly accountId?: string;
   /** The provider for that account. @default the stack's provider */
@@ -40,7 +40,7 @@ export class ExistingNetwork extends Construct implements INetwork {
     super(scope, id);
     const problem = cidrProblem(props.cidr);
     if (problem) throw new Error(`ExistingNetwork ${props.name}: cidr "${props.cidr}" ${problem}`);
-    if (props.routeTableIds !== "all" && props.routeTableIds.length === 0) {
+    if (props.routeTableIds !== undefined && props.routeTableIds !== "all" && props.routeTableIds.length === 0) {
       throw new Error(`ExistingNetwork ${props.name}: routeTableIds is empty; list the route tables or say "all"`);
     }
     this.name = props.name;
@@ -65,7 +65,7 @@ export class ExistingNetwork extends Construct implements INetwork {
       const tables = new DataAwsRouteTables(this, "RouteTables", { vpcId: vpc.id, provider: props.provider });
       this.routeTables = { lookedUp: tables.ids };
     } else {
-      this.routeTables = { known: props.routeTableIds.map((id) => ({ key: id, id })) };
+      this.routeTables = { known: (props.routeTableIds ?? []).map((id) => ({ key: id, id })) };
     }
   }
 }

@@ -16,6 +16,7 @@ import {
   fleetSubnetCountProblem,
   loadBalancerAddressCountProblem,
   privateLinkProxyOverlapProblem,
+  routeTablesProblem,
   repeatedForwardProblem,
   resolverZonesProblem,
   subnetOutsideVpcProblem,
@@ -376,6 +377,8 @@ function privateLinkSettingIssues(env: EnvironmentConfig): Issue[] {
         path: ["appVpcs", i, "existing", "endpointSubnetIds"],
         message: `is a PrivateLink setting, but connectivity.type is "${type}"; remove it`,
       });
+    const tables = a.existing && routeTablesProblem(false, a.existing.routeTableIds);
+    if (tables) issues.push({ path: ["appVpcs", i, "existing", "routeTableIds"], message: tables });
   });
   return issues;
 }
@@ -413,6 +416,8 @@ function privateLinkIssues(env: EnvironmentConfig, egress: Egress): Issue[] {
       if (problem) issues.push({ path: ["appVpcs", i, "subnets", j, "availabilityZone"], message: problem });
     });
     if (!a.existing) return;
+    const tables = routeTablesProblem(true, a.existing.routeTableIds);
+    if (tables) issues.push({ path: ["appVpcs", i, "existing", "routeTableIds"], message: tables });
     if (a.existing.attachmentSubnetIds)
       issues.push({
         path: ["appVpcs", i, "existing", "attachmentSubnetIds"],

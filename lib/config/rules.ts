@@ -117,3 +117,12 @@ export function endpointZoneProblem(zone: string, serviceZones: readonly string[
     ? undefined
     : `is ${zone}, where the proxy's load balancer has no node (the proxy subnets are in ${serviceZones.join(", ")}), and an interface endpoint can use only its service's zones; move the subnet to one of them, or add a proxy subnet in ${zone}`;
 }
+
+/** An existing app VPC's route tables: required where routes join it to the proxy VPC, refused with PrivateLink, which routes nothing. */
+export function routeTablesProblem(privateLink: boolean, routeTableIds: unknown): string | undefined {
+  if (privateLink && routeTableIds !== undefined)
+    return 'is a routing setting, but connectivity.type is "privateLink", which adds no route to an app VPC; remove it';
+  if (!privateLink && routeTableIds === undefined)
+    return 'is missing; the route tables that learn the proxy VPC\'s block are needed: their ids, such as ["rtb-0123456789abcdef0"], or "all"';
+  return undefined;
+}

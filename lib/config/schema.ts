@@ -279,8 +279,9 @@ const existingVpc = z
         },
       )
       .describe(
-        'The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning). With privateLink nothing is routed and they are left as they are.',
-      ),
+        'The route tables that learn the proxy VPC\'s block: their ids, or "all" for every route table of the VPC (looked up when planning). Required with peering and a Transit Gateway; with privateLink nothing is routed: leave it out.',
+      )
+      .optional(),
     accountId: z
       .string()
       .regex(/^\d{12}$/, { message: "is not a 12-digit AWS account id" })

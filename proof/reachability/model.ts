@@ -56,7 +56,7 @@ export interface OutsideVpc extends OutsideBlock {
    * An existing VPC: its id, and the route tables the stack routes (their ids, or "all" of them, looked up when planning).
    * @default a VPC the stack creates (found by its block)
    */
-  readonly existing?: { readonly vpcId: string; readonly routeTableIds: readonly string[] | "all" };
+  readonly existing?: { readonly vpcId: string; readonly routeTableIds?: readonly string[] | "all" };
 }
 
 /** What the environment says about places the stack does not build, which its JSON cannot tell. */
@@ -628,7 +628,7 @@ export class Model {
    * Each has the VPC's block, since its real subnets are not in the stack.
    */
   private standInSubnets(vpc: string, app: OutsideVpc): string[] {
-    const listed = app.existing!.routeTableIds;
+    const listed = app.existing!.routeTableIds ?? [];
     const tables = listed === "all" ? [...this.lookedUpTablesOf].filter(([, of]) => of === vpc).map(([table]) => table) : listed;
     const subnets = (tables.length > 0 ? tables : [undefined]).map((table) => {
       const subnet = `${app.existing!.vpcId}'s subnets${table ? ` that use ${table}` : ""}`;
