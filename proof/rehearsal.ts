@@ -659,7 +659,7 @@ export interface PlannedChange {
 const PRIVATELINK_NOTES = [
   "moto 5.2 forgets a load balancer's enforce_security_group_inbound_rules_on_private_link_traffic and an endpoint service's supported_ip_address_types; proof/emulator/moto_server.py keeps both, so they are read back as in AWS and the plan after the deploy is clean",
   "moto 5.2 does not implement AcceptVpcEndpointConnections and connects every interface endpoint at once, whatever the service's principals and acceptance: the demo keeps acceptance off, and the read-back checks the principals as listed (DescribeVpcEndpointServicePermissions), not that AWS enforces them",
-  "moto 5.2 gives an interface endpoint one made-up DNS name (vpce-<id>-<hex>.com.amazonaws.vpce.<region>.vpce-svc-<id>, none per zone) and addresses outside its subnets; the read-back compares the outputs and the app servers' proxy setting with the name it lists",
+  "moto 5.2 gives an interface endpoint one made-up DNS name (vpce-<id>-<hex>.com.amazonaws.vpce.<region>.vpce-svc-<id>, none per zone) and network interfaces at random 10.x addresses, not from its subnets; the read-back compares the outputs and the app servers' proxy setting with the name it lists",
   "moto 5.2 forwards no packets and sends no PROXY protocol header: Squid telling the two app VPCs of one block apart by endpoint is proven by npm run e2e (the PrivateLink lab) and npm run reachability, not here",
 ];
 
