@@ -155,7 +155,7 @@ describe("PrivateLink quotas", () => {
     raw.appVpcs = Array.from({ length: apps }, (_, i) => ({
       name: `app${i}`,
       cidr: "192.168.0.0/24",
-      existing: { vpcId: "vpc-0123456789abcdef0", routeTableIds: "all", endpointSubnetIds: ["subnet-0123456789abcdef0"] },
+      existing: { vpcId: "vpc-0123456789abcdef0", endpointSubnetIds: ["subnet-0123456789abcdef0"] },
     }));
     raw.proxy.fleet.size = size;
     raw.expectedFlows = [];
