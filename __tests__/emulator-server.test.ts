@@ -29,7 +29,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { MOTO_SERVER_SCRIPT } from "../proof/moto";
-import { inAccount, SuiteMoto, suiteMoto } from "./helpers/moto";
+import { inAccount, SuiteMoto, suiteMoto, suiteMotoWithTestCredentials } from "./helpers/moto";
 
 /**
  * proof/emulator/moto_server.py's fixes for the proxy fleet, against the emulator itself. Without them an
@@ -193,19 +193,10 @@ print(sorted(int(r.from_port) for r in group.ingress_rules))
  */
 describe("the emulator behind the rehearsal, for PrivateLink", () => {
   const ACCOUNT = "222222222222";
-  let moto: SuiteMoto;
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    moto = await suiteMoto();
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.release();
-  });
+  const suiteEmulator = suiteMotoWithTestCredentials();
 
   it("keeps the load balancer's PrivateLink setting and the endpoint service's address types (ipv4 when none are given)", async () => {
-    const common = { region: "ap-northeast-1", endpoint: moto.endpoint, maxAttempts: 1 };
+    const common = { region: "ap-northeast-1", endpoint: suiteEmulator().endpoint, maxAttempts: 1 };
     const ec2 = inAccount(new EC2Client(common), ACCOUNT);
     const elb = inAccount(new ElasticLoadBalancingV2Client(common), ACCOUNT);
     const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/24" }))).Vpc!.VpcId!;

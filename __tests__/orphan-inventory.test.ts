@@ -24,7 +24,7 @@ import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { ownerTags } from "../lib/naming";
 import { readInventory } from "../operations/orphan-inventory";
 import { FoundResource, importBlocks, judgeUnknown, placeOrphans, SynthesizedStack } from "../operations/orphans";
-import { SuiteMoto, suiteMoto } from "./helpers/moto";
+import { suiteMotoWithTestCredentials } from "./helpers/moto";
 import { CONFIG_DIR, configFrom, synthEnvironment, verificationRaw } from "./helpers/stack";
 
 /**
@@ -33,19 +33,10 @@ import { CONFIG_DIR, configFrom, synthEnvironment, verificationRaw } from "./hel
  */
 describe("the orphan sweep reads Route 53 Resolver", () => {
   // The run's shared emulator (global-setup.ts), in its default account: readInventory makes its own clients.
-  let moto: SuiteMoto;
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    moto = await suiteMoto();
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.release();
-  });
+  const suiteEmulator = suiteMotoWithTestCredentials();
 
   it("finds an owned endpoint, its rule and the rule's association, leaves others' alone, and places them on the synthesized resources", async () => {
-    const common = { region: "ap-northeast-1", endpoint: moto.endpoint };
+    const common = { region: "ap-northeast-1", endpoint: suiteEmulator().endpoint };
     const ec2 = new EC2Client(common);
     const resolver = new Route53ResolverClient(common);
     const owner = [
@@ -101,7 +92,7 @@ describe("the orphan sweep reads Route 53 Resolver", () => {
       region: "ap-northeast-1",
       project: "proxy-over-peering",
       environment: "verification",
-      endpoint: moto.endpoint,
+      endpoint: suiteEmulator().endpoint,
     });
     const resolverKinds = found.filter((f) => f.type.startsWith("aws_route53_resolver"));
     expect(resolverKinds.map((f) => [f.type, f.importId])).toEqual([
@@ -243,16 +234,7 @@ async function createDayTwo(
  * each kind found through the listing it allows, judged, and placed on the synthesized resource with the provider's import id.
  */
 describe("the orphan sweep reads the proxy's day-two resources", () => {
-  let moto: SuiteMoto;
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    moto = await suiteMoto();
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.release();
-  });
+  const suiteEmulator = suiteMotoWithTestCredentials();
 
   it("finds an alerts environment's parameter, metric filters, dashboard, key, alias, topic, subscription and inline policy, and no unknown kinds", async () => {
     const raw = verificationRaw();
@@ -260,13 +242,13 @@ describe("the orphan sweep reads the proxy's day-two resources", () => {
     raw.alerts = { email: "ops@example.com" };
     const config = configFrom(raw);
     const stack: SynthesizedStack = JSON.parse(synthEnvironment(config).json);
-    const made = await createDayTwo(moto.endpoint, stack, config.project, config.name);
+    const made = await createDayTwo(suiteEmulator().endpoint, stack, config.project, config.name);
 
     const { found, unknownKinds } = await readInventory({
       region: config.region,
       project: config.project,
       environment: config.name,
-      endpoint: moto.endpoint,
+      endpoint: suiteEmulator().endpoint,
     });
     expect(unknownKinds).toEqual([]);
     const ids = (type: string) => found.filter((f) => f.type === type).map((f) => f.importId);
@@ -326,23 +308,14 @@ describe("the orphan sweep reads the proxy's day-two resources", () => {
  * left by an apply are found by their owner tags (another's service is left alone) and placed on the stack's own.
  */
 describe("the orphan sweep reads PrivateLink's endpoint service and interface endpoints", () => {
-  let moto: SuiteMoto;
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    moto = await suiteMoto();
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.release();
-  });
+  const suiteEmulator = suiteMotoWithTestCredentials();
 
   it("finds the owned endpoint service and endpoint, no unknown kinds, and places both", async () => {
     const raw = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, "privatelink.json"), "utf8"));
     raw.name = "pl-sweep";
     const config = configFrom(raw);
     const stack: SynthesizedStack = JSON.parse(synthEnvironment(config).json);
-    const common = { region: config.region, endpoint: moto.endpoint };
+    const common = { region: config.region, endpoint: suiteEmulator().endpoint };
     const ec2 = new EC2Client(common);
     const tagged = (type: "vpc-endpoint-service" | "vpc-endpoint", name: string, owner = true) => [
       {

@@ -4,7 +4,7 @@
  * target group and the load balancer's group. Pure, so that tests can feed it made-up inventories.
  */
 import { AppVpcConfig, EnvironmentConfig, endpointServicePrincipals, loadBalancerAddresses, privateLinkService } from "../lib/config";
-import { squidPolicyOf } from "../lib/allowlist-sync";
+import { policyWithEndpoints, squidPolicyOf } from "../lib/allowlist-sync";
 import { SquidPolicy } from "../lib/squid";
 import { fleetNames, outputNames, privateLinkNames, PROXY_VPC, SERVICE_VPC, vpcName } from "../lib/naming";
 import { EmulatorInventory, StackOutputs, vpcNamed } from "./emulator-inventory";
@@ -204,14 +204,11 @@ export function privateLinkAllowlistPolicy(
   inv: Pick<EmulatorInventory, "interfaceEndpoints">,
 ): { policy: SquidPolicy; missing: string[] } {
   const base = squidPolicyOf(env);
-  const ids = env.appVpcs.map((a) => proxyEndpointOf(env, inv, a.name)?.id);
+  // Squid's clients come in the order of env.appVpcs.
+  const ids = new Map(base.clients.map((c, i) => [c.name, proxyEndpointOf(env, inv, env.appVpcs[i].name)?.id]));
   return {
-    policy: {
-      ...base,
-      proxyProtocol: { trustedSources: loadBalancerAddresses(env) },
-      clients: base.clients.map((c, i) => ({ ...c, endpointId: ids[i] ?? "vpce-missing" })),
-    },
-    missing: env.appVpcs.filter((_, i) => ids[i] === undefined).map((a) => a.name),
+    policy: policyWithEndpoints(base, { trustedSources: loadBalancerAddresses(env) }, (client) => ids.get(client) ?? "vpce-missing"),
+    missing: env.appVpcs.filter((_, i) => ids.get(base.clients[i].name) === undefined).map((a) => a.name),
   };
 }
 

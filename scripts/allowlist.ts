@@ -183,12 +183,14 @@ async function main(): Promise<void> {
   const endpoint = process.env.PROXY_EMULATOR_ENDPOINT || undefined;
   const endpointProblem = endpoint ? emulatorEndpointProblem(endpoint) : undefined;
   if (endpointProblem) throw new Stop(`PROXY_EMULATOR_ENDPOINT = "${endpoint}" ${endpointProblem}`);
-  stopOn(() => parseAllowlist(renderedAllowlist(env)), file);
+  // Checked before any AWS read; behind PrivateLink rendered again below with the old allowlist's endpoint ids.
+  const rendered = stopOn(() => parseAllowlist(renderedAllowlist(env)), file);
   const before = await oldAllowlist(args, env, file, endpoint);
   const beforeRules = stopOn(() => parseAllowlist(before.text), before.source);
   // Behind PrivateLink both allowlists name each app VPC by the old one's endpoint ids (the deployed ones with --deployed).
+  const perEndpoint = byEndpoint(env);
   const endpointIds = endpointIdsIn(before.text);
-  const after = stopOn(() => parseAllowlist(renderedAllowlist(env, endpointIds)), file);
+  const after = perEndpoint ? stopOn(() => parseAllowlist(renderedAllowlist(env, endpointIds)), file) : rendered;
   const log = await logText(args, env, endpoint);
   let read: ReturnType<typeof readAccessLog>;
   try {
@@ -196,8 +198,8 @@ async function main(): Promise<void> {
   } catch (e) {
     throw new Stop(`${log.source} ${(e as Error).message}`);
   }
-  const requests = byEndpoint(env) ? withEndpointIds(read.requests, endpointIds) : read.requests;
-  const preview = previewChange(beforeRules, after, requests, appBlocks(env), byEndpoint(env));
+  const requests = perEndpoint ? withEndpointIds(read.requests, endpointIds) : read.requests;
+  const preview = previewChange(beforeRules, after, requests, appBlocks(env), perEndpoint);
   const skipped =
     read.skipped.length > 0
       ? `; ${read.skipped.length} other line${read.skipped.length === 1 ? "" : "s"} skipped (first: line ${read.skipped[0]})`

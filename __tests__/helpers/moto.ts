@@ -40,3 +40,24 @@ export function inAccount<T extends SdkClient>(client: T, account: string): T {
   );
   return client;
 }
+
+/**
+ * Registers beforeAll/afterAll for a suite that reads the emulator with the SDK's default clients: the run's emulator
+ * (as {@link suiteMoto}) and test credentials in process.env, restored at the end. Returns the emulator once started.
+ */
+export function suiteMotoWithTestCredentials(): () => SuiteMoto {
+  let moto: SuiteMoto | undefined;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    moto = await suiteMoto();
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_EC2_METADATA_DISABLED: "true" });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.release();
+  });
+  return () => {
+    if (!moto) throw new Error("the suite's emulator is not started yet: call it inside a test");
+    return moto;
+  };
+}
