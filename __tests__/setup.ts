@@ -9,5 +9,13 @@ Testing.setupJest();
 v8.setFlagsFromString("--expose-gc");
 const collectGarbage = vm.runInNewContext("gc") as () => void;
 
+// Source maps for errors only: cdktf records a whole stack trace for every token it makes, a plain object's stack that
+// no test reads, and Jest's source-map-support mapping each of those frames took about a tenth of the suites' CPU.
+const mapStack = Error.prepareStackTrace;
+Error.prepareStackTrace = (error, frames) =>
+  mapStack && Object.prototype.toString.call(error) === "[object Error]"
+    ? mapStack(error, frames)
+    : [String(error), ...frames.map((frame) => `    at ${frame}`)].join("\n");
+
 // Each file's garbage collected at its end, since a worker's heap otherwise grows to about 1 GB, whose teardown outlasts the 0.5 s Jest gives a worker to exit on a loaded machine.
 afterAll(() => collectGarbage());

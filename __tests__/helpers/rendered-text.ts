@@ -2,8 +2,8 @@
  * Where a real renderer (rsvg-convert) draws the texts of a Graphviz SVG, and which of them spill
  * out of what they belong to. Graphviz lays text out with its own table of a font's widths and
  * reads no font files, so the renderer's font can make a label wider than the box drawn around it.
- * Each text is drawn alone in a row of its own, at its own x and with its own attributes, and its
- * ink (pixels at least a quarter opaque) is measured in the PNG: one rsvg-convert run per SVG.
+ * Each text is drawn alone in a row of its own, with its own attributes, and its ink (pixels at
+ * least a quarter opaque) is measured in the PNG: one rsvg-convert run per SVG.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -33,8 +33,8 @@ export interface PlacedText {
 
 /** Pixels per SVG unit when measuring (finer than the picture itself). */
 const SCALE = 2;
-/** Room left and right of the canvas, for a text that spills past its edge. */
-const SIDE = 300;
+/** Room for a text's ink on either side of its anchor, in ems per character: a Latin font's widest glyph is about one em. */
+const EMS_PER_CHARACTER = 1;
 const OPAQUE = 64;
 
 const decode = (text: string) =>
@@ -92,28 +92,36 @@ export function pngAlpha(png: Buffer): { width: number; height: number; alpha: (
   const raw = new Uint8Array(zlib.inflateSync(Buffer.concat(data)));
   const stride = width * 4;
   const pixels = new Uint8Array(stride * height);
-  // No globals or allocations per byte: Jest runs tests in a vm context, where both are slow.
-  const paeth = (a: number, b: number, c: number) => {
-    const p = a + b - c;
-    const pa = p > a ? p - a : a - p;
-    const pb = p > b ? p - b : b - p;
-    const pc = p > c ? p - c : c - p;
-    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-  };
+  // One loop per filter type, with no branch per byte; a Uint8Array keeps each sum modulo 256.
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)];
     const from = y * (stride + 1) + 1;
     const at = y * stride;
-    for (let i = 0; i < stride; i++) {
-      const a = i >= 4 ? pixels[at + i - 4] : 0;
-      const b = y > 0 ? pixels[at - stride + i] : 0;
-      let predictor = 0;
-      if (filter === 1) predictor = a;
-      else if (filter === 2) predictor = b;
-      else if (filter === 3) predictor = (a + b) >> 1;
-      else if (filter === 4) predictor = paeth(a, b, i >= 4 && y > 0 ? pixels[at - stride + i - 4] : 0);
-      pixels[at + i] = (raw[from + i] + predictor) & 0xff;
-    }
+    const up = at - stride;
+    if (filter === 0 || (filter === 2 && y === 0)) {
+      for (let i = 0; i < stride; i++) pixels[at + i] = raw[from + i];
+    } else if (filter === 1) {
+      for (let i = 0; i < 4; i++) pixels[at + i] = raw[from + i];
+      for (let i = 4; i < stride; i++) pixels[at + i] = raw[from + i] + pixels[at + i - 4];
+    } else if (filter === 2) {
+      for (let i = 0; i < stride; i++) pixels[at + i] = raw[from + i] + pixels[up + i];
+    } else if (filter === 3) {
+      for (let i = 0; i < stride; i++) {
+        const left = i >= 4 ? pixels[at + i - 4] : 0;
+        pixels[at + i] = raw[from + i] + ((left + (y > 0 ? pixels[up + i] : 0)) >> 1);
+      }
+    } else if (filter === 4) {
+      for (let i = 0; i < stride; i++) {
+        const a = i >= 4 ? pixels[at + i - 4] : 0;
+        const b = y > 0 ? pixels[up + i] : 0;
+        const c = i >= 4 && y > 0 ? pixels[up + i - 4] : 0;
+        const p = a + b - c;
+        const pa = p > a ? p - a : a - p;
+        const pb = p > b ? p - b : b - p;
+        const pc = p > c ? p - c : c - p;
+        pixels[at + i] = raw[from + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      }
+    } else throw new Error(`PNG row ${y} has filter type ${filter}, which PNG does not define`);
   }
   return { width, height, alpha: (x, y) => pixels[y * stride + x * 4 + 3] };
 }
@@ -142,23 +150,28 @@ function elements(svg: string): { kind: PlacedText["kind"]; owner: string; body:
 
 /** Every text of a Graphviz SVG with the ink rsvg-convert gives it, in the canvas's units. */
 export function placedTexts(svg: string): PlacedText[] {
-  const { dx, dy, canvas } = frameOf(svg);
-  const width = canvas.right;
+  const { dx, dy } = frameOf(svg);
   const found = elements(svg).flatMap(({ kind, owner, body, box }) =>
     [...body.matchAll(/(<text\b[^>]*>)([^<]*)<\/text>/g)].map((m) => ({ kind, owner, tag: m[1], text: decode(m[2]), box })),
   );
 
-  // Each text alone in a row, at its own x: the ink found in the row is that text's.
-  const rows = found.map((f) => Math.ceil(2 * Number(attr(f.tag, "font-size") ?? 14)) + 4);
+  // Each text alone in a row, its anchor moved by a whole unit to one column (the pixel grid stays where it was
+  // relative to the text, so the ink is the same): the ink found in the row is that text's, in a narrow picture.
+  const fontSize = (tag: string) => Number(attr(tag, "font-size") ?? 14);
+  const rows = found.map((f) => Math.ceil(2 * fontSize(f.tag)) + 4);
   const tops = rows.map((_h, i) => rows.slice(0, i).reduce((a, b) => a + b, 0));
   const baselineOf = (i: number) => tops[i] + rows[i] * 0.7;
   const total = tops[tops.length - 1] + rows[rows.length - 1];
-  const drawn = found.map((f, i) => `${f.tag.replace(/\sy="[^"]*"/, ` y="${baselineOf(i)}"`)}${escapeXml(f.text)}</text>`);
+  const origin = Math.ceil(Math.max(...found.map((f) => fontSize(f.tag) * EMS_PER_CHARACTER * (f.text.length + 1))));
+  const shifts = found.map((f) => Math.floor(Number(attr(f.tag, "x")) + dx) - origin);
+  const drawn = found.map((f, i) => {
+    const x = Number(attr(f.tag, "x")) + dx - shifts[i];
+    return `${f.tag.replace(/\sx="[^"]*"/, ` x="${x}"`).replace(/\sy="[^"]*"/, ` y="${baselineOf(i)}"`)}${escapeXml(f.text)}</text>`;
+  });
   const measure = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${(width + 2 * SIDE) * SCALE}" height="${total * SCALE}" viewBox="${-SIDE} 0 ${width + 2 * SIDE} ${total}">`,
-    `<g transform="translate(${dx} 0)">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * origin * SCALE}" height="${total * SCALE}" viewBox="0 0 ${2 * origin} ${total}">`,
     ...drawn,
-    "</g></svg>",
+    "</svg>",
   ].join("\n");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "texts-"));
   try {
@@ -181,8 +194,10 @@ export function placedTexts(svg: string): PlacedText[] {
       }
       if (left === Infinity)
         return { kind: f.kind, owner: f.owner, text: f.text, box: f.box, ink: { left: 0, top: 0, right: 0, bottom: 0 } };
+      if (left === 0 || right === png.width)
+        throw new Error(`"${f.text}" is wider than the room measured for it (${origin} units each side)`);
       const y = Number(attr(f.tag, "y")) + dy - baselineOf(i);
-      const ink = { left: left / SCALE - SIDE, right: right / SCALE - SIDE, top: top / SCALE + y, bottom: bottom / SCALE + y };
+      const ink = { left: left / SCALE + shifts[i], right: right / SCALE + shifts[i], top: top / SCALE + y, bottom: bottom / SCALE + y };
       return { kind: f.kind, owner: f.owner, text: f.text, box: f.box, ink };
     });
   } finally {
