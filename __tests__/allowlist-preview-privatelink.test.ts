@@ -79,7 +79,7 @@ describe("the allowlist preview behind PrivateLink: app VPCs of one block told a
       fs.writeFileSync(log, `${LOG}\n`);
       const r = spawnSync(
         process.execPath,
-        ["--require", "tsx/cjs", path.join(ROOT, "scripts", "allowlist.ts"), "preview", demo.name, log, "--before", DEMO],
+        [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "allowlist.ts"), "preview", demo.name, log, "--before", DEMO],
         {
           cwd: ROOT,
           encoding: "utf8",

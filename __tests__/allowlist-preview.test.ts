@@ -21,7 +21,7 @@ const ENVIRONMENT = "allowlist-preview";
 
 /** npm run allowlist with `args`, without AWS credentials unless `env` gives them. */
 function run(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "allowlist.ts"), ...args], {
+  return spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "allowlist.ts"), ...args], {
     cwd: ROOT,
     encoding: "utf8",
     env: {

@@ -7,7 +7,7 @@ const ROOT = path.join(__dirname, "..");
 const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
 /** The npm scripts that run a script of our own (the others are cdktf, tsc, jest and stryker, which answer --help themselves). */
 const ours = Object.entries(scripts).flatMap(([name, command]) => {
-  const m = /^node --require tsx\/cjs (scripts\/[\w-]+\.ts)$/.exec(command);
+  const m = /^node scripts\/app\.js (scripts\/[\w-]+\.ts)$/.exec(command);
   return m ? [[name, m[1]] as const] : [];
 });
 
@@ -30,7 +30,7 @@ describe("every npm script of ours answers --help", () => {
 
   it.each(ours)("npm run %s -- --help prints its usage, options and an example, exits 0 and writes nothing", (name, file) => {
     const readme = fs.statSync(path.join(ROOT, "README.md")).mtimeMs;
-    const r = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, file), "--help"], {
+    const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, file), "--help"], {
       cwd: ROOT,
       encoding: "utf8",
       env: { ...process.env, CDKTF_OUTDIR: path.join(ROOT, ".tmp", "help-out") },
@@ -71,7 +71,7 @@ describe("npm run costs", () => {
           env: { ...process.env, PROXY_CONFIG: file, CDKTF_OUTDIR: out, PROXY_STATE_DIR: path.join(work, "state") },
         });
         expect(synth.stderr).toBe("");
-        return spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "costs.ts")], {
+        return spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "costs.ts")], {
           cwd: ROOT,
           encoding: "utf8",
           env: { ...process.env, CDKTF_OUTDIR: out },

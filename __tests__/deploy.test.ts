@@ -71,7 +71,7 @@ function fakeTerraform(dir: string): { env: NodeJS.ProcessEnv; marks: string } {
 }
 
 const deploy = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawn(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
+  spawn(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
 
 describe("npm run deploy", () => {
   let dir: string;
@@ -114,7 +114,7 @@ describe("npm run deploy", () => {
   it("refuses a lock timeout that is not a duration, and an unknown stack, before Terraform runs", () => {
     const { env, marks } = fakeTerraform(dir);
     const run = (args: string[]) =>
-      spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+      spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "deploy.ts"), ...args], {
         cwd: ROOT,
         env,
         encoding: "utf8",
@@ -140,7 +140,7 @@ describe("npm run deploy applies what the environment file says now", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const run = (args: string[], env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+    spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "deploy.ts"), ...args], {
       cwd: ROOT,
       env,
       encoding: "utf8",
@@ -239,7 +239,7 @@ describe("npm run deploy --imports", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const run = (args: string[], env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+    spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "deploy.ts"), ...args], {
       cwd: ROOT,
       env,
       encoding: "utf8",

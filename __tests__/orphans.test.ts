@@ -371,7 +371,7 @@ describe("sweepCoverage", () => {
 
 describe("npm run orphans: bad input, before any AWS call", () => {
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "orphans.ts"), ...args], {
+    spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "orphans.ts"), ...args], {
       cwd: ROOT,
       encoding: "utf8",
       env: {

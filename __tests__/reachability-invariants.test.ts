@@ -339,7 +339,7 @@ describe("npm run reachability -- --all", () => {
     fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(json));
     const r = spawnSync(
       process.execPath,
-      ["--require", "tsx/cjs", path.join(__dirname, "..", "scripts", "reachability.ts"), "--all", dir],
+      [path.join(__dirname, "..", "scripts", "app.js"), path.join(__dirname, "..", "scripts", "reachability.ts"), "--all", dir],
       {
         cwd: path.join(__dirname, ".."),
         encoding: "utf8",

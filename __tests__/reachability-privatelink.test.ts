@@ -472,7 +472,7 @@ describe("npm run reachability -- --all on the privatelink demo", () => {
     fs.writeFileSync(path.join(dir, "cdk.tf.json"), SYNTHESIZED);
     const r = spawnSync(
       process.execPath,
-      ["--require", "tsx/cjs", path.join(__dirname, "..", "scripts", "reachability.ts"), "--all", dir],
+      [path.join(__dirname, "..", "scripts", "app.js"), path.join(__dirname, "..", "scripts", "reachability.ts"), "--all", dir],
       {
         cwd: path.join(__dirname, ".."),
         encoding: "utf8",

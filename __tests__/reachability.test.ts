@@ -338,7 +338,7 @@ describe("flowMismatches", () => {
 describe("npm run reachability", () => {
   const script = path.join(__dirname, "..", "scripts", "reachability.ts");
   const run = (args: string[], config = "") =>
-    spawnSync(process.execPath, ["--require", "tsx/cjs", script, ...args], {
+    spawnSync(process.execPath, [path.join(__dirname, "..", "scripts", "app.js"), script, ...args], {
       cwd: path.join(__dirname, ".."),
       encoding: "utf8",
       timeout: 60_000,

@@ -13,7 +13,7 @@ const collectGarbage = vm.runInNewContext("gc") as () => void;
 // no test reads, and Jest's source-map-support mapping each of those frames took about a tenth of the suites' CPU.
 const mapStack = Error.prepareStackTrace;
 Error.prepareStackTrace = (error, frames) =>
-  mapStack && Object.prototype.toString.call(error) === "[object Error]"
+  mapStack !== undefined && Object.prototype.toString.call(error) === "[object Error]"
     ? mapStack(error, frames)
     : [String(error), ...frames.map((frame) => `    at ${frame}`)].join("\n");
 

@@ -265,17 +265,21 @@ describe("npm run verify", () => {
 
   it("answers --help and does nothing else, and says plainly when there are no credentials", () => {
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-      spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(__dirname, "..", "scripts", "verify.ts"), ...args], {
-        encoding: "utf8",
-        env: {
-          PATH: process.env.PATH,
-          HOME: "/nonexistent",
-          PROXY_ENVIRONMENTS_DIR: process.env.PROXY_ENVIRONMENTS_DIR,
-          AWS_EC2_METADATA_DISABLED: "true",
-          ...env,
+      spawnSync(
+        process.execPath,
+        [path.join(__dirname, "..", "scripts", "app.js"), path.join(__dirname, "..", "scripts", "verify.ts"), ...args],
+        {
+          encoding: "utf8",
+          env: {
+            PATH: process.env.PATH,
+            HOME: "/nonexistent",
+            PROXY_ENVIRONMENTS_DIR: process.env.PROXY_ENVIRONMENTS_DIR,
+            AWS_EC2_METADATA_DISABLED: "true",
+            ...env,
+          },
+          timeout: 90000,
         },
-        timeout: 90000,
-      });
+      );
     const help = run(["--help"]);
     expect([help.status, help.stdout.split("\n")[0]]).toEqual([
       0,

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The cdktf app command (cdktf.json): runs main.ts, or the TypeScript file given, as one esbuild bundle in memory.
- * It skips a per-file transform and source-map handling (docs/benchmarks.md); NODE_OPTIONS=--enable-source-maps maps traces back.
+ * The cdktf app command (cdktf.json) and the npm scripts' runner: runs main.ts, or the TypeScript file given, as one
+ * esbuild bundle in memory. It skips a per-file transform and source-map handling (docs/benchmarks.md);
+ * NODE_OPTIONS=--enable-source-maps maps traces back. Each bundled file keeps its own __dirname.
  * The bundle is kept in node_modules/.cache/app-bundle with the SHA-256 of every file it was built from, and reused
  * only while every one of those files still has that content.
  */
@@ -10,7 +11,6 @@ const crypto = require("crypto");
 const fs = require("fs");
 const Module = require("module");
 const path = require("path");
-const esbuild = require("esbuild");
 
 const entry = path.resolve(process.argv[2] || path.join(__dirname, "..", "main.ts"));
 const OPTIONS = {
@@ -24,10 +24,13 @@ const OPTIONS = {
   write: false,
   logLevel: "error",
 };
+/** The name the bundle gives the entry's folder, from which each other file's __dirname is found. */
+const ENTRY_DIR = "__bundleEntryDir";
 const CACHE = path.join(__dirname, "..", "node_modules", ".cache", "app-bundle");
+const esbuildVersion = require("esbuild/package.json").version;
 const key = crypto
   .createHash("sha256")
-  .update(JSON.stringify([esbuild.version, OPTIONS]))
+  .update(JSON.stringify([esbuildVersion, OPTIONS, ENTRY_DIR]))
   .digest("hex")
   .slice(0, 16);
 const cached = path.join(CACHE, `${key}.json`);
@@ -45,9 +48,33 @@ function cachedBundle() {
   }
 }
 
+/**
+ * Gives each file that reads __dirname its own folder, relative to the entry's (a bundle has only the entry's), so
+ * that a file such as proof/moto.ts finds the files beside it wherever the checkout is.
+ */
+const ownDirname = {
+  name: "own-dirname",
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, (args) => {
+      const source = fs.readFileSync(args.path, "utf8");
+      if (args.path === entry || !/\b__dirname\b/.test(source)) return { contents: source, loader: "ts" };
+      const relative = path.relative(path.dirname(entry), path.dirname(args.path));
+      // esbuild renames this top-level const apart from every other file's, and from the entry's own __dirname.
+      const own = `const __dirname = require("path").join(${ENTRY_DIR}, ${JSON.stringify(relative)});`;
+      return { contents: `${own} ${source}`, loader: "ts" };
+    });
+  },
+};
+
 /** Bundles the entry and keeps the result (written whole by a rename, so that runs at the same time read a complete file). */
-function freshBundle() {
-  const { outputFiles, metafile } = esbuild.buildSync({ ...OPTIONS, metafile: true });
+async function freshBundle() {
+  const esbuild = require("esbuild");
+  const { outputFiles, metafile } = await esbuild.build({
+    ...OPTIONS,
+    metafile: true,
+    banner: { js: `const ${ENTRY_DIR} = __dirname;` },
+    plugins: [ownDirname],
+  });
   const text = outputFiles[0].text;
   try {
     const inputs = Object.fromEntries(Object.keys(metafile.inputs).map((f) => [path.resolve(f), sha256(path.resolve(f))]));
@@ -65,4 +92,11 @@ const app = new Module(entry, module);
 app.filename = entry;
 app.paths = Module._nodeModulePaths(path.dirname(entry));
 process.argv.splice(1, 2, entry);
-app._compile(cachedBundle() ?? freshBundle(), entry);
+const ready = cachedBundle();
+if (ready !== undefined) app._compile(ready, entry);
+else
+  freshBundle().then(
+    (text) => app._compile(text, entry),
+    // esbuild has printed what it could not build.
+    () => process.exit(1),
+  );

@@ -147,7 +147,7 @@ function sweepAfterInterrupt(stack: string, environments: readonly EnvironmentCo
     return;
   }
   console.error("Looking for resources whose creation was under way when Terraform stopped (npm run orphans, read-only):");
-  const sweep = spawnSync(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", "orphans.ts"), stack], {
+  const sweep = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "orphans.ts"), stack], {
     stdio: ["ignore", "inherit", "inherit"],
   });
   if (sweep.status === 0) console.error(`None: run npm run deploy -- ${stack} again to finish.`);

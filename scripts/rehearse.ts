@@ -284,7 +284,7 @@ function connect(setup: Pick<Rehearsal, "env" | "raw" | "envFile">, moto: MotoSe
 
 /** A command that runs one of the project's scripts with this Node. */
 const node = (script: string, ...args: string[]) =>
-  [process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "scripts", script), ...args]] as const;
+  [process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", script), ...args]] as const;
 
 /** The stack as the last synthesis wrote it. */
 const readStack = (r: Rehearsal) => JSON.parse(fs.readFileSync(path.join(r.stackDir, "cdk.tf.json"), "utf8"));
