@@ -11,6 +11,9 @@ import {
   findProviderMirror,
   isProviderMirror,
   MIRROR_SETTING,
+  REATTACH_SETTING,
+  SharedProvider,
+  startSharedProvider,
   terraformEnv,
   terraformPlatform,
 } from "../proof/terraform";
@@ -93,16 +96,27 @@ describe("terraform validate", () => {
   app.synth();
   const stacks = fs.readdirSync(path.join(outdir, "stacks"));
 
-  // One Terraform run for every stack: each stack's folder, unchanged, is a module of one root, so
-  // the AWS provider starts once (it takes seconds) instead of once per stack.
+  // One Terraform run for every stack: each stack's folder, unchanged, is a module of one root, and
+  // Terraform attaches to one AWS provider process instead of starting one per stack's provider block.
   let result: { valid: boolean; diagnostics: Diagnostic[] };
-  beforeAll(() => {
+  let provider: SharedProvider | undefined;
+  beforeAll(async () => {
     const root = path.join(work, "all");
     fs.mkdirSync(root);
     const modules = Object.fromEntries(stacks.map((name, i) => [`stack_${i}`, { source: `../out/stacks/${name}` }]));
     fs.writeFileSync(path.join(root, "main.tf.json"), JSON.stringify({ module: modules }, null, 2));
     terraform(root, env, ["init", "-backend=false", "-input=false", "-no-color"]);
-    result = JSON.parse(terraform(root, env, ["validate", "-json", "-no-color"]));
+    provider = await startSharedProvider(root);
+    result = JSON.parse(terraform(root, { ...env, [REATTACH_SETTING]: provider.reattach }, ["validate", "-json", "-no-color"]));
+  });
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  it("stops the provider process Terraform attached to by its PID", async () => {
+    expect(() => process.kill(provider!.pid, 0)).not.toThrow();
+    await provider!.stop();
+    expect(() => process.kill(provider!.pid, 0)).toThrow();
   });
 
   /** The diagnostics in a stack's files, and those in no file (they could be anyone's). */

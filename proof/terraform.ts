@@ -3,7 +3,7 @@
  * @cdktf/provider-aws targets, and write a Terraform CLI config that installs from it.
  * Where no mirror is found, Terraform's own configuration (the public registry) stays in charge.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -122,4 +122,50 @@ export function terraformEnv(env: NodeJS.ProcessEnv, workDir: string): { env: No
     result.TF_CLI_CONFIG_FILE = file;
   }
   return { env: result, mirror };
+}
+
+/** The setting that makes Terraform use a running provider instead of starting its own. */
+export const REATTACH_SETTING = "TF_REATTACH_PROVIDERS";
+
+/** A provider process that Terraform commands attach to: the setting's value, and `stop` (by its PID). */
+export interface SharedProvider {
+  readonly reattach: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the AWS provider that `terraform init` installed in `rootDir` once, in its debug mode, for
+ * Terraform to attach to. Terraform otherwise starts it for every provider block and once more for
+ * its schema, about 1 s of CPU each; what the provider answers is the same. Its output goes to
+ * provider.log in `rootDir`: a pipe that nobody reads while a test waits on Terraform would stall it.
+ */
+export async function startSharedProvider(rootDir: string, timeoutMs = 60_000): Promise<SharedProvider> {
+  const { source, version } = awsProviderTarget();
+  const dir = path.join(rootDir, ".terraform", "providers", ...source.split("/"), version, terraformPlatform());
+  const binary = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.startsWith("terraform-provider-aws")) : undefined;
+  if (!binary) throw new Error(`no AWS provider in ${dir}: run terraform init in ${rootDir} first`);
+  const log = path.join(rootDir, "provider.log");
+  const fd = fs.openSync(log, "w");
+  const child = spawn(path.join(dir, binary), ["-debug"], { stdio: ["ignore", fd, fd] });
+  fs.closeSync(fd);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let gone: string | undefined;
+  child.once("error", (e) => (gone = e.message));
+  child.once("exit", (code) => (gone ??= `it exited with ${code}`));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = new RegExp(`${REATTACH_SETTING}='([^']+)'`).exec(fs.readFileSync(log, "utf8"));
+    if (found) return { reattach: found[1], pid: child.pid!, stop };
+    const why = gone ?? (Date.now() > deadline ? `it printed no ${REATTACH_SETTING} within ${timeoutMs / 1000} s` : undefined);
+    if (why) {
+      await stop();
+      throw new Error(`The AWS provider (${binary}) did not start for Terraform to attach: ${why}. Its output is in ${log}.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
