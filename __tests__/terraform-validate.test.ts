@@ -11,6 +11,7 @@ import {
   findProviderMirror,
   isProviderMirror,
   MIRROR_SETTING,
+  providerFolder,
   REATTACH_SETTING,
   SharedProvider,
   startSharedProvider,
@@ -106,7 +107,7 @@ describe("terraform validate", () => {
     const modules = Object.fromEntries(stacks.map((name, i) => [`stack_${i}`, { source: `../out/stacks/${name}` }]));
     fs.writeFileSync(path.join(root, "main.tf.json"), JSON.stringify({ module: modules }, null, 2));
     terraform(root, env, ["init", "-backend=false", "-input=false", "-no-color"]);
-    provider = await startSharedProvider(root);
+    provider = await startSharedProvider(providerFolder(path.join(root, ".terraform", "providers")), path.join(work, "provider.log"));
     result = JSON.parse(terraform(root, { ...env, [REATTACH_SETTING]: provider.reattach }, ["validate", "-json", "-no-color"]));
   });
   afterAll(async () => {

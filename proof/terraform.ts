@@ -23,11 +23,19 @@ export function terraformPlatform(): string {
   return `${process.platform === "win32" ? "windows" : process.platform}_${arch}`;
 }
 
+/** The folder of the target provider's binary under `base`: a mirror, or a root's .terraform/providers. */
+export function providerFolder(base: string): string {
+  const { source, version } = awsProviderTarget();
+  return path.join(base, ...source.split("/"), version, terraformPlatform());
+}
+
 /** True when `dir` holds the target provider in the unpacked mirror layout. */
 export function isProviderMirror(dir: string): boolean {
-  const { source, version } = awsProviderTarget();
-  const platformDir = path.join(dir, ...source.split("/"), version, terraformPlatform());
-  return fs.existsSync(platformDir) && fs.readdirSync(platformDir).some((f) => f.startsWith(`terraform-provider-aws_v${version}`));
+  const platformDir = providerFolder(dir);
+  return (
+    fs.existsSync(platformDir) &&
+    fs.readdirSync(platformDir).some((f) => f.startsWith(`terraform-provider-aws_v${awsProviderTarget().version}`))
+  );
 }
 
 /**
@@ -135,17 +143,15 @@ export interface SharedProvider {
 }
 
 /**
- * Starts the AWS provider that `terraform init` installed in `rootDir` once, in its debug mode, for
- * Terraform to attach to. Terraform otherwise starts it for every provider block and once more for
- * its schema, about 1 s of CPU each; what the provider answers is the same. Its output goes to
- * provider.log in `rootDir`: a pipe that nobody reads while a test waits on Terraform would stall it.
+ * Starts the AWS provider in `dir` (see {@link providerFolder}) once, in its debug mode, for Terraform
+ * to attach to. Terraform otherwise starts it for every provider block and once more for its schema,
+ * about 1 s of CPU each; what the provider answers is the same. Its output goes to `log`: a pipe that
+ * nobody reads while a test waits on Terraform would stall it. It reads settings (credentials, endpoints)
+ * from its own environment, not from Terraform's.
  */
-export async function startSharedProvider(rootDir: string, timeoutMs = 60_000): Promise<SharedProvider> {
-  const { source, version } = awsProviderTarget();
-  const dir = path.join(rootDir, ".terraform", "providers", ...source.split("/"), version, terraformPlatform());
+export async function startSharedProvider(dir: string, log: string, timeoutMs = 60_000): Promise<SharedProvider> {
   const binary = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.startsWith("terraform-provider-aws")) : undefined;
-  if (!binary) throw new Error(`no AWS provider in ${dir}: run terraform init in ${rootDir} first`);
-  const log = path.join(rootDir, "provider.log");
+  if (!binary) throw new Error(`no AWS provider in ${dir}: run terraform init, or name a provider mirror`);
   const fd = fs.openSync(log, "w");
   const child = spawn(path.join(dir, binary), ["-debug"], { stdio: ["ignore", fd, fd] });
   fs.closeSync(fd);
