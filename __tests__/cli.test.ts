@@ -45,6 +45,15 @@ describe("every npm script of ours answers --help", () => {
   });
 });
 
+describe("scripts/app.js, which runs main.ts and every npm script as one bundle", () => {
+  it("gives each bundled file its own __dirname, as Node would", () => {
+    const fixture = path.join(ROOT, "__tests__", "fixtures", "bundle");
+    const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(fixture, "entry.ts")], { encoding: "utf8" });
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(r.stdout)).toEqual({ entry: fixture, inner: path.join(fixture, "inner") });
+  });
+});
+
 describe("npm test -- --help", () => {
   it("prints its usage, options and an example, exits 0 and runs neither the checks nor Jest", () => {
     const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "test.js"), "--help"], { cwd: ROOT, encoding: "utf8" });

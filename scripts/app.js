@@ -27,15 +27,16 @@ const OPTIONS = {
 /** The name the bundle gives the entry's folder, from which each other file's __dirname is found. */
 const ENTRY_DIR = "__bundleEntryDir";
 const CACHE = path.join(__dirname, "..", "node_modules", ".cache", "app-bundle");
+const sha256 = (file) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+
+// This file's own content is in the key: a change to how it bundles makes every bundle anew.
 const esbuildVersion = require("esbuild/package.json").version;
 const key = crypto
   .createHash("sha256")
-  .update(JSON.stringify([esbuildVersion, OPTIONS, ENTRY_DIR]))
+  .update(JSON.stringify([esbuildVersion, OPTIONS, sha256(__filename)]))
   .digest("hex")
   .slice(0, 16);
 const cached = path.join(CACHE, `${key}.json`);
-
-const sha256 = (file) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
 /** The cached bundle's text when every input file still has the content it was built from. */
 function cachedBundle() {
