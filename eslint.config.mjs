@@ -25,6 +25,7 @@ export default tseslint.config(
         console: "readonly",
         process: "readonly",
         __dirname: "readonly",
+        __filename: "readonly",
         require: "writable",
         module: "writable",
         Buffer: "readonly",
