@@ -9,6 +9,7 @@ import { endpointIdsIn } from "../lib/squid";
 import { readAccessLog } from "../operations/allowlist/log";
 import { appVpcOf, previewChange, withEndpointIds } from "../operations/allowlist/preview";
 import { appBlocks, byEndpoint, renderedAllowlist, standInEndpointId } from "../operations/allowlist/render";
+import { TS_RUNNER } from "../tools/cli";
 
 const ROOT = path.join(__dirname, "..");
 const DEMO = path.join(ROOT, "demos", "privatelink.json");
@@ -79,7 +80,7 @@ describe("the allowlist preview behind PrivateLink: app VPCs of one block told a
       fs.writeFileSync(log, `${LOG}\n`);
       const r = spawnSync(
         process.execPath,
-        [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "allowlist.ts"), "preview", demo.name, log, "--before", DEMO],
+        [TS_RUNNER, path.join(ROOT, "scripts", "allowlist.ts"), "preview", demo.name, log, "--before", DEMO],
         {
           cwd: ROOT,
           encoding: "utf8",

@@ -11,6 +11,7 @@ import { hostAndPort, readAccessLog } from "../operations/allowlist/log";
 import { appVpcOf, Preview, previewChange, renderPreview } from "../operations/allowlist/preview";
 import { appBlocks, renderedAllowlist } from "../operations/allowlist/render";
 import { SuiteMoto, suiteMoto } from "./helpers/moto";
+import { TS_RUNNER } from "../tools/cli";
 
 const ROOT = path.join(__dirname, "..");
 const FIXTURES = path.join(__dirname, "fixtures", "allowlist");
@@ -21,7 +22,7 @@ const ENVIRONMENT = "allowlist-preview";
 
 /** npm run allowlist with `args`, without AWS credentials unless `env` gives them. */
 function run(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "allowlist.ts"), ...args], {
+  return spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", "allowlist.ts"), ...args], {
     cwd: ROOT,
     encoding: "utf8",
     env: {

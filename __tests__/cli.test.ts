@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { wantsHelp } from "../tools/cli";
+import { TS_RUNNER, wantsHelp } from "../tools/cli";
 
 const ROOT = path.join(__dirname, "..");
 const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
@@ -30,7 +30,7 @@ describe("every npm script of ours answers --help", () => {
 
   it.each(ours)("npm run %s -- --help prints its usage, options and an example, exits 0 and writes nothing", (name, file) => {
     const readme = fs.statSync(path.join(ROOT, "README.md")).mtimeMs;
-    const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, file), "--help"], {
+    const r = spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, file), "--help"], {
       cwd: ROOT,
       encoding: "utf8",
       env: { ...process.env, CDKTF_OUTDIR: path.join(ROOT, ".tmp", "help-out") },
@@ -48,7 +48,7 @@ describe("every npm script of ours answers --help", () => {
 describe("scripts/app.js, which runs main.ts and every npm script as one bundle", () => {
   it("gives each bundled file its own __dirname, as Node would", () => {
     const fixture = path.join(ROOT, "__tests__", "fixtures", "bundle");
-    const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(fixture, "entry.ts")], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [TS_RUNNER, path.join(fixture, "entry.ts")], { encoding: "utf8" });
     expect([r.status, r.stderr]).toEqual([0, ""]);
     expect(JSON.parse(r.stdout)).toEqual({ entry: fixture, inner: path.join(fixture, "inner") });
   });
@@ -74,13 +74,13 @@ describe("npm run costs", () => {
         const text = fs.readFileSync(path.join(ROOT, "demos", "verification.json"), "utf8");
         fs.writeFileSync(file, text.replace(/ap-northeast-1/g, region));
         const out = path.join(work, `out-${region}`);
-        const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], {
+        const synth = spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "main.ts")], {
           cwd: ROOT,
           encoding: "utf8",
           env: { ...process.env, PROXY_CONFIG: file, CDKTF_OUTDIR: out, PROXY_STATE_DIR: path.join(work, "state") },
         });
         expect(synth.stderr).toBe("");
-        return spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "costs.ts")], {
+        return spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", "costs.ts")], {
           cwd: ROOT,
           encoding: "utf8",
           env: { ...process.env, CDKTF_OUTDIR: out },

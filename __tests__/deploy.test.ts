@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { EnvironmentSource, sourceOf, staleSourceProblem } from "../lib/synth-output";
 import { lockTimeoutProblem } from "../operations/deploy-options";
+import { TS_RUNNER } from "../tools/cli";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -71,7 +72,7 @@ function fakeTerraform(dir: string): { env: NodeJS.ProcessEnv; marks: string } {
 }
 
 const deploy = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawn(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
+  spawn(process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", "deploy.ts"), ...args], { cwd: ROOT, env });
 
 describe("npm run deploy", () => {
   let dir: string;
@@ -114,7 +115,7 @@ describe("npm run deploy", () => {
   it("refuses a lock timeout that is not a duration, and an unknown stack, before Terraform runs", () => {
     const { env, marks } = fakeTerraform(dir);
     const run = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+      spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", "deploy.ts"), ...args], {
         cwd: ROOT,
         env,
         encoding: "utf8",
@@ -140,13 +141,13 @@ describe("npm run deploy applies what the environment file says now", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const run = (args: string[], env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+    spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", "deploy.ts"), ...args], {
       cwd: ROOT,
       env,
       encoding: "utf8",
     });
   const synth = (env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], { cwd: ROOT, env, encoding: "utf8" });
+    spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "main.ts")], { cwd: ROOT, env, encoding: "utf8" });
   const appliedProxyType = (marks: string) => {
     const stack = JSON.parse(fs.readFileSync(`${marks}.stack.json`, "utf8"));
     return Object.values(stack.resource.aws_instance as Record<string, { instance_type: string; tags?: Record<string, string> }>).find(
@@ -239,7 +240,7 @@ describe("npm run deploy --imports", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const run = (args: string[], env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "deploy.ts"), ...args], {
+    spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", "deploy.ts"), ...args], {
       cwd: ROOT,
       env,
       encoding: "utf8",

@@ -15,6 +15,7 @@ import {
   TerraformState,
   unknownToState,
 } from "../operations/orphans";
+import { TS_RUNNER } from "../tools/cli";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -371,7 +372,7 @@ describe("sweepCoverage", () => {
 
 describe("npm run orphans: bad input, before any AWS call", () => {
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "orphans.ts"), ...args], {
+    spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", "orphans.ts"), ...args], {
       cwd: ROOT,
       encoding: "utf8",
       env: {

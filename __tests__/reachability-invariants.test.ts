@@ -12,6 +12,7 @@ import {
   ZoneResult,
 } from "../proof/reachability";
 import { CONFIG_DIR, configFrom, EXAMPLES_DIR, fleetRaw, synthEnvironment } from "./helpers/stack";
+import { TS_RUNNER } from "../tools/cli";
 
 /** Every shipped environment: the demos and the examples. */
 const SHIPPED = [
@@ -337,16 +338,12 @@ describe("npm run reachability -- --all", () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-all-")), "verification");
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(json));
-    const r = spawnSync(
-      process.execPath,
-      [path.join(__dirname, "..", "scripts", "app.js"), path.join(__dirname, "..", "scripts", "reachability.ts"), "--all", dir],
-      {
-        cwd: path.join(__dirname, ".."),
-        encoding: "utf8",
-        timeout: 60_000,
-        env: { ...process.env, PROXY_CONFIG: "" },
-      },
-    );
+    const r = spawnSync(process.execPath, [TS_RUNNER, path.join(__dirname, "..", "scripts", "reachability.ts"), "--all", dir], {
+      cwd: path.join(__dirname, ".."),
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, PROXY_CONFIG: "" },
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^reachability: 13 passed, 0 failed$/m);
     expect(r.stdout).toMatch(/^FAIL invariant proxy-egress: /m);

@@ -19,6 +19,7 @@ import {
   wholeNetworkFailures,
 } from "../proof/reachability";
 import { CONFIG_DIR, configFrom, EXAMPLES_DIR, synthEnvironment } from "./helpers/stack";
+import { TS_RUNNER } from "../tools/cli";
 
 /** The privatelink demo: two app VPCs on 192.168.0.0/24, each with an endpoint into the proxy fleet's endpoint service. */
 const ENV: EnvironmentConfig = loadEnvironmentFile(path.join(CONFIG_DIR, "privatelink.json"));
@@ -470,16 +471,12 @@ describe("npm run reachability -- --all on the privatelink demo", () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "reach-pl-")), "privatelink");
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, "cdk.tf.json"), SYNTHESIZED);
-    const r = spawnSync(
-      process.execPath,
-      [path.join(__dirname, "..", "scripts", "app.js"), path.join(__dirname, "..", "scripts", "reachability.ts"), "--all", dir],
-      {
-        cwd: path.join(__dirname, ".."),
-        encoding: "utf8",
-        timeout: 60_000,
-        env: { ...process.env, PROXY_CONFIG: "" },
-      },
-    );
+    const r = spawnSync(process.execPath, [TS_RUNNER, path.join(__dirname, "..", "scripts", "reachability.ts"), "--all", dir], {
+      cwd: path.join(__dirname, ".."),
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, PROXY_CONFIG: "" },
+    });
     expect(r.stdout).toMatch(/^PASS expected privatelink-app1-server -> privatelink-app2-server:3389 denied$/m);
     expect(r.stdout).toMatch(/^PASS invariant app-isolation: no app VPC reaches another app VPC or anything in the proxy VPC directly/m);
     expect(r.stdout).toMatch(/^reachability: 11 passed, 0 failed$/m);

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { analyzeReachability, describeMismatch, flowMismatches, formatMatrix, portLabel, Verdict } from "../proof/reachability";
 import { configFrom, fleetRaw, synthEnvironment } from "./helpers/stack";
+import { TS_RUNNER } from "../tools/cli";
 
 const APP = "verification-app-server";
 const PROXY = "verification-proxy";
@@ -338,7 +339,7 @@ describe("flowMismatches", () => {
 describe("npm run reachability", () => {
   const script = path.join(__dirname, "..", "scripts", "reachability.ts");
   const run = (args: string[], config = "") =>
-    spawnSync(process.execPath, [path.join(__dirname, "..", "scripts", "app.js"), script, ...args], {
+    spawnSync(process.execPath, [TS_RUNNER, script, ...args], {
       cwd: path.join(__dirname, ".."),
       encoding: "utf8",
       timeout: 60_000,

@@ -12,6 +12,7 @@ import { parseSquidLine, squidQuery } from "../operations/verify/squid-log";
 import { parseState } from "../operations/verify/state";
 import { verifyTargets } from "../operations/verify/targets";
 import { configFrom, synthEnvironment, verificationConfig } from "./helpers/stack";
+import { TS_RUNNER } from "../tools/cli";
 
 /** Recorded answers in the AWS API's shapes (see its "about"): SSM and Logs Insights cannot be emulated here. */
 const recorded = require("./fixtures/verify/recorded.json");
@@ -265,21 +266,17 @@ describe("npm run verify", () => {
 
   it("answers --help and does nothing else, and says plainly when there are no credentials", () => {
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-      spawnSync(
-        process.execPath,
-        [path.join(__dirname, "..", "scripts", "app.js"), path.join(__dirname, "..", "scripts", "verify.ts"), ...args],
-        {
-          encoding: "utf8",
-          env: {
-            PATH: process.env.PATH,
-            HOME: "/nonexistent",
-            PROXY_ENVIRONMENTS_DIR: process.env.PROXY_ENVIRONMENTS_DIR,
-            AWS_EC2_METADATA_DISABLED: "true",
-            ...env,
-          },
-          timeout: 90000,
+      spawnSync(process.execPath, [TS_RUNNER, path.join(__dirname, "..", "scripts", "verify.ts"), ...args], {
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          HOME: "/nonexistent",
+          PROXY_ENVIRONMENTS_DIR: process.env.PROXY_ENVIRONMENTS_DIR,
+          AWS_EC2_METADATA_DISABLED: "true",
+          ...env,
         },
-      );
+        timeout: 90000,
+      });
     const help = run(["--help"]);
     expect([help.status, help.stdout.split("\n")[0]]).toEqual([
       0,

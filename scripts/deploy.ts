@@ -10,7 +10,7 @@ import { EnvironmentConfig, loadEnvironments, selectEnvironmentFiles, selectionS
 import { PLACEHOLDER_STATE_BUCKETS } from "../lib/naming";
 import { staleSourceProblem } from "../lib/synth-output";
 import { MIRROR_SETTING, terraformEnv } from "../proof/terraform";
-import { answerHelp } from "../tools/cli";
+import { answerHelp, TS_RUNNER } from "../tools/cli";
 import { importsFileProblem, lockTimeoutProblem, placeholderProblem } from "../operations/deploy-options";
 
 const USAGE = `
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
   const tfEnv = process.env[MIRROR_SETTING]
     ? { ...process.env, TF_CLI_CONFIG_FILE: terraformEnv(process.env, OUT).env.TF_CLI_CONFIG_FILE }
     : process.env;
-  const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], {
+  const synth = spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "main.ts")], {
     stdio: "inherit",
     env: { ...process.env, CDKTF_OUTDIR: OUT },
   });
@@ -147,7 +147,7 @@ function sweepAfterInterrupt(stack: string, environments: readonly EnvironmentCo
     return;
   }
   console.error("Looking for resources whose creation was under way when Terraform stopped (npm run orphans, read-only):");
-  const sweep = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", "orphans.ts"), stack], {
+  const sweep = spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", "orphans.ts"), stack], {
     stdio: ["ignore", "inherit", "inherit"],
   });
   if (sweep.status === 0) console.error(`None: run npm run deploy -- ${stack} again to finish.`);

@@ -13,7 +13,7 @@ import { checkedEmulatorEndpoint } from "../lib/emulator";
 import { LOCAL_STATE_FOLDER, orphanImportsFile } from "../lib/naming";
 import { readInventory } from "../operations/orphan-inventory";
 import { importBlocks, judgeUnknown, placeOrphans, SynthesizedStack, TerraformState, unknownToState } from "../operations/orphans";
-import { answerHelp } from "../tools/cli";
+import { answerHelp, TS_RUNNER } from "../tools/cli";
 
 const USAGE = `
 Usage: npm run orphans -- <environment> [--json <file>]
@@ -99,7 +99,7 @@ async function readState(env: EnvironmentConfig, endpoint: string | undefined): 
 function synthesized(file: string, name: string): SynthesizedStack {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "orphans-"));
   try {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], {
+    const r = spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "main.ts")], {
       env: { ...process.env, PROXY_CONFIG: file, CDKTF_OUTDIR: out, PROXY_STATE_DIR: path.join(out, "state") },
       encoding: "utf8",
     });

@@ -30,7 +30,7 @@ import { privateLinkSummary } from "../proof/privatelink-readback";
 import { terraformEnv } from "../proof/terraform";
 import { allowlistParameterName, orphanImportsFile } from "../lib/naming";
 import { TerraformState } from "../operations/orphans";
-import { answerHelp } from "../tools/cli";
+import { answerHelp, TS_RUNNER } from "../tools/cli";
 
 const USAGE = `
 Usage: npm run rehearse
@@ -283,8 +283,7 @@ function connect(setup: Pick<Rehearsal, "env" | "raw" | "envFile">, moto: MotoSe
 }
 
 /** A command that runs one of the project's scripts with this Node. */
-const node = (script: string, ...args: string[]) =>
-  [process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "scripts", script), ...args]] as const;
+const node = (script: string, ...args: string[]) => [process.execPath, [TS_RUNNER, path.join(ROOT, "scripts", script), ...args]] as const;
 
 /** The stack as the last synthesis wrote it. */
 const readStack = (r: Rehearsal) => JSON.parse(fs.readFileSync(path.join(r.stackDir, "cdk.tf.json"), "utf8"));

@@ -10,7 +10,7 @@ import { recordedSources } from "../lib/synth-output";
 import { awsAccount } from "../operations/verify/account";
 import { renderReport } from "../operations/verify/judge";
 import { verify, VerifyStop, SynthesizedStack } from "../operations/verify/run";
-import { answerHelp, SELECTION_HELP } from "../tools/cli";
+import { answerHelp, SELECTION_HELP, TS_RUNNER } from "../tools/cli";
 import { analyzeReachability, expectedFlowsOf, flowLabel, surroundingsOf, verdictFor } from "../proof/reachability";
 import { EnvironmentConfig } from "../lib/config";
 import { PRICE_PER_ANALYSIS_USD } from "../operations/verify/analyzer";
@@ -103,7 +103,7 @@ function parseArgs(args: string[]): Args {
 function synthesizedStack(name: string, files: readonly string[]): { stack: SynthesizedStack; source: string } {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "verify-synth-"));
   try {
-    const synth = spawnSync(process.execPath, [path.join(ROOT, "scripts", "app.js"), path.join(ROOT, "main.ts")], {
+    const synth = spawnSync(process.execPath, [TS_RUNNER, path.join(ROOT, "main.ts")], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, CDKTF_OUTDIR: out },
     });

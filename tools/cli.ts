@@ -2,6 +2,9 @@
 import * as fs from "fs";
 import * as path from "path";
 
+/** scripts/app.js, which runs main.ts or any of the project's scripts as one cached bundle: how npm and cdktf run them. */
+export const TS_RUNNER = path.join(__dirname, "..", "scripts", "app.js");
+
 /** The usage lines of a command that works on the selected environment files. */
 export const SELECTION_HELP = `Settings (environment): the environment files as for npx cdktf synth (environments/, the demos
 when it holds none, PROXY_CONFIG=<file>, PROXY_ENVIRONMENTS_DIR=<folder>).`;

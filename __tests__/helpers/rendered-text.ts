@@ -163,11 +163,12 @@ export function placedTexts(svg: string): PlacedText[] {
   const baselineOf = (i: number) => tops[i] + rows[i] * 0.7;
   const total = tops[tops.length - 1] + rows[rows.length - 1];
   const origin = Math.ceil(Math.max(...found.map((f) => fontSize(f.tag) * EMS_PER_CHARACTER * (f.text.length + 1))));
-  const shifts = found.map((f) => Math.floor(Number(attr(f.tag, "x")) + dx) - origin);
-  const drawn = found.map((f, i) => {
-    const x = Number(attr(f.tag, "x")) + dx - shifts[i];
-    return `${f.tag.replace(/\sx="[^"]*"/, ` x="${x}"`).replace(/\sy="[^"]*"/, ` y="${baselineOf(i)}"`)}${escapeXml(f.text)}</text>`;
-  });
+  const xs = found.map((f) => Number(attr(f.tag, "x")) + dx);
+  const shifts = xs.map((x) => Math.floor(x) - origin);
+  const drawn = found.map(
+    (f, i) =>
+      `${f.tag.replace(/\sx="[^"]*"/, ` x="${xs[i] - shifts[i]}"`).replace(/\sy="[^"]*"/, ` y="${baselineOf(i)}"`)}${escapeXml(f.text)}</text>`,
+  );
   const measure = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * origin * SCALE}" height="${total * SCALE}" viewBox="0 0 ${2 * origin} ${total}">`,
     ...drawn,
